@@ -1,0 +1,123 @@
+"""dramatiq on Redis, with every message bound to the practice schema it belongs to.
+
+A tenant actor runs inside the schema its message carries and nowhere else: a message without
+one is refused (logged and acknowledged, never run in public). Actors that work across the
+platform (fan-out, purges) are declared with `platform_wide=True` and run in public.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import dramatiq
+from django.conf import settings
+from django.db import close_old_connections, connection
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import Middleware, SkipMessage
+from django_tenants.utils import get_public_schema_name
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_OPTION = "schema"
+
+
+class TenantMiddleware(Middleware):
+    """Stamps the current schema on each message and runs its actor inside that schema."""
+
+    actor_options = {"platform_wide"}
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def before_enqueue(self, broker: Any, message: Any, delay: int) -> None:
+        # A retried or delayed message keeps the schema it already carries.
+        if message.options.get(SCHEMA_OPTION):
+            return
+        schema = getattr(connection, "schema_name", get_public_schema_name())
+        if schema != get_public_schema_name():
+            message.options[SCHEMA_OPTION] = schema
+
+    def before_process_message(self, broker: Any, message: Any) -> None:
+        actor = broker.get_actor(message.actor_name)
+        stack = self._stack()
+        stack.append(getattr(connection, "schema_name", get_public_schema_name()))
+        if actor.options.get("platform_wide"):
+            connection.set_schema_to_public()
+            return
+        schema = message.options.get(SCHEMA_OPTION)
+        if not schema or schema == get_public_schema_name():
+            logger.error(
+                "refused tenant actor %s (message %s): it carries no schema",
+                message.actor_name, message.message_id,
+            )
+            raise SkipMessage()
+        if not _practice_exists(schema):
+            logger.warning(
+                "skipped actor %s (message %s): practice schema %s no longer exists",
+                message.actor_name, message.message_id, schema,
+            )
+            raise SkipMessage()
+        connection.set_schema(schema)
+
+    def after_process_message(
+        self, broker: Any, message: Any, *, result: Any = None, exception: Any = None
+    ) -> None:
+        self._restore()
+
+    def after_skip_message(self, broker: Any, message: Any) -> None:
+        self._restore()
+
+    def _stack(self) -> list[str]:
+        if not hasattr(self._local, "stack"):
+            self._local.stack = []
+        return self._local.stack
+
+    def _restore(self) -> None:
+        stack = self._stack()
+        previous = stack.pop() if stack else get_public_schema_name()
+        if previous == get_public_schema_name():
+            connection.set_schema_to_public()
+        else:
+            connection.set_schema(previous)
+
+
+def _practice_exists(schema: str) -> bool:
+    from tenants.models import Practice
+
+    connection.set_schema_to_public()
+    return Practice.objects.filter(schema_name=schema).exists()
+
+
+class DjangoConnections(Middleware):
+    """Worker threads hold Django connections: close stale ones around every message."""
+
+    def before_process_message(self, broker: Any, message: Any) -> None:
+        close_old_connections()
+
+    def after_process_message(self, broker: Any, message: Any, **_: Any) -> None:
+        close_old_connections()
+
+    def after_skip_message(self, broker: Any, message: Any) -> None:
+        close_old_connections()
+
+
+_broker: RedisBroker | None = None
+
+
+def setup() -> RedisBroker:
+    """Create the broker from settings and make it dramatiq's global broker (idempotent)."""
+    global _broker
+    if _broker is None:
+        broker = RedisBroker(url=settings.DRAMATIQ_BROKER_URL)
+        broker.add_middleware(TenantMiddleware())
+        broker.add_middleware(DjangoConnections())
+        dramatiq.set_broker(broker)
+        _broker = broker
+    return _broker
+
+
+def send_to_practice(actor: dramatiq.Actor, schema_name: str, **kwargs: Any) -> Any:
+    """Enqueue a tenant actor for one practice, whatever schema the caller is in."""
+    return actor.send_with_options(kwargs=kwargs, **{SCHEMA_OPTION: schema_name})

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django import forms
+
+from tenants.subdomains import MAX_LENGTH
+
+
+class SignupForm(forms.Form):
+    practice_name = forms.CharField(label="Practice name", max_length=120)
+    subdomain = forms.CharField(
+        label="Subdomain", max_length=MAX_LENGTH + 20,
+        help_text="3 to 40 lowercase letters, digits and hyphens; your portal's address.",
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+    )
+    owner_name = forms.CharField(label="Your name", max_length=150)
+    owner_email = forms.EmailField(label="Your email")
+    owner_password = forms.CharField(
+        label="Password", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters, not a common password.",
+    )
+
+    def clean_subdomain(self) -> str:
+        # Shape and availability are checked by the provisioning service, which owns the rules.
+        return self.cleaned_data["subdomain"].strip()

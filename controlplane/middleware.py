@@ -1,0 +1,89 @@
+"""Request routing by host: the platform's own host serves the control plane, a practice's
+subdomain serves that practice, anything else is a platform 404."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.urls import set_urlconf
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_urlconf
+
+from tenants.models import Domain
+
+
+class HealthCheckMiddleware:
+    """/healthz and /readyz answer on every host, before routing, sessions or host checks."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/healthz":
+            return JsonResponse({"status": "ok"})
+        if request.path == "/readyz":
+            return self.readiness()
+        return self.get_response(request)
+
+    @staticmethod
+    def readiness() -> JsonResponse:
+        checks: dict[str, str] = {}
+        try:
+            connection.set_schema_to_public()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            checks["database"] = "ok"
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            checks["database"] = "unreachable"
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception:  # noqa: BLE001
+            checks["redis"] = "unreachable"
+        ready = all(value == "ok" for value in checks.values())
+        return JsonResponse({"status": "ok" if ready else "unavailable", **checks},
+                            status=200 if ready else 503)
+
+
+def platform_not_found() -> HttpResponse:
+    return HttpResponse(render_to_string("platform/404.html"), status=404)
+
+
+def practice_unavailable() -> HttpResponse:
+    response = HttpResponse(render_to_string("platform/unavailable.html"), status=503)
+    response["Retry-After"] = "3600"
+    return response
+
+
+class PracticeRoutingMiddleware(TenantMainMiddleware):
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        connection.set_schema_to_public()
+        try:
+            hostname = request.get_host().split(":")[0].lower()
+        except DisallowedHost:
+            return platform_not_found()
+        if hostname == settings.PLATFORM_DOMAIN:
+            request.tenant = connection.tenant
+            request.urlconf = get_public_schema_urlconf()
+            set_urlconf(request.urlconf)
+            return None
+        if not hostname.endswith("." + settings.PLATFORM_DOMAIN):
+            return platform_not_found()
+        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+        if domain is None:
+            return platform_not_found()
+        practice = domain.tenant
+        if not practice.is_serving:
+            return practice_unavailable()
+        practice.domain_url = hostname
+        request.tenant = practice
+        connection.set_tenant(practice)
+        request.urlconf = settings.ROOT_URLCONF
+        set_urlconf(request.urlconf)
+        return None

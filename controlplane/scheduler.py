@@ -1,0 +1,88 @@
+"""The periodic scheduler: one process (guarded by a Redis lock, so two never run) that enqueues
+platform jobs when they come due, and fans per-practice jobs out to every active practice."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import dramatiq
+import redis
+from django.conf import settings
+
+from controlplane.broker import send_to_practice
+from tenants.models import Practice, PracticeState
+
+logger = logging.getLogger(__name__)
+
+LOCK_KEY = "tandem:scheduler:lock"
+LAST_RUN_KEY = "tandem:scheduler:last-run:{}"
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    actor_name: str
+    every: timedelta
+    per_practice: bool
+
+
+JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("purge_due_practices", timedelta(hours=1), per_practice=False),
+    PeriodicJob("clear_expired_sessions", timedelta(hours=6), per_practice=True),
+)
+
+
+@dramatiq.actor(platform_wide=True)
+def fan_out(actor_name: str) -> int:
+    """Enqueue a tenant actor once for every active practice, each bound to its schema."""
+    actor = dramatiq.get_broker().get_actor(actor_name)
+    schemas = Practice.objects.filter(state=PracticeState.ACTIVE).values_list(
+        "schema_name", flat=True
+    )
+    count = 0
+    for schema in schemas.iterator():
+        send_to_practice(actor, schema)
+        count += 1
+    return count
+
+
+def enqueue(job: PeriodicJob) -> None:
+    if job.per_practice:
+        fan_out.send(job.actor_name)
+    else:
+        dramatiq.get_broker().get_actor(job.actor_name).send()
+
+
+def run_due_jobs(client: redis.Redis, now: float) -> list[str]:
+    ran = []
+    for job in JOBS:
+        key = LAST_RUN_KEY.format(job.actor_name)
+        last = client.get(key)
+        if last is not None and now - float(last) < job.every.total_seconds():
+            continue
+        enqueue(job)
+        client.set(key, now)
+        ran.append(job.actor_name)
+    return ran
+
+
+def run_forever(stop: threading.Event, tick_seconds: float = 15.0) -> None:
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    lock_ttl = int(tick_seconds * 4)
+    while not stop.is_set():
+        holder = client.get(LOCK_KEY)
+        if client.set(LOCK_KEY, owner, nx=True, ex=lock_ttl) or holder == owner.encode():
+            client.expire(LOCK_KEY, lock_ttl)
+            for name in run_due_jobs(client, time.time()):
+                logger.info("scheduler enqueued %s", name)
+        else:
+            logger.debug("another scheduler holds the lock")
+        stop.wait(tick_seconds)
+    if client.get(LOCK_KEY) == owner.encode():
+        client.delete(LOCK_KEY)

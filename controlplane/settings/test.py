@@ -1,0 +1,28 @@
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The suite points this at the aiosmtpd server it starts.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = "127.0.0.1"
+EMAIL_PORT = env.int("TEST_SMTP_PORT", default=8025)
+EMAIL_USE_TLS = False
+EMAIL_USE_SSL = False
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# xdist workers share one Redis: each gets its own database number, so flushing between tests
+# never touches another worker's keys.
+_worker = env.str("PYTEST_XDIST_WORKER", default="gw0")
+_db_number = int(_worker.removeprefix("gw") or 0) + 1
+REDIS_URL = env.str("REDIS_URL").split("?")[0].rstrip("/")  # type: ignore[no-redef]
+if REDIS_URL.startswith("unix://"):
+    REDIS_URL = f"{REDIS_URL}?db={_db_number}"
+else:
+    REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0] if REDIS_URL.count('/') > 2 else REDIS_URL}/{_db_number}"
+CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+DRAMATIQ_BROKER_URL = REDIS_URL
+AXES_FAILURE_LIMIT = 5

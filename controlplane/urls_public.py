@@ -1,0 +1,21 @@
+"""URLs of the control plane (the platform's own host)."""
+
+from django.urls import include, path
+
+from controlplane import views
+
+operator_patterns = (
+    [
+        path("", views.practice_list, name="practices"),
+        path("practices/<int:practice_id>/<slug:action>/", views.practice_lifecycle,
+             name="practice_lifecycle"),
+    ],
+    "operator",
+)
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signup/", views.signup, name="signup"),
+    path("accounts/", include("controlplane.urls_auth")),
+    path("operator/", include(operator_patterns)),
+]

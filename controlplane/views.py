@@ -1,0 +1,109 @@
+"""Control-plane pages: signup and the operator console. Never reads clinical data."""
+
+from __future__ import annotations
+
+import secrets
+from functools import wraps
+from typing import Any, Callable
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from controlplane.auth_views import handoff_token
+from controlplane.forms import SignupForm
+from tenants import selectors, services
+from tenants.accounts.models import Role
+from tenants.audit.services import RequestMeta
+from tenants.models import Practice
+
+# Re-exported for settings (AXES_LOCKOUT_CALLABLE, RATELIMIT_VIEW).
+from controlplane.auth_views import locked_out, rate_limited  # noqa: F401,E402
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "platform/home.html")
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            practice, owner = services.practice_provision(
+                signup=services.PracticeSignup(
+                    practice_name=data["practice_name"],
+                    subdomain=data["subdomain"],
+                    owner_name=data["owner_name"],
+                    owner_email=data["owner_email"],
+                    owner_password=data["owner_password"],
+                ),
+                acting_user=None,
+                meta=RequestMeta.from_request(request),
+            )
+        except services.ProvisioningError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            token = handoff_token(
+                schema_name=practice.schema_name, user_id=owner.pk,
+                nonce=secrets.token_urlsafe(16),
+            )
+            return render(request, "platform/handoff.html", {
+                "practice": practice,
+                "action": selectors.practice_url(practice.subdomain, "/auth/handoff/"),
+                "token": token,
+            })
+    status = 400 if request.method == "POST" else 200
+    return render(request, "platform/signup.html", {"form": form}, status=status)
+
+
+def operator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(f"{reverse('login')}?next={request.path}")
+        if request.user.role != Role.OPERATOR:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@operator_required
+def practice_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.practice_list(), 50).get_page(request.GET.get("page"))
+    practices = list(page.object_list)
+    counts = selectors.practice_counts(practices)
+    rows = [(practice, counts.get(practice.pk)) for practice in practices]
+    return render(request, "platform/practice_list.html", {"page": page, "rows": rows})
+
+
+_LIFECYCLE = {
+    "suspend": (services.practice_suspend, "{name} is suspended."),
+    "reactivate": (services.practice_reactivate, "{name} is active again."),
+    "schedule-deletion": (
+        services.practice_schedule_deletion,
+        "{name} will be deleted after the grace period. Reactivate it to cancel.",
+    ),
+}
+
+
+@require_POST
+@operator_required
+def practice_lifecycle(request: HttpRequest, practice_id: int, action: str) -> HttpResponse:
+    if action not in _LIFECYCLE or not Practice.objects.filter(pk=practice_id).exists():
+        raise Http404
+    service, done = _LIFECYCLE[action]
+    try:
+        practice = service(
+            practice_id=practice_id, acting_user=request.user,
+            meta=RequestMeta.from_request(request),
+        )
+    except services.LifecycleError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done.format(name=practice.name))
+    return HttpResponseRedirect(reverse("operator:practices"))

@@ -1,0 +1,14 @@
+"""Entry point for `dramatiq controlplane.worker`: set Django up, then load every actor."""
+
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings.local")
+django.setup()
+
+from controlplane.broker import setup  # noqa: E402
+from controlplane.tasks_registry import import_all_tasks  # noqa: E402
+
+broker = setup()
+import_all_tasks()

@@ -1,0 +1,169 @@
+"""Writes inside a practice: staff invitations and roles, and the audit of signing in and out."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+
+from controlplane.emails import send_templated_email
+from practice.models import StaffInvitation
+from practice.selectors import staff_member_get
+from tenants.accounts.models import STAFF_ROLES, Role, User
+from tenants.audit.services import RequestMeta, audit_record
+from tenants.models import Practice
+from tenants.selectors import practice_url
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+class StaffError(Exception):
+    """A refused staff change; the message is fit to show."""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _require_owner(acting_user: User) -> None:
+    if acting_user.role != Role.OWNER or not acting_user.is_active:
+        raise PermissionError("Only the practice owner manages staff.")
+
+
+@transaction.atomic
+def staff_invite(
+    *, practice: Practice, email: str, full_name: str, role: str, acting_user: User,
+    meta: RequestMeta | None = None,
+) -> StaffInvitation:
+    _require_owner(acting_user)
+    email = email.strip().lower()
+    if role not in STAFF_ROLES:
+        raise StaffError("Choose a staff role.")
+    if User.objects.filter(email=email).exists():
+        raise StaffError("Someone with this email already has an account in this practice.")
+    # A new invitation replaces any open one to the same address.
+    StaffInvitation.objects.filter(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    token = secrets.token_urlsafe(32)
+    invitation = StaffInvitation.objects.create(
+        email=email,
+        full_name=full_name.strip(),
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=acting_user,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    audit_record(
+        action="staff.invited", actor=acting_user, object_type="staff_invitation",
+        object_id=invitation.pk, meta=meta, detail={"role": role},
+    )
+    link = practice_url(practice.subdomain, f"/staff/invitations/accept/{token}/")
+    transaction.on_commit(
+        lambda: send_templated_email(
+            sender_name=practice.name,
+            to=email,
+            subject=f"You're invited to join {practice.name} on Tandem",
+            template="practice/email/staff_invitation",
+            context={"practice_name": practice.name, "link": link,
+                     "role": Role(role).label, "expires_days": INVITATION_LIFETIME.days},
+        )
+    )
+    return invitation
+
+
+@transaction.atomic
+def staff_invitation_accept(
+    *, token: str, full_name: str, password: str, meta: RequestMeta | None = None
+) -> User:
+    # Lock the row: two submissions of one link create one account.
+    invitation = (
+        StaffInvitation.objects.select_for_update().filter(token_hash=hash_token(token)).first()
+    )
+    if invitation is None or not invitation.is_open:
+        raise StaffError("This invitation link is no longer valid. Ask the practice for a new one.")
+    user = User(email=invitation.email, full_name=full_name.strip() or invitation.full_name,
+                role=invitation.role)
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.save()
+    invitation.accepted_at = timezone.now()
+    invitation.user = user
+    invitation.save(update_fields=["accepted_at", "user"])
+    audit_record(
+        action="staff.invitation_accepted", actor=user, object_type="staff_invitation",
+        object_id=invitation.pk, meta=meta,
+    )
+    return user
+
+
+@transaction.atomic
+def staff_invitation_revoke(
+    *, invitation_id: int, acting_user: User, meta: RequestMeta | None = None
+) -> StaffInvitation:
+    _require_owner(acting_user)
+    invitation = StaffInvitation.objects.select_for_update().get(pk=invitation_id)
+    if invitation.is_open:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(action="staff.invitation_revoked", actor=acting_user,
+                     object_type="staff_invitation", object_id=invitation.pk, meta=meta)
+    return invitation
+
+
+def _other_active_owners(user: User) -> int:
+    return User.objects.filter(role=Role.OWNER, is_active=True).exclude(pk=user.pk).count()
+
+
+@transaction.atomic
+def staff_role_change(
+    *, user_id: int, role: str, acting_user: User, meta: RequestMeta | None = None
+) -> User:
+    _require_owner(acting_user)
+    if role not in STAFF_ROLES:
+        raise StaffError("Choose a staff role.")
+    member = staff_member_get(user_id)
+    if member is None:
+        raise User.DoesNotExist
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.role == role:
+        return member
+    if member.role == Role.OWNER and _other_active_owners(member) == 0:
+        raise StaffError("The practice needs at least one owner. Make someone else owner first.")
+    previous = member.role
+    member.role = role
+    member.save(update_fields=["role"])
+    audit_record(action="staff.role_changed", actor=acting_user, object_type="user",
+                 object_id=member.pk, meta=meta, detail={"from": previous, "to": role})
+    return member
+
+
+@transaction.atomic
+def staff_remove(*, user_id: int, acting_user: User, meta: RequestMeta | None = None) -> User:
+    """Take away a staff member's access. Nothing they wrote is deleted."""
+    _require_owner(acting_user)
+    member = staff_member_get(user_id)
+    if member is None:
+        raise User.DoesNotExist
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.role == Role.OWNER and _other_active_owners(member) == 0:
+        raise StaffError("The practice needs at least one owner. Make someone else owner first.")
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    # Inactive users fail authentication on their next request: their sessions end now.
+    audit_record(action="staff.removed", actor=acting_user, object_type="user",
+                 object_id=member.pk, meta=meta, detail={"role": member.role})
+    return member
+
+
+@transaction.atomic
+def auth_event_record(
+    *, action: str, user: User | None, meta: RequestMeta, detail: dict[str, str] | None = None
+) -> None:
+    """Sign-in, sign-out, failed sign-in, password reset: who and when, never the password."""
+    audit_record(action=action, actor=user, object_type="user" if user else "",
+                 object_id=user.pk if user else "", meta=meta, detail=detail)

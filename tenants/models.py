@@ -1,0 +1,48 @@
+"""A practice is a tenant: one PostgreSQL schema, reached through its subdomain."""
+
+from __future__ import annotations
+
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class PracticeState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    DELETION_SCHEDULED = "deletion_scheduled", "Deletion scheduled"
+
+
+class Practice(TenantMixin):
+    name = models.CharField(max_length=120)
+    subdomain = models.CharField(max_length=40, unique=True)
+    state = models.CharField(
+        max_length=24, choices=PracticeState.choices, default=PracticeState.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    deletion_due_at = models.DateTimeField(null=True, blank=True)
+
+    # Provisioning clones the template schema itself (tenants.services), inside one transaction.
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state="deletion_scheduled")
+                | models.Q(deletion_due_at__isnull=False),
+                name="practice_deletion_has_due_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.subdomain})"
+
+    @property
+    def is_serving(self) -> bool:
+        return self.state == PracticeState.ACTIVE
+
+
+class Domain(DomainMixin):
+    """A host name routed to a practice (`<subdomain>.<PLATFORM_DOMAIN>`)."""

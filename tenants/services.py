@@ -1,0 +1,241 @@
+"""Practice lifecycle: provisioning, suspension, deletion. Each write is one transaction with its
+audit event; provisioning is all or nothing."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context, schema_exists
+
+from tenants import selectors
+from tenants.accounts.models import PLATFORM_ROLES, Role, User
+from tenants.audit.services import RequestMeta, audit_record
+from tenants.models import Domain, Practice, PracticeState
+from tenants.subdomains import subdomain_problem
+
+logger = logging.getLogger(__name__)
+
+
+class ProvisioningError(Exception):
+    """Provisioning did not happen; the message is fit to show the person signing up."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class LifecycleError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PracticeSignup:
+    practice_name: str
+    subdomain: str
+    owner_name: str
+    owner_email: str
+    owner_password: str
+
+
+def _new_schema_name() -> str:
+    # Not derived from the subdomain: a practice can rename its subdomain, never its schema.
+    return f"p_{uuid.uuid4().hex[:20]}"
+
+
+def _clone_template(schema_name: str) -> None:
+    """Copy the migrated template schema (tables, sequences, triggers, migration history)."""
+    if not schema_exists(settings.TENANT_BASE_SCHEMA):
+        raise ProvisioningError(
+            "The platform is not ready to create practices yet (its template is missing). "
+            "Please try again in a few minutes."
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT public.clone_schema(%s, %s, 'DATA')",
+            [settings.TENANT_BASE_SCHEMA, schema_name],
+        )
+
+
+def validate_signup(signup: PracticeSignup) -> None:
+    problem = subdomain_problem(signup.subdomain)
+    if problem:
+        raise ProvisioningError(problem, field="subdomain")
+    if selectors.subdomain_is_taken(signup.subdomain):
+        raise ProvisioningError("That subdomain is already taken. Choose another.", "subdomain")
+    if not signup.practice_name.strip():
+        raise ProvisioningError("Enter the practice's name.", field="practice_name")
+    try:
+        validate_password(
+            signup.owner_password,
+            user=User(email=signup.owner_email, full_name=signup.owner_name),
+        )
+    except ValidationError as error:
+        raise ProvisioningError(" ".join(error.messages), field="owner_password") from error
+
+
+@transaction.atomic
+def practice_provision(
+    *, signup: PracticeSignup, acting_user: User | None, meta: RequestMeta | None = None
+) -> tuple[Practice, User]:
+    """Create a practice, its schema (cloned from the template), its domain and its owner.
+
+    One transaction: PostgreSQL DDL is transactional, so if any step fails no schema, practice
+    row, domain or user remains.
+    """
+    validate_signup(signup)
+    practice = Practice(
+        schema_name=_new_schema_name(),
+        name=signup.practice_name.strip(),
+        subdomain=signup.subdomain,
+        state=PracticeState.ACTIVE,
+        state_changed_at=timezone.now(),
+    )
+    try:
+        practice.save()
+        Domain.objects.create(
+            domain=selectors.practice_host(signup.subdomain), tenant=practice, is_primary=True
+        )
+        _clone_template(practice.schema_name)
+        with schema_context(practice.schema_name):
+            owner = User.objects.create_user(
+                signup.owner_email,
+                signup.owner_password,
+                full_name=signup.owner_name.strip(),
+                role=Role.OWNER,
+            )
+            audit_record(
+                action="practice.provisioned",
+                actor=owner,
+                object_type="practice",
+                object_id=practice.pk,
+                meta=meta,
+            )
+    except DatabaseError as error:
+        logger.exception("provisioning failed for schema %s", practice.schema_name)
+        raise ProvisioningError(
+            "We could not create your practice because of a problem on our side. Nothing was "
+            "kept; please try again."
+        ) from error
+    audit_record(
+        action="practice.provisioned",
+        actor=acting_user,
+        actor_role="" if acting_user else "signup",
+        object_type="practice",
+        object_id=practice.pk,
+        meta=meta,
+    )
+    return practice, owner
+
+
+def _require_operator(acting_user: User) -> None:
+    if acting_user.role != Role.OPERATOR or not acting_user.is_active:
+        raise PermissionError("Only platform operators manage practice lifecycle.")
+
+
+def _set_state(
+    practice: Practice, state: str, acting_user: User, action: str, meta: RequestMeta | None,
+    **fields: Any,
+) -> Practice:
+    previous = practice.state
+    practice.state = state
+    practice.state_changed_at = timezone.now()
+    for name, value in fields.items():
+        setattr(practice, name, value)
+    practice.save(update_fields=["state", "state_changed_at", *fields])
+    audit_record(
+        action=action,
+        actor=acting_user,
+        object_type="practice",
+        object_id=practice.pk,
+        meta=meta,
+        detail={"from": previous, "to": state},
+    )
+    return practice
+
+
+@transaction.atomic
+def practice_suspend(
+    *, practice_id: int, acting_user: User, meta: RequestMeta | None = None
+) -> Practice:
+    _require_operator(acting_user)
+    practice = Practice.objects.select_for_update().get(pk=practice_id)
+    if practice.state != PracticeState.ACTIVE:
+        raise LifecycleError("Only an active practice can be suspended.")
+    return _set_state(practice, PracticeState.SUSPENDED, acting_user, "practice.suspended", meta)
+
+
+@transaction.atomic
+def practice_reactivate(
+    *, practice_id: int, acting_user: User, meta: RequestMeta | None = None
+) -> Practice:
+    """Bring back a suspended practice, or cancel a scheduled deletion."""
+    _require_operator(acting_user)
+    practice = Practice.objects.select_for_update().get(pk=practice_id)
+    if practice.state == PracticeState.ACTIVE:
+        raise LifecycleError("This practice is already active.")
+    return _set_state(
+        practice, PracticeState.ACTIVE, acting_user, "practice.reactivated", meta,
+        deletion_due_at=None,
+    )
+
+
+@transaction.atomic
+def practice_schedule_deletion(
+    *, practice_id: int, acting_user: User, meta: RequestMeta | None = None
+) -> Practice:
+    _require_operator(acting_user)
+    practice = Practice.objects.select_for_update().get(pk=practice_id)
+    if practice.state == PracticeState.DELETION_SCHEDULED:
+        raise LifecycleError("Deletion is already scheduled.")
+    due = timezone.now() + timedelta(days=settings.PRACTICE_DELETION_GRACE_DAYS)
+    return _set_state(
+        practice, PracticeState.DELETION_SCHEDULED, acting_user, "practice.deletion_scheduled",
+        meta, deletion_due_at=due,
+    )
+
+
+@transaction.atomic
+def practice_purge(*, practice_id: int) -> bool:
+    """Drop the schema and rows of a practice whose deletion came due. Idempotent."""
+    practice = (
+        Practice.objects.select_for_update(skip_locked=True)
+        .filter(
+            pk=practice_id,
+            state=PracticeState.DELETION_SCHEDULED,
+            deletion_due_at__lte=timezone.now(),
+        )
+        .first()
+    )
+    if practice is None:
+        return False
+    schema = connection.ops.quote_name(practice.schema_name)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    Domain.objects.filter(tenant=practice).delete()
+    audit_record(
+        action="practice.deleted",
+        actor=None,
+        actor_role="system",
+        object_type="practice",
+        object_id=practice.pk,
+        detail={"subdomain": practice.subdomain},
+    )
+    Practice.objects.filter(pk=practice.pk).delete()
+    return True
+
+
+def platform_user_create(*, email: str, password: str, full_name: str, role: str) -> User:
+    if role not in PLATFORM_ROLES:
+        raise ValueError(f"{role} is not a platform role")
+    with schema_context("public"):
+        return User.objects.create_user(email, password, full_name=full_name, role=role)
