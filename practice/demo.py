@@ -5,19 +5,11 @@ from __future__ import annotations
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from practice.demo_logins import DEMO_PASSWORD, DEMO_SUBDOMAIN, OPERATOR_EMAIL
 from tenants.accounts.models import Role, User
 from tenants.selectors import practice_by_subdomain
 from tenants.services import PracticeSignup, platform_user_create, practice_provision
 
-DEMO_SUBDOMAIN = "demo"
-DEMO_PASSWORD = "tandem-demo-2026"
-OPERATOR_EMAIL = "operator@tandem.localhost"
-DEMO_LOGINS = [
-    ("owner", "owner@demo.localhost"),
-    ("clinician", "clinician@demo.localhost"),
-    ("front desk", "frontdesk@demo.localhost"),
-    ("client", "client@demo.localhost"),
-]
 _PEOPLE = [
     ("clinician@demo.localhost", "Dr. Maya Ellison", Role.CLINICIAN),
     ("frontdesk@demo.localhost", "Sam Ortiz", Role.FRONT_DESK),
