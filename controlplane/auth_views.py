@@ -22,7 +22,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from controlplane.emails import sender_for
+from branding.selectors import branding_for
+from controlplane.emails import branding_email_context, sender_for
 from practice.forms import SignInForm
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
@@ -32,7 +33,7 @@ HANDOFF_SALT = "tandem.login-handoff"
 
 def _site_name(request: HttpRequest) -> str:
     tenant = getattr(request, "tenant", None)
-    return tenant.name if getattr(tenant, "pk", None) else "Tandem"
+    return branding_for(tenant).display_name if getattr(tenant, "pk", None) else "Tandem"
 
 
 def _audit(request: HttpRequest, action: str, user: User | None, **detail: str) -> None:
@@ -47,6 +48,12 @@ class SignInView(django_auth.LoginView):
     form_class = SignInForm
     template_name = "auth/sign_in.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # LoginView sets `site_name` to the host name; the page shows the practice's name.
+        context["site_name"] = _site_name(self.request)
+        return context
 
     def form_valid(self, form: SignInForm) -> HttpResponse:
         response = super().form_valid(form)
@@ -101,9 +108,11 @@ class PasswordResetRequestView(django_auth.PasswordResetView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
-        site_name = _site_name(self.request)
-        self.from_email = sender_for(site_name)
-        self.extra_email_context = {"site_name": site_name}
+        tenant = getattr(self.request, "tenant", None)
+        branding = branding_for(tenant) if getattr(tenant, "pk", None) else None
+        self.from_email = sender_for(branding.sender_name if branding else "Tandem")
+        self.extra_email_context = {"site_name": _site_name(self.request),
+                                    **branding_email_context(branding)}
         email = form.cleaned_data["email"].strip().lower()
         _audit(self.request, "auth.password_reset_requested",
                User.objects.filter(email=email, is_active=True).first())

@@ -14,9 +14,9 @@ from typing import Any
 import dramatiq
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django_tenants.utils import get_public_schema_name
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware, SkipMessage
-from django_tenants.utils import get_public_schema_name
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Email through Django's framework, sent in the name of the practice (or of the platform)."""
+"""Email through Django's framework, in the practice's name and look (or the platform's)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,34 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from branding.values import Branding
+
 
 def sender_for(display_name: str) -> str:
     return formataddr((display_name, settings.PLATFORM_EMAIL_ADDRESS))
 
 
-def send_templated_email(
-    *, sender_name: str, to: str, subject: str, template: str, context: dict[str, Any]
+def branding_email_context(branding: Branding | None) -> dict[str, Any]:
+    if branding is None:
+        return {"branding": None, "logo_src": None}
+    return {
+        "branding": branding,
+        "logo_src": branding.asset_url("email") if branding.has_logo else None,
+        "site_name": branding.display_name,
+    }
+
+
+def send_branded_email(
+    *, branding: Branding | None, to: str, subject: str, template: str, context: dict[str, Any]
 ) -> None:
     """Render `<template>.txt` and `<template>.html` and send both parts.
 
     Callers put no PHI in subject or body: links and the practice's name only.
     """
-    context = {"sender_name": sender_name, **context}
+    context = {**branding_email_context(branding), **context}
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=sender_for(sender_name), to=[to]
-    )
+    sender = sender_for(branding.sender_name if branding else "Tandem")
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=sender, to=[to])
     message.attach_alternative(html, "text/html")
     message.send()

@@ -4,17 +4,25 @@ subdomain serves that practice, anything else is a platform 404."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_urlconf
 
+from tenants.features import MODULE_KEYS
 from tenants.models import Domain
 
 
@@ -78,6 +86,8 @@ class PracticeRoutingMiddleware(TenantMainMiddleware):
         domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
         if domain is None:
             return platform_not_found()
+        if not domain.is_primary:
+            return self.old_name_redirect(request, domain)
         practice = domain.tenant
         if not practice.is_serving:
             return practice_unavailable()
@@ -86,4 +96,40 @@ class PracticeRoutingMiddleware(TenantMainMiddleware):
         connection.set_tenant(practice)
         request.urlconf = settings.ROOT_URLCONF
         set_urlconf(request.urlconf)
+        return None
+
+    @staticmethod
+    def old_name_redirect(request: HttpRequest, domain: Domain) -> HttpResponse:
+        """A renamed practice's old host redirects for 90 days, then answers 404."""
+        if not domain.redirects:
+            return platform_not_found()
+        primary = Domain.objects.filter(tenant_id=domain.tenant_id, is_primary=True).first()
+        if primary is None:
+            return platform_not_found()
+        port = request.get_port()
+        default_port = "443" if request.is_secure() else "80"
+        netloc = primary.domain if port in ("", default_port) else f"{primary.domain}:{port}"
+        scheme = "https" if request.is_secure() else "http"
+        return HttpResponsePermanentRedirect(f"{scheme}://{netloc}{request.get_full_path()}")
+
+
+class ModuleGateMiddleware:
+    """A module's URLs (included under the module's key as namespace) answer 404 for everyone
+    while the practice has the module off. Nothing is deleted; turning it on brings it back."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Any, view_args: Any,
+                     view_kwargs: Any) -> HttpResponse | None:
+        practice = getattr(request, "tenant", None)
+        match = getattr(request, "resolver_match", None)
+        if practice is None or match is None or not hasattr(practice, "enabled_modules"):
+            return None
+        for namespace in match.namespaces:
+            if namespace in MODULE_KEYS and not practice.has_module(namespace):
+                raise Http404
         return None

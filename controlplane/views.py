@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from controlplane.auth_views import handoff_token
+# Re-exported for settings (AXES_LOCKOUT_CALLABLE, RATELIMIT_VIEW).
+from controlplane.auth_views import handoff_token, locked_out, rate_limited  # noqa: F401,E402
 from controlplane.forms import SignupForm
 from tenants import selectors, services
 from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta
 from tenants.models import Practice
-
-# Re-exported for settings (AXES_LOCKOUT_CALLABLE, RATELIMIT_VIEW).
-from controlplane.auth_views import locked_out, rate_limited  # noqa: F401,E402
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -107,3 +107,15 @@ def practice_lifecycle(request: HttpRequest, practice_id: int, action: str) -> H
     else:
         messages.success(request, done.format(name=practice.name))
     return HttpResponseRedirect(reverse("operator:practices"))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 page: branded on a practice host when the branding is at hand, plain otherwise."""
+    context: dict[str, Any] = {}
+    try:
+        from branding.context_processors import branding
+
+        context = {**branding(request), "site_name": request.tenant.name}
+    except Exception:  # noqa: BLE001 - the error page must render whatever else is broken
+        context = {}
+    return HttpResponse(render_to_string("500.html", context), status=500)

@@ -10,7 +10,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
-from controlplane.emails import send_templated_email
+from branding.selectors import branding_for
+from controlplane.emails import send_branded_email
 from practice.models import StaffInvitation
 from practice.selectors import staff_member_get
 from tenants.accounts.models import STAFF_ROLES, Role, User
@@ -63,14 +64,15 @@ def staff_invite(
         object_id=invitation.pk, meta=meta, detail={"role": role},
     )
     link = practice_url(practice.subdomain, f"/staff/invitations/accept/{token}/")
+    branding = branding_for(practice)
     transaction.on_commit(
-        lambda: send_templated_email(
-            sender_name=practice.name,
+        lambda: send_branded_email(
+            branding=branding,
             to=email,
-            subject=f"You're invited to join {practice.name} on Tandem",
+            subject=f"You're invited to join {branding.display_name} on Tandem",
             template="practice/email/staff_invitation",
-            context={"practice_name": practice.name, "link": link,
-                     "role": Role(role).label, "expires_days": INVITATION_LIFETIME.days},
+            context={"link": link, "role": Role(role).label,
+                     "expires_days": INVITATION_LIFETIME.days},
         )
     )
     return invitation

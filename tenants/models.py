@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
+
+from tenants.features import MessagingPolicyKind, default_modules
 
 
 class PracticeState(models.TextChoices):
@@ -21,6 +24,12 @@ class Practice(TenantMixin):
     created_at = models.DateTimeField(auto_now_add=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
     deletion_due_at = models.DateTimeField(null=True, blank=True)
+    # Configuration the owner sets (loaded with the tenant on every request: no extra query).
+    enabled_modules = models.JSONField(default=default_modules)
+    messaging_policy = models.CharField(
+        max_length=20, choices=MessagingPolicyKind.CHOICES, default=MessagingPolicyKind.REPLY_ONLY
+    )
+    instrument_keys = models.JSONField(default=list, blank=True)
 
     # Provisioning clones the template schema itself (tenants.services), inside one transaction.
     auto_create_schema = False
@@ -43,6 +52,23 @@ class Practice(TenantMixin):
     def is_serving(self) -> bool:
         return self.state == PracticeState.ACTIVE
 
+    def has_module(self, key: str) -> bool:
+        return key in self.enabled_modules
+
 
 class Domain(DomainMixin):
-    """A host name routed to a practice (`<subdomain>.<PLATFORM_DOMAIN>`)."""
+    """A host name routed to a practice (`<subdomain>.<PLATFORM_DOMAIN>`).
+
+    After a rename the old name stays as a non-primary domain that redirects to the primary one
+    until `redirect_until`; then it is released.
+    """
+
+    redirect_until = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def redirects(self) -> bool:
+        return (
+            not self.is_primary
+            and self.redirect_until is not None
+            and self.redirect_until > timezone.now()
+        )

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from tenants.models import Domain, Practice
 
@@ -28,10 +29,13 @@ def practice_by_subdomain(subdomain: str) -> Practice | None:
 
 
 def subdomain_is_taken(subdomain: str) -> bool:
+    """Taken by a practice, or still redirecting to one after a rename."""
     host = practice_host(subdomain)
     return (
         Practice.objects.filter(subdomain=subdomain).exists()
-        or Domain.objects.filter(domain=host).exists()
+        or Domain.objects.filter(domain=host)
+        .filter(Q(is_primary=True) | Q(redirect_until__gt=timezone.now()))
+        .exists()
     )
 
 

@@ -102,6 +102,7 @@ def practice_provision(
     )
     try:
         practice.save()
+        _release_stale_domain(signup.subdomain)
         Domain.objects.create(
             domain=selectors.practice_host(signup.subdomain), tenant=practice, is_primary=True
         )
@@ -135,6 +136,64 @@ def practice_provision(
         meta=meta,
     )
     return practice, owner
+
+
+def _release_stale_domain(subdomain: str) -> None:
+    """An old name whose redirect has expired is free: drop its leftover row before reuse."""
+    Domain.objects.filter(
+        domain=selectors.practice_host(subdomain), is_primary=False,
+        redirect_until__lte=timezone.now(),
+    ).delete()
+
+
+SUBDOMAIN_REDIRECT_DAYS = 90
+
+
+@transaction.atomic
+def practice_rename_subdomain(
+    *, practice_id: int, new_subdomain: str, acting_user: User, meta: RequestMeta | None = None
+) -> Practice:
+    """Move a practice to a new subdomain; the old one redirects for 90 days, then is released."""
+    if acting_user.role != Role.OWNER or not acting_user.is_active:
+        raise PermissionError("Only the practice owner renames the subdomain.")
+    practice = Practice.objects.select_for_update().get(pk=practice_id)
+    new_subdomain = new_subdomain.strip()
+    if new_subdomain == practice.subdomain:
+        raise ProvisioningError("That is already your subdomain.", field="subdomain")
+    problem = subdomain_problem(new_subdomain)
+    if problem:
+        raise ProvisioningError(problem, field="subdomain")
+    own_old = Domain.objects.filter(
+        tenant=practice, domain=selectors.practice_host(new_subdomain)
+    ).first()
+    if own_old is None and selectors.subdomain_is_taken(new_subdomain):
+        raise ProvisioningError("That subdomain is already taken. Choose another.", "subdomain")
+    _release_stale_domain(new_subdomain)
+    until = timezone.now() + timedelta(days=SUBDOMAIN_REDIRECT_DAYS)
+    Domain.objects.filter(tenant=practice, is_primary=True).update(
+        is_primary=False, redirect_until=until
+    )
+    if own_old is not None:  # moving back to a name it still holds
+        Domain.objects.filter(pk=own_old.pk).update(is_primary=True, redirect_until=None)
+    else:
+        Domain.objects.create(
+            domain=selectors.practice_host(new_subdomain), tenant=practice, is_primary=True
+        )
+    previous = practice.subdomain
+    practice.subdomain = new_subdomain
+    practice.save(update_fields=["subdomain"])
+    audit_record(action="practice.subdomain_renamed", actor=acting_user, object_type="practice",
+                 object_id=practice.pk, meta=meta,
+                 detail={"from": previous, "to": new_subdomain})
+    return practice
+
+
+@transaction.atomic
+def release_expired_domains() -> int:
+    deleted, _ = Domain.objects.filter(
+        is_primary=False, redirect_until__lte=timezone.now()
+    ).delete()
+    return deleted
 
 
 def _require_operator(acting_user: User) -> None:

@@ -28,7 +28,8 @@ def subdomain_problem(candidate: str) -> str | None:
         return "Choose a subdomain."
     if len(candidate) < MIN_LENGTH or len(candidate) > MAX_LENGTH:
         return f"Use {MIN_LENGTH} to {MAX_LENGTH} characters (this has {len(candidate)})."
-    if not _ALLOWED.match(candidate):
+    # fullmatch: `$` alone would also accept a trailing newline ("alpha\n").
+    if not _ALLOWED.fullmatch(candidate):
         return "Use only lowercase letters (a-z), digits and hyphens."
     if candidate.startswith("-") or candidate.endswith("-"):
         return "A hyphen can only stand inside the subdomain, not at its start or end."

@@ -175,3 +175,12 @@ def operator(db: Any) -> User:
 @pytest.fixture
 def public_http() -> Client:
     return Client(HTTP_HOST=settings.PLATFORM_DOMAIN)
+
+
+@pytest.fixture
+def media_root(tmp_path: Any, settings: Any) -> Any:
+    """A fresh MEDIA_ROOT. django-tenants caches the tenant media root and forgets it only when
+    MULTITENANT_RELATIVE_MEDIA_ROOT changes, so that setting is re-set after MEDIA_ROOT."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+    return tmp_path

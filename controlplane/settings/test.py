@@ -18,11 +18,13 @@ STORAGES = {
 # never touches another worker's keys.
 _worker = env.str("PYTEST_XDIST_WORKER", default="gw0")
 _db_number = int(_worker.removeprefix("gw") or 0) + 1
-REDIS_URL = env.str("REDIS_URL").split("?")[0].rstrip("/")  # type: ignore[no-redef]
-if REDIS_URL.startswith("unix://"):
-    REDIS_URL = f"{REDIS_URL}?db={_db_number}"
-else:
-    REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0] if REDIS_URL.count('/') > 2 else REDIS_URL}/{_db_number}"
+_redis = env.str("REDIS_URL").split("?")[0].rstrip("/")
+if _redis.startswith("unix://"):
+    REDIS_URL = f"{_redis}?db={_db_number}"
+else:  # redis://host:port[/n]
+    _server = _redis.rsplit("/", 1)[0] if _redis.count("/") > 2 else _redis
+    REDIS_URL = f"{_server}/{_db_number}"
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 DRAMATIQ_BROKER_URL = REDIS_URL
 AXES_FAILURE_LIMIT = 5
+LOGGING["loggers"]["mail.log"] = {"level": "WARNING"}  # noqa: F405 - aiosmtpd's chatter

@@ -1,0 +1,93 @@
+"""The owner's settings: enabled modules, messaging policy, instrument set, subdomain.
+
+Each change is one transaction with an audit event carrying the old and new value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from practice.models import SafetyPlan
+from tenants.accounts.models import Role, User
+from tenants.audit.services import RequestMeta, audit_record
+from tenants.features import MODULE_KEYS, MessagingPolicyKind
+from tenants.models import Practice
+
+
+class ConfigurationError(Exception):
+    """A refused setting; the message is fit to show."""
+
+
+def _active_safety_plans_block() -> str | None:
+    count = SafetyPlan.objects.filter(is_active=True).count()
+    if count:
+        plural = "a client has an active safety plan" if count == 1 else (
+            f"{count} clients have active safety plans")
+        return (f"The safety plan stays on while any client has one: {plural}. Close those "
+                "plans first; clients must always reach their plan.")
+    return None
+
+
+# What must be true before a module may be turned off (module key -> reason it may not).
+MODULE_OFF_GUARDS: dict[str, Callable[[], str | None]] = {
+    "safety_plan": _active_safety_plans_block,
+}
+
+
+def _require_owner(acting_user: User) -> None:
+    if acting_user.role != Role.OWNER or not acting_user.is_active:
+        raise PermissionError("Only the practice owner changes the practice's settings.")
+
+
+def _save(practice_id: int, field: str, value: Any, acting_user: User,
+          meta: RequestMeta | None) -> Practice:
+    practice = Practice.objects.select_for_update().get(pk=practice_id)
+    old = getattr(practice, field)
+    if old == value:
+        return practice
+    setattr(practice, field, value)
+    practice.save(update_fields=[field])
+    audit_record(action=f"settings.{field}_changed", actor=acting_user, object_type="practice",
+                 object_id=practice.pk, meta=meta, detail={"from": old, "to": value})
+    return practice
+
+
+@transaction.atomic
+def practice_modules_update(*, practice_id: int, enabled: list[str], acting_user: User,
+                            meta: RequestMeta | None = None) -> Practice:
+    _require_owner(acting_user)
+    unknown = sorted(set(enabled) - MODULE_KEYS)
+    if unknown:
+        raise ConfigurationError(f"Unknown modules: {', '.join(unknown)}.")
+    current = Practice.objects.get(pk=practice_id).enabled_modules
+    for key in sorted(set(current) - set(enabled)):
+        guard = MODULE_OFF_GUARDS.get(key)
+        reason = guard() if guard else None
+        if reason:
+            raise ConfigurationError(reason)
+    ordered = [key for key in sorted(MODULE_KEYS) if key in set(enabled)]
+    return _save(practice_id, "enabled_modules", ordered, acting_user, meta)
+
+
+@transaction.atomic
+def practice_messaging_policy_update(*, practice_id: int, policy: str, acting_user: User,
+                                     meta: RequestMeta | None = None) -> Practice:
+    _require_owner(acting_user)
+    if policy not in dict(MessagingPolicyKind.CHOICES):
+        raise ConfigurationError("Choose one of the messaging policies.")
+    return _save(practice_id, "messaging_policy", policy, acting_user, meta)
+
+
+@transaction.atomic
+def practice_instruments_update(*, practice_id: int, keys: list[str], acting_user: User,
+                                meta: RequestMeta | None = None) -> Practice:
+    from practice.measurement.library import shipped_keys
+
+    _require_owner(acting_user)
+    available = set(shipped_keys())
+    unknown = sorted(set(keys) - available)
+    if unknown:
+        raise ConfigurationError(f"Unknown instruments: {', '.join(unknown)}.")
+    return _save(practice_id, "instrument_keys", sorted(set(keys)), acting_user, meta)

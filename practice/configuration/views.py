@@ -1,0 +1,164 @@
+"""The owner's settings area. Owner only: everyone else gets a 404."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from branding import services as branding_services
+from branding.selectors import branding_for, branding_row, build_branding
+from branding.services import BrandingChanges, BrandingError
+from controlplane.auth_views import handoff_token
+from practice.configuration import services
+from practice.configuration.forms import (
+    BrandingForm,
+    InstrumentsForm,
+    MessagingPolicyForm,
+    ModulesForm,
+    SubdomainForm,
+)
+from practice.views import owner_required
+from tenants import services as tenant_services
+from tenants.audit.services import RequestMeta
+from tenants.selectors import practice_url
+
+_BRANDING_FIELDS = [field for field in BrandingChanges.__dataclass_fields__]
+
+
+@owner_required
+def settings_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "practice/settings/home.html")
+
+
+def _branding_initial(request: HttpRequest) -> dict[str, Any]:
+    row = branding_row(request.tenant)
+    return {field: getattr(row, field) for field in _BRANDING_FIELDS}
+
+
+def _preview(request: HttpRequest, form: BrandingForm) -> dict[str, Any]:
+    """The portal page and email as they would look, built from the unsaved form."""
+    row = branding_row(request.tenant)
+    for field in _BRANDING_FIELDS:
+        setattr(row, field, form.cleaned_data.get(field, getattr(row, field)))
+    preview = build_branding(request.tenant, row)
+    logo = form.cleaned_data.get("logo")
+    logo_src = None
+    if logo is not None:
+        logo_src = "data:image/png;base64," + base64.b64encode(logo.variants["email"]).decode()
+    elif row.has_logo and not form.cleaned_data.get("remove_logo"):
+        logo_src = preview.asset_path("email")
+    email_html = render_to_string("practice/settings/preview_email.html",
+                                  {"branding": preview, "logo_src": logo_src})
+    return {"preview": preview, "preview_logo_src": logo_src, "preview_email_html": email_html}
+
+
+@owner_required
+def branding_settings(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        form = BrandingForm(initial=_branding_initial(request))
+        return render(request, "practice/settings/branding.html", {"form": form})
+    form = BrandingForm(request.POST, request.FILES)
+    context: dict[str, Any] = {"form": form}
+    if form.is_valid():
+        if "preview" in request.POST:
+            context.update(_preview(request, form))
+            return render(request, "practice/settings/branding.html", context)
+        data = form.cleaned_data
+        try:
+            branding_services.branding_update(
+                practice=request.tenant,
+                changes=BrandingChanges(**{field: data[field] for field in _BRANDING_FIELDS}),
+                logo=data.get("logo"), remove_logo=data.get("remove_logo", False),
+                acting_user=request.user, meta=RequestMeta.from_request(request),
+            )
+        except BrandingError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, "Branding saved.")
+            return HttpResponseRedirect(reverse("settings_branding"))
+    return render(request, "practice/settings/branding.html", context, status=400)
+
+
+def _simple_setting(request: HttpRequest, form: Any, template: str, save: Any,
+                    done: str) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except services.ConfigurationError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, done)
+            return HttpResponseRedirect(request.path)
+    status = 400 if request.method == "POST" else 200
+    return render(request, template, {"form": form}, status=status)
+
+
+@owner_required
+def modules_settings(request: HttpRequest) -> HttpResponse:
+    form = ModulesForm(request.POST or None,
+                       initial={"enabled": request.tenant.enabled_modules})
+    return _simple_setting(
+        request, form, "practice/settings/modules.html",
+        lambda data: services.practice_modules_update(
+            practice_id=request.tenant.pk, enabled=data["enabled"],
+            acting_user=request.user, meta=RequestMeta.from_request(request)),
+        "Modules saved. Turning a module off hides it; nothing in it was deleted.",
+    )
+
+
+@owner_required
+def messaging_settings(request: HttpRequest) -> HttpResponse:
+    form = MessagingPolicyForm(request.POST or None,
+                               initial={"policy": request.tenant.messaging_policy})
+    return _simple_setting(
+        request, form, "practice/settings/messaging.html",
+        lambda data: services.practice_messaging_policy_update(
+            practice_id=request.tenant.pk, policy=data["policy"],
+            acting_user=request.user, meta=RequestMeta.from_request(request)),
+        "Messaging policy saved.",
+    )
+
+
+@owner_required
+def instruments_settings(request: HttpRequest) -> HttpResponse:
+    form = InstrumentsForm(request.POST or None,
+                           initial={"keys": request.tenant.instrument_keys})
+    return _simple_setting(
+        request, form, "practice/settings/instruments.html",
+        lambda data: services.practice_instruments_update(
+            practice_id=request.tenant.pk, keys=data["keys"],
+            acting_user=request.user, meta=RequestMeta.from_request(request)),
+        "Instrument set saved.",
+    )
+
+
+@owner_required
+def subdomain_settings(request: HttpRequest) -> HttpResponse:
+    form = SubdomainForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            practice = tenant_services.practice_rename_subdomain(
+                practice_id=request.tenant.pk, new_subdomain=form.cleaned_data["subdomain"],
+                acting_user=request.user, meta=RequestMeta.from_request(request),
+            )
+        except tenant_services.ProvisioningError as error:
+            form.add_error("subdomain", error.message)
+        else:
+            # Cookies are host-only: carry the owner over to the new host, signed in.
+            token = handoff_token(schema_name=practice.schema_name, user_id=request.user.pk,
+                                  nonce=secrets.token_urlsafe(16))
+            return render(request, "platform/handoff.html", {
+                "practice": practice, "token": token,
+                "action": practice_url(practice.subdomain, "/auth/handoff/"),
+            })
+    status = 400 if request.method == "POST" else 200
+    return render(request, "practice/settings/subdomain.html",
+                  {"form": form, "branding": branding_for(request.tenant)}, status=status)

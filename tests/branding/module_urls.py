@@ -1,0 +1,20 @@
+"""A tenant URLconf with one page per portal module under the module's namespace, so the gate can
+be tested for every module before each module's real pages exist."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from controlplane.urls_tenant import handler500  # noqa: F401
+from controlplane.urls_tenant import urlpatterns as tenant_patterns
+from tenants.features import MODULES
+
+
+def module_page(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("module page")
+
+
+urlpatterns = [
+    path(f"module-probe/{module.key}/", include(([path("", module_page, name="page")],
+                                                 module.key)))
+    for module in MODULES
+] + list(tenant_patterns)
