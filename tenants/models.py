@@ -30,6 +30,8 @@ class Practice(TenantMixin):
         max_length=20, choices=MessagingPolicyKind.CHOICES, default=MessagingPolicyKind.REPLY_ONLY
     )
     instrument_keys = models.JSONField(default=list, blank=True)
+    # Reliable-change thresholds for instruments without a published one ({key: points}).
+    reliable_change_thresholds = models.JSONField(default=dict, blank=True)
 
     # Provisioning clones the template schema itself (tenants.services), inside one transaction.
     auto_create_schema = False

@@ -1,4 +1,4 @@
-"""Practice-schema data: staff invitations (clients, goals, scores… arrive with later work)."""
+"""Staff invitations."""
 
 from __future__ import annotations
 
@@ -55,22 +55,3 @@ class StaffInvitation(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
-
-
-class SafetyPlan(models.Model):
-    """A client's safety plan (Stanley-Brown). Its sections arrive with the client portal; the
-    practice configuration needs to know whether any is active, since the safety-plan module
-    cannot be turned off while one is."""
-
-    client = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, related_name="safety_plans"
-    )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"Safety plan #{self.pk}"

@@ -1,0 +1,379 @@
+"""Writes of measurement-based care: assigning, materialising what is due, saving and submitting
+responses (scored once, pinned, immutable), risk alerts, entered-in-error, alert handling.
+
+Risk is never delayed: a risk answer raises its alert in the same transaction as the answer,
+whether or not the response can be scored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from practice.access import CLINICAL_ROLES, client_for_staff, clients_visible_to
+from practice.measurement import schedule
+from practice.measurement.definitions import InstrumentDefinition
+from practice.measurement.library import UnknownInstrument
+from practice.measurement.scoring import (
+    Flag,
+    IncompleteResponse,
+    InvalidAnswers,
+    ScoreResult,
+    score,
+)
+from practice.measurement.selectors import instrument_definition, instruments_offered
+from practice.models import Alert, Assignment, ClientProfile, Response
+from tenants.accounts.models import Role, User
+from tenants.audit.services import RequestMeta, audit_record
+from tenants.models import Practice
+
+
+class MeasurementError(Exception):
+    """A refused measurement action; the message is fit to show."""
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    response: Response
+    submitted: bool
+    missing_items: tuple[str, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    result: ScoreResult | None = None
+    alerts: tuple[Alert, ...] = field(default_factory=tuple)
+
+    @property
+    def show_crisis_help(self) -> bool:
+        """Any risk answer, or a risk item left unanswered: show crisis help at once."""
+        return bool(self.flags)
+
+
+def client_timezone(client: User) -> str:
+    profile = ClientProfile.objects.filter(user=client).only("timezone").first()
+    return profile.timezone if profile else "UTC"
+
+
+def _client_sex(client: User) -> str | None:
+    profile = ClientProfile.objects.filter(user=client).only("sex_for_scoring").first()
+    return (profile.sex_for_scoring or None) if profile else None
+
+
+# --- assigning -----------------------------------------------------------------------------------
+
+@transaction.atomic
+def assignment_create(
+    *, practice: Practice, client_id: int, instrument_key: str, frequency: str,
+    starts_on: date, ends_on: date | None = None, acting_user: User,
+    meta: RequestMeta | None = None,
+) -> Assignment:
+    if acting_user.role not in CLINICAL_ROLES:
+        raise PermissionError("Only clinicians assign instruments.")
+    client = client_for_staff(acting_user, client_id)
+    if instrument_key not in {definition.key for definition in instruments_offered(practice)}:
+        raise MeasurementError("Your practice does not offer this instrument. The owner can add "
+                               "it under Settings → Instruments.")
+    if frequency not in Assignment.Frequency.values:
+        raise MeasurementError("Choose how often: once, daily, weekly, every two weeks or "
+                               "monthly.")
+    if ends_on is not None and ends_on < starts_on:
+        raise MeasurementError("The end date is before the start date.")
+    assignment = Assignment.objects.create(
+        client=client, instrument_key=instrument_key, frequency=frequency, starts_on=starts_on,
+        ends_on=ends_on, assigned_by=acting_user,
+    )
+    audit_record(action="assignment.created", actor=acting_user, object_type="assignment",
+                 object_id=assignment.pk, meta=meta,
+                 detail={"client_id": client.pk, "instrument": instrument_key,
+                         "frequency": frequency})
+    responses_materialize(client=client, now=timezone.now())
+    return assignment
+
+
+@transaction.atomic
+def assignment_end(*, assignment_id: int, acting_user: User,
+                   meta: RequestMeta | None = None) -> Assignment:
+    assignment = Assignment.objects.select_for_update().get(
+        pk=assignment_id, client__in=clients_visible_to(acting_user))
+    if assignment.ended_at is None:
+        assignment.ended_at = timezone.now()
+        assignment.save(update_fields=["ended_at"])
+        Response.objects.filter(assignment=assignment, status=Response.Status.PENDING).update(
+            status=Response.Status.MISSED)
+        audit_record(action="assignment.ended", actor=acting_user, object_type="assignment",
+                     object_id=assignment.pk, meta=meta)
+    return assignment
+
+
+def _next_date(assignment: Assignment, day: date) -> date | None:
+    later = schedule.occurrence_dates(assignment.frequency, assignment.starts_on,
+                                      day + timedelta(days=40), assignment.ends_on)
+    return next((candidate for candidate in later if candidate > day), None)
+
+
+def _due_at(assignment: Assignment, day: date, tz_name: str) -> datetime:
+    """Due by the end of the day before the next occurrence (the same day for daily)."""
+    if assignment.frequency == Assignment.Frequency.ONCE:
+        return schedule.due_moment(day, tz_name)
+    following = _next_date(assignment, day)
+    last_day = following - timedelta(days=1) if following else day
+    return schedule.due_moment(last_day, tz_name)
+
+
+@transaction.atomic
+def responses_materialize(*, client: User, now: datetime) -> int:
+    """Create the due responses of a client's schedules up to today (their local date).
+
+    Idempotent (one response per occurrence, enforced by a constraint). When a newer occurrence
+    arrives, older ones never started become "missed": a client is never faced with a pile."""
+    tz_name = client_timezone(client)
+    today = schedule.local_today(now, tz_name)
+    created = 0
+    for assignment in Assignment.objects.select_for_update().filter(client=client,
+                                                                    ended_at__isnull=True):
+        if assignment.frequency == Assignment.Frequency.ONCE:
+            dates = [assignment.starts_on]  # available at once, due on its date
+        else:
+            dates = schedule.occurrence_dates(assignment.frequency, assignment.starts_on, today,
+                                              assignment.ends_on)
+        if not dates:
+            continue
+        existing = set(Response.objects.filter(assignment=assignment)
+                       .values_list("occurrence_date", flat=True))
+        newest = dates[-1]
+        for day in dates:
+            if day in existing:
+                continue
+            Response.objects.create(
+                client=client, assignment=assignment, instrument_key=assignment.instrument_key,
+                occurrence_date=day, due_at=_due_at(assignment, day, tz_name),
+                status=Response.Status.PENDING if day == newest else Response.Status.MISSED,
+            )
+            created += 1
+        Response.objects.filter(assignment=assignment, status=Response.Status.PENDING,
+                                occurrence_date__lt=newest).update(status=Response.Status.MISSED)
+    return created
+
+
+# --- answering -----------------------------------------------------------------------------------
+
+def _check_answers(definition: InstrumentDefinition, answers: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, int | None] = {}
+    for key, value in answers.items():
+        try:
+            item = definition.item(key)
+        except KeyError:
+            raise MeasurementError("That answer does not belong to this questionnaire.") from None
+        if value is None or value == "":
+            clean[key] = None
+            continue
+        try:
+            position = int(value)
+        except (TypeError, ValueError):
+            raise MeasurementError("Choose one of the answers shown.") from None
+        if not item.is_choice or not 0 <= position < len(item.options):
+            raise MeasurementError("Choose one of the answers shown.")
+        clean[key] = position
+    return clean
+
+
+def _own_open_response(client: User, response_id: int) -> Response:
+    response = Response.objects.select_for_update().get(pk=response_id, client=client)
+    if response.status == Response.Status.SUBMITTED:
+        raise MeasurementError("This questionnaire was already submitted; it cannot be changed.")
+    if response.status == Response.Status.MISSED:
+        raise MeasurementError("This questionnaire is no longer open.")
+    return response
+
+
+def _pinned_definition(response: Response) -> InstrumentDefinition:
+    try:
+        definition = instrument_definition(response.instrument_key, response.definition_version)
+    except UnknownInstrument:
+        raise MeasurementError("This questionnaire is no longer available.") from None
+    response.definition_version = definition.version
+    return definition
+
+
+@transaction.atomic
+def response_save_answers(*, client: User, response_id: int, answers: dict[str, Any],
+                          note: str | None = None) -> Response:
+    """Save answers as the client goes (resumable). Nothing is scored yet."""
+    response = _own_open_response(client, response_id)
+    definition = _pinned_definition(response)
+    response.answers = {**response.answers, **_check_answers(definition, answers)}
+    if note is not None:
+        response.note = note[:2000]
+    if response.status == Response.Status.PENDING:
+        response.status = Response.Status.IN_PROGRESS
+        response.started_at = timezone.now()
+    response.save()
+    return response
+
+
+def _alert_recipients(client: User) -> list[User]:
+    """The client's clinicians; with none assigned, the practice's owners (someone always gets
+    a risk alert)."""
+    clinicians = list(User.objects.filter(caseload__user=client, is_active=True))
+    return clinicians or list(User.objects.filter(role=Role.OWNER, is_active=True))
+
+
+def _raise_risk_alerts(response: Response, definition: InstrumentDefinition,
+                       flags: tuple[Flag, ...]) -> tuple[Alert, ...]:
+    alerts = []
+    recipients = _alert_recipients(response.client)
+    for flag in flags:
+        kind = Alert.Kind.RISK_ITEM if flag.kind == "risk" else Alert.Kind.RISK_UNKNOWN
+        alert, created = Alert.objects.get_or_create(
+            dedupe_key=f"response:{response.pk}:{flag.item_key}:{flag.kind}",
+            defaults={"client": response.client, "kind": kind,
+                      "severity": Alert.Severity.URGENT, "response": response,
+                      "summary": f"{definition.title}: {flag.message}"[:200]},
+        )
+        if created:
+            alert.recipients.set(recipients)
+            audit_record(action="alert.raised", actor=None, actor_role="system",
+                         object_type="alert", object_id=alert.pk, detail={"kind": kind})
+        alerts.append(alert)
+    return tuple(alerts)
+
+
+def _to_decimal(value: float | int | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(float(value), 2)))
+
+
+@transaction.atomic
+def response_submit(*, client: User, response_id: int, answers: dict[str, Any] | None = None,
+                    note: str | None = None, meta: RequestMeta | None = None) -> SubmitOutcome:
+    """Score and pin a response. Too many missing answers: not submitted (the client is told
+    which), but any risk answer or skipped risk item still raises its alert now."""
+    response = _own_open_response(client, response_id)
+    definition = _pinned_definition(response)
+    if answers:
+        response.answers = {**response.answers, **_check_answers(definition, answers)}
+    if note is not None:
+        response.note = note[:2000]
+    complete = {item.key: response.answers.get(item.key) for item in definition.choice_items}
+    try:
+        result = score(definition, complete, sex=_client_sex(client))
+    except IncompleteResponse as incomplete:
+        response.status = Response.Status.IN_PROGRESS
+        response.started_at = response.started_at or timezone.now()
+        response.save()
+        alerts = _raise_risk_alerts(response, definition, incomplete.flags)
+        return SubmitOutcome(response=response, submitted=False,
+                             missing_items=incomplete.missing_items, flags=incomplete.flags,
+                             alerts=alerts)
+    except InvalidAnswers as error:
+        raise MeasurementError(str(error)) from error
+    now = timezone.now()
+    response.status = Response.Status.SUBMITTED
+    response.started_at = response.started_at or now
+    response.submitted_at = now
+    response.scorer, response.scorer_version = result.scorer, str(result.scorer_version)
+    response.is_scored = result.total is not None or result.band is not None
+    response.total = _to_decimal(result.total)
+    response.band_key = result.band.key if result.band else ""
+    response.band_label = result.band.label if result.band else ""
+    response.subscales = {key: float(value) for key, value in result.subscales.items()}
+    response.subscale_bands = {key: band.to_dict() if band else None
+                               for key, band in result.subscale_bands.items()}
+    response.flags = [flag.to_dict() for flag in result.flags]
+    response.missing_items = list(result.missing_items)
+    response.prorated = result.prorated
+    response.save()
+    alerts = _raise_risk_alerts(response, definition, result.flags)
+    audit_record(action="response.submitted", actor=client, object_type="response",
+                 object_id=response.pk, meta=meta,
+                 detail={"instrument": response.instrument_key,
+                         "version": response.definition_version})
+    return SubmitOutcome(response=response, submitted=True, missing_items=result.missing_items,
+                         flags=result.flags, result=result, alerts=alerts)
+
+
+@transaction.atomic
+def response_start_adhoc(*, client: User, instrument_key: str) -> Response:
+    """A response the client starts without a schedule (the daily mood check-in)."""
+    definition = instrument_definition(instrument_key)
+    return Response.objects.create(client=client, instrument_key=instrument_key,
+                                   definition_version=definition.version,
+                                   status=Response.Status.IN_PROGRESS, started_at=timezone.now())
+
+
+# --- clinicians ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def response_mark_entered_in_error(*, response_id: int, reason: str, acting_user: User,
+                                   meta: RequestMeta | None = None) -> Response:
+    """Take a submitted response out of charts and scores; it is kept, and so is the reason."""
+    if acting_user.role not in CLINICAL_ROLES:
+        raise PermissionError("Only clinicians mark responses entered in error.")
+    response = Response.objects.select_for_update().get(
+        pk=response_id, status=Response.Status.SUBMITTED,
+        client__in=clients_visible_to(acting_user))
+    if not reason.strip():
+        raise MeasurementError("Say why this response was entered in error.")
+    if response.entered_in_error_at is not None:
+        raise MeasurementError("This response is already marked entered in error.")
+    response.entered_in_error_at = timezone.now()
+    response.entered_in_error_by = acting_user
+    response.entered_in_error_reason = reason.strip()
+    response.save(update_fields=["entered_in_error_at", "entered_in_error_by",
+                                 "entered_in_error_reason"])
+    audit_record(action="response.entered_in_error", actor=acting_user, object_type="response",
+                 object_id=response.pk, meta=meta)
+    return response
+
+
+def _own_alert(alert_id: int, acting_user: User) -> Alert:
+    return Alert.objects.select_for_update().get(
+        pk=alert_id, client__in=clients_visible_to(acting_user))
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert_id: int, acting_user: User,
+                      meta: RequestMeta | None = None) -> Alert:
+    alert = _own_alert(alert_id, acting_user)
+    if alert.status == Alert.Status.OPEN:
+        alert.status = Alert.Status.ACKNOWLEDGED
+        alert.acknowledged_at, alert.acknowledged_by = timezone.now(), acting_user
+        alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+        audit_record(action="alert.acknowledged", actor=acting_user, object_type="alert",
+                     object_id=alert.pk, meta=meta)
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(*, alert_id: int, note: str, acting_user: User,
+                  meta: RequestMeta | None = None) -> Alert:
+    alert = _own_alert(alert_id, acting_user)
+    if not note.strip():
+        raise MeasurementError("Add a note saying how this was resolved.")
+    if alert.status != Alert.Status.RESOLVED:
+        now = timezone.now()
+        alert.status = Alert.Status.RESOLVED
+        alert.resolved_at, alert.resolved_by = now, acting_user
+        alert.acknowledged_at = alert.acknowledged_at or now
+        alert.acknowledged_by = alert.acknowledged_by or acting_user
+        alert.resolution_note = note.strip()
+        alert.save()
+        audit_record(action="alert.resolved", actor=acting_user, object_type="alert",
+                     object_id=alert.pk, meta=meta)
+    return alert
+
+
+@transaction.atomic
+def alert_snooze(*, alert_id: int, until: datetime, acting_user: User,
+                 meta: RequestMeta | None = None) -> Alert:
+    alert = _own_alert(alert_id, acting_user)
+    if alert.severity == Alert.Severity.URGENT and alert.status == Alert.Status.OPEN:
+        raise MeasurementError("Acknowledge an urgent alert before snoozing it.")
+    if until <= timezone.now():
+        raise MeasurementError("Snooze until a time in the future.")
+    alert.snoozed_until = until
+    alert.save(update_fields=["snoozed_until"])
+    audit_record(action="alert.snoozed", actor=acting_user, object_type="alert",
+                 object_id=alert.pk, meta=meta)
+    return alert

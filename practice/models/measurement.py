@@ -1,0 +1,218 @@
+"""Measurement-based care: practice-defined instruments, assignments, responses with their pinned
+scores, and the alerts they raise."""
+
+from __future__ import annotations
+
+import pgtrigger
+from django.db import models
+from django.utils import timezone
+
+
+class PracticeInstrument(models.Model):
+    """One version of a practice-defined instrument (same definition format as the shipped ones).
+
+    A published version never changes: editing it creates the next version."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    key = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    definition = models.JSONField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["key", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="practice_instrument_version"),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="published_definition_is_frozen",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__status="published")
+                & (pgtrigger.Q(old__definition__df=pgtrigger.F("new__definition"))
+                   | pgtrigger.Q(old__key__df=pgtrigger.F("new__key"))
+                   | pgtrigger.Q(old__version__df=pgtrigger.F("new__version"))),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
+
+class Assignment(models.Model):
+    """An instrument assigned to a client, once (with a due date) or on a schedule."""
+
+    class Frequency(models.TextChoices):
+        ONCE = "once", "Once"
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        BIWEEKLY = "biweekly", "Every two weeks"
+        MONTHLY = "monthly", "Monthly"
+
+    client = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                               related_name="assignments")
+    instrument_key = models.CharField(max_length=64)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    # Dates are the client's local calendar dates; an occurrence is due at the end of its day
+    # in the client's timezone.
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    assigned_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Assignment #{self.pk} ({self.instrument_key}, {self.frequency})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+
+class Response(models.Model):
+    """One completion of an instrument: due, in progress, or submitted (then immutable).
+
+    The score is computed once, at submission, and pinned with the definition version and the
+    scorer that produced it, so every historical score can be explained."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Due"
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        MISSED = "missed", "Missed"
+
+    client = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                               related_name="responses")
+    assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="responses")
+    instrument_key = models.CharField(max_length=64)
+    definition_version = models.PositiveIntegerField(null=True, blank=True)
+    occurrence_date = models.DateField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    answers = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The pinned score (set once, at submission).
+    scorer = models.CharField(max_length=40, blank=True)
+    scorer_version = models.CharField(max_length=20, blank=True)
+    is_scored = models.BooleanField(default=False)
+    total = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    band_key = models.CharField(max_length=40, blank=True)
+    band_label = models.CharField(max_length=120, blank=True)
+    subscales = models.JSONField(default=dict, blank=True)
+    subscale_bands = models.JSONField(default=dict, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    missing_items = models.JSONField(default=list, blank=True)
+    prorated = models.BooleanField(default=False)
+    # A clinician can mark a response entered in error: out of charts, never deleted.
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey("accounts.User", null=True, blank=True,
+                                            on_delete=models.PROTECT, related_name="+")
+    entered_in_error_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "occurrence_date"],
+                                    name="one_response_per_occurrence"),
+        ]
+        indexes = [
+            models.Index(fields=["client", "instrument_key", "submitted_at"],
+                         name="response_history"),
+        ]
+        triggers = [
+            # Nothing of a submitted response changes but its entered-in-error marking, and it
+            # is never deleted: the database refuses, whoever asks.
+            pgtrigger.Protect(
+                name="submitted_response_is_immutable",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__status="submitted")
+                & (pgtrigger.Q(old__answers__df=pgtrigger.F("new__answers"))
+                   | pgtrigger.Q(old__status__df=pgtrigger.F("new__status"))
+                   | pgtrigger.Q(old__total__df=pgtrigger.F("new__total"))
+                   | pgtrigger.Q(old__band_key__df=pgtrigger.F("new__band_key"))
+                   | pgtrigger.Q(old__flags__df=pgtrigger.F("new__flags"))
+                   | pgtrigger.Q(old__subscales__df=pgtrigger.F("new__subscales"))
+                   | pgtrigger.Q(old__submitted_at__df=pgtrigger.F("new__submitted_at"))
+                   | pgtrigger.Q(old__client_id__df=pgtrigger.F("new__client_id"))
+                   | pgtrigger.Q(old__instrument_key__df=pgtrigger.F("new__instrument_key"))
+                   | pgtrigger.Q(old__definition_version__df=pgtrigger.F(
+                       "new__definition_version"))
+                   | pgtrigger.Q(old__note__df=pgtrigger.F("new__note"))),
+            ),
+            pgtrigger.Protect(
+                name="submitted_response_is_kept",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Q(old__status="submitted"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Response #{self.pk} ({self.instrument_key})"
+
+    @property
+    def is_entered_in_error(self) -> bool:
+        return self.entered_in_error_at is not None
+
+
+class Alert(models.Model):
+    """Something a clinician must see: a risk answer, a request for urgent contact, a client
+    drifting away. Risk alerts are created at once, never batched."""
+
+    class Kind(models.TextChoices):
+        RISK_ITEM = "risk_item", "Risk answer"
+        RISK_UNKNOWN = "risk_unknown", "Risk item skipped"
+        URGENT_CONTACT = "urgent_contact", "Asked to be contacted urgently"
+        RELIABLE_DETERIORATION = "reliable_deterioration", "Reliable deterioration"
+
+    class Severity(models.TextChoices):
+        URGENT = "urgent", "Urgent"
+        ROUTINE = "routine", "Routine"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    client = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                               related_name="alerts_about")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
+    response = models.ForeignKey(Response, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="alerts")
+    # A short, factual line for the inbox ("PHQ-9 item 9 answered 2"); the client's words
+    # never go here.
+    summary = models.CharField(max_length=200)
+    recipients = models.ManyToManyField("accounts.User", related_name="alerts", blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey("accounts.User", null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey("accounts.User", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    resolution_note = models.TextField(blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    # The same ongoing condition raises one alert (engagement rules use this).
+    dedupe_key = models.CharField(max_length=120, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Alert #{self.pk} ({self.kind})"
