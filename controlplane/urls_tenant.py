@@ -9,6 +9,9 @@ urlpatterns = [
     path("auth/handoff/", auth_views.HandoffView.as_view(), name="handoff"),
     path("", include("branding.urls")),
     path("settings/", include("practice.configuration.urls")),
+    path("clinic/", include(("practice.measurement.urls_clinic", "clinic"))),
+    path("portal/", include("portal.urls")),
+    path("api/v1/", include(("controlplane.urls_api", "api"))),
     path("", include("practice.urls")),
 ]
 

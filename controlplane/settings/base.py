@@ -63,6 +63,7 @@ TENANT_APPS = [
     "tenants.audit",
     "axes",
     "practice",
+    "portal",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -91,9 +91,28 @@ class InstrumentsForm(forms.Form):
     keys = forms.MultipleChoiceField(label="Instruments your practice offers", required=False,
                                      widget=forms.CheckboxSelectMultiple, choices=())
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, thresholds: dict[str, float] | None = None,
+                 **kwargs: Any) -> None:
+        from practice.measurement.library import get_definition, shipped_keys
+
         super().__init__(*args, **kwargs)
         self.fields["keys"].choices = _instrument_choices()
+        # Instruments without a published reliable-change value take the practice's own.
+        for key in shipped_keys():
+            definition = get_definition(key)
+            if definition.reliable_change is None and definition.has_total:
+                self.fields[f"rc_{key}"] = forms.DecimalField(
+                    label=f"Reliable change for {definition.title} (points)", required=False,
+                    min_value=0.01, max_value=1000, decimal_places=2,
+                    initial=(thresholds or {}).get(key),
+                    help_text="No published value; changes of at least this are marked "
+                              "reliable. Leave empty to mark none.",
+                )
+
+    def thresholds(self) -> dict[str, float]:
+        return {name.removeprefix("rc_"): float(value)
+                for name, value in self.cleaned_data.items()
+                if name.startswith("rc_") and value is not None}
 
 
 class SubdomainForm(forms.Form):

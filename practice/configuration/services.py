@@ -82,12 +82,21 @@ def practice_messaging_policy_update(*, practice_id: int, policy: str, acting_us
 
 @transaction.atomic
 def practice_instruments_update(*, practice_id: int, keys: list[str], acting_user: User,
+                                thresholds: dict[str, float] | None = None,
                                 meta: RequestMeta | None = None) -> Practice:
-    from practice.measurement.library import shipped_keys
+    from practice.measurement.library import get_definition, shipped_keys
 
     _require_owner(acting_user)
     available = set(shipped_keys())
-    unknown = sorted(set(keys) - available)
+    unknown = sorted(set(keys) - available | set(thresholds or {}) - available)
     if unknown:
         raise ConfigurationError(f"Unknown instruments: {', '.join(unknown)}.")
-    return _save(practice_id, "instrument_keys", sorted(set(keys)), acting_user, meta)
+    for key, value in (thresholds or {}).items():
+        if get_definition(key).reliable_change is not None:
+            raise ConfigurationError(f"{get_definition(key).title} has a published "
+                                     "reliable-change value; it cannot be overridden.")
+        if value <= 0:
+            raise ConfigurationError("A reliable-change value must be above 0.")
+    _save(practice_id, "instrument_keys", sorted(set(keys)), acting_user, meta)
+    ordered = dict(sorted((thresholds or {}).items()))
+    return _save(practice_id, "reliable_change_thresholds", ordered, acting_user, meta)

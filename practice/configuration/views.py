@@ -130,11 +130,12 @@ def messaging_settings(request: HttpRequest) -> HttpResponse:
 @owner_required
 def instruments_settings(request: HttpRequest) -> HttpResponse:
     form = InstrumentsForm(request.POST or None,
-                           initial={"keys": request.tenant.instrument_keys})
+                           initial={"keys": request.tenant.instrument_keys},
+                           thresholds=request.tenant.reliable_change_thresholds)
     return _simple_setting(
         request, form, "practice/settings/instruments.html",
         lambda data: services.practice_instruments_update(
-            practice_id=request.tenant.pk, keys=data["keys"],
+            practice_id=request.tenant.pk, keys=data["keys"], thresholds=form.thresholds(),
             acting_user=request.user, meta=RequestMeta.from_request(request)),
         "Instrument set saved.",
     )

@@ -222,10 +222,19 @@ def test_a_disabled_module_answers_404_for_every_role(probe_urls, alpha, beta, m
     assert anonymous.status_code == 404
 
 
+def _module_namespaces(resolver, outer: tuple[str, ...] = ()) -> set[str]:
+    found = set()
+    for namespace, (_prefix, sub) in resolver.namespace_dict.items():
+        found.add(namespace)
+        found |= _module_namespaces(sub, (*outer, namespace))
+    return found
+
+
 def test_every_real_module_url_is_gated(alpha) -> None:
-    """Whatever module pages exist in the real URLconf sit under their module's namespace."""
-    namespaces = set(get_resolver("controlplane.urls_tenant").namespace_dict)
-    assert namespaces <= MODULE_KEYS | {"operator"}
+    """Namespaces in the practice URLconf are module keys or the known areas that hold them;
+    a module's pages must sit under its key to be gated."""
+    namespaces = _module_namespaces(get_resolver("controlplane.urls_tenant"))
+    assert namespaces <= MODULE_KEYS | {"clinic", "portal", "api"}
 
 
 def test_turning_a_module_off_and_on_keeps_everything(probe_urls, alpha) -> None:
@@ -403,3 +412,17 @@ def test_an_svg_logo_is_sanitised_before_it_is_stored(alpha, media_root) -> None
     content = stored.read_bytes()
     assert b"<script" not in content and b"onload" not in content
     assert b"<rect" in content
+
+
+def test_practice_sets_reliable_change_where_none_is_published(alpha) -> None:
+    http = alpha.http(alpha.owner)
+    response = http.post("/settings/instruments/", {"keys": ["k10", "phq9"], "rc_k10": "5"})
+    assert response.status_code == 302
+    practice = Practice.objects.get(pk=alpha.practice.pk)
+    assert practice.reliable_change_thresholds == {"k10": 5.0}
+    page = http.get("/settings/instruments/").content.decode()
+    assert 'name="rc_k10"' in page
+    assert 'name="rc_phq9"' not in page  # PHQ-9 has a published value (6)
+    assert http.post("/settings/instruments/", {"keys": ["k10"], "rc_k10": "0"}
+                     ).status_code == 400
+    assert Practice.objects.get(pk=alpha.practice.pk).reliable_change_thresholds == {"k10": 5.0}
