@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context, schema_exists
 from tenants import selectors
 from tenants.accounts.models import PLATFORM_ROLES, Role, User
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.cloning import clone_schema
 from tenants.models import Domain, Practice, PracticeState
 from tenants.subdomains import subdomain_problem
 
@@ -59,11 +60,7 @@ def _clone_template(schema_name: str) -> None:
             "The platform is not ready to create practices yet (its template is missing). "
             "Please try again in a few minutes."
         )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT public.clone_schema(%s, %s, 'DATA')",
-            [settings.TENANT_BASE_SCHEMA, schema_name],
-        )
+    clone_schema(settings.TENANT_BASE_SCHEMA, schema_name)
 
 
 def validate_signup(signup: PracticeSignup) -> None:

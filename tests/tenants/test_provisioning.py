@@ -309,3 +309,53 @@ def test_a_new_migration_reaches_the_template_and_every_practice(committed: None
     finally:
         call_command("migrate_platform", skip_practices=True, verbosity=0)
         assert "practice_staffinvitation" in _tables(TEMPLATE)
+
+
+def _catalog(schema: str) -> dict[str, list[str]]:
+    """Indexes, constraints, functions and identity columns of a schema, with its name
+    replaced, so two schemas can be compared object for object."""
+    queries = {
+        "indexes": "SELECT indexdef FROM pg_indexes WHERE schemaname = %s",
+        "constraints": """SELECT c.relname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid)
+            FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+            WHERE c.relnamespace = %s::regnamespace""",
+        "functions": """SELECT p.proname || ' ' || md5(p.prosrc) FROM pg_proc p
+            WHERE p.pronamespace = %s::regnamespace""",
+        "relations": """SELECT c.relkind::text || ' ' || c.relname FROM pg_class c
+            WHERE c.relnamespace = %s::regnamespace""",
+        "columns": """SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid,
+                a.atttypmod) || ' ' || a.attnotnull::text || ' '
+                || COALESCE(pg_get_expr(d.adbin, d.adrelid), '')
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'r' AND a.attnum > 0
+              AND NOT a.attisdropped""",
+        "identity": """SELECT c.relname || '.' || a.attname || ' ' || a.attidentity::text
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            WHERE c.relnamespace = %s::regnamespace AND a.attidentity <> ''""",
+    }
+    found = {}
+    with connection.cursor() as cursor:
+        for name, sql in queries.items():
+            cursor.execute(sql, [schema])
+            found[name] = sorted(row[0].replace(schema, "<schema>") for row in cursor.fetchall())
+    return found
+
+
+def test_a_clone_has_every_index_constraint_function_and_identity_of_the_template(
+    alpha: PracticeWorld,
+) -> None:
+    clone, template = _catalog(alpha.practice.schema_name), _catalog(TEMPLATE)
+    assert clone == template
+    assert len(template["indexes"]) >= 20
+    assert any("FOREIGN KEY" in constraint for constraint in template["constraints"])
+
+
+def test_a_clone_continues_its_sequences_after_the_template_rows(alpha: PracticeWorld) -> None:
+    with schema_context(alpha.practice.schema_name), connection.cursor() as cursor:
+        cursor.execute("SELECT max(id) FROM django_migrations")
+        (highest,) = cursor.fetchone()
+        cursor.execute("INSERT INTO django_migrations (app, name, applied) "
+                       "VALUES ('probe', 'probe', now()) RETURNING id")
+        (new_id,) = cursor.fetchone()
+    assert new_id == highest + 1

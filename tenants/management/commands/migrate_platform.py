@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
 
@@ -30,9 +29,6 @@ class Command(BaseCommand):
                 cursor.execute(f"CREATE SCHEMA {connection.ops.quote_name(template)}")
         call_command("migrate_schemas", schema_name=template, interactive=False,
                      verbosity=verbosity)
-        # The clone function provisioning calls; installed here so signup doesn't pay for it.
-        connection.set_schema_to_public()
-        CloneSchema()._create_clone_schema_function()
         if not options["skip_practices"]:
             call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
         self.stdout.write(self.style.SUCCESS("Public, template and practice schemas migrated."))
