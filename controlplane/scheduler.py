@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +34,7 @@ class PeriodicJob:
 
 JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("purge_due_practices", timedelta(hours=1), per_practice=False),
+    PeriodicJob("release_old_subdomains", timedelta(hours=6), per_practice=False),
     PeriodicJob("clear_expired_sessions", timedelta(hours=6), per_practice=True),
 )
 
@@ -73,7 +75,9 @@ def run_due_jobs(client: redis.Redis, now: float) -> list[str]:
 
 def run_forever(stop: threading.Event, tick_seconds: float = 15.0) -> None:
     client = redis.Redis.from_url(settings.REDIS_URL)
-    owner = f"{socket.gethostname()}:{os.getpid()}"
+    # Unique per scheduler: host and pid alone repeat across containers (pid 1, shared or
+    # reused hostnames), and two schedulers with one name would both think they hold the lock.
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
     lock_ttl = int(tick_seconds * 4)
     while not stop.is_set():
         holder = client.get(LOCK_KEY)

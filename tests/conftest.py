@@ -24,6 +24,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from tenants.accounts.models import Role, User
+from tenants.audit.models import AuditEvent
 from tenants.models import Practice
 from tenants.services import PracticeSignup, practice_provision
 
@@ -184,3 +185,45 @@ def media_root(tmp_path: Any, settings: Any) -> Any:
     settings.MEDIA_ROOT = str(tmp_path)
     settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
     return tmp_path
+
+
+# --- committed (transactional) tests ---------------------------------------------------------
+
+def _practice_schemas() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'p\\_%%'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _let_the_next_flush_truncate_audit() -> None:
+    """A transactional test ends with TRUNCATE of every public table, which the append-only
+    audit table refuses by design. This one-shot wrapper sets pgtrigger's ignore variable for
+    that statement's transaction only (set_config(..., true)), then removes itself."""
+    trigger_names = ",".join(
+        trigger.get_pgid(AuditEvent) for trigger in AuditEvent._meta.triggers  # type: ignore
+    )
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if not str(sql).lstrip().upper().startswith("TRUNCATE"):
+            return execute(sql, params, many, context)
+        connection.execute_wrappers.remove(wrapper)
+        execute("SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + trigger_names + "}"],
+                False, context)
+        return execute(sql, params, many, context)
+
+    connection.execute_wrappers.append(wrapper)
+
+
+@pytest.fixture
+def committed_db(transactional_db: Any) -> Iterator[None]:
+    """Writes are committed (a worker thread's or another connection's reads see them).
+
+    Afterwards: drop the practice schemas the test made (the flush that ends a transactional test
+    empties public tables but drops no schema), and let that flush truncate the audit table."""
+    before = _practice_schemas()
+    yield
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        for schema in _practice_schemas() - before:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {connection.ops.quote_name(schema)} CASCADE")
+    _let_the_next_flush_truncate_audit()

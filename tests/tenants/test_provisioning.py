@@ -3,9 +3,6 @@ and a template that carries every migration to the practices cloned from it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
-
 import pytest
 from django.apps import apps
 from django.conf import settings
@@ -99,43 +96,6 @@ def _triggers(schema_name: str) -> set[tuple[str, str]]:
         return set(cursor.fetchall())
 
 
-# --- committed (transactional) tests --------------------------------------------------------
-
-def _ignore_audit_truncate_once() -> None:
-    """Let the next TRUNCATE (the test framework's flush) pass the audit table's trigger.
-
-    A transactional test ends with TRUNCATE of every public table, which the append-only audit
-    table refuses by design. This wrapper sets pgtrigger's ignore variable for that statement's
-    transaction only (set_config(..., true)) and removes itself.
-    """
-    trigger_names = ",".join(
-        trigger.get_pgid(AuditEvent) for trigger in AuditEvent._meta.triggers  # type: ignore[attr-defined]
-    )
-
-    def wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool,
-                context: dict[str, Any]) -> Any:
-        if not str(sql).lstrip().upper().startswith("TRUNCATE"):
-            return execute(sql, params, many, context)
-        connection.execute_wrappers.remove(wrapper)
-        execute("SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + trigger_names + "}"],
-                False, context)
-        return execute(sql, params, many, context)
-
-    connection.execute_wrappers.append(wrapper)
-
-
-@pytest.fixture
-def committed(transactional_db: None) -> Iterator[None]:
-    """A transactional test: drops the schemas it created, lets the flush afterwards through."""
-    before = schema_names()
-    yield
-    connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        for schema_name in schema_names() - before:
-            cursor.execute(f"DROP SCHEMA {connection.ops.quote_name(schema_name)} CASCADE")
-    _ignore_audit_truncate_once()
-
-
 # --- subdomain rules ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("subdomain", RESERVED)
@@ -206,7 +166,7 @@ def test_the_shortest_and_longest_subdomains_are_provisioned(subdomain: str) -> 
 # --- all or nothing -------------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failure_midway_through_provisioning_leaves_nothing_behind(committed: None) -> None:
+def test_a_failure_midway_through_provisioning_leaves_nothing_behind(committed_db: None) -> None:
     template = connection.ops.quote_name(TEMPLATE)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -281,7 +241,7 @@ def test_the_template_is_fully_migrated_and_a_clone_is_identical(alpha: Practice
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_new_migration_reaches_the_template_and_every_practice(committed: None) -> None:
+def test_a_new_migration_reaches_the_template_and_every_practice(committed_db: None) -> None:
     try:
         # Stand-in for a migration that is new to the template: take `practice` back to zero.
         call_command("migrate_schemas", "practice", "zero", schema_name=TEMPLATE,

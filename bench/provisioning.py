@@ -1,0 +1,218 @@
+"""Provisioning benchmark: a practice cloned from the migrated template schema against the same
+practice provisioned the plain django-tenants way (CREATE SCHEMA, then `migrate_schemas --schema`
+for the tenant apps), with many practices already present.
+
+    python bench/provisioning.py [--quick] [--present N] [--measure N]
+
+It works in a throwaway database on the server DATABASE_URL points at (embedded servers when
+DATABASE_URL / REDIS_URL are unset): `<name>_bench`, or the name itself when it already ends in
+`_bench`. That database is created fresh, migrated with `migrate_platform`, filled with the
+"present" practices through `practice_provision`, and dropped at the end with every schema in
+it. Clone and migrate samples alternate, so both see the same number of schemas. Both run the
+whole of `practice_provision` (practice row, domain, schema, owner, audit); only the schema step
+differs. The last line printed is the one to read:
+
+    RESULT provisioning median=<clone median> s baseline=<migrate median> s ratio=<clone/migrate>
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+from urllib.parse import urlsplit, urlunsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-horse-battery-staple-9"
+
+
+@dataclass(frozen=True)
+class Plan:
+    present: int
+    measure: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    median: float
+    p95: float
+
+    @classmethod
+    def of(cls, samples: list[float]) -> Summary:
+        if len(samples) == 1:
+            return cls(samples[0], samples[0])
+        return cls(
+            statistics.median(samples),
+            statistics.quantiles(samples, n=20, method="inclusive")[18],
+        )
+
+
+def parse_args(argv: list[str]) -> Plan:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="20 practices present, 5 measured each way")
+    parser.add_argument("--present", type=int, help="practices present before measuring")
+    parser.add_argument("--measure", type=int, help="practices provisioned per method")
+    args = parser.parse_args(argv)
+    present, measure = (20, 5) if args.quick else (200, 20)
+    plan = Plan(
+        present=present if args.present is None else args.present,
+        measure=measure if args.measure is None else args.measure,
+    )
+    if plan.present < 0 or plan.measure < 1:
+        parser.error("--present must be 0 or more and --measure 1 or more")
+    return plan
+
+
+# --- the throwaway database ---------------------------------------------------------------------
+
+def _url_for(url: str, database: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def bench_database_name(url: str) -> str:
+    name = urlsplit(url).path.lstrip("/") or "tandem"
+    return name if name.endswith("_bench") else f"{name}_bench"
+
+
+def _admin_execute(url: str, statement: str, database: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(_url_for(url, "postgres"), autocommit=True) as admin:
+        admin.execute(sql.SQL(statement).format(sql.Identifier(database)))
+
+
+def recreate_database(url: str, database: str) -> None:
+    _admin_execute(url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", database)
+    _admin_execute(url, "CREATE DATABASE {}", database)
+
+
+def drop_database(url: str, database: str) -> None:
+    _admin_execute(url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", database)
+
+
+def prepare_environment() -> tuple[str, str]:
+    """Point DATABASE_URL at a fresh benchmark database; return (server URL, database name)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings.local")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        from controlplane import embedded
+
+        services = embedded.start(os.environ.get("TANDEM_EMBEDDED_NAME", "bench"))
+        os.environ["DATABASE_URL"] = services.database_url
+        os.environ["REDIS_URL"] = services.redis_url
+    server_url = os.environ["DATABASE_URL"]
+    database = bench_database_name(server_url)
+    recreate_database(server_url, database)
+    os.environ["DATABASE_URL"] = _url_for(server_url, database)
+    return server_url, database
+
+
+# --- provisioning, both ways ----------------------------------------------------------------------
+
+def provision(subdomain: str) -> None:
+    from tenants.services import PracticeSignup, practice_provision
+
+    practice_provision(
+        signup=PracticeSignup(
+            practice_name=f"Bench {subdomain}",
+            subdomain=subdomain,
+            owner_name="Bench Owner",
+            owner_email=f"owner@{subdomain}.example.org",
+            owner_password=PASSWORD,
+        ),
+        acting_user=None,
+    )
+
+
+def create_and_migrate(schema_name: str) -> None:
+    """What django-tenants does for a new tenant without a template schema."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {connection.ops.quote_name(schema_name)}")
+    call_command("migrate_schemas", tenant=True, schema_name=schema_name, interactive=False,
+                 verbosity=0)
+    connection.set_schema_to_public()
+
+
+def provision_by_migrating(subdomain: str) -> None:
+    from tenants import services
+
+    with mock.patch.object(services, "_clone_template", create_and_migrate):
+        provision(subdomain)
+
+
+def timed(step: Callable[[str], None], subdomain: str) -> float:
+    started = time.perf_counter()
+    step(subdomain)
+    return time.perf_counter() - started
+
+
+def practice_count() -> int:
+    from tenants.models import Practice
+
+    return Practice.objects.count()
+
+
+def run(plan: Plan) -> tuple[Summary, Summary, int]:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate_platform", skip_practices=True, verbosity=0, stdout=io.StringIO())
+
+    started = time.perf_counter()
+    for number in range(1, plan.present + 1):
+        provision(f"present-{number:04d}")
+    print(f"{plan.present} practices present after {time.perf_counter() - started:.1f} s",
+          flush=True)
+
+    # One unmeasured round each way: imports, the migration graph and plan caches warm up.
+    provision("warmup-clone")
+    provision_by_migrating("warmup-migrate")
+
+    clone: list[float] = []
+    migrate: list[float] = []
+    for number in range(1, plan.measure + 1):
+        clone.append(timed(provision, f"clone-{number:03d}"))
+        migrate.append(timed(provision_by_migrating, f"migrate-{number:03d}"))
+        print(f"  round {number}: clone {clone[-1]:.3f} s, migrate {migrate[-1]:.3f} s",
+              flush=True)
+    return Summary.of(clone), Summary.of(migrate), practice_count()
+
+
+def main(argv: list[str]) -> int:
+    plan = parse_args(argv)
+    sys.path.insert(0, str(PROJECT_ROOT))
+    server_url, database = prepare_environment()
+    print(f"provisioning benchmark in database {database}: {plan.present} practices present, "
+          f"{plan.measure} provisioned each way", flush=True)
+    try:
+        clone, migrate, total = run(plan)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        # Every schema the run made lives in this database: dropping it removes them all.
+        drop_database(server_url, database)
+    ratio = clone.median / migrate.median
+    print(f"practices at the end: {total} (dropped with database {database})")
+    print(f"clone   (template): median={clone.median:.3f} s p95={clone.p95:.3f} s")
+    print(f"migrate (baseline): median={migrate.median:.3f} s p95={migrate.p95:.3f} s")
+    print(f"RESULT provisioning median={clone.median:.3f} s baseline={migrate.median:.3f} s "
+          f"ratio={ratio:.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
