@@ -13,7 +13,7 @@ from typing import Any
 
 import dramatiq
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django_tenants.utils import get_public_schema_name
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware, SkipMessage
@@ -101,6 +101,10 @@ class DjangoConnections(Middleware):
 
     def after_skip_message(self, broker: Any, message: Any) -> None:
         close_old_connections()
+
+    def before_worker_thread_shutdown(self, broker: Any, thread: Any) -> None:
+        # A thread's connection would otherwise outlive the thread.
+        connections.close_all()
 
 
 _broker: RedisBroker | None = None

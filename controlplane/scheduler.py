@@ -23,6 +23,18 @@ logger = logging.getLogger(__name__)
 
 LOCK_KEY = "tandem:scheduler:lock"
 LAST_RUN_KEY = "tandem:scheduler:last-run:{}"
+_RENEW_IF_OWNER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE_IF_OWNER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
 
 
 @dataclass(frozen=True)
@@ -78,15 +90,17 @@ def run_forever(stop: threading.Event, tick_seconds: float = 15.0) -> None:
     # Unique per scheduler: host and pid alone repeat across containers (pid 1, shared or
     # reused hostnames), and two schedulers with one name would both think they hold the lock.
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
-    lock_ttl = int(tick_seconds * 4)
+    lock_ttl_ms = max(1000, int(tick_seconds * 4000))
+    renew = client.register_script(_RENEW_IF_OWNER)
     while not stop.is_set():
-        holder = client.get(LOCK_KEY)
-        if client.set(LOCK_KEY, owner, nx=True, ex=lock_ttl) or holder == owner.encode():
-            client.expire(LOCK_KEY, lock_ttl)
+        # Take the lock, or extend it only if it is still ours (atomically: a lock that expired
+        # and was taken by another scheduler in between is never extended by us).
+        holds = client.set(LOCK_KEY, owner, nx=True, px=lock_ttl_ms) or renew(
+            keys=[LOCK_KEY], args=[owner, lock_ttl_ms])
+        if holds:
             for name in run_due_jobs(client, time.time()):
                 logger.info("scheduler enqueued %s", name)
         else:
             logger.debug("another scheduler holds the lock")
         stop.wait(tick_seconds)
-    if client.get(LOCK_KEY) == owner.encode():
-        client.delete(LOCK_KEY)
+    client.register_script(_RELEASE_IF_OWNER)(keys=[LOCK_KEY], args=[owner])
