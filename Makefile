@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EMBED := $(PY) -m controlplane.embedded --
 
-.PHONY: run test venv migrate lint bench-provisioning clean
+.PHONY: run test venv migrate lint bench-provisioning bench-measurement clean
 
 venv: $(VENV)/.installed
 
@@ -29,6 +29,9 @@ lint: venv
 
 bench-provisioning: venv
 	TANDEM_EMBEDDED_NAME=bench $(EMBED) $(PY) bench/provisioning.py $(BENCH_ARGS)
+
+bench-measurement: venv
+	TANDEM_EMBEDDED_NAME=bench $(EMBED) $(PY) bench/measurement.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tandem
