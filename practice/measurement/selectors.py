@@ -3,13 +3,15 @@ queries whatever the number of responses."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from practice.access import clients_visible_to
 from practice.measurement.definitions import InstrumentDefinition, definition_from_dict
 from practice.measurement.library import UnknownInstrument, get_definition, shipped_keys
 from practice.measurement.scoring import (
@@ -109,7 +111,8 @@ def alert_inbox(user: User) -> QuerySet[Alert]:
             .exclude(status=Alert.Status.RESOLVED)
             .exclude(snoozed_until__gt=now)
             .select_related("client", "response")
-            .order_by("severity", "-created_at"))
+            # Urgent first ("routine" sorts before "urgent" alphabetically).
+            .order_by(_urgent_first(), "-created_at"))
 
 
 def open_risk_alerts(client: User) -> QuerySet[Alert]:
@@ -124,3 +127,204 @@ def active_assignments(client: User) -> QuerySet[Assignment]:
 def last_submitted_before(client: User, moment: datetime) -> Response | None:
     return (Response.objects.filter(client=client, status=Response.Status.SUBMITTED,
                                     submitted_at__lt=moment).order_by("-submitted_at").first())
+
+
+def instrument_definition_for_preview(key: str, version: int | None = None
+                                      ) -> InstrumentDefinition:
+    """For the scoring preview: a shipped definition, or a practice-defined version whatever its
+    status (the newest unless pinned), so a draft can be checked before it is published."""
+    if key in shipped_keys():
+        return get_definition(key, version)
+    rows = PracticeInstrument.objects.filter(key=key)
+    row = (rows.filter(version=version) if version is not None
+           else rows.order_by("-version")).first()
+    if row is None:
+        raise UnknownInstrument(f"no instrument {key!r}" + (f" v{version}" if version else ""))
+    # A draft may not have been validated yet: validate it now (DefinitionError lists every
+    # problem) rather than score a broken definition.
+    return definition_from_dict(row.definition, validate=True)
+
+
+def submitted_responses(client: User, instrument_key: str | None = None) -> QuerySet[Response]:
+    """A client's submitted responses, newest first; those entered in error are included (they
+    carry their marking) so an export or an audit view can show them."""
+    responses = Response.objects.filter(client=client, status=Response.Status.SUBMITTED)
+    if instrument_key:
+        responses = responses.filter(instrument_key=instrument_key)
+    return responses.order_by("-submitted_at", "-pk")
+
+
+def client_assignments(client: User) -> QuerySet[Assignment]:
+    """Every assignment of a client, active and ended, newest first."""
+    return Assignment.objects.filter(client=client).order_by("-created_at", "-pk")
+
+
+def submitted_response_for_reader(user: User, response_id: int) -> Response:
+    """A submitted response `user` may read: a client their own, clinical staff those of the
+    clients they may see. Anything else raises Response.DoesNotExist, like a missing one."""
+    reachable = (Response.objects.filter(client=user) if user.is_client
+                 else Response.objects.filter(client__in=clients_visible_to(user)))
+    return reachable.get(pk=response_id, status=Response.Status.SUBMITTED)
+
+
+# --- staff clinic pages ------------------------------------------------------------------------
+# Each selector below runs a fixed number of queries, whatever the length of the history.
+
+class DefinitionCatalog:
+    """Definitions for a page, loaded at once: shipped ones from the library, practice-defined
+    ones from the rows fetched by ``definition_catalog`` (every version, so a response's pinned
+    version can be read without another query)."""
+
+    def __init__(self, rows: list[PracticeInstrument]) -> None:
+        self._rows = {(row.key, row.version): row for row in rows}
+
+    def get(self, key: str, version: int | None = None) -> InstrumentDefinition | None:
+        """The pinned version, or the latest published (else latest) one; None if unknown."""
+        if key in shipped_keys():
+            try:
+                return get_definition(key, version)
+            except UnknownInstrument:
+                return get_definition(key)
+        candidates = sorted((row for (row_key, _), row in self._rows.items() if row_key == key),
+                            key=lambda row: row.version)
+        chosen = next((row for row in candidates if row.version == version), None)
+        if chosen is None:
+            published = [row for row in candidates
+                         if row.status == PracticeInstrument.Status.PUBLISHED]
+            chosen = (published or candidates or [None])[-1]
+        if chosen is None:
+            return None
+        return definition_from_dict(chosen.definition, validate=False)
+
+
+def definition_catalog(keys: Iterable[str]) -> DefinitionCatalog:
+    wanted = {key for key in keys if key not in shipped_keys()}
+    if not wanted:
+        return DefinitionCatalog([])
+    return DefinitionCatalog(list(PracticeInstrument.objects.filter(key__in=wanted)))
+
+
+CASELOAD_INSTRUMENTS = ("phq9", "gad7")
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    client: User
+    latest: dict[str, Response]  # instrument key -> latest scored response (PHQ-9, GAD-7)
+    open_risk_alerts: int
+
+
+def caseload(user: User) -> list[CaseloadRow]:
+    """The clients `user` may see, with their latest PHQ-9 and GAD-7 and open risk alerts:
+    three queries, whatever the number of clients and responses."""
+    visible = clients_visible_to(user)
+    clients = list(visible.select_related("client_profile").order_by("full_name", "pk"))
+    latest: dict[int, dict[str, Response]] = {}
+    for response in (Response.objects
+                     .filter(client__in=visible, instrument_key__in=CASELOAD_INSTRUMENTS,
+                             status=Response.Status.SUBMITTED, is_scored=True,
+                             entered_in_error_at__isnull=True)
+                     .order_by("client_id", "instrument_key", "-submitted_at", "-pk")
+                     .distinct("client_id", "instrument_key")
+                     .only("id", "client_id", "instrument_key", "total", "band_key",
+                           "band_label", "submitted_at")):
+        latest.setdefault(response.client_id, {})[response.instrument_key] = response
+    counts = dict(Alert.objects.filter(client__in=visible, severity=Alert.Severity.URGENT)
+                  .exclude(status=Alert.Status.RESOLVED)
+                  .values_list("client_id").annotate(count=Count("id")).order_by())
+    return [CaseloadRow(client=client, latest=latest.get(client.pk, {}),
+                        open_risk_alerts=counts.get(client.pk, 0)) for client in clients]
+
+
+def _urgent_first() -> Case:
+    return Case(When(severity=Alert.Severity.URGENT, then=Value(0)), default=Value(1))
+
+
+def client_open_alerts(client: User) -> QuerySet[Alert]:
+    """Every unresolved alert about a client (snoozed ones too), urgent first."""
+    return (Alert.objects.filter(client=client).exclude(status=Alert.Status.RESOLVED)
+            .select_related("response").order_by(_urgent_first(), "-created_at"))
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    responses: list[Response]  # submitted, oldest first, entered-in-error ones included
+    open_alerts: list[Alert]
+    assignments: list[Assignment]  # active; each with ``missed_count``
+    due: list[Response]  # pending or in progress, soonest first
+    catalog: DefinitionCatalog
+
+
+_HISTORY_FIELDS = ("id", "client_id", "assignment_id", "instrument_key", "definition_version",
+                   "status", "submitted_at", "is_scored", "total", "band_key", "band_label",
+                   "subscales", "subscale_bands", "flags", "missing_items", "prorated",
+                   "entered_in_error_at", "entered_in_error_reason")
+
+
+def client_history(client: User) -> list[Response]:
+    """Every submitted response of a client, oldest first, with their entered-in-error
+    marking (one query)."""
+    return list(Response.objects.filter(client=client, status=Response.Status.SUBMITTED)
+                .only(*_HISTORY_FIELDS).order_by("submitted_at", "pk"))
+
+
+def client_record(client: User) -> ClientRecord:
+    """What the clinician's page of one client shows: five queries (six with practice-defined
+    instruments), whatever the length of the history."""
+    responses = client_history(client)
+    assignments = list(active_assignments(client)
+                       .annotate(missed_count=Count("responses", filter=Q(
+                           responses__status=Response.Status.MISSED)))
+                       .order_by("created_at", "pk"))
+    due = list(responses_due(client))
+    keys = ({response.instrument_key for response in responses}
+            | {assignment.instrument_key for assignment in assignments})
+    return ClientRecord(responses=responses, open_alerts=list(client_open_alerts(client)),
+                        assignments=assignments, due=due, catalog=definition_catalog(keys))
+
+
+@dataclass(frozen=True)
+class PreSessionReview:
+    since: datetime
+    responses: list[Response]  # submitted, not entered in error, oldest first (all history)
+    open_alerts: list[Alert]
+    overdue: list[Response]  # open and past due, or missed since ``since``
+    catalog: DefinitionCatalog
+
+
+def pre_session_review(client: User, *, since: datetime, now: datetime) -> PreSessionReview:
+    """Everything a clinician scans before a session: four queries (five with practice-defined
+    instruments). All scored responses are read so that change from the baseline and from the
+    previous score can be given for the new ones."""
+    responses = [response for response in client_history(client)
+                 if response.entered_in_error_at is None]
+    overdue = list(
+        Response.objects.filter(client=client, due_at__lt=now)
+        .filter(Q(status__in=[Response.Status.PENDING, Response.Status.IN_PROGRESS])
+                | Q(status=Response.Status.MISSED, due_at__gte=since))
+        .order_by("due_at", "pk"))
+    keys = ({response.instrument_key for response in responses}
+            | {response.instrument_key for response in overdue})
+    return PreSessionReview(since=since, responses=responses,
+                            open_alerts=list(client_open_alerts(client)), overdue=overdue,
+                            catalog=definition_catalog(keys))
+
+
+def practice_instrument_versions() -> list[PracticeInstrument]:
+    """Every version of every practice-defined instrument, by key, newest version first."""
+    return list(PracticeInstrument.objects.select_related("created_by").order_by("key",
+                                                                                 "-version"))
+
+
+def practice_instrument_latest(key: str) -> PracticeInstrument:
+    """The newest version of a practice-defined instrument, draft or published; DoesNotExist
+    when there is none."""
+    row = PracticeInstrument.objects.filter(key=key).order_by("-version").first()
+    if row is None:
+        raise PracticeInstrument.DoesNotExist(key)
+    return row
+
+
+def alert_for_staff(user: User, alert_id: int) -> Alert:
+    """An alert about a client `user` may see; DoesNotExist otherwise, like a missing one."""
+    return Alert.objects.get(pk=alert_id, client__in=clients_visible_to(user))

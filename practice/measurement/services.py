@@ -16,8 +16,12 @@ from django.utils import timezone
 
 from practice.access import CLINICAL_ROLES, client_for_staff, clients_visible_to
 from practice.measurement import schedule
-from practice.measurement.definitions import InstrumentDefinition
-from practice.measurement.library import UnknownInstrument
+from practice.measurement.definitions import (
+    DefinitionError,
+    InstrumentDefinition,
+    definition_from_dict,
+)
+from practice.measurement.library import UnknownInstrument, shipped_keys
 from practice.measurement.scoring import (
     Flag,
     IncompleteResponse,
@@ -26,7 +30,7 @@ from practice.measurement.scoring import (
     score,
 )
 from practice.measurement.selectors import instrument_definition, instruments_offered
-from practice.models import Alert, Assignment, ClientProfile, Response
+from practice.models import Alert, Assignment, ClientProfile, PracticeInstrument, Response
 from tenants.accounts.models import Role, User
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
@@ -377,3 +381,85 @@ def alert_snooze(*, alert_id: int, until: datetime, acting_user: User,
     audit_record(action="alert.snoozed", actor=acting_user, object_type="alert",
                  object_id=alert.pk, meta=meta)
     return alert
+
+
+# --- practice-defined instruments (staff clinic pages) --------------------------------------
+
+def _require_clinical(acting_user: User) -> None:
+    if acting_user.role not in CLINICAL_ROLES:
+        raise PermissionError("Only the owner and clinicians define instruments.")
+
+
+@transaction.atomic
+def practice_instrument_save(*, data: Any, acting_user: User, key: str | None = None,
+                             meta: RequestMeta | None = None) -> PracticeInstrument:
+    """Save a draft of a practice-defined instrument, in the shipped definition format.
+
+    ``key`` None: a new instrument, whose key must be unused (shipped keys included). ``key``
+    given: the next draft of that instrument (the key cannot change); an open draft is updated
+    in place, and a published latest version gets a new draft version on top of it (a published
+    row never changes). The version is set here, whatever the data says. Raises
+    ``DefinitionError`` listing every problem; nothing is saved then."""
+    _require_clinical(acting_user)
+    if not isinstance(data, dict):
+        raise DefinitionError(["the definition must be a JSON object ({ … })"])
+    typed_key = data.get("key")
+    problems: list[str] = []
+    if key is not None and typed_key != key:
+        problems.append(f"the key cannot change: this instrument is {key!r} (create a new "
+                        "instrument for another key)")
+    if isinstance(typed_key, str) and typed_key in shipped_keys():
+        problems.append(f"{typed_key!r} is the key of an instrument Tandem ships; choose "
+                        "another key")
+    rows = (list(PracticeInstrument.objects.select_for_update().filter(key=typed_key)
+                 .order_by("-version")) if isinstance(typed_key, str) else [])
+    if key is None and rows:
+        problems.append(f"an instrument with key {typed_key!r} already exists; edit it instead")
+    if key is not None and not rows and typed_key == key:
+        raise PracticeInstrument.DoesNotExist(key)
+    latest = rows[0] if rows else None
+    draft = latest if latest is not None and latest.status == PracticeInstrument.Status.DRAFT \
+        else None
+    version = draft.version if draft else (latest.version + 1 if latest else 1)
+    payload = {**data, "version": version}
+    try:
+        definition = definition_from_dict(payload)
+    except DefinitionError as error:
+        problems += error.messages
+    if problems:
+        raise DefinitionError(problems)
+    if draft is not None:
+        draft.definition, draft.title = payload, definition.title
+        draft.save(update_fields=["definition", "title"])
+        row = draft
+    else:
+        row = PracticeInstrument.objects.create(key=definition.key, version=version,
+                                                title=definition.title, definition=payload,
+                                                created_by=acting_user)
+    audit_record(action="instrument.draft_saved", actor=acting_user,
+                 object_type="practice_instrument", object_id=row.pk, meta=meta,
+                 detail={"key": row.key, "version": row.version})
+    return row
+
+
+@transaction.atomic
+def practice_instrument_publish(*, key: str, acting_user: User,
+                                meta: RequestMeta | None = None) -> PracticeInstrument:
+    """Publish the open draft of an instrument: clinicians can assign it from now on, and this
+    version never changes again (the database refuses)."""
+    _require_clinical(acting_user)
+    row = (PracticeInstrument.objects.select_for_update().filter(key=key)
+           .order_by("-version").first())
+    if row is None:
+        raise PracticeInstrument.DoesNotExist(key)
+    if row.status != PracticeInstrument.Status.DRAFT:
+        raise MeasurementError("There is no draft to publish. Edit the instrument to start a "
+                               "new version.")
+    definition_from_dict(row.definition)  # still valid under today's rules, or DefinitionError
+    row.status = PracticeInstrument.Status.PUBLISHED
+    row.published_at = timezone.now()
+    row.save(update_fields=["status", "published_at"])
+    audit_record(action="instrument.published", actor=acting_user,
+                 object_type="practice_instrument", object_id=row.pk, meta=meta,
+                 detail={"key": row.key, "version": row.version})
+    return row

@@ -1,0 +1,405 @@
+"""Trend charts drawn on the server: SVG with the severity bands shaded, and the same numbers as
+rows for the table that sits beside every chart (screen readers read the table; the SVG carries a
+title and a one-sentence summary). Pure: no database, no request; every piece of text is escaped.
+
+Band shading follows scoring's rule for a score between two bands (it belongs to the band whose
+lower bound it has reached), so band ``i`` is shaded from its lower bound up to the next band's
+lower bound and the shading covers the whole scale without gaps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from html import escape
+from typing import Any
+
+from django.utils.safestring import mark_safe
+
+from practice.measurement.definitions import (
+    Band,
+    DefinitionError,
+    InstrumentDefinition,
+    band_for,
+    exact,
+    total_reachable,
+)
+from practice.measurement.scoring import (
+    TALKING_THERAPIES_KEYS,
+    ReliableChange,
+    reliable_change,
+    talking_therapies_outcome,
+)
+
+Point = tuple[datetime, float]
+
+# Light fills from calm to severe; the text on them stays dark (contrast well above 4.5:1).
+BAND_FILLS = ("#e3f1e6", "#eef3d9", "#fbf0d0", "#fbe0cc", "#f7d2d2", "#efc6d9")
+LINE = "#1f4e79"
+IMPROVEMENT = "#1b6e35"
+DETERIORATION = "#a4161a"
+TEXT = "#1a1a1a"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+
+CHANGE_WORDS = {
+    ReliableChange.IMPROVEMENT: "reliable improvement",
+    ReliableChange.DETERIORATION: "reliable deterioration",
+    ReliableChange.NO_RELIABLE_CHANGE: "no reliable change",
+}
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Where the plot sits inside the SVG, and how scores and times map onto it."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+    low: float
+    high: float
+
+    def y(self, value: float) -> float:
+        span = self.high - self.low or 1.0
+        return self.bottom - (value - self.low) / span * (self.bottom - self.top)
+
+    def x(self, moment: datetime, first: datetime, last: datetime) -> float:
+        span = (last - first).total_seconds()
+        if span <= 0:
+            return (self.left + self.right) / 2
+        fraction = (moment - first).total_seconds() / span
+        # Inset so the first and last markers are not cut by the axis or the band labels.
+        inset = 8
+        return self.left + inset + fraction * (self.right - self.left - 2 * inset)
+
+
+def _number(value: float) -> str:
+    """A score as people write it: 12, 12.5 (never 12.0)."""
+    rounded = round(float(value), 2)
+    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:g}"
+
+
+def _coordinate(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _day(moment: datetime, *, with_year: bool = True) -> str:
+    text = f"{moment.day} {moment:%b}"
+    return f"{text} {moment:%Y}" if with_year else text
+
+
+def _text(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _scale(definition: InstrumentDefinition, values: Sequence[float]) -> tuple[float, float]:
+    """The y range: the bands' span, else every score the instrument can produce, widened to
+    hold every plotted value."""
+    bands = definition.bands
+    if bands:
+        low, high = float(bands[0].lower), float(bands[-1].upper)
+    else:
+        try:
+            reachable = total_reachable(definition) if definition.has_total else frozenset()
+        except DefinitionError:
+            reachable = frozenset()
+        if reachable:
+            low, high = float(min(reachable)), float(max(reachable))
+        elif values:
+            low, high = min(values), max(values)
+        else:
+            low, high = 0.0, 1.0
+    if values:
+        low, high = min(low, *values), max(high, *values)
+    if high <= low:
+        high = low + 1
+    return low, high
+
+
+def band_spans(bands: Sequence[Band], low: float, high: float) -> list[tuple[Band, float, float]]:
+    """Each band with the score range it shades: from its lower bound to the next band's lower
+    bound; the first starts at the scale's bottom and the last ends at its top."""
+    spans = []
+    for index, band in enumerate(bands):
+        start = low if index == 0 else float(band.lower)
+        end = float(bands[index + 1].lower) if index + 1 < len(bands) else high
+        spans.append((band, start, end))
+    return spans
+
+
+def _band_fill(index: int, count: int, higher_is_better: bool) -> str:
+    if count <= 1:
+        return BAND_FILLS[0]
+    position = round(index * (len(BAND_FILLS) - 1) / (count - 1))
+    if higher_is_better:
+        position = len(BAND_FILLS) - 1 - position
+    return BAND_FILLS[position]
+
+
+def _truncate(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _ticks(definition: InstrumentDefinition, frame: _Frame) -> list[float]:
+    """Y-axis ticks at the band boundaries (the numbers clinicians read), else five steps."""
+    if definition.bands:
+        candidates = [float(band.lower) for band in definition.bands] + [frame.high]
+    else:
+        step = _nice_step((frame.high - frame.low) / 4)
+        first = math.ceil(frame.low / step) * step
+        candidates = [first + step * index
+                      for index in range(int((frame.high - first) / step) + 1)]
+        candidates += [frame.low, frame.high]
+    ticks: list[float] = []
+    for value in sorted(set(candidates)):
+        if not frame.low <= value <= frame.high:
+            continue
+        if ticks and abs(frame.y(ticks[-1]) - frame.y(value)) < 12:
+            continue
+        ticks.append(value)
+    return ticks
+
+
+def _nice_step(rough: float) -> float:
+    """1, 2, 2.5 or 5 times a power of ten, at least ``rough``."""
+    if rough <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(rough))
+    return next(factor * power for factor in (1, 2, 2.5, 5, 10) if factor * power >= rough)
+
+
+def _reliable_marks(definition: InstrumentDefinition,
+                    points: Sequence[Point]) -> list[ReliableChange | None]:
+    """Each point's reliable change from the first (baseline); None when not comparable."""
+    if not points or definition.reliable_change is None or not definition.has_total:
+        return [None] * len(points)
+    baseline = points[0][1]
+    marks: list[ReliableChange | None] = [None]
+    for _moment, value in points[1:]:
+        marks.append(reliable_change(definition, baseline, value))
+    return marks
+
+
+def _chart_id(definition: InstrumentDefinition, title: str, points: Sequence[Point]) -> str:
+    digest = hashlib.sha1(
+        repr((definition.key, title, [(moment.isoformat(), value) for moment, value in points]))
+        .encode(), usedforsecurity=False).hexdigest()
+    return f"chart-{definition.key}-{digest[:10]}"
+
+
+def _summary(definition: InstrumentDefinition, points: Sequence[Point],
+             marks: Sequence[ReliableChange | None]) -> str:
+    if not points:
+        return f"No {definition.title} scores yet."
+    first_moment, first = points[0]
+    last_moment, last = points[-1]
+    bands = definition.bands
+    first_band = band_for(bands, exact(first)) if bands else None
+    last_band = band_for(bands, exact(last)) if bands else None
+    if len(points) == 1:
+        text = f"One {definition.title} score, {_number(first)}, on {_day(first_moment)}"
+        return text + (f" ({first_band.label})." if first_band else ".")
+    text = (f"{len(points)} {definition.title} scores from {_day(first_moment)} to "
+            f"{_day(last_moment)}: from {_number(first)} to {_number(last)}")
+    if first_band and last_band:
+        text += f" ({first_band.label} to {last_band.label})"
+    if marks and marks[-1] is not None:
+        text += f"; {CHANGE_WORDS[marks[-1]]} from the first score"
+    return text + "."
+
+
+def _band_layer(definition: InstrumentDefinition, frame: _Frame, label_x: float) -> list[str]:
+    parts = []
+    bands = definition.bands
+    for index, (band, start, end) in enumerate(band_spans(bands, frame.low, frame.high)):
+        y_top, y_bottom = frame.y(end), frame.y(start)
+        fill = _band_fill(index, len(bands), definition.higher_is_better)
+        parts.append(
+            f'<rect class="band" data-band="{_text(band.key)}" data-from="{_number(start)}" '
+            f'data-to="{_number(end)}" x="{_coordinate(frame.left)}" y="{_coordinate(y_top)}" '
+            f'width="{_coordinate(frame.right - frame.left)}" '
+            f'height="{_coordinate(y_bottom - y_top)}" fill="{fill}">'
+            f"<title>{_text(band.label)}: {_number(band.lower)}–{_number(band.upper)}</title>"
+            "</rect>")
+        if y_bottom - y_top >= 11:
+            parts.append(
+                f'<text class="band-label" x="{_coordinate(label_x)}" '
+                f'y="{_coordinate((y_top + y_bottom) / 2 + 4)}" font-size="11" '
+                f'fill="{TEXT}">{_text(_truncate(band.label, 20))}</text>')
+    return parts
+
+
+def _axes(definition: InstrumentDefinition, frame: _Frame, points: Sequence[Point]) -> list[str]:
+    parts = [
+        f'<line x1="{_coordinate(frame.left)}" y1="{_coordinate(frame.top)}" '
+        f'x2="{_coordinate(frame.left)}" y2="{_coordinate(frame.bottom)}" stroke="{TEXT}"/>',
+        f'<line x1="{_coordinate(frame.left)}" y1="{_coordinate(frame.bottom)}" '
+        f'x2="{_coordinate(frame.right)}" y2="{_coordinate(frame.bottom)}" stroke="{TEXT}"/>',
+    ]
+    for value in _ticks(definition, frame):
+        y = frame.y(value)
+        parts.append(
+            f'<text class="y-tick" x="{_coordinate(frame.left - 6)}" y="{_coordinate(y + 4)}" '
+            f'font-size="11" text-anchor="end" fill="{TEXT}">{_number(value)}</text>')
+    if points:
+        first, last = points[0][0], points[-1][0]
+        chosen = _date_ticks(points)
+        for index in chosen:
+            moment = points[index][0]
+            x = frame.x(moment, first, last)
+            anchor = "middle"
+            if len(chosen) > 1 and index == chosen[0]:
+                anchor = "start"
+            elif len(chosen) > 1 and index == chosen[-1]:
+                anchor = "end"
+            with_year = index in (chosen[0], chosen[-1])
+            parts.append(
+                f'<text class="x-tick" x="{_coordinate(x)}" '
+                f'y="{_coordinate(frame.bottom + 16)}" font-size="11" text-anchor="{anchor}" '
+                f'fill="{TEXT}">{_text(_day(moment, with_year=with_year))}</text>')
+    return parts
+
+
+def _date_ticks(points: Sequence[Point]) -> list[int]:
+    """Up to four labelled dates: the first, the last and evenly spaced ones between."""
+    count = len(points)
+    if count <= 4:
+        return list(range(count)) if points[0][0] != points[-1][0] else [0]
+    return sorted({round(step * (count - 1) / 3) for step in range(4)})
+
+
+def _triangle(x: float, y: float, *, pointing_up: bool) -> str:
+    tip, base = (y - 5, y + 5) if pointing_up else (y + 5, y - 5)
+    return (f"M{_coordinate(x - 6)} {_coordinate(base)} L{_coordinate(x + 6)} "
+            f"{_coordinate(base)} L{_coordinate(x)} {_coordinate(tip)} Z")
+
+
+def _marker(x: float, y: float, mark: ReliableChange | None, label: str,
+            higher_is_better: bool) -> str:
+    """A dot; a reliable change is a triangle pointing the way the score moved (green for an
+    improvement, red for a deterioration; the label and the table say which in words)."""
+    title = f"<title>{_text(label)}</title>"
+    if mark in (ReliableChange.IMPROVEMENT, ReliableChange.DETERIORATION):
+        improved = mark is ReliableChange.IMPROVEMENT
+        rose = improved == higher_is_better
+        css = "reliable-improvement" if improved else "reliable-deterioration"
+        return (f'<path class="point {css}" d="{_triangle(x, y, pointing_up=rose)}" '
+                f'fill="{IMPROVEMENT if improved else DETERIORATION}" stroke="#fff">'
+                f"{title}</path>")
+    return (f'<circle class="point" cx="{_coordinate(x)}" cy="{_coordinate(y)}" r="4" '
+            f'fill="{LINE}" stroke="#fff">{title}</circle>')
+
+
+def _series(definition: InstrumentDefinition, frame: _Frame, points: Sequence[Point],
+            marks: Sequence[ReliableChange | None]) -> list[str]:
+    if not points:
+        return [f'<text class="empty" x="{_coordinate((frame.left + frame.right) / 2)}" '
+                f'y="{_coordinate((frame.top + frame.bottom) / 2)}" font-size="14" '
+                f'text-anchor="middle" fill="{TEXT}">No scores yet</text>']
+    first, last = points[0][0], points[-1][0]
+    coordinates = [(frame.x(moment, first, last), frame.y(value)) for moment, value in points]
+    parts = []
+    if len(points) > 1:
+        path = " ".join(f"{_coordinate(x)},{_coordinate(y)}" for x, y in coordinates)
+        parts.append(f'<polyline class="line" points="{path}" fill="none" stroke="{LINE}" '
+                     'stroke-width="2"/>')
+    # Thousands of daily points would bury the line in dots: then only the marked points, the
+    # first and the last are drawn as markers.
+    dense = len(points) > 120
+    for index, ((moment, value), (x, y), mark) in enumerate(
+            zip(points, coordinates, marks, strict=True)):
+        if dense and mark is None and index not in (0, len(points) - 1):
+            continue
+        label = f"{_day(moment)}: {_number(value)}"
+        band = band_for(definition.bands, exact(value)) if definition.bands else None
+        if band:
+            label += f" ({band.label})"
+        if mark is not None and mark is not ReliableChange.NO_RELIABLE_CHANGE:
+            label += f", {CHANGE_WORDS[mark]} from the first score"
+        parts.append(_marker(x, y, mark, label, definition.higher_is_better))
+    return parts
+
+
+def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, float]],
+              mark_reliable_change: bool, title: str, width: int = 640,
+              height: int = 240) -> str:
+    """An SVG line chart of ``points`` (time, score) over the definition's bands.
+
+    With ``mark_reliable_change`` and a published threshold (``definition.reliable_change``;
+    pass a definition with the practice's threshold in for instruments without one), points
+    that are a reliable improvement or deterioration from the first are drawn as triangles
+    pointing the way the score moved, green or red, each with its meaning in its title."""
+    points = sorted(points, key=lambda point: point[0])
+    values = [float(value) for _moment, value in points]
+    low, high = _scale(definition, values)
+    label_room = 128 if definition.bands else 12
+    frame = _Frame(left=40, right=width - label_room, top=12, bottom=height - 30,
+                   low=low, high=high)
+    marks: list[ReliableChange | None] = [None] * len(points)
+    if mark_reliable_change:
+        marks = _reliable_marks(definition, points)
+    chart_id = _chart_id(definition, title, points)
+    summary = _summary(definition, points, _reliable_marks(definition, points))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart" role="img" '
+        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+        f'style="max-width:{width}px;height:auto" font-family="{FONT}" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
+        f'<title id="{chart_id}-title">{_text(title)}</title>',
+        f'<desc id="{chart_id}-desc">{_text(summary)}</desc>',
+        *_band_layer(definition, frame, frame.right + 6),
+        *_axes(definition, frame, points),
+        *_series(definition, frame, points, marks),
+        "</svg>",
+    ]
+    return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
+
+
+def trend_table(definition: InstrumentDefinition,
+                points: list[tuple[datetime, float]]) -> list[dict[str, Any]]:
+    """One row per point, oldest first: the numbers behind the chart, for the accessible table.
+
+    Keys: ``when`` (the datetime), ``score`` (float), ``score_text``, ``band`` (label or None),
+    ``from_baseline`` and ``from_previous`` (float or None), their ``*_text`` forms with a sign,
+    ``reliable`` (a ReliableChange vs the first point, or None when there is no threshold or no
+    earlier point), ``reliable_text``, and ``talking_therapies`` (the NHS Talking Therapies class
+    value for PHQ-9 and GAD-7 from the first point, else None)."""
+    points = sorted(points, key=lambda point: point[0])
+    marks = _reliable_marks(definition, points)
+    rows: list[dict[str, Any]] = []
+    talking = definition.key in TALKING_THERAPIES_KEYS and definition.clinical_cutoff is not None
+    for index, ((moment, value), mark) in enumerate(zip(points, marks, strict=True)):
+        value = float(value)
+        baseline = float(points[0][1]) if index else None
+        previous = float(points[index - 1][1]) if index else None
+        band = band_for(definition.bands, exact(value)) if definition.bands else None
+        outcome = None
+        if talking and index:
+            outcome = talking_therapies_outcome(definition, float(points[0][1]), value).outcome
+        rows.append({
+            "when": moment,
+            "score": value,
+            "score_text": _number(value),
+            "band": band.label if band else None,
+            "from_baseline": None if baseline is None else value - baseline,
+            "from_baseline_text": signed_change(None if baseline is None else value - baseline),
+            "from_previous": None if previous is None else value - previous,
+            "from_previous_text": signed_change(None if previous is None else value - previous),
+            "reliable": mark,
+            "reliable_text": CHANGE_WORDS[mark] if mark is not None else "",
+            "talking_therapies": outcome.value if outcome is not None else None,
+        })
+    return rows
+
+
+def signed_change(value: float | None) -> str:
+    """A change as people write it: +3, −2.5 (a true minus sign), 0; empty for None."""
+    if value is None:
+        return ""
+    if Fraction(str(round(value, 2))) == 0:
+        return "0"
+    return ("+" if value > 0 else "−") + _number(abs(value))

@@ -1,0 +1,123 @@
+"""Forms of the staff clinic pages: assigning, marking entered in error, handling alerts, the
+instrument editor (JSON in the shipped definition format) and the scoring preview."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+
+from practice.measurement.definitions import InstrumentDefinition
+from practice.models import Assignment
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class AssignForm(forms.Form):
+    instrument = forms.ChoiceField(label="Instrument")
+    frequency = forms.ChoiceField(label="How often", choices=Assignment.Frequency.choices)
+    starts_on = forms.DateField(
+        label="Due date, or first date of a schedule", widget=DATE_INPUT,
+        help_text="In the client's own calendar (their timezone).")
+    ends_on = forms.DateField(label="Last date (schedules only, optional)", required=False,
+                              widget=DATE_INPUT)
+
+    def __init__(self, *args: Any, instruments: list[InstrumentDefinition],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["instrument"].choices = [("", "Choose an instrument")] + [
+            (definition.key, definition.title) for definition in instruments]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        starts_on: date | None = data.get("starts_on")
+        ends_on: date | None = data.get("ends_on")
+        if data.get("frequency") == Assignment.Frequency.ONCE and ends_on is not None:
+            self.add_error("ends_on", "A one-off assignment has only a due date; leave the last "
+                                      "date empty.")
+        elif starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", "The last date is before the first date.")
+        return data
+
+
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        label="Why was this entered in error?", max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: completed by the wrong person, or the client misread the "
+                  "scale. The response is kept and leaves the charts.")
+
+
+class AlertResolveForm(forms.Form):
+    note = forms.CharField(label="How was this resolved?", max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+SNOOZE_CHOICES = (("4h", "4 hours"), ("1d", "1 day"), ("3d", "3 days"), ("7d", "1 week"))
+SNOOZE_DELTAS = {"4h": timedelta(hours=4), "1d": timedelta(days=1), "3d": timedelta(days=3),
+                 "7d": timedelta(days=7)}
+
+
+class AlertSnoozeForm(forms.Form):
+    duration = forms.ChoiceField(label="Snooze for", choices=SNOOZE_CHOICES)
+
+    @property
+    def delta(self) -> timedelta:
+        return SNOOZE_DELTAS[self.cleaned_data["duration"]]
+
+
+class ReviewSinceForm(forms.Form):
+    since = forms.DateField(label="Show everything since", required=False, widget=DATE_INPUT)
+
+
+class InstrumentDefinitionForm(forms.Form):
+    definition = forms.CharField(
+        label="Definition (JSON)",
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "class": "code"}),
+        help_text="The same format as the instruments Tandem ships: items with options and "
+                  "points, bands, subscales, critical items, the missing-item rule. The version "
+                  "is set for you.")
+
+    def clean_definition(self) -> Any:
+        text = self.cleaned_data["definition"]
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(
+                f"This is not valid JSON: {error.msg} at line {error.lineno}, column "
+                f"{error.colno}.") from None
+
+
+class ScoringPreviewForm(forms.Form):
+    """One choice per item (blank = skipped), and the sex when the cut-offs depend on it."""
+
+    def __init__(self, *args: Any, definition: InstrumentDefinition, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        for number, item in enumerate(definition.choice_items, start=1):
+            choices = [("", "Skipped (no answer)")] + [
+                (str(index), f"{option.label} ({_points_text(item.points_for(index))})"
+                 if item.scored else f"{option.label} (not scored)")
+                for index, option in enumerate(item.options)]
+            self.fields[f"item_{item.key}"] = forms.TypedChoiceField(
+                label=f"{number}. {item.text}", choices=choices, required=False, coerce=int,
+                empty_value=None)
+        if definition.sex_bands:
+            self.fields["sex"] = forms.ChoiceField(
+                label="Sex (the cut-off depends on it)", required=False,
+                choices=[("", "Not given"), ("female", "Female"), ("male", "Male")])
+
+    def answers(self) -> dict[str, int | None]:
+        return {item.key: self.cleaned_data.get(f"item_{item.key}")
+                for item in self.definition.choice_items}
+
+    def sex(self) -> str | None:
+        return self.cleaned_data.get("sex") or None
+
+
+def _points_text(value: Any) -> str:
+    number = float(value)
+    text = str(int(number)) if number == int(number) else f"{number:g}"
+    return f"{text} point" if number == 1 else f"{text} points"

@@ -1,0 +1,205 @@
+"""The caseload, a client's page (assigning, ending an assignment, entered-in-error) and the
+60-second pre-session review."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from practice.measurement import selectors, services
+from practice.measurement.forms import (
+    AlertResolveForm,
+    AlertSnoozeForm,
+    AssignForm,
+    EnteredInErrorForm,
+    ReviewSinceForm,
+)
+from practice.measurement.schedule import local_today
+from practice.measurement.views_clinic.common import (
+    client_or_404,
+    client_sex,
+    client_url,
+    client_zone,
+    clinical_required,
+    read_event,
+    render_page,
+)
+from practice.measurement.views_clinic.sections import instrument_sections
+from practice.models import Assignment, Response
+from tenants.accounts.models import User
+from tenants.audit.services import RequestMeta, audit_record
+
+REVIEW_DEFAULT_DAYS = 7
+
+
+# --- caseload ----------------------------------------------------------------------------------
+
+@clinical_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    rows = selectors.caseload(request.user)
+    audit_record(action="client.caseload_viewed", actor=request.user, object_type="caseload",
+                 meta=RequestMeta.from_request(request),
+                 detail={"client_ids": [row.client.pk for row in rows]})
+    return render_page(request, "practice/clinic/caseload.html", {
+        "rows": [{"client": row.client, "tz": client_zone(row.client).key,
+                  "phq9": row.latest.get("phq9"), "gad7": row.latest.get("gad7"),
+                  "open_risk_alerts": row.open_risk_alerts} for row in rows],
+    })
+
+
+def _assignment_rows(record: selectors.ClientRecord, now: datetime) -> list[dict[str, Any]]:
+    due_by_assignment = {response.assignment_id: response for response in record.due
+                         if response.assignment_id}
+    rows = []
+    for assignment in record.assignments:
+        definition = record.catalog.get(assignment.instrument_key)
+        due = due_by_assignment.get(assignment.pk)
+        rows.append({
+            "assignment": assignment,
+            "title": definition.title if definition else assignment.instrument_key,
+            "due": due,
+            "overdue": bool(due and due.due_at and due.due_at < now),
+            "missed": assignment.missed_count,
+        })
+    return rows
+
+
+def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm | None = None,
+                 status: int = 200) -> HttpResponse:
+    now = timezone.now()
+    zone = client_zone(client)
+    record = selectors.client_record(client)
+    responses = record.responses
+    if not request.tenant.has_module("mood_checkin"):
+        responses = [response for response in responses if response.instrument_key != "mood"]
+    if assign_form is None:
+        assign_form = AssignForm(instruments=selectors.instruments_offered(request.tenant),
+                                 initial={"frequency": Assignment.Frequency.WEEKLY,
+                                          "starts_on": local_today(now, zone.key)})
+    read_event(request, "client.scores_viewed", client)
+    return render_page(request, "practice/clinic/client.html", {
+        "client": client,
+        "client_tz": zone.key,
+        "sections": instrument_sections(responses, record.catalog, request.tenant, zone,
+                                        client_sex(client), show_all=request.GET.get("all", "")),
+        "open_alerts": record.open_alerts,
+        "assignments": _assignment_rows(record, now),
+        "due": record.due,
+        "now": now,
+        "assign_form": assign_form,
+        "error_form": EnteredInErrorForm(),
+        "resolve_form": AlertResolveForm(),
+        "snooze_form": AlertSnoozeForm(),
+    }, status=status)
+
+
+@clinical_required
+def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    return _client_page(request, client_or_404(request, client_id))
+
+
+@require_POST
+@clinical_required
+def assign(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = client_or_404(request, client_id)
+    form = AssignForm(request.POST, instruments=selectors.instruments_offered(request.tenant))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.assignment_create(
+                practice=request.tenant, client_id=client.pk, instrument_key=data["instrument"],
+                frequency=data["frequency"], starts_on=data["starts_on"],
+                ends_on=data["ends_on"], acting_user=request.user,
+                meta=RequestMeta.from_request(request))
+        except services.MeasurementError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Assigned. The client sees it in their portal when it "
+                                      "is due.")
+            return HttpResponseRedirect(client_url(client.pk))
+    return _client_page(request, client, assign_form=form, status=400)
+
+
+@require_POST
+@clinical_required
+def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    try:
+        assignment = services.assignment_end(assignment_id=assignment_id,
+                                             acting_user=request.user,
+                                             meta=RequestMeta.from_request(request))
+    except Assignment.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, "Assignment ended. Responses already given are kept.")
+    return HttpResponseRedirect(client_url(assignment.client_id))
+
+
+@require_POST
+@clinical_required
+def response_entered_in_error(request: HttpRequest, response_id: int) -> HttpResponse:
+    try:
+        response = selectors.submitted_response_for_reader(request.user, response_id)
+    except Response.DoesNotExist:
+        raise Http404 from None
+    form = EnteredInErrorForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why this response was entered in error (up to 500 "
+                                "characters).")
+        return HttpResponseRedirect(client_url(response.client_id))
+    try:
+        services.response_mark_entered_in_error(
+            response_id=response.pk, reason=form.cleaned_data["reason"],
+            acting_user=request.user, meta=RequestMeta.from_request(request))
+    except services.MeasurementError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Marked entered in error. It is kept, listed as such, and "
+                                  "no longer in the charts.")
+    return HttpResponseRedirect(client_url(response.client_id))
+
+
+# --- the pre-session review --------------------------------------------------------------------
+
+def _review_since(request: HttpRequest, zone: ZoneInfo, now: datetime) -> tuple[
+        ReviewSinceForm, datetime]:
+    default = local_today(now, zone.key) - timedelta(days=REVIEW_DEFAULT_DAYS)
+    form = ReviewSinceForm(request.GET if request.GET.get("since") else None,
+                           initial={"since": default})
+    day: date = default
+    if form.is_bound and form.is_valid() and form.cleaned_data.get("since"):
+        day = form.cleaned_data["since"]
+    return form, datetime.combine(day, time.min, tzinfo=zone)
+
+
+@clinical_required
+def review(request: HttpRequest, client_id: int) -> HttpResponse:
+    """Everything since a date (by default the last 7 days, in the client's calendar): new
+    responses with band and change, open risk flags, what is overdue."""
+    client = client_or_404(request, client_id)
+    now = timezone.now()
+    zone = client_zone(client)
+    form, since = _review_since(request, zone, now)
+    data = selectors.pre_session_review(client, since=since, now=now)
+    sections = instrument_sections(data.responses, data.catalog, request.tenant, zone,
+                                   client_sex(client), limit=None, with_charts=False)
+    recent = []
+    for section in sections:
+        new_rows = [row for row in section.rows if row.response.submitted_at >= since]
+        if new_rows:
+            recent.append({"section": section, "rows": new_rows})
+    overdue = [{"response": response,
+                "title": (data.catalog.get(response.instrument_key).title
+                          if data.catalog.get(response.instrument_key)
+                          else response.instrument_key)} for response in data.overdue]
+    read_event(request, "client.review_viewed", client)
+    return render_page(request, "practice/clinic/review.html", {
+        "client": client, "client_tz": zone.key, "since": since, "form": form,
+        "recent": recent, "sections": sections, "open_alerts": data.open_alerts,
+        "overdue": overdue, "now": now,
+        "resolve_form": AlertResolveForm(), "snooze_form": AlertSnoozeForm(),
+    })

@@ -1,0 +1,185 @@
+"""A client's answers as the clinician reads them: one section per instrument with its trend
+chart(s), change from the first and previous score, reliable change, the NHS Talking Therapies
+class, and the history with entered-in-error responses listed as such (and left out of the
+charts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from practice.measurement import selectors
+from practice.measurement.charts import signed_change, trend_svg, trend_table
+from practice.measurement.definitions import InstrumentDefinition
+from practice.measurement.scoring import TalkingTherapiesClass
+from practice.models import Response
+from tenants.models import Practice
+
+TALKING_THERAPIES_LABELS = {
+    TalkingTherapiesClass.RELIABLE_RECOVERY: "Reliable recovery",
+    TalkingTherapiesClass.RECOVERY: "Recovery",
+    TalkingTherapiesClass.RELIABLE_IMPROVEMENT: "Reliable improvement",
+    TalkingTherapiesClass.RELIABLE_DETERIORATION: "Reliable deterioration",
+    TalkingTherapiesClass.NO_RELIABLE_CHANGE: "No reliable change",
+}
+
+HISTORY_ROWS_SHOWN = 12
+
+
+@dataclass
+class HistoryRow:
+    response: Response
+    score_text: str
+    band: str
+    summary: str  # the score and band in words; subscales for instruments without a total
+    from_baseline: str = ""
+    from_previous: str = ""
+    reliable: str = ""
+    reliable_key: str = ""
+    talking_therapies: str = ""
+    subscales: list[tuple[str, str, str]] = field(default_factory=list)  # title, score, band
+
+
+@dataclass
+class Chart:
+    title: str
+    svg: str
+    table: list[dict[str, Any]]
+
+
+@dataclass
+class InstrumentSection:
+    key: str
+    title: str
+    definition: InstrumentDefinition
+    charts: list[Chart]
+    rows: list[HistoryRow]  # newest first
+    hidden: int
+    change: selectors.Change
+    talking_therapies: str
+    has_total: bool
+    latest_band: str  # of the latest response in the charts
+
+    @property
+    def from_baseline_text(self) -> str:
+        return signed_text(self.change.from_baseline)
+
+    @property
+    def from_previous_text(self) -> str:
+        return signed_text(self.change.from_previous)
+
+
+def chart_definition(definition: InstrumentDefinition, practice: Practice,
+                     sex: str | None) -> InstrumentDefinition:
+    """The definition as charts and change read it: the practice's reliable-change threshold
+    where none is published, and the client's sex-specific bands where cut-offs depend on sex."""
+    changes: dict[str, Any] = {}
+    if definition.has_total and definition.reliable_change is None:
+        threshold = (practice.reliable_change_thresholds or {}).get(definition.key)
+        if threshold:
+            changes["reliable_change"] = threshold
+    if not definition.bands and definition.sex_bands and definition.bands_for(sex):
+        changes["bands"] = definition.bands_for(sex)
+    return replace(definition, **changes) if changes else definition
+
+
+def signed_text(value: Any) -> str:
+    return signed_change(None if value is None else float(value))
+
+
+def number_text(value: Any) -> str:
+    if value is None:
+        return "—"
+    number = float(value)
+    return str(int(number)) if number == int(number) else f"{number:g}"
+
+
+def _subscale_charts(definition: InstrumentDefinition, valid: list[Response],
+                     zone: ZoneInfo) -> list[Chart]:
+    charts = []
+    for subscale in definition.subscales:
+        if not subscale.bands:
+            continue
+        view = replace(definition, title=subscale.title, bands=subscale.bands, sex_bands=(),
+                       reliable_change=None, clinical_cutoff=None, subscales=(),
+                       has_total=True, key=f"{definition.key}_{subscale.key}")
+        points = [(response.submitted_at.astimezone(zone), float(response.subscales[subscale.key]))
+                  for response in valid if subscale.key in (response.subscales or {})]
+        title = f"{definition.title}: {subscale.title}"
+        charts.append(Chart(title, trend_svg(definition=view, points=points,
+                                             mark_reliable_change=False, title=title),
+                            trend_table(view, points)))
+    return charts
+
+
+def _history_rows(definition: InstrumentDefinition, responses: list[Response],
+                  table: dict[int, dict[str, Any]]) -> list[HistoryRow]:
+    titles = {subscale.key: subscale.title for subscale in definition.subscales}
+    rows = []
+    for response in responses:
+        data = table.get(response.pk, {})
+        talking = data.get("talking_therapies")
+        subscales = [(titles.get(key, key), number_text(value),
+                      ((response.subscale_bands or {}).get(key) or {}).get("label", ""))
+                     for key, value in (response.subscales or {}).items()]
+        if response.total is not None:
+            summary = number_text(response.total) + (f" {response.band_label}"
+                                                 if response.band_label else "")
+        else:
+            summary = "; ".join(f"{title} {value}" + (f" ({band})" if band else "")
+                                for title, value, band in subscales) or response.band_label
+        rows.append(HistoryRow(
+            response=response, score_text=number_text(response.total),
+            band=response.band_label, summary=summary,
+            from_baseline=data.get("from_baseline_text", ""),
+            from_previous=data.get("from_previous_text", ""),
+            reliable=data.get("reliable_text", ""),
+            reliable_key=data["reliable"].value if data.get("reliable") else "",
+            talking_therapies=TALKING_THERAPIES_LABELS.get(talking, "") if talking else "",
+            subscales=subscales,
+        ))
+    return rows
+
+
+def instrument_sections(responses: list[Response], catalog: selectors.DefinitionCatalog,
+                        practice: Practice, zone: ZoneInfo, sex: str | None, *,
+                        show_all: str = "", limit: int | None = HISTORY_ROWS_SHOWN,
+                        with_charts: bool = True) -> list[InstrumentSection]:
+    """One section per instrument the client has answered: chart(s), change, history (newest
+    first, ``limit`` rows unless the instrument is ``show_all``)."""
+    by_key: dict[str, list[Response]] = {}
+    for response in responses:
+        by_key.setdefault(response.instrument_key, []).append(response)
+    sections = []
+    for key, answered in by_key.items():
+        definition = catalog.get(key, answered[-1].definition_version)
+        if definition is None:
+            continue
+        view = chart_definition(definition, practice, sex)
+        valid = [response for response in answered
+                 if response.entered_in_error_at is None and response.total is not None]
+        points = [(response.submitted_at.astimezone(zone), float(response.total))
+                  for response in valid]
+        table = trend_table(view, points)
+        charts = []
+        if with_charts and view.has_total:
+            charts.append(Chart(view.title, trend_svg(definition=view, points=points,
+                                                      mark_reliable_change=True,
+                                                      title=f"{view.title}: scores over time"),
+                                table))
+        if with_charts:
+            charts += _subscale_charts(view, valid, zone)
+        rows = _history_rows(view, answered, {response.pk: row
+                                              for response, row in zip(valid, table, strict=True)})
+        rows.reverse()
+        shown = rows if show_all == key or limit is None else rows[:limit]
+        change = selectors.change_summary(view, valid)
+        sections.append(InstrumentSection(
+            key=key, title=view.title, definition=view, charts=charts, rows=shown,
+            hidden=len(rows) - len(shown), change=change,
+            talking_therapies=TALKING_THERAPIES_LABELS.get(change.talking_therapies, "")
+            if change.talking_therapies else "",
+            has_total=view.has_total,
+            latest_band=valid[-1].band_label if valid else ""))
+    return sections
