@@ -36,8 +36,9 @@ def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    template = "practice/client_home.html" if request.user.is_client else "practice/staff_home.html"
-    return render(request, template)
+    if request.user.is_client:
+        return HttpResponseRedirect(reverse("portal:dashboard"))
+    return render(request, "practice/staff_home.html")
 
 
 @owner_required

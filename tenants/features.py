@@ -23,8 +23,10 @@ class Module:
 
 
 MODULES: tuple[Module, ...] = (
-    Module("assessments", "Assessments", "Questionnaires such as PHQ-9 and GAD-7, with scores"),
-    Module("mood_checkin", "Mood check-in", "A 30-second daily mood rating"),
+    Module("assessments", "Assessments", "Questionnaires such as PHQ-9 and GAD-7, with scores",
+           client_url="portal:assessments:list"),
+    Module("mood_checkin", "Mood check-in", "A 30-second daily mood rating",
+           client_url="portal:mood_checkin:checkin"),
     Module("journal", "Journal", "Private or shared journal entries"),
     Module("goals", "Goals", "Treatment goals and progress"),
     Module("homework", "Homework", "Tasks between sessions"),

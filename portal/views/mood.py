@@ -1,0 +1,74 @@
+"""The daily mood check-in: a number from 0 to 10 and an optional note, on one screen, with the
+last 14 days beside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from portal import selectors
+from portal.forms import MoodForm
+from portal.services import mood_checkin_submit
+from portal.views.common import audit_read, client_required, client_zone, number, render_local
+from practice.measurement.services import MeasurementError
+from tenants.audit.services import RequestMeta
+
+DAYS = 14
+
+
+@dataclass(frozen=True)
+class MoodDay:
+    day: date
+    mood: str  # "" when there was no check-in that day
+    percent: int
+    note: str
+
+
+def _last_days(request: HttpRequest, zone: ZoneInfo) -> list[MoodDay]:
+    """The latest check-in of each of the last 14 local days, newest first."""
+    today = timezone.now().astimezone(zone).date()
+    first = today - timedelta(days=DAYS - 1)
+    since = datetime.combine(first, time.min, tzinfo=zone)
+    latest = {}
+    for entry in selectors.mood_entries(request.user, since):
+        latest[entry.submitted_at.astimezone(zone).date()] = entry
+    days = []
+    for offset in range(DAYS):
+        day = today - timedelta(days=offset)
+        entry = latest.get(day)
+        value = float(entry.total) if entry is not None and entry.total is not None else None
+        days.append(MoodDay(day=day, mood=number(value) if value is not None else "",
+                            percent=round(value * 10) if value is not None else 0,
+                            note=entry.note if entry is not None else ""))
+    return days
+
+
+@require_http_methods(["GET", "POST"])
+@client_required
+def checkin(request: HttpRequest) -> HttpResponse:
+    form = MoodForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                mood_checkin_submit(client=request.user, mood=form.cleaned_data["mood"],
+                                    note=form.cleaned_data["note"],
+                                    meta=RequestMeta.from_request(request))
+            except MeasurementError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Saved. Thank you for checking in.")
+                return HttpResponseRedirect(reverse("portal:mood_checkin:checkin"))
+        status = 400
+    audit_read(request, "portal.mood_viewed")
+    zone = client_zone(request)
+    return render_local(request, "portal/mood/checkin.html",
+                        {"form": form, "days": _last_days(request, zone)}, status=status,
+                        zone=zone)

@@ -1,0 +1,155 @@
+"""The client's home (what is due and overdue, the latest scores, what they have done) and the
+30-second mood check-in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from practice.models import Response
+from tenants.audit.models import AuditEvent
+from tests.portal.helpers import assign, bulk_history, local_today, prepare, submit_phq9
+
+
+def test_home_shows_what_is_due_and_overdue_and_the_latest_scores(alpha, beta) -> None:
+    prepare(alpha)
+    prepare(beta)
+    for total in (19, 15, 11):
+        submit_phq9(alpha, total)
+    overdue = assign(alpha, "gad7", starts_on=local_today() - timedelta(days=3))
+    due = assign(alpha, "phq9")
+    weekly = assign(alpha, "phq9", frequency="weekly")
+    submit_phq9(beta, 2)
+
+    response = alpha.http(alpha.client).get("/portal/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Welcome, Chris Client" in body
+    assert '<a class="help-now" href="/portal/help/">Get help now</a>' in body
+    assert "To do (3)" in body
+    assert "1 overdue" in body
+    assert "Overdue: it was due on" in body
+    assert "Due today" in body
+    week_end = local_today() + timedelta(days=6)
+    assert f"Due by {week_end:%A} {week_end.day} {week_end:%B}" in body
+    assert body.index(f"/portal/assessments/{due}/") < body.index(
+        f"/portal/assessments/{weekly}/")
+    assert body.index(f"/portal/assessments/{overdue}/") < body.index(
+        f"/portal/assessments/{due}/")
+    assert "You completed 3 check-ins in the last 7 days." in body
+    assert "PHQ-9: 11 <span class=\"meta\">(Moderate)</span>" in body
+    assert "Before that, oldest first: 19, 15" in body
+    with schema_context(alpha.practice.schema_name):
+        (read,) = AuditEvent.objects.filter(action="portal.dashboard_viewed")
+        assert (read.actor_id, read.object_id, read.detail) == (
+            alpha.client.pk, str(alpha.client.pk), {})
+    connection.set_schema_to_public()
+
+
+def test_home_queries_do_not_grow_with_history(alpha) -> None:
+    prepare(alpha)
+    assign(alpha, "phq9", frequency="weekly")
+    http = alpha.http(alpha.client)
+    start = timezone.now() - timedelta(days=5 * 365)
+    counts = []
+    for weeks in (3, 260):
+        bulk_history(alpha, "phq9", [12] * weeks, start=start, step=timedelta(days=7))
+        bulk_history(alpha, "mood", [5] * weeks * 7, start=start, step=timedelta(days=1))
+        http.get("/portal/")
+        with CaptureQueriesContext(connection) as queries:
+            response = http.get("/portal/")
+        counts.append(len(queries))
+        assert len(response.content) < 100_000
+    assert counts == [17, 17]
+
+
+def test_a_mood_check_in_in_one_step(alpha, beta) -> None:
+    prepare(alpha)
+    prepare(beta)
+    http = alpha.http(alpha.client)
+    page = http.get("/portal/mood/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert body.count('type="radio" name="mood"') == 11
+    assert "<legend>How is your mood today?" in body
+
+    saved = http.post("/portal/mood/", {"mood": "7", "note": "Slept well"})
+    assert saved.status_code == 302
+    assert saved["Location"] == "/portal/mood/"
+    with schema_context(alpha.practice.schema_name):
+        (response,) = Response.objects.all()
+        assert (response.instrument_key, response.status, response.total, response.note) == (
+            "mood", Response.Status.SUBMITTED, 7, "Slept well")
+    with schema_context(beta.practice.schema_name):
+        assert Response.objects.count() == 0
+    connection.set_schema_to_public()
+
+    after = http.get("/portal/mood/").content.decode()
+    assert "Saved. Thank you for checking in." in after
+    assert '<meter min="0" max="10" value="7"' in after
+    assert "Slept well" in after
+    assert after.count("<li>") == 14
+    home = http.get("/portal/").content.decode()
+    assert "Today you rated your mood 7 out of 10." in home
+    assert "You completed 1 check-in in the last 7 days." in home
+
+
+def test_a_mood_outside_0_to_10_is_refused_and_nothing_saved(alpha) -> None:
+    prepare(alpha)
+    http = alpha.http(alpha.client)
+    for data in ({"mood": "11"}, {"note": "no number"}, {"mood": "-1"}):
+        refused = http.post("/portal/mood/", data)
+        assert refused.status_code == 400
+        assert "Choose a number from 0 to 10." in refused.content.decode()
+    with schema_context(alpha.practice.schema_name):
+        assert Response.objects.count() == 0
+    connection.set_schema_to_public()
+
+
+def test_the_mood_page_shows_only_the_last_14_days(alpha) -> None:
+    prepare(alpha)
+    start = timezone.now() - timedelta(days=29)
+    bulk_history(alpha, "mood", [index % 11 for index in range(30)], start=start,
+                 step=timedelta(days=1))
+    body = alpha.http(alpha.client).get("/portal/mood/").content.decode()
+    assert body.count("<li>") == 14
+    assert body.count("<meter") == 14
+
+
+def test_every_view_of_the_clients_own_data_is_audited_without_values(alpha) -> None:
+    prepare(alpha)
+    submitted = submit_phq9(alpha, 14)
+    due = assign(alpha)
+    http = alpha.http(alpha.client)
+    pages = {
+        "/portal/": ("portal.dashboard_viewed", "client", alpha.client.pk),
+        "/portal/assessments/": ("portal.assessments_viewed", "client", alpha.client.pk),
+        "/portal/assessments/progress/": ("portal.scores_viewed", "client", alpha.client.pk),
+        f"/portal/assessments/{due}/": ("portal.response_viewed", "response", due),
+        f"/portal/assessments/{due}/review/": ("portal.response_viewed", "response", due),
+        f"/portal/assessments/{submitted}/result/": ("portal.result_viewed", "response",
+                                                     submitted),
+        "/portal/mood/": ("portal.mood_viewed", "client", alpha.client.pk),
+    }
+    for path in pages:
+        assert http.get(path).status_code == 200
+    with schema_context(alpha.practice.schema_name):
+        reads = list(AuditEvent.objects.filter(action__startswith="portal.").order_by("id")
+                     .values_list("action", "object_type", "object_id", "actor_id", "detail"))
+    connection.set_schema_to_public()
+    assert reads == [(action, kind, str(pk), alpha.client.pk, {})
+                     for action, kind, pk in pages.values()]
+
+
+def test_the_questionnaire_list_shows_what_is_due_and_what_is_done(alpha) -> None:
+    prepare(alpha)
+    submitted = submit_phq9(alpha, 14)
+    due = assign(alpha, "gad7")
+    body = alpha.http(alpha.client).get("/portal/assessments/").content.decode()
+    assert f'<a class="button" href="/portal/assessments/{due}/">Start' in body
+    assert f'href="/portal/assessments/{submitted}/result/">PHQ-9, ' in body
+    assert "</a>: 14</li>" in body
