@@ -1,5 +1,41 @@
-"""The REST API (`/api/v1/`), documented by drf-spectacular."""
+"""The REST API (`/api/v1/`), documented by drf-spectacular at `/api/v1/schema/`.
 
-from django.urls import include, path  # noqa: F401
+Assessment endpoints sit under the "assessments" namespace, so the module gate answers 404 for
+them while a practice has the module off (their paths do not change). Risk alerts are never
+behind a module."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from practice.measurement.api import views as api
+
+assessment_patterns = [
+    path("instruments", api.InstrumentListView.as_view(), name="instrument_list"),
+    path("instruments/<slug:key>", api.InstrumentDetailView.as_view(), name="instrument_detail"),
+    path("instruments/<slug:key>/score", api.ScorePreviewView.as_view(),
+         name="instrument_score"),
+    path("clients/<int:client_id>/assignments", api.ClientAssignmentsView.as_view(),
+         name="client_assignments"),
+    path("assignments/<int:assignment_id>/end", api.AssignmentEndView.as_view(),
+         name="assignment_end"),
+    path("clients/<int:client_id>/responses", api.ClientResponsesView.as_view(),
+         name="client_responses"),
+    path("responses/<int:response_id>", api.ResponseDetailView.as_view(),
+         name="response_detail"),
+    path("responses/<int:response_id>/entered-in-error",
+         api.ResponseEnteredInErrorView.as_view(), name="response_entered_in_error"),
+    path("clients/<int:client_id>/fhir", api.ClientFhirView.as_view(), name="client_fhir"),
+]
+
+alert_patterns = [
+    path("alerts", api.AlertInboxView.as_view(), name="alert_inbox"),
+    path("alerts/<int:alert_id>/acknowledge", api.AlertAcknowledgeView.as_view(),
+         name="alert_acknowledge"),
+    path("alerts/<int:alert_id>/resolve", api.AlertResolveView.as_view(), name="alert_resolve"),
+]
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("", include((assessment_patterns, "assessments"))),
+    *alert_patterns,
+]

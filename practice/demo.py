@@ -1,12 +1,34 @@
-"""The demo practice `make run` seeds. Later capabilities extend it so the demo shows them."""
+"""The demo practice `make run` seeds. Later capabilities extend it so the demo shows them.
+
+Measurement: the demo client (client@demo.localhost, New York) is on the demo clinician's
+caseload with weekly PHQ-9 and GAD-7 and a daily mood check-in for about six months: an
+improving course (PHQ-9 19 to about 7) with one risk episode about three months ago (PHQ-9 item
+9 above 0, its alert resolved with a note). Today's occurrences are due. A few more clients have
+a couple of responses each. The history is inserted in bulk, already scored with the real
+scorer, so seeding takes a moment; every step is idempotent."""
 
 from __future__ import annotations
 
-from django.db import connection
+import math
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from practice.configuration.services import practice_instruments_update
 from practice.demo_logins import DEMO_PASSWORD, DEMO_SUBDOMAIN, OPERATOR_EMAIL
+from practice.measurement import schedule, services
+from practice.measurement.definitions import InstrumentDefinition
+from practice.measurement.library import get_definition
+from practice.measurement.scoring import score
+from practice.models import Alert, Assignment, ClientProfile, Response
 from tenants.accounts.models import Role, User
+from tenants.models import Practice
 from tenants.selectors import practice_by_subdomain
 from tenants.services import PracticeSignup, platform_user_create, practice_provision
 
@@ -15,27 +37,237 @@ _PEOPLE = [
     ("frontdesk@demo.localhost", "Sam Ortiz", Role.FRONT_DESK),
     ("client@demo.localhost", "Jordan Rivera", Role.CLIENT),
 ]
+DEMO_CLIENT = "client@demo.localhost"
+DEMO_CLINICIAN = "clinician@demo.localhost"
+DEMO_TIMEZONE = "America/New_York"
+DEMO_INSTRUMENTS = ["auditc", "core10", "gad7", "mood", "pcl5", "phq9", "who5"]
+HISTORY_WEEKS = 26
+RISK_EPISODE_WEEKS_AGO = 13
+MISSED_WEEKS_AGO = (18, 7)  # weeks the client skipped both questionnaires
+# More clients, each with a couple of weekly PHQ-9 and GAD-7 answers (PHQ-9 totals, GAD-7).
+_MORE_CLIENTS = [
+    ("taylor@demo.localhost", "Taylor Brooks", "America/Chicago", (12, 10), (9, 8)),
+    ("sam.lee@demo.localhost", "Sam Lee", "America/Los_Angeles", (6, 8), (5, 7)),
+    ("riley@demo.localhost", "Riley Chen", "America/New_York", (16, 12), (13, 11)),
+]
+_MOOD_NOTES = ["Walked by the river", "Slept badly", "Good talk with my sister",
+               "Busy day at work", "Tried the breathing exercise", "Felt flat today",
+               "Saw friends", "Hard morning, better evening"]
+RESOLUTION_NOTE = ("Called Jordan the same afternoon: passive thoughts, no plan or intent. "
+                   "Safety plan reviewed together; session brought forward to Thursday.")
 
 
 def seed_demo() -> bool:
-    """Create the operator and the demo practice unless they exist. Returns True if created."""
+    """Create the operator and the demo practice unless they exist, and seed its measurement
+    data unless it is there. Returns True if the practice was created."""
     connection.set_schema_to_public()
     if not User.objects.filter(email=OPERATOR_EMAIL).exists():
         platform_user_create(email=OPERATOR_EMAIL, password=DEMO_PASSWORD,
                              full_name="Platform Operator", role=Role.OPERATOR)
-    if practice_by_subdomain(DEMO_SUBDOMAIN) is not None:
-        return False
-    practice, _owner = practice_provision(
-        signup=PracticeSignup(
-            practice_name="Riverside Counseling",
-            subdomain=DEMO_SUBDOMAIN,
-            owner_name="Alex Morgan",
-            owner_email="owner@demo.localhost",
-            owner_password=DEMO_PASSWORD,
-        ),
-        acting_user=None,
-    )
+    practice = practice_by_subdomain(DEMO_SUBDOMAIN)
+    created = practice is None
+    if practice is None:
+        practice, _owner = practice_provision(
+            signup=PracticeSignup(
+                practice_name="Riverside Counseling",
+                subdomain=DEMO_SUBDOMAIN,
+                owner_name="Alex Morgan",
+                owner_email="owner@demo.localhost",
+                owner_password=DEMO_PASSWORD,
+            ),
+            acting_user=None,
+        )
+        with schema_context(practice.schema_name):
+            for email, name, role in _PEOPLE:
+                User.objects.create_user(email, DEMO_PASSWORD, full_name=name, role=role)
     with schema_context(practice.schema_name):
-        for email, name, role in _PEOPLE:
-            User.objects.create_user(email, DEMO_PASSWORD, full_name=name, role=role)
+        seed_measurement(practice, now=timezone.now())
+    connection.set_schema_to_public()
+    return created
+
+
+# --- measurement -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Demo:
+    practice: Practice
+    clinician: User
+    now: datetime
+    rng: random.Random
+
+
+@transaction.atomic
+def seed_measurement(practice: Practice, *, now: datetime) -> bool:
+    """Seed the demo's measurement data (inside the practice's schema). Returns False when it
+    is there already."""
+    client = User.objects.filter(email=DEMO_CLIENT).first()
+    clinician = User.objects.filter(email=DEMO_CLINICIAN).first()
+    owner = User.objects.filter(role=Role.OWNER).order_by("pk").first()
+    if client is None or clinician is None or owner is None:
+        return False
+    if ClientProfile.objects.filter(user=client).exists():
+        return False
+    wanted = sorted(set(practice.instrument_keys) | set(DEMO_INSTRUMENTS))
+    practice = practice_instruments_update(practice_id=practice.pk, keys=wanted,
+                                           acting_user=owner)
+    demo = _Demo(practice, clinician, now, random.Random(2026))
+    profile = ClientProfile.objects.create(user=client, timezone=DEMO_TIMEZONE)
+    profile.clinicians.add(clinician)
+    _seed_course(demo, client)
+    for email, name, tz_name, phq9_totals, gad7_totals in _MORE_CLIENTS:
+        other = (User.objects.filter(email=email).first()
+                 or User.objects.create_user(email, DEMO_PASSWORD, full_name=name,
+                                             role=Role.CLIENT))
+        ClientProfile.objects.create(user=other, timezone=tz_name).clinicians.add(clinician)
+        _seed_short_history(demo, other, tz_name, phq9_totals, gad7_totals)
     return True
+
+
+def _seed_course(demo: _Demo, client: User) -> None:
+    today = schedule.local_today(demo.now, DEMO_TIMEZONE)
+    first_week = today - timedelta(weeks=HISTORY_WEEKS)
+    phq9, gad7, mood = (_assignment(demo, client, key, frequency, first_week)
+                        for key, frequency in (("phq9", "weekly"), ("gad7", "weekly"),
+                                               ("mood", "daily")))
+    rows: list[Response] = []
+    risk_day = first_week + timedelta(weeks=HISTORY_WEEKS - RISK_EPISODE_WEEKS_AGO)
+    for week in range(HISTORY_WEEKS):
+        day = first_week + timedelta(weeks=week)
+        weeks_ago = HISTORY_WEEKS - week
+        for assignment, start, floor, items in ((phq9, 19, 7, 8), (gad7, 15, 5, 7)):
+            if weeks_ago in MISSED_WEEKS_AGO:
+                rows.append(missed_response(assignment, day, DEMO_TIMEZONE))
+                continue
+            target = _course(week, start, floor, demo.rng)
+            if day == risk_day:
+                target = min(target + 3, 3 * items)
+            answers = _spread(target, items, demo.rng)
+            if assignment.instrument_key == "phq9":
+                answers |= {"q9": 1 if day == risk_day else 0, "q10": _difficulty(target)}
+            rows.append(_submitted(demo, assignment, day, answers, DEMO_TIMEZONE))
+    for offset in range(HISTORY_WEEKS * 7):
+        day = first_week + timedelta(days=offset)
+        if demo.rng.random() < 0.12:
+            rows.append(missed_response(mood, day, DEMO_TIMEZONE))
+            continue
+        dip = -2 if 0 <= (day - risk_day).days < 5 else 0
+        value = round(3 + 4 * (1 - math.exp(-offset / 60)) + dip + demo.rng.gauss(0, 0.9))
+        note = demo.rng.choice(_MOOD_NOTES) if demo.rng.random() < 0.1 else ""
+        rows.append(_submitted(demo, mood, day, {"mood": max(0, min(10, value))},
+                               DEMO_TIMEZONE, note=note))
+    Response.objects.bulk_create(rows)
+    _resolved_risk_alert(demo, client)
+    services.responses_materialize(client=client, now=demo.now)  # today's are due
+
+
+def _seed_short_history(demo: _Demo, client: User, tz_name: str, phq9_totals: tuple[int, ...],
+                        gad7_totals: tuple[int, ...]) -> None:
+    today = schedule.local_today(demo.now, tz_name)
+    first_week = today - timedelta(weeks=len(phq9_totals))
+    rows = []
+    for key, totals, items in (("phq9", phq9_totals, 8), ("gad7", gad7_totals, 7)):
+        assignment = _assignment(demo, client, key, "weekly", first_week)
+        for week, total in enumerate(totals):
+            answers = _spread(total, items, demo.rng)
+            if key == "phq9":
+                answers |= {"q9": 0, "q10": _difficulty(total)}
+            rows.append(_submitted(demo, assignment, first_week + timedelta(weeks=week),
+                                   answers, tz_name))
+    Response.objects.bulk_create(rows)
+    services.responses_materialize(client=client, now=demo.now)
+
+
+def _assignment(demo: _Demo, client: User, key: str, frequency: str,
+                starts_on: date) -> Assignment:
+    created = datetime.combine(starts_on, time(10), tzinfo=ZoneInfo("UTC")) - timedelta(days=1)
+    return Assignment.objects.create(client=client, instrument_key=key, frequency=frequency,
+                                     starts_on=starts_on, assigned_by=demo.clinician,
+                                     created_at=created)
+
+
+def _course(week: int, start: int, floor: int, rng: random.Random) -> int:
+    """An improving course: from `start` towards `floor`, fast at first, with weekly noise."""
+    expected = floor + (start - floor) * math.exp(-week / 8)
+    noisy = expected + (rng.gauss(0, 1.2) if week else 0)
+    return max(0, round(noisy))
+
+
+def _spread(total: int, items: int, rng: random.Random) -> dict[str, int | None]:
+    """Answers (0–3 each) to items q1..q<items> adding up to `total`."""
+    points = [0] * items
+    for _ in range(min(total, 3 * items)):
+        open_items = [index for index, value in enumerate(points) if value < 3]
+        points[rng.choice(open_items)] += 1
+    return {f"q{index + 1}": value for index, value in enumerate(points)}
+
+
+def _difficulty(total: int) -> int:
+    return 0 if total < 5 else 1 if total < 10 else 2 if total < 20 else 3
+
+
+def _due_at(assignment: Assignment, day: date, tz_name: str) -> datetime:
+    last_day = day if assignment.frequency == "daily" else day + timedelta(days=6)
+    return schedule.due_moment(last_day, tz_name)
+
+
+def missed_response(assignment: Assignment, day: date, tz_name: str) -> Response:
+    """An occurrence the client let pass (not saved: for bulk_create)."""
+    return Response(client=assignment.client, assignment=assignment,
+                    instrument_key=assignment.instrument_key, occurrence_date=day,
+                    due_at=_due_at(assignment, day, tz_name), status=Response.Status.MISSED,
+                    created_at=schedule.due_moment(day - timedelta(days=1), tz_name))
+
+
+def scored_response(assignment: Assignment, day: date, answers: dict[str, int | None], *,
+                    tz_name: str, submitted_at: datetime, note: str = "") -> Response:
+    """A response as `response_submit` leaves it, scored by the real scorer and pinned (not
+    saved: for bulk_create, so a long history goes in at once)."""
+    definition = get_definition(assignment.instrument_key)
+    result = score(definition, answers)
+    return Response(
+        client=assignment.client, assignment=assignment,
+        instrument_key=definition.key, definition_version=definition.version,
+        occurrence_date=day, due_at=_due_at(assignment, day, tz_name),
+        status=Response.Status.SUBMITTED, answers=answers, note=note,
+        created_at=schedule.due_moment(day - timedelta(days=1), tz_name),
+        started_at=submitted_at - timedelta(minutes=3), submitted_at=submitted_at,
+        scorer=result.scorer, scorer_version=str(result.scorer_version),
+        is_scored=result.total is not None or result.band is not None,
+        total=None if result.total is None else Decimal(str(round(float(result.total), 2))),
+        band_key=result.band.key if result.band else "",
+        band_label=result.band.label if result.band else "",
+        subscales={key: float(value) for key, value in result.subscales.items()},
+        subscale_bands={key: band.to_dict() if band else None
+                        for key, band in result.subscale_bands.items()},
+        flags=[flag.to_dict() for flag in result.flags],
+        missing_items=list(result.missing_items), prorated=result.prorated,
+    )
+
+
+def _submitted(demo: _Demo, assignment: Assignment, day: date,
+               answers: dict[str, int | None], tz_name: str, note: str = "") -> Response:
+    """Submitted in the evening, weekly ones sometimes a day or two late."""
+    late_by = 0 if assignment.frequency == "daily" else demo.rng.choice((0, 0, 1, 2))
+    local = datetime.combine(day + timedelta(days=late_by), time(19), tzinfo=ZoneInfo(tz_name))
+    submitted_at = local + timedelta(minutes=demo.rng.randrange(150))
+    return scored_response(assignment, day, answers, tz_name=tz_name,
+                           submitted_at=submitted_at, note=note)
+
+
+def _resolved_risk_alert(demo: _Demo, client: User) -> None:
+    """The risk episode's alert, raised when it was submitted and resolved that afternoon."""
+    definition: InstrumentDefinition = get_definition("phq9")
+    response = Response.objects.filter(client=client, instrument_key="phq9",
+                                       answers__q9__gt=0).get()
+    flag = response.flags[0]
+    raised = response.submitted_at
+    alert = Alert.objects.create(
+        client=client, kind=Alert.Kind.RISK_ITEM, severity=Alert.Severity.URGENT,
+        status=Alert.Status.RESOLVED, response=response,
+        summary=f"{definition.title}: {flag['message']}"[:200], created_at=raised,
+        acknowledged_at=raised + timedelta(minutes=12), acknowledged_by=demo.clinician,
+        resolved_at=raised + timedelta(hours=2), resolved_by=demo.clinician,
+        resolution_note=RESOLUTION_NOTE,
+        dedupe_key=f"response:{response.pk}:{flag['item']}:{flag['kind']}",
+    )
+    alert.recipients.add(demo.clinician)

@@ -1,0 +1,371 @@
+"""Endpoints of the measurement API. Each authenticates, authorises, parses, calls one service
+or selector, and serializes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
+
+from practice.access import client_for_staff, sees_clinical_data
+from practice.measurement import fhir, selectors, services
+from practice.measurement.api.serializers import (
+    AlertResolveSerializer,
+    AlertSerializer,
+    AssignmentCreateSerializer,
+    AssignmentSerializer,
+    EnteredInErrorSerializer,
+    ErrorSerializer,
+    HistoryPagination,
+    InstrumentDetailSerializer,
+    InstrumentSerializer,
+    ResponseSerializer,
+    ScorePreviewRequestSerializer,
+    ScoreRefusedSerializer,
+    ScoreResultSerializer,
+)
+from practice.measurement.definitions import DefinitionError
+from practice.measurement.library import UnknownInstrument
+from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
+from practice.models import Alert, Assignment, Response
+from tenants.accounts.models import User
+from tenants.audit.services import RequestMeta, audit_record
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+class IsClinicalStaff(BasePermission):
+    """Owner or clinician (practice.access.sees_clinical_data)."""
+
+    message = "Only clinicians and the practice owner can do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return sees_clinical_data(request.user)
+
+
+class IsClinicalStaffOrClient(BasePermission):
+    """Clinical staff, or a client (who then reaches only their own data)."""
+
+    message = "Only clinicians, the practice owner and clients can see this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return sees_clinical_data(user) or bool(
+            user.is_authenticated and user.is_active and user.is_client)
+
+
+CLINICAL = [IsAuthenticated, IsClinicalStaff]
+CLINICAL_OR_CLIENT = [IsAuthenticated, IsClinicalStaffOrClient]
+
+
+def _client_in_reach(user: User, client_id: int) -> User:
+    """The client whose results `user` may read: a client themself; clinical staff a client
+    they may see. Anything else is the same 404 as a client that does not exist."""
+    if user.is_client:
+        if user.pk != client_id:
+            raise NotFound
+        return user
+    try:
+        return client_for_staff(user, client_id)
+    except User.DoesNotExist:
+        raise NotFound from None
+
+
+def _meta(request: Request) -> RequestMeta:
+    return RequestMeta.from_request(request)
+
+
+def _audit_read(request: Request, action: str, object_type: str, object_id: Any) -> None:
+    """A read of client data: who, what kind, which id (never values)."""
+    audit_record(action=action, actor=request.user, object_type=object_type,
+                 object_id=object_id, meta=_meta(request))
+
+
+# Every endpoint answers 403 to whoever is not signed in here or lacks the role.
+DENIED = {403: ErrorSerializer}
+
+
+# --- instruments ---------------------------------------------------------------------------------
+
+VERSION_PARAMETER = OpenApiParameter("version", int, description="A pinned version.")
+
+
+class InstrumentListView(APIView):
+    """The instruments the practice offers: its shipped choices and its published own."""
+
+    permission_classes = CLINICAL_OR_CLIENT
+
+    @extend_schema(responses={**DENIED, 200: InstrumentSerializer(many=True)})
+    def get(self, request: Request) -> ApiResponse:
+        offered = selectors.instruments_offered(request.tenant)
+        return ApiResponse(InstrumentSerializer(offered, many=True).data)
+
+
+class InstrumentDetailView(APIView):
+    """One definition (the newest published unless a version is pinned)."""
+
+    permission_classes = CLINICAL_OR_CLIENT
+
+    @extend_schema(parameters=[VERSION_PARAMETER],
+                   responses={**DENIED, 200: InstrumentDetailSerializer, 404: ErrorSerializer})
+    def get(self, request: Request, key: str) -> ApiResponse:
+        version = _version_parameter(request)
+        try:
+            definition = selectors.instrument_definition(key, version)
+        except (UnknownInstrument, DefinitionError):  # a draft that cannot be read yet
+            raise NotFound from None
+        return ApiResponse(InstrumentDetailSerializer(definition).data)
+
+
+def _version_parameter(request: Request) -> int | None:
+    raw = request.query_params.get("version")
+    if raw in (None, ""):
+        return None
+    field = serializers.IntegerField(min_value=1)
+    return field.run_validation(raw)
+
+
+class ScorePreviewView(APIView):
+    """Score sample answers without storing anything, to check a definition (a practice's draft
+    included) before it is used. Clinical staff only."""
+
+    permission_classes = CLINICAL
+
+    @extend_schema(request=ScorePreviewRequestSerializer,
+                   responses={**DENIED, 200: ScoreResultSerializer, 400: ScoreRefusedSerializer,
+                              404: ErrorSerializer})
+    def post(self, request: Request, key: str) -> ApiResponse:
+        given = ScorePreviewRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            definition = selectors.instrument_definition_for_preview(
+                key, given.validated_data.get("version"))
+        except UnknownInstrument:
+            raise NotFound from None
+        except DefinitionError as error:
+            return ApiResponse({"detail": "This definition has problems; fix them to preview.",
+                                "problems": error.messages}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = score(definition, given.validated_data["answers"],
+                           sex=given.validated_data.get("sex"))
+        except InvalidAnswers as error:
+            return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        except IncompleteResponse as incomplete:
+            # Not scorable under the missing-item rule; the flags still show.
+            return ApiResponse(incomplete.to_dict(), status=status.HTTP_400_BAD_REQUEST)
+        return ApiResponse(result.to_dict())
+
+
+# --- assignments ---------------------------------------------------------------------------------
+
+
+class ClientAssignmentsView(GenericAPIView):
+    """A client's assignments (active and ended); a clinician assigns an instrument here."""
+
+    permission_classes = CLINICAL
+    serializer_class = AssignmentSerializer
+    queryset = Assignment.objects.none()
+
+    @extend_schema(responses={**DENIED, 200: AssignmentSerializer(many=True),
+                              404: ErrorSerializer})
+    def get(self, request: Request, client_id: int) -> ApiResponse:
+        client = _client_in_reach(request.user, client_id)
+        assignments = selectors.client_assignments(client)
+        _audit_read(request, "client.assignments_viewed", "client", client.pk)
+        return ApiResponse(AssignmentSerializer(assignments, many=True).data)
+
+    @extend_schema(request=AssignmentCreateSerializer,
+                   responses={**DENIED, 201: AssignmentSerializer, 400: ErrorSerializer,
+                              404: ErrorSerializer})
+    def post(self, request: Request, client_id: int) -> ApiResponse:
+        given = AssignmentCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            assignment = services.assignment_create(
+                practice=request.tenant, client_id=client_id, acting_user=request.user,
+                meta=_meta(request), **given.validated_data)
+        except User.DoesNotExist:
+            raise NotFound from None
+        except PermissionError as error:
+            raise PermissionDenied(str(error)) from error
+        except services.MeasurementError as error:
+            return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return ApiResponse(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+
+
+class AssignmentEndView(APIView):
+    """End an assignment: nothing more falls due; what was due and not started is missed."""
+
+    permission_classes = CLINICAL
+
+    @extend_schema(request=None,
+                   responses={**DENIED, 200: AssignmentSerializer, 404: ErrorSerializer})
+    def post(self, request: Request, assignment_id: int) -> ApiResponse:
+        try:
+            assignment = services.assignment_end(assignment_id=assignment_id,
+                                                 acting_user=request.user, meta=_meta(request))
+        except Assignment.DoesNotExist:
+            raise NotFound from None
+        return ApiResponse(AssignmentSerializer(assignment).data)
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+class ClientResponsesView(ListAPIView):
+    """A client's submitted responses with their pinned scores, newest first (entered-in-error
+    ones included and marked). A client reads their own; clinical staff a client they see."""
+
+    permission_classes = CLINICAL_OR_CLIENT
+    serializer_class = ResponseSerializer
+    pagination_class = HistoryPagination
+    queryset = Response.objects.none()
+
+    @extend_schema(parameters=[OpenApiParameter("instrument", str,
+                                                description="Only this instrument (key).")],
+                   responses={**DENIED, 200: ResponseSerializer(many=True),
+                              404: ErrorSerializer})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        self.reader_client = _client_in_reach(request.user, kwargs["client_id"])
+        answer = self.list(request, *args, **kwargs)
+        _audit_read(request, "client.scores_viewed", "client", self.reader_client.pk)
+        return answer
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Response.objects.none()
+        return selectors.submitted_responses(self.reader_client,
+                                             self.request.query_params.get("instrument"))
+
+
+class ResponseDetailView(APIView):
+    """One submitted response. It cannot be changed or deleted (405): a clinician marks it
+    entered in error instead."""
+
+    permission_classes = CLINICAL_OR_CLIENT
+
+    @extend_schema(responses={**DENIED, 200: ResponseSerializer, 404: ErrorSerializer})
+    def get(self, request: Request, response_id: int) -> ApiResponse:
+        try:
+            response = selectors.submitted_response_for_reader(request.user, response_id)
+        except Response.DoesNotExist:
+            raise NotFound from None
+        _audit_read(request, "response.viewed", "response", response.pk)
+        return ApiResponse(ResponseSerializer(response, context={"request": request}).data)
+
+
+class ResponseEnteredInErrorView(APIView):
+    """Mark a submitted response entered in error, with the reason: it leaves charts and scores
+    and is kept. Clinicians of the client and the owner."""
+
+    permission_classes = CLINICAL
+
+    @extend_schema(request=EnteredInErrorSerializer,
+                   responses={**DENIED, 200: ResponseSerializer, 404: ErrorSerializer,
+                              409: ErrorSerializer})
+    def post(self, request: Request, response_id: int) -> ApiResponse:
+        given = EnteredInErrorSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            response = services.response_mark_entered_in_error(
+                response_id=response_id, reason=given.validated_data["reason"],
+                acting_user=request.user, meta=_meta(request))
+        except Response.DoesNotExist:
+            raise NotFound from None
+        except PermissionError as error:
+            raise PermissionDenied(str(error)) from error
+        except services.MeasurementError as error:
+            return ApiResponse({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return ApiResponse(ResponseSerializer(response, context={"request": request}).data)
+
+
+# --- FHIR ----------------------------------------------------------------------------------------
+
+
+class ClientFhirView(APIView):
+    """The client's results as a FHIR R4 Bundle (collection): Questionnaire per instrument
+    version used, QuestionnaireResponse per submitted response, Observation per score (LOINC
+    codes where known). `?download=1` asks the browser to save it."""
+
+    permission_classes = CLINICAL_OR_CLIENT
+
+    @extend_schema(
+        parameters=[OpenApiParameter("download", bool, description="Send as a file.")],
+        responses={**DENIED, (200, "application/fhir+json"): OpenApiResponse(
+            OpenApiTypes.OBJECT, description="A FHIR R4 Bundle of type collection."),
+            404: ErrorSerializer})
+    def get(self, request: Request, client_id: int) -> HttpResponse:
+        client = _client_in_reach(request.user, client_id)
+        body = fhir.client_results_bundle(client=client,
+                                          base_url=request.build_absolute_uri("/"))
+        _audit_read(request, "client.fhir_exported", "client", client.pk)
+        answer = HttpResponse(body, content_type="application/fhir+json")
+        if request.query_params.get("download") in ("1", "true"):
+            answer["Content-Disposition"] = (
+                f'attachment; filename="client-{client.pk}-results.fhir.json"')
+        return answer
+
+
+# --- alerts (never behind a module: risk alerts cannot be turned off) ----------------------------
+
+
+class AlertInboxView(ListAPIView):
+    """The signed-in clinician's open and acknowledged alerts, urgent first."""
+
+    permission_classes = CLINICAL
+    serializer_class = AlertSerializer
+    pagination_class = HistoryPagination
+    queryset = Alert.objects.none()
+
+    @extend_schema(responses={**DENIED, 200: AlertSerializer(many=True)})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        answer = self.list(request, *args, **kwargs)
+        _audit_read(request, "alerts.inbox_viewed", "alert_inbox", request.user.pk)
+        return answer
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Alert.objects.none()
+        return selectors.alert_inbox(self.request.user)
+
+
+class AlertAcknowledgeView(APIView):
+    permission_classes = CLINICAL
+
+    @extend_schema(request=None,
+                   responses={**DENIED, 200: AlertSerializer, 404: ErrorSerializer})
+    def post(self, request: Request, alert_id: int) -> ApiResponse:
+        try:
+            alert = services.alert_acknowledge(alert_id=alert_id, acting_user=request.user,
+                                               meta=_meta(request))
+        except Alert.DoesNotExist:
+            raise NotFound from None
+        return ApiResponse(AlertSerializer(alert).data)
+
+
+class AlertResolveView(APIView):
+    permission_classes = CLINICAL
+
+    @extend_schema(request=AlertResolveSerializer,
+                   responses={**DENIED, 200: AlertSerializer, 400: ErrorSerializer,
+                              404: ErrorSerializer})
+    def post(self, request: Request, alert_id: int) -> ApiResponse:
+        given = AlertResolveSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            alert = services.alert_resolve(alert_id=alert_id, note=given.validated_data["note"],
+                                           acting_user=request.user, meta=_meta(request))
+        except Alert.DoesNotExist:
+            raise NotFound from None
+        except services.MeasurementError as error:
+            return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return ApiResponse(AlertSerializer(alert).data)

@@ -1,0 +1,121 @@
+"""The demo seed (`manage.py seed_demo`, run by `make run`): idempotent, quick, and the demo
+client's six months tell a story: PHQ-9 and GAD-7 improve reliably, one risk episode about three
+months ago whose alert was resolved with a note, daily mood, and today's questionnaires due."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import timedelta
+
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from practice.demo import DEMO_TIMEZONE, RESOLUTION_NOTE, seed_demo
+from practice.measurement import schedule, selectors
+from practice.measurement.library import get_definition
+from practice.measurement.scoring import ReliableChange, TalkingTherapiesClass
+from practice.models import Alert, Assignment, ClientProfile, Response
+from tenants.accounts.models import Role, User
+from tenants.models import Practice
+
+
+def counts(schema: str) -> dict[str, object]:
+    with schema_context(schema):
+        return {
+            "clients": User.objects.filter(role=Role.CLIENT).count(),
+            "profiles": ClientProfile.objects.count(),
+            "assignments": Assignment.objects.count(),
+            "responses": sorted(
+                (key, status, Response.objects.filter(instrument_key=key, status=status,
+                                                      client__email="client@demo.localhost")
+                 .count())
+                for key in ("phq9", "gad7", "mood") for status in Response.Status.values),
+            "all_responses": Response.objects.count(),
+            "alerts": list(Alert.objects.values_list("kind", "status")),
+        }
+
+
+def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db):
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as captured:
+        assert seed_demo() is True
+    took = time.perf_counter() - started
+    response_inserts = [query for query in captured.captured_queries
+                        if query["sql"].startswith('INSERT INTO "practice_response"')]
+    practice = Practice.objects.get(subdomain="demo")
+    first = counts(practice.schema_name)
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+
+    assert out.getvalue().strip() == "Demo practice present."
+    assert counts(practice.schema_name) == first
+    # The history goes in with one bulk insert per client; only today's due questionnaires are
+    # created one by one (3 for the demo client, 2 for each other client).
+    assert len(response_inserts) == (1 + 3) + 3 * (1 + 2)
+    assert took < 30  # provisioning included (a few seconds on a quiet machine)
+    connection.set_schema_to_public()
+    practice.refresh_from_db()
+    assert {"phq9", "gad7", "mood"} <= set(practice.instrument_keys)
+
+    by_status = {(key, status): number for key, status, number in first["responses"]}
+    # 26 weeks of history (two weeks skipped), today's due; ~12% of the mood days skipped.
+    assert by_status[("phq9", "submitted")] == by_status[("gad7", "submitted")] == 24
+    assert by_status[("phq9", "missed")] == by_status[("gad7", "missed")] == 2
+    assert by_status[("phq9", "pending")] == by_status[("gad7", "pending")] == 1
+    assert by_status[("mood", "pending")] == 1
+    assert by_status[("mood", "submitted")] + by_status[("mood", "missed")] == 26 * 7
+    assert 140 <= by_status[("mood", "submitted")] <= 175
+    assert first["clients"] == first["profiles"] == 4
+    assert first["assignments"] == 3 + 3 * 2
+    assert first["alerts"] == [("risk_item", "resolved")]
+
+    with schema_context(practice.schema_name):
+        client = User.objects.get(email="client@demo.localhost")
+        profile = ClientProfile.objects.get(user=client)
+        assert profile.timezone == DEMO_TIMEZONE
+        assert [c.email for c in profile.clinicians.all()] == ["clinician@demo.localhost"]
+        assert sorted(a.instrument_key + ":" + a.frequency
+                      for a in selectors.active_assignments(client)) == [
+            "gad7:weekly", "mood:daily", "phq9:weekly"]
+
+        phq9 = selectors.score_history(client, "phq9")
+        totals = [int(response.total) for response in phq9]
+        assert totals[0] == 19
+        assert 5 <= totals[-1] <= 9
+        assert sum(totals[:4]) > sum(totals[-4:]) + 30  # the course improves
+        change = selectors.change_summary(get_definition("phq9"), phq9)
+        assert change.reliable == ReliableChange.IMPROVEMENT
+        assert change.talking_therapies == TalkingTherapiesClass.RELIABLE_RECOVERY
+        gad7 = [int(r.total) for r in selectors.score_history(client, "gad7")]
+        assert gad7[0] == 15 and gad7[-1] <= 8
+        mood = [int(r.total) for r in selectors.score_history(client, "mood")]
+        assert sum(mood[:20]) < sum(mood[-20:])
+
+        (risky,) = [response for response in phq9 if response.flags]
+        assert [flag["item"] for flag in risky.flags] == ["q9"]
+        weeks_ago = (timezone.now() - risky.submitted_at) / timedelta(weeks=1)
+        assert 12 <= weeks_ago <= 14.5
+        alert = Alert.objects.get()
+        assert alert.response_id == risky.pk
+        assert alert.resolution_note == RESOLUTION_NOTE
+        assert list(alert.recipients.values_list("email", flat=True)) == [
+            "clinician@demo.localhost"]
+        assert selectors.open_risk_alerts(client).count() == 0
+
+        today = schedule.local_today(timezone.now(), DEMO_TIMEZONE)
+        assert sorted(r.instrument_key for r in selectors.responses_due(client)) == [
+            "gad7", "mood", "phq9"]
+        assert all(r.occurrence_date == today for r in selectors.responses_due(client))
+        latest = Response.objects.filter(client=client, status="submitted").latest(
+            "submitted_at")
+        assert latest.submitted_at < timezone.now()
+
+        for email in ("taylor@demo.localhost", "sam.lee@demo.localhost",
+                      "riley@demo.localhost"):
+            other = User.objects.get(email=email)
+            assert Response.objects.filter(client=other, status="submitted").count() == 4
