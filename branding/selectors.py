@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.cache import cache
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from branding.colors import readable_text_on  # noqa: I001
@@ -62,9 +66,19 @@ def build_branding(practice: Practice, row: PracticeBranding) -> Branding:
     )
 
 
+@contextmanager
+def _in_schema(schema_name: str) -> Iterator[None]:
+    """Enter the schema only when not already there: switching costs a SET search_path."""
+    if connection.schema_name == schema_name:
+        yield
+    else:
+        with schema_context(schema_name):
+            yield
+
+
 def branding_for(practice: Practice) -> Branding:
     """The practice's branding; once warm, costs no query. Keyed in the practice's own schema."""
-    with schema_context(practice.schema_name):
+    with _in_schema(practice.schema_name):
         cached = cache.get(_cache_key(practice.pk))
         if isinstance(cached, Branding) and cached.base_url == practice_url(
             practice.subdomain, ""
@@ -76,5 +90,5 @@ def branding_for(practice: Practice) -> Branding:
 
 
 def branding_forget(practice: Practice) -> None:
-    with schema_context(practice.schema_name):
+    with _in_schema(practice.schema_name):
         cache.delete(_cache_key(practice.pk))

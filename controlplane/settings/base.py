@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "controlplane.context_processors.platform",
                 "branding.context_processors.branding",
+                "practice.measurement.context_processors.clinic_alerts",
             ],
         },
     },

@@ -128,6 +128,11 @@ def test_authorization_matrix(alpha, beta, view, actor):
         assert response["Location"] == f"/accounts/sign-in/?next={path}"
         assert body == ""
         assert state(alpha) == before_alpha
+    elif view == "home" and actor == "client":
+        # A client's home is their portal dashboard.
+        assert response.status_code == 302
+        assert response["Location"] == "/portal/"
+        assert state(alpha) == before_alpha
     elif view == "home":
         assert response.status_code == 200
         assert f"Welcome, {getattr(alpha, actor).full_name}" in body

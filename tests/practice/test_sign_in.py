@@ -161,7 +161,8 @@ PAGES = [
     ("clinician", "/"),
     ("front_desk", "/"),
     ("billing", "/"),
-    ("client", "/"),
+    ("client", "/portal/"),
+    ("client", "/portal/help/"),
 ]
 
 
