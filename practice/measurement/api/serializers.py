@@ -161,3 +161,20 @@ class AlertResolveSerializer(serializers.Serializer):
 class HistoryPagination(LimitOffsetPagination):
     default_limit = 100
     max_limit = 500
+
+
+class PracticeInstrumentSerializer(serializers.Serializer):
+    """A version of a practice-defined instrument."""
+
+    key = serializers.CharField()
+    version = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    definition = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+
+
+class DefinitionProblemsSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    problems = serializers.ListField(child=serializers.CharField())

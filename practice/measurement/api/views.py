@@ -23,11 +23,13 @@ from practice.measurement.api.serializers import (
     AlertSerializer,
     AssignmentCreateSerializer,
     AssignmentSerializer,
+    DefinitionProblemsSerializer,
     EnteredInErrorSerializer,
     ErrorSerializer,
     HistoryPagination,
     InstrumentDetailSerializer,
     InstrumentSerializer,
+    PracticeInstrumentSerializer,
     ResponseSerializer,
     ScorePreviewRequestSerializer,
     ScoreRefusedSerializer,
@@ -100,7 +102,8 @@ VERSION_PARAMETER = OpenApiParameter("version", int, description="A pinned versi
 
 
 class InstrumentListView(APIView):
-    """The instruments the practice offers: its shipped choices and its published own."""
+    """The instruments the practice offers: its shipped choices and its published own.
+    POST creates a practice-defined instrument (a draft, in the shipped definition format)."""
 
     permission_classes = CLINICAL_OR_CLIENT
 
@@ -108,6 +111,63 @@ class InstrumentListView(APIView):
     def get(self, request: Request) -> ApiResponse:
         offered = selectors.instruments_offered(request.tenant)
         return ApiResponse(InstrumentSerializer(offered, many=True).data)
+
+    @extend_schema(request=OpenApiTypes.OBJECT,
+                   responses={**DENIED, 201: PracticeInstrumentSerializer,
+                              400: DefinitionProblemsSerializer})
+    def post(self, request: Request) -> ApiResponse:
+        if not sees_clinical_data(request.user):
+            raise PermissionDenied(IsClinicalStaff.message)
+        return _save_definition(request, key=None)
+
+
+def _save_definition(request: Request, key: str | None) -> ApiResponse:
+    try:
+        row = services.practice_instrument_save(data=request.data, key=key,
+                                                acting_user=request.user, meta=_meta(request))
+    except DefinitionError as error:
+        return ApiResponse({"detail": "This definition has problems.",
+                            "problems": error.messages}, status=status.HTTP_400_BAD_REQUEST)
+    return ApiResponse(PracticeInstrumentSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class InstrumentDraftView(APIView):
+    """PUT the next version of a practice-defined instrument: an open draft is updated; a
+    published version is never changed (a new draft version starts on top of it)."""
+
+    permission_classes = CLINICAL
+
+    @extend_schema(request=OpenApiTypes.OBJECT,
+                   responses={**DENIED, 201: PracticeInstrumentSerializer,
+                              400: DefinitionProblemsSerializer, 404: ErrorSerializer})
+    def put(self, request: Request, key: str) -> ApiResponse:
+        try:
+            selectors.practice_instrument_latest(key)
+        except services.PracticeInstrument.DoesNotExist:
+            raise NotFound from None
+        return _save_definition(request, key=key)
+
+
+class InstrumentPublishView(APIView):
+    """Publish the open draft: clinicians can assign it from now on."""
+
+    permission_classes = CLINICAL
+
+    @extend_schema(request=None, responses={**DENIED, 200: PracticeInstrumentSerializer,
+                                            400: DefinitionProblemsSerializer,
+                                            404: ErrorSerializer, 409: ErrorSerializer})
+    def post(self, request: Request, key: str) -> ApiResponse:
+        try:
+            row = services.practice_instrument_publish(key=key, acting_user=request.user,
+                                                       meta=_meta(request))
+        except services.PracticeInstrument.DoesNotExist:
+            raise NotFound from None
+        except services.MeasurementError as error:
+            return ApiResponse({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        except DefinitionError as error:
+            return ApiResponse({"detail": "This definition has problems.",
+                                "problems": error.messages}, status=status.HTTP_400_BAD_REQUEST)
+        return ApiResponse(PracticeInstrumentSerializer(row).data)
 
 
 class InstrumentDetailView(APIView):
