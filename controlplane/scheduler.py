@@ -52,7 +52,7 @@ JOBS: tuple[PeriodicJob, ...] = (
 
 
 @dramatiq.actor(platform_wide=True)
-def fan_out(actor_name: str) -> int:
+def fan_out(actor_name: str) -> None:
     """Enqueue a tenant actor once for every active practice, each bound to its schema."""
     actor = dramatiq.get_broker().get_actor(actor_name)
     schemas = Practice.objects.filter(state=PracticeState.ACTIVE).values_list(
@@ -62,7 +62,7 @@ def fan_out(actor_name: str) -> int:
     for schema in schemas.iterator():
         send_to_practice(actor, schema)
         count += 1
-    return count
+    logger.info("fanned %s out to %d practices", actor_name, count)
 
 
 def enqueue(job: PeriodicJob) -> None:

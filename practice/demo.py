@@ -20,6 +20,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from branding.selectors import branding_row
+from branding.services import BrandingChanges, branding_update
 from practice.configuration.services import practice_instruments_update
 from practice.demo_logins import DEMO_PASSWORD, DEMO_SUBDOMAIN, OPERATOR_EMAIL
 from practice.measurement import schedule, services
@@ -81,9 +83,35 @@ def seed_demo() -> bool:
             for email, name, role in _PEOPLE:
                 User.objects.create_user(email, DEMO_PASSWORD, full_name=name, role=role)
     with schema_context(practice.schema_name):
+        seed_branding(practice)
         seed_measurement(practice, now=timezone.now())
     connection.set_schema_to_public()
     return created
+
+
+DEMO_BRANDING = BrandingChanges(
+    display_name="Riverside Counseling",
+    primary_color="#1d5c63",
+    accent_color="#8a4b08",
+    contact_phone="(555) 010-2030",
+    contact_email="hello@riverside.example",
+    address="120 River Street, Suite 4, Springfield",
+    website="https://riverside.example",
+    crisis_line="(555) 010-9999",
+    email_sender_name="Riverside Counseling",
+    welcome_text="Welcome to your Riverside portal. Check in between sessions; your "
+                 "clinician sees your answers before you meet.",
+)
+
+
+def seed_branding(practice: Practice) -> None:
+    """The demo's look and crisis line (only while it still has the defaults)."""
+    row = branding_row(practice)
+    if row.crisis_line:
+        return
+    owner = User.objects.filter(role=Role.OWNER).order_by("pk").first()
+    if owner is not None:
+        branding_update(practice=practice, changes=DEMO_BRANDING, acting_user=owner)
 
 
 # --- measurement -------------------------------------------------------------------------------

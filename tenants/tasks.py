@@ -1,6 +1,9 @@
-"""Platform-wide jobs of the tenant lifecycle."""
+"""Platform-wide jobs of the tenant lifecycle. Actors log what they did and return nothing
+(there is no result backend); the work itself is a plain function, callable from tests."""
 
 from __future__ import annotations
+
+import logging
 
 import dramatiq
 from django.utils import timezone
@@ -8,10 +11,11 @@ from django.utils import timezone
 from tenants.models import Practice, PracticeState
 from tenants.services import practice_purge, release_expired_domains
 
+logger = logging.getLogger(__name__)
 
-@dramatiq.actor(platform_wide=True)
-def purge_due_practices() -> int:
-    """Drop every practice whose scheduled deletion has come due."""
+
+def purge_due() -> int:
+    """Drop every practice whose scheduled deletion has come due; how many were dropped."""
     due = Practice.objects.filter(
         state=PracticeState.DELETION_SCHEDULED, deletion_due_at__lte=timezone.now()
     ).values_list("pk", flat=True)
@@ -19,6 +23,11 @@ def purge_due_practices() -> int:
 
 
 @dramatiq.actor(platform_wide=True)
-def release_old_subdomains() -> int:
+def purge_due_practices() -> None:
+    logger.info("purged %d practices whose deletion came due", purge_due())
+
+
+@dramatiq.actor(platform_wide=True)
+def release_old_subdomains() -> None:
     """Free old subdomains whose 90-day redirect after a rename has ended."""
-    return release_expired_domains()
+    logger.info("released %d old subdomains", release_expired_domains())

@@ -61,6 +61,10 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db):
     connection.set_schema_to_public()
     practice.refresh_from_db()
     assert {"phq9", "gad7", "mood"} <= set(practice.instrument_keys)
+    from branding.selectors import branding_for
+
+    branding = branding_for(practice)
+    assert (branding.crisis_line, branding.primary_color) == ("(555) 010-9999", "#1d5c63")
 
     by_status = {(key, status): number for key, status, number in first["responses"]}
     # 26 weeks of history (two weeks skipped), today's due; ~12% of the mood days skipped.

@@ -17,7 +17,7 @@ from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.models import Domain, Practice, PracticeState
 from tenants.services import practice_purge
-from tenants.tasks import purge_due_practices
+from tenants.tasks import purge_due
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.tenants import schema_names, sign_in, table_row_counts
 
@@ -264,7 +264,7 @@ def test_scheduling_deletion_sets_the_due_date_and_reactivation_cancels_it(
     Practice.objects.filter(pk=practice.pk).update(
         deletion_due_at=timezone.now() - timedelta(days=1)
     )
-    assert purge_due_practices.fn() == 0
+    assert purge_due() == 0
     assert alpha.practice.schema_name in schema_names()
 
 
@@ -277,11 +277,11 @@ def test_purge_drops_the_schema_only_after_the_due_date(
     beta_rows = table_row_counts(beta.practice.schema_name)
     _console(operator).post(f"/operator/practices/{alpha.practice.pk}/schedule-deletion/")
 
-    assert purge_due_practices.fn() == 0
+    assert purge_due() == 0
     Practice.objects.filter(pk=alpha.practice.pk).update(
         deletion_due_at=timezone.now() + timedelta(minutes=1)
     )
-    assert purge_due_practices.fn() == 0
+    assert purge_due() == 0
     # The service checks the due date itself too, whoever calls it.
     assert practice_purge(practice_id=alpha.practice.pk) is False
     assert practice_purge(practice_id=beta.practice.pk) is False
@@ -292,7 +292,7 @@ def test_purge_drops_the_schema_only_after_the_due_date(
     Practice.objects.filter(pk=alpha.practice.pk).update(
         deletion_due_at=timezone.now() - timedelta(seconds=1)
     )
-    assert purge_due_practices.fn() == 1
+    assert purge_due() == 1
 
     assert schema_names() == schemas_before - {alpha_schema}
     assert Practice.objects.filter(pk=alpha.practice.pk).count() == 0
@@ -307,7 +307,7 @@ def test_purge_drops_the_schema_only_after_the_due_date(
     assert table_row_counts(beta.practice.schema_name) == beta_rows
     assert Practice.objects.get(pk=beta.practice.pk).state == PracticeState.ACTIVE
     assert beta.http().get("/").status_code == 302
-    assert purge_due_practices.fn() == 0
+    assert purge_due() == 0
 
 
 def test_a_suspended_practice_is_never_purged(alpha: PracticeWorld, operator: User) -> None:
@@ -316,6 +316,6 @@ def test_a_suspended_practice_is_never_purged(alpha: PracticeWorld, operator: Us
         deletion_due_at=timezone.now() - timedelta(days=1)
     )
 
-    assert purge_due_practices.fn() == 0
+    assert purge_due() == 0
     assert alpha.practice.schema_name in schema_names()
     assert Practice.objects.filter(pk=alpha.practice.pk).count() == 1
