@@ -99,7 +99,7 @@ def test_fan_out_sends_one_message_per_active_practice(
     gamma = practice_factory("gamma", "Gamma Suspended")
     practice_suspend(practice_id=gamma.practice.pk, acting_user=operator)
 
-    assert fan_out(scheduled_per_practice.actor_name) == 2
+    fan_out(scheduled_per_practice.actor_name)
 
     messages = queued(broker, QUEUE)
     assert [message.actor_name for message in messages] == [scheduled_per_practice.actor_name] * 2
