@@ -15,6 +15,19 @@ class PracticeState(models.TextChoices):
     DELETION_SCHEDULED = "deletion_scheduled", "Deletion scheduled"
 
 
+class BillingState(models.TextChoices):
+    """Mirrored from the practice's Stripe subscription by the billing app's webhook jobs."""
+
+    TRIALING = "trialing", "Trial"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Payment failed (grace period)"
+    UNPAID = "unpaid", "Unpaid (read-only)"
+    CANCELED = "canceled", "Canceled (read-only)"
+
+
+READ_ONLY_BILLING_STATES = frozenset({BillingState.UNPAID, BillingState.CANCELED})
+
+
 class Practice(TenantMixin):
     name = models.CharField(max_length=120)
     subdomain = models.CharField(max_length=40, unique=True)
@@ -30,6 +43,11 @@ class Practice(TenantMixin):
         max_length=20, choices=MessagingPolicyKind.CHOICES, default=MessagingPolicyKind.REPLY_ONLY
     )
     instrument_keys = models.JSONField(default=list, blank=True)
+    # Billing (see the billing app): the plan's key and the subscription's state. Unpaid or
+    # canceled practices are read-only: everyone can sign in, read and export; nothing new.
+    plan_key = models.CharField(max_length=40, blank=True)
+    billing_state = models.CharField(max_length=12, choices=BillingState.choices,
+                                     default=BillingState.TRIALING)
     # Reliable-change thresholds for instruments without a published one ({key: points}).
     reliable_change_thresholds = models.JSONField(default=dict, blank=True)
 
@@ -53,6 +71,10 @@ class Practice(TenantMixin):
     @property
     def is_serving(self) -> bool:
         return self.state == PracticeState.ACTIVE
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.billing_state in READ_ONLY_BILLING_STATES
 
     def has_module(self, key: str) -> bool:
         return key in self.enabled_modules

@@ -41,6 +41,7 @@ SHARED_APPS = [
     "tenants.accounts",
     "tenants.audit",
     "branding",
+    "billing",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
