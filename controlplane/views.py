@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -14,6 +15,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
 
 # Re-exported for settings (AXES_LOCKOUT_CALLABLE, RATELIMIT_VIEW).
 from controlplane.auth_views import handoff_token, locked_out, rate_limited  # noqa: F401,E402
@@ -30,6 +32,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
+    if request.method == "POST" and is_ratelimited(
+        request, group="signup", key="ip", rate=settings.SIGNUP_RATE, method="POST",
+        increment=True,
+    ):
+        return render(request, "platform/signup_limited.html", status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

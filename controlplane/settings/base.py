@@ -191,6 +191,8 @@ AXES_LOCKOUT_CALLABLE = "controlplane.views.locked_out"
 AXES_VERBOSE = False
 RATELIMIT_VIEW = "controlplane.views.rate_limited"
 PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/h")
+# Each signup creates a schema: a few an hour from one address is plenty.
+SIGNUP_RATE = env.str("SIGNUP_RATE", default="10/h")
 
 # Practices whose deletion was scheduled are dropped after this many days.
 PRACTICE_DELETION_GRACE_DAYS = env.int("PRACTICE_DELETION_GRACE_DAYS", default=30)

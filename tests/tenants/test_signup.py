@@ -188,3 +188,23 @@ def test_signup_lives_only_on_the_public_host(alpha: PracticeWorld) -> None:
     assert alpha.http().get("/signup/").status_code == 404
     assert alpha.http().post("/signup/", _signup_data("gamma")).status_code == 404
     assert _footprint() == before
+
+
+def test_signups_are_rate_limited_per_address(db, public_http, settings) -> None:
+    from tenants.models import Practice
+
+    settings.SIGNUP_RATE = "2/h"
+    for number in range(2):
+        response = public_http.post("/signup/", {
+            "practice_name": f"Limit {number}", "subdomain": f"limit-{number}",
+            "owner_name": "Owner", "owner_email": f"o{number}@example.org",
+            "owner_password": "correct-horse-battery-9",
+        })
+        assert response.status_code == 200
+    refused = public_http.post("/signup/", {
+        "practice_name": "Limit 3", "subdomain": "limit-3", "owner_name": "Owner",
+        "owner_email": "o3@example.org", "owner_password": "correct-horse-battery-9",
+    })
+    assert refused.status_code == 429
+    assert "Too many signups" in refused.content.decode()
+    assert sorted(Practice.objects.values_list("subdomain", flat=True)) == ["limit-0", "limit-1"]
