@@ -1,0 +1,230 @@
+"""Billing pages: Stripe's webhook (public host), the owner's billing page (practice host), and
+the billing staff's subscriptions (public host). Views are thin: services do the work."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from billing import selectors, services, stripe_client
+from billing.forms import CouponForm, ExtendTrialForm, PlanChoiceForm
+from billing.plans import PLANS, plan_for_practice
+from tenants.accounts.models import Role
+from tenants.audit.services import RequestMeta
+from tenants.models import Practice
+
+logger = logging.getLogger(__name__)
+STRIPE_DOWN = "Stripe could not be reached. Nothing was changed; please try again in a minute."
+
+
+# --- Stripe's webhook ---------------------------------------------------------------------------
+
+def _timestamp_is_fresh(header: str, tolerance: int) -> bool:
+    """construct_event refuses stale timestamps only: refuse ones in the future here too."""
+    stamps = [part[2:] for part in header.split(",") if part.strip().startswith("t=")]
+    try:
+        stamp = int(stamps[0].strip()) if len(stamps) == 1 else None
+    except ValueError:
+        return False
+    return stamp is not None and abs(time.time() - stamp) <= tolerance
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    from django.conf import settings
+
+    header = request.META.get("HTTP_STRIPE_SIGNATURE", "")
+    if not _timestamp_is_fresh(header, settings.STRIPE_WEBHOOK_TOLERANCE):
+        return HttpResponseBadRequest("bad signature")
+    try:
+        event = stripe_client.construct_event(request.body, header)
+        ids = services.event_ids(event)
+    except (ValueError, KeyError, TypeError, stripe_client.SignatureVerificationError):
+        return HttpResponseBadRequest("bad signature")
+    services.stripe_event_record(ids=ids)
+    return HttpResponse(status=200)
+
+
+# --- the owner's billing page (practice host) ----------------------------------------------------
+
+def owner_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The practice's subscription is the owner's: everyone else gets a 404."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.role != Role.OWNER or not isinstance(request.tenant, Practice):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@owner_only
+def practice_billing(request: HttpRequest) -> HttpResponse:
+    practice: Practice = request.tenant  # type: ignore[assignment]
+    subscription = services.subscription_ensure(practice=practice)
+    return render(request, "billing/practice.html", {
+        "subscription": subscription,
+        "current_plan": plan_for_practice(practice.plan_key),
+        "plans": PLANS,
+        "form": PlanChoiceForm(initial={"plan": practice.plan_key or None}),
+        "outcome": request.GET.get("checkout", ""),
+    })
+
+
+@require_POST
+@owner_only
+def practice_checkout(request: HttpRequest) -> HttpResponse:
+    practice: Practice = request.tenant  # type: ignore[assignment]
+    form = PlanChoiceForm(request.POST)
+    back = reverse("subscription:home")
+    if not form.is_valid():
+        messages.error(request, "Choose a plan and how often to be billed.")
+        return HttpResponseRedirect(back)
+    try:
+        url = services.checkout_session_start(
+            practice=practice, plan_key=form.cleaned_data["plan"],
+            interval=form.cleaned_data["interval"], acting_user=request.user,  # type: ignore[arg-type]
+            success_url=request.build_absolute_uri(f"{back}?checkout=success"),
+            cancel_url=request.build_absolute_uri(f"{back}?checkout=canceled"),
+            meta=RequestMeta.from_request(request),
+        )
+    except services.BillingError as error:
+        messages.error(request, str(error))
+        return HttpResponseRedirect(back)
+    except stripe_client.StripeError:
+        logger.exception("Checkout session failed for practice %s", practice.pk)
+        messages.error(request, STRIPE_DOWN)
+        return HttpResponseRedirect(back)
+    return HttpResponseRedirect(url, status=303)
+
+
+@require_POST
+@owner_only
+def practice_portal(request: HttpRequest) -> HttpResponse:
+    practice: Practice = request.tenant  # type: ignore[assignment]
+    back = reverse("subscription:home")
+    try:
+        url = services.portal_session_start(
+            practice=practice, acting_user=request.user,  # type: ignore[arg-type]
+            return_url=request.build_absolute_uri(back), meta=RequestMeta.from_request(request),
+        )
+    except stripe_client.StripeError:
+        logger.exception("Portal session failed for practice %s", practice.pk)
+        messages.error(request, STRIPE_DOWN)
+        return HttpResponseRedirect(back)
+    return HttpResponseRedirect(url, status=303)
+
+
+# --- billing staff and operators (public host) -------------------------------------------------
+
+def billing_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(f"{reverse('login')}?next={request.path}")
+        if request.user.role not in services.BILLING_ROLES or not request.user.is_active:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@billing_staff_required
+def staff_subscription_list(request: HttpRequest) -> HttpResponse:
+    amounts = selectors.monthly_amounts()
+    rows = [
+        (subscription, amounts.get(subscription.stripe_price_id, 0)
+         if subscription.status == "active" else 0)
+        for subscription in selectors.subscription_list()
+    ]
+    return render(request, "billing/staff/list.html", {
+        "overview": selectors.overview(), "rows": rows,
+    })
+
+
+@require_GET
+@billing_staff_required
+def staff_billing_record(request: HttpRequest, practice_id: int) -> HttpResponse:
+    try:
+        practice, subscription = selectors.billing_record(practice_id)
+    except Practice.DoesNotExist as error:
+        raise Http404 from error
+    return render(request, "billing/staff/record.html", {
+        "record_practice": practice, "subscription": subscription,
+        "trail": selectors.billing_events(practice.pk),
+        "stripe_events": selectors.stripe_events_for(subscription),
+        "extend_form": ExtendTrialForm(), "coupon_form": CouponForm(),
+    })
+
+
+def _extend(request: HttpRequest, practice_id: int, meta: RequestMeta) -> str:
+    form = ExtendTrialForm(request.POST)
+    if not form.is_valid():
+        raise services.BillingError("Give a number of days from 1 to 90.")
+    services.subscription_extend_trial(
+        practice_id=practice_id, days=form.cleaned_data["days"],
+        acting_user=request.user, meta=meta,  # type: ignore[arg-type]
+    )
+    return f"The trial was extended by {form.cleaned_data['days']} days."
+
+
+def _coupon(request: HttpRequest, practice_id: int, meta: RequestMeta) -> str:
+    form = CouponForm(request.POST)
+    if not form.is_valid():
+        raise services.BillingError("Give a Stripe coupon id (letters, digits, - and _).")
+    services.subscription_apply_coupon(
+        practice_id=practice_id, coupon_id=form.cleaned_data["coupon_id"],
+        acting_user=request.user, meta=meta,  # type: ignore[arg-type]
+    )
+    return f"Coupon {form.cleaned_data['coupon_id']} was applied."
+
+
+def _cancel(request: HttpRequest, practice_id: int, meta: RequestMeta) -> str:
+    services.subscription_cancel(
+        practice_id=practice_id, acting_user=request.user, meta=meta,  # type: ignore[arg-type]
+    )
+    return "The subscription was canceled. The practice is read-only; nothing was deleted."
+
+
+_ACTIONS: dict[str, Callable[[HttpRequest, int, RequestMeta], str]] = {
+    "extend-trial": _extend, "apply-coupon": _coupon, "cancel": _cancel,
+}
+
+
+@require_POST
+@billing_staff_required
+def staff_billing_action(request: HttpRequest, practice_id: int, action: str) -> HttpResponse:
+    if action not in _ACTIONS or not Practice.objects.filter(pk=practice_id).exists():
+        raise Http404
+    try:
+        done = _ACTIONS[action](request, practice_id, RequestMeta.from_request(request))
+    except services.BillingError as error:
+        messages.error(request, str(error))
+    except stripe_client.StripeError:
+        logger.exception("billing action %s failed for practice %s", action, practice_id)
+        messages.error(request, STRIPE_DOWN)
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(reverse("billing_staff:record", args=[practice_id]))
