@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 
+from portal.models import ClientAccess
 from practice.measurement import services
 from practice.measurement.services import SubmitOutcome
+from practice.models import ClientProfile
 from tenants.accounts.models import User
-from tenants.audit.services import RequestMeta
+from tenants.audit.services import RequestMeta, audit_record
 
 MOOD_KEY = "mood"
 
@@ -20,3 +24,43 @@ def mood_checkin_submit(*, client: User, mood: int, note: str = "",
     response = services.response_start_adhoc(client=client, instrument_key=MOOD_KEY)
     return services.response_submit(client=client, response_id=response.pk,
                                      answers={"mood": mood}, note=note, meta=meta)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    full_name: str
+    preferred_name: str
+    pronouns: str
+    timezone: str
+    language: str
+    notifications: dict[str, dict[str, bool]]
+
+
+@transaction.atomic
+def client_settings_update(*, client: User, values: ClientSettings,
+                           meta: RequestMeta | None = None) -> ClientAccess:
+    """The client's own settings. The audit names the fields that changed, never their values."""
+    if not client.is_client:
+        raise PermissionError("Only clients have portal settings.")
+    user = User.objects.select_for_update().get(pk=client.pk)
+    access, _ = ClientAccess.objects.select_for_update().get_or_create(user=user)
+    profile, _ = ClientProfile.objects.select_for_update().get_or_create(user=user)
+    changed = []
+    for obj, field, value in [
+        (user, "full_name", values.full_name.strip()),
+        (access, "preferred_name", values.preferred_name.strip()),
+        (access, "pronouns", values.pronouns.strip()),
+        (profile, "timezone", values.timezone),
+        (access, "language", values.language),
+        (access, "notifications", values.notifications),
+    ]:
+        if getattr(obj, field) != value:
+            setattr(obj, field, value)
+            changed.append(field)
+    user.save(update_fields=["full_name"])
+    access.save()
+    profile.save(update_fields=["timezone"])
+    if changed:
+        audit_record(action="portal.settings_changed", actor=user, object_type="user",
+                     object_id=user.pk, meta=meta, detail={"fields": changed})
+    return access

@@ -6,15 +6,25 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
+from portal import security
+from portal.consent import current_consent
+from portal.invitations import (
+    client_visible_modules,
+    consent_version_accepted,
+    has_portal_access_record,
+)
 from practice.measurement.services import client_timezone
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.features import MODULE_KEYS
 
 
 def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -26,9 +36,56 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_client:
             raise Http404
+        if not consent_is_current(request):
+            query = urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(f"{reverse('portal:consent')}?{query}")
+        if not module_is_visible(request):
+            raise Http404
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def consent_is_current(request: HttpRequest) -> bool:
+    """Has the client accepted the consent text now in force? Remembered in the session once
+    true, so a page costs no query for it; a new version asks again.
+
+    Every client who joined through an invitation has an access record and accepted a version;
+    an account made outside the portal's own flow (a script, an import) has neither, and is
+    not held at the consent page until staff invite it."""
+    version = current_consent().version
+    if request.session.get(security.SESSION_CONSENT_VERSION) == version:
+        return True
+    accepted = consent_version_accepted(request.user)
+    if (accepted is not None and accepted >= version) or (
+            accepted is None and not has_portal_access_record(request.user)):
+        request.session[security.SESSION_CONSENT_VERSION] = version
+        return True
+    return False
+
+
+def client_has_module(request: HttpRequest, key: str) -> bool:
+    """The practice has the module on and staff chose it for this client: what a page should
+    offer them."""
+    if not request.tenant.has_module(key):
+        return False
+    if security.SESSION_MODULES not in request.session:
+        request.session[security.SESSION_MODULES] = client_visible_modules(request.user)
+    visible = request.session[security.SESSION_MODULES]
+    return visible is None or key in visible
+
+
+def module_is_visible(request: HttpRequest) -> bool:
+    """A module page the practice has on may still be one staff did not choose for this
+    client: that page is as missing to them as a page that does not exist."""
+    match = getattr(request, "resolver_match", None)
+    keys = [name for name in (match.namespaces if match else []) if name in MODULE_KEYS]
+    if not keys:
+        return True
+    if security.SESSION_MODULES not in request.session:
+        request.session[security.SESSION_MODULES] = client_visible_modules(request.user)
+    visible = request.session[security.SESSION_MODULES]
+    return visible is None or all(key in visible for key in keys)
 
 
 def audit_read(request: HttpRequest, action: str, *, object_type: str = "client",

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from portal import selectors
 from portal.services import MOOD_KEY
-from portal.views.common import audit_read, client_required, client_zone, number, render_local
+from portal.views.common import (
+    audit_read,
+    client_has_module,
+    client_required,
+    client_zone,
+    number,
+    render_local,
+)
 from portal.views.wording import band_of, due_text, short_title
 from practice.measurement import schedule, services
 from practice.measurement.definitions import InstrumentDefinition
@@ -99,12 +106,12 @@ def due_items(client: Any, now: datetime, zone: ZoneInfo) -> list[DueItem]:
 
 @client_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    client, practice = request.user, request.tenant
+    client = request.user
     now = timezone.now()
     zone = client_zone(request)
     context: dict[str, Any] = {
-        "has_assessments": practice.has_module("assessments"),
-        "has_mood": practice.has_module("mood_checkin"),
+        "has_assessments": client_has_module(request, "assessments"),
+        "has_mood": client_has_module(request, "mood_checkin"),
         "completed_recently": selectors.completions_since(client, now - timedelta(days=7)),
     }
     if context["has_assessments"]:

@@ -1,0 +1,65 @@
+"""Forms of the client's account: accepting an invitation, consent, settings, MFA."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from django import forms
+
+from portal.models import NOTIFICATION_CHANNELS, NOTIFICATION_KINDS
+from practice.forms import SetPasswordFields
+
+LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]
+KIND_LABELS = {"reminders": "Reminders", "messages": "Messages",
+               "assessments": "Questionnaires due"}
+CHANNEL_LABELS = {"email": "Email", "push": "Notifications on this device"}
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    zones = sorted(zone for zone in available_timezones()
+                   if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "posix/")))
+    return [(zone, zone.replace("_", " ")) for zone in zones]
+
+
+class ConsentForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    agree = forms.BooleanField(label="I have read this and I agree", required=True)
+
+
+class AcceptClientInvitationForm(SetPasswordFields, ConsentForm):
+    field_order = ["password1", "password2", "agree", "version"]
+
+
+class ClientSettingsForm(forms.Form):
+    full_name = forms.CharField(label="Name", max_length=150)
+    preferred_name = forms.CharField(label="Preferred name", max_length=150, required=False)
+    pronouns = forms.CharField(label="Pronouns", max_length=60, required=False)
+    timezone = forms.ChoiceField(label="Timezone")
+    language = forms.ChoiceField(label="Language", choices=LANGUAGE_CHOICES)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = timezone_choices()
+        for channel in NOTIFICATION_CHANNELS:
+            for kind in NOTIFICATION_KINDS:
+                self.fields[f"notify_{channel}_{kind}"] = forms.BooleanField(
+                    label=f"{KIND_LABELS[kind]} by {CHANNEL_LABELS[channel].lower()}",
+                    required=False)
+
+    def notifications(self) -> dict[str, dict[str, bool]]:
+        return {channel: {kind: bool(self.cleaned_data.get(f"notify_{channel}_{kind}"))
+                          for kind in NOTIFICATION_KINDS}
+                for channel in NOTIFICATION_CHANNELS}
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code", max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "autofocus": True}))
+
+
+class StaffMfaRuleForm(forms.Form):
+    require_staff_mfa = forms.BooleanField(
+        label="Require a second sign-in step for all staff", required=False)

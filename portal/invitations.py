@@ -1,0 +1,279 @@
+"""Inviting clients to the portal, accepting with consent, and taking access away.
+
+Staff (owner, clinician, front desk) invite; a clinician invites only clients on their own
+caseload and lands on the care team of a client they invite. The emailed link is single use,
+lives seven days, and only its hash is stored. Revoking access ends the client's sessions now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from billing.entitlements import EntitlementError, entitlement_check_new_client
+from branding.selectors import branding_for
+from controlplane.emails import send_branded_email
+from portal.consent import current_consent
+from portal.models import ClientAccess, ClientInvitation, ConsentAcceptance
+from practice.models import ClientProfile
+from tenants.accounts.models import Role, User
+from tenants.audit.services import RequestMeta, audit_record
+from tenants.features import MODULE_KEYS
+from tenants.models import Practice
+from tenants.selectors import practice_url
+
+INVITATION_LIFETIME = timedelta(days=7)
+DEFAULT_CLIENT_TIMEZONE = "America/New_York"
+INVITING_ROLES = frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK})
+
+
+class InvitationError(Exception):
+    """A refused invitation change; the message is fit to show."""
+
+
+class InvitationRefused(Exception):
+    """An acceptance link that cannot be used: `reason` is unknown, used, revoked or expired."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- selectors --------------------------------------------------------------------------------
+
+def may_manage_client_access(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.role in INVITING_ROLES)
+
+
+def clients_manageable_by(user: User) -> QuerySet[User]:
+    """Clients whose portal access `user` may see and change: owner and front desk every client
+    (names and access state only), a clinician their caseload. Anyone else: none."""
+    clients = User.objects.filter(role=Role.CLIENT)
+    if not may_manage_client_access(user):
+        return clients.none()
+    if user.role == Role.CLINICIAN:
+        clients = clients.filter(client_profile__clinicians=user)
+    return clients
+
+
+def client_access_list(user: User) -> list[tuple[User, ClientAccess | None]]:
+    clients = list(clients_manageable_by(user).select_related("portal_access").order_by(
+        "full_name", "pk"))
+    return [(client, getattr(client, "portal_access", None)) for client in clients]
+
+
+def invitation_by_token(token: str) -> ClientInvitation | None:
+    return (ClientInvitation.objects.select_related("user")
+            .filter(token_hash=hash_token(token)).first())
+
+
+def consent_version_accepted(user: User) -> int | None:
+    """The highest consent version `user` accepted, or None."""
+    row = (ConsentAcceptance.objects.filter(user=user).order_by("-version")
+           .values_list("version", flat=True).first())
+    return row
+
+
+def has_portal_access_record(user: User) -> bool:
+    return ClientAccess.objects.filter(user=user).exists()
+
+
+def client_visible_modules(user: User) -> list[str] | None:
+    """The modules staff chose for this client, or None when no choice was recorded (the
+    practice's own set applies)."""
+    access = ClientAccess.objects.filter(user=user).only("visible_modules").first()
+    return None if access is None else list(access.visible_modules)
+
+
+# --- entitlement ------------------------------------------------------------------------------
+
+def _entitlement_check_new_client(practice: Practice, *, client: User | None = None) -> None:
+    """The plan caps active clients; every open invitation holds a place (the client's own
+    earlier link excepted, since a resend replaces it)."""
+    open_links = ClientInvitation.objects.filter(
+        used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+    if client is not None:
+        open_links = open_links.exclude(user=client)
+    try:
+        entitlement_check_new_client(practice, open_invitations=open_links.count())
+    except EntitlementError as error:
+        raise InvitationError(str(error)) from error
+
+
+# --- services ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClientInvite:
+    full_name: str
+    email: str
+    phone: str
+    modules: list[str]
+
+
+def _require_inviter(acting_user: User) -> None:
+    if not may_manage_client_access(acting_user):
+        raise PermissionError("Only clinicians, front desk and owners invite clients.")
+
+
+def _modules_for(practice: Practice, modules: list[str]) -> list[str]:
+    enabled = set(practice.enabled_modules)
+    return [key for key in modules if key in MODULE_KEYS and key in enabled]
+
+
+def _issue(*, practice: Practice, client: User, acting_user: User) -> ClientInvitation:
+    """A fresh link for `client`; every earlier open link dies. The email leaves on commit."""
+    now = timezone.now()
+    ClientInvitation.objects.filter(user=client, used_at__isnull=True,
+                                    revoked_at__isnull=True).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = ClientInvitation.objects.create(
+        user=client, token_hash=hash_token(token), invited_by=acting_user,
+        expires_at=now + INVITATION_LIFETIME)
+    link = practice_url(practice.subdomain, f"/portal/invitation/{token}/")
+    branding = branding_for(practice)
+    email = client.email
+    transaction.on_commit(lambda: send_branded_email(
+        branding=branding, to=email,
+        subject=f"Your invitation to {branding.display_name}'s portal",
+        template="portal/email/client_invitation",
+        context={"link": link, "expires_days": str(INVITATION_LIFETIME.days)},
+    ))
+    return invitation
+
+
+@transaction.atomic
+def client_invite(*, practice: Practice, invite: ClientInvite, acting_user: User,
+                  meta: RequestMeta | None = None) -> ClientInvitation:
+    """A new client: their account (inactive until they accept), profile and portal access,
+    and the emailed link."""
+    _require_inviter(acting_user)
+    email = invite.email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise InvitationError("Someone with this email already has an account in this practice. "
+                              "To invite an existing client, use Invite on their row.")
+    _entitlement_check_new_client(practice)
+    client = User(email=email, full_name=invite.full_name.strip(), role=Role.CLIENT,
+                  is_active=False)
+    client.set_unusable_password()
+    client.save()
+    profile = ClientProfile.objects.create(user=client, timezone=DEFAULT_CLIENT_TIMEZONE)
+    if acting_user.role == Role.CLINICIAN:
+        profile.clinicians.add(acting_user)
+    modules = _modules_for(practice, invite.modules)
+    ClientAccess.objects.create(user=client, visible_modules=modules, phone=invite.phone.strip(),
+                                invited_at=timezone.now())
+    invitation = _issue(practice=practice, client=client, acting_user=acting_user)
+    audit_record(action="client.invited", actor=acting_user, object_type="user",
+                 object_id=client.pk, meta=meta,
+                 detail={"invitation_id": invitation.pk, "modules": modules})
+    return invitation
+
+
+@transaction.atomic
+def client_invitation_send(*, practice: Practice, client_id: int, acting_user: User,
+                           modules: list[str] | None = None,
+                           meta: RequestMeta | None = None) -> ClientInvitation:
+    """Invite an existing client, or send a new link (the old one dies). Raises
+    User.DoesNotExist for a client outside the acting user's reach."""
+    _require_inviter(acting_user)
+    client = clients_manageable_by(acting_user).select_for_update().get(pk=client_id)
+    access, _ = ClientAccess.objects.select_for_update().get_or_create(
+        user=client, defaults={"visible_modules": list(practice.enabled_modules)})
+    if client.is_active:
+        # Invited clients are inactive until they accept; revoked ones are inactive again.
+        raise InvitationError("This client already uses the portal.")
+    resend = access.invited_at is not None and access.revoked_at is None
+    _entitlement_check_new_client(practice, client=client)
+    if modules is not None:
+        access.visible_modules = _modules_for(practice, modules)
+    access.invited_at = timezone.now()
+    access.revoked_at = None
+    access.accepted_at = None
+    access.save()
+    invitation = _issue(practice=practice, client=client, acting_user=acting_user)
+    audit_record(action="client.invitation_sent", actor=acting_user, object_type="user",
+                 object_id=client.pk, meta=meta,
+                 detail={"invitation_id": invitation.pk, "resend": resend})
+    return invitation
+
+
+def sessions_end_for_user(user_id: int) -> int:
+    """Delete every session of this user in the current practice schema. Returns how many."""
+    ended = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user_id):
+            ended.append(session.session_key)
+    Session.objects.filter(session_key__in=ended).delete()
+    return len(ended)
+
+
+@transaction.atomic
+def client_access_revoke(*, client_id: int, acting_user: User,
+                         meta: RequestMeta | None = None) -> User:
+    """Take the client's portal access away now: open links die, the account is inactive and
+    every session of theirs ends. Nothing they wrote is deleted."""
+    _require_inviter(acting_user)
+    client = clients_manageable_by(acting_user).select_for_update().get(pk=client_id)
+    now = timezone.now()
+    ClientInvitation.objects.filter(user=client, used_at__isnull=True,
+                                    revoked_at__isnull=True).update(revoked_at=now)
+    access, _ = ClientAccess.objects.get_or_create(user=client)
+    access.revoked_at = now
+    access.save(update_fields=["revoked_at"])
+    client.is_active = False
+    client.save(update_fields=["is_active"])
+    ended = sessions_end_for_user(client.pk)
+    audit_record(action="client.access_revoked", actor=acting_user, object_type="user",
+                 object_id=client.pk, meta=meta, detail={"sessions_ended": ended})
+    return client
+
+
+@transaction.atomic
+def consent_accept(*, user: User, version: int, meta: RequestMeta | None = None
+                   ) -> ConsentAcceptance:
+    if version != current_consent().version:
+        raise InvitationError("The consent text changed while you were reading. "
+                              "Please read it again.")
+    acceptance, created = ConsentAcceptance.objects.get_or_create(user=user, version=version)
+    if created:
+        audit_record(action="portal.consent_accepted", actor=user, object_type="consent",
+                     object_id=version, meta=meta)
+    return acceptance
+
+
+@transaction.atomic
+def client_invitation_accept(*, token: str, password: str, consent_version: int,
+                             meta: RequestMeta | None = None) -> User:
+    """Set the password, record consent and open the account, all or nothing. Refuses a link
+    that is unknown, used, revoked or expired (InvitationRefused)."""
+    invitation = (ClientInvitation.objects.select_for_update()
+                  .filter(token_hash=hash_token(token)).first())
+    if invitation is None:
+        raise InvitationRefused("unknown")
+    if invitation.status != "open":
+        raise InvitationRefused(invitation.status)
+    client = User.objects.select_for_update().get(pk=invitation.user_id)
+    validate_password(password, user=client)
+    client.set_password(password)
+    client.is_active = True
+    client.save(update_fields=["password", "is_active"])
+    now = timezone.now()
+    invitation.used_at = now
+    invitation.save(update_fields=["used_at"])
+    ClientAccess.objects.filter(user=client).update(accepted_at=now, revoked_at=None)
+    audit_record(action="client.invitation_accepted", actor=client, object_type="user",
+                 object_id=client.pk, meta=meta, detail={"invitation_id": invitation.pk})
+    consent_accept(user=client, version=consent_version, meta=meta)
+    return client

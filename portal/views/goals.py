@@ -1,0 +1,42 @@
+"""The client's goals: what they are working on with their clinician, the milestones, and a
+progress history they add to (an entry is never overwritten)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from portal.views.common import audit_read, client_required, render_local
+from practice.care import selectors, services
+from practice.care.forms import ProgressForm
+from practice.models import Goal
+from tenants.audit.services import RequestMeta
+
+
+@require_safe
+@client_required
+def goal_list(request: HttpRequest) -> HttpResponse:
+    audit_read(request, "portal.goals_viewed")
+    return render_local(request, "portal/care/goals.html", {
+        "goals": selectors.goals_for_client(request.user), "form": ProgressForm()})
+
+
+@require_POST
+@client_required
+def goal_progress(request: HttpRequest, goal_id: int) -> HttpResponse:
+    form = ProgressForm(request.POST)
+    if not form.is_valid():
+        if not Goal.objects.filter(pk=goal_id, client=request.user).exists():
+            raise Http404
+        messages.error(request, "Write a note or give a number.")
+        return HttpResponseRedirect(reverse("portal:goals:list"))
+    try:
+        services.goal_progress_record(goal_id=goal_id, value=form.cleaned_data["value"],
+                                      note=form.cleaned_data["note"], acting_user=request.user,
+                                      meta=RequestMeta.from_request(request))
+    except Goal.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, "Progress saved. Well done for keeping track.")
+    return HttpResponseRedirect(reverse("portal:goals:list") + f"#goal-{goal_id}")

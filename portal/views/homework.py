@@ -1,0 +1,62 @@
+"""The client's homework: what to do and by when, marked done with a reflection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from portal.views.common import audit_read, client_required, render_local
+from practice.care import selectors, services
+from practice.care.forms import CompletionForm
+from practice.models import Homework, HomeworkCompletion
+from tenants.audit.services import RequestMeta
+
+
+@dataclass(frozen=True)
+class HomeworkRow:
+    homework: Homework
+    due_on: date
+    is_done: bool
+    is_overdue: bool
+    completions: list[HomeworkCompletion]
+
+
+@require_safe
+@client_required
+def homework_list(request: HttpRequest) -> HttpResponse:
+    today = selectors.client_today(request.user)
+    rows = []
+    for item in selectors.homework_for_client(request.user, active_only=True):
+        due_on = services.current_occurrence(item, today)
+        completions = list(item.completions.all())
+        is_done = any(completion.due_on == due_on for completion in completions)
+        rows.append(HomeworkRow(homework=item, due_on=due_on, is_done=is_done,
+                                is_overdue=not is_done and due_on < today,
+                                completions=completions))
+    audit_read(request, "portal.homework_viewed")
+    return render_local(request, "portal/care/homework.html",
+                        {"rows": rows, "form": CompletionForm()})
+
+
+@require_POST
+@client_required
+def homework_done(request: HttpRequest, homework_id: int) -> HttpResponse:
+    form = CompletionForm(request.POST)
+    reflection = form.cleaned_data["reflection"] if form.is_valid() else ""
+    try:
+        services.homework_complete(homework_id=homework_id, reflection=reflection,
+                                   today=selectors.client_today(request.user),
+                                   acting_user=request.user,
+                                   meta=RequestMeta.from_request(request))
+    except Homework.DoesNotExist:
+        raise Http404 from None
+    except services.CareError as error:
+        messages.info(request, str(error))
+    else:
+        messages.success(request, "Marked done. Thank you.")
+    return HttpResponseRedirect(reverse("portal:homework:list"))

@@ -1,0 +1,1 @@
+"""Staff pages for clients' portal access (`/clients/`): invite, resend, revoke."""

@@ -1,0 +1,124 @@
+"""Clients' portal access, for the staff who invite: owner, clinician (their own caseload) and
+front desk (names and access state only, never clinical content). Anyone else, and any client
+out of reach, gets the same 404 as a page that does not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from portal import invitations
+from portal.models import ClientAccess, ClientInvitation
+from practice.clients.forms import ClientInviteForm, ClientModulesForm
+from tenants.accounts.models import User
+from tenants.audit.services import RequestMeta, audit_record
+from tenants.features import enabled_modules
+
+
+def inviter_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not invitations.may_manage_client_access(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _client_or_404(request: HttpRequest, client_id: int) -> User:
+    client = invitations.clients_manageable_by(request.user).filter(pk=client_id).first()
+    if client is None:
+        raise Http404
+    return client
+
+
+@inviter_required
+def client_list(request: HttpRequest) -> HttpResponse:
+    rows = invitations.client_access_list(request.user)
+    audit_record(action="client.access_list_viewed", actor=request.user, object_type="client",
+                 meta=RequestMeta.from_request(request),
+                 detail={"client_ids": [client.pk for client, _ in rows]})
+    return render(request, "practice/clients/list.html", {"rows": rows})
+
+
+@inviter_required
+def client_invite(request: HttpRequest) -> HttpResponse:
+    form = ClientInviteForm(request.POST or None, practice=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invitation = invitations.client_invite(
+                practice=request.tenant, acting_user=request.user,
+                meta=RequestMeta.from_request(request),
+                invite=invitations.ClientInvite(full_name=data["full_name"], email=data["email"],
+                                                phone=data["phone"], modules=data["modules"]))
+        except invitations.InvitationError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Invitation sent to {invitation.user.email}.")
+            return HttpResponseRedirect(reverse("client_access_list"))
+    return render(request, "practice/clients/invite.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@inviter_required
+def client_access(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The client's record as far as portal access goes: state, modules, links sent."""
+    client = _client_or_404(request, client_id)
+    access = ClientAccess.objects.filter(user=client).first()
+    sent = list(ClientInvitation.objects.filter(user=client)
+                .select_related("invited_by").order_by("-created_at")[:20])
+    audit_record(action="client.access_viewed", actor=request.user, object_type="user",
+                 object_id=client.pk, meta=RequestMeta.from_request(request))
+    visible = (enabled_modules(access.visible_modules) if access
+               else enabled_modules(request.tenant.enabled_modules))
+    return render(request, "practice/clients/access.html", {
+        "client": client, "access": access, "sent": sent, "visible": visible,
+        "state": access.state if access else ("active" if client.is_active else "not_invited"),
+        "modules_form": ClientModulesForm(
+            practice=request.tenant,
+            initial={"modules": access.visible_modules} if access else None),
+    })
+
+
+@require_POST
+@inviter_required
+def client_invitation_send(request: HttpRequest, client_id: int) -> HttpResponse:
+    form = ClientModulesForm(request.POST, practice=request.tenant)
+    # The modules change only when the form carrying them was sent (not a bare "Resend").
+    modules = (form.cleaned_data["modules"]
+               if request.POST.get("set_modules") and form.is_valid() else None)
+    try:
+        invitations.client_invitation_send(
+            practice=request.tenant, client_id=client_id, acting_user=request.user,
+            modules=modules, meta=RequestMeta.from_request(request))
+    except User.DoesNotExist:
+        raise Http404 from None
+    except invitations.InvitationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "A new invitation link was sent. Earlier links no longer "
+                                  "work.")
+    return HttpResponseRedirect(reverse("client_access", args=[client_id]))
+
+
+@require_POST
+@inviter_required
+def client_access_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
+    try:
+        invitations.client_access_revoke(client_id=client_id, acting_user=request.user,
+                                         meta=RequestMeta.from_request(request))
+    except User.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, "Portal access revoked. The client was signed out everywhere; "
+                              "nothing they wrote was deleted.")
+    return HttpResponseRedirect(reverse("client_access", args=[client_id]))
