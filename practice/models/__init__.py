@@ -1,5 +1,15 @@
 """Practice-schema data, one module per area."""
 
+from practice.models.care import (
+    ClientResource,
+    Goal,
+    GoalMilestone,
+    GoalProgress,
+    Homework,
+    HomeworkCompletion,
+    JournalEntry,
+    Resource,
+)
 from practice.models.clients import ClientProfile, SafetyPlan
 from practice.models.measurement import (
     Alert,
@@ -14,7 +24,15 @@ __all__ = [
     "Alert",
     "Assignment",
     "ClientProfile",
+    "ClientResource",
+    "Goal",
+    "GoalMilestone",
+    "GoalProgress",
+    "Homework",
+    "HomeworkCompletion",
+    "JournalEntry",
     "PracticeInstrument",
+    "Resource",
     "Response",
     "SafetyPlan",
     "StaffInvitation",

@@ -29,14 +29,27 @@ class ClientProfile(models.Model):
 
 
 class SafetyPlan(models.Model):
-    """A client's safety plan (Stanley-Brown). Its sections arrive with the client portal; the
+    """A client's safety plan (Stanley-Brown), written with the client by the clinician. The
     practice configuration needs to know whether any is active, since the safety-plan module
-    cannot be turned off while one is."""
+    cannot be turned off while one is.
+
+    Text sections are JSON lists of strings; the two contact sections are lists of
+    {"name": ..., "phone": ...}. What the client adds on their own (coping strategies, reasons
+    for living) is kept apart, so the clinician's edits never erase it."""
 
     client = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="safety_plans"
     )
     is_active = models.BooleanField(default=True)
+    warning_signs = models.JSONField(default=list, blank=True)
+    coping_strategies = models.JSONField(default=list, blank=True)
+    distractions = models.JSONField(default=list, blank=True)  # people and places
+    help_contacts = models.JSONField(default=list, blank=True)  # people to ask for help
+    professionals = models.JSONField(default=list, blank=True)  # professionals and agencies
+    environment_safety = models.JSONField(default=list, blank=True)
+    reasons_for_living = models.JSONField(default=list, blank=True)
+    client_coping_strategies = models.JSONField(default=list, blank=True)
+    client_reasons_for_living = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=django_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

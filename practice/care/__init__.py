@@ -1,0 +1,1 @@
+"""Care between sessions: goals, homework, journal, resources and the safety plan."""

@@ -1,0 +1,365 @@
+"""Writes for care between sessions. Staff writes reach a client only through
+practice.access.client_for_staff (a client out of reach raises User.DoesNotExist, the same as a
+missing one); client writes touch only the client's own rows. Every write leaves an audit row in
+its transaction, with ids and flags only, never the text people wrote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from practice.access import CLINICAL_ROLES, client_for_staff
+from practice.models import (
+    ClientResource,
+    Goal,
+    GoalMilestone,
+    GoalProgress,
+    Homework,
+    HomeworkCompletion,
+    JournalEntry,
+    Resource,
+    SafetyPlan,
+)
+from tenants.accounts.models import User
+from tenants.audit.services import RequestMeta, audit_record
+
+SAFETY_TEXT_SECTIONS = ("warning_signs", "coping_strategies", "distractions",
+                        "environment_safety", "reasons_for_living")
+SAFETY_CONTACT_SECTIONS = ("help_contacts", "professionals")
+CLIENT_SAFETY_SECTIONS = {"coping": "client_coping_strategies",
+                          "reason": "client_reasons_for_living"}
+MAX_ITEMS = 30
+MAX_ITEM_LENGTH = 300
+
+
+class CareError(Exception):
+    """A request the service refuses, with a message for the person who made it."""
+
+
+def _require_clinical(acting_user: User) -> None:
+    if not (acting_user.is_active and acting_user.role in CLINICAL_ROLES):
+        raise PermissionError("Only the owner and clinicians do this.")
+
+
+def _require_client(acting_user: User) -> None:
+    if not (acting_user.is_active and acting_user.is_client):
+        raise PermissionError("Only the client does this.")
+
+
+def _audit(action: str, actor: User, object_type: str, object_id: int,
+           meta: RequestMeta | None, **detail: Any) -> None:
+    audit_record(action=action, actor=actor, object_type=object_type, object_id=object_id,
+                 meta=meta, detail=detail)
+
+
+# --- goals -------------------------------------------------------------------------------------
+
+@transaction.atomic
+def goal_create(*, client_id: int, title: str, description: str = "",
+                target_value: Decimal | None = None, target_unit: str = "",
+                milestones: list[str] | None = None, acting_user: User,
+                meta: RequestMeta | None = None) -> Goal:
+    _require_clinical(acting_user)
+    client = client_for_staff(acting_user, client_id)
+    if not title.strip():
+        raise CareError("Give the goal a title.")
+    goal = Goal.objects.create(client=client, title=title.strip(), description=description,
+                               target_value=target_value, target_unit=target_unit.strip(),
+                               created_by=acting_user)
+    steps = [text.strip() for text in (milestones or []) if text.strip()][:MAX_ITEMS]
+    GoalMilestone.objects.bulk_create([GoalMilestone(goal=goal, text=text[:200], position=index)
+                                       for index, text in enumerate(steps)])
+    _audit("goal.created", acting_user, "goal", goal.pk, meta, client_id=client.pk,
+           milestones=len(steps), has_target=target_value is not None)
+    return goal
+
+
+@transaction.atomic
+def goal_set_status(*, goal_id: int, status: str, acting_user: User,
+                    meta: RequestMeta | None = None) -> Goal:
+    _require_clinical(acting_user)
+    goal = Goal.objects.select_for_update().get(pk=goal_id)
+    client_for_staff(acting_user, goal.client_id)
+    if status not in Goal.Status.values:
+        raise CareError("Choose active, achieved or no longer working on it.")
+    previous = goal.status
+    goal.status = status
+    goal.save(update_fields=["status"])
+    _audit("goal.status_changed", acting_user, "goal", goal.pk, meta, client_id=goal.client_id,
+           old=previous, new=status)
+    return goal
+
+
+def _goal_for(acting_user: User, goal_id: int) -> Goal:
+    """The goal if `acting_user` is its client or on its client's care team."""
+    if acting_user.is_client:
+        return Goal.objects.get(pk=goal_id, client=acting_user)
+    _require_clinical(acting_user)
+    goal = Goal.objects.get(pk=goal_id)
+    try:
+        client_for_staff(acting_user, goal.client_id)
+    except User.DoesNotExist:
+        raise Goal.DoesNotExist from None
+    return goal
+
+
+@transaction.atomic
+def goal_progress_record(*, goal_id: int, value: Decimal | None = None, note: str = "",
+                         acting_user: User, meta: RequestMeta | None = None) -> GoalProgress:
+    """A new progress entry by the client or a clinician on their team; older entries stay."""
+    if not acting_user.is_active:
+        raise PermissionError("Inactive account.")
+    goal = _goal_for(acting_user, goal_id)
+    if value is None and not note.strip():
+        raise CareError("Write a note or give a number.")
+    entry = GoalProgress.objects.create(goal=goal, author=acting_user, value=value,
+                                        note=note.strip())
+    _audit("goal.progress_recorded", acting_user, "goal", goal.pk, meta,
+           client_id=goal.client_id, entry_id=entry.pk, has_value=value is not None)
+    return entry
+
+
+# --- resources ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ResourceInput:
+    kind: str
+    title: str
+    description: str = ""
+    url: str = ""
+    body: str = ""
+    file: UploadedFile | None = field(default=None, compare=False)
+
+
+@transaction.atomic
+def resource_create(*, data: ResourceInput, acting_user: User,
+                    meta: RequestMeta | None = None) -> Resource:
+    """A library item. A file goes to the default storage, which keeps each practice's files
+    under its own folder."""
+    _require_clinical(acting_user)
+    if data.kind == Resource.Kind.LINK and not data.url:
+        raise CareError("A link needs its address.")
+    if data.kind == Resource.Kind.TEXT and not data.body.strip():
+        raise CareError("A text needs its text.")
+    if data.kind == Resource.Kind.FILE and data.file is None:
+        raise CareError("Choose the file to upload.")
+    if data.kind not in Resource.Kind.values:
+        raise CareError("Choose a link, a text or a file.")
+    resource = Resource(kind=data.kind, title=data.title.strip(), description=data.description,
+                        url=data.url if data.kind == Resource.Kind.LINK else "",
+                        body=data.body if data.kind == Resource.Kind.TEXT else "",
+                        created_by=acting_user)
+    if data.kind == Resource.Kind.FILE and data.file is not None:
+        resource.file.save(data.file.name or "file", data.file, save=False)
+    resource.save()
+    _audit("resource.created", acting_user, "resource", resource.pk, meta, kind=data.kind)
+    return resource
+
+
+@transaction.atomic
+def resource_archive(*, resource_id: int, acting_user: User,
+                     meta: RequestMeta | None = None) -> Resource:
+    """Out of the library and out of every client's set; nothing is deleted."""
+    _require_clinical(acting_user)
+    resource = Resource.objects.select_for_update().get(pk=resource_id)
+    if not resource.is_archived:
+        resource.is_archived = True
+        resource.save(update_fields=["is_archived"])
+        _audit("resource.archived", acting_user, "resource", resource.pk, meta)
+    return resource
+
+
+@transaction.atomic
+def resource_share(*, client_id: int, resource_id: int, acting_user: User,
+                   meta: RequestMeta | None = None) -> ClientResource:
+    _require_clinical(acting_user)
+    client = client_for_staff(acting_user, client_id)
+    resource = Resource.objects.get(pk=resource_id, is_archived=False)
+    share, created = ClientResource.objects.get_or_create(
+        client=client, resource=resource, defaults={"shared_by": acting_user})
+    if created:
+        _audit("resource.shared", acting_user, "resource", resource.pk, meta,
+               client_id=client.pk)
+    return share
+
+
+@transaction.atomic
+def resource_unshare(*, client_id: int, resource_id: int, acting_user: User,
+                     meta: RequestMeta | None = None) -> int:
+    _require_clinical(acting_user)
+    client = client_for_staff(acting_user, client_id)
+    removed, _ = ClientResource.objects.filter(client=client, resource_id=resource_id).delete()
+    if removed:
+        _audit("resource.unshared", acting_user, "resource", resource_id, meta,
+               client_id=client.pk)
+    return removed
+
+
+# --- homework ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def homework_assign(*, client_id: int, instructions: str, due_on: date,
+                    repeats_weekly: bool = False, resource_id: int | None = None,
+                    acting_user: User, meta: RequestMeta | None = None) -> Homework:
+    _require_clinical(acting_user)
+    client = client_for_staff(acting_user, client_id)
+    if not instructions.strip():
+        raise CareError("Describe the task.")
+    resource = None
+    if resource_id is not None:
+        resource = Resource.objects.filter(pk=resource_id, is_archived=False).first()
+        if resource is None:
+            raise CareError("That resource is not in the library.")
+    homework = Homework.objects.create(client=client, instructions=instructions.strip(),
+                                       due_on=due_on, repeats_weekly=repeats_weekly,
+                                       resource=resource, created_by=acting_user)
+    if resource is not None:
+        ClientResource.objects.get_or_create(client=client, resource=resource,
+                                             defaults={"shared_by": acting_user})
+    _audit("homework.assigned", acting_user, "homework", homework.pk, meta,
+           client_id=client.pk, repeats_weekly=repeats_weekly,
+           resource_id=resource.pk if resource else None)
+    return homework
+
+
+@transaction.atomic
+def homework_end(*, homework_id: int, acting_user: User,
+                 meta: RequestMeta | None = None) -> Homework:
+    _require_clinical(acting_user)
+    homework = Homework.objects.select_for_update().get(pk=homework_id)
+    try:
+        client_for_staff(acting_user, homework.client_id)
+    except User.DoesNotExist:
+        raise Homework.DoesNotExist from None
+    if homework.is_active:
+        homework.is_active = False
+        homework.ended_at = timezone.now()
+        homework.save(update_fields=["is_active", "ended_at"])
+        _audit("homework.ended", acting_user, "homework", homework.pk, meta,
+               client_id=homework.client_id)
+    return homework
+
+
+def current_occurrence(homework: Homework, today: date) -> date:
+    """The occurrence the client works on now: the due date, or for a weekly task the first
+    weekly date on or after today."""
+    if not homework.repeats_weekly or today <= homework.due_on:
+        return homework.due_on
+    weeks = -(-(today - homework.due_on).days // 7)
+    return homework.due_on + timedelta(weeks=weeks)
+
+
+@transaction.atomic
+def homework_complete(*, homework_id: int, reflection: str = "", today: date,
+                      acting_user: User, meta: RequestMeta | None = None) -> HomeworkCompletion:
+    """The client marks the current occurrence done (`today` in the client's timezone)."""
+    _require_client(acting_user)
+    homework = Homework.objects.get(pk=homework_id, client=acting_user, is_active=True)
+    occurrence = current_occurrence(homework, today)
+    try:
+        with transaction.atomic():
+            completion = HomeworkCompletion.objects.create(
+                homework=homework, due_on=occurrence, reflection=reflection.strip())
+    except IntegrityError:
+        raise CareError("You already marked this one done.") from None
+    _audit("homework.completed", acting_user, "homework", homework.pk, meta,
+           completion_id=completion.pk, has_reflection=bool(reflection.strip()))
+    return completion
+
+
+# --- journal -----------------------------------------------------------------------------------
+
+@transaction.atomic
+def journal_entry_create(*, body: str, is_shared: bool, acting_user: User,
+                         meta: RequestMeta | None = None) -> JournalEntry:
+    _require_client(acting_user)
+    if not body.strip():
+        raise CareError("Write something first.")
+    entry = JournalEntry.objects.create(client=acting_user, body=body.strip(),
+                                        is_shared=is_shared)
+    _audit("journal.entry_created", acting_user, "journal_entry", entry.pk, meta,
+           is_shared=is_shared)
+    return entry
+
+
+@transaction.atomic
+def journal_entry_set_sharing(*, entry_id: int, is_shared: bool, acting_user: User,
+                              meta: RequestMeta | None = None) -> JournalEntry:
+    _require_client(acting_user)
+    entry = JournalEntry.objects.select_for_update().get(pk=entry_id, client=acting_user)
+    if entry.is_shared != is_shared:
+        entry.is_shared = is_shared
+        entry.save(update_fields=["is_shared"])
+        _audit("journal.sharing_changed", acting_user, "journal_entry", entry.pk, meta,
+               is_shared=is_shared)
+    return entry
+
+
+# --- safety plan -------------------------------------------------------------------------------
+
+def _clean_texts(items: list[str]) -> list[str]:
+    cleaned = [item.strip()[:MAX_ITEM_LENGTH] for item in items if item and item.strip()]
+    return cleaned[:MAX_ITEMS]
+
+
+def _clean_contacts(items: list[dict[str, str]]) -> list[dict[str, str]]:
+    cleaned = []
+    for item in items:
+        name = (item.get("name") or "").strip()[:120]
+        phone = (item.get("phone") or "").strip()[:40]
+        if name or phone:
+            cleaned.append({"name": name, "phone": phone})
+    return cleaned[:MAX_ITEMS]
+
+
+@transaction.atomic
+def safety_plan_save(*, client_id: int, sections: dict[str, list[Any]], acting_user: User,
+                     meta: RequestMeta | None = None) -> SafetyPlan:
+    """Write the clinician's sections of the client's active plan (one is created if none is
+    active). The client's own additions are left as they are."""
+    _require_clinical(acting_user)
+    client = client_for_staff(acting_user, client_id)
+    plan = (SafetyPlan.objects.select_for_update().filter(client=client, is_active=True)
+            .order_by("-created_at", "-pk").first())
+    if plan is None:
+        plan = SafetyPlan(client=client)
+    for name in SAFETY_TEXT_SECTIONS:
+        setattr(plan, name, _clean_texts(sections.get(name, [])))
+    for name in SAFETY_CONTACT_SECTIONS:
+        setattr(plan, name, _clean_contacts(sections.get(name, [])))
+    created = plan.pk is None
+    plan.save()
+    _audit("safety_plan.created" if created else "safety_plan.updated", acting_user,
+           "safety_plan", plan.pk, meta, client_id=client.pk)
+    return plan
+
+
+@transaction.atomic
+def safety_plan_client_add(*, section: str, text: str, acting_user: User,
+                           meta: RequestMeta | None = None) -> SafetyPlan:
+    """The client adds a coping strategy or a reason for living of their own."""
+    _require_client(acting_user)
+    field_name = CLIENT_SAFETY_SECTIONS.get(section)
+    if field_name is None:
+        raise CareError("Choose a coping strategy or a reason for living.")
+    text = text.strip()[:MAX_ITEM_LENGTH]
+    if not text:
+        raise CareError("Write what you want to add.")
+    plan = (SafetyPlan.objects.select_for_update().filter(client=acting_user, is_active=True)
+            .order_by("-created_at", "-pk").first())
+    if plan is None:
+        raise SafetyPlan.DoesNotExist
+    items = list(getattr(plan, field_name))
+    if len(items) >= MAX_ITEMS:
+        raise CareError("This list is full.")
+    setattr(plan, field_name, [*items, text])
+    plan.save(update_fields=[field_name, "updated_at"])
+    _audit("safety_plan.client_added", acting_user, "safety_plan", plan.pk, meta,
+           section=section)
+    return plan
