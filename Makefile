@@ -35,3 +35,27 @@ bench-measurement: venv
 
 clean:
 	rm -rf $(VENV) .tandem
+
+# --- Deployment (infra/, terraform/, docs/deployment.md). These use the DATABASE_URL and
+# REDIS_URL of the environment they run in, never the embedded services.
+MIGRATE_PARALLEL ?= 4
+BASE_URL ?= http://localhost:8000
+
+.PHONY: deploy-migrate deploy-collectstatic deploy-smoke deploy-image deploy-check
+
+deploy-migrate: venv
+	$(PY) manage.py migrate_platform --parallel $(MIGRATE_PARALLEL)
+
+deploy-collectstatic: venv
+	$(PY) manage.py collectstatic --noinput
+
+deploy-smoke:
+	infra/scripts/smoke_check.sh $(BASE_URL) $(SMOKE_URLS)
+
+deploy-image:
+	docker build -f infra/Dockerfile -t tandem:$$(git rev-parse --short HEAD) .
+
+# Static checks of infra/ and terraform/ (no Docker, no AWS): parses and policy tests.
+deploy-check: venv
+	TANDEM_EMBEDDED_NAME=test $(EMBED) $(PY) -m pytest -q -p no:xdist \
+		tests/deploy/test_infra.py tests/deploy/test_terraform.py

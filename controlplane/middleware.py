@@ -22,6 +22,7 @@ from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_urlconf
 
+from billing.entitlements import module_in_use
 from tenants.features import MODULE_KEYS
 from tenants.models import Domain
 
@@ -130,6 +131,7 @@ class ModuleGateMiddleware:
         if practice is None or match is None or not hasattr(practice, "enabled_modules"):
             return None
         for namespace in match.namespaces:
-            if namespace in MODULE_KEYS and not practice.has_module(namespace):
+            # Off in the practice's settings, or outside its plan (billing.entitlements).
+            if namespace in MODULE_KEYS and not module_in_use(practice, namespace):
                 raise Http404
         return None

@@ -48,6 +48,7 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("purge_due_practices", timedelta(hours=1), per_practice=False),
     PeriodicJob("release_old_subdomains", timedelta(hours=6), per_practice=False),
     PeriodicJob("clear_expired_sessions", timedelta(hours=6), per_practice=True),
+    PeriodicJob("expire_billing_periods", timedelta(hours=1), per_practice=False),
 )
 
 

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from billing import views as billing_views
 from controlplane import views
 
 operator_patterns = (
@@ -18,4 +19,6 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("accounts/", include("controlplane.urls_auth")),
     path("operator/", include(operator_patterns)),
+    path("billing/", include("billing.urls")),
+    path("stripe/webhook", billing_views.stripe_webhook, name="stripe_webhook"),
 ]

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from billing import services as billing_services
+
 # Re-exported for settings (AXES_LOCKOUT_CALLABLE, RATELIMIT_VIEW).
 from controlplane.auth_views import handoff_token, locked_out, rate_limited  # noqa: F401,E402
 from controlplane.forms import SignupForm
@@ -54,6 +56,10 @@ def signup(request: HttpRequest) -> HttpResponse:
         except services.ProvisioningError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
+            # The card-less trial starts now; the Stripe customer is made by a job.
+            billing_services.subscription_start_trial(
+                practice=practice, meta=RequestMeta.from_request(request)
+            )
             token = handoff_token(
                 schema_name=practice.schema_name, user_id=owner.pk,
                 nonce=secrets.token_urlsafe(16),

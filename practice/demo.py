@@ -22,6 +22,8 @@ from django_tenants.utils import schema_context
 
 from branding.selectors import branding_row
 from branding.services import BrandingChanges, branding_update
+from portal.consent import current_consent
+from portal.models import ConsentAcceptance
 from practice.configuration.services import practice_instruments_update
 from practice.demo_logins import DEMO_PASSWORD, DEMO_SUBDOMAIN, OPERATOR_EMAIL
 from practice.measurement import schedule, services
@@ -141,6 +143,8 @@ def seed_measurement(practice: Practice, *, now: datetime) -> bool:
     demo = _Demo(practice, clinician, now, random.Random(2026))
     profile = ClientProfile.objects.create(user=client, timezone=DEMO_TIMEZONE)
     profile.clinicians.add(clinician)
+    # The demo client has read and accepted the portal's consent text already.
+    ConsentAcceptance.objects.get_or_create(user=client, version=current_consent().version)
     _seed_course(demo, client)
     for email, name, tz_name, phq9_totals, gad7_totals in _MORE_CLIENTS:
         other = (User.objects.filter(email=email).first()

@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
+from billing.entitlements import EntitlementError, entitlement_check_new_staff
 from branding.selectors import branding_for
 from controlplane.emails import send_branded_email
 from practice.models import StaffInvitation
@@ -46,6 +47,9 @@ def staff_invite(
         raise StaffError("Choose a staff role.")
     if User.objects.filter(email=email).exists():
         raise StaffError("Someone with this email already has an account in this practice.")
+    _require_seat(practice, open_invitations=StaffInvitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now(),
+    ).exclude(email=email).count())
     # A new invitation replaces any open one to the same address.
     StaffInvitation.objects.filter(
         email=email, accepted_at__isnull=True, revoked_at__isnull=True
@@ -78,9 +82,25 @@ def staff_invite(
     return invitation
 
 
+def _require_seat(practice: Practice, *, open_invitations: int = 0,
+                  invitee: bool = False) -> None:
+    """The plan's staff seats (billing.entitlements); existing staff are never touched."""
+    try:
+        entitlement_check_new_staff(practice, open_invitations=open_invitations)
+    except EntitlementError as error:
+        if not invitee:
+            raise StaffError(str(error)) from error
+        raise StaffError(
+            f"{practice.name}'s plan has no free staff seat ({error.limit} seats, all taken). "
+            f"Ask the practice owner to upgrade the plan ({error.upgrade_url}); your invitation "
+            "stays valid until it expires."
+        ) from error
+
+
 @transaction.atomic
 def staff_invitation_accept(
-    *, token: str, full_name: str, password: str, meta: RequestMeta | None = None
+    *, practice: Practice, token: str, full_name: str, password: str,
+    meta: RequestMeta | None = None,
 ) -> User:
     # Lock the row: two submissions of one link create one account.
     invitation = (
@@ -88,6 +108,7 @@ def staff_invitation_accept(
     )
     if invitation is None or not invitation.is_open:
         raise StaffError("This invitation link is no longer valid. Ask the practice for a new one.")
+    _require_seat(practice, invitee=True)
     user = User(email=invitation.email, full_name=full_name.strip() or invitation.full_name,
                 role=invitation.role)
     validate_password(password, user=user)

@@ -127,7 +127,7 @@ def staff_invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.staff_invitation_accept(
-                token=token, full_name=form.cleaned_data["full_name"],
+                practice=request.tenant, token=token, full_name=form.cleaned_data["full_name"],
                 password=form.cleaned_data["password1"], meta=RequestMeta.from_request(request),
             )
         except ValidationError as error:

@@ -13,6 +13,13 @@ class PracticeState(models.TextChoices):
     ACTIVE = "active", "Active"
     SUSPENDED = "suspended", "Suspended"
     DELETION_SCHEDULED = "deletion_scheduled", "Deletion scheduled"
+    # Moved to another database (tenants.backup.practice_move): this row is the catalog entry.
+    MOVED = "moved", "Moved to another database"
+
+
+# The database alias a practice's schema lives in, from the point of view of the database that
+# holds the row: "default" means here (see docs/scaling.md).
+LOCAL_DATABASE = "default"
 
 
 class BillingState(models.TextChoices):
@@ -50,6 +57,9 @@ class Practice(TenantMixin):
                                      default=BillingState.TRIALING)
     # Reliable-change thresholds for instruments without a published one ({key: points}).
     reliable_change_thresholds = models.JSONField(default=dict, blank=True)
+    # Catalog: which database holds the schema ("default": this one) and when it moved there.
+    database_alias = models.CharField(max_length=63, default=LOCAL_DATABASE)
+    moved_at = models.DateTimeField(null=True, blank=True)
 
     # Provisioning clones the template schema itself (tenants.services), inside one transaction.
     auto_create_schema = False

@@ -239,6 +239,8 @@ def practice_reactivate(
     practice = Practice.objects.select_for_update().get(pk=practice_id)
     if practice.state == PracticeState.ACTIVE:
         raise LifecycleError("This practice is already active.")
+    if practice.state == PracticeState.MOVED:
+        raise LifecycleError("This practice has moved to another database.")
     return _set_state(
         practice, PracticeState.ACTIVE, acting_user, "practice.reactivated", meta,
         deletion_due_at=None,

@@ -34,6 +34,11 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+# Other databases a practice can be moved to (manage.py move_practice --to ALIAS), as
+# "alias=postgres://...,alias2=postgres://..."; see docs/scaling.md.
+EXTRA_DATABASE_URLS = dict(
+    item.split("=", 1) for item in env.list("EXTRA_DATABASE_URLS", default=[]) if "=" in item
+)
 
 SHARED_APPS = [
     "django_tenants",
@@ -65,6 +70,10 @@ TENANT_APPS = [
     "axes",
     "practice",
     "portal",
+    # Optional two-factor sign-in (TOTP and recovery codes) for a practice's people.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -107,11 +116,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.middleware.SessionLifetimeMiddleware",
+    "portal.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "controlplane.middleware.ModuleGateMiddleware",
+    "controlplane.readonly.ReadOnlyPracticeMiddleware",
 ]
 
 TEMPLATES = [
@@ -127,6 +140,7 @@ TEMPLATES = [
                 "controlplane.context_processors.platform",
                 "branding.context_processors.branding",
                 "practice.measurement.context_processors.clinic_alerts",
+                "billing.context_processors.billing_banner",
             ],
         },
     },
@@ -153,6 +167,11 @@ CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# Idle timeout and absolute lifetime of a signed-in session (portal.middleware): a client's
+# session ends after 30 idle minutes, anyone's after 12 hours whatever they do.
+SESSION_IDLE_SECONDS_CLIENT = env.int("SESSION_IDLE_SECONDS_CLIENT", default=30 * 60)
+SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=60 * 60)
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=60 * 60 * 12)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
@@ -200,6 +219,16 @@ PRACTICE_DELETION_GRACE_DAYS = env.int("PRACTICE_DELETION_GRACE_DAYS", default=3
 LOGIN_HANDOFF_MAX_AGE = 120
 
 DRAMATIQ_BROKER_URL = REDIS_URL
+
+# Billing (Stripe). Test-mode defaults; production sets real keys. STRIPE_API_BASE lets the test
+# suite point the client at a local fake Stripe server.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_tandem_local")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_tandem_local_test")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+# Seconds a webhook's signature timestamp may be from now (in the past or the future).
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+# Days a practice whose payment failed keeps working (with a banner) before it turns read-only.
+PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=7)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

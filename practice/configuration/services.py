@@ -9,10 +9,11 @@ from typing import Any
 
 from django.db import transaction
 
+from billing.entitlements import UPGRADE_URL, entitlements_for, plan_allows_module
 from practice.models import SafetyPlan
 from tenants.accounts.models import Role, User
 from tenants.audit.services import RequestMeta, audit_record
-from tenants.features import MODULE_KEYS, MessagingPolicyKind
+from tenants.features import MODULE_KEYS, MessagingPolicyKind, enabled_modules
 from tenants.models import Practice
 
 
@@ -61,7 +62,19 @@ def practice_modules_update(*, practice_id: int, enabled: list[str], acting_user
     unknown = sorted(set(enabled) - MODULE_KEYS)
     if unknown:
         raise ConfigurationError(f"Unknown modules: {', '.join(unknown)}.")
-    current = Practice.objects.get(pk=practice_id).enabled_modules
+    practice = Practice.objects.get(pk=practice_id)
+    current = practice.enabled_modules
+    # Turning on a module outside the plan is refused; one already on stays on (and gated).
+    outside_plan = [module.label for module in enabled_modules(list(set(enabled) - set(current)))
+                    if not plan_allows_module(practice, module.key)]
+    if outside_plan:
+        labels = " and ".join([", ".join(outside_plan[:-1]), outside_plan[-1]] if len(
+            outside_plan) > 1 else outside_plan)
+        raise ConfigurationError(
+            f"{labels} {'is' if len(outside_plan) == 1 else 'are'} not included in "
+            f"{entitlements_for(practice).phrase}. Upgrade the plan on the billing page "
+            f"({UPGRADE_URL}) to turn {'it' if len(outside_plan) == 1 else 'them'} on."
+        )
     for key in sorted(set(current) - set(enabled)):
         guard = MODULE_OFF_GUARDS.get(key)
         reason = guard() if guard else None

@@ -234,7 +234,8 @@ def test_every_real_module_url_is_gated(alpha) -> None:
     """Namespaces in the practice URLconf are module keys or the known areas that hold them;
     a module's pages must sit under its key to be gated."""
     namespaces = _module_namespaces(get_resolver("controlplane.urls_tenant"))
-    assert namespaces <= MODULE_KEYS | {"clinic", "portal", "api"}
+    assert namespaces <= MODULE_KEYS | {"clinic", "portal", "api", "care", "clients",
+                                        "subscription"}
 
 
 def test_turning_a_module_off_and_on_keeps_everything(probe_urls, alpha) -> None:

@@ -211,6 +211,8 @@ def test_the_schema_lists_every_endpoint(alpha):
         "/api/v1/clients/{client_id}/responses",
         "/api/v1/instruments",
         "/api/v1/instruments/{key}",
+        "/api/v1/instruments/{key}/draft",
+        "/api/v1/instruments/{key}/publish",
         "/api/v1/instruments/{key}/score",
         "/api/v1/responses/{response_id}",
         "/api/v1/responses/{response_id}/entered-in-error",

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from billing.entitlements import EntitlementError, entitlement_check_practice_instruments
 from practice.access import client_for_staff, sees_clinical_data
 from practice.measurement import fhir, selectors, services
 from practice.measurement.api.serializers import (
@@ -121,7 +122,16 @@ class InstrumentListView(APIView):
         return _save_definition(request, key=None)
 
 
+def _require_plan(request: Request) -> None:
+    """Defining instruments is a plan entitlement (billing.entitlements): 403 with the why."""
+    try:
+        entitlement_check_practice_instruments(request.tenant)
+    except EntitlementError as error:
+        raise PermissionDenied(str(error)) from error
+
+
 def _save_definition(request: Request, key: str | None) -> ApiResponse:
+    _require_plan(request)
     try:
         row = services.practice_instrument_save(data=request.data, key=key,
                                                 acting_user=request.user, meta=_meta(request))
@@ -157,6 +167,7 @@ class InstrumentPublishView(APIView):
                                             400: DefinitionProblemsSerializer,
                                             404: ErrorSerializer, 409: ErrorSerializer})
     def post(self, request: Request, key: str) -> ApiResponse:
+        _require_plan(request)
         try:
             row = services.practice_instrument_publish(key=key, acting_user=request.user,
                                                        meta=_meta(request))

@@ -10,6 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from billing.entitlements import (
+    EntitlementError,
+    entitlement_check_practice_instruments,
+    plan_allows_practice_instruments,
+)
 from practice.measurement import selectors, services
 from practice.measurement.definitions import DefinitionError, InstrumentDefinition
 from practice.measurement.forms import InstrumentDefinitionForm, ScoringPreviewForm
@@ -53,14 +58,27 @@ def instrument_list(request: HttpRequest) -> HttpResponse:
     return render_page(request, "practice/clinic/instruments.html", {
         "offered": [get_definition(key) for key in offered],
         "others": [get_definition(key) for key in shipped_keys() if key not in offered],
+        "may_define": plan_allows_practice_instruments(request.tenant),
         "practice_defined": [{"key": key, "latest": rows[0], "versions": rows,
                               "has_draft": rows[0].status == PracticeInstrument.Status.DRAFT}
                              for key, rows in practice_defined.items()],
     })
 
 
+def _plan_refusal(request: HttpRequest) -> HttpResponse | None:
+    """Defining instruments is a plan entitlement (billing.entitlements)."""
+    try:
+        entitlement_check_practice_instruments(request.tenant)
+    except EntitlementError as error:
+        messages.error(request, str(error))
+        return HttpResponseRedirect(reverse("clinic:assessments:instrument_list"))
+    return None
+
+
 def _definition_editor(request: HttpRequest, *, key: str | None, initial: str,
                        heading: str) -> HttpResponse:
+    if (refusal := _plan_refusal(request)) is not None:
+        return refusal
     form = InstrumentDefinitionForm(request.POST or None, initial={"definition": initial})
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,6 +121,8 @@ def instrument_edit(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 @clinical_required
 def instrument_publish(request: HttpRequest, key: str) -> HttpResponse:
+    if (refusal := _plan_refusal(request)) is not None:
+        return refusal
     try:
         row = services.practice_instrument_publish(key=key, acting_user=request.user,
                                                    meta=RequestMeta.from_request(request))
