@@ -20,6 +20,24 @@ STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Uploads go to S3 whenever a bucket is configured (always, on AWS): private objects under a
+# prefix per practice, SSE-KMS, presigned URLs valid for five minutes.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "controlplane.storage.TenantS3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
+            "object_parameters": {
+                "ServerSideEncryption": "aws:kms",
+                **({"SSEKMSKeyId": env.str("AWS_S3_KMS_KEY_ID")}
+                   if env.str("AWS_S3_KMS_KEY_ID", default="") else {}),
+            },
+        },
+    }
 
 # Static files are served by the app itself (behind the CDN/proxy), right after security.
 MIDDLEWARE = [*MIDDLEWARE]
