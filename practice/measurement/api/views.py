@@ -130,14 +130,18 @@ def _require_plan(request: Request) -> None:
         raise PermissionDenied(str(error)) from error
 
 
+def _definition_problems(error: DefinitionError) -> ApiResponse:
+    return ApiResponse({"detail": "This definition has problems.", "problems": error.messages},
+                       status=status.HTTP_400_BAD_REQUEST)
+
+
 def _save_definition(request: Request, key: str | None) -> ApiResponse:
     _require_plan(request)
     try:
         row = services.practice_instrument_save(data=request.data, key=key,
                                                 acting_user=request.user, meta=_meta(request))
     except DefinitionError as error:
-        return ApiResponse({"detail": "This definition has problems.",
-                            "problems": error.messages}, status=status.HTTP_400_BAD_REQUEST)
+        return _definition_problems(error)
     return ApiResponse(PracticeInstrumentSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
@@ -176,8 +180,7 @@ class InstrumentPublishView(APIView):
         except services.MeasurementError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         except DefinitionError as error:
-            return ApiResponse({"detail": "This definition has problems.",
-                                "problems": error.messages}, status=status.HTTP_400_BAD_REQUEST)
+            return _definition_problems(error)
         return ApiResponse(PracticeInstrumentSerializer(row).data)
 
 
