@@ -118,6 +118,12 @@ def _upgrade_hint() -> str:
     return f"Upgrade the plan on the billing page ({UPGRADE_URL})"
 
 
+def entitlement_lock(practice: Practice) -> None:
+    """Serialise limit checks of one practice: call inside the transaction, before counting.
+    Without it, two requests at the last seat (or client place) could both count N-1 and pass."""
+    list(Practice.objects.select_for_update().filter(pk=practice.pk).values_list("pk"))
+
+
 def entitlement_check_new_staff(practice: Practice, *, open_invitations: int = 0) -> None:
     """Raise EntitlementError unless one more staff member fits the plan's seats.
 

@@ -18,7 +18,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing.entitlements import EntitlementError, entitlement_check_new_client
+from billing.entitlements import (
+    EntitlementError,
+    entitlement_check_new_client,
+    entitlement_lock,
+)
 from branding.selectors import branding_for
 from controlplane.emails import send_branded_email
 from portal.consent import current_consent
@@ -102,6 +106,7 @@ def client_visible_modules(user: User) -> list[str] | None:
 def _entitlement_check_new_client(practice: Practice, *, client: User | None = None) -> None:
     """The plan caps active clients; every open invitation holds a place (the client's own
     earlier link excepted, since a resend replaces it)."""
+    entitlement_lock(practice)
     open_links = ClientInvitation.objects.filter(
         used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
     if client is not None:

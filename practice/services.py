@@ -10,7 +10,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
-from billing.entitlements import EntitlementError, entitlement_check_new_staff
+from billing.entitlements import (
+    EntitlementError,
+    entitlement_check_new_staff,
+    entitlement_lock,
+)
 from branding.selectors import branding_for
 from controlplane.emails import send_branded_email
 from practice.models import StaffInvitation
@@ -47,6 +51,7 @@ def staff_invite(
         raise StaffError("Choose a staff role.")
     if User.objects.filter(email=email).exists():
         raise StaffError("Someone with this email already has an account in this practice.")
+    entitlement_lock(practice)
     _require_seat(practice, open_invitations=StaffInvitation.objects.filter(
         accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now(),
     ).exclude(email=email).count())
@@ -108,6 +113,7 @@ def staff_invitation_accept(
     )
     if invitation is None or not invitation.is_open:
         raise StaffError("This invitation link is no longer valid. Ask the practice for a new one.")
+    entitlement_lock(practice)
     _require_seat(practice, invitee=True)
     user = User(email=invitation.email, full_name=full_name.strip() or invitation.full_name,
                 role=invitation.role)
