@@ -42,4 +42,13 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include((assessment_patterns, "assessments"))),
     *alert_patterns,
+    path("", include(("practice.messaging.api_urls", "messaging"))),
+    path("", include(([
+        path("", include("practice.documents.api_urls")),
+        path("", include("practice.formbuilder.api_urls")),
+    ], "documents"))),
+    path("", include(("practice.appointments.api_urls", "booking"))),
+    path("", include(("practice.invoices.api_urls", "billing"))),
+    path("", include(("practice.notifications.api_urls", "notifications"))),
+    path("", include(("practice.engagement.api_urls", "engagement"))),
 ]

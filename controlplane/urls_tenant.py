@@ -13,6 +13,17 @@ urlpatterns = [
     path("care/", include(("practice.care.urls", "care"))),
     path("clients/", include("practice.clients.urls")),
     path("billing/", include("billing.urls_practice")),
+    # Feature areas of the staff side; each namespace is its module key, so the module gate
+    # answers 404 while the practice has it off.
+    path("messages/", include(("practice.messaging.urls_staff", "messaging"))),
+    path("documents/", include(([
+        path("files/", include(("practice.documents.urls_staff", "files"))),
+        path("forms/", include(("practice.formbuilder.urls_staff", "forms"))),
+    ], "documents"))),
+    path("appointments/", include(("practice.appointments.urls_staff", "booking"))),
+    path("invoices/", include(("practice.invoices.urls_staff", "billing"))),
+    path("notifications/", include(("practice.notifications.urls", "notifications"))),
+    path("engagement/", include(("practice.engagement.urls", "engagement"))),
     path("portal/", include("portal.urls")),
     path("api/v1/", include(("controlplane.urls_api", "api"))),
     path("", include("practice.urls")),

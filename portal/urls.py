@@ -69,6 +69,13 @@ urlpatterns = [
     path("journal/", include((journal_patterns, "journal"))),
     path("resources/", include((resource_patterns, "resources"))),
     path("safety-plan/", include((safety_plan_patterns, "safety_plan"))),
+    path("messages/", include(("practice.messaging.urls_portal", "messaging"))),
+    path("documents/", include(([
+        path("files/", include(("practice.documents.urls_portal", "files"))),
+        path("forms/", include(("practice.formbuilder.urls_portal", "forms"))),
+    ], "documents"))),
+    path("appointments/", include(("practice.appointments.urls_portal", "booking"))),
+    path("invoices/", include(("practice.invoices.urls_portal", "billing"))),
     # Joining, consent, settings and sign-in security.
     path("invitation/<str:token>/", onboarding.invitation_accept, name="invitation_accept"),
     path("consent/", onboarding.consent, name="consent"),

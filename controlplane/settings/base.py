@@ -69,6 +69,13 @@ TENANT_APPS = [
     "tenants.audit",
     "axes",
     "practice",
+    "practice.notifications",
+    "practice.messaging",
+    "practice.formbuilder",
+    "practice.documents",
+    "practice.appointments",
+    "practice.engagement",
+    "practice.invoices",
     "portal",
     # Optional two-factor sign-in (TOTP and recovery codes) for a practice's people.
     "django_otp",

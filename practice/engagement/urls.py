@@ -1,0 +1,5 @@
+"""URLs of engagement (filled in as the feature lands)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

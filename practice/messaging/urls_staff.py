@@ -1,0 +1,5 @@
+"""urls_staff of messaging (filled in as the feature lands)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,5 @@
+"""API of notifications (filled in as the feature lands)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
