@@ -12,3 +12,5 @@ from controlplane.tasks_registry import import_all_tasks  # noqa: E402
 
 broker = setup()
 import_all_tasks()
+# The scheduler's fan-out actor runs in the workers too: per-practice jobs go through it.
+from controlplane import scheduler  # noqa: E402,F401

@@ -7,4 +7,5 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from practice.notifications import builtin_kinds  # noqa: F401  (registers kinds)
+        # Registers the built-in kinds and the VAPID settings check.
+        from practice.notifications import builtin_kinds, checks  # noqa: F401

@@ -15,6 +15,17 @@ ALERT_RAISED = register(NotificationKind(
     push_ttl=6 * 3600,
 ))
 
+ROUTINE_ALERT_RAISED = register(NotificationKind(
+    key="alert_raised_routine",
+    preference="alerts",
+    subject="A new alert is waiting in your inbox",
+    push_body="A new alert is waiting in your inbox.",
+    link=lambda context: "/clinic/alerts/",
+    # A client drifting away can wait for the morning.
+    respects_quiet_hours=True,
+    push_ttl=24 * 3600,
+))
+
 PUSH_TEST = register(NotificationKind(
     key="push_test",
     preference="test",

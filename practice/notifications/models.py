@@ -8,8 +8,18 @@ recipient reads is rendered from the kind's template at delivery time.
 
 from __future__ import annotations
 
+from datetime import time
+
 from django.db import models
 from django.utils import timezone
+
+# Staff preferences: what a staff member hears about, on which channel.
+STAFF_PREFERENCES = ("alerts", "messages", "digest")
+CHANNELS = ("email", "push")
+
+
+def default_staff_channels() -> dict[str, dict[str, bool]]:
+    return {channel: dict.fromkeys(STAFF_PREFERENCES, True) for channel in CHANNELS}
 
 
 class Notification(models.Model):
@@ -56,16 +66,22 @@ class Notification(models.Model):
 
 class DeliveryAttempt(models.Model):
     class Outcome(models.TextChoices):
+        # Claimed and being sent: committed before the email or push leaves, so a worker that
+        # dies in the middle leaves a trace (and the attempt still counts towards giving up).
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         GAVE_UP = "gave_up", "Gave up"
         SKIPPED = "skipped", "Skipped"
+        # The worker stopped between claiming and recording: it may or may not have reached
+        # the mail server. The next attempt resends with the same Message-ID.
+        INTERRUPTED = "interrupted", "Interrupted"
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE,
                                      related_name="delivery_attempts")
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
     # What went wrong, without PHI (an exception class, an HTTP status).
     detail = models.CharField(max_length=300, blank=True)
 
@@ -95,3 +111,48 @@ class PushSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"Push subscription #{self.pk}"
+
+
+class NotificationSettings(models.Model):
+    """The practice's notification rules (one row per practice schema), set by the owner."""
+
+    singleton = models.BooleanField(default=True, unique=True)
+    # Reminders wait while it is quiet in the recipient's timezone; urgent alerts do not.
+    quiet_hours_enabled = models.BooleanField(default=True)
+    quiet_hours_start = models.TimeField(default=time(21, 0))
+    quiet_hours_end = models.TimeField(default=time(8, 0))
+    # For staff who have not chosen their own timezone.
+    default_timezone = models.CharField(max_length=64, default="UTC")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "Notification settings"
+
+
+class NotificationPreference(models.Model):
+    """One person's own notification settings: for staff, which kinds they hear about on which
+    channel and their timezone; for anyone, quiet hours of their own (else the practice's).
+    Clients choose channels in their portal settings (portal.ClientAccess.notifications)."""
+
+    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE,
+                                related_name="notification_preference")
+    # {"email": {"alerts": true, "messages": true, "digest": true}, "push": {...}}
+    channels = models.JSONField(default=default_staff_channels, blank=True)
+    # Blank: the practice's default timezone.
+    timezone = models.CharField(max_length=64, blank=True)
+    # Both set: the person's own quiet hours; both blank: the practice's.
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
+                | models.Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False),
+                name="notification_quiet_hours_both_or_neither",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification preferences of #{self.user_id}"

@@ -1,19 +1,75 @@
-"""Writes of the notification outbox."""
+"""Writes of the notification pipeline: the outbox, the hand-out to workers, the claim before a
+delivery and the record after it, and the settings that govern them.
+
+How a crash loses nothing and sends nothing twice:
+
+1. `notification_enqueue` writes the outbox row in the transaction of the event. No event
+   without its row, no row without its event; the idempotency key is unique, so an event that is
+   retried writes no second row.
+2. `notifications_hand_out` marks due rows as handed out (`dispatched_at`) with SELECT ... FOR
+   UPDATE SKIP LOCKED, so two dispatchers never hand out one row; a row whose message was lost
+   (Redis down, worker killed) is handed out again once its lease has passed.
+3. `notification_claim` locks the row, returns nothing if it is already sent, skipped or being
+   sent by another worker, and otherwise commits an attempt in the state "sending" *before* the
+   email or push leaves. After the send, `notification_record` commits the outcome.
+4. The only window left is between the mail server's "250 accepted" and that commit: a worker
+   killed there leaves an attempt "sending". The next claim (after the lease) marks it
+   "interrupted" and sends again with the same Message-ID, derived from the idempotency key, so
+   the recipient's mail system files the two as one message (and a push carries the same tag
+   and topic, so the device replaces rather than adds). Exactly once as the recipient sees it;
+   at most one extra copy on the wire, and only after a crash in that window.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from practice.notifications import kinds
-from practice.notifications.models import Notification
-from practice.notifications.selectors import channels_for
-from tenants.accounts.models import User
+from practice.notifications.models import (
+    DeliveryAttempt,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    default_staff_channels,
+)
+from practice.notifications.policies import RetryPolicy, zone
+from practice.notifications.selectors import (
+    channels_for,
+    due_notifications,
+    has_push_device,
+    recipient_clock,
+)
+from tenants.accounts.models import Role, User
+from tenants.audit.services import RequestMeta, audit_record
 
+logger = logging.getLogger(__name__)
+
+FINAL_STATUSES = frozenset({
+    Notification.Status.SENT, Notification.Status.SKIPPED, Notification.Status.GAVE_UP,
+})
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+
+
+def retry_policy() -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.NOTIFICATION_MAX_ATTEMPTS,
+        base=timedelta(seconds=settings.NOTIFICATION_RETRY_BASE_SECONDS),
+        cap=timedelta(seconds=settings.NOTIFICATION_RETRY_CAP_SECONDS),
+    )
+
+
+# --- the outbox ---------------------------------------------------------------------------------
 
 @transaction.atomic
 def notification_enqueue(
@@ -27,13 +83,23 @@ def notification_enqueue(
 ) -> list[Notification]:
     """Write the notification to the outbox, in the caller's transaction: one row per channel
     the recipient accepts for this kind (or per `channels` given, still filtered by the
-    recipient's preferences). The same idempotency key twice writes nothing more. Returns the
-    rows created now."""
+    recipient's preferences; push only if they have a device). The same idempotency key twice
+    writes nothing more. A kind that respects quiet hours waits for their end in the recipient's
+    timezone. Returns the rows created now; once the caller's transaction commits, the
+    dispatcher is woken for those due at once."""
     registered = kinds.get(kind)
     allowed = channels_for(recipient, registered)
     if channels is not None:
         allowed = [channel for channel in allowed if channel in channels]
-    when = not_before or timezone.now()
+    if "push" in allowed and not has_push_device(recipient):
+        allowed.remove("push")
+    if not allowed:
+        return []
+    now = timezone.now()
+    when = not_before or now
+    if registered.respects_quiet_hours:
+        clock = recipient_clock(recipient)
+        when = clock.quiet_hours.next_allowed(when, clock.timezone)
     rows = [
         Notification(
             recipient=recipient,
@@ -42,11 +108,10 @@ def notification_enqueue(
             idempotency_key=f"{idempotency_key}:{channel}",
             context=context or {},
             not_before=when,
+            created_at=now,
         )
         for channel in allowed
     ]
-    if not rows:
-        return []
     existing = set(
         Notification.objects.filter(
             idempotency_key__in=[row.idempotency_key for row in rows]
@@ -54,4 +119,247 @@ def notification_enqueue(
     )
     fresh = [row for row in rows if row.idempotency_key not in existing]
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+    if fresh and when <= now:
+        transaction.on_commit(_wake_dispatcher, robust=True)
     return fresh
+
+
+def _wake_dispatcher() -> None:
+    from practice.notifications.tasks import wake_dispatcher
+
+    wake_dispatcher()
+
+
+# --- handing out, claiming, recording ----------------------------------------------------------
+
+@transaction.atomic
+def notifications_hand_out(*, now: datetime, limit: int) -> list[int]:
+    """Mark up to `limit` due rows as handed out and return their ids (the caller sends one
+    message per id once this has committed). Rows another dispatcher is handing out are
+    skipped, not waited for."""
+    ids = list(
+        due_notifications(now, now - lease())
+        .select_for_update(skip_locked=True)
+        .values_list("id", flat=True)[:limit]
+    )
+    if ids:
+        Notification.objects.filter(pk__in=ids).update(dispatched_at=now)
+    return ids
+
+
+@dataclass(frozen=True)
+class Claim:
+    notification: Notification
+    attempt: DeliveryAttempt
+    kind: kinds.NotificationKind
+
+
+def _is_due(notification: Notification, now: datetime) -> bool:
+    if notification.status == Notification.Status.FAILED:
+        return notification.next_attempt_at is None or notification.next_attempt_at <= now
+    return notification.not_before <= now
+
+
+@transaction.atomic
+def notification_claim(*, notification_id: int, now: datetime) -> Claim | None:
+    """Take a due notification for one delivery attempt, committed before anything is sent.
+    None when there is nothing to send now: already sent, skipped or given up; not due yet (a
+    message that arrived early); being sent by another worker; no longer needed or no longer
+    wanted (then recorded as skipped); or out of attempts (recorded as given up)."""
+    # Locks the notification only (of=self): another worker claiming another notification
+    # for the same recipient holds the recipient's row no more than this one does.
+    notification = (
+        Notification.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("recipient").filter(pk=notification_id).first()
+    )
+    if notification is None or notification.status in FINAL_STATUSES:
+        return None
+    if not _is_due(notification, now):
+        return None
+    open_attempt = notification.delivery_attempts.filter(
+        outcome=DeliveryAttempt.Outcome.SENDING).order_by("-started_at").first()
+    if open_attempt is not None:
+        if open_attempt.started_at > now - lease():
+            return None  # another worker is sending it right now
+        open_attempt.outcome = DeliveryAttempt.Outcome.INTERRUPTED
+        open_attempt.finished_at = now
+        open_attempt.detail = "The worker stopped before recording the outcome."
+        open_attempt.save(update_fields=["outcome", "finished_at", "detail"])
+    try:
+        kind = kinds.get(notification.kind)
+    except KeyError:
+        _finish(notification, now, Notification.Status.GAVE_UP, "Unknown notification kind.")
+        return None
+    reason = _reason_to_skip(notification, kind, now)
+    if reason:
+        _finish(notification, now, Notification.Status.SKIPPED, reason)
+        return None
+    if retry_policy().gives_up_after(notification.attempts):
+        _finish(notification, now, Notification.Status.GAVE_UP,
+                f"Gave up after {notification.attempts} attempts.")
+        return None
+    notification.attempts += 1
+    # Renews the lease: the dispatcher hands the row out again only once this attempt is older
+    # than the lease, and then the next claim knows it was interrupted.
+    notification.dispatched_at = now
+    notification.save(update_fields=["attempts", "dispatched_at"])
+    attempt = DeliveryAttempt.objects.create(
+        notification=notification, started_at=now, outcome=DeliveryAttempt.Outcome.SENDING)
+    return Claim(notification, attempt, kind)
+
+
+def _reason_to_skip(notification: Notification, kind: kinds.NotificationKind,
+                    now: datetime) -> str:
+    if kind.is_still_due is not None:
+        try:
+            still_due = kind.is_still_due(notification)
+        except Exception as error:  # noqa: BLE001 - a broken check must not block delivery
+            logger.warning("is_still_due of %s failed (%s): sending anyway", kind.key,
+                           type(error).__name__)
+            still_due = True
+        if not still_due:
+            return "No longer needed."
+    if not notification.recipient.is_active:
+        return "The recipient's account is closed."
+    if notification.channel not in channels_for(notification.recipient, kind):
+        return "The recipient has turned this off."
+    return ""
+
+
+def _finish(notification: Notification, now: datetime, status: str, detail: str) -> None:
+    """Close a notification without sending it (skipped or given up), with its attempt."""
+    notification.status = status
+    notification.last_error = detail if status == Notification.Status.GAVE_UP else ""
+    notification.dispatched_at = None
+    notification.save(update_fields=["status", "last_error", "dispatched_at"])
+    DeliveryAttempt.objects.create(notification=notification, started_at=now, finished_at=now,
+                                   outcome=status, detail=detail)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a delivery attempt came to. `error` is PHI-free: an exception class and a status
+    code, never a message text (a mail server's answer can quote the address)."""
+
+    sent: bool
+    error: str = ""
+    retryable: bool = True
+    # Nothing to deliver to (every push device is gone): skipped, not failed.
+    nowhere: bool = False
+
+
+@transaction.atomic
+def notification_record(*, claim: Claim, outcome: Outcome, now: datetime) -> Notification:
+    """Record what the claimed attempt came to: sent; skipped (no device left); failed and
+    due again after a backoff; or given up after the last attempt or a permanent refusal."""
+    notification = Notification.objects.select_for_update().get(pk=claim.notification.pk)
+    attempt = claim.attempt
+    attempt.finished_at = now
+    attempt.detail = outcome.error[:300]
+    fields = ["status", "dispatched_at", "last_error"]
+    notification.dispatched_at = None
+    if outcome.sent:
+        attempt.outcome = DeliveryAttempt.Outcome.SENT
+        notification.status = Notification.Status.SENT
+        notification.sent_at = now
+        notification.last_error = ""
+        fields.append("sent_at")
+    elif outcome.nowhere:
+        attempt.outcome = DeliveryAttempt.Outcome.SKIPPED
+        notification.status = Notification.Status.SKIPPED
+        notification.last_error = ""
+    elif not outcome.retryable or retry_policy().gives_up_after(notification.attempts):
+        attempt.outcome = DeliveryAttempt.Outcome.GAVE_UP
+        notification.status = Notification.Status.GAVE_UP
+        notification.last_error = outcome.error[:300]
+    else:
+        attempt.outcome = DeliveryAttempt.Outcome.FAILED
+        notification.status = Notification.Status.FAILED
+        notification.last_error = outcome.error[:300]
+        notification.next_attempt_at = now + retry_policy().delay(notification.attempts)
+        fields.append("next_attempt_at")
+    attempt.save(update_fields=["finished_at", "detail", "outcome"])
+    notification.save(update_fields=fields)
+    return notification
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+class NotificationSettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class QuietHoursChoice:
+    enabled: bool
+    start: time
+    end: time
+    default_timezone: str
+
+
+def _check_timezone(name: str) -> None:
+    if name and zone(name).key != name:
+        raise NotificationSettingsError("Choose a timezone from the list.")
+
+
+@transaction.atomic
+def notification_settings_update(*, values: QuietHoursChoice, acting_user: User,
+                                 meta: RequestMeta | None = None) -> NotificationSettings:
+    """The owner sets the practice's quiet hours and the default timezone for staff."""
+    if acting_user.role != Role.OWNER:
+        raise PermissionError("Only the practice owner changes notification settings.")
+    _check_timezone(values.default_timezone)
+    if values.enabled and values.start == values.end:
+        raise NotificationSettingsError("Quiet hours must start and end at different times.")
+    row, _ = NotificationSettings.objects.select_for_update().get_or_create(singleton=True)
+    row.quiet_hours_enabled = values.enabled
+    row.quiet_hours_start = values.start
+    row.quiet_hours_end = values.end
+    row.default_timezone = values.default_timezone
+    row.save()
+    audit_record(action="notifications.settings_update", actor=acting_user,
+                 object_type="notification_settings", object_id=row.pk, meta=meta,
+                 detail={"quiet_hours_enabled": values.enabled,
+                         "quiet_hours_start": values.start.isoformat(timespec="minutes"),
+                         "quiet_hours_end": values.end.isoformat(timespec="minutes"),
+                         "default_timezone": values.default_timezone})
+    return row
+
+
+@dataclass(frozen=True)
+class PersonalChoice:
+    """A person's own notification settings. `channels` is only for staff (clients choose
+    theirs in their portal settings); quiet hours both None mean the practice's."""
+
+    channels: dict[str, dict[str, bool]] | None
+    timezone: str
+    quiet_hours_start: time | None
+    quiet_hours_end: time | None
+
+
+@transaction.atomic
+def notification_preference_update(*, user: User, values: PersonalChoice,
+                                   meta: RequestMeta | None = None) -> NotificationPreference:
+    """A person changes their own notification settings."""
+    if (values.quiet_hours_start is None) != (values.quiet_hours_end is None):
+        raise NotificationSettingsError("Give both a start and an end, or neither.")
+    if values.quiet_hours_start is not None and values.quiet_hours_start == values.quiet_hours_end:
+        raise NotificationSettingsError("Quiet hours must start and end at different times.")
+    _check_timezone(values.timezone)
+    row, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+    if values.channels is not None and user.role != Role.CLIENT:
+        channels = default_staff_channels()
+        for channel, choices in channels.items():
+            for key in choices:
+                choices[key] = bool((values.channels.get(channel) or {}).get(key, False))
+        row.channels = channels
+    if user.role != Role.CLIENT:
+        row.timezone = values.timezone
+    row.quiet_hours_start = values.quiet_hours_start
+    row.quiet_hours_end = values.quiet_hours_end
+    row.save()
+    audit_record(action="notifications.preference_update", actor=user,
+                 object_type="notification_preference", object_id=row.pk, meta=meta,
+                 detail={"channels": row.channels, "own_quiet_hours":
+                         values.quiet_hours_start is not None})
+    return row

@@ -1,0 +1,126 @@
+"""Sending one claimed notification on its channel, in the practice's name and look.
+
+What leaves is rendered here from the kind's fixed wording and the practice's branding; the
+outbox row holds ids only. The Message-ID of an email and the tag and topic of a push are derived
+from the notification's idempotency key, so a resend after a crash is the same message to the
+recipient's mail system and the same notification on their device."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.utils import translation
+from django.utils.translation import gettext
+
+from branding.selectors import branding_for
+from branding.values import Branding
+from controlplane.emails import send_branded_email
+from practice.notifications.kinds import NotificationKind
+from practice.notifications.models import Notification, PushSubscription
+from tenants.models import Practice
+
+
+class NoDevice(Exception):
+    """A push notification whose recipient has no device (left) to receive it."""
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help (an unknown channel, a payload too large); the text is PHI-free."""
+
+
+def _digest(notification: Notification, schema_name: str) -> str:
+    # The key is unique within one practice's schema; the schema makes it unique everywhere.
+    seed = f"{schema_name}|{notification.idempotency_key}".encode()
+    return hashlib.sha256(seed).hexdigest()
+
+
+def message_id(notification: Notification, *, schema_name: str, branding: Branding) -> str:
+    host = urlsplit(branding.base_url).hostname or "localhost"
+    return f"<n{_digest(notification, schema_name)[:40]}@{host}>"
+
+
+def push_tag(notification: Notification, *, schema_name: str) -> str:
+    return f"n{_digest(notification, schema_name)[:24]}"
+
+
+def push_topic(notification: Notification, *, schema_name: str) -> str:
+    # At most 32 characters of the URL-safe base64 alphabet (RFC 8030): hex digits are.
+    return _digest(notification, schema_name)[:32]
+
+
+def link_path(notification: Notification, kind: NotificationKind) -> str:
+    path = kind.link(notification.context) if kind.link else "/"
+    return path if path.startswith("/") else "/"
+
+
+def _language(notification: Notification) -> str:
+    access = getattr(notification.recipient, "portal_access", None)
+    return getattr(access, "language", "") or "en"
+
+
+def deliver(notification: Notification, kind: NotificationKind, *, schema_name: str) -> None:
+    """Send the notification once on its channel; raises on failure (see tasks._send)."""
+    practice = Practice.objects.get(schema_name=schema_name)
+    branding = branding_for(practice)
+    with translation.override(_language(notification)):
+        if notification.channel == Notification.Channel.EMAIL:
+            _send_email(notification, kind, branding, schema_name)
+        elif notification.channel == Notification.Channel.PUSH:
+            _send_push(notification, kind, branding, schema_name)
+        else:
+            raise PermanentFailure(f"Unknown channel {notification.channel!r}.")
+
+
+def _send_email(notification: Notification, kind: NotificationKind, branding: Branding,
+                schema_name: str) -> None:
+    subject = gettext(kind.subject)
+    context: dict[str, Any] = {
+        **notification.context,
+        "subject": subject,
+        "link": f"{branding.base_url}{link_path(notification, kind)}",
+    }
+    send_branded_email(
+        branding=branding, to=notification.recipient.email, subject=subject,
+        template=kind.email_template, context=context,
+        headers={"Message-ID": message_id(notification, schema_name=schema_name,
+                                          branding=branding)},
+    )
+
+
+def _send_push(notification: Notification, kind: NotificationKind, branding: Branding,
+               schema_name: str) -> None:
+    """To every device of the recipient. A device that is gone is not a failure (webpush
+    deletes it); if no device is left, NoDevice. A failure on any device is retried, on all of
+    them: the same tag and topic make a second copy replace the first, not add to it."""
+    from practice.notifications import webpush
+
+    subscriptions = list(PushSubscription.objects.filter(user=notification.recipient))
+    if not subscriptions:
+        raise NoDevice
+    payload = {
+        "title": gettext(kind.subject),
+        "body": gettext(kind.push_body),
+        "url": link_path(notification, kind),
+        "tag": push_tag(notification, schema_name=schema_name),
+    }
+    topic = push_topic(notification, schema_name=schema_name)
+    urgency = "normal" if kind.respects_quiet_hours else "high"
+    delivered, gone, failures = 0, 0, []
+    for subscription in subscriptions:
+        try:
+            webpush.send_web_push(subscription, payload=payload, ttl=kind.push_ttl,
+                                  topic=topic, urgency=urgency)
+        except webpush.SubscriptionGone:
+            gone += 1
+        except webpush.PayloadTooLarge as error:
+            raise PermanentFailure("The push payload is too large.") from error
+        except webpush.PushDeliveryError as error:
+            failures.append(error)
+        else:
+            delivered += 1
+    if failures:
+        raise failures[0]
+    if not delivered:
+        raise NoDevice
