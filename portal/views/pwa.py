@@ -1,0 +1,47 @@
+"""The installable portal: the service worker, the page it shows with no network, and how to
+install the practice's app on a phone.
+
+The service worker is served from /portal/sw.js by this view (per practice host, so it names that
+practice's icon and pages) with `Service-Worker-Allowed: /`: registered with scope "/", it also
+answers the app's start URL ("/") and sees the sign-out post. It keeps the app shell (styles,
+script, icon, the offline page) always; the safety plan and crisis help only when the client
+opts in on that device (a cache named `SAVED_CACHE`, made and deleted by pwa.js on the safety
+plan page). Signing out deletes every cache: the worker on seeing the sign-out post, and the
+browser itself on the sign-out answer's `Clear-Site-Data` header."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_safe
+
+from portal.pwa import saved_paths, service_worker_config
+
+
+@require_safe
+def service_worker(request: HttpRequest) -> HttpResponse:
+    body = render_to_string("portal/pwa/sw.js", {
+        "config": json.dumps(service_worker_config(request), sort_keys=True)})
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    # Always asked afresh, so a deploy reaches every installed app at its next visit.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_safe
+def offline(request: HttpRequest) -> HttpResponse:
+    """What the app shows with no network. Kept by the worker without cookies, so it holds
+    nothing about anyone: crisis numbers, and links to the pages saved on the device."""
+    response = render(request, "portal/pwa/offline.html", {"saved": saved_paths()})
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_safe
+def install(request: HttpRequest) -> HttpResponse:
+    """How to put the practice's app on a phone's home screen (iOS, Android, computers)."""
+    return render(request, "portal/pwa/install.html")

@@ -1,0 +1,117 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a live server that serves the
+practice hosts (`<subdomain>.localhost:<port>`, which Chromium resolves to 127.0.0.1 itself and
+treats as a secure context, so service workers, the Cache API and Clear-Site-Data all work).
+
+The data a test makes is committed (`committed_db`): the server answers from its own threads and
+connections. Playwright's sync API keeps an asyncio loop marked as running in this thread while
+it is started, which Django's ORM takes for an async context; the browser is therefore started
+per module and, only while it runs, DJANGO_ALLOW_ASYNC_UNSAFE is set (the ORM is still used from
+this one thread, synchronously)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.db import connection
+from django.test import Client
+from django.test.testcases import LiveServerThread
+from django_tenants.utils import schema_context
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tenants.accounts.models import User
+from tenants.models import Practice
+from tests.conftest import PracticeWorld
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
+# Long enough for a slow CI machine, short enough that a hang fails fast.
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
+        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run does)")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@dataclass
+class LiveServer:
+    port: int
+
+    def url(self, world: PracticeWorld | Practice, path: str = "/") -> str:
+        practice = world.practice if isinstance(world, PracticeWorld) else world
+        return f"http://{practice.subdomain}.localhost:{self.port}{path}"
+
+
+@pytest.fixture
+def practice_server(committed_db: None, settings: Any) -> Iterator[LiveServer]:
+    """The app on 127.0.0.1, practice hosts under localhost; links in emails carry its port."""
+    settings.PLATFORM_DOMAIN = "localhost"
+    settings.ALLOWED_HOSTS = ["localhost", ".localhost"]
+    settings.PLATFORM_SCHEME = "http"
+    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    settings.PLATFORM_PORT = str(thread.port)
+    yield LiveServer(port=thread.port)
+    thread.terminate()
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    """Browser contexts a test opens (one per person/device); all closed afterwards, before
+    the server stops."""
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
+def new_device(browser: Browser, contexts: list[BrowserContext], *, width: int = 360,
+               height: int = 780, service_workers: Literal["allow", "block"] = "allow") -> Page:
+    """A fresh browser profile (nothing cached, nobody signed in), phone-sized by default."""
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  service_workers=service_workers)
+    context.set_default_timeout(TIMEOUT_MS)
+    contexts.append(context)
+    return context.new_page()
+
+
+def sign_in(page: Page, world: PracticeWorld | Practice, server: LiveServer, user: User) -> None:
+    """Give the page's browser a session of `user` (made as the test client makes one)."""
+    practice = world.practice if isinstance(world, PracticeWorld) else world
+    http = Client(HTTP_HOST=f"{practice.subdomain}.localhost")
+    with schema_context(practice.schema_name):
+        http.force_login(user)
+    connection.set_schema_to_public()
+    page.context.add_cookies([{"name": "sessionid", "value": http.cookies["sessionid"].value,
+                               "url": server.url(practice)}])
+
+
+def in_schema(world: PracticeWorld | Practice) -> Any:
+    practice = world.practice if isinstance(world, PracticeWorld) else world
+    return schema_context(practice.schema_name)
