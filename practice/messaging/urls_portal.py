@@ -1,5 +1,12 @@
-"""urls_portal of messaging (filled in as the feature lands)."""
+"""The client's secure messages (`/portal/messages/`, namespace "portal:messaging")."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from practice.messaging import views_portal as views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.conversation_list, name="list"),
+    path("new/", views.start, name="start"),
+    path("<int:conversation_id>/", views.conversation, name="conversation"),
+    path("message/<int:message_id>/edit/", views.edit, name="edit"),
+]

@@ -1,0 +1,367 @@
+"""The messaging API (`/api/v1/`, namespace "api:messaging"), for the portal's clients and the
+practice's staff alike; documented by drf-spectacular.
+
+Each endpoint authenticates, checks the caller has a messaging inbox under the practice's policy
+(403 otherwise), parses, calls one service or selector and serializes. A conversation or message
+out of reach answers 404 exactly like a missing one; a rule of the policy answers 403 with the
+reason; text that cannot be kept answers 400. Reading a conversation (GET) does not mark it read:
+POST `.../read` does, as the pages do when opened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from practice.measurement.api.serializers import ErrorSerializer
+from practice.messaging import selectors, services
+from practice.messaging.models import (
+    MAX_BODY_LENGTH,
+    MAX_SUBJECT_LENGTH,
+    Conversation,
+    Message,
+    MessageRevision,
+)
+from practice.messaging.policies import MessagingPolicy
+from tenants.accounts.models import User
+from tenants.audit.services import RequestMeta, audit_record
+
+# --- serializers ---------------------------------------------------------------------------------
+
+
+class MessageRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MessageRevision
+        fields = ["body", "written_at", "replaced_at"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author_id = serializers.IntegerField()
+    author_name = serializers.CharField(source="author.full_name")
+    revisions = MessageRevisionSerializer(many=True, read_only=True,
+                                   help_text="Earlier texts of an edited message, oldest first.")
+    read_by_client_at = serializers.SerializerMethodField(
+        help_text="Staff only: when the client read a staff message (null if not yet, and "
+                  "always null for clients).")
+
+    class Meta:
+        model = Message
+        fields = ["id", "conversation_id", "author_id", "author_name", "from_client", "body",
+                  "created_at", "edited_at", "revisions", "read_by_client_at"]
+
+    def get_read_by_client_at(self, message: Message) -> str | None:
+        viewer: User = self.context["viewer"]
+        if viewer.is_client or message.from_client:
+            return None
+        client_id = message.conversation.client_id
+        read = next((row for row in message.reads.all() if row.reader_id == client_id), None)
+        return serializers.DateTimeField().to_representation(read.read_at) if read else None
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    client_id = serializers.IntegerField()
+    client_name = serializers.CharField(source="client.full_name")
+    unread = serializers.IntegerField(required=False,
+                                      help_text="Messages from the other side not yet read by "
+                                                "you (lists only).")
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "client_id", "client_name", "subject", "state", "created_at",
+                  "last_message_at", "closed_at", "close_reason", "unread"]
+
+
+class ConversationDetailSerializer(ConversationSerializer):
+    """A conversation with its messages; the view passes the policy's answers and the loaded
+    messages in the context."""
+
+    may_post = serializers.SerializerMethodField(
+        help_text="Whether the caller may write in it now.")
+    closes_at = serializers.SerializerMethodField(
+        help_text="When it closes by itself unless the client replies (reply-only), or null.")
+    messages = serializers.SerializerMethodField()
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [name for name in ConversationSerializer.Meta.fields if name != "unread"] + [
+            "may_post", "closes_at", "messages"]
+
+    def get_may_post(self, conversation: Conversation) -> bool:
+        return bool(self.context["may_post"])
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_closes_at(self, conversation: Conversation) -> str | None:
+        closes_at = self.context["closes_at"]
+        return serializers.DateTimeField().to_representation(closes_at) if closes_at else None
+
+    @extend_schema_field(MessageSerializer(many=True))
+    def get_messages(self, conversation: Conversation) -> list[dict[str, Any]]:
+        return MessageSerializer(self.context["messages"], many=True,
+                                 context=self.context).data
+
+
+class ConversationStartSerializer(serializers.Serializer):
+    client_id = serializers.IntegerField(required=False,
+                                         help_text="Staff: the client to write to.")
+    staff_id = serializers.IntegerField(required=False,
+                                        help_text="Clients: the clinician to write to (where "
+                                                  "the practice lets clients start).")
+    subject = serializers.CharField(required=False, allow_blank=True,
+                                    max_length=MAX_SUBJECT_LENGTH, default="")
+    body = serializers.CharField(max_length=MAX_BODY_LENGTH)
+
+
+class MessageBodySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=MAX_BODY_LENGTH)
+
+
+class ConversationCloseSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class ConversationReadResultSerializer(serializers.Serializer):
+    newly_read = serializers.IntegerField()
+
+
+class UnreadMessagesSerializer(serializers.Serializer):
+    unread = serializers.IntegerField()
+    expected_response_time = serializers.CharField()
+
+
+# --- permissions and helpers ---------------------------------------------------------------------
+
+
+class HasMessaging(BasePermission):
+    """A client, or staff with a messaging inbox under the practice's policy."""
+
+    message = "You have no access to secure messages in this practice."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        if not (user.is_authenticated and user.is_active):
+            return False
+        if user.is_client:
+            # The portal's pages hide a module staff did not choose for this client; so does
+            # the API.
+            return selectors.client_sees_messaging(user.pk)
+        if not user.is_practice_staff:
+            return False
+        return selectors.policy_of(request.tenant).uses_messaging(selectors.person(user))
+
+
+MESSAGING = [IsAuthenticated, HasMessaging]
+DENIED = {403: ErrorSerializer}
+MISSING = {404: ErrorSerializer}
+
+
+def _meta(request: Request) -> RequestMeta:
+    return RequestMeta.from_request(request)
+
+
+def _policy(request: Request) -> MessagingPolicy:
+    return selectors.policy_of(request.tenant)
+
+
+def _conversation(request: Request, conversation_id: int) -> Conversation:
+    try:
+        return selectors.conversation_for(request.user, _policy(request), conversation_id)
+    except Conversation.DoesNotExist:
+        raise NotFound from None
+
+
+def _refused(error: services.MessagingRefused) -> Exception:
+    if isinstance(error, services.InvalidText):
+        return ValidationError({"detail": str(error)})
+    return PermissionDenied(str(error))
+
+
+def _detail(request: Request, conversation: Conversation) -> dict[str, Any]:
+    policy = _policy(request)
+    thread = selectors.thread_of(conversation)
+    return ConversationDetailSerializer(conversation, context={
+        "viewer": request.user,
+        "may_post": policy.may_post(selectors.person(request.user), thread),
+        "closes_at": policy.closes_at(thread),
+        "messages": selectors.thread_messages(conversation),
+    }).data
+
+
+# --- endpoints -----------------------------------------------------------------------------------
+
+STATE_PARAMETER = OpenApiParameter("state", str, enum=["open", "closed"],
+                                   description="Open (the default) or closed conversations.")
+
+
+class ConversationListView(APIView):
+    """The conversations the caller sees (a client: their own; staff: per the practice's
+    policy), newest activity first. POST starts one with its first message."""
+
+    permission_classes = MESSAGING
+
+    @extend_schema(parameters=[STATE_PARAMETER],
+                   responses={**DENIED, 200: ConversationSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        state = request.query_params.get("state", Conversation.State.OPEN)
+        if state not in Conversation.State.values:
+            raise ValidationError({"state": "Use open or closed."})
+        rows = selectors.inbox(request.user, _policy(request), state=state)
+        audit_record(action="messaging.inbox_viewed", actor=request.user, object_type="inbox",
+                     meta=_meta(request),
+                     detail={"conversation_ids": [row.conversation.pk for row in rows],
+                             "state": state})
+        for row in rows:
+            row.conversation.unread = row.unread
+        return Response(ConversationSerializer([row.conversation for row in rows],
+                                               many=True).data)
+
+    @extend_schema(request=ConversationStartSerializer,
+                   responses={**DENIED, 201: ConversationDetailSerializer,
+                              400: ErrorSerializer, 404: ErrorSerializer})
+    def post(self, request: Request) -> Response:
+        incoming = ConversationStartSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        try:
+            conversation = services.conversation_start(
+                practice=request.tenant, acting_user=request.user, body=data["body"],
+                subject=data["subject"], client_id=data.get("client_id"),
+                staff_id=data.get("staff_id"), meta=_meta(request))
+        except User.DoesNotExist:
+            raise NotFound("No one you can write to has this id.") from None
+        except services.MessagingRefused as error:
+            raise _refused(error) from None
+        conversation = selectors.conversation_for(request.user, _policy(request),
+                                                  conversation.pk)
+        return Response(_detail(request, conversation), status=status.HTTP_201_CREATED)
+
+
+class ConversationDetailView(APIView):
+    """One conversation with its messages (earlier texts of edited ones included; staff also
+    see when the client read each staff message)."""
+
+    permission_classes = MESSAGING
+
+    @extend_schema(responses={**DENIED, **MISSING, 200: ConversationDetailSerializer})
+    def get(self, request: Request, conversation_id: int) -> Response:
+        conversation = _conversation(request, conversation_id)
+        audit_record(action="messaging.conversation_viewed", actor=request.user,
+                     object_type="conversation", object_id=conversation.pk, meta=_meta(request),
+                     detail={"client_id": conversation.client_id, "newly_read": 0})
+        return Response(_detail(request, conversation))
+
+
+class ConversationMessagesView(APIView):
+    """POST a message to an open conversation the policy lets the caller write in."""
+
+    permission_classes = MESSAGING
+
+    @extend_schema(request=MessageBodySerializer,
+                   responses={**DENIED, **MISSING, 201: MessageSerializer, 400: ErrorSerializer})
+    def post(self, request: Request, conversation_id: int) -> Response:
+        conversation = _conversation(request, conversation_id)
+        incoming = MessageBodySerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            message = services.message_send(
+                practice=request.tenant, conversation_id=conversation.pk,
+                body=incoming.validated_data["body"], acting_user=request.user,
+                meta=_meta(request))
+        except services.MessagingRefused as error:
+            raise _refused(error) from None
+        return Response(MessageSerializer(message, context={"viewer": request.user}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class ConversationReadView(APIView):
+    """Mark the other side's messages in the conversation read by the caller."""
+
+    permission_classes = MESSAGING
+
+    @extend_schema(request=None,
+                   responses={**DENIED, **MISSING, 200: ConversationReadResultSerializer})
+    def post(self, request: Request, conversation_id: int) -> Response:
+        conversation = _conversation(request, conversation_id)
+        count = services.conversation_read(practice=request.tenant,
+                                           conversation_id=conversation.pk,
+                                           acting_user=request.user, meta=_meta(request))
+        return Response({"newly_read": count})
+
+
+class ConversationCloseView(APIView):
+    """Staff close an open conversation (with an optional note for staff)."""
+
+    permission_classes = MESSAGING
+
+    @extend_schema(request=ConversationCloseSerializer,
+                   responses={**DENIED, **MISSING, 200: ConversationSerializer})
+    def post(self, request: Request, conversation_id: int) -> Response:
+        conversation = _conversation(request, conversation_id)
+        incoming = ConversationCloseSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            conversation = services.conversation_close(
+                practice=request.tenant, conversation_id=conversation.pk,
+                note=incoming.validated_data["note"], acting_user=request.user,
+                meta=_meta(request))
+        except services.MessagingRefused as error:
+            raise _refused(error) from None
+        return Response(ConversationSerializer(conversation).data)
+
+
+class ConversationReopenView(APIView):
+    """Staff reopen a closed conversation."""
+
+    permission_classes = MESSAGING
+
+    @extend_schema(request=None, responses={**DENIED, **MISSING, 200: ConversationSerializer})
+    def post(self, request: Request, conversation_id: int) -> Response:
+        conversation = _conversation(request, conversation_id)
+        try:
+            conversation = services.conversation_reopen(
+                practice=request.tenant, conversation_id=conversation.pk,
+                acting_user=request.user, meta=_meta(request))
+        except services.MessagingRefused as error:
+            raise _refused(error) from None
+        return Response(ConversationSerializer(conversation).data)
+
+
+class MessageDetailView(APIView):
+    """PATCH a new text for one's own message in an open conversation (the earlier text is
+    kept as a revision)."""
+
+    permission_classes = MESSAGING
+
+    @extend_schema(request=MessageBodySerializer,
+                   responses={**DENIED, **MISSING, 200: MessageSerializer, 400: ErrorSerializer})
+    def patch(self, request: Request, message_id: int) -> Response:
+        incoming = MessageBodySerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            message = services.message_edit(practice=request.tenant, message_id=message_id,
+                                             body=incoming.validated_data["body"],
+                                             acting_user=request.user, meta=_meta(request))
+        except Message.DoesNotExist:
+            raise NotFound from None
+        except services.MessagingRefused as error:
+            raise _refused(error) from None
+        message = (Message.objects.select_related("author", "conversation")
+                   .prefetch_related("revisions", "reads").get(pk=message.pk))
+        return Response(MessageSerializer(message, context={"viewer": request.user}).data)
+
+
+class UnreadView(APIView):
+    """How many messages wait for the caller, and how soon the practice answers."""
+
+    permission_classes = MESSAGING
+
+    @extend_schema(responses={**DENIED, 200: UnreadMessagesSerializer})
+    def get(self, request: Request) -> Response:
+        return Response({
+            "unread": selectors.unread_count(request.user, _policy(request)),
+            "expected_response_time": selectors.messaging_settings().expected_response_time,
+        })

@@ -1,0 +1,351 @@
+"""Writes of secure messaging. Every one asks the practice's policy (`policies.py`) and leaves an
+audit row in its transaction, with ids and flags only, never what anyone wrote.
+
+A conversation or message outside someone's reach raises DoesNotExist, exactly like one that
+does not exist; a rule of the policy that refuses something the person can see raises
+MessagingRefused with a message for them. Sending a message enqueues the "new secure message"
+notice in the same transaction (the notification outbox delivers it two minutes later if it is
+still unread)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from practice.messaging import selectors
+from practice.messaging.models import (
+    MAX_BODY_LENGTH,
+    MAX_SUBJECT_LENGTH,
+    Conversation,
+    Message,
+    MessageRead,
+    MessageRevision,
+    MessagingSettings,
+)
+from practice.messaging.notifications import MESSAGE_WAITING
+from practice.messaging.policies import CLINICAL_ROLES, MessagingPolicy, Thread
+from practice.notifications.services import notification_enqueue
+from tenants.accounts.models import Role, User
+from tenants.audit.services import RequestMeta, audit_record
+from tenants.models import Practice
+
+NOTICE_DELAY = timedelta(minutes=2)
+MAX_CLOSE_NOTE_LENGTH = 300
+MAX_RESPONSE_TIME_LENGTH = 120
+# Control characters other than tab and newline have no place in a message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class MessagingRefused(Exception):
+    """The policy refuses this, with a message for the person who asked."""
+
+
+class InvalidText(MessagingRefused):
+    """What was written cannot be kept as it is (empty, too long)."""
+
+
+def clean_body(body: str) -> str:
+    """Plain text as written: newlines normalised, control characters dropped, trimmed."""
+    text = _CONTROL.sub("", (body or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if not text:
+        raise InvalidText(_("Write a message."))
+    if len(text) > MAX_BODY_LENGTH:
+        raise InvalidText(_("A message can be at most %(limit)d characters (this one has "
+                                 "%(length)d).") % {"limit": MAX_BODY_LENGTH,
+                                                     "length": len(text)})
+    return text
+
+
+def _clean_subject(subject: str) -> str:
+    text = " ".join(_CONTROL.sub("", subject or "").split())
+    if len(text) > MAX_SUBJECT_LENGTH:
+        raise InvalidText(_("A subject can be at most %(limit)d characters.")
+                               % {"limit": MAX_SUBJECT_LENGTH})
+    return text
+
+
+def _audit(action: str, actor: User | None, conversation: Conversation,
+           meta: RequestMeta | None, **detail: object) -> None:
+    audit_record(action=action, actor=actor, object_type="conversation",
+                 object_id=conversation.pk, meta=meta,
+                 detail={"client_id": conversation.client_id, **detail},
+                 actor_role=None if actor is not None else "system")
+
+
+def _locked(conversation_id: int) -> Conversation:
+    return Conversation.objects.select_for_update().get(pk=conversation_id)
+
+
+def _visible_thread(policy: MessagingPolicy, user: User,
+                    conversation: Conversation) -> Thread:
+    thread = selectors.thread_of(conversation)
+    if not policy.may_view(selectors.person(user), thread):
+        raise Conversation.DoesNotExist
+    return thread
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+def _recipients(policy: MessagingPolicy, conversation: Conversation, thread: Thread,
+                author: User) -> list[User]:
+    """Who hears of a new message: the client hears of the practice's; the staff taking part
+    (still able to see it) hear of the client's, or the client's clinicians if none can."""
+    if not author.is_client:
+        client = conversation.client
+        return [client] if client.is_active else []
+    staff = [user for user in conversation.participants.filter(is_active=True)
+             if policy.may_view(selectors.person(user), thread)]
+    if staff:
+        return staff
+    return list(User.objects.filter(pk__in=thread.care_team, is_active=True))
+
+
+def _post(policy: MessagingPolicy, conversation: Conversation, thread: Thread, author: User,
+          body: str, now: datetime) -> Message:
+    message = Message.objects.create(conversation=conversation, author=author,
+                                     from_client=author.is_client, body=body, created_at=now)
+    conversation.last_message_at = now
+    if author.is_client:
+        conversation.last_client_message_at = now
+    else:
+        conversation.last_staff_message_at = now
+        conversation.participants.add(author)
+    conversation.save(update_fields=["last_message_at", "last_client_message_at",
+                                     "last_staff_message_at"])
+    audience = "staff" if author.is_client else "client"
+    for recipient in _recipients(policy, conversation, thread, author):
+        notification_enqueue(
+            recipient=recipient, kind=MESSAGE_WAITING.key, not_before=now + NOTICE_DELAY,
+            idempotency_key=f"message:{message.pk}:{recipient.pk}",
+            context={"conversation_id": conversation.pk, "message_id": message.pk,
+                     "audience": audience})
+    return message
+
+
+@transaction.atomic
+def conversation_start(*, practice: Practice, acting_user: User, body: str, subject: str = "",
+                       client_id: int | None = None, staff_id: int | None = None,
+                       meta: RequestMeta | None = None) -> Conversation:
+    """A new conversation with its first message: staff name the client (`client_id`), a client
+    names the clinician (`staff_id`). Someone out of the starter's reach is as missing as one
+    that does not exist (User.DoesNotExist); a client whose practice does not let clients start
+    conversations is refused (MessagingRefused)."""
+    policy = selectors.policy_of(practice)
+    starter = selectors.person(acting_user)
+    if not acting_user.is_active:
+        raise User.DoesNotExist
+    if acting_user.is_client:
+        if not policy.client_may_start(starter):
+            raise MessagingRefused(_("Your practice starts conversations with you; you can reply "
+                                   "to any open one."))
+        client = acting_user
+        staff = User.objects.get(pk=staff_id, role__in=CLINICAL_ROLES, is_active=True)
+        team = selectors.care_team(client.pk)
+        if not policy.client_may_address(starter, selectors.person(staff), care_team=team):
+            raise User.DoesNotExist
+    else:
+        client = User.objects.get(pk=client_id, role=Role.CLIENT, is_active=True)
+        team = selectors.care_team(client.pk)
+        if not policy.staff_may_start(starter, care_team=team):
+            raise User.DoesNotExist
+        if not selectors.client_sees_messaging(client.pk):
+            raise MessagingRefused(_("Messages are not among this client's portal modules; "
+                                     "add them on the client's portal access page first."))
+        staff = acting_user
+    text = clean_body(body)
+    now = timezone.now()
+    conversation = Conversation.objects.create(
+        client=client, subject=_clean_subject(subject), started_by=acting_user, created_at=now,
+        last_message_at=now)
+    conversation.participants.add(staff)
+    thread = Thread(client_id=client.pk, care_team=team, participants=frozenset({staff.pk}))
+    message = _post(policy, conversation, thread, acting_user, text, now)
+    _audit("messaging.conversation_started", acting_user, conversation, meta,
+           message_id=message.pk, staff_id=staff.pk, policy=policy.kind)
+    return conversation
+
+
+@transaction.atomic
+def message_send(*, practice: Practice, conversation_id: int, body: str, acting_user: User,
+                 meta: RequestMeta | None = None) -> Message:
+    policy = selectors.policy_of(practice)
+    conversation = _locked(conversation_id)
+    thread = _visible_thread(policy, acting_user, conversation)
+    if not policy.may_post(selectors.person(acting_user), thread):
+        if not conversation.is_open:
+            raise MessagingRefused(_("This conversation is closed."))
+        raise MessagingRefused(_("Only the clinicians on this client's care team write here."))
+    message = _post(policy, conversation, thread, acting_user, clean_body(body), timezone.now())
+    _audit("messaging.message_sent", acting_user, conversation, meta, message_id=message.pk)
+    return message
+
+
+@transaction.atomic
+def message_edit(*, practice: Practice, message_id: int, body: str, acting_user: User,
+                 meta: RequestMeta | None = None) -> Message:
+    """A new text for one's own message in an open conversation; the earlier text is kept as a
+    revision. The same text again changes nothing."""
+    policy = selectors.policy_of(practice)
+    message = Message.objects.select_for_update().get(pk=message_id)
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    try:
+        thread = _visible_thread(policy, acting_user, conversation)
+    except Conversation.DoesNotExist:
+        raise Message.DoesNotExist from None
+    if not policy.may_edit(selectors.person(acting_user), author_id=message.author_id,
+                           thread=thread):
+        raise MessagingRefused(_("You can edit only your own messages, while the conversation "
+                               "is open."))
+    text = clean_body(body)
+    if text == message.body:
+        return message
+    now = timezone.now()
+    MessageRevision.objects.create(message=message, body=message.body,
+                                   written_at=message.edited_at or message.created_at,
+                                   replaced_at=now, replaced_by=acting_user)
+    message.body = text
+    message.edited_at = now
+    message.save(update_fields=["body", "edited_at"])
+    _audit("messaging.message_edited", acting_user, conversation, meta, message_id=message.pk)
+    return message
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+@transaction.atomic
+def conversation_read(*, practice: Practice, conversation_id: int, acting_user: User,
+                      meta: RequestMeta | None = None) -> int:
+    """`acting_user` opened the conversation: the other side's messages are now read by them
+    (read receipts), and the view is audited. Returns how many became read."""
+    policy = selectors.policy_of(practice)
+    conversation = Conversation.objects.get(pk=conversation_id)
+    _visible_thread(policy, acting_user, conversation)
+    now = timezone.now()
+    unread = list(conversation.messages.filter(from_client=not acting_user.is_client)
+                  .exclude(reads__reader=acting_user).values_list("pk", flat=True))
+    MessageRead.objects.bulk_create(
+        [MessageRead(message_id=pk, reader=acting_user, read_at=now) for pk in unread],
+        ignore_conflicts=True)
+    _audit("messaging.conversation_viewed", acting_user, conversation, meta,
+           newly_read=len(unread))
+    return len(unread)
+
+
+# --- closing -----------------------------------------------------------------------------------
+
+def _close(conversation: Conversation, *, reason: str, by: User | None, note: str,
+           now: datetime) -> None:
+    conversation.state = Conversation.State.CLOSED
+    conversation.closed_at = now
+    conversation.closed_by = by
+    conversation.close_reason = reason
+    conversation.close_note = note
+    conversation.save(update_fields=["state", "closed_at", "closed_by", "close_reason",
+                                     "close_note"])
+
+
+@transaction.atomic
+def conversation_close(*, practice: Practice, conversation_id: int, acting_user: User,
+                       note: str = "", meta: RequestMeta | None = None) -> Conversation:
+    policy = selectors.policy_of(practice)
+    conversation = _locked(conversation_id)
+    thread = _visible_thread(policy, acting_user, conversation)
+    if not policy.may_close(selectors.person(acting_user), thread):
+        if not conversation.is_open:
+            raise MessagingRefused(_("This conversation is already closed."))
+        raise MessagingRefused(_("Only the practice's staff on this client's care team close "
+                               "this conversation."))
+    note = " ".join(_CONTROL.sub("", note or "").split())
+    if len(note) > MAX_CLOSE_NOTE_LENGTH:
+        raise InvalidText(f"A note can be at most {MAX_CLOSE_NOTE_LENGTH} characters.")
+    _close(conversation, reason=Conversation.CloseReason.STAFF, by=acting_user, note=note,
+           now=timezone.now())
+    _audit("messaging.conversation_closed", acting_user, conversation, meta,
+           reason=Conversation.CloseReason.STAFF, has_note=bool(note))
+    return conversation
+
+
+@transaction.atomic
+def conversation_reopen(*, practice: Practice, conversation_id: int, acting_user: User,
+                        meta: RequestMeta | None = None) -> Conversation:
+    """Open again; under reply-only the 48 hours start over from now."""
+    policy = selectors.policy_of(practice)
+    conversation = _locked(conversation_id)
+    thread = _visible_thread(policy, acting_user, conversation)
+    if not policy.may_reopen(selectors.person(acting_user), thread):
+        if conversation.is_open:
+            raise MessagingRefused(_("This conversation is already open."))
+        raise MessagingRefused(_("Only the practice's staff on this client's care team reopen "
+                               "this conversation."))
+    previous_reason = conversation.close_reason
+    conversation.state = Conversation.State.OPEN
+    conversation.reopened_at = timezone.now()
+    conversation.closed_at = None
+    conversation.closed_by = None
+    conversation.close_reason = ""
+    conversation.close_note = ""
+    conversation.save(update_fields=["state", "reopened_at", "closed_at", "closed_by",
+                                     "close_reason", "close_note"])
+    conversation.participants.add(acting_user)
+    _audit("messaging.conversation_reopened", acting_user, conversation, meta,
+           previous_reason=previous_reason)
+    return conversation
+
+
+@transaction.atomic
+def conversations_auto_close(*, practice: Practice, now: datetime | None = None) -> list[int]:
+    """Close every open conversation the practice's policy says is due (reply-only: 48 hours
+    after the last staff message or reopening, unanswered). The practice's rule acts, so the
+    audit row has no person. Returns the ids closed."""
+    now = now or timezone.now()
+    policy = selectors.policy_of(practice)
+    closed = []
+    due = (selectors.conversations_due_to_close(policy, now)
+           .select_for_update(skip_locked=True).order_by("pk"))
+    for conversation in due:
+        thread = Thread(client_id=conversation.client_id, is_open=conversation.is_open,
+                        last_staff_message_at=conversation.last_staff_message_at,
+                        last_client_message_at=conversation.last_client_message_at,
+                        reopened_at=conversation.reopened_at)
+        if not policy.is_due_to_close(thread, now):
+            continue
+        _close(conversation, reason=Conversation.CloseReason.NO_REPLY, by=None, note="",
+               now=now)
+        _audit("messaging.conversation_closed", None, conversation, None,
+               reason=Conversation.CloseReason.NO_REPLY, has_note=False)
+        closed.append(conversation.pk)
+    return closed
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def messaging_settings_update(*, expected_response_time: str, front_desk_sees_messages: bool,
+                              acting_user: User,
+                              meta: RequestMeta | None = None) -> MessagingSettings:
+    if not (acting_user.is_active and acting_user.role == Role.OWNER):
+        raise PermissionError("Only the practice owner changes messaging settings.")
+    text = " ".join(_CONTROL.sub("", expected_response_time or "").split())
+    if not text:
+        raise InvalidText(_("Say how soon clients can expect an answer."))
+    if len(text) > MAX_RESPONSE_TIME_LENGTH:
+        raise InvalidText(f"Keep it to {MAX_RESPONSE_TIME_LENGTH} characters.")
+    settings, _created = MessagingSettings.objects.select_for_update().get_or_create(pk=1)
+    changed = sorted(
+        name for name, value in (("expected_response_time", text),
+                                 ("front_desk_sees_messages", front_desk_sees_messages))
+        if getattr(settings, name) != value)
+    settings.expected_response_time = text
+    settings.front_desk_sees_messages = front_desk_sees_messages
+    settings.updated_at = timezone.now()
+    settings.updated_by = acting_user
+    settings.save()
+    audit_record(action="messaging.settings_changed", actor=acting_user,
+                 object_type="messaging_settings", object_id=1, meta=meta,
+                 detail={"changed": changed,
+                         "front_desk_sees_messages": front_desk_sees_messages})
+    return settings
