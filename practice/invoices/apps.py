@@ -5,3 +5,6 @@ class InvoicesConfig(AppConfig):
     name = "practice.invoices"
     label = "invoices"
     verbose_name = "Client invoices"
+
+    def ready(self) -> None:
+        from practice.invoices import notifications  # noqa: F401  (registers kinds)

@@ -1,5 +1,11 @@
-"""urls_portal of invoices (filled in as the feature lands)."""
+"""The client's invoices (`/portal/invoices/`, namespace "portal:billing")."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from practice.invoices import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.portal_list, name="list"),
+    path("<int:invoice_id>/", views.portal_detail, name="detail"),
+    path("<int:invoice_id>/pdf/", views.portal_pdf, name="pdf"),
+]
