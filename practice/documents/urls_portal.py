@@ -1,5 +1,10 @@
-"""urls_portal of documents (filled in as the feature lands)."""
+"""The client's documents (`/portal/documents/files/`, namespace "portal:documents:files")."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from practice.documents import views_portal as views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.file_list, name="list"),
+    path("<int:document_id>/download/", views.file_download, name="download"),
+]

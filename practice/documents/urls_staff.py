@@ -1,5 +1,13 @@
-"""urls_staff of documents (filled in as the feature lands)."""
+"""Staff pages for documents (`/documents/files/`, namespace "documents:files")."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from practice.documents import views_staff as views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.file_list, name="list"),
+    path("settings/", views.upload_settings, name="settings"),
+    path("clients/<int:client_id>/", views.client_files, name="client"),
+    path("<int:document_id>/download/", views.file_download, name="download"),
+    path("<int:document_id>/withdraw/", views.file_withdraw, name="withdraw"),
+]

@@ -1,0 +1,196 @@
+"""The documents API (`/api/v1/`, namespace "api:documents"): a client's files, uploading or
+sharing one (multipart), a file's details and its download.
+
+Staff who handle documents (owner, front desk, a clinician for their caseload) reach the clients
+they may see; a client reaches only their own files, and only while the documents module is on
+for them. Anything out of reach is the same 404 as something that does not exist. Reads of a
+client's files and downloads are audited (ids only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.invitations import client_visible_modules
+from practice.documents import selectors, services
+from practice.documents.delivery import download_response
+from practice.documents.models import Document
+from practice.documents.policies import UploadRefused
+from tenants.accounts.models import User
+from tenants.audit.services import RequestMeta, audit_record
+
+MODULE_KEY = "documents"
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name")
+    shared_by = serializers.SerializerMethodField(
+        help_text="Who shared it (staff), or null for the client's own upload.")
+    download_url = serializers.SerializerMethodField(
+        help_text="Answers with a redirect to a short-lived link (or the file itself).")
+    withdrawn = serializers.SerializerMethodField(
+        help_text="Taken out of the client's view by staff (clients never see these).")
+
+    class Meta:
+        model = Document
+        fields = ["id", "name", "note", "content_type", "size", "source", "shared_by",
+                  "created_at", "withdrawn", "download_url"]
+
+    def get_shared_by(self, document: Document) -> str | None:
+        return document.uploaded_by.full_name if document.source == Document.Source.STAFF \
+            else None
+
+    def get_download_url(self, document: Document) -> str:
+        return reverse("api:documents:file_download", args=[document.pk])
+
+    def get_withdrawn(self, document: Document) -> bool:
+        return document.is_withdrawn
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A PDF or an image (PNG, JPEG, HEIC or WebP), up to "
+                                           "the practice's limit (20 MB unless changed).",
+                                 allow_empty_file=True, max_length=None)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True,
+                                 help_text="Staff only: what the file is, shown to the client.")
+
+
+class RefusalSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class HandlesDocuments(BasePermission):
+    message = "Only the practice's clients, owner, clinicians and front desk can do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return selectors.handles_documents(user) or bool(  # type: ignore[arg-type]
+            user.is_authenticated and user.is_active and user.is_client)
+
+
+PERMISSIONS = [IsAuthenticated, HandlesDocuments]
+DENIED = {403: RefusalSerializer, 404: RefusalSerializer}
+
+
+def _meta(request: Request) -> RequestMeta:
+    return RequestMeta.from_request(request)
+
+
+def _client_in_reach(request: Request, client_id: int) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if user.is_client:
+        visible = client_visible_modules(user)
+        if user.pk != client_id or (visible is not None and MODULE_KEY not in visible):
+            raise NotFound
+        return user
+    try:
+        return selectors.client_for_documents(user, client_id)
+    except User.DoesNotExist:
+        raise NotFound from None
+
+
+def _document_in_reach(request: Request, document_id: int) -> Document:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        if user.is_client:
+            _client_in_reach(request, user.pk)
+            return selectors.document_for_client(user, document_id)
+        return selectors.document_for_staff(user, document_id)
+    except Document.DoesNotExist:
+        raise NotFound from None
+
+
+class ClientFilesView(APIView):
+    """A client's files (newest first). POST uploads one: staff share it with the client, the
+    client uploads it to the practice (when the practice takes uploads)."""
+
+    permission_classes = PERMISSIONS
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses={200: DocumentSerializer(many=True), **DENIED})
+    def get(self, request: Request, client_id: int) -> Response:
+        client = _client_in_reach(request, client_id)
+        if request.user.is_client:  # type: ignore[union-attr]
+            documents = selectors.documents_visible_to_client(client)
+            action = "portal.documents_viewed"
+        else:
+            documents = selectors.documents_for_client(client)
+            action = "documents.client_files_viewed"
+        audit_record(action=action, actor=request.user, object_type="client",
+                     object_id=client.pk, meta=_meta(request))
+        data: list[dict[str, Any]] = DocumentSerializer(documents, many=True).data  # type: ignore[assignment]
+        if request.user.is_client:  # type: ignore[union-attr]
+            for row in data:
+                row.pop("withdrawn")
+        return Response(data)
+
+    @extend_schema(request={"multipart/form-data": UploadSerializer},
+                   responses={201: DocumentSerializer, 400: RefusalSerializer, **DENIED})
+    def post(self, request: Request, client_id: int) -> Response:
+        client = _client_in_reach(request, client_id)
+        given = UploadSerializer(data=request.data)
+        if not given.is_valid():
+            return Response({"detail": "Choose a file to upload (field “file”).",
+                             "code": "no_file"}, status=status.HTTP_400_BAD_REQUEST)
+        upload = given.validated_data["file"]
+        incoming = services.IncomingFile(name=upload.name or "", size=upload.size, stream=upload)
+        try:
+            if request.user.is_client:  # type: ignore[union-attr]
+                document = services.document_upload(incoming=incoming, acting_user=client,
+                                                    meta=_meta(request))
+            else:
+                document = services.document_share(
+                    client_id=client.pk, incoming=incoming,
+                    note=given.validated_data.get("note", ""),
+                    acting_user=request.user, meta=_meta(request))  # type: ignore[arg-type]
+        except services.UploadsClosed as closed:
+            raise PermissionDenied({"detail": str(closed), "code": "uploads_off"}) from None
+        except UploadRefused as refusal:
+            return Response({"detail": refusal.message, "code": refusal.code},
+                            status=status.HTTP_400_BAD_REQUEST)
+        except User.DoesNotExist:
+            raise NotFound from None
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class FileDetailView(APIView):
+    permission_classes = PERMISSIONS
+
+    @extend_schema(responses={200: DocumentSerializer, **DENIED})
+    def get(self, request: Request, document_id: int) -> Response:
+        document = _document_in_reach(request, document_id)
+        audit_record(action="document.viewed", actor=request.user, object_type="document",
+                     object_id=document.pk, meta=_meta(request),
+                     detail={"client_id": document.client_id})
+        data = dict(DocumentSerializer(document).data)
+        if request.user.is_client:  # type: ignore[union-attr]
+            data.pop("withdrawn")
+        return Response(data)
+
+
+class FileDownloadView(APIView):
+    """The file: a redirect to a presigned URL valid for a few minutes (S3), or the bytes."""
+
+    permission_classes = PERMISSIONS
+
+    @extend_schema(responses={
+        302: OpenApiResponse(description="Redirect to a short-lived presigned URL."),
+        (200, "application/octet-stream"): OpenApiTypes.BINARY, **DENIED})
+    def get(self, request: Request, document_id: int) -> HttpResponse:
+        document = _document_in_reach(request, document_id)
+        audit_record(action="document.downloaded", actor=request.user, object_type="document",
+                     object_id=document.pk, meta=_meta(request),
+                     detail={"client_id": document.client_id})
+        return download_response(document)

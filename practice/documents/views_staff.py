@@ -1,0 +1,157 @@
+"""Staff pages for documents (`/documents/files/`, namespace "documents:files"): the latest files
+across one's clients, a client's files with the form to share one, downloads, withdrawing a
+shared file, and the owner's rules for uploads.
+
+The owner, clinicians (their caseload) and front desk get in; anyone else signed in gets the
+not-found page, and a client or file out of reach is as missing as one that does not exist.
+Every page showing a client's files, and every download, leaves an audit event (ids only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from practice.documents import selectors, services
+from practice.documents.delivery import download_response
+from practice.documents.forms import DocumentSettingsForm, ShareForm
+from practice.documents.models import Document
+from practice.documents.policies import ALLOWED_TYPES, UploadRefused
+from tenants.accounts.models import Role, User
+from tenants.audit.services import RequestMeta, audit_record
+
+
+def documents_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not selectors.handles_documents(request.user):  # type: ignore[arg-type]
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _meta(request: HttpRequest) -> RequestMeta:
+    return RequestMeta.from_request(request)
+
+
+def _client_or_404(request: HttpRequest, client_id: int) -> User:
+    try:
+        return selectors.client_for_documents(request.user, client_id)  # type: ignore[arg-type]
+    except User.DoesNotExist:
+        raise Http404 from None
+
+
+def _document_or_404(request: HttpRequest, document_id: int) -> Document:
+    try:
+        return selectors.document_for_staff(request.user, document_id)  # type: ignore[arg-type]
+    except Document.DoesNotExist:
+        raise Http404 from None
+
+
+@require_safe
+@documents_staff_required
+def file_list(request: HttpRequest) -> HttpResponse:
+    chosen = request.GET.get("client", "")
+    if chosen.isdigit():  # the client picker; the client page itself checks who may see whom
+        return HttpResponseRedirect(reverse("documents:files:client", args=[int(chosen)]))
+    source = request.GET.get("source", "")
+    source = source if source in Document.Source.values else ""
+    documents = selectors.recent_documents(request.user, source=source)  # type: ignore[arg-type]
+    audit_record(action="documents.files_listed", actor=request.user, object_type="client",
+                 meta=_meta(request),
+                 detail={"client_ids": sorted({document.client_id for document in documents})})
+    return render(request, "documents/staff/list.html", {
+        "documents": documents, "source": source, "sources": Document.Source.choices,
+        "clients": selectors.client_choices(request.user),  # type: ignore[arg-type]
+        "is_owner": request.user.role == Role.OWNER,  # type: ignore[union-attr]
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@documents_staff_required
+def client_files(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = _client_or_404(request, client_id)
+    form = ShareForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                services.document_share(
+                    client_id=client.pk, note=form.cleaned_data["note"],
+                    incoming=services.IncomingFile(name=upload.name or "", size=upload.size,
+                                                   stream=upload),
+                    acting_user=request.user, meta=_meta(request))  # type: ignore[arg-type]
+            except UploadRefused as refusal:
+                form.add_error("file", refusal.message)
+            else:
+                messages.success(request, "File shared: the client sees it in their portal.")
+                return HttpResponseRedirect(reverse("documents:files:client", args=[client.pk]))
+    audit_record(action="documents.client_files_viewed", actor=request.user,
+                 object_type="client", object_id=client.pk, meta=_meta(request))
+    policy = selectors.upload_policy()
+    return render(request, "documents/staff/client.html", {
+        "client": client, "documents": selectors.documents_for_client(client), "form": form,
+        "policy": policy, "types": ALLOWED_TYPES,
+    }, status=status)
+
+
+@require_safe
+@documents_staff_required
+def file_download(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = _document_or_404(request, document_id)
+    audit_record(action="document.downloaded", actor=request.user, object_type="document",
+                 object_id=document.pk, meta=_meta(request),
+                 detail={"client_id": document.client_id})
+    return download_response(document)
+
+
+@require_POST
+@documents_staff_required
+def file_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
+    try:
+        document = services.document_withdraw(document_id=document_id,
+                                              acting_user=request.user,  # type: ignore[arg-type]
+                                              meta=_meta(request))
+    except Document.DoesNotExist:
+        raise Http404 from None
+    except services.DocumentError as error:
+        document = _document_or_404(request, document_id)
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "The file is no longer in the client's portal. It is kept "
+                                  "here.")
+    return HttpResponseRedirect(reverse("documents:files:client", args=[document.client_id]))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def upload_settings(request: HttpRequest) -> HttpResponse:
+    """The owner's rules for files; anyone else gets the not-found page."""
+    if request.user.role != Role.OWNER or not request.user.is_active:  # type: ignore[union-attr]
+        raise Http404
+    row = selectors.document_settings()
+    form = DocumentSettingsForm(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.document_settings_update(
+                client_uploads_enabled=form.cleaned_data["client_uploads_enabled"],
+                max_upload_mb=form.cleaned_data["max_upload_mb"],
+                acting_user=request.user, meta=_meta(request))  # type: ignore[arg-type]
+        except services.DocumentError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Saved.")
+            return HttpResponseRedirect(reverse("documents:files:settings"))
+    return render(request, "documents/staff/settings.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
