@@ -1,5 +1,24 @@
-"""api_urls of appointments (filled in as the feature lands)."""
+"""The booking API (`/api/v1/`, namespace "api:booking": the module gate answers 404 while the
+practice has booking off)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from practice.appointments import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("appointments", api.AppointmentListView.as_view(), name="appointment_list"),
+    path("appointments/<int:appointment_id>", api.AppointmentDetailView.as_view(),
+         name="appointment_detail"),
+    path("appointments/<int:appointment_id>/cancel", api.AppointmentCancelView.as_view(),
+         name="appointment_cancel"),
+    path("appointments/<int:appointment_id>/outcome", api.AppointmentOutcomeView.as_view(),
+         name="appointment_outcome"),
+    path("appointments/<int:appointment_id>/reschedule",
+         api.AppointmentRescheduleView.as_view(), name="appointment_reschedule"),
+    path("appointment-types", api.AppointmentTypeListView.as_view(),
+         name="appointment_type_list"),
+    path("booking/slots", api.SlotListView.as_view(), name="slot_list"),
+    path("booking/settings", api.BookingSettingsView.as_view(), name="settings"),
+    path("booking/availability/<int:clinician_id>", api.AvailabilityView.as_view(),
+         name="availability"),
+]

@@ -1,5 +1,12 @@
-"""urls_portal of appointments (filled in as the feature lands)."""
+"""The client's appointments (`/portal/appointments/`, namespace "portal:booking")."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from practice.appointments import views_portal as views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.appointment_list, name="list"),
+    path("book/", views.book, name="book"),
+    path("<int:appointment_id>/cancel/", views.cancel, name="cancel"),
+    path("<int:appointment_id>/join/", views.join, name="join"),
+]

@@ -1,0 +1,102 @@
+"""Demo appointments (run inside the demo practice's schema by practice.demo.seed_demo): the
+booking module and online booking turned on, the demo clinician's weekly hours in New York with
+a day off next week, three types of session, and the demo client's last four weekly sessions
+(one a no-show) and two to come, one by video. Idempotent: nothing is added once the demo
+client has an appointment."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from practice.appointments import services
+from practice.appointments.models import (
+    Appointment,
+    AppointmentType,
+    AvailabilityException,
+    BookingSettings,
+)
+from practice.configuration.services import practice_modules_update
+from tenants.accounts.models import Role, User
+from tenants.models import Practice
+
+DEMO_CLIENT = "client@demo.localhost"
+DEMO_CLINICIAN = "clinician@demo.localhost"
+ZONE = "America/New_York"
+HOURS = [(0, time(9), time(12)), (0, time(13), time(17)), (1, time(9), time(12)),
+         (1, time(13), time(17)), (2, time(12), time(19)), (3, time(9), time(12)),
+         (3, time(13), time(17)), (4, time(9), time(13))]
+VIDEO_LINK = "https://meet.example.com/riverside-ellison"
+
+
+def seed(practice: Practice) -> None:
+    owner = User.objects.filter(role=Role.OWNER).order_by("pk").first()
+    client = User.objects.filter(email=DEMO_CLIENT).first()
+    clinician = User.objects.filter(email=DEMO_CLINICIAN).first()
+    if owner is None or client is None or clinician is None:
+        return
+    practice.refresh_from_db()  # other seeders may have turned modules on
+    if "booking" not in practice.enabled_modules:
+        practice_modules_update(practice_id=practice.pk,
+                                enabled=[*practice.enabled_modules, "booking"],
+                                acting_user=owner)
+    if Appointment.objects.filter(client=client).exists():
+        return
+    if not BookingSettings.objects.exists():
+        services.booking_settings_update(data=services.BookingSettingsInput(
+            online_booking_enabled=True, minimum_notice_hours=24, cancellation_cutoff_hours=24,
+            booking_horizon_days=60, reminder_offsets_minutes=[24 * 60, 60], timezone=ZONE),
+            acting_user=owner)
+    video, office = _types(owner)
+    services.availability_set_weekly(clinician_id=clinician.pk, windows=HOURS,
+                                     timezone_name=ZONE, acting_user=owner)
+    now = timezone.now()
+    today = now.astimezone(ZoneInfo(ZONE)).date()
+    services.availability_exception_add(
+        clinician_id=clinician.pk, day=today + timedelta(days=8),
+        kind=AvailabilityException.Kind.OFF, starts_at=None, ends_at=None, note="Training day",
+        acting_user=owner)
+    _past_sessions(client, clinician, video, office, now)
+    for days, kind in ((2, video), (9, office)):
+        start = _at(today + timedelta(days=days), time(15))
+        services.appointment_book(client_id=client.pk, clinician_id=clinician.pk,
+                                  appointment_type_id=kind.pk, starts_at=start,
+                                  acting_user=owner)
+
+
+def _types(owner: User) -> tuple[AppointmentType, AppointmentType]:
+    video = services.appointment_type_save(data=services.AppointmentTypeInput(
+        name="Therapy session (video)", duration_minutes=50, mode="video",
+        video_link=VIDEO_LINK), acting_user=owner)
+    office = services.appointment_type_save(data=services.AppointmentTypeInput(
+        name="Therapy session (in person)", duration_minutes=50, mode="in_person"),
+        acting_user=owner)
+    services.appointment_type_save(data=services.AppointmentTypeInput(
+        name="Intake assessment", duration_minutes=80, mode="in_person",
+        is_bookable_online=False), acting_user=owner)
+    return video, office
+
+
+def _at(day: date, moment: time) -> datetime:
+    return datetime.combine(day, moment, tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
+
+
+def _past_sessions(client: User, clinician: User, video: AppointmentType,
+                   office: AppointmentType, now: datetime) -> None:
+    """The last four weekly sessions, already held (past sessions are history, not bookings:
+    written as they stand, with no reminders)."""
+    today = now.astimezone(ZoneInfo(ZONE)).date()
+    rows = []
+    for weeks in (4, 3, 2, 1):
+        start = _at(today - timedelta(weeks=weeks), time(15))
+        kind = video if weeks % 2 else office
+        rows.append(Appointment(
+            client=client, clinician=clinician, appointment_type=kind, starts_at=start,
+            ends_at=start + timedelta(minutes=kind.duration_minutes), mode=kind.mode,
+            video_link=kind.video_link,
+            status=Appointment.Status.NO_SHOW if weeks == 3 else Appointment.Status.COMPLETED,
+            booked_by=clinician, created_at=start - timedelta(days=7),
+            outcome_recorded_at=start + timedelta(hours=1)))
+    Appointment.objects.bulk_create(rows)

@@ -1,0 +1,219 @@
+"""Forms of the booking pages (staff and portal). They parse and check shapes; the services
+decide what is allowed."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from practice.appointments.models import AppointmentType, AvailabilityException, Weekday
+from practice.appointments.policies import MAX_REMINDERS
+
+_PERIOD = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*[-–]\s*(\d{1,2})(?::(\d{2}))?\s*$")
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    names = sorted(name for name in available_timezones()
+                   if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/")))
+    return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
+
+
+def local_moment(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    """A wall-clock time in `zone` as aware UTC; refused when that time does not exist there
+    (skipped when the clocks go forward)."""
+    local = datetime.combine(day, moment, tzinfo=zone)
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise forms.ValidationError("That time does not exist on that day: the clocks change.")
+    return local.astimezone(UTC)
+
+
+def parse_periods(text: str) -> list[tuple[time, time]]:
+    """"9-12, 13:00-17:30" -> [(9:00, 12:00), (13:00, 17:30)]."""
+    periods = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        match = _PERIOD.match(part)
+        if match is None:
+            raise forms.ValidationError(
+                f"“{part[:20]}” is not a period of hours; write it like 9:00-12:30.")
+        start_hour, start_minute, end_hour, end_minute = match.groups()
+        try:
+            start = time(int(start_hour), int(start_minute or 0))
+            end = time(int(end_hour), int(end_minute or 0))
+        except ValueError:
+            raise forms.ValidationError(f"“{part[:20]}” is not a time of day.") from None
+        if end <= start:
+            raise forms.ValidationError(f"“{part[:20]}” ends before it starts.")
+        periods.append((start, end))
+    return periods
+
+
+def format_periods(periods: list[tuple[time, time]]) -> str:
+    return ", ".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in periods)
+
+
+# --- owner -------------------------------------------------------------------------------------
+
+class BookingSettingsForm(forms.Form):
+    online_booking_enabled = forms.BooleanField(
+        required=False, label="Clients can book online",
+        help_text="Clients then see their clinicians' free times in the portal.")
+    minimum_notice_hours = forms.IntegerField(
+        min_value=0, max_value=720, label="Minimum notice (hours)",
+        help_text="Clients book online at least this long before a session.")
+    cancellation_cutoff_hours = forms.IntegerField(
+        min_value=0, max_value=336, label="Cancellation cut-off (hours)",
+        help_text="Clients cancel online up to this long before; later, staff record a late "
+                  "cancellation.")
+    booking_horizon_days = forms.IntegerField(min_value=1, max_value=365,
+                                              label="Clients book up to (days ahead)")
+    reminder_hours = forms.CharField(
+        max_length=40, required=False, label="Reminders (hours before a session)",
+        help_text="Up to three, separated by commas, for example 24, 1. Leave empty for none.")
+    timezone = forms.ChoiceField(label="Practice timezone", choices=timezone_choices,
+                                 help_text="New clinicians' hours start in it.")
+
+    def clean_reminder_hours(self) -> list[int]:
+        minutes = []
+        for part in filter(None, (piece.strip() for piece in
+                                  self.cleaned_data["reminder_hours"].split(","))):
+            try:
+                hours = float(part)
+            except ValueError:
+                raise forms.ValidationError(f"“{part[:10]}” is not a number of hours.") from None
+            if not 0 < hours <= 168:
+                raise forms.ValidationError("Each reminder is between a few minutes and 168 "
+                                            "hours before.")
+            minutes.append(round(hours * 60))
+        if len(set(minutes)) > MAX_REMINDERS:
+            raise forms.ValidationError(f"At most {MAX_REMINDERS} reminders.")
+        return sorted(set(minutes), reverse=True)
+
+
+class AppointmentTypeForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    duration_minutes = forms.IntegerField(min_value=5, max_value=480, label="Length (minutes)")
+    mode = forms.ChoiceField(choices=AppointmentType.Mode.choices, label="Where")
+    video_link = forms.URLField(required=False, max_length=500, assume_scheme="https",
+                                label="Video link",
+                                help_text="For video sessions: where clients join.")
+    is_bookable_online = forms.BooleanField(required=False, initial=True,
+                                            label="Clients can book it online")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("mode") == AppointmentType.Mode.VIDEO and not data.get("video_link"):
+            self.add_error("video_link", "A video session needs a link to join.")
+        return data
+
+
+# --- clinicians' hours -------------------------------------------------------------------------
+
+class WeeklyHoursForm(forms.Form):
+    timezone = forms.ChoiceField(choices=timezone_choices, label="Timezone of these hours")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for weekday in Weekday:
+            self.fields[f"day_{weekday.value}"] = forms.CharField(
+                required=False, max_length=200, label=weekday.label,
+                help_text="For example 9:00-12:00, 13:00-17:00" if weekday.value == 0 else "")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        windows = []
+        for weekday in Weekday:
+            name = f"day_{weekday.value}"
+            try:
+                periods = parse_periods(data.get(name) or "")
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+                continue
+            windows += [(weekday.value, start, end) for start, end in periods]
+        data["windows"] = windows
+        return data
+
+
+class ExceptionForm(forms.Form):
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(choices=AvailabilityException.Kind.choices)
+    starts_at = forms.TimeField(required=False, label="From",
+                                widget=forms.TimeInput(attrs={"type": "time"}),
+                                help_text="Leave both times empty for the whole day off.")
+    ends_at = forms.TimeField(required=False, label="To",
+                              widget=forms.TimeInput(attrs={"type": "time"}))
+    note = forms.CharField(required=False, max_length=120,
+                           help_text="Seen by staff only. No client details.")
+
+
+# --- booking by staff --------------------------------------------------------------------------
+
+class StaffBookForm(forms.Form):
+    clinician = forms.TypedChoiceField(coerce=int)
+    appointment_type = forms.TypedChoiceField(coerce=int, label="Type of session")
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}),
+                           help_text="In the clinician's timezone.")
+    video_link = forms.URLField(required=False, max_length=500, assume_scheme="https",
+                                help_text="Only to use another link than the type's.")
+
+    def __init__(self, *args: object, clinicians: list, types: list, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["clinician"].choices = [(person.pk, person.full_name)
+                                            for person in clinicians]
+        self.fields["appointment_type"].choices = [
+            (kind.pk, f"{kind.name} ({kind.duration_minutes} min, {kind.get_mode_display()})")
+            for kind in types]
+
+
+class RescheduleForm(forms.Form):
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}),
+                           help_text="In the clinician's timezone.")
+
+
+class StaffCancelForm(forms.Form):
+    requested_by = forms.ChoiceField(
+        choices=[("client", "The client (a late cancellation after the cut-off)"),
+                 ("practice", "The practice (never a late cancellation)")],
+        widget=forms.RadioSelect, initial="client", label="Who cancelled?")
+    reason = forms.CharField(required=False, max_length=300,
+                             help_text="Optional; seen by staff only.")
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[("completed", "Completed"), ("no_show", "No-show")])
+
+
+class FeedForm(forms.Form):
+    full_names = forms.BooleanField(required=False, label="Show clients' full names",
+                                    help_text="Otherwise clients appear by their initials.")
+
+
+class SessionQuestionnaireForm(forms.Form):
+    instrument_key = forms.ChoiceField(label="Questionnaire")
+    hours_before = forms.IntegerField(min_value=1, max_value=168, initial=24,
+                                      label="Due (hours before each session)")
+
+    def __init__(self, *args: object, instruments: list[tuple[str, str]],
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["instrument_key"].choices = instruments
+
+
+# --- portal ------------------------------------------------------------------------------------
+
+class OnlineBookForm(forms.Form):
+    clinician = forms.IntegerField()
+    appointment_type = forms.IntegerField()
+    starts_at = forms.DateTimeField(input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"])
+
+
+class ClientCancelForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=300, label=_("Reason (optional)"),
+                             widget=forms.Textarea(attrs={"rows": 2}))

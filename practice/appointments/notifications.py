@@ -1,0 +1,92 @@
+"""Notification kinds of appointments and reminders, and the staff digest's booking counts.
+
+The wording is fixed and carries no PHI: no clinician, no type of session, no time, no name of
+a questionnaire or task; the portal shows the details to the signed-in client. Each kind says,
+just before sending, whether it is still due, so a cancelled or moved session, a questionnaire
+already done or a task already ticked off sends nothing."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from practice.appointments import selectors
+from practice.appointments.models import Appointment
+from practice.models import Homework, Response
+from practice.notifications.digest import DigestSection, register_section
+from practice.notifications.kinds import NotificationKind, register
+from practice.notifications.models import Notification
+from tenants.accounts.models import Role
+
+SESSION_REMINDER = "session_reminder"
+ASSESSMENT_DUE = "assessment_due"
+HOMEWORK_DUE = "homework_due"
+
+
+def _session_still_due(notification: Notification) -> bool:
+    """Still booked, still at the time the reminder was written for, not yet started."""
+    context = notification.context or {}
+    appointment = Appointment.objects.filter(pk=context.get("appointment_id")).only(
+        "status", "schedule_version", "starts_at").first()
+    return (appointment is not None and appointment.status == Appointment.Status.BOOKED
+            and appointment.schedule_version == context.get("version")
+            and appointment.starts_at > timezone.now())
+
+
+def _assessment_still_due(notification: Notification) -> bool:
+    return Response.objects.filter(
+        pk=(notification.context or {}).get("response_id"),
+        status__in=[Response.Status.PENDING, Response.Status.IN_PROGRESS]).exists()
+
+
+def _homework_still_due(notification: Notification) -> bool:
+    context = notification.context or {}
+    homework = Homework.objects.filter(pk=context.get("homework_id"), is_active=True).first()
+    return homework is not None and not homework.completions.filter(
+        due_on=context.get("due_on")).exists()
+
+
+register(NotificationKind(
+    key=SESSION_REMINDER,
+    preference="reminders",
+    subject="You have an upcoming session",
+    push_body="You have an upcoming session. Open the portal for details.",
+    link=lambda context: "/portal/appointments/",
+    is_still_due=_session_still_due,
+    push_ttl=3600,
+))
+
+register(NotificationKind(
+    key=ASSESSMENT_DUE,
+    preference="assessments",
+    subject="A questionnaire is waiting for you",
+    push_body="A questionnaire is waiting for you. Open the portal to answer it.",
+    link=lambda context: "/portal/assessments/",
+    is_still_due=_assessment_still_due,
+))
+
+register(NotificationKind(
+    key=HOMEWORK_DUE,
+    preference="reminders",
+    subject="A task is due today",
+    push_body="A task is due today. Open the portal for details.",
+    link=lambda context: "/portal/homework/",
+    is_still_due=_homework_still_due,
+))
+
+_BOOKING_ROLES = frozenset({Role.OWNER.value, Role.CLINICIAN.value, Role.FRONT_DESK.value})
+
+register_section(DigestSection(
+    key="booking_online",
+    label="{count} sessions booked online",
+    count=selectors.booked_online_since,
+    link="/appointments/",
+    roles=_BOOKING_ROLES,
+))
+
+register_section(DigestSection(
+    key="booking_client_cancellations",
+    label="{count} sessions cancelled by clients",
+    count=selectors.cancelled_by_clients_since,
+    link="/appointments/",
+    roles=_BOOKING_ROLES,
+))

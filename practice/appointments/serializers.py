@@ -1,0 +1,109 @@
+"""Serializers of the booking API: what each endpoint takes and answers (and what the OpenAPI
+schema documents). Staff see who booked and why a session was cancelled; a client sees their
+own sessions, without the staff's notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from practice.appointments.models import Appointment, AppointmentType, AvailabilityException
+
+
+class AppointmentTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AppointmentType
+        fields = ["id", "name", "duration_minutes", "mode", "is_bookable_online", "is_active"]
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    client = PersonSerializer()
+    clinician = PersonSerializer()
+    appointment_type = AppointmentTypeSerializer()
+
+    class Meta:
+        model = Appointment
+        fields = ["id", "client", "clinician", "appointment_type", "starts_at", "ends_at",
+                  "mode", "status", "schedule_version", "created_at", "cancelled_at"]
+
+
+class StaffAppointmentSerializer(AppointmentSerializer):
+    booked_by = serializers.IntegerField(source="booked_by_id")
+    cancelled_by = serializers.IntegerField(source="cancelled_by_id", allow_null=True)
+    booked_online = serializers.SerializerMethodField()
+
+    class Meta(AppointmentSerializer.Meta):
+        fields = [*AppointmentSerializer.Meta.fields, "video_link", "booked_by", "booked_online",
+                  "cancelled_by", "cancellation_reason", "outcome_recorded_at"]
+
+    def get_booked_online(self, appointment: Appointment) -> bool:
+        return appointment.booked_by_id == appointment.client_id
+
+
+class BookRequestSerializer(serializers.Serializer):
+    client_id = serializers.IntegerField(required=False,
+                                         help_text="Staff only: the client to book for.")
+    clinician_id = serializers.IntegerField()
+    appointment_type_id = serializers.IntegerField()
+    starts_at = serializers.DateTimeField(help_text="With its UTC offset.")
+    video_link = serializers.URLField(required=False, allow_blank=True, max_length=500)
+
+
+class CancelRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    requested_by = serializers.ChoiceField(
+        choices=["client", "practice"], required=False, default="client",
+        help_text="Staff only. A client's request after the cut-off is a late cancellation.")
+
+
+class OutcomeRequestSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["completed", "no_show"])
+
+
+class RescheduleRequestSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+
+
+class SlotsSerializer(serializers.Serializer):
+    clinician_id = serializers.IntegerField()
+    appointment_type_id = serializers.IntegerField()
+    timezone = serializers.CharField(help_text="The client's timezone (staff: the clinician's).")
+    starts = serializers.ListField(child=serializers.DateTimeField())
+
+
+class BookingSettingsSerializer(serializers.Serializer):
+    online_booking_enabled = serializers.BooleanField()
+    minimum_notice_hours = serializers.IntegerField(min_value=0, max_value=720)
+    cancellation_cutoff_hours = serializers.IntegerField(min_value=0, max_value=336)
+    booking_horizon_days = serializers.IntegerField(min_value=1, max_value=365)
+    reminder_offsets_minutes = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=7 * 24 * 60), max_length=3)
+    timezone = serializers.CharField(max_length=64)
+
+
+class WindowSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 is Monday.")
+    starts_at = serializers.TimeField()
+    ends_at = serializers.TimeField()
+
+
+class ExceptionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AvailabilityException
+        fields = ["id", "date", "kind", "starts_at", "ends_at", "note"]
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    timezone = serializers.CharField(max_length=64)
+    weekly = WindowSerializer(many=True)
+    exceptions = ExceptionSerializer(many=True, read_only=True)
+
+    def to_windows(self) -> list[tuple[int, Any, Any]]:
+        return [(row["weekday"], row["starts_at"], row["ends_at"])
+                for row in self.validated_data["weekly"]]

@@ -1,0 +1,238 @@
+"""Booking, moving, cancelling and closing appointments.
+
+Whether a time is free is decided by the database: the insert (or the move) either passes the
+exclusion constraints or fails, and the failure becomes "that time was just taken". A check
+before the insert would let two requests at the same moment both pass."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from practice.appointments import selectors
+from practice.appointments.models import Appointment, AppointmentType
+from practice.appointments.services.common import (
+    SLOT_TAKEN,
+    BookingError,
+    SlotTaken,
+    audit,
+    now_or,
+    require_booking_staff,
+    require_client,
+)
+from practice.appointments.services.reminders import (
+    session_reminders_enqueue,
+    session_responses_open_for,
+    session_responses_reschedule,
+    session_responses_withdraw,
+)
+from tenants.accounts.models import User
+from tenants.audit.services import RequestMeta
+
+CLINICIAN_BUSY_CONSTRAINT = "appointment_clinician_no_overlap"
+CLIENT_BUSY_CONSTRAINT = "appointment_client_no_overlap"
+CLIENT_BUSY_FOR_STAFF = "The client already has a session at that time."
+CLIENT_BUSY_FOR_CLIENT = "You already have a session at that time."
+
+
+def _constraint_of(error: IntegrityError) -> str:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", "") or ""
+
+
+def _save(appointment: Appointment, *, by_client: bool, update_fields: list[str] | None = None
+          ) -> None:
+    """Insert or move, letting the database decide whether the time is free."""
+    try:
+        with transaction.atomic():
+            appointment.save(update_fields=update_fields)
+    except IntegrityError as error:
+        constraint = _constraint_of(error)
+        if constraint == CLINICIAN_BUSY_CONSTRAINT:
+            raise SlotTaken(SLOT_TAKEN) from None
+        if constraint == CLIENT_BUSY_CONSTRAINT:
+            raise SlotTaken(CLIENT_BUSY_FOR_CLIENT if by_client
+                            else CLIENT_BUSY_FOR_STAFF) from None
+        raise
+
+
+def _active_type(appointment_type_id: int, *, online: bool) -> AppointmentType:
+    try:
+        return selectors.appointment_types(online_only=online).get(pk=appointment_type_id)
+    except AppointmentType.DoesNotExist:
+        raise BookingError("Choose one of the types of session offered.") from None
+
+
+def _clinician(clinician_id: int) -> User:
+    try:
+        return selectors.clinician_by_id(clinician_id)
+    except User.DoesNotExist:
+        raise BookingError("Choose one of the practice's clinicians.") from None
+
+
+def _book(*, client: User, clinician: User, appointment_type: AppointmentType,
+          starts_at: datetime, video_link: str, acting_user: User, now: datetime) -> Appointment:
+    appointment = Appointment(
+        client=client, clinician=clinician, appointment_type=appointment_type,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=appointment_type.duration_minutes),
+        mode=appointment_type.mode,
+        video_link=(video_link or appointment_type.video_link
+                    if appointment_type.mode == AppointmentType.Mode.VIDEO else ""),
+        booked_by=acting_user, created_at=now,
+    )
+    _save(appointment, by_client=acting_user.is_client)
+    session_reminders_enqueue(appointment, selectors.booking_rules(), now)
+    session_responses_open_for(appointment, now)
+    return appointment
+
+
+@transaction.atomic
+def appointment_book(*, client_id: int, clinician_id: int, appointment_type_id: int,
+                     starts_at: datetime, acting_user: User, video_link: str = "",
+                     meta: RequestMeta | None = None, now: datetime | None = None
+                     ) -> Appointment:
+    """Staff book a session for a client, at any future time (inside the clinician's hours or
+    not: staff know when they can see someone)."""
+    require_booking_staff(acting_user)
+    now = now_or(now)
+    client = selectors.client_for_booking(acting_user, client_id)
+    clinician = _clinician(clinician_id)
+    appointment_type = _active_type(appointment_type_id, online=False)
+    if starts_at <= now:
+        raise BookingError("Choose a time in the future.")
+    if video_link and not video_link.startswith("https://"):
+        raise BookingError("A video link starts with https://.")
+    appointment = _book(client=client, clinician=clinician, appointment_type=appointment_type,
+                        starts_at=starts_at, video_link=video_link, acting_user=acting_user,
+                        now=now)
+    audit("appointment.booked", acting_user, "appointment", appointment.pk, meta,
+          client_id=client.pk, clinician_id=clinician.pk, online=False)
+    return appointment
+
+
+@transaction.atomic
+def appointment_book_online(*, clinician_id: int, appointment_type_id: int,
+                            starts_at: datetime, acting_user: User,
+                            meta: RequestMeta | None = None, now: datetime | None = None
+                            ) -> Appointment:
+    """A client books one of the free slots the portal offered them."""
+    require_client(acting_user)
+    now = now_or(now)
+    rules = selectors.booking_rules()
+    if not rules.online_booking_enabled:
+        raise BookingError("Online booking is not available. Please contact the practice.")
+    clinician = _clinician(clinician_id)
+    if clinician.pk not in {person.pk for person in selectors.client_clinicians(acting_user)}:
+        raise BookingError("Choose one of your clinicians.")
+    appointment_type = _active_type(appointment_type_id, online=True)
+    if not rules.client_may_book_at(starts_at, now):
+        raise BookingError("That time can no longer be booked online. Please choose another.")
+    earliest, latest = rules.online_window(now)
+    free = selectors.free_slots(clinician=clinician, appointment_type=appointment_type,
+                                earliest=earliest, latest=latest, client=acting_user)
+    if starts_at not in free:
+        raise SlotTaken("That time is not available any more. Please choose another.")
+    appointment = _book(client=acting_user, clinician=clinician,
+                        appointment_type=appointment_type, starts_at=starts_at, video_link="",
+                        acting_user=acting_user, now=now)
+    audit("appointment.booked", acting_user, "appointment", appointment.pk, meta,
+          client_id=acting_user.pk, clinician_id=clinician.pk, online=True)
+    return appointment
+
+
+def _locked(acting_user: User, appointment_id: int) -> Appointment:
+    """The appointment, locked, if `acting_user` reaches it; else Appointment.DoesNotExist."""
+    visible = selectors.appointments_visible_to(acting_user).values("pk")
+    return (Appointment.objects.select_for_update(of=("self",))
+            .select_related("client", "appointment_type")
+            .get(pk=appointment_id, pk__in=visible))
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment_id: int, acting_user: User, reason: str = "",
+                       by_client: bool = True, meta: RequestMeta | None = None,
+                       now: datetime | None = None) -> Appointment:
+    """A client cancels online up to the practice's cut-off. Staff cancel at any time: at the
+    client's request after the cut-off it is recorded as a late cancellation; at the
+    practice's own request it never is."""
+    now = now_or(now)
+    if not acting_user.is_client:
+        require_booking_staff(acting_user)
+    appointment = _locked(acting_user, appointment_id)
+    if appointment.status != Appointment.Status.BOOKED:
+        raise BookingError("Only a booked session can be cancelled.")
+    if appointment.starts_at <= now:
+        raise BookingError("This session has already started; record what happened instead.")
+    rules = selectors.booking_rules()
+    if acting_user.is_client:
+        by_client = True
+        if not rules.client_may_cancel(appointment.starts_at, now):
+            hours = int(rules.cancellation_cutoff.total_seconds() // 3600)
+            raise BookingError(f"Sessions can be cancelled online up to {hours} hours before "
+                               "they start. Please contact the practice.")
+    late = by_client and rules.is_late_cancellation(appointment.starts_at, now)
+    appointment.status = (Appointment.Status.LATE_CANCELLED if late
+                          else Appointment.Status.CANCELLED)
+    appointment.cancelled_at = now
+    appointment.cancelled_by = appointment.client if by_client else acting_user
+    appointment.cancellation_reason = reason.strip()[:300]
+    appointment.save(update_fields=["status", "cancelled_at", "cancelled_by",
+                                    "cancellation_reason"])
+    session_responses_withdraw(appointment)
+    audit("appointment.cancelled", acting_user, "appointment", appointment.pk, meta,
+          client_id=appointment.client_id, status=appointment.status, by_client=by_client)
+    return appointment
+
+
+OUTCOMES = (Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW)
+
+
+@transaction.atomic
+def appointment_record_outcome(*, appointment_id: int, outcome: str, acting_user: User,
+                               meta: RequestMeta | None = None, now: datetime | None = None
+                               ) -> Appointment:
+    """Staff record that a session took place or that the client did not come (a mistake
+    can be corrected between the two)."""
+    require_booking_staff(acting_user)
+    now = now_or(now)
+    appointment = _locked(acting_user, appointment_id)
+    if outcome not in OUTCOMES:
+        raise BookingError("Choose completed or no-show.")
+    if appointment.status not in (Appointment.Status.BOOKED, *OUTCOMES):
+        raise BookingError("A cancelled session has no outcome to record.")
+    if appointment.starts_at > now:
+        raise BookingError("This session has not started yet.")
+    previous = appointment.status
+    appointment.status = outcome
+    appointment.outcome_recorded_at = now
+    appointment.save(update_fields=["status", "outcome_recorded_at"])
+    audit("appointment.outcome_recorded", acting_user, "appointment", appointment.pk, meta,
+          client_id=appointment.client_id, old=previous, new=outcome)
+    return appointment
+
+
+@transaction.atomic
+def appointment_reschedule(*, appointment_id: int, starts_at: datetime, acting_user: User,
+                           meta: RequestMeta | None = None, now: datetime | None = None
+                           ) -> Appointment:
+    """Staff move a booked session. Reminders written for the old time become stale (the
+    schedule version changes) and new ones are written for the new time."""
+    require_booking_staff(acting_user)
+    now = now_or(now)
+    appointment = _locked(acting_user, appointment_id)
+    if appointment.status != Appointment.Status.BOOKED:
+        raise BookingError("Only a booked session can be moved.")
+    if starts_at <= now:
+        raise BookingError("Choose a time in the future.")
+    duration = appointment.ends_at - appointment.starts_at
+    appointment.starts_at, appointment.ends_at = starts_at, starts_at + duration
+    appointment.schedule_version += 1
+    _save(appointment, by_client=False,
+          update_fields=["starts_at", "ends_at", "schedule_version"])
+    session_reminders_enqueue(appointment, selectors.booking_rules(), now)
+    session_responses_reschedule(appointment, now)
+    audit("appointment.rescheduled", acting_user, "appointment", appointment.pk, meta,
+          client_id=appointment.client_id, version=appointment.schedule_version)
+    return appointment

@@ -1,0 +1,56 @@
+"""What the appointment services share: the refusal they raise, who may do what, audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from practice.appointments.selectors import CLINICIAN_ROLES, is_booking_staff
+from tenants.accounts.models import Role, User
+from tenants.audit.services import RequestMeta, audit_record
+
+
+class BookingError(Exception):
+    """A refused booking action; the message is fit to show to whoever asked."""
+
+
+class SlotTaken(BookingError):
+    """Someone else got the time first (the database's exclusion constraint decided)."""
+
+
+SLOT_TAKEN = "That time was just taken. Please choose another."
+
+
+def now_or(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def require_booking_staff(user: User) -> None:
+    if not is_booking_staff(user):
+        raise PermissionError("Only the owner, clinicians and front desk do this.")
+
+
+def require_owner(user: User) -> None:
+    if not (user.is_active and user.role == Role.OWNER):
+        raise PermissionError("Only the practice owner does this.")
+
+
+def require_client(user: User) -> None:
+    if not (user.is_active and user.is_client):
+        raise PermissionError("Only clients do this.")
+
+
+def may_manage_schedule_of(user: User, clinician: User) -> bool:
+    """A clinician manages their own hours; the owner and front desk anyone's."""
+    if not is_booking_staff(user) or clinician.role not in CLINICIAN_ROLES:
+        return False
+    return user.role in (Role.OWNER, Role.FRONT_DESK) or user.pk == clinician.pk
+
+
+def audit(action: str, actor: User | None, object_type: str, object_id: Any,
+          meta: RequestMeta | None, **detail: Any) -> None:
+    """An audit row in the caller's transaction: ids, statuses and flags, never free text."""
+    audit_record(action=action, actor=actor, object_type=object_type, object_id=object_id,
+                 meta=meta, detail=detail, actor_role=None if actor else "system")

@@ -1,0 +1,318 @@
+"""Setting up booking: the practice's rules and appointment types (owner), clinicians' hours and
+exceptions (the clinician, the owner or front desk), calendar feeds (the clinician), and
+questionnaires before each session (clinical staff)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db import transaction
+
+from practice.access import CLINICAL_ROLES, client_for_staff
+from practice.appointments import selectors
+from practice.appointments.models import (
+    Appointment,
+    AppointmentType,
+    AvailabilityException,
+    BookingSettings,
+    ClinicianCalendar,
+    SessionQuestionnaire,
+    WeeklyAvailability,
+)
+from practice.appointments.policies import MAX_REMINDER_OFFSET, MAX_REMINDERS
+from practice.appointments.services.common import (
+    BookingError,
+    audit,
+    may_manage_schedule_of,
+    now_or,
+    require_owner,
+)
+from practice.appointments.services.reminders import session_response_open
+from practice.measurement.selectors import instruments_offered
+from practice.models import Response
+from tenants.accounts.models import User
+from tenants.audit.services import RequestMeta
+from tenants.models import Practice
+
+# --- the practice's rules ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingSettingsInput:
+    online_booking_enabled: bool
+    minimum_notice_hours: int
+    cancellation_cutoff_hours: int
+    booking_horizon_days: int
+    reminder_offsets_minutes: list[int]
+    timezone: str
+
+
+def _check_settings(data: BookingSettingsInput) -> None:
+    if not 0 <= data.minimum_notice_hours <= 24 * 30:
+        raise BookingError("Minimum notice is between 0 hours and 30 days.")
+    if not 0 <= data.cancellation_cutoff_hours <= 24 * 14:
+        raise BookingError("The cancellation cut-off is between 0 hours and 14 days.")
+    if not 1 <= data.booking_horizon_days <= 365:
+        raise BookingError("Clients can book between 1 and 365 days ahead.")
+    if len(data.reminder_offsets_minutes) > MAX_REMINDERS:
+        raise BookingError(f"At most {MAX_REMINDERS} reminders.")
+    limit = MAX_REMINDER_OFFSET.total_seconds() // 60
+    if any(not 0 < minutes <= limit for minutes in data.reminder_offsets_minutes):
+        raise BookingError("Reminders go between a few minutes and 7 days before a session.")
+    if selectors.zone_or_utc(data.timezone).key != data.timezone:
+        raise BookingError("Choose a timezone from the list.")
+
+
+@transaction.atomic
+def booking_settings_update(*, data: BookingSettingsInput, acting_user: User,
+                            meta: RequestMeta | None = None) -> BookingSettings:
+    require_owner(acting_user)
+    _check_settings(data)
+    row, _ = BookingSettings.objects.select_for_update().get_or_create(singleton=True)
+    row.online_booking_enabled = data.online_booking_enabled
+    row.minimum_notice_hours = data.minimum_notice_hours
+    row.cancellation_cutoff_hours = data.cancellation_cutoff_hours
+    row.booking_horizon_days = data.booking_horizon_days
+    row.reminder_offsets_minutes = sorted(set(data.reminder_offsets_minutes), reverse=True)
+    row.timezone = data.timezone
+    row.save()
+    audit("booking.settings_updated", acting_user, "booking_settings", row.pk, meta,
+          online_booking=row.online_booking_enabled, notice=row.minimum_notice_hours,
+          cutoff=row.cancellation_cutoff_hours, reminders=row.reminder_offsets_minutes)
+    return row
+
+
+# --- appointment types -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AppointmentTypeInput:
+    name: str
+    duration_minutes: int
+    mode: str
+    video_link: str = ""
+    is_bookable_online: bool = True
+
+
+def _check_type(data: AppointmentTypeInput) -> None:
+    if not data.name.strip():
+        raise BookingError("Give the type a name.")
+    if not 5 <= data.duration_minutes <= 480:
+        raise BookingError("A session lasts between 5 minutes and 8 hours.")
+    if data.mode not in AppointmentType.Mode.values:
+        raise BookingError("Choose in person or video.")
+    if data.video_link and not data.video_link.startswith("https://"):
+        raise BookingError("A video link starts with https://.")
+
+
+@transaction.atomic
+def appointment_type_save(*, data: AppointmentTypeInput, acting_user: User,
+                          appointment_type_id: int | None = None,
+                          meta: RequestMeta | None = None) -> AppointmentType:
+    """Create a type, or change one (booked sessions keep what they were booked with)."""
+    require_owner(acting_user)
+    _check_type(data)
+    if appointment_type_id is None:
+        row = AppointmentType()
+    else:
+        row = AppointmentType.objects.select_for_update().get(pk=appointment_type_id)
+    row.name = data.name.strip()[:100]
+    row.duration_minutes = data.duration_minutes
+    row.mode = data.mode
+    row.video_link = data.video_link.strip() if data.mode == AppointmentType.Mode.VIDEO else ""
+    row.is_bookable_online = data.is_bookable_online
+    row.save()
+    audit("appointment_type.saved", acting_user, "appointment_type", row.pk, meta,
+          created=appointment_type_id is None, duration=row.duration_minutes, mode=row.mode)
+    return row
+
+
+@transaction.atomic
+def appointment_type_set_active(*, appointment_type_id: int, is_active: bool,
+                                acting_user: User,
+                                meta: RequestMeta | None = None) -> AppointmentType:
+    """Retire a type (no new bookings; booked sessions stay) or bring it back."""
+    require_owner(acting_user)
+    row = AppointmentType.objects.select_for_update().get(pk=appointment_type_id)
+    row.is_active = is_active
+    row.save(update_fields=["is_active"])
+    audit("appointment_type.activity_changed", acting_user, "appointment_type", row.pk, meta,
+          is_active=is_active)
+    return row
+
+
+# --- clinicians' hours -------------------------------------------------------------------------
+
+def _schedule_owner(acting_user: User, clinician_id: int) -> User:
+    """The clinician whose hours `acting_user` may manage; else User.DoesNotExist."""
+    clinician = selectors.clinician_by_id(clinician_id)
+    if not may_manage_schedule_of(acting_user, clinician):
+        raise User.DoesNotExist
+    return clinician
+
+
+def _check_windows(windows: list[tuple[int, time, time]]) -> None:
+    by_day: dict[int, list[tuple[time, time]]] = {}
+    for weekday, start, end in windows:
+        if weekday not in range(7):
+            raise BookingError("Unknown day of the week.")
+        if end <= start:
+            raise BookingError("Each period of hours ends after it starts.")
+        by_day.setdefault(weekday, []).append((start, end))
+    for ranges in by_day.values():
+        ranges.sort()
+        if any(later[0] < earlier[1] for earlier, later in zip(ranges, ranges[1:],
+                                                                strict=False)):
+            raise BookingError("Two periods of hours on the same day overlap.")
+
+
+@transaction.atomic
+def availability_set_weekly(*, clinician_id: int, windows: list[tuple[int, time, time]],
+                            timezone_name: str, acting_user: User,
+                            meta: RequestMeta | None = None) -> list[WeeklyAvailability]:
+    """Replace a clinician's weekly hours (wall-clock times in `timezone_name`)."""
+    clinician = _schedule_owner(acting_user, clinician_id)
+    _check_windows(windows)
+    if selectors.zone_or_utc(timezone_name).key != timezone_name:
+        raise BookingError("Choose a timezone from the list.")
+    calendar, _ = ClinicianCalendar.objects.select_for_update().get_or_create(
+        clinician=clinician, defaults={"timezone": timezone_name})
+    calendar.timezone = timezone_name
+    calendar.save(update_fields=["timezone"])
+    WeeklyAvailability.objects.filter(clinician=clinician).delete()
+    rows = WeeklyAvailability.objects.bulk_create([
+        WeeklyAvailability(clinician=clinician, weekday=weekday, starts_at=start, ends_at=end)
+        for weekday, start, end in sorted(windows)])
+    audit("availability.weekly_set", acting_user, "clinician", clinician.pk, meta,
+          periods=len(rows), timezone=timezone_name)
+    return rows
+
+
+@transaction.atomic
+def availability_exception_add(*, clinician_id: int, day: date, kind: str,
+                               starts_at: time | None, ends_at: time | None, note: str = "",
+                               acting_user: User, meta: RequestMeta | None = None
+                               ) -> AvailabilityException:
+    clinician = _schedule_owner(acting_user, clinician_id)
+    if kind not in AvailabilityException.Kind.values:
+        raise BookingError("Choose time off or extra hours.")
+    if (starts_at is None) != (ends_at is None):
+        raise BookingError("Give both a start and an end, or neither for the whole day.")
+    if starts_at is None and kind == AvailabilityException.Kind.EXTRA:
+        raise BookingError("Extra hours need a start and an end.")
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise BookingError("The end is before the start.")
+    exception = AvailabilityException.objects.create(
+        clinician=clinician, date=day, kind=kind, starts_at=starts_at, ends_at=ends_at,
+        note=note.strip()[:120], created_by=acting_user)
+    audit("availability.exception_added", acting_user, "clinician", clinician.pk, meta,
+          exception_id=exception.pk, kind=kind)
+    return exception
+
+
+@transaction.atomic
+def availability_exception_remove(*, exception_id: int, acting_user: User,
+                                  meta: RequestMeta | None = None) -> None:
+    exception = AvailabilityException.objects.select_related("clinician").get(pk=exception_id)
+    if not may_manage_schedule_of(acting_user, exception.clinician):
+        raise AvailabilityException.DoesNotExist
+    clinician_id = exception.clinician_id
+    exception.delete()
+    audit("availability.exception_removed", acting_user, "clinician", clinician_id, meta,
+          exception_id=exception_id)
+
+
+# --- calendar feeds ----------------------------------------------------------------------------
+
+def _own_calendar(acting_user: User) -> ClinicianCalendar:
+    clinician = selectors.clinician_by_id(acting_user.pk)
+    calendar, _ = ClinicianCalendar.objects.select_for_update().get_or_create(
+        clinician=clinician, defaults={"timezone": selectors.booking_settings().timezone})
+    return calendar
+
+
+@transaction.atomic
+def calendar_feed_regenerate(*, acting_user: User, meta: RequestMeta | None = None,
+                             now: datetime | None = None) -> str:
+    """A new secret address for the clinician's own feed; the old one stops working. The
+    token is returned once (only its hash is kept)."""
+    calendar = _own_calendar(acting_user)
+    token = secrets.token_urlsafe(32)
+    calendar.feed_token_hash = selectors.feed_token_hash(token)
+    calendar.feed_created_at = now_or(now)
+    calendar.save(update_fields=["feed_token_hash", "feed_created_at"])
+    audit("calendar_feed.regenerated", acting_user, "clinician", acting_user.pk, meta)
+    return token
+
+
+@transaction.atomic
+def calendar_feed_update(*, full_names: bool, acting_user: User,
+                         meta: RequestMeta | None = None) -> ClinicianCalendar:
+    calendar = _own_calendar(acting_user)
+    calendar.feed_full_names = full_names
+    calendar.save(update_fields=["feed_full_names"])
+    audit("calendar_feed.updated", acting_user, "clinician", acting_user.pk, meta,
+          full_names=full_names)
+    return calendar
+
+
+@transaction.atomic
+def calendar_feed_turn_off(*, acting_user: User, meta: RequestMeta | None = None) -> None:
+    calendar = _own_calendar(acting_user)
+    calendar.feed_token_hash = ""
+    calendar.feed_created_at = None
+    calendar.save(update_fields=["feed_token_hash", "feed_created_at"])
+    audit("calendar_feed.turned_off", acting_user, "clinician", acting_user.pk, meta)
+
+
+# --- questionnaires before each session --------------------------------------------------------
+
+@transaction.atomic
+def session_questionnaire_add(*, practice: Practice, client_id: int, instrument_key: str,
+                              hours_before: int = 24, acting_user: User,
+                              meta: RequestMeta | None = None, now: datetime | None = None
+                              ) -> SessionQuestionnaire:
+    """"PHQ-9 before every session": opened for each booked session as its time comes."""
+    if not (acting_user.is_active and acting_user.role in CLINICAL_ROLES):
+        raise PermissionError("Only clinicians assign instruments.")
+    now = now_or(now)
+    client = client_for_staff(acting_user, client_id)
+    if instrument_key not in {definition.key for definition in instruments_offered(practice)}:
+        raise BookingError("Your practice does not offer this instrument.")
+    if not 1 <= hours_before <= 7 * 24:
+        raise BookingError("Due between 1 hour and 7 days before the session.")
+    if SessionQuestionnaire.objects.filter(client=client, instrument_key=instrument_key,
+                                           ended_at__isnull=True).exists():
+        raise BookingError("This questionnaire is already asked before each session.")
+    questionnaire = SessionQuestionnaire.objects.create(
+        client=client, instrument_key=instrument_key, hours_before=hours_before,
+        created_by=acting_user, created_at=now)
+    for appointment in Appointment.objects.select_related("client").filter(
+            client=client, status=Appointment.Status.BOOKED, starts_at__gt=now):
+        session_response_open(appointment, questionnaire, now)
+    audit("session_questionnaire.added", acting_user, "session_questionnaire",
+          questionnaire.pk, meta, client_id=client.pk, instrument=instrument_key,
+          hours_before=hours_before)
+    return questionnaire
+
+
+@transaction.atomic
+def session_questionnaire_end(*, questionnaire_id: int, acting_user: User,
+                              meta: RequestMeta | None = None,
+                              now: datetime | None = None) -> SessionQuestionnaire:
+    """Stop asking; occurrences not yet started for sessions to come are withdrawn."""
+    if not (acting_user.is_active and acting_user.role in CLINICAL_ROLES):
+        raise PermissionError("Only clinicians assign instruments.")
+    questionnaire = SessionQuestionnaire.objects.select_for_update().get(pk=questionnaire_id)
+    client_for_staff(acting_user, questionnaire.client_id)
+    if questionnaire.ended_at is None:
+        now = now_or(now)
+        questionnaire.ended_at = now
+        questionnaire.save(update_fields=["ended_at"])
+        Response.objects.filter(session_link__questionnaire=questionnaire,
+                                session_link__appointment__starts_at__gt=now,
+                                status=Response.Status.PENDING).delete()
+        audit("session_questionnaire.ended", acting_user, "session_questionnaire",
+              questionnaire.pk, meta, client_id=questionnaire.client_id)
+    return questionnaire
