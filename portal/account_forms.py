@@ -6,14 +6,18 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.models import NOTIFICATION_CHANNELS, NOTIFICATION_KINDS
 from practice.forms import SetPasswordFields
 
+# Each language in its own name, whatever language the page is in.
 LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]
-KIND_LABELS = {"reminders": "Reminders", "messages": "Messages",
-               "assessments": "Questionnaires due"}
-CHANNEL_LABELS = {"email": "Email", "push": "Notifications on this device"}
+KIND_LABELS = {"reminders": gettext_lazy("Reminders"), "messages": gettext_lazy("Messages"),
+               "assessments": gettext_lazy("Questionnaires due")}
+CHANNEL_LABELS = {"email": gettext_lazy("by email"),
+                  "push": gettext_lazy("as notifications on this device")}
 
 
 def timezone_choices() -> list[tuple[str, str]]:
@@ -24,7 +28,8 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 class ConsentForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    agree = forms.BooleanField(label="I have read this and I agree", required=True)
+    agree = forms.BooleanField(label=gettext_lazy("I have read this and I agree"),
+                               required=True)
 
 
 class AcceptClientInvitationForm(SetPasswordFields, ConsentForm):
@@ -32,11 +37,12 @@ class AcceptClientInvitationForm(SetPasswordFields, ConsentForm):
 
 
 class ClientSettingsForm(forms.Form):
-    full_name = forms.CharField(label="Name", max_length=150)
-    preferred_name = forms.CharField(label="Preferred name", max_length=150, required=False)
-    pronouns = forms.CharField(label="Pronouns", max_length=60, required=False)
-    timezone = forms.ChoiceField(label="Timezone")
-    language = forms.ChoiceField(label="Language", choices=LANGUAGE_CHOICES)
+    full_name = forms.CharField(label=gettext_lazy("Name"), max_length=150)
+    preferred_name = forms.CharField(label=gettext_lazy("Preferred name"), max_length=150,
+                                     required=False)
+    pronouns = forms.CharField(label=gettext_lazy("Pronouns"), max_length=60, required=False)
+    timezone = forms.ChoiceField(label=gettext_lazy("Timezone"))
+    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=LANGUAGE_CHOICES)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -44,7 +50,8 @@ class ClientSettingsForm(forms.Form):
         for channel in NOTIFICATION_CHANNELS:
             for kind in NOTIFICATION_KINDS:
                 self.fields[f"notify_{channel}_{kind}"] = forms.BooleanField(
-                    label=f"{KIND_LABELS[kind]} by {CHANNEL_LABELS[channel].lower()}",
+                    label=_("%(kind)s %(channel)s") % {"kind": KIND_LABELS[kind],
+                                                       "channel": CHANNEL_LABELS[channel]},
                     required=False)
 
     def notifications(self) -> dict[str, dict[str, bool]]:
@@ -55,11 +62,11 @@ class ClientSettingsForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code", max_length=20,
+        label=gettext_lazy("Code"), max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
                                       "autofocus": True}))
 
 
 class StaffMfaRuleForm(forms.Form):
     require_staff_mfa = forms.BooleanField(
-        label="Require a second sign-in step for all staff", required=False)
+        label=gettext_lazy("Require a second sign-in step for all staff"), required=False)

@@ -11,11 +11,13 @@ from fractions import Fraction
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from practice.measurement.definitions import InstrumentDefinition, Item, exact
 
 SKIP = "skip"
-SKIP_LABEL = "I'd rather not answer"
+SKIP_LABEL = gettext_lazy("I'd rather not answer")
 NOTE_MAX_LENGTH = 2000
 
 
@@ -66,8 +68,9 @@ class AnswersForm(forms.Form):
 class MoodForm(forms.Form):
     mood = forms.TypedChoiceField(choices=[(str(value), str(value)) for value in range(11)],
                                   coerce=int, error_messages={
-                                      "required": "Choose a number from 0 to 10.",
-                                      "invalid_choice": "Choose a number from 0 to 10.",
+                                      "required": gettext_lazy("Choose a number from 0 to 10."),
+                                      "invalid_choice": gettext_lazy(
+                                          "Choose a number from 0 to 10."),
                                   })
     note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH)
 
@@ -105,9 +108,9 @@ def questions(definition: InstrumentDefinition,
     for number, item in enumerate(definition.choice_items, start=1):
         saved = answers.get(item.key)
         if item.key not in answers:
-            state, label = "unanswered", "Not answered yet"
+            state, label = "unanswered", _("Not answered yet")
         elif saved is None:
-            state, label = "skipped", SKIP_LABEL
+            state, label = "skipped", str(SKIP_LABEL)
         else:
             state, label = "answered", item.options[int(saved)].label
         choices = [Choice(str(index), option.label, saved == index and state == "answered")
@@ -116,7 +119,7 @@ def questions(definition: InstrumentDefinition,
             choices.append(Choice(SKIP, SKIP_LABEL, state == "skipped"))
         applicable = is_applicable(definition, item, answers)
         if not applicable and state == "unanswered":
-            label = "Not asked: it did not apply"
+            label = _("Not asked: it did not apply")
         built.append(Question(number=number, item=item, choices=tuple(choices), state=state,
                               answer_label=label,
                               needs_answer=applicable and needs_answer(definition, item),

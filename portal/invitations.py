@@ -11,12 +11,15 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from billing.entitlements import (
     EntitlementError,
@@ -72,10 +75,60 @@ def clients_manageable_by(user: User) -> QuerySet[User]:
     return clients
 
 
-def client_access_list(user: User) -> list[tuple[User, ClientAccess | None]]:
-    clients = list(clients_manageable_by(user).select_related("portal_access").order_by(
-        "full_name", "pk"))
-    return [(client, getattr(client, "portal_access", None)) for client in clients]
+def client_access_list(user: User) -> list[tuple[User, PortalState]]:
+    """Every client `user` may manage with where their access stands: one query."""
+    clients = list(clients_manageable_by(user).select_related("portal_access")
+                   .annotate(**{f"link_{field}": _latest_link(field, "pk")
+                                for field in ("expires_at", "used_at", "revoked_at")})
+                   .order_by("full_name", "pk"))
+    return [(client, _state_of(client, getattr(client, "portal_access", None), client))
+            for client in clients]
+
+
+@dataclass(frozen=True)
+class PortalState:
+    """Where a client's portal access stands, for staff: "not_invited", "invited" (a link is
+    open), "expired" (the last link ran out unused), "active" or "revoked"."""
+
+    state: str
+    access: ClientAccess | None
+
+    @property
+    def may_invite(self) -> bool:
+        return self.state in ("not_invited", "invited", "expired", "revoked")
+
+    @property
+    def may_revoke(self) -> bool:
+        return self.state in ("invited", "expired", "active")
+
+
+def _latest_link(field: str, user_ref: str) -> Subquery:
+    latest = (ClientInvitation.objects.filter(user=OuterRef(user_ref))
+              .order_by("-created_at", "-pk").values(field)[:1])
+    return Subquery(latest)
+
+
+def _state_of(client: User, access: ClientAccess | None, link: Any) -> PortalState:
+    """`link` carries the latest link's expires_at, used_at and revoked_at as annotations."""
+    if access is None:
+        # An account made outside the portal's flow: in use if it can sign in.
+        return PortalState("active" if client.is_active else "not_invited", None)
+    state = access.state
+    expires_at = getattr(link, "link_expires_at", None)
+    if (state == "invited" and expires_at is not None and expires_at <= timezone.now()
+            and getattr(link, "link_used_at", None) is None
+            and getattr(link, "link_revoked_at", None) is None):
+        state = "expired"
+    return PortalState(state, access)
+
+
+def portal_state(client: User) -> PortalState:
+    """One query: the access record with its latest link's expiry and use."""
+    access = (ClientAccess.objects.filter(user=client)
+              .annotate(**{f"link_{field}": _latest_link(field, "user")
+                           for field in ("expires_at", "used_at", "revoked_at")})
+              .first())
+    return _state_of(client, access, access)
 
 
 def invitation_by_token(token: str) -> ClientInvitation | None:
@@ -88,10 +141,6 @@ def consent_version_accepted(user: User) -> int | None:
     row = (ConsentAcceptance.objects.filter(user=user).order_by("-version")
            .values_list("version", flat=True).first())
     return row
-
-
-def has_portal_access_record(user: User) -> bool:
-    return ClientAccess.objects.filter(user=user).exists()
 
 
 def client_visible_modules(user: User) -> list[str] | None:
@@ -149,12 +198,20 @@ def _issue(*, practice: Practice, client: User, acting_user: User) -> ClientInvi
     link = practice_url(practice.subdomain, f"/portal/invitation/{token}/")
     branding = branding_for(practice)
     email = client.email
-    transaction.on_commit(lambda: send_branded_email(
-        branding=branding, to=email,
-        subject=f"Your invitation to {branding.display_name}'s portal",
-        template="portal/email/client_invitation",
-        context={"link": link, "expires_days": str(INVITATION_LIFETIME.days)},
-    ))
+    language = (ClientAccess.objects.filter(user=client).values_list("language", flat=True)
+                .first() or settings.LANGUAGE_CODE)
+
+    def send() -> None:
+        # In the client's own language (English until they choose), whoever sent it.
+        with translation.override(language):
+            send_branded_email(
+                branding=branding, to=email,
+                subject=_("Your invitation to %(practice)s's portal") % {
+                    "practice": branding.display_name},
+                template="portal/email/client_invitation",
+                context={"link": link, "expires_days": str(INVITATION_LIFETIME.days)})
+
+    transaction.on_commit(send)
     return invitation
 
 
@@ -249,8 +306,8 @@ def client_access_revoke(*, client_id: int, acting_user: User,
 def consent_accept(*, user: User, version: int, meta: RequestMeta | None = None
                    ) -> ConsentAcceptance:
     if version != current_consent().version:
-        raise InvitationError("The consent text changed while you were reading. "
-                              "Please read it again.")
+        raise InvitationError(_("The consent text changed while you were reading. "
+                                "Please read it again."))
     acceptance, created = ConsentAcceptance.objects.get_or_create(user=user, version=version)
     if created:
         audit_record(action="portal.consent_accepted", actor=user, object_type="consent",

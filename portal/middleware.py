@@ -1,6 +1,7 @@
 """Session rules for every signed-in person: idle timeout and absolute lifetime; and, on practice
 hosts, the second sign-in step (TOTP or a recovery code) and the owner's rule that staff must
-have one."""
+have one; the consent a client must have accepted before any portal page or API answer; and the
+language a client chose."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils import translation
 
 from portal import security
+from portal.security import consent_is_current
+from portal.selectors import client_language
 from tenants.audit.services import RequestMeta, audit_record
 
 # A session's last-seen time is written at most this often, so ordinary pages cost no write.
@@ -88,4 +92,62 @@ class SecondFactorMiddleware:
             if _exempt(path, setup, verify, *always_open):
                 return self.get_response(request)
             return HttpResponseRedirect(setup)
+        return self.get_response(request)
+
+
+# Portal addresses a client reaches before accepting: the consent page itself, crisis help,
+# the account's sign-in pages, an invitation link, and the installed app's service worker and
+# its page for when there is no network.
+CONSENT_FREE_PREFIXES = ("/portal/consent/", "/portal/help/", "/portal/account/",
+                         "/portal/invitation/", "/portal/sw.js", "/portal/offline/",
+                         "/portal/install/")
+CONSENT_REQUIRED_CODE = "consent_required"
+
+
+class ClientConsentMiddleware:
+    """A client who has not accepted the current consent reaches no portal page (they are
+    sent to read it) and no API answer (403), whatever view serves it: a page added later is
+    covered without anyone remembering to."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (user is None or not user.is_authenticated or not user.is_client
+                or not security.in_practice_schema()):
+            return self.get_response(request)
+        path = request.path_info
+        gated_page = path.startswith("/portal/") and not path.startswith(CONSENT_FREE_PREFIXES)
+        gated_api = path.startswith("/api/")
+        if not (gated_page or gated_api) or consent_is_current(request):
+            return self.get_response(request)
+        if gated_api:
+            return JsonResponse({"detail": "Accept the portal's consent first.",
+                                 "code": CONSENT_REQUIRED_CODE}, status=403)
+        next_url = request.get_full_path() if request.method == "GET" else reverse(
+            "portal:dashboard")
+        return HttpResponseRedirect(f"{reverse('portal:consent')}?{urlencode({'next': next_url})}")
+
+
+class ClientLanguageMiddleware:
+    """Portal pages in the language the client chose (kept in the session from sign-in, so a
+    page costs no query for it). Staff pages are in English, whatever the browser asks for;
+    people not signed in get the language their browser prefers (LocaleMiddleware)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and security.in_practice_schema():
+            if user.is_client:
+                language = request.session.get(security.SESSION_LANGUAGE)
+                if language is None:
+                    language = client_language(user)
+                    request.session[security.SESSION_LANGUAGE] = language
+            else:
+                language = settings.LANGUAGE_CODE
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)

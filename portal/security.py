@@ -18,16 +18,19 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.consent import current_consent
 from portal.invitations import (
     client_visible_modules,
     consent_version_accepted,
     sessions_end_for_user,
 )
 from portal.models import PracticeSecurity
+from portal.selectors import client_language
 from tenants.accounts.models import Role, User
 from tenants.audit.services import RequestMeta, audit_record
 
@@ -38,6 +41,7 @@ SESSION_MFA_PENDING = "_tandem_mfa_pending"
 SESSION_CONSENT_VERSION = "_tandem_consent_version"
 SESSION_MODULES = "_tandem_modules"
 SESSION_STAFF_MFA = "_tandem_staff_mfa"
+SESSION_LANGUAGE = "_tandem_language"
 
 
 def in_practice_schema() -> bool:
@@ -59,6 +63,21 @@ def session_start(request: HttpRequest, user: User) -> None:
     if user.is_client:
         request.session[SESSION_CONSENT_VERSION] = consent_version_accepted(user)
         request.session[SESSION_MODULES] = client_visible_modules(user)
+        request.session[SESSION_LANGUAGE] = client_language(user)
+
+
+def consent_is_current(request: HttpRequest) -> bool:
+    """Has the signed-in client accepted the consent text now in force? Remembered in the
+    session once true, so a page costs no query for it; a new version asks again. Every client
+    account is asked, whoever made it (an invitation, an import, a script)."""
+    version = current_consent().version
+    if request.session.get(SESSION_CONSENT_VERSION) == version:
+        return True
+    accepted = consent_version_accepted(request.user)
+    if accepted is not None and accepted >= version:
+        request.session[SESSION_CONSENT_VERSION] = version
+        return True
+    return False
 
 
 # --- the practice's rule ---------------------------------------------------------------------
@@ -135,7 +154,7 @@ def totp_qr_svg(device: TOTPDevice, *, issuer: str) -> str:
     buffer = BytesIO()
     segno.make(totp_uri(device, issuer=issuer), error="m").save(
         buffer, kind="svg", scale=5, border=2, xmldecl=False, svgns=True,
-        title="QR code for your authenticator app")
+        title=gettext("QR code for your authenticator app"))
     return buffer.getvalue().decode()
 
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from portal.models import ClientAccess
+from practice.engagement.services import alert_raise
 from practice.measurement import services
 from practice.measurement.services import SubmitOutcome
-from practice.models import ClientProfile
+from practice.models import Alert, ClientProfile
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 
@@ -64,3 +65,44 @@ def client_settings_update(*, client: User, values: ClientSettings,
         audit_record(action="portal.settings_changed", actor=user, object_type="user",
                      object_id=user.pk, meta=meta, detail={"fields": changed})
     return access
+
+
+# --- "ask my clinician to contact me urgently" -------------------------------------------------
+
+# A fixed line for the clinician's inbox: the request, never anything the client wrote.
+URGENT_CONTACT_SUMMARY = "Asked through the portal to be contacted urgently"
+
+
+@dataclass(frozen=True)
+class UrgentContactOutcome:
+    alert: Alert
+    created: bool  # False: a request still waiting was found, nothing new was raised
+
+
+def urgent_contact_open(client: User) -> Alert | None:
+    """The client's request still waiting for someone to pick it up, if any."""
+    return (Alert.objects.filter(client=client, kind=Alert.Kind.URGENT_CONTACT,
+                                 status=Alert.Status.OPEN)
+            .order_by("-created_at", "-pk").first())
+
+
+@transaction.atomic
+def urgent_contact_request(*, acting_user: User,
+                           meta: RequestMeta | None = None) -> UrgentContactOutcome:
+    """The client asks their clinician to contact them urgently: an urgent alert for their
+    clinicians (the owners when they have none), raised through the alert engine, which writes
+    the recipients, a notification to each and the audit row in this same transaction. One
+    request waits at a time: pressing again while one is open raises nothing more (the client
+    is told when it was sent); once a clinician has acknowledged it, a new press is a new
+    request."""
+    if not (acting_user.is_active and acting_user.is_client):
+        raise PermissionError("Only a client asks to be contacted.")
+    # Two presses at once (a double tap, two devices) queue here, so only one alert is raised.
+    client = User.objects.select_for_update().get(pk=acting_user.pk)
+    waiting = urgent_contact_open(client)
+    if waiting is not None:
+        return UrgentContactOutcome(alert=waiting, created=False)
+    alert, _created = alert_raise(client=client, kind=Alert.Kind.URGENT_CONTACT,
+                                  severity=Alert.Severity.URGENT,
+                                  summary=URGENT_CONTACT_SUMMARY, acting_user=client, meta=meta)
+    return UrgentContactOutcome(alert=alert, created=True)

@@ -14,6 +14,7 @@ from portal.views import (
     mood,
     onboarding,
     progress,
+    pwa,
     resources,
     safety_plan,
 )
@@ -62,6 +63,7 @@ safety_plan_patterns = [
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("help/", crisis.crisis_help, name="help"),
+    path("urgent-contact/", crisis.urgent_contact, name="urgent_contact"),
     path("assessments/", include((assessment_patterns, "assessments"))),
     path("mood/", include((mood_patterns, "mood_checkin"))),
     path("goals/", include((goal_patterns, "goals"))),
@@ -85,4 +87,8 @@ urlpatterns = [
     path("account/sign-out-everywhere/", account.sign_out_everywhere,
          name="account_sign_out_everywhere"),
     path("account/staff-mfa/", account.staff_mfa_rule, name="account_staff_mfa"),
+    # The installable app: its service worker, its page with no network, how to install it.
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
+    path("install/", pwa.install, name="install"),
 ]

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -19,12 +20,14 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from branding.selectors import branding_for
+from controlplane.auth_views import CLEAR_SITE_DATA
 from portal import security
 from portal.account_forms import ClientSettingsForm, CodeForm, StaffMfaRuleForm
 from portal.models import ClientAccess, default_notifications
 from portal.services import ClientSettings, client_settings_update
 from portal.views.common import client_required, client_zone
 from practice.measurement.services import client_timezone
+from practice.notifications.push_selectors import push_panel_context
 from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta, audit_record
 
@@ -73,12 +76,14 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 full_name=data["full_name"], preferred_name=data["preferred_name"],
                 pronouns=data["pronouns"], timezone=data["timezone"],
                 language=data["language"], notifications=form.notifications()))
+        # The next page is in the language just chosen.
+        request.session[security.SESSION_LANGUAGE] = data["language"]
         return HttpResponseRedirect(reverse("portal:settings") + "?saved=1")
     saved = request.GET.get("saved") == "1"
     status = 400 if request.method == "POST" else 200
     return render(request, "portal/settings.html", {
         "form": form, "saved": saved, "mfa_is_on": security.mfa_is_on(request.user),
-        "zone": client_zone(request).key}, status=status)
+        "zone": client_zone(request).key, **push_panel_context(request.user)}, status=status)
 
 
 # --- the second step -------------------------------------------------------------------------
@@ -104,8 +109,8 @@ def verify(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(next_url or reverse("home"))
         audit_record(action="auth.mfa_failed", actor=request.user, object_type="user",
                      object_id=request.user.pk, meta=meta)
-        form.add_error("code", "That code did not work. Try the newest code, or a recovery "
-                               "code.")
+        form.add_error("code", _("That code did not work. Try the newest code, or a recovery "
+                                 "code."))
     return render(request, "portal/account/verify.html", {"form": form, "next": next_url},
                   status=400 if request.method == "POST" else 200)
 
@@ -128,17 +133,17 @@ def mfa(request: HttpRequest) -> HttpResponse:
         code = form.cleaned_data["code"].strip().replace(" ", "")
         if is_on:
             if match_token(user, code) is None:
-                form.add_error("code", "That code did not work.")
+                form.add_error("code", _("That code did not work."))
             elif context["required"]:
-                form.add_error(None, "Your practice requires a second step for staff.")
+                form.add_error(None, _("Your practice requires a second step for staff."))
             else:
                 security.mfa_disable(user=user, meta=meta)
                 return HttpResponseRedirect(reverse("portal:account_mfa"))
         else:
             codes = security.mfa_enable(user=user, token=code, meta=meta)
             if codes is None:
-                form.add_error("code", "That code did not work. Check the time on your phone "
-                                       "and try the newest code.")
+                form.add_error("code", _("That code did not work. Check the time on your "
+                                         "phone and try the newest code."))
             else:
                 device = TOTPDevice.objects.get(user=user, confirmed=True)
                 otp_login(request, device)
@@ -159,7 +164,9 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     _practice_only(request)
     security.sessions_end_everywhere(user=request.user, meta=RequestMeta.from_request(request))
     logout(request)
-    return HttpResponseRedirect(reverse("login") + "?signed_out=everywhere")
+    response = HttpResponseRedirect(reverse("login") + "?signed_out=everywhere")
+    response["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
 
 
 # --- the owner's rule ------------------------------------------------------------------------

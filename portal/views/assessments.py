@@ -12,10 +12,12 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal import selectors
 from portal.forms import (
+    SKIP_LABEL,
     AnswersForm,
     Question,
     first_open,
@@ -188,8 +190,8 @@ def _answer_post(request: HttpRequest, response: Response) -> HttpResponse:
     action = request.POST.get("action", "next")
     asked = questions(definition, response.answers)
     if action == "later":
-        messages.success(request, "Your answers are saved. You can finish this questionnaire "
-                                  "later from your home page.")
+        messages.success(request, _("Your answers are saved. You can finish this "
+                                    "questionnaire later from your home page."))
         return HttpResponseRedirect(reverse("portal:dashboard"))
     if action == "submit":
         return _submit(request, response, definition, note=None,
@@ -253,8 +255,9 @@ def _submit(request: HttpRequest, response: Response, definition: InstrumentDefi
         if critical_open:
             # A risk question is never skipped silently: the client answers it or says so.
             return _review(request, response, definition, status=400, errors=[
-                f"Question {q.number} needs an answer. If you'd rather not answer it, choose "
-                f"“I'd rather not answer”." for q in critical_open])
+                _("Question %(number)s needs an answer. If you'd rather not answer it, choose "
+                  "“%(skip)s”.") % {"number": q.number, "skip": SKIP_LABEL}
+                for q in critical_open])
         unanswered = [q for q in asked if q.needs_answer and q.state == "unanswered"]
         if unanswered and not confirm_missing:
             return _review(request, response, definition, status=400)

@@ -16,12 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import security
-from portal.consent import current_consent
-from portal.invitations import (
-    client_visible_modules,
-    consent_version_accepted,
-    has_portal_access_record,
-)
+from portal.invitations import client_visible_modules
 from practice.measurement.services import client_timezone
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS
@@ -36,7 +31,7 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_client:
             raise Http404
-        if not consent_is_current(request):
+        if not security.consent_is_current(request):
             query = urlencode({"next": request.get_full_path()})
             return HttpResponseRedirect(f"{reverse('portal:consent')}?{query}")
         if not module_is_visible(request):
@@ -44,24 +39,6 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def consent_is_current(request: HttpRequest) -> bool:
-    """Has the client accepted the consent text now in force? Remembered in the session once
-    true, so a page costs no query for it; a new version asks again.
-
-    Every client who joined through an invitation has an access record and accepted a version;
-    an account made outside the portal's own flow (a script, an import) has neither, and is
-    not held at the consent page until staff invite it."""
-    version = current_consent().version
-    if request.session.get(security.SESSION_CONSENT_VERSION) == version:
-        return True
-    accepted = consent_version_accepted(request.user)
-    if (accepted is not None and accepted >= version) or (
-            accepted is None and not has_portal_access_record(request.user)):
-        request.session[security.SESSION_CONSENT_VERSION] = version
-        return True
-    return False
 
 
 def client_has_module(request: HttpRequest, key: str) -> bool:
@@ -97,10 +74,15 @@ def audit_read(request: HttpRequest, action: str, *, object_type: str = "client"
 
 
 def client_zone(request: HttpRequest) -> ZoneInfo:
-    try:
-        return ZoneInfo(client_timezone(request.user))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The client's timezone, read once per request."""
+    zone = getattr(request, "_portal_client_zone", None)
+    if zone is None:
+        try:
+            zone = ZoneInfo(client_timezone(request.user))
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        request._portal_client_zone = zone  # type: ignore[attr-defined]
+    return zone
 
 
 def render_local(request: HttpRequest, template: str, context: dict[str, Any],

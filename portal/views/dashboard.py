@@ -1,10 +1,13 @@
-"""The client's home: what is due and overdue, the latest scores, what they have done lately,
-and help one tap away."""
+"""The client's home: what is due and overdue (questionnaires and homework), the latest scores
+with a small trend, goals, what they have done lately, and help one tap away.
+
+The page is a list of cards (portal.dashboard): this module registers the portal's own; other
+capabilities (the next appointment, unread messages) register theirs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from portal import selectors
+from portal.dashboard import DashboardCard, cards, register_card
 from portal.services import MOOD_KEY
 from portal.views.common import (
     audit_read,
@@ -21,7 +25,7 @@ from portal.views.common import (
     number,
     render_local,
 )
-from portal.views.wording import band_of, due_text, short_title
+from portal.views.wording import band_of, due_on_text, due_text, short_title
 from practice.measurement import schedule, services
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
@@ -29,6 +33,8 @@ from practice.measurement.selectors import instrument_definition, responses_due
 from practice.models import Response
 
 RECENT_SCORES = 5
+GOALS_SHOWN = 3
+WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,13 @@ class ScoreSummary:
     band: str
     earlier: list[str]
     sparkline: str  # SVG polyline points, decorative (the numbers are in the text)
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    key: str
+    template: str
+    context: dict[str, Any]
 
 
 def definitions_for(keys: set[str]) -> dict[str, InstrumentDefinition]:
@@ -104,24 +117,86 @@ def due_items(client: Any, now: datetime, zone: ZoneInfo) -> list[DueItem]:
     return items
 
 
+def _today(request: HttpRequest, now: datetime) -> date:
+    return now.astimezone(client_zone(request)).date()
+
+
+# --- the portal's own cards -------------------------------------------------------------------
+
+def todo_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
+    """Questionnaires and homework due, overdue first."""
+    has_assessments = client_has_module(request, "assessments")
+    has_homework = client_has_module(request, "homework")
+    if not (has_assessments or has_homework):
+        return None
+    due = due_items(request.user, now, client_zone(request)) if has_assessments else []
+    homework = []
+    if has_homework:
+        today = _today(request, now)
+        for item in selectors.homework_due(request.user, today):
+            text, overdue = due_on_text(item.due_on, today)
+            homework.append({"homework": item.homework, "due": text, "is_overdue": overdue})
+    overdue = (sum(1 for item in due if item.is_overdue)
+               + sum(1 for item in homework if item["is_overdue"]))
+    return {"due": due, "homework": homework, "count": len(due) + len(homework),
+            "overdue_count": overdue, "has_assessments": has_assessments,
+            "has_homework": has_homework}
+
+
+def mood_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
+    zone = client_zone(request)
+    today_start = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    entries = selectors.mood_entries(request.user, today_start)
+    return {"mood_today": number(entries[-1].total) if entries else ""}
+
+
+def scores_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
+    scores = _scores(request.user)
+    return {"scores": scores} if scores else None
+
+
+def goals_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
+    goals = selectors.active_goals(request.user)
+    return {"goals": goals[:GOALS_SHOWN], "more": max(0, len(goals) - GOALS_SHOWN)}
+
+
+for _card in (
+    DashboardCard(key="todo", order=10, template="portal/dashboard/_todo.html",
+                  context=todo_card),
+    DashboardCard(key="mood", order=40, module="mood_checkin",
+                  template="portal/dashboard/_mood.html", context=mood_card),
+    DashboardCard(key="scores", order=50, module="assessments",
+                  template="portal/dashboard/_scores.html", context=scores_card),
+    DashboardCard(key="goals", order=60, module="goals",
+                  template="portal/dashboard/_goals.html", context=goals_card),
+):
+    register_card(_card)
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+def _acknowledgement(request: HttpRequest, now: datetime) -> dict[str, int]:
+    """What the client finished in the last 7 days, to thank them for it."""
+    since = now - WEEK
+    done = {"checkins": selectors.completions_since(request.user, since), "homework": 0}
+    if client_has_module(request, "homework"):
+        done["homework"] = selectors.homework_completions_since(request.user, since)
+    return done
+
+
 @client_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    client = request.user
     now = timezone.now()
-    zone = client_zone(request)
-    context: dict[str, Any] = {
-        "has_assessments": client_has_module(request, "assessments"),
-        "has_mood": client_has_module(request, "mood_checkin"),
-        "completed_recently": selectors.completions_since(client, now - timedelta(days=7)),
-    }
-    if context["has_assessments"]:
-        items = due_items(client, now, zone)
-        context["due"] = items
-        context["overdue_count"] = sum(1 for item in items if item.is_overdue)
-        context["scores"] = _scores(client)
-    if context["has_mood"]:
-        today_start = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-        entries = selectors.mood_entries(client, today_start)
-        context["mood_today"] = number(entries[-1].total) if entries else ""
+    shown = []
+    for card in cards():
+        if card.module is not None and not client_has_module(request, card.module):
+            continue
+        context = card.context(request, now)
+        if context is not None:
+            shown.append(RenderedCard(card.key, card.template, context))
     audit_read(request, "portal.dashboard_viewed")
-    return render_local(request, "portal/dashboard.html", context, zone=zone)
+    return render_local(request, "portal/dashboard.html", {
+        "cards": shown,
+        "done": _acknowledgement(request, now),
+        "display_name": selectors.display_name(request.user),
+    }, zone=client_zone(request))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from portal.views.common import audit_read, client_required, render_local
@@ -30,7 +31,7 @@ def goal_progress(request: HttpRequest, goal_id: int) -> HttpResponse:
     if not form.is_valid():
         if not Goal.objects.filter(pk=goal_id, client=request.user).exists():
             raise Http404
-        messages.error(request, "Write a note or give a number.")
+        messages.error(request, _("Write a note or give a number."))
         return HttpResponseRedirect(reverse("portal:goals:list"))
     try:
         services.goal_progress_record(goal_id=goal_id, value=form.cleaned_data["value"],
@@ -38,5 +39,5 @@ def goal_progress(request: HttpRequest, goal_id: int) -> HttpResponse:
                                       meta=RequestMeta.from_request(request))
     except Goal.DoesNotExist:
         raise Http404 from None
-    messages.success(request, "Progress saved. Well done for keeping track.")
+    messages.success(request, _("Progress saved. Well done for keeping track."))
     return HttpResponseRedirect(reverse("portal:goals:list") + f"#goal-{goal_id}")

@@ -8,6 +8,7 @@ from datetime import date
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from portal.views.common import audit_read, client_required, render_local
@@ -58,5 +59,5 @@ def homework_done(request: HttpRequest, homework_id: int) -> HttpResponse:
     except services.CareError as error:
         messages.info(request, str(error))
     else:
-        messages.success(request, "Marked done. Thank you.")
+        messages.success(request, _("Marked done. Thank you."))
     return HttpResponseRedirect(reverse("portal:homework:list"))

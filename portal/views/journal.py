@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.views.common import audit_read, client_required, render_local
@@ -26,8 +27,8 @@ def journal(request: HttpRequest) -> HttpResponse:
             services.journal_entry_create(body=form.cleaned_data["body"], is_shared=is_shared,
                                           acting_user=request.user,
                                           meta=RequestMeta.from_request(request))
-            messages.success(request, "Saved to your journal, shared with your clinician."
-                             if is_shared else "Saved to your journal. Only you can read it.")
+            messages.success(request, _("Saved to your journal, shared with your clinician.")
+                             if is_shared else _("Saved to your journal. Only you can read it."))
             return HttpResponseRedirect(reverse("portal:journal:list"))
         status = 400
     audit_read(request, "portal.journal_viewed")
@@ -47,5 +48,5 @@ def sharing(request: HttpRequest, entry_id: int) -> HttpResponse:
             acting_user=request.user, meta=RequestMeta.from_request(request))
     except JournalEntry.DoesNotExist:
         raise Http404 from None
-    messages.success(request, "Updated who can read this entry.")
+    messages.success(request, _("Updated who can read this entry."))
     return HttpResponseRedirect(reverse("portal:journal:list"))

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from portal import selectors
@@ -64,7 +65,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
             except MeasurementError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, "Saved. Thank you for checking in.")
+                messages.success(request, _("Saved. Thank you for checking in."))
                 return HttpResponseRedirect(reverse("portal:mood_checkin:checkin"))
         status = 400
     audit_read(request, "portal.mood_viewed")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from portal import selectors
@@ -43,7 +44,7 @@ def _trend(definition: InstrumentDefinition, history: list[Any], zone: Any,
     return Trend(
         key=definition.key, title=name,
         chart=trend_svg(definition=definition, points=points, mark_reliable_change=False,
-                        title=f"Your {name} scores over time"),
+                        title=_("Your %(name)s scores over time") % {"name": name}),
         rows=rows if show_all else rows[:TABLE_ROWS], total_rows=len(rows),
         change=change_text(definition, change_summary(definition, history, threshold),
                            threshold),

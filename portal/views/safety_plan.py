@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.views.common import audit_read, client_required, render_local
@@ -50,7 +51,7 @@ def add(request: HttpRequest) -> HttpResponse:
             except services.CareError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, "Added to your safety plan.")
+                messages.success(request, _("Added to your safety plan."))
                 return HttpResponseRedirect(reverse("portal:safety_plan:plan"))
         status = 400
     return render_local(request, "portal/care/safety_plan_add.html", {"form": form},

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from practice.access import CLINICAL_ROLES, client_for_staff
 from practice.models import (
@@ -267,7 +268,7 @@ def homework_complete(*, homework_id: int, reflection: str = "", today: date,
             completion = HomeworkCompletion.objects.create(
                 homework=homework, due_on=occurrence, reflection=reflection.strip())
     except IntegrityError:
-        raise CareError("You already marked this one done.") from None
+        raise CareError(_("You already marked this one done.")) from None
     _audit("homework.completed", acting_user, "homework", homework.pk, meta,
            completion_id=completion.pk, has_reflection=bool(reflection.strip()))
     return completion
@@ -280,7 +281,7 @@ def journal_entry_create(*, body: str, is_shared: bool, acting_user: User,
                          meta: RequestMeta | None = None) -> JournalEntry:
     _require_client(acting_user)
     if not body.strip():
-        raise CareError("Write something first.")
+        raise CareError(_("Write something first."))
     entry = JournalEntry.objects.create(client=acting_user, body=body.strip(),
                                         is_shared=is_shared)
     _audit("journal.entry_created", acting_user, "journal_entry", entry.pk, meta,
@@ -347,17 +348,17 @@ def safety_plan_client_add(*, section: str, text: str, acting_user: User,
     _require_client(acting_user)
     field_name = CLIENT_SAFETY_SECTIONS.get(section)
     if field_name is None:
-        raise CareError("Choose a coping strategy or a reason for living.")
+        raise CareError(_("Choose a coping strategy or a reason for living."))
     text = text.strip()[:MAX_ITEM_LENGTH]
     if not text:
-        raise CareError("Write what you want to add.")
+        raise CareError(_("Write what you want to add."))
     plan = (SafetyPlan.objects.select_for_update().filter(client=acting_user, is_active=True)
             .order_by("-created_at", "-pk").first())
     if plan is None:
         raise SafetyPlan.DoesNotExist
     items = list(getattr(plan, field_name))
     if len(items) >= MAX_ITEMS:
-        raise CareError("This list is full.")
+        raise CareError(_("This list is full."))
     setattr(plan, field_name, [*items, text])
     plan.save(update_fields=[field_name, "updated_at"])
     _audit("safety_plan.client_added", acting_user, "safety_plan", plan.pk, meta,

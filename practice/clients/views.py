@@ -13,10 +13,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from portal import invitations
-from portal.models import ClientAccess, ClientInvitation
+from portal.models import ClientInvitation
 from practice.clients.forms import ClientInviteForm, ClientModulesForm
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
@@ -32,6 +33,15 @@ def inviter_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _back(request: HttpRequest, client_id: int) -> HttpResponse:
+    """Back to where the button was (the clinic's client page or this one), never off-site."""
+    next_url = request.POST.get("next", "")
+    if not next_url or not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = reverse("client_access", args=[client_id])
+    return HttpResponseRedirect(next_url)
 
 
 def _client_or_404(request: HttpRequest, client_id: int) -> User:
@@ -74,7 +84,8 @@ def client_invite(request: HttpRequest) -> HttpResponse:
 def client_access(request: HttpRequest, client_id: int) -> HttpResponse:
     """The client's record as far as portal access goes: state, modules, links sent."""
     client = _client_or_404(request, client_id)
-    access = ClientAccess.objects.filter(user=client).first()
+    portal = invitations.portal_state(client)
+    access = portal.access
     sent = list(ClientInvitation.objects.filter(user=client)
                 .select_related("invited_by").order_by("-created_at")[:20])
     audit_record(action="client.access_viewed", actor=request.user, object_type="user",
@@ -83,7 +94,7 @@ def client_access(request: HttpRequest, client_id: int) -> HttpResponse:
                else enabled_modules(request.tenant.enabled_modules))
     return render(request, "practice/clients/access.html", {
         "client": client, "access": access, "sent": sent, "visible": visible,
-        "state": access.state if access else ("active" if client.is_active else "not_invited"),
+        "state": portal.state, "portal": portal,
         "modules_form": ClientModulesForm(
             practice=request.tenant,
             initial={"modules": access.visible_modules} if access else None),
@@ -108,7 +119,7 @@ def client_invitation_send(request: HttpRequest, client_id: int) -> HttpResponse
     else:
         messages.success(request, "A new invitation link was sent. Earlier links no longer "
                                   "work.")
-    return HttpResponseRedirect(reverse("client_access", args=[client_id]))
+    return _back(request, client_id)
 
 
 @require_POST
@@ -121,4 +132,4 @@ def client_access_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
         raise Http404 from None
     messages.success(request, "Portal access revoked. The client was signed out everywhere; "
                               "nothing they wrote was deleted.")
-    return HttpResponseRedirect(reverse("client_access", args=[client_id]))
+    return _back(request, client_id)

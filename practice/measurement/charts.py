@@ -18,7 +18,10 @@ from fractions import Fraction
 from html import escape
 from typing import Any
 
+from django.utils import dateformat
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from practice.measurement.definitions import (
     Band,
@@ -45,10 +48,11 @@ DETERIORATION = "#a4161a"
 TEXT = "#1a1a1a"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 
+# Lazy: in the language of the page (the portal's client may read Spanish).
 CHANGE_WORDS = {
-    ReliableChange.IMPROVEMENT: "reliable improvement",
-    ReliableChange.DETERIORATION: "reliable deterioration",
-    ReliableChange.NO_RELIABLE_CHANGE: "no reliable change",
+    ReliableChange.IMPROVEMENT: gettext_lazy("reliable improvement"),
+    ReliableChange.DETERIORATION: gettext_lazy("reliable deterioration"),
+    ReliableChange.NO_RELIABLE_CHANGE: gettext_lazy("no reliable change"),
 }
 
 
@@ -88,8 +92,8 @@ def _coordinate(value: float) -> str:
 
 
 def _day(moment: datetime, *, with_year: bool = True) -> str:
-    text = f"{moment.day} {moment:%b}"
-    return f"{text} {moment:%Y}" if with_year else text
+    # Month names in the language of the page.
+    return dateformat.format(moment, "j M Y" if with_year else "j M")
 
 
 def _text(value: object) -> str:
@@ -194,21 +198,25 @@ def _chart_id(definition: InstrumentDefinition, title: str, points: Sequence[Poi
 def _summary(definition: InstrumentDefinition, points: Sequence[Point],
              marks: Sequence[ReliableChange | None]) -> str:
     if not points:
-        return f"No {definition.title} scores yet."
+        return _("No %(name)s scores yet.") % {"name": definition.title}
     first_moment, first = points[0]
     last_moment, last = points[-1]
     bands = definition.bands
     first_band = band_for(bands, exact(first)) if bands else None
     last_band = band_for(bands, exact(last)) if bands else None
     if len(points) == 1:
-        text = f"One {definition.title} score, {_number(first)}, on {_day(first_moment)}"
+        text = _("One %(name)s score, %(score)s, on %(day)s") % {
+            "name": definition.title, "score": _number(first), "day": _day(first_moment)}
         return text + (f" ({first_band.label})." if first_band else ".")
-    text = (f"{len(points)} {definition.title} scores from {_day(first_moment)} to "
-            f"{_day(last_moment)}: from {_number(first)} to {_number(last)}")
+    text = _("%(count)s %(name)s scores from %(first_day)s to %(last_day)s: from %(first)s to "
+             "%(last)s") % {"count": len(points), "name": definition.title,
+                            "first_day": _day(first_moment), "last_day": _day(last_moment),
+                            "first": _number(first), "last": _number(last)}
     if first_band and last_band:
-        text += f" ({first_band.label} to {last_band.label})"
+        text += " " + _("(%(first)s to %(last)s)") % {"first": first_band.label,
+                                                      "last": last_band.label}
     if marks and marks[-1] is not None:
-        text += f"; {CHANGE_WORDS[marks[-1]]} from the first score"
+        text += "; " + _("%(change)s from the first score") % {"change": CHANGE_WORDS[marks[-1]]}
     return text + "."
 
 
@@ -299,7 +307,7 @@ def _series(definition: InstrumentDefinition, frame: _Frame, points: Sequence[Po
     if not points:
         return [f'<text class="empty" x="{_coordinate((frame.left + frame.right) / 2)}" '
                 f'y="{_coordinate((frame.top + frame.bottom) / 2)}" font-size="14" '
-                f'text-anchor="middle" fill="{TEXT}">No scores yet</text>']
+                f'text-anchor="middle" fill="{TEXT}">{_text(_("No scores yet"))}</text>']
     first, last = points[0][0], points[-1][0]
     coordinates = [(frame.x(moment, first, last), frame.y(value)) for moment, value in points]
     parts = []
@@ -319,7 +327,7 @@ def _series(definition: InstrumentDefinition, frame: _Frame, points: Sequence[Po
         if band:
             label += f" ({band.label})"
         if mark is not None and mark is not ReliableChange.NO_RELIABLE_CHANGE:
-            label += f", {CHANGE_WORDS[mark]} from the first score"
+            label += ", " + _("%(change)s from the first score") % {"change": CHANGE_WORDS[mark]}
         parts.append(_marker(x, y, mark, label, definition.higher_is_better))
     return parts
 

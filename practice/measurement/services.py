@@ -13,8 +13,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from practice.access import CLINICAL_ROLES, client_for_staff, clients_visible_to
+from practice.engagement.services import alert_raise
 from practice.measurement import schedule
 from practice.measurement.definitions import (
     DefinitionError,
@@ -31,7 +33,7 @@ from practice.measurement.scoring import (
 )
 from practice.measurement.selectors import instrument_definition, instruments_offered
 from practice.models import Alert, Assignment, ClientProfile, PracticeInstrument, Response
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 
@@ -169,16 +171,17 @@ def _check_answers(definition: InstrumentDefinition, answers: dict[str, Any]) ->
         try:
             item = definition.item(key)
         except KeyError:
-            raise MeasurementError("That answer does not belong to this questionnaire.") from None
+            raise MeasurementError(
+                _("That answer does not belong to this questionnaire.")) from None
         if value is None or value == "":
             clean[key] = None
             continue
         try:
             position = int(value)
         except (TypeError, ValueError):
-            raise MeasurementError("Choose one of the answers shown.") from None
+            raise MeasurementError(_("Choose one of the answers shown.")) from None
         if not item.is_choice or not 0 <= position < len(item.options):
-            raise MeasurementError("Choose one of the answers shown.")
+            raise MeasurementError(_("Choose one of the answers shown."))
         clean[key] = position
     return clean
 
@@ -186,9 +189,10 @@ def _check_answers(definition: InstrumentDefinition, answers: dict[str, Any]) ->
 def _own_open_response(client: User, response_id: int) -> Response:
     response = Response.objects.select_for_update().get(pk=response_id, client=client)
     if response.status == Response.Status.SUBMITTED:
-        raise MeasurementError("This questionnaire was already submitted; it cannot be changed.")
+        raise MeasurementError(_("This questionnaire was already submitted; it cannot be "
+                                 "changed."))
     if response.status == Response.Status.MISSED:
-        raise MeasurementError("This questionnaire is no longer open.")
+        raise MeasurementError(_("This questionnaire is no longer open."))
     return response
 
 
@@ -196,7 +200,7 @@ def _pinned_definition(response: Response) -> InstrumentDefinition:
     try:
         definition = instrument_definition(response.instrument_key, response.definition_version)
     except UnknownInstrument:
-        raise MeasurementError("This questionnaire is no longer available.") from None
+        raise MeasurementError(_("This questionnaire is no longer available.")) from None
     response.definition_version = definition.version
     return definition
 
@@ -217,29 +221,19 @@ def response_save_answers(*, client: User, response_id: int, answers: dict[str, 
     return response
 
 
-def _alert_recipients(client: User) -> list[User]:
-    """The client's clinicians; with none assigned, the practice's owners (someone always gets
-    a risk alert)."""
-    clinicians = list(User.objects.filter(caseload__user=client, is_active=True))
-    return clinicians or list(User.objects.filter(role=Role.OWNER, is_active=True))
-
-
 def _raise_risk_alerts(response: Response, definition: InstrumentDefinition,
                        flags: tuple[Flag, ...]) -> tuple[Alert, ...]:
+    """One urgent alert per flag, through the alert engine (recipients and their
+    notifications in this same transaction); a flag already raised for this response is not
+    raised again."""
     alerts = []
-    recipients = _alert_recipients(response.client)
     for flag in flags:
         kind = Alert.Kind.RISK_ITEM if flag.kind == "risk" else Alert.Kind.RISK_UNKNOWN
-        alert, created = Alert.objects.get_or_create(
+        alert, _created = alert_raise(
+            client=response.client, kind=kind, severity=Alert.Severity.URGENT,
+            summary=f"{definition.title}: {flag.message}",
             dedupe_key=f"response:{response.pk}:{flag.item_key}:{flag.kind}",
-            defaults={"client": response.client, "kind": kind,
-                      "severity": Alert.Severity.URGENT, "response": response,
-                      "summary": f"{definition.title}: {flag.message}"[:200]},
-        )
-        if created:
-            alert.recipients.set(recipients)
-            audit_record(action="alert.raised", actor=None, actor_role="system",
-                         object_type="alert", object_id=alert.pk, detail={"kind": kind})
+            response_id=response.pk)
         alerts.append(alert)
     return tuple(alerts)
 

@@ -161,6 +161,10 @@ class JournalEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The client's latest entry (the silent-journal rule asks it of every client).
+            models.Index(fields=["client", "created_at"], name="journal_entry_latest"),
+        ]
 
     def __str__(self) -> str:
         return f"Journal entry #{self.pk}"

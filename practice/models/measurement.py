@@ -178,6 +178,13 @@ class Alert(models.Model):
         RISK_UNKNOWN = "risk_unknown", "Risk item skipped"
         URGENT_CONTACT = "urgent_contact", "Asked to be contacted urgently"
         RELIABLE_DETERIORATION = "reliable_deterioration", "Reliable deterioration"
+        # Engagement rules (practice.engagement.rules): routine, each with its own threshold.
+        MOOD_DECLINE = "mood_decline", "Mood lower check-in after check-in"
+        MISSED_CHECKINS = "missed_checkins", "Missed check-ins"
+        JOURNAL_SILENCE = "journal_silence", "No journal entries"
+        NO_SIGN_IN = "no_sign_in", "Not signed in"
+        OVERDUE_ASSESSMENTS = "overdue_assessments", "Overdue assessments"
+        OVERDUE_HOMEWORK = "overdue_homework", "Overdue homework"
 
     class Severity(models.TextChoices):
         URGENT = "urgent", "Urgent"
@@ -208,11 +215,22 @@ class Alert(models.Model):
                                     on_delete=models.PROTECT, related_name="+")
     resolution_note = models.TextField(blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
-    # The same ongoing condition raises one alert (engagement rules use this).
+    # The same ongoing condition raises one alert (engagement rules use this): at most one alert
+    # per key whose condition has not cleared (the database decides, see Meta). When the rule
+    # finds the condition gone, `condition_cleared_at` is set, and the next occurrence of the
+    # condition raises a new alert.
     dedupe_key = models.CharField(max_length=120, blank=True, db_index=True)
+    condition_cleared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=models.Q(condition_cleared_at__isnull=True) & ~models.Q(dedupe_key=""),
+                name="alert_one_per_ongoing_condition",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Alert #{self.pk} ({self.kind})"

@@ -108,8 +108,8 @@ def test_caseload_query_count_does_not_grow_with_history(alpha) -> None:
     with_100 = _get_counting(http, "/clinic/clients/")
 
     # Routing (search path twice, domain), session, user; clients, latest scores, alert
-    # counts; the audit event.
-    assert with_5 == with_100 == (200, 10)
+    # counts; the audit event; the navigation's unread-messages count.
+    assert with_5 == with_100 == (200, 11)
 
 
 def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
@@ -134,8 +134,9 @@ def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
     with_50 = _get_counting(http, path)
 
     # Routing (search path, domain), session, user, the client; history, assignments, due,
-    # alerts; the instruments offered (assign form); the audit event.
-    assert with_5 == with_50 == (200, 13)
+    # alerts; the instruments offered (assign form); the audit event; portal access; the
+    # navigation's open-alert count and unread-messages count.
+    assert with_5 == with_50 == (200, 15)
 
 
 def test_review_query_count_does_not_grow_with_history(alpha) -> None:
@@ -159,8 +160,8 @@ def test_review_query_count_does_not_grow_with_history(alpha) -> None:
     with_100 = _get_counting(http, path)
 
     # Routing (search path twice, domain), session, user, the client; history, overdue,
-    # alerts; the audit event; the alert badge in the navigation.
-    assert with_5 == with_100 == (200, 11)
+    # alerts; the audit event; the alert badge and unread-messages count in the navigation.
+    assert with_5 == with_100 == (200, 12)
 
 
 # --- the client page -----------------------------------------------------------------------

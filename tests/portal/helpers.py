@@ -15,6 +15,8 @@ from django_tenants.utils import schema_context
 
 from branding.models import PracticeBranding
 from branding.selectors import branding_forget
+from portal.consent import current_consent
+from portal.models import ConsentAcceptance
 from practice.measurement import services
 from practice.models import ClientProfile, Response
 from tenants.models import Practice
@@ -27,6 +29,14 @@ PHQ9_ITEMS = [f"q{number}" for number in range(1, 11)]
 def page_text(response) -> str:
     """The page as a person sees it: each render masks the CSRF token differently."""
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+
+
+def accept_consent(world: PracticeWorld, client=None) -> None:
+    """The client accepted the consent text now in force (as accepting an invitation does)."""
+    with schema_context(world.practice.schema_name):
+        ConsentAcceptance.objects.get_or_create(user=client or world.client,
+                                                version=current_consent().version)
+    connection.set_schema_to_public()
 
 
 def prepare(world: PracticeWorld, instruments: tuple[str, ...] = ("phq9", "gad7"),

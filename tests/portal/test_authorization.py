@@ -15,7 +15,14 @@ from practice.models import Alert, ClientProfile, Response
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PracticeWorld
-from tests.portal.helpers import PHQ9_ITEMS, assign, page_text, prepare, submit_phq9
+from tests.portal.helpers import (
+    PHQ9_ITEMS,
+    accept_consent,
+    assign,
+    page_text,
+    prepare,
+    submit_phq9,
+)
 
 STAFF = ["owner", "clinician", "front_desk", "billing"]
 
@@ -111,6 +118,7 @@ def test_another_clients_response_is_as_missing_as_an_id_that_never_existed(
                                          role=Role.CLIENT)
         ClientProfile.objects.create(user=other)
     connection.set_schema_to_public()
+    accept_consent(alpha, other)
     http = alpha.http(other)
     missing_id = due + 1000
     before = state(alpha)

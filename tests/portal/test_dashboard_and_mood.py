@@ -4,15 +4,46 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from practice.models import Response
+from portal.models import ClientAccess
+from practice.care import services as care
+from practice.models import Goal, GoalProgress, Homework, HomeworkCompletion, Response
 from tenants.audit.models import AuditEvent
 from tests.portal.helpers import assign, bulk_history, local_today, prepare, submit_phq9
+
+
+def care_items(world, *, homework_overdue_days: int = 2) -> None:
+    """Homework (one overdue, one due today and done once before, one done for this week),
+    goals (one with progress, one without, one achieved)."""
+    today = local_today()
+    with schema_context(world.practice.schema_name):
+        care.homework_assign(client_id=world.client.pk, instructions="Breathing practice",
+                             due_on=today - timedelta(days=homework_overdue_days),
+                             acting_user=world.clinician)
+        walk = care.homework_assign(client_id=world.client.pk, instructions="Evening walk",
+                                    due_on=today, acting_user=world.clinician)
+        done = care.homework_assign(client_id=world.client.pk, instructions="Read the leaflet",
+                                    due_on=today + timedelta(days=2), acting_user=world.clinician)
+        care.homework_complete(homework_id=done.pk, today=today, acting_user=world.client)
+        HomeworkCompletion.objects.create(homework=walk, due_on=today - timedelta(days=7),
+                                          completed_at=timezone.now() - timedelta(days=20))
+        sleep = care.goal_create(client_id=world.client.pk, title="Sleep by eleven",
+                                 target_value=Decimal(5), target_unit="nights a week",
+                                 acting_user=world.clinician)
+        care.goal_progress_record(goal_id=sleep.pk, value=Decimal(3), note="",
+                                  acting_user=world.client)
+        care.goal_create(client_id=world.client.pk, title="Call a friend weekly",
+                         acting_user=world.clinician)
+        old = care.goal_create(client_id=world.client.pk, title="Finished goal",
+                               acting_user=world.clinician)
+        care.goal_set_status(goal_id=old.pk, status="achieved", acting_user=world.clinician)
+    connection.set_schema_to_public()
 
 
 def test_home_shows_what_is_due_and_overdue_and_the_latest_scores(alpha, beta) -> None:
@@ -23,6 +54,7 @@ def test_home_shows_what_is_due_and_overdue_and_the_latest_scores(alpha, beta) -
     overdue = assign(alpha, "gad7", starts_on=local_today() - timedelta(days=3))
     due = assign(alpha, "phq9")
     weekly = assign(alpha, "phq9", frequency="weekly")
+    care_items(alpha)
     submit_phq9(beta, 2)
 
     response = alpha.http(alpha.client).get("/portal/")
@@ -30,8 +62,9 @@ def test_home_shows_what_is_due_and_overdue_and_the_latest_scores(alpha, beta) -
     body = response.content.decode()
     assert "Welcome, Chris Client" in body
     assert '<a class="help-now" href="/portal/help/">Get help now</a>' in body
-    assert "To do (3)" in body
-    assert "1 overdue" in body
+    # Three questionnaires and two homework tasks; the third homework is done for now.
+    assert "To do (5)" in body
+    assert "2 overdue" in body
     assert "Overdue: it was due on" in body
     assert "Due today" in body
     week_end = local_today() + timedelta(days=6)
@@ -40,9 +73,22 @@ def test_home_shows_what_is_due_and_overdue_and_the_latest_scores(alpha, beta) -
         f"/portal/assessments/{weekly}/")
     assert body.index(f"/portal/assessments/{overdue}/") < body.index(
         f"/portal/assessments/{due}/")
+    assert body.index("Homework: Breathing practice") < body.index("Homework: Evening walk")
+    assert "Read the leaflet" not in body
+    two_days_ago = local_today() - timedelta(days=2)
+    assert body.count(f"Overdue: it was due on {two_days_ago.day} {two_days_ago:%B}") == 1
     assert "You completed 3 check-ins in the last 7 days." in body
+    assert "You did 1 homework task in the last 7 days." in body
     assert "PHQ-9: 11 <span class=\"meta\">(Moderate)</span>" in body
     assert "Before that, oldest first: 19, 15" in body
+    assert body.count('<svg class="spark"') == 1
+    # Active goals only, with where the client last was.
+    assert "<h3>Sleep by eleven</h3>" in body
+    assert "Aiming for: 5 nights a week" in body
+    assert "<strong>3</strong> nights a week" in body
+    assert "<h3>Call a friend weekly</h3>" in body
+    assert "No progress recorded yet." in body
+    assert "Finished goal" not in body
     with schema_context(alpha.practice.schema_name):
         (read,) = AuditEvent.objects.filter(action="portal.dashboard_viewed")
         assert (read.actor_id, read.object_id, read.detail) == (
@@ -50,21 +96,67 @@ def test_home_shows_what_is_due_and_overdue_and_the_latest_scores(alpha, beta) -
     connection.set_schema_to_public()
 
 
+def test_a_preferred_name_is_used_and_a_quiet_week_has_no_thanks(alpha) -> None:
+    prepare(alpha)
+    with schema_context(alpha.practice.schema_name):
+        ClientAccess.objects.create(user=alpha.client, preferred_name="Chrissie",
+                                    visible_modules=alpha.practice.enabled_modules,
+                                    accepted_at=timezone.now())
+    connection.set_schema_to_public()
+    body = alpha.http(alpha.client).get("/portal/").content.decode()
+    assert "Welcome, Chrissie" in body
+    assert "in the last 7 days" not in body
+    assert "Nothing is due right now." in body
+    assert "You have no goals yet." in body
+
+
+def test_the_home_page_follows_the_modules_the_client_sees(alpha) -> None:
+    prepare(alpha)
+    care_items(alpha)
+    assign(alpha, "phq9")
+    with schema_context(alpha.practice.schema_name):
+        ClientAccess.objects.create(user=alpha.client, visible_modules=["homework"],
+                                    accepted_at=timezone.now())
+    connection.set_schema_to_public()
+    body = alpha.http(alpha.client).get("/portal/").content.decode()
+    assert "To do (2)" in body
+    assert "Homework: Breathing practice" in body
+    assert "/portal/assessments/" not in body
+    assert "Mood check-in" not in body
+    assert "My goals" not in body
+    assert "Sleep by eleven" not in body
+
+
 def test_home_queries_do_not_grow_with_history(alpha) -> None:
     prepare(alpha)
     assign(alpha, "phq9", frequency="weekly")
+    care_items(alpha, homework_overdue_days=400)
     http = alpha.http(alpha.client)
     start = timezone.now() - timedelta(days=5 * 365)
     counts = []
     for weeks in (3, 260):
         bulk_history(alpha, "phq9", [12] * weeks, start=start, step=timedelta(days=7))
         bulk_history(alpha, "mood", [5] * weeks * 7, start=start, step=timedelta(days=1))
+        with schema_context(alpha.practice.schema_name):
+            homework = Homework.objects.get(instructions="Evening walk")
+            HomeworkCompletion.objects.bulk_create([
+                HomeworkCompletion(homework=homework, due_on=start.date() + timedelta(days=day))
+                for day in range(weeks)], ignore_conflicts=True)
+            goal = Goal.objects.get(title="Sleep by eleven")
+            GoalProgress.objects.bulk_create([GoalProgress(goal=goal, author=alpha.client,
+                                                           value=Decimal(2))] * weeks)
+        connection.set_schema_to_public()
         http.get("/portal/")
         with CaptureQueriesContext(connection) as queries:
             response = http.get("/portal/")
         counts.append(len(queries))
         assert len(response.content) < 100_000
-    assert counts == [17, 17]
+    # Routing (3), session, user; the client's timezone; creating what the schedules owe (6);
+    # questionnaires due; homework and this week's completions of it (2); each registered card
+    # of another capability (unread messages: 1); mood today; latest scores; goals; the audit
+    # event; the week's check-ins and homework done (2); the preferred name. A card added to
+    # portal.dashboard adds its own queries here.
+    assert counts == [23, 23]
 
 
 def test_a_mood_check_in_in_one_step(alpha, beta) -> None:

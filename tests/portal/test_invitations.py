@@ -367,14 +367,26 @@ def test_modules_offered_are_only_those_the_practice_has_on(
 # --- consent ----------------------------------------------------------------------------------
 
 def test_no_portal_page_before_consent(alpha, beta) -> None:
+    """An account made outside an invitation (an import, a script) has accepted nothing: it
+    reaches no portal page and no API answer until it accepts."""
     with schema_context(alpha.practice.schema_name):
-        ClientAccess.objects.create(user=alpha.client, accepted_at=timezone.now())
+        imported = User.objects.create_user("imported@example.org", "x-imported-pass-41",
+                                            full_name="Ida Imported", role=Role.CLIENT)
+        ClientProfile.objects.create(user=imported)
     connection.set_schema_to_public()
-    http = alpha.http(alpha.client)
-    for path in ("/portal/", "/portal/assessments/", "/portal/settings/"):
+    http = alpha.http(imported)
+    for path in ("/portal/", "/portal/assessments/", "/portal/settings/",
+                 "/portal/urgent-contact/", "/portal/messages/"):
         response = http.get(path)
         assert response.status_code == 302
-        assert response["Location"].startswith("/portal/consent/?next=")
+        assert response["Location"] == f"/portal/consent/?next={path.replace('/', '%2F')}"
+    posted = http.post("/portal/mood/", {"mood": "5"})
+    assert (posted.status_code, posted["Location"]) == (
+        302, "/portal/consent/?next=%2Fportal%2F")
+    api = http.get(f"/api/v1/clients/{imported.pk}/responses")
+    assert api.status_code == 403
+    assert api.json() == {"detail": "Accept the portal's consent first.",
+                          "code": "consent_required"}
     # Crisis help never waits for consent.
     assert http.get("/portal/help/").status_code == 200
     page = http.get("/portal/consent/")
@@ -384,6 +396,9 @@ def test_no_portal_page_before_consent(alpha, beta) -> None:
     assert accepted.status_code == 302
     assert accepted["Location"] == "/portal/assessments/"
     assert http.get("/portal/").status_code == 200
+    assert events(alpha, "portal.consent_accepted") == [
+        ("portal.consent_accepted", imported.pk, "consent", "1", {})]
+    assert events(beta, "portal.consent_accepted") == []
 
 
 def test_a_new_consent_version_asks_again(alpha, beta, mailbox, monkeypatch,

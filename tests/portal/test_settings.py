@@ -63,7 +63,9 @@ def test_the_client_changes_their_settings(alpha, beta) -> None:
     # Saving the same values again changes nothing and audits nothing more.
     http.post("/portal/settings/", VALUES)
     assert len(events(alpha, "portal.settings")) == 1
-    assert "Your settings were saved." in http.get("/portal/settings/?saved=1").content.decode()
+    # The client chose Spanish: the page says so in Spanish.
+    assert "Su configuración se guardó." in http.get(
+        "/portal/settings/?saved=1").content.decode()
     assert snapshot(beta) == beta_before
     assert events(beta, "portal.settings") == []
 

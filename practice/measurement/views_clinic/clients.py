@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from portal.invitations import portal_state
 from practice.measurement import selectors, services
 from practice.measurement.forms import (
     AlertResolveForm,
@@ -89,6 +90,7 @@ def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm 
         "sections": instrument_sections(responses, record.catalog, request.tenant, zone,
                                         client_sex(client), show_all=request.GET.get("all", "")),
         "open_alerts": record.open_alerts,
+        "portal": portal_state(client),
         "assignments": _assignment_rows(record, now),
         "due": record.due,
         "now": now,
