@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EMBED := $(PY) -m controlplane.embedded --
 
-.PHONY: run test venv migrate lint bench-provisioning bench-measurement clean
+.PHONY: run test venv migrate lint translations bench-provisioning bench-measurement bench-engagement bench-notifications clean
 
 venv: $(VENV)/.installed
 
@@ -27,11 +27,27 @@ lint: venv
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
 
+# The Spanish catalogue (locale/es/LC_MESSAGES): collect every marked string, then compile.
+# Translate the new or changed entries in django.po (no empty or fuzzy ones: the test
+# tests/portal/test_spanish.py fails on them) and run it again; commit the .po and the .mo.
+TRANSLATION_IGNORES := --ignore=tests --ignore=bench --ignore=infra --ignore=terraform \
+	--ignore=docs --ignore='*.egg-info' --ignore=locale
+translations: venv
+	$(PY) manage.py makemessages -l es --no-obsolete $(TRANSLATION_IGNORES)
+	$(PY) manage.py compilemessages -l es --ignore=.venv
+
 bench-provisioning: venv
 	TANDEM_EMBEDDED_NAME=bench $(EMBED) $(PY) bench/provisioning.py $(BENCH_ARGS)
 
 bench-measurement: venv
 	TANDEM_EMBEDDED_NAME=bench $(EMBED) $(PY) bench/measurement.py $(BENCH_ARGS)
+
+bench-notifications: venv
+	TANDEM_EMBEDDED_NAME=bench $(EMBED) $(PY) bench/notifications.py $(BENCH_ARGS)
+
+# Every alert rule over 1,000 practices of 200 clients with a year of data (BENCH_ARGS=--quick: 20).
+bench-engagement: venv
+	TANDEM_EMBEDDED_NAME=bench $(EMBED) $(PY) bench/engagement.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tandem

@@ -11,6 +11,21 @@ import stripe
 from django.conf import settings
 
 StripeError = stripe.StripeError
+NOT_CONFIGURED = ("Billing is not configured on this server (no Stripe keys): nothing can be "
+                  "bought or changed here. Practices keep their trial.")
+
+
+class NotConfigured(Exception):
+    """No STRIPE_SECRET_KEY on this server (e.g. `make run` on a laptop): billing is off and
+    nothing is sent to Stripe. Production refuses to start without the keys."""
+
+
+def is_configured() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def webhooks_configured() -> bool:
+    return bool(settings.STRIPE_WEBHOOK_SECRET)
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -22,6 +37,8 @@ _TIMEOUT_SECONDS = 15  # stripe-python waits 80 s by default; a page must not ha
 
 
 def _configure() -> None:
+    if not is_configured():
+        raise NotConfigured(NOT_CONFIGURED)
     stripe.api_key = settings.STRIPE_SECRET_KEY
     stripe.api_base = settings.STRIPE_API_BASE
     stripe.max_network_retries = 1
@@ -128,6 +145,8 @@ def price_deactivate(price_id: str) -> Any:
 
 
 def construct_event(payload: bytes, signature: str) -> Any:
+    if not webhooks_configured():  # an empty secret would verify anyone's HMAC
+        raise NotConfigured(NOT_CONFIGURED)
     return _plain(stripe.Webhook.construct_event(
         payload, signature, settings.STRIPE_WEBHOOK_SECRET,
         tolerance=settings.STRIPE_WEBHOOK_TOLERANCE,

@@ -21,8 +21,13 @@ def process_stripe_event(event_id: str) -> None:
 @dramatiq.actor(platform_wide=True, max_retries=10, min_backoff=5_000, max_backoff=600_000)
 def create_stripe_customer(practice_id: int) -> None:
     """A new practice's Stripe customer (name and owner email only)."""
+    from billing.stripe_client import is_configured
     from tenants.models import Practice
 
+    if not is_configured():
+        # No Stripe keys (local development): the customer is made at the first checkout.
+        logger.info("Stripe is not configured; practice %s gets its customer later", practice_id)
+        return
     if Practice.objects.filter(pk=practice_id).exists():
         services.stripe_customer_ensure(practice_id=practice_id)
 

@@ -51,6 +51,8 @@ def _timestamp_is_fresh(header: str, tolerance: int) -> bool:
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     from django.conf import settings
 
+    if not stripe_client.webhooks_configured():
+        return HttpResponse("billing is not configured", status=503, content_type="text/plain")
     header = request.META.get("HTTP_STRIPE_SIGNATURE", "")
     if not _timestamp_is_fresh(header, settings.STRIPE_WEBHOOK_TOLERANCE):
         return HttpResponseBadRequest("bad signature")
@@ -89,6 +91,7 @@ def practice_billing(request: HttpRequest) -> HttpResponse:
         "plans": PLANS,
         "form": PlanChoiceForm(initial={"plan": practice.plan_key or None}),
         "outcome": request.GET.get("checkout", ""),
+        "billing_configured": stripe_client.is_configured(),
     })
 
 
@@ -98,6 +101,9 @@ def practice_checkout(request: HttpRequest) -> HttpResponse:
     practice: Practice = request.tenant  # type: ignore[assignment]
     form = PlanChoiceForm(request.POST)
     back = reverse("subscription:home")
+    if not stripe_client.is_configured():
+        messages.error(request, stripe_client.NOT_CONFIGURED)
+        return HttpResponseRedirect(back)
     if not form.is_valid():
         messages.error(request, "Choose a plan and how often to be billed.")
         return HttpResponseRedirect(back)
@@ -124,6 +130,9 @@ def practice_checkout(request: HttpRequest) -> HttpResponse:
 def practice_portal(request: HttpRequest) -> HttpResponse:
     practice: Practice = request.tenant  # type: ignore[assignment]
     back = reverse("subscription:home")
+    if not stripe_client.is_configured():
+        messages.error(request, stripe_client.NOT_CONFIGURED)
+        return HttpResponseRedirect(back)
     try:
         url = services.portal_session_start(
             practice=practice, acting_user=request.user,  # type: ignore[arg-type]
@@ -161,6 +170,7 @@ def staff_subscription_list(request: HttpRequest) -> HttpResponse:
     ]
     return render(request, "billing/staff/list.html", {
         "overview": selectors.overview(), "rows": rows,
+        "billing_configured": stripe_client.is_configured(),
     })
 
 
@@ -176,6 +186,7 @@ def staff_billing_record(request: HttpRequest, practice_id: int) -> HttpResponse
         "trail": selectors.billing_events(practice.pk),
         "stripe_events": selectors.stripe_events_for(subscription),
         "extend_form": ExtendTrialForm(), "coupon_form": CouponForm(),
+        "billing_configured": stripe_client.is_configured(),
     })
 
 
@@ -220,7 +231,7 @@ def staff_billing_action(request: HttpRequest, practice_id: int, action: str) ->
         raise Http404
     try:
         done = _ACTIONS[action](request, practice_id, RequestMeta.from_request(request))
-    except services.BillingError as error:
+    except (services.BillingError, stripe_client.NotConfigured) as error:
         messages.error(request, str(error))
     except stripe_client.StripeError:
         logger.exception("billing action %s failed for practice %s", action, practice_id)

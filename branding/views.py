@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext
 
 from branding.logos import initials_icon
 from branding.selectors import branding_for
@@ -38,7 +41,7 @@ def asset(request: HttpRequest, version: int, variant: str) -> HttpResponse:
 
 def manifest(request: HttpRequest) -> HttpResponse:
     branding = branding_for(request.tenant)
-    body = {
+    body: dict[str, Any] = {
         "id": "/",
         "name": branding.display_name,
         "short_name": branding.short_name,
@@ -53,7 +56,12 @@ def manifest(request: HttpRequest) -> HttpResponse:
             {"src": branding.asset_path("maskable-512"), "sizes": "512x512",
              "type": "image/png", "purpose": "maskable"},
         ],
+        # A long press on the installed app's icon: crisis help and the safety plan at once.
+        "shortcuts": [{"name": gettext("Get help now"), "url": reverse("portal:help")}],
     }
+    if request.tenant.has_module("safety_plan"):
+        body["shortcuts"].append({"name": gettext("My safety plan"),
+                                  "url": reverse("portal:safety_plan:plan")})
     response = HttpResponse(json.dumps(body), content_type="application/manifest+json")
     response["Cache-Control"] = "no-cache"
     return response

@@ -29,6 +29,7 @@ from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 
 HANDOFF_SALT = "tandem.login-handoff"
+CLEAR_SITE_DATA = '"cache", "storage"'
 
 
 def _site_name(request: HttpRequest) -> str:
@@ -73,7 +74,11 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         _audit(request, "auth.signed_out", request.user)
     auth.logout(request)
-    return HttpResponseRedirect(reverse("login"))
+    response = HttpResponseRedirect(reverse("login"))
+    # The browser forgets what this site kept on the device: the service worker's caches (a
+    # safety plan kept for offline use), its registration and the HTTP cache.
+    response["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
 
 
 def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any

@@ -32,6 +32,12 @@ AUTH_VIEW_NAMES = frozenset({
     "login", "logout", "password_reset", "password_reset_confirm", "handoff",
     "portal:account_verify", "portal:account_mfa", "portal:account_sign_out_everywhere",
 })
+# Safety never waits for a payment: a client can still ask to be contacted urgently, and a
+# clinician can still acknowledge and resolve the alert that raises.
+SAFETY_VIEW_NAMES = frozenset({
+    "portal:urgent_contact", "clinic:alert_acknowledge", "clinic:alert_resolve",
+    "clinic:alert_snooze", "api:alert_acknowledge", "api:alert_resolve",
+})
 # The owner's billing pages, where a read-only practice is made whole again.
 BILLING_PATH_PREFIX = "/billing/"
 BILLING_URL = "/billing/"
@@ -47,7 +53,8 @@ def practice_of(request: HttpRequest) -> Practice | None:
 
 def is_exempt(request: HttpRequest) -> bool:
     match = getattr(request, "resolver_match", None)
-    if match is not None and match.view_name in AUTH_VIEW_NAMES:
+    if match is not None and (match.view_name in AUTH_VIEW_NAMES
+                              or match.view_name in SAFETY_VIEW_NAMES):
         return True
     user = getattr(request, "user", None)
     return (

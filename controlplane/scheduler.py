@@ -49,7 +49,19 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("release_old_subdomains", timedelta(hours=6), per_practice=False),
     PeriodicJob("clear_expired_sessions", timedelta(hours=6), per_practice=True),
     PeriodicJob("expire_billing_periods", timedelta(hours=1), per_practice=False),
+    # The notification outbox's safety net: rows whose wake-up was lost, retries, reminders.
+    PeriodicJob("notifications_dispatch", timedelta(seconds=30), per_practice=True),
+    # Engagement alert rules over every client; the daily staff digest (sent once a day, on the
+    # first run after its hour: see practice.engagement.tasks).
+    PeriodicJob("engagement_evaluate", timedelta(hours=1), per_practice=True),
+    PeriodicJob("staff_digest_send", timedelta(hours=1), per_practice=True),
+    # Reply-only messaging: close conversations unanswered 48 hours after the last staff word.
+    PeriodicJob("messaging_auto_close", timedelta(minutes=15), per_practice=True),
+    # Session questionnaires opened, assessment-due and homework-due reminders written.
+    PeriodicJob("reminders_enqueue_due_job", timedelta(minutes=30), per_practice=True),
 )
+# How often the scheduler looks for due jobs: the shortest useful interval is a few ticks.
+TICK_SECONDS = 5.0
 
 
 @dramatiq.actor(platform_wide=True)
@@ -86,7 +98,7 @@ def run_due_jobs(client: redis.Redis, now: float) -> list[str]:
     return ran
 
 
-def run_forever(stop: threading.Event, tick_seconds: float = 15.0) -> None:
+def run_forever(stop: threading.Event, tick_seconds: float = TICK_SECONDS) -> None:
     client = redis.Redis.from_url(settings.REDIS_URL)
     # Unique per scheduler: host and pid alone repeat across containers (pid 1, shared or
     # reused hostnames), and two schedulers with one name would both think they hold the lock.

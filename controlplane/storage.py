@@ -7,6 +7,8 @@ check. The local filesystem (django-tenants' per-schema folders) stays the embed
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from storages.backends.s3 import S3Storage
 
@@ -21,3 +23,12 @@ class TenantS3Storage(S3Storage):
     def location(self) -> str:  # type: ignore[override]
         # Resolved at every call: the same storage object serves every practice.
         return connection.schema_name
+
+    def _get_write_parameters(self, name: str, content: Any = None) -> dict[str, Any]:
+        # A file saved with a `content_disposition` keeps it as object metadata, so a presigned
+        # download carries the file's own name without the name ever being in the URL.
+        params: dict[str, Any] = super()._get_write_parameters(name, content)
+        disposition = getattr(content, "content_disposition", None)
+        if disposition:
+            params["ContentDisposition"] = disposition
+        return params

@@ -24,13 +24,21 @@ from branding.selectors import branding_row
 from branding.services import BrandingChanges, branding_update
 from portal.consent import current_consent
 from portal.models import ConsentAcceptance
+from practice.appointments import demo as appointments_demo
+from practice.care import demo as care_demo
 from practice.configuration.services import practice_instruments_update
 from practice.demo_logins import DEMO_PASSWORD, DEMO_SUBDOMAIN, OPERATOR_EMAIL
+from practice.documents import demo as documents_demo
+from practice.engagement import demo as engagement_demo
+from practice.formbuilder import demo as formbuilder_demo
+from practice.invoices import demo as invoices_demo
 from practice.measurement import schedule, services
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import get_definition
 from practice.measurement.scoring import score
+from practice.messaging import demo as messaging_demo
 from practice.models import Alert, Assignment, ClientProfile, Response
+from practice.notifications import demo as notifications_demo
 from tenants.accounts.models import Role, User
 from tenants.models import Practice
 from tenants.selectors import practice_by_subdomain
@@ -87,6 +95,14 @@ def seed_demo() -> bool:
     with schema_context(practice.schema_name):
         seed_branding(practice)
         seed_measurement(practice, now=timezone.now())
+        care_demo.seed(practice)
+        messaging_demo.seed(practice)
+        documents_demo.seed(practice)
+        formbuilder_demo.seed(practice)
+        invoices_demo.seed(practice)
+        engagement_demo.seed(practice)
+        appointments_demo.seed(practice)
+        notifications_demo.seed(practice)
     connection.set_schema_to_public()
     return created
 

@@ -37,10 +37,14 @@ MODULES: tuple[Module, ...] = (
            client_url="portal:resources:list"),
     Module("safety_plan", "Safety plan", "The client's safety plan, also offline",
            client_url="portal:safety_plan:plan"),
-    Module("messaging", "Messages", "Secure messages with the practice"),
-    Module("documents", "Documents and forms", "Forms to fill and sign, files to share"),
-    Module("booking", "Booking", "Appointments and online booking", default_on=False),
-    Module("billing", "Billing", "Invoices shared with clients", default_on=False),
+    Module("messaging", "Messages", "Secure messages with the practice",
+           staff_url="messaging:inbox", client_url="portal:messaging:list"),
+    Module("documents", "Documents and forms", "Forms to fill and sign, files to share",
+           staff_url="documents:files:list", client_url="portal:documents:files:list"),
+    Module("booking", "Appointments", "Appointments and online booking", default_on=False,
+           staff_url="booking:schedule", client_url="portal:booking:list"),
+    Module("billing", "Billing", "Invoices shared with clients", default_on=False,
+           staff_url="billing:list", client_url="portal:billing:list"),
 )
 MODULE_KEYS: frozenset[str] = frozenset(module.key for module in MODULES)
 _BY_KEY = {module.key: module for module in MODULES}

@@ -23,6 +23,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from portal.consent import current_consent
+from portal.models import ConsentAcceptance
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.models import Practice
@@ -145,6 +147,14 @@ def make_practice(subdomain: str, name: str | None = None,
                 f"{emails_prefix}{role.value.replace('_', '')}@example.org", PASSWORD,
                 full_name=name_, role=role,
             )
+        # The world's client uses the portal as after an invitation: consent accepted (an
+        # account that never accepted is held at the consent page, tests/portal/).
+        ConsentAcceptance.objects.create(user=people["client"], version=current_consent().version)
+        # Check the deferred foreign keys now, as a commit would: a test that drops this
+        # schema in its transaction must find no pending trigger events.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     connection.set_schema_to_public()
     return PracticeWorld(practice, owner, people["clinician"], people["front_desk"],
                          people["billing"], people["client"])

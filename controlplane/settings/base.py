@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.SessionLifetimeMiddleware",
     "portal.middleware.SecondFactorMiddleware",
+    "portal.middleware.ClientLanguageMiddleware",
+    "portal.middleware.ClientConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -147,6 +149,7 @@ TEMPLATES = [
                 "controlplane.context_processors.platform",
                 "branding.context_processors.branding",
                 "practice.measurement.context_processors.clinic_alerts",
+                "practice.messaging.context_processors.unread_messages",
                 "billing.context_processors.billing_banner",
             ],
         },
@@ -184,6 +187,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# One catalogue for the whole project (`make translations` refreshes it).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -203,6 +208,17 @@ EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
 vars().update(env.email_url_config(EMAIL_URL))
 PLATFORM_EMAIL_ADDRESS = env.str("PLATFORM_EMAIL_ADDRESS", default=f"no-reply@{PLATFORM_DOMAIN}")
 DEFAULT_FROM_EMAIL = f"Tandem <{PLATFORM_EMAIL_ADDRESS}>"
+# Web Push (VAPID, RFC 8292): base64url keys (controlplane/vapid.py). Production requires them;
+# local development makes a pair under .tandem/, the test suite one per run.
+WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_VAPID_PUBLIC_KEY = env.str("WEBPUSH_VAPID_PUBLIC_KEY", default="")
+WEBPUSH_VAPID_SUBJECT = env.str("WEBPUSH_VAPID_SUBJECT", default=f"mailto:{PLATFORM_EMAIL_ADDRESS}")
+# Push services a browser's subscription may point at (a leading dot: any subdomain). The server
+# posts to the endpoint a browser gives, so anything else is refused.
+WEBPUSH_ENDPOINT_HOSTS = [
+    "fcm.googleapis.com", "android.googleapis.com", "updates.push.services.mozilla.com",
+    "web.push.apple.com", ".notify.windows.com",
+]
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Sign-in lockout (django-axes): per practice, since its table lives in each schema.
@@ -227,10 +243,21 @@ LOGIN_HANDOFF_MAX_AGE = 120
 
 DRAMATIQ_BROKER_URL = REDIS_URL
 
-# Billing (Stripe). Test-mode defaults; production sets real keys. STRIPE_API_BASE lets the test
-# suite point the client at a local fake Stripe server.
-STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_tandem_local")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_tandem_local_test")
+# The notification pipeline (practice.notifications): an outbox row handed to a worker whose
+# message was lost is handed out again after the lease; a failed delivery is retried with
+# exponential backoff (base, doubled each time, at most the cap, with jitter) until it gives up.
+# The lease must outlast a send (EMAIL_TIMEOUT bounds one SMTP conversation).
+NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", default=120)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+NOTIFICATION_RETRY_CAP_SECONDS = env.int("NOTIFICATION_RETRY_CAP_SECONDS", default=3600)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# Billing (Stripe). Without keys (a laptop, `make run`) billing is off: the billing pages say so,
+# nothing is sent to Stripe and the webhook answers 503. Production refuses to start without
+# them. STRIPE_API_BASE lets the test suite point the client at a local fake Stripe server.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 # Seconds a webhook's signature timestamp may be from now (in the past or the future).
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
@@ -244,7 +271,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Tandem API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tandem API",
+    "VERSION": "1.0.0",
+    # Several resources have a "status" with its own choices: name each set after its owner.
+    "ENUM_NAME_OVERRIDES": {
+        "InvoiceStatusEnum": "practice.invoices.models.Invoice.Status",
+        "FormAssignmentStatusEnum": "practice.formbuilder.models.FormAssignment.Status",
+        "NotificationStatusEnum": "practice.notifications.models.Notification.Status",
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,5 @@
+from controlplane.vapid import generate as generate_vapid_pair
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -28,3 +30,7 @@ CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 DRAMATIQ_BROKER_URL = REDIS_URL
 AXES_FAILURE_LIMIT = 5
 LOGGING["loggers"]["mail.log"] = {"level": "WARNING"}  # noqa: F405 - aiosmtpd's chatter
+# A VAPID pair of this run's own; tests/push plays the push service on 127.0.0.1.
+WEBPUSH_VAPID_PRIVATE_KEY, WEBPUSH_VAPID_PUBLIC_KEY = generate_vapid_pair()
+WEBPUSH_VAPID_SUBJECT = "mailto:push-test@tandem.test"
+WEBPUSH_ENDPOINT_HOSTS = [*WEBPUSH_ENDPOINT_HOSTS, "127.0.0.1"]  # noqa: F405

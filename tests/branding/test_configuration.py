@@ -148,6 +148,7 @@ def test_a_warm_page_costs_no_query_for_branding(branded) -> None:
         'SET search_path = "public"', '"tenants_domain"',
         f'SET search_path = "{alpha.practice.schema_name}","public"',
         '"django_session"', '"accounts_user"', '"practice_alert"',  # the nav's alert badge
+        '"messaging_conversation"',  # the nav's unread-messages count
     ]
 
 
@@ -235,7 +236,9 @@ def test_every_real_module_url_is_gated(alpha) -> None:
     a module's pages must sit under its key to be gated."""
     namespaces = _module_namespaces(get_resolver("controlplane.urls_tenant"))
     assert namespaces <= MODULE_KEYS | {"clinic", "portal", "api", "care", "clients",
-                                        "subscription"}
+                                        "subscription", "notifications", "engagement",
+                                        # inside "documents": its files and its forms
+                                        "files", "forms"}
 
 
 def test_turning_a_module_off_and_on_keeps_everything(probe_urls, alpha) -> None:

@@ -162,7 +162,8 @@ def test_kms_key_rotates_and_secrets_are_encrypted_with_it() -> None:
     main = (TERRAFORM / "modules" / "secrets" / "main.tf").read_text()
     assert 'generated_names = ["SECRET_KEY", "DATABASE_URL", "REDIS_URL"]' in main
     assert _variable("secrets", "operator_managed_names")["default"] == [
-        "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "EMAIL_URL"
+        "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "EMAIL_URL", "WEBPUSH_VAPID_PRIVATE_KEY",
+        "WEBPUSH_VAPID_PUBLIC_KEY"
     ]
 
 

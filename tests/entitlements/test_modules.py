@@ -103,7 +103,7 @@ def test_turning_on_a_module_outside_the_plan_is_refused(alpha: PracticeWorld,
     response = http.post("/settings/modules/", {"enabled": [*start, "booking", "billing"]})
 
     assert response.status_code == 400
-    assert ("Booking and Billing are not included in your Solo plan. Upgrade the plan on the "
+    assert ("Appointments and Billing are not included in your Solo plan. Upgrade the plan on the "
             "billing page (/billing/) to turn them on.") in response.content.decode()
     alpha.practice.refresh_from_db()
     assert alpha.practice.enabled_modules == start

@@ -21,6 +21,7 @@ from django_tenants.utils import schema_context
 
 from controlplane import readonly
 from practice.models import StaffInvitation
+from tenants.features import MODULE_KEYS
 from tenants.models import BillingState, Practice
 from tests.conftest import PracticeWorld
 
@@ -32,6 +33,8 @@ UNSAFE_METHODS = ["post", "put", "patch", "delete"]
 AUTH_ROUTES = {"login", "logout", "password_reset", "password_reset_confirm", "handoff",
                "portal:account_verify", "portal:account_mfa",
                "portal:account_sign_out_everywhere"}
+SAFETY_ROUTES = {"portal:urgent_contact", "clinic:alert_acknowledge", "clinic:alert_resolve",
+                 "clinic:alert_snooze", "api:alert_acknowledge", "api:alert_resolve"}
 BILLING_PREFIX = "billing/"
 SAMPLE_BY_CONVERTER = {"int": "1", "slug": "phq-9", "str": "sample", "path": "sample",
                        "uuid": "00000000-0000-0000-0000-000000000001"}
@@ -66,7 +69,8 @@ def tenant_routes() -> list[tuple[str, str]]:
 
 def write_routes() -> list[tuple[str, str]]:
     return [(path, name) for path, name in tenant_routes()
-            if name not in AUTH_ROUTES and not path.startswith("/" + BILLING_PREFIX)]
+            if name not in AUTH_ROUTES | SAFETY_ROUTES
+            and not path.startswith("/" + BILLING_PREFIX)]
 
 
 def snapshot(practice: Practice) -> dict[str, tuple[int, str]]:
@@ -116,6 +120,7 @@ def unsafe(http: Any, method: str, path: str) -> Any:
 def test_the_walk_finds_the_practice_hosts_write_paths() -> None:
     """The walk is the test's source of truth: it must see the known write paths."""
     assert readonly.AUTH_VIEW_NAMES == AUTH_ROUTES
+    assert readonly.SAFETY_VIEW_NAMES == SAFETY_ROUTES
     names = {name for _path, name in tenant_routes()}
     assert {"staff_invite", "staff_invitation_accept", "settings_modules",
             "portal:mood_checkin:checkin", "clinic:alert_acknowledge",
@@ -131,6 +136,9 @@ def test_the_walk_finds_the_practice_hosts_write_paths() -> None:
 def test_every_write_path_is_refused_and_nothing_changes(
     alpha: PracticeWorld, beta: PracticeWorld, state: str
 ) -> None:
+    # Every module on, the default-off ones included, so each write path is reached.
+    Practice.objects.filter(pk=alpha.practice.pk).update(enabled_modules=list(MODULE_KEYS))
+    alpha.practice.refresh_from_db()
     set_billing_state(alpha, state)
     http = alpha.http(alpha.owner)
     before = snapshot(alpha.practice)
@@ -169,8 +177,8 @@ def test_the_refusal_does_not_depend_on_who_asks(alpha: PracticeWorld,
         (anonymous, "/staff/invitations/accept/some-token/"),
         (client, "/portal/mood/"),
         (client, "/portal/assessments/1/submit/"),
-        (clinician, "/clinic/alerts/1/acknowledge/"),
-        (front_desk, "/api/v1/alerts/1/resolve"),
+        (clinician, "/care/goals/1/status/"),
+        (front_desk, "/api/v1/assignments/1/end"),
     ]
     for http, path in cases:
         response = http.post(path, {"mood": "3"})

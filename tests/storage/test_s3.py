@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 import requests
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django_tenants.utils import schema_context
 from moto.server import ThreadedMotoServer
@@ -85,6 +86,10 @@ def test_production_settings_store_uploads_on_s3_when_a_bucket_is_set() -> None:
 
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="controlplane.settings.production",
                SECRET_KEY=secrets.token_urlsafe(50), AWS_STORAGE_BUCKET_NAME="uploads",
+               STRIPE_SECRET_KEY="sk_test_storage", STRIPE_WEBHOOK_SECRET="whsec_storage",
+               WEBPUSH_VAPID_PRIVATE_KEY=settings.WEBPUSH_VAPID_PRIVATE_KEY,
+               WEBPUSH_VAPID_PUBLIC_KEY=settings.WEBPUSH_VAPID_PUBLIC_KEY,
+               WEBPUSH_VAPID_SUBJECT="mailto:ops@tandem.example",
                AWS_S3_KMS_KEY_ID="alias/tandem")
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); from django.conf import settings;"

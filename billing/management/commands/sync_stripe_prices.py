@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from billing import stripe_client
 from billing.models import Price
@@ -16,6 +16,8 @@ class Command(BaseCommand):
     help = "Create/update plan products and prices in Stripe by lookup key; mirror them here."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not stripe_client.is_configured():
+            raise CommandError(stripe_client.NOT_CONFIGURED + " Set STRIPE_SECRET_KEY first.")
         created = unchanged = 0
         for plan in PLANS:
             product_id = f"tandem_{plan.key}"

@@ -32,7 +32,7 @@ output "migrate_network_configuration" {
 }
 
 output "secret_arns" {
-  description = "Secrets Manager ARNs by variable; set STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and EMAIL_URL before the first deploy."
+  description = "Secrets Manager ARNs by variable; set STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, EMAIL_URL and the WEBPUSH_VAPID_* pair before the first deploy."
   value       = module.secrets.arns
 }
 

@@ -14,6 +14,7 @@ locals {
       DJANGO_SETTINGS_MODULE  = "controlplane.settings.production"
       PLATFORM_DOMAIN         = var.platform_domain
       PLATFORM_EMAIL_ADDRESS  = var.platform_email_address
+      WEBPUSH_VAPID_SUBJECT   = "mailto:${var.platform_email_address}"
       AWS_STORAGE_BUCKET_NAME = var.uploads_bucket_name
       AWS_S3_REGION_NAME      = var.region
       SENTRY_DSN              = var.sentry_dsn

@@ -3,7 +3,8 @@
 #
 # Generated here (value set by Terraform): SECRET_KEY, DATABASE_URL, REDIS_URL.
 # Set by an operator (Terraform creates only the container, never the value):
-# STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, EMAIL_URL (SES SMTP credentials), before the
+# STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, EMAIL_URL (SES SMTP credentials) and the Web Push
+# pair WEBPUSH_VAPID_PRIVATE_KEY / WEBPUSH_VAPID_PUBLIC_KEY (see docs/deployment.md), before the
 # first deploy (a task cannot start while a secret it names has no value), e.g.
 #   aws secretsmanager put-secret-value --secret-id tandem/production/STRIPE_SECRET_KEY \
 #     --secret-string "$(read -rs v; echo "$v")"

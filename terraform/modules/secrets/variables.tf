@@ -22,8 +22,8 @@ variable "redis_url" {
 
 variable "operator_managed_names" {
   type        = list(string)
-  description = "Secrets whose values an operator sets outside Terraform (Stripe keys, the SMTP URL)."
-  default     = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "EMAIL_URL"]
+  description = "Secrets whose values an operator sets outside Terraform (Stripe keys, the SMTP URL, the Web Push key pair)."
+  default     = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "EMAIL_URL", "WEBPUSH_VAPID_PRIVATE_KEY", "WEBPUSH_VAPID_PUBLIC_KEY"]
 }
 
 variable "tags" {
