@@ -4,6 +4,7 @@ makes them. There is no default practice: every test names the ones it uses."""
 
 from __future__ import annotations
 
+import copy
 import email
 import email.policy
 import itertools
@@ -19,8 +20,9 @@ import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
+from django.utils import translation
 from django_tenants.utils import schema_context
 
 from portal.consent import current_consent
@@ -93,6 +95,9 @@ def _clean_redis_and_schema() -> Iterator[None]:
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield
     connection.set_schema_to_public()
+    # A request in Spanish leaves Spanish active on this thread (LocaleMiddleware activates and
+    # nothing deactivates): the next test starts in the default language, whatever ran before.
+    translation.deactivate()
 
 
 # --- Practices and people ----------------------------------------------------------------------
@@ -165,15 +170,164 @@ def practice_factory(db: Any) -> Any:
     return make_practice
 
 
-@pytest.fixture
-def alpha(db: Any) -> PracticeWorld:
-    return make_practice("alpha", "Alpha Therapy")
+# --- The look-alike practices, made once per worker ----------------------------------------------
+#
+# Cloning a practice schema costs about two seconds, and most tests want `alpha` and `beta`. They
+# are made once per xdist worker and committed; each test then runs inside the transaction that
+# pytest-django rolls back, so whatever it writes (DDL included) is gone afterwards. Three things
+# keep that equivalent to fresh practices:
+#   - sequences are not transactional, so every test starts with each look-alike schema's
+#     sequences set back to where they were when it was made (the ids tests rely on: alpha's and
+#     beta's people have the same ids, and so do the first rows a test adds to each);
+#   - a test that did not ask for a look-alike does not see it: its public rows, the public audit
+#     row of its provisioning included, are deleted inside that test's transaction (and so come
+#     back afterwards);
+#   - a test whose writes are committed (transactional_db: threads, other connections, a live
+#     server) gets fresh practices made the old way, after the shared ones are dropped; the
+#     shared ones are made again when a rolled-back test next needs them (pytest-django runs the
+#     committed tests last, so that is rare).
+
+LOOKALIKES = {"alpha": "Alpha Therapy", "beta": "Beta Counselling"}
+
+
+@dataclass
+class _SharedLookalikes:
+    worlds: dict[str, PracticeWorld]
+    reset_sequences_sql: str
+
+
+_shared: _SharedLookalikes | None = None
+
+
+def _is_committed_test(request: pytest.FixtureRequest) -> bool:
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names:
+        return True
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or
+                            marker.kwargs.get("reset_sequences")))
+
+
+def _uses_db(request: pytest.FixtureRequest) -> bool:
+    return "db" in request.fixturenames or request.node.get_closest_marker("django_db") is not None
+
+
+def _make_shared_lookalikes() -> _SharedLookalikes:
+    worlds = {subdomain: make_practice(subdomain, name) for subdomain, name in LOOKALIKES.items()}
+    connection.set_schema_to_public()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT schemaname, sequencename FROM pg_sequences WHERE schemaname = ANY(%s)",
+            [[world.practice.schema_name for world in worlds.values()]],
+        )
+        sequences = [f"{quote(schema)}.{quote(name)}" for schema, name in cursor.fetchall()]
+        # pg_sequences shows no last_value for a sequence set but not yet read (is_called false,
+        # as the clone leaves them): read each sequence itself.
+        cursor.execute(" UNION ALL ".join(
+            f"SELECT '{sequence}', last_value, is_called FROM {sequence}" for sequence in sequences
+        ))
+        state = cursor.fetchall()
+    setvals = [f"setval('{sequence}', {last}, {is_called})" for sequence, last, is_called in state]
+    return _SharedLookalikes(worlds, "SELECT " + ", ".join(setvals))
+
+
+def _hide_public_audit_of(practice_ids: list[int]) -> None:
+    """The public provisioning rows of look-alikes a test must not see: inside a rolled-back
+    test's transaction (they come back afterwards), or for good when the look-alikes are dropped.
+    Append-only holds again right after the one statement."""
+    trigger_names = ",".join(
+        trigger.get_pgid(AuditEvent) for trigger in AuditEvent._meta.triggers  # type: ignore
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)",
+                       ["{" + trigger_names + "}"])
+        cursor.execute(
+            "DELETE FROM audit_auditevent WHERE object_type = 'practice' AND object_id = ANY(%s)",
+            [[str(pk) for pk in practice_ids]],
+        )
+        cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
+
+
+def _drop_shared_lookalikes(shared: _SharedLookalikes) -> None:
+    connection.set_schema_to_public()
+    ids = [world.practice.pk for world in shared.worlds.values()]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for world in shared.worlds.values():
+                cursor.execute(f"DROP SCHEMA IF EXISTS "
+                               f"{connection.ops.quote_name(world.practice.schema_name)} CASCADE")
+        Practice.objects.filter(pk__in=ids).delete()
+        _hide_public_audit_of(ids)
 
 
 @pytest.fixture
-def beta(db: Any) -> PracticeWorld:
+def _lookalikes(request: pytest.FixtureRequest, django_db_setup: Any,
+                django_db_blocker: Any) -> _SharedLookalikes | None:
+    """The shared look-alikes, made (committed) before the test's transaction begins. Collection
+    puts this fixture first for every test that uses `alpha` or `beta`, ahead of `db`."""
+    global _shared
+    if _is_committed_test(request):
+        return None
+    if _shared is None:
+        with django_db_blocker.unblock():
+            if connection.in_atomic_block:  # set up after `db` after all: made and rolled back
+                return _make_shared_lookalikes()
+            _shared = _make_shared_lookalikes()
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(_shared.reset_sequences_sql)  # once, before alpha or beta adds a row
+    return _shared
+
+
+@pytest.fixture(autouse=True)
+def _lookalikes_in_their_place(request: pytest.FixtureRequest) -> None:
+    """Committed tests start with no shared look-alikes (their flush would orphan them; they make
+    their own); rolled-back tests see only the look-alikes they asked for."""
+    global _shared
+    if _shared is None:
+        return
+    if _is_committed_test(request):
+        with request.getfixturevalue("django_db_blocker").unblock():
+            _drop_shared_lookalikes(_shared)
+        _shared = None
+        return
+    if not _uses_db(request):
+        return
+    request.getfixturevalue("db")
+    unwanted = [world.practice.pk for subdomain, world in _shared.worlds.items()
+                if subdomain not in request.fixturenames]
+    if unwanted:
+        Practice.objects.filter(pk__in=unwanted).delete()
+        _hide_public_audit_of(unwanted)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is not None and ("alpha" in names or "beta" in names):
+            if "_lookalikes" in names:
+                names.remove("_lookalikes")
+            names.insert(0, "_lookalikes")
+
+
+def _lookalike(request: pytest.FixtureRequest, shared: _SharedLookalikes | None,
+               subdomain: str) -> PracticeWorld:
+    if shared is None:  # a committed test: a fresh practice of its own
+        return make_practice(subdomain, LOOKALIKES[subdomain])
+    return copy.deepcopy(shared.worlds[subdomain])
+
+
+@pytest.fixture
+def alpha(request: pytest.FixtureRequest, _lookalikes: _SharedLookalikes | None,
+          db: Any) -> PracticeWorld:
+    return _lookalike(request, _lookalikes, "alpha")
+
+
+@pytest.fixture
+def beta(request: pytest.FixtureRequest, _lookalikes: _SharedLookalikes | None,
+         db: Any) -> PracticeWorld:
     """The second practice every tenant-facing test needs: same emails, same ids."""
-    return make_practice("beta", "Beta Counselling")
+    return _lookalike(request, _lookalikes, "beta")
 
 
 @pytest.fixture

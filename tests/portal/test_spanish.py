@@ -206,9 +206,13 @@ class _Visible(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._hidden_depth = 0
+        self._untranslated: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
+            self._hidden_depth += 1
+        if ("translate", "no") in attrs:  # e.g. a random MFA key: not words in any language
+            self._untranslated.append(tag)
             self._hidden_depth += 1
         for name, value in attrs:
             if value and (name in self.SHOWN_ATTRIBUTES or name.startswith("data-text")):
@@ -220,6 +224,9 @@ class _Visible(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
+            self._hidden_depth -= 1
+        if self._untranslated and self._untranslated[-1] == tag:
+            self._untranslated.pop()
             self._hidden_depth -= 1
 
     def handle_data(self, data: str) -> None:
