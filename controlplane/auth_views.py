@@ -19,6 +19,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -168,6 +169,8 @@ def handoff_page(request: HttpRequest, *, practice: Practice, user: User) -> Htt
     # `Origin: null` on a cross-origin POST. This page (no secret in its URL) lets the browser
     # name its origin, which the hand-off checks.
     response["Referrer-Policy"] = "origin"
+    # The token stays out of every cache (a shared computer's back button included).
+    add_never_cache_headers(response)
     return response
 
 
