@@ -178,9 +178,12 @@ def _is_platform_origin(origin: str) -> bool:
     """Whether `origin` is a page of this platform: the control plane or a practice host, on the
     platform's scheme and port. `null` (an opaque origin, or a page that hides its origin) is
     not."""
-    parsed = urlsplit(origin)
+    try:
+        parsed = urlsplit(origin)
+        port = str(parsed.port) if parsed.port else ""
+    except ValueError:  # a port that is not a number
+        return False
     host = (parsed.hostname or "").lower()
-    port = str(parsed.port) if parsed.port else ""
     domain = settings.PLATFORM_DOMAIN.lower()
     return (
         parsed.scheme == settings.PLATFORM_SCHEME

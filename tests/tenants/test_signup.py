@@ -234,6 +234,8 @@ def test_the_handoff_accepts_a_post_from_the_platform(
     "http://evil-localhost",
     "https://localhost",  # another scheme
     "http://localhost:8443",  # another port
+    "http://localhost:port",
+    "http://[localhost",
     "",
 ])
 def test_the_handoff_refuses_a_post_from_anywhere_else(
