@@ -224,7 +224,8 @@ def handoff(request: HttpRequest) -> HttpResponse:
         return _handoff_refused(request, "This sign-in link is not valid.")
     if payload.get("s") != connection.schema_name:
         return _handoff_refused(request, "This sign-in link is not for this practice.")
-    if not cache.add(f"handoff:{payload['n']}", 1, timeout=settings.LOGIN_HANDOFF_MAX_AGE * 2):
+    nonce_key = f"handoff:{connection.schema_name}:{payload['n']}"
+    if not cache.add(nonce_key, 1, timeout=settings.LOGIN_HANDOFF_MAX_AGE * 2):
         return _handoff_refused(request, "This sign-in link was already used.")
     user = User.objects.filter(pk=payload["u"], is_active=True).first()
     if user is None:
