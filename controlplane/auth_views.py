@@ -6,7 +6,9 @@ is django-axes'; password-reset requests are rate limited by django-ratelimit.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import auth
@@ -14,11 +16,13 @@ from django.contrib.auth import views as django_auth
 from django.core import signing
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
-from django.utils.decorators import method_decorator
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
@@ -27,6 +31,8 @@ from controlplane.emails import branding_email_context, sender_for
 from practice.forms import SignInForm
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.models import Practice
+from tenants.selectors import practice_url
 
 HANDOFF_SALT = "tandem.login-handoff"
 CLEAR_SITE_DATA = '"cache", "storage"'
@@ -142,33 +148,88 @@ class PasswordResetCompleteView(django_auth.PasswordResetCompleteView):
     template_name = "auth/password_reset_complete.html"
 
 
-# The hand-off from the control plane's signup to the new practice's own host.
+# The hand-off from the control plane's signup (and from a subdomain rename) to the practice's
+# own host. Sessions are host-only, so the page that made the practice posts a signed token to the
+# new host, which signs the owner in there.
 
 def handoff_token(*, schema_name: str, user_id: int, nonce: str) -> str:
     return signing.dumps({"s": schema_name, "u": user_id, "n": nonce}, salt=HANDOFF_SALT)
 
 
-@method_decorator(csrf_exempt, name="dispatch")
-class HandoffView(django_auth.LoginView):
-    """Accepts a signed, single-use, short-lived token posted by the control plane."""
+def handoff_page(request: HttpRequest, *, practice: Practice, user: User) -> HttpResponse:
+    """The page that carries `user` over to `practice`'s host: a form posting a fresh token,
+    submitted by static/controlplane/handoff.js (a button when scripts do not run)."""
+    token = handoff_token(schema_name=practice.schema_name, user_id=user.pk,
+                          nonce=secrets.token_urlsafe(16))
+    response = render(request, "platform/handoff.html", {
+        "practice": practice, "token": token,
+        "action": practice_url(practice.subdomain, "/auth/handoff/"),
+    })
+    # The platform's pages say `Referrer-Policy: same-origin`, under which a browser sends
+    # `Origin: null` on a cross-origin POST. This page (no secret in its URL) lets the browser
+    # name its origin, which the hand-off checks.
+    response["Referrer-Policy"] = "origin"
+    # The token stays out of every cache (a shared computer's back button included).
+    add_never_cache_headers(response)
+    return response
 
-    http_method_names = ["post"]
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            payload = signing.loads(
-                request.POST.get("token", ""), salt=HANDOFF_SALT,
-                max_age=settings.LOGIN_HANDOFF_MAX_AGE,
-            )
-        except signing.BadSignature:
-            return HttpResponseBadRequest("This sign-in link has expired. Please sign in.")
-        if payload.get("s") != connection.schema_name:
-            return HttpResponseBadRequest("This sign-in link is not for this practice.")
-        if not cache.add(f"handoff:{payload['n']}", 1, timeout=settings.LOGIN_HANDOFF_MAX_AGE * 2):
-            return HttpResponseBadRequest("This sign-in link was already used. Please sign in.")
-        user = User.objects.filter(pk=payload["u"], is_active=True).first()
-        if user is None:
-            return HttpResponseBadRequest("This sign-in link is not valid. Please sign in.")
-        auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        _audit(request, "auth.signed_in", user, via="signup")
-        return HttpResponseRedirect(reverse("home"))
+def _is_platform_origin(origin: str) -> bool:
+    """Whether `origin` is a page of this platform: the control plane or a practice host, on the
+    platform's scheme and port. `null` (an opaque origin, or a page that hides its origin) is
+    not."""
+    try:
+        parsed = urlsplit(origin)
+        port = str(parsed.port) if parsed.port else ""
+    except ValueError:  # a port that is not a number
+        return False
+    host = (parsed.hostname or "").lower()
+    domain = settings.PLATFORM_DOMAIN.lower()
+    return (
+        parsed.scheme == settings.PLATFORM_SCHEME
+        and port == (settings.PLATFORM_PORT or "")
+        and (host == domain or host.endswith(f".{domain}"))
+        and not parsed.path and not parsed.query
+    )
+
+
+def _handoff_refused(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "auth/handoff_refused.html", {"message": message}, status=400)
+
+
+# Exempt from Django's CSRF check, and only this view: the browser arrives from another host,
+# so it has no CSRF cookie here yet, and it cannot have one. The token is the proof instead: it
+# is signed with SECRET_KEY (unforgeable), bound to this practice's schema (refused on any other
+# host), valid for LOGIN_HANDOFF_MAX_AGE seconds and used at most once (its nonce is claimed in
+# the cache before anyone is signed in). What the CSRF check would add, that the post comes from
+# our own pages, is checked on the Origin header: a page elsewhere posting a token of its own
+# (login CSRF, into a practice the attacker made) is refused. auth.login() rotates the session
+# key, so a session planted on this host before the hand-off is not the one signed in.
+@csrf_exempt
+@require_POST
+@never_cache
+@sensitive_post_parameters("token")
+def handoff(request: HttpRequest) -> HttpResponse:
+    origin = request.headers.get("Origin")
+    if origin is not None and not _is_platform_origin(origin):
+        return _handoff_refused(request, "This sign-in link did not come from us.")
+    try:
+        payload = signing.loads(
+            request.POST.get("token", ""), salt=HANDOFF_SALT,
+            max_age=settings.LOGIN_HANDOFF_MAX_AGE,
+        )
+    except signing.SignatureExpired:
+        return _handoff_refused(request, "This sign-in link has expired.")
+    except signing.BadSignature:
+        return _handoff_refused(request, "This sign-in link is not valid.")
+    if payload.get("s") != connection.schema_name:
+        return _handoff_refused(request, "This sign-in link is not for this practice.")
+    nonce_key = f"handoff:{connection.schema_name}:{payload['n']}"
+    if not cache.add(nonce_key, 1, timeout=settings.LOGIN_HANDOFF_MAX_AGE * 2):
+        return _handoff_refused(request, "This sign-in link was already used.")
+    user = User.objects.filter(pk=payload["u"], is_active=True).first()
+    if user is None:
+        return _handoff_refused(request, "This sign-in link is not valid.")
+    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    _audit(request, "auth.signed_in", user, via="signup")
+    return HttpResponseRedirect(reverse("home"))

@@ -6,7 +6,7 @@ from controlplane import auth_views
 
 urlpatterns = [
     path("accounts/", include("controlplane.urls_auth")),
-    path("auth/handoff/", auth_views.HandoffView.as_view(), name="handoff"),
+    path("auth/handoff/", auth_views.handoff, name="handoff"),
     path("", include("branding.urls")),
     path("settings/", include("practice.configuration.urls")),
     path("clinic/", include(("practice.measurement.urls_clinic", "clinic"))),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -20,7 +19,7 @@ from django_ratelimit.core import is_ratelimited
 from billing import services as billing_services
 
 # Re-exported for settings (AXES_LOCKOUT_CALLABLE, RATELIMIT_VIEW).
-from controlplane.auth_views import handoff_token, locked_out, rate_limited  # noqa: F401,E402
+from controlplane.auth_views import handoff_page, locked_out, rate_limited  # noqa: F401,E402
 from controlplane.forms import SignupForm
 from tenants import selectors, services
 from tenants.accounts.models import Role
@@ -60,15 +59,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             billing_services.subscription_start_trial(
                 practice=practice, meta=RequestMeta.from_request(request)
             )
-            token = handoff_token(
-                schema_name=practice.schema_name, user_id=owner.pk,
-                nonce=secrets.token_urlsafe(16),
-            )
-            return render(request, "platform/handoff.html", {
-                "practice": practice,
-                "action": selectors.practice_url(practice.subdomain, "/auth/handoff/"),
-                "token": token,
-            })
+            return handoff_page(request, practice=practice, user=owner)
     status = 400 if request.method == "POST" else 200
     return render(request, "platform/signup.html", {"form": form}, status=status)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -15,7 +14,7 @@ from django.urls import reverse
 from branding import services as branding_services
 from branding.selectors import branding_for, branding_row, build_branding
 from branding.services import BrandingChanges, BrandingError
-from controlplane.auth_views import handoff_token
+from controlplane.auth_views import handoff_page
 from practice.configuration import services
 from practice.configuration.forms import (
     BrandingForm,
@@ -27,7 +26,6 @@ from practice.configuration.forms import (
 from practice.views import owner_required
 from tenants import services as tenant_services
 from tenants.audit.services import RequestMeta
-from tenants.selectors import practice_url
 
 _BRANDING_FIELDS = [field for field in BrandingChanges.__dataclass_fields__]
 
@@ -154,12 +152,7 @@ def subdomain_settings(request: HttpRequest) -> HttpResponse:
             form.add_error("subdomain", error.message)
         else:
             # Cookies are host-only: carry the owner over to the new host, signed in.
-            token = handoff_token(schema_name=practice.schema_name, user_id=request.user.pk,
-                                  nonce=secrets.token_urlsafe(16))
-            return render(request, "platform/handoff.html", {
-                "practice": practice, "token": token,
-                "action": practice_url(practice.subdomain, "/auth/handoff/"),
-            })
+            return handoff_page(request, practice=practice, user=request.user)
     status = 400 if request.method == "POST" else 200
     return render(request, "practice/settings/subdomain.html",
                   {"form": form, "branding": branding_for(request.tenant)}, status=status)

@@ -7,12 +7,14 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core import signing
 from django.test import Client
 from django.utils.html import escape
 from django_tenants.utils import schema_context
 
-from controlplane.auth_views import HANDOFF_SALT
+from controlplane.auth_views import HANDOFF_SALT, handoff_token
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.models import Domain, Practice
@@ -96,18 +98,55 @@ def test_signup_provisions_the_practice_and_hands_the_owner_over(public_http: Cl
                     .values_list("actor_id", "detail")) == [(owner.pk, {"via": "signup"})]
 
 
+def _signed_in(practice: Practice) -> tuple[list[Any], int]:
+    """The sign-in audit events and the sessions in a practice."""
+    with schema_context(practice.schema_name):
+        return (list(AuditEvent.objects.filter(action="auth.signed_in")
+                     .values_list("actor_id", flat=True)), Session.objects.count())
+
+
+def _assert_refused(response: Any, browser: Client, message: str, practice: Practice) -> None:
+    """The hand-off said why, set no session, and signed nobody in."""
+    assert response.status_code == 400
+    alert = re.search(r'<p role="alert">([^<]*)</p>', response.content.decode())
+    assert alert is not None
+    assert alert[1] == f"{message} Nobody was signed in."
+    assert "sessionid" not in response.cookies
+    assert browser.get("/").status_code == 302
+    assert _signed_in(practice) == ([], 0)
+
+
+def test_the_handoff_page_posts_with_a_static_script_and_names_its_origin(
+        public_http: Client) -> None:
+    response = public_http.post("/signup/", _signup_data("gamma"))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert response["Referrer-Policy"] == "origin"
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    assert re.findall(r"<script[^>]*>", body) == [
+        '<script src="/static/controlplane/handoff.js">']
+    assert "<script>" not in body
+    assert '<button type="submit">Continue to your portal</button>' in body
+
+
 def test_a_handoff_token_works_once(public_http: Client) -> None:
     token = _sign_up(public_http, "gamma")
+    practice = Practice.objects.get(subdomain="gamma")
     assert Client(HTTP_HOST="gamma.localhost").post(
         "/auth/handoff/", {"token": token}).status_code == 302
+    before = _signed_in(practice)
 
     second = Client(HTTP_HOST="gamma.localhost")
     response = second.post("/auth/handoff/", {"token": token})
 
     assert response.status_code == 400
-    assert "already used" in response.content.decode()
+    assert "This sign-in link was already used. Nobody was signed in." in (
+        response.content.decode())
     assert "sessionid" not in response.cookies
     assert second.get("/").status_code == 302
+    assert _signed_in(practice) == before
+    assert len(before[0]) == before[1] == 1
 
 
 def test_a_handoff_token_for_one_practice_is_refused_by_another(
@@ -118,15 +157,12 @@ def test_a_handoff_token_for_one_practice_is_refused_by_another(
 
     response = on_beta.post("/auth/handoff/", {"token": token})
 
-    assert response.status_code == 400
-    assert "not for this practice" in response.content.decode()
-    assert "sessionid" not in response.cookies
-    assert on_beta.get("/").status_code == 302
-    with schema_context(beta.practice.schema_name):
-        assert AuditEvent.objects.filter(action="auth.signed_in").count() == 0
+    _assert_refused(response, on_beta, "This sign-in link is not for this practice.",
+                    beta.practice)
     # Refusing it elsewhere did not use it up: the right host still accepts it.
     assert Client(HTTP_HOST="gamma.localhost").post(
         "/auth/handoff/", {"token": token}).status_code == 302
+    assert _signed_in(beta.practice) == ([], 0)
 
 
 def test_an_expired_handoff_token_is_refused(public_http: Client, settings: Any) -> None:
@@ -136,23 +172,127 @@ def test_an_expired_handoff_token_is_refused(public_http: Client, settings: Any)
 
     response = browser.post("/auth/handoff/", {"token": token})
 
-    assert response.status_code == 400
-    assert "expired" in response.content.decode()
-    assert "sessionid" not in response.cookies
-    assert browser.get("/").status_code == 302
+    _assert_refused(response, browser, "This sign-in link has expired.",
+                    Practice.objects.get(subdomain="gamma"))
 
 
 def test_a_forged_handoff_token_is_refused(public_http: Client) -> None:
     _sign_up(public_http, "gamma")
     practice = Practice.objects.get(subdomain="gamma")
-    forged = signing.dumps({"s": practice.schema_name, "u": 1, "n": "x"}, key="not-our-secret",
-                           salt=HANDOFF_SALT)
+    with schema_context(practice.schema_name):
+        owner = User.objects.get()
+    forged = signing.dumps({"s": practice.schema_name, "u": owner.pk, "n": "x"},
+                           key="not-our-secret", salt=HANDOFF_SALT)
     browser = Client(HTTP_HOST="gamma.localhost")
 
     response = browser.post("/auth/handoff/", {"token": forged})
 
-    assert response.status_code == 400
-    assert browser.get("/").status_code == 302
+    _assert_refused(response, browser, "This sign-in link is not valid.", practice)
+
+
+def test_a_handoff_token_of_a_deactivated_person_is_refused(alpha: PracticeWorld) -> None:
+    token = handoff_token(schema_name=alpha.practice.schema_name, user_id=alpha.clinician.pk,
+                          nonce="deactivated")
+    with schema_context(alpha.practice.schema_name):
+        User.objects.filter(pk=alpha.clinician.pk).update(is_active=False)
+    browser = alpha.http()
+
+    response = browser.post("/auth/handoff/", {"token": token})
+
+    _assert_refused(response, browser, "This sign-in link is not valid.", alpha.practice)
+
+
+def test_the_handoff_answers_only_posts(alpha: PracticeWorld) -> None:
+    response = alpha.http().get("/auth/handoff/")
+
+    assert response.status_code == 405
+    assert _signed_in(alpha.practice) == ([], 0)
+
+
+@pytest.mark.parametrize("origin", [
+    "http://localhost",  # the control plane (signup)
+    "http://alpha-old.localhost",  # a practice host (a subdomain rename)
+])
+def test_the_handoff_accepts_a_post_from_the_platform(
+        alpha: PracticeWorld, beta: PracticeWorld, origin: str) -> None:
+    token = handoff_token(schema_name=alpha.practice.schema_name, user_id=alpha.owner.pk,
+                          nonce="from-the-platform")
+    browser = alpha.http()
+
+    response = browser.post("/auth/handoff/", {"token": token}, HTTP_ORIGIN=origin)
+
+    assert response.status_code == 302
+    assert browser.get("/").status_code == 200
+    assert _signed_in(alpha.practice) == ([alpha.owner.pk], 1)
+    assert _signed_in(beta.practice) == ([], 0)
+
+
+@pytest.mark.parametrize("origin", [
+    "null",  # a page that hides where it is (sandboxed, or `Referrer-Policy: no-referrer`)
+    "http://evil.example",
+    "http://localhost.evil.example",
+    "http://evil-localhost",
+    "https://localhost",  # another scheme
+    "http://localhost:8443",  # another port
+    "http://localhost:port",
+    "http://[localhost",
+    "",
+])
+def test_the_handoff_refuses_a_post_from_anywhere_else(
+        alpha: PracticeWorld, beta: PracticeWorld, origin: str) -> None:
+    """Login CSRF: a valid, unused token of a practice someone made, posted from their page,
+    would sign the visitor in as them."""
+    token = handoff_token(schema_name=alpha.practice.schema_name, user_id=alpha.owner.pk,
+                          nonce="from-elsewhere")
+    browser = alpha.http()
+
+    response = browser.post("/auth/handoff/", {"token": token}, HTTP_ORIGIN=origin)
+
+    _assert_refused(response, browser, "This sign-in link did not come from us.",
+                    alpha.practice)
+    assert _signed_in(beta.practice) == ([], 0)
+
+
+def test_the_handoff_rotates_a_session_planted_before_it(alpha: PracticeWorld) -> None:
+    """Session fixation: a session id set in the browser before the hand-off is not the one
+    that ends up signed in."""
+    with schema_context(alpha.practice.schema_name):
+        planted = SessionStore()
+        planted["planted"] = True
+        planted.create()
+    browser = alpha.http()
+    browser.cookies["sessionid"] = planted.session_key
+    token = handoff_token(schema_name=alpha.practice.schema_name, user_id=alpha.owner.pk,
+                          nonce="fixation")
+
+    response = browser.post("/auth/handoff/", {"token": token})
+
+    assert response.status_code == 302
+    signed_in = response.cookies["sessionid"].value
+    assert signed_in != planted.session_key
+    with schema_context(alpha.practice.schema_name):
+        assert list(Session.objects.values_list("session_key", flat=True)) == [signed_in]
+        assert SessionStore(signed_in)["_auth_user_id"] == str(alpha.owner.pk)
+    planted_again = Client(HTTP_HOST=alpha.host)
+    planted_again.cookies["sessionid"] = planted.session_key
+    assert planted_again.get("/").status_code == 302
+
+
+def test_csrf_is_still_checked_everywhere_but_the_handoff(alpha: PracticeWorld) -> None:
+    strict = Client(HTTP_HOST=alpha.host, enforce_csrf_checks=True)
+
+    sign_in = strict.post("/accounts/sign-in/", {"username": "owner@example.org",
+                                                 "password": PASSWORD})
+    assert sign_in.status_code == 403
+    assert _signed_in(alpha.practice) == ([], 0)
+
+    token = handoff_token(schema_name=alpha.practice.schema_name, user_id=alpha.owner.pk,
+                          nonce="no-csrf-cookie")
+    assert strict.post("/auth/handoff/", {"token": token}).status_code == 302
+    assert _signed_in(alpha.practice) == ([alpha.owner.pk], 1)
+    # Signed in, the session's pages check CSRF as before.
+    assert strict.post("/accounts/sign-out/").status_code == 403
+    assert strict.get("/").status_code == 200
 
 
 @pytest.mark.parametrize(("subdomain", "message"), [
