@@ -1,6 +1,6 @@
-"""Measurement benchmark: the client's dashboard and trend page, and the clinician's client page and
-pre-session review, with a long history of daily mood and weekly PHQ-9 and GAD-7, over real HTTP
-from gunicorn.
+"""Measurement benchmark: the client's dashboard and trend page, the clinician's client page and
+pre-session review with a long history of daily mood and weekly PHQ-9 and GAD-7, and the
+clinician's caseload and alert inbox with a large caseload, over real HTTP from gunicorn.
 
     python bench/measurement.py [--quick] [--samples N]
 
@@ -8,17 +8,20 @@ Two clients of one clinician, alike in everything but the length of their histor
 and five years (one year with --quick) of daily mood check-ins and weekly PHQ-9 and GAD-7, each
 with an entered-in-error response, an open risk alert and today's questionnaires due. The
 history is inserted in bulk, already scored by the real scorer. Both clients have accepted the
-portal's current consent, so their pages are the real pages (not the consent redirect).
+portal's current consent, so their pages are the real pages (not the consent redirect). A second
+clinician has those two and 200 more clients (30 with --quick), each with four weeks of PHQ-9 and
+GAD-7 and an open risk alert: the caseload pages compare the two clinicians.
 
-1. Query count (in process, django.test.Client on the practice's host): each page once for each
-   client; the counts must be equal, a page whose queries grow with history fails the run.
+1. Query count (in process, django.test.Client on the practice's host): each page for both
+   histories (or both caseloads); the counts must be equal, a page whose queries grow with
+   history or caseload fails the run.
 2. Latency, over HTTP from gunicorn (infra/gunicorn.conf.py, one gthread worker, on a free
    loopback port): each person signs in through the real sign-in form and keeps their session
-   cookie; every page for both clients and a minimal page (signed in, same middleware, nothing
+   cookie; every page for both sides and a minimal page (signed in, same middleware, nothing
    rendered: bench/urls.py) alternate, round after round, in the same run. Every timed request
    must answer 200, or the run stops with status 1 and says which URL answered what.
 
-Per page it prints the median (and interquartile range) for each history, the ratio long/short
+Per page it prints the median (and interquartile range) for each side, the ratio larger/smaller
 and the ratio page/minimal; a ratio whose baseline wobbles more than the difference it measures
 is reported as unreliable (bench/common.py). Pages over 8x the minimal page are flagged.
 
@@ -59,16 +62,19 @@ PAGE_BUDGET = 8.0
 class Plan:
     long_days: int
     samples: int
+    caseload: int  # clients of the second clinician
 
 
 def parse_args(argv: list[str]) -> Plan:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="one year of history instead of five, 7 samples per page")
+                        help="one year of history instead of five, a caseload of 30 instead "
+                             "of 200, 7 samples per page")
     parser.add_argument("--samples", type=int, help="timed requests per page and history")
     args = parser.parse_args(argv)
     plan = Plan(long_days=365 if args.quick else 5 * 365 + 1,
-                samples=args.samples or (7 if args.quick else 30))
+                samples=args.samples or (7 if args.quick else 30),
+                caseload=30 if args.quick else 200)
     if plan.samples < 1:
         parser.error("--samples must be 1 or more")
     return plan
@@ -80,8 +86,15 @@ def parse_args(argv: list[str]) -> Plan:
 class World:
     host: str
     schema: str
-    clinician: Any
+    clinician: Any  # the two clients' clinician: a caseload of 2
     clients: dict[str, Any]  # "1 month" / "5 years" -> client
+    busy_clinician: Any  # a caseload of `plan.caseload` + 2
+    caseloads: dict[str, Any]  # "2 clients" / "32 clients" -> clinician
+
+    @property
+    def people(self) -> dict[str, Any]:
+        """Everyone who signs in: the clients by history, the clinicians by caseload."""
+        return {**self.clients, **self.caseloads}
 
 
 def _answers(key: str, rng: random.Random) -> dict[str, int | None]:
@@ -129,6 +142,36 @@ def _history(client: Any, clinician: Any, days: int, now: datetime) -> None:
                              answers={f"q{n}": 1 for n in range(1, 10)})
 
 
+def _caseload(clinician: Any, count: int, now: datetime) -> None:
+    """`count` more clients on `clinician`'s team, each with four weeks of weekly PHQ-9 and
+    GAD-7 and an open risk alert (raised to the clinician by the real submission)."""
+    from practice.demo import scored_response
+    from practice.measurement import schedule, services
+    from practice.models import Assignment, ClientProfile, Response
+    from tenants.accounts.models import Role, User
+
+    rng = random.Random(count)
+    today = schedule.local_today(now, TIMEZONE)
+    first = today - timedelta(days=28)
+    rows = []
+    for number in range(count):
+        client = User.objects.create_user(f"caseload-{number}@bench.example.org", PASSWORD,
+                                          full_name=f"Caseload {number}", role=Role.CLIENT)
+        ClientProfile.objects.create(user=client, timezone=TIMEZONE).clinicians.add(clinician)
+        for key in ("phq9", "gad7"):
+            assignment = Assignment.objects.create(client=client, instrument_key=key,
+                                                   frequency="weekly", starts_on=first,
+                                                   assigned_by=clinician)
+            for day in schedule.occurrence_dates("weekly", first, today - timedelta(days=1)):
+                rows.append(scored_response(assignment, day, _answers(key, rng),
+                                            tz_name=TIMEZONE,
+                                            submitted_at=now - timedelta(days=(today - day).days)))
+        risk = services.response_start_adhoc(client=client, instrument_key="phq9")
+        services.response_submit(client=client, response_id=risk.pk,
+                                 answers={f"q{n}": 1 for n in range(1, 10)})
+    Response.objects.bulk_create(rows, batch_size=1000)
+
+
 def build_world(plan: Plan) -> World:
     from django.conf import settings
     from django.core.management import call_command
@@ -166,9 +209,18 @@ def build_world(plan: Plan) -> World:
             print(f"history {label}: {count} responses in "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
             clients[label] = client
+        started = time.perf_counter()
+        busy = User.objects.create_user("busy-clinician@bench.example.org", PASSWORD,
+                                        full_name="Busy Clinician", role=Role.CLINICIAN)
+        for client in clients.values():
+            client.client_profile.clinicians.add(busy)
+        _caseload(busy, plan.caseload, now)
+        print(f"caseload of {plan.caseload + 2} clients in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
     connection.set_schema_to_public()
+    caseloads = {"2 clients": clinician, f"{plan.caseload + 2} clients": busy}
     return World(f"{SUBDOMAIN}.{settings.PLATFORM_DOMAIN}", practice.schema_name, clinician,
-                 clients)
+                 clients, busy, caseloads)
 
 
 def _years(days: int) -> str:
@@ -180,19 +232,30 @@ def _years(days: int) -> str:
 
 @dataclass(frozen=True)
 class Page:
+    """A page measured twice: for the short and the long history (`by="history"`: the client's
+    own page, or the clinician's page about that client), or for the small and the large
+    caseload (`by="caseload"`: the clinician's own list)."""
+
     name: str
     url: str  # formatted with the client's id
-    as_client: bool
+    as_client: bool = False
+    by: str = "history"
 
-    def path(self, client: Any) -> str:
-        return self.url.format(client=client.pk)
+    def variants(self, world: World) -> list[tuple[str, Any, str]]:
+        """(label, person signing in, path) for the smaller and the larger side."""
+        if self.by == "caseload":
+            return [(label, clinician, self.url) for label, clinician in world.caseloads.items()]
+        return [(label, client if self.as_client else world.clinician,
+                 self.url.format(client=client.pk)) for label, client in world.clients.items()]
 
 
 PAGES = (
     Page("dashboard", "/portal/", as_client=True),
     Page("trend", "/portal/assessments/progress/", as_client=True),
-    Page("client", "/clinic/clients/{client}/", as_client=False),
-    Page("review", "/clinic/clients/{client}/review/", as_client=False),
+    Page("client", "/clinic/clients/{client}/"),
+    Page("review", "/clinic/clients/{client}/review/"),
+    Page("caseload", "/clinic/clients/", by="caseload"),
+    Page("alerts", "/clinic/alerts/", by="caseload"),
 )
 
 
@@ -224,26 +287,27 @@ def query_count(http: Any, url: str) -> int:
     return len(captured.captured_queries)
 
 
-def check_query_counts(world: World) -> dict[str, dict[str, int]] | None:
-    """Queries per page and history; None (after saying which) when a page's count grows."""
-    short_label, long_label = list(world.clients)
-    counts: dict[str, dict[str, int]] = {}
-    print("queries per request (must not depend on history):", flush=True)
+def check_query_counts(world: World) -> bool:
+    """Queries per page, for both histories or caseloads; False (after saying which) when a
+    page's count grows with them."""
+    growing = []
+    print("queries per request (must not depend on history or caseload):", flush=True)
     for page in PAGES:
-        counts[page.name] = {}
-        for label, client in world.clients.items():
-            http = _test_client(world, client if page.as_client else world.clinician)
-            counts[page.name][label] = query_count(http, page.path(client))
-        print(f"  {page.name:<9} {short_label}={counts[page.name][short_label]:<4} "
-              f"{long_label}={counts[page.name][long_label]:<4} {page.url}", flush=True)
+        counts = {}
+        for label, person, path in page.variants(world):
+            counts[label] = query_count(_test_client(world, person), path)
+        print(f"  {page.name:<9} " + " ".join(f"{label}={count:<4}"
+                                               for label, count in counts.items())
+              + f" {page.url}", flush=True)
+        if len(set(counts.values())) != 1:
+            growing.append(page.name)
     minimal = query_count(_test_client(world, world.clinician), MINIMAL_URL)
     print(f"  {'minimal':<9} {minimal} ({MINIMAL_URL}: same middleware, nothing rendered)")
-    growing = [name for name, by_label in counts.items()
-               if by_label[short_label] != by_label[long_label]]
     if growing:
-        print(f"FAIL: query count grows with history on: {', '.join(growing)}", flush=True)
-        return None
-    return counts
+        print(f"FAIL: query count grows with history or caseload on: {', '.join(growing)}",
+              flush=True)
+        return False
+    return True
 
 
 # --- latency, over HTTP -------------------------------------------------------------------------
@@ -252,17 +316,15 @@ def measure_http(world: World, plan: Plan, port: int) -> dict[tuple[str, str], l
     """Every page for both histories and the minimal page, alternating, `samples` rounds."""
     from bench.common import Browser
 
-    browsers = {"clinician": Browser(port, world.host)}
-    browsers["clinician"].sign_in(world.clinician.email, PASSWORD)
-    for label, client in world.clients.items():
-        browsers[label] = Browser(port, world.host)
-        browsers[label].sign_in(client.email, PASSWORD)
+    browsers: dict[int, Browser] = {}
+    for person in world.people.values():
+        browsers[person.pk] = Browser(port, world.host)
+        browsers[person.pk].sign_in(person.email, PASSWORD)
     steps: list[tuple[tuple[str, str], Any, str]] = []
     for page in PAGES:
-        for label, client in world.clients.items():
-            browser = browsers[label] if page.as_client else browsers["clinician"]
-            steps.append(((page.name, label), browser, page.path(client)))
-    steps.append((("minimal", ""), browsers["clinician"], MINIMAL_URL))
+        for label, person, path in page.variants(world):
+            steps.append(((page.name, label), browsers[person.pk], path))
+    steps.append((("minimal", ""), browsers[world.clinician.pk], MINIMAL_URL))
     for _key, browser, url in steps:  # warm up: templates compiled, caches filled
         browser.get_ok(url)
         browser.get_ok(url)
@@ -280,20 +342,20 @@ def measure_http(world: World, plan: Plan, port: int) -> dict[tuple[str, str], l
 
 
 def report(world: World, samples: dict[tuple[str, str], list[float]]) -> str:
-    """Per page: medians, long/short and page/minimal; returns the RESULT line."""
-    short_label, long_label = list(world.clients)
+    """Per page: medians, larger/smaller and page/minimal; returns the RESULT line."""
     minimal = samples[("minimal", "")]
     print(f"latency over HTTP, {len(minimal)} samples each (medians and IQR in ms):")
     print(f"  {'minimal':<9} {common.Summary.of(minimal).line()}")
     slowest: tuple[float, str, common.Comparison] | None = None
     for page in PAGES:
+        short_label, long_label = (label for label, _person, _path in page.variants(world))
         short, long = samples[(page.name, short_label)], samples[(page.name, long_label)]
-        history = common.compare(long, short)
+        growth = common.compare(long, short)
         against_minimal = common.compare(long, minimal)
         print(f"  {page.name:<9} {short_label}: {common.Summary.of(short).line()}")
         print(f"  {'':<9} {long_label}: {common.Summary.of(long).line()}")
-        print(f"  {'':<9} ratio {long_label}/{short_label}={history.ratio_text()}"
-              f"{history.note()}")
+        print(f"  {'':<9} ratio {long_label}/{short_label}={growth.ratio_text()}"
+              f"{growth.note()}")
         ratio = against_minimal.ratio
         over = ratio is not None and ratio > PAGE_BUDGET
         print(f"  {'':<9} ratio page/minimal={against_minimal.ratio_text()}"
@@ -303,7 +365,7 @@ def report(world: World, samples: dict[tuple[str, str], list[float]]) -> str:
             slowest = (median, page.name, against_minimal)
     assert slowest is not None
     median, name, comparison = slowest
-    print(f"slowest page with {long_label} of history: {name}")
+    print(f"slowest page (longer history or larger caseload): {name}")
     if not comparison.is_reliable:
         print(comparison.explain())
     return common.result_line("measurement", "median", f"{median:.4f}", "s",
@@ -315,7 +377,7 @@ def run(plan: Plan) -> int:
 
     django.setup()
     world = build_world(plan)
-    if check_query_counts(world) is None:
+    if not check_query_counts(world):
         return 1
     from django.db import connections
 
