@@ -548,10 +548,9 @@ def print_size(result: SizeResult) -> None:
     print(f"  hourly/naive (clients/s per core) at {clients} clients: "
           f"{comparison.ratio_text()}{comparison.note('clients/s', 1.0, 0)}")
     if result.fleet:
-        walls = common.Summary.of([timing.wall for timing in result.fleet])
         print(f"  fleet: hourly pass over {len(result.fleet)} practices in "
-              f"{sum(timing.wall for timing in result.fleet):.1f} s wall "
-              f"({_rate_line(result, result.fleet)}); per practice {walls.line()}", flush=True)
+              f"{sum(timing.wall for timing in result.fleet):.1f} s wall; per practice "
+              f"{_rate_line(result, result.fleet)}", flush=True)
 
 
 def measure(plan: Plan, now: datetime) -> int:
