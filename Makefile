@@ -45,7 +45,8 @@ bench-measurement: venv
 bench-notifications: venv
 	TANDEM_EMBEDDED_NAME=bench $(EMBED) $(PY) bench/notifications.py $(BENCH_ARGS)
 
-# Every alert rule over 1,000 practices of 200 clients with a year of data (BENCH_ARGS=--quick: 20).
+# Every alert rule at 200 and 2,000 clients per practice with a year of data, against a naive
+# evaluation; a fleet of 1,000 practices (BENCH_ARGS=--quick: 3). See docs/benchmarks.md.
 bench-engagement: venv
 	TANDEM_EMBEDDED_NAME=bench $(EMBED) $(PY) bench/engagement.py $(BENCH_ARGS)
 

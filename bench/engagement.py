@@ -1,28 +1,37 @@
-"""Engagement benchmark: every alert rule evaluated over many practices, each with 200 clients and
-a year of data.
+"""Engagement benchmark: every alert rule over practices of 200 and of 2,000 clients, each with a
+year of data, against a naive client-by-client evaluation, interleaved.
 
-    python bench/engagement.py [--quick] [--practices N] [--clients N] [--baseline-sample N]
+    python bench/engagement.py [--quick] [--clients 200,2000] [--practices N] [--sample N]
 
-One practice is populated with set-based SQL (a year of weekly PHQ-9 and GAD-7 for every client,
-daily mood check-ins for half of them, journals for a third, weekly homework, sign-ins spread
-over the last weeks, some clients drifting or worsening), then cloned schema by schema
-(tenants.cloning, the way provisioning copies its template) into the other practices, each
+For each practice size, one practice is populated with set-based SQL (a year of weekly PHQ-9 and
+GAD-7 for every client, daily mood check-ins for half of them, journals for a third, weekly
+homework, sign-ins spread over the last weeks, some clients drifting or worsening), then cloned
+schema by schema (tenants.cloning, the way provisioning copies its template), each clone
 provisioned through `practice_provision` and analysed.
 
-Measured, practice by practice, through `engagement_evaluate` (the periodic job's service):
-1. first pass, on a sample (the seed and fresh clones of it, 20 by default): every rule, raising
-   the alerts (recipients, outbox rows, audit) a year of data calls for;
-2. steady pass, on every practice: the same an hour later, when every condition found already
-   has its alert (what the hourly job does almost every time). The practices beyond the sample
-   are cloned from the seed after its first pass, so they start in that state.
-Baseline, in the same run, on the sample: a naive evaluation of the same rules, client by client
-with their own queries (detection only, nothing raised).
+Measured through `engagement_evaluate` (the periodic job's service), practice by practice:
+1. first evaluation of a practice with a year of history, on the sample (the seed and fresh
+   clones of it): every rule, raising the alerts (recipients, outbox rows, audit) it calls for;
+2. hourly pass, on the same practices an hour later (nearly every condition found already has
+   its alert; a few are new in the hour, as for the real job), INTERLEAVED with the naive
+   baseline on the same practice (hourly, naive, hourly, naive...): the same rules client by
+   client with their own queries (detection only, nothing raised);
+3. queries per practice of each (an hourly pass raising nothing must not grow with clients);
+4. the hourly pass over the whole fleet of the first size (1,000 practices; --quick 3), cloned
+   from the seed after its first evaluation.
+
+Rates are clients evaluated per second per core: clients / CPU seconds, where the CPU seconds are
+this process's plus its PostgreSQL backend's (read from /proc; both are on this machine with the
+embedded server). The evaluation is one connection, Python and PostgreSQL taking turns, so it
+keeps at most one core busy; CPU time is also what a busy shared machine distorts least. When the
+backend's CPU cannot be read (a remote server), wall time stands in, and the output says so.
 
 It works in a throwaway database on the server DATABASE_URL points at (embedded servers when
-DATABASE_URL / REDIS_URL are unset), `<name>_ebench`, dropped at the end (1,000 practices take
-about 20 GB while it runs). The last line printed is the one to read:
+DATABASE_URL / REDIS_URL are unset), `<name>_ebench`, dropped at the end (1,000 practices of 200
+clients take about 20 GB while it runs). The last line printed is the one to read (first size):
 
-    RESULT engagement per_practice_median=<steady median> s baseline=<naive median> s ratio=<r>
+    RESULT engagement clients_per_core_s=<hourly pass> clients/s baseline=<naive> clients/s
+        ratio=<hourly/naive, or unreliable>
 """
 
 from __future__ import annotations
@@ -34,66 +43,56 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
-from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench import common  # noqa: E402
+
 PASSWORD = "bench-horse-battery-staple-9"
-SEED_SUBDOMAIN = "bench-engage-0000"
 CLINICIANS = 5
 ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London")
 
 
 @dataclass(frozen=True)
 class Plan:
-    practices: int
-    clients: int
-    baseline_sample: int
-    first_pass_sample: int
+    sizes: tuple[int, ...]  # clients per practice
+    practices: int  # the fleet, at the first size
+    sample: int  # practices per size evaluated both ways
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of client counts") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("client counts must be 1 or more")
+    return sizes
 
 
 def parse_args(argv: list[str]) -> Plan:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="20 practices instead of 1,000")
-    parser.add_argument("--practices", type=int, help="practices to evaluate")
-    parser.add_argument("--clients", type=int, default=200, help="clients per practice")
-    parser.add_argument("--baseline-sample", type=int,
-                        help="practices whose first pass is measured and which are also "
-                             "evaluated the naive way (default: up to 20)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a fleet of 3 practices instead of 1,000, 2 sampled per size")
+    parser.add_argument("--clients", type=_sizes, default=(200, 2000),
+                        help="clients per practice, comma-separated (default 200,2000)")
+    parser.add_argument("--practices", type=int,
+                        help="practices in the fleet at the first size (default 1,000)")
+    parser.add_argument("--sample", type=int,
+                        help="practices per size evaluated both ways (default 20; --quick 2)")
     args = parser.parse_args(argv)
-    practices = args.practices or (20 if args.quick else 1000)
-    sample = min(practices, args.baseline_sample or 20)
-    plan = Plan(practices=practices, clients=args.clients, baseline_sample=sample,
-                first_pass_sample=sample)
-    if plan.practices < 1 or plan.clients < 1 or plan.baseline_sample < 1:
-        parser.error("--practices, --clients and --baseline-sample must be 1 or more")
-    return plan
-
-
-# --- the throwaway database ---------------------------------------------------------------------
-
-def prepare_environment() -> tuple[str, str]:
-    """Point DATABASE_URL at a fresh benchmark database; return (server URL, database name)."""
-    from bench.provisioning import _url_for, recreate_database
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings.local")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        from controlplane import embedded
-
-        services = embedded.start(os.environ.get("TANDEM_EMBEDDED_NAME", "bench"))
-        os.environ["DATABASE_URL"] = services.database_url
-        os.environ["REDIS_URL"] = services.redis_url
-    server_url = os.environ["DATABASE_URL"]
-    name = urlsplit(server_url).path.lstrip("/") or "tandem"
-    database = name if name.endswith("_ebench") else f"{name}_ebench"
-    recreate_database(server_url, database)
-    os.environ["DATABASE_URL"] = _url_for(server_url, database)
-    return server_url, database
+    sample = args.sample or (2 if args.quick else 20)
+    practices = args.practices or (3 if args.quick else 1000)
+    if practices < 1 or sample < 1:
+        parser.error("--practices and --sample must be 1 or more")
+    return Plan(sizes=args.clients, practices=max(practices, sample), sample=sample)
 
 
 # --- one practice populated, set-based -----------------------------------------------------------
@@ -299,19 +298,14 @@ def schema_megabytes(schema: str) -> float:
         return float(cursor.fetchone()[0]) / 1e6
 
 
-def build_seed(plan: Plan, now: datetime) -> Any:
-    from django.conf import settings
-    from django.core.management import call_command
+def build_seed(clients: int, now: datetime) -> Any:
     from django.db import connection, transaction
     from django_tenants.utils import schema_context
 
-    # Owners of 1,000 practices are not what is measured: a cheap hash for them.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("migrate_platform", skip_practices=True, verbosity=0, stdout=io.StringIO())
     started = time.perf_counter()
-    seed = provision(SEED_SUBDOMAIN, None)
+    seed = provision(subdomain_for(clients, 0), None)
     with schema_context(seed.schema_name), transaction.atomic():
-        counts = populate(plan.clients, now)
+        counts = populate(clients, now)
     connection.set_schema_to_public()
     analyse(seed.schema_name)
     print(f"seed practice populated in {time.perf_counter() - started:.1f} s: "
@@ -320,11 +314,15 @@ def build_seed(plan: Plan, now: datetime) -> Any:
     return seed
 
 
-def clone_many(seed: Any, first_number: int, count: int, what: str) -> list[Any]:
+def subdomain_for(clients: int, number: int) -> str:
+    return f"bench-engage-{clients}-{number:04d}"
+
+
+def clone_many(seed: Any, clients: int, first_number: int, count: int, what: str) -> list[Any]:
     practices = []
     started = time.perf_counter()
     for offset in range(count):
-        practice = provision(f"bench-engage-{first_number + offset:04d}", seed.schema_name)
+        practice = provision(subdomain_for(clients, first_number + offset), seed.schema_name)
         analyse(practice.schema_name)
         practices.append(practice)
         if (offset + 1) % 100 == 0 or offset + 1 == count:
@@ -336,16 +334,48 @@ def clone_many(seed: Any, first_number: int, count: int, what: str) -> list[Any]
 
 # --- measuring ----------------------------------------------------------------------------------
 
-def timed_in(practice: Any, step: Callable[[Any], Any]) -> tuple[float, Any]:
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _backend_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend, when it runs here."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float | None  # this process + its backend; None when the backend is elsewhere
+
+    @property
+    def seconds(self) -> float:
+        return self.wall if self.cpu is None else self.cpu
+
+
+def timed_in(practice: Any, step: Callable[[Any], Any]) -> tuple[Timing, Any]:
     from django.db import connection
     from django_tenants.utils import schema_context
 
     with schema_context(practice.schema_name):
+        backend_before = _backend_cpu()
+        cpu_before = time.process_time()
         started = time.perf_counter()
         result = step(practice)
-        elapsed = time.perf_counter() - started
+        wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        backend_after = _backend_cpu()
     connection.set_schema_to_public()
-    return elapsed, result
+    if backend_before is None or backend_after is None:
+        return Timing(wall, None), result
+    return Timing(wall, cpu + backend_after - backend_before), result
 
 
 def naive_evaluate(practice: Any, now: datetime) -> int:
@@ -415,7 +445,7 @@ def naive_evaluate(practice: Any, now: datetime) -> int:
     return int(found)
 
 
-def count_queries(practice: Any, step: Callable[[Any], Any]) -> int:
+def count_queries(practice: Any, step: Callable[[Any], Any]) -> tuple[int, Any]:
     from django.db import connection
 
     executed = []
@@ -425,119 +455,144 @@ def count_queries(practice: Any, step: Callable[[Any], Any]) -> int:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(counter):
-        timed_in(practice, step)
-    return len(executed)
+        _, result = timed_in(practice, step)
+    return len(executed), result
 
 
-def rule_times(practice: Any, now: datetime) -> dict[str, float]:
-    """How long each rule's own reading and deciding takes (nothing raised or cleared)."""
-    from practice.engagement import rules, selectors
+@dataclass
+class SizeResult:
+    clients: int
+    first: list[Timing] = field(default_factory=list)
+    raised: list[int] = field(default_factory=list)
+    hourly: list[Timing] = field(default_factory=list)
+    hourly_raised: list[int] = field(default_factory=list)
+    naive: list[Timing] = field(default_factory=list)
+    naive_found: list[int] = field(default_factory=list)
+    queries: int = 0
+    naive_queries: int = 0
+    fleet: list[Timing] = field(default_factory=list)
 
-    def run(item: Any) -> dict[str, float]:
-        states = rules.rule_states()
-        instruments = selectors.deterioration_instruments(item)
-        times = {}
-        for rule in rules.PERIODIC:
-            context = rules.RuleContext(now=now, threshold=states[rule.key].threshold,
-                                        instruments=instruments)
-            samples = []
-            for _ in range(5):
-                started = time.perf_counter()
-                rule.find(context)
-                samples.append(time.perf_counter() - started)
-            times[rule.key] = statistics.median(samples)
-        return times
+    def rates(self, timings: list[Timing]) -> list[float]:
+        return [self.clients / timing.seconds for timing in timings]
 
-    return timed_in(practice, run)[1]
+    def comparison(self) -> common.Comparison:
+        return common.compare(self.rates(self.hourly), self.rates(self.naive))
 
 
-@dataclass(frozen=True)
-class Summary:
-    total: float
-    median: float
-    p95: float
+def measure_size(plan: Plan, clients: int, now: datetime, fleet: bool) -> SizeResult:
+    """One practice size: seed, sample, first evaluations, interleaved hourly and naive passes,
+    and (for the fleet's size) the hourly pass over every practice."""
+    from practice.engagement.services import engagement_evaluate
 
-    @classmethod
-    def of(cls, samples: list[float]) -> Summary:
-        p95 = (samples[0] if len(samples) == 1
-               else statistics.quantiles(samples, n=20, method="inclusive")[18])
-        return cls(sum(samples), statistics.median(samples), p95)
+    def evaluate(at: datetime) -> Callable[[Any], Any]:
+        return lambda practice: engagement_evaluate(practice=practice, now=at)
 
-    def line(self) -> str:
-        return (f"total={self.total:.2f} s median={self.median * 1000:.1f} ms "
-                f"p95={self.p95 * 1000:.1f} ms")
+    def naive(at: datetime) -> Callable[[Any], Any]:
+        return lambda practice: naive_evaluate(practice, at)
+
+    print(f"{clients} clients per practice:", flush=True)
+    result = SizeResult(clients)
+    later = now + timedelta(hours=1)
+    seed = build_seed(clients, now)
+    fresh = clone_many(seed, clients, 1, plan.sample, "fresh practices (one to warm up)")
+    # Warm up on a practice that is not measured: imports, plans, the naive code's paths; the
+    # queries of each way are counted here, on an hourly pass that raises nothing (each alert
+    # raised adds its outbox rows and audit event, whatever the practice's size).
+    warm_up, sample = fresh[-1], [seed, *fresh[:-1]]
+    timed_in(warm_up, evaluate(now))
+    timed_in(warm_up, evaluate(later))
+    result.queries, outcome = count_queries(warm_up, evaluate(later))
+    assert sum(outcome.raised.values()) == 0, "the same hour again raised alerts"
+    result.naive_queries, _ = count_queries(warm_up, naive(later))
+    for practice in sample:
+        timing, outcome = timed_in(practice, evaluate(now))
+        result.first.append(timing)
+        result.raised.append(sum(outcome.raised.values()))
+    # Hourly and naive alternate on each practice, so the machine's load falls on both alike.
+    for practice in sample:
+        timing, outcome = timed_in(practice, evaluate(later))
+        result.hourly.append(timing)
+        result.hourly_raised.append(sum(outcome.raised.values()))
+        timing, found = timed_in(practice, naive(later))
+        result.naive.append(timing)
+        result.naive_found.append(found)
+    if fleet:
+        practices = sample + clone_many(seed, clients, plan.sample + 1,
+                                        plan.practices - len(sample),
+                                        "practices cloned after the first evaluation")
+        for practice in practices:
+            timing, _outcome = timed_in(practice, evaluate(later))
+            result.fleet.append(timing)
+    print_size(result)
+    return result
+
+
+def _rate_line(result: SizeResult, timings: list[Timing]) -> str:
+    rates = common.Summary.of(result.rates(timings))
+    walls = common.Summary.of([timing.wall for timing in timings])
+    return (f"{rates.median:.0f} clients/s per core ({rates.spread_name} "
+            f"{rates.low:.0f}-{rates.high:.0f}); wall {walls.line()}")
+
+
+def print_size(result: SizeResult) -> None:
+    clients = result.clients
+    print(f"  first evaluation, a year of history: {_rate_line(result, result.first)}; "
+          f"alerts raised median {statistics.median(result.raised):.0f}")
+    print(f"  hourly pass : {_rate_line(result, result.hourly)}; "
+          f"{result.queries} queries a practice (raising none); alerts raised median "
+          f"{statistics.median(result.hourly_raised):.0f} (conditions new in the hour)")
+    print(f"  naive       : {_rate_line(result, result.naive)}; "
+          f"{result.naive_queries} queries a practice; conditions found median "
+          f"{statistics.median(result.naive_found):.0f}")
+    comparison = result.comparison()
+    print(f"  hourly/naive (clients/s per core) at {clients} clients: "
+          f"{comparison.ratio_text()}{comparison.note('clients/s', 1.0, 0)}")
+    if result.fleet:
+        print(f"  fleet: hourly pass over {len(result.fleet)} practices in "
+              f"{sum(timing.wall for timing in result.fleet):.1f} s wall; per practice "
+              f"{_rate_line(result, result.fleet)}", flush=True)
 
 
 def measure(plan: Plan, now: datetime) -> int:
     import django
 
     django.setup()
-    from practice.engagement.services import engagement_evaluate
-    from practice.models import Alert
-    from practice.notifications.models import Notification
+    from django.conf import settings
+    from django.core.management import call_command
 
-    def evaluate(at: datetime) -> Callable[[Any], Any]:
-        return lambda practice: engagement_evaluate(practice=practice, now=at)
-
-    seed = build_seed(plan, now)
-    # The first pass raises what a year of data calls for (about a second a practice): it is
-    # measured on the sample; the other practices are cloned from the seed once it has been
-    # through its first pass, so they start where the hourly job finds a practice.
-    fresh = clone_many(seed, 1, plan.first_pass_sample, "fresh practices (one to warm up)")
-    warm_up, sample = fresh[-1], [seed, *fresh[:-1]]
-    timed_in(warm_up, evaluate(now))
-    timed_in(warm_up, evaluate(now + timedelta(hours=1)))
-    first, raised = [], []
-    for practice in sample:
-        elapsed, outcome = timed_in(practice, evaluate(now))
-        first.append(elapsed)
-        raised.append(sum(outcome.raised.values()))
-    practices = sample + clone_many(seed, plan.first_pass_sample + 1,
-                                    plan.practices - len(sample),
-                                    "practices cloned after the first pass")
-    later = now + timedelta(hours=1)
-    steady = []
-    for practice in practices:
-        elapsed, outcome = timed_in(practice, evaluate(later))
-        steady.append(elapsed)
-        assert sum(outcome.raised.values()) == 0, "a steady pass raised alerts"
-    queries = count_queries(practices[0], evaluate(later))
-    naive, naive_found = [], []
-    for practice in practices[:plan.baseline_sample]:
-        elapsed, found = timed_in(practice, lambda item: naive_evaluate(item, later))
-        naive.append(elapsed)
-        naive_found.append(found)
-    naive_queries = count_queries(practices[0], lambda item: naive_evaluate(item, later))
-    per_rule = rule_times(practices[0], later)
-    _, totals = timed_in(practices[0], lambda _: (Alert.objects.count(),
-                                                  Notification.objects.count()))
-
-    first_summary, steady_summary = Summary.of(first), Summary.of(steady)
-    naive_summary = Summary.of(naive)
-    print(f"practices evaluated: {len(practices)} x {plan.clients} clients, a year of data")
-    print(f"first pass  (raises alerts): {first_summary.line()} over {len(first)} practices; "
-          f"alerts raised per practice: median {statistics.median(raised):.0f}")
-    print(f"steady pass (hourly job)   : {steady_summary.line()}; {queries} queries a practice")
-    print(f"naive per-client baseline  : {naive_summary.line()} over {len(naive)} practices; "
-          f"{naive_queries} queries a practice; conditions found median "
-          f"{statistics.median(naive_found):.0f}")
-    print(f"first practice after both passes: {totals[0]} alerts, {totals[1]} notifications")
-    print("steady pass by rule (first practice, median of 5): " + ", ".join(
-        f"{key} {seconds * 1000:.1f} ms" for key, seconds in per_rule.items()))
-    ratio = steady_summary.median / naive_summary.median
-    print(f"RESULT engagement per_practice_median={steady_summary.median:.4f} s "
-          f"baseline={naive_summary.median:.4f} s ratio={ratio:.3f}", flush=True)
+    # Owners of many practices are not what is measured: a cheap hash for them.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("migrate_platform", skip_practices=True, verbosity=0, stdout=io.StringIO())
+    results = [measure_size(plan, clients, now, fleet=index == 0)
+               for index, clients in enumerate(plan.sizes)]
+    if any(timing.cpu is None for result in results for timing in result.hourly):
+        print("note: the database's CPU could not be read (not on this machine): wall time "
+              "stands in for CPU time in the rates")
+    queries = {result.clients: result.queries for result in results}
+    print("queries a practice, hourly pass raising nothing: " + ", ".join(
+        f"{count} at {clients} clients" for clients, count in queries.items())
+        + ("" if len(set(queries.values())) == 1 else "  (GROWS with clients)"))
+    first = results[0]
+    comparison = first.comparison()
+    if not comparison.is_reliable:
+        print(comparison.explain(unit="clients/s", scale=1.0, digits=0))
+    common.print_load("after")
+    print(common.result_line(
+        "engagement", "clients_per_core_s", f"{comparison.measured.median:.0f}", "clients/s",
+        f"{comparison.baseline.median:.0f}", comparison), flush=True)
     return 0
 
 
 def main(argv: list[str]) -> int:
     plan = parse_args(argv)
-    sys.path.insert(0, str(PROJECT_ROOT))
     from bench.provisioning import drop_database
 
-    server_url, database = prepare_environment()
-    print(f"engagement benchmark in database {database}: {plan.practices} practices, "
-          f"{plan.clients} clients each, naive baseline on {plan.baseline_sample}", flush=True)
+    common.print_load("before")
+    server_url, database = common.prepare_environment("ebench")
+    print(f"engagement benchmark in database {database}: "
+          f"{', '.join(str(size) for size in plan.sizes)} clients per practice, "
+          f"{plan.sample} practices each evaluated both ways, a fleet of {plan.practices}",
+          flush=True)
     try:
         from datetime import UTC
 

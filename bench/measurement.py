@@ -1,24 +1,29 @@
-"""Measurement benchmark: the client's trend page and the clinician's client page and
-pre-session review with years of daily mood and weekly PHQ-9 and GAD-7.
+"""Measurement benchmark: the client's dashboard and trend page, the clinician's client page and
+pre-session review with a long history of daily mood and weekly PHQ-9 and GAD-7, and the
+clinician's caseload and alert inbox with a large caseload, over real HTTP from gunicorn.
 
     python bench/measurement.py [--quick] [--samples N]
 
 Two clients of one clinician, alike in everything but the length of their history: one month,
 and five years (one year with --quick) of daily mood check-ins and weekly PHQ-9 and GAD-7, each
 with an entered-in-error response, an open risk alert and today's questionnaires due. The
-history is inserted in bulk, already scored by the real scorer.
+history is inserted in bulk, already scored by the real scorer. Both clients have accepted the
+portal's current consent, so their pages are the real pages (not the consent redirect). A second
+clinician has those two and 200 more clients (30 with --quick), each with four weeks of PHQ-9 and
+GAD-7 and an open risk alert: the caseload pages compare the two clinicians.
 
-1. Query count: each page is requested once for each client; the counts must be equal (a page
-   whose queries grow with history fails the run, loudly, with exit status 1).
-2. Latency: each page for the long-history client, against a minimal page (signed in, nothing
-   rendered) served through the same middleware, alternating, in the same run.
+1. Query count (in process, django.test.Client on the practice's host): each page for both
+   histories (or both caseloads); the counts must be equal, a page whose queries grow with
+   history or caseload fails the run.
+2. Latency, over HTTP from gunicorn (infra/gunicorn.conf.py, one gthread worker, on a free
+   loopback port): each person signs in through the real sign-in form and keeps their session
+   cookie; every page for both sides and a minimal page (signed in, same middleware, nothing
+   rendered: bench/urls.py) alternate, round after round, in the same run. Every timed request
+   must answer 200, or the run stops with status 1 and says which URL answered what.
 
-Pages are requested through django.test.Client on the practice's host:
-    /portal/assessments/progress/      (the client's trends)
-    /clinic/clients/<id>/              (the clinician's view of the client)
-    /clinic/clients/<id>/review/       (the 60-second pre-session review)
-A page that does not answer 200 is replaced by the selectors it is built on, and the output
-says so.
+Per page it prints the median (and interquartile range) for each side, the ratio larger/smaller
+and the ratio page/minimal; a ratio whose baseline wobbles more than the difference it measures
+is reported as unreliable (bench/common.py). Pages over 8x the minimal page are flagged.
 
 It works in a throwaway database on the server DATABASE_URL points at (embedded servers when
 DATABASE_URL / REDIS_URL are unset), `<name>_mbench`, dropped at the end. The last line printed
@@ -31,81 +36,48 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench import common  # noqa: E402
+
 PASSWORD = "bench-horse-battery-staple-9"
 SUBDOMAIN = "bench-measure"
 TIMEZONE = "America/New_York"
-
-
-# --- the minimal page: the same middleware, nothing rendered ------------------------------------
-
-def minimal(request: HttpRequest) -> HttpResponse:
-    """Signed-in check only (session and user are loaded, as for the real pages)."""
-    return HttpResponse("ok" if request.user.is_authenticated else "no")
-
-
-def __getattr__(name: str) -> Any:
-    """While the benchmark runs, practice hosts use this module as URLconf: the practice's own
-    URLs plus the minimal page (built on first use, once Django is set up)."""
-    if name == "urlpatterns":
-        return [path("bench/minimal/", minimal), path("", include("controlplane.urls_tenant"))]
-    raise AttributeError(name)
+MINIMAL_URL = "/bench/minimal/"
+# The outcomes issue: no page costs more than this many minimal pages.
+PAGE_BUDGET = 8.0
 
 
 @dataclass(frozen=True)
 class Plan:
     long_days: int
     samples: int
+    caseload: int  # clients of the second clinician
 
 
 def parse_args(argv: list[str]) -> Plan:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="one year of history instead of five, 5 samples per page")
-    parser.add_argument("--samples", type=int, help="timed requests per page")
+                        help="one year of history instead of five, a caseload of 30 instead "
+                             "of 200, 7 samples per page")
+    parser.add_argument("--samples", type=int, help="timed requests per page and history")
     args = parser.parse_args(argv)
     plan = Plan(long_days=365 if args.quick else 5 * 365 + 1,
-                samples=args.samples or (5 if args.quick else 30))
+                samples=args.samples or (7 if args.quick else 30),
+                caseload=30 if args.quick else 200)
     if plan.samples < 1:
         parser.error("--samples must be 1 or more")
     return plan
-
-
-# --- the throwaway database ---------------------------------------------------------------------
-
-def prepare_environment() -> tuple[str, str]:
-    """Point DATABASE_URL at a fresh benchmark database; return (server URL, database name)."""
-    from bench.provisioning import _url_for, recreate_database
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings.local")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        from controlplane import embedded
-
-        services = embedded.start(os.environ.get("TANDEM_EMBEDDED_NAME", "bench"))
-        os.environ["DATABASE_URL"] = services.database_url
-        os.environ["REDIS_URL"] = services.redis_url
-    server_url = os.environ["DATABASE_URL"]
-    name = urlsplit(server_url).path.lstrip("/") or "tandem"
-    database = name if name.endswith("_mbench") else f"{name}_mbench"
-    recreate_database(server_url, database)
-    os.environ["DATABASE_URL"] = _url_for(server_url, database)
-    return server_url, database
 
 
 # --- the data -----------------------------------------------------------------------------------
@@ -114,8 +86,15 @@ def prepare_environment() -> tuple[str, str]:
 class World:
     host: str
     schema: str
-    clinician: Any
+    clinician: Any  # the two clients' clinician: a caseload of 2
     clients: dict[str, Any]  # "1 month" / "5 years" -> client
+    busy_clinician: Any  # a caseload of `plan.caseload` + 2
+    caseloads: dict[str, Any]  # "2 clients" / "32 clients" -> clinician
+
+    @property
+    def people(self) -> dict[str, Any]:
+        """Everyone who signs in: the clients by history, the clinicians by caseload."""
+        return {**self.clients, **self.caseloads}
 
 
 def _answers(key: str, rng: random.Random) -> dict[str, int | None]:
@@ -163,6 +142,36 @@ def _history(client: Any, clinician: Any, days: int, now: datetime) -> None:
                              answers={f"q{n}": 1 for n in range(1, 10)})
 
 
+def _caseload(clinician: Any, count: int, now: datetime) -> None:
+    """`count` more clients on `clinician`'s team, each with four weeks of weekly PHQ-9 and
+    GAD-7 and an open risk alert (raised to the clinician by the real submission)."""
+    from practice.demo import scored_response
+    from practice.measurement import schedule, services
+    from practice.models import Assignment, ClientProfile, Response
+    from tenants.accounts.models import Role, User
+
+    rng = random.Random(count)
+    today = schedule.local_today(now, TIMEZONE)
+    first = today - timedelta(days=28)
+    rows = []
+    for number in range(count):
+        client = User.objects.create_user(f"caseload-{number}@bench.example.org", PASSWORD,
+                                          full_name=f"Caseload {number}", role=Role.CLIENT)
+        ClientProfile.objects.create(user=client, timezone=TIMEZONE).clinicians.add(clinician)
+        for key in ("phq9", "gad7"):
+            assignment = Assignment.objects.create(client=client, instrument_key=key,
+                                                   frequency="weekly", starts_on=first,
+                                                   assigned_by=clinician)
+            for day in schedule.occurrence_dates("weekly", first, today - timedelta(days=1)):
+                rows.append(scored_response(assignment, day, _answers(key, rng),
+                                            tz_name=TIMEZONE,
+                                            submitted_at=now - timedelta(days=(today - day).days)))
+        risk = services.response_start_adhoc(client=client, instrument_key="phq9")
+        services.response_submit(client=client, response_id=risk.pk,
+                                 answers={f"q{n}": 1 for n in range(1, 10)})
+    Response.objects.bulk_create(rows, batch_size=1000)
+
+
 def build_world(plan: Plan) -> World:
     from django.conf import settings
     from django.core.management import call_command
@@ -170,6 +179,8 @@ def build_world(plan: Plan) -> World:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
+    from portal.consent import current_consent
+    from portal.invitations import consent_accept
     from tenants.accounts.models import Role, User
     from tenants.models import Practice
     from tenants.services import PracticeSignup, practice_provision
@@ -191,13 +202,25 @@ def build_world(plan: Plan) -> World:
             client = User.objects.create_user(f"client-{days}@bench.example.org", PASSWORD,
                                               full_name=f"Client {label}", role=Role.CLIENT)
             _history(client, clinician, days, now)
+            # As accepting the invitation does: without it every portal page is the consent
+            # redirect, which is what this bench used to time by mistake.
+            consent_accept(user=client, version=current_consent().version)
             count = client.responses.count()
             print(f"history {label}: {count} responses in "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
             clients[label] = client
+        started = time.perf_counter()
+        busy = User.objects.create_user("busy-clinician@bench.example.org", PASSWORD,
+                                        full_name="Busy Clinician", role=Role.CLINICIAN)
+        for client in clients.values():
+            client.client_profile.clinicians.add(busy)
+        _caseload(busy, plan.caseload, now)
+        print(f"caseload of {plan.caseload + 2} clients in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
     connection.set_schema_to_public()
+    caseloads = {"2 clients": clinician, f"{plan.caseload + 2} clients": busy}
     return World(f"{SUBDOMAIN}.{settings.PLATFORM_DOMAIN}", practice.schema_name, clinician,
-                 clients)
+                 clients, busy, caseloads)
 
 
 def _years(days: int) -> str:
@@ -205,23 +228,40 @@ def _years(days: int) -> str:
     return f"{years} year" + ("s" if years != 1 else "")
 
 
-# --- measuring ----------------------------------------------------------------------------------
+# --- the pages ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Page:
+    """A page measured twice: for the short and the long history (`by="history"`: the client's
+    own page, or the clinician's page about that client), or for the small and the large
+    caseload (`by="caseload"`: the clinician's own list)."""
+
     name: str
     url: str  # formatted with the client's id
-    as_client: bool
+    as_client: bool = False
+    by: str = "history"
+
+    def variants(self, world: World) -> list[tuple[str, Any, str]]:
+        """(label, person signing in, path) for the smaller and the larger side."""
+        if self.by == "caseload":
+            return [(label, clinician, self.url) for label, clinician in world.caseloads.items()]
+        return [(label, client if self.as_client else world.clinician,
+                 self.url.format(client=client.pk)) for label, client in world.clients.items()]
 
 
 PAGES = (
+    Page("dashboard", "/portal/", as_client=True),
     Page("trend", "/portal/assessments/progress/", as_client=True),
-    Page("client", "/clinic/clients/{client}/", as_client=False),
-    Page("review", "/clinic/clients/{client}/review/", as_client=False),
+    Page("client", "/clinic/clients/{client}/"),
+    Page("review", "/clinic/clients/{client}/review/"),
+    Page("caseload", "/clinic/clients/", by="caseload"),
+    Page("alerts", "/clinic/alerts/", by="caseload"),
 )
 
 
-def _http(world: World, user: Any) -> Any:
+# --- query counts, in process -------------------------------------------------------------------
+
+def _test_client(world: World, user: Any) -> Any:
     from django.test import Client
     from django_tenants.utils import schema_context
 
@@ -231,127 +271,142 @@ def _http(world: World, user: Any) -> Any:
     return http
 
 
-def _selectors_of(world: World, page: Page, client: Any) -> Callable[[], None]:
-    """What a missing page is built on, run in the practice's schema."""
-    from django.utils import timezone
-    from django_tenants.utils import schema_context
-
-    from practice.measurement import selectors
-
-    def run() -> None:
-        with schema_context(world.schema):
-            if page.name == "review":
-                now = timezone.now()
-                selectors.pre_session_review(client, since=now - timedelta(days=7), now=now)
-            else:
-                selectors.client_record(client)
-
-    return run
-
-
-def request_maker(world: World, page: Page, client: Any) -> tuple[Callable[[], Any], str]:
-    """A callable doing one request (or, when the page is missing, its selectors) and a note."""
-    http = _http(world, client if page.as_client else world.clinician)
-    url = page.url.format(client=client.pk)
-    if http.get(url).status_code == 200:
-        return (lambda: _ok(http.get(url), url)), page.url
-    return _selectors_of(world, page, client), f"{page.url} missing: its selectors measured"
-
-
-def _ok(answer: Any, url: str) -> Any:
-    if answer.status_code != 200:
-        raise SystemExit(f"FAIL: {url} answered {answer.status_code}")
-    return answer
-
-
-def query_count(step: Callable[[], Any]) -> int:
+def query_count(http: Any, url: str) -> int:
+    """Queries of one request, after a first one (first-use caches are not the page's cost).
+    The page must answer 200 both times."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    step()  # warm: first-use caches are not the page's cost
-    with CaptureQueriesContext(connection) as captured:
-        step()
+    for attempt in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            answer = http.get(url)
+        if answer.status_code != 200:
+            where = f" -> {answer['Location']}" if answer.has_header("Location") else ""
+            raise common.PageFailed(f"FAIL: {url} answered {answer.status_code}{where} "
+                                    f"(in process, request {attempt + 1})")
     return len(captured.captured_queries)
 
 
-def median_and_p95(samples: list[float]) -> tuple[float, float]:
-    if len(samples) == 1:
-        return samples[0], samples[0]
-    return (statistics.median(samples),
-            statistics.quantiles(samples, n=20, method="inclusive")[18])
+def check_query_counts(world: World) -> bool:
+    """Queries per page, for both histories or caseloads; False (after saying which) when a
+    page's count grows with them."""
+    growing = []
+    print("queries per request (must not depend on history or caseload):", flush=True)
+    for page in PAGES:
+        counts = {}
+        for label, person, path in page.variants(world):
+            counts[label] = query_count(_test_client(world, person), path)
+        print(f"  {page.name:<9} " + " ".join(f"{label}={count:<4}"
+                                               for label, count in counts.items())
+              + f" {page.url}", flush=True)
+        if len(set(counts.values())) != 1:
+            growing.append(page.name)
+    minimal = query_count(_test_client(world, world.clinician), MINIMAL_URL)
+    print(f"  {'minimal':<9} {minimal} ({MINIMAL_URL}: same middleware, nothing rendered)")
+    if growing:
+        print(f"FAIL: query count grows with history or caseload on: {', '.join(growing)}",
+              flush=True)
+        return False
+    return True
+
+
+# --- latency, over HTTP -------------------------------------------------------------------------
+
+def measure_http(world: World, plan: Plan, port: int) -> dict[tuple[str, str], list[float]]:
+    """Every page for both histories and the minimal page, alternating, `samples` rounds."""
+    from bench.common import Browser
+
+    browsers: dict[int, Browser] = {}
+    for person in world.people.values():
+        browsers[person.pk] = Browser(port, world.host)
+        browsers[person.pk].sign_in(person.email, PASSWORD)
+    steps: list[tuple[tuple[str, str], Any, str]] = []
+    for page in PAGES:
+        for label, person, path in page.variants(world):
+            steps.append(((page.name, label), browsers[person.pk], path))
+    steps.append((("minimal", ""), browsers[world.clinician.pk], MINIMAL_URL))
+    for _key, browser, url in steps:  # warm up: templates compiled, caches filled
+        browser.get_ok(url)
+        browser.get_ok(url)
+    samples: dict[tuple[str, str], list[float]] = {key: [] for key, _b, _u in steps}
+    for round_number in range(plan.samples):
+        # Each round in a different order, so no page always follows the same one.
+        order = steps[round_number % len(steps):] + steps[:round_number % len(steps)]
+        for key, browser, url in order:
+            started = time.perf_counter()
+            browser.get_ok(url)
+            samples[key].append(time.perf_counter() - started)
+    for browser in browsers.values():
+        browser.close()
+    return samples
+
+
+def report(world: World, samples: dict[tuple[str, str], list[float]]) -> str:
+    """Per page: medians, larger/smaller and page/minimal; returns the RESULT line."""
+    minimal = samples[("minimal", "")]
+    print(f"latency over HTTP, {len(minimal)} samples each (medians and IQR in ms):")
+    print(f"  {'minimal':<9} {common.Summary.of(minimal).line()}")
+    slowest: tuple[float, str, common.Comparison] | None = None
+    for page in PAGES:
+        short_label, long_label = (label for label, _person, _path in page.variants(world))
+        short, long = samples[(page.name, short_label)], samples[(page.name, long_label)]
+        growth = common.compare(long, short)
+        against_minimal = common.compare(long, minimal)
+        print(f"  {page.name:<9} {short_label}: {common.Summary.of(short).line()}")
+        print(f"  {'':<9} {long_label}: {common.Summary.of(long).line()}")
+        print(f"  {'':<9} ratio {long_label}/{short_label}={growth.ratio_text()}"
+              f"{growth.note()}")
+        ratio = against_minimal.ratio
+        over = ratio is not None and ratio > PAGE_BUDGET
+        print(f"  {'':<9} ratio page/minimal={against_minimal.ratio_text()}"
+              f"{f'  OVER the {PAGE_BUDGET:g}x budget' if over else ''}{against_minimal.note()}")
+        median = against_minimal.measured.median
+        if slowest is None or median > slowest[0]:
+            slowest = (median, page.name, against_minimal)
+    assert slowest is not None
+    median, name, comparison = slowest
+    print(f"slowest page (longer history or larger caseload): {name}")
+    if not comparison.is_reliable:
+        print(comparison.explain())
+    return common.result_line("measurement", "median", f"{median:.4f}", "s",
+                              f"{comparison.baseline.median:.4f}", comparison)
 
 
 def run(plan: Plan) -> int:
     import django
-    from django.conf import settings
 
     django.setup()
-    settings.ROOT_URLCONF = "bench.measurement"  # the practice's URLs plus the minimal page
     world = build_world(plan)
-    short_label, long_label = list(world.clients)
-
-    makers: dict[str, dict[str, Callable[[], Any]]] = {}
-    differing = []
-    print("queries per request (must not depend on history):", flush=True)
-    for page in PAGES:
-        makers[page.name] = {}
-        counts = {}
-        for label, client in world.clients.items():
-            step, note = request_maker(world, page, client)
-            makers[page.name][label] = step
-            counts[label] = query_count(step)
-        print(f"  {page.name:<7} {short_label}={counts[short_label]:<4} "
-              f"{long_label}={counts[long_label]:<4} ({note})", flush=True)
-        if counts[short_label] != counts[long_label]:
-            differing.append(page.name)
-    if differing:
-        print(f"FAIL: query count grows with history on: {', '.join(differing)}", flush=True)
+    if not check_query_counts(world):
         return 1
+    from django.db import connections
 
-    baseline_http = _http(world, world.clinician)
-
-    def baseline() -> Any:
-        return _ok(baseline_http.get("/bench/minimal/"), "/bench/minimal/")
-
-    minimal_queries = query_count(baseline)
-    print(f"  minimal {minimal_queries} (/bench/minimal/, same middleware)", flush=True)
-
-    # Alternating, so load on the machine falls on every page alike.
-    samples: dict[tuple[str, str], list[float]] = {}
-    for _ in range(plan.samples):
-        for name, by_label in makers.items():
-            for label, step in by_label.items():
-                samples.setdefault((name, label), []).append(_timed(step))
-        samples.setdefault(("minimal", ""), []).append(_timed(baseline))
-    summaries = {key: median_and_p95(values) for key, values in samples.items()}
-    print(f"latency, {plan.samples} samples each:")
-    for (name, label), (median, p95) in summaries.items():
-        print(f"  {name:<7} {label:<8} median={median * 1000:.1f} ms p95={p95 * 1000:.1f} ms")
-    page_medians = {name: summaries[(name, long_label)][0] for name in makers}
-    slowest = max(page_medians, key=page_medians.__getitem__)
-    page_median, minimal_median = page_medians[slowest], summaries[("minimal", "")][0]
-    print(f"slowest page with {long_label} of history: {slowest}")
-    print(f"RESULT measurement median={page_median:.4f} s baseline={minimal_median:.4f} s "
-          f"ratio={page_median / minimal_median:.2f}", flush=True)
+    connections.close_all()  # gunicorn's worker has the database to itself while timing
+    log = PROJECT_ROOT / ".tandem" / "bench-measurement-gunicorn.log"
+    with common.Gunicorn(workers=1, threads=4, log=log) as server:
+        server.wait_ready()
+        print(f"gunicorn on 127.0.0.1:{server.port} (infra/gunicorn.conf.py, 1 worker x 4 "
+              f"threads), log in {log.relative_to(PROJECT_ROOT)}", flush=True)
+        samples = measure_http(world, plan, server.port)
+    line = report(world, samples)
+    common.print_load("after")
+    print(line, flush=True)
     return 0
-
-
-def _timed(step: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    step()
-    return time.perf_counter() - started
 
 
 def main(argv: list[str]) -> int:
     plan = parse_args(argv)
-    sys.path.insert(0, str(PROJECT_ROOT))
     from bench.provisioning import drop_database
 
-    server_url, database = prepare_environment()
+    common.print_load("before")
+    server_url, database = common.prepare_environment("mbench")
     print(f"measurement benchmark in database {database}: 1 month against "
           f"{_years(plan.long_days)} of history, {plan.samples} samples per page", flush=True)
     try:
         return run(plan)
+    except common.PageFailed as failure:
+        print(failure.code, flush=True)
+        return 1
     finally:
         from django.db import connections
 

@@ -28,7 +28,6 @@ import logging
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -40,6 +39,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench.common import compare, print_load, result_line  # noqa: E402
+
 SUBDOMAIN = "bench-notify"
 PASSWORD = "bench-horse-battery-staple-9"
 ENQUEUED: list[float] = []
@@ -272,17 +276,22 @@ def run(plan: Plan, sink: Sink, log: Path) -> int:
     if statuses != ["sent"] or total != expected:
         print(f"FAIL: {total} notifications (expected {expected}), statuses {statuses}")
         return 1
-    throughput = plan.count / statistics.median(pipeline_times)
-    baseline = plan.count / statistics.median(baseline_times)
+    comparison = compare([plan.count / seconds for seconds in pipeline_times],
+                         [plan.count / seconds for seconds in baseline_times])
     print(f"every notification sent once ({total}), {plan.threads} worker threads")
-    print(f"RESULT notifications throughput={throughput:.1f} msg/s baseline={baseline:.1f} msg/s "
-          f"ratio={throughput / baseline:.2f}", flush=True)
+    print(f"pipeline: {comparison.measured.line('msg/s', 1.0)}")
+    print(f"direct  : {comparison.baseline.line('msg/s', 1.0)}")
+    if not comparison.is_reliable:
+        print(comparison.explain("msg/s", 1.0))
+    print_load("after")
+    print(result_line("notifications", "throughput", f"{comparison.measured.median:.1f}",
+                      "msg/s", f"{comparison.baseline.median:.1f}", comparison), flush=True)
     return 0
 
 
 def main(argv: list[str]) -> int:
     plan = parse_args(argv)
-    sys.path.insert(0, str(PROJECT_ROOT))
+    print_load("before")
     from aiosmtpd.controller import Controller
 
     from bench.provisioning import drop_database

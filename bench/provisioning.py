@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -30,6 +29,11 @@ from unittest import mock
 from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench.common import compare, print_load, result_line  # noqa: E402
+
 PASSWORD = "bench-horse-battery-staple-9"
 
 
@@ -37,21 +41,6 @@ PASSWORD = "bench-horse-battery-staple-9"
 class Plan:
     present: int
     measure: int
-
-
-@dataclass(frozen=True)
-class Summary:
-    median: float
-    p95: float
-
-    @classmethod
-    def of(cls, samples: list[float]) -> Summary:
-        if len(samples) == 1:
-            return cls(samples[0], samples[0])
-        return cls(
-            statistics.median(samples),
-            statistics.quantiles(samples, n=20, method="inclusive")[18],
-        )
 
 
 def parse_args(argv: list[str]) -> Plan:
@@ -164,7 +153,7 @@ def practice_count() -> int:
     return Practice.objects.count()
 
 
-def run(plan: Plan) -> tuple[Summary, Summary, int]:
+def run(plan: Plan) -> tuple[list[float], list[float], int]:
     import django
     from django.core.management import call_command
 
@@ -188,12 +177,12 @@ def run(plan: Plan) -> tuple[Summary, Summary, int]:
         migrate.append(timed(provision_by_migrating, f"migrate-{number:03d}"))
         print(f"  round {number}: clone {clone[-1]:.3f} s, migrate {migrate[-1]:.3f} s",
               flush=True)
-    return Summary.of(clone), Summary.of(migrate), practice_count()
+    return clone, migrate, practice_count()
 
 
 def main(argv: list[str]) -> int:
     plan = parse_args(argv)
-    sys.path.insert(0, str(PROJECT_ROOT))
+    print_load("before")
     server_url, database = prepare_environment()
     print(f"provisioning benchmark in database {database}: {plan.present} practices present, "
           f"{plan.measure} provisioned each way", flush=True)
@@ -205,12 +194,16 @@ def main(argv: list[str]) -> int:
         connections.close_all()
         # Every schema the run made lives in this database: dropping it removes them all.
         drop_database(server_url, database)
-    ratio = clone.median / migrate.median
+    comparison = compare(clone, migrate)
     print(f"practices at the end: {total} (dropped with database {database})")
-    print(f"clone   (template): median={clone.median:.3f} s p95={clone.p95:.3f} s")
-    print(f"migrate (baseline): median={migrate.median:.3f} s p95={migrate.p95:.3f} s")
-    print(f"RESULT provisioning median={clone.median:.3f} s baseline={migrate.median:.3f} s "
-          f"ratio={ratio:.3f}", flush=True)
+    for label, summary in (("clone   (template)", comparison.measured),
+                           ("migrate (baseline)", comparison.baseline)):
+        print(f"{label}: {summary.line('s', 1.0, 3)} p95={summary.p95:.3f} s")
+    if not comparison.is_reliable:
+        print(comparison.explain("s", 1.0, 3))
+    print_load("after")
+    print(result_line("provisioning", "median", f"{comparison.measured.median:.3f}", "s",
+                      f"{comparison.baseline.median:.3f}", comparison), flush=True)
     return 0
 
 

@@ -1,0 +1,8 @@
+"""Settings for the benchmarks: the local settings with DEBUG off, as in production (no query
+log, no debug templates, no debug error pages), and practice hosts served by `bench.urls` (the
+practice's own URLs plus the benches' minimal page)."""
+
+from controlplane.settings.local import *  # noqa: F403
+
+DEBUG = False
+ROOT_URLCONF = "bench.urls"
