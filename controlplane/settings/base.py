@@ -230,6 +230,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Django passes the sign-in form's email to authenticate() as `username`; axes' default key
 # (USERNAME_FIELD, "email") records failures without it, so the right password still got in.
 AXES_USERNAME_FORM_FIELD = "username"
+# Emails are case-insensitive: so is the lockout key.
+AXES_USERNAME_CALLABLE = "controlplane.auth_views.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "controlplane.views.locked_out"
 AXES_VERBOSE = False
