@@ -278,6 +278,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
     "VERSION": "1.0.0",
+    # The schema answers only to a signed-in staff member of the practice.
+    "SERVE_PERMISSIONS": ["controlplane.permissions.IsSignedInPracticeStaff"],
     # Several resources have a "status" with its own choices: name each set after its owner.
     "ENUM_NAME_OVERRIDES": {
         "InvoiceStatusEnum": "practice.invoices.models.Invoice.Status",
