@@ -294,9 +294,14 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(schema)s] %(message)s"},
     },
-    "filters": {"schema": {"()": "controlplane.logging.SchemaFilter"}},
+    "filters": {
+        "schema": {"()": "controlplane.logging.SchemaFilter"},
+        # A password-reset token or invitation in a logged path is replaced by "[redacted]".
+        "redact": {"()": "controlplane.redaction.RedactSecretsFilter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["schema"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain",
+                    "filters": ["schema", "redact"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
