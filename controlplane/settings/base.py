@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -57,6 +58,7 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
+    "csp",
     "controlplane",
 ]
 # Users, sessions, lockouts and audit exist in every practice schema too: a practice's people
@@ -117,6 +119,9 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour
 
 MIDDLEWARE = [
+    # First, so that every answer carries the policy: health checks, the platform's 404 for an
+    # unknown host and a suspended practice's page included.
+    "csp.middleware.CSPMiddleware",
     "controlplane.middleware.HealthCheckMiddleware",
     "controlplane.middleware.PracticeRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -137,6 +142,28 @@ MIDDLEWARE = [
     "controlplane.middleware.ModuleGateMiddleware",
     "controlplane.readonly.ReadOnlyPracticeMiddleware",
 ]
+
+# Content-Security-Policy (django-csp 4) on every host. Scripts and styles come from this origin
+# or carry the request's nonce (`nonce="{{ request.csp_nonce }}"`); no inline event handlers,
+# `javascript:` URLs or style attributes (a page needing one uses a class or a nonced <style>).
+# img-src allows data: for the drawn signature and the unsaved logo in the branding preview.
+# form-action is left open: signup posts the hand-off to the new practice's own host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "worker-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 TEMPLATES = [
     {
