@@ -29,7 +29,7 @@ from django_ratelimit.core import is_ratelimited
 from branding.selectors import branding_for
 from controlplane.emails import branding_email_context, sender_for
 from practice.forms import SignInForm
-from tenants.accounts.models import User
+from tenants.accounts.models import User, email_normalise
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 from tenants.selectors import practice_url
@@ -68,8 +68,8 @@ class SignInView(django_auth.LoginView):
         return response
 
     def form_invalid(self, form: SignInForm) -> HttpResponse:
-        email = (form.data.get("username") or "").strip().lower()
-        known = User.objects.filter(email=email).first() if email else None
+        email = email_normalise(form.data.get("username") or "")
+        known = User.objects.with_email(email).first() if email else None
         _audit(self.request, "auth.sign_in_failed", None,
                **({"user_id": str(known.pk)} if known else {}))
         return super().form_invalid(form)
@@ -94,6 +94,15 @@ def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwar
     return render(request, "auth/locked_out.html", {"minutes": minutes}, status=429)
 
 
+def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None = None
+                     ) -> str | None:
+    """django-axes' key for a sign-in attempt: the email in lower case, so that `Owner@...` and
+    `owner@...` count against one account."""
+    source = credentials if credentials else getattr(request, "data", request.POST)
+    value = source.get(settings.AXES_USERNAME_FORM_FIELD)
+    return email_normalise(value) if isinstance(value, str) and value else None
+
+
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "auth/rate_limited.html", status=429)
 
@@ -106,7 +115,7 @@ class PasswordResetRequestView(django_auth.PasswordResetView):
     success_url = reverse_lazy("password_reset_done")
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        email = (request.POST.get("email") or "").strip().lower()
+        email = email_normalise(request.POST.get("email") or "")
         limited = is_ratelimited(
             request, group="password-reset", key="ip", rate=settings.PASSWORD_RESET_RATE,
             method="POST", increment=True,
@@ -124,9 +133,9 @@ class PasswordResetRequestView(django_auth.PasswordResetView):
         self.from_email = sender_for(branding.sender_name if branding else "Tandem")
         self.extra_email_context = {"site_name": _site_name(self.request),
                                     **branding_email_context(branding)}
-        email = form.cleaned_data["email"].strip().lower()
+        email = email_normalise(form.cleaned_data["email"])
         _audit(self.request, "auth.password_reset_requested",
-               User.objects.filter(email=email, is_active=True).first())
+               User.objects.with_email(email).filter(is_active=True).first())
         return super().form_valid(form)
 
 

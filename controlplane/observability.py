@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from controlplane.redaction import redact
+
 SCRUBBED = "[scrubbed]"
 
 
 def scrub_event(event: dict[str, Any], _hint: dict[str, Any] | None = None) -> dict[str, Any]:
     request = event.get("request")
     if isinstance(request, dict):
+        if isinstance(request.get("url"), str):
+            request["url"] = redact(request["url"])
         for key in ("data", "cookies", "query_string", "env"):
             if key in request:
                 request[key] = SCRUBBED

@@ -24,5 +24,8 @@ worker_tmp_dir = "/dev/shm"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 accesslog = "-"
 errorlog = "-"
-# No query strings in access logs: PHI never travels in URLs, but a token might.
+# No query strings in access logs: PHI never travels in URLs, but a token might. The paths that
+# carry a secret (a password-reset token, an invitation) are redacted by the logger class, in
+# the access log and the error log alike (controlplane/redaction.py).
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
+logger_class = "controlplane.gunicorn_logging.RedactingLogger"

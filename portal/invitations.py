@@ -31,7 +31,7 @@ from controlplane.emails import send_branded_email
 from portal.consent import current_consent
 from portal.models import ClientAccess, ClientInvitation, ConsentAcceptance
 from practice.models import ClientProfile
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import Role, User, email_normalise
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS
 from tenants.models import Practice
@@ -221,8 +221,8 @@ def client_invite(*, practice: Practice, invite: ClientInvite, acting_user: User
     """A new client: their account (inactive until they accept), profile and portal access,
     and the emailed link."""
     _require_inviter(acting_user)
-    email = invite.email.strip().lower()
-    if User.objects.filter(email=email).exists():
+    email = email_normalise(invite.email)
+    if User.objects.with_email(email).exists():
         raise InvitationError("Someone with this email already has an account in this practice. "
                               "To invite an existing client, use Invite on their row.")
     _entitlement_check_new_client(practice)

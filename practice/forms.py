@@ -5,6 +5,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
 from practice.models import STAFF_ROLE_CHOICES
+from tenants.accounts.models import email_normalise
 
 
 class SignInForm(AuthenticationForm):
@@ -15,6 +16,10 @@ class SignInForm(AuthenticationForm):
         "invalid_login": "That email and password do not match an account here.",
         "inactive": "This account is not active.",
     }
+
+    def clean_username(self) -> str:
+        # Emails are case-insensitive: the lockout key (django-axes) and the lookup agree.
+        return email_normalise(self.cleaned_data["username"])
 
 
 class StaffInviteForm(forms.Form):

@@ -19,7 +19,7 @@ from branding.selectors import branding_for
 from controlplane.emails import send_branded_email
 from practice.models import StaffInvitation
 from practice.selectors import staff_member_get
-from tenants.accounts.models import STAFF_ROLES, Role, User
+from tenants.accounts.models import STAFF_ROLES, Role, User, email_normalise
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 from tenants.selectors import practice_url
@@ -46,10 +46,10 @@ def staff_invite(
     meta: RequestMeta | None = None,
 ) -> StaffInvitation:
     _require_owner(acting_user)
-    email = email.strip().lower()
+    email = email_normalise(email)
     if role not in STAFF_ROLES:
         raise StaffError("Choose a staff role.")
-    if User.objects.filter(email=email).exists():
+    if User.objects.with_email(email).exists():
         raise StaffError("Someone with this email already has an account in this practice.")
     entitlement_lock(practice)
     _require_seat(practice, open_invitations=StaffInvitation.objects.filter(

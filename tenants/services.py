@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from tenants import selectors
-from tenants.accounts.models import PLATFORM_ROLES, Role, User
+from tenants.accounts.models import EMAIL_TAKEN, PLATFORM_ROLES, Role, User
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.cloning import clone_schema
 from tenants.models import Domain, Practice, PracticeState
@@ -296,4 +296,6 @@ def platform_user_create(*, email: str, password: str, full_name: str, role: str
     if role not in PLATFORM_ROLES:
         raise ValueError(f"{role} is not a platform role")
     with schema_context("public"):
+        if User.objects.with_email(email).exists():
+            raise ValueError(EMAIL_TAKEN)
         return User.objects.create_user(email, password, full_name=full_name, role=role)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -57,6 +58,7 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
+    "csp",
     "controlplane",
 ]
 # Users, sessions, lockouts and audit exist in every practice schema too: a practice's people
@@ -98,8 +100,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Argon2id at OWASP's parameters (controlplane/hashers.py); hashes made with other parameters
+# are re-hashed at the next sign-in.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "controlplane.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -115,6 +119,9 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour
 
 MIDDLEWARE = [
+    # First, so that every answer carries the policy: health checks, the platform's 404 for an
+    # unknown host and a suspended practice's page included.
+    "csp.middleware.CSPMiddleware",
     "controlplane.middleware.HealthCheckMiddleware",
     "controlplane.middleware.PracticeRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -135,6 +142,28 @@ MIDDLEWARE = [
     "controlplane.middleware.ModuleGateMiddleware",
     "controlplane.readonly.ReadOnlyPracticeMiddleware",
 ]
+
+# Content-Security-Policy (django-csp 4) on every host. Scripts and styles come from this origin
+# or carry the request's nonce (`nonce="{{ request.csp_nonce }}"`); no inline event handlers,
+# `javascript:` URLs or style attributes (a page needing one uses a class or a nonced <style>).
+# img-src allows data: for the drawn signature and the unsaved logo in the branding preview.
+# form-action is left open: signup posts the hand-off to the new practice's own host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "worker-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 TEMPLATES = [
     {
@@ -228,6 +257,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Django passes the sign-in form's email to authenticate() as `username`; axes' default key
 # (USERNAME_FIELD, "email") records failures without it, so the right password still got in.
 AXES_USERNAME_FORM_FIELD = "username"
+# Emails are case-insensitive: so is the lockout key.
+AXES_USERNAME_CALLABLE = "controlplane.auth_views.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "controlplane.views.locked_out"
 AXES_VERBOSE = False
@@ -274,6 +305,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
     "VERSION": "1.0.0",
+    # The schema answers only to a signed-in staff member of the practice.
+    "SERVE_PERMISSIONS": ["controlplane.permissions.IsSignedInPracticeStaff"],
     # Several resources have a "status" with its own choices: name each set after its owner.
     "ENUM_NAME_OVERRIDES": {
         "InvoiceStatusEnum": "practice.invoices.models.Invoice.Status",
@@ -288,9 +321,14 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(schema)s] %(message)s"},
     },
-    "filters": {"schema": {"()": "controlplane.logging.SchemaFilter"}},
+    "filters": {
+        "schema": {"()": "controlplane.logging.SchemaFilter"},
+        # A password-reset token or invitation in a logged path is replaced by "[redacted]".
+        "redact": {"()": "controlplane.redaction.RedactSecretsFilter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["schema"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain",
+                    "filters": ["schema", "redact"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

@@ -15,6 +15,7 @@ from branding import services as branding_services
 from branding.selectors import branding_for, branding_row, build_branding
 from branding.services import BrandingChanges, BrandingError
 from controlplane.auth_views import handoff_page
+from controlplane.csp import allow_style_attributes_of
 from practice.configuration import services
 from practice.configuration.forms import (
     BrandingForm,
@@ -67,7 +68,11 @@ def branding_settings(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         if "preview" in request.POST:
             context.update(_preview(request, form))
-            return render(request, "practice/settings/branding.html", context)
+            # The email is shown as sent, inline styles and all, in a frame that inherits this
+            # page's policy: allow exactly its style attributes.
+            return allow_style_attributes_of(
+                render(request, "practice/settings/branding.html", context),
+                context["preview_email_html"])
         data = form.cleaned_data
         try:
             branding_services.branding_update(

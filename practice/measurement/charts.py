@@ -354,8 +354,10 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
     summary = _summary(definition, points, _reliable_marks(definition, points))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
-        f'style="max-width:{width}px;height:auto" font-family="{FONT}" '
+        # Its natural size, narrowed by the stylesheet (.trend-chart): a style attribute here
+        # would be refused by the Content-Security-Policy.
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'preserveAspectRatio="xMinYMin meet" font-family="{FONT}" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
         f'<title id="{chart_id}-title">{_text(title)}</title>',
         f'<desc id="{chart_id}-desc">{_text(summary)}</desc>',

@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -28,11 +30,38 @@ STAFF_ROLES = frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK, Role.BILLI
 PRACTICE_ROLES = STAFF_ROLES | {Role.CLIENT}
 
 
+EMAIL_TAKEN = "Someone with this email already has an account here."
+
+
+def email_normalise(email: str) -> str:
+    """Emails are stored and compared in lower case: `Owner@Example.org` is `owner@example.org`."""
+    return (email or "").strip().lower()
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def with_email(self, email: str) -> UserQuerySet:
+        """The account with this email, whatever its case (on both sides: a row written before
+        emails were lower-cased is still found), through the unique index on lower(email)."""
+        return self.alias(email_lower=Lower("email")).filter(
+            email_lower=Lower(Value(email.strip())))
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
+
+    def with_email(self, email: str) -> UserQuerySet:
+        return self.get_queryset().with_email(email)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Sign-in (ModelBackend), createsuperuser and anything else that finds a person by
+        # their email: case-insensitive.
+        return self.with_email(username or "").get()
+
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=email_normalise(self.normalize_email(email)), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -44,7 +73,7 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    email = models.EmailField(unique=True)
+    email = models.EmailField(unique=True, error_messages={"unique": EMAIL_TAKEN})
     full_name = models.CharField(max_length=150)
     role = models.CharField(max_length=20, choices=Role.choices)
     is_active = models.BooleanField(default=True)
@@ -58,6 +87,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["full_name", "email"]
+        constraints = [
+            # One account per address whatever its case (the column is unique as typed too).
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique",
+                                    violation_error_message=EMAIL_TAKEN),
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = email_normalise(self.email)
 
     def __str__(self) -> str:
         return self.full_name or self.email

@@ -40,7 +40,8 @@ MARKER = "Zed Marker-7f3"  # the client's name: must never show where it should 
 
 
 def page_text(response) -> str:
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"| nonce="[^"]*"', "",
+                  response.content.decode())
 
 
 @dataclass

@@ -11,6 +11,7 @@ this one thread, synchronously)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from django.db import connection
 from django.test import Client
 from django.test.testcases import LiveServerThread
 from django_tenants.utils import schema_context
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tenants.accounts.models import User
 from tenants.models import Practice
@@ -81,14 +82,38 @@ def practice_server(committed_db: None, settings: Any) -> Iterator[LiveServer]:
     thread.terminate()
 
 
+# Every page reports what the Content-Security-Policy refused, twice over: the event (the
+# script runs before any of the page's, outside its policy) and Chromium's console message.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " +
+                (event.blockedURI || "inline") + " at " + event.sourceFile + ":" +
+                event.lineNumber);
+});
+"""
+CSP_MESSAGE = re.compile(r"CSP violation|Content Security Policy", re.IGNORECASE)
+
+
+class Devices(list[BrowserContext]):
+    """The browser contexts of a test, and what the policy refused on any of their pages (a
+    test that provokes a violation on purpose takes it out of `csp_violations`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.csp_violations: list[str] = []
+
+
 @pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+def contexts(browser: Browser) -> Iterator[Devices]:
     """Browser contexts a test opens (one per person/device); all closed afterwards, before
-    the server stops."""
-    opened: list[BrowserContext] = []
+    the server stops. The test fails if the Content-Security-Policy refused anything."""
+    opened = Devices()
     yield opened
     for context in opened:
         context.close()
+    if opened.csp_violations:
+        pytest.fail("The Content-Security-Policy refused something:\n" +
+                    "\n".join(opened.csp_violations), pytrace=False)
 
 
 def new_device(browser: Browser, contexts: list[BrowserContext], *, width: int = 360,
@@ -97,6 +122,16 @@ def new_device(browser: Browser, contexts: list[BrowserContext], *, width: int =
     context = browser.new_context(viewport={"width": width, "height": height},
                                   service_workers=service_workers)
     context.set_default_timeout(TIMEOUT_MS)
+    if isinstance(contexts, Devices):
+        violations = contexts.csp_violations
+        context.add_init_script(CSP_LISTENER)
+
+        def heard(message: ConsoleMessage) -> None:
+            if CSP_MESSAGE.search(message.text):
+                violations.append(f"{message.page.url if message.page else '?'}: "
+                                  f"{message.text}")
+
+        context.on("console", heard)
     contexts.append(context)
     return context.new_page()
 

@@ -52,7 +52,8 @@ STORED = ANSWERS | {"concerns": ["Sleep", "Anxiety"]}
 
 
 def page_text(response: Any) -> str:
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"| nonce="[^"]*"', "",
+                  response.content.decode())
 
 
 def publish(care: CareWorld, definition: dict[str, Any] | None = None) -> int:

@@ -103,7 +103,8 @@ def http_for(actor: str, alpha: PracticeWorld, beta: PracticeWorld, ids: Ids) ->
 
 
 def page_without_tokens(response: Any) -> str:
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"| nonce="[^"]*"', "",
+                  response.content.decode())
 
 
 def actor_id(actor: str, alpha: PracticeWorld, ids: Ids) -> int:

@@ -35,7 +35,8 @@ SIGN_IN = "/accounts/sign-in/"
 
 
 def page_text(response: Any) -> str:
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"| nonce="[^"]*"', "",
+                  response.content.decode())
 
 
 @dataclass

@@ -27,8 +27,10 @@ PHQ9_ITEMS = [f"q{number}" for number in range(1, 11)]
 
 
 def page_text(response) -> str:
-    """The page as a person sees it: each render masks the CSRF token differently."""
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    """The page as a person sees it: each render masks the CSRF token differently and has
+    its own CSP nonce."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"| nonce="[^"]*"', "",
+                  response.content.decode())
 
 
 def accept_consent(world: PracticeWorld, client=None) -> None:

@@ -228,7 +228,7 @@ def _base_password_hashers() -> list[str]:
 
 def test_argon2_hashes_passwords_outside_the_test_settings():
     hashers = _base_password_hashers()
-    assert hashers[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert hashers[0] == "controlplane.hashers.OwaspArgon2PasswordHasher"
     # Only the test settings swap in a fast hasher; production and local inherit base's.
     for name in ("production.py", "local.py"):
         assert "PASSWORD_HASHERS" not in (BASE_SETTINGS.parent / name).read_text()
