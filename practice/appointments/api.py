@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from practice.appointments import selectors, services
 from practice.appointments.models import Appointment, AppointmentType
 from practice.appointments.serializers import (
+    AppointmentAsReadSerializer,
     AppointmentSerializer,
     AppointmentTypeSerializer,
     AvailabilitySerializer,
@@ -33,7 +34,10 @@ from practice.appointments.serializers import (
 )
 from practice.appointments.services import BookingError, SlotTaken
 from practice.appointments.services.common import may_manage_schedule_of
-from practice.measurement.api.serializers import ErrorSerializer  # one "Error" in the schema
+from practice.measurement.api.serializers import (  # one "Error" in the schema
+    BAD_REQUEST,
+    ErrorSerializer,
+)
 from tenants.accounts.models import Role, User
 from tenants.audit.services import RequestMeta, audit_record
 
@@ -57,7 +61,7 @@ class IsOwner(BasePermission):
 
 STAFF_OR_CLIENT = [IsAuthenticated, IsBookingStaffOrClient]
 DENIED = {403: ErrorSerializer, 404: ErrorSerializer}
-REFUSED = {400: ErrorSerializer, 409: ErrorSerializer}
+REFUSED = {400: BAD_REQUEST, 409: ErrorSerializer}
 
 
 def _meta(request: Request) -> RequestMeta:
@@ -111,7 +115,7 @@ class AppointmentListView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     @extend_schema(parameters=RANGE_PARAMETERS,
-                   responses={**DENIED, 200: StaffAppointmentSerializer(many=True)})
+                   responses={**DENIED, 200: AppointmentAsReadSerializer(many=True)})
     def get(self, request: Request) -> ApiResponse:
         now = timezone.now()
         start = _moment(request, "from", now)
@@ -135,7 +139,7 @@ class AppointmentListView(APIView):
         return ApiResponse(_serialize(request, rows, many=True))
 
     @extend_schema(request=BookRequestSerializer,
-                   responses={**DENIED, **REFUSED, 201: StaffAppointmentSerializer})
+                   responses={**DENIED, **REFUSED, 201: AppointmentAsReadSerializer})
     def post(self, request: Request) -> ApiResponse:
         serializer = BookRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -171,7 +175,7 @@ def _appointment(request: Request, appointment_id: int) -> Appointment:
 class AppointmentDetailView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
-    @extend_schema(responses={**DENIED, 200: StaffAppointmentSerializer})
+    @extend_schema(responses={**DENIED, 200: AppointmentAsReadSerializer})
     def get(self, request: Request, appointment_id: int) -> ApiResponse:
         appointment = _appointment(request, appointment_id)
         audit_record(action="booking.appointment_viewed", actor=request.user,
@@ -184,7 +188,7 @@ class AppointmentCancelView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     @extend_schema(request=CancelRequestSerializer,
-                   responses={**DENIED, **REFUSED, 200: StaffAppointmentSerializer})
+                   responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer})
     def post(self, request: Request, appointment_id: int) -> ApiResponse:
         serializer = CancelRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -210,7 +214,7 @@ class AppointmentOutcomeView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     @extend_schema(request=OutcomeRequestSerializer,
-                   responses={**DENIED, **REFUSED, 200: StaffAppointmentSerializer})
+                   responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer})
     def post(self, request: Request, appointment_id: int) -> ApiResponse:
         _staff_only(request)
         serializer = OutcomeRequestSerializer(data=request.data)
@@ -230,7 +234,7 @@ class AppointmentRescheduleView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     @extend_schema(request=RescheduleRequestSerializer,
-                   responses={**DENIED, **REFUSED, 200: StaffAppointmentSerializer})
+                   responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer})
     def post(self, request: Request, appointment_id: int) -> ApiResponse:
         _staff_only(request)
         serializer = RescheduleRequestSerializer(data=request.data)
@@ -309,7 +313,7 @@ class BookingSettingsView(APIView):
         return ApiResponse(BookingSettingsSerializer(selectors.booking_settings()).data)
 
     @extend_schema(request=BookingSettingsSerializer,
-                   responses={**DENIED, 400: ErrorSerializer, 200: BookingSettingsSerializer})
+                   responses={**DENIED, 400: BAD_REQUEST, 200: BookingSettingsSerializer})
     def put(self, request: Request) -> ApiResponse:
         serializer = BookingSettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -351,7 +355,7 @@ class AvailabilityView(APIView):
         return self._answer(self._clinician(request, clinician_id))
 
     @extend_schema(request=AvailabilitySerializer,
-                   responses={**DENIED, 400: ErrorSerializer, 200: AvailabilitySerializer})
+                   responses={**DENIED, 400: BAD_REQUEST, 200: AvailabilitySerializer})
     def put(self, request: Request, clinician_id: int) -> ApiResponse:
         clinician = self._clinician(request, clinician_id)
         serializer = AvailabilitySerializer(data=request.data)

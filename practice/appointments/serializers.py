@@ -9,6 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from practice.appointments.models import Appointment, AppointmentType, AvailabilityException
+from practice.measurement.api.serializers import ClockTimeField
 
 
 class AppointmentTypeSerializer(serializers.ModelSerializer):
@@ -44,6 +45,25 @@ class StaffAppointmentSerializer(AppointmentSerializer):
 
     def get_booked_online(self, appointment: Appointment) -> bool:
         return appointment.booked_by_id == appointment.client_id
+
+
+class AppointmentAsReadSerializer(AppointmentSerializer):
+    """What the API documents for an appointment: a client gets the shared fields, staff also
+    get the ones marked "staff only" (the schema only; answers use the two serializers above)."""
+
+    video_link = serializers.CharField(required=False, allow_blank=True,
+                                       help_text="Staff only: the link, or empty.")
+    booked_by = serializers.IntegerField(required=False, help_text="Staff only.")
+    booked_online = serializers.BooleanField(required=False, help_text="Staff only.")
+    cancelled_by = serializers.IntegerField(required=False, allow_null=True,
+                                            help_text="Staff only.")
+    cancellation_reason = serializers.CharField(required=False, allow_blank=True,
+                                                help_text="Staff only.")
+    outcome_recorded_at = serializers.DateTimeField(required=False, allow_null=True,
+                                                    help_text="Staff only.")
+
+    class Meta(StaffAppointmentSerializer.Meta):
+        pass
 
 
 class BookRequestSerializer(serializers.Serializer):
@@ -89,8 +109,8 @@ class BookingSettingsSerializer(serializers.Serializer):
 
 class WindowSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 is Monday.")
-    starts_at = serializers.TimeField()
-    ends_at = serializers.TimeField()
+    starts_at = ClockTimeField()
+    ends_at = ClockTimeField()
 
 
 class ExceptionSerializer(serializers.ModelSerializer):

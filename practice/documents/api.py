@@ -27,6 +27,7 @@ from practice.documents import selectors, services
 from practice.documents.delivery import download_response
 from practice.documents.models import Document
 from practice.documents.policies import UploadRefused
+from practice.measurement.api.serializers import bad_request
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 
@@ -39,8 +40,12 @@ class DocumentSerializer(serializers.ModelSerializer):
         help_text="Who shared it (staff), or null for the client's own upload.")
     download_url = serializers.SerializerMethodField(
         help_text="Answers with a redirect to a short-lived link (or the file itself).")
-    withdrawn = serializers.SerializerMethodField(
-        help_text="Taken out of the client's view by staff (clients never see these).")
+    # Staff only (left out for clients), so not required in the schema: a method field would be
+    # documented as always present.
+    withdrawn = serializers.BooleanField(
+        source="is_withdrawn", required=False,
+        help_text="Taken out of the client's view by staff (clients never see these, and do not "
+                  "get this field).")
 
     class Meta:
         model = Document
@@ -54,9 +59,6 @@ class DocumentSerializer(serializers.ModelSerializer):
     def get_download_url(self, document: Document) -> str:
         return reverse("api:documents:file_download", args=[document.pk])
 
-    def get_withdrawn(self, document: Document) -> bool:
-        return document.is_withdrawn
-
 
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A PDF or an image (PNG, JPEG, HEIC or WebP), up to "
@@ -68,7 +70,11 @@ class UploadSerializer(serializers.Serializer):
 
 class RefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    code = serializers.CharField()
+    code = serializers.CharField(required=False, help_text="Our own refusals say which, in a "
+                                 "short code; DRF's 403 and 404 carry only the detail.")
+
+
+UPLOAD_REFUSED = bad_request('{"detail": why, "code": a short code}')
 
 
 class HandlesDocuments(BasePermission):
@@ -137,7 +143,7 @@ class ClientFilesView(APIView):
         return Response(data)
 
     @extend_schema(request={"multipart/form-data": UploadSerializer},
-                   responses={201: DocumentSerializer, 400: RefusalSerializer, **DENIED})
+                   responses={201: DocumentSerializer, 400: UPLOAD_REFUSED, **DENIED})
     def post(self, request: Request, client_id: int) -> Response:
         client = _client_in_reach(request, client_id)
         given = UploadSerializer(data=request.data)

@@ -19,7 +19,11 @@ from rest_framework.views import APIView
 from practice.access import client_for_staff
 from practice.engagement import rules, selectors, services
 from practice.measurement import services as measurement_services
-from practice.measurement.api.serializers import AlertSerializer, ErrorSerializer
+from practice.measurement.api.serializers import (
+    BAD_REQUEST,
+    AlertSerializer,
+    ErrorSerializer,
+)
 from practice.measurement.api.views import CLINICAL, DENIED
 from practice.measurement.forms import SNOOZE_CHOICES, SNOOZE_DELTAS
 from practice.models import Alert
@@ -109,7 +113,7 @@ class RuleDetailView(APIView):
         return ApiResponse(RuleSerializer(self._state(key)).data)
 
     @extend_schema(request=RuleUpdateSerializer,
-                   responses={**DENIED, 200: RuleSerializer, 400: ErrorSerializer,
+                   responses={**DENIED, 200: RuleSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
     def put(self, request: Request, key: str) -> ApiResponse:
         self._state(key)
@@ -131,7 +135,7 @@ class AlertSnoozeView(APIView):
     permission_classes = CLINICAL
 
     @extend_schema(request=SnoozeSerializer,
-                   responses={**DENIED, 200: AlertSerializer, 400: ErrorSerializer,
+                   responses={**DENIED, 200: AlertSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
     def post(self, request: Request, alert_id: int) -> ApiResponse:
         given = SnoozeSerializer(data=request.data)

@@ -21,6 +21,7 @@ from practice.invoices import selectors, services
 from practice.invoices.models import CURRENCIES, Invoice
 from practice.invoices.pdf import invoice_pdf
 from practice.invoices.services import InvoiceInput, LineInput
+from practice.measurement.api.serializers import BAD_REQUEST
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 
@@ -166,13 +167,13 @@ class InvoiceListView(APIView):
             client = request.query_params.get("client", "")
             rows = selectors.invoices_for_staff(
                 request.user, status=wanted,
-                client_id=int(client) if client.isdigit() else None)[:500]
+                client_id=int(client) if client.isascii() and client.isdigit() else None)[:500]
             _read(request, "invoices.list_viewed", "invoice_list", request.user.pk,
                   client_ids=sorted({row.client_id for row in rows}))
         return Response([InvoiceSerializer(row).data for row in rows])
 
     @extend_schema(request=InvoiceWriteSerializer,
-                   responses={**DENIED, 201: InvoiceDetailSerializer, 400: InvoiceErrorSerializer})
+                   responses={**DENIED, 201: InvoiceDetailSerializer, 400: BAD_REQUEST})
     def post(self, request: Request) -> Response:
         if not selectors.handles_invoices(request.user):
             raise PermissionDenied(HandlesInvoices.message)
@@ -203,7 +204,7 @@ class InvoiceDetailView(APIView):
 
     @extend_schema(request=InvoiceWriteSerializer,
                    responses={**DENIED, **MISSING, 200: InvoiceDetailSerializer,
-                              400: InvoiceErrorSerializer, 409: InvoiceErrorSerializer})
+                              400: BAD_REQUEST, 409: InvoiceErrorSerializer})
     def put(self, request: Request, invoice_id: int) -> Response:
         if not selectors.handles_invoices(request.user):
             raise PermissionDenied(HandlesInvoices.message)

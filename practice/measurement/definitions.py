@@ -270,19 +270,51 @@ def subscale_reachable(definition: InstrumentDefinition,
 
 # --- validation ------------------------------------------------------------------------------
 
-def validate_definition(definition: InstrumentDefinition) -> None:
+# The parts of a definition each group of checks reads: a part the reader could not read whole
+# (a wrong type, a dropped element) is left out of the checks that need it, so its placeholder
+# never produces a second, misleading message.
+_TOTAL_PARTS = frozenset({"scoring", "multiplier", "has_total", "bands", "sex_bands",
+                          "missing_rule", "reliable_change", "clinical_cutoff", "scorer",
+                          "subscales"})
+_SUBSCALE_PARTS = frozenset({"subscales", "scoring", "missing_rule"})
+
+
+def validate_definition(definition: InstrumentDefinition, *,
+                        unread: frozenset[str] = frozenset()) -> None:
     """Raise ``DefinitionError`` listing every problem; return quietly when the definition is
-    safe to score with."""
-    messages = _identity_problems(definition) + _item_problems(definition)
-    if not messages:
-        # The checks below read items, options and points, so they need sound items.
-        messages += _total_problems(definition)
-        messages += _subscale_problems(definition)
-        messages += _critical_problems(definition)
-        messages += _advisory_problems(definition)
-        messages += _scorer_problems(definition)
+    safe to score with. ``unread`` names top-level fields the reader could not read whole (their
+    problems are already listed); the checks that need them are left out."""
+    messages = definition_problems(definition, unread=unread)
     if messages:
         raise DefinitionError(messages)
+
+
+def definition_problems(definition: InstrumentDefinition, *,
+                        unread: frozenset[str] = frozenset()) -> list[str]:
+    """Every problem of ``definition``: the checks of one part never wait for another part to
+    be right (a bad key does not hide a bad band key). Checks that compute possible scores run
+    once the items are sound."""
+    messages = _identity_problems(definition, unread)
+    item_messages = [] if "items" in unread else _item_problems(definition)
+    messages += item_messages
+    items_sound = "items" not in unread and not item_messages
+    try:
+        if items_sound and not unread & _TOTAL_PARTS:
+            messages += _total_problems(definition)
+        else:
+            messages += _band_entry_problems(definition.bands, "total")
+            for sex_bands in definition.sex_bands:
+                messages += _band_entry_problems(sex_bands.bands, f"{sex_bands.sex} total")
+        messages += _subscale_problems(
+            definition, full=items_sound and not unread & _SUBSCALE_PARTS)
+    except DefinitionError as error:  # too many possible scores to check the bands
+        messages += error.messages
+    if items_sound:
+        messages += _critical_problems(definition)
+        messages += _advisory_problems(definition)
+        if not unread:
+            messages += _scorer_problems(definition)
+    return messages
 
 
 def _is_number(value: object) -> bool:
@@ -296,18 +328,19 @@ def _fmt(value: Fraction | Number) -> str:
     return str(value)
 
 
-def _identity_problems(definition: InstrumentDefinition) -> list[str]:
+def _identity_problems(definition: InstrumentDefinition, unread: frozenset[str]) -> list[str]:
     messages = []
-    if not KEY_PATTERN.match(definition.key):
+    if "key" not in unread and not KEY_PATTERN.match(definition.key):
         messages.append(f"instrument key {definition.key!r} must be lower-case letters, digits "
                         "and underscores, starting with a letter")
-    if not isinstance(definition.version, int) or definition.version < 1:
+    if "version" not in unread and (
+            not isinstance(definition.version, int) or definition.version < 1):
         messages.append("version must be a whole number of at least 1")
-    if not definition.title.strip():
+    if "title" not in unread and not definition.title.strip():
         messages.append("the instrument needs a title")
     for name in ("loinc_panel", "loinc_total"):
         code = getattr(definition, name)
-        if code is not None and not LOINC_PATTERN.match(code):
+        if name not in unread and code is not None and not LOINC_PATTERN.match(code):
             messages.append(f"{name} {code!r} is not a LOINC code (like 44261-6)")
     return messages
 
@@ -460,6 +493,14 @@ def _band_problems(bands: Sequence[Band], reachable: frozenset[Fraction],
                    where: str) -> list[str]:
     if not bands:
         return []
+    messages = _band_entry_problems(bands, where)
+    if messages:
+        return messages
+    return _band_coverage_problems(bands, reachable, where)
+
+
+def _band_entry_problems(bands: Sequence[Band], where: str) -> list[str]:
+    """What each band says on its own (key, label, bounds), needing no possible scores."""
     messages = []
     keys: set[str] = set()
     for band in bands:
@@ -476,8 +517,14 @@ def _band_problems(bands: Sequence[Band], reachable: frozenset[Fraction],
         elif band.lower > band.upper:
             messages.append(f"{where} band {band.key!r}: lower bound {band.lower} is above "
                             f"upper bound {band.upper}")
-    if messages:
-        return messages
+    return messages
+
+
+def _band_coverage_problems(bands: Sequence[Band], reachable: frozenset[Fraction],
+                            where: str) -> list[str]:
+    if not bands:
+        return []
+    messages = []
     lowest, highest = min(reachable), max(reachable)
     span = f"{_fmt(lowest)}–{_fmt(highest)}"
     for prev, nxt in pairwise(bands):
@@ -507,18 +554,21 @@ def _band_problems(bands: Sequence[Band], reachable: frozenset[Fraction],
     return messages
 
 
-def _subscale_problems(definition: InstrumentDefinition) -> list[str]:
+def _subscale_problems(definition: InstrumentDefinition, *, full: bool) -> list[str]:
+    """``full``: the items (and the parts a subscale reads) are sound, so item references and
+    band coverage are checked too; otherwise only what each subscale says on its own."""
     messages: list[str] = []
     seen: set[str] = set()
     for subscale in definition.subscales:
         if subscale.key in seen:
             messages.append(f"duplicate subscale key {subscale.key!r}")
         seen.add(subscale.key)
-        messages += _one_subscale_problems(definition, subscale)
+        messages += _one_subscale_problems(definition, subscale, full=full)
     return messages
 
 
-def _one_subscale_problems(definition: InstrumentDefinition, subscale: Subscale) -> list[str]:
+def _one_subscale_problems(definition: InstrumentDefinition, subscale: Subscale, *,
+                           full: bool) -> list[str]:
     messages = []
     where = f"subscale {subscale.key!r}"
     if not KEY_PATTERN.match(subscale.key):
@@ -526,7 +576,14 @@ def _one_subscale_problems(definition: InstrumentDefinition, subscale: Subscale)
     if not subscale.title.strip():
         messages.append(f"{where} has no title")
     if not subscale.items:
-        return messages + [f"{where} has no items"]
+        messages.append(f"{where} has no items")
+    if len(set(subscale.items)) != len(subscale.items):
+        messages.append(f"{where} lists an item twice")
+    if not _is_number(subscale.multiplier) or exact(subscale.multiplier) <= 0:
+        messages.append(f"{where}: the multiplier must be a number above 0")
+    band_messages = _band_entry_problems(subscale.bands, where)
+    if not full or not subscale.items:
+        return messages + band_messages
     scored = {item.key for item in definition.scored_items}
     unknown = [key for key in subscale.items if key not in definition.item_keys]
     unscored = [key for key in subscale.items if key in definition.item_keys and key not in scored]
@@ -535,15 +592,12 @@ def _one_subscale_problems(definition: InstrumentDefinition, subscale: Subscale)
     if unscored:
         messages.append(f"{where} includes item(s) that are not scored choice items: "
                         f"{', '.join(map(repr, unscored))}")
-    if len(set(subscale.items)) != len(subscale.items):
-        messages.append(f"{where} lists an item twice")
-    if not _is_number(subscale.multiplier) or exact(subscale.multiplier) <= 0:
-        messages.append(f"{where}: the multiplier must be a number above 0")
     messages += _rule_problems(definition.rule_for(subscale), len(subscale.items),
                                f"{where} missing-item rule")
-    if messages:
-        return messages
-    return _band_problems(subscale.bands, subscale_reachable(definition, subscale), where)
+    if messages or band_messages:
+        return messages + band_messages
+    return _band_coverage_problems(subscale.bands, subscale_reachable(definition, subscale),
+                                   where)
 
 
 def _critical_problems(definition: InstrumentDefinition) -> list[str]:
@@ -622,13 +676,15 @@ def _plain(value: Any) -> Any:
 def definition_from_dict(data: Mapping[str, Any], *, validate: bool = True) -> InstrumentDefinition:
     """Read a definition from plain data (as stored, or as a practice entered it). Structural
     problems (a missing field, a wrong type, an unknown field) and, unless ``validate`` is false,
-    every validation problem are raised together as one ``DefinitionError``."""
+    every validation problem of the parts that could be read are raised together as one
+    ``DefinitionError``."""
     reader = _Reader()
     definition = reader.definition(data)
-    if reader.errors or definition is None:
-        raise DefinitionError(reader.errors or ["the definition must be an object"])
-    if validate:
-        validate_definition(definition)
+    messages = list(reader.errors)
+    if validate and definition is not None:
+        messages += definition_problems(definition, unread=frozenset(reader.unread))
+    if messages or definition is None:
+        raise DefinitionError(messages or ["the definition must be an object"])
     return definition
 
 
@@ -659,21 +715,47 @@ def _list(value: Any) -> bool:
     return isinstance(value, list | tuple)
 
 
+def _has_nul(value: Any) -> bool:
+    """PostgreSQL stores no NUL character in text or JSON, so a definition holding one is refused
+    here, with its place, rather than failing when it is saved."""
+    if isinstance(value, str):
+        return "\x00" in value
+    return _list(value) and any(isinstance(element, str) and "\x00" in element
+                                for element in value)
+
+
 def _string_list(value: Any) -> bool:
     return _list(value) and all(isinstance(element, str) for element in value)
 
 
+# What an unreadable required field is read as, so the rest can still be checked; validation
+# skips the checks of an unread field, so a placeholder never produces a message.
+_PLACEHOLDERS: dict[str, Any] = {"key": "", "version": 1, "title": "", "items": (),
+                                 "missing_rule": MissingRule()}
+
+
 class _Reader:
-    """Builds the dataclasses from plain data, collecting every structural error with a path."""
+    """Builds the dataclasses from plain data, collecting every structural error with a path.
+
+    A list element with a missing or wrong-typed field is left out (its errors are listed), and
+    the top-level field holding it is marked unread, as is a wrong-typed top-level field (read
+    as its default): validation then skips the checks that would need it. An unknown field is
+    listed but does not stop the rest from being read and checked."""
 
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.broken = 0  # structural errors other than unknown fields
+        self.unread: set[str] = set()
+
+    def _fail(self, message: str) -> None:
+        self.errors.append(message)
+        self.broken += 1
 
     def _object(self, data: Any, path: str, known: Sequence[str]) -> Mapping[str, Any] | None:
         if not isinstance(data, Mapping):
-            self.errors.append(f"{path}: expected an object")
+            self._fail(f"{path}: expected an object")
             return None
-        for name in sorted(set(data) - set(known)):
+        for name in sorted(set(data) - set(known), key=str):
             self.errors.append(f"{path}: unknown field {name!r}")
         return data
 
@@ -681,11 +763,16 @@ class _Reader:
              check: Callable[[Any], bool], expected: str, default: Any = _REQUIRED) -> Any:
         if name not in data:
             if default is _REQUIRED:
-                self.errors.append(f"{path}: {name!r} is required")
+                self._fail(f"{path}: {name!r} is required")
+                return None
             return default
         value = data[name]
         if not check(value):
-            self.errors.append(f"{path}: {name!r} must be {expected}")
+            self._fail(f"{path}: {name!r} must be {expected}")
+            return default if default is not _REQUIRED else None
+        if _has_nul(value):
+            self._fail(f"{path}: {name!r} contains a NUL character (\\u0000), which cannot be "
+                       "stored")
             return default if default is not _REQUIRED else None
         return value
 
@@ -694,8 +781,13 @@ class _Reader:
         raw = self._get(data, name, path, _list, "a list", _REQUIRED if required else ())
         if raw is None:
             return ()
-        built = [read(element, f"{path}.{name}[{index}]") for index, element in enumerate(raw)]
-        return tuple(element for element in built if element is not None)
+        built = []
+        for index, element in enumerate(raw):
+            before = self.broken
+            value = read(element, f"{path}.{name}[{index}]")
+            if value is not None and self.broken == before:
+                built.append(value)
+        return tuple(built)
 
     def definition(self, data: Any) -> InstrumentDefinition | None:
         path = "definition"
@@ -703,36 +795,43 @@ class _Reader:
         if obj is None:
             return None
         number = "a number"
-        rule = obj.get("missing_rule")
-        values: dict[str, Any] = {
-            "key": self._get(obj, "key", path, _text, "text"),
-            "version": self._get(obj, "version", path, _whole, "a whole number"),
-            "title": self._get(obj, "title", path, _text, "text"),
-            "items": self._many(obj, "items", path, self.item, required=True),
-            "stem": self._get(obj, "stem", path, _text, "text", ""),
-            "scoring": self._get(obj, "scoring", path, _text, "'sum' or 'mean'", "sum"),
-            "multiplier": self._get(obj, "multiplier", path, _is_number, number, 1),
-            "has_total": self._get(obj, "has_total", path, _flag, "true or false", True),
-            "bands": self._many(obj, "bands", path, self.band),
-            "sex_bands": self._many(obj, "sex_bands", path, self.sex_bands),
-            "subscales": self._many(obj, "subscales", path, self.subscale),
-            "critical_items": self._many(obj, "critical_items", path, self.critical),
-            "advisories": self._many(obj, "advisories", path, self.advisory),
-            "missing_rule": (MissingRule() if rule is None
-                             else self.missing_rule(rule, f"{path}.missing_rule")),
-            "reliable_change": self._get(obj, "reliable_change", path, _optional_number,
-                                         number, None),
-            "clinical_cutoff": self._get(obj, "clinical_cutoff", path, _optional_number,
-                                         number, None),
-            "higher_is_better": self._get(obj, "higher_is_better", path, _flag,
-                                          "true or false", False),
-            "loinc_panel": self._get(obj, "loinc_panel", path, _optional_text, "text", None),
-            "loinc_total": self._get(obj, "loinc_total", path, _optional_text, "text", None),
-            "scorer": self._get(obj, "scorer", path, _text, "text", "standard"),
-            "source": self._get(obj, "source", path, _text, "text", ""),
+        readers: dict[str, Callable[[], Any]] = {
+            "key": lambda: self._get(obj, "key", path, _text, "text"),
+            "version": lambda: self._get(obj, "version", path, _whole, "a whole number"),
+            "title": lambda: self._get(obj, "title", path, _text, "text"),
+            "items": lambda: self._many(obj, "items", path, self.item, required=True),
+            "stem": lambda: self._get(obj, "stem", path, _text, "text", ""),
+            "scoring": lambda: self._get(obj, "scoring", path, _text, "'sum' or 'mean'", "sum"),
+            "multiplier": lambda: self._get(obj, "multiplier", path, _is_number, number, 1),
+            "has_total": lambda: self._get(obj, "has_total", path, _flag, "true or false", True),
+            "bands": lambda: self._many(obj, "bands", path, self.band),
+            "sex_bands": lambda: self._many(obj, "sex_bands", path, self.sex_bands),
+            "subscales": lambda: self._many(obj, "subscales", path, self.subscale),
+            "critical_items": lambda: self._many(obj, "critical_items", path, self.critical),
+            "advisories": lambda: self._many(obj, "advisories", path, self.advisory),
+            "missing_rule": lambda: (
+                MissingRule() if obj.get("missing_rule") is None
+                else self.missing_rule(obj["missing_rule"], f"{path}.missing_rule")),
+            "reliable_change": lambda: self._get(obj, "reliable_change", path,
+                                                 _optional_number, number, None),
+            "clinical_cutoff": lambda: self._get(obj, "clinical_cutoff", path,
+                                                 _optional_number, number, None),
+            "higher_is_better": lambda: self._get(obj, "higher_is_better", path, _flag,
+                                                  "true or false", False),
+            "loinc_panel": lambda: self._get(obj, "loinc_panel", path, _optional_text, "text",
+                                             None),
+            "loinc_total": lambda: self._get(obj, "loinc_total", path, _optional_text, "text",
+                                             None),
+            "scorer": lambda: self._get(obj, "scorer", path, _text, "text", "standard"),
+            "source": lambda: self._get(obj, "source", path, _text, "text", ""),
         }
-        if self.errors or values["missing_rule"] is None:
-            return None
+        values: dict[str, Any] = {}
+        for name, read in readers.items():
+            before = self.broken
+            values[name] = read()
+            if self.broken != before:
+                self.unread.add(name)
+                values[name] = _PLACEHOLDERS.get(name, values[name])
         return InstrumentDefinition(**values)
 
     def item(self, data: Any, path: str) -> Item | None:
@@ -759,7 +858,7 @@ class _Reader:
             return None
         label = self._get(obj, "label", path, _text, "text")
         if "points" not in obj or obj["points"] is None:
-            self.errors.append(f"{path} ({label!r}) has no points: every option needs a number")
+            self._fail(f"{path} ({label!r}) has no points: every option needs a number")
             return None
         return ResponseOption(
             label=label,

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from practice.measurement.api.serializers import ErrorSerializer
+from practice.measurement.api.serializers import BAD_REQUEST, ErrorSerializer
 from practice.messaging import selectors, services
 from practice.messaging.models import (
     MAX_BODY_LENGTH,
@@ -221,7 +221,7 @@ class ConversationListView(APIView):
 
     @extend_schema(request=ConversationStartSerializer,
                    responses={**DENIED, 201: ConversationDetailSerializer,
-                              400: ErrorSerializer, 404: ErrorSerializer})
+                              400: BAD_REQUEST, 404: ErrorSerializer})
     def post(self, request: Request) -> Response:
         incoming = ConversationStartSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -261,7 +261,7 @@ class ConversationMessagesView(APIView):
     permission_classes = MESSAGING
 
     @extend_schema(request=MessageBodySerializer,
-                   responses={**DENIED, **MISSING, 201: MessageSerializer, 400: ErrorSerializer})
+                   responses={**DENIED, **MISSING, 201: MessageSerializer, 400: BAD_REQUEST})
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
         incoming = MessageBodySerializer(data=request.data)
@@ -337,7 +337,7 @@ class MessageDetailView(APIView):
     permission_classes = MESSAGING
 
     @extend_schema(request=MessageBodySerializer,
-                   responses={**DENIED, **MISSING, 200: MessageSerializer, 400: ErrorSerializer})
+                   responses={**DENIED, **MISSING, 200: MessageSerializer, 400: BAD_REQUEST})
     def patch(self, request: Request, message_id: int) -> Response:
         incoming = MessageBodySerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

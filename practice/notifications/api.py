@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from practice.measurement.api.serializers import ErrorSerializer
+from practice.measurement.api.serializers import BAD_REQUEST, ClockTimeField, ErrorSerializer
 from practice.notifications import selectors, services
 from practice.notifications.models import (
     CHANNELS,
@@ -72,6 +72,19 @@ FILTERS = [
 DENIED = {403: ErrorSerializer}
 
 
+class DeliveryFilterSerializer(serializers.Serializer):
+    """The log's filters, read from the query string (an empty one is no filter)."""
+
+    status = serializers.ChoiceField(choices=list(selectors.LOG_STATUSES), required=False,
+                                     allow_blank=True)
+    channel = serializers.ChoiceField(choices=list(CHANNELS), required=False, allow_blank=True)
+    kind = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    def to_internal_value(self, data: Any) -> dict[str, str | None]:
+        values = super().to_internal_value(data)
+        return {name: values.get(name) or None for name in ("status", "channel", "kind")}
+
+
 class DeliveryLogView(ListAPIView):
     """The outbox, newest first: kind, channel, the recipient's role, status, attempts."""
 
@@ -80,16 +93,12 @@ class DeliveryLogView(ListAPIView):
     pagination_class = LogPagination
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
-        status, channel = params.get("status") or None, params.get("channel") or None
-        if status is not None and status not in selectors.LOG_STATUSES:
-            raise ValidationError({"status": f"One of {', '.join(selectors.LOG_STATUSES)}."})
-        if channel is not None and channel not in CHANNELS:
-            raise ValidationError({"channel": f"One of {', '.join(CHANNELS)}."})
-        return selectors.delivery_log(status=status, channel=channel,
-                                      kind=params.get("kind") or None)
+        filters = DeliveryFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.delivery_log(**filters.validated_data)
 
-    @extend_schema(parameters=FILTERS, responses={**DENIED, 200: DeliverySerializer(many=True)})
+    @extend_schema(parameters=FILTERS, responses={**DENIED, 400: BAD_REQUEST,
+                                                  200: DeliverySerializer(many=True)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -115,8 +124,8 @@ class PreferencesSerializer(serializers.Serializer):
     channels = serializers.DictField(child=serializers.DictField(
         child=serializers.BooleanField()), allow_null=True, required=False)
     timezone = serializers.CharField(allow_blank=True, required=False, default="")
-    quiet_hours_start = serializers.TimeField(allow_null=True, required=False, default=None)
-    quiet_hours_end = serializers.TimeField(allow_null=True, required=False, default=None)
+    quiet_hours_start = ClockTimeField(allow_null=True, required=False, default=None)
+    quiet_hours_end = ClockTimeField(allow_null=True, required=False, default=None)
 
     def validate_channels(self, value: dict[str, dict[str, bool]] | None) -> Any:
         if value is None:
@@ -149,7 +158,7 @@ class PreferencesView(APIView):
         return Response(PreferencesSerializer(_preferences_of(request.user)).data)
 
     @extend_schema(request=PreferencesSerializer,
-                   responses={**DENIED, 400: ErrorSerializer, 200: PreferencesSerializer})
+                   responses={**DENIED, 400: BAD_REQUEST, 200: PreferencesSerializer})
     def put(self, request: Request) -> Response:
         incoming = PreferencesSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -175,8 +184,8 @@ class PracticeSettingsSerializer(serializers.Serializer):
     and the timezone of staff who have not chosen theirs."""
 
     quiet_hours_enabled = serializers.BooleanField()
-    quiet_hours_start = serializers.TimeField()
-    quiet_hours_end = serializers.TimeField()
+    quiet_hours_start = ClockTimeField()
+    quiet_hours_end = ClockTimeField()
     default_timezone = serializers.CharField()
 
 
@@ -190,7 +199,7 @@ class PracticeSettingsView(APIView):
         return Response(PracticeSettingsSerializer(selectors.notification_settings()).data)
 
     @extend_schema(request=PracticeSettingsSerializer,
-                   responses={**DENIED, 400: ErrorSerializer, 200: PracticeSettingsSerializer})
+                   responses={**DENIED, 400: BAD_REQUEST, 200: PracticeSettingsSerializer})
     def put(self, request: Request) -> Response:
         incoming = PracticeSettingsSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -81,3 +81,101 @@ def test_score_instrument_command_scores_a_practice_defined_draft(alpha, beta) -
                      practice=beta.practice.subdomain, stdout=io.StringIO())
     with pytest.raises(CommandError, match="--practice"):
         call_command("score_instrument", "audit", "0", stdout=io.StringIO())
+
+
+def instrument_rows(world) -> list[tuple[str, int]]:
+    with schema_context(world.practice.schema_name):
+        return list(PracticeInstrument.objects.values_list("key", "version"))
+
+
+EMPTY_PROBLEMS = ["definition: 'key' is required", "definition: 'title' is required",
+                  "definition: 'items' is required"]
+
+
+def test_an_empty_object_is_a_400_listing_what_is_missing(alpha, beta) -> None:
+    response = post(alpha.http(alpha.clinician), "/api/v1/instruments", {})
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "This definition has problems.",
+                               "problems": EMPTY_PROBLEMS}
+    assert instrument_rows(alpha) == instrument_rows(beta) == []
+
+
+@pytest.mark.parametrize("body", [[], [AUDIT], "audit", 42, None, True])
+def test_json_that_is_not_an_object_is_a_400(alpha, body) -> None:
+    response = post(alpha.http(alpha.clinician), "/api/v1/instruments", body)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "This definition has problems.",
+                               "problems": ["the definition must be a JSON object ({ … })"]}
+    assert instrument_rows(alpha) == []
+
+
+def test_a_body_that_is_not_json_is_a_400(alpha) -> None:
+    response = alpha.http(alpha.clinician).post("/api/v1/instruments", "{not json",
+                                                content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error")
+    assert instrument_rows(alpha) == []
+
+
+def test_wrong_types_at_every_level_are_listed_together(alpha) -> None:
+    broken = json.loads(AUDIT_JSON)
+    broken["title"] = 7
+    broken["items"][0]["options"][0]["points"] = "0"
+    broken["items"][1]["ask_if"] = "q1"
+    broken["bands"][0]["upper"] = [7]
+    broken["advisories"][0]["match"] = False
+
+    response = post(alpha.http(alpha.clinician), "/api/v1/instruments", broken)
+
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        "definition: 'title' must be text",
+        "item 'q1'.options[0]: 'points' must be a number",
+        "item 'q2': 'ask_if' must be a list",
+        "definition.bands[0]: 'upper' must be a number",
+        "definition.advisories[0]: 'match' must be 'any' or 'all'",
+    ]
+    assert instrument_rows(alpha) == []
+
+
+def test_a_bad_key_and_a_bad_band_key_are_reported_together(alpha) -> None:
+    broken = json.loads(AUDIT_JSON) | {"key": "Audit C"}
+    broken["bands"][2]["key"] = "Zone 3"
+
+    response = post(alpha.http(alpha.clinician), "/api/v1/instruments", broken)
+
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        "instrument key 'Audit C' must be lower-case letters, digits and underscores, starting "
+        "with a letter",
+        "total band 'Zone 3': key must be lower-case letters, digits and underscores",
+    ]
+    assert instrument_rows(alpha) == []
+
+
+def test_a_nul_character_is_refused_before_it_reaches_the_database(alpha) -> None:
+    broken = json.loads(AUDIT_JSON) | {"source": "WHO\u0000"}
+
+    response = post(alpha.http(alpha.clinician), "/api/v1/instruments", broken)
+
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        "definition: 'source' contains a NUL character (\\u0000), which cannot be stored"]
+    assert instrument_rows(alpha) == []
+
+
+def test_the_next_draft_of_an_empty_object_is_a_400_and_the_draft_is_unchanged(alpha) -> None:
+    http = alpha.http(alpha.clinician)
+    assert post(http, "/api/v1/instruments", AUDIT).status_code == 201
+
+    response = http.put("/api/v1/instruments/audit/draft", "{}", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        "the key cannot change: this instrument is 'audit' (create a new instrument for another "
+        "key)", *EMPTY_PROBLEMS]
+    with schema_context(alpha.practice.schema_name):
+        assert PracticeInstrument.objects.get().definition["title"] == "AUDIT"

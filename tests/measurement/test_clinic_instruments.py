@@ -348,3 +348,21 @@ def test_the_preview_saves_nothing(alpha) -> None:
 
     with schema_context(alpha.practice.schema_name):
         assert (Response.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_the_editor_lists_the_same_problems_as_the_api(alpha) -> None:
+    prepare(alpha)
+    broken = json.loads(epds_json(typed_reversed=False)) | {"key": "Bad Key"}
+    broken["bands"][0]["key"] = "Bad Band"
+    del broken["title"]
+    api = alpha.http(alpha.clinician).post("/api/v1/instruments", json.dumps(broken),
+                                           content_type="application/json")
+    problems = api.json()["problems"]
+    assert len(problems) == 3
+
+    text = page_text(create(alpha.http(alpha.clinician), broken))
+
+    assert "The definition was not saved: 3 problems" in text
+    for message in problems:
+        assert message in text
+    assert rows(alpha) == []

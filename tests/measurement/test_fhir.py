@@ -148,3 +148,50 @@ def test_download_is_offered_as_a_file(alpha):
     assert answer["Content-Disposition"] == (
         f'attachment; filename="client-{alpha.client.pk}-results.fhir.json"')
     assert json.loads(answer.content)["resourceType"] == "Bundle"
+
+
+def test_the_media_type_fhir_clients_ask_for_is_answered(alpha, beta):
+    measured(alpha)
+    measured(beta)
+    http = alpha.http(alpha.clinician)
+    url = f"/api/v1/clients/{alpha.client.pk}/fhir"
+
+    fhir_json = http.get(url, HTTP_ACCEPT="application/fhir+json")
+    with_quality = http.get(url, HTTP_ACCEPT="application/fhir+json;q=1.0, */*;q=0.1")
+    plain_json = http.get(url, HTTP_ACCEPT="application/json")
+    anything = http.get(url, HTTP_ACCEPT="*/*")
+
+    assert [(answer.status_code, answer["Content-Type"])
+            for answer in (fhir_json, with_quality, plain_json, anything)] == [
+        (200, "application/fhir+json"), (200, "application/fhir+json"),
+        (200, "application/json"), (200, "application/fhir+json")]
+    # The same Bundle whichever type it is labelled with (each has its own timestamp).
+    entries = [json.loads(answer.content)["entry"] for answer in (fhir_json, plain_json)]
+    assert entries[0] == entries[1]
+    assert [entry["resource"]["resourceType"] for entry in entries[0]] == [
+        "Patient", "Questionnaire", "QuestionnaireResponse", "Observation"]
+    assert Bundle.model_validate_json(fhir_json.content).type == "collection"
+
+
+def test_a_type_it_cannot_answer_is_406_and_reveals_nothing(alpha):
+    measured(alpha)
+
+    answer = alpha.http(alpha.clinician).get(f"/api/v1/clients/{alpha.client.pk}/fhir",
+                                             HTTP_ACCEPT="application/xml")
+
+    assert answer.status_code == 406
+    assert answer.json() == {"detail": 'Could not satisfy the request Accept header.'}
+    assert "Chris Client" not in answer.content.decode()
+
+
+def test_refusals_keep_their_status_whatever_the_accept_header(alpha, beta):
+    measured(beta)
+    url = f"/api/v1/clients/{alpha.client.pk}/fhir"
+
+    front_desk = alpha.http(alpha.front_desk).get(url, HTTP_ACCEPT="application/fhir+json")
+    missing = alpha.http(alpha.owner).get("/api/v1/clients/999999/fhir",
+                                          HTTP_ACCEPT="application/fhir+json")
+    anonymous = alpha.http().get(url, HTTP_ACCEPT="application/fhir+json")
+
+    assert [front_desk.status_code, missing.status_code, anonymous.status_code] == [403, 404, 403]
+    assert missing.json() == {"detail": "Not found."}

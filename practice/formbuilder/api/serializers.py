@@ -21,15 +21,6 @@ class FormErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class FormProblemsSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    problems = serializers.ListField(child=serializers.CharField())
-
-
-class FormAnswerErrorsSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.CharField(),
-                                   help_text="Question key → what is wrong with the answer.")
 
 
 class FormVersionSerializer(serializers.Serializer):

@@ -19,13 +19,11 @@ from rest_framework.views import APIView
 from branding.selectors import branding_for
 from practice.formbuilder import seal, selectors, services
 from practice.formbuilder.api.serializers import (
-    FormAnswerErrorsSerializer,
     FormAnswersSerializer,
     FormAssignmentDetailSerializer,
     FormAssignmentSerializer,
     FormDraftSerializer,
     FormErrorSerializer,
-    FormProblemsSerializer,
     FormSealCheckSerializer,
     FormShareSerializer,
     FormSignSerializer,
@@ -37,8 +35,12 @@ from practice.formbuilder.api.serializers import (
 from practice.formbuilder.definitions import DefinitionError
 from practice.formbuilder.models import FormAssignment, FormTemplate
 from practice.formbuilder.pdf import form_pdf
+from practice.measurement.api.serializers import bad_request
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
+
+FORM_PROBLEMS = bad_request('{"detail": why, "problems": [every problem]}')
+ANSWER_ERRORS = bad_request('{"detail": why, "errors": {question key: what is wrong}}')
 
 
 class HandlesForms(BasePermission):
@@ -118,7 +120,7 @@ class TemplateListView(APIView):
 
     @extend_schema(request=FormTemplateCreateSerializer,
                    responses={**DENIED, 201: FormTemplateDetailSerializer,
-                              400: FormProblemsSerializer})
+                              400: FORM_PROBLEMS})
     def post(self, request: Request) -> Response:
         body = FormTemplateCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -146,7 +148,7 @@ class TemplateDetailView(APIView):
 
     @extend_schema(request=FormDraftSerializer,
                    responses={**DENIED, **MISSING, 200: FormTemplateDetailSerializer,
-                              400: FormProblemsSerializer, 409: FormErrorSerializer})
+                              400: FORM_PROBLEMS, 409: FormErrorSerializer})
     def put(self, request: Request, template_id: int) -> Response:
         template = _template(template_id)
         body = FormDraftSerializer(data=request.data)
@@ -168,7 +170,7 @@ class TemplatePublishView(APIView):
     permission_classes = STAFF
 
     @extend_schema(request=None, responses={**DENIED, **MISSING, 201: FormVersionSerializer,
-                                            400: FormProblemsSerializer, 409: FormErrorSerializer})
+                                            400: FORM_PROBLEMS, 409: FormErrorSerializer})
     def post(self, request: Request, template_id: int) -> Response:
         template = _template(template_id)
         try:
@@ -219,7 +221,7 @@ class AssignmentListView(APIView):
             client = request.query_params.get("client", "")
             rows = selectors.assignments_for_staff(
                 request.user, status=wanted,
-                client_id=int(client) if client.isdigit() else None)[:500]
+                client_id=int(client) if client.isascii() and client.isdigit() else None)[:500]
             _read(request, "forms.list_viewed", "form_list", request.user.pk,
                   client_ids=sorted({row.client_id for row in rows}))
         return Response([FormAssignmentSerializer(row).data for row in rows])
@@ -266,7 +268,7 @@ class AnswersView(APIView):
 
     @extend_schema(request=FormAnswersSerializer,
                    responses={**DENIED, **MISSING, 200: FormAssignmentDetailSerializer,
-                              400: FormAnswerErrorsSerializer, 409: FormErrorSerializer})
+                              400: ANSWER_ERRORS, 409: FormErrorSerializer})
     def put(self, request: Request, assignment_id: int) -> Response:
         assignment = _assignment(request, assignment_id)
         body = FormAnswersSerializer(data=request.data)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 
@@ -15,6 +17,26 @@ from practice.models import Alert, Assignment, Response
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+def bad_request(refusal: str = '{"detail": why}') -> OpenApiResponse:
+    """A 400 has one of two shapes: the endpoint's own refusal, or DRF's field errors when the
+    request does not validate. The schema says "an object" and the description names both: a JSON
+    Schema accepting both would accept any object anyway."""
+    return OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description=f"Refused: {refusal}; or, when fields fail validation, each field with its "
+                    'messages ({"field": ["message", …]}, nested for lists and objects).')
+
+
+BAD_REQUEST = bad_request()
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
+                      "example": "21:00:00"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time ("21:00:00"), read in a timezone given elsewhere. OpenAPI's "time"
+    format is RFC 3339's, which requires an offset ("21:00:00Z") that such a time never has."""
 
 
 class BandSerializer(serializers.Serializer):
@@ -54,6 +76,19 @@ class InstrumentDetailSerializer(InstrumentSerializer):
         return definition_to_dict(definition)
 
 
+# Versions are PostgreSQL integers; a larger one is refused rather than looked up.
+MAX_VERSION = 2**31 - 1
+
+
+class VersionQuerySerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION, required=False,
+                                       help_text="A pinned version.")
+
+
+class ResponseFilterSerializer(serializers.Serializer):
+    instrument = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
 class ScorePreviewRequestSerializer(serializers.Serializer):
     answers = serializers.DictField(
         child=serializers.IntegerField(min_value=0, allow_null=True),
@@ -62,7 +97,7 @@ class ScorePreviewRequestSerializer(serializers.Serializer):
     sex = serializers.ChoiceField(choices=list(SEXES), required=False, allow_null=True,
                                   help_text="For sex-specific cut-offs (AUDIT-C).")
     version = serializers.IntegerField(
-        min_value=1, required=False,
+        min_value=1, max_value=MAX_VERSION, required=False,
         help_text="A version to preview; default the newest (a practice's draft included).")
 
 
@@ -82,13 +117,6 @@ class ScoreResultSerializer(serializers.Serializer):
     prorated = serializers.BooleanField()
     sex = serializers.CharField(allow_null=True)
 
-
-class ScoreRefusedSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    error = serializers.CharField(required=False)
-    missing_items = serializers.ListField(child=serializers.CharField(), required=False)
-    flags = FlagSerializer(many=True, required=False)
-    problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -115,6 +143,10 @@ class ResponseSerializer(serializers.ModelSerializer):
 
     total = serializers.FloatField(allow_null=True, read_only=True)
     is_entered_in_error = serializers.BooleanField(read_only=True)
+    # Left out for clients, so not required in the schema (hence not read-only: a read-only
+    # field is documented as always present).
+    entered_in_error_reason = serializers.CharField(
+        required=False, help_text="Why it was marked entered in error; clinical staff only.")
 
     class Meta:
         model = Response
@@ -174,7 +206,3 @@ class PracticeInstrumentSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     published_at = serializers.DateTimeField(allow_null=True)
 
-
-class DefinitionProblemsSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    problems = serializers.ListField(child=serializers.CharField())

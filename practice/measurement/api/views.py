@@ -8,10 +8,11 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
@@ -20,21 +21,23 @@ from billing.entitlements import EntitlementError, entitlement_check_practice_in
 from practice.access import client_for_staff, sees_clinical_data
 from practice.measurement import fhir, selectors, services
 from practice.measurement.api.serializers import (
+    BAD_REQUEST,
     AlertResolveSerializer,
     AlertSerializer,
     AssignmentCreateSerializer,
     AssignmentSerializer,
-    DefinitionProblemsSerializer,
     EnteredInErrorSerializer,
     ErrorSerializer,
     HistoryPagination,
     InstrumentDetailSerializer,
     InstrumentSerializer,
     PracticeInstrumentSerializer,
+    ResponseFilterSerializer,
     ResponseSerializer,
     ScorePreviewRequestSerializer,
-    ScoreRefusedSerializer,
     ScoreResultSerializer,
+    VersionQuerySerializer,
+    bad_request,
 )
 from practice.measurement.definitions import DefinitionError
 from practice.measurement.library import UnknownInstrument
@@ -99,7 +102,9 @@ DENIED = {403: ErrorSerializer}
 
 # --- instruments ---------------------------------------------------------------------------------
 
-VERSION_PARAMETER = OpenApiParameter("version", int, description="A pinned version.")
+DEFINITION_REFUSED = bad_request('{"detail": why, "problems": [every problem, at once]}')
+SCORE_REFUSED = bad_request('{"detail": why} with "missing_items" and "flags" when the answers '
+                            'cannot be scored, or "problems" of the definition')
 
 
 class InstrumentListView(APIView):
@@ -115,7 +120,7 @@ class InstrumentListView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT,
                    responses={**DENIED, 201: PracticeInstrumentSerializer,
-                              400: DefinitionProblemsSerializer})
+                              400: DEFINITION_REFUSED})
     def post(self, request: Request) -> ApiResponse:
         if not sees_clinical_data(request.user):
             raise PermissionDenied(IsClinicalStaff.message)
@@ -153,7 +158,7 @@ class InstrumentDraftView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT,
                    responses={**DENIED, 201: PracticeInstrumentSerializer,
-                              400: DefinitionProblemsSerializer, 404: ErrorSerializer})
+                              400: DEFINITION_REFUSED, 404: ErrorSerializer})
     def put(self, request: Request, key: str) -> ApiResponse:
         try:
             selectors.practice_instrument_latest(key)
@@ -168,7 +173,7 @@ class InstrumentPublishView(APIView):
     permission_classes = CLINICAL
 
     @extend_schema(request=None, responses={**DENIED, 200: PracticeInstrumentSerializer,
-                                            400: DefinitionProblemsSerializer,
+                                            400: DEFINITION_REFUSED,
                                             404: ErrorSerializer, 409: ErrorSerializer})
     def post(self, request: Request, key: str) -> ApiResponse:
         _require_plan(request)
@@ -189,8 +194,9 @@ class InstrumentDetailView(APIView):
 
     permission_classes = CLINICAL_OR_CLIENT
 
-    @extend_schema(parameters=[VERSION_PARAMETER],
-                   responses={**DENIED, 200: InstrumentDetailSerializer, 404: ErrorSerializer})
+    @extend_schema(parameters=[VersionQuerySerializer],
+                   responses={**DENIED, 200: InstrumentDetailSerializer, 400: BAD_REQUEST,
+                              404: ErrorSerializer})
     def get(self, request: Request, key: str) -> ApiResponse:
         version = _version_parameter(request)
         try:
@@ -201,11 +207,9 @@ class InstrumentDetailView(APIView):
 
 
 def _version_parameter(request: Request) -> int | None:
-    raw = request.query_params.get("version")
-    if raw in (None, ""):
-        return None
-    field = serializers.IntegerField(min_value=1)
-    return field.run_validation(raw)
+    given = VersionQuerySerializer(data=request.query_params)
+    given.is_valid(raise_exception=True)  # 400 {"version": [why]}
+    return given.validated_data.get("version")
 
 
 class ScorePreviewView(APIView):
@@ -215,7 +219,7 @@ class ScorePreviewView(APIView):
     permission_classes = CLINICAL
 
     @extend_schema(request=ScorePreviewRequestSerializer,
-                   responses={**DENIED, 200: ScoreResultSerializer, 400: ScoreRefusedSerializer,
+                   responses={**DENIED, 200: ScoreResultSerializer, 400: SCORE_REFUSED,
                               404: ErrorSerializer})
     def post(self, request: Request, key: str) -> ApiResponse:
         given = ScorePreviewRequestSerializer(data=request.data)
@@ -258,7 +262,7 @@ class ClientAssignmentsView(GenericAPIView):
         return ApiResponse(AssignmentSerializer(assignments, many=True).data)
 
     @extend_schema(request=AssignmentCreateSerializer,
-                   responses={**DENIED, 201: AssignmentSerializer, 400: ErrorSerializer,
+                   responses={**DENIED, 201: AssignmentSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
     def post(self, request: Request, client_id: int) -> ApiResponse:
         given = AssignmentCreateSerializer(data=request.data)
@@ -307,7 +311,7 @@ class ClientResponsesView(ListAPIView):
     @extend_schema(parameters=[OpenApiParameter("instrument", str,
                                                 description="Only this instrument (key).")],
                    responses={**DENIED, 200: ResponseSerializer(many=True),
-                              404: ErrorSerializer})
+                              400: BAD_REQUEST, 404: ErrorSerializer})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
         self.reader_client = _client_in_reach(request.user, kwargs["client_id"])
         answer = self.list(request, *args, **kwargs)
@@ -317,8 +321,10 @@ class ClientResponsesView(ListAPIView):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Response.objects.none()
+        filters = ResponseFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
         return selectors.submitted_responses(self.reader_client,
-                                             self.request.query_params.get("instrument"))
+                                             filters.validated_data.get("instrument") or None)
 
 
 class ResponseDetailView(APIView):
@@ -364,25 +370,40 @@ class ResponseEnteredInErrorView(APIView):
 
 # --- FHIR ----------------------------------------------------------------------------------------
 
+FHIR_JSON = "application/fhir+json"
+FHIR_BUNDLE = OpenApiResponse(OpenApiTypes.OBJECT,
+                              description="A FHIR R4 Bundle of type collection.")
+
+
+
+class FhirJsonRenderer(JSONRenderer):
+    """FHIR's own JSON media type, which FHIR clients ask for (`Accept: application/fhir+json`)."""
+
+    media_type = FHIR_JSON
+
 
 class ClientFhirView(APIView):
     """The client's results as a FHIR R4 Bundle (collection): Questionnaire per instrument
     version used, QuestionnaireResponse per submitted response, Observation per score (LOINC
-    codes where known). `?download=1` asks the browser to save it."""
+    codes where known). `?download=1` asks the browser to save it.
+
+    Answers `application/fhir+json` (also to `*/*` or no Accept) or `application/json` when
+    that is what the Accept header asks for; anything else is DRF's 406."""
 
     permission_classes = CLINICAL_OR_CLIENT
+    renderer_classes = [FhirJsonRenderer, JSONRenderer]
 
     @extend_schema(
         parameters=[OpenApiParameter("download", bool, description="Send as a file.")],
-        responses={**DENIED, (200, "application/fhir+json"): OpenApiResponse(
-            OpenApiTypes.OBJECT, description="A FHIR R4 Bundle of type collection."),
-            404: ErrorSerializer})
+        responses={**DENIED, (200, FHIR_JSON): FHIR_BUNDLE, (200, "application/json"): FHIR_BUNDLE,
+                   404: ErrorSerializer})
     def get(self, request: Request, client_id: int) -> HttpResponse:
         client = _client_in_reach(request.user, client_id)
         body = fhir.client_results_bundle(client=client,
                                           base_url=request.build_absolute_uri("/"))
         _audit_read(request, "client.fhir_exported", "client", client.pk)
-        answer = HttpResponse(body, content_type="application/fhir+json")
+        # The negotiated type: fhir+json unless the client asked for plain JSON.
+        answer = HttpResponse(body, content_type=request.accepted_renderer.media_type)
         if request.query_params.get("download") in ("1", "true"):
             answer["Content-Disposition"] = (
                 f'attachment; filename="client-{client.pk}-results.fhir.json"')
@@ -430,7 +451,7 @@ class AlertResolveView(APIView):
     permission_classes = CLINICAL
 
     @extend_schema(request=AlertResolveSerializer,
-                   responses={**DENIED, 200: AlertSerializer, 400: ErrorSerializer,
+                   responses={**DENIED, 200: AlertSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
     def post(self, request: Request, alert_id: int) -> ApiResponse:
         given = AlertResolveSerializer(data=request.data)
