@@ -18,7 +18,6 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
@@ -27,6 +26,7 @@ from billing import services as billing_services
 
 # Re-exported for settings (AXES_LOCKOUT_CALLABLE, RATELIMIT_VIEW).
 from controlplane.auth_views import handoff_token, locked_out, rate_limited  # noqa: F401,E402
+from controlplane.errors import server_error  # noqa: F401 - the 500 handler's former home
 from controlplane.forms import LifecycleConfirmForm, SignupForm
 from tenants import selectors, services
 from tenants.accounts.models import Role
@@ -147,15 +147,3 @@ def practice_lifecycle(request: HttpRequest, practice_id: int, action: str) -> H
     else:
         messages.success(request, done.format(name=practice.name))
     return HttpResponseRedirect(reverse("operator:practices"))
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    """500 page: branded on a practice host when the branding is at hand, plain otherwise."""
-    context: dict[str, Any] = {}
-    try:
-        from branding.context_processors import branding
-
-        context = {**branding(request), "site_name": request.tenant.name}
-    except Exception:  # noqa: BLE001 - the error page must render whatever else is broken
-        context = {}
-    return HttpResponse(render_to_string("500.html", context), status=500)

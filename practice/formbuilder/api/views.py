@@ -1,6 +1,7 @@
 """Endpoints of the forms API (`/api/v1/forms/...`). Staff who handle forms (owner, clinicians,
 front desk) build templates, share forms and read them; a client reads, fills in and signs their
-own. Any other role gets 403; a form or client out of reach is the same 404 as a missing one.
+own. Any other role, and a form or client out of reach, get the same 404 as a missing one (as
+the pages do); not signed in here: 403.
 Each endpoint authenticates, authorises, parses, calls one service or selector, serializes."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branding.selectors import branding_for
+from practice.access import ROLE_DENIED
 from practice.formbuilder import seal, selectors, services
 from practice.formbuilder.api.serializers import (
     FormAnswerErrorsSerializer,
@@ -43,6 +45,7 @@ from tenants.audit.services import RequestMeta, audit_record
 
 class HandlesForms(BasePermission):
     message = "Only the owner, clinicians and front desk handle forms."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return selectors.handles_forms(request.user)
@@ -50,6 +53,7 @@ class HandlesForms(BasePermission):
 
 class HandlesFormsOrClient(BasePermission):
     message = "Only the owner, clinicians, front desk and clients can see forms."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -59,6 +63,7 @@ class HandlesFormsOrClient(BasePermission):
 
 class IsClient(BasePermission):
     message = "Only the client fills in and signs their forms."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -229,7 +234,7 @@ class AssignmentListView(APIView):
                               409: FormErrorSerializer})
     def post(self, request: Request) -> Response:
         if not selectors.handles_forms(request.user):
-            raise PermissionDenied(HandlesForms.message)
+            raise PermissionDenied(HandlesForms.message, code=ROLE_DENIED)
         body = FormShareSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
