@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from tenants.subdomains import MAX_LENGTH
@@ -23,3 +25,23 @@ class SignupForm(forms.Form):
     def clean_subdomain(self) -> str:
         # Shape and availability are checked by the provisioning service, which owns the rules.
         return self.cleaned_data["subdomain"].strip()
+
+
+class LifecycleConfirmForm(forms.Form):
+    """An operator confirms closing a practice by typing its subdomain."""
+
+    confirm = forms.CharField(max_length=MAX_LENGTH, required=False,
+                              widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                            "spellcheck": "false"}))
+
+    def __init__(self, *args: Any, subdomain: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.subdomain = subdomain
+        self.fields["confirm"].label = f"Type the practice's subdomain, {subdomain}, to confirm"
+
+    def clean_confirm(self) -> str:
+        typed = (self.cleaned_data.get("confirm") or "").strip().lower()
+        if typed != self.subdomain:
+            raise forms.ValidationError(
+                f"Type {self.subdomain} exactly to confirm; nothing was changed.")
+        return typed

@@ -22,3 +22,8 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("stripe/webhook", billing_views.stripe_webhook, name="stripe_webhook"),
 ]
+
+handler400 = "controlplane.errors.bad_request"
+handler403 = "controlplane.errors.permission_denied"
+handler404 = "controlplane.errors.page_not_found"
+handler500 = "controlplane.errors.server_error"

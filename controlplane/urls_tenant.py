@@ -29,4 +29,7 @@ urlpatterns = [
     path("", include("practice.urls")),
 ]
 
-handler500 = "controlplane.views.server_error"
+handler400 = "controlplane.errors.bad_request"
+handler403 = "controlplane.errors.permission_denied"
+handler404 = "controlplane.errors.page_not_found"
+handler500 = "controlplane.errors.server_error"

@@ -9,22 +9,27 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from billing import services as billing_services
 
 # Re-exported for settings (AXES_LOCKOUT_CALLABLE, RATELIMIT_VIEW).
 from controlplane.auth_views import handoff_page, locked_out, rate_limited  # noqa: F401,E402
-from controlplane.forms import SignupForm
+from controlplane.errors import server_error  # noqa: F401 - the 500 handler's former home
+from controlplane.forms import LifecycleConfirmForm, SignupForm
 from tenants import selectors, services
 from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta
-from tenants.models import Practice
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -93,13 +98,35 @@ _LIFECYCLE = {
         "{name} will be deleted after the grace period. Reactivate it to cancel.",
     ),
 }
+# Actions that close a practice ask first, on a page of their own naming the practice, and go
+# ahead only when the operator types its subdomain (no JavaScript involved).
+_CONFIRMED = {
+    "suspend": ("Suspend", "Every page of {name} will show a \"temporarily unavailable\" page "
+                "to its staff and clients until you reactivate it. Nothing is deleted."),
+    "schedule-deletion": ("Schedule deletion", "{name} closes now, and its data (every record, "
+                          "file and account of the practice) is deleted for good after "
+                          "{days} days unless you reactivate it before then."),
+}
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @operator_required
 def practice_lifecycle(request: HttpRequest, practice_id: int, action: str) -> HttpResponse:
-    if action not in _LIFECYCLE or not Practice.objects.filter(pk=practice_id).exists():
+    practice = selectors.practice_by_id(practice_id)
+    if action not in _LIFECYCLE or practice is None:
         raise Http404
+    if action in _CONFIRMED:
+        form = LifecycleConfirmForm(request.POST if request.method == "POST" else None,
+                                    subdomain=practice.subdomain)
+        if request.method == "GET" or not form.is_valid():
+            verb, consequence = _CONFIRMED[action]
+            return render(request, "platform/practice_confirm.html", {
+                "practice": practice, "action": action, "verb": verb, "form": form,
+                "consequence": consequence.format(
+                    name=practice.name, days=settings.PRACTICE_DELETION_GRACE_DAYS),
+            }, status=200 if request.method == "GET" else 400)
+    elif request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     service, done = _LIFECYCLE[action]
     try:
         practice = service(
@@ -111,15 +138,3 @@ def practice_lifecycle(request: HttpRequest, practice_id: int, action: str) -> H
     else:
         messages.success(request, done.format(name=practice.name))
     return HttpResponseRedirect(reverse("operator:practices"))
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    """500 page: branded on a practice host when the branding is at hand, plain otherwise."""
-    context: dict[str, Any] = {}
-    try:
-        from branding.context_processors import branding
-
-        context = {**branding(request), "site_name": request.tenant.name}
-    except Exception:  # noqa: BLE001 - the error page must render whatever else is broken
-        context = {}
-    return HttpResponse(render_to_string("500.html", context), status=500)

@@ -27,3 +27,8 @@ def clients_visible_to(user: User) -> QuerySet[User]:
 def client_for_staff(user: User, client_id: int) -> User:
     """The client, if `user` may see their clinical data; else User.DoesNotExist."""
     return clients_visible_to(user).select_related("client_profile").get(pk=client_id)
+
+
+# The code of an API refusal because of the person's role: the API answers it as 404, exactly
+# like a missing object, as pages do (controlplane.errors.api_exception_handler).
+ROLE_DENIED = "role_not_allowed"

@@ -24,6 +24,10 @@ def practice_list() -> QuerySet[Practice]:
     return Practice.objects.order_by("name")
 
 
+def practice_by_id(practice_id: int) -> Practice | None:
+    return Practice.objects.filter(pk=practice_id).first()
+
+
 def practice_by_subdomain(subdomain: str) -> Practice | None:
     return Practice.objects.filter(subdomain=subdomain).first()
 

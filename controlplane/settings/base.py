@@ -124,6 +124,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "controlplane.middleware.HealthCheckMiddleware",
     "controlplane.middleware.PracticeRoutingMiddleware",
+    "controlplane.errors.NoTechnicalPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -301,6 +302,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "controlplane.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
@@ -314,6 +316,11 @@ SPECTACULAR_SETTINGS = {
         "NotificationStatusEnum": "practice.notifications.models.Notification.Status",
     },
 }
+
+# Error pages: the practice's own, never Django's technical ones (controlplane/errors.py); a
+# developer who wants those under DEBUG sets TECHNICAL_ERROR_PAGES=true.
+CSRF_FAILURE_VIEW = "controlplane.errors.csrf_failure"
+TECHNICAL_ERROR_PAGES = env.bool("TECHNICAL_ERROR_PAGES", default=False)
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from practice.access import ROLE_DENIED
 from practice.appointments import selectors, services
 from practice.appointments.models import Appointment, AppointmentType
 from practice.appointments.serializers import (
@@ -44,6 +45,7 @@ from tenants.audit.services import RequestMeta, audit_record
 
 class IsBookingStaffOrClient(BasePermission):
     message = "Only the practice's staff who book sessions, and clients, can do this."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -53,6 +55,7 @@ class IsBookingStaffOrClient(BasePermission):
 
 class IsOwner(BasePermission):
     message = "Only the practice owner can do this."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user.is_authenticated and request.user.is_active
@@ -207,7 +210,7 @@ class AppointmentCancelView(APIView):
 
 def _staff_only(request: Request) -> None:
     if not selectors.is_booking_staff(request.user):
-        raise PermissionDenied("Only the practice's staff do this.")
+        raise PermissionDenied("Only the practice's staff do this.", code=ROLE_DENIED)
 
 
 class AppointmentOutcomeView(APIView):

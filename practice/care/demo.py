@@ -50,10 +50,12 @@ SAFETY_PLAN = {
                           "A hot shower and a playlist"],
     "distractions": ["The coffee shop on Main Street", "Calling my sister Ana",
                      "The public library"],
-    "help_contacts": [{"name": "Ana (sister)", "phone": "(555) 010-4411"},
-                      {"name": "Marcus (friend)", "phone": "(555) 010-7720"}],
-    "professionals": [{"name": "Dr. Maya Ellison", "phone": "(555) 010-2030"},
-                      {"name": "988 Suicide & Crisis Lifeline", "phone": "988"}],
+    "help_contacts": [
+        {"name": "Ana", "relationship": "sister", "phone": "(555) 010-4411"},
+        {"name": "Marcus", "relationship": "friend", "phone": "(555) 010-7720"}],
+    "professionals": [
+        {"name": "Dr. Maya Ellison", "relationship": "therapist", "phone": "(555) 010-2030"},
+        {"name": "988 Suicide & Crisis Lifeline", "relationship": "", "phone": "988"}],
     "environment_safety": ["Keep medication in the locked box; Ana holds the key"],
     "reasons_for_living": ["My nephew Leo", "Finishing my course", "My cat, Pepper"],
 }

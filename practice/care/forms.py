@@ -6,8 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms import formset_factory
 
 from practice.care import selectors
+from practice.care.contacts import (
+    NAME_MAX,
+    PHONE_MAX,
+    RELATIONSHIP_MAX,
+    TEXT_MAX,
+    PhoneError,
+    phone_tel,
+)
 from practice.models import Goal, Resource
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -17,15 +26,11 @@ def lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def contact_lines(text: str) -> list[dict[str, str]]:
-    """"Name, phone" a line; the phone is what follows the last comma."""
-    contacts = []
-    for line in lines(text):
-        name, _, phone = line.rpartition(",")
-        if not name:
-            name, phone = phone, ""
-        contacts.append({"name": name.strip(), "phone": phone.strip()})
-    return contacts
+class ResourceChoiceField(forms.ModelChoiceField):
+    """The library's resources by title (and kind), never by database id."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.title} ({obj.get_kind_display().lower()})"
 
 
 class GoalForm(forms.Form):
@@ -60,8 +65,8 @@ class HomeworkForm(forms.Form):
     instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
     due_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     repeats_weekly = forms.BooleanField(required=False, label="Repeat every week")
-    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), required=False,
-                                      empty_label="No resource")
+    resource = ResourceChoiceField(queryset=Resource.objects.none(), required=False,
+                                   empty_label="No resource")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,7 +89,7 @@ class ResourceForm(forms.Form):
 
 
 class ShareForm(forms.Form):
-    resource = forms.ModelChoiceField(queryset=Resource.objects.none())
+    resource = ResourceChoiceField(queryset=Resource.objects.none())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,7 +97,93 @@ class ShareForm(forms.Form):
 
 
 SAFETY_HELP = "One a line."
-CONTACT_HELP = "One a line: name, phone (e.g. Sam, 555 0100)."
+BLANK_CONTACT_ROWS = 2
+MAX_CONTACTS = 30  # services.MAX_ITEMS
+
+
+class ContactForm(forms.Form):
+    """One contact of the plan: a name, how they relate to the client, a phone number that will
+    be tap-to-call. A contact kept from the old free-text plan that could not be read carries
+    its text in `original` and stays flagged while it is left as it was."""
+
+    name = forms.CharField(max_length=NAME_MAX, required=False)
+    relationship = forms.CharField(max_length=RELATIONSHIP_MAX, required=False,
+                                   help_text="Optional, e.g. sister, GP, crisis line")
+    phone = forms.CharField(max_length=PHONE_MAX, required=False,
+                            widget=forms.TextInput(attrs={"type": "tel",
+                                                          "autocomplete": "off"}),
+                            help_text="e.g. 555-010-0199 or +1 555 010 0199")
+    original = forms.CharField(max_length=TEXT_MAX, required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        name = (data.get("name") or "").strip()
+        relationship = (data.get("relationship") or "").strip()
+        phone = (data.get("phone") or "").strip()
+        original = (data.get("original") or "").strip()
+        data.update(name=name, relationship=relationship, phone=phone, contact=None)
+        if not (name or relationship or phone):
+            return data  # an empty row: nothing to keep
+        if original and name == original and not phone and not relationship:
+            data["contact"] = {"text": original, "needs_review": True}
+            return data
+        if not name:
+            self.add_error("name", "Add the person's or the service's name.")
+        if not phone:
+            self.add_error("phone", "Add a phone number, so the client can tap to call.")
+        else:
+            try:
+                phone_tel(phone)
+            except PhoneError as error:
+                self.add_error("phone", str(error))
+        if not self.errors:
+            data["contact"] = {"name": name, "relationship": relationship, "phone": phone}
+        return data
+
+
+class BaseContactFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove"
+
+
+ContactFormSet = formset_factory(ContactForm, formset=BaseContactFormSet,
+                                 extra=BLANK_CONTACT_ROWS, can_delete=True,
+                                 max_num=MAX_CONTACTS, validate_max=True)
+
+CONTACT_SECTIONS = (("help_contacts", "4. People to ask for help"),
+                    ("professionals", "5. Professionals and agencies"))
+
+
+def contact_initial(items: list[dict[str, Any]]) -> list[dict[str, str]]:
+    initial = []
+    for item in items:
+        if item.get("needs_review"):
+            initial.append({"name": item.get("text", ""), "original": item.get("text", "")})
+        else:
+            initial.append({"name": item.get("name", ""),
+                            "relationship": item.get("relationship", ""),
+                            "phone": item.get("phone", "")})
+    return initial
+
+
+def contact_formsets(data: Any, plan: Any) -> dict[str, Any]:
+    """The plan's two contact lists as formsets (prefixes "help_contacts", "professionals").
+    A posted form is read as posted: every row counts, whether it changed or not."""
+    if data is not None:
+        return {section: ContactFormSet(data, prefix=section)
+                for section, _ in CONTACT_SECTIONS}
+    return {
+        section: ContactFormSet(prefix=section,
+                                initial=contact_initial(getattr(plan, section)) if plan else [])
+        for section, _ in CONTACT_SECTIONS
+    }
+
+
+def contacts_from(formset: Any) -> list[dict[str, Any]]:
+    return [form.cleaned_data["contact"] for form in formset.forms
+            if form.cleaned_data.get("contact") and not form.cleaned_data.get("DELETE")]
 
 
 class SafetyPlanForm(forms.Form):
@@ -104,11 +195,6 @@ class SafetyPlanForm(forms.Form):
     distractions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
                                    label="3. People and places for distraction",
                                    help_text=SAFETY_HELP)
-    help_contacts = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                                    label="4. People to ask for help", help_text=CONTACT_HELP)
-    professionals = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                                    label="5. Professionals and agencies",
-                                    help_text=CONTACT_HELP)
     environment_safety = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
                                          required=False, help_text=SAFETY_HELP,
                                          label="6. Making the environment safe")
@@ -116,14 +202,14 @@ class SafetyPlanForm(forms.Form):
                                          required=False, help_text=SAFETY_HELP,
                                          label="7. Reasons for living")
 
-    def sections(self) -> dict[str, list[Any]]:
+    def sections(self, contact_formsets: dict[str, Any]) -> dict[str, list[Any]]:
         data = self.cleaned_data
         return {
             "warning_signs": lines(data["warning_signs"]),
             "coping_strategies": lines(data["coping_strategies"]),
             "distractions": lines(data["distractions"]),
-            "help_contacts": contact_lines(data["help_contacts"]),
-            "professionals": contact_lines(data["professionals"]),
+            "help_contacts": contacts_from(contact_formsets["help_contacts"]),
+            "professionals": contacts_from(contact_formsets["professionals"]),
             "environment_safety": lines(data["environment_safety"]),
             "reasons_for_living": lines(data["reasons_for_living"]),
         }
@@ -132,18 +218,10 @@ class SafetyPlanForm(forms.Form):
     def initial_from(plan: Any) -> dict[str, str]:
         if plan is None:
             return {}
-
-        def contacts(items: list[dict[str, str]]) -> str:
-            return "\n".join(", ".join(part for part in (item.get("name", ""),
-                                                         item.get("phone", "")) if part)
-                             for item in items)
-
         return {
             "warning_signs": "\n".join(plan.warning_signs),
             "coping_strategies": "\n".join(plan.coping_strategies),
             "distractions": "\n".join(plan.distractions),
-            "help_contacts": contacts(plan.help_contacts),
-            "professionals": contacts(plan.professionals),
             "environment_safety": "\n".join(plan.environment_safety),
             "reasons_for_living": "\n".join(plan.reasons_for_living),
         }

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from practice.access import CLINICAL_ROLES, client_for_staff
+from practice.care import contacts
 from practice.models import (
     ClientResource,
     Goal,
@@ -309,13 +310,30 @@ def _clean_texts(items: list[str]) -> list[str]:
     return cleaned[:MAX_ITEMS]
 
 
-def _clean_contacts(items: list[dict[str, str]]) -> list[dict[str, str]]:
-    cleaned = []
+def _clean_contacts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Structured contacts, each with a phone that is tap-to-call; a contact the old free-text
+    plan left unreadable may stay flagged with its text until the clinician fixes it."""
+    cleaned: list[dict[str, Any]] = []
     for item in items:
-        name = (item.get("name") or "").strip()[:120]
-        phone = (item.get("phone") or "").strip()[:40]
-        if name or phone:
-            cleaned.append({"name": name, "phone": phone})
+        if item.get("needs_review"):
+            text = (item.get("text") or "").strip()[:contacts.TEXT_MAX]
+            if text:
+                cleaned.append({"text": text, "needs_review": True})
+            continue
+        name = (item.get("name") or "").strip()
+        relationship = (item.get("relationship") or "").strip()
+        phone = (item.get("phone") or "").strip()
+        if not (name or relationship or phone):
+            continue
+        if not name or len(name) > contacts.NAME_MAX:
+            raise CareError("Every contact needs a name.")
+        if len(relationship) > contacts.RELATIONSHIP_MAX or len(phone) > contacts.PHONE_MAX:
+            raise CareError("A contact's relationship or phone number is too long.")
+        try:
+            contacts.phone_tel(phone)
+        except contacts.PhoneError as error:
+            raise CareError(str(error)) from None
+        cleaned.append({"name": name, "relationship": relationship, "phone": phone})
     return cleaned[:MAX_ITEMS]
 
 

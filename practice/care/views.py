@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from practice.care import selectors, services
 from practice.care.forms import (
+    CONTACT_SECTIONS,
     GoalForm,
     GoalStatusForm,
     HomeworkForm,
@@ -27,6 +28,7 @@ from practice.care.forms import (
     ResourceForm,
     SafetyPlanForm,
     ShareForm,
+    contact_formsets,
     lines,
 )
 from practice.care.wording import contacts
@@ -271,16 +273,27 @@ def safety_plan(request: HttpRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     plan = selectors.active_safety_plan(client)
     form = SafetyPlanForm(request.POST or None, initial=SafetyPlanForm.initial_from(plan))
+    formsets = contact_formsets(request.POST or None, plan)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            services.safety_plan_save(client_id=client.pk, sections=form.sections(),
-                                      acting_user=request.user, meta=_meta(request))
-            messages.success(request, "Safety plan saved.")
-            return HttpResponseRedirect(reverse("care:safety_plan:client", args=[client.pk]))
+        contacts_valid = all([formset.is_valid() for formset in formsets.values()])
+        if form.is_valid() and not contacts_valid:
+            form.add_error(None, "Check the contacts below: each needs a name and a phone "
+                                 "number the client can tap to call.")
+        if form.is_valid() and contacts_valid:
+            try:
+                services.safety_plan_save(client_id=client.pk, sections=form.sections(formsets),
+                                          acting_user=request.user, meta=_meta(request))
+            except services.CareError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Safety plan saved.")
+                return HttpResponseRedirect(reverse("care:safety_plan:client",
+                                                    args=[client.pk]))
         status = 400
     read_event(request, "care.safety_plan_viewed", client)
     return _render(request, "practice/care/safety_plan.html", client, {
         "plan": plan, "form": form,
+        "contact_sections": [(formsets[section], label) for section, label in CONTACT_SECTIONS],
         "help_contacts": contacts(plan.help_contacts) if plan else [],
         "professionals": contacts(plan.professionals) if plan else []}, status)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from practice.care.contacts import ShownContact, shown
 
 
 def tel_uri(phone: str) -> str:
@@ -15,13 +16,6 @@ def tel_uri(phone: str) -> str:
     return f"tel:{'+' if phone.strip().startswith('+') else ''}{digits}"
 
 
-@dataclass(frozen=True)
-class Contact:
-    name: str
-    phone: str
-    tel: str
-
-
-def contacts(items: list[dict[str, Any]]) -> list[Contact]:
-    return [Contact(name=item.get("name", ""), phone=item.get("phone", ""),
-                    tel=tel_uri(item.get("phone", ""))) for item in items]
+def contacts(items: list[dict[str, Any]]) -> list[ShownContact]:
+    """Safety-plan contacts as pages show them (tel: address, or flagged with the old text)."""
+    return shown(items)

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.invitations import client_visible_modules
+from practice.access import ROLE_DENIED
 from practice.documents import selectors, services
 from practice.documents.delivery import download_response
 from practice.documents.models import Document
@@ -79,6 +80,7 @@ UPLOAD_REFUSED = bad_request('{"detail": why, "code": a short code}')
 
 class HandlesDocuments(BasePermission):
     message = "Only the practice's clients, owner, clinicians and front desk can do this."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user

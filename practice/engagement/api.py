@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from practice.access import client_for_staff
+from practice.access import ROLE_DENIED, client_for_staff
 from practice.engagement import rules, selectors, services
 from practice.measurement import services as measurement_services
 from practice.measurement.api.serializers import (
@@ -70,6 +70,7 @@ def _journaling(row: Any) -> dict[str, Any]:
 
 class IsOwner(BasePermission):
     message = "Only the practice owner can do this."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user

@@ -1,7 +1,7 @@
 """Endpoints of the invoices API (`/api/v1/invoices...`, gated by the "billing" module). The
 owner and billing staff create, edit, share, mark paid, void and discard; a client lists and
-reads their shared invoices. Other roles get 403; an invoice out of reach is the same 404 as a
-missing one. Amounts are decimal strings ("150.00")."""
+reads their shared invoices. Other roles, and an invoice out of reach, get the same 404 as a
+missing one (as the pages do); not signed in here: 403. Amounts are decimal strings ("150.00")."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branding.selectors import branding_for
+from practice.access import ROLE_DENIED
 from practice.invoices import selectors, services
 from practice.invoices.models import CURRENCIES, Invoice
 from practice.invoices.pdf import invoice_pdf
@@ -105,6 +106,7 @@ class InvoiceVoidSerializer(serializers.Serializer):
 
 class HandlesInvoices(BasePermission):
     message = "Only the owner and billing staff handle invoices."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return selectors.handles_invoices(request.user)
@@ -112,6 +114,7 @@ class HandlesInvoices(BasePermission):
 
 class HandlesInvoicesOrClient(BasePermission):
     message = "Only the owner, billing staff and clients can see invoices."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -176,7 +179,7 @@ class InvoiceListView(APIView):
                    responses={**DENIED, 201: InvoiceDetailSerializer, 400: BAD_REQUEST})
     def post(self, request: Request) -> Response:
         if not selectors.handles_invoices(request.user):
-            raise PermissionDenied(HandlesInvoices.message)
+            raise PermissionDenied(HandlesInvoices.message, code=ROLE_DENIED)
         body = InvoiceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -207,7 +210,7 @@ class InvoiceDetailView(APIView):
                               400: BAD_REQUEST, 409: InvoiceErrorSerializer})
     def put(self, request: Request, invoice_id: int) -> Response:
         if not selectors.handles_invoices(request.user):
-            raise PermissionDenied(HandlesInvoices.message)
+            raise PermissionDenied(HandlesInvoices.message, code=ROLE_DENIED)
         invoice = _invoice(request, invoice_id)
         body = InvoiceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -225,7 +228,7 @@ class InvoiceDetailView(APIView):
     @extend_schema(responses={**DENIED, **MISSING, 204: None, 409: InvoiceErrorSerializer})
     def delete(self, request: Request, invoice_id: int) -> Response:
         if not selectors.handles_invoices(request.user):
-            raise PermissionDenied(HandlesInvoices.message)
+            raise PermissionDenied(HandlesInvoices.message, code=ROLE_DENIED)
         invoice = _invoice(request, invoice_id)
         try:
             services.invoice_discard(invoice_id=invoice.pk, acting_user=request.user,

@@ -2,10 +2,11 @@
 practice's staff alike; documented by drf-spectacular.
 
 Each endpoint authenticates, checks the caller has a messaging inbox under the practice's policy
-(403 otherwise), parses, calls one service or selector and serializes. A conversation or message
-out of reach answers 404 exactly like a missing one; a rule of the policy answers 403 with the
-reason; text that cannot be kept answers 400. Reading a conversation (GET) does not mark it read:
-POST `.../read` does, as the pages do when opened."""
+(the same 404 as a missing object otherwise, as the pages), parses, calls one service or
+selector and serializes. A conversation or message out of reach answers 404 exactly like a
+missing one; a rule of the policy answers 403 with the reason; text that cannot be kept
+answers 400. Reading a conversation (GET) does not mark it read: POST `.../read` does, as the
+pages do when opened."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from practice.access import ROLE_DENIED
 from practice.measurement.api.serializers import BAD_REQUEST, ErrorSerializer
 from practice.messaging import selectors, services
 from practice.messaging.models import (
@@ -140,6 +142,7 @@ class HasMessaging(BasePermission):
     """A client, or staff with a messaging inbox under the practice's policy."""
 
     message = "You have no access to secure messages in this practice."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from practice.access import ROLE_DENIED
 from practice.measurement.api.serializers import BAD_REQUEST, ClockTimeField, ErrorSerializer
 from practice.notifications import selectors, services
 from practice.notifications.models import (
@@ -29,6 +30,7 @@ from tenants.audit.services import RequestMeta
 
 class IsOwner(BasePermission):
     message = "Only the practice owner can do this."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user

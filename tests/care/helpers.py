@@ -101,3 +101,17 @@ def audit_details(world: PracticeWorld, prefix: str = "") -> list[dict]:
                     .values_list("detail", flat=True))
     connection.set_schema_to_public()
     return rows
+
+
+def contact_rows(section: str, rows: list[tuple[str, str, str]], initial: int = 0) -> dict:
+    """The safety-plan form's contact formset as a browser posts it: (name, relationship,
+    phone) a row."""
+    data = {f"{section}-TOTAL_FORMS": str(len(rows)), f"{section}-INITIAL_FORMS": str(initial)}
+    for index, (name, relationship, phone) in enumerate(rows):
+        data |= {f"{section}-{index}-name": name,
+                 f"{section}-{index}-relationship": relationship,
+                 f"{section}-{index}-phone": phone}
+    return data
+
+
+NO_CONTACTS = contact_rows("help_contacts", []) | contact_rows("professionals", [])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.care.helpers import CareWorld, prepare
+from tests.care.helpers import NO_CONTACTS, CareWorld, prepare
 from tests.care.world import MARKER, CareIds, fill, snapshot
 
 SIGN_IN = "/accounts/sign-in/"
@@ -32,7 +32,7 @@ def staff_writes(ids: CareIds) -> list[tuple[str, dict]]:
         (f"/care/clients/{client}/homework/", {"instructions": "Task", "due_on": "2026-12-01"}),
         (f"/care/homework/{ids.homework}/end/", {}),
         (f"/care/clients/{client}/resources/{ids.resource}/remove/", {}),
-        (f"/care/clients/{client}/safety-plan/", {"warning_signs": "changed"}),
+        (f"/care/clients/{client}/safety-plan/", {"warning_signs": "changed", **NO_CONTACTS}),
     ]
 
 

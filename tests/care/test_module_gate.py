@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.care.helpers import page_text, prepare, turn_off
+from tests.care.helpers import NO_CONTACTS, page_text, prepare, turn_off
 from tests.care.world import MARKER, CareIds, fill, snapshot
 
 
@@ -31,7 +31,7 @@ def module_requests(ids: CareIds) -> dict[str, list[tuple[str, str, dict]]]:
                       ("get", f"/portal/resources/{ids.resource}/", {})],
         "safety_plan": [("get", f"/care/clients/{client}/safety-plan/", {}),
                         ("post", f"/care/clients/{client}/safety-plan/",
-                         {"warning_signs": "x"}),
+                         {"warning_signs": "x", **NO_CONTACTS}),
                         ("get", "/portal/safety-plan/", {}),
                         ("post", "/portal/safety-plan/add/", {"section": "coping",
                                                               "text": "x"})],

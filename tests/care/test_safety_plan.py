@@ -9,16 +9,24 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from practice.models import SafetyPlan
-from tests.care.helpers import audit_actions, audit_details, page_text, prepare
+from tests.care.helpers import (
+    audit_actions,
+    audit_details,
+    contact_rows,
+    page_text,
+    prepare,
+)
 
 PLAN = {
     "warning_signs": "Not sleeping\nSkipping meals",
     "coping_strategies": "Go for a walk\nListen to music",
     "distractions": "Coffee shop on Main St\nCall my cousin",
-    "help_contacts": "Sam (sister), (555) 010-0199\nAlex, +1 555 020 0288",
-    "professionals": "Dr Rivera, 555-030-0377\nCounty crisis team, 1-800-555-0466",
     "environment_safety": "Give the pills to Sam",
     "reasons_for_living": "My dog Pepper",
+    **contact_rows("help_contacts", [("Sam", "sister", "(555) 010-0199"),
+                                     ("Alex", "", "+1 555 020 0288")]),
+    **contact_rows("professionals", [("Dr Rivera", "", "555-030-0377"),
+                                     ("County crisis team", "", "1-800-555-0466")]),
 }
 
 
@@ -44,10 +52,12 @@ def test_written_with_the_clinician_read_and_added_to_by_the_client(alpha, beta)
     assert staff.post(url, PLAN).status_code == 302
     assert plans(alpha) == [{
         "is_active": True, "warning_signs": ["Not sleeping", "Skipping meals"],
-        "help_contacts": [{"name": "Sam (sister)", "phone": "(555) 010-0199"},
-                          {"name": "Alex", "phone": "+1 555 020 0288"}],
-        "professionals": [{"name": "Dr Rivera", "phone": "555-030-0377"},
-                          {"name": "County crisis team", "phone": "1-800-555-0466"}],
+        "help_contacts": [
+            {"name": "Sam", "relationship": "sister", "phone": "(555) 010-0199"},
+            {"name": "Alex", "relationship": "", "phone": "+1 555 020 0288"}],
+        "professionals": [
+            {"name": "Dr Rivera", "relationship": "", "phone": "555-030-0377"},
+            {"name": "County crisis team", "relationship": "", "phone": "1-800-555-0466"}],
         "client_coping_strategies": [], "client_reasons_for_living": [],
         "coping_strategies": ["Go for a walk", "Listen to music"]}]
 
@@ -89,7 +99,7 @@ def test_written_with_the_clinician_read_and_added_to_by_the_client(alpha, beta)
     assert "Hold an ice cube <span class=\"meta\">(added by me)</span>" in page
     staff_page = page_text(staff.get(url))
     assert "Seeing my niece grow up" in staff_page
-    assert '<a href="tel:5550100199">(555) 010-0199</a>' in staff_page
+    assert 'Sam (sister): <a href="tel:5550100199">(555) 010-0199</a>' in staff_page
 
     assert [action for action, _ in audit_actions(alpha, "safety_plan.")] == [
         "safety_plan.created", "safety_plan.client_added", "safety_plan.client_added",

@@ -50,7 +50,8 @@ def fill(care: CareWorld) -> CareIds:
                                               is_shared=True)
         JournalEntry.objects.create(client=world.client, body=f"{MARKER} private")
         SafetyPlan.objects.create(client=world.client, warning_signs=[f"{MARKER} sign"],
-                                  help_contacts=[{"name": f"{MARKER} Sam", "phone": "555 0100"}])
+                                  help_contacts=[{"name": f"{MARKER} Sam", "relationship": "",
+                                                  "phone": "555 0100"}])
     connection.set_schema_to_public()
     return CareIds(client=world.client.pk, goal=goal.pk, homework=homework.pk,
                    journal=journal.pk, resource=resource.pk)

@@ -22,7 +22,7 @@ STAFF = {"anonymous": 302, "client": 404, "other_client": 302, "front_desk": 200
 PORTAL = {"anonymous": 302, "client": 200, "other_client": 302, "front_desk": 404,
           "billing": 404, "outsider": 404, "clinician": 404, "owner": 404}
 API = {"anonymous": 403, "client": 200, "other_client": 403, "front_desk": 200,
-       "billing": 403, "outsider": 404, "clinician": 200, "owner": 200}
+       "billing": 404, "outsider": 404, "clinician": 200, "owner": 200}
 
 
 @pytest.fixture

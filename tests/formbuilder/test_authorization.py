@@ -131,12 +131,13 @@ def test_pages(worlds) -> None:
 
 def _api_status(who: str, allowed: set[str], success: int, *, client_specific: bool) -> int:
     """Allowed: success. A clinician off the client's team on a staff endpoint: the same 404
-    as a missing form. Anyone else (not signed in here, or a role without access): 403."""
+    as a missing form; a role without access: the same 404 (as the pages). Not signed in here:
+    403."""
     if who in allowed:
         return success
     if who == "outsider" and client_specific and "clinician" in allowed:
         return 404
-    return 403
+    return 403 if who in ("anonymous", "other_client") else 404
 
 
 def test_api(worlds) -> None:

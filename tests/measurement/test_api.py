@@ -264,9 +264,10 @@ def expected_status(case: Case, actor: str) -> int:
         return case.success
     if actor == "unassigned":
         return 404  # a client out of reach is as missing as no client
-    # Not signed in here (anonymous, or another practice's session), or a role that never
-    # reaches clinical data: session authentication answers 403.
-    return 403
+    if actor in ("anonymous", "client_of_another_practice"):
+        return 403  # not signed in here: session authentication answers 403
+    # A role that never reaches clinical data: as missing as no client (pages do the same).
+    return 404
 
 
 def actor_user(actor: str, m: Measured) -> User:

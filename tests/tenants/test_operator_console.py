@@ -23,6 +23,7 @@ from tests.tenants import schema_names, sign_in, table_row_counts
 
 UNAVAILABLE_TEXT = "This portal is temporarily unavailable."
 PRACTICE_PAGES = ["/", "/accounts/sign-in/", "/staff/", "/staff/invite/"]
+CONFIRM_ALPHA = {"confirm": "alpha"}
 PEOPLE_NAMES = ["Olivia Owner", "Casey Clinician", "Frankie Desk", "Billie Billing",
                 "Chris Client"]
 
@@ -159,7 +160,7 @@ def test_an_unknown_practice_or_action_is_404(alpha: PracticeWorld, operator: Us
     assert http.post("/operator/practices/999999/suspend/").status_code == 404
     assert http.post(f"/operator/practices/{alpha.practice.pk}/drop-everything/").status_code \
         == 404
-    assert http.get(f"/operator/practices/{alpha.practice.pk}/suspend/").status_code == 405
+    assert http.get(f"/operator/practices/{alpha.practice.pk}/reactivate/").status_code == 405
     assert Practice.objects.get(pk=alpha.practice.pk).state == PracticeState.ACTIVE
     assert _lifecycle_events(alpha.practice) == []
 
@@ -178,7 +179,7 @@ def test_suspension_closes_every_page_of_that_practice_only_and_keeps_its_rows(
     assert rows_before["accounts_user"] == 5
     console = _console(operator)
 
-    response = console.post(f"/operator/practices/{alpha.practice.pk}/suspend/")
+    response = console.post(f"/operator/practices/{alpha.practice.pk}/suspend/", CONFIRM_ALPHA)
 
     assert response.status_code == 302
     assert response["Location"] == "/operator/"
@@ -221,7 +222,7 @@ def test_suspension_closes_every_page_of_that_practice_only_and_keeps_its_rows(
 def test_health_checks_answer_on_a_suspended_practice(
     alpha: PracticeWorld, operator: User
 ) -> None:
-    _console(operator).post(f"/operator/practices/{alpha.practice.pk}/suspend/")
+    _console(operator).post(f"/operator/practices/{alpha.practice.pk}/suspend/", CONFIRM_ALPHA)
 
     assert alpha.http().get("/healthz").status_code == 200
     assert alpha.http().get("/readyz").status_code == 200
@@ -237,7 +238,8 @@ def test_scheduling_deletion_sets_the_due_date_and_reactivation_cancels_it(
     grace = timedelta(days=settings.PRACTICE_DELETION_GRACE_DAYS)
 
     before = timezone.now()
-    response = console.post(f"/operator/practices/{alpha.practice.pk}/schedule-deletion/")
+    response = console.post(f"/operator/practices/{alpha.practice.pk}/schedule-deletion/",
+                            CONFIRM_ALPHA)
     after = timezone.now()
 
     assert response.status_code == 302
@@ -275,7 +277,8 @@ def test_purge_drops_the_schema_only_after_the_due_date(
     schemas_before = schema_names()
     assert {alpha_schema, beta.practice.schema_name} <= schemas_before
     beta_rows = table_row_counts(beta.practice.schema_name)
-    _console(operator).post(f"/operator/practices/{alpha.practice.pk}/schedule-deletion/")
+    _console(operator).post(f"/operator/practices/{alpha.practice.pk}/schedule-deletion/",
+                            CONFIRM_ALPHA)
 
     assert purge_due() == 0
     Practice.objects.filter(pk=alpha.practice.pk).update(
@@ -311,7 +314,7 @@ def test_purge_drops_the_schema_only_after_the_due_date(
 
 
 def test_a_suspended_practice_is_never_purged(alpha: PracticeWorld, operator: User) -> None:
-    _console(operator).post(f"/operator/practices/{alpha.practice.pk}/suspend/")
+    _console(operator).post(f"/operator/practices/{alpha.practice.pk}/suspend/", CONFIRM_ALPHA)
     Practice.objects.filter(pk=alpha.practice.pk).update(
         deletion_due_at=timezone.now() - timedelta(days=1)
     )
@@ -319,3 +322,46 @@ def test_a_suspended_practice_is_never_purged(alpha: PracticeWorld, operator: Us
     assert purge_due() == 0
     assert alpha.practice.schema_name in schema_names()
     assert Practice.objects.filter(pk=alpha.practice.pk).count() == 1
+
+
+# --- confirmation -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("action", "heading", "consequence"), [
+    ("suspend", "Suspend Alpha Therapy?",
+     "Every page of Alpha Therapy will show a &quot;temporarily unavailable&quot; page"),
+    ("schedule-deletion", "Schedule deletion Alpha Therapy?",
+     f"is deleted for good after {settings.PRACTICE_DELETION_GRACE_DAYS} days"),
+])
+def test_closing_a_practice_asks_first_naming_it_and_an_unconfirmed_post_does_nothing(
+    alpha: PracticeWorld, beta: PracticeWorld, operator: User, action: str, heading: str,
+    consequence: str,
+) -> None:
+    console = _console(operator)
+    url = f"/operator/practices/{alpha.practice.pk}/{action}/"
+    listing = console.get("/operator/").content.decode()
+    assert f'href="{url}"' in listing
+    assert f'<form method="post" action="{url}"' not in listing
+
+    page = console.get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f"<h1>{heading}</h1>" in body
+    assert consequence in body
+    assert "Type the practice&#x27;s subdomain, alpha, to confirm" in body
+    assert "Beta Counselling" not in body
+
+    for data in ({}, {"confirm": ""}, {"confirm": "beta"}, {"confirm": "alph"}):
+        refused = console.post(url, data)
+        assert refused.status_code == 400, data
+        assert "Type alpha exactly to confirm; nothing was changed." in refused.content.decode()
+    for world in (alpha, beta):
+        practice = Practice.objects.get(pk=world.practice.pk)
+        assert (practice.state, practice.deletion_due_at) == (PracticeState.ACTIVE, None)
+        assert _lifecycle_events(world.practice) == []
+    assert alpha.http().get("/").status_code == 302
+
+    # Typed with a capital and spaces, it is still the subdomain.
+    assert console.post(url, {"confirm": " Alpha "}).status_code == 302
+    assert Practice.objects.get(pk=alpha.practice.pk).state != PracticeState.ACTIVE
+    assert Practice.objects.get(pk=beta.practice.pk).state == PracticeState.ACTIVE
+    assert _lifecycle_events(beta.practice) == []

@@ -1,6 +1,7 @@
 """Endpoints of the forms API (`/api/v1/forms/...`). Staff who handle forms (owner, clinicians,
 front desk) build templates, share forms and read them; a client reads, fills in and signs their
-own. Any other role gets 403; a form or client out of reach is the same 404 as a missing one.
+own. Any other role, and a form or client out of reach, get the same 404 as a missing one (as
+the pages do); not signed in here: 403.
 Each endpoint authenticates, authorises, parses, calls one service or selector, serializes."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branding.selectors import branding_for
+from practice.access import ROLE_DENIED
 from practice.formbuilder import seal, selectors, services
 from practice.formbuilder.api.serializers import (
     FormAnswersSerializer,
@@ -45,6 +47,7 @@ ANSWER_ERRORS = bad_request('{"detail": why, "errors": {question key: what is wr
 
 class HandlesForms(BasePermission):
     message = "Only the owner, clinicians and front desk handle forms."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return selectors.handles_forms(request.user)
@@ -52,6 +55,7 @@ class HandlesForms(BasePermission):
 
 class HandlesFormsOrClient(BasePermission):
     message = "Only the owner, clinicians, front desk and clients can see forms."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -61,6 +65,7 @@ class HandlesFormsOrClient(BasePermission):
 
 class IsClient(BasePermission):
     message = "Only the client fills in and signs their forms."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -231,7 +236,7 @@ class AssignmentListView(APIView):
                               409: FormErrorSerializer})
     def post(self, request: Request) -> Response:
         if not selectors.handles_forms(request.user):
-            raise PermissionDenied(HandlesForms.message)
+            raise PermissionDenied(HandlesForms.message, code=ROLE_DENIED)
         body = FormShareSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

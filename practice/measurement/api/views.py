@@ -18,7 +18,7 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from billing.entitlements import EntitlementError, entitlement_check_practice_instruments
-from practice.access import client_for_staff, sees_clinical_data
+from practice.access import ROLE_DENIED, client_for_staff, sees_clinical_data
 from practice.measurement import fhir, selectors, services
 from practice.measurement.api.serializers import (
     BAD_REQUEST,
@@ -53,6 +53,7 @@ class IsClinicalStaff(BasePermission):
     """Owner or clinician (practice.access.sees_clinical_data)."""
 
     message = "Only clinicians and the practice owner can do this."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return sees_clinical_data(request.user)
@@ -62,6 +63,7 @@ class IsClinicalStaffOrClient(BasePermission):
     """Clinical staff, or a client (who then reaches only their own data)."""
 
     message = "Only clinicians, the practice owner and clients can see this."
+    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -96,7 +98,8 @@ def _audit_read(request: Request, action: str, object_type: str, object_id: Any)
                  object_id=object_id, meta=_meta(request))
 
 
-# Every endpoint answers 403 to whoever is not signed in here or lacks the role.
+# Every endpoint answers 403 to whoever is not signed in here, and 404 to a role that may not
+# (the ROLE_DENIED code; as the pages do).
 DENIED = {403: ErrorSerializer}
 
 
@@ -123,7 +126,7 @@ class InstrumentListView(APIView):
                               400: DEFINITION_REFUSED})
     def post(self, request: Request) -> ApiResponse:
         if not sees_clinical_data(request.user):
-            raise PermissionDenied(IsClinicalStaff.message)
+            raise PermissionDenied(IsClinicalStaff.message, code=ROLE_DENIED)
         return _save_definition(request, key=None)
 
 
