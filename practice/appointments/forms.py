@@ -97,6 +97,9 @@ class BookingSettingsForm(forms.Form):
 
 class AppointmentTypeForm(forms.Form):
     name = forms.CharField(max_length=100)
+    name_es = forms.CharField(
+        max_length=100, required=False, label="Name in Spanish (optional)",
+        help_text="What clients who chose Spanish read; without it they read the name above.")
     duration_minutes = forms.IntegerField(min_value=5, max_value=480, label="Length (minutes)")
     mode = forms.ChoiceField(choices=AppointmentType.Mode.choices, label="Where")
     video_link = forms.URLField(required=False, max_length=500, assume_scheme="https",

@@ -14,7 +14,8 @@ from practice.appointments.models import Appointment, AppointmentType, Availabil
 class AppointmentTypeSerializer(serializers.ModelSerializer):
     class Meta:
         model = AppointmentType
-        fields = ["id", "name", "duration_minutes", "mode", "is_bookable_online", "is_active"]
+        fields = ["id", "name", "name_es", "duration_minutes", "mode", "is_bookable_online",
+                  "is_active"]
 
 
 class PersonSerializer(serializers.Serializer):
