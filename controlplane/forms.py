@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from tenants.services import PracticeSignup, signup_problems
 from tenants.subdomains import MAX_LENGTH
 
 
@@ -25,6 +26,26 @@ class SignupForm(forms.Form):
     def clean_subdomain(self) -> str:
         # Shape and availability are checked by the provisioning service, which owns the rules.
         return self.cleaned_data["subdomain"].strip()
+
+    def clean(self) -> dict[str, Any]:
+        """Every problem in one answer: the service's rules (subdomain shape and availability,
+        the practice's name, password strength) are checked with whatever else is wrong, e.g.
+        an email the field refused, rather than one after another."""
+        cleaned = super().clean() or {}
+        raw = {name: str(self.data.get(name, "")) for name in self.fields}
+        signup = PracticeSignup(
+            practice_name=cleaned.get("practice_name", raw["practice_name"]),
+            subdomain=cleaned.get("subdomain", raw["subdomain"].strip()),
+            owner_name=cleaned.get("owner_name", raw["owner_name"]),
+            owner_email=cleaned.get("owner_email", raw["owner_email"]),
+            owner_password=cleaned.get("owner_password", raw["owner_password"]),
+        )
+        for field, messages in signup_problems(signup).items():
+            if field in self.errors:
+                continue  # the field's own message (e.g. "required") says it already
+            for message in messages:
+                self.add_error(field, message)
+        return cleaned
 
 
 class LifecycleConfirmForm(forms.Form):

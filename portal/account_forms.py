@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 from django import forms
 from django.utils.translation import gettext as _
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.models import NOTIFICATION_CHANNELS, NOTIFICATION_KINDS
 from practice.forms import SetPasswordFields
+from practice.timezones import TimezoneField, offer_likely_zones
 
 # Each language in its own name, whatever language the page is in.
 LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]
@@ -18,12 +18,6 @@ KIND_LABELS = {"reminders": gettext_lazy("Reminders"), "messages": gettext_lazy(
                "assessments": gettext_lazy("Questionnaires due")}
 CHANNEL_LABELS = {"email": gettext_lazy("by email"),
                   "push": gettext_lazy("as notifications on this device")}
-
-
-def timezone_choices() -> list[tuple[str, str]]:
-    zones = sorted(zone for zone in available_timezones()
-                   if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "posix/")))
-    return [(zone, zone.replace("_", " ")) for zone in zones]
 
 
 class ConsentForm(forms.Form):
@@ -41,12 +35,13 @@ class ClientSettingsForm(forms.Form):
     preferred_name = forms.CharField(label=gettext_lazy("Preferred name"), max_length=150,
                                      required=False)
     pronouns = forms.CharField(label=gettext_lazy("Pronouns"), max_length=60, required=False)
-    timezone = forms.ChoiceField(label=gettext_lazy("Timezone"))
+    timezone = TimezoneField(label=gettext_lazy("Timezone"), help_text=gettext_lazy(
+        "Type the first letters of a city to find it."))
     language = forms.ChoiceField(label=gettext_lazy("Language"), choices=LANGUAGE_CHOICES)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()
+        offer_likely_zones(self, "timezone")
         for channel in NOTIFICATION_CHANNELS:
             for kind in NOTIFICATION_KINDS:
                 self.fields[f"notify_{channel}_{kind}"] = forms.BooleanField(

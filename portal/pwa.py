@@ -11,6 +11,7 @@ import json
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 
 from branding.selectors import branding_for
 
@@ -27,7 +28,9 @@ def saved_paths() -> list[str]:
 def service_worker_config(request: HttpRequest) -> dict[str, object]:
     branding = branding_for(request.tenant)
     shell = [static(path) for path in SHELL_STATIC]
-    offline = reverse("portal:offline")
+    # The offline page in the client's language (it is fetched without cookies): a change of
+    # language is a new address, so a new shell cache.
+    offline = f"{reverse('portal:offline')}?lang={translation.get_language() or 'en'}"
     icon = branding.asset_path("icon-192")
     # A new shell (a deploy's hashed file names, a new logo, a new name or crisis line on the
     # offline page) is a new cache; the old one goes.

@@ -63,21 +63,32 @@ def _clone_template(schema_name: str) -> None:
     clone_schema(settings.TENANT_BASE_SCHEMA, schema_name)
 
 
-def validate_signup(signup: PracticeSignup) -> None:
-    problem = subdomain_problem(signup.subdomain)
-    if problem:
-        raise ProvisioningError(problem, field="subdomain")
-    if selectors.subdomain_is_taken(signup.subdomain):
-        raise ProvisioningError("That subdomain is already taken. Choose another.", "subdomain")
+def signup_problems(signup: PracticeSignup) -> dict[str, list[str]]:
+    """Every problem of a signup at once, by field, so the person fixes them in one go
+    (empty when it can go ahead)."""
+    problems: dict[str, list[str]] = {}
+    subdomain = subdomain_problem(signup.subdomain)
+    if subdomain:
+        problems["subdomain"] = [subdomain]
+    elif selectors.subdomain_is_taken(signup.subdomain):
+        problems["subdomain"] = ["That subdomain is already taken. Choose another."]
     if not signup.practice_name.strip():
-        raise ProvisioningError("Enter the practice's name.", field="practice_name")
+        problems["practice_name"] = ["Enter the practice's name."]
     try:
         validate_password(
             signup.owner_password,
             user=User(email=signup.owner_email, full_name=signup.owner_name),
         )
     except ValidationError as error:
-        raise ProvisioningError(" ".join(error.messages), field="owner_password") from error
+        problems["owner_password"] = list(error.messages)
+    return problems
+
+
+def validate_signup(signup: PracticeSignup) -> None:
+    problems = signup_problems(signup)
+    if problems:
+        field, messages = next(iter(problems.items()))
+        raise ProvisioningError(" ".join(messages), field=field)
 
 
 @transaction.atomic

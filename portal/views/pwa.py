@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.views.decorators.http import require_safe
 
 from portal.pwa import saved_paths, service_worker_config
@@ -35,9 +37,16 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 @require_safe
 def offline(request: HttpRequest) -> HttpResponse:
     """What the app shows with no network. Kept by the worker without cookies, so it holds
-    nothing about anyone: crisis numbers, and links to the pages saved on the device."""
-    response = render(request, "portal/pwa/offline.html", {"saved": saved_paths()})
+    nothing about anyone: crisis numbers, and links to the pages saved on the device. Without
+    cookies the page cannot know the client's language, so the worker asks for it by name
+    (`?lang=`, from the signed-in client's choice when the worker was served)."""
+    language = request.GET.get("lang", "")
+    if language not in dict(settings.LANGUAGES):
+        language = translation.get_language() or settings.LANGUAGE_CODE
+    with translation.override(language):
+        response = render(request, "portal/pwa/offline.html", {"saved": saved_paths()})
     response["Cache-Control"] = "no-cache"
+    response["Content-Language"] = language
     return response
 
 

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from practice.appointments.models import AppointmentType, AvailabilityException, Weekday
 from practice.appointments.policies import MAX_REMINDERS
+from practice.timezones import TimezoneField, offer_likely_zones
 
 _PERIOD = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*[-–]\s*(\d{1,2})(?::(\d{2}))?\s*$")
-
-
-@cache
-def timezone_choices() -> list[tuple[str, str]]:
-    names = sorted(name for name in available_timezones()
-                   if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/")))
-    return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
 
 
 def local_moment(day: date, moment: time, zone: ZoneInfo) -> datetime:
@@ -75,8 +69,12 @@ class BookingSettingsForm(forms.Form):
     reminder_hours = forms.CharField(
         max_length=40, required=False, label="Reminders (hours before a session)",
         help_text="Up to three, separated by commas, for example 24, 1. Leave empty for none.")
-    timezone = forms.ChoiceField(label="Practice timezone", choices=timezone_choices,
-                                 help_text="New clinicians' hours start in it.")
+    timezone = TimezoneField(label="Practice timezone", include_utc=True,
+                             help_text="New clinicians' hours start in it.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offer_likely_zones(self, "timezone")
 
     def clean_reminder_hours(self) -> list[int]:
         minutes = []
@@ -97,6 +95,9 @@ class BookingSettingsForm(forms.Form):
 
 class AppointmentTypeForm(forms.Form):
     name = forms.CharField(max_length=100)
+    name_es = forms.CharField(
+        max_length=100, required=False, label="Name in Spanish (optional)",
+        help_text="What clients who chose Spanish read; without it they read the name above.")
     duration_minutes = forms.IntegerField(min_value=5, max_value=480, label="Length (minutes)")
     mode = forms.ChoiceField(choices=AppointmentType.Mode.choices, label="Where")
     video_link = forms.URLField(required=False, max_length=500, assume_scheme="https",
@@ -115,10 +116,11 @@ class AppointmentTypeForm(forms.Form):
 # --- clinicians' hours -------------------------------------------------------------------------
 
 class WeeklyHoursForm(forms.Form):
-    timezone = forms.ChoiceField(choices=timezone_choices, label="Timezone of these hours")
+    timezone = TimezoneField(include_utc=True, label="Timezone of these hours")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        offer_likely_zones(self, "timezone")
         for weekday in Weekday:
             self.fields[f"day_{weekday.value}"] = forms.CharField(
                 required=False, max_length=200, label=weekday.label,

@@ -20,6 +20,8 @@ from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.utils import timezone
 
+from practice.labels import client_label
+
 DEFAULT_TIMEZONE = "America/New_York"
 
 
@@ -142,6 +144,8 @@ class AppointmentType(models.Model):
         VIDEO = "video", "Video"
 
     name = models.CharField(max_length=100)
+    # What Spanish-speaking clients read instead of `name` (blank: they read `name`).
+    name_es = models.CharField(max_length=100, blank=True, default="")
     duration_minutes = models.PositiveSmallIntegerField()
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IN_PERSON)
     # Where video sessions of this type are joined (copied onto each appointment when booked).
@@ -159,6 +163,11 @@ class AppointmentType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def client_name(self) -> str:
+        """The name in the language of the page being rendered (practice.labels)."""
+        return client_label(self.name, self.name_es)
 
 
 # Appointments that hold their time: a cancelled one frees it.

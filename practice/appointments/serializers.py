@@ -15,7 +15,8 @@ from practice.measurement.api.serializers import ClockTimeField
 class AppointmentTypeSerializer(serializers.ModelSerializer):
     class Meta:
         model = AppointmentType
-        fields = ["id", "name", "duration_minutes", "mode", "is_bookable_online", "is_active"]
+        fields = ["id", "name", "name_es", "duration_minutes", "mode", "is_bookable_online",
+                  "is_active"]
 
 
 class PersonSerializer(serializers.Serializer):

@@ -483,7 +483,8 @@ def _type_input(form: AppointmentTypeForm) -> services.AppointmentTypeInput:
     data = form.cleaned_data
     return services.AppointmentTypeInput(
         name=data["name"], duration_minutes=data["duration_minutes"], mode=data["mode"],
-        video_link=data["video_link"] or "", is_bookable_online=data["is_bookable_online"])
+        video_link=data["video_link"] or "", is_bookable_online=data["is_bookable_online"],
+        name_es=data["name_es"] or "")
 
 
 @require_http_methods(["GET", "POST"])
@@ -504,8 +505,9 @@ def types(request: HttpRequest) -> HttpResponse:
     return _page(request, "appointments/staff/types.html", {
         "form": form,
         "rows": [(row, AppointmentTypeForm(initial={
-            "name": row.name, "duration_minutes": row.duration_minutes, "mode": row.mode,
-            "video_link": row.video_link, "is_bookable_online": row.is_bookable_online},
+            "name": row.name, "name_es": row.name_es, "duration_minutes": row.duration_minutes,
+            "mode": row.mode, "video_link": row.video_link,
+            "is_bookable_online": row.is_bookable_online},
             prefix=f"type{row.pk}")) for row in rows],
     }, 400 if form.errors else 200)
 

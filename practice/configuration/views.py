@@ -14,8 +14,10 @@ from django.urls import reverse
 from branding import services as branding_services
 from branding.selectors import branding_for, branding_row, build_branding
 from branding.services import BrandingChanges, BrandingError
+from branding.values import Branding
 from controlplane.auth_views import handoff_page
 from controlplane.csp import allow_style_attributes_of
+from controlplane.emails import sender_for
 from practice.configuration import services
 from practice.configuration.forms import (
     BrandingForm,
@@ -53,9 +55,25 @@ def _preview(request: HttpRequest, form: BrandingForm) -> dict[str, Any]:
         logo_src = "data:image/png;base64," + base64.b64encode(logo.variants["email"]).decode()
     elif row.has_logo and not form.cleaned_data.get("remove_logo"):
         logo_src = preview.asset_path("email")
-    email_html = render_to_string("practice/settings/preview_email.html",
-                                  {"branding": preview, "logo_src": logo_src})
-    return {"preview": preview, "preview_logo_src": logo_src, "preview_email_html": email_html}
+    return {"preview": preview, "preview_logo_src": logo_src,
+            "preview_email": _preview_email(preview, logo_src)}
+
+
+# The email shown in the preview: the one a client gets when a secure message waits, rendered
+# from the same templates the notification outbox sends (practice/notifications/delivery.py).
+PREVIEW_EMAIL_TEMPLATE = "notifications/email/generic"
+PREVIEW_EMAIL_SUBJECT = "You have a new secure message"
+
+
+def _preview_email(branding: Branding, logo_src: str | None) -> dict[str, str]:
+    context = {"branding": branding, "logo_src": logo_src, "site_name": branding.display_name,
+               "subject": PREVIEW_EMAIL_SUBJECT, "link": f"{branding.base_url}/portal/messages/"}
+    return {
+        "sender": sender_for(branding.sender_name),
+        "subject": PREVIEW_EMAIL_SUBJECT,
+        "html": render_to_string(f"{PREVIEW_EMAIL_TEMPLATE}.html", context),
+        "text": render_to_string(f"{PREVIEW_EMAIL_TEMPLATE}.txt", context),
+    }
 
 
 @owner_required
@@ -72,7 +90,7 @@ def branding_settings(request: HttpRequest) -> HttpResponse:
             # page's policy: allow exactly its style attributes.
             return allow_style_attributes_of(
                 render(request, "practice/settings/branding.html", context),
-                context["preview_email_html"])
+                context["preview_email"]["html"])
         data = form.cleaned_data
         try:
             branding_services.branding_update(

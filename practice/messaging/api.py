@@ -366,5 +366,5 @@ class UnreadView(APIView):
     def get(self, request: Request) -> Response:
         return Response({
             "unread": selectors.unread_count(request.user, _policy(request)),
-            "expected_response_time": selectors.messaging_settings().expected_response_time,
+            "expected_response_time": selectors.messaging_settings().client_response_time,
         })

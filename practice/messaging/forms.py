@@ -73,6 +73,11 @@ class SettingsForm(forms.Form):
         label="Clients can expect an answer", max_length=120,
         help_text="Shown to clients beside every message form, e.g. "
                   "\"within 2 business days\".")
+    expected_response_time_es = forms.CharField(
+        label="The same in Spanish (optional)", max_length=120, required=False,
+        help_text="What clients who chose Spanish read, e.g. \"en un plazo de 2 días hábiles\". "
+                  "Without it they read the wording above (the default one is translated "
+                  "for them).")
     front_desk_sees_messages = forms.BooleanField(
         label="Front desk may read and answer messages", required=False,
         help_text="Messages are clinical: by default only the owner and clinicians see them.")

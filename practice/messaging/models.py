@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+
+from practice.labels import client_label, is_spanish
 
 MAX_BODY_LENGTH = 5000
 MAX_SUBJECT_LENGTH = 150
+# A new practice's answer time, translated by the catalogue until the practice words its own.
+DEFAULT_RESPONSE_TIME = gettext_noop("within 2 business days")
 
 
 class Conversation(models.Model):
@@ -121,8 +126,10 @@ class MessagingSettings(models.Model):
     """The practice's messaging settings (one row; the policy itself is on the practice)."""
 
     # Shown to clients beside every message form, e.g. "within 2 business days".
-    expected_response_time = models.CharField(max_length=120,
-                                              default="within 2 business days")
+    expected_response_time = models.CharField(max_length=120, default=DEFAULT_RESPONSE_TIME)
+    # What Spanish-speaking clients read (blank: the English, or the catalogue's Spanish for
+    # the default wording).
+    expected_response_time_es = models.CharField(max_length=120, blank=True, default="")
     # Clinical messages are not front desk's unless the practice says so.
     front_desk_sees_messages = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -136,3 +143,11 @@ class MessagingSettings(models.Model):
 
     def __str__(self) -> str:
         return "Messaging settings"
+
+    @property
+    def client_response_time(self) -> str:
+        """How soon the practice answers, in the language of the page being rendered."""
+        if (is_spanish() and not self.expected_response_time_es.strip()
+                and self.expected_response_time == DEFAULT_RESPONSE_TIME):
+            return gettext(DEFAULT_RESPONSE_TIME)
+        return client_label(self.expected_response_time, self.expected_response_time_es)

@@ -325,21 +325,24 @@ def conversations_auto_close(*, practice: Practice, now: datetime | None = None)
 
 @transaction.atomic
 def messaging_settings_update(*, expected_response_time: str, front_desk_sees_messages: bool,
-                              acting_user: User,
+                              acting_user: User, expected_response_time_es: str = "",
                               meta: RequestMeta | None = None) -> MessagingSettings:
     if not (acting_user.is_active and acting_user.role == Role.OWNER):
         raise PermissionError("Only the practice owner changes messaging settings.")
     text = " ".join(_CONTROL.sub("", expected_response_time or "").split())
     if not text:
         raise InvalidText(_("Say how soon clients can expect an answer."))
-    if len(text) > MAX_RESPONSE_TIME_LENGTH:
+    spanish = " ".join(_CONTROL.sub("", expected_response_time_es or "").split())
+    if max(len(text), len(spanish)) > MAX_RESPONSE_TIME_LENGTH:
         raise InvalidText(f"Keep it to {MAX_RESPONSE_TIME_LENGTH} characters.")
     settings, _created = MessagingSettings.objects.select_for_update().get_or_create(pk=1)
     changed = sorted(
         name for name, value in (("expected_response_time", text),
+                                 ("expected_response_time_es", spanish),
                                  ("front_desk_sees_messages", front_desk_sees_messages))
         if getattr(settings, name) != value)
     settings.expected_response_time = text
+    settings.expected_response_time_es = spanish
     settings.front_desk_sees_messages = front_desk_sees_messages
     settings.updated_at = timezone.now()
     settings.updated_by = acting_user

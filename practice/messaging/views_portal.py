@@ -29,7 +29,7 @@ def _meta(request: HttpRequest) -> RequestMeta:
 
 def _context(request: HttpRequest, policy: MessagingPolicy, **extra: object) -> dict:
     return {"policy": policy,
-            "expected_response_time": selectors.messaging_settings().expected_response_time,
+            "expected_response_time": selectors.messaging_settings().client_response_time,
             "may_start": policy.client_may_start(selectors.person(request.user)),
             **extra}
 

@@ -251,6 +251,7 @@ def settings_page(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse
     current = selectors.messaging_settings()
     form = SettingsForm(request.POST or None, initial={
         "expected_response_time": current.expected_response_time,
+        "expected_response_time_es": current.expected_response_time_es,
         "front_desk_sees_messages": current.front_desk_sees_messages})
     status = 200
     if request.method == "POST":
@@ -259,6 +260,7 @@ def settings_page(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse
             try:
                 services.messaging_settings_update(
                     expected_response_time=form.cleaned_data["expected_response_time"],
+                    expected_response_time_es=form.cleaned_data["expected_response_time_es"],
                     front_desk_sees_messages=form.cleaned_data["front_desk_sees_messages"],
                     acting_user=request.user, meta=_meta(request))
             except services.MessagingRefused as refusal:

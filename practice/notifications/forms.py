@@ -9,8 +9,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.account_forms import timezone_choices
 from practice.notifications.models import CHANNELS, STAFF_PREFERENCES
+from practice.timezones import TimezoneField, offer_likely_zones
 
 PREFERENCE_LABELS = {"alerts": "Alerts about clients", "messages": "New secure messages",
                      "digest": "The daily summary"}
@@ -40,13 +40,15 @@ class OwnQuietHoursMixin(forms.Form):
 
 
 class StaffPreferenceForm(OwnQuietHoursMixin):
-    timezone = forms.ChoiceField(label="Timezone", required=False,
-                                 help_text="Leave empty to use the practice's timezone.")
+    timezone = TimezoneField(label="Timezone", required=False,
+                             blank_label="The practice's timezone",
+                             help_text="Leave empty to use the practice's timezone. Type the "
+                                       "first letters of a city to find it.")
     field_order = ["timezone", "quiet_hours_start", "quiet_hours_end"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [("", "The practice's timezone"), *timezone_choices()]
+        offer_likely_zones(self, "timezone")
         for channel in CHANNELS:
             for preference in STAFF_PREFERENCES:
                 self.fields[preference_field(channel, preference)] = forms.BooleanField(
@@ -81,13 +83,13 @@ class PracticeNotificationSettingsForm(forms.Form):
                                         initial=time(21, 0))
     quiet_hours_end = forms.TimeField(label="Quiet until", widget=TIME_WIDGET,
                                       initial=time(8, 0))
-    default_timezone = forms.ChoiceField(
-        label="Practice timezone",
+    default_timezone = TimezoneField(
+        label="Practice timezone", include_utc=True,
         help_text="For staff who have not chosen their own.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["default_timezone"].choices = [("UTC", "UTC"), *timezone_choices()]
+        offer_likely_zones(self, "default_timezone")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

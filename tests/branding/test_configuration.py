@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -187,6 +189,36 @@ def test_preview_renders_without_saving(alpha) -> None:
     assert "Preview (not saved yet)" in body
     assert "Preview Name" in body
     assert branding_for(alpha.practice).display_name == "Alpha Therapy"
+
+
+def test_preview_shows_the_email_a_client_gets(alpha, beta) -> None:
+    """The email as the outbox sends it (notifications/email/generic): sender, subject, the
+    HTML inside the sandboxed frame (escaped into srcdoc, so the attribute holds all of it) and
+    the plain-text part; built from the unsaved form, for this practice only."""
+    http = alpha.http(alpha.owner)
+    response = http.post("/settings/branding/", _branding_post(
+        display_name="Preview Name", email_sender_name="Preview Sender",
+        crisis_line="555 0199", preview="1"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<dt>From</dt><dd>Preview Sender &lt;no-reply@" in body
+    assert "<dt>Subject</dt><dd>You have a new secure message</dd>" in body
+    [srcdoc] = re.findall(r'<iframe title="Email preview" sandbox srcdoc="([^"]*)"></iframe>',
+                          body)
+    email = html.unescape(srcdoc)
+    assert email.startswith("<!doctype html><html><body style=")
+    assert email.rstrip().endswith("</html>")
+    assert '<h1 style="font-size:20px;margin:0 0 12px">You have a new secure message</h1>' in email
+    assert "<strong style=\"font-size:18px\">Preview Name</strong>" in email
+    assert "If you are in crisis, call 555 0199, call or text 988, or call 911." in email
+    assert 'href="http://alpha.localhost/portal/messages/"' in email.replace(":8000", "")
+    [text] = re.findall(r'<pre class="email-text">(.*?)</pre>', body, re.DOTALL)
+    assert html.unescape(text).startswith(
+        "You have a new secure message\n\nFor your privacy, this email says no more. Sign in "
+        "to see it:\n")
+    assert branding_for(alpha.practice).display_name == "Alpha Therapy"
+    assert branding_for(beta.practice).display_name == "Beta Counselling"
 
 
 def test_branding_change_is_audited_with_old_and_new_values(alpha) -> None:

@@ -193,6 +193,7 @@ def test_invited_client_answers_a_phq9_keeps_the_safety_plan_offline_and_signs_o
     phone.goto(practice_server.url(world, "/portal/"))
     kept = sorted(cache_names(phone))
     assert len(kept) == 2 and kept[0] == "tandem-saved" and kept[1].startswith("tandem-shell-")
+    phone.get_by_text("Menu", exact=True).click()  # on a phone the links fold under Menu
     phone.get_by_role("button", name="Sign out").first.click()
     phone.wait_for_url(re.compile(r"/accounts/sign-in/"))
     assert cache_names(phone) == []  # the shell and the kept safety plan alike

@@ -55,7 +55,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
 PLURAL_FORMS = 3
 # English words no Spanish sentence contains: one on a Spanish page is a string nobody marked.
 ENGLISH = re.compile(r"\b(the|your|you|and|with|this|that|are|for|from|have|will|what|when|"
-                     r"how|please|here|there|been|which|yet|our|they)\b", re.IGNORECASE)
+                     r"how|please|here|there|been|which|yet|our|they|within)\b", re.IGNORECASE)
 
 
 # --- the catalogue ----------------------------------------------------------------------------

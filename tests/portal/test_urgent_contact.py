@@ -86,7 +86,7 @@ def test_a_client_asks_and_their_clinicians_are_told(alpha, beta) -> None:
                                  "recipient_ids": [alpha.clinician.pk, second.pk]})]
     page = http.get(PAGE).content.decode()
     assert "Sent. Your clinician has been asked to contact you urgently." in page
-    assert "Your request was sent on" in page
+    assert "Your request was sent at" in page
     assert "You don't need to send it again." in page
     assert "Yes, ask my clinician to contact me" not in page
     assert 'href="tel:988"' in page

@@ -45,7 +45,7 @@ def test_each_practice_serves_its_own_service_worker(alpha: PracticeWorld,
     assert response["Service-Worker-Allowed"] == "/"
     assert response["Cache-Control"] == "no-cache"
     assert config == {
-        "icon": "/branding/1/icon-192.png", "name": "Alpha", "offline": "/portal/offline/",
+        "icon": "/branding/1/icon-192.png", "name": "Alpha", "offline": "/portal/offline/?lang=en",
         "portal": "/portal/", "saved": ["/portal/safety-plan/", "/portal/help/"],
         "savedCache": "tandem-saved", "shellCache": config["shellCache"],
         "shellPrefix": "tandem-shell-", "signOut": "/accounts/sign-out/",

@@ -322,6 +322,49 @@ def test_signup_with_a_bad_subdomain_says_why_and_creates_nothing(
     assert Practice.objects.get(subdomain="alpha").name == "Alpha Therapy"
 
 
+def test_signup_reports_every_problem_in_one_answer(
+    alpha: PracticeWorld, public_http: Client
+) -> None:
+    """A taken subdomain, a bad email, a weak password and no practice name: all four said at
+    once, each beside its field and in the summary on top, and nothing is created."""
+    before = _footprint()
+
+    response = public_http.post("/signup/", {
+        "practice_name": "  ", "subdomain": "alpha", "owner_name": "Gabriel Owner",
+        "owner_email": "gabriel@", "owner_password": "password"})
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    errors = re.findall(r'<p class="error" id="id_(\w+)_error">([^<]+)</p>', body)
+    assert errors == [
+        ("practice_name", "This field is required."),
+        ("subdomain", "That subdomain is already taken. Choose another."),
+        ("owner_email", "Enter a valid email address."),
+        ("owner_password", "This password is too short. It must contain at least 10 characters."),
+        ("owner_password", "This password is too common."),
+    ]
+    assert "There are 4 problems" in body
+    assert body.count('<li><a href="#id_') == 5
+    assert '<a href="#id_owner_email">Your email: Enter a valid email address.</a>' in body
+    assert 'id="handoff"' not in body
+    assert _footprint() == before
+    assert Practice.objects.get(subdomain="alpha").name == "Alpha Therapy"
+
+
+def test_signup_with_one_problem_says_so_in_the_singular(db, public_http: Client) -> None:
+    data = _signup_data("gamma")
+    data["owner_password"] = "password"
+
+    response = public_http.post("/signup/", data)
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "There is a problem" in body
+    assert re.findall(r'<p class="error" id="id_(\w+)_error">', body) == [
+        "owner_password", "owner_password"]
+    assert Practice.objects.filter(subdomain="gamma").count() == 0
+
+
 def test_signup_lives_only_on_the_public_host(alpha: PracticeWorld) -> None:
     before = _footprint()
 

@@ -93,6 +93,7 @@ class AppointmentTypeInput:
     mode: str
     video_link: str = ""
     is_bookable_online: bool = True
+    name_es: str = ""
 
 
 def _check_type(data: AppointmentTypeInput) -> None:
@@ -118,6 +119,7 @@ def appointment_type_save(*, data: AppointmentTypeInput, acting_user: User,
     else:
         row = AppointmentType.objects.select_for_update().get(pk=appointment_type_id)
     row.name = data.name.strip()[:100]
+    row.name_es = " ".join(data.name_es.split())[:100]
     row.duration_minutes = data.duration_minutes
     row.mode = data.mode
     row.video_link = data.video_link.strip() if data.mode == AppointmentType.Mode.VIDEO else ""
