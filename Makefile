@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EMBED := $(PY) -m controlplane.embedded --
 
-.PHONY: run test venv migrate lint translations bench-provisioning bench-measurement bench-engagement bench-notifications clean
+.PHONY: run test test-clock venv migrate lint translations bench-provisioning bench-measurement bench-engagement bench-notifications clean
 
 venv: $(VENV)/.installed
 
@@ -19,6 +19,25 @@ run: venv
 
 test: venv
 	TANDEM_EMBEDDED_NAME=test $(EMBED) $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
+
+# The whole suite under libfaketime, once per moment of CLOCK_RUNS (UTC; a bare HH:MM is today):
+# four hours of the day, then the daylight-saving changes in New York (07:00 UTC in March, 06:00
+# in November) and London (01:00 UTC), each run starting just before the change. Every process
+# (pytest, its workers, the embedded PostgreSQL and Redis, Chromium) is offset from the real
+# clock by the same amount, so they agree with each other; the in-process --clock-at guard is
+# off. Slow (one suite per moment): `make test` runs the cheap guard instead (docs/testing.md).
+CLOCK_RUNS ?= 03:00 09:00 15:00 21:00 2026-03-08T06:57 2026-11-01T05:57 2026-03-29T00:57 \
+	2026-10-25T00:57
+test-clock: venv
+	@failed=""; for at in $(CLOCK_RUNS); do \
+		offset=$$(( $$(date -u -d "$$at" +%s) - $$(date -u +%s) )); \
+		case $$offset in -*) ;; *) offset="+$$offset";; esac; \
+		echo "== make test-clock: $$at UTC (faketime $$offset s)"; start=$$(date +%s); \
+		TANDEM_EMBEDDED_NAME=test faketime -f "$$offset" $(EMBED) \
+			$(PY) -m pytest -n 2 -q --clock-at=wall $(PYTEST_ARGS) || failed="$$failed $$at"; \
+		echo "== $$at UTC: $$(( $$(date +%s) - start )) s"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "== make test-clock: failed at$$failed"; exit 1; fi
 
 migrate: venv
 	$(EMBED) $(PY) manage.py migrate_platform

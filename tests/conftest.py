@@ -32,6 +32,9 @@ from tenants.audit.models import AuditEvent
 from tenants.models import Practice
 from tenants.services import PracticeSignup, practice_provision
 
+# Time in tests is explicit: the `clock` fixture and the --clock-at guard (tests/clock.py).
+pytest_plugins = ["tests.clock"]
+
 PASSWORD = "correct-horse-battery-9"
 
 

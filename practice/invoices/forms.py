@@ -9,10 +9,11 @@ from typing import Any
 
 from django import forms
 from django.forms import formset_factory
-from django.utils import timezone
 
 from practice.invoices.models import CURRENCIES
 from practice.invoices.services import MAX_LINES, InvoiceInput, LineInput
+from practice.notifications.selectors import local_today
+from tenants.accounts.models import User
 
 BLANK_ROWS = 3
 
@@ -62,8 +63,9 @@ def invoice_input(form: InvoiceForm, lines: Any) -> InvoiceInput:
                for row in lines.cleaned_data if row])
 
 
-def default_dates() -> dict[str, Any]:
-    today = timezone.localdate()
+def default_dates(user: User) -> dict[str, Any]:
+    """Issued today where the staff member is (not UTC's today), due 30 days later."""
+    today = local_today(user)
     return {"issue_date": today, "due_date": today + timedelta(days=30),
             "currency": "USD"}
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from practice.invoices import selectors
 from practice.invoices.models import CENT, CURRENCIES, Invoice, InvoiceLine, InvoiceSequence
 from practice.invoices.notifications import INVOICE_SHARED
+from practice.notifications.selectors import local_today
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
@@ -170,7 +171,7 @@ def invoice_mark_paid(*, invoice_id: int, paid_on: date, acting_user: User,
     invoice = _locked(invoice_id)
     if invoice.status != Invoice.Status.SHARED:
         raise InvoiceError("Only a shared, unpaid invoice can be marked paid.")
-    if paid_on > timezone.localdate():
+    if paid_on > local_today(acting_user):  # today where the staff member is
         raise InvoiceError("The payment date cannot be in the future.")
     invoice.status, invoice.paid_on = Invoice.Status.PAID, paid_on
     invoice.save(update_fields=["status", "paid_on"])

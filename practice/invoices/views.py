@@ -88,7 +88,7 @@ def _clients() -> list[tuple[int, str]]:
 def _editor(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
     """The create and edit page: the invoice's details and its lines."""
     if invoice is None:
-        initial: dict[str, Any] = default_dates()
+        initial: dict[str, Any] = default_dates(request.user)
         lines_initial: list[dict[str, Any]] = []
     else:
         initial = {"client": invoice.client_id, "currency": invoice.currency,

@@ -4,10 +4,11 @@ when; the practice's rules; the owner's delivery log."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone as django_timezone
 
 from portal.models import ClientAccess
 from practice.models import ClientProfile
@@ -18,7 +19,7 @@ from practice.notifications.models import (
     NotificationSettings,
     PushSubscription,
 )
-from practice.notifications.policies import NO_QUIET_HOURS, QuietHours
+from practice.notifications.policies import NO_QUIET_HOURS, QuietHours, zone
 from tenants.accounts.models import Role, User
 
 if TYPE_CHECKING:
@@ -87,6 +88,14 @@ def recipient_clock(recipient: User) -> RecipientClock:
     else:
         quiet = NO_QUIET_HOURS
     return RecipientClock(timezone, quiet)
+
+
+def local_today(user: User, now: datetime | None = None) -> date:
+    """The date it is for `user` (their timezone, as `recipient_clock` finds it): "today" for a
+    staff member in Auckland is a day ahead of UTC's in the morning, a day behind in New York in
+    the evening."""
+    moment = now or django_timezone.now()
+    return moment.astimezone(zone(recipient_clock(user).timezone)).date()
 
 
 def due_notifications(now: datetime, lease_expired_before: datetime) -> QuerySet[Notification]:

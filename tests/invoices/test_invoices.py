@@ -17,7 +17,7 @@ from django_tenants.utils import schema_context
 from practice.invoices import services
 from practice.invoices.models import Invoice, InvoiceLine
 from practice.notifications import kinds
-from practice.notifications.models import Notification
+from practice.notifications.models import Notification, NotificationPreference
 from tests.care.helpers import prepare
 from tests.formbuilder.helpers import give_portal_access, page_text, pdf_text
 from tests.invoices.helpers import MARKER, billing_on, make_invoice
@@ -236,3 +236,40 @@ def test_module_gate_and_api(alpha) -> None:
                                                                ("INV-00001", "395.50")]
     assert http.get(f"/api/v1/invoices/{invoice['id']}/pdf")["Content-Type"] == \
         "application/pdf"
+
+
+def test_today_for_the_payment_date_and_the_new_invoice_is_the_staff_members_own(
+        clock, alpha, beta) -> None:
+    """'In the future' and the default issue date are reckoned where the staff member is, not
+    in UTC: at 20:00 UTC on 9 March it is already 10 March in Auckland, and at 03:00 UTC on
+    10 March it is still 9 March in New York."""
+    prepare(alpha)
+    prepare(beta)
+    billing_on(alpha)
+    billing_on(beta)
+    first, second = make_invoice(alpha), make_invoice(alpha)
+    beta_invoice = make_invoice(beta)
+    with schema_context(alpha.practice.schema_name):
+        NotificationPreference.objects.create(user=alpha.billing, timezone="Pacific/Auckland")
+    connection.set_schema_to_public()
+
+    clock.at("2026-03-09T20:00:00+00:00")  # 09:00 on 10 March in Auckland
+    staff = alpha.http(alpha.billing)
+    assert 'name="issue_date" value="2026-03-10"' in page_text(staff.get("/invoices/new/"))
+    refused = staff.post(f"/invoices/{first}/paid/", {"paid_on": "2026-03-11"}, follow=True)
+    assert "The payment date cannot be in the future." in page_text(refused)
+    assert staff.post(f"/invoices/{first}/paid/", {"paid_on": "2026-03-10"}).status_code == 302
+
+    with schema_context(alpha.practice.schema_name):
+        NotificationPreference.objects.filter(user=alpha.billing).update(
+            timezone="America/New_York")
+    connection.set_schema_to_public()
+    clock.at("2026-03-10T03:00:00+00:00")  # 23:00 on 9 March in New York
+    staff = alpha.http(alpha.billing)  # signed in afresh: seven idle hours have passed
+    assert 'name="issue_date" value="2026-03-09"' in page_text(staff.get("/invoices/new/"))
+    refused = staff.post(f"/invoices/{second}/paid/", {"paid_on": "2026-03-10"}, follow=True)
+    assert "The payment date cannot be in the future." in page_text(refused)
+    assert [row[2:] for row in invoices(alpha)] == [
+        ("paid", Decimal("395.50"), date(2026, 3, 10)), ("shared", Decimal("395.50"), None)]
+    assert [row[2:] for row in invoices(beta)] == [("shared", Decimal("395.50"), None)]
+    assert beta_invoice == first

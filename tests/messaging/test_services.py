@@ -111,7 +111,8 @@ def _push_device(home: MessagingWorld) -> None:
                                         p256dh="key", auth="auth")
 
 
-def test_a_staff_message_enqueues_the_notice_two_minutes_later_until_read(worlds) -> None:
+def test_a_staff_message_enqueues_the_notice_two_minutes_later_until_read(clock, worlds) -> None:
+    """Pinned at daytime (`clock`): in quiet hours the notice would wait for their end."""
     home, other = worlds
     _push_device(home)
     conversation = home.start(home.clinician)

@@ -55,7 +55,8 @@ from practice.notifications.models import DeliveryAttempt, Notification
 from practice.notifications.services import notification_enqueue
 from tests.conftest import Mailbox, PracticeWorld, _free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("committed_db")]
+# Worker processes of their own keep the wall clock: so does this test (tests/clock.py).
+pytestmark = [pytest.mark.slow, pytest.mark.wall_clock, pytest.mark.usefixtures("committed_db")]
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 2
