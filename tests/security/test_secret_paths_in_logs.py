@@ -32,6 +32,10 @@ from controlplane.observability import scrub_event
 from controlplane.redaction import RedactSecretsFilter, redact
 from tests.conftest import PracticeWorld, make_practice
 
+# gunicorn and Caddy run on the real clock: a reset link made at the guard's hour would already
+# have expired by theirs.
+pytestmark = pytest.mark.wall_clock
+
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 INVITATION_SECRET = "invite-secret-Qw3rTy-0123456789abcdef"
