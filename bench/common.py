@@ -142,12 +142,12 @@ def timed(step: object) -> float:
 
 # --- the throwaway database ---------------------------------------------------------------------
 
-def prepare_environment(suffix: str) -> tuple[str, str]:
+def prepare_environment(suffix: str, settings_module: str = BENCH_SETTINGS) -> tuple[str, str]:
     """Point DATABASE_URL at a fresh database `<name>_<suffix>` on the server DATABASE_URL names
     (embedded servers when DATABASE_URL / REDIS_URL are unset); return (server URL, database)."""
     from bench.provisioning import _url_for, recreate_database
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", BENCH_SETTINGS)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         from controlplane import embedded

@@ -36,7 +36,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
@@ -105,23 +104,10 @@ def _free_port() -> int:
 
 def prepare_environment(smtp_port: int) -> tuple[str, str]:
     """Point DATABASE_URL at a fresh benchmark database; return (server URL, database name)."""
-    from bench.provisioning import _url_for, recreate_database
+    from bench.common import prepare_environment as prepare
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings.local")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_port}"
-    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        from controlplane import embedded
-
-        services = embedded.start(os.environ.get("TANDEM_EMBEDDED_NAME", "bench"))
-        os.environ["DATABASE_URL"] = services.database_url
-        os.environ["REDIS_URL"] = services.redis_url
-    server_url = os.environ["DATABASE_URL"]
-    name = urlsplit(server_url).path.lstrip("/") or "tandem"
-    database = name if name.endswith("_nbench") else f"{name}_nbench"
-    recreate_database(server_url, database)
-    os.environ["DATABASE_URL"] = _url_for(server_url, database)
-    return server_url, database
+    return prepare("nbench", settings_module="controlplane.settings.local")
 
 
 def start_worker(threads: int, log: Path) -> subprocess.Popen[bytes]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -66,11 +65,6 @@ def _url_for(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
-def bench_database_name(url: str) -> str:
-    name = urlsplit(url).path.lstrip("/") or "tandem"
-    return name if name.endswith("_bench") else f"{name}_bench"
-
-
 def _admin_execute(url: str, statement: str, database: str) -> None:
     import psycopg
     from psycopg import sql
@@ -90,19 +84,9 @@ def drop_database(url: str, database: str) -> None:
 
 def prepare_environment() -> tuple[str, str]:
     """Point DATABASE_URL at a fresh benchmark database; return (server URL, database name)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings.local")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        from controlplane import embedded
+    from bench.common import prepare_environment as prepare
 
-        services = embedded.start(os.environ.get("TANDEM_EMBEDDED_NAME", "bench"))
-        os.environ["DATABASE_URL"] = services.database_url
-        os.environ["REDIS_URL"] = services.redis_url
-    server_url = os.environ["DATABASE_URL"]
-    database = bench_database_name(server_url)
-    recreate_database(server_url, database)
-    os.environ["DATABASE_URL"] = _url_for(server_url, database)
-    return server_url, database
+    return prepare("bench", settings_module="controlplane.settings.local")
 
 
 # --- provisioning, both ways ----------------------------------------------------------------------
