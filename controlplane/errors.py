@@ -81,9 +81,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"detail": "Something went wrong."}, status=500)
     try:
-        html = render_to_string("500.html", _context(request))
+        nonce_context = {"csp_nonce": str(getattr(request, "csp_nonce", ""))}
+    except Exception:  # noqa: BLE001 - no nonce to be had: the page shows unstyled, still shows
+        nonce_context = {"csp_nonce": ""}
+    try:
+        html = render_to_string("500.html", {**_context(request), **nonce_context})
     except Exception:  # noqa: BLE001
-        html = render_to_string("500.html", {})
+        html = render_to_string("500.html", nonce_context)
     return HttpResponse(html, status=500)
 
 

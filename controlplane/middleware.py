@@ -60,12 +60,21 @@ class HealthCheckMiddleware:
                             status=200 if ready else 503)
 
 
-def platform_not_found() -> HttpResponse:
-    return HttpResponse(render_to_string("platform/404.html"), status=404)
+def _nonce(request: HttpRequest) -> str:
+    """The CSP nonce for a page rendered without a RequestContext (the stand-alone pages)."""
+    nonce = getattr(request, "csp_nonce", None)
+    return str(nonce) if nonce is not None else ""
 
 
-def practice_unavailable() -> HttpResponse:
-    response = HttpResponse(render_to_string("platform/unavailable.html"), status=503)
+def platform_not_found(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(render_to_string("platform/404.html", {"csp_nonce": _nonce(request)}),
+                        status=404)
+
+
+def practice_unavailable(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        render_to_string("platform/unavailable.html", {"csp_nonce": _nonce(request)}),
+        status=503)
     response["Retry-After"] = "3600"
     return response
 
@@ -76,22 +85,22 @@ class PracticeRoutingMiddleware(TenantMainMiddleware):
         try:
             hostname = request.get_host().split(":")[0].lower()
         except DisallowedHost:
-            return platform_not_found()
+            return platform_not_found(request)
         if hostname == settings.PLATFORM_DOMAIN:
             request.tenant = connection.tenant
             request.urlconf = get_public_schema_urlconf()
             set_urlconf(request.urlconf)
             return None
         if not hostname.endswith("." + settings.PLATFORM_DOMAIN):
-            return platform_not_found()
+            return platform_not_found(request)
         domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
         if domain is None:
-            return platform_not_found()
+            return platform_not_found(request)
         if not domain.is_primary:
             return self.old_name_redirect(request, domain)
         practice = domain.tenant
         if not practice.is_serving:
-            return practice_unavailable()
+            return practice_unavailable(request)
         practice.domain_url = hostname
         request.tenant = practice
         connection.set_tenant(practice)
@@ -103,10 +112,10 @@ class PracticeRoutingMiddleware(TenantMainMiddleware):
     def old_name_redirect(request: HttpRequest, domain: Domain) -> HttpResponse:
         """A renamed practice's old host redirects for 90 days, then answers 404."""
         if not domain.redirects:
-            return platform_not_found()
+            return platform_not_found(request)
         primary = Domain.objects.filter(tenant_id=domain.tenant_id, is_primary=True).first()
         if primary is None:
-            return platform_not_found()
+            return platform_not_found(request)
         port = request.get_port()
         default_port = "443" if request.is_secure() else "80"
         netloc = primary.domain if port in ("", default_port) else f"{primary.domain}:{port}"
