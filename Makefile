@@ -23,9 +23,11 @@ test: venv
 # The whole suite under libfaketime, once per moment of CLOCK_RUNS (UTC; a bare HH:MM is today):
 # four hours of the day, then the daylight-saving changes in New York (07:00 UTC in March, 06:00
 # in November) and London (01:00 UTC), each run starting just before the change. Every process
-# (pytest, its workers, the embedded PostgreSQL and Redis, Chromium) is offset from the real
-# clock by the same amount, so they agree with each other; the in-process --clock-at guard is
-# off. Slow (one suite per moment): `make test` runs the cheap guard instead (docs/testing.md).
+# (pytest, its workers, the embedded PostgreSQL and Redis, Chromium) reads the real clock plus
+# the same offset, so they agree with each other; the monotonic clock (sleeps, timeouts) stays
+# real. libfaketime is PyPI's build (tests/faketime_library.py says why not Debian's). The
+# in-process --clock-at guard is off. Slow (one suite per moment): `make test` runs the cheap
+# guard instead (docs/testing.md).
 CLOCK_RUNS ?= 03:00 09:00 15:00 21:00 2026-03-08T06:57 2026-11-01T05:57 2026-03-29T00:57 \
 	2026-10-25T00:57
 test-clock: venv
@@ -33,7 +35,8 @@ test-clock: venv
 		offset=$$(( $$(date -u -d "$$at" +%s) - $$(date -u +%s) )); \
 		case $$offset in -*) ;; *) offset="+$$offset";; esac; \
 		echo "== make test-clock: $$at UTC (faketime $$offset s)"; start=$$(date +%s); \
-		TANDEM_EMBEDDED_NAME=test faketime -f "$$offset" $(EMBED) \
+		TANDEM_EMBEDDED_NAME=test LD_PRELOAD="$$($(PY) -m tests.faketime_library)" \
+			FAKETIME="$$offset" FAKETIME_DONT_FAKE_MONOTONIC=1 $(EMBED) \
 			$(PY) -m pytest -n 2 -q --clock-at=wall $(PYTEST_ARGS) || failed="$$failed $$at"; \
 		echo "== $$at UTC: $$(( $$(date +%s) - start )) s"; \
 	done; \
