@@ -1,8 +1,10 @@
 """dramatiq on Redis, with every message bound to the practice schema it belongs to.
 
-A tenant actor runs inside the schema its message carries and nowhere else: a message without
-one is refused (logged and acknowledged, never run in public). Actors that work across the
-platform (fan-out, purges) are declared with `platform_wide=True` and run in public.
+A tenant actor runs inside the schema its message carries and nowhere else. Sending one with no
+practice schema (from public, or naming public) raises `TenantContextMissing` at `.send()`, so the
+caller learns at once and nothing is enqueued; a message that still arrives without one is
+refused by the worker (logged and acknowledged, never run in public). Actors that work across the
+platform (fan-out, purges, billing) are declared with `platform_wide=True` and run in public.
 """
 
 from __future__ import annotations
@@ -16,11 +18,19 @@ from django.conf import settings
 from django.db import close_old_connections, connection, connections
 from django_tenants.utils import get_public_schema_name
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.middleware import Middleware, SkipMessage
+from dramatiq.middleware import Middleware, MiddlewareError, SkipMessage
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_OPTION = "schema"
+
+
+class TenantContextMissing(MiddlewareError):
+    """A tenant actor was sent with no practice schema: enter the practice's schema first
+    (`schema_context`), name it (`send_to_practice`), or declare the actor `platform_wide=True`.
+
+    A MiddlewareError because dramatiq logs any other exception raised in `before_enqueue` and
+    enqueues the message all the same."""
 
 
 class TenantMiddleware(Middleware):
@@ -33,11 +43,19 @@ class TenantMiddleware(Middleware):
 
     def before_enqueue(self, broker: Any, message: Any, delay: int) -> None:
         # A retried or delayed message keeps the schema it already carries.
-        if message.options.get(SCHEMA_OPTION):
-            return
-        schema = getattr(connection, "schema_name", get_public_schema_name())
+        schema = message.options.get(SCHEMA_OPTION) or getattr(
+            connection, "schema_name", get_public_schema_name()
+        )
         if schema != get_public_schema_name():
             message.options[SCHEMA_OPTION] = schema
+            return
+        message.options.pop(SCHEMA_OPTION, None)
+        if not broker.get_actor(message.actor_name).options.get("platform_wide"):
+            # Raised before the message reaches Redis: nothing is enqueued.
+            raise TenantContextMissing(
+                f"tenant actor {message.actor_name} sent with no practice schema: enter the "
+                "practice's schema, use send_to_practice, or declare it platform_wide=True"
+            )
 
     def before_process_message(self, broker: Any, message: Any) -> None:
         actor = broker.get_actor(message.actor_name)

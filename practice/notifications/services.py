@@ -29,8 +29,9 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from practice.notifications import kinds
 from practice.notifications.models import (
@@ -120,14 +121,18 @@ def notification_enqueue(
     fresh = [row for row in rows if row.idempotency_key not in existing]
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
     if fresh and when <= now:
-        transaction.on_commit(_wake_dispatcher, robust=True)
+        schema_name = connection.schema_name
+        transaction.on_commit(lambda: _wake_dispatcher(schema_name), robust=True)
     return fresh
 
 
-def _wake_dispatcher() -> None:
+def _wake_dispatcher(schema_name: str) -> None:
+    """Wake the dispatcher of the practice the rows were written in, whatever schema the
+    connection is in when the transaction commits (a tenant message needs its practice)."""
     from practice.notifications.tasks import wake_dispatcher
 
-    wake_dispatcher()
+    with schema_context(schema_name):
+        wake_dispatcher()
 
 
 # --- handing out, claiming, recording ----------------------------------------------------------

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,11 +20,12 @@ import pytest
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_context
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import dq_name
 
-from controlplane.broker import TenantMiddleware, send_to_practice
+from controlplane.broker import TenantContextMissing, TenantMiddleware, send_to_practice
 from tenants.accounts.models import Role, User
 from tests.conftest import PASSWORD, PracticeWorld
-from tests.jobs.conftest import QUEUE, drain, running_worker
+from tests.jobs.conftest import QUEUE, drain, queued, running_worker
 
 # Not the django_db marker: its fixture would be set up before `committed_db` can arrange the
 # final flush (see tests/jobs/conftest.py).
@@ -123,6 +125,28 @@ def _run_worker(broker: RedisBroker) -> None:
         drain(broker, worker)
 
 
+@contextmanager
+def _past_the_sender_check(broker: RedisBroker) -> Iterator[None]:
+    """Sends in this block skip the tenant middleware, as a message from an older release or
+    another producer would arrive: what the worker's own refusal is there for."""
+    tenant = next(item for item in broker.middleware if isinstance(item, TenantMiddleware))
+    index = broker.middleware.index(tenant)
+    broker.middleware.remove(tenant)
+    try:
+        yield
+    finally:
+        broker.middleware.insert(index, tenant)
+
+
+def _waiting(broker: RedisBroker) -> list[tuple[str, tuple[Any, ...], str | None]]:
+    """Actor, arguments and schema of every message waiting (now or delayed) on the test queue."""
+    return [
+        (message.actor_name, tuple(message.args), message.options.get("schema"))
+        for queue in (QUEUE, dq_name(QUEUE))
+        for message in queued(broker, queue)
+    ]
+
+
 def _emails(schema: str) -> list[str]:
     with schema_context(schema):
         return sorted(User.objects.values_list("email", flat=True))
@@ -204,13 +228,63 @@ def test_retried_message_runs_every_attempt_in_its_schema(
     ]
 
 
-def test_tenant_message_without_schema_is_refused_and_logged(
+def test_tenant_actor_sent_from_public_raises_and_enqueues_nothing(
+    broker: RedisBroker, alpha: PracticeWorld, beta: PracticeWorld
+) -> None:
+    alpha_emails = _emails(alpha.practice.schema_name)
+    beta_emails = _emails(beta.practice.schema_name)
+
+    with pytest.raises(TenantContextMissing, match="tenant actor tests_jobs_add_user sent with no"):
+        add_user.send("made-from-public@example.org")
+    with pytest.raises(TenantContextMissing):
+        record_run.send_with_options(args=("public named outright",), schema=PUBLIC)
+    with pytest.raises(TenantContextMissing):
+        record_run.send_with_options(args=("delayed from public",), delay=30)
+    with schema_context(alpha.practice.schema_name), pytest.raises(TenantContextMissing):
+        record_run.send_with_options(args=("public named from alpha",), schema=PUBLIC)
+
+    assert connection.schema_name == PUBLIC
+    assert _waiting(broker) == []
+    _run_worker(broker)
+    assert RUNS == []
+    assert _emails(alpha.practice.schema_name) == alpha_emails
+    assert _emails(beta.practice.schema_name) == beta_emails
+    assert "made-from-public@example.org" not in _emails(PUBLIC)
+
+
+def test_tenant_actor_sent_from_a_practice_enqueues_with_that_schema(
+    broker: RedisBroker, alpha: PracticeWorld, beta: PracticeWorld
+) -> None:
+    with schema_context(alpha.practice.schema_name):
+        record_run.send("from alpha")
+        record_run.send_with_options(args=("delayed from alpha",), delay=30)
+
+    assert _waiting(broker) == [
+        ("tests_jobs_record", ("from alpha",), alpha.practice.schema_name),
+        ("tests_jobs_record", ("delayed from alpha",), alpha.practice.schema_name),
+    ]
+    assert beta.practice.schema_name not in {schema for _, _, schema in _waiting(broker)}
+
+
+def test_platform_wide_actor_sends_from_public(broker: RedisBroker, alpha: PracticeWorld) -> None:
+    record_platform_run.send("platform job sent from public")
+
+    assert _waiting(broker) == [("tests_jobs_platform", ("platform job sent from public",), None)]
+    _run_worker(broker)
+    assert [(run.label, run.schema, run.user_count) for run in RUNS] == [
+        ("platform job sent from public", PUBLIC, 0)
+    ]
+
+
+def test_tenant_message_without_schema_that_slips_past_the_sender_is_refused_and_logged(
     broker: RedisBroker, alpha: PracticeWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR, logger="controlplane.broker")
-    message = record_run.send("sent from public")
+    with _past_the_sender_check(broker):
+        message = record_run.send("sent from public")
+        record_run.send_with_options(args=("public named outright",), schema=PUBLIC)
     assert "schema" not in message.options
-    record_run.send_with_options(args=("public named outright",), schema=PUBLIC)
+    assert len(_waiting(broker)) == 2
 
     _run_worker(broker)
 
@@ -232,7 +306,8 @@ def test_schema_is_restored_after_the_actor_even_when_it_fails(
     with schema_context(alpha.practice.schema_name):
         always_fail.send("fails")
         record_run.send("succeeds")
-    record_run.send("refused")  # from public: carries no schema
+    with _past_the_sender_check(broker):
+        record_run.send("refused")  # from public: carries no schema
 
     broker.add_middleware(probe, before=TenantMiddleware)
     try:

@@ -120,6 +120,25 @@ def test_enqueue_writes_a_row_per_accepted_channel_once_and_wakes_the_dispatcher
     assert len(outbox(alpha)) == 4
 
 
+def test_a_commit_that_lands_back_in_public_still_wakes_the_practice_dispatcher(
+    alpha: PracticeWorld, beta: PracticeWorld, broker: RedisBroker,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """A control-plane transaction that wrote in a practice's schema commits in public: the
+    wake-up is still sent for that practice (a tenant message sent from public would raise)."""
+    give_portal(alpha)
+    give_portal(beta)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with inside(alpha):
+            notification_enqueue(recipient=alpha.client, kind="tests_reminder",
+                                 idempotency_key="appointment:1:24h")
+
+    assert len(callbacks) == 1
+    assert [(m.actor_name, m.options["schema"]) for m in queued(broker, QUEUE)] == [
+        ("notifications_dispatch", alpha.practice.schema_name)]
+    assert outbox(beta) == []
+
+
 def client_preferences_and_revoked_access_decide_the_channels(alpha: PracticeWorld) -> None:
     give_portal(alpha)
     give_device(alpha, alpha.client, "https://push.example.org/alpha-2")
