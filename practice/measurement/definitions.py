@@ -618,13 +618,44 @@ def _critical_problems(definition: InstrumentDefinition) -> list[str]:
             continue
         possible = item.possible_points()
         threshold = exact(critical.min_points)
-        if possible[-1] < threshold:
-            messages.append(f"{where}: threshold {critical.min_points} is above the item's "
-                            f"highest points {_fmt(possible[-1])}, so it could never fire")
+        if possible[-1] < threshold or _double_reversal(item):
+            messages += _silent_flag_problems(definition, critical)
         elif possible[0] >= threshold:
             messages.append(f"{where}: threshold {critical.min_points} is at or below the item's "
                             f"lowest points {_fmt(possible[0])}, so it would fire on every answer")
     return messages
+
+
+def _double_reversal(item: Item) -> bool:
+    """Reverse keyed with the points already typed from highest to lowest (3, 2, 1, 0): the two
+    reversals cancel, so the first-listed answer scores the least."""
+    listed = [exact(option.points) for option in item.options]
+    return (item.reverse_keyed and all(a >= b for a, b in pairwise(listed))
+            and listed[0] > listed[-1])
+
+
+def _silent_flag_problems(definition: InstrumentDefinition, critical: CriticalItem) -> list[str]:
+    """A critical item none of whose answers raises the flag, or whose points are reversed twice
+    (so the flag is raised by the wrong answers), in terms of what each answer scores, computed
+    by the scoring code as a submitted answer is."""
+    # scoring imports this module; it is read only when validating.
+    from practice.measurement.scoring import critical_option_verdicts
+
+    item = definition.item(critical.item)
+    verdicts = critical_option_verdicts(definition, critical)
+    keyed = "with reverse keying " if item.reverse_keyed else ""
+    scores = ", ".join(_fmt(verdict.points) for verdict in verdicts)
+    start = f"item {item.key!r} is marked critical, but"
+    if not any(verdict.raises_flag for verdict in verdicts):
+        return [f"{start} no answer raises the flag: {keyed}its options score {scores} and the "
+                f"flag needs {critical.min_points} or more"]
+    typed = ", ".join(_fmt(option.points) for option in item.options)
+    silent = ", ".join(repr(verdict.label) for verdict in verdicts if not verdict.raises_flag)
+    return [f"{start} its points are typed from highest to lowest ({typed}) and it is also "
+            f"reverse keyed, which turns them round: its options score {scores}, so {silent} "
+            f"never raises the flag (it needs {critical.min_points} or more). Type the points "
+            "each answer should score and leave reverse keying off, or type them from lowest to "
+            "highest and keep it on"]
 
 
 def _advisory_problems(definition: InstrumentDefinition) -> list[str]:

@@ -22,6 +22,7 @@ from practice.measurement.definitions import (
     SEXES,
     Band,
     Condition,
+    CriticalItem,
     InstrumentDefinition,
     Item,
     MissingRule,
@@ -216,18 +217,46 @@ def _aggregate(items: Sequence[Item], *, scoring: str, multiplier: Number, rule:
     return _Aggregate(raw * exact(multiplier), raw, missing)
 
 
+def _raises(critical: CriticalItem, value: Fraction) -> bool:
+    """Whether an answer scoring ``value`` on a critical item raises its risk flag."""
+    return value >= exact(critical.min_points)
+
+
 def _critical_flags(definition: InstrumentDefinition, points: Points) -> list[Flag]:
     flags = []
     for critical in definition.critical_items:
         item = definition.item(critical.item)
         value = points[item.key]
         if value is not None:
-            if value >= exact(critical.min_points):
+            if _raises(critical, value):
                 flags.append(Flag(item.key, "risk", critical.message))
         elif _applicable(item, points) is not False:
             flags.append(Flag(item.key, "risk_unknown", "Not answered, so risk is unknown: "
                               f"review with the client. The item flags: {critical.message}"))
     return flags
+
+
+@dataclass(frozen=True)
+class OptionVerdict:
+    """One option of a critical item: the points it scores and whether it raises the flag."""
+
+    label: str
+    points: int | float
+    raises_flag: bool
+
+
+def critical_option_verdicts(definition: InstrumentDefinition,
+                             critical: CriticalItem) -> tuple[OptionVerdict, ...]:
+    """Every option of a critical item, in the order listed, scored exactly as a submitted answer
+    is (reverse keying, the threshold). The item must be a choice item of ``definition``."""
+    item = definition.item(critical.item)
+    verdicts = []
+    for index, option in enumerate(item.options):
+        value = _points(definition, {item.key: index})[item.key]
+        assert value is not None
+        verdicts.append(OptionVerdict(option.label, plain_number(value),
+                                      _raises(critical, value)))
+    return tuple(verdicts)
 
 
 def _advisories(definition: InstrumentDefinition, points: Points) -> list[str]:

@@ -249,8 +249,8 @@ def cases(ids: Ids) -> dict[str, Case]:
         "instrument_edit": Case("get", lambda ids, actor: f"/clinic/instruments/epds_{actor}/edit/",
                                 no_data, False, 200, unchanged),
         "instrument_publish": Case(
-            "post", lambda ids, actor: f"/clinic/instruments/epds_{actor}/publish/", no_data,
-            False, 302, _published),
+            "post", lambda ids, actor: f"/clinic/instruments/epds_{actor}/publish/",
+            lambda ids, actor: {"flags_checked": "yes"}, False, 302, _published),
         "instrument_preview": Case(
             "post", lambda ids, actor: f"/clinic/instruments/epds_{actor}/preview/",
             lambda ids, actor: {f"item_q{number}": "0" for number in range(1, 11)}, False, 200,

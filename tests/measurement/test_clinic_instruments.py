@@ -23,6 +23,8 @@ from tests.measurement.clinic_world import prepare
 from tests.measurement.helpers import answers_for
 from tests.measurement.test_practice_defined import AUDIT_JSON, epds_json
 
+CHECKED = {"flags_checked": "yes"}  # "I have checked which answers raise the flag"
+
 
 def result_of(page: str) -> dict[str, Any]:
     def values(name: str) -> list[str]:
@@ -160,7 +162,7 @@ def test_epds_entered_in_the_ui_scores_as_published(alpha, typed_reversed: bool)
     prepare(alpha)
     http = alpha.http(alpha.owner)
     assert create(http, epds_json(typed_reversed=typed_reversed)).status_code == 302
-    assert http.post("/clinic/instruments/epds/publish/").status_code == 302
+    assert http.post("/clinic/instruments/epds/publish/", CHECKED).status_code == 302
     preview = "/clinic/instruments/epds/preview/"
     first_printed = {f"q{number}": 0 for number in range(1, 11)}
     last_printed = {f"q{number}": 3 for number in range(1, 11)}
@@ -274,7 +276,7 @@ def test_editing_a_published_definition_makes_the_next_version(alpha) -> None:
     prepare(alpha)
     http = alpha.http(alpha.clinician)
     create(http, epds_json(typed_reversed=False))
-    http.post("/clinic/instruments/epds/publish/")
+    http.post("/clinic/instruments/epds/publish/", CHECKED)
     with schema_context(alpha.practice.schema_name):
         version_1 = PracticeInstrument.objects.get().definition
     stricter = json.loads(epds_json(typed_reversed=False))
@@ -299,7 +301,7 @@ def test_editing_a_published_definition_makes_the_next_version(alpha) -> None:
                                             twelve).content.decode())
     assert draft_preview["band"] == newest_preview["band"] == "Probable depression"
     assert published_preview["band"] == "Possible depression"
-    assert http.post("/clinic/instruments/epds/publish/").status_code == 302
+    assert http.post("/clinic/instruments/epds/publish/", CHECKED).status_code == 302
     assert rows(alpha) == [("epds", 1, "published"), ("epds", 2, "published")]
     with schema_context(alpha.practice.schema_name):
         assert selectors.instrument_definition("epds").version == 2
@@ -313,9 +315,9 @@ def test_publishing_without_a_draft_says_so(alpha) -> None:
     prepare(alpha)
     http = alpha.http(alpha.clinician)
     create(http, epds_json(typed_reversed=False))
-    http.post("/clinic/instruments/epds/publish/")
+    http.post("/clinic/instruments/epds/publish/", CHECKED)
 
-    again = http.post("/clinic/instruments/epds/publish/", follow=True)
+    again = http.post("/clinic/instruments/epds/publish/", CHECKED, follow=True)
 
     assert "There is no draft to publish." in page_text(again)
     assert rows(alpha) == [("epds", 1, "published")]

@@ -173,8 +173,9 @@ def no_items(data: dict[str, Any]) -> None:
     (band_beyond_the_range, "total band 'beyond' (10–12) lies outside the possible scores 0–9"),
     (band_upside_down, "total band 'low': lower bound 4 is above upper bound 0"),
     (critical_item_unknown, "critical item 'q9' is not an item of this instrument"),
-    (critical_threshold_unreachable, "critical item 'q3': threshold 4 is above the item's "
-                                     "highest points 3, so it could never fire"),
+    (critical_threshold_unreachable, "item 'q3' is marked critical, but no answer raises the "
+                                     "flag: its options score 0, 1, 2, 3 and the flag needs 4 "
+                                     "or more"),
     (critical_threshold_always_fires, "critical item 'q3': threshold 0 is at or below the item's "
                                       "lowest points 0, so it would fire on every answer"),
     (subscale_item_unknown, "subscale 'first_two' refers to unknown item(s) 'q42'"),

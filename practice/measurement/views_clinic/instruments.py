@@ -4,6 +4,7 @@ scoring preview for any instrument. Nothing is saved by the preview."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,7 +20,13 @@ from practice.measurement import selectors, services
 from practice.measurement.definitions import DefinitionError, InstrumentDefinition
 from practice.measurement.forms import InstrumentDefinitionForm, ScoringPreviewForm
 from practice.measurement.library import UnknownInstrument, get_definition, shipped_keys
-from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, ScoreResult, score
+from practice.measurement.scoring import (
+    IncompleteResponse,
+    InvalidAnswers,
+    ScoreResult,
+    critical_option_verdicts,
+    score,
+)
 from practice.measurement.views_clinic.common import clinical_required, render_page
 from practice.measurement.views_clinic.sections import number_text
 from practice.models import PracticeInstrument
@@ -118,11 +125,29 @@ def instrument_edit(request: HttpRequest, key: str) -> HttpResponse:
                               initial=json.dumps(row.definition, indent=2, ensure_ascii=False))
 
 
+FLAGS_CHECKED = "I have checked which answers raise the flag"
+
+
 @require_POST
 @clinical_required
 def instrument_publish(request: HttpRequest, key: str) -> HttpResponse:
+    """Publish the open draft. A draft with critical items is published only from its preview,
+    where each critical item's answers are listed with their points and whether they raise the
+    flag, and only with the confirmation ticked."""
     if (refusal := _plan_refusal(request)) is not None:
         return refusal
+    try:
+        latest = selectors.practice_instrument_latest(key)
+    except PracticeInstrument.DoesNotExist:
+        raise Http404 from None
+    if (latest.status == PracticeInstrument.Status.DRAFT
+            and latest.definition.get("critical_items")
+            and request.POST.get("flags_checked") != "yes"):
+        messages.error(request, f"Not published: tick “{FLAGS_CHECKED}” below the critical "
+                                "items' answers, then publish.")
+        return HttpResponseRedirect(
+            reverse("clinic:assessments:instrument_preview", args=[key])
+            + f"?version={latest.version}")
     try:
         row = services.practice_instrument_publish(key=key, acting_user=request.user,
                                                    meta=RequestMeta.from_request(request))
@@ -163,13 +188,34 @@ def instrument_preview(request: HttpRequest, key: str) -> HttpResponse:
             incomplete = refused
         except InvalidAnswers as error:
             form.add_error(None, str(error))
+    is_shipped = key in shipped_keys()
     return render_page(request, "practice/clinic/instrument_preview.html", {
         "key": key, "definition": definition, "version": version, "form": form,
         "result": result, "incomplete": incomplete,
         "flags": result.flags if result else incomplete.flags if incomplete else (),
         "subscale_rows": _subscale_results(definition, result),
-        "is_shipped": key in shipped_keys(),
+        "is_shipped": is_shipped,
+        "critical_tables": _critical_tables(definition),
+        "publishable": not is_shipped and _is_open_draft(request, key, definition.version),
+        "flags_checked_label": FLAGS_CHECKED,
     })
+
+
+def _critical_tables(definition: InstrumentDefinition) -> list[dict[str, Any]]:
+    """Each critical item with every answer, the points it scores and whether it raises the
+    flag, computed by the scoring code exactly as a submitted answer is."""
+    return [{"item": definition.item(critical.item), "critical": critical,
+             "options": critical_option_verdicts(definition, critical)}
+            for critical in definition.critical_items]
+
+
+def _is_open_draft(request: HttpRequest, key: str, version: int) -> bool:
+    try:
+        latest = selectors.practice_instrument_latest(key)
+    except PracticeInstrument.DoesNotExist:
+        return False
+    return (latest.status == PracticeInstrument.Status.DRAFT and latest.version == version
+            and plan_allows_practice_instruments(request.tenant))
 
 
 def _subscale_results(definition: InstrumentDefinition,
