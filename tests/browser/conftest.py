@@ -35,6 +35,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 TIMEOUT_MS = 15_000
 
 
+def _browser_environment() -> dict[str, str]:
+    """The browser runs on the real clock: under `make test-clock` libfaketime is preloaded into
+    every process, and Chromium with it loads no page at all. The server's times reach the
+    browser only as relative values (Max-Age, the session's idle limit checked on the server),
+    so a shifted server against a real browser is still a day a person could have."""
+    return {name: value for name, value in os.environ.items()
+            if name != "LD_PRELOAD" and not name.startswith("FAKETIME")}
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
@@ -45,7 +54,7 @@ def browser() -> Iterator[Browser]:
     try:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            args=CHROMIUM_ARGS, headless=True)
+            args=CHROMIUM_ARGS, headless=True, env=_browser_environment())
         yield chromium
         chromium.close()
     finally:
