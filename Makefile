@@ -23,7 +23,7 @@ test: venv
 # The whole suite under libfaketime, once per moment of CLOCK_RUNS (UTC; a bare HH:MM is today):
 # four hours of the day, then the daylight-saving changes in New York (07:00 UTC in March, 06:00
 # in November) and London (01:00 UTC), each run starting just before the change. Every process
-# (pytest, its workers, the embedded PostgreSQL and Redis, Chromium) reads the real clock plus
+# (pytest, its workers, the embedded PostgreSQL and Redis; not Chromium) reads the real clock plus
 # the same offset, so they agree with each other; the monotonic clock (sleeps, timeouts) stays
 # real. libfaketime is PyPI's build (tests/faketime_library.py says why not Debian's). The
 # in-process --clock-at guard is off. Slow (one suite per moment): `make test` runs the cheap
