@@ -4,9 +4,11 @@ gate answers 404 for them while the practice has the module off."""
 
 from django.urls import include, path
 
-from practice.outcomes.views import episodes
+from practice.outcomes.views import episodes, reports
 
-report_patterns: list = []
+report_patterns = [
+    path("reports/", reports.outcome_report, name="report"),
+]
 
 urlpatterns = [
     path("clients/<int:client_id>/episodes/", episodes.client_episodes, name="episodes"),
