@@ -19,8 +19,8 @@ from practice.outcomes import selectors
 from practice.outcomes.charts import rate_rows, rates_svg
 from practice.outcomes.forms import ReportFilterForm
 from practice.outcomes.maths import SMALL_CELL
-from practice.outcomes.selectors import InstrumentReport
 from practice.outcomes.models import Episode
+from practice.outcomes.selectors import InstrumentReport
 from practice.timezones import practice_zones
 from tenants.accounts.models import Role, User
 from tenants.audit.services import RequestMeta, audit_record
