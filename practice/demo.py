@@ -288,6 +288,7 @@ def scored_response(assignment: Assignment, day: date, answers: dict[str, int | 
         subscale_bands={key: band.to_dict() if band else None
                         for key, band in result.subscale_bands.items()},
         flags=[flag.to_dict() for flag in result.flags],
+        advisories=list(result.advisories),
         missing_items=list(result.missing_items), prorated=result.prorated,
     )
 
