@@ -157,7 +157,8 @@ class ResponseSerializer(serializers.ModelSerializer):
                   "occurrence_date", "status", "submitted_at", "answers", "note", "scorer",
                   "scorer_version", "is_scored", "total", "band_key", "band_label",
                   "subscales", "subscale_bands", "flags", "advisories", "missing_items",
-                  "prorated", "is_entered_in_error", "entered_in_error_at", "entered_in_error_reason"]
+                  "prorated", "is_entered_in_error", "entered_in_error_at",
+                  "entered_in_error_reason"]
         read_only_fields = fields
 
     def to_representation(self, instance: Response) -> dict[str, Any]:
