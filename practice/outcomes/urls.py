@@ -4,10 +4,14 @@ gate answers 404 for them while the practice has the module off."""
 
 from django.urls import include, path
 
-from practice.outcomes.views import episodes, reports
+from practice.outcomes.views import client_reports, episodes, reports
 
 report_patterns = [
     path("reports/", reports.outcome_report, name="report"),
+    path("clients/<int:client_id>/progress/", client_reports.progress_report,
+         name="progress_report"),
+    path("clients/<int:client_id>/utilization-review/", client_reports.utilization_review,
+         name="utilization_review"),
 ]
 
 urlpatterns = [
