@@ -23,6 +23,7 @@ from billing import stripe_client
 from billing.models import Price, StripeEvent, Subscription, SubscriptionStatus
 from billing.plans import PLAN_KEYS, TRIAL_DAYS, plan, plan_for_lookup_key
 from billing.selectors import BANNER_CACHE_KEY
+from practice.access import Capability, holds
 from tenants.accounts.models import Role, User
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import BillingState, Practice
@@ -129,7 +130,7 @@ def checkout_session_start(
     success_url: str, cancel_url: str, meta: RequestMeta | None = None,
 ) -> str:
     """A Stripe Checkout session for this plan; the URL to send the owner to."""
-    if acting_user.role != Role.OWNER:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice's owner manages its subscription.")
     if plan_key not in PLAN_KEYS:
         raise BillingError("Choose one of the plans.")
@@ -166,7 +167,7 @@ def portal_session_start(
     *, practice: Practice, acting_user: User, return_url: str, meta: RequestMeta | None = None
 ) -> str:
     """A Stripe Customer Portal session (card, plan changes, invoices); the URL to go to."""
-    if acting_user.role != Role.OWNER:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice's owner manages its subscription.")
     subscription = stripe_customer_ensure(practice_id=practice.pk)
     session = stripe_client.portal_session_create(

@@ -14,7 +14,8 @@ from branding.colors import check_palette, normalize_hex
 from branding.logos import ProcessedLogo
 from branding.models import PracticeBranding
 from branding.selectors import branding_forget, branding_row
-from tenants.accounts.models import Role, User
+from practice.access import Capability, holds
+from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 
@@ -63,7 +64,7 @@ def branding_update(
     logo: ProcessedLogo | None = None, remove_logo: bool = False,
     meta: RequestMeta | None = None,
 ) -> PracticeBranding:
-    if acting_user.role != Role.OWNER or not acting_user.is_active:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes the branding.")
     values: dict[str, Any] = asdict(changes)
     values["primary_color"] = normalize_hex(changes.primary_color)

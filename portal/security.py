@@ -31,7 +31,8 @@ from portal.invitations import (
 )
 from portal.models import PracticeSecurity
 from portal.selectors import client_language
-from tenants.accounts.models import Role, User
+from practice.access import Capability, holds
+from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 
 RECOVERY_CODE_COUNT = 10
@@ -107,7 +108,7 @@ def staff_mfa_required(request: HttpRequest | None = None) -> bool:
 @transaction.atomic
 def practice_security_update(*, require_staff_mfa: bool, acting_user: User,
                              meta: RequestMeta | None = None) -> PracticeSecurity:
-    if acting_user.role != Role.OWNER or not acting_user.is_active:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes sign-in rules.")
     row, _ = PracticeSecurity.objects.select_for_update().get_or_create(singleton=True)
     previous = row.require_staff_mfa

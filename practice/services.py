@@ -17,6 +17,7 @@ from billing.entitlements import (
 )
 from branding.selectors import branding_for
 from controlplane.emails import send_branded_email
+from practice.access import Capability, holds
 from practice.models import StaffInvitation
 from practice.selectors import staff_member_get
 from tenants.accounts.models import STAFF_ROLES, Role, User, email_normalise
@@ -36,7 +37,7 @@ def hash_token(token: str) -> str:
 
 
 def _require_owner(acting_user: User) -> None:
-    if acting_user.role != Role.OWNER or not acting_user.is_active:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner manages staff.")
 
 

@@ -26,9 +26,9 @@ from portal.account_forms import ClientSettingsForm, CodeForm, StaffMfaRuleForm
 from portal.models import ClientAccess, default_notifications
 from portal.services import ClientSettings, client_settings_update
 from portal.views.common import client_required, client_zone
+from practice.access import Capability, declares, requires
 from practice.measurement.services import client_timezone
 from practice.notifications.push_selectors import push_panel_context
-from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -88,6 +88,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 # --- the second step -------------------------------------------------------------------------
 
+@declares(Capability.OWN_ACCOUNT)
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
     """After the password: a code from the authenticator app, or one recovery code."""
@@ -115,6 +116,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                   status=400 if request.method == "POST" else 200)
 
 
+@declares(Capability.OWN_ACCOUNT)
 @login_required
 def mfa(request: HttpRequest) -> HttpResponse:
     """Turn the second step on (scan, confirm with a code, keep the recovery codes) or off."""
@@ -158,6 +160,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
                   status=400 if request.method == "POST" else 200)
 
 
+@declares(Capability.OWN_ACCOUNT)
 @require_POST
 @login_required
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
@@ -171,11 +174,9 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 # --- the owner's rule ------------------------------------------------------------------------
 
-@login_required
+@requires(Capability.MANAGE_PRACTICE)
 def staff_mfa_rule(request: HttpRequest) -> HttpResponse:
     _practice_only(request)
-    if request.user.role != Role.OWNER:
-        raise Http404
     form = StaffMfaRuleForm(request.POST or None,
                             initial={"require_staff_mfa": security.staff_mfa_required()})
     if request.method == "POST" and form.is_valid():

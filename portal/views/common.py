@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from portal import security
 from portal.invitations import client_visible_modules
+from practice.access import Capability, declares, holds
 from practice.measurement.services import client_timezone
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS
@@ -29,7 +30,7 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_client:
+        if not holds(request.user, Capability.OWN_RECORD):
             raise Http404
         if not security.consent_is_current(request):
             query = urlencode({"next": request.get_full_path()})
@@ -38,7 +39,7 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
             raise Http404
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return declares(Capability.OWN_RECORD)(wrapper)
 
 
 def client_has_module(request: HttpRequest, key: str) -> bool:

@@ -17,9 +17,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.services import urgent_contact_open, urgent_contact_request
 from portal.views.common import audit_read, client_required, client_zone, render_local
+from practice.access import Capability, declares
 from tenants.audit.services import RequestMeta
 
 
+@declares(Capability.PUBLIC)  # the crisis options are for anyone, signed in or not
 @require_safe
 def crisis_help(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/help.html")

@@ -9,15 +9,12 @@ show in the clinician's timezone, with its abbreviation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.forms import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -25,7 +22,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from practice.access import sees_clinical_data
+from practice.access import (
+    Capability,
+    client_in_reach,
+    clients_in_reach,
+    declares,
+    holds,
+    reaches_whole_practice,
+    requires,
+    sees_clinical_data,
+)
 from practice.appointments import ical, selectors, services
 from practice.appointments.forms import (
     AppointmentTypeForm,
@@ -51,30 +57,13 @@ from practice.appointments.models import (
 from practice.appointments.services import BookingError
 from practice.appointments.services.common import may_manage_schedule_of
 from practice.measurement.selectors import instruments_offered
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 
-
-def booking_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not selectors.is_booking_staff(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+booking_staff_required = requires(Capability.APPOINTMENTS)
 
 
-def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (request.user.is_active and request.user.role == Role.OWNER):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+owner_required = requires(Capability.MANAGE_PRACTICE)
 
 
 def _meta(request: HttpRequest) -> RequestMeta:
@@ -90,7 +79,7 @@ def _read_event(request: HttpRequest, action: str, *, object_type: str, object_i
 
 def _client_or_404(request: HttpRequest, client_id: int) -> User:
     try:
-        return selectors.client_for_booking(request.user, client_id)
+        return client_in_reach(request.user, Capability.APPOINTMENTS, client_id)
     except User.DoesNotExist:
         raise Http404 from None
 
@@ -115,8 +104,8 @@ def _rows(appointments: list[Appointment]) -> list[Row]:
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any],
           status: int = 200) -> HttpResponse:
-    context["is_owner"] = request.user.role == Role.OWNER
-    context["may_have_feed"] = request.user.role in selectors.CLINICIAN_ROLES
+    context["is_owner"] = holds(request.user, Capability.MANAGE_PRACTICE)
+    context["may_have_feed"] = holds(request.user, Capability.HOLD_CASELOAD)
     return render(request, template, context, status=status)
 
 
@@ -138,7 +127,7 @@ def _schedule_clinician(request: HttpRequest) -> User | None:
     """Whose day: a clinician sees their own; the owner and front desk anyone's."""
     choices = list(selectors.clinicians())
     wanted = request.GET.get("clinician", "")
-    if request.user.role == Role.CLINICIAN:
+    if not reaches_whole_practice(request.user, Capability.APPOINTMENTS):
         if wanted and wanted != str(request.user.pk):
             raise Http404
         return request.user
@@ -147,7 +136,7 @@ def _schedule_clinician(request: HttpRequest) -> User | None:
         if chosen is None:
             raise Http404
         return chosen
-    if request.user.role == Role.OWNER and request.user in choices:
+    if holds(request.user, Capability.MANAGE_PRACTICE) and request.user in choices:
         return request.user
     return choices[0] if choices else None
 
@@ -181,7 +170,7 @@ CLIENTS_SHOWN = 50
 def client_list(request: HttpRequest) -> HttpResponse:
     """Find a client to book for (front desk reaches clients from here)."""
     query = request.GET.get("q", "").strip()[:100]
-    clients = selectors.clients_bookable_by(request.user).order_by("full_name", "pk")
+    clients = clients_in_reach(request.user, Capability.APPOINTMENTS).order_by("full_name", "pk")
     if query:
         clients = clients.filter(full_name__icontains=query)
     rows = list(clients.only("id", "full_name")[:CLIENTS_SHOWN + 1])
@@ -298,7 +287,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
                 object_id=appointment.pk, client_ids=[appointment.client_id])
     return _page(request, "appointments/staff/detail.html", {
         "row": _rows([appointment])[0], "appointment": appointment,
-        "client_visible": selectors.clients_bookable_by(request.user).filter(
+        "client_visible": clients_in_reach(request.user, Capability.APPOINTMENTS).filter(
             pk=appointment.client_id).exists(),
         "is_future": appointment.starts_at > now,
         "may_record_outcome": appointment.starts_at <= now and appointment.status in (
@@ -391,7 +380,7 @@ def _managed_clinician(request: HttpRequest, clinician_id: int) -> User:
 @require_safe
 @booking_staff_required
 def availability_home(request: HttpRequest) -> HttpResponse:
-    if request.user.role == Role.CLINICIAN:
+    if not reaches_whole_practice(request.user, Capability.APPOINTMENTS):
         return HttpResponseRedirect(reverse("booking:availability", args=[request.user.pk]))
     return _page(request, "appointments/staff/availability_list.html",
                  {"clinicians": list(selectors.clinicians())})
@@ -581,11 +570,9 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
 # --- calendar feed -----------------------------------------------------------------------------
 
 @require_http_methods(["GET", "POST"])
-@booking_staff_required
+@requires(Capability.HOLD_CASELOAD)
 def calendar_feed(request: HttpRequest) -> HttpResponse:
     """The clinician's own feed: a new secret address (shown once), names or initials, off."""
-    if request.user.role not in selectors.CLINICIAN_ROLES:
-        raise Http404
     token = None
     if request.method == "POST":
         action = request.POST.get("action")
@@ -618,6 +605,7 @@ def calendar_feed(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@declares(Capability.PUBLIC)  # the feed's secret token is its credential
 @require_safe
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The calendar feed at its secret address (no sign-in: calendar apps fetch it)."""

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from practice.access import CLINICAL_ROLES, client_for_staff
+from practice.access import Capability, client_for_staff, holds
 from practice.care import contacts
 from practice.models import (
     ClientResource,
@@ -45,7 +45,7 @@ class CareError(Exception):
 
 
 def _require_clinical(acting_user: User) -> None:
-    if not (acting_user.is_active and acting_user.role in CLINICAL_ROLES):
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only the owner and clinicians do this.")
 
 

@@ -17,13 +17,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.invitations import client_visible_modules
-from practice.access import ROLE_DENIED
+from practice.access import Capability, record_in_reach
+from practice.api_permissions import holding
 from practice.documents import selectors, services
 from practice.documents.delivery import download_response
 from practice.documents.models import Document
@@ -78,17 +78,7 @@ class RefusalSerializer(serializers.Serializer):
 UPLOAD_REFUSED = bad_request('{"detail": why, "code": a short code}')
 
 
-class HandlesDocuments(BasePermission):
-    message = "Only the practice's clients, owner, clinicians and front desk can do this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return selectors.handles_documents(user) or bool(  # type: ignore[arg-type]
-            user.is_authenticated and user.is_active and user.is_client)
-
-
-PERMISSIONS = [IsAuthenticated, HandlesDocuments]
+PERMISSIONS = holding(Capability.DOCUMENTS, Capability.OWN_RECORD)
 DENIED = {403: RefusalSerializer, 404: RefusalSerializer}
 
 
@@ -100,11 +90,10 @@ def _client_in_reach(request: Request, client_id: int) -> User:
     user: User = request.user  # type: ignore[assignment]
     if user.is_client:
         visible = client_visible_modules(user)
-        if user.pk != client_id or (visible is not None and MODULE_KEY not in visible):
+        if visible is not None and MODULE_KEY not in visible:
             raise NotFound
-        return user
     try:
-        return selectors.client_for_documents(user, client_id)
+        return record_in_reach(user, Capability.DOCUMENTS, client_id)
     except User.DoesNotExist:
         raise NotFound from None
 

@@ -14,14 +14,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.entitlements import module_in_use
-from practice.access import CLINICAL_ROLES, client_for_staff
+from practice.access import Capability, client_for_staff, holds
 from practice.engagement import rules, selectors
 from practice.engagement.models import JournalingAssignment, RuleSetting
 from practice.models import Alert
 from practice.notifications import digest
 from practice.notifications.selectors import recipient_clock
 from practice.notifications.services import notification_enqueue
-from tenants.accounts.models import STAFF_ROLES, Role, User
+from tenants.accounts.models import STAFF_ROLES, User
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 
@@ -187,7 +187,7 @@ def engagement_evaluate(*, practice: Practice, now: datetime | None = None) -> E
 def rule_setting_update(*, rule_key: str, is_enabled: bool, threshold: int, acting_user: User,
                         meta: RequestMeta | None = None) -> RuleSetting:
     """The owner turns a rule on or off and sets its threshold."""
-    if acting_user.role != Role.OWNER:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the owner changes alert rules.")
     try:
         rule = rules.rule(rule_key)
@@ -223,7 +223,7 @@ def rule_settings_update(*, changes: Sequence[tuple[str, bool, int]], acting_use
 # --- journaling --------------------------------------------------------------------------------
 
 def _require_clinical(acting_user: User) -> None:
-    if acting_user.role not in CLINICAL_ROLES:
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign journaling.")
 
 

@@ -1,4 +1,4 @@
-"""Writes of forms. Staff reach a client only through selectors.form_client_for_staff (a client
+"""Writes of forms. Staff reach a client only through practice.access.client_in_reach (a client
 out of reach raises User.DoesNotExist, like a missing one); a client writes only their own forms.
 Every write leaves an audit row in its transaction with ids and flags only, never answers."""
 
@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from practice.access import Capability, client_in_reach, clients_in_reach, holds
 from practice.formbuilder import definitions, seal, selectors
 from practice.formbuilder.definitions import CleanedAnswers, DefinitionError
 from practice.formbuilder.models import FormAssignment, FormSignature, FormTemplate, FormVersion
@@ -44,7 +45,7 @@ def consent_wording() -> str:
 
 
 def _require_staff(acting_user: User) -> None:
-    if not selectors.handles_forms(acting_user):
+    if not holds(acting_user, Capability.FORMS):
         raise PermissionError("Only the owner, clinicians and front desk handle forms.")
 
 
@@ -149,7 +150,7 @@ def form_share(*, client_id: int, template_id: int, due_on: date | None = None,
     """Share the template's latest version with the client, and tell them (an email notice
     without any of the form's content) in the same transaction."""
     _require_staff(acting_user)
-    client = selectors.form_client_for_staff(acting_user, client_id)
+    client = client_in_reach(acting_user, Capability.FORMS, client_id)
     template = _locked_template(template_id)
     version = selectors.latest_version(template)
     if template.is_archived or version is None:
@@ -175,7 +176,7 @@ def form_withdraw(*, assignment_id: int, acting_user: User,
     """Take back a form the client has not submitted (it leaves their portal)."""
     _require_staff(acting_user)
     assignment = (FormAssignment.objects.select_for_update()
-                  .filter(client__in=selectors.form_clients_for(acting_user))
+                  .filter(client__in=clients_in_reach(acting_user, Capability.FORMS))
                   .get(pk=assignment_id))
     if not assignment.is_open:
         raise FormError("Only a form the client has not submitted can be withdrawn.")

@@ -10,14 +10,14 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branding.selectors import branding_for
-from practice.access import ROLE_DENIED
+from practice.access import Capability
+from practice.api_permissions import holding, require
 from practice.invoices import selectors, services
 from practice.invoices.models import CURRENCIES, Invoice
 from practice.invoices.pdf import invoice_pdf
@@ -104,26 +104,8 @@ class InvoiceVoidSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
-class HandlesInvoices(BasePermission):
-    message = "Only the owner and billing staff handle invoices."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return selectors.handles_invoices(request.user)
-
-
-class HandlesInvoicesOrClient(BasePermission):
-    message = "Only the owner, billing staff and clients can see invoices."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return selectors.handles_invoices(user) or bool(
-            user.is_authenticated and user.is_active and user.is_client)
-
-
-STAFF = [IsAuthenticated, HandlesInvoices]
-STAFF_OR_CLIENT = [IsAuthenticated, HandlesInvoicesOrClient]
+STAFF = holding(Capability.INVOICES)
+STAFF_OR_CLIENT = holding(Capability.INVOICES, Capability.OWN_RECORD)
 DENIED = {403: InvoiceErrorSerializer}
 MISSING = {404: InvoiceErrorSerializer}
 
@@ -178,8 +160,7 @@ class InvoiceListView(APIView):
     @extend_schema(request=InvoiceWriteSerializer,
                    responses={**DENIED, 201: InvoiceDetailSerializer, 400: BAD_REQUEST})
     def post(self, request: Request) -> Response:
-        if not selectors.handles_invoices(request.user):
-            raise PermissionDenied(HandlesInvoices.message, code=ROLE_DENIED)
+        require(request.user, Capability.INVOICES)
         body = InvoiceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -209,8 +190,7 @@ class InvoiceDetailView(APIView):
                    responses={**DENIED, **MISSING, 200: InvoiceDetailSerializer,
                               400: BAD_REQUEST, 409: InvoiceErrorSerializer})
     def put(self, request: Request, invoice_id: int) -> Response:
-        if not selectors.handles_invoices(request.user):
-            raise PermissionDenied(HandlesInvoices.message, code=ROLE_DENIED)
+        require(request.user, Capability.INVOICES)
         invoice = _invoice(request, invoice_id)
         body = InvoiceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -227,8 +207,7 @@ class InvoiceDetailView(APIView):
 
     @extend_schema(responses={**DENIED, **MISSING, 204: None, 409: InvoiceErrorSerializer})
     def delete(self, request: Request, invoice_id: int) -> Response:
-        if not selectors.handles_invoices(request.user):
-            raise PermissionDenied(HandlesInvoices.message, code=ROLE_DENIED)
+        require(request.user, Capability.INVOICES)
         invoice = _invoice(request, invoice_id)
         try:
             services.invoice_discard(invoice_id=invoice.pk, acting_user=request.user,

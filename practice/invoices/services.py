@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from practice.access import Capability, holds
 from practice.invoices import selectors
 from practice.invoices.models import CENT, CURRENCIES, Invoice, InvoiceLine, InvoiceSequence
 from practice.invoices.notifications import INVOICE_SHARED
@@ -54,7 +55,7 @@ def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
 
 
 def _require_billing(acting_user: User) -> None:
-    if not selectors.handles_invoices(acting_user):
+    if not holds(acting_user, Capability.INVOICES):
         raise PermissionError("Only the owner and billing staff handle invoices.")
 
 

@@ -6,11 +6,9 @@ their shared invoices. The "billing" module gates both."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from branding.selectors import branding_for
 from portal.views.common import audit_read, client_required, render_local
+from practice.access import Capability, requires
 from practice.invoices import selectors, services
 from practice.invoices.forms import (
     InvoiceForm,
@@ -36,15 +35,7 @@ from tenants.audit.services import RequestMeta, audit_record
 PAGE_SIZE = 50
 
 
-def billing_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not selectors.handles_invoices(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+billing_required = requires(Capability.INVOICES)
 
 
 def _meta(request: HttpRequest) -> RequestMeta:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from practice.access import CLINICAL_ROLES, client_for_staff, clients_visible_to
+from practice.access import Capability, client_for_staff, clients_visible_to, holds
 from practice.engagement.services import alert_raise
 from practice.measurement import schedule
 from practice.measurement.definitions import (
@@ -75,7 +75,7 @@ def assignment_create(
     starts_on: date, ends_on: date | None = None, acting_user: User,
     meta: RequestMeta | None = None,
 ) -> Assignment:
-    if acting_user.role not in CLINICAL_ROLES:
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign instruments.")
     client = client_for_staff(acting_user, client_id)
     if instrument_key not in {definition.key for definition in instruments_offered(practice)}:
@@ -306,7 +306,7 @@ def response_start_adhoc(*, client: User, instrument_key: str) -> Response:
 def response_mark_entered_in_error(*, response_id: int, reason: str, acting_user: User,
                                    meta: RequestMeta | None = None) -> Response:
     """Take a submitted response out of charts and scores; it is kept, and so is the reason."""
-    if acting_user.role not in CLINICAL_ROLES:
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians mark responses entered in error.")
     response = Response.objects.select_for_update().get(
         pk=response_id, status=Response.Status.SUBMITTED,
@@ -380,7 +380,7 @@ def alert_snooze(*, alert_id: int, until: datetime, acting_user: User,
 # --- practice-defined instruments (staff clinic pages) --------------------------------------
 
 def _require_clinical(acting_user: User) -> None:
-    if acting_user.role not in CLINICAL_ROLES:
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only the owner and clinicians define instruments.")
 
 

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from practice.access import ROLE_DENIED
+from practice.access import ROLE_DENIED, Capability, holds
 from practice.measurement.api.serializers import BAD_REQUEST, ErrorSerializer
 from practice.messaging import selectors, services
 from practice.messaging.models import (
@@ -143,6 +143,7 @@ class HasMessaging(BasePermission):
 
     message = "You have no access to secure messages in this practice."
     code = ROLE_DENIED  # answered as 404 (controlplane.errors)
+    capabilities = frozenset({Capability.MESSAGES, Capability.OWN_RECORD})
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -152,7 +153,7 @@ class HasMessaging(BasePermission):
             # The portal's pages hide a module staff did not choose for this client; so does
             # the API.
             return selectors.client_sees_messaging(user.pk)
-        if not user.is_practice_staff:
+        if not holds(user, Capability.MESSAGES):
             return False
         return selectors.policy_of(request.tenant).uses_messaging(selectors.person(user))
 

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 
+from practice.access import Capability, roles_with
 from practice.messaging.selectors import message_is_unread_by, policy_of, unread_count
 from practice.notifications.digest import DigestSection, register_section
 from practice.notifications.kinds import NotificationKind, register
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
 from tenants.models import Practice
 
 if TYPE_CHECKING:
@@ -56,5 +57,5 @@ UNREAD_MESSAGES = register_section(DigestSection(
     label="{count} unread messages",
     count=_unread_since,
     link="/messages/",
-    roles=frozenset({Role.OWNER.value, Role.CLINICIAN.value, Role.FRONT_DESK.value}),
+    roles=roles_with(Capability.MESSAGES),
 ))

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from practice.access import Capability, holds
 from practice.messaging import selectors
 from practice.messaging.models import (
     MAX_BODY_LENGTH,
@@ -327,7 +328,7 @@ def conversations_auto_close(*, practice: Practice, now: datetime | None = None)
 def messaging_settings_update(*, expected_response_time: str, front_desk_sees_messages: bool,
                               acting_user: User, expected_response_time_es: str = "",
                               meta: RequestMeta | None = None) -> MessagingSettings:
-    if not (acting_user.is_active and acting_user.role == Role.OWNER):
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes messaging settings.")
     text = " ".join(_CONTROL.sub("", expected_response_time or "").split())
     if not text:

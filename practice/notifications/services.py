@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from practice.access import Capability, holds
 from practice.notifications import kinds
 from practice.notifications.models import (
     DeliveryAttempt,
@@ -311,7 +312,7 @@ def _check_timezone(name: str) -> None:
 def notification_settings_update(*, values: QuietHoursChoice, acting_user: User,
                                  meta: RequestMeta | None = None) -> NotificationSettings:
     """The owner sets the practice's quiet hours and the default timezone for staff."""
-    if acting_user.role != Role.OWNER:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes notification settings.")
     _check_timezone(values.default_timezone)
     if values.enabled and values.start == values.end:

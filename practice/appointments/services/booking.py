@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
+from practice.access import Capability, client_in_reach
 from practice.appointments import selectors
 from practice.appointments.models import Appointment, AppointmentType
 from practice.appointments.services.common import (
@@ -97,7 +98,7 @@ def appointment_book(*, client_id: int, clinician_id: int, appointment_type_id: 
     not: staff know when they can see someone)."""
     require_booking_staff(acting_user)
     now = now_or(now)
-    client = selectors.client_for_booking(acting_user, client_id)
+    client = client_in_reach(acting_user, Capability.APPOINTMENTS, client_id)
     clinician = _clinician(clinician_id)
     appointment_type = _active_type(appointment_type_id, online=False)
     if starts_at <= now:

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 
 from django.db import transaction
 
-from practice.access import CLINICAL_ROLES, client_for_staff
+from practice.access import Capability, client_for_staff, holds
 from practice.appointments import selectors
 from practice.appointments.models import (
     Appointment,
@@ -276,7 +276,7 @@ def session_questionnaire_add(*, practice: Practice, client_id: int, instrument_
                               meta: RequestMeta | None = None, now: datetime | None = None
                               ) -> SessionQuestionnaire:
     """"PHQ-9 before every session": opened for each booked session as its time comes."""
-    if not (acting_user.is_active and acting_user.role in CLINICAL_ROLES):
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign instruments.")
     now = now_or(now)
     client = client_for_staff(acting_user, client_id)
@@ -304,7 +304,7 @@ def session_questionnaire_end(*, questionnaire_id: int, acting_user: User,
                               meta: RequestMeta | None = None,
                               now: datetime | None = None) -> SessionQuestionnaire:
     """Stop asking; occurrences not yet started for sessions to come are withdrawn."""
-    if not (acting_user.is_active and acting_user.role in CLINICAL_ROLES):
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign instruments.")
     questionnaire = SessionQuestionnaire.objects.select_for_update().get(pk=questionnaire_id)
     client_for_staff(acting_user, questionnaire.client_id)

@@ -11,14 +11,14 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branding.selectors import branding_for
-from practice.access import ROLE_DENIED
+from practice.access import Capability
+from practice.api_permissions import holding, require
 from practice.formbuilder import seal, selectors, services
 from practice.formbuilder.api.serializers import (
     FormAnswersSerializer,
@@ -45,36 +45,9 @@ FORM_PROBLEMS = bad_request('{"detail": why, "problems": [every problem]}')
 ANSWER_ERRORS = bad_request('{"detail": why, "errors": {question key: what is wrong}}')
 
 
-class HandlesForms(BasePermission):
-    message = "Only the owner, clinicians and front desk handle forms."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return selectors.handles_forms(request.user)
-
-
-class HandlesFormsOrClient(BasePermission):
-    message = "Only the owner, clinicians, front desk and clients can see forms."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return selectors.handles_forms(user) or bool(
-            user.is_authenticated and user.is_active and user.is_client)
-
-
-class IsClient(BasePermission):
-    message = "Only the client fills in and signs their forms."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user.is_authenticated and user.is_active and user.is_client)
-
-
-STAFF = [IsAuthenticated, HandlesForms]
-STAFF_OR_CLIENT = [IsAuthenticated, HandlesFormsOrClient]
-CLIENT = [IsAuthenticated, IsClient]
+STAFF = holding(Capability.FORMS)
+STAFF_OR_CLIENT = holding(Capability.FORMS, Capability.OWN_RECORD)
+CLIENT = holding(Capability.OWN_RECORD)
 DENIED = {403: FormErrorSerializer}
 MISSING = {404: FormErrorSerializer}
 
@@ -235,8 +208,7 @@ class AssignmentListView(APIView):
                    responses={**DENIED, **MISSING, 201: FormAssignmentSerializer,
                               409: FormErrorSerializer})
     def post(self, request: Request) -> Response:
-        if not selectors.handles_forms(request.user):
-            raise PermissionDenied(HandlesForms.message, code=ROLE_DENIED)
+        require(request.user, Capability.FORMS)
         body = FormShareSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from branding.selectors import branding_for
+from practice.access import Capability, client_in_reach, clients_in_reach
 from practice.formbuilder import definitions, seal, selectors, services
 from practice.formbuilder.forms import ShareForm
 from practice.formbuilder.models import FormAssignment
@@ -35,7 +36,8 @@ PAGE_SIZE = 50
 def _share_form(request: HttpRequest, data: Any = None,
                 client: User | None = None) -> ShareForm:
     clients = ([(client.pk, client.full_name)] if client is not None else
-               list(selectors.form_clients_for(request.user).values_list("pk", "full_name")))
+               list(clients_in_reach(request.user, Capability.FORMS)
+                    .values_list("pk", "full_name")))
     templates = [(template.pk, f"{template.title} (version {template.latest_version})")
                  for template in selectors.shareable_templates()]
     initial = {"client": client.pk} if client is not None else None
@@ -92,7 +94,7 @@ def form_share(request: HttpRequest) -> HttpResponse:
 @forms_staff_required
 def client_forms(request: HttpRequest, client_id: int) -> HttpResponse:
     try:
-        client = selectors.form_client_for_staff(request.user, client_id)
+        client = client_in_reach(request.user, Capability.FORMS, client_id)
     except User.DoesNotExist:
         raise Http404 from None
     rows = list(selectors.assignments_for_staff(request.user, client_id=client.pk))

@@ -11,14 +11,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView, ListAPIView
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from billing.entitlements import EntitlementError, entitlement_check_practice_instruments
-from practice.access import ROLE_DENIED, client_for_staff, sees_clinical_data
+from practice.access import Capability, client_for_staff
+from practice.api_permissions import holding, require
 from practice.measurement import fhir, selectors, services
 from practice.measurement.api.serializers import (
     BAD_REQUEST,
@@ -49,30 +49,8 @@ from tenants.audit.services import RequestMeta, audit_record
 # --- permissions ---------------------------------------------------------------------------------
 
 
-class IsClinicalStaff(BasePermission):
-    """Owner or clinician (practice.access.sees_clinical_data)."""
-
-    message = "Only clinicians and the practice owner can do this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return sees_clinical_data(request.user)
-
-
-class IsClinicalStaffOrClient(BasePermission):
-    """Clinical staff, or a client (who then reaches only their own data)."""
-
-    message = "Only clinicians, the practice owner and clients can see this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return sees_clinical_data(user) or bool(
-            user.is_authenticated and user.is_active and user.is_client)
-
-
-CLINICAL = [IsAuthenticated, IsClinicalStaff]
-CLINICAL_OR_CLIENT = [IsAuthenticated, IsClinicalStaffOrClient]
+CLINICAL = holding(Capability.CLINICAL_RECORD)
+CLINICAL_OR_CLIENT = holding(Capability.CLINICAL_RECORD, Capability.OWN_RECORD)
 
 
 def _client_in_reach(user: User, client_id: int) -> User:
@@ -125,8 +103,7 @@ class InstrumentListView(APIView):
                    responses={**DENIED, 201: PracticeInstrumentSerializer,
                               400: DEFINITION_REFUSED})
     def post(self, request: Request) -> ApiResponse:
-        if not sees_clinical_data(request.user):
-            raise PermissionDenied(IsClinicalStaff.message, code=ROLE_DENIED)
+        require(request.user, Capability.CLINICAL_RECORD)
         return _save_definition(request, key=None)
 
 
