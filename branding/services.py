@@ -16,6 +16,7 @@ from branding.models import PracticeBranding
 from branding.selectors import branding_forget, branding_row
 from practice.access import Capability, holds
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 
@@ -92,7 +93,7 @@ def branding_update(
     if not diff:
         return row
     row.save()
-    audit_record(action="settings.branding_changed", actor=acting_user,
+    audit_record(action=Action.SETTINGS_BRANDING_CHANGED, actor=acting_user,
                  object_type="practice", object_id=practice.pk, meta=meta, detail=diff)
     # Forget now (this transaction's readers) and again at commit (anyone who cached the old
     # value in between).

@@ -33,6 +33,7 @@ from portal.models import ClientAccess, ClientInvitation, ConsentAcceptance
 from practice.access import Capability, clients_in_reach, holds, reaches_whole_practice
 from practice.models import ClientProfile
 from tenants.accounts.models import Role, User, email_normalise
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS
 from tenants.models import Practice
@@ -223,7 +224,7 @@ def client_invite(*, practice: Practice, invite: ClientInvite, acting_user: User
     ClientAccess.objects.create(user=client, visible_modules=modules, phone=invite.phone.strip(),
                                 invited_at=timezone.now())
     invitation = _issue(practice=practice, client=client, acting_user=acting_user)
-    audit_record(action="client.invited", actor=acting_user, object_type="user",
+    audit_record(action=Action.CLIENT_INVITED, actor=acting_user, object_type="user",
                  object_id=client.pk, meta=meta,
                  detail={"invitation_id": invitation.pk, "modules": modules})
     return invitation
@@ -252,7 +253,7 @@ def client_invitation_send(*, practice: Practice, client_id: int, acting_user: U
     access.accepted_at = None
     access.save()
     invitation = _issue(practice=practice, client=client, acting_user=acting_user)
-    audit_record(action="client.invitation_sent", actor=acting_user, object_type="user",
+    audit_record(action=Action.CLIENT_INVITATION_SENT, actor=acting_user, object_type="user",
                  object_id=client.pk, meta=meta,
                  detail={"invitation_id": invitation.pk, "resend": resend})
     return invitation
@@ -285,7 +286,7 @@ def client_access_revoke(*, client_id: int, acting_user: User,
     client.is_active = False
     client.save(update_fields=["is_active"])
     ended = sessions_end_for_user(client.pk)
-    audit_record(action="client.access_revoked", actor=acting_user, object_type="user",
+    audit_record(action=Action.CLIENT_ACCESS_REVOKED, actor=acting_user, object_type="user",
                  object_id=client.pk, meta=meta, detail={"sessions_ended": ended})
     return client
 
@@ -298,7 +299,7 @@ def consent_accept(*, user: User, version: int, meta: RequestMeta | None = None
                                 "Please read it again."))
     acceptance, created = ConsentAcceptance.objects.get_or_create(user=user, version=version)
     if created:
-        audit_record(action="portal.consent_accepted", actor=user, object_type="consent",
+        audit_record(action=Action.PORTAL_CONSENT_ACCEPTED, actor=user, object_type="consent",
                      object_id=version, meta=meta)
     return acceptance
 
@@ -323,7 +324,7 @@ def client_invitation_accept(*, token: str, password: str, consent_version: int,
     invitation.used_at = now
     invitation.save(update_fields=["used_at"])
     ClientAccess.objects.filter(user=client).update(accepted_at=now, revoked_at=None)
-    audit_record(action="client.invitation_accepted", actor=client, object_type="user",
+    audit_record(action=Action.CLIENT_INVITATION_ACCEPTED, actor=client, object_type="user",
                  object_id=client.pk, meta=meta, detail={"invitation_id": invitation.pk})
     consent_accept(user=client, version=consent_version, meta=meta)
     return client

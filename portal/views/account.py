@@ -29,6 +29,7 @@ from portal.views.common import client_required, client_zone
 from practice.access import Capability, declares, requires
 from practice.measurement.services import client_timezone
 from practice.notifications.push_selectors import push_panel_context
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -105,10 +106,10 @@ def verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             request.session[security.SESSION_MFA_PENDING] = False
             method = "recovery_code" if isinstance(device, StaticDevice) else "totp"
-            audit_record(action="auth.mfa_verified", actor=request.user, object_type="user",
+            audit_record(action=Action.AUTH_MFA_VERIFIED, actor=request.user, object_type="user",
                          object_id=request.user.pk, meta=meta, detail={"method": method})
             return HttpResponseRedirect(next_url or reverse("home"))
-        audit_record(action="auth.mfa_failed", actor=request.user, object_type="user",
+        audit_record(action=Action.AUTH_MFA_FAILED, actor=request.user, object_type="user",
                      object_id=request.user.pk, meta=meta)
         form.add_error("code", _("That code did not work. Try the newest code, or a recovery "
                                  "code."))

@@ -13,13 +13,14 @@ from portal.views.common import audit_read, client_required, render_local
 from practice.care import selectors, services
 from practice.care.forms import ProgressForm
 from practice.models import Goal
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 
 @require_safe
 @client_required
 def goal_list(request: HttpRequest) -> HttpResponse:
-    audit_read(request, "portal.goals_viewed")
+    audit_read(request, Action.PORTAL_GOALS_VIEWED)
     return render_local(request, "portal/care/goals.html", {
         "goals": selectors.goals_for_client(request.user), "form": ProgressForm()})
 

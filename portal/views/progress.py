@@ -18,6 +18,7 @@ from practice.measurement.charts import trend_svg, trend_table
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.selectors import change_summary, instrument_definition
+from tenants.audit.actions import Action
 
 # The table lists the latest scores; the whole history is one link away (a page stays small).
 TABLE_ROWS = 10
@@ -67,6 +68,6 @@ def progress(request: HttpRequest) -> HttpResponse:
             continue
         if definition.has_total:
             trends.append(_trend(definition, history, zone, thresholds, show_all == key))
-    audit_read(request, "portal.scores_viewed")
+    audit_read(request, Action.PORTAL_SCORES_VIEWED)
     return render_local(request, "portal/assessments/progress.html", {"trends": trends},
                         zone=zone)

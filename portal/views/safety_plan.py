@@ -16,6 +16,7 @@ from practice.care import selectors, services
 from practice.care.forms import SafetyAddForm
 from practice.care.wording import contacts
 from practice.models import SafetyPlan
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 
@@ -23,7 +24,7 @@ from tenants.audit.services import RequestMeta
 @client_required
 def plan(request: HttpRequest) -> HttpResponse:
     safety_plan = selectors.active_safety_plan(request.user)
-    audit_read(request, "portal.safety_plan_viewed")
+    audit_read(request, Action.PORTAL_SAFETY_PLAN_VIEWED)
     response = render_local(request, "portal/care/safety_plan.html", {
         "plan": safety_plan,
         "help_contacts": contacts(safety_plan.help_contacts) if safety_plan else [],

@@ -40,6 +40,7 @@ from practice.measurement.api.serializers import (  # one "Error" in the schema
     ErrorSerializer,
 )
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 STAFF_OR_CLIENT = holding(Capability.APPOINTMENTS, Capability.OWN_RECORD)
@@ -116,7 +117,7 @@ class AppointmentListView(APIView):
             raise NotFound from None
         rows = list(selectors.appointments_between(request.user, start=start, end=end,
                                                    clinician=clinician, client=client))
-        audit_record(action="booking.appointments_listed", actor=request.user,
+        audit_record(action=Action.BOOKING_APPOINTMENTS_LISTED, actor=request.user,
                      object_type="appointment", meta=_meta(request),
                      detail={"client_ids": sorted({row.client_id for row in rows})})
         return ApiResponse(_serialize(request, rows, many=True))
@@ -161,7 +162,7 @@ class AppointmentDetailView(APIView):
     @extend_schema(responses={**DENIED, 200: AppointmentAsReadSerializer})
     def get(self, request: Request, appointment_id: int) -> ApiResponse:
         appointment = _appointment(request, appointment_id)
-        audit_record(action="booking.appointment_viewed", actor=request.user,
+        audit_record(action=Action.BOOKING_APPOINTMENT_VIEWED, actor=request.user,
                      object_type="appointment", object_id=appointment.pk, meta=_meta(request),
                      detail={"client_ids": [appointment.client_id]})
         return ApiResponse(_serialize(request, appointment))

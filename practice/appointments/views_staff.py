@@ -58,6 +58,7 @@ from practice.appointments.services import BookingError
 from practice.appointments.services.common import may_manage_schedule_of
 from practice.measurement.selectors import instruments_offered
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 booking_staff_required = requires(Capability.APPOINTMENTS)
@@ -154,7 +155,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
         context.update(zone=zone, day=day, rows=_rows(appointments),
                        previous=day - timedelta(days=1), next=day + timedelta(days=1),
                        today=timezone.now().astimezone(zone).date())
-        _read_event(request, "booking.schedule_viewed", object_type="clinician",
+        _read_event(request, Action.BOOKING_SCHEDULE_VIEWED, object_type="clinician",
                     object_id=clinician.pk,
                     client_ids=sorted({row.client_id for row in appointments}))
     return _page(request, "appointments/staff/schedule.html", context)
@@ -174,7 +175,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     if query:
         clients = clients.filter(full_name__icontains=query)
     rows = list(clients.only("id", "full_name")[:CLIENTS_SHOWN + 1])
-    _read_event(request, "booking.client_list_viewed", object_type="client", object_id="",
+    _read_event(request, Action.BOOKING_CLIENT_LIST_VIEWED, object_type="client", object_id="",
                 client_ids=[client.pk for client in rows[:CLIENTS_SHOWN]])
     return _page(request, "appointments/staff/clients.html", {
         "clients": rows[:CLIENTS_SHOWN], "more": len(rows) > CLIENTS_SHOWN, "query": query})
@@ -196,7 +197,7 @@ def _client_page(request: HttpRequest, client: User, book_form: StaffBookForm,
     now = timezone.now()
     upcoming, past = selectors.appointments_for_client(client, now=now)
     clinical = sees_clinical_data(request.user)
-    _read_event(request, "booking.client_appointments_viewed", object_type="client",
+    _read_event(request, Action.BOOKING_CLIENT_APPOINTMENTS_VIEWED, object_type="client",
                 object_id=client.pk)
     return _page(request, "appointments/staff/client.html", {
         "client": client, "upcoming": _rows(upcoming), "past": _rows(past),
@@ -283,7 +284,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
     appointment = _appointment_or_404(request, appointment_id)
     now = timezone.now()
     rules = selectors.booking_rules()
-    _read_event(request, "booking.appointment_viewed", object_type="appointment",
+    _read_event(request, Action.BOOKING_APPOINTMENT_VIEWED, object_type="appointment",
                 object_id=appointment.pk, client_ids=[appointment.client_id])
     return _page(request, "appointments/staff/detail.html", {
         "row": _rows([appointment])[0], "appointment": appointment,
@@ -617,7 +618,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     appointments = selectors.feed_appointments(calendar.clinician, now)
     body = ical.clinician_feed(calendar=calendar, appointments=appointments, now=now,
                                practice_name=request.tenant.name, host=request.get_host())
-    audit_record(action="calendar_feed.fetched", actor=None, actor_role="calendar_feed",
+    audit_record(action=Action.CALENDAR_FEED_FETCHED, actor=None, actor_role="calendar_feed",
                  object_type="clinician", object_id=calendar.clinician_id,
                  meta=_meta(request),
                  detail={"client_ids": sorted({row.client_id for row in appointments})})

@@ -16,6 +16,7 @@ from portal.models import ClientInvitation
 from practice.access import Capability, clients_in_reach, requires
 from practice.clients.forms import ClientInviteForm, ClientModulesForm
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import enabled_modules
 
@@ -41,7 +42,7 @@ def _client_or_404(request: HttpRequest, client_id: int) -> User:
 @inviter_required
 def client_list(request: HttpRequest) -> HttpResponse:
     rows = invitations.client_access_list(request.user)
-    audit_record(action="client.access_list_viewed", actor=request.user, object_type="client",
+    audit_record(action=Action.CLIENT_ACCESS_LIST_VIEWED, actor=request.user, object_type="client",
                  meta=RequestMeta.from_request(request),
                  detail={"client_ids": [client.pk for client, _ in rows]})
     return render(request, "practice/clients/list.html", {"rows": rows})
@@ -75,7 +76,7 @@ def client_access(request: HttpRequest, client_id: int) -> HttpResponse:
     access = portal.access
     sent = list(ClientInvitation.objects.filter(user=client)
                 .select_related("invited_by").order_by("-created_at")[:20])
-    audit_record(action="client.access_viewed", actor=request.user, object_type="user",
+    audit_record(action=Action.CLIENT_ACCESS_VIEWED, actor=request.user, object_type="user",
                  object_id=client.pk, meta=RequestMeta.from_request(request))
     visible = (enabled_modules(access.visible_modules) if access
                else enabled_modules(request.tenant.enabled_modules))

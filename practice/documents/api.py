@@ -30,6 +30,7 @@ from practice.documents.models import Document
 from practice.documents.policies import UploadRefused
 from practice.measurement.api.serializers import bad_request
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 MODULE_KEY = "documents"
@@ -121,10 +122,10 @@ class ClientFilesView(APIView):
         client = _client_in_reach(request, client_id)
         if request.user.is_client:  # type: ignore[union-attr]
             documents = selectors.documents_visible_to_client(client)
-            action = "portal.documents_viewed"
+            action = Action.PORTAL_DOCUMENTS_VIEWED
         else:
             documents = selectors.documents_for_client(client)
-            action = "documents.client_files_viewed"
+            action = Action.DOCUMENTS_CLIENT_FILES_VIEWED
         audit_record(action=action, actor=request.user, object_type="client",
                      object_id=client.pk, meta=_meta(request))
         data: list[dict[str, Any]] = DocumentSerializer(documents, many=True).data  # type: ignore[assignment]
@@ -168,7 +169,7 @@ class FileDetailView(APIView):
     @extend_schema(responses={200: DocumentSerializer, **DENIED})
     def get(self, request: Request, document_id: int) -> Response:
         document = _document_in_reach(request, document_id)
-        audit_record(action="document.viewed", actor=request.user, object_type="document",
+        audit_record(action=Action.DOCUMENT_VIEWED, actor=request.user, object_type="document",
                      object_id=document.pk, meta=_meta(request),
                      detail={"client_id": document.client_id})
         data = dict(DocumentSerializer(document).data)
@@ -187,7 +188,7 @@ class FileDownloadView(APIView):
         (200, "application/octet-stream"): OpenApiTypes.BINARY, **DENIED})
     def get(self, request: Request, document_id: int) -> HttpResponse:
         document = _document_in_reach(request, document_id)
-        audit_record(action="document.downloaded", actor=request.user, object_type="document",
+        audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
                      object_id=document.pk, meta=_meta(request),
                      detail={"client_id": document.client_id})
         return download_response(document)

@@ -29,6 +29,7 @@ from practice.documents.models import Document, DocumentSettings
 from practice.documents.policies import HIGHEST_MAX_MB, CheckedUpload, UploadRefused
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import Role, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 logger = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ def document_share(*, client_id: int, incoming: IncomingFile, note: str = "",
         raise PermissionError("Only the owner, clinicians and front desk share files.")
     client = client_in_reach(acting_user, Capability.DOCUMENTS, client_id)
     return _store(client=client, source=Document.Source.STAFF, incoming=incoming, note=note,
-                  acting_user=acting_user, meta=meta, action="document.shared")
+                  acting_user=acting_user, meta=meta, action=Action.DOCUMENT_SHARED)
 
 
 def document_upload(*, incoming: IncomingFile, acting_user: User,
@@ -150,7 +151,7 @@ def document_upload(*, incoming: IncomingFile, acting_user: User,
         raise UploadsClosed(_("Your practice does not take uploads through the portal. Please "
                               "contact the practice to share a file."))
     return _store(client=acting_user, source=Document.Source.CLIENT, incoming=incoming, note="",
-                  acting_user=acting_user, meta=meta, action="document.uploaded")
+                  acting_user=acting_user, meta=meta, action=Action.DOCUMENT_UPLOADED)
 
 
 @transaction.atomic
@@ -168,7 +169,7 @@ def document_withdraw(*, document_id: int, acting_user: User,
         document.withdrawn_at = timezone.now()
         document.withdrawn_by = acting_user
         document.save(update_fields=["withdrawn_at", "withdrawn_by"])
-        audit_record(action="document.withdrawn", actor=acting_user, object_type="document",
+        audit_record(action=Action.DOCUMENT_WITHDRAWN, actor=acting_user, object_type="document",
                      object_id=document.pk, meta=meta, detail={"client_id": document.client_id})
     return document
 
@@ -189,7 +190,7 @@ def document_settings_update(*, client_uploads_enabled: bool, max_upload_mb: int
     row.updated_at = timezone.now()
     row.updated_by = acting_user
     row.save()
-    audit_record(action="documents.settings_changed", actor=acting_user,
+    audit_record(action=Action.DOCUMENTS_SETTINGS_CHANGED, actor=acting_user,
                  object_type="document_settings", object_id=row.pk, meta=meta,
                  detail={"before": before, "after": {
                      "client_uploads_enabled": client_uploads_enabled,

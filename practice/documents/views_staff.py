@@ -21,6 +21,7 @@ from practice.documents.forms import DocumentSettingsForm, ShareForm
 from practice.documents.models import Document
 from practice.documents.policies import ALLOWED_TYPES, UploadRefused
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 documents_staff_required = requires(Capability.DOCUMENTS)
@@ -53,7 +54,7 @@ def file_list(request: HttpRequest) -> HttpResponse:
     source = request.GET.get("source", "")
     source = source if source in Document.Source.values else ""
     documents = selectors.recent_documents(request.user, source=source)  # type: ignore[arg-type]
-    audit_record(action="documents.files_listed", actor=request.user, object_type="client",
+    audit_record(action=Action.DOCUMENTS_FILES_LISTED, actor=request.user, object_type="client",
                  meta=_meta(request),
                  detail={"client_ids": sorted({document.client_id for document in documents})})
     return render(request, "documents/staff/list.html", {
@@ -84,7 +85,7 @@ def client_files(request: HttpRequest, client_id: int) -> HttpResponse:
             else:
                 messages.success(request, "File shared: the client sees it in their portal.")
                 return HttpResponseRedirect(reverse("documents:files:client", args=[client.pk]))
-    audit_record(action="documents.client_files_viewed", actor=request.user,
+    audit_record(action=Action.DOCUMENTS_CLIENT_FILES_VIEWED, actor=request.user,
                  object_type="client", object_id=client.pk, meta=_meta(request))
     policy = selectors.upload_policy()
     return render(request, "documents/staff/client.html", {
@@ -97,7 +98,7 @@ def client_files(request: HttpRequest, client_id: int) -> HttpResponse:
 @documents_staff_required
 def file_download(request: HttpRequest, document_id: int) -> HttpResponse:
     document = _document_or_404(request, document_id)
-    audit_record(action="document.downloaded", actor=request.user, object_type="document",
+    audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
                  object_id=document.pk, meta=_meta(request),
                  detail={"client_id": document.client_id})
     return download_response(document)

@@ -28,6 +28,7 @@ from practice.measurement.api.views import CLINICAL, DENIED
 from practice.measurement.forms import SNOOZE_CHOICES, SNOOZE_DELTAS
 from practice.models import Alert
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 # --- serializers ---------------------------------------------------------------------------
@@ -161,7 +162,7 @@ class JournalingView(APIView):
     def get(self, request: Request, client_id: int) -> ApiResponse:
         client = self._client(request, client_id)
         row = selectors.journaling_for(client)
-        audit_record(action="journaling.viewed", actor=request.user, object_type="client",
+        audit_record(action=Action.JOURNALING_VIEWED, actor=request.user, object_type="client",
                      object_id=client.pk, meta=_meta(request))
         return ApiResponse(_journaling(row))
 

@@ -22,6 +22,7 @@ from practice.notifications import digest
 from practice.notifications.selectors import recipient_clock
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import STAFF_ROLES, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 
@@ -112,7 +113,7 @@ def _alerts_raise(requests: Sequence[AlertRequest], acting_user: User | None,
             notification_enqueue(recipient=person, kind=kind,
                                  idempotency_key=f"alert:{alert.pk}:{person.pk}",
                                  context={"alert_id": alert.pk})
-        audit_record(action="alert.raised", actor=acting_user,
+        audit_record(action=Action.ALERT_RAISED, actor=acting_user,
                      actor_role=None if acting_user is not None else "system",
                      object_type="alert", object_id=alert.pk, meta=meta,
                      detail={"kind": alert.kind, "client_id": alert.client_id,
@@ -205,7 +206,7 @@ def rule_setting_update(*, rule_key: str, is_enabled: bool, threshold: int, acti
         row.is_enabled, row.threshold = is_enabled, threshold
         row.updated_by, row.updated_at = acting_user, timezone.now()
         row.save()
-        audit_record(action="engagement.rule_updated", actor=acting_user,
+        audit_record(action=Action.ENGAGEMENT_RULE_UPDATED, actor=acting_user,
                      object_type="engagement_rule", object_id=rule.key, meta=meta,
                      detail={"is_enabled": is_enabled, "threshold": threshold})
     return row
@@ -242,7 +243,7 @@ def journaling_assign(*, client_id: int, acting_user: User,
     if not created:
         row.assigned_by, row.assigned_at, row.ended_at = acting_user, now, None
         row.save(update_fields=["assigned_by", "assigned_at", "ended_at"])
-    audit_record(action="journaling.assigned", actor=acting_user, object_type="client",
+    audit_record(action=Action.JOURNALING_ASSIGNED, actor=acting_user, object_type="client",
                  object_id=client.pk, meta=meta)
     return row
 
@@ -257,7 +258,7 @@ def journaling_end(*, client_id: int, acting_user: User,
         return row
     row.ended_at = timezone.now()
     row.save(update_fields=["ended_at"])
-    audit_record(action="journaling.ended", actor=acting_user, object_type="client",
+    audit_record(action=Action.JOURNALING_ENDED, actor=acting_user, object_type="client",
                  object_id=client.pk, meta=meta)
     return row
 

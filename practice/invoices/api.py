@@ -24,6 +24,7 @@ from practice.invoices.pdf import invoice_pdf
 from practice.invoices.services import InvoiceInput, LineInput
 from practice.measurement.api.serializers import BAD_REQUEST
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -147,13 +148,13 @@ class InvoiceListView(APIView):
         if request.user.is_client:
             rows = selectors.invoices_for_client(request.user)
             rows = rows.filter(status=wanted) if wanted else rows
-            _read(request, "portal.invoices_viewed", "client", request.user.pk)
+            _read(request, Action.PORTAL_INVOICES_VIEWED, "client", request.user.pk)
         else:
             client = request.query_params.get("client", "")
             rows = selectors.invoices_for_staff(
                 request.user, status=wanted,
                 client_id=int(client) if client.isascii() and client.isdigit() else None)[:500]
-            _read(request, "invoices.list_viewed", "invoice_list", request.user.pk,
+            _read(request, Action.INVOICES_LIST_VIEWED, "invoice_list", request.user.pk,
                   client_ids=sorted({row.client_id for row in rows}))
         return Response([InvoiceSerializer(row).data for row in rows])
 
@@ -182,7 +183,7 @@ class InvoiceDetailView(APIView):
     @extend_schema(responses={**DENIED, **MISSING, 200: InvoiceDetailSerializer})
     def get(self, request: Request, invoice_id: int) -> Response:
         invoice = _invoice(request, invoice_id)
-        action = "portal.invoice_viewed" if request.user.is_client else "invoice.viewed"
+        action = Action.PORTAL_INVOICE_VIEWED if request.user.is_client else Action.INVOICE_VIEWED
         _read(request, action, "invoice", invoice.pk, client_id=invoice.client_id)
         return Response(InvoiceDetailSerializer(invoice).data)
 
@@ -285,8 +286,8 @@ class InvoicePdfView(APIView):
     def get(self, request: Request, invoice_id: int) -> HttpResponse:
         invoice = _invoice(request, invoice_id)
         body = invoice_pdf(invoice, branding_for(request.tenant))
-        action = ("portal.invoice_pdf_downloaded" if request.user.is_client
-                  else "invoice.pdf_exported")
+        action = (Action.PORTAL_INVOICE_PDF_DOWNLOADED if request.user.is_client
+                  else Action.INVOICE_PDF_EXPORTED)
         _read(request, action, "invoice", invoice.pk, client_id=invoice.client_id)
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="invoice-{invoice.pk}.pdf"'

@@ -30,6 +30,7 @@ from practice.invoices.forms import (
 from practice.invoices.models import Invoice
 from practice.invoices.pdf import invoice_pdf
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 PAGE_SIZE = 50
@@ -65,7 +66,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.invoices_for_staff(request.user, status=status),
                      PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    _read(request, "invoices.list_viewed", "invoice_list", request.user.pk,
+    _read(request, Action.INVOICES_LIST_VIEWED, "invoice_list", request.user.pk,
           client_ids=sorted({row.client_id for row in rows}))
     return render(request, "invoices/staff/list.html", {
         "rows": rows, "page": page, "status": status, "statuses": Invoice.Status.choices})
@@ -136,7 +137,7 @@ def invoice_edit(request: HttpRequest, invoice_id: int) -> HttpResponse:
         messages.error(request, "Only a draft can be edited.")
         return HttpResponseRedirect(reverse("billing:detail", args=[invoice.pk]))
     if request.method == "GET":
-        _read(request, "invoice.viewed", "invoice", invoice.pk, client_id=invoice.client_id)
+        _read(request, Action.INVOICE_VIEWED, "invoice", invoice.pk, client_id=invoice.client_id)
     return _editor(request, invoice)
 
 
@@ -144,7 +145,7 @@ def invoice_edit(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @billing_required
 def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
-    _read(request, "invoice.viewed", "invoice", invoice.pk, client_id=invoice.client_id)
+    _read(request, Action.INVOICE_VIEWED, "invoice", invoice.pk, client_id=invoice.client_id)
     return render(request, "invoices/staff/detail.html", {
         "invoice": invoice, "paid_form": PaidForm(), "void_form": VoidForm()})
 
@@ -209,7 +210,7 @@ def invoice_discard(request: HttpRequest, invoice_id: int) -> HttpResponse:
 def invoice_pdf_download(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
     body = invoice_pdf(invoice, branding_for(request.tenant))
-    _read(request, "invoice.pdf_exported", "invoice", invoice.pk, client_id=invoice.client_id)
+    _read(request, Action.INVOICE_PDF_EXPORTED, "invoice", invoice.pk, client_id=invoice.client_id)
     return pdf_response(body, f"invoice-{invoice.pk}.pdf")
 
 
@@ -219,7 +220,7 @@ def invoice_pdf_download(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @client_required
 def portal_list(request: HttpRequest) -> HttpResponse:
     rows = list(selectors.invoices_for_client(request.user))
-    audit_read(request, "portal.invoices_viewed")
+    audit_read(request, Action.PORTAL_INVOICES_VIEWED)
     return render_local(request, "invoices/portal/list.html", {"rows": rows})
 
 
@@ -234,7 +235,7 @@ def _mine_or_404(request: HttpRequest, invoice_id: int) -> Invoice:
 @client_required
 def portal_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _mine_or_404(request, invoice_id)
-    audit_read(request, "portal.invoice_viewed", object_type="invoice", object_id=invoice.pk)
+    audit_read(request, Action.PORTAL_INVOICE_VIEWED, object_type="invoice", object_id=invoice.pk)
     return render_local(request, "invoices/portal/detail.html", {"invoice": invoice})
 
 
@@ -243,6 +244,6 @@ def portal_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
 def portal_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _mine_or_404(request, invoice_id)
     body = invoice_pdf(invoice, branding_for(request.tenant))
-    audit_read(request, "portal.invoice_pdf_downloaded", object_type="invoice",
+    audit_read(request, Action.PORTAL_INVOICE_PDF_DOWNLOADED, object_type="invoice",
                object_id=invoice.pk)
     return pdf_response(body, f"invoice-{invoice.pk}.pdf")

@@ -32,6 +32,7 @@ from practice.messaging.models import (
 )
 from practice.messaging.policies import MessagingPolicy
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 # --- serializers ---------------------------------------------------------------------------------
@@ -214,7 +215,7 @@ class ConversationListView(APIView):
         if state not in Conversation.State.values:
             raise ValidationError({"state": "Use open or closed."})
         rows = selectors.inbox(request.user, _policy(request), state=state)
-        audit_record(action="messaging.inbox_viewed", actor=request.user, object_type="inbox",
+        audit_record(action=Action.MESSAGING_INBOX_VIEWED, actor=request.user, object_type="inbox",
                      meta=_meta(request),
                      detail={"conversation_ids": [row.conversation.pk for row in rows],
                              "state": state})
@@ -253,7 +254,7 @@ class ConversationDetailView(APIView):
     @extend_schema(responses={**DENIED, **MISSING, 200: ConversationDetailSerializer})
     def get(self, request: Request, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
-        audit_record(action="messaging.conversation_viewed", actor=request.user,
+        audit_record(action=Action.MESSAGING_CONVERSATION_VIEWED, actor=request.user,
                      object_type="conversation", object_id=conversation.pk, meta=_meta(request),
                      detail={"client_id": conversation.client_id, "newly_read": 0})
         return Response(_detail(request, conversation))

@@ -28,6 +28,7 @@ from practice.messaging.forms import CloseForm, EditForm, ReplyForm, SettingsFor
 from practice.messaging.models import Conversation, Message, MessageRead
 from practice.messaging.policies import MessagingPolicy, Scope
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 View = Callable[..., HttpResponse]
@@ -69,7 +70,7 @@ def inbox(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
     state = (Conversation.State.CLOSED if request.GET.get("state") == "closed"
              else Conversation.State.OPEN)
     rows = selectors.inbox(request.user, policy, state=state)
-    audit_record(action="messaging.inbox_viewed", actor=request.user, object_type="inbox",
+    audit_record(action=Action.MESSAGING_INBOX_VIEWED, actor=request.user, object_type="inbox",
                  meta=_meta(request),
                  detail={"conversation_ids": [row.conversation.pk for row in rows],
                          "state": state})

@@ -50,6 +50,7 @@ from practice.notifications.selectors import (
     recipient_clock,
 )
 from tenants.accounts.models import Role, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 logger = logging.getLogger(__name__)
@@ -323,7 +324,7 @@ def notification_settings_update(*, values: QuietHoursChoice, acting_user: User,
     row.quiet_hours_end = values.end
     row.default_timezone = values.default_timezone
     row.save()
-    audit_record(action="notifications.settings_update", actor=acting_user,
+    audit_record(action=Action.NOTIFICATIONS_SETTINGS_UPDATE, actor=acting_user,
                  object_type="notification_settings", object_id=row.pk, meta=meta,
                  detail={"quiet_hours_enabled": values.enabled,
                          "quiet_hours_start": values.start.isoformat(timespec="minutes"),
@@ -364,7 +365,7 @@ def notification_preference_update(*, user: User, values: PersonalChoice,
     row.quiet_hours_start = values.quiet_hours_start
     row.quiet_hours_end = values.quiet_hours_end
     row.save()
-    audit_record(action="notifications.preference_update", actor=user,
+    audit_record(action=Action.NOTIFICATIONS_PREFERENCE_UPDATE, actor=user,
                  object_type="notification_preference", object_id=row.pk, meta=meta,
                  detail={"channels": row.channels, "own_quiet_hours":
                          values.quiet_hours_start is not None})

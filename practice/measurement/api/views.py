@@ -44,6 +44,7 @@ from practice.measurement.library import UnknownInstrument
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
 from practice.models import Alert, Assignment, Response
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 # --- permissions ---------------------------------------------------------------------------------
@@ -238,7 +239,7 @@ class ClientAssignmentsView(GenericAPIView):
     def get(self, request: Request, client_id: int) -> ApiResponse:
         client = _client_in_reach(request.user, client_id)
         assignments = selectors.client_assignments(client)
-        _audit_read(request, "client.assignments_viewed", "client", client.pk)
+        _audit_read(request, Action.CLIENT_ASSIGNMENTS_VIEWED, "client", client.pk)
         return ApiResponse(AssignmentSerializer(assignments, many=True).data)
 
     @extend_schema(request=AssignmentCreateSerializer,
@@ -295,7 +296,7 @@ class ClientResponsesView(ListAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
         self.reader_client = _client_in_reach(request.user, kwargs["client_id"])
         answer = self.list(request, *args, **kwargs)
-        _audit_read(request, "client.scores_viewed", "client", self.reader_client.pk)
+        _audit_read(request, Action.CLIENT_SCORES_VIEWED, "client", self.reader_client.pk)
         return answer
 
     def get_queryset(self) -> Any:
@@ -319,7 +320,7 @@ class ResponseDetailView(APIView):
             response = selectors.submitted_response_for_reader(request.user, response_id)
         except Response.DoesNotExist:
             raise NotFound from None
-        _audit_read(request, "response.viewed", "response", response.pk)
+        _audit_read(request, Action.RESPONSE_VIEWED, "response", response.pk)
         return ApiResponse(ResponseSerializer(response, context={"request": request}).data)
 
 
@@ -381,7 +382,7 @@ class ClientFhirView(APIView):
         client = _client_in_reach(request.user, client_id)
         body = fhir.client_results_bundle(client=client,
                                           base_url=request.build_absolute_uri("/"))
-        _audit_read(request, "client.fhir_exported", "client", client.pk)
+        _audit_read(request, Action.CLIENT_FHIR_EXPORTED, "client", client.pk)
         # The negotiated type: fhir+json unless the client asked for plain JSON.
         answer = HttpResponse(body, content_type=request.accepted_renderer.media_type)
         if request.query_params.get("download") in ("1", "true"):
@@ -404,7 +405,7 @@ class AlertInboxView(ListAPIView):
     @extend_schema(responses={**DENIED, 200: AlertSerializer(many=True)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
         answer = self.list(request, *args, **kwargs)
-        _audit_read(request, "alerts.inbox_viewed", "alert_inbox", request.user.pk)
+        _audit_read(request, Action.ALERTS_INBOX_VIEWED, "alert_inbox", request.user.pk)
         return answer
 
     def get_queryset(self) -> Any:
