@@ -24,8 +24,8 @@ from controlplane.auth_views import CLEAR_SITE_DATA
 from portal import security
 from portal.account_forms import ClientSettingsForm, CodeForm, StaffMfaRuleForm
 from portal.models import ClientAccess, default_notifications
+from portal.pages import client_required, client_zone
 from portal.services import ClientSettings, client_settings_update
-from portal.views.common import client_required, client_zone
 from practice.access import Capability, declares, requires
 from practice.measurement.services import client_timezone
 from practice.notifications.push_selectors import push_panel_context

@@ -26,8 +26,8 @@ from portal.forms import (
     risk_answered,
     text_item,
 )
+from portal.pages import audit_read, client_required, client_zone, number, render_local
 from portal.services import MOOD_KEY
-from portal.views.common import audit_read, client_required, client_zone, number, render_local
 from portal.views.dashboard import definitions_for, due_items
 from portal.views.wording import (
     change_text,

@@ -15,8 +15,8 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from portal.pages import audit_read, client_required, client_zone, render_local
 from portal.services import urgent_contact_open, urgent_contact_request
-from portal.views.common import audit_read, client_required, client_zone, render_local
 from practice.access import Capability, declares
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta

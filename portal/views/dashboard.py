@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from portal import selectors
 from portal.dashboard import DashboardCard, cards, register_card
-from portal.services import MOOD_KEY
-from portal.views.common import (
+from portal.pages import (
     audit_read,
     client_has_module,
     client_required,
@@ -25,6 +24,7 @@ from portal.views.common import (
     number,
     render_local,
 )
+from portal.services import MOOD_KEY
 from portal.views.wording import band_of, due_on_text, due_text, short_title
 from practice.measurement import schedule, services
 from practice.measurement.definitions import InstrumentDefinition

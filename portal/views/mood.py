@@ -16,8 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from portal import selectors
 from portal.forms import MoodForm
+from portal.pages import audit_read, client_required, client_zone, number, render_local
 from portal.services import mood_checkin_submit
-from portal.views.common import audit_read, client_required, client_zone, number, render_local
 from practice.measurement.services import MeasurementError
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta

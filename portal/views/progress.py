@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from portal import selectors
+from portal.pages import audit_read, client_required, client_zone, render_local
 from portal.services import MOOD_KEY
-from portal.views.common import audit_read, client_required, client_zone, render_local
 from portal.views.wording import ChangeText, change_text, direction, short_title, threshold_for
 from practice.measurement.charts import trend_svg, trend_table
 from practice.measurement.definitions import InstrumentDefinition

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from portal.views.common import audit_read, client_required, client_zone, render_local
+from portal.pages import audit_read, client_required, client_zone, render_local
 from practice.appointments import selectors, services
 from practice.appointments.forms import ClientCancelForm, OnlineBookForm
 from practice.appointments.models import Appointment, AppointmentType

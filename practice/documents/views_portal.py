@@ -1,6 +1,6 @@
 """The client's documents in the portal (`/portal/documents/files/`, namespace
 "portal:documents:files"): what the practice shared and what they uploaded, the upload form when
-the practice takes uploads, and downloads. Clients only (portal.views.common.client_required);
+the practice takes uploads, and downloads. Clients only (portal.pages.client_required);
 a file of someone else is as missing as one that does not exist."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.documents import selectors, services
 from practice.documents.delivery import download_response
 from practice.documents.forms import UploadForm

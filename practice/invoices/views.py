@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from branding.selectors import branding_for
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.access import Capability, requires
 from practice.invoices import selectors, services
 from practice.invoices.forms import (

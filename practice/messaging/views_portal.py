@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.messaging import selectors, services
 from practice.messaging.forms import ClientStartForm, EditForm, ReplyForm
 from practice.messaging.models import Conversation, Message

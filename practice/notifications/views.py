@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.views.common import client_required
+from portal.pages import client_required
 from practice.access import Capability, requires
 from practice.notifications import selectors, services
 from practice.notifications.forms import (

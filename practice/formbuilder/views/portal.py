@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from branding.selectors import branding_for
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.formbuilder import definitions, selectors, services
 from practice.formbuilder.forms import SignForm
 from practice.formbuilder.models import FormAssignment

@@ -1,4 +1,6 @@
-"""What every portal page shares: clients only, reads audited, times in the client's zone."""
+"""The gate and helpers of every client page, the portal's own and each feature's
+(`views_portal`): clients only, reads audited, times in the client's zone. Features import
+this, never `portal.views` (an import-linter contract)."""
 
 from __future__ import annotations
 
