@@ -16,6 +16,7 @@ from practice.outcomes.maths import EpisodeOutcome, episode_outcome
 from practice.outcomes.models import Episode
 from practice.outcomes.selectors import current_episode
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.models import AuditEvent
 
 CHECK_IN_KEY = "mood"
@@ -164,7 +165,7 @@ def _engagement(client: User, start: datetime, end: datetime | None) -> Engageme
         client=client, instrument_key=CHECK_IN_KEY, status=Response.Status.SUBMITTED),
         "submitted_at", start, end).count()
     sign_ins = _in_window(AuditEvent.objects.filter(actor_id=client.pk,
-                                                    action="auth.signed_in"),
+                                                    action=Action.AUTH_SIGNED_IN),
                           "occurred_at", start, end).count()
     messages = _in_window(Message.objects.filter(conversation__client=client,
                                                  from_client=True),

@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import dramatiq
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
-from practice.access import clients_visible_to, sees_clinical_data
+from practice.access import Capability, clients_visible_to, holds, sees_clinical_data
 from practice.models import Assignment
 from practice.outcomes.models import Episode, PracticeExport
 from tenants.accounts.models import Role, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -52,7 +54,7 @@ def episode_open(*, client: User, acting_user: User, clinician: User | None = No
         instrument_keys=sorted(set(instrument_keys)) if instrument_keys is not None
         else _tracked(client),
         created_by=acting_user)
-    audit_record(action="episode.opened", actor=acting_user, object_type="episode",
+    audit_record(action=Action.EPISODE_OPENED, actor=acting_user, object_type="episode",
                  object_id=episode.pk, meta=meta,
                  detail={"client_id": client.pk, "clinician_id": episode.clinician_id})
     return episode
@@ -98,7 +100,7 @@ def episode_close(*, episode_id: int, acting_user: User, end_reason: str,
     episode.end_note = note.strip()[:300]
     episode.ended_by = acting_user
     episode.save(update_fields=["ended_at", "end_reason", "end_note", "ended_by"])
-    audit_record(action="episode.closed", actor=acting_user, object_type="episode",
+    audit_record(action=Action.EPISODE_CLOSED, actor=acting_user, object_type="episode",
                  object_id=episode.pk, meta=meta,
                  detail={"client_id": episode.client_id, "end_reason": end_reason})
     return episode
@@ -107,6 +109,7 @@ def episode_close(*, episode_id: int, acting_user: User, end_reason: str,
 # --- whole-practice export ----------------------------------------------------------------------
 
 EXPORT_VALID_FOR = timedelta(hours=24)
+EXPORT_ACTOR = "practice_export_build"
 
 
 class ExportInProgress(EpisodeError):
@@ -114,7 +117,7 @@ class ExportInProgress(EpisodeError):
 
 
 def _require_owner(acting_user: User) -> None:
-    if not (acting_user.is_active and acting_user.role == Role.OWNER):
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner can export the practice's data.")
 
 
@@ -134,11 +137,12 @@ def practice_export_request(*, acting_user: User,
             f"{running.created_at:%H:%M} UTC, {running.progress}% done). It will be ready "
             "soon: you get an email when it is.")
     export = PracticeExport.objects.create(requested_by=acting_user)
-    audit_record(action="practice.export_requested", actor=acting_user,
+    audit_record(action=Action.PRACTICE_EXPORT_REQUESTED, actor=acting_user,
                  object_type="practice_export", object_id=export.pk, meta=meta)
-    from practice.outcomes.tasks import practice_export_build
-
-    transaction.on_commit(lambda: practice_export_build.send(export_id=export.pk))
+    # The worker's actor (practice.outcomes.tasks), by name: the message carries the schema
+    # (stamped by the broker) and the export's id, nothing else.
+    transaction.on_commit(lambda: dramatiq.get_broker().get_actor(EXPORT_ACTOR).send(
+        export_id=export.pk))
     return export
 
 
@@ -158,7 +162,7 @@ def practice_export_finish(*, export_id: int, path: str, size: int,
     export.finished_at, export.expires_at = now, now + EXPORT_VALID_FOR
     export.save()
     # The read of every record, by the system on the owner's request.
-    audit_record(action="practice.export_built", actor=None, actor_role="system",
+    audit_record(action=Action.PRACTICE_EXPORT_BUILT, actor=None, actor_role="system",
                  object_type="practice_export", object_id=export.pk,
                  detail={"requested_by": export.requested_by_id, "size_bytes": size,
                          "files": counts.get("files", 0), "clients": counts.get("fhir", 0)})
@@ -169,7 +173,7 @@ def practice_export_finish(*, export_id: int, path: str, size: int,
 def practice_export_fail(*, export_id: int, error: str) -> None:
     PracticeExport.objects.filter(pk=export_id).update(
         status=PracticeExport.Status.FAILED, finished_at=timezone.now(), error=error[:300])
-    audit_record(action="practice.export_failed", actor=None, actor_role="system",
+    audit_record(action=Action.PRACTICE_EXPORT_FAILED, actor=None, actor_role="system",
                  object_type="practice_export", object_id=export_id)
 
 
@@ -184,7 +188,7 @@ def practice_export_download(*, export_id: int, acting_user: User,
     if export.expires_at is None or export.expires_at <= timezone.now():
         _expire(export)
         return None
-    audit_record(action="practice.export_downloaded", actor=acting_user,
+    audit_record(action=Action.PRACTICE_EXPORT_DOWNLOADED, actor=acting_user,
                  object_type="practice_export", object_id=export.pk, meta=meta)
     return export
 

@@ -76,7 +76,7 @@ def _email(practice: Practice, export: PracticeExport) -> None:
                        template="outcomes/email/export_ready", context={"link": link})
 
 
-@dramatiq.actor(max_retries=0, time_limit=6 * 60 * 60 * 1000)
+@dramatiq.actor(actor_name=services.EXPORT_ACTOR, max_retries=0, time_limit=6 * 60 * 60 * 1000)
 def practice_export_build(export_id: int) -> None:
     build_export(export_id)
     services.practice_exports_expire()

@@ -26,10 +26,11 @@ from practice.outcomes.forms import DateRangeForm
 from practice.outcomes.models import Episode
 from practice.outcomes.pdf import Provenance, progress_pdf, utilization_pdf
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 
-def _audit(request: HttpRequest, action: str, client: User, detail: dict[str, Any]) -> None:
+def _audit(request: HttpRequest, action: Action, client: User, detail: dict[str, Any]) -> None:
     audit_record(action=action, actor=request.user, object_type="client", object_id=client.pk,
                  meta=RequestMeta.from_request(request), detail=detail)
 
@@ -77,7 +78,7 @@ def progress_report(request: HttpRequest, client_id: int) -> HttpResponse:
     window = client_selectors.episode_window(
         client, episode, now=now, thresholds=request.tenant.reliable_change_thresholds)
     as_pdf = request.GET.get("format") == "pdf"
-    _audit(request, "client.progress_report_generated", client,
+    _audit(request, Action.CLIENT_PROGRESS_REPORT_GENERATED, client,
            {"episode_id": episode.pk, "format": "pdf" if as_pdf else "page"})
     zone = client_zone(client)
     if as_pdf:
@@ -114,7 +115,7 @@ def utilization_review(request: HttpRequest, client_id: int) -> HttpResponse:
     window = client_selectors.client_window(
         client, start=start, end=end, now=now,
         thresholds=request.tenant.reliable_change_thresholds)
-    _audit(request, "client.utilization_review_generated", client,
+    _audit(request, Action.CLIENT_UTILIZATION_REVIEW_GENERATED, client,
            {"format": wanted, "start": start.date().isoformat(),
             "end": (end - timedelta(days=1)).date().isoformat()})
     provenance = Provenance(request.user.full_name, now, client_zone(client))

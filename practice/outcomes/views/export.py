@@ -4,33 +4,19 @@ permission check while it is valid. Anyone but the owner gets the not-found page
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from practice.access import Capability, requires
 from practice.outcomes import services
 from practice.outcomes.models import PracticeExport
-from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta
 
-
-def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (request.user.is_active and request.user.role == Role.OWNER):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+owner_required = requires(Capability.MANAGE_PRACTICE)
 
 
 def _latest() -> PracticeExport | None:

@@ -23,6 +23,7 @@ from practice.outcomes.models import Episode
 from practice.outcomes.selectors import InstrumentReport
 from practice.timezones import practice_zones
 from tenants.accounts.models import Role, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -84,7 +85,7 @@ def outcome_report(request: HttpRequest) -> HttpResponse:
     report = selectors.outcome_report(request.user, filters,
                                       thresholds=request.tenant.reliable_change_thresholds)
     wants_csv = request.GET.get("format") == "csv"
-    audit_record(action="outcomes.report_exported" if wants_csv else "outcomes.report_viewed",
+    audit_record(action=Action.OUTCOMES_REPORT_EXPORTED if wants_csv else "outcomes.report_viewed",
                  actor=request.user, object_type="report", meta=RequestMeta.from_request(request),
                  detail={"episodes": report.episodes_closed,
                          "instrument": filters.instrument_key or "",
