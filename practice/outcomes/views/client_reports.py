@@ -43,16 +43,13 @@ def _file(body: bytes | str, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
-def _episode(request: HttpRequest, client: User) -> Episode:
+def _episode(request: HttpRequest, client: User) -> Episode | None:
+    """The chosen episode (404 if it is not this client's), else the current one, else None."""
     raw = request.GET.get("episode", "")
     try:
-        episode = client_selectors.episode_of_client(client, int(raw) if raw.isdigit()
-                                                     else None)
+        return client_selectors.episode_of_client(client, int(raw) if raw.isdigit() else None)
     except Episode.DoesNotExist:
         raise Http404 from None
-    if episode is None:
-        raise Http404
-    return episode
 
 
 def _charts(window: client_selectors.ClientWindow) -> list[dict[str, Any]]:
@@ -74,6 +71,9 @@ def _charts(window: client_selectors.ClientWindow) -> list[dict[str, Any]]:
 def progress_report(request: HttpRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     episode = _episode(request, client)
+    if episode is None:  # never invited, so never in treatment: nothing to report yet
+        return render_page(request, "outcomes/progress.html", {
+            "client": client, "episode": None, "client_tz": client_zone(client).key})
     now = timezone.now()
     window = client_selectors.episode_window(
         client, episode, now=now, thresholds=request.tenant.reliable_change_thresholds)
