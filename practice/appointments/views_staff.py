@@ -34,6 +34,8 @@ from practice.appointments.forms import (
     FeedForm,
     OutcomeForm,
     RescheduleForm,
+    SeriesCancelForm,
+    SeriesChangeForm,
     SessionQuestionnaireForm,
     StaffBookForm,
     StaffCancelForm,
@@ -47,6 +49,7 @@ from practice.appointments.models import (
     AvailabilityException,
     ClinicianCalendar,
     SessionQuestionnaire,
+    Weekday,
 )
 from practice.appointments.services import BookingError
 from practice.appointments.services.common import may_manage_schedule_of
@@ -214,6 +217,13 @@ def _client_page(request: HttpRequest, client: User, book_form: StaffBookForm,
         "form": book_form, "now": now, "clinical": clinical,
         "questionnaires": selectors.session_questionnaires(client) if clinical else [],
         "questionnaire_form": _questionnaire_form(request) if clinical else None,
+        "series": selectors.series_of_client(client),
+        "waiting": list(selectors.waitlist_visible_to(request.user).filter(
+            client=client, status="waiting")),
+        "clinicians": list(selectors.clinicians()),
+        "types": list(selectors.appointment_types()),
+        "weekday_choices": [(day.value, day.label) for day in Weekday],
+        "is_approved": selectors.client_standing(client)[1] if clinical else False,
     }, status)
 
 
@@ -306,6 +316,11 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
         "would_be_late": rules.is_late_cancellation(appointment.starts_at, now),
         "cancel_form": StaffCancelForm(), "outcome_form": OutcomeForm(),
         "reschedule_form": RescheduleForm(),
+        "series": appointment.series if appointment.series_id else None,
+        "series_change_form": SeriesChangeForm(initial={
+            "date": appointment.starts_at.astimezone(_rows([appointment])[0].zone).date(),
+            "time": appointment.starts_at.astimezone(_rows([appointment])[0].zone).time()}),
+        "series_cancel_form": SeriesCancelForm(),
     })
 
 
