@@ -540,22 +540,29 @@ class WaitlistEntryView(APIView):
 
 
 class OfferListView(APIView):
-    """A client: the offers open to them now. The owner: offers made, accepted, expired,
-    taken and declined in the last `days` (default 30)."""
+    """A client: the offers of freed times open to them now."""
 
     permission_classes = STAFF_OR_CLIENT
 
-    @extend_schema(parameters=[OpenApiParameter("days", int, description="Owner: the period.")],
-                   responses={**DENIED, 200: OfferSerializer(many=True)})
+    @extend_schema(responses={**DENIED, 200: OfferSerializer(many=True)})
     def get(self, request: Request) -> ApiResponse:
-        now = timezone.now()
-        if request.user.is_client:
-            rows = selectors.open_offers_for_client(request.user, now)
-            return ApiResponse(OfferSerializer(rows, many=True).data)
-        if request.user.role != Role.OWNER:
-            raise PermissionDenied("Only the practice owner sees the offers.", code=ROLE_DENIED)
+        if not request.user.is_client:
+            raise PermissionDenied("Only clients have offers.", code=ROLE_DENIED)
+        rows = selectors.open_offers_for_client(request.user, timezone.now())
+        return ApiResponse(OfferSerializer(rows, many=True).data)
+
+
+class OfferStatsView(APIView):
+    """The owner: offers made, accepted, expired, taken and declined in the last `days`
+    (default 30)."""
+
+    permission_classes = [IsAuthenticated, IsOwner]
+
+    @extend_schema(parameters=[OpenApiParameter("days", int, description="1 to 366.")],
+                   responses={**DENIED, 200: OfferStatsSerializer})
+    def get(self, request: Request) -> ApiResponse:
         days = _int_param(request, "days") or 30
-        stats = selectors.offer_stats(now - timedelta(days=max(1, min(days, 366))))
+        stats = selectors.offer_stats(timezone.now() - timedelta(days=max(1, min(days, 366))))
         return ApiResponse(OfferStatsSerializer(stats).data)
 
 

@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("waitlist", api.WaitlistView.as_view(), name="waitlist"),
     path("waitlist/<int:entry_id>", api.WaitlistEntryView.as_view(), name="waitlist_entry"),
     path("waitlist-offers", api.OfferListView.as_view(), name="offer_list"),
+    path("waitlist-offers/stats", api.OfferStatsView.as_view(), name="offer_stats"),
     path("waitlist-offers/<int:offer_id>", api.OfferAnswerView.as_view(), name="offer_answer"),
     path("booking/week", api.WeekView.as_view(), name="week"),
     path("appointment-types", api.AppointmentTypeListView.as_view(),

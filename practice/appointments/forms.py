@@ -72,6 +72,22 @@ class BookingSettingsForm(forms.Form):
         help_text="Up to three, separated by commas, for example 24, 1. Leave empty for none.")
     timezone = TimezoneField(label="Practice timezone", include_utc=True,
                              help_text="New clinicians' hours start in it.")
+    slot_step_minutes = forms.TypedChoiceField(
+        coerce=int, choices=[(5, "5 minutes"), (10, "10 minutes"), (15, "15 minutes"),
+                             (30, "30 minutes"), (60, "60 minutes")],
+        label="Free times are offered every", initial=30, required=False, empty_value=30,
+        help_text="Sessions may be of any length; the next free time after one is the next "
+                  "step it fits.")
+    client_reschedule_enabled = forms.BooleanField(
+        required=False, initial=True, label="Clients can move a session online",
+        help_text="Up to the cancellation cut-off, to a free time they could book.")
+    waitlist_offers_at_once = forms.IntegerField(
+        min_value=1, max_value=10, initial=3, required=False,
+        label="Offer a freed time to (people at once)",
+        help_text="The first matching people on the waitlist; the first to accept gets it.")
+    waitlist_offer_hours = forms.IntegerField(
+        min_value=1, max_value=72, initial=12, required=False, label="An offer lasts (hours)",
+        help_text="Then the next people on the waitlist are asked.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -106,6 +122,22 @@ class AppointmentTypeForm(forms.Form):
                                 help_text="For video sessions: where clients join.")
     is_bookable_online = forms.BooleanField(required=False, initial=True,
                                             label="Clients can book it online")
+    online_audience = forms.ChoiceField(choices=AppointmentType.Audience.choices,
+                                        initial="all", required=False,
+                                        label="Who may book it online")
+    is_intake = forms.BooleanField(required=False, label="First session (intake)",
+                                   help_text="Offered online only to clients with no session "
+                                             "yet.")
+    same_day_allowed = forms.BooleanField(required=False, initial=True,
+                                          label="Can be booked online for the same day")
+    daily_cap = forms.IntegerField(min_value=0, max_value=50, initial=0, required=False,
+                                   label="At most a day per clinician (0: no cap)")
+    weekly_cap = forms.IntegerField(min_value=0, max_value=200, initial=0, required=False,
+                                    label="At most a week per clinician (0: no cap)")
+    buffer_minutes = forms.IntegerField(min_value=0, max_value=120, initial=0, required=False,
+                                        label="Buffer between sessions (minutes)",
+                                        help_text="Kept free before and after the clinician's "
+                                                  "sessions when clients book online.")
 
     def clean(self) -> dict:
         data = super().clean()

@@ -273,3 +273,33 @@ def test_booking_rules_of_each_type(clock, alpha) -> None:
                                       latest=at(date(2026, 6, 17), 23), now=today) == []
         assert approved.online_audience == "approved"
     connection.set_schema_to_public()
+
+
+def test_the_owner_sets_the_slot_step_rescheduling_offers_and_type_rules(alpha) -> None:
+    booking = prepare(alpha)
+    owner = booking.http(alpha.owner)
+    settings = {"online_booking_enabled": "on", "minimum_notice_hours": "24",
+                "cancellation_cutoff_hours": "24", "booking_horizon_days": "60",
+                "reminder_hours": "24", "timezone": "America/New_York",
+                "slot_step_minutes": "15", "waitlist_offers_at_once": "2",
+                "waitlist_offer_hours": "6"}
+    assert owner.post("/appointments/settings/", settings).status_code == 302
+    refused = owner.post("/appointments/settings/", {**settings, "slot_step_minutes": "20"})
+    assert refused.status_code == 400
+    assert "Select a valid choice" in page_text(refused)
+    assert owner.post("/appointments/types/", {
+        "name": "Intake", "duration_minutes": "60", "mode": "in_person",
+        "is_bookable_online": "on", "online_audience": "all", "is_intake": "on",
+        "daily_cap": "2", "weekly_cap": "5", "buffer_minutes": "10"}).status_code == 302
+    with schema_context(booking.schema):
+        assert list(BookingSettings.objects.values_list(
+            "slot_step_minutes", "client_reschedule_enabled", "waitlist_offers_at_once",
+            "waitlist_offer_hours")) == [(15, False, 2, 6)]
+        assert list(AppointmentType.objects.filter(name="Intake").values_list(
+            "is_intake", "same_day_allowed", "daily_cap", "weekly_cap", "buffer_minutes",
+            "online_audience")) == [(True, False, 2, 5, 10, "all")]
+    connection.set_schema_to_public()
+    assert "at most 2 a day, at most 5 a week, 10 minutes&#x27; buffer" in page_text(
+        owner.get("/appointments/types/"))
+    # Front desk does not reach the owner's pages.
+    assert booking.http(alpha.front_desk).get("/appointments/settings/").status_code == 404

@@ -310,9 +310,10 @@ def test_offers_lapse_and_go_to_the_next_people_and_the_owner_sees_the_counts(
     assert "<dt>Offers made</dt><dd>2</dd>" in owner_page
     assert "<dt>Accepted</dt><dd>1</dd>" in owner_page
     assert booking.http(alpha.front_desk).get("/appointments/offers/").status_code == 404
-    assert booking.http(alpha.owner).get("/api/v1/waitlist-offers").json() == {
+    assert booking.http(alpha.owner).get("/api/v1/waitlist-offers/stats").json() == {
         "made": 2, "accepted": 1, "expired": 1, "taken": 0, "declined": 0}
-    assert booking.http(alpha.clinician).get("/api/v1/waitlist-offers").status_code == 404
+    assert booking.http(alpha.clinician).get("/api/v1/waitlist-offers/stats").status_code == 404
+    assert booking.http(alpha.owner).get("/api/v1/waitlist-offers").status_code == 404
 
 
 @pytest.mark.usefixtures("committed_db")

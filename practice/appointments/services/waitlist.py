@@ -144,7 +144,8 @@ def waitlist_join(*, data: WaitlistInput, acting_user: User, client_id: int | No
 @transaction.atomic
 def waitlist_leave(*, entry_id: int, acting_user: User, meta: RequestMeta | None = None,
                    now: datetime | None = None) -> WaitlistEntry:
-    entry = selectors.waitlist_visible_to(acting_user).select_for_update().get(pk=entry_id)
+    visible = selectors.waitlist_visible_to(acting_user).values("pk")
+    entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id, pk__in=visible)
     if entry.status == WaitlistEntry.Status.WAITING:
         entry.status = WaitlistEntry.Status.REMOVED
         entry.closed_at = now_or(now)
