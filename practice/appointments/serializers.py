@@ -176,6 +176,8 @@ class SeriesClashSerializer(serializers.Serializer):
 
 
 class SeriesSerializer(serializers.ModelSerializer):
+    local_time = ClockTimeField()
+
     class Meta:
         model = AppointmentSeries
         fields = ["id", "client_id", "clinician_id", "appointment_type_id", "frequency",
@@ -205,6 +207,9 @@ class SeriesCancelRequestSerializer(serializers.Serializer):
 # --- waitlist ----------------------------------------------------------------------------------
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):
+    earliest_time = ClockTimeField()
+    latest_time = ClockTimeField()
+
     class Meta:
         model = WaitlistEntry
         fields = ["id", "client_id", "clinician_id", "appointment_type_id", "weekdays",

@@ -299,7 +299,8 @@ def test_the_owner_sets_the_slot_step_rescheduling_offers_and_type_rules(alpha) 
             "is_intake", "same_day_allowed", "daily_cap", "weekly_cap", "buffer_minutes",
             "online_audience")) == [(True, False, 2, 5, 10, "all")]
     connection.set_schema_to_public()
-    assert "at most 2 a day, at most 5 a week, 10 minutes&#x27; buffer" in page_text(
+    assert ("a first session: new clients only), not on the same day, at most 2 a day, at most "
+            "5 a week, 10 minutes' buffer") in page_text(
         owner.get("/appointments/types/"))
     # Front desk does not reach the owner's pages.
     assert booking.http(alpha.front_desk).get("/appointments/settings/").status_code == 404
