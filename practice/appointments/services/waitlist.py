@@ -259,12 +259,9 @@ def waitlist_offer_accept(*, offer_id: int, acting_user: User,
                             appointment_type=entry.appointment_type, starts_at=slot.starts_at,
                             video_link="", acting_user=acting_user, now=now)
     except SlotTaken:
-        # Someone took the time by another way (staff booked it): nobody gets it.
-        slot.status = SlotOffer.Status.WITHDRAWN
-        slot.save(update_fields=["status"])
-        _close_others(slot, winner=None, status=WaitlistOffer.Status.TAKEN, now=now)
-        audit("waitlist.offer_withdrawn", acting_user, "slot_offer", slot.pk, meta)
-        return _raise_gone()
+        # Someone took the time by another way (staff booked it): nobody gets it. The periodic
+        # job withdraws the offer and tells the others (this transaction is rolled back).
+        raise SlotTaken(OFFER_GONE) from None
     offer.status = WaitlistOffer.Status.ACCEPTED
     offer.responded_at = now
     offer.save(update_fields=["status", "responded_at"])
@@ -278,10 +275,6 @@ def waitlist_offer_accept(*, offer_id: int, acting_user: User,
     audit("waitlist.offer_accepted", acting_user, "slot_offer", slot.pk, meta,
           client_id=acting_user.pk, appointment_id=appointment.pk, offer_id=offer.pk)
     return appointment
-
-
-def _raise_gone() -> Appointment:
-    raise SlotTaken(OFFER_GONE)
 
 
 @transaction.atomic
@@ -323,6 +316,7 @@ def waitlist_offers_due(*, now: datetime) -> OfferRun:
                 slot.status = SlotOffer.Status.WITHDRAWN
                 slot.save(update_fields=["status"])
                 _close_others(slot, winner=None, status=WaitlistOffer.Status.TAKEN, now=now)
+                audit("waitlist.offer_withdrawn", None, "slot_offer", slot.pk, None)
                 withdrawn += 1
                 continue
             if slot.expires_at > now and slot.offers.filter(
