@@ -49,8 +49,8 @@ class Day:
     lanes: list[Lane]
 
     @property
-    def sessions(self) -> int:
-        return sum(1 for lane in self.lanes for entry in lane.entries if not entry.is_free)
+    def has_entries(self) -> bool:
+        return any(lane.entries or lane.is_off for lane in self.lanes)
 
 
 @dataclass(frozen=True)
