@@ -12,12 +12,12 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from practice.access import ROLE_DENIED
+from practice.access import Capability, client_in_reach, reaches_whole_practice
+from practice.api_permissions import holding, require
 from practice.appointments import selectors, services, week
 from practice.appointments.models import (
     Appointment,
@@ -55,30 +55,11 @@ from practice.measurement.api.serializers import (  # one "Error" in the schema
     BAD_REQUEST,
     ErrorSerializer,
 )
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
-
-class IsBookingStaffOrClient(BasePermission):
-    message = "Only the practice's staff who book sessions, and clients, can do this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return selectors.is_booking_staff(user) or bool(
-            user.is_authenticated and user.is_active and user.is_client)
-
-
-class IsOwner(BasePermission):
-    message = "Only the practice owner can do this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user.is_authenticated and request.user.is_active
-                    and request.user.role == Role.OWNER)
-
-
-STAFF_OR_CLIENT = [IsAuthenticated, IsBookingStaffOrClient]
+STAFF_OR_CLIENT = holding(Capability.APPOINTMENTS, Capability.OWN_RECORD)
 DENIED = {403: ErrorSerializer, 404: ErrorSerializer}
 REFUSED = {400: BAD_REQUEST, 409: ErrorSerializer}
 
@@ -147,12 +128,12 @@ class AppointmentListView(APIView):
             if clinician_id is not None and not request.user.is_client:
                 clinician = selectors.clinician_by_id(clinician_id)
             if client_id is not None and not request.user.is_client:
-                client = selectors.client_for_booking(request.user, client_id)
+                client = client_in_reach(request.user, Capability.APPOINTMENTS, client_id)
         except User.DoesNotExist:
             raise NotFound from None
         rows = list(selectors.appointments_between(request.user, start=start, end=end,
                                                    clinician=clinician, client=client))
-        audit_record(action="booking.appointments_listed", actor=request.user,
+        audit_record(action=Action.BOOKING_APPOINTMENTS_LISTED, actor=request.user,
                      object_type="appointment", meta=_meta(request),
                      detail={"client_ids": sorted({row.client_id for row in rows})})
         return ApiResponse(_serialize(request, rows, many=True))
@@ -197,7 +178,7 @@ class AppointmentDetailView(APIView):
     @extend_schema(responses={**DENIED, 200: AppointmentAsReadSerializer})
     def get(self, request: Request, appointment_id: int) -> ApiResponse:
         appointment = _appointment(request, appointment_id)
-        audit_record(action="booking.appointment_viewed", actor=request.user,
+        audit_record(action=Action.BOOKING_APPOINTMENT_VIEWED, actor=request.user,
                      object_type="appointment", object_id=appointment.pk, meta=_meta(request),
                      detail={"client_ids": [appointment.client_id]})
         return ApiResponse(_serialize(request, appointment))
@@ -225,8 +206,7 @@ class AppointmentCancelView(APIView):
 
 
 def _staff_only(request: Request) -> None:
-    if not selectors.is_booking_staff(request.user):
-        raise PermissionDenied("Only the practice's staff do this.", code=ROLE_DENIED)
+    require(request.user, Capability.APPOINTMENTS)
 
 
 class AppointmentOutcomeView(APIView):
@@ -335,7 +315,7 @@ class SlotListView(APIView):
 
 
 class BookingSettingsView(APIView):
-    permission_classes = [IsAuthenticated, IsOwner]
+    permission_classes = holding(Capability.MANAGE_PRACTICE)
 
     @extend_schema(responses={**DENIED, 200: BookingSettingsSerializer})
     def get(self, request: Request) -> ApiResponse:
@@ -501,7 +481,7 @@ class WaitlistView(APIView):
     @extend_schema(responses={**DENIED, 200: WaitlistEntrySerializer(many=True)})
     def get(self, request: Request) -> ApiResponse:
         rows = selectors.waitlist_waiting(request.user)
-        audit_record(action="booking.waitlist_viewed", actor=request.user,
+        audit_record(action=Action.BOOKING_WAITLIST_VIEWED, actor=request.user,
                      object_type="waitlist", meta=_meta(request),
                      detail={"client_ids": sorted({row.client_id for row in rows})})
         return ApiResponse(WaitlistEntrySerializer(rows, many=True).data)
@@ -546,8 +526,7 @@ class OfferListView(APIView):
 
     @extend_schema(responses={**DENIED, 200: OfferSerializer(many=True)})
     def get(self, request: Request) -> ApiResponse:
-        if not request.user.is_client:
-            raise PermissionDenied("Only clients have offers.", code=ROLE_DENIED)
+        require(request.user, Capability.OWN_RECORD)
         rows = selectors.open_offers_for_client(request.user, timezone.now())
         return ApiResponse(OfferSerializer(rows, many=True).data)
 
@@ -556,7 +535,7 @@ class OfferStatsView(APIView):
     """The owner: offers made, accepted, expired, taken and declined in the last `days`
     (default 30)."""
 
-    permission_classes = [IsAuthenticated, IsOwner]
+    permission_classes = holding(Capability.MANAGE_PRACTICE)
 
     @extend_schema(parameters=[OpenApiParameter("days", int, description="1 to 366.")],
                    responses={**DENIED, 200: OfferStatsSerializer})
@@ -575,8 +554,7 @@ class OfferAnswerView(APIView):
     @extend_schema(request=OfferAnswerSerializer,
                    responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer})
     def post(self, request: Request, offer_id: int) -> ApiResponse:
-        if not request.user.is_client:
-            raise PermissionDenied("Only the client offered the time answers.", code=ROLE_DENIED)
+        require(request.user, Capability.OWN_RECORD)
         serializer = OfferAnswerSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -611,15 +589,15 @@ class WeekView(APIView):
         _staff_only(request)
         wanted = request.query_params.get("clinician", "")
         everyone = list(selectors.clinicians())
-        if wanted == "all" and request.user.role != Role.CLINICIAN:
+        whole = reaches_whole_practice(request.user, Capability.APPOINTMENTS)
+        if wanted == "all" and whole:
             chosen = everyone
             zone = selectors.zone_or_utc(selectors.booking_settings().timezone)
         else:
             person = next((row for row in everyone if str(row.pk) == (wanted or
                                                                       str(request.user.pk))),
                           None)
-            if person is None or (request.user.role == Role.CLINICIAN
-                                  and person.pk != request.user.pk):
+            if person is None or (not whole and person.pk != request.user.pk):
                 raise NotFound
             chosen, zone = [person], selectors.clinician_zone(person)
         now = timezone.now()
@@ -633,7 +611,7 @@ class WeekView(APIView):
                 if type_id is not None else selectors.appointment_types().first())
         calendar = week.week_of(request.user, clinicians=chosen, first=week.week_start(day),
                                 zone=zone, appointment_type=kind, now=now)
-        audit_record(action="booking.week_viewed", actor=request.user,
+        audit_record(action=Action.BOOKING_WEEK_VIEWED, actor=request.user,
                      object_type="clinician", meta=_meta(request),
                      detail={"client_ids": sorted({row.client_id
                                                    for row in calendar.appointments})})

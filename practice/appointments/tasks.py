@@ -6,7 +6,6 @@ import logging
 from datetime import datetime
 
 import dramatiq
-from django.db import connection
 from django.utils import timezone
 
 from practice.appointments.services import (
@@ -15,7 +14,7 @@ from practice.appointments.services import (
     waitlist_offer_freed,
     waitlist_offers_due,
 )
-from tenants.models import Practice
+from tenants.selectors import current_practice
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ logger = logging.getLogger(__name__)
 @dramatiq.actor
 def reminders_enqueue_due_job() -> None:
     """Open session questionnaires and write assessment-due and homework-due reminders."""
-    practice = Practice.objects.get(schema_name=connection.schema_name)
+    practice = current_practice()
     run = reminders_enqueue_due(practice=practice, now=timezone.now())
     logger.info("reminders: %d session questionnaires opened, %d assessment and %d homework "
                 "reminders written", run.questionnaires_opened, run.assessment_reminders,
@@ -34,7 +33,7 @@ def reminders_enqueue_due_job() -> None:
 def scheduling_due_job() -> None:
     """Extend open-ended series to their rolling horizon; let waitlist offers lapse (asking
     the next people) and offer freed times whose wake-up was lost."""
-    practice = Practice.objects.get(schema_name=connection.schema_name)
+    practice = current_practice()
     if not practice.has_module("booking"):
         return
     now = timezone.now()
@@ -48,7 +47,7 @@ def scheduling_due_job() -> None:
 @dramatiq.actor
 def waitlist_offer_freed_job(appointment_id: int, starts_at: str, ends_at: str) -> None:
     """Offer the time a cancelled or moved session freed (ids and times only: no PHI)."""
-    practice = Practice.objects.get(schema_name=connection.schema_name)
+    practice = current_practice()
     if not practice.has_module("booking"):
         return
     waitlist_offer_freed(source_appointment_id=appointment_id,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from portal.views.common import audit_read, client_required, client_zone, render_local
+from portal.pages import audit_read, client_required, client_zone, render_local
 from practice.appointments import selectors, services
 from practice.appointments.forms import ClientCancelForm, MoveForm, OnlineBookForm, WaitlistForm
 from practice.appointments.models import (
@@ -28,6 +28,7 @@ from practice.appointments.models import (
 from practice.appointments.policies import JOIN_OPENS_BEFORE, BookingRules, join_is_open
 from practice.appointments.services import BookingError, SlotTaken
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 SLOT_DAYS_PER_PAGE = 7
@@ -80,7 +81,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rules = selectors.booking_rules()
     upcoming, past = selectors.appointments_for_client(request.user, now=now)
-    audit_read(request, "portal.appointments_viewed")
+    audit_read(request, Action.PORTAL_APPOINTMENTS_VIEWED)
     return render_local(request, "appointments/portal/list.html", {
         "upcoming": [session_row(row, rules, now) for row in upcoming],
         "past": past, "may_book": _may_book_online(request, rules),
@@ -140,7 +141,7 @@ def _book_page(request: HttpRequest, *, error: str = "", status: int = 200) -> H
     if context["enabled"] and clinician is not None and appointment_type is not None:
         days, has_more = _slot_days(request, clinician, appointment_type, rules, now, page)
         context.update(days=sorted(days.items()), has_more=has_more)
-    audit_read(request, "portal.booking_viewed")
+    audit_read(request, Action.PORTAL_BOOKING_VIEWED)
     return render_local(request, "appointments/portal/book.html", context, status=status)
 
 
@@ -189,7 +190,7 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Your session is cancelled."))
         return HttpResponseRedirect(reverse("portal:booking:list"))
-    audit_read(request, "portal.appointment_viewed", object_type="appointment",
+    audit_read(request, Action.PORTAL_APPOINTMENT_VIEWED, object_type="appointment",
                object_id=appointment.pk)
     return render_local(request, "appointments/portal/cancel.html", {
         "row": row, "form": form,
@@ -205,7 +206,7 @@ def join(request: HttpRequest, appointment_id: int) -> HttpResponse:
     if not session_row(appointment, selectors.booking_rules(), timezone.now()).join_open:
         messages.info(request, _("You can join from 10 minutes before the session starts."))
         return HttpResponseRedirect(reverse("portal:booking:list"))
-    audit_read(request, "portal.session_joined", object_type="appointment",
+    audit_read(request, Action.PORTAL_SESSION_JOINED, object_type="appointment",
                object_id=appointment.pk)
     return HttpResponseRedirect(appointment.video_link)
 
@@ -225,7 +226,7 @@ def _move_page(request: HttpRequest, appointment: Appointment, *, error: str = "
                                     appointment.appointment_type, rules, now, page,
                                     moving=appointment)
         context.update(days=sorted(days.items()), has_more=has_more)
-    audit_read(request, "portal.appointment_viewed", object_type="appointment",
+    audit_read(request, Action.PORTAL_APPOINTMENT_VIEWED, object_type="appointment",
                object_id=appointment.pk)
     return render_local(request, "appointments/portal/move.html", context, status=status)
 
@@ -282,7 +283,7 @@ def waitlist(request: HttpRequest) -> HttpResponse:
                                             "time opens up."))
                 return HttpResponseRedirect(reverse("portal:booking:waitlist"))
         status = 400
-    audit_read(request, "portal.waitlist_viewed")
+    audit_read(request, Action.PORTAL_WAITLIST_VIEWED)
     return render_local(request, "appointments/portal/waitlist.html", {
         "form": form, "entries": selectors.waitlist_waiting(request.user),
         "offers": selectors.open_offers_for_client(request.user, timezone.now()),
@@ -304,7 +305,7 @@ def waitlist_leave(request: HttpRequest, entry_id: int) -> HttpResponse:
 @require_safe
 @client_required
 def offers(request: HttpRequest) -> HttpResponse:
-    audit_read(request, "portal.offers_viewed")
+    audit_read(request, Action.PORTAL_OFFERS_VIEWED)
     return render_local(request, "appointments/portal/offers.html", {
         "offers": selectors.open_offers_for_client(request.user, timezone.now())})
 

@@ -20,7 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from practice.access import sees_clinical_data
+from practice.access import (
+    Capability,
+    clients_in_reach,
+    reaches_whole_practice,
+    sees_clinical_data,
+)
 from practice.appointments import selectors, services, week
 from practice.appointments.forms import (
     SeriesBookForm,
@@ -40,7 +45,8 @@ from practice.appointments.views_staff import (
     booking_staff_required,
     owner_required,
 )
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
+from tenants.audit.actions import Action
 
 ALL = "all"
 
@@ -52,11 +58,11 @@ def _week_clinicians(request: HttpRequest) -> tuple[list[User], str]:
     the whole practice's ("all")."""
     choices = list(selectors.clinicians())
     wanted = request.GET.get("clinician", "")
-    if request.user.role == Role.CLINICIAN:
+    if not reaches_whole_practice(request.user, Capability.APPOINTMENTS):
         if wanted and wanted != str(request.user.pk):
             raise Http404
         return [request.user], str(request.user.pk)
-    if wanted == ALL or (not wanted and request.user.role == Role.FRONT_DESK):
+    if wanted == ALL:
         return choices, ALL
     if wanted:
         chosen = next((person for person in choices if str(person.pk) == wanted), None)
@@ -90,12 +96,13 @@ def week_view(request: HttpRequest) -> HttpResponse:
                 kinds[0] if kinds else None)
     calendar = week.week_of(request.user, clinicians=clinicians, first=first, zone=zone,
                             appointment_type=kind, now=now)
-    _read_event(request, "booking.week_viewed", object_type="clinician",
+    _read_event(request, Action.BOOKING_WEEK_VIEWED, object_type="clinician",
                 object_id=chosen, client_ids=sorted({row.client_id
                                                      for row in calendar.appointments}))
     context = {
         "calendar": calendar, "clinicians": list(selectors.clinicians()), "chosen": chosen,
-        "may_choose": request.user.role != Role.CLINICIAN, "types": kinds,
+        "may_choose": reaches_whole_practice(request.user, Capability.APPOINTMENTS),
+        "types": kinds,
         "kind": kind, "today": today, "previous": first - timedelta(days=7),
         "next": first + timedelta(days=7), "is_practice": chosen == ALL,
         "step_minutes": int(calendar.step.total_seconds() // 60),
@@ -122,8 +129,8 @@ def _book_form(request: HttpRequest, data: Any = None) -> SeriesBookForm:
                                                                         microsecond=0))
         except (ValueError, TypeError, User.DoesNotExist):
             pass
-    clients = list(selectors.clients_bookable_by(request.user).order_by("full_name", "pk")
-                   .only("id", "full_name")[:500])
+    clients = list(clients_in_reach(request.user, Capability.APPOINTMENTS)
+                   .order_by("full_name", "pk").only("id", "full_name")[:500])
     return SeriesBookForm(data, clients=clients, clinicians=list(selectors.clinicians()),
                           types=list(selectors.appointment_types()), initial=initial)
 
@@ -245,7 +252,7 @@ def series_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
 @booking_staff_required
 def waitlist(request: HttpRequest) -> HttpResponse:
     entries = selectors.waitlist_waiting(request.user)
-    _read_event(request, "booking.waitlist_viewed", object_type="waitlist", object_id="",
+    _read_event(request, Action.BOOKING_WAITLIST_VIEWED, object_type="waitlist", object_id="",
                 client_ids=sorted({entry.client_id for entry in entries}))
     return _page(request, "appointments/staff/waitlist.html", {"entries": entries})
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 
+from practice.access import Capability, client_in_reach
 from practice.appointments import recurrence, selectors, slots
 from practice.appointments.models import Appointment, AppointmentSeries
 from practice.appointments.services.booking import (
@@ -31,6 +32,7 @@ from practice.appointments.services.common import (
     require_booking_staff,
 )
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 SCOPES = ("one", "following", "all")
@@ -129,7 +131,7 @@ def series_book(*, data: SeriesInput, acting_user: User, book_the_rest: bool = F
     require_booking_staff(acting_user)
     now = now_or(now)
     _check(data, now)
-    client = selectors.client_for_booking(acting_user, data.client_id)
+    client = client_in_reach(acting_user, Capability.APPOINTMENTS, data.client_id)
     clinician = _clinician(data.clinician_id)
     appointment_type = _active_type(data.appointment_type_id, online=False)
     zone = selectors.clinician_zone(clinician)
@@ -150,7 +152,7 @@ def series_book(*, data: SeriesInput, acting_user: User, book_the_rest: bool = F
     if through is not None:
         series.booked_through = through
         series.save(update_fields=["booked_through"])
-    audit("appointment_series.booked", acting_user, "appointment_series", series.pk, meta,
+    audit(Action.APPOINTMENT_SERIES_BOOKED, acting_user, "appointment_series", series.pk, meta,
           client_id=client.pk, clinician_id=clinician.pk, frequency=series.frequency,
           booked=len(booked), skipped=[clash.day.isoformat() for clash in clashes],
           open_ended=series.is_open_ended)
@@ -226,7 +228,7 @@ def series_change(*, appointment_id: int, scope: str, new_date: date, new_time: 
     if scope != "one":
         _reshape(series, anchor=anchor, scope=scope, shift=shift, new_time=new_time, rows=rows,
                  acting_user=acting_user, now=now)
-    audit("appointment_series.changed", acting_user, "appointment_series", series.pk, meta,
+    audit(Action.APPOINTMENT_SERIES_CHANGED, acting_user, "appointment_series", series.pk, meta,
           client_id=series.client_id, scope=scope, moved=len(rows), shift_days=shift)
     return sorted(rows, key=lambda row: row.starts_at)
 
@@ -300,7 +302,7 @@ def series_cancel(*, appointment_id: int, scope: str, acting_user: User, reason:
     elif scope == "all":
         series.ended_at = now
         series.save(update_fields=["ended_at"])
-    audit("appointment_series.cancelled", acting_user, "appointment_series", series.pk, meta,
+    audit(Action.APPOINTMENT_SERIES_CANCELLED, acting_user, "appointment_series", series.pk, meta,
           client_id=series.client_id, scope=scope, cancelled=len(cancelled))
     return cancelled
 
@@ -336,7 +338,7 @@ def series_extend_due(*, now: datetime) -> ExtensionRun:
             series.booked_through = through
             series.save(update_fields=["booked_through"])
             if booked or clashes:
-                audit("appointment_series.extended", None, "appointment_series", series.pk,
+                audit(Action.APPOINTMENT_SERIES_EXTENDED, None, "appointment_series", series.pk,
                       None, client_id=series.client_id, booked=len(booked),
                       skipped=[clash.day.isoformat() for clash in clashes])
             extended += 1

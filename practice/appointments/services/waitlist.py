@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 from django.db import transaction
 from django.db.models import Q
 
+from practice.access import Capability, client_in_reach
 from practice.appointments import selectors
 from practice.appointments.models import (
     ACTIVE_STATUSES,
@@ -42,6 +43,7 @@ from practice.appointments.services.common import (
 )
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 OFFER_GONE = "Sorry, this time has already been taken or is no longer available."
@@ -85,7 +87,7 @@ def appointment_reschedule_online(*, appointment_id: int, starts_at: datetime,
         recipient=appointment.clinician, kind=SESSION_MOVED_BY_CLIENT,
         idempotency_key=f"session_moved:{appointment.pk}:v{appointment.schedule_version}",
         context={"appointment_id": appointment.pk, "version": appointment.schedule_version})
-    audit("appointment.rescheduled", acting_user, "appointment", appointment.pk, meta,
+    audit(Action.APPOINTMENT_RESCHEDULED, acting_user, "appointment", appointment.pk, meta,
           client_id=appointment.client_id, version=appointment.schedule_version,
           by_client=True, old_start=old_start.isoformat())
     waitlist_offer_freed_on_commit(appointment.pk, old_start, old_end)
@@ -126,7 +128,7 @@ def waitlist_join(*, data: WaitlistInput, acting_user: User, client_id: int | No
         appointment_type = _active_type(data.appointment_type_id, online=True)
     else:
         require_booking_staff(acting_user)
-        client = selectors.client_for_booking(acting_user, client_id or 0)
+        client = client_in_reach(acting_user, Capability.APPOINTMENTS, client_id or 0)
         clinician = _clinician(data.clinician_id)
         appointment_type = _active_type(data.appointment_type_id, online=False)
     if WaitlistEntry.objects.filter(client=client, clinician=clinician,
@@ -136,7 +138,7 @@ def waitlist_join(*, data: WaitlistInput, acting_user: User, client_id: int | No
         client=client, clinician=clinician, appointment_type=appointment_type,
         weekdays=sorted(set(data.weekdays)), earliest_time=data.earliest_time,
         latest_time=data.latest_time, created_by=acting_user, created_at=now)
-    audit("waitlist.joined", acting_user, "waitlist_entry", entry.pk, meta,
+    audit(Action.WAITLIST_JOINED, acting_user, "waitlist_entry", entry.pk, meta,
           client_id=client.pk, clinician_id=clinician.pk, by_client=acting_user.is_client)
     return entry
 
@@ -150,7 +152,7 @@ def waitlist_leave(*, entry_id: int, acting_user: User, meta: RequestMeta | None
         entry.status = WaitlistEntry.Status.REMOVED
         entry.closed_at = now_or(now)
         entry.save(update_fields=["status", "closed_at"])
-        audit("waitlist.left", acting_user, "waitlist_entry", entry.pk, meta,
+        audit(Action.WAITLIST_LEFT, acting_user, "waitlist_entry", entry.pk, meta,
               client_id=entry.client_id)
     return entry
 
@@ -218,7 +220,7 @@ def waitlist_offer_freed(*, source_appointment_id: int, starts_at: datetime,
     if not sent:
         slot.delete()
         return None
-    audit("waitlist.offers_sent", None, "slot_offer", slot.pk, None,
+    audit(Action.WAITLIST_OFFERS_SENT, None, "slot_offer", slot.pk, None,
           clinician_id=source.clinician_id, offers=sent)
     return slot
 
@@ -272,7 +274,7 @@ def waitlist_offer_accept(*, offer_id: int, acting_user: User,
     entry.closed_at = now
     entry.save(update_fields=["status", "closed_at"])
     _close_others(slot, winner=offer, status=WaitlistOffer.Status.TAKEN, now=now)
-    audit("waitlist.offer_accepted", acting_user, "slot_offer", slot.pk, meta,
+    audit(Action.WAITLIST_OFFER_ACCEPTED, acting_user, "slot_offer", slot.pk, meta,
           client_id=acting_user.pk, appointment_id=appointment.pk, offer_id=offer.pk)
     return appointment
 
@@ -288,7 +290,7 @@ def waitlist_offer_decline(*, offer_id: int, acting_user: User,
         offer.status = WaitlistOffer.Status.DECLINED
         offer.responded_at = now_or(now)
         offer.save(update_fields=["status", "responded_at"])
-        audit("waitlist.offer_declined", acting_user, "slot_offer", offer.slot_id, meta,
+        audit(Action.WAITLIST_OFFER_DECLINED, acting_user, "slot_offer", offer.slot_id, meta,
               offer_id=offer.pk)
     return offer
 
@@ -316,7 +318,7 @@ def waitlist_offers_due(*, now: datetime) -> OfferRun:
                 slot.status = SlotOffer.Status.WITHDRAWN
                 slot.save(update_fields=["status"])
                 _close_others(slot, winner=None, status=WaitlistOffer.Status.TAKEN, now=now)
-                audit("waitlist.offer_withdrawn", None, "slot_offer", slot.pk, None)
+                audit(Action.WAITLIST_OFFER_WITHDRAWN, None, "slot_offer", slot.pk, None)
                 withdrawn += 1
                 continue
             if slot.expires_at > now and slot.offers.filter(
@@ -332,7 +334,7 @@ def waitlist_offers_due(*, now: datetime) -> OfferRun:
                 slot.status = SlotOffer.Status.EXPIRED
                 slot.save(update_fields=["status"])
                 expired += 1
-            audit("waitlist.offers_lapsed", None, "slot_offer", slot.pk, None,
+            audit(Action.WAITLIST_OFFERS_LAPSED, None, "slot_offer", slot.pk, None,
                   reoffered=slot.status == SlotOffer.Status.OPEN)
     recent = Appointment.objects.filter(
         Q(status__in=[Appointment.Status.CANCELLED, Appointment.Status.LATE_CANCELLED]),
