@@ -203,12 +203,15 @@ class Action(StrEnum):
     PORTAL_WAITLIST_VIEWED = "portal.waitlist_viewed"
     # practice
     PRACTICE_DELETED = "practice.deleted"
+    PRACTICE_DELETION_SCHEDULED = "practice.deletion_scheduled"
     PRACTICE_EXPORTED = "practice.exported"
     PRACTICE_IMPORTED = "practice.imported"
     PRACTICE_MOVED = "practice.moved"
     PRACTICE_PROVISIONED = "practice.provisioned"
+    PRACTICE_REACTIVATED = "practice.reactivated"
     PRACTICE_SECURITY_CHANGED = "practice.security_changed"
     PRACTICE_SUBDOMAIN_RENAMED = "practice.subdomain_renamed"
+    PRACTICE_SUSPENDED = "practice.suspended"
     # resource
     RESOURCE_ARCHIVED = "resource.archived"
     RESOURCE_CREATED = "resource.created"
@@ -245,6 +248,7 @@ class Action(StrEnum):
     WAITLIST_OFFER_WITHDRAWN = "waitlist.offer_withdrawn"
     WAITLIST_OFFERS_LAPSED = "waitlist.offers_lapsed"
     WAITLIST_OFFERS_SENT = "waitlist.offers_sent"
+
 
 class UnknownAuditAction(ValueError):
     """An action that is not in the registry (a typo, or a new kind not added to `Action`)."""
