@@ -60,6 +60,9 @@ class Practice(TenantMixin):
     # Catalog: which database holds the schema ("default": this one) and when it moved there.
     database_alias = models.CharField(max_length=63, default=LOCAL_DATABASE)
     moved_at = models.DateTimeField(null=True, blank=True)
+    # The practice's own verified host name (tenants.custom_domains), its clients' canonical
+    # address; blank while it has none. Loaded with the tenant: no extra query.
+    custom_domain = models.CharField(max_length=253, blank=True)
 
     # Provisioning clones the template schema itself (tenants.services), inside one transaction.
     auto_create_schema = False
@@ -95,9 +98,34 @@ class Domain(DomainMixin):
 
     After a rename the old name stays as a non-primary domain that redirects to the primary one
     until `redirect_until`; then it is released.
+
+    A practice's own domain (`is_custom`) is a non-primary row too: it is routed only once its
+    DNS records were verified (tenants.custom_domains). The column's uniqueness is what keeps one
+    name from ever belonging to two practices.
     """
 
     redirect_until = models.DateTimeField(null=True, blank=True)
+    is_custom = models.BooleanField(default=False)
+    verification_token = models.CharField(max_length=64, blank=True)
+    added_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    # Set when a verified domain stops verifying; cleared when it verifies again. The domain
+    # keeps serving meanwhile (flagged to the owner and the operator, never silently dropped).
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_problem = models.CharField(max_length=300, blank=True)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.is_custom and self.verified_at is not None
+
+    @property
+    def custom_status(self) -> str:
+        if not self.is_custom:
+            return ""
+        if self.verified_at is None:
+            return "pending"
+        return "failing" if self.failing_since is not None else "verified"
 
     @property
     def redirects(self) -> bool:

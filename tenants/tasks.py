@@ -31,3 +31,12 @@ def purge_due_practices() -> None:
 def release_old_subdomains() -> None:
     """Free old subdomains whose 90-day redirect after a rename has ended."""
     logger.info("released %d old subdomains", release_expired_domains())
+
+
+@dramatiq.actor(platform_wide=True)
+def recheck_custom_domains() -> None:
+    """Check every verified custom domain's DNS again; one that stopped verifying is flagged."""
+    from tenants.custom_domains import recheck_verified_domains
+
+    checked, failing = recheck_verified_domains()
+    logger.info("re-checked %d custom domains, %d failing", checked, failing)

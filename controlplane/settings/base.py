@@ -123,6 +123,7 @@ MIDDLEWARE = [
     # unknown host and a suspended practice's page included.
     "csp.middleware.CSPMiddleware",
     "controlplane.middleware.HealthCheckMiddleware",
+    "controlplane.middleware.TlsAskMiddleware",
     "controlplane.middleware.PracticeRoutingMiddleware",
     "controlplane.errors.NoTechnicalPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -295,6 +296,15 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 # Days a practice whose payment failed keeps working (with a banner) before it turns read-only.
 PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=7)
+
+# A practice's own domain (tenants.custom_domains): the owner points a CNAME at
+# CUSTOM_DOMAIN_TARGET and publishes a TXT token at _tandem-verify.<their name>. The DNS servers
+# asked ("ip" or "ip:port", comma-separated; empty: the system's resolver). Caddy's on-demand TLS
+# asks /_tls/ask before issuing a certificate; answers are rate limited per caller.
+CUSTOM_DOMAIN_TARGET = env.str("CUSTOM_DOMAIN_TARGET", default=f"domains.{PLATFORM_DOMAIN}")
+CUSTOM_DOMAIN_RESOLVERS = env.list("CUSTOM_DOMAIN_RESOLVERS", default=[])
+CUSTOM_DOMAIN_DNS_TIMEOUT = env.float("CUSTOM_DOMAIN_DNS_TIMEOUT", default=5.0)
+TLS_ASK_RATE = env.str("TLS_ASK_RATE", default="120/m")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
