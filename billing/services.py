@@ -407,6 +407,25 @@ def trials_expire() -> int:
 
 
 @transaction.atomic
+def subscription_grace_end_now(*, practice_id: int) -> bool:
+    """The demo's stand-in for the grace period's days passing (`billing_demo … end-grace`):
+    the grace period ends now and the practice turns read-only as the hourly job would make
+    it. False if the practice is not in a grace period."""
+    record = Subscription.objects.select_for_update().filter(
+        practice_id=practice_id, status=SubscriptionStatus.PAST_DUE,
+        grace_until__isnull=False).first()
+    if record is None:
+        return False
+    now = timezone.now()
+    record.grace_until = now
+    record.save(update_fields=["grace_until", "updated_at"])
+    audit_record(action="billing.grace_ended_early", actor=None, actor_role="demo",
+                 object_type="practice", object_id=practice_id)
+    _practice_apply(record, now, reason="system")
+    return True
+
+
+@transaction.atomic
 def _reapply(subscription_pk: int, now: datetime) -> bool:
     record = Subscription.objects.select_for_update().get(pk=subscription_pk)
     _practice_apply(record, now, reason="system")

@@ -3,6 +3,7 @@
 DEMO_SUBDOMAIN = "demo"
 DEMO_PASSWORD = "tandem-demo-2026"
 OPERATOR_EMAIL = "operator@tandem.localhost"
+BILLING_STAFF_EMAIL = "billing@tandem.localhost"
 DEMO_LOGINS = [
     ("owner", "owner@demo.localhost"),
     ("clinician", "clinician@demo.localhost"),

@@ -1,5 +1,5 @@
 """Stripe without the network: the suite starts localstripe (with a stand-in for Checkout, the
-Customer Portal and Prices, see fake_stripe.py) once, on a free port, and points the Stripe
+Customer Portal and Prices, see billing/devstripe.py) once, on a free port, and points the Stripe
 client at it. Webhook payloads are signed the way Stripe signs them."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tests.conftest import PASSWORD, PracticeWorld
 
 WEBHOOK_SECRET = "whsec_suite_secret"
 SECRET_KEY = "sk_test_suite"
-FAKE_STRIPE = Path(__file__).with_name("fake_stripe.py")
+FAKE_STRIPE = Path(__file__).resolve().parents[2] / "billing" / "devstripe.py"
 
 
 def _free_port() -> int:
