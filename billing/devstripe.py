@@ -1,7 +1,7 @@
 """localstripe, plus a stand-in for the few Stripe endpoints it lacks: the suite's Stripe, and
 `make run`'s (controlplane/devstack.py), never production's (it is only ever run as a script).
 
-Run as `python billing/devstripe.py --port N [--webhook-url URL --webhook-secret S]
+Run as `python -m billing.devstripe --port N [--webhook-url URL --webhook-secret S]
 [--store PATH]`. localstripe (a stateful fake Stripe server)
 answers customers, products, plans, subscriptions, coupons and invoices. Beside it, for what
 localstripe does not have:
@@ -13,7 +13,7 @@ localstripe does not have:
 - `discounts` on a subscription update (applying a coupon).
 - /_config/test/subscriptions/{id}: set a subscription's status and dates, standing in for what
   Stripe's test clocks and failing cards would do over days; sends `customer.subscription.updated`.
-- /checkout/{id}: the page a Checkout session's `url` leads to. "Pay with the test card" adds the
+- /_config/checkout/{id}: the page a Checkout session's `url` leads to. "Pay with the test card" adds the
   card 4242 4242 4242 4242 to the customer, makes the subscription (carrying the session's
   trial_end over, as Stripe does), completes the session, sends `checkout.session.completed` and
   goes back to the session's success_url; "Cancel" goes back to its cancel_url.
@@ -142,7 +142,7 @@ async def checkout_session_create(request: web.Request) -> web.Response:
     session_id = _id("cs_test")
     session = {
         **data, "id": session_id, "object": "checkout.session", "status": "open",
-        "url": f"{BASE_URL}/checkout/{session_id}", "subscription": None,
+        "url": f"{BASE_URL}/_config/checkout/{session_id}", "subscription": None,
         "created": int(time.time()), "livemode": False,
     }
     CHECKOUT_SESSIONS[session_id] = session
@@ -163,7 +163,7 @@ async def portal_session_create(request: web.Request) -> web.Response:
     session_id = _id("bps")
     session = {
         **data, "id": session_id, "object": "billing_portal.session",
-        "url": f"{BASE_URL}/portal/{session_id}", "created": int(time.time()), "livemode": False,
+        "url": f"{BASE_URL}/_config/portal/{session_id}", "created": int(time.time()), "livemode": False,
     }
     PORTAL_SESSIONS[session_id] = session
     _save()
@@ -243,6 +243,8 @@ async def checkout_submit(request: web.Request) -> web.Response:
     if trial_end and int(trial_end) > time.time():
         fields["trial_end"] = int(trial_end)
     subscription = resources.Subscription._api_create(**fields)
+    if "trial_end" in fields:
+        subscription.status = "trialing"  # as Stripe has it (localstripe leaves "incomplete")
     session.update(status="complete", payment_status="paid", subscription=subscription.id)
     _save()
     webhooks.schedule_webhook(resources.Event("checkout.session.completed", _Plain(session)))
@@ -319,9 +321,10 @@ def build_app(base_url: str) -> web.Application:
     router.add_post("/v1/billing_portal/sessions", portal_session_create)
     router.add_get("/v1/billing_portal/sessions/{id}", portal_session_retrieve)
     router.add_post("/_config/test/subscriptions/{id}", subscription_set)
-    router.add_get("/checkout/{id}", checkout_page)
-    router.add_post("/checkout/{id}", checkout_submit)
-    router.add_get("/portal/{id}", portal_page)
+    # Pages a browser opens (localstripe asks for an API key everywhere but /_config/).
+    router.add_get("/_config/checkout/{id}", checkout_page)
+    router.add_post("/_config/checkout/{id}", checkout_submit)
+    router.add_get("/_config/portal/{id}", portal_page)
     return app
 
 

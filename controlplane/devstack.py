@@ -51,10 +51,10 @@ def local_stripe_env() -> dict[str, str]:
 def start_local_stripe(port: str, webhook_url: str, store: Path) -> subprocess.Popen[bytes]:
     store.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [sys.executable, str(BASE_DIR / "billing" / "devstripe.py"), "--port", port,
+        [sys.executable, "-m", "billing.devstripe", "--port", port,
          "--webhook-url", webhook_url, "--webhook-secret", DEV_STRIPE_WEBHOOK_SECRET,
          "--store", str(store)],
-        start_new_session=True, stdout=subprocess.DEVNULL)
+        cwd=BASE_DIR, start_new_session=True, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -30,7 +30,7 @@ from tests.conftest import PASSWORD, PracticeWorld
 
 WEBHOOK_SECRET = "whsec_suite_secret"
 SECRET_KEY = "sk_test_suite"
-FAKE_STRIPE = Path(__file__).resolve().parents[2] / "billing" / "devstripe.py"
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -43,7 +43,7 @@ def _free_port() -> int:
 def fake_stripe_url() -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, str(FAKE_STRIPE), "--port", str(port)],
+        [sys.executable, "-m", "billing.devstripe", "--port", str(port)], cwd=BASE_DIR,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"

@@ -28,6 +28,9 @@ from tenants import custom_domains
 from tests.conftest import PracticeWorld
 from tests.dns_server import LocalDns
 
+# Caddy dates its certificates on the real clock.
+pytestmark = pytest.mark.wall_clock
+
 CADDY = "/usr/bin/caddy"
 ALPHA_NAME = "portal.alpha-therapy.test"
 BETA_NAME = "portal.beta-counselling.test"

@@ -26,7 +26,7 @@ from django.utils import timezone
 from billing import services, stripe_client
 from billing.models import Price, Subscription
 from billing.plans import PLAN_KEYS, Interval, plan_for_practice
-from tenants.models import Practice
+from tenants.models import BillingState, Practice
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 STEPS = ("subscribe", "end-trial", "fail-payment", "end-grace", "pay")
@@ -79,10 +79,10 @@ class Command(BaseCommand):
         practice.refresh_from_db()
         record = Subscription.objects.get(practice=practice)
         grace = (f", grace until {record.grace_until:%Y-%m-%d %H:%M} UTC"
-                 if record.grace_until else "")
+                 if record.grace_until and practice.billing_state == BillingState.PAST_DUE
+                 else "")
         self.stdout.write(f"{practice.subdomain}: plan {practice.plan_key or '-'}, billing "
-                          f"{practice.get_billing_state_display()}{grace}"
-                          f"{' (read-only)' if practice.is_read_only else ''}")
+                          f"{practice.get_billing_state_display()}{grace}")
 
     def subscribe(self, practice: Practice, options: dict[str, Any]) -> None:
         record = services.stripe_customer_ensure(practice_id=practice.pk)
