@@ -13,8 +13,8 @@ localstripe does not have:
 - `discounts` on a subscription update (applying a coupon).
 - /_config/test/subscriptions/{id}: set a subscription's status and dates, standing in for what
   Stripe's test clocks and failing cards would do over days; sends `customer.subscription.updated`.
-- /_config/checkout/{id}: the page a Checkout session's `url` leads to. "Pay with the test card" adds the
-  card 4242 4242 4242 4242 to the customer, makes the subscription (carrying the session's
+- /_config/checkout/{id}: the page a Checkout session's `url` leads to. "Pay with the test card"
+  adds the card 4242 4242 4242 4242 to the customer, makes the subscription (carrying the session's
   trial_end over, as Stripe does), completes the session, sends `checkout.session.completed` and
   goes back to the session's success_url; "Cancel" goes back to its cancel_url.
 
@@ -163,7 +163,8 @@ async def portal_session_create(request: web.Request) -> web.Response:
     session_id = _id("bps")
     session = {
         **data, "id": session_id, "object": "billing_portal.session",
-        "url": f"{BASE_URL}/_config/portal/{session_id}", "created": int(time.time()), "livemode": False,
+        "url": f"{BASE_URL}/_config/portal/{session_id}", "created": int(time.time()),
+        "livemode": False,
     }
     PORTAL_SESSIONS[session_id] = session
     _save()

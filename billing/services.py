@@ -29,7 +29,20 @@ from tenants.models import BillingState, Practice
 
 logger = logging.getLogger(__name__)
 
+# Who sees the billing console: billing staff, and operators (read-only unless they also hold
+# the billing-staff permission). Who acts on subscriptions: `may_manage_billing`.
 BILLING_ROLES = frozenset({Role.OPERATOR, Role.BILLING_STAFF})
+MANAGE_BILLING_PERMISSION = "billing.manage_subscriptions"
+
+
+def may_manage_billing(user: User) -> bool:
+    """Trial extensions, coupons and cancellations: the billing-staff role, or an operator who
+    was also given it (the permission `billing.manage_subscriptions`)."""
+    if not user.is_active:
+        return False
+    if user.role == Role.BILLING_STAFF:
+        return True
+    return user.role == Role.OPERATOR and user.has_perm(MANAGE_BILLING_PERMISSION)
 
 
 class BillingError(Exception):
@@ -435,8 +448,8 @@ def _reapply(subscription_pk: int, now: datetime) -> bool:
 # --- billing staff and operators --------------------------------------------------------------
 
 def _require_billing_staff(acting_user: User) -> None:
-    if acting_user.role not in BILLING_ROLES or not acting_user.is_active:
-        raise PermissionError("Only billing staff and operators manage subscriptions.")
+    if not may_manage_billing(acting_user):
+        raise PermissionError("Only billing staff manage subscriptions.")
 
 
 def subscription_extend_trial(

@@ -26,6 +26,7 @@ from practice.demo_logins import (
     DEMO_PASSWORD,
     DEMO_SUBDOMAIN,
     OPERATOR_EMAIL,
+    demo_billing_totp_secret,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -142,8 +143,9 @@ def banner(billing: bool = True) -> str:
         "Tandem is running. Press Ctrl-C to stop everything.",
         f"  Control plane:  http://localhost:{PORT}/      (sign up a practice at /signup/)",
         f"  Operator:       http://localhost:{PORT}/operator/   {OPERATOR_EMAIL}",
-        f"  Billing staff:  http://localhost:{PORT}/billing/    {BILLING_STAFF_EMAIL}"
-        "  (two-step sign-in: set it up at first sign-in)",
+        f"  Billing staff:  http://localhost:{PORT}/billing/    {BILLING_STAFF_EMAIL}",
+        f"    two-step sign-in: add the key {demo_billing_totp_secret()} to an authenticator "
+        "app (TOTP, 6 digits, 30 s)",
         f"  Demo practice:  http://{DEMO_SUBDOMAIN}.localhost:{PORT}/",
     ]
     lines += [f"    {role:<11} {email}" for role, email in DEMO_LOGINS]

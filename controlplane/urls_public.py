@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from billing import views as billing_views
-from controlplane import views
+from controlplane import mfa_views, views
 
 operator_patterns = (
     [
@@ -17,6 +17,8 @@ operator_patterns = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
+    path("accounts/two-step/", mfa_views.mfa_setup, name="platform_mfa"),
+    path("accounts/two-step/verify/", mfa_views.mfa_verify, name="platform_mfa_verify"),
     path("accounts/", include("controlplane.urls_auth")),
     path("operator/", include(operator_patterns)),
     path("billing/", include("billing.urls")),

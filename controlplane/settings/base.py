@@ -60,6 +60,11 @@ SHARED_APPS = [
     "django_htmx",
     "csp",
     "controlplane",
+    # Two-step sign-in: a practice's people (below), and the platform's billing staff, who must
+    # use it (billing/views.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 # Users, sessions, lockouts and audit exist in every practice schema too: a practice's people
 # and their sessions live inside the practice.
