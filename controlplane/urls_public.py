@@ -3,11 +3,15 @@
 from django.urls import include, path
 
 from billing import views as billing_views
-from controlplane import mfa_views, views
+from controlplane import fleet_views, mfa_views, views
 
 operator_patterns = (
     [
         path("", views.practice_list, name="practices"),
+        path("fleet/", fleet_views.fleet_view, name="fleet"),
+        path("migrations/", fleet_views.migrations_view, name="migrations"),
+        path("migrations/<int:run_id>/progress/", fleet_views.migration_progress,
+             name="migration_progress"),
         path("practices/<int:practice_id>/<slug:action>/", views.practice_lifecycle,
              name="practice_lifecycle"),
     ],

@@ -134,3 +134,39 @@ class Domain(DomainMixin):
             and self.redirect_until is not None
             and self.redirect_until > timezone.now()
         )
+
+
+class MigrationRun(models.Model):
+    """One "migrate all" job started by an operator (tenants.fleet): its progress and each
+    practice that failed. At most one runs at a time (the partial unique index)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Finished with failures"
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by_id = models.BigIntegerField(null=True, blank=True)
+    # A retry names the schemas it re-runs; empty: the public and template schemas and every
+    # practice of this database.
+    only_schemas = models.JSONField(default=list, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    # {schema: {"practice_id": …, "error": exception class and first line}}: never data.
+    failures = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="running"),
+                                    name="tenants_one_migration_run_at_a_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"migration run {self.pk}: {self.status}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.done / self.total)

@@ -40,3 +40,13 @@ def recheck_custom_domains() -> None:
 
     checked, failing = recheck_verified_domains()
     logger.info("re-checked %d custom domains, %d failing", checked, failing)
+
+
+@dramatiq.actor(platform_wide=True, max_retries=0, time_limit=6 * 60 * 60 * 1000)
+def migrate_all_practices(run_id: int) -> None:
+    """The operator's "migrate all" (tenants.fleet): progress and failures on the run's row."""
+    from tenants.fleet import migration_run_execute
+
+    run = migration_run_execute(run_id=run_id)
+    logger.info("migration run %s: %s, %d/%d, %d failed", run.pk, run.status, run.done,
+                run.total, len(run.failures))

@@ -351,8 +351,12 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain",
                     "filters": ["schema", "redact"]},
+        # Errors counted per practice for the operator's fleet view (counts, never text).
+        "error_counts": {"()": "tenants.error_counts.SchemaErrorHandler",
+                         "filters": ["schema"]},
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console", "error_counts"],
+             "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
