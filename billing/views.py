@@ -28,7 +28,7 @@ from django_otp import user_has_device
 from billing import selectors, services, stripe_client
 from billing.forms import CouponForm, ExtendTrialForm, PlanChoiceForm
 from billing.plans import PLANS, plan_for_practice
-from tenants.accounts.models import Role
+from practice.access import Capability, declares, holds
 from tenants.audit.services import RequestMeta
 from tenants.models import Practice
 
@@ -75,11 +75,12 @@ def owner_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.role != Role.OWNER or not isinstance(request.tenant, Practice):
+        if (not holds(request.user, Capability.MANAGE_PRACTICE)
+                or not isinstance(request.tenant, Practice)):
             raise Http404
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return declares(Capability.MANAGE_PRACTICE)(wrapper)
 
 
 @require_GET
