@@ -29,6 +29,7 @@ from billing import selectors, services, stripe_client
 from billing.forms import CouponForm, ExtendTrialForm, PlanChoiceForm
 from billing.plans import PLANS, plan_for_practice
 from practice.access import Capability, declares, holds
+from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta
 from tenants.models import Practice
 
