@@ -16,8 +16,9 @@ from tenants.audit.services import RequestMeta
 from tenants.models import MigrationRun
 
 
-@require_GET
+# operator_required first: to anyone else every method is the same 404.
 @operator_required
+@require_GET
 def fleet_view(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.practice_list(), 50).get_page(request.GET.get("page"))
     return render(request, "platform/fleet.html", {
@@ -26,8 +27,8 @@ def fleet_view(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_http_methods(["GET", "POST"])
 @operator_required
+@require_http_methods(["GET", "POST"])
 def migrations_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         retry = request.POST.get("retry")
@@ -47,8 +48,8 @@ def migrations_view(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_GET
 @operator_required
+@require_GET
 def migration_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     """The progress box alone (htmx polls it every two seconds while the run goes on)."""
     run = MigrationRun.objects.filter(pk=run_id).first()
