@@ -6,6 +6,9 @@ names, kept in Redis (one hash per schema and day, expiring after ERROR_DAYS).""
 from __future__ import annotations
 
 import logging
+import os
+import queue
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,23 +19,79 @@ from django.conf import settings
 
 ERROR_DAYS = 7
 KEY = "tandem:errors:{schema}:{day}"
-_client: redis.Redis | None = None
+# Counting must never slow the request or job that logged: short timeouts, and after a failure
+# (Redis down) no attempt for a while.
+TIMEOUT_SECONDS = 0.2
+BACKOFF_SECONDS = 30.0
+_client: tuple[int, redis.Redis] | None = None
+_down_until = 0.0
 
 
 def _redis() -> redis.Redis:
+    """A client of this process's own (never one inherited across a fork)."""
     global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1)
-    return _client
+    if _client is None or _client[0] != os.getpid():
+        _client = (os.getpid(), redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=TIMEOUT_SECONDS,
+            socket_connect_timeout=TIMEOUT_SECONDS))
+    return _client[1]
 
 
 def _day(moment: float) -> str:
     return datetime.fromtimestamp(moment, tz=UTC).strftime("%Y%m%d")
 
 
+_queue: queue.Queue[tuple[str, float, str]] = queue.Queue(maxsize=10_000)
+_writer_pid = 0
+_writer_lock = threading.Lock()
+
+
+def _write(schema: str, created: float, logger_name: str) -> None:
+    global _down_until
+    if time.monotonic() < _down_until:
+        return
+    try:
+        key = KEY.format(schema=schema, day=_day(created))
+        pipe = _redis().pipeline()
+        pipe.hincrby(key, "count", 1)
+        pipe.hset(key, mapping={"last_at": f"{created:.0f}", "last_logger": logger_name[:100]})
+        pipe.expire(key, ERROR_DAYS * 86400)
+        pipe.execute()
+    except Exception:  # noqa: BLE001 - counting is best effort
+        _down_until = time.monotonic() + BACKOFF_SECONDS
+
+
+def _drain() -> None:
+    while True:
+        item = _queue.get()
+        try:
+            _write(*item)
+        finally:
+            _queue.task_done()
+
+
+def _ensure_writer() -> None:
+    """One writer thread per process (a forked worker starts its own)."""
+    global _writer_pid
+    if _writer_pid == os.getpid():
+        return
+    with _writer_lock:
+        if _writer_pid != os.getpid():
+            threading.Thread(target=_drain, name="error-counts", daemon=True).start()
+            _writer_pid = os.getpid()
+
+
+def flush(timeout: float = 5.0) -> None:
+    """Wait until the counts logged so far are written (tests)."""
+    deadline = time.monotonic() + timeout
+    while _queue.unfinished_tasks and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 class SchemaErrorHandler(logging.Handler):
     """Counts ERROR records by the schema they were logged in (controlplane.logging's filter
-    sets `record.schema`). Failing to count never fails the request."""
+    sets `record.schema`). The count is written by a thread of its own: logging an error never
+    waits on Redis, and failing to count never fails the request or job."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.ERROR)
@@ -42,14 +101,9 @@ class SchemaErrorHandler(logging.Handler):
         if not schema or not schema.startswith("p_"):
             return
         try:
-            key = KEY.format(schema=schema, day=_day(record.created))
-            pipe = _redis().pipeline()
-            pipe.hincrby(key, "count", 1)
-            pipe.hset(key, mapping={"last_at": f"{record.created:.0f}",
-                                    "last_logger": record.name[:100]})
-            pipe.expire(key, ERROR_DAYS * 86400)
-            pipe.execute()
-        except Exception:  # noqa: BLE001 - counting is best effort
+            _ensure_writer()
+            _queue.put_nowait((schema, record.created, record.name))
+        except Exception:  # noqa: BLE001 - a full queue drops the count, never the request
             pass
 
 

@@ -17,7 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from tenants import fleet
+from tenants import error_counts, fleet
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.models import Domain, MigrationRun, Practice
@@ -90,6 +90,7 @@ def test_fleet_figures_on_three_practices_of_known_sizes(
                           failing_since=SIGNED_IN_AT)
     with schema_context(alpha.practice.schema_name):
         logging.getLogger("practice.test").error("something broke")
+    error_counts.flush()
 
     practices = list(Practice.objects.order_by("name"))
     rows = {row.practice.subdomain: row for row in fleet.fleet_health(practices)}
