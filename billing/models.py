@@ -81,6 +81,9 @@ class Subscription(models.Model):
 
     class Meta:
         ordering = ["practice__name"]
+        # Billing staff hold it by their role; an operator only when granted it explicitly.
+        permissions = [("manage_subscriptions",
+                        "Extend trials, apply coupons and cancel subscriptions")]
         constraints = [
             models.UniqueConstraint(
                 fields=["stripe_subscription_id"],

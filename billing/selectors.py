@@ -33,6 +33,40 @@ def subscription_list() -> list[Subscription]:
     return list(Subscription.objects.select_related("practice").order_by("practice__name"))
 
 
+@dataclass(frozen=True)
+class BillingRow:
+    practice: Practice
+    subscription: Subscription | None
+    monthly: int  # what it brings in a month now (0 unless active)
+
+    @property
+    def has_customer(self) -> bool:
+        return bool(self.subscription and self.subscription.stripe_customer_id)
+
+
+def practice_billing_rows() -> list[BillingRow]:
+    """Every practice with its plan and billing state, whether or not it has a billing record
+    or a Stripe customer yet (two queries, whatever the number of practices)."""
+    subscriptions = {sub.practice_id: sub for sub in Subscription.objects.all()}
+    amounts = _monthly_by_price()
+    rows = []
+    for practice in Practice.objects.order_by("name"):
+        subscription = subscriptions.get(practice.pk)
+        monthly = (amounts.get(subscription.stripe_price_id, 0)
+                   if subscription and subscription.status == SubscriptionStatus.ACTIVE else 0)
+        rows.append(BillingRow(practice, subscription, monthly))
+    return rows
+
+
+def dunning() -> list[Subscription]:
+    """Failed payments being chased: past due (in grace) or unpaid, soonest grace end first."""
+    return list(
+        Subscription.objects.select_related("practice")
+        .filter(status__in=[SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID])
+        .order_by("grace_until", "practice__name")
+    )
+
+
 def _monthly_by_price() -> dict[str, int]:
     return {price.stripe_price_id: price.monthly_amount for price in Price.objects.all()}
 

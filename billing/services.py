@@ -31,7 +31,20 @@ from tenants.models import BillingState, Practice
 
 logger = logging.getLogger(__name__)
 
+# Who sees the billing console: billing staff, and operators (read-only unless they also hold
+# the billing-staff permission). Who acts on subscriptions: `may_manage_billing`.
 BILLING_ROLES = frozenset({Role.OPERATOR, Role.BILLING_STAFF})
+MANAGE_BILLING_PERMISSION = "billing.manage_subscriptions"
+
+
+def may_manage_billing(user: User) -> bool:
+    """Trial extensions, coupons and cancellations: the billing-staff role, or an operator who
+    was also given it (the permission `billing.manage_subscriptions`)."""
+    if not user.is_active:
+        return False
+    if user.role == Role.BILLING_STAFF:
+        return True
+    return user.role == Role.OPERATOR and user.has_perm(MANAGE_BILLING_PERMISSION)
 
 
 class BillingError(Exception):
@@ -409,6 +422,25 @@ def trials_expire() -> int:
 
 
 @transaction.atomic
+def subscription_grace_end_now(*, practice_id: int) -> bool:
+    """The demo's stand-in for the grace period's days passing (`billing_demo … end-grace`):
+    the grace period ends now and the practice turns read-only as the hourly job would make
+    it. False if the practice is not in a grace period."""
+    record = Subscription.objects.select_for_update().filter(
+        practice_id=practice_id, status=SubscriptionStatus.PAST_DUE,
+        grace_until__isnull=False).first()
+    if record is None:
+        return False
+    now = timezone.now()
+    record.grace_until = now
+    record.save(update_fields=["grace_until", "updated_at"])
+    audit_record(action="billing.grace_ended_early", actor=None, actor_role="demo",
+                 object_type="practice", object_id=practice_id)
+    _practice_apply(record, now, reason="system")
+    return True
+
+
+@transaction.atomic
 def _reapply(subscription_pk: int, now: datetime) -> bool:
     record = Subscription.objects.select_for_update().get(pk=subscription_pk)
     _practice_apply(record, now, reason="system")
@@ -418,8 +450,8 @@ def _reapply(subscription_pk: int, now: datetime) -> bool:
 # --- billing staff and operators --------------------------------------------------------------
 
 def _require_billing_staff(acting_user: User) -> None:
-    if acting_user.role not in BILLING_ROLES or not acting_user.is_active:
-        raise PermissionError("Only billing staff and operators manage subscriptions.")
+    if not may_manage_billing(acting_user):
+        raise PermissionError("Only billing staff manage subscriptions.")
 
 
 def subscription_extend_trial(

@@ -76,6 +76,17 @@ def subscription_cancel(subscription_id: str) -> Any:
     return _plain(stripe.Subscription.cancel(subscription_id))
 
 
+def subscription_create(*, customer_id: str, price_id: str, trial_end: int | None) -> Any:
+    """A subscription made directly (the demo's seed and `billing_demo`; owners go through
+    Checkout). On a trial nothing is charged until it ends."""
+    _configure()
+    # `plan`: a price id works as a plan id in Stripe, and localstripe knows only plans.
+    fields: dict[str, Any] = {"customer": customer_id, "items": [{"plan": price_id}]}
+    if trial_end is not None:
+        fields["trial_end"] = trial_end
+    return _plain(stripe.Subscription.create(**fields))
+
+
 def coupon_retrieve(coupon_id: str) -> Any:
     _configure()
     return _plain(stripe.Coupon.retrieve(coupon_id))

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,11 +23,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from django_otp import user_has_device
 
 from billing import selectors, services, stripe_client
 from billing.forms import CouponForm, ExtendTrialForm, PlanChoiceForm
 from billing.plans import PLANS, plan_for_practice
 from practice.access import Capability, declares, holds
+from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta
 from tenants.models import Practice
 
@@ -149,12 +152,19 @@ def practice_portal(request: HttpRequest) -> HttpResponse:
 # --- billing staff and operators (public host) -------------------------------------------------
 
 def billing_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Billing staff and operators see the console; billing staff only after their second
+    step (set up at the first sign-in). Everyone else: 404."""
+
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return HttpResponseRedirect(f"{reverse('login')}?next={request.path}")
         if request.user.role not in services.BILLING_ROLES or not request.user.is_active:
             raise Http404
+        if request.user.role == Role.BILLING_STAFF and not request.user.is_verified():
+            step = "platform_mfa_verify" if user_has_device(request.user, confirmed=True) \
+                else "platform_mfa"
+            return HttpResponseRedirect(f"{reverse(step)}?{urlencode({'next': request.path})}")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -163,15 +173,11 @@ def billing_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., H
 @require_GET
 @billing_staff_required
 def staff_subscription_list(request: HttpRequest) -> HttpResponse:
-    amounts = selectors.monthly_amounts()
-    rows = [
-        (subscription, amounts.get(subscription.stripe_price_id, 0)
-         if subscription.status == "active" else 0)
-        for subscription in selectors.subscription_list()
-    ]
     return render(request, "billing/staff/list.html", {
-        "overview": selectors.overview(), "rows": rows,
+        "overview": selectors.overview(), "rows": selectors.practice_billing_rows(),
+        "dunning": selectors.dunning(),
         "billing_configured": stripe_client.is_configured(),
+        "may_manage": services.may_manage_billing(request.user),  # type: ignore[arg-type]
     })
 
 
@@ -188,6 +194,7 @@ def staff_billing_record(request: HttpRequest, practice_id: int) -> HttpResponse
         "stripe_events": selectors.stripe_events_for(subscription),
         "extend_form": ExtendTrialForm(), "coupon_form": CouponForm(),
         "billing_configured": stripe_client.is_configured(),
+        "may_manage": services.may_manage_billing(request.user),  # type: ignore[arg-type]
     })
 
 
@@ -230,6 +237,8 @@ _ACTIONS: dict[str, Callable[[HttpRequest, int, RequestMeta], str]] = {
 def staff_billing_action(request: HttpRequest, practice_id: int, action: str) -> HttpResponse:
     if action not in _ACTIONS or not Practice.objects.filter(pk=practice_id).exists():
         raise Http404
+    if not services.may_manage_billing(request.user):  # type: ignore[arg-type]
+        raise Http404  # an operator without the billing-staff role: read-only
     try:
         done = _ACTIONS[action](request, practice_id, RequestMeta.from_request(request))
     except (services.BillingError, stripe_client.NotConfigured) as error:

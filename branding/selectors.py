@@ -13,7 +13,7 @@ from branding.colors import readable_text_on  # noqa: I001
 from branding.models import PracticeBranding
 from branding.values import Branding
 from tenants.models import Practice
-from tenants.selectors import practice_url
+from tenants.selectors import practice_client_url
 
 CACHE_SECONDS = 60 * 60 * 24
 
@@ -47,7 +47,7 @@ def branding_row(practice: Practice) -> PracticeBranding:
 def build_branding(practice: Practice, row: PracticeBranding) -> Branding:
     return Branding(
         practice_id=practice.pk,
-        base_url=practice_url(practice.subdomain, "").rstrip("/"),
+        base_url=practice_client_url(practice, "").rstrip("/"),
         display_name=row.display_name,
         short_name=short_name_for(row.display_name),
         primary_color=row.primary_color,
@@ -80,8 +80,8 @@ def branding_for(practice: Practice) -> Branding:
     """The practice's branding; once warm, costs no query. Keyed in the practice's own schema."""
     with _in_schema(practice.schema_name):
         cached = cache.get(_cache_key(practice.pk))
-        if isinstance(cached, Branding) and cached.base_url == practice_url(
-            practice.subdomain, ""
+        if isinstance(cached, Branding) and cached.base_url == practice_client_url(
+            practice, ""
         ).rstrip("/"):
             return cached
         value = build_branding(practice, branding_row(practice))

@@ -17,14 +17,19 @@ from django.http import (
     HttpResponsePermanentRedirect,
     JsonResponse,
 )
+from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
+from django_ratelimit.core import is_ratelimited
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_urlconf
 
 from billing.entitlements import module_in_use
+from tenants import custom_domains
 from tenants.features import MODULE_KEYS
-from tenants.models import Domain
+from tenants.models import Domain, Practice
+
+TLS_ASK_PATH = "/_tls/ask"
 
 
 class HealthCheckMiddleware:
@@ -60,6 +65,30 @@ class HealthCheckMiddleware:
                             status=200 if ready else 503)
 
 
+class TlsAskMiddleware:
+    """Caddy's on-demand TLS asks `GET /_tls/ask?domain=NAME` before it gets a certificate for a
+    name: 200 only for a verified domain of an active practice, 404 for anything else (an
+    unknown, unverified or suspended practice's name), 429 past TLS_ASK_RATE per caller. It
+    answers on any host (Caddy asks the app by its internal address) before routing; the public
+    Caddyfile never forwards this path from outside."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path != TLS_ASK_PATH:
+            return self.get_response(request)
+        connection.set_schema_to_public()
+        if is_ratelimited(request, group="tls-ask", key="ip", rate=settings.TLS_ASK_RATE,
+                          increment=True):
+            return HttpResponse("slow down", status=429, content_type="text/plain")
+        if request.method != "GET":
+            return HttpResponse(status=405, headers={"Allow": "GET"})
+        if custom_domains.tls_ask_allows(request.GET.get("domain", "")):
+            return HttpResponse("yes", content_type="text/plain")
+        return HttpResponse("no", status=404, content_type="text/plain")
+
+
 def _nonce(request: HttpRequest) -> str:
     """The CSP nonce for a page rendered without a RequestContext (the stand-alone pages)."""
     nonce = getattr(request, "csp_nonce", None)
@@ -85,14 +114,14 @@ class PracticeRoutingMiddleware(TenantMainMiddleware):
         try:
             hostname = request.get_host().split(":")[0].lower()
         except DisallowedHost:
-            return platform_not_found(request)
+            return self.custom_domain(request)
         if hostname == settings.PLATFORM_DOMAIN:
             request.tenant = connection.tenant
             request.urlconf = get_public_schema_urlconf()
             set_urlconf(request.urlconf)
             return None
         if not hostname.endswith("." + settings.PLATFORM_DOMAIN):
-            return platform_not_found(request)
+            return self.custom_domain(request)
         domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
         if domain is None:
             return platform_not_found(request)
@@ -101,12 +130,46 @@ class PracticeRoutingMiddleware(TenantMainMiddleware):
         practice = domain.tenant
         if not practice.is_serving:
             return practice_unavailable(request)
+        if practice.custom_domain and self.is_client_page(request):
+            return _redirect_to_host(request, practice.custom_domain)
+        return self.enter(request, practice, hostname)
+
+    @staticmethod
+    def enter(request: HttpRequest, practice: Practice, hostname: str) -> None:
         practice.domain_url = hostname
         request.tenant = practice
         connection.set_tenant(practice)
         request.urlconf = settings.ROOT_URLCONF
         set_urlconf(request.urlconf)
-        return None
+
+    @staticmethod
+    def is_client_page(request: HttpRequest) -> bool:
+        """Clients' pages move to the practice's own domain (its canonical address); staff pages
+        answer on both. Only reads are redirected: a form posted to the old host still lands."""
+        if request.method not in ("GET", "HEAD"):
+            return False
+        path = request.path
+        return path.startswith("/portal/") or (
+            path == "/accounts/sign-in/" and request.GET.get("next", "").startswith(
+                "/portal/"))
+
+    def custom_domain(self, request: HttpRequest) -> HttpResponse | None:
+        """A practice's own verified domain, or the platform's 404.
+
+        Such a name is not in ALLOWED_HOSTS (they are unknown when settings load): this
+        middleware is the host check for it. Once the name is found verified, the request's
+        host is that name for the rest of Django (CSRF's same-origin check, absolute URLs), so
+        the practice's own origin is trusted and its cookies stay host-only."""
+        raw_host = request._get_raw_host()  # noqa: SLF001 - get_host() refused it
+        hostname, _port = split_domain_port(raw_host)
+        domain = custom_domains.routed_custom_domain(hostname) if hostname else None
+        if domain is None:
+            return platform_not_found(request)
+        practice = domain.tenant
+        if not practice.is_serving:
+            return practice_unavailable(request)
+        request.get_host = lambda: raw_host  # type: ignore[method-assign]
+        return self.enter(request, practice, hostname)
 
     @staticmethod
     def old_name_redirect(request: HttpRequest, domain: Domain) -> HttpResponse:
@@ -116,11 +179,15 @@ class PracticeRoutingMiddleware(TenantMainMiddleware):
         primary = Domain.objects.filter(tenant_id=domain.tenant_id, is_primary=True).first()
         if primary is None:
             return platform_not_found(request)
-        port = request.get_port()
-        default_port = "443" if request.is_secure() else "80"
-        netloc = primary.domain if port in ("", default_port) else f"{primary.domain}:{port}"
-        scheme = "https" if request.is_secure() else "http"
-        return HttpResponsePermanentRedirect(f"{scheme}://{netloc}{request.get_full_path()}")
+        return _redirect_to_host(request, primary.domain)
+
+
+def _redirect_to_host(request: HttpRequest, host: str) -> HttpResponse:
+    port = request.get_port()
+    default_port = "443" if request.is_secure() else "80"
+    netloc = host if port in ("", default_port) else f"{host}:{port}"
+    scheme = "https" if request.is_secure() else "http"
+    return HttpResponsePermanentRedirect(f"{scheme}://{netloc}{request.get_full_path()}")
 
 
 class ModuleGateMiddleware:

@@ -47,6 +47,8 @@ class PeriodicJob:
 JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("purge_due_practices", timedelta(hours=1), per_practice=False),
     PeriodicJob("release_old_subdomains", timedelta(hours=6), per_practice=False),
+    # Practices' own domains whose DNS records went away are flagged (tenants.custom_domains).
+    PeriodicJob("recheck_custom_domains", timedelta(hours=24), per_practice=False),
     PeriodicJob("clear_expired_sessions", timedelta(hours=6), per_practice=True),
     PeriodicJob("expire_billing_periods", timedelta(hours=1), per_practice=False),
     # The notification outbox's safety net: rows whose wake-up was lost, retries, reminders.

@@ -38,7 +38,7 @@ from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS
 from tenants.models import Practice
-from tenants.selectors import practice_url
+from tenants.selectors import practice_client_url
 
 INVITATION_LIFETIME = timedelta(days=7)
 DEFAULT_CLIENT_TIMEZONE = "America/New_York"
@@ -182,7 +182,7 @@ def _issue(*, practice: Practice, client: User, acting_user: User) -> ClientInvi
     invitation = ClientInvitation.objects.create(
         user=client, token_hash=hash_token(token), invited_by=acting_user,
         expires_at=now + INVITATION_LIFETIME)
-    link = practice_url(practice.subdomain, f"/portal/invitation/{token}/")
+    link = practice_client_url(practice, f"/portal/invitation/{token}/")
     branding = branding_for(practice)
     email = client.email
     language = (ClientAccess.objects.filter(user=client).values_list("language", flat=True)

@@ -27,7 +27,13 @@ from portal.models import ConsentAcceptance
 from practice.appointments import demo as appointments_demo
 from practice.care import demo as care_demo
 from practice.configuration.services import practice_instruments_update
-from practice.demo_logins import DEMO_PASSWORD, DEMO_SUBDOMAIN, OPERATOR_EMAIL
+from practice.demo_logins import (
+    BILLING_STAFF_EMAIL,
+    DEMO_BILLING_TOTP_KEY,
+    DEMO_PASSWORD,
+    DEMO_SUBDOMAIN,
+    OPERATOR_EMAIL,
+)
 from practice.documents import demo as documents_demo
 from practice.engagement import demo as engagement_demo
 from practice.formbuilder import demo as formbuilder_demo
@@ -70,6 +76,19 @@ RESOLUTION_NOTE = ("Called Jordan the same afternoon: passive thoughts, no plan 
                    "Safety plan reviewed together; session brought forward to Thursday.")
 
 
+def seed_billing_staff() -> User:
+    """The demo's billing staff, with their authenticator already set up (its key is printed by
+    `make run`, to add to an authenticator app): billing staff always sign in with two steps."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = platform_user_create(email=BILLING_STAFF_EMAIL, password=DEMO_PASSWORD,
+                                full_name="Billie Ledger", role=Role.BILLING_STAFF)
+    with schema_context("public"):
+        TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True,
+                                  key=DEMO_BILLING_TOTP_KEY)
+    return user
+
+
 def seed_demo() -> bool:
     """Create the operator and the demo practice unless they exist, and seed its measurement
     data unless it is there. Returns True if the practice was created."""
@@ -77,6 +96,8 @@ def seed_demo() -> bool:
     if not User.objects.filter(email=OPERATOR_EMAIL).exists():
         platform_user_create(email=OPERATOR_EMAIL, password=DEMO_PASSWORD,
                              full_name="Platform Operator", role=Role.OPERATOR)
+    if not User.objects.filter(email=BILLING_STAFF_EMAIL).exists():
+        seed_billing_staff()
     practice = practice_by_subdomain(DEMO_SUBDOMAIN)
     created = practice is None
     if practice is None:

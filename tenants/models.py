@@ -60,6 +60,9 @@ class Practice(TenantMixin):
     # Catalog: which database holds the schema ("default": this one) and when it moved there.
     database_alias = models.CharField(max_length=63, default=LOCAL_DATABASE)
     moved_at = models.DateTimeField(null=True, blank=True)
+    # The practice's own verified host name (tenants.custom_domains), its clients' canonical
+    # address; blank while it has none. Loaded with the tenant: no extra query.
+    custom_domain = models.CharField(max_length=253, blank=True)
 
     # Provisioning clones the template schema itself (tenants.services), inside one transaction.
     auto_create_schema = False
@@ -95,9 +98,34 @@ class Domain(DomainMixin):
 
     After a rename the old name stays as a non-primary domain that redirects to the primary one
     until `redirect_until`; then it is released.
+
+    A practice's own domain (`is_custom`) is a non-primary row too: it is routed only once its
+    DNS records were verified (tenants.custom_domains). The column's uniqueness is what keeps one
+    name from ever belonging to two practices.
     """
 
     redirect_until = models.DateTimeField(null=True, blank=True)
+    is_custom = models.BooleanField(default=False)
+    verification_token = models.CharField(max_length=64, blank=True)
+    added_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    # Set when a verified domain stops verifying; cleared when it verifies again. The domain
+    # keeps serving meanwhile (flagged to the owner and the operator, never silently dropped).
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_problem = models.CharField(max_length=300, blank=True)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.is_custom and self.verified_at is not None
+
+    @property
+    def custom_status(self) -> str:
+        if not self.is_custom:
+            return ""
+        if self.verified_at is None:
+            return "pending"
+        return "failing" if self.failing_since is not None else "verified"
 
     @property
     def redirects(self) -> bool:
@@ -106,3 +134,39 @@ class Domain(DomainMixin):
             and self.redirect_until is not None
             and self.redirect_until > timezone.now()
         )
+
+
+class MigrationRun(models.Model):
+    """One "migrate all" job started by an operator (tenants.fleet): its progress and each
+    practice that failed. At most one runs at a time (the partial unique index)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Finished with failures"
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by_id = models.BigIntegerField(null=True, blank=True)
+    # A retry names the schemas it re-runs; empty: the public and template schemas and every
+    # practice of this database.
+    only_schemas = models.JSONField(default=list, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    # {schema: {"practice_id": …, "error": exception class and first line}}: never data.
+    failures = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="running"),
+                                    name="tenants_one_migration_run_at_a_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"migration run {self.pk}: {self.status}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.done / self.total)

@@ -59,6 +59,16 @@ def practice_url(subdomain: str, path: str = "/") -> str:
     return f"{settings.PLATFORM_SCHEME}://{practice_host(subdomain)}{port}{path}"
 
 
+def practice_client_url(practice: Practice, path: str = "/") -> str:
+    """The clients' canonical address: the practice's own verified domain when it has one
+    (tenants.custom_domains), else its subdomain. Emails, push links, the manifest, calendar
+    feeds and invitations use it."""
+    if not practice.custom_domain:
+        return practice_url(practice.subdomain, path)
+    port = f":{settings.PLATFORM_PORT}" if settings.PLATFORM_PORT else ""
+    return f"{settings.PLATFORM_SCHEME}://{practice.custom_domain}{port}{path}"
+
+
 def practice_counts(practices: list[Practice]) -> dict[int, PracticeCounts]:
     """Active staff and client counts for a page of practices, in one query.
 

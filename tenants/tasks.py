@@ -31,3 +31,22 @@ def purge_due_practices() -> None:
 def release_old_subdomains() -> None:
     """Free old subdomains whose 90-day redirect after a rename has ended."""
     logger.info("released %d old subdomains", release_expired_domains())
+
+
+@dramatiq.actor(platform_wide=True)
+def recheck_custom_domains() -> None:
+    """Check every verified custom domain's DNS again; one that stopped verifying is flagged."""
+    from tenants.custom_domains import recheck_verified_domains
+
+    checked, failing = recheck_verified_domains()
+    logger.info("re-checked %d custom domains, %d failing", checked, failing)
+
+
+@dramatiq.actor(platform_wide=True, max_retries=0, time_limit=6 * 60 * 60 * 1000)
+def migrate_all_practices(run_id: int) -> None:
+    """The operator's "migrate all" (tenants.fleet): progress and failures on the run's row."""
+    from tenants.fleet import migration_run_execute
+
+    run = migration_run_execute(run_id=run_id)
+    logger.info("migration run %s: %s, %d/%d, %d failed", run.pk, run.status, run.done,
+                run.total, len(run.failures))

@@ -145,3 +145,21 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
                       "riley@demo.localhost"):
             other = User.objects.get(email=email)
             assert Response.objects.filter(client=other, status="submitted").count() == 4
+
+
+def test_the_demo_has_billing_staff_with_two_step_sign_in_set_up(db, media_root):
+    """`make run` prints their login and the authenticator key; the key gives working codes."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from practice.demo_logins import BILLING_STAFF_EMAIL, demo_billing_totp_secret
+
+    seed_demo()
+    seed_demo()
+    with schema_context("public"):
+        staff = User.objects.get(email=BILLING_STAFF_EMAIL)
+        assert staff.role == Role.BILLING_STAFF
+        device = TOTPDevice.objects.get(user=staff)
+    assert device.confirmed
+    assert demo_billing_totp_secret() == "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    assert device.verify_token(f"{totp(device.bin_key):06d}")

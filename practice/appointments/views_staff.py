@@ -63,6 +63,7 @@ from practice.measurement.selectors import instruments_offered
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.selectors import practice_client_url
 
 booking_staff_required = requires(Capability.APPOINTMENTS)
 
@@ -624,7 +625,8 @@ def calendar_feed(request: HttpRequest) -> HttpResponse:
             return _refused(request, BookingError("Choose what to do."),
                             reverse("booking:calendar"))
     calendar = selectors.calendar_of(request.user)
-    feed_url = (request.build_absolute_uri(reverse("booking:feed", args=[token]))
+    # On the practice's canonical address (its own domain once verified).
+    feed_url = (practice_client_url(request.tenant, reverse("booking:feed", args=[token]))
                 if token else None)
     response = _page(request, "appointments/staff/calendar.html", {
         "calendar": calendar, "feed_url": feed_url,

@@ -57,6 +57,7 @@ class Action(StrEnum):
     BILLING_CHECKOUT_STARTED = "billing.checkout_started"
     BILLING_COUPON_APPLIED = "billing.coupon_applied"
     BILLING_CUSTOMER_CREATED = "billing.customer_created"
+    BILLING_GRACE_ENDED_EARLY = "billing.grace_ended_early"
     BILLING_PORTAL_OPENED = "billing.portal_opened"
     BILLING_STATE_CHANGED = "billing.state_changed"
     BILLING_SUBSCRIPTION_CANCELED = "billing.subscription_canceled"
@@ -210,7 +211,14 @@ class Action(StrEnum):
     PORTAL_SETTINGS_CHANGED = "portal.settings_changed"
     PORTAL_URGENT_CONTACT_VIEWED = "portal.urgent_contact_viewed"
     PORTAL_WAITLIST_VIEWED = "portal.waitlist_viewed"
+    # platform
+    PLATFORM_MIGRATE_ALL_STARTED = "platform.migrate_all_started"
     # practice
+    PRACTICE_CUSTOM_DOMAIN_ADDED = "practice.custom_domain_added"
+    PRACTICE_CUSTOM_DOMAIN_FAILING = "practice.custom_domain_failing"
+    PRACTICE_CUSTOM_DOMAIN_REMOVED = "practice.custom_domain_removed"
+    PRACTICE_CUSTOM_DOMAIN_VERIFIED = "practice.custom_domain_verified"
+    PRACTICE_CUSTOM_DOMAIN_VERIFIES_AGAIN = "practice.custom_domain_verifies_again"
     PRACTICE_DELETED = "practice.deleted"
     PRACTICE_DELETION_SCHEDULED = "practice.deletion_scheduled"
     PRACTICE_EXPORTED = "practice.exported"

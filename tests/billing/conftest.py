@@ -1,5 +1,5 @@
 """Stripe without the network: the suite starts localstripe (with a stand-in for Checkout, the
-Customer Portal and Prices, see fake_stripe.py) once, on a free port, and points the Stripe
+Customer Portal and Prices, see billing/devstripe.py) once, on a free port, and points the Stripe
 client at it. Webhook payloads are signed the way Stripe signs them."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tests.conftest import PASSWORD, PracticeWorld
 
 WEBHOOK_SECRET = "whsec_suite_secret"
 SECRET_KEY = "sk_test_suite"
-FAKE_STRIPE = Path(__file__).with_name("fake_stripe.py")
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -43,7 +43,7 @@ def _free_port() -> int:
 def fake_stripe_url() -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, str(FAKE_STRIPE), "--port", str(port)],
+        [sys.executable, "-m", "billing.devstripe", "--port", str(port)], cwd=BASE_DIR,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
@@ -149,13 +149,23 @@ def billing_staff(db: Any) -> User:
                                         full_name="Bea Billing", role=Role.BILLING_STAFF)
 
 
-def public_client(user: User | None = None) -> Client:
+def public_client(user: User | None = None, *, second_step: bool = True) -> Client:
+    """A control-plane client signed in as `user`; billing staff also past their second step
+    (an authenticator set up and a code given in this session), unless `second_step` is off."""
     from django.conf import settings
 
     http = Client(HTTP_HOST=settings.PLATFORM_DOMAIN)
     if user is not None:
         with schema_context("public"):
             http.force_login(user)
+            if second_step and user.role == Role.BILLING_STAFF:
+                from django_otp.plugins.otp_totp.models import TOTPDevice
+
+                device = (TOTPDevice.objects.filter(user=user, confirmed=True).first()
+                          or TOTPDevice.objects.create(user=user, name="app", confirmed=True))
+                session = http.session
+                session["otp_device_id"] = device.persistent_id
+                session.save()
     return http
 
 

@@ -136,7 +136,7 @@ def test_checkout_redirects_to_stripe_with_the_chosen_price_and_the_rest_of_the_
     response = alpha.http(alpha.owner).post(
         "/billing/checkout/", {"plan": "group", "interval": "year"})
     assert response.status_code == 303
-    assert response["Location"].startswith(f"{fake.url}/checkout/cs_test_")
+    assert response["Location"].startswith(f"{fake.url}/_config/checkout/cs_test_")
     session = fake.checkout_session(response["Location"].rsplit("/", 1)[1])
     assert (session["mode"], session["customer"], session["client_reference_id"],
             session["line_items"], session["success_url"], session["cancel_url"]) == (
@@ -168,7 +168,7 @@ def test_portal_redirects_to_stripe_for_the_practice_customer(
     record = with_customer(alpha)
     response = alpha.http(alpha.owner).post("/billing/portal/")
     assert response.status_code == 303
-    assert response["Location"].startswith(f"{fake.url}/portal/bps_")
+    assert response["Location"].startswith(f"{fake.url}/_config/portal/bps_")
     session = fake.portal_session(response["Location"].rsplit("/", 1)[1])
     assert (session["customer"], session["return_url"]) == (
         record.stripe_customer_id, "http://alpha.localhost/billing/")

@@ -215,7 +215,7 @@ def _caddyfile(tmp_path: Path, *, upstream: int, http_port: int, https_port: int
     """infra/Caddyfile as is, but on free ports, with gunicorn here as `web`, its state under
     tmp_path and the system's trust store left alone."""
     text = (INFRA / "Caddyfile").read_text()
-    assert text.count("web:8000") == 2 and text.count("\tadmin off\n") == 1
+    assert text.count("web:8000") == 3 and text.count("\tadmin off\n") == 1
     text = text.replace("web:8000", f"127.0.0.1:{upstream}").replace(
         "\tadmin off\n",
         f"\tadmin off\n\thttp_port {http_port}\n\thttps_port {https_port}\n"

@@ -1,6 +1,8 @@
-"""localstripe, plus a stand-in for the few Stripe endpoints it lacks.
+"""localstripe, plus a stand-in for the few Stripe endpoints it lacks: the suite's Stripe, and
+`make run`'s (controlplane/devstack.py), never production's (it is only ever run as a script).
 
-Run as `python tests/billing/fake_stripe.py --port N`. localstripe (a stateful fake Stripe server)
+Run as `python -m billing.devstripe --port N [--webhook-url URL --webhook-secret S]
+[--store PATH]`. localstripe (a stateful fake Stripe server)
 answers customers, products, plans, subscriptions, coupons and invoices. Beside it, for what
 localstripe does not have:
 
@@ -9,26 +11,36 @@ localstripe does not have:
 - /v1/checkout/sessions and /v1/billing_portal/sessions: sessions with a `url`, remembered so a
   test can read back what was asked.
 - `discounts` on a subscription update (applying a coupon).
-- /_test/subscriptions/{id}: set a subscription's status and dates, standing in for what Stripe's
-  test clocks and failing cards would do over days.
+- /_config/test/subscriptions/{id}: set a subscription's status and dates, standing in for what
+  Stripe's test clocks and failing cards would do over days; sends `customer.subscription.updated`.
+- /_config/checkout/{id}: the page a Checkout session's `url` leads to. "Pay with the test card"
+  adds the card 4242 4242 4242 4242 to the customer, makes the subscription (carrying the session's
+  trial_end over, as Stripe does), completes the session, sends `checkout.session.completed` and
+  goes back to the session's success_url; "Cancel" goes back to its cancel_url.
 
-The store stays in memory: localstripe's dump to /tmp/localstripe.pickle is turned off.
+With --webhook-url, every event (localstripe's own and the ones above) is posted there, signed
+with --webhook-secret as Stripe signs. The store stays in memory (the suite), or with --store is
+kept in that file across restarts (`make run`: customers and prices outlive a Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import json
+import pickle
 import secrets
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from localstripe import resources, server
+from localstripe import resources, server, webhooks
 from localstripe.errors import UserError
 
 resources.Store.dump_to_disk = lambda self: None  # type: ignore[method-assign]
+STORE_PATH: Path | None = None
 
 PRICES: dict[str, dict[str, Any]] = {}
 CHECKOUT_SESSIONS: dict[str, dict[str, Any]] = {}
@@ -74,6 +86,7 @@ async def price_create(request: web.Request) -> web.Response:
         "lookup_key": lookup_key, "metadata": data.get("metadata") or {},
         "created": int(time.time()), "livemode": False,
     }
+    _save()
     return server.json_response(PRICES[price_id])
 
 
@@ -113,6 +126,7 @@ async def price_update(request: web.Request) -> web.Response:
                 if other["lookup_key"] == data["lookup_key"]:
                     other["lookup_key"] = None
         price["lookup_key"] = data["lookup_key"] or None
+    _save()
     return server.json_response(price)
 
 
@@ -128,10 +142,11 @@ async def checkout_session_create(request: web.Request) -> web.Response:
     session_id = _id("cs_test")
     session = {
         **data, "id": session_id, "object": "checkout.session", "status": "open",
-        "url": f"{BASE_URL}/checkout/{session_id}", "subscription": None,
+        "url": f"{BASE_URL}/_config/checkout/{session_id}", "subscription": None,
         "created": int(time.time()), "livemode": False,
     }
     CHECKOUT_SESSIONS[session_id] = session
+    _save()
     return server.json_response(session)
 
 
@@ -148,9 +163,11 @@ async def portal_session_create(request: web.Request) -> web.Response:
     session_id = _id("bps")
     session = {
         **data, "id": session_id, "object": "billing_portal.session",
-        "url": f"{BASE_URL}/portal/{session_id}", "created": int(time.time()), "livemode": False,
+        "url": f"{BASE_URL}/_config/portal/{session_id}", "created": int(time.time()),
+        "livemode": False,
     }
     PORTAL_SESSIONS[session_id] = session
+    _save()
     return server.json_response(session)
 
 
@@ -168,7 +185,106 @@ async def subscription_set(request: web.Request) -> web.Response:
     for name in ("status", "trial_end", "cancel_at", "canceled_at", "ended_at"):
         if name in data:
             setattr(subscription, name, data[name])
+    _save()
+    webhooks.schedule_webhook(resources.Event("customer.subscription.updated", subscription))
     return server.json_response(subscription._export())
+
+
+class _Plain:
+    """An object localstripe's Event can carry (it exports `data` itself)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+
+    def _export(self) -> dict[str, Any]:
+        return dict(self.body)
+
+
+CHECKOUT_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Test checkout</title></head><body>
+<main><h1>Test checkout (localstripe)</h1>
+<p>This is the local stand-in for Stripe Checkout: nothing is charged and no card leaves this
+machine. Plan: <strong>{price}</strong> ({amount} {currency} a {interval}).</p>
+<form method="post"><input type="hidden" name="action" value="pay">
+<button type="submit">Pay with the test card 4242 4242 4242 4242</button></form>
+<form method="post"><input type="hidden" name="action" value="cancel">
+<button type="submit">Cancel and go back</button></form></main></body></html>"""
+
+
+def checkout_page(request: web.Request) -> web.Response:
+    session = CHECKOUT_SESSIONS.get(request.match_info["id"])
+    if session is None or session["status"] != "open":
+        raise web.HTTPNotFound(text="This checkout session is not open.")
+    price = PRICES[session["line_items"][0]["price"]]
+    return web.Response(content_type="text/html", text=CHECKOUT_PAGE.format(
+        price=html.escape(str(price["lookup_key"] or price["id"])),
+        amount=f"{price['unit_amount'] / 100:.2f}", currency=price["currency"].upper(),
+        interval=price["recurring"]["interval"]))
+
+
+async def checkout_submit(request: web.Request) -> web.Response:
+    session = CHECKOUT_SESSIONS.get(request.match_info["id"])
+    if session is None or session["status"] != "open":
+        raise web.HTTPNotFound(text="This checkout session is not open.")
+    form = await request.post()
+    if form.get("action") != "pay":
+        session["status"] = "expired"
+        raise web.HTTPSeeOther(session["cancel_url"])
+    customer_id = session["customer"]
+    token = resources.Token(card={"number": "4242424242424242", "exp_month": "12",
+                                  "exp_year": "2034", "cvc": "123"})
+    resources.Customer._api_add_source(customer_id, source=token.id)
+    subscription_data = session.get("subscription_data") or {}
+    trial_end = subscription_data.get("trial_end")
+    fields: dict[str, Any] = {
+        "customer": customer_id,
+        "items": [{"plan": session["line_items"][0]["price"], "quantity": 1}],
+        "metadata": subscription_data.get("metadata") or {},
+    }
+    if trial_end and int(trial_end) > time.time():
+        fields["trial_end"] = int(trial_end)
+    subscription = resources.Subscription._api_create(**fields)
+    if "trial_end" in fields:
+        subscription.status = "trialing"  # as Stripe has it (localstripe leaves "incomplete")
+    session.update(status="complete", payment_status="paid", subscription=subscription.id)
+    _save()
+    webhooks.schedule_webhook(resources.Event("checkout.session.completed", _Plain(session)))
+    raise web.HTTPSeeOther(session["success_url"])
+
+
+def portal_page(request: web.Request) -> web.Response:
+    session = PORTAL_SESSIONS.get(request.match_info["id"])
+    if session is None:
+        raise web.HTTPNotFound(text="No such portal session.")
+    back = html.escape(str(session.get("return_url", "")), quote=True)
+    return web.Response(content_type="text/html", text=(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Customer portal'
+        '</title></head><body><main><h1>Customer portal (localstripe)</h1><p>The local '
+        "stand-in for Stripe's Customer Portal: cards and invoices live in Stripe. "
+        f'<a href="{back}">Back to the practice</a></p></main></body></html>'))
+
+
+def _save() -> None:
+    """Keep the store, prices and sessions in --store (make run), if given."""
+    if STORE_PATH is None:
+        return
+    temporary = STORE_PATH.with_suffix(".tmp")
+    with temporary.open("wb") as file:
+        pickle.dump((dict(resources.store), PRICES, CHECKOUT_SESSIONS, PORTAL_SESSIONS), file,
+                    protocol=pickle.HIGHEST_PROTOCOL)
+    temporary.replace(STORE_PATH)
+
+
+def _load(path: Path) -> None:
+    global STORE_PATH
+    STORE_PATH = path
+    if path.exists():
+        store, prices, checkouts, portals = pickle.loads(path.read_bytes())  # our own file
+        dict.update(resources.store, store)
+        PRICES.update(prices)
+        CHECKOUT_SESSIONS.update(checkouts)
+        PORTAL_SESSIONS.update(portals)
+    resources.Store.dump_to_disk = lambda self: _save()  # type: ignore[method-assign]
 
 
 @web.middleware
@@ -206,13 +322,24 @@ def build_app(base_url: str) -> web.Application:
     router.add_post("/v1/billing_portal/sessions", portal_session_create)
     router.add_get("/v1/billing_portal/sessions/{id}", portal_session_retrieve)
     router.add_post("/_config/test/subscriptions/{id}", subscription_set)
+    # Pages a browser opens (localstripe asks for an API key everywhere but /_config/).
+    router.add_get("/_config/checkout/{id}", checkout_page)
+    router.add_post("/_config/checkout/{id}", checkout_submit)
+    router.add_get("/_config/portal/{id}", portal_page)
     return app
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--webhook-url", default="")
+    parser.add_argument("--webhook-secret", default="")
+    parser.add_argument("--store", type=Path, default=None)
     args = parser.parse_args()
+    if args.store is not None:
+        _load(args.store)
+    if args.webhook_url:
+        webhooks.register_webhook("tandem", args.webhook_url, args.webhook_secret, None)
     app = build_app(f"http://127.0.0.1:{args.port}")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
