@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from practice import selectors, services
+from practice.today import views as today_views
 from practice.forms import AcceptInvitationForm, StaffInviteForm, StaffRoleForm
 from tenants.accounts.models import Role, User
 from tenants.audit.services import RequestMeta
@@ -34,11 +35,9 @@ def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_client:
-        return HttpResponseRedirect(reverse("portal:dashboard"))
-    return render(request, "practice/staff_home.html")
+    """The staff home is the Today page (practice.today); a client goes to the portal."""
+    return today_views.today(request)
 
 
 @owner_required

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Max, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from practice.access import clients_visible_to
+from practice.measurement import schedule
 from practice.measurement.definitions import InstrumentDefinition, definition_from_dict
 from practice.measurement.library import UnknownInstrument, get_definition, shipped_keys
 from practice.measurement.scoring import (
@@ -54,6 +55,32 @@ def responses_due(client: User) -> QuerySet[Response]:
     return (Response.objects.filter(client=client, status__in=[Response.Status.PENDING,
                                                                Response.Status.IN_PROGRESS])
             .order_by("due_at", "pk"))
+
+
+def schedules_owe(client: User, *, now: datetime, tz_name: str) -> bool:
+    """Whether ``services.responses_materialize`` has anything to write for the client now:
+    an occurrence up to today (their local date) not created yet, or an older one still pending
+    that the newest makes missed. One query, whatever the history; a page can then skip the
+    locked write path (the scheduler materialises every 30 minutes, so it rarely owes)."""
+    today = schedule.local_today(now, tz_name)
+    rows = (Assignment.objects.filter(client=client, ended_at__isnull=True)
+            .annotate(latest=Max("responses__occurrence_date"),
+                      oldest_pending=Min("responses__occurrence_date", filter=Q(
+                          responses__status=Response.Status.PENDING)))
+            .values_list("frequency", "starts_on", "ends_on", "latest", "oldest_pending"))
+    for frequency, starts_on, ends_on, latest, oldest_pending in rows:
+        if frequency == Assignment.Frequency.ONCE:
+            newest = starts_on
+        else:
+            dates = schedule.occurrence_dates(frequency, starts_on, today, ends_on)
+            if not dates:
+                continue
+            newest = dates[-1]
+        if latest is None or latest < newest:
+            return True
+        if oldest_pending is not None and oldest_pending < newest:
+            return True
+    return False
 
 
 def score_history(client: User, instrument_key: str) -> list[Response]:

@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal.invitations import portal_state
+from practice.measurement import caseload as caseload_selectors
 from practice.measurement import selectors, services
 from practice.measurement.forms import (
     AlertResolveForm,
     AlertSnoozeForm,
     AssignForm,
+    CaseloadFilterForm,
     EnteredInErrorForm,
     ReviewSinceForm,
 )
@@ -43,14 +45,31 @@ REVIEW_DEFAULT_DAYS = 7
 
 @clinical_required
 def caseload(request: HttpRequest) -> HttpResponse:
-    rows = selectors.caseload(request.user)
+    """The caseload table: search, filters, sort and pages in the query string."""
+    now = timezone.now()
+    entries = caseload_selectors.caseload_entries(request.user, practice=request.tenant)
+    options = caseload_selectors.caseload_options(
+        entries, request.user, instrument=request.GET.get("instrument", ""))
+    form = CaseloadFilterForm(request.GET or None, instruments=options.instruments,
+                              bands=options.bands, clinicians=options.clinicians)
+    values = form.values() if form.is_bound else {}
+    query = caseload_selectors.CaseloadQuery(
+        search=(values.get("q") or "").strip(), clinician=values.get("clinician"),
+        **{name: values.get(name) or "" for name in (
+            "instrument", "band", "change", "reliable", "activity", "engagement", "episode")},
+        sort=values.get("sort") or "name", descending=values.get("order") == "desc",
+        page=values.get("page") or 1)
+    page = caseload_selectors.caseload_page(entries, query, now=now)
     audit_record(action="client.caseload_viewed", actor=request.user, object_type="caseload",
                  meta=RequestMeta.from_request(request),
-                 detail={"client_ids": [row.client.pk for row in rows]})
+                 detail={"client_ids": [entry.client.pk for entry in page]})
+    kept = request.GET.copy()
+    kept.pop("page", None)
     return render_page(request, "practice/clinic/caseload.html", {
-        "rows": [{"client": row.client, "tz": client_zone(row.client).key,
-                  "phq9": row.latest.get("phq9"), "gad7": row.latest.get("gad7"),
-                  "open_risk_alerts": row.open_risk_alerts} for row in rows],
+        "page": page, "total": len(entries), "form": form, "query": query,
+        "kept": kept.urlencode(), "filtered": any(
+            values.get(name) for name in form.fields if name not in ("sort", "order", "page")),
+        "sorts": caseload_selectors.SORTS,
     })
 
 

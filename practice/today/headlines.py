@@ -1,0 +1,107 @@
+"""A client's headline per instrument: the latest score and band, the change since the baseline
+and whether it is reliable (Jacobson-Truax, the instrument's published threshold or the
+practice's own).
+
+The baseline here is the client's first scored response of the instrument. When episodes of care
+exist (practice.outcomes, another branch) the baseline becomes the first score in the current
+episode: ``client_headlines`` is the one function to swap.
+
+Two queries for any number of clients (three with practice-defined instruments): the first and
+the latest scored response of each client and instrument, picked by PostgreSQL (DISTINCT ON over
+the (client, instrument_key, submitted_at) index), never the whole history."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from practice.measurement.charts import signed_change
+from practice.measurement.scoring import NoReliableChangeThreshold, ReliableChange, reliable_change
+from practice.measurement.selectors import definition_catalog
+from practice.models import Response
+from tenants.models import Practice
+
+# Mood check-ins are daily and not a measure of outcome: they have their own trend.
+NOT_HEADLINED = ("mood",)
+
+RELIABLE_LABELS = {
+    ReliableChange.IMPROVEMENT: "Reliable improvement",
+    ReliableChange.DETERIORATION: "Reliable deterioration",
+    ReliableChange.NO_RELIABLE_CHANGE: "No reliable change",
+}
+
+
+@dataclass(frozen=True)
+class Headline:
+    instrument_key: str
+    title: str
+    latest: Decimal
+    band: str
+    baseline: Decimal
+    has_change: bool  # more than one score: the latest is not the baseline
+    reliable: ReliableChange | None  # None: one score only, or no threshold known
+
+    @property
+    def latest_text(self) -> str:
+        number = float(self.latest)
+        return str(int(number)) if number == int(number) else f"{number:g}"
+
+    @property
+    def change_text(self) -> str:
+        return signed_change(float(self.latest - self.baseline)) if self.has_change else ""
+
+    @property
+    def reliable_text(self) -> str:
+        return RELIABLE_LABELS.get(self.reliable, "") if self.reliable else ""
+
+    @property
+    def reliable_key(self) -> str:
+        return self.reliable.value if self.reliable else ""
+
+    @property
+    def is_deteriorated(self) -> bool:
+        return self.reliable == ReliableChange.DETERIORATION
+
+
+def _scored() -> QuerySet[Response]:
+    return (Response.objects.filter(status=Response.Status.SUBMITTED, is_scored=True,
+                                    entered_in_error_at__isnull=True, total__isnull=False)
+            .exclude(instrument_key__in=NOT_HEADLINED))
+
+
+def client_headlines(client_ids: Collection[int], *, practice: Practice
+                     ) -> dict[int, list[Headline]]:
+    """client id -> headlines (instrument order: by key), for the clients given."""
+    if not client_ids:
+        return {}
+    fields = ("client_id", "instrument_key", "total", "band_label", "definition_version", "pk")
+    base = _scored().filter(client_id__in=list(client_ids))
+    latest = list(base.order_by("client_id", "instrument_key", "-submitted_at", "-pk")
+                  .distinct("client_id", "instrument_key").values_list(*fields))
+    first = {(row[0], row[1]): (row[2], row[5]) for row in
+             base.order_by("client_id", "instrument_key", "submitted_at", "pk")
+             .distinct("client_id", "instrument_key").values_list(*fields)}
+    catalog = definition_catalog({row[1] for row in latest})
+    thresholds = practice.reliable_change_thresholds or {}
+    found: dict[int, list[Headline]] = {}
+    for client_id, key, total, band, version, pk in latest:
+        definition = catalog.get(key, version)
+        if definition is None or not definition.has_total:
+            continue
+        baseline, baseline_pk = first[(client_id, key)]
+        has_change = baseline_pk != pk
+        reliable: ReliableChange | None = None
+        if has_change:
+            try:
+                reliable = reliable_change(definition, baseline, total,
+                                           practice_threshold=thresholds.get(key))
+            except NoReliableChangeThreshold:
+                reliable = None
+        found.setdefault(client_id, []).append(Headline(
+            instrument_key=key, title=definition.title.split(" (")[0].strip() or definition.title, latest=total, band=band,
+            baseline=baseline, has_change=has_change, reliable=reliable))
+    return found
+
