@@ -51,4 +51,5 @@ urlpatterns = [
     path("", include(("practice.invoices.api_urls", "billing"))),
     path("", include(("practice.notifications.api_urls", "notifications"))),
     path("", include(("practice.engagement.api_urls", "engagement"))),
+    path("", include(("practice.outcomes.api_urls", "outcomes"))),
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("settings/", include("practice.configuration.urls")),
     path("clinic/", include(("practice.measurement.urls_clinic", "clinic"))),
     path("care/", include(("practice.care.urls", "care"))),
+    path("outcomes/", include(("practice.outcomes.urls", "outcomes"))),
     path("clients/", include("practice.clients.urls")),
     path("billing/", include("billing.urls_practice")),
     # Feature areas of the staff side; each namespace is its module key, so the module gate

@@ -31,6 +31,7 @@ from controlplane.emails import send_branded_email
 from portal.consent import current_consent
 from portal.models import ClientAccess, ClientInvitation, ConsentAcceptance
 from practice.models import ClientProfile
+from practice.outcomes.services import episode_ensure_open
 from tenants.accounts.models import Role, User, email_normalise
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS
@@ -237,6 +238,7 @@ def client_invite(*, practice: Practice, invite: ClientInvite, acting_user: User
     ClientAccess.objects.create(user=client, visible_modules=modules, phone=invite.phone.strip(),
                                 invited_at=timezone.now())
     invitation = _issue(practice=practice, client=client, acting_user=acting_user)
+    episode_ensure_open(client=client, acting_user=acting_user, meta=meta)
     audit_record(action="client.invited", actor=acting_user, object_type="user",
                  object_id=client.pk, meta=meta,
                  detail={"invitation_id": invitation.pk, "modules": modules})
@@ -265,6 +267,8 @@ def client_invitation_send(*, practice: Practice, client_id: int, acting_user: U
     access.accepted_at = None
     access.save()
     invitation = _issue(practice=practice, client=client, acting_user=acting_user)
+    # Re-engaging a former client opens a new episode of care (an open one is kept).
+    episode_ensure_open(client=client, acting_user=acting_user, meta=meta)
     audit_record(action="client.invitation_sent", actor=acting_user, object_type="user",
                  object_id=client.pk, meta=meta,
                  detail={"invitation_id": invitation.pk, "resend": resend})

@@ -78,6 +78,7 @@ TENANT_APPS = [
     "practice.appointments",
     "practice.engagement",
     "practice.invoices",
+    "practice.outcomes",
     "portal",
     # Optional two-factor sign-in (TOTP and recovery codes) for a practice's people.
     "django_otp",

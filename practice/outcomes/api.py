@@ -1,0 +1,139 @@
+"""Episode endpoints of the REST API: list a client's episodes with baseline and latest scores,
+open one, close one with a reason. Owner and clinicians (their caseload); a front desk user, a
+client and anyone out of reach get 404, like a missing object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
+
+from practice.access import client_for_staff
+from practice.measurement.api.serializers import BAD_REQUEST, ErrorSerializer
+from practice.measurement.api.views import CLINICAL, DENIED
+from practice.measurement.selectors import definition_catalog
+from practice.outcomes import selectors, services
+from practice.outcomes.models import Episode
+from tenants.accounts.models import User
+from tenants.audit.services import RequestMeta, audit_record
+
+
+class ScoreSerializer(serializers.Serializer):
+    response_id = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=8, decimal_places=2)
+    band_key = serializers.CharField()
+    band_label = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+
+
+class InstrumentProgressSerializer(serializers.Serializer):
+    instrument = serializers.CharField(source="instrument_key")
+    title = serializers.CharField()
+    baseline = ScoreSerializer()
+    latest = ScoreSerializer(help_text="The final score once the episode is closed.")
+    count = serializers.IntegerField(source="scores.count")
+    change = serializers.DecimalField(max_digits=8, decimal_places=2)
+    reliable_change = serializers.CharField(source="outcome.reliable", allow_null=True,
+                                            default=None)
+    clinically_significant_change = serializers.CharField(source="outcome.significance",
+                                                          allow_null=True, default=None)
+    talking_therapies = serializers.CharField(source="outcome.talking_therapies",
+                                              allow_null=True, default=None)
+
+
+class EpisodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    client = serializers.IntegerField(source="client_id")
+    clinician = serializers.IntegerField(source="clinician_id", allow_null=True)
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    end_reason = serializers.ChoiceField(choices=Episode.EndReason.choices, allow_blank=True)
+    end_note = serializers.CharField()
+    instrument_keys = serializers.ListField(child=serializers.CharField())
+    instruments = InstrumentProgressSerializer(many=True, required=False)
+
+
+class EpisodeCloseSerializer(serializers.Serializer):
+    end_reason = serializers.ChoiceField(choices=Episode.EndReason.choices)
+    ended_at = serializers.DateTimeField(required=False,
+                                         help_text="When it ended; now if left out.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+def _client(request: Request, client_id: int) -> User:
+    try:
+        return client_for_staff(request.user, client_id)
+    except User.DoesNotExist:
+        raise NotFound from None
+
+
+def _with_progress(request: Request, episodes: list[Episode]) -> list[dict[str, Any]]:
+    scores = selectors.episode_scores(episodes)
+    catalog = definition_catalog({key for by_key in scores.values() for key in by_key})
+    thresholds = request.tenant.reliable_change_thresholds or {}
+    data = []
+    for episode in episodes:
+        item = EpisodeSerializer(episode).data
+        item["instruments"] = InstrumentProgressSerializer(
+            selectors.instrument_progress(scores.get(episode.pk, {}), catalog,
+                                          thresholds=thresholds).values(), many=True).data
+        data.append(item)
+    return data
+
+
+class ClientEpisodesView(APIView):
+    """A client's episodes of care, newest first, each with the baseline, latest (final) score,
+    change and reliable change of every instrument. POST opens a new episode."""
+
+    permission_classes = CLINICAL
+
+    @extend_schema(responses={**DENIED, 200: EpisodeSerializer(many=True),
+                              404: ErrorSerializer})
+    def get(self, request: Request, client_id: int) -> ApiResponse:
+        client = _client(request, client_id)
+        audit_record(action="client.episodes_viewed", actor=request.user,
+                     object_type="client", object_id=client.pk,
+                     meta=RequestMeta.from_request(request))
+        return ApiResponse(_with_progress(request, selectors.episodes_for_client(client)))
+
+    @extend_schema(request=None, responses={**DENIED, 201: EpisodeSerializer,
+                                            400: BAD_REQUEST, 404: ErrorSerializer})
+    def post(self, request: Request, client_id: int) -> ApiResponse:
+        client = _client(request, client_id)
+        try:
+            episode = services.episode_open(client=client, acting_user=request.user,
+                                            meta=RequestMeta.from_request(request))
+        except services.EpisodeError as error:
+            return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return ApiResponse(EpisodeSerializer(episode).data, status=status.HTTP_201_CREATED)
+
+
+class EpisodeCloseView(APIView):
+    """Close an open episode with a reason (completed, dropped_out, referred_on, moved,
+    other)."""
+
+    permission_classes = CLINICAL
+
+    @extend_schema(request=EpisodeCloseSerializer,
+                   responses={**DENIED, 200: EpisodeSerializer, 400: BAD_REQUEST,
+                              404: ErrorSerializer})
+    def post(self, request: Request, episode_id: int) -> ApiResponse:
+        body = EpisodeCloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            episode = services.episode_close(
+                episode_id=episode_id, acting_user=request.user,
+                end_reason=body.validated_data["end_reason"],
+                ended_at=body.validated_data.get("ended_at"),
+                note=body.validated_data.get("note", ""),
+                meta=RequestMeta.from_request(request))
+        except Episode.DoesNotExist:
+            raise NotFound from None
+        except services.EpisodeError as error:
+            return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return ApiResponse(EpisodeSerializer(episode).data)

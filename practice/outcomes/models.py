@@ -1,0 +1,62 @@
+"""Episodes of care, and the practice-wide export jobs.
+
+An episode is one stretch of a client's treatment: from its start to its end (with a reason),
+with the clinician responsible and the instruments tracked. Everything the outcome reports count
+is counted per episode: the baseline of an instrument is its first scored response inside the
+episode's window, the final (or, while open, latest) its last one. A client has at most one open
+episode (the database refuses a second)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Episode(models.Model):
+    class EndReason(models.TextChoices):
+        COMPLETED = "completed", "Completed"
+        DROPPED_OUT = "dropped_out", "Dropped out"
+        REFERRED_ON = "referred_on", "Referred on"
+        MOVED = "moved", "Moved"
+        OTHER = "other", "Other"
+
+    client = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                               related_name="episodes")
+    # The clinician responsible for this episode (None: not yet allocated).
+    clinician = models.ForeignKey("accounts.User", null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="episodes_led")
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+    end_note = models.CharField(max_length=300, blank=True)
+    # Instrument keys tracked in this episode (what the reports look at first; responses to
+    # other instruments in the window count as well).
+    instrument_keys = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey("accounts.User", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["client"], condition=models.Q(ended_at__isnull=True),
+                                    name="episode_one_open_per_client"),
+            models.CheckConstraint(
+                condition=(models.Q(ended_at__isnull=True, end_reason="")
+                           | (models.Q(ended_at__isnull=False) & ~models.Q(end_reason=""))),
+                name="episode_end_has_reason"),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True)
+                | models.Q(ended_at__gte=models.F("started_at")),
+                name="episode_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["client", "started_at"], name="episode_client_start")]
+
+    def __str__(self) -> str:
+        return f"Episode #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None

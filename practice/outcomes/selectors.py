@@ -1,0 +1,190 @@
+"""Reads of episodes and their scores. Every selector runs a fixed number of queries, whatever
+the number of clients and the length of their history (see the package docstring for the names
+other modules rely on)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from practice.access import clients_visible_to
+from practice.measurement.selectors import DefinitionCatalog, definition_catalog
+from practice.models import Response
+from practice.outcomes.maths import EpisodeOutcome, episode_outcome
+from practice.outcomes.models import Episode
+from tenants.accounts.models import User
+
+
+@dataclass(frozen=True)
+class Score:
+    response_id: int
+    total: Decimal
+    band_key: str
+    band_label: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class EpisodeScores:
+    """One instrument in one episode: its first and last scored responses and how many."""
+
+    instrument_key: str
+    baseline: Score
+    latest: Score  # the final score once the episode is closed
+    count: int
+
+    @property
+    def final(self) -> Score:
+        return self.latest
+
+    @property
+    def is_paired(self) -> bool:
+        return self.count >= 2
+
+
+@dataclass(frozen=True)
+class InstrumentProgress:
+    instrument_key: str
+    title: str
+    scores: EpisodeScores
+    outcome: EpisodeOutcome | None  # None with a single score
+
+    @property
+    def baseline(self) -> Score:
+        return self.scores.baseline
+
+    @property
+    def latest(self) -> Score:
+        return self.scores.latest
+
+    @property
+    def change(self) -> Decimal:
+        return self.scores.latest.total - self.scores.baseline.total
+
+
+@dataclass(frozen=True)
+class EpisodeHeadline:
+    episode: Episode
+    instruments: dict[str, InstrumentProgress]
+
+
+def _client_ids(clients: Iterable[User] | QuerySet[User]) -> list[int]:
+    if isinstance(clients, QuerySet):
+        return list(clients.values_list("pk", flat=True))
+    return [client.pk for client in clients]
+
+
+def current_episode(client: User) -> Episode | None:
+    """The client's open episode, else their latest one (None if they never had one)."""
+    return current_episodes([client]).get(client.pk)
+
+
+def current_episodes(clients: Iterable[User] | QuerySet[User]) -> dict[int, Episode]:
+    """For each client, the open episode, else the latest: one query."""
+    client_filter = (clients.values("pk") if isinstance(clients, QuerySet)
+                     else [client.pk for client in clients])
+    rows = (Episode.objects.filter(client__in=client_filter)
+            .annotate(open_first=Case(When(ended_at__isnull=True, then=Value(0)),
+                                      default=Value(1), output_field=IntegerField()))
+            .order_by("client_id", "open_first", "-started_at", "-pk")
+            .distinct("client_id"))
+    return {episode.client_id: episode for episode in rows}
+
+
+def episodes_for_client(client: User) -> list[Episode]:
+    """Every episode of a client, newest first, with the people involved."""
+    return list(Episode.objects.filter(client=client)
+                .select_related("clinician", "created_by", "ended_by")
+                .order_by("-started_at", "-pk"))
+
+
+def episode_for_staff(user: User, episode_id: int) -> Episode:
+    """An episode of a client `user` may see; Episode.DoesNotExist otherwise, like a missing
+    one."""
+    return (Episode.objects.select_related("client", "clinician")
+            .get(pk=episode_id, client__in=clients_visible_to(user)))
+
+
+# The first and last scored response of each instrument inside each episode's window, with the
+# count: one grouped query over the response history index, whatever the history's length.
+_EPISODE_SCORES_SQL = """
+SELECT e.id, r.instrument_key, count(*),
+       (array_agg(r.id ORDER BY r.submitted_at, r.id))[1],
+       (array_agg(r.id ORDER BY r.submitted_at DESC, r.id DESC))[1]
+FROM {episode} e
+JOIN {response} r ON r.client_id = e.client_id
+     AND r.submitted_at >= e.started_at
+     AND (e.ended_at IS NULL OR r.submitted_at <= e.ended_at)
+WHERE e.id = ANY(%s) AND r.status = 'submitted' AND r.is_scored
+      AND r.entered_in_error_at IS NULL AND r.total IS NOT NULL
+GROUP BY e.id, r.instrument_key
+"""
+
+
+def episode_scores(episodes: Iterable[Episode] | Iterable[int],
+                   instrument_keys: Iterable[str] | None = None
+                   ) -> dict[int, dict[str, EpisodeScores]]:
+    """Baseline, latest (final) and count of each instrument in each episode: two queries."""
+    ids = [item if isinstance(item, int) else item.pk for item in episodes]
+    if not ids:
+        return {}
+    sql = _EPISODE_SCORES_SQL.format(episode=Episode._meta.db_table,
+                                     response=Response._meta.db_table)
+    params: list[object] = [ids]
+    if instrument_keys is not None:
+        sql = sql.replace("GROUP BY", "AND r.instrument_key = ANY(%s)\nGROUP BY")
+        params.append(list(instrument_keys))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        groups = cursor.fetchall()
+    wanted = {response_id for group in groups for response_id in (group[3], group[4])}
+    responses = {row[0]: Score(*row) for row in Response.objects.filter(pk__in=wanted)
+                 .values_list("id", "total", "band_key", "band_label", "submitted_at")}
+    result: dict[int, dict[str, EpisodeScores]] = {}
+    for episode_id, key, count, first_id, last_id in groups:
+        result.setdefault(episode_id, {})[key] = EpisodeScores(
+            instrument_key=key, baseline=responses[first_id], latest=responses[last_id],
+            count=count)
+    return result
+
+
+def instrument_progress(scores: Mapping[str, EpisodeScores], catalog: DefinitionCatalog, *,
+                        thresholds: Mapping[str, float] | None = None
+                        ) -> dict[str, InstrumentProgress]:
+    """Pure: change, reliable and clinically significant change of each instrument."""
+    progress = {}
+    for key, pair in sorted(scores.items()):
+        definition = catalog.get(key)
+        outcome = None
+        if definition is not None and definition.has_total and pair.is_paired:
+            outcome = episode_outcome(definition, float(pair.baseline.total),
+                                      float(pair.latest.total),
+                                      practice_threshold=(thresholds or {}).get(key))
+        progress[key] = InstrumentProgress(
+            instrument_key=key, title=definition.title if definition else key, scores=pair,
+            outcome=outcome)
+    return progress
+
+
+def episode_headlines(clients: Iterable[User] | QuerySet[User], *,
+                      thresholds: Mapping[str, float] | None = None
+                      ) -> dict[int, EpisodeHeadline]:
+    """Each client's current episode with, per instrument, baseline, latest, change, reliable
+    change, clinically significant change and NHS Talking Therapies class. Pass the practice's
+    ``reliable_change_thresholds`` as ``thresholds``. Three queries (four when practice-defined
+    instruments are involved), whatever the number of clients or responses."""
+    episodes = current_episodes(clients)
+    scores = episode_scores(episodes.values())
+    catalog = definition_catalog({key for by_key in scores.values() for key in by_key})
+    return {
+        client_id: EpisodeHeadline(
+            episode=episode,
+            instruments=instrument_progress(scores.get(episode.pk, {}), catalog,
+                                            thresholds=thresholds))
+        for client_id, episode in episodes.items()
+    }

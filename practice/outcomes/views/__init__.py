@@ -1,0 +1,1 @@
+"""Views of the outcome pages: episodes, reports, exports."""
