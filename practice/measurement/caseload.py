@@ -6,8 +6,8 @@ open alerts; active assignments), whatever the number of clients or the length o
 history: a caseload is hundreds of clients, not millions, and the table's columns (change
 since baseline, reliable change) are computed, not stored.
 
-Episode status: until episodes of care exist (practice.outcomes) a client is "in measurement"
-while they have an active assignment; ``episode_states`` is the one function to swap."""
+Episode status is that of the client's current episode of care (practice.outcomes): open,
+closed (with its reason) or none recorded."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Max
 
 from practice.access import clients_visible_to
-from practice.models import Alert, Assignment, ClientProfile
+from practice.models import Alert, ClientProfile
+from practice.outcomes.selectors import current_episodes
 from practice.today.headlines import Headline, client_headlines
 from practice.today.selectors import ENGAGEMENT_KINDS
 from tenants.accounts.models import Role, User
@@ -30,7 +31,7 @@ PAGE_SIZE = 25
 
 ENGAGEMENT_STATES = {"engaged": "Engaged", "drifting": "Drifting away",
                      "not_on_portal": "Not on the portal"}
-EPISODE_STATES = {"active": "Measures active", "none": "No active measures"}
+EPISODE_STATES = {"open": "Episode open", "closed": "Episode closed", "none": "No episode"}
 RELIABLE_STATES = {"improvement": "Reliable improvement",
                    "deterioration": "Reliable deterioration",
                    "no_reliable_change": "No reliable change", "unknown": "One score or none"}
@@ -51,6 +52,7 @@ class CaseloadEntry:
     engagement: str  # a key of ENGAGEMENT_STATES
     engagement_reasons: list[str]
     episode: str  # a key of EPISODE_STATES
+    episode_end_reason: str
     open_risk_alerts: int
     instrument: Headline | None = field(default=None)  # the filtered/sorted instrument's
 
@@ -86,11 +88,19 @@ class CaseloadOptions:
     clinicians: list[tuple[int, str]]  # for the owner's clinician filter; empty for others
 
 
-def episode_states(client_ids: Iterable[int]) -> dict[int, str]:
-    active = set(Assignment.objects.filter(client_id__in=list(client_ids),
-                                           ended_at__isnull=True)
-                 .values_list("client_id", flat=True).distinct())
-    return {client_id: "active" if client_id in active else "none" for client_id in client_ids}
+def episode_states(client_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """client id -> (state, the end reason's label when closed): one query."""
+    episodes = current_episodes(User.objects.filter(pk__in=client_ids))
+    states = {}
+    for client_id in client_ids:
+        episode = episodes.get(client_id)
+        if episode is None:
+            states[client_id] = ("none", "")
+        elif episode.is_open:
+            states[client_id] = ("open", "")
+        else:
+            states[client_id] = ("closed", episode.get_end_reason_display())
+    return states
 
 
 def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
@@ -119,7 +129,8 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
             client=client, clinicians=_team(client), headlines=headlines.get(client.pk, []),
             last_activity=max(moments) if moments else None,
             engagement="drifting" if drifting else ("engaged" if on_portal else "not_on_portal"),
-            engagement_reasons=drifting, episode=episodes[client.pk],
+            engagement_reasons=drifting, episode=episodes[client.pk][0],
+            episode_end_reason=episodes[client.pk][1],
             open_risk_alerts=sum(1 for _, severity, _ in own if severity == "urgent")))
     return entries
 

@@ -2,13 +2,15 @@
 and whether it is reliable (Jacobson-Truax, the instrument's published threshold or the
 practice's own).
 
-The baseline here is the client's first scored response of the instrument. When episodes of care
-exist (practice.outcomes, another branch) the baseline becomes the first score in the current
-episode: ``client_headlines`` is the one function to swap.
+The baseline is the first score of the instrument in the client's current episode of care (the
+open one, else the latest: practice.outcomes.selectors.episode_headlines). A client with no
+episode recorded (an account made outside the invitation flow) is read over their whole
+history instead, so nobody's scores go missing from the page.
 
-Two queries for any number of clients (three with practice-defined instruments): the first and
-the latest scored response of each client and instrument, picked by PostgreSQL (DISTINCT ON over
-the (client, instrument_key, submitted_at) index), never the whole history."""
+A fixed number of queries for any number of clients: three for the episodes and their first and
+last scores, and, only when some client has no episode, two more picking the first and the
+latest scored response of each of those clients and instruments (DISTINCT ON over the
+(client, instrument_key, submitted_at) index), never the whole history."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from practice.measurement.charts import signed_change
 from practice.measurement.scoring import NoReliableChangeThreshold, ReliableChange, reliable_change
 from practice.measurement.selectors import definition_catalog
 from practice.models import Response
+from practice.outcomes.selectors import episode_headlines
+from tenants.accounts.models import User
 from tenants.models import Practice
 
 # Mood check-ins are daily and not a measure of outcome: they have their own trend.
@@ -72,20 +76,44 @@ def _scored() -> QuerySet[Response]:
             .exclude(instrument_key__in=NOT_HEADLINED))
 
 
+def _short(title: str) -> str:
+    return title.split(" (")[0].strip() or title
+
+
 def client_headlines(client_ids: Collection[int], *, practice: Practice
                      ) -> dict[int, list[Headline]]:
     """client id -> headlines (instrument order: by key), for the clients given."""
-    if not client_ids:
+    ids = list(client_ids)
+    if not ids:
         return {}
+    thresholds = practice.reliable_change_thresholds or {}
+    found: dict[int, list[Headline]] = {}
+    by_episode = episode_headlines(User.objects.filter(pk__in=ids), thresholds=thresholds)
+    for client_id, headline in by_episode.items():
+        for key, progress in headline.instruments.items():
+            if key in NOT_HEADLINED or progress.outcome is None and progress.scores.is_paired:
+                continue  # no total to follow (subscales only)
+            found.setdefault(client_id, []).append(Headline(
+                instrument_key=key, title=_short(progress.title),
+                latest=progress.latest.total, band=progress.latest.band_label,
+                baseline=progress.baseline.total, has_change=progress.scores.is_paired,
+                reliable=progress.outcome.reliable if progress.outcome else None))
+    without = [client_id for client_id in ids if client_id not in by_episode]
+    if without:
+        found.update(_whole_history_headlines(without, thresholds))
+    return found
+
+
+def _whole_history_headlines(client_ids: list[int], thresholds: dict[str, float]
+                             ) -> dict[int, list[Headline]]:
     fields = ("client_id", "instrument_key", "total", "band_label", "definition_version", "pk")
-    base = _scored().filter(client_id__in=list(client_ids))
+    base = _scored().filter(client_id__in=client_ids)
     latest = list(base.order_by("client_id", "instrument_key", "-submitted_at", "-pk")
                   .distinct("client_id", "instrument_key").values_list(*fields))
     first = {(row[0], row[1]): (row[2], row[5]) for row in
              base.order_by("client_id", "instrument_key", "submitted_at", "pk")
              .distinct("client_id", "instrument_key").values_list(*fields)}
     catalog = definition_catalog({row[1] for row in latest})
-    thresholds = practice.reliable_change_thresholds or {}
     found: dict[int, list[Headline]] = {}
     for client_id, key, total, band, version, pk in latest:
         definition = catalog.get(key, version)
@@ -101,7 +129,7 @@ def client_headlines(client_ids: Collection[int], *, practice: Practice
             except NoReliableChangeThreshold:
                 reliable = None
         found.setdefault(client_id, []).append(Headline(
-            instrument_key=key, title=definition.title.split(" (")[0].strip() or definition.title, latest=total, band=band,
+            instrument_key=key, title=_short(definition.title), latest=total, band=band,
             baseline=baseline, has_change=has_change, reliable=reliable))
     return found
 

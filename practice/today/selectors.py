@@ -3,7 +3,6 @@ the number of clients, appointments or responses (tests/today pin them)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from practice.formbuilder.selectors import form_clients_for
 from practice.measurement.selectors import alert_inbox
 from practice.messaging.selectors import policy_of, unread_count
 from practice.models import Alert, Response
+from practice.outcomes.models import Episode
 from practice.today.headlines import Headline, client_headlines
 from portal.models import ClientInvitation
 from tenants.accounts.models import Role, User
@@ -150,7 +150,8 @@ def forms_waiting(user: User) -> FormsWaiting:
     """Forms shared with clients and not yet completed, the oldest first: two queries."""
     rows = (FormAssignment.objects.filter(client__in=form_clients_for(user),
                                           status__in=OPEN_FORM_STATUSES)
-            .select_related("client", "version").order_by("requested_at", "pk"))
+            .select_related("client", "version").defer("answers")
+            .order_by("requested_at", "pk"))
     shown = list(rows[:FORMS_SHOWN])
     count = len(shown) if len(shown) < FORMS_SHOWN else rows.count()
     return FormsWaiting(count=count, rows=shown,
@@ -203,7 +204,7 @@ class SetupStep:
 class OwnerToday:
     zone: ZoneInfo
     active_clients: int
-    clients_in_treatment: int  # with an active assignment (episodes: practice.outcomes)
+    open_episodes: int  # episodes of care open now (practice.outcomes)
     clinicians: int
     due_this_month: int
     on_time_this_month: int
@@ -260,15 +261,22 @@ def _trends(zone: ZoneInfo, now: datetime) -> list[MonthFigures]:
 
 
 def _alerts_by_age(now: datetime) -> list[tuple[str, int, int]]:
-    ages = Alert.objects.exclude(status=Alert.Status.RESOLVED).values_list(
-        "severity", "created_at")
-    buckets: Counter[tuple[str, str]] = Counter()
-    for severity, created_at in ages.order_by():
-        age = now - created_at
-        label = next(label for label, limit in ALERT_AGES if limit is None or age < limit)
-        buckets[(label, severity)] += 1
-    return [(label, buckets[(label, Alert.Severity.URGENT)],
-             buckets[(label, Alert.Severity.ROUTINE)]) for label, _ in ALERT_AGES]
+    """(label, urgent, routine) per age of the open alerts: one aggregate query."""
+    buckets: dict[str, Q] = {}
+    younger = now
+    for label, limit in ALERT_AGES:
+        older = now - limit if limit is not None else None
+        window = Q(created_at__lte=younger) if label != ALERT_AGES[0][0] else Q()
+        if older is not None:
+            window &= Q(created_at__gt=older)
+        buckets[label] = window
+        younger = older or younger
+    counts = Alert.objects.exclude(status=Alert.Status.RESOLVED).aggregate(**{
+        f"{index}_{severity}": Count("pk", filter=window & Q(severity=severity))
+        for index, window in enumerate(buckets.values())
+        for severity in (Alert.Severity.URGENT, Alert.Severity.ROUTINE)})
+    return [(label, counts[f"{index}_urgent"], counts[f"{index}_routine"])
+            for index, (label, _) in enumerate(ALERT_AGES)]
 
 
 def setup_steps(practice: Practice) -> list[SetupStep]:
@@ -276,7 +284,7 @@ def setup_steps(practice: Practice) -> list[SetupStep]:
     the settings): three queries."""
     changed = set(AuditEvent.objects.filter(action__in=(
         "settings.branding_changed", "settings.enabled_modules_changed"))
-        .values_list("action", flat=True).distinct())
+        .order_by().values_list("action", flat=True).distinct())
     has_clinician = User.objects.filter(role=Role.CLINICIAN, is_active=True).exists()
     return [
         SetupStep("branding", "Set your branding: logo, colours, contact details, crisis line",
@@ -297,8 +305,7 @@ def owner_today(*, practice: Practice, now: datetime) -> OwnerToday:
     return OwnerToday(
         zone=zone,
         active_clients=clients.count(),
-        clients_in_treatment=clients.filter(assignments__ended_at__isnull=True)
-        .distinct().count(),
+        open_episodes=Episode.objects.filter(ended_at__isnull=True).count(),
         clinicians=User.objects.filter(role=Role.CLINICIAN, is_active=True).count(),
         due_this_month=this_month.due, on_time_this_month=this_month.on_time,
         alerts_by_age=_alerts_by_age(now),

@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 
 from practice.appointments.models import Appointment, AppointmentType
 from practice.models import Alert, ClientProfile, Response
+from practice.outcomes.services import episode_open
 from portal.models import ClientAccess, ClientInvitation
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
@@ -111,6 +112,22 @@ def test_clinician_sees_sessions_with_headlines_and_who_needs_attention(alpha, b
         [alpha.client.pk, *(clients[key].pk for key in ("worse", "risky", "late", "gone"))])
 
 
+def test_change_is_counted_from_the_baseline_of_the_current_episode(alpha, beta) -> None:
+    populate(alpha, "A")
+    populate(beta, "B")
+    with schema_context(alpha.practice.schema_name):
+        first = Response.objects.filter(client=alpha.client, instrument_key="phq9").order_by(
+            "submitted_at")[0]
+        # A new episode began after the first score (20): its baseline is the second (14).
+        episode_open(client=alpha.client, acting_user=alpha.clinician,
+                     started_at=first.submitted_at + timedelta(days=1))
+
+    text = text_of(alpha.http(alpha.clinician).get("/").content.decode())
+
+    today = text.split("Today's sessions")[1].split("Tomorrow")[0]
+    assert "PHQ-9 8 Mild · −6 since baseline Reliable improvement" in today
+
+
 def test_front_desk_sees_the_day_invitations_and_forms_and_nothing_clinical(alpha, beta) -> None:
     populate(alpha, "A")
     populate(beta, "B")
@@ -205,4 +222,9 @@ def test_query_counts_do_not_grow_with_clients_or_history(alpha) -> None:
              for who in ("clinician", "owner", "front_desk")}
 
     assert large == small
-    assert small == {"clinician": 26, "owner": 36, "front_desk": 10}
+    # Clinician: routing, session, user, timezones (2); attention (client ids, episodes,
+    # first and latest scores of clients without an episode, risk answers, overdue, engagement
+    # alerts, sessions, names); the day's sessions and their headlines (4); alerts (2); messages
+    # (2); forms; the audit event; the navigation's two counts. The owner adds the practice's
+    # figures (12 months in 4 grouped queries, counts, alert ages, setup).
+    assert small == {"clinician": 28, "owner": 37, "front_desk": 10}
