@@ -148,8 +148,11 @@ class CaseloadFilterForm(forms.Form):
                               choices=[("asc", "Ascending"), ("desc", "Descending")])
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
+    SCORE_FIELDS = ("instrument", "band", "change", "reliable")
+
     def __init__(self, *args: Any, instruments: list[tuple[str, str]], bands: list[str],
-                 clinicians: list[tuple[int, str]], **kwargs: Any) -> None:
+                 clinicians: list[tuple[int, str]], with_scores: bool = True,
+                 **kwargs: Any) -> None:
         from practice.measurement import caseload
 
         super().__init__(*args, **kwargs)
@@ -165,6 +168,11 @@ class CaseloadFilterForm(forms.Form):
         fields["sort"].choices = list(caseload.SORTS.items())
         if not clinicians:
             del fields["clinician"]
+        if not with_scores:  # the assessments module is off: no scores anywhere
+            for name in self.SCORE_FIELDS:
+                del fields[name]
+            fields["sort"].choices = [pair for pair in fields["sort"].choices
+                                      if pair[0] not in ("change", "score")]
 
     def values(self) -> dict[str, Any]:
         """The valid values (a field in error counts as not given)."""

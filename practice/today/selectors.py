@@ -78,7 +78,8 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
 
 
-def _sessions(user: User, now: datetime, zone: ZoneInfo, practice: Practice) -> list[Session]:
+def _sessions(user: User, now: datetime, zone: ZoneInfo, practice: Practice, *,
+              with_scores: bool) -> list[Session]:
     today = now.astimezone(zone).date()
     start, _ = day_bounds(today, zone)
     _, end = day_bounds(today + timedelta(days=1), zone)
@@ -86,16 +87,19 @@ def _sessions(user: User, now: datetime, zone: ZoneInfo, practice: Practice) -> 
         clinician=user, starts_at__gte=start, starts_at__lt=end,
         status__in=(Appointment.Status.BOOKED, Appointment.Status.COMPLETED))
         .select_related("client", "appointment_type").order_by("starts_at", "pk"))
-    headlines = client_headlines({row.client_id for row in rows}, practice=practice)
+    headlines = (client_headlines({row.client_id for row in rows}, practice=practice)
+                 if with_scores else {})
     return [Session(row, "today" if row.starts_at.astimezone(zone).date() == today
                     else "tomorrow", headlines.get(row.client_id, [])) for row in rows]
 
 
-def _attention(user: User, now: datetime, practice: Practice) -> list[Attention]:
+def _attention(user: User, now: datetime, practice: Practice, *,
+               with_scores: bool) -> list[Attention]:
     """The clients of `user` who need attention, each with the reasons, urgent ones first:
     reliable deterioration since the baseline, a risk answer in the last 14 days, overdue
     measures, an open engagement alert (the rules of practice.engagement) and not seen for
-    NOT_SEEN_DAYS days. Six queries."""
+    NOT_SEEN_DAYS days. Scores and overdue measures only while the practice has assessments on.
+    A fixed number of queries."""
     visible = clients_visible_to(user).filter(is_active=True)
     found: dict[int, Attention] = {}
 
@@ -104,8 +108,9 @@ def _attention(user: User, now: datetime, practice: Practice) -> list[Attention]
         entry.reasons.append(reason)
         entry.is_urgent = entry.is_urgent or urgent
 
-    for client_id, rows in client_headlines(visible.values_list("pk", flat=True),
-                                            practice=practice).items():
+    scored = (client_headlines(visible.values_list("pk", flat=True), practice=practice)
+              if with_scores else {})
+    for client_id, rows in scored.items():
         for headline in rows:
             if headline.is_deteriorated:
                 note(client_id, f"{headline.title}: reliable deterioration since the baseline "
@@ -121,7 +126,7 @@ def _attention(user: User, now: datetime, practice: Practice) -> list[Attention]
                                        status__in=(Response.Status.PENDING,
                                                    Response.Status.IN_PROGRESS))
                .values_list("client_id").annotate(count=Count("pk")).order_by())
-    for client_id, count in overdue:
+    for client_id, count in (overdue if with_scores else []):
         note(client_id, f"{count} measure{'s' if count != 1 else ''} overdue")
     for client_id, summary in (Alert.objects.filter(client__in=visible, kind__in=ENGAGEMENT_KINDS)
                                .exclude(status=Alert.Status.RESOLVED)
@@ -162,10 +167,11 @@ def forms_waiting(user: User) -> FormsWaiting:
 def clinician_today(user: User, *, practice: Practice, now: datetime) -> ClinicianToday:
     zone = clinician_zone(user)
     inbox = alert_inbox(user)
-    attention = _attention(user, now, practice)
+    with_scores = practice.has_module("assessments")
+    attention = _attention(user, now, practice, with_scores=with_scores)
     return ClinicianToday(
         zone=zone,
-        sessions=_sessions(user, now, zone, practice),
+        sessions=_sessions(user, now, zone, practice, with_scores=with_scores),
         alerts=list(inbox[:ALERTS_SHOWN]),
         alert_count=inbox.count(),
         attention=attention[:ATTENTION_SHOWN],

@@ -58,6 +58,7 @@ def today(request: HttpRequest) -> HttpResponse:
         return render(request, "practice/today/clinician.html",
                       {"c": _clinician_context(request)})
     if user.role == Role.FRONT_DESK:
-        data = selectors.front_desk_today(user, now=timezone.now())
-        return render(request, "practice/today/front_desk.html", {"data": data})
+        now = timezone.now()
+        data = selectors.front_desk_today(user, now=now)
+        return render(request, "practice/today/front_desk.html", {"data": data, "now": now})
     return render(request, "practice/staff_home.html")

@@ -51,7 +51,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
     options = caseload_selectors.caseload_options(
         entries, request.user, instrument=request.GET.get("instrument", ""))
     form = CaseloadFilterForm(request.GET or None, instruments=options.instruments,
-                              bands=options.bands, clinicians=options.clinicians)
+                              bands=options.bands, clinicians=options.clinicians,
+                              with_scores=request.tenant.has_module("assessments"))
     values = form.values() if form.is_bound else {}
     query = caseload_selectors.CaseloadQuery(
         search=(values.get("q") or "").strip(), clinician=values.get("clinician"),
