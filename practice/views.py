@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from practice import selectors, services
-from practice.today import views as today_views
 from practice.forms import AcceptInvitationForm, StaffInviteForm, StaffRoleForm
+from practice.today import views as today_views
 from tenants.accounts.models import Role, User
 from tenants.audit.services import RequestMeta
 

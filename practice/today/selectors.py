@@ -10,10 +10,15 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
+from portal.models import ClientInvitation
 from practice.access import clients_visible_to
 from practice.appointments.models import Appointment
-from practice.appointments.selectors import appointments_visible_to, clinician_zone
-from practice.appointments.selectors import booking_settings, zone_or_utc
+from practice.appointments.selectors import (
+    appointments_visible_to,
+    booking_settings,
+    clinician_zone,
+    zone_or_utc,
+)
 from practice.formbuilder.definitions import requires_signature
 from practice.formbuilder.models import FormAssignment
 from practice.formbuilder.selectors import form_clients_for
@@ -22,7 +27,6 @@ from practice.messaging.selectors import policy_of, unread_count
 from practice.models import Alert, Response
 from practice.outcomes.models import Episode
 from practice.today.headlines import Headline, client_headlines
-from portal.models import ClientInvitation
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.models import Practice

@@ -136,10 +136,11 @@ def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
                      step=timedelta(days=1))
     with_50 = _get_counting(http, path)
 
-    # Routing (search path, domain), session, user, the client; history, assignments, due,
-    # alerts; the instruments offered (assign form); the audit event; portal access; the
-    # navigation's open-alert count and unread-messages count.
-    assert with_5 == with_50 == (200, 15)
+    # Routing (search path, domain), session, user, the client; the history (scores as
+    # tuples, per-instrument counts, the rows listed), assignments, due, alerts; the
+    # instruments offered (assign form); the audit event; portal access; the navigation's
+    # open-alert count and unread-messages count.
+    assert with_5 == with_50 == (200, 17)
 
 
 def test_review_query_count_does_not_grow_with_history(alpha) -> None:
@@ -162,9 +163,10 @@ def test_review_query_count_does_not_grow_with_history(alpha) -> None:
                      step=timedelta(days=1))
     with_100 = _get_counting(http, path)
 
-    # Routing (search path twice, domain), session, user, the client; history, overdue,
-    # alerts; the audit event; the alert badge and unread-messages count in the navigation.
-    assert with_5 == with_100 == (200, 12)
+    # Routing (search path twice, domain), session, user, the client; the history (scores as
+    # tuples, per-instrument counts, the new responses), overdue, alerts; the audit event; the
+    # alert badge and unread-messages count in the navigation.
+    assert with_5 == with_100 == (200, 14)
 
 
 # --- the client page -----------------------------------------------------------------------

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from portal.models import ClientAccess, ClientInvitation
 from practice.appointments.models import Appointment, AppointmentType
 from practice.models import Alert, ClientProfile, Response
 from practice.outcomes.services import episode_open
-from portal.models import ClientAccess, ClientInvitation
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PracticeWorld

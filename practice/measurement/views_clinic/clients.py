@@ -33,7 +33,7 @@ from practice.measurement.views_clinic.common import (
     read_event,
     render_page,
 )
-from practice.measurement.views_clinic.sections import instrument_sections
+from practice.measurement.views_clinic.sections import HISTORY_ROWS_SHOWN, instrument_sections
 from practice.models import Assignment, Response
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
@@ -95,10 +95,9 @@ def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm 
                  status: int = 200) -> HttpResponse:
     now = timezone.now()
     zone = client_zone(client)
-    record = selectors.client_record(client)
-    responses = record.responses
-    if not request.tenant.has_module("mood_checkin"):
-        responses = [response for response in responses if response.instrument_key != "mood"]
+    show_all = request.GET.get("all", "")
+    record = selectors.client_record(client, newest=HISTORY_ROWS_SHOWN, show_all=show_all)
+    skip = frozenset() if request.tenant.has_module("mood_checkin") else frozenset({"mood"})
     if assign_form is None:
         assign_form = AssignForm(instruments=selectors.instruments_offered(request.tenant),
                                  initial={"frequency": Assignment.Frequency.WEEKLY,
@@ -107,8 +106,8 @@ def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm 
     return render_page(request, "practice/clinic/client.html", {
         "client": client,
         "client_tz": zone.key,
-        "sections": instrument_sections(responses, record.catalog, request.tenant, zone,
-                                        client_sex(client), show_all=request.GET.get("all", "")),
+        "sections": instrument_sections(record.history, record.catalog, request.tenant, zone,
+                                        client_sex(client), show_all=show_all, skip=skip),
         "open_alerts": record.open_alerts,
         "portal": portal_state(client),
         "assignments": _assignment_rows(record, now),
@@ -207,13 +206,10 @@ def review(request: HttpRequest, client_id: int) -> HttpResponse:
     zone = client_zone(client)
     form, since = _review_since(request, zone, now)
     data = selectors.pre_session_review(client, since=since, now=now)
-    sections = instrument_sections(data.responses, data.catalog, request.tenant, zone,
+    sections = instrument_sections(data.history, data.catalog, request.tenant, zone,
                                    client_sex(client), limit=None, with_charts=False)
-    recent = []
-    for section in sections:
-        new_rows = [row for row in section.rows if row.response.submitted_at >= since]
-        if new_rows:
-            recent.append({"section": section, "rows": new_rows})
+    recent = [{"section": section, "rows": section.rows} for section in sections
+              if section.rows]
     overdue = [{"response": response,
                 "title": (data.catalog.get(response.instrument_key).title
                           if data.catalog.get(response.instrument_key)
