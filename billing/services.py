@@ -23,7 +23,9 @@ from billing import stripe_client
 from billing.models import Price, StripeEvent, Subscription, SubscriptionStatus
 from billing.plans import PLAN_KEYS, TRIAL_DAYS, plan, plan_for_lookup_key
 from billing.selectors import BANNER_CACHE_KEY
+from practice.access import Capability, holds
 from tenants.accounts.models import Role, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import BillingState, Practice
 
@@ -57,7 +59,7 @@ def subscription_start_trial(
     Practice.objects.filter(pk=practice.pk).update(billing_state=BillingState.TRIALING)
     practice.billing_state = BillingState.TRIALING
     audit_record(
-        action="billing.trial_started", actor=acting_user,
+        action=Action.BILLING_TRIAL_STARTED, actor=acting_user,
         actor_role="" if acting_user else "system", object_type="practice",
         object_id=practice.pk, meta=meta, detail={"days": TRIAL_DAYS},
     )
@@ -116,7 +118,7 @@ def stripe_customer_ensure(*, practice_id: int) -> Subscription:
         subscription.stripe_customer_id = customer["id"]
         subscription.save(update_fields=["stripe_customer_id", "updated_at"])
         audit_record(
-            action="billing.customer_created", actor=None, actor_role="system",
+            action=Action.BILLING_CUSTOMER_CREATED, actor=None, actor_role="system",
             object_type="practice", object_id=practice.pk,
         )
     return subscription
@@ -129,7 +131,7 @@ def checkout_session_start(
     success_url: str, cancel_url: str, meta: RequestMeta | None = None,
 ) -> str:
     """A Stripe Checkout session for this plan; the URL to send the owner to."""
-    if acting_user.role != Role.OWNER:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice's owner manages its subscription.")
     if plan_key not in PLAN_KEYS:
         raise BillingError("Choose one of the plans.")
@@ -156,7 +158,7 @@ def checkout_session_start(
     )
     with transaction.atomic():
         audit_record(
-            action="billing.checkout_started", actor=acting_user, object_type="practice",
+            action=Action.BILLING_CHECKOUT_STARTED, actor=acting_user, object_type="practice",
             object_id=practice.pk, meta=meta, detail={"plan": plan_key, "interval": interval},
         )
     return str(session["url"])
@@ -166,7 +168,7 @@ def portal_session_start(
     *, practice: Practice, acting_user: User, return_url: str, meta: RequestMeta | None = None
 ) -> str:
     """A Stripe Customer Portal session (card, plan changes, invoices); the URL to go to."""
-    if acting_user.role != Role.OWNER:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice's owner manages its subscription.")
     subscription = stripe_customer_ensure(practice_id=practice.pk)
     session = stripe_client.portal_session_create(
@@ -174,7 +176,7 @@ def portal_session_start(
     )
     with transaction.atomic():
         audit_record(
-            action="billing.portal_opened", actor=acting_user, object_type="practice",
+            action=Action.BILLING_PORTAL_OPENED, actor=acting_user, object_type="practice",
             object_id=practice.pk, meta=meta,
         )
     return str(session["url"])
@@ -368,7 +370,7 @@ def _practice_apply(record: Subscription, now: datetime, *, reason: str,
     plan_key = record.plan_key or practice.plan_key
     if (state, plan_key) != (practice.billing_state, practice.plan_key):
         audit_record(
-            action="billing.state_changed", actor=acting_user,
+            action=Action.BILLING_STATE_CHANGED, actor=acting_user,
             actor_role="" if acting_user else reason, object_type="practice",
             object_id=practice.pk, meta=meta,
             detail={"from": practice.billing_state, "to": state,
@@ -442,7 +444,7 @@ def subscription_extend_trial(
         record.trial_end = new_end
         record.save(update_fields=["trial_end", "updated_at"])
         audit_record(
-            action="billing.trial_extended", actor=acting_user, object_type="practice",
+            action=Action.BILLING_TRIAL_EXTENDED, actor=acting_user, object_type="practice",
             object_id=practice.pk, meta=meta,
             detail={"days": days, "from": previous.isoformat() if previous else None,
                     "to": new_end.isoformat()},
@@ -472,7 +474,7 @@ def subscription_apply_coupon(
         record.coupon_id = coupon_id
         record.save(update_fields=["coupon_id", "updated_at"])
         audit_record(
-            action="billing.coupon_applied", actor=acting_user, object_type="practice",
+            action=Action.BILLING_COUPON_APPLIED, actor=acting_user, object_type="practice",
             object_id=practice.pk, meta=meta, detail={"coupon": coupon_id},
         )
     return record
@@ -497,7 +499,7 @@ def subscription_cancel(
         record.grace_until = None
         record.save(update_fields=["status", "grace_until", "updated_at"])
         audit_record(
-            action="billing.subscription_canceled", actor=acting_user, object_type="practice",
+            action=Action.BILLING_SUBSCRIPTION_CANCELED, actor=acting_user, object_type="practice",
             object_id=practice.pk, meta=meta, detail={"from": previous},
         )
         _practice_apply(record, now, reason="staff", acting_user=acting_user, meta=meta)

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing import selectors, services, stripe_client
 from billing.forms import CouponForm, ExtendTrialForm, PlanChoiceForm
 from billing.plans import PLANS, plan_for_practice
-from tenants.accounts.models import Role
+from practice.access import Capability, declares, holds
 from tenants.audit.services import RequestMeta
 from tenants.models import Practice
 
@@ -73,11 +73,12 @@ def owner_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.role != Role.OWNER or not isinstance(request.tenant, Practice):
+        if (not holds(request.user, Capability.MANAGE_PRACTICE)
+                or not isinstance(request.tenant, Practice)):
             raise Http404
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return declares(Capability.MANAGE_PRACTICE)(wrapper)
 
 
 @require_GET

@@ -14,7 +14,9 @@ from branding.colors import check_palette, normalize_hex
 from branding.logos import ProcessedLogo
 from branding.models import PracticeBranding
 from branding.selectors import branding_forget, branding_row
-from tenants.accounts.models import Role, User
+from practice.access import Capability, holds
+from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 
@@ -63,7 +65,7 @@ def branding_update(
     logo: ProcessedLogo | None = None, remove_logo: bool = False,
     meta: RequestMeta | None = None,
 ) -> PracticeBranding:
-    if acting_user.role != Role.OWNER or not acting_user.is_active:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes the branding.")
     values: dict[str, Any] = asdict(changes)
     values["primary_color"] = normalize_hex(changes.primary_color)
@@ -91,7 +93,7 @@ def branding_update(
     if not diff:
         return row
     row.save()
-    audit_record(action="settings.branding_changed", actor=acting_user,
+    audit_record(action=Action.SETTINGS_BRANDING_CHANGED, actor=acting_user,
                  object_type="practice", object_id=practice.pk, meta=meta, detail=diff)
     # Forget now (this transaction's readers) and again at commit (anyone who cached the old
     # value in between).

@@ -30,6 +30,7 @@ from branding.selectors import branding_for
 from controlplane.emails import branding_email_context, sender_for
 from practice.forms import SignInForm
 from tenants.accounts.models import User, email_normalise
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 from tenants.selectors import practice_url
@@ -64,13 +65,13 @@ class SignInView(django_auth.LoginView):
 
     def form_valid(self, form: SignInForm) -> HttpResponse:
         response = super().form_valid(form)
-        _audit(self.request, "auth.signed_in", form.get_user())
+        _audit(self.request, Action.AUTH_SIGNED_IN, form.get_user())
         return response
 
     def form_invalid(self, form: SignInForm) -> HttpResponse:
         email = email_normalise(form.data.get("username") or "")
         known = User.objects.with_email(email).first() if email else None
-        _audit(self.request, "auth.sign_in_failed", None,
+        _audit(self.request, Action.AUTH_SIGN_IN_FAILED, None,
                **({"user_id": str(known.pk)} if known else {}))
         return super().form_invalid(form)
 
@@ -78,7 +79,7 @@ class SignInView(django_auth.LoginView):
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        _audit(request, "auth.signed_out", request.user)
+        _audit(request, Action.AUTH_SIGNED_OUT, request.user)
     auth.logout(request)
     response = HttpResponseRedirect(reverse("login"))
     # The browser forgets what this site kept on the device: the service worker's caches (a
@@ -134,7 +135,7 @@ class PasswordResetRequestView(django_auth.PasswordResetView):
         self.extra_email_context = {"site_name": _site_name(self.request),
                                     **branding_email_context(branding)}
         email = email_normalise(form.cleaned_data["email"])
-        _audit(self.request, "auth.password_reset_requested",
+        _audit(self.request, Action.AUTH_PASSWORD_RESET_REQUESTED,
                User.objects.with_email(email).filter(is_active=True).first())
         return super().form_valid(form)
 
@@ -149,7 +150,7 @@ class PasswordResetConfirmView(django_auth.PasswordResetConfirmView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        _audit(self.request, "auth.password_reset_completed", form.user)
+        _audit(self.request, Action.AUTH_PASSWORD_RESET_COMPLETED, form.user)
         return response
 
 
@@ -240,5 +241,5 @@ def handoff(request: HttpRequest) -> HttpResponse:
     if user is None:
         return _handoff_refused(request, "This sign-in link is not valid.")
     auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    _audit(request, "auth.signed_in", user, via="signup")
+    _audit(request, Action.AUTH_SIGNED_IN, user, via="signup")
     return HttpResponseRedirect(reverse("home"))

@@ -3,10 +3,11 @@
 from django.urls import include, path
 
 from controlplane import auth_views
+from practice.access import Capability, declares
 
 urlpatterns = [
     path("accounts/", include("controlplane.urls_auth")),
-    path("auth/handoff/", auth_views.handoff, name="handoff"),
+    path("auth/handoff/", declares(Capability.PUBLIC)(auth_views.handoff), name="handoff"),
     path("", include("branding.urls")),
     path("settings/", include("practice.configuration.urls")),
     path("clinic/", include(("practice.measurement.urls_clinic", "clinic"))),

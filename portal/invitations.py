@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -30,9 +30,11 @@ from branding.selectors import branding_for
 from controlplane.emails import send_branded_email
 from portal.consent import current_consent
 from portal.models import ClientAccess, ClientInvitation, ConsentAcceptance
+from practice.access import Capability, clients_in_reach, holds, reaches_whole_practice
 from practice.models import ClientProfile
 from practice.outcomes.services import episode_ensure_open
 from tenants.accounts.models import Role, User, email_normalise
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS
 from tenants.models import Practice
@@ -40,7 +42,6 @@ from tenants.selectors import practice_url
 
 INVITATION_LIFETIME = timedelta(days=7)
 DEFAULT_CLIENT_TIMEZONE = "America/New_York"
-INVITING_ROLES = frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK})
 
 
 class InvitationError(Exception):
@@ -61,24 +62,9 @@ def hash_token(token: str) -> str:
 
 # --- selectors --------------------------------------------------------------------------------
 
-def may_manage_client_access(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.role in INVITING_ROLES)
-
-
-def clients_manageable_by(user: User) -> QuerySet[User]:
-    """Clients whose portal access `user` may see and change: owner and front desk every client
-    (names and access state only), a clinician their caseload. Anyone else: none."""
-    clients = User.objects.filter(role=Role.CLIENT)
-    if not may_manage_client_access(user):
-        return clients.none()
-    if user.role == Role.CLINICIAN:
-        clients = clients.filter(client_profile__clinicians=user)
-    return clients
-
-
 def client_access_list(user: User) -> list[tuple[User, PortalState]]:
     """Every client `user` may manage with where their access stands: one query."""
-    clients = list(clients_manageable_by(user).select_related("portal_access")
+    clients = list(clients_in_reach(user, Capability.CLIENT_ACCESS).select_related("portal_access")
                    .annotate(**{f"link_{field}": _latest_link(field, "pk")
                                 for field in ("expires_at", "used_at", "revoked_at")})
                    .order_by("full_name", "pk"))
@@ -178,7 +164,7 @@ class ClientInvite:
 
 
 def _require_inviter(acting_user: User) -> None:
-    if not may_manage_client_access(acting_user):
+    if not holds(acting_user, Capability.CLIENT_ACCESS):
         raise PermissionError("Only clinicians, front desk and owners invite clients.")
 
 
@@ -232,14 +218,15 @@ def client_invite(*, practice: Practice, invite: ClientInvite, acting_user: User
     client.set_unusable_password()
     client.save()
     profile = ClientProfile.objects.create(user=client, timezone=DEFAULT_CLIENT_TIMEZONE)
-    if acting_user.role == Role.CLINICIAN:
+    if not reaches_whole_practice(acting_user, Capability.CLIENT_ACCESS):
+        # A caseload-bound inviter (a clinician) takes the client on, or could not reach them.
         profile.clinicians.add(acting_user)
     modules = _modules_for(practice, invite.modules)
     ClientAccess.objects.create(user=client, visible_modules=modules, phone=invite.phone.strip(),
                                 invited_at=timezone.now())
     invitation = _issue(practice=practice, client=client, acting_user=acting_user)
     episode_ensure_open(client=client, acting_user=acting_user, meta=meta)
-    audit_record(action="client.invited", actor=acting_user, object_type="user",
+    audit_record(action=Action.CLIENT_INVITED, actor=acting_user, object_type="user",
                  object_id=client.pk, meta=meta,
                  detail={"invitation_id": invitation.pk, "modules": modules})
     return invitation
@@ -252,7 +239,8 @@ def client_invitation_send(*, practice: Practice, client_id: int, acting_user: U
     """Invite an existing client, or send a new link (the old one dies). Raises
     User.DoesNotExist for a client outside the acting user's reach."""
     _require_inviter(acting_user)
-    client = clients_manageable_by(acting_user).select_for_update().get(pk=client_id)
+    reachable = clients_in_reach(acting_user, Capability.CLIENT_ACCESS)
+    client = reachable.select_for_update().get(pk=client_id)
     access, _ = ClientAccess.objects.select_for_update().get_or_create(
         user=client, defaults={"visible_modules": list(practice.enabled_modules)})
     if client.is_active:
@@ -269,7 +257,7 @@ def client_invitation_send(*, practice: Practice, client_id: int, acting_user: U
     invitation = _issue(practice=practice, client=client, acting_user=acting_user)
     # Re-engaging a former client opens a new episode of care (an open one is kept).
     episode_ensure_open(client=client, acting_user=acting_user, meta=meta)
-    audit_record(action="client.invitation_sent", actor=acting_user, object_type="user",
+    audit_record(action=Action.CLIENT_INVITATION_SENT, actor=acting_user, object_type="user",
                  object_id=client.pk, meta=meta,
                  detail={"invitation_id": invitation.pk, "resend": resend})
     return invitation
@@ -291,7 +279,8 @@ def client_access_revoke(*, client_id: int, acting_user: User,
     """Take the client's portal access away now: open links die, the account is inactive and
     every session of theirs ends. Nothing they wrote is deleted."""
     _require_inviter(acting_user)
-    client = clients_manageable_by(acting_user).select_for_update().get(pk=client_id)
+    reachable = clients_in_reach(acting_user, Capability.CLIENT_ACCESS)
+    client = reachable.select_for_update().get(pk=client_id)
     now = timezone.now()
     ClientInvitation.objects.filter(user=client, used_at__isnull=True,
                                     revoked_at__isnull=True).update(revoked_at=now)
@@ -301,7 +290,7 @@ def client_access_revoke(*, client_id: int, acting_user: User,
     client.is_active = False
     client.save(update_fields=["is_active"])
     ended = sessions_end_for_user(client.pk)
-    audit_record(action="client.access_revoked", actor=acting_user, object_type="user",
+    audit_record(action=Action.CLIENT_ACCESS_REVOKED, actor=acting_user, object_type="user",
                  object_id=client.pk, meta=meta, detail={"sessions_ended": ended})
     return client
 
@@ -314,7 +303,7 @@ def consent_accept(*, user: User, version: int, meta: RequestMeta | None = None
                                 "Please read it again."))
     acceptance, created = ConsentAcceptance.objects.get_or_create(user=user, version=version)
     if created:
-        audit_record(action="portal.consent_accepted", actor=user, object_type="consent",
+        audit_record(action=Action.PORTAL_CONSENT_ACCEPTED, actor=user, object_type="consent",
                      object_id=version, meta=meta)
     return acceptance
 
@@ -339,7 +328,7 @@ def client_invitation_accept(*, token: str, password: str, consent_version: int,
     invitation.used_at = now
     invitation.save(update_fields=["used_at"])
     ClientAccess.objects.filter(user=client).update(accepted_at=now, revoked_at=None)
-    audit_record(action="client.invitation_accepted", actor=client, object_type="user",
+    audit_record(action=Action.CLIENT_INVITATION_ACCEPTED, actor=client, object_type="user",
                  object_id=client.pk, meta=meta, detail={"invitation_id": invitation.pk})
     consent_accept(user=client, version=consent_version, meta=meta)
     return client

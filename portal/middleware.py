@@ -18,6 +18,7 @@ from django.utils import translation
 from portal import security
 from portal.security import consent_is_current
 from portal.selectors import client_language
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 # A session's last-seen time is written at most this often, so ordinary pages cost no write.
@@ -54,7 +55,7 @@ class SessionLifetimeMiddleware:
                   else "idle" if now - last_seen > idle_limit else "")
         if reason:
             if security.in_practice_schema() or user.is_operator:
-                audit_record(action="auth.session_expired", actor=user, object_type="user",
+                audit_record(action=Action.AUTH_SESSION_EXPIRED, actor=user, object_type="user",
                              object_id=user.pk, meta=RequestMeta.from_request(request),
                              detail={"reason": reason})
             logout(request)

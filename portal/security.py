@@ -31,7 +31,9 @@ from portal.invitations import (
 )
 from portal.models import PracticeSecurity
 from portal.selectors import client_language
-from tenants.accounts.models import Role, User
+from practice.access import Capability, holds
+from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 RECOVERY_CODE_COUNT = 10
@@ -107,13 +109,13 @@ def staff_mfa_required(request: HttpRequest | None = None) -> bool:
 @transaction.atomic
 def practice_security_update(*, require_staff_mfa: bool, acting_user: User,
                              meta: RequestMeta | None = None) -> PracticeSecurity:
-    if acting_user.role != Role.OWNER or not acting_user.is_active:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes sign-in rules.")
     row, _ = PracticeSecurity.objects.select_for_update().get_or_create(singleton=True)
     previous = row.require_staff_mfa
     row.require_staff_mfa = require_staff_mfa
     row.save()
-    audit_record(action="practice.security_changed", actor=acting_user,
+    audit_record(action=Action.PRACTICE_SECURITY_CHANGED, actor=acting_user,
                  object_type="practice_security", object_id=row.pk, meta=meta,
                  detail={"require_staff_mfa": {"from": previous, "to": require_staff_mfa}})
     # Once committed, the new rule holds for every session at once.
@@ -169,7 +171,7 @@ def mfa_enable(*, user: User, token: str, meta: RequestMeta | None = None) -> li
     device.confirmed = True
     device.save()
     codes = _recovery_codes_replace(user)
-    audit_record(action="auth.mfa_enabled", actor=user, object_type="user", object_id=user.pk,
+    audit_record(action=Action.AUTH_MFA_ENABLED, actor=user, object_type="user", object_id=user.pk,
                  meta=meta)
     return codes
 
@@ -186,7 +188,7 @@ def _recovery_codes_replace(user: User) -> list[str]:
 def mfa_disable(*, user: User, meta: RequestMeta | None = None) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    audit_record(action="auth.mfa_disabled", actor=user, object_type="user", object_id=user.pk,
+    audit_record(action=Action.AUTH_MFA_DISABLED, actor=user, object_type="user", object_id=user.pk,
                  meta=meta)
 
 
@@ -196,6 +198,6 @@ def mfa_disable(*, user: User, meta: RequestMeta | None = None) -> None:
 def sessions_end_everywhere(*, user: User, meta: RequestMeta | None = None) -> int:
     """End every session of `user` in this practice, this one included."""
     ended = sessions_end_for_user(user.pk)
-    audit_record(action="auth.signed_out_everywhere", actor=user, object_type="user",
+    audit_record(action=Action.AUTH_SIGNED_OUT_EVERYWHERE, actor=user, object_type="user",
                  object_id=user.pk, meta=meta, detail={"sessions_ended": ended})
     return ended

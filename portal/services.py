@@ -12,6 +12,7 @@ from practice.measurement import services
 from practice.measurement.services import SubmitOutcome
 from practice.models import Alert, ClientProfile
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 MOOD_KEY = "mood"
@@ -62,7 +63,7 @@ def client_settings_update(*, client: User, values: ClientSettings,
     access.save()
     profile.save(update_fields=["timezone"])
     if changed:
-        audit_record(action="portal.settings_changed", actor=user, object_type="user",
+        audit_record(action=Action.PORTAL_SETTINGS_CHANGED, actor=user, object_type="user",
                      object_id=user.pk, meta=meta, detail={"fields": changed})
     return access
 

@@ -17,9 +17,11 @@ from billing.entitlements import (
 )
 from branding.selectors import branding_for
 from controlplane.emails import send_branded_email
+from practice.access import Capability, holds
 from practice.models import StaffInvitation
 from practice.selectors import staff_member_get
 from tenants.accounts.models import STAFF_ROLES, Role, User, email_normalise
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 from tenants.selectors import practice_url
@@ -36,7 +38,7 @@ def hash_token(token: str) -> str:
 
 
 def _require_owner(acting_user: User) -> None:
-    if acting_user.role != Role.OWNER or not acting_user.is_active:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner manages staff.")
 
 
@@ -69,7 +71,7 @@ def staff_invite(
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
     audit_record(
-        action="staff.invited", actor=acting_user, object_type="staff_invitation",
+        action=Action.STAFF_INVITED, actor=acting_user, object_type="staff_invitation",
         object_id=invitation.pk, meta=meta, detail={"role": role},
     )
     link = practice_url(practice.subdomain, f"/staff/invitations/accept/{token}/")
@@ -124,7 +126,7 @@ def staff_invitation_accept(
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])
     audit_record(
-        action="staff.invitation_accepted", actor=user, object_type="staff_invitation",
+        action=Action.STAFF_INVITATION_ACCEPTED, actor=user, object_type="staff_invitation",
         object_id=invitation.pk, meta=meta,
     )
     return user
@@ -139,7 +141,7 @@ def staff_invitation_revoke(
     if invitation.is_open:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-        audit_record(action="staff.invitation_revoked", actor=acting_user,
+        audit_record(action=Action.STAFF_INVITATION_REVOKED, actor=acting_user,
                      object_type="staff_invitation", object_id=invitation.pk, meta=meta)
     return invitation
 
@@ -166,7 +168,7 @@ def staff_role_change(
     previous = member.role
     member.role = role
     member.save(update_fields=["role"])
-    audit_record(action="staff.role_changed", actor=acting_user, object_type="user",
+    audit_record(action=Action.STAFF_ROLE_CHANGED, actor=acting_user, object_type="user",
                  object_id=member.pk, meta=meta, detail={"from": previous, "to": role})
     return member
 
@@ -184,7 +186,7 @@ def staff_remove(*, user_id: int, acting_user: User, meta: RequestMeta | None = 
     member.is_active = False
     member.save(update_fields=["is_active"])
     # Inactive users fail authentication on their next request: their sessions end now.
-    audit_record(action="staff.removed", actor=acting_user, object_type="user",
+    audit_record(action=Action.STAFF_REMOVED, actor=acting_user, object_type="user",
                  object_id=member.pk, meta=meta, detail={"role": member.role})
     return member
 

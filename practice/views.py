@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -16,25 +14,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from practice import selectors, services
+from practice.access import Capability, declares, requires
 from practice.forms import AcceptInvitationForm, StaffInviteForm, StaffRoleForm
 from practice.today import views as today_views
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta
 
-
-def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Owner-only pages answer 404 to everyone else, so their existence does not leak."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.role != Role.OWNER:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Owner-only pages answer 404 to everyone else, so their existence does not leak.
+owner_required = requires(Capability.MANAGE_PRACTICE)
 
 
+@declares(Capability.OWN_ACCOUNT)
+@login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The staff home is the Today page (practice.today); a client goes to the portal."""
     return today_views.today(request)
@@ -118,6 +109,7 @@ def staff_invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpRes
     return HttpResponseRedirect(reverse("staff_list"))
 
 
+@declares(Capability.PUBLIC)
 def staff_invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = selectors.open_invitation_by_token_hash(services.hash_token(token))
     if invitation is None:

@@ -18,6 +18,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from tenants import selectors
 from tenants.accounts.models import EMAIL_TAKEN, PLATFORM_ROLES, Role, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.cloning import clone_schema
 from tenants.models import Domain, Practice, PracticeState
@@ -123,7 +124,7 @@ def practice_provision(
                 role=Role.OWNER,
             )
             audit_record(
-                action="practice.provisioned",
+                action=Action.PRACTICE_PROVISIONED,
                 actor=owner,
                 object_type="practice",
                 object_id=practice.pk,
@@ -136,7 +137,7 @@ def practice_provision(
             "kept; please try again."
         ) from error
     audit_record(
-        action="practice.provisioned",
+        action=Action.PRACTICE_PROVISIONED,
         actor=acting_user,
         actor_role="" if acting_user else "signup",
         object_type="practice",
@@ -190,8 +191,8 @@ def practice_rename_subdomain(
     previous = practice.subdomain
     practice.subdomain = new_subdomain
     practice.save(update_fields=["subdomain"])
-    audit_record(action="practice.subdomain_renamed", actor=acting_user, object_type="practice",
-                 object_id=practice.pk, meta=meta,
+    audit_record(action=Action.PRACTICE_SUBDOMAIN_RENAMED, actor=acting_user,
+                 object_type="practice", object_id=practice.pk, meta=meta,
                  detail={"from": previous, "to": new_subdomain})
     return practice
 
@@ -292,7 +293,7 @@ def practice_purge(*, practice_id: int) -> bool:
         cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     Domain.objects.filter(tenant=practice).delete()
     audit_record(
-        action="practice.deleted",
+        action=Action.PRACTICE_DELETED,
         actor=None,
         actor_role="system",
         object_type="practice",

@@ -24,11 +24,12 @@ from controlplane.auth_views import CLEAR_SITE_DATA
 from portal import security
 from portal.account_forms import ClientSettingsForm, CodeForm, StaffMfaRuleForm
 from portal.models import ClientAccess, default_notifications
+from portal.pages import client_required, client_zone
 from portal.services import ClientSettings, client_settings_update
-from portal.views.common import client_required, client_zone
+from practice.access import Capability, declares, requires
 from practice.measurement.services import client_timezone
 from practice.notifications.push_selectors import push_panel_context
-from tenants.accounts.models import Role
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -88,6 +89,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 # --- the second step -------------------------------------------------------------------------
 
+@declares(Capability.OWN_ACCOUNT)
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
     """After the password: a code from the authenticator app, or one recovery code."""
@@ -104,10 +106,10 @@ def verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             request.session[security.SESSION_MFA_PENDING] = False
             method = "recovery_code" if isinstance(device, StaticDevice) else "totp"
-            audit_record(action="auth.mfa_verified", actor=request.user, object_type="user",
+            audit_record(action=Action.AUTH_MFA_VERIFIED, actor=request.user, object_type="user",
                          object_id=request.user.pk, meta=meta, detail={"method": method})
             return HttpResponseRedirect(next_url or reverse("home"))
-        audit_record(action="auth.mfa_failed", actor=request.user, object_type="user",
+        audit_record(action=Action.AUTH_MFA_FAILED, actor=request.user, object_type="user",
                      object_id=request.user.pk, meta=meta)
         form.add_error("code", _("That code did not work. Try the newest code, or a recovery "
                                  "code."))
@@ -115,6 +117,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                   status=400 if request.method == "POST" else 200)
 
 
+@declares(Capability.OWN_ACCOUNT)
 @login_required
 def mfa(request: HttpRequest) -> HttpResponse:
     """Turn the second step on (scan, confirm with a code, keep the recovery codes) or off."""
@@ -158,6 +161,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
                   status=400 if request.method == "POST" else 200)
 
 
+@declares(Capability.OWN_ACCOUNT)
 @require_POST
 @login_required
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
@@ -171,11 +175,9 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 # --- the owner's rule ------------------------------------------------------------------------
 
-@login_required
+@requires(Capability.MANAGE_PRACTICE)
 def staff_mfa_rule(request: HttpRequest) -> HttpResponse:
     _practice_only(request)
-    if request.user.role != Role.OWNER:
-        raise Http404
     form = StaffMfaRuleForm(request.POST or None,
                             initial={"require_staff_mfa": security.staff_mfa_required()})
     if request.method == "POST" and form.is_valid():

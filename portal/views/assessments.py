@@ -26,8 +26,8 @@ from portal.forms import (
     risk_answered,
     text_item,
 )
+from portal.pages import audit_read, client_required, client_zone, number, render_local
 from portal.services import MOOD_KEY
-from portal.views.common import audit_read, client_required, client_zone, number, render_local
 from portal.views.dashboard import definitions_for, due_items
 from portal.views.wording import (
     change_text,
@@ -46,6 +46,7 @@ from practice.measurement.selectors import (
 )
 from practice.measurement.services import MeasurementError, SubmitOutcome
 from practice.models import Response
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 OPEN = (Response.Status.PENDING, Response.Status.IN_PROGRESS)
@@ -123,7 +124,7 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
     result_rows = [{"response": row, "score": number(row.total),
                     "title": short_title(definitions[row.instrument_key])}
                    for row in results if row.instrument_key in definitions]
-    audit_read(request, "portal.assessments_viewed")
+    audit_read(request, Action.PORTAL_ASSESSMENTS_VIEWED)
     return render_local(request, "portal/assessments/list.html",
                         {"due": due, "results": result_rows}, zone=zone)
 
@@ -162,7 +163,8 @@ def answer(request: HttpRequest, response_id: int) -> HttpResponse:
     layout = _layout(request)
     position = (_position(request.GET["q"], len(definition.choice_items)) if "q" in request.GET
                 else first_open(questions(definition, response.answers)))
-    audit_read(request, "portal.response_viewed", object_type="response", object_id=response.pk)
+    audit_read(request, Action.PORTAL_RESPONSE_VIEWED, object_type="response",
+               object_id=response.pk)
     return render_local(request, "portal/assessments/answer.html",
                         _answer_context(response, definition, layout, position))
 
@@ -232,7 +234,8 @@ def review(request: HttpRequest, response_id: int) -> HttpResponse:
     closed = _closed(request, response)
     if closed is not None:
         return closed
-    audit_read(request, "portal.response_viewed", object_type="response", object_id=response.pk)
+    audit_read(request, Action.PORTAL_RESPONSE_VIEWED, object_type="response",
+               object_id=response.pk)
     return _review(request, response, _definition(response))
 
 
@@ -289,7 +292,7 @@ def result(request: HttpRequest, response_id: int) -> HttpResponse:
     subscales = [{"title": subscale.title, "score": number(response.subscales.get(subscale.key)),
                   "band": (response.subscale_bands.get(subscale.key) or {}).get("label", "")}
                  for subscale in definition.subscales if subscale.key in response.subscales]
-    audit_read(request, "portal.result_viewed", object_type="response", object_id=response.pk)
+    audit_read(request, Action.PORTAL_RESULT_VIEWED, object_type="response", object_id=response.pk)
     return render_local(request, "portal/assessments/result.html", {
         "response": response, "definition": definition, "title": short_title(definition),
         "show_crisis_help": bool(response.flags),

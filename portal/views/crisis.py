@@ -15,11 +15,14 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from portal.pages import audit_read, client_required, client_zone, render_local
 from portal.services import urgent_contact_open, urgent_contact_request
-from portal.views.common import audit_read, client_required, client_zone, render_local
+from practice.access import Capability, declares
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 
+@declares(Capability.PUBLIC)  # the crisis options are for anyone, signed in or not
 @require_safe
 def crisis_help(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/help.html")
@@ -42,6 +45,6 @@ def urgent_contact(request: HttpRequest) -> HttpResponse:
                 "not send another. Your clinician will contact you as soon as they can.") % {
                 "time": formats.time_format(sent_at, "TIME_FORMAT")})
         return HttpResponseRedirect(reverse("portal:urgent_contact"))
-    audit_read(request, "portal.urgent_contact_viewed")
+    audit_read(request, Action.PORTAL_URGENT_CONTACT_VIEWED)
     return render_local(request, "portal/urgent_contact.html",
                         {"waiting": urgent_contact_open(request.user)}, zone=zone)

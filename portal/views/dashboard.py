@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from portal import selectors
 from portal.dashboard import DashboardCard, cards, register_card
-from portal.services import MOOD_KEY
-from portal.views.common import (
+from portal.pages import (
     audit_read,
     client_has_module,
     client_required,
@@ -25,12 +24,14 @@ from portal.views.common import (
     number,
     render_local,
 )
+from portal.services import MOOD_KEY
 from portal.views.wording import band_of, due_on_text, due_text, short_title
 from practice.measurement import schedule, services
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.selectors import instrument_definition, responses_due, schedules_owe
 from practice.models import Response
+from tenants.audit.actions import Action
 
 RECENT_SCORES = 5
 GOALS_SHOWN = 3
@@ -196,7 +197,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context = card.context(request, now)
         if context is not None:
             shown.append(RenderedCard(card.key, card.template, context))
-    audit_read(request, "portal.dashboard_viewed")
+    audit_read(request, Action.PORTAL_DASHBOARD_VIEWED)
     return render_local(request, "portal/dashboard.html", {
         "cards": shown,
         "done": _acknowledgement(request, now),

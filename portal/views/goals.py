@@ -9,17 +9,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.care import selectors, services
 from practice.care.forms import ProgressForm
 from practice.models import Goal
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 
 @require_safe
 @client_required
 def goal_list(request: HttpRequest) -> HttpResponse:
-    audit_read(request, "portal.goals_viewed")
+    audit_read(request, Action.PORTAL_GOALS_VIEWED)
     return render_local(request, "portal/care/goals.html", {
         "goals": selectors.goals_for_client(request.user), "form": ProgressForm()})
 

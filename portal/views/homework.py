@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.care import selectors, services
 from practice.care.forms import CompletionForm
 from practice.models import Homework, HomeworkCompletion
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 
@@ -39,7 +40,7 @@ def homework_list(request: HttpRequest) -> HttpResponse:
         rows.append(HomeworkRow(homework=item, due_on=due_on, is_done=is_done,
                                 is_overdue=not is_done and due_on < today,
                                 completions=completions))
-    audit_read(request, "portal.homework_viewed")
+    audit_read(request, Action.PORTAL_HOMEWORK_VIEWED)
     return render_local(request, "portal/care/homework.html",
                         {"rows": rows, "form": CompletionForm()})
 

@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.care import selectors, services
 from practice.care.forms import JournalForm, JournalSharingForm
 from practice.models import JournalEntry
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 
@@ -31,7 +32,7 @@ def journal(request: HttpRequest) -> HttpResponse:
                              if is_shared else _("Saved to your journal. Only you can read it."))
             return HttpResponseRedirect(reverse("portal:journal:list"))
         status = 400
-    audit_read(request, "portal.journal_viewed")
+    audit_read(request, Action.PORTAL_JOURNAL_VIEWED)
     return render_local(request, "portal/care/journal.html", {
         "form": form, "entries": selectors.journal_for_client(request.user)}, status=status)
 

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods
 
 from portal import selectors
 from portal.forms import MoodForm
+from portal.pages import audit_read, client_required, client_zone, number, render_local
 from portal.services import mood_checkin_submit
-from portal.views.common import audit_read, client_required, client_zone, number, render_local
 from practice.measurement.services import MeasurementError
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 DAYS = 14
@@ -68,7 +69,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Saved. Thank you for checking in."))
                 return HttpResponseRedirect(reverse("portal:mood_checkin:checkin"))
         status = 400
-    audit_read(request, "portal.mood_viewed")
+    audit_read(request, Action.PORTAL_MOOD_VIEWED)
     zone = client_zone(request)
     return render_local(request, "portal/mood/checkin.html",
                         {"form": form, "days": _last_days(request, zone)}, status=status,

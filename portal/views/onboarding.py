@@ -4,9 +4,8 @@ changes, reading and accepting it again."""
 from __future__ import annotations
 
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from portal import invitations, security
 from portal.account_forms import AcceptClientInvitationForm, ConsentForm
 from portal.consent import current_consent
+from practice.access import Capability, declares, requires
 from tenants.audit.services import RequestMeta
 
 REFUSED_STATUS = {"unknown": 404, "used": 410, "revoked": 410, "expired": 410}
@@ -24,6 +24,7 @@ def _refused(request: HttpRequest, reason: str) -> HttpResponse:
                   status=REFUSED_STATUS[reason])
 
 
+@declares(Capability.PUBLIC)
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitations.invitation_by_token(token)
     if invitation is None:
@@ -54,11 +55,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                   status=400 if request.method == "POST" else 200)
 
 
-@login_required
+@requires(Capability.OWN_RECORD)
 def consent(request: HttpRequest) -> HttpResponse:
     """Read and accept the consent text now in force (asked again when it changes)."""
-    if not request.user.is_client:
-        raise Http404
     current = current_consent()
     form = ConsentForm(request.POST or None, initial={"version": current.version})
     next_url = request.POST.get("next") or request.GET.get("next") or ""

@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from portal import selectors
+from portal.pages import audit_read, client_required, client_zone, render_local
 from portal.services import MOOD_KEY
-from portal.views.common import audit_read, client_required, client_zone, render_local
 from portal.views.wording import ChangeText, change_text, direction, short_title, threshold_for
 from practice.measurement.charts import trend_svg, trend_table
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.selectors import change_summary, instrument_definition
+from tenants.audit.actions import Action
 
 # The table lists the latest scores; the whole history is one link away (a page stays small).
 TABLE_ROWS = 10
@@ -67,6 +68,6 @@ def progress(request: HttpRequest) -> HttpResponse:
             continue
         if definition.has_total:
             trends.append(_trend(definition, history, zone, thresholds, show_all == key))
-    audit_read(request, "portal.scores_viewed")
+    audit_read(request, Action.PORTAL_SCORES_VIEWED)
     return render_local(request, "portal/assessments/progress.html", {"trends": trends},
                         zone=zone)

@@ -21,8 +21,10 @@ from django.utils import translation
 from django.views.decorators.http import require_safe
 
 from portal.pwa import saved_paths, service_worker_config
+from practice.access import Capability, declares
 
 
+@declares(Capability.PUBLIC)
 @require_safe
 def service_worker(request: HttpRequest) -> HttpResponse:
     body = render_to_string("portal/pwa/sw.js", {
@@ -34,6 +36,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@declares(Capability.PUBLIC)
 @require_safe
 def offline(request: HttpRequest) -> HttpResponse:
     """What the app shows with no network. Kept by the worker without cookies, so it holds
@@ -50,6 +53,7 @@ def offline(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@declares(Capability.PUBLIC)
 @require_safe
 def install(request: HttpRequest) -> HttpResponse:
     """How to put the practice's app on a phone's home screen (iOS, Android, computers)."""

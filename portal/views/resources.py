@@ -5,15 +5,16 @@ from __future__ import annotations
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.care import selectors
 from practice.models import Resource
+from tenants.audit.actions import Action
 
 
 @require_safe
 @client_required
 def resource_list(request: HttpRequest) -> HttpResponse:
-    audit_read(request, "portal.resources_viewed")
+    audit_read(request, Action.PORTAL_RESOURCES_VIEWED)
     return render_local(request, "portal/care/resources.html",
                         {"resources": selectors.resources_for_client(request.user)})
 
@@ -29,7 +30,8 @@ def _own(request: HttpRequest, resource_id: int) -> Resource:
 @client_required
 def resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
     resource = _own(request, resource_id)
-    audit_read(request, "portal.resource_viewed", object_type="resource", object_id=resource.pk)
+    audit_read(request, Action.PORTAL_RESOURCE_VIEWED, object_type="resource",
+               object_id=resource.pk)
     return render_local(request, "portal/care/resource.html", {"resource": resource})
 
 
@@ -39,6 +41,7 @@ def resource_file(request: HttpRequest, resource_id: int) -> HttpResponse:
     resource = _own(request, resource_id)
     if resource.kind != Resource.Kind.FILE or not resource.file:
         raise Http404
-    audit_read(request, "portal.resource_viewed", object_type="resource", object_id=resource.pk)
+    audit_read(request, Action.PORTAL_RESOURCE_VIEWED, object_type="resource",
+               object_id=resource.pk)
     return FileResponse(resource.file.open("rb"), as_attachment=True,
                         filename=resource.file.name.rsplit("/", 1)[-1])

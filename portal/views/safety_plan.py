@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.care import selectors, services
 from practice.care.forms import SafetyAddForm
 from practice.care.wording import contacts
 from practice.models import SafetyPlan
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 
@@ -23,7 +24,7 @@ from tenants.audit.services import RequestMeta
 @client_required
 def plan(request: HttpRequest) -> HttpResponse:
     safety_plan = selectors.active_safety_plan(request.user)
-    audit_read(request, "portal.safety_plan_viewed")
+    audit_read(request, Action.PORTAL_SAFETY_PLAN_VIEWED)
     response = render_local(request, "portal/care/safety_plan.html", {
         "plan": safety_plan,
         "help_contacts": contacts(safety_plan.help_contacts) if safety_plan else [],

@@ -11,7 +11,7 @@ from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from portal.views.common import number
+from portal.pages import number
 from practice.measurement.definitions import Band, InstrumentDefinition, band_for, exact
 from practice.measurement.scoring import ReliableChange, TalkingTherapiesClass
 from practice.measurement.selectors import Change

@@ -12,12 +12,12 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from practice.access import ROLE_DENIED
+from practice.access import Capability, client_in_reach
+from practice.api_permissions import holding, require
 from practice.appointments import selectors, services
 from practice.appointments.models import Appointment, AppointmentType
 from practice.appointments.serializers import (
@@ -39,30 +39,11 @@ from practice.measurement.api.serializers import (  # one "Error" in the schema
     BAD_REQUEST,
     ErrorSerializer,
 )
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
-
-class IsBookingStaffOrClient(BasePermission):
-    message = "Only the practice's staff who book sessions, and clients, can do this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return selectors.is_booking_staff(user) or bool(
-            user.is_authenticated and user.is_active and user.is_client)
-
-
-class IsOwner(BasePermission):
-    message = "Only the practice owner can do this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user.is_authenticated and request.user.is_active
-                    and request.user.role == Role.OWNER)
-
-
-STAFF_OR_CLIENT = [IsAuthenticated, IsBookingStaffOrClient]
+STAFF_OR_CLIENT = holding(Capability.APPOINTMENTS, Capability.OWN_RECORD)
 DENIED = {403: ErrorSerializer, 404: ErrorSerializer}
 REFUSED = {400: BAD_REQUEST, 409: ErrorSerializer}
 
@@ -131,12 +112,12 @@ class AppointmentListView(APIView):
             if clinician_id is not None and not request.user.is_client:
                 clinician = selectors.clinician_by_id(clinician_id)
             if client_id is not None and not request.user.is_client:
-                client = selectors.client_for_booking(request.user, client_id)
+                client = client_in_reach(request.user, Capability.APPOINTMENTS, client_id)
         except User.DoesNotExist:
             raise NotFound from None
         rows = list(selectors.appointments_between(request.user, start=start, end=end,
                                                    clinician=clinician, client=client))
-        audit_record(action="booking.appointments_listed", actor=request.user,
+        audit_record(action=Action.BOOKING_APPOINTMENTS_LISTED, actor=request.user,
                      object_type="appointment", meta=_meta(request),
                      detail={"client_ids": sorted({row.client_id for row in rows})})
         return ApiResponse(_serialize(request, rows, many=True))
@@ -181,7 +162,7 @@ class AppointmentDetailView(APIView):
     @extend_schema(responses={**DENIED, 200: AppointmentAsReadSerializer})
     def get(self, request: Request, appointment_id: int) -> ApiResponse:
         appointment = _appointment(request, appointment_id)
-        audit_record(action="booking.appointment_viewed", actor=request.user,
+        audit_record(action=Action.BOOKING_APPOINTMENT_VIEWED, actor=request.user,
                      object_type="appointment", object_id=appointment.pk, meta=_meta(request),
                      detail={"client_ids": [appointment.client_id]})
         return ApiResponse(_serialize(request, appointment))
@@ -209,8 +190,7 @@ class AppointmentCancelView(APIView):
 
 
 def _staff_only(request: Request) -> None:
-    if not selectors.is_booking_staff(request.user):
-        raise PermissionDenied("Only the practice's staff do this.", code=ROLE_DENIED)
+    require(request.user, Capability.APPOINTMENTS)
 
 
 class AppointmentOutcomeView(APIView):
@@ -309,7 +289,7 @@ class SlotListView(APIView):
 
 
 class BookingSettingsView(APIView):
-    permission_classes = [IsAuthenticated, IsOwner]
+    permission_classes = holding(Capability.MANAGE_PRACTICE)
 
     @extend_schema(responses={**DENIED, 200: BookingSettingsSerializer})
     def get(self, request: Request) -> ApiResponse:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from practice.access import Capability, roles_with
 from practice.appointments import selectors
 from practice.appointments.models import Appointment
 from practice.models import Homework, Response
 from practice.notifications.digest import DigestSection, register_section
 from practice.notifications.kinds import NotificationKind, register
 from practice.notifications.models import Notification
-from tenants.accounts.models import Role
 
 SESSION_REMINDER = "session_reminder"
 ASSESSMENT_DUE = "assessment_due"
@@ -73,14 +73,13 @@ register(NotificationKind(
     is_still_due=_homework_still_due,
 ))
 
-_BOOKING_ROLES = frozenset({Role.OWNER.value, Role.CLINICIAN.value, Role.FRONT_DESK.value})
 
 register_section(DigestSection(
     key="booking_online",
     label="{count} sessions booked online",
     count=selectors.booked_online_since,
     link="/appointments/",
-    roles=_BOOKING_ROLES,
+    roles=roles_with(Capability.APPOINTMENTS),
 ))
 
 register_section(DigestSection(
@@ -88,5 +87,5 @@ register_section(DigestSection(
     label="{count} sessions cancelled by clients",
     count=selectors.cancelled_by_clients_since,
     link="/appointments/",
-    roles=_BOOKING_ROLES,
+    roles=roles_with(Capability.APPOINTMENTS),
 ))

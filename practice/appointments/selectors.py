@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import F, Q, QuerySet
 
+from practice.access import Capability, holds, reaches_whole_practice, roles_with
 from practice.appointments import slots
 from practice.appointments.models import (
     ACTIVE_STATUSES,
@@ -31,17 +32,7 @@ from practice.appointments.models import (
 )
 from practice.appointments.policies import BookingRules, rules_from
 from practice.models import ClientProfile
-from tenants.accounts.models import Role, User
-
-BOOKING_STAFF_ROLES = frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK})
-# Who can be booked: the people who see clients.
-CLINICIAN_ROLES = frozenset({Role.OWNER, Role.CLINICIAN})
-# Who sees the whole practice's appointments.
-PRACTICE_WIDE_ROLES = frozenset({Role.OWNER, Role.FRONT_DESK})
-
-
-def is_booking_staff(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.role in BOOKING_STAFF_ROLES)
+from tenants.accounts.models import User
 
 
 def zone_or_utc(name: str) -> ZoneInfo:
@@ -76,26 +67,12 @@ def booking_rules() -> BookingRules:
 
 def clinicians() -> QuerySet[User]:
     """Staff who can be booked."""
-    return User.objects.filter(role__in=CLINICIAN_ROLES, is_active=True).order_by("full_name",
-                                                                                  "pk")
+    return User.objects.filter(role__in=roles_with(Capability.HOLD_CASELOAD),
+                               is_active=True).order_by("full_name", "pk")
 
 
 def clinician_by_id(clinician_id: int) -> User:
     return clinicians().get(pk=clinician_id)
-
-
-def clients_bookable_by(user: User) -> QuerySet[User]:
-    """Clients whose appointments `user` may see and book."""
-    clients = User.objects.filter(role=Role.CLIENT)
-    if not is_booking_staff(user):
-        return clients.none()
-    if user.role == Role.CLINICIAN:
-        return clients.filter(client_profile__clinicians=user)
-    return clients
-
-
-def client_for_booking(user: User, client_id: int) -> User:
-    return clients_bookable_by(user).select_related("client_profile").get(pk=client_id)
 
 
 def client_clinicians(client: User) -> list[User]:
@@ -164,9 +141,9 @@ def appointments_visible_to(user: User) -> QuerySet[Appointment]:
     appointments = Appointment.objects.all()
     if user.is_authenticated and user.is_active and user.is_client:
         return appointments.filter(client=user)
-    if not is_booking_staff(user):
+    if not holds(user, Capability.APPOINTMENTS):
         return appointments.none()
-    if user.role == Role.CLINICIAN:
+    if not reaches_whole_practice(user, Capability.APPOINTMENTS):
         return appointments.filter(Q(clinician=user) | Q(client__client_profile__clinicians=user)
                                    ).distinct()
     return appointments

@@ -16,13 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from portal.views.common import audit_read, client_required, client_zone, render_local
+from portal.pages import audit_read, client_required, client_zone, render_local
 from practice.appointments import selectors, services
 from practice.appointments.forms import ClientCancelForm, OnlineBookForm
 from practice.appointments.models import Appointment, AppointmentType
 from practice.appointments.policies import JOIN_OPENS_BEFORE, BookingRules, join_is_open
 from practice.appointments.services import BookingError, SlotTaken
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 SLOT_DAYS_PER_PAGE = 7
@@ -72,7 +73,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rules = selectors.booking_rules()
     upcoming, past = selectors.appointments_for_client(request.user, now=now)
-    audit_read(request, "portal.appointments_viewed")
+    audit_read(request, Action.PORTAL_APPOINTMENTS_VIEWED)
     return render_local(request, "appointments/portal/list.html", {
         "upcoming": [session_row(row, rules, now) for row in upcoming],
         "past": past, "may_book": _may_book_online(request, rules),
@@ -124,7 +125,7 @@ def _book_page(request: HttpRequest, *, error: str = "", status: int = 200) -> H
     if context["enabled"] and clinician is not None and appointment_type is not None:
         days, has_more = _slot_days(request, clinician, appointment_type, rules, now, page)
         context.update(days=sorted(days.items()), has_more=has_more)
-    audit_read(request, "portal.booking_viewed")
+    audit_read(request, Action.PORTAL_BOOKING_VIEWED)
     return render_local(request, "appointments/portal/book.html", context, status=status)
 
 
@@ -173,7 +174,7 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Your session is cancelled."))
         return HttpResponseRedirect(reverse("portal:booking:list"))
-    audit_read(request, "portal.appointment_viewed", object_type="appointment",
+    audit_read(request, Action.PORTAL_APPOINTMENT_VIEWED, object_type="appointment",
                object_id=appointment.pk)
     return render_local(request, "appointments/portal/cancel.html", {
         "row": row, "form": form,
@@ -189,6 +190,6 @@ def join(request: HttpRequest, appointment_id: int) -> HttpResponse:
     if not session_row(appointment, selectors.booking_rules(), timezone.now()).join_open:
         messages.info(request, _("You can join from 10 minutes before the session starts."))
         return HttpResponseRedirect(reverse("portal:booking:list"))
-    audit_read(request, "portal.session_joined", object_type="appointment",
+    audit_read(request, Action.PORTAL_SESSION_JOINED, object_type="appointment",
                object_id=appointment.pk)
     return HttpResponseRedirect(appointment.video_link)

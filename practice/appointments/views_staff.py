@@ -9,15 +9,12 @@ show in the clinician's timezone, with its abbreviation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.forms import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -25,7 +22,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from practice.access import sees_clinical_data
+from practice.access import (
+    Capability,
+    client_in_reach,
+    clients_in_reach,
+    declares,
+    holds,
+    reaches_whole_practice,
+    requires,
+    sees_clinical_data,
+)
 from practice.appointments import ical, selectors, services
 from practice.appointments.forms import (
     AppointmentTypeForm,
@@ -51,30 +57,14 @@ from practice.appointments.models import (
 from practice.appointments.services import BookingError
 from practice.appointments.services.common import may_manage_schedule_of
 from practice.measurement.selectors import instruments_offered
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
-
-def booking_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not selectors.is_booking_staff(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+booking_staff_required = requires(Capability.APPOINTMENTS)
 
 
-def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (request.user.is_active and request.user.role == Role.OWNER):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+owner_required = requires(Capability.MANAGE_PRACTICE)
 
 
 def _meta(request: HttpRequest) -> RequestMeta:
@@ -90,7 +80,7 @@ def _read_event(request: HttpRequest, action: str, *, object_type: str, object_i
 
 def _client_or_404(request: HttpRequest, client_id: int) -> User:
     try:
-        return selectors.client_for_booking(request.user, client_id)
+        return client_in_reach(request.user, Capability.APPOINTMENTS, client_id)
     except User.DoesNotExist:
         raise Http404 from None
 
@@ -115,8 +105,8 @@ def _rows(appointments: list[Appointment]) -> list[Row]:
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any],
           status: int = 200) -> HttpResponse:
-    context["is_owner"] = request.user.role == Role.OWNER
-    context["may_have_feed"] = request.user.role in selectors.CLINICIAN_ROLES
+    context["is_owner"] = holds(request.user, Capability.MANAGE_PRACTICE)
+    context["may_have_feed"] = holds(request.user, Capability.HOLD_CASELOAD)
     return render(request, template, context, status=status)
 
 
@@ -138,7 +128,7 @@ def _schedule_clinician(request: HttpRequest) -> User | None:
     """Whose day: a clinician sees their own; the owner and front desk anyone's."""
     choices = list(selectors.clinicians())
     wanted = request.GET.get("clinician", "")
-    if request.user.role == Role.CLINICIAN:
+    if not reaches_whole_practice(request.user, Capability.APPOINTMENTS):
         if wanted and wanted != str(request.user.pk):
             raise Http404
         return request.user
@@ -147,7 +137,7 @@ def _schedule_clinician(request: HttpRequest) -> User | None:
         if chosen is None:
             raise Http404
         return chosen
-    if request.user.role == Role.OWNER and request.user in choices:
+    if holds(request.user, Capability.MANAGE_PRACTICE) and request.user in choices:
         return request.user
     return choices[0] if choices else None
 
@@ -165,7 +155,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
         context.update(zone=zone, day=day, rows=_rows(appointments),
                        previous=day - timedelta(days=1), next=day + timedelta(days=1),
                        today=timezone.now().astimezone(zone).date())
-        _read_event(request, "booking.schedule_viewed", object_type="clinician",
+        _read_event(request, Action.BOOKING_SCHEDULE_VIEWED, object_type="clinician",
                     object_id=clinician.pk,
                     client_ids=sorted({row.client_id for row in appointments}))
     return _page(request, "appointments/staff/schedule.html", context)
@@ -181,11 +171,11 @@ CLIENTS_SHOWN = 50
 def client_list(request: HttpRequest) -> HttpResponse:
     """Find a client to book for (front desk reaches clients from here)."""
     query = request.GET.get("q", "").strip()[:100]
-    clients = selectors.clients_bookable_by(request.user).order_by("full_name", "pk")
+    clients = clients_in_reach(request.user, Capability.APPOINTMENTS).order_by("full_name", "pk")
     if query:
         clients = clients.filter(full_name__icontains=query)
     rows = list(clients.only("id", "full_name")[:CLIENTS_SHOWN + 1])
-    _read_event(request, "booking.client_list_viewed", object_type="client", object_id="",
+    _read_event(request, Action.BOOKING_CLIENT_LIST_VIEWED, object_type="client", object_id="",
                 client_ids=[client.pk for client in rows[:CLIENTS_SHOWN]])
     return _page(request, "appointments/staff/clients.html", {
         "clients": rows[:CLIENTS_SHOWN], "more": len(rows) > CLIENTS_SHOWN, "query": query})
@@ -207,7 +197,7 @@ def _client_page(request: HttpRequest, client: User, book_form: StaffBookForm,
     now = timezone.now()
     upcoming, past = selectors.appointments_for_client(client, now=now)
     clinical = sees_clinical_data(request.user)
-    _read_event(request, "booking.client_appointments_viewed", object_type="client",
+    _read_event(request, Action.BOOKING_CLIENT_APPOINTMENTS_VIEWED, object_type="client",
                 object_id=client.pk)
     return _page(request, "appointments/staff/client.html", {
         "client": client, "upcoming": _rows(upcoming), "past": _rows(past),
@@ -294,11 +284,11 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
     appointment = _appointment_or_404(request, appointment_id)
     now = timezone.now()
     rules = selectors.booking_rules()
-    _read_event(request, "booking.appointment_viewed", object_type="appointment",
+    _read_event(request, Action.BOOKING_APPOINTMENT_VIEWED, object_type="appointment",
                 object_id=appointment.pk, client_ids=[appointment.client_id])
     return _page(request, "appointments/staff/detail.html", {
         "row": _rows([appointment])[0], "appointment": appointment,
-        "client_visible": selectors.clients_bookable_by(request.user).filter(
+        "client_visible": clients_in_reach(request.user, Capability.APPOINTMENTS).filter(
             pk=appointment.client_id).exists(),
         "is_future": appointment.starts_at > now,
         "may_record_outcome": appointment.starts_at <= now and appointment.status in (
@@ -391,7 +381,7 @@ def _managed_clinician(request: HttpRequest, clinician_id: int) -> User:
 @require_safe
 @booking_staff_required
 def availability_home(request: HttpRequest) -> HttpResponse:
-    if request.user.role == Role.CLINICIAN:
+    if not reaches_whole_practice(request.user, Capability.APPOINTMENTS):
         return HttpResponseRedirect(reverse("booking:availability", args=[request.user.pk]))
     return _page(request, "appointments/staff/availability_list.html",
                  {"clinicians": list(selectors.clinicians())})
@@ -581,11 +571,9 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
 # --- calendar feed -----------------------------------------------------------------------------
 
 @require_http_methods(["GET", "POST"])
-@booking_staff_required
+@requires(Capability.HOLD_CASELOAD)
 def calendar_feed(request: HttpRequest) -> HttpResponse:
     """The clinician's own feed: a new secret address (shown once), names or initials, off."""
-    if request.user.role not in selectors.CLINICIAN_ROLES:
-        raise Http404
     token = None
     if request.method == "POST":
         action = request.POST.get("action")
@@ -618,6 +606,7 @@ def calendar_feed(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@declares(Capability.PUBLIC)  # the feed's secret token is its credential
 @require_safe
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The calendar feed at its secret address (no sign-in: calendar apps fetch it)."""
@@ -629,7 +618,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     appointments = selectors.feed_appointments(calendar.clinician, now)
     body = ical.clinician_feed(calendar=calendar, appointments=appointments, now=now,
                                practice_name=request.tenant.name, host=request.get_host())
-    audit_record(action="calendar_feed.fetched", actor=None, actor_role="calendar_feed",
+    audit_record(action=Action.CALENDAR_FEED_FETCHED, actor=None, actor_role="calendar_feed",
                  object_type="clinician", object_id=calendar.clinician_id,
                  meta=_meta(request),
                  detail={"client_ids": sorted({row.client_id for row in appointments})})

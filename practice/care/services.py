@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from practice.access import CLINICAL_ROLES, client_for_staff
+from practice.access import Capability, client_for_staff, holds
 from practice.care import contacts
 from practice.models import (
     ClientResource,
@@ -29,6 +29,7 @@ from practice.models import (
     SafetyPlan,
 )
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 SAFETY_TEXT_SECTIONS = ("warning_signs", "coping_strategies", "distractions",
@@ -45,7 +46,7 @@ class CareError(Exception):
 
 
 def _require_clinical(acting_user: User) -> None:
-    if not (acting_user.is_active and acting_user.role in CLINICAL_ROLES):
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only the owner and clinicians do this.")
 
 
@@ -77,7 +78,7 @@ def goal_create(*, client_id: int, title: str, description: str = "",
     steps = [text.strip() for text in (milestones or []) if text.strip()][:MAX_ITEMS]
     GoalMilestone.objects.bulk_create([GoalMilestone(goal=goal, text=text[:200], position=index)
                                        for index, text in enumerate(steps)])
-    _audit("goal.created", acting_user, "goal", goal.pk, meta, client_id=client.pk,
+    _audit(Action.GOAL_CREATED, acting_user, "goal", goal.pk, meta, client_id=client.pk,
            milestones=len(steps), has_target=target_value is not None)
     return goal
 
@@ -93,7 +94,7 @@ def goal_set_status(*, goal_id: int, status: str, acting_user: User,
     previous = goal.status
     goal.status = status
     goal.save(update_fields=["status"])
-    _audit("goal.status_changed", acting_user, "goal", goal.pk, meta, client_id=goal.client_id,
+    _audit(Action.GOAL_STATUS_CHANGED, acting_user, "goal", goal.pk, meta, client_id=goal.client_id,
            old=previous, new=status)
     return goal
 
@@ -122,7 +123,7 @@ def goal_progress_record(*, goal_id: int, value: Decimal | None = None, note: st
         raise CareError("Write a note or give a number.")
     entry = GoalProgress.objects.create(goal=goal, author=acting_user, value=value,
                                         note=note.strip())
-    _audit("goal.progress_recorded", acting_user, "goal", goal.pk, meta,
+    _audit(Action.GOAL_PROGRESS_RECORDED, acting_user, "goal", goal.pk, meta,
            client_id=goal.client_id, entry_id=entry.pk, has_value=value is not None)
     return entry
 
@@ -160,7 +161,7 @@ def resource_create(*, data: ResourceInput, acting_user: User,
     if data.kind == Resource.Kind.FILE and data.file is not None:
         resource.file.save(data.file.name or "file", data.file, save=False)
     resource.save()
-    _audit("resource.created", acting_user, "resource", resource.pk, meta, kind=data.kind)
+    _audit(Action.RESOURCE_CREATED, acting_user, "resource", resource.pk, meta, kind=data.kind)
     return resource
 
 
@@ -173,7 +174,7 @@ def resource_archive(*, resource_id: int, acting_user: User,
     if not resource.is_archived:
         resource.is_archived = True
         resource.save(update_fields=["is_archived"])
-        _audit("resource.archived", acting_user, "resource", resource.pk, meta)
+        _audit(Action.RESOURCE_ARCHIVED, acting_user, "resource", resource.pk, meta)
     return resource
 
 
@@ -186,7 +187,7 @@ def resource_share(*, client_id: int, resource_id: int, acting_user: User,
     share, created = ClientResource.objects.get_or_create(
         client=client, resource=resource, defaults={"shared_by": acting_user})
     if created:
-        _audit("resource.shared", acting_user, "resource", resource.pk, meta,
+        _audit(Action.RESOURCE_SHARED, acting_user, "resource", resource.pk, meta,
                client_id=client.pk)
     return share
 
@@ -198,7 +199,7 @@ def resource_unshare(*, client_id: int, resource_id: int, acting_user: User,
     client = client_for_staff(acting_user, client_id)
     removed, _ = ClientResource.objects.filter(client=client, resource_id=resource_id).delete()
     if removed:
-        _audit("resource.unshared", acting_user, "resource", resource_id, meta,
+        _audit(Action.RESOURCE_UNSHARED, acting_user, "resource", resource_id, meta,
                client_id=client.pk)
     return removed
 
@@ -224,7 +225,7 @@ def homework_assign(*, client_id: int, instructions: str, due_on: date,
     if resource is not None:
         ClientResource.objects.get_or_create(client=client, resource=resource,
                                              defaults={"shared_by": acting_user})
-    _audit("homework.assigned", acting_user, "homework", homework.pk, meta,
+    _audit(Action.HOMEWORK_ASSIGNED, acting_user, "homework", homework.pk, meta,
            client_id=client.pk, repeats_weekly=repeats_weekly,
            resource_id=resource.pk if resource else None)
     return homework
@@ -243,7 +244,7 @@ def homework_end(*, homework_id: int, acting_user: User,
         homework.is_active = False
         homework.ended_at = timezone.now()
         homework.save(update_fields=["is_active", "ended_at"])
-        _audit("homework.ended", acting_user, "homework", homework.pk, meta,
+        _audit(Action.HOMEWORK_ENDED, acting_user, "homework", homework.pk, meta,
                client_id=homework.client_id)
     return homework
 
@@ -270,7 +271,7 @@ def homework_complete(*, homework_id: int, reflection: str = "", today: date,
                 homework=homework, due_on=occurrence, reflection=reflection.strip())
     except IntegrityError:
         raise CareError(_("You already marked this one done.")) from None
-    _audit("homework.completed", acting_user, "homework", homework.pk, meta,
+    _audit(Action.HOMEWORK_COMPLETED, acting_user, "homework", homework.pk, meta,
            completion_id=completion.pk, has_reflection=bool(reflection.strip()))
     return completion
 
@@ -285,7 +286,7 @@ def journal_entry_create(*, body: str, is_shared: bool, acting_user: User,
         raise CareError(_("Write something first."))
     entry = JournalEntry.objects.create(client=acting_user, body=body.strip(),
                                         is_shared=is_shared)
-    _audit("journal.entry_created", acting_user, "journal_entry", entry.pk, meta,
+    _audit(Action.JOURNAL_ENTRY_CREATED, acting_user, "journal_entry", entry.pk, meta,
            is_shared=is_shared)
     return entry
 
@@ -298,7 +299,7 @@ def journal_entry_set_sharing(*, entry_id: int, is_shared: bool, acting_user: Us
     if entry.is_shared != is_shared:
         entry.is_shared = is_shared
         entry.save(update_fields=["is_shared"])
-        _audit("journal.sharing_changed", acting_user, "journal_entry", entry.pk, meta,
+        _audit(Action.JOURNAL_SHARING_CHANGED, acting_user, "journal_entry", entry.pk, meta,
                is_shared=is_shared)
     return entry
 
@@ -354,7 +355,7 @@ def safety_plan_save(*, client_id: int, sections: dict[str, list[Any]], acting_u
         setattr(plan, name, _clean_contacts(sections.get(name, [])))
     created = plan.pk is None
     plan.save()
-    _audit("safety_plan.created" if created else "safety_plan.updated", acting_user,
+    _audit(Action.SAFETY_PLAN_CREATED if created else Action.SAFETY_PLAN_UPDATED, acting_user,
            "safety_plan", plan.pk, meta, client_id=client.pk)
     return plan
 
@@ -379,6 +380,6 @@ def safety_plan_client_add(*, section: str, text: str, acting_user: User,
         raise CareError(_("This list is full."))
     setattr(plan, field_name, [*items, text])
     plan.save(update_fields=[field_name, "updated_at"])
-    _audit("safety_plan.client_added", acting_user, "safety_plan", plan.pk, meta,
+    _audit(Action.SAFETY_PLAN_CLIENT_ADDED, acting_user, "safety_plan", plan.pk, meta,
            section=section)
     return plan

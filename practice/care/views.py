@@ -40,6 +40,7 @@ from practice.measurement.views_clinic.common import (
 )
 from practice.models import Goal, Homework, Resource
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 MODULE_PAGES = (("goals", "Goals", "care:goals:client"),
@@ -84,7 +85,7 @@ def goals(request: HttpRequest, client_id: int) -> HttpResponse:
             messages.success(request, "Goal added.")
             return HttpResponseRedirect(reverse("care:goals:client", args=[client.pk]))
         status = 400
-    read_event(request, "care.goals_viewed", client)
+    read_event(request, Action.CARE_GOALS_VIEWED, client)
     return _render(request, "practice/care/goals.html", client, {
         "goals": selectors.goals_for_client(client), "form": form,
         "progress_form": ProgressForm(), "statuses": Goal.Status.choices}, status)
@@ -144,7 +145,7 @@ def homework(request: HttpRequest, client_id: int) -> HttpResponse:
             messages.success(request, "Homework assigned.")
             return HttpResponseRedirect(reverse("care:homework:client", args=[client.pk]))
         status = 400
-    read_event(request, "care.homework_viewed", client)
+    read_event(request, Action.CARE_HOMEWORK_VIEWED, client)
     items = selectors.homework_for_client(client)
     today = selectors.client_today(client)
     done = {item.pk: len(item.completions.all()) for item in items}
@@ -168,7 +169,7 @@ def homework_end(request: HttpRequest, homework_id: int) -> HttpResponse:
 @clinical_required
 def homework_caseload(request: HttpRequest) -> HttpResponse:
     rows = selectors.homework_rates_for_caseload(request.user)
-    audit_record(action="care.homework_caseload_viewed", actor=request.user,
+    audit_record(action=Action.CARE_HOMEWORK_CASELOAD_VIEWED, actor=request.user,
                  object_type="caseload", meta=_meta(request),
                  detail={"client_ids": [row.client.pk for row in rows]})
     return _render(request, "practice/care/homework_caseload.html", None, {"rows": rows})
@@ -179,7 +180,7 @@ def homework_caseload(request: HttpRequest) -> HttpResponse:
 @clinical_required
 def journal(request: HttpRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
-    read_event(request, "care.journal_viewed", client)
+    read_event(request, Action.CARE_JOURNAL_VIEWED, client)
     return _render(request, "practice/care/journal.html", client,
                    {"entries": selectors.journal_for_staff(client)})
 
@@ -245,7 +246,7 @@ def client_resources(request: HttpRequest, client_id: int) -> HttpResponse:
             messages.success(request, "Added to the client's resources.")
             return HttpResponseRedirect(reverse("care:resources:client", args=[client.pk]))
         status = 400
-    read_event(request, "care.resources_viewed", client)
+    read_event(request, Action.CARE_RESOURCES_VIEWED, client)
     shared = selectors.resources_for_client(client)
     shared_ids = {resource.pk for resource in shared}
     return _render(request, "practice/care/client_resources.html", client, {
@@ -291,7 +292,7 @@ def safety_plan(request: HttpRequest, client_id: int) -> HttpResponse:
                 return HttpResponseRedirect(reverse("care:safety_plan:client",
                                                     args=[client.pk]))
         status = 400
-    read_event(request, "care.safety_plan_viewed", client)
+    read_event(request, Action.CARE_SAFETY_PLAN_VIEWED, client)
     return _render(request, "practice/care/safety_plan.html", client, {
         "plan": plan, "form": form,
         "contact_sections": [(formsets[section], label) for section, label in CONTACT_SECTIONS],

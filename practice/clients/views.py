@@ -4,12 +4,7 @@ out of reach, gets the same 404 as a page that does not exist."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,21 +13,14 @@ from django.views.decorators.http import require_POST
 
 from portal import invitations
 from portal.models import ClientInvitation
+from practice.access import Capability, clients_in_reach, requires
 from practice.clients.forms import ClientInviteForm, ClientModulesForm
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import enabled_modules
 
-
-def inviter_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not invitations.may_manage_client_access(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+inviter_required = requires(Capability.CLIENT_ACCESS)
 
 
 def _back(request: HttpRequest, client_id: int) -> HttpResponse:
@@ -45,7 +33,7 @@ def _back(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 def _client_or_404(request: HttpRequest, client_id: int) -> User:
-    client = invitations.clients_manageable_by(request.user).filter(pk=client_id).first()
+    client = clients_in_reach(request.user, Capability.CLIENT_ACCESS).filter(pk=client_id).first()
     if client is None:
         raise Http404
     return client
@@ -54,7 +42,7 @@ def _client_or_404(request: HttpRequest, client_id: int) -> User:
 @inviter_required
 def client_list(request: HttpRequest) -> HttpResponse:
     rows = invitations.client_access_list(request.user)
-    audit_record(action="client.access_list_viewed", actor=request.user, object_type="client",
+    audit_record(action=Action.CLIENT_ACCESS_LIST_VIEWED, actor=request.user, object_type="client",
                  meta=RequestMeta.from_request(request),
                  detail={"client_ids": [client.pk for client, _ in rows]})
     return render(request, "practice/clients/list.html", {"rows": rows})
@@ -88,7 +76,7 @@ def client_access(request: HttpRequest, client_id: int) -> HttpResponse:
     access = portal.access
     sent = list(ClientInvitation.objects.filter(user=client)
                 .select_related("invited_by").order_by("-created_at")[:20])
-    audit_record(action="client.access_viewed", actor=request.user, object_type="user",
+    audit_record(action=Action.CLIENT_ACCESS_VIEWED, actor=request.user, object_type="user",
                  object_id=client.pk, meta=RequestMeta.from_request(request))
     visible = (enabled_modules(access.visible_modules) if access
                else enabled_modules(request.tenant.enabled_modules))

@@ -10,8 +10,9 @@ from typing import Any
 from django.db import transaction
 
 from billing.entitlements import UPGRADE_URL, entitlements_for, plan_allows_module
+from practice.access import Capability, holds
 from practice.models import SafetyPlan
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS, MessagingPolicyKind, enabled_modules
 from tenants.models import Practice
@@ -38,7 +39,7 @@ MODULE_OFF_GUARDS: dict[str, Callable[[], str | None]] = {
 
 
 def _require_owner(acting_user: User) -> None:
-    if acting_user.role != Role.OWNER or not acting_user.is_active:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes the practice's settings.")
 
 

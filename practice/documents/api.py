@@ -17,19 +17,20 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.invitations import client_visible_modules
-from practice.access import ROLE_DENIED
+from practice.access import Capability, record_in_reach
+from practice.api_permissions import holding
 from practice.documents import selectors, services
 from practice.documents.delivery import download_response
 from practice.documents.models import Document
 from practice.documents.policies import UploadRefused
 from practice.measurement.api.serializers import bad_request
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 MODULE_KEY = "documents"
@@ -78,17 +79,7 @@ class RefusalSerializer(serializers.Serializer):
 UPLOAD_REFUSED = bad_request('{"detail": why, "code": a short code}')
 
 
-class HandlesDocuments(BasePermission):
-    message = "Only the practice's clients, owner, clinicians and front desk can do this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return selectors.handles_documents(user) or bool(  # type: ignore[arg-type]
-            user.is_authenticated and user.is_active and user.is_client)
-
-
-PERMISSIONS = [IsAuthenticated, HandlesDocuments]
+PERMISSIONS = holding(Capability.DOCUMENTS, Capability.OWN_RECORD)
 DENIED = {403: RefusalSerializer, 404: RefusalSerializer}
 
 
@@ -100,11 +91,10 @@ def _client_in_reach(request: Request, client_id: int) -> User:
     user: User = request.user  # type: ignore[assignment]
     if user.is_client:
         visible = client_visible_modules(user)
-        if user.pk != client_id or (visible is not None and MODULE_KEY not in visible):
+        if visible is not None and MODULE_KEY not in visible:
             raise NotFound
-        return user
     try:
-        return selectors.client_for_documents(user, client_id)
+        return record_in_reach(user, Capability.DOCUMENTS, client_id)
     except User.DoesNotExist:
         raise NotFound from None
 
@@ -132,10 +122,10 @@ class ClientFilesView(APIView):
         client = _client_in_reach(request, client_id)
         if request.user.is_client:  # type: ignore[union-attr]
             documents = selectors.documents_visible_to_client(client)
-            action = "portal.documents_viewed"
+            action = Action.PORTAL_DOCUMENTS_VIEWED
         else:
             documents = selectors.documents_for_client(client)
-            action = "documents.client_files_viewed"
+            action = Action.DOCUMENTS_CLIENT_FILES_VIEWED
         audit_record(action=action, actor=request.user, object_type="client",
                      object_id=client.pk, meta=_meta(request))
         data: list[dict[str, Any]] = DocumentSerializer(documents, many=True).data  # type: ignore[assignment]
@@ -179,7 +169,7 @@ class FileDetailView(APIView):
     @extend_schema(responses={200: DocumentSerializer, **DENIED})
     def get(self, request: Request, document_id: int) -> Response:
         document = _document_in_reach(request, document_id)
-        audit_record(action="document.viewed", actor=request.user, object_type="document",
+        audit_record(action=Action.DOCUMENT_VIEWED, actor=request.user, object_type="document",
                      object_id=document.pk, meta=_meta(request),
                      detail={"client_id": document.client_id})
         data = dict(DocumentSerializer(document).data)
@@ -198,7 +188,7 @@ class FileDownloadView(APIView):
         (200, "application/octet-stream"): OpenApiTypes.BINARY, **DENIED})
     def get(self, request: Request, document_id: int) -> HttpResponse:
         document = _document_in_reach(request, document_id)
-        audit_record(action="document.downloaded", actor=request.user, object_type="document",
+        audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
                      object_id=document.pk, meta=_meta(request),
                      detail={"client_id": document.client_id})
         return download_response(document)

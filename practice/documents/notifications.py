@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from practice.access import Capability, roles_with
 from practice.documents import selectors
 from practice.notifications.digest import DigestSection, register_section
 from practice.notifications.kinds import NotificationKind, register
-from tenants.accounts.models import Role
 
 if TYPE_CHECKING:
     from practice.notifications.models import Notification
@@ -42,5 +42,5 @@ NEW_UPLOADS = register_section(DigestSection(
     label="New uploads from clients: {count}",
     count=selectors.uploads_since,
     link="/documents/files/?source=client",
-    roles=frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK}),
+    roles=roles_with(Capability.DOCUMENTS),
 ))

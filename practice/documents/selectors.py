@@ -9,33 +9,12 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 
+from practice.access import Capability, clients_in_reach, holds, roles_with
 from practice.documents.models import Document, DocumentSettings
 from practice.documents.policies import MEGABYTE, UploadPolicy
 from tenants.accounts.models import Role, User
 
-# Documents are not clinical content: front desk handles them (issue 6), billing does not.
-DOCUMENT_STAFF_ROLES = frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK})
-ALL_CLIENTS_ROLES = frozenset({Role.OWNER, Role.FRONT_DESK})
 RECENT_LIMIT = 50
-
-
-def handles_documents(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.role in DOCUMENT_STAFF_ROLES)
-
-
-def clients_for_documents(user: User) -> QuerySet[User]:
-    """Clients whose files `user` (staff) may see and share with."""
-    clients = User.objects.filter(role=Role.CLIENT)
-    if not handles_documents(user):
-        return clients.none()
-    if user.role in ALL_CLIENTS_ROLES:
-        return clients
-    return clients.filter(client_profile__clinicians=user)
-
-
-def client_for_documents(user: User, client_id: int) -> User:
-    """The client, if `user` may see their files; else User.DoesNotExist."""
-    return clients_for_documents(user).get(pk=client_id)
 
 
 def upload_policy() -> UploadPolicy:
@@ -69,8 +48,8 @@ def documents_visible_to_client(client: User) -> list[Document]:
 
 def document_for_staff(user: User, document_id: int) -> Document:
     """The file, if `user` may see its client's files; else Document.DoesNotExist."""
-    return _with_people(Document.objects.filter(
-        client__in=clients_for_documents(user))).select_related("client").get(pk=document_id)
+    reachable = Document.objects.filter(client__in=clients_in_reach(user, Capability.DOCUMENTS))
+    return _with_people(reachable).select_related("client").get(pk=document_id)
 
 
 def document_for_client(client: User, document_id: int) -> Document:
@@ -85,7 +64,7 @@ def document_is_shared(document_id: int) -> bool:
 
 def recent_documents(user: User, *, source: str = "") -> list[Document]:
     """The latest files across the clients `user` may see (optionally only one source)."""
-    documents = Document.objects.filter(client__in=clients_for_documents(user))
+    documents = Document.objects.filter(client__in=clients_in_reach(user, Capability.DOCUMENTS))
     if source in Document.Source.values:
         documents = documents.filter(source=source)
     return list(_with_people(documents).select_related("client")[:RECENT_LIMIT])
@@ -93,24 +72,24 @@ def recent_documents(user: User, *, source: str = "") -> list[Document]:
 
 def client_choices(user: User) -> list[tuple[int, str, int]]:
     """(id, name, number of files) of every client `user` may share with, by name."""
-    rows = (clients_for_documents(user).annotate(files=Count("documents"))
+    rows = (clients_in_reach(user, Capability.DOCUMENTS).annotate(files=Count("documents"))
             .order_by("full_name", "pk").values_list("pk", "full_name", "files"))
     return list(rows)
 
 
 def uploads_since(user: User, since: datetime) -> int:
     """How many files clients uploaded since `since`, among the clients `user` may see."""
-    if not handles_documents(user):
+    if not holds(user, Capability.DOCUMENTS):
         return 0
     return Document.objects.filter(
         Q(source=Document.Source.CLIENT) & Q(created_at__gte=since)
-        & Q(client__in=clients_for_documents(user))).count()
+        & Q(client__in=clients_in_reach(user, Capability.DOCUMENTS))).count()
 
 
 def upload_recipients(client: User) -> list[User]:
     """Who hears of a client's upload: their clinicians; if they have none yet, the owner."""
     clinicians = list(User.objects.filter(caseload__user=client, is_active=True,
-                                          role__in=(Role.CLINICIAN, Role.OWNER)).order_by("pk"))
+                                          role__in=roles_with(Capability.HOLD_CASELOAD)).order_by("pk"))
     if clinicians:
         return clinicians
     return list(User.objects.filter(role=Role.OWNER, is_active=True).order_by("pk"))

@@ -23,11 +23,13 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from practice.access import Capability, client_in_reach, clients_in_reach, holds
 from practice.documents import selectors
 from practice.documents.models import Document, DocumentSettings
 from practice.documents.policies import HIGHEST_MAX_MB, CheckedUpload, UploadRefused
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import Role, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 logger = logging.getLogger(__name__)
@@ -132,11 +134,11 @@ def document_share(*, client_id: int, incoming: IncomingFile, note: str = "",
                    acting_user: User, meta: RequestMeta | None = None) -> Document:
     """Staff share a file with a client (who is told by email or push, without the file's
     name). A client out of reach raises User.DoesNotExist, like a missing one."""
-    if not selectors.handles_documents(acting_user):
+    if not holds(acting_user, Capability.DOCUMENTS):
         raise PermissionError("Only the owner, clinicians and front desk share files.")
-    client = selectors.client_for_documents(acting_user, client_id)
+    client = client_in_reach(acting_user, Capability.DOCUMENTS, client_id)
     return _store(client=client, source=Document.Source.STAFF, incoming=incoming, note=note,
-                  acting_user=acting_user, meta=meta, action="document.shared")
+                  acting_user=acting_user, meta=meta, action=Action.DOCUMENT_SHARED)
 
 
 def document_upload(*, incoming: IncomingFile, acting_user: User,
@@ -149,16 +151,17 @@ def document_upload(*, incoming: IncomingFile, acting_user: User,
         raise UploadsClosed(_("Your practice does not take uploads through the portal. Please "
                               "contact the practice to share a file."))
     return _store(client=acting_user, source=Document.Source.CLIENT, incoming=incoming, note="",
-                  acting_user=acting_user, meta=meta, action="document.uploaded")
+                  acting_user=acting_user, meta=meta, action=Action.DOCUMENT_UPLOADED)
 
 
 @transaction.atomic
 def document_withdraw(*, document_id: int, acting_user: User,
                       meta: RequestMeta | None = None) -> Document:
     """Take a shared file out of the client's view. It is kept (and staff still see it)."""
-    if not selectors.handles_documents(acting_user):
+    if not holds(acting_user, Capability.DOCUMENTS):
         raise PermissionError("Only the owner, clinicians and front desk withdraw files.")
-    reachable = Document.objects.filter(client__in=selectors.clients_for_documents(acting_user))
+    reachable = Document.objects.filter(
+        client__in=clients_in_reach(acting_user, Capability.DOCUMENTS))
     document = reachable.select_for_update().get(pk=document_id)
     if document.source != Document.Source.STAFF:
         raise DocumentError("Only files the practice shared can be withdrawn.")
@@ -166,7 +169,7 @@ def document_withdraw(*, document_id: int, acting_user: User,
         document.withdrawn_at = timezone.now()
         document.withdrawn_by = acting_user
         document.save(update_fields=["withdrawn_at", "withdrawn_by"])
-        audit_record(action="document.withdrawn", actor=acting_user, object_type="document",
+        audit_record(action=Action.DOCUMENT_WITHDRAWN, actor=acting_user, object_type="document",
                      object_id=document.pk, meta=meta, detail={"client_id": document.client_id})
     return document
 
@@ -175,7 +178,7 @@ def document_withdraw(*, document_id: int, acting_user: User,
 def document_settings_update(*, client_uploads_enabled: bool, max_upload_mb: int,
                              acting_user: User,
                              meta: RequestMeta | None = None) -> DocumentSettings:
-    if not (acting_user.is_active and acting_user.role == Role.OWNER):
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice's owner changes its rules for files.")
     if not 1 <= max_upload_mb <= HIGHEST_MAX_MB:
         raise DocumentError(f"The upload limit is from 1 to {HIGHEST_MAX_MB} MB.")
@@ -187,7 +190,7 @@ def document_settings_update(*, client_uploads_enabled: bool, max_upload_mb: int
     row.updated_at = timezone.now()
     row.updated_by = acting_user
     row.save()
-    audit_record(action="documents.settings_changed", actor=acting_user,
+    audit_record(action=Action.DOCUMENTS_SETTINGS_CHANGED, actor=acting_user,
                  object_type="document_settings", object_id=row.pk, meta=meta,
                  detail={"before": before, "after": {
                      "client_uploads_enabled": client_uploads_enabled,

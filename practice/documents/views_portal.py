@@ -1,6 +1,6 @@
 """The client's documents in the portal (`/portal/documents/files/`, namespace
 "portal:documents:files"): what the practice shared and what they uploaded, the upload form when
-the practice takes uploads, and downloads. Clients only (portal.views.common.client_required);
+the practice takes uploads, and downloads. Clients only (portal.pages.client_required);
 a file of someone else is as missing as one that does not exist."""
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.documents import selectors, services
 from practice.documents.delivery import download_response
 from practice.documents.forms import UploadForm
 from practice.documents.models import Document
 from practice.documents.policies import UploadRefused
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 # The forms module's summary for this page (practice.formbuilder), shown when it is there.
@@ -57,7 +58,7 @@ def file_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Uploaded. Your practice can see it now."))
                 return HttpResponseRedirect(reverse("portal:documents:files:list"))
-    audit_read(request, "portal.documents_viewed")
+    audit_read(request, Action.PORTAL_DOCUMENTS_VIEWED)
     return render_local(request, "documents/portal/list.html", {
         "documents": selectors.documents_visible_to_client(request.user),  # type: ignore[arg-type]
         "form": form, "policy": policy, "forms_summary": _forms_summary(),
@@ -71,6 +72,6 @@ def file_download(request: HttpRequest, document_id: int) -> HttpResponse:
         document = selectors.document_for_client(request.user, document_id)  # type: ignore[arg-type]
     except Document.DoesNotExist:
         raise Http404 from None
-    audit_read(request, "portal.document_downloaded", object_type="document",
+    audit_read(request, Action.PORTAL_DOCUMENT_DOWNLOADED, object_type="document",
                object_id=document.pk)
     return download_response(document)

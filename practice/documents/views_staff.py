@@ -8,35 +8,23 @@ Every page showing a client's files, and every download, leaves an audit event (
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from practice.access import Capability, client_in_reach, holds, requires
 from practice.documents import selectors, services
 from practice.documents.delivery import download_response
 from practice.documents.forms import DocumentSettingsForm, ShareForm
 from practice.documents.models import Document
 from practice.documents.policies import ALLOWED_TYPES, UploadRefused
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
-
-def documents_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not selectors.handles_documents(request.user):  # type: ignore[arg-type]
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+documents_staff_required = requires(Capability.DOCUMENTS)
 
 
 def _meta(request: HttpRequest) -> RequestMeta:
@@ -45,7 +33,7 @@ def _meta(request: HttpRequest) -> RequestMeta:
 
 def _client_or_404(request: HttpRequest, client_id: int) -> User:
     try:
-        return selectors.client_for_documents(request.user, client_id)  # type: ignore[arg-type]
+        return client_in_reach(request.user, Capability.DOCUMENTS, client_id)  # type: ignore[arg-type]
     except User.DoesNotExist:
         raise Http404 from None
 
@@ -66,13 +54,13 @@ def file_list(request: HttpRequest) -> HttpResponse:
     source = request.GET.get("source", "")
     source = source if source in Document.Source.values else ""
     documents = selectors.recent_documents(request.user, source=source)  # type: ignore[arg-type]
-    audit_record(action="documents.files_listed", actor=request.user, object_type="client",
+    audit_record(action=Action.DOCUMENTS_FILES_LISTED, actor=request.user, object_type="client",
                  meta=_meta(request),
                  detail={"client_ids": sorted({document.client_id for document in documents})})
     return render(request, "documents/staff/list.html", {
         "documents": documents, "source": source, "sources": Document.Source.choices,
         "clients": selectors.client_choices(request.user),  # type: ignore[arg-type]
-        "is_owner": request.user.role == Role.OWNER,  # type: ignore[union-attr]
+        "is_owner": holds(request.user, Capability.MANAGE_PRACTICE),  # type: ignore[union-attr]
     })
 
 
@@ -97,7 +85,7 @@ def client_files(request: HttpRequest, client_id: int) -> HttpResponse:
             else:
                 messages.success(request, "File shared: the client sees it in their portal.")
                 return HttpResponseRedirect(reverse("documents:files:client", args=[client.pk]))
-    audit_record(action="documents.client_files_viewed", actor=request.user,
+    audit_record(action=Action.DOCUMENTS_CLIENT_FILES_VIEWED, actor=request.user,
                  object_type="client", object_id=client.pk, meta=_meta(request))
     policy = selectors.upload_policy()
     return render(request, "documents/staff/client.html", {
@@ -110,7 +98,7 @@ def client_files(request: HttpRequest, client_id: int) -> HttpResponse:
 @documents_staff_required
 def file_download(request: HttpRequest, document_id: int) -> HttpResponse:
     document = _document_or_404(request, document_id)
-    audit_record(action="document.downloaded", actor=request.user, object_type="document",
+    audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
                  object_id=document.pk, meta=_meta(request),
                  detail={"client_id": document.client_id})
     return download_response(document)
@@ -135,11 +123,9 @@ def file_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@requires(Capability.MANAGE_PRACTICE)
 def upload_settings(request: HttpRequest) -> HttpResponse:
     """The owner's rules for files; anyone else gets the not-found page."""
-    if request.user.role != Role.OWNER or not request.user.is_active:  # type: ignore[union-attr]
-        raise Http404
     row = selectors.document_settings()
     form = DocumentSettingsForm(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():

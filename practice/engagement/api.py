@@ -11,12 +11,12 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from practice.access import ROLE_DENIED, client_for_staff
+from practice.access import Capability, client_for_staff
+from practice.api_permissions import holding
 from practice.engagement import rules, selectors, services
 from practice.measurement import services as measurement_services
 from practice.measurement.api.serializers import (
@@ -27,7 +27,8 @@ from practice.measurement.api.serializers import (
 from practice.measurement.api.views import CLINICAL, DENIED
 from practice.measurement.forms import SNOOZE_CHOICES, SNOOZE_DELTAS
 from practice.models import Alert
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 # --- serializers ---------------------------------------------------------------------------
@@ -68,16 +69,7 @@ def _journaling(row: Any) -> dict[str, Any]:
 
 # --- permissions ---------------------------------------------------------------------------
 
-class IsOwner(BasePermission):
-    message = "Only the practice owner can do this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user.is_authenticated and user.is_active and user.role == Role.OWNER)
-
-
-OWNER = [IsAuthenticated, IsOwner]
+OWNER = holding(Capability.MANAGE_PRACTICE)
 
 
 def _meta(request: Request) -> RequestMeta:
@@ -170,7 +162,7 @@ class JournalingView(APIView):
     def get(self, request: Request, client_id: int) -> ApiResponse:
         client = self._client(request, client_id)
         row = selectors.journaling_for(client)
-        audit_record(action="journaling.viewed", actor=request.user, object_type="client",
+        audit_record(action=Action.JOURNALING_VIEWED, actor=request.user, object_type="client",
                      object_id=client.pk, meta=_meta(request))
         return ApiResponse(_journaling(row))
 

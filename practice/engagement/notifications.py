@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from practice.access import Capability, roles_with
 from practice.engagement import selectors
 from practice.notifications.digest import DigestSection, register_section
 from practice.notifications.kinds import NotificationKind, register
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
 
 STAFF_DIGEST = register(NotificationKind(
     key="staff_digest",
@@ -20,7 +21,6 @@ STAFF_DIGEST = register(NotificationKind(
     respects_quiet_hours=True,
 ))
 
-CLINICAL = frozenset({Role.OWNER, Role.CLINICIAN})
 
 
 def _open_alerts(user: User, since: datetime) -> int:
@@ -33,7 +33,7 @@ def _new_alerts(user: User, since: datetime) -> int:
 
 register_section(DigestSection(
     key="alerts_open", label="{count} alerts in your inbox", count=_open_alerts,
-    link="/clinic/alerts/", roles=CLINICAL))
+    link="/clinic/alerts/", roles=roles_with(Capability.CLINICAL_RECORD)))
 register_section(DigestSection(
     key="alerts_new", label="{count} new alerts since yesterday", count=_new_alerts,
-    link="/clinic/alerts/", roles=CLINICAL))
+    link="/clinic/alerts/", roles=roles_with(Capability.CLINICAL_RECORD)))

@@ -14,14 +14,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.entitlements import module_in_use
-from practice.access import CLINICAL_ROLES, client_for_staff
+from practice.access import Capability, client_for_staff, holds
 from practice.engagement import rules, selectors
 from practice.engagement.models import JournalingAssignment, RuleSetting
 from practice.models import Alert
 from practice.notifications import digest
 from practice.notifications.selectors import recipient_clock
 from practice.notifications.services import notification_enqueue
-from tenants.accounts.models import STAFF_ROLES, Role, User
+from tenants.accounts.models import STAFF_ROLES, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 
@@ -112,7 +113,7 @@ def _alerts_raise(requests: Sequence[AlertRequest], acting_user: User | None,
             notification_enqueue(recipient=person, kind=kind,
                                  idempotency_key=f"alert:{alert.pk}:{person.pk}",
                                  context={"alert_id": alert.pk})
-        audit_record(action="alert.raised", actor=acting_user,
+        audit_record(action=Action.ALERT_RAISED, actor=acting_user,
                      actor_role=None if acting_user is not None else "system",
                      object_type="alert", object_id=alert.pk, meta=meta,
                      detail={"kind": alert.kind, "client_id": alert.client_id,
@@ -187,7 +188,7 @@ def engagement_evaluate(*, practice: Practice, now: datetime | None = None) -> E
 def rule_setting_update(*, rule_key: str, is_enabled: bool, threshold: int, acting_user: User,
                         meta: RequestMeta | None = None) -> RuleSetting:
     """The owner turns a rule on or off and sets its threshold."""
-    if acting_user.role != Role.OWNER:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the owner changes alert rules.")
     try:
         rule = rules.rule(rule_key)
@@ -205,7 +206,7 @@ def rule_setting_update(*, rule_key: str, is_enabled: bool, threshold: int, acti
         row.is_enabled, row.threshold = is_enabled, threshold
         row.updated_by, row.updated_at = acting_user, timezone.now()
         row.save()
-        audit_record(action="engagement.rule_updated", actor=acting_user,
+        audit_record(action=Action.ENGAGEMENT_RULE_UPDATED, actor=acting_user,
                      object_type="engagement_rule", object_id=rule.key, meta=meta,
                      detail={"is_enabled": is_enabled, "threshold": threshold})
     return row
@@ -223,7 +224,7 @@ def rule_settings_update(*, changes: Sequence[tuple[str, bool, int]], acting_use
 # --- journaling --------------------------------------------------------------------------------
 
 def _require_clinical(acting_user: User) -> None:
-    if acting_user.role not in CLINICAL_ROLES:
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign journaling.")
 
 
@@ -242,7 +243,7 @@ def journaling_assign(*, client_id: int, acting_user: User,
     if not created:
         row.assigned_by, row.assigned_at, row.ended_at = acting_user, now, None
         row.save(update_fields=["assigned_by", "assigned_at", "ended_at"])
-    audit_record(action="journaling.assigned", actor=acting_user, object_type="client",
+    audit_record(action=Action.JOURNALING_ASSIGNED, actor=acting_user, object_type="client",
                  object_id=client.pk, meta=meta)
     return row
 
@@ -257,7 +258,7 @@ def journaling_end(*, client_id: int, acting_user: User,
         return row
     row.ended_at = timezone.now()
     row.save(update_fields=["ended_at"])
-    audit_record(action="journaling.ended", actor=acting_user, object_type="client",
+    audit_record(action=Action.JOURNALING_ENDED, actor=acting_user, object_type="client",
                  object_id=client.pk, meta=meta)
     return row
 

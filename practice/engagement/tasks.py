@@ -6,16 +6,16 @@ from __future__ import annotations
 import logging
 
 import dramatiq
-from django.db import connection
 from django.utils import timezone
 
 from practice.engagement import services
 from tenants.models import Practice
+from tenants.selectors import current_practice
 
 logger = logging.getLogger(__name__)
 
 def _practice() -> Practice:
-    return Practice.objects.get(schema_name=connection.schema_name)
+    return current_practice()
 
 
 @dramatiq.actor(max_retries=3)

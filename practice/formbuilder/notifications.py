@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from practice.access import Capability, roles_with
 from practice.notifications.digest import DigestSection, register_section
 from practice.notifications.kinds import NotificationKind, register
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
 
 if TYPE_CHECKING:
     from practice.notifications.models import Notification
@@ -49,11 +50,10 @@ def _signed(user: User, since: datetime) -> int:
     return selectors.signed_since(user, since)
 
 
-FORM_STAFF = frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK})
 
 register_section(DigestSection(
     key="forms_completed", label="{count} forms completed", count=_completed,
-    link=f"{STAFF_LINK}?status=completed", roles=FORM_STAFF))
+    link=f"{STAFF_LINK}?status=completed", roles=roles_with(Capability.FORMS)))
 register_section(DigestSection(
     key="forms_signed", label="{count} forms signed", count=_signed,
-    link=f"{STAFF_LINK}?status=signed", roles=FORM_STAFF))
+    link=f"{STAFF_LINK}?status=signed", roles=roles_with(Capability.FORMS)))

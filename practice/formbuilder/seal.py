@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from practice.formbuilder.models import FormAssignment, FormSignature
+from tenants.audit.actions import Action
 from tenants.audit.models import AuditEvent
 
 SEAL_FORMAT = "tandem-form-signature/1"
-SIGNED_ACTION = "form.signed"
+SIGNED_ACTION = Action.FORM_SIGNED
 ATTACHMENT_NAME = "sealed-content.json"
 
 

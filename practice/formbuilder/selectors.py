@@ -8,29 +8,9 @@ from datetime import datetime
 
 from django.db.models import Count, Max, Q, QuerySet
 
+from practice.access import Capability, clients_in_reach
 from practice.formbuilder.models import FormAssignment, FormTemplate, FormVersion
-from tenants.accounts.models import Role, User
-
-FORM_STAFF_ROLES = frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK})
-ALL_CLIENT_ROLES = frozenset({Role.OWNER, Role.FRONT_DESK})
-
-
-def handles_forms(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.role in FORM_STAFF_ROLES)
-
-
-def form_clients_for(user: User) -> QuerySet[User]:
-    """The clients whose forms `user` may share and read."""
-    clients = User.objects.filter(role=Role.CLIENT)
-    if not handles_forms(user):
-        return clients.none()
-    if user.role in ALL_CLIENT_ROLES:
-        return clients
-    return clients.filter(client_profile__clinicians=user)
-
-
-def form_client_for_staff(user: User, client_id: int) -> User:
-    return form_clients_for(user).get(pk=client_id)
+from tenants.accounts.models import User
 
 
 def _assignments() -> QuerySet[FormAssignment]:
@@ -39,7 +19,7 @@ def _assignments() -> QuerySet[FormAssignment]:
 
 def assignments_for_staff(user: User, *, status: str = "",
                           client_id: int | None = None) -> QuerySet[FormAssignment]:
-    rows = _assignments().filter(client__in=form_clients_for(user))
+    rows = _assignments().filter(client__in=clients_in_reach(user, Capability.FORMS))
     if status:
         rows = rows.filter(status=status)
     if client_id is not None:
@@ -50,7 +30,7 @@ def assignments_for_staff(user: User, *, status: str = "",
 def assignment_for_staff(user: User, assignment_id: int) -> FormAssignment:
     """Raises FormAssignment.DoesNotExist when out of reach or missing alike."""
     return (_assignments().select_related("signature")
-            .filter(client__in=form_clients_for(user)).get(pk=assignment_id))
+            .filter(client__in=clients_in_reach(user, Capability.FORMS)).get(pk=assignment_id))
 
 
 def assignments_for_client(client: User) -> QuerySet[FormAssignment]:
@@ -71,7 +51,7 @@ def open_count_for_client(client: User) -> int:
 
 
 def status_counts_for_staff(user: User) -> dict[str, int]:
-    rows = (FormAssignment.objects.filter(client__in=form_clients_for(user))
+    rows = (FormAssignment.objects.filter(client__in=clients_in_reach(user, Capability.FORMS))
             .values("status").annotate(count=Count("pk")))
     counts = dict.fromkeys(FormAssignment.Status.values, 0)
     counts.update({row["status"]: row["count"] for row in rows})
@@ -105,10 +85,10 @@ def versions_of(template: FormTemplate) -> QuerySet[FormVersion]:
 # --- the staff digest ---------------------------------------------------------------------------
 
 def completed_since(user: User, since: datetime) -> int:
-    return FormAssignment.objects.filter(client__in=form_clients_for(user),
+    return FormAssignment.objects.filter(client__in=clients_in_reach(user, Capability.FORMS),
                                          submitted_at__gte=since).count()
 
 
 def signed_since(user: User, since: datetime) -> int:
-    return FormAssignment.objects.filter(Q(client__in=form_clients_for(user)),
+    return FormAssignment.objects.filter(Q(client__in=clients_in_reach(user, Capability.FORMS)),
                                          signed_at__gte=since).count()

@@ -1,4 +1,4 @@
-"""Writes of forms. Staff reach a client only through selectors.form_client_for_staff (a client
+"""Writes of forms. Staff reach a client only through practice.access.client_in_reach (a client
 out of reach raises User.DoesNotExist, like a missing one); a client writes only their own forms.
 Every write leaves an audit row in its transaction with ids and flags only, never answers."""
 
@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from practice.access import Capability, client_in_reach, clients_in_reach, holds
 from practice.formbuilder import definitions, seal, selectors
 from practice.formbuilder.definitions import CleanedAnswers, DefinitionError
 from practice.formbuilder.models import FormAssignment, FormSignature, FormTemplate, FormVersion
@@ -19,6 +20,7 @@ from practice.formbuilder.notifications import FORM_REQUESTED
 from practice.formbuilder.signature_image import DrawingError, png_from_data_url
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 MAX_TYPED_NAME = 150
@@ -44,7 +46,7 @@ def consent_wording() -> str:
 
 
 def _require_staff(acting_user: User) -> None:
-    if not selectors.handles_forms(acting_user):
+    if not holds(acting_user, Capability.FORMS):
         raise PermissionError("Only the owner, clinicians and front desk handle forms.")
 
 
@@ -72,7 +74,7 @@ def template_create(*, title: str, description: str = "",
     draft = definitions.checked(draft, draft=True)
     template = FormTemplate.objects.create(title=draft["title"], draft=draft,
                                            created_by=acting_user)
-    _audit("form_template.created", acting_user, "form_template", template.pk, meta)
+    _audit(Action.FORM_TEMPLATE_CREATED, acting_user, "form_template", template.pk, meta)
     return template
 
 
@@ -93,7 +95,7 @@ def template_draft_apply(*, template_id: int,
     template.title = template.draft["title"]
     template.updated_at = timezone.now()
     template.save(update_fields=["draft", "title", "updated_at"])
-    _audit("form_template.edited", acting_user, "form_template", template.pk, meta)
+    _audit(Action.FORM_TEMPLATE_EDITED, acting_user, "form_template", template.pk, meta)
     return template
 
 
@@ -122,7 +124,7 @@ def template_publish(*, template_id: int, acting_user: User,
     version = FormVersion.objects.create(
         template=template, number=(latest.number + 1) if latest else 1, definition=definition,
         published_by=acting_user)
-    _audit("form_template.published", acting_user, "form_template", template.pk, meta,
+    _audit(Action.FORM_TEMPLATE_PUBLISHED, acting_user, "form_template", template.pk, meta,
            version=version.number)
     return version
 
@@ -136,7 +138,7 @@ def template_set_archived(*, template_id: int, archived: bool, acting_user: User
     if template.is_archived != archived:
         template.is_archived = archived
         template.save(update_fields=["is_archived"])
-        _audit("form_template.archived" if archived else "form_template.restored",
+        _audit(Action.FORM_TEMPLATE_ARCHIVED if archived else Action.FORM_TEMPLATE_RESTORED,
                acting_user, "form_template", template.pk, meta)
     return template
 
@@ -149,7 +151,7 @@ def form_share(*, client_id: int, template_id: int, due_on: date | None = None,
     """Share the template's latest version with the client, and tell them (an email notice
     without any of the form's content) in the same transaction."""
     _require_staff(acting_user)
-    client = selectors.form_client_for_staff(acting_user, client_id)
+    client = client_in_reach(acting_user, Capability.FORMS, client_id)
     template = _locked_template(template_id)
     version = selectors.latest_version(template)
     if template.is_archived or version is None:
@@ -161,7 +163,7 @@ def form_share(*, client_id: int, template_id: int, due_on: date | None = None,
         raise FormError("This client already has this form to fill in.")
     assignment = FormAssignment.objects.create(client=client, version=version,
                                                requested_by=acting_user, due_on=due_on)
-    _audit("form.shared", acting_user, "form", assignment.pk, meta, client_id=client.pk,
+    _audit(Action.FORM_SHARED, acting_user, "form", assignment.pk, meta, client_id=client.pk,
            template_id=template.pk, version=version.number)
     notification_enqueue(recipient=client, kind=FORM_REQUESTED.key,
                          idempotency_key=f"form_requested:{assignment.pk}",
@@ -175,14 +177,14 @@ def form_withdraw(*, assignment_id: int, acting_user: User,
     """Take back a form the client has not submitted (it leaves their portal)."""
     _require_staff(acting_user)
     assignment = (FormAssignment.objects.select_for_update()
-                  .filter(client__in=selectors.form_clients_for(acting_user))
+                  .filter(client__in=clients_in_reach(acting_user, Capability.FORMS))
                   .get(pk=assignment_id))
     if not assignment.is_open:
         raise FormError("Only a form the client has not submitted can be withdrawn.")
     assignment.status = FormAssignment.Status.WITHDRAWN
     assignment.withdrawn_at = timezone.now()
     assignment.save(update_fields=["status", "withdrawn_at"])
-    _audit("form.withdrawn", acting_user, "form", assignment.pk, meta,
+    _audit(Action.FORM_WITHDRAWN, acting_user, "form", assignment.pk, meta,
            client_id=assignment.client_id)
     return assignment
 
@@ -219,7 +221,7 @@ def form_answers_save(*, assignment_id: int, answers: Mapping[str, Any], submit:
     else:
         assignment.status = FormAssignment.Status.IN_PROGRESS
     assignment.save(update_fields=["answers", "last_saved_at", "status", "submitted_at"])
-    _audit("form.submitted" if submit else "form.draft_saved", acting_user, "form",
+    _audit(Action.FORM_SUBMITTED if submit else Action.FORM_DRAFT_SAVED, acting_user, "form",
            assignment.pk, meta, answered=len(result.answers))
     return assignment
 

@@ -10,20 +10,21 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branding.selectors import branding_for
-from practice.access import ROLE_DENIED
+from practice.access import Capability
+from practice.api_permissions import holding, require
 from practice.invoices import selectors, services
 from practice.invoices.models import CURRENCIES, Invoice
 from practice.invoices.pdf import invoice_pdf
 from practice.invoices.services import InvoiceInput, LineInput
 from practice.measurement.api.serializers import BAD_REQUEST
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -104,26 +105,8 @@ class InvoiceVoidSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
-class HandlesInvoices(BasePermission):
-    message = "Only the owner and billing staff handle invoices."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return selectors.handles_invoices(request.user)
-
-
-class HandlesInvoicesOrClient(BasePermission):
-    message = "Only the owner, billing staff and clients can see invoices."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return selectors.handles_invoices(user) or bool(
-            user.is_authenticated and user.is_active and user.is_client)
-
-
-STAFF = [IsAuthenticated, HandlesInvoices]
-STAFF_OR_CLIENT = [IsAuthenticated, HandlesInvoicesOrClient]
+STAFF = holding(Capability.INVOICES)
+STAFF_OR_CLIENT = holding(Capability.INVOICES, Capability.OWN_RECORD)
 DENIED = {403: InvoiceErrorSerializer}
 MISSING = {404: InvoiceErrorSerializer}
 
@@ -165,21 +148,20 @@ class InvoiceListView(APIView):
         if request.user.is_client:
             rows = selectors.invoices_for_client(request.user)
             rows = rows.filter(status=wanted) if wanted else rows
-            _read(request, "portal.invoices_viewed", "client", request.user.pk)
+            _read(request, Action.PORTAL_INVOICES_VIEWED, "client", request.user.pk)
         else:
             client = request.query_params.get("client", "")
             rows = selectors.invoices_for_staff(
                 request.user, status=wanted,
                 client_id=int(client) if client.isascii() and client.isdigit() else None)[:500]
-            _read(request, "invoices.list_viewed", "invoice_list", request.user.pk,
+            _read(request, Action.INVOICES_LIST_VIEWED, "invoice_list", request.user.pk,
                   client_ids=sorted({row.client_id for row in rows}))
         return Response([InvoiceSerializer(row).data for row in rows])
 
     @extend_schema(request=InvoiceWriteSerializer,
                    responses={**DENIED, 201: InvoiceDetailSerializer, 400: BAD_REQUEST})
     def post(self, request: Request) -> Response:
-        if not selectors.handles_invoices(request.user):
-            raise PermissionDenied(HandlesInvoices.message, code=ROLE_DENIED)
+        require(request.user, Capability.INVOICES)
         body = InvoiceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -201,7 +183,7 @@ class InvoiceDetailView(APIView):
     @extend_schema(responses={**DENIED, **MISSING, 200: InvoiceDetailSerializer})
     def get(self, request: Request, invoice_id: int) -> Response:
         invoice = _invoice(request, invoice_id)
-        action = "portal.invoice_viewed" if request.user.is_client else "invoice.viewed"
+        action = Action.PORTAL_INVOICE_VIEWED if request.user.is_client else Action.INVOICE_VIEWED
         _read(request, action, "invoice", invoice.pk, client_id=invoice.client_id)
         return Response(InvoiceDetailSerializer(invoice).data)
 
@@ -209,8 +191,7 @@ class InvoiceDetailView(APIView):
                    responses={**DENIED, **MISSING, 200: InvoiceDetailSerializer,
                               400: BAD_REQUEST, 409: InvoiceErrorSerializer})
     def put(self, request: Request, invoice_id: int) -> Response:
-        if not selectors.handles_invoices(request.user):
-            raise PermissionDenied(HandlesInvoices.message, code=ROLE_DENIED)
+        require(request.user, Capability.INVOICES)
         invoice = _invoice(request, invoice_id)
         body = InvoiceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -227,8 +208,7 @@ class InvoiceDetailView(APIView):
 
     @extend_schema(responses={**DENIED, **MISSING, 204: None, 409: InvoiceErrorSerializer})
     def delete(self, request: Request, invoice_id: int) -> Response:
-        if not selectors.handles_invoices(request.user):
-            raise PermissionDenied(HandlesInvoices.message, code=ROLE_DENIED)
+        require(request.user, Capability.INVOICES)
         invoice = _invoice(request, invoice_id)
         try:
             services.invoice_discard(invoice_id=invoice.pk, acting_user=request.user,
@@ -306,8 +286,8 @@ class InvoicePdfView(APIView):
     def get(self, request: Request, invoice_id: int) -> HttpResponse:
         invoice = _invoice(request, invoice_id)
         body = invoice_pdf(invoice, branding_for(request.tenant))
-        action = ("portal.invoice_pdf_downloaded" if request.user.is_client
-                  else "invoice.pdf_exported")
+        action = (Action.PORTAL_INVOICE_PDF_DOWNLOADED if request.user.is_client
+                  else Action.INVOICE_PDF_EXPORTED)
         _read(request, action, "invoice", invoice.pk, client_id=invoice.client_id)
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="invoice-{invoice.pk}.pdf"'

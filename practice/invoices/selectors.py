@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from practice.access import Capability, holds
 from practice.invoices.models import Invoice, InvoiceLine
 from tenants.accounts.models import Role, User
 
-INVOICE_STAFF_ROLES = frozenset({Role.OWNER, Role.BILLING})
 CLIENT_VISIBLE = (Invoice.Status.SHARED, Invoice.Status.PAID, Invoice.Status.VOID)
-
-
-def handles_invoices(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.role in INVOICE_STAFF_ROLES)
 
 
 def invoice_clients() -> QuerySet[User]:
@@ -32,7 +28,7 @@ def _with_lines(rows: QuerySet[Invoice]) -> QuerySet[Invoice]:
 
 def invoices_for_staff(user: User, *, status: str = "",
                        client_id: int | None = None) -> QuerySet[Invoice]:
-    if not handles_invoices(user):
+    if not holds(user, Capability.INVOICES):
         return Invoice.objects.none()
     rows = Invoice.objects.select_related("client")
     if status:
@@ -43,7 +39,7 @@ def invoices_for_staff(user: User, *, status: str = "",
 
 
 def invoice_for_staff(user: User, invoice_id: int) -> Invoice:
-    if not handles_invoices(user):
+    if not holds(user, Capability.INVOICES):
         raise Invoice.DoesNotExist
     return _with_lines(Invoice.objects.all()).get(pk=invoice_id)
 

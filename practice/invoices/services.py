@@ -12,12 +12,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from practice.access import Capability, holds
 from practice.invoices import selectors
 from practice.invoices.models import CENT, CURRENCIES, Invoice, InvoiceLine, InvoiceSequence
 from practice.invoices.notifications import INVOICE_SHARED
 from practice.notifications.selectors import local_today
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 MAX_LINES = 50
@@ -54,7 +56,7 @@ def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
 
 
 def _require_billing(acting_user: User) -> None:
-    if not selectors.handles_invoices(acting_user):
+    if not holds(acting_user, Capability.INVOICES):
         raise PermissionError("Only the owner and billing staff handle invoices.")
 
 
@@ -107,7 +109,7 @@ def invoice_create(*, data: InvoiceInput, acting_user: User,
                                      notes=data.notes.strip(), created_by=acting_user)
     _write_lines(invoice, lines)
     invoice.save(update_fields=["total"])
-    audit_record(action="invoice.created", actor=acting_user, object_type="invoice",
+    audit_record(action=Action.INVOICE_CREATED, actor=acting_user, object_type="invoice",
                  object_id=invoice.pk, meta=meta,
                  detail={"client_id": client.pk, "lines": len(lines)})
     return invoice
@@ -131,7 +133,7 @@ def invoice_update(*, invoice_id: int, data: InvoiceInput, acting_user: User,
     invoice.issue_date, invoice.due_date = data.issue_date, data.due_date
     _write_lines(invoice, lines)
     invoice.save()
-    audit_record(action="invoice.edited", actor=acting_user, object_type="invoice",
+    audit_record(action=Action.INVOICE_EDITED, actor=acting_user, object_type="invoice",
                  object_id=invoice.pk, meta=meta,
                  detail={"client_id": invoice.client_id, "lines": len(lines)})
     return invoice
@@ -155,7 +157,7 @@ def invoice_share(*, invoice_id: int, acting_user: User,
     invoice.status = Invoice.Status.SHARED
     invoice.shared_at = timezone.now()
     invoice.save(update_fields=["number", "status", "shared_at"])
-    audit_record(action="invoice.shared", actor=acting_user, object_type="invoice",
+    audit_record(action=Action.INVOICE_SHARED, actor=acting_user, object_type="invoice",
                  object_id=invoice.pk, meta=meta,
                  detail={"client_id": invoice.client_id, "number": invoice.number})
     notification_enqueue(recipient=invoice.client, kind=INVOICE_SHARED.key,
@@ -175,7 +177,7 @@ def invoice_mark_paid(*, invoice_id: int, paid_on: date, acting_user: User,
         raise InvoiceError("The payment date cannot be in the future.")
     invoice.status, invoice.paid_on = Invoice.Status.PAID, paid_on
     invoice.save(update_fields=["status", "paid_on"])
-    audit_record(action="invoice.paid", actor=acting_user, object_type="invoice",
+    audit_record(action=Action.INVOICE_PAID, actor=acting_user, object_type="invoice",
                  object_id=invoice.pk, meta=meta, detail={"client_id": invoice.client_id})
     return invoice
 
@@ -195,7 +197,7 @@ def invoice_void(*, invoice_id: int, reason: str, acting_user: User,
     invoice.status, invoice.voided_at = Invoice.Status.VOID, timezone.now()
     invoice.void_reason = reason
     invoice.save(update_fields=["status", "voided_at", "void_reason"])
-    audit_record(action="invoice.voided", actor=acting_user, object_type="invoice",
+    audit_record(action=Action.INVOICE_VOIDED, actor=acting_user, object_type="invoice",
                  object_id=invoice.pk, meta=meta, detail={"client_id": invoice.client_id})
     return invoice
 
@@ -210,5 +212,5 @@ def invoice_discard(*, invoice_id: int, acting_user: User,
         raise InvoiceError("Only a draft can be discarded; void a shared invoice instead.")
     client_id = invoice.client_id
     invoice.delete()
-    audit_record(action="invoice.discarded", actor=acting_user, object_type="invoice",
+    audit_record(action=Action.INVOICE_DISCARDED, actor=acting_user, object_type="invoice",
                  object_id=invoice_id, meta=meta, detail={"client_id": client_id})

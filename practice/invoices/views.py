@@ -6,11 +6,9 @@ their shared invoices. The "billing" module gates both."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -18,7 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from branding.selectors import branding_for
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
+from practice.access import Capability, requires
 from practice.invoices import selectors, services
 from practice.invoices.forms import (
     InvoiceForm,
@@ -31,20 +30,13 @@ from practice.invoices.forms import (
 from practice.invoices.models import Invoice
 from practice.invoices.pdf import invoice_pdf
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 PAGE_SIZE = 50
 
 
-def billing_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not selectors.handles_invoices(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+billing_required = requires(Capability.INVOICES)
 
 
 def _meta(request: HttpRequest) -> RequestMeta:
@@ -74,7 +66,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.invoices_for_staff(request.user, status=status),
                      PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    _read(request, "invoices.list_viewed", "invoice_list", request.user.pk,
+    _read(request, Action.INVOICES_LIST_VIEWED, "invoice_list", request.user.pk,
           client_ids=sorted({row.client_id for row in rows}))
     return render(request, "invoices/staff/list.html", {
         "rows": rows, "page": page, "status": status, "statuses": Invoice.Status.choices})
@@ -145,7 +137,7 @@ def invoice_edit(request: HttpRequest, invoice_id: int) -> HttpResponse:
         messages.error(request, "Only a draft can be edited.")
         return HttpResponseRedirect(reverse("billing:detail", args=[invoice.pk]))
     if request.method == "GET":
-        _read(request, "invoice.viewed", "invoice", invoice.pk, client_id=invoice.client_id)
+        _read(request, Action.INVOICE_VIEWED, "invoice", invoice.pk, client_id=invoice.client_id)
     return _editor(request, invoice)
 
 
@@ -153,7 +145,7 @@ def invoice_edit(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @billing_required
 def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
-    _read(request, "invoice.viewed", "invoice", invoice.pk, client_id=invoice.client_id)
+    _read(request, Action.INVOICE_VIEWED, "invoice", invoice.pk, client_id=invoice.client_id)
     return render(request, "invoices/staff/detail.html", {
         "invoice": invoice, "paid_form": PaidForm(), "void_form": VoidForm()})
 
@@ -218,7 +210,7 @@ def invoice_discard(request: HttpRequest, invoice_id: int) -> HttpResponse:
 def invoice_pdf_download(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
     body = invoice_pdf(invoice, branding_for(request.tenant))
-    _read(request, "invoice.pdf_exported", "invoice", invoice.pk, client_id=invoice.client_id)
+    _read(request, Action.INVOICE_PDF_EXPORTED, "invoice", invoice.pk, client_id=invoice.client_id)
     return pdf_response(body, f"invoice-{invoice.pk}.pdf")
 
 
@@ -228,7 +220,7 @@ def invoice_pdf_download(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @client_required
 def portal_list(request: HttpRequest) -> HttpResponse:
     rows = list(selectors.invoices_for_client(request.user))
-    audit_read(request, "portal.invoices_viewed")
+    audit_read(request, Action.PORTAL_INVOICES_VIEWED)
     return render_local(request, "invoices/portal/list.html", {"rows": rows})
 
 
@@ -243,7 +235,7 @@ def _mine_or_404(request: HttpRequest, invoice_id: int) -> Invoice:
 @client_required
 def portal_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _mine_or_404(request, invoice_id)
-    audit_read(request, "portal.invoice_viewed", object_type="invoice", object_id=invoice.pk)
+    audit_read(request, Action.PORTAL_INVOICE_VIEWED, object_type="invoice", object_id=invoice.pk)
     return render_local(request, "invoices/portal/detail.html", {"invoice": invoice})
 
 
@@ -252,6 +244,6 @@ def portal_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
 def portal_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _mine_or_404(request, invoice_id)
     body = invoice_pdf(invoice, branding_for(request.tenant))
-    audit_read(request, "portal.invoice_pdf_downloaded", object_type="invoice",
+    audit_read(request, Action.PORTAL_INVOICE_PDF_DOWNLOADED, object_type="invoice",
                object_id=invoice.pk)
     return pdf_response(body, f"invoice-{invoice.pk}.pdf")

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from practice.access import CLINICAL_ROLES, client_for_staff, clients_visible_to
+from practice.access import Capability, client_for_staff, clients_visible_to, holds
 from practice.engagement.services import alert_raise
 from practice.measurement import schedule
 from practice.measurement.definitions import (
@@ -34,6 +34,7 @@ from practice.measurement.scoring import (
 from practice.measurement.selectors import instrument_definition, instruments_offered
 from practice.models import Alert, Assignment, ClientProfile, PracticeInstrument, Response
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 
@@ -75,7 +76,7 @@ def assignment_create(
     starts_on: date, ends_on: date | None = None, acting_user: User,
     meta: RequestMeta | None = None,
 ) -> Assignment:
-    if acting_user.role not in CLINICAL_ROLES:
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign instruments.")
     client = client_for_staff(acting_user, client_id)
     if instrument_key not in {definition.key for definition in instruments_offered(practice)}:
@@ -90,7 +91,7 @@ def assignment_create(
         client=client, instrument_key=instrument_key, frequency=frequency, starts_on=starts_on,
         ends_on=ends_on, assigned_by=acting_user,
     )
-    audit_record(action="assignment.created", actor=acting_user, object_type="assignment",
+    audit_record(action=Action.ASSIGNMENT_CREATED, actor=acting_user, object_type="assignment",
                  object_id=assignment.pk, meta=meta,
                  detail={"client_id": client.pk, "instrument": instrument_key,
                          "frequency": frequency})
@@ -108,7 +109,7 @@ def assignment_end(*, assignment_id: int, acting_user: User,
         assignment.save(update_fields=["ended_at"])
         Response.objects.filter(assignment=assignment, status=Response.Status.PENDING).update(
             status=Response.Status.MISSED)
-        audit_record(action="assignment.ended", actor=acting_user, object_type="assignment",
+        audit_record(action=Action.ASSIGNMENT_ENDED, actor=acting_user, object_type="assignment",
                      object_id=assignment.pk, meta=meta)
     return assignment
 
@@ -283,7 +284,7 @@ def response_submit(*, client: User, response_id: int, answers: dict[str, Any] |
     response.prorated = result.prorated
     response.save()
     alerts = _raise_risk_alerts(response, definition, result.flags)
-    audit_record(action="response.submitted", actor=client, object_type="response",
+    audit_record(action=Action.RESPONSE_SUBMITTED, actor=client, object_type="response",
                  object_id=response.pk, meta=meta,
                  detail={"instrument": response.instrument_key,
                          "version": response.definition_version})
@@ -306,7 +307,7 @@ def response_start_adhoc(*, client: User, instrument_key: str) -> Response:
 def response_mark_entered_in_error(*, response_id: int, reason: str, acting_user: User,
                                    meta: RequestMeta | None = None) -> Response:
     """Take a submitted response out of charts and scores; it is kept, and so is the reason."""
-    if acting_user.role not in CLINICAL_ROLES:
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians mark responses entered in error.")
     response = Response.objects.select_for_update().get(
         pk=response_id, status=Response.Status.SUBMITTED,
@@ -320,7 +321,7 @@ def response_mark_entered_in_error(*, response_id: int, reason: str, acting_user
     response.entered_in_error_reason = reason.strip()
     response.save(update_fields=["entered_in_error_at", "entered_in_error_by",
                                  "entered_in_error_reason"])
-    audit_record(action="response.entered_in_error", actor=acting_user, object_type="response",
+    audit_record(action=Action.RESPONSE_ENTERED_IN_ERROR, actor=acting_user, object_type="response",
                  object_id=response.pk, meta=meta)
     return response
 
@@ -338,7 +339,7 @@ def alert_acknowledge(*, alert_id: int, acting_user: User,
         alert.status = Alert.Status.ACKNOWLEDGED
         alert.acknowledged_at, alert.acknowledged_by = timezone.now(), acting_user
         alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
-        audit_record(action="alert.acknowledged", actor=acting_user, object_type="alert",
+        audit_record(action=Action.ALERT_ACKNOWLEDGED, actor=acting_user, object_type="alert",
                      object_id=alert.pk, meta=meta)
     return alert
 
@@ -357,7 +358,7 @@ def alert_resolve(*, alert_id: int, note: str, acting_user: User,
         alert.acknowledged_by = alert.acknowledged_by or acting_user
         alert.resolution_note = note.strip()
         alert.save()
-        audit_record(action="alert.resolved", actor=acting_user, object_type="alert",
+        audit_record(action=Action.ALERT_RESOLVED, actor=acting_user, object_type="alert",
                      object_id=alert.pk, meta=meta)
     return alert
 
@@ -372,7 +373,7 @@ def alert_snooze(*, alert_id: int, until: datetime, acting_user: User,
         raise MeasurementError("Snooze until a time in the future.")
     alert.snoozed_until = until
     alert.save(update_fields=["snoozed_until"])
-    audit_record(action="alert.snoozed", actor=acting_user, object_type="alert",
+    audit_record(action=Action.ALERT_SNOOZED, actor=acting_user, object_type="alert",
                  object_id=alert.pk, meta=meta)
     return alert
 
@@ -380,7 +381,7 @@ def alert_snooze(*, alert_id: int, until: datetime, acting_user: User,
 # --- practice-defined instruments (staff clinic pages) --------------------------------------
 
 def _require_clinical(acting_user: User) -> None:
-    if acting_user.role not in CLINICAL_ROLES:
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only the owner and clinicians define instruments.")
 
 
@@ -430,7 +431,7 @@ def practice_instrument_save(*, data: Any, acting_user: User, key: str | None = 
         row = PracticeInstrument.objects.create(key=definition.key, version=version,
                                                 title=definition.title, definition=payload,
                                                 created_by=acting_user)
-    audit_record(action="instrument.draft_saved", actor=acting_user,
+    audit_record(action=Action.INSTRUMENT_DRAFT_SAVED, actor=acting_user,
                  object_type="practice_instrument", object_id=row.pk, meta=meta,
                  detail={"key": row.key, "version": row.version})
     return row
@@ -453,7 +454,7 @@ def practice_instrument_publish(*, key: str, acting_user: User,
     row.status = PracticeInstrument.Status.PUBLISHED
     row.published_at = timezone.now()
     row.save(update_fields=["status", "published_at"])
-    audit_record(action="instrument.published", actor=acting_user,
+    audit_record(action=Action.INSTRUMENT_PUBLISHED, actor=acting_user,
                  object_type="practice_instrument", object_id=row.pk, meta=meta,
                  detail={"key": row.key, "version": row.version})
     return row

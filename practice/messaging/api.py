@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from practice.access import ROLE_DENIED
+from practice.access import ROLE_DENIED, Capability, holds
 from practice.measurement.api.serializers import BAD_REQUEST, ErrorSerializer
 from practice.messaging import selectors, services
 from practice.messaging.models import (
@@ -32,6 +32,7 @@ from practice.messaging.models import (
 )
 from practice.messaging.policies import MessagingPolicy
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 # --- serializers ---------------------------------------------------------------------------------
@@ -143,6 +144,7 @@ class HasMessaging(BasePermission):
 
     message = "You have no access to secure messages in this practice."
     code = ROLE_DENIED  # answered as 404 (controlplane.errors)
+    capabilities = frozenset({Capability.MESSAGES, Capability.OWN_RECORD})
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -152,7 +154,7 @@ class HasMessaging(BasePermission):
             # The portal's pages hide a module staff did not choose for this client; so does
             # the API.
             return selectors.client_sees_messaging(user.pk)
-        if not user.is_practice_staff:
+        if not holds(user, Capability.MESSAGES):
             return False
         return selectors.policy_of(request.tenant).uses_messaging(selectors.person(user))
 
@@ -213,7 +215,7 @@ class ConversationListView(APIView):
         if state not in Conversation.State.values:
             raise ValidationError({"state": "Use open or closed."})
         rows = selectors.inbox(request.user, _policy(request), state=state)
-        audit_record(action="messaging.inbox_viewed", actor=request.user, object_type="inbox",
+        audit_record(action=Action.MESSAGING_INBOX_VIEWED, actor=request.user, object_type="inbox",
                      meta=_meta(request),
                      detail={"conversation_ids": [row.conversation.pk for row in rows],
                              "state": state})
@@ -252,7 +254,7 @@ class ConversationDetailView(APIView):
     @extend_schema(responses={**DENIED, **MISSING, 200: ConversationDetailSerializer})
     def get(self, request: Request, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
-        audit_record(action="messaging.conversation_viewed", actor=request.user,
+        audit_record(action=Action.MESSAGING_CONVERSATION_VIEWED, actor=request.user,
                      object_type="conversation", object_id=conversation.pk, meta=_meta(request),
                      detail={"client_id": conversation.client_id, "newly_read": 0})
         return Response(_detail(request, conversation))

@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db import connection
-
+from practice.access import Capability, roles_with
 from practice.messaging.selectors import message_is_unread_by, policy_of, unread_count
 from practice.notifications.digest import DigestSection, register_section
 from practice.notifications.kinds import NotificationKind, register
-from tenants.accounts.models import Role, User
-from tenants.models import Practice
+from tenants.accounts.models import User
+from tenants.selectors import current_practice
 
 if TYPE_CHECKING:
     from practice.notifications.models import Notification
@@ -47,7 +46,7 @@ MESSAGE_WAITING = register(NotificationKind(
 def _unread_since(user: User, since: datetime) -> int:
     """Client messages the staff member has not read, sent since `since` (the digest runs
     inside the practice's schema)."""
-    practice = Practice.objects.get(schema_name=connection.schema_name)
+    practice = current_practice()
     return unread_count(user, policy_of(practice), since=since)
 
 
@@ -56,5 +55,5 @@ UNREAD_MESSAGES = register_section(DigestSection(
     label="{count} unread messages",
     count=_unread_since,
     link="/messages/",
-    roles=frozenset({Role.OWNER.value, Role.CLINICIAN.value, Role.FRONT_DESK.value}),
+    roles=roles_with(Capability.MESSAGES),
 ))

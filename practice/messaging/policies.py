@@ -30,14 +30,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
+from practice.access import Capability, roles_with
 from tenants.accounts.models import Role
 from tenants.features import MessagingPolicyKind
 
 AUTO_CLOSE_AFTER = timedelta(hours=48)
 
 # Staff who speak for the practice in clinical messages (front desk only by the practice's
-# leave), and those a client may write to.
-CLINICAL_ROLES = frozenset({Role.OWNER.value, Role.CLINICIAN.value})
+# leave), and those a client may write to: the people who hold a caseload.
+CLINICAL_ROLES = roles_with(Capability.HOLD_CASELOAD)
 
 
 @dataclass(frozen=True)

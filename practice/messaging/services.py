@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from practice.access import Capability, holds
 from practice.messaging import selectors
 from practice.messaging.models import (
     MAX_BODY_LENGTH,
@@ -30,6 +31,7 @@ from practice.messaging.notifications import MESSAGE_WAITING
 from practice.messaging.policies import CLINICAL_ROLES, MessagingPolicy, Thread
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import Role, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
 
@@ -164,7 +166,7 @@ def conversation_start(*, practice: Practice, acting_user: User, body: str, subj
     conversation.participants.add(staff)
     thread = Thread(client_id=client.pk, care_team=team, participants=frozenset({staff.pk}))
     message = _post(policy, conversation, thread, acting_user, text, now)
-    _audit("messaging.conversation_started", acting_user, conversation, meta,
+    _audit(Action.MESSAGING_CONVERSATION_STARTED, acting_user, conversation, meta,
            message_id=message.pk, staff_id=staff.pk, policy=policy.kind)
     return conversation
 
@@ -180,7 +182,7 @@ def message_send(*, practice: Practice, conversation_id: int, body: str, acting_
             raise MessagingRefused(_("This conversation is closed."))
         raise MessagingRefused(_("Only the clinicians on this client's care team write here."))
     message = _post(policy, conversation, thread, acting_user, clean_body(body), timezone.now())
-    _audit("messaging.message_sent", acting_user, conversation, meta, message_id=message.pk)
+    _audit(Action.MESSAGING_MESSAGE_SENT, acting_user, conversation, meta, message_id=message.pk)
     return message
 
 
@@ -210,7 +212,7 @@ def message_edit(*, practice: Practice, message_id: int, body: str, acting_user:
     message.body = text
     message.edited_at = now
     message.save(update_fields=["body", "edited_at"])
-    _audit("messaging.message_edited", acting_user, conversation, meta, message_id=message.pk)
+    _audit(Action.MESSAGING_MESSAGE_EDITED, acting_user, conversation, meta, message_id=message.pk)
     return message
 
 
@@ -230,7 +232,7 @@ def conversation_read(*, practice: Practice, conversation_id: int, acting_user: 
     MessageRead.objects.bulk_create(
         [MessageRead(message_id=pk, reader=acting_user, read_at=now) for pk in unread],
         ignore_conflicts=True)
-    _audit("messaging.conversation_viewed", acting_user, conversation, meta,
+    _audit(Action.MESSAGING_CONVERSATION_VIEWED, acting_user, conversation, meta,
            newly_read=len(unread))
     return len(unread)
 
@@ -264,7 +266,7 @@ def conversation_close(*, practice: Practice, conversation_id: int, acting_user:
         raise InvalidText(f"A note can be at most {MAX_CLOSE_NOTE_LENGTH} characters.")
     _close(conversation, reason=Conversation.CloseReason.STAFF, by=acting_user, note=note,
            now=timezone.now())
-    _audit("messaging.conversation_closed", acting_user, conversation, meta,
+    _audit(Action.MESSAGING_CONVERSATION_CLOSED, acting_user, conversation, meta,
            reason=Conversation.CloseReason.STAFF, has_note=bool(note))
     return conversation
 
@@ -291,7 +293,7 @@ def conversation_reopen(*, practice: Practice, conversation_id: int, acting_user
     conversation.save(update_fields=["state", "reopened_at", "closed_at", "closed_by",
                                      "close_reason", "close_note"])
     conversation.participants.add(acting_user)
-    _audit("messaging.conversation_reopened", acting_user, conversation, meta,
+    _audit(Action.MESSAGING_CONVERSATION_REOPENED, acting_user, conversation, meta,
            previous_reason=previous_reason)
     return conversation
 
@@ -315,7 +317,7 @@ def conversations_auto_close(*, practice: Practice, now: datetime | None = None)
             continue
         _close(conversation, reason=Conversation.CloseReason.NO_REPLY, by=None, note="",
                now=now)
-        _audit("messaging.conversation_closed", None, conversation, None,
+        _audit(Action.MESSAGING_CONVERSATION_CLOSED, None, conversation, None,
                reason=Conversation.CloseReason.NO_REPLY, has_note=False)
         closed.append(conversation.pk)
     return closed
@@ -327,7 +329,7 @@ def conversations_auto_close(*, practice: Practice, now: datetime | None = None)
 def messaging_settings_update(*, expected_response_time: str, front_desk_sees_messages: bool,
                               acting_user: User, expected_response_time_es: str = "",
                               meta: RequestMeta | None = None) -> MessagingSettings:
-    if not (acting_user.is_active and acting_user.role == Role.OWNER):
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes messaging settings.")
     text = " ".join(_CONTROL.sub("", expected_response_time or "").split())
     if not text:
@@ -347,7 +349,7 @@ def messaging_settings_update(*, expected_response_time: str, front_desk_sees_me
     settings.updated_at = timezone.now()
     settings.updated_by = acting_user
     settings.save()
-    audit_record(action="messaging.settings_changed", actor=acting_user,
+    audit_record(action=Action.MESSAGING_SETTINGS_CHANGED, actor=acting_user,
                  object_type="messaging_settings", object_id=1, meta=meta,
                  detail={"changed": changed,
                          "front_desk_sees_messages": front_desk_sees_messages})

@@ -8,16 +8,15 @@ from __future__ import annotations
 import logging
 
 import dramatiq
-from django.db import connection
 
 from practice.messaging.services import conversations_auto_close
-from tenants.models import Practice
+from tenants.selectors import current_practice
 
 logger = logging.getLogger(__name__)
 
 
 @dramatiq.actor
 def messaging_auto_close() -> None:
-    practice = Practice.objects.get(schema_name=connection.schema_name)
+    practice = current_practice()
     closed = conversations_auto_close(practice=practice)
     logger.info("closed %d unanswered conversations", len(closed))

@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.messaging import selectors, services
 from practice.messaging.forms import ClientStartForm, EditForm, ReplyForm
 from practice.messaging.models import Conversation, Message
 from practice.messaging.policies import MessagingPolicy
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 
@@ -49,7 +50,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     open_rows = selectors.inbox(request.user, policy, state=Conversation.State.OPEN)
     closed_rows = selectors.inbox(request.user, policy, state=Conversation.State.CLOSED,
                                   limit=20)
-    audit_read(request, "portal.messages_viewed")
+    audit_read(request, Action.PORTAL_MESSAGES_VIEWED)
     return render_local(request, "messaging/portal/list.html", _context(
         request, policy, open_rows=open_rows, closed_rows=closed_rows))
 

@@ -21,12 +21,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from practice.access import Capability, declares, holds, requires
 from practice.measurement.views_clinic.common import client_zone
 from practice.messaging import selectors, services
 from practice.messaging.forms import CloseForm, EditForm, ReplyForm, SettingsForm, StaffStartForm
 from practice.messaging.models import Conversation, Message, MessageRead
 from practice.messaging.policies import MessagingPolicy, Scope
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 View = Callable[..., HttpResponse]
@@ -38,14 +40,14 @@ def staff_messaging(view: View) -> View:
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_practice_staff:
+        if not holds(request.user, Capability.MESSAGES):
             raise Http404
         policy = selectors.policy_of(request.tenant)
         if not policy.uses_messaging(selectors.person(request.user)):
             raise Http404
         return view(request, policy, *args, **kwargs)
 
-    return wrapper
+    return declares(Capability.MESSAGES)(wrapper)
 
 
 def _meta(request: HttpRequest) -> RequestMeta:
@@ -68,7 +70,7 @@ def inbox(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
     state = (Conversation.State.CLOSED if request.GET.get("state") == "closed"
              else Conversation.State.OPEN)
     rows = selectors.inbox(request.user, policy, state=state)
-    audit_record(action="messaging.inbox_viewed", actor=request.user, object_type="inbox",
+    audit_record(action=Action.MESSAGING_INBOX_VIEWED, actor=request.user, object_type="inbox",
                  meta=_meta(request),
                  detail={"conversation_ids": [row.conversation.pk for row in rows],
                          "state": state})
@@ -76,7 +78,7 @@ def inbox(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
     return render(request, "messaging/staff/inbox.html", {
         "rows": rows, "state": state, "policy": policy,
         "may_start": policy.staff_scope(me) is not Scope.NONE,
-        "is_owner": request.user.role == Role.OWNER,
+        "is_owner": holds(request.user, Capability.MANAGE_PRACTICE),
     })
 
 
@@ -244,10 +246,9 @@ def reopen(request: HttpRequest, policy: MessagingPolicy, conversation_id: int) 
 # --- settings ----------------------------------------------------------------------------------
 
 @require_http_methods(["GET", "POST"])
+@requires(Capability.MANAGE_PRACTICE)
 @staff_messaging
 def settings_page(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
-    if request.user.role != Role.OWNER:
-        raise Http404
     current = selectors.messaging_settings()
     form = SettingsForm(request.POST or None, initial={
         "expected_response_time": current.expected_response_time,

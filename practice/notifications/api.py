@@ -10,12 +10,12 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from practice.access import ROLE_DENIED
+from practice.access import Capability
+from practice.api_permissions import holding
 from practice.measurement.api.serializers import BAD_REQUEST, ClockTimeField, ErrorSerializer
 from practice.notifications import selectors, services
 from practice.notifications.models import (
@@ -26,15 +26,6 @@ from practice.notifications.models import (
 )
 from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta
-
-
-class IsOwner(BasePermission):
-    message = "Only the practice owner can do this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user.is_authenticated and user.is_active and user.role == Role.OWNER)
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -90,7 +81,7 @@ class DeliveryFilterSerializer(serializers.Serializer):
 class DeliveryLogView(ListAPIView):
     """The outbox, newest first: kind, channel, the recipient's role, status, attempts."""
 
-    permission_classes = [IsAuthenticated, IsOwner]
+    permission_classes = holding(Capability.MANAGE_PRACTICE)
     serializer_class = DeliverySerializer
     pagination_class = LogPagination
 
@@ -108,7 +99,7 @@ class DeliveryLogView(ListAPIView):
 class DeliveryDetailView(APIView):
     """One outbox row with each of its delivery attempts."""
 
-    permission_classes = [IsAuthenticated, IsOwner]
+    permission_classes = holding(Capability.MANAGE_PRACTICE)
 
     @extend_schema(responses={**DENIED, 404: ErrorSerializer, 200: DeliveryDetailSerializer})
     def get(self, request: Request, notification_id: int) -> Response:
@@ -153,7 +144,7 @@ def _preferences_of(user: Any) -> dict[str, Any]:
 class PreferencesView(APIView):
     """GET or PUT one's own notification settings."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = holding(Capability.OWN_ACCOUNT)
 
     @extend_schema(responses={**DENIED, 200: PreferencesSerializer})
     def get(self, request: Request) -> Response:
@@ -194,7 +185,7 @@ class PracticeSettingsSerializer(serializers.Serializer):
 class PracticeSettingsView(APIView):
     """GET or PUT the practice's notification rules (owner only)."""
 
-    permission_classes = [IsAuthenticated, IsOwner]
+    permission_classes = holding(Capability.MANAGE_PRACTICE)
 
     @extend_schema(responses={**DENIED, 200: PracticeSettingsSerializer})
     def get(self, request: Request) -> Response:

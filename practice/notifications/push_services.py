@@ -26,6 +26,7 @@ from practice.notifications.models import Notification, PushSubscription
 from practice.notifications.selectors import channels_for
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 # More than anyone has phones and browsers; a cap on what one account can make the server post to.
@@ -117,7 +118,7 @@ def push_subscription_save(*, subscription: BrowserSubscription, acting_user: Us
         endpoint=subscription.endpoint,
         defaults={"user": acting_user, "p256dh": subscription.p256dh,
                   "auth": subscription.auth, "device_label": device_label(user_agent)})
-    audit_record(action="notifications.push_subscribed", actor=acting_user,
+    audit_record(action=Action.NOTIFICATIONS_PUSH_SUBSCRIBED, actor=acting_user,
                  object_type="push_subscription", object_id=row.pk, meta=meta,
                  detail={"device": row.device_label,
                          "moved": bool(existing and existing.user_id != acting_user.pk)})
@@ -139,7 +140,7 @@ def push_subscription_delete(*, acting_user: User, subscription_id: int | None =
         row = None
     if row is None:
         raise PushSubscription.DoesNotExist
-    audit_record(action="notifications.push_unsubscribed", actor=acting_user,
+    audit_record(action=Action.NOTIFICATIONS_PUSH_UNSUBSCRIBED, actor=acting_user,
                  object_type="push_subscription", object_id=row.pk, meta=meta,
                  detail={"device": row.device_label})
     row.delete()
@@ -167,6 +168,6 @@ def push_test_request(*, acting_user: User, meta: RequestMeta | None = None) -> 
     notification_enqueue(recipient=acting_user, kind="push_test",
                          idempotency_key=f"push_test:{acting_user.pk}:{now.timestamp()}",
                          channels=["push"])
-    audit_record(action="notifications.push_test_requested", actor=acting_user,
+    audit_record(action=Action.NOTIFICATIONS_PUSH_TEST_REQUESTED, actor=acting_user,
                  object_type="user", object_id=acting_user.pk, meta=meta)
     return PushTest.QUEUED

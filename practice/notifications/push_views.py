@@ -28,6 +28,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST, require_safe
 
 from portal import security
+from practice.access import Capability, declares
 from practice.notifications import push_services
 from practice.notifications.models import PushSubscription
 from practice.notifications.push_selectors import push_panel_context
@@ -51,7 +52,7 @@ def practice_person_required(view: Callable[..., HttpResponse]) -> Callable[...,
             return HttpResponseRedirect(f"{reverse('portal:consent')}?{query}")
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return declares(Capability.OWN_ACCOUNT)(wrapper)
 
 
 def _back(request: HttpRequest) -> str:

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from practice.access import Capability, holds
 from practice.notifications import kinds
 from practice.notifications.models import (
     DeliveryAttempt,
@@ -49,6 +50,7 @@ from practice.notifications.selectors import (
     recipient_clock,
 )
 from tenants.accounts.models import Role, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 logger = logging.getLogger(__name__)
@@ -311,7 +313,7 @@ def _check_timezone(name: str) -> None:
 def notification_settings_update(*, values: QuietHoursChoice, acting_user: User,
                                  meta: RequestMeta | None = None) -> NotificationSettings:
     """The owner sets the practice's quiet hours and the default timezone for staff."""
-    if acting_user.role != Role.OWNER:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes notification settings.")
     _check_timezone(values.default_timezone)
     if values.enabled and values.start == values.end:
@@ -322,7 +324,7 @@ def notification_settings_update(*, values: QuietHoursChoice, acting_user: User,
     row.quiet_hours_end = values.end
     row.default_timezone = values.default_timezone
     row.save()
-    audit_record(action="notifications.settings_update", actor=acting_user,
+    audit_record(action=Action.NOTIFICATIONS_SETTINGS_UPDATE, actor=acting_user,
                  object_type="notification_settings", object_id=row.pk, meta=meta,
                  detail={"quiet_hours_enabled": values.enabled,
                          "quiet_hours_start": values.start.isoformat(timespec="minutes"),
@@ -363,7 +365,7 @@ def notification_preference_update(*, user: User, values: PersonalChoice,
     row.quiet_hours_start = values.quiet_hours_start
     row.quiet_hours_end = values.quiet_hours_end
     row.save()
-    audit_record(action="notifications.preference_update", actor=user,
+    audit_record(action=Action.NOTIFICATIONS_PREFERENCE_UPDATE, actor=user,
                  object_type="notification_preference", object_id=row.pk, meta=meta,
                  detail={"channels": row.channels, "own_quiet_hours":
                          values.quiet_hours_start is not None})

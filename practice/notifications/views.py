@@ -4,20 +4,18 @@ so its existence does not leak."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.views.common import client_required
+from portal.pages import client_required
+from practice.access import Capability, requires
 from practice.notifications import selectors, services
 from practice.notifications.forms import (
     ClientQuietHoursForm,
@@ -32,15 +30,7 @@ from tenants.audit.services import RequestMeta
 LOG_PAGE_SIZE = 50
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_practice_staff:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+staff_required = requires(Capability.STAFF_AREA)
 
 
 def _posted(request: HttpRequest) -> Any:

@@ -20,6 +20,7 @@ from practice.measurement.selectors import definition_catalog
 from practice.outcomes import selectors, services
 from practice.outcomes.models import Episode
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -96,7 +97,7 @@ class ClientEpisodesView(APIView):
                               404: ErrorSerializer})
     def get(self, request: Request, client_id: int) -> ApiResponse:
         client = _client(request, client_id)
-        audit_record(action="client.episodes_viewed", actor=request.user,
+        audit_record(action=Action.CLIENT_EPISODES_VIEWED, actor=request.user,
                      object_type="client", object_id=client.pk,
                      meta=RequestMeta.from_request(request))
         return ApiResponse(_with_progress(request, selectors.episodes_for_client(client)))

@@ -13,6 +13,7 @@ from practice.access import clients_visible_to, sees_clinical_data
 from practice.models import Assignment
 from practice.outcomes.models import Episode
 from tenants.accounts.models import Role, User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -50,7 +51,7 @@ def episode_open(*, client: User, acting_user: User, clinician: User | None = No
         instrument_keys=sorted(set(instrument_keys)) if instrument_keys is not None
         else _tracked(client),
         created_by=acting_user)
-    audit_record(action="episode.opened", actor=acting_user, object_type="episode",
+    audit_record(action=Action.EPISODE_OPENED, actor=acting_user, object_type="episode",
                  object_id=episode.pk, meta=meta,
                  detail={"client_id": client.pk, "clinician_id": episode.clinician_id})
     return episode
@@ -96,7 +97,7 @@ def episode_close(*, episode_id: int, acting_user: User, end_reason: str,
     episode.end_note = note.strip()[:300]
     episode.ended_by = acting_user
     episode.save(update_fields=["ended_at", "end_reason", "end_note", "ended_by"])
-    audit_record(action="episode.closed", actor=acting_user, object_type="episode",
+    audit_record(action=Action.EPISODE_CLOSED, actor=acting_user, object_type="episode",
                  object_id=episode.pk, meta=meta,
                  detail={"client_id": episode.client_id, "end_reason": end_reason})
     return episode

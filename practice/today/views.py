@@ -15,6 +15,7 @@ from django.utils import timezone
 from practice.today import selectors
 from practice.today.charts import bar_chart
 from tenants.accounts.models import Role
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -33,7 +34,7 @@ def _owner_context(request: HttpRequest) -> dict[str, Any]:
 def _clinician_context(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
     data = selectors.clinician_today(request.user, practice=request.tenant, now=now)
-    audit_record(action="client.today_viewed", actor=request.user, object_type="today",
+    audit_record(action=Action.CLIENT_TODAY_VIEWED, actor=request.user, object_type="today",
                  meta=RequestMeta.from_request(request),
                  detail={"client_ids": sorted({session.appointment.client_id
                                                for session in data.sessions}

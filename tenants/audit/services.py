@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from tenants.audit.actions import Action, action_checked
 from tenants.audit.models import AuditEvent
 
 
@@ -27,7 +28,7 @@ class RequestMeta:
 
 def audit_record(
     *,
-    action: str,
+    action: Action | str,
     actor: Any | None,
     object_type: str = "",
     object_id: Any = "",
@@ -35,6 +36,7 @@ def audit_record(
     detail: dict[str, Any] | None = None,
     actor_role: str | None = None,
 ) -> AuditEvent:
+    action = action_checked(action)  # an unknown kind is a bug, never a new kind of event
     meta = meta or RequestMeta()
     actor_id = getattr(actor, "pk", None) if actor is not None else None
     role = actor_role if actor_role is not None else getattr(actor, "role", "") or ""

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
+from tenants.audit.actions import Action
 from tenants.audit.services import audit_record
 from tenants.backup import media
 from tenants.backup.archive import (
@@ -127,7 +128,7 @@ def practice_export(*, subdomain: str, output: Path | None = None,
             partial.unlink(missing_ok=True)
             raise
         partial.replace(output)
-    audit_record(action="practice.exported", actor=acting_user,
+    audit_record(action=Action.PRACTICE_EXPORTED, actor=acting_user,
                  actor_role=None if acting_user else "system", object_type="practice",
                  object_id=practice.pk,
                  detail={"tables": len(tables), "files": len(files)})
@@ -244,7 +245,7 @@ def _import_in_transaction(reader: ArchiveReader, manifest: Manifest, subdomain:
             raise BackupError(f"The archive lacks the file {path}.")
         media.restore_file(schema, path, reader.open(FILES + path), described["sha256"])
         written.append(path)
-    audit_record(action="practice.imported", actor=acting_user,
+    audit_record(action=Action.PRACTICE_IMPORTED, actor=acting_user,
                  actor_role=None if acting_user else "system", object_type="practice",
                  object_id=practice.pk,
                  detail={"from_schema": manifest.schema, "from_subdomain": manifest.subdomain,
@@ -323,7 +324,7 @@ def practice_move(*, subdomain: str, to: str, keep_source: bool = False,
         if not keep_source:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP SCHEMA IF EXISTS {quote_ident(schema)} CASCADE")
-        audit_record(action="practice.moved", actor=acting_user,
+        audit_record(action=Action.PRACTICE_MOVED, actor=acting_user,
                      actor_role=None if acting_user else "system", object_type="practice",
                      object_id=practice.pk,
                      detail={"to": alias, "tables": len(manifest.tables),

@@ -49,7 +49,7 @@ def world_with_data(subdomain: str, name: str) -> PracticeWorld:
         User.objects.create_user("second.client@example.org", PASSWORD,
                                  full_name=f"Sam {world.practice.schema_name}.accounts_user",
                                  role=Role.CLIENT)
-        audit_record(action="client.viewed", actor=world.clinician, object_type="client",
+        audit_record(action="client.review_viewed", actor=world.clinician, object_type="client",
                      object_id=world.client.pk)
         for path, content in FILES.items():
             assert default_storage.save(path, ContentFile(content)) == path

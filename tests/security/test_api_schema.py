@@ -1,5 +1,6 @@
 """The OpenAPI schema (`/api/v1/schema/`) maps every endpoint: it answers only to a signed-in
-member of the practice's staff."""
+member of the practice's staff: 403 signed out, 404 to a client (a role refusal, as everywhere
+in the API)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,9 @@ def test_only_signed_in_staff_of_the_practice_get_the_schema(
     }
 
     assert {who: answer.status_code for who, answer in answers.items()} == {
-        "anonymous": 403, "client": 403, "beta's owner's session on alpha": 403,
+        "anonymous": 403, "client": 404, "beta's owner's session on alpha": 403,
         "inactive staff": 403, "front desk": 200, "clinician": 200, "owner": 200,
-        "beta's client on beta": 403, "beta's owner on beta": 200, "control plane": 404,
+        "beta's client on beta": 404, "beta's owner on beta": 200, "control plane": 404,
     }
     for who, answer in answers.items():
         body = answer.content.decode()

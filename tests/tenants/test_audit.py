@@ -3,10 +3,13 @@ through, whether through the ORM or raw SQL, in the public schema and in a pract
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django_tenants.utils import schema_context
 
+from tenants.audit.actions import UnknownAuditAction
 from tenants.audit.models import AuditEvent
 from tenants.audit.services import audit_record
 from tests.conftest import PracticeWorld
@@ -46,10 +49,13 @@ def _assert_append_only(schema_name: str) -> None:
         with pytest.raises(DatabaseError, match=PROTECTED), transaction.atomic():
             event.save()
         # Appending is what the table is for.
-        audit_record(action="test.appended", actor=None, actor_role="system")
+        audit_record(action="practice.exported", actor=None, actor_role="system")
+        # A kind of event that is not in the registry (a typo) is refused, and nothing written.
+        with pytest.raises(UnknownAuditAction, match="practice.exportd"):
+            audit_record(action="practice.exportd", actor=None, actor_role="system")
     after = _rows(schema_name)
     assert after[:1] == before
-    assert [row[1] for row in after] == [before[0][1], "test.appended"]
+    assert [row[1] for row in after] == [before[0][1], "practice.exported"]
 
 
 def test_public_audit_rows_cannot_be_changed(alpha: PracticeWorld) -> None:
@@ -64,3 +70,12 @@ def test_practice_audit_rows_cannot_be_changed(alpha: PracticeWorld, beta: Pract
 
     assert _rows(beta.practice.schema_name) == beta_before
     assert len(beta_before) == 1
+
+
+def test_every_kind_of_event_is_named_once_in_the_registry() -> None:
+    from tenants.audit.actions import Action
+
+    values = [member.value for member in Action.__members__.values()]
+    assert len(values) == len(set(values))  # no alias: one constant per kind
+    assert all(re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", value) for value in values)
+    assert len(values) >= 170

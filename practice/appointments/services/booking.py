@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
+from practice.access import Capability, client_in_reach
 from practice.appointments import selectors
 from practice.appointments.models import Appointment, AppointmentType
 from practice.appointments.services.common import (
@@ -28,6 +29,7 @@ from practice.appointments.services.reminders import (
     session_responses_withdraw,
 )
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 CLINICIAN_BUSY_CONSTRAINT = "appointment_clinician_no_overlap"
@@ -97,7 +99,7 @@ def appointment_book(*, client_id: int, clinician_id: int, appointment_type_id: 
     not: staff know when they can see someone)."""
     require_booking_staff(acting_user)
     now = now_or(now)
-    client = selectors.client_for_booking(acting_user, client_id)
+    client = client_in_reach(acting_user, Capability.APPOINTMENTS, client_id)
     clinician = _clinician(clinician_id)
     appointment_type = _active_type(appointment_type_id, online=False)
     if starts_at <= now:
@@ -107,7 +109,7 @@ def appointment_book(*, client_id: int, clinician_id: int, appointment_type_id: 
     appointment = _book(client=client, clinician=clinician, appointment_type=appointment_type,
                         starts_at=starts_at, video_link=video_link, acting_user=acting_user,
                         now=now)
-    audit("appointment.booked", acting_user, "appointment", appointment.pk, meta,
+    audit(Action.APPOINTMENT_BOOKED, acting_user, "appointment", appointment.pk, meta,
           client_id=client.pk, clinician_id=clinician.pk, online=False)
     return appointment
 
@@ -137,7 +139,7 @@ def appointment_book_online(*, clinician_id: int, appointment_type_id: int,
     appointment = _book(client=acting_user, clinician=clinician,
                         appointment_type=appointment_type, starts_at=starts_at, video_link="",
                         acting_user=acting_user, now=now)
-    audit("appointment.booked", acting_user, "appointment", appointment.pk, meta,
+    audit(Action.APPOINTMENT_BOOKED, acting_user, "appointment", appointment.pk, meta,
           client_id=acting_user.pk, clinician_id=clinician.pk, online=True)
     return appointment
 
@@ -181,7 +183,7 @@ def appointment_cancel(*, appointment_id: int, acting_user: User, reason: str = 
     appointment.save(update_fields=["status", "cancelled_at", "cancelled_by",
                                     "cancellation_reason"])
     session_responses_withdraw(appointment)
-    audit("appointment.cancelled", acting_user, "appointment", appointment.pk, meta,
+    audit(Action.APPOINTMENT_CANCELLED, acting_user, "appointment", appointment.pk, meta,
           client_id=appointment.client_id, status=appointment.status, by_client=by_client)
     return appointment
 
@@ -208,7 +210,7 @@ def appointment_record_outcome(*, appointment_id: int, outcome: str, acting_user
     appointment.status = outcome
     appointment.outcome_recorded_at = now
     appointment.save(update_fields=["status", "outcome_recorded_at"])
-    audit("appointment.outcome_recorded", acting_user, "appointment", appointment.pk, meta,
+    audit(Action.APPOINTMENT_OUTCOME_RECORDED, acting_user, "appointment", appointment.pk, meta,
           client_id=appointment.client_id, old=previous, new=outcome)
     return appointment
 
@@ -233,6 +235,6 @@ def appointment_reschedule(*, appointment_id: int, starts_at: datetime, acting_u
           update_fields=["starts_at", "ends_at", "schedule_version"])
     session_reminders_enqueue(appointment, selectors.booking_rules(), now)
     session_responses_reschedule(appointment, now)
-    audit("appointment.rescheduled", acting_user, "appointment", appointment.pk, meta,
+    audit(Action.APPOINTMENT_RESCHEDULED, acting_user, "appointment", appointment.pk, meta,
           client_id=appointment.client_id, version=appointment.schedule_version)
     return appointment

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from practice.appointments.selectors import CLINICIAN_ROLES, is_booking_staff
-from tenants.accounts.models import Role, User
+from practice.access import Capability, holds, reaches_whole_practice, roles_with
+from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 
 
@@ -28,25 +28,26 @@ def now_or(now: datetime | None) -> datetime:
 
 
 def require_booking_staff(user: User) -> None:
-    if not is_booking_staff(user):
+    if not holds(user, Capability.APPOINTMENTS):
         raise PermissionError("Only the owner, clinicians and front desk do this.")
 
 
 def require_owner(user: User) -> None:
-    if not (user.is_active and user.role == Role.OWNER):
+    if not holds(user, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner does this.")
 
 
 def require_client(user: User) -> None:
-    if not (user.is_active and user.is_client):
+    if not holds(user, Capability.OWN_RECORD):
         raise PermissionError("Only clients do this.")
 
 
 def may_manage_schedule_of(user: User, clinician: User) -> bool:
     """A clinician manages their own hours; the owner and front desk anyone's."""
-    if not is_booking_staff(user) or clinician.role not in CLINICIAN_ROLES:
+    if not holds(user, Capability.APPOINTMENTS) or clinician.role not in roles_with(
+            Capability.HOLD_CASELOAD):
         return False
-    return user.role in (Role.OWNER, Role.FRONT_DESK) or user.pk == clinician.pk
+    return reaches_whole_practice(user, Capability.APPOINTMENTS) or user.pk == clinician.pk
 
 
 def audit(action: str, actor: User | None, object_type: str, object_id: Any,

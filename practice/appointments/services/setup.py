@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 
 from django.db import transaction
 
-from practice.access import CLINICAL_ROLES, client_for_staff
+from practice.access import Capability, client_for_staff, holds
 from practice.appointments import selectors
 from practice.appointments.models import (
     Appointment,
@@ -33,6 +33,7 @@ from practice.appointments.services.reminders import session_response_open
 from practice.measurement.selectors import instruments_offered
 from practice.models import Response
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 from tenants.models import Practice
 
@@ -78,7 +79,7 @@ def booking_settings_update(*, data: BookingSettingsInput, acting_user: User,
     row.reminder_offsets_minutes = sorted(set(data.reminder_offsets_minutes), reverse=True)
     row.timezone = data.timezone
     row.save()
-    audit("booking.settings_updated", acting_user, "booking_settings", row.pk, meta,
+    audit(Action.BOOKING_SETTINGS_UPDATED, acting_user, "booking_settings", row.pk, meta,
           online_booking=row.online_booking_enabled, notice=row.minimum_notice_hours,
           cutoff=row.cancellation_cutoff_hours, reminders=row.reminder_offsets_minutes)
     return row
@@ -125,7 +126,7 @@ def appointment_type_save(*, data: AppointmentTypeInput, acting_user: User,
     row.video_link = data.video_link.strip() if data.mode == AppointmentType.Mode.VIDEO else ""
     row.is_bookable_online = data.is_bookable_online
     row.save()
-    audit("appointment_type.saved", acting_user, "appointment_type", row.pk, meta,
+    audit(Action.APPOINTMENT_TYPE_SAVED, acting_user, "appointment_type", row.pk, meta,
           created=appointment_type_id is None, duration=row.duration_minutes, mode=row.mode)
     return row
 
@@ -139,7 +140,7 @@ def appointment_type_set_active(*, appointment_type_id: int, is_active: bool,
     row = AppointmentType.objects.select_for_update().get(pk=appointment_type_id)
     row.is_active = is_active
     row.save(update_fields=["is_active"])
-    audit("appointment_type.activity_changed", acting_user, "appointment_type", row.pk, meta,
+    audit(Action.APPOINTMENT_TYPE_ACTIVITY_CHANGED, acting_user, "appointment_type", row.pk, meta,
           is_active=is_active)
     return row
 
@@ -186,7 +187,7 @@ def availability_set_weekly(*, clinician_id: int, windows: list[tuple[int, time,
     rows = WeeklyAvailability.objects.bulk_create([
         WeeklyAvailability(clinician=clinician, weekday=weekday, starts_at=start, ends_at=end)
         for weekday, start, end in sorted(windows)])
-    audit("availability.weekly_set", acting_user, "clinician", clinician.pk, meta,
+    audit(Action.AVAILABILITY_WEEKLY_SET, acting_user, "clinician", clinician.pk, meta,
           periods=len(rows), timezone=timezone_name)
     return rows
 
@@ -208,7 +209,7 @@ def availability_exception_add(*, clinician_id: int, day: date, kind: str,
     exception = AvailabilityException.objects.create(
         clinician=clinician, date=day, kind=kind, starts_at=starts_at, ends_at=ends_at,
         note=note.strip()[:120], created_by=acting_user)
-    audit("availability.exception_added", acting_user, "clinician", clinician.pk, meta,
+    audit(Action.AVAILABILITY_EXCEPTION_ADDED, acting_user, "clinician", clinician.pk, meta,
           exception_id=exception.pk, kind=kind)
     return exception
 
@@ -221,7 +222,7 @@ def availability_exception_remove(*, exception_id: int, acting_user: User,
         raise AvailabilityException.DoesNotExist
     clinician_id = exception.clinician_id
     exception.delete()
-    audit("availability.exception_removed", acting_user, "clinician", clinician_id, meta,
+    audit(Action.AVAILABILITY_EXCEPTION_REMOVED, acting_user, "clinician", clinician_id, meta,
           exception_id=exception_id)
 
 
@@ -244,7 +245,7 @@ def calendar_feed_regenerate(*, acting_user: User, meta: RequestMeta | None = No
     calendar.feed_token_hash = selectors.feed_token_hash(token)
     calendar.feed_created_at = now_or(now)
     calendar.save(update_fields=["feed_token_hash", "feed_created_at"])
-    audit("calendar_feed.regenerated", acting_user, "clinician", acting_user.pk, meta)
+    audit(Action.CALENDAR_FEED_REGENERATED, acting_user, "clinician", acting_user.pk, meta)
     return token
 
 
@@ -254,7 +255,7 @@ def calendar_feed_update(*, full_names: bool, acting_user: User,
     calendar = _own_calendar(acting_user)
     calendar.feed_full_names = full_names
     calendar.save(update_fields=["feed_full_names"])
-    audit("calendar_feed.updated", acting_user, "clinician", acting_user.pk, meta,
+    audit(Action.CALENDAR_FEED_UPDATED, acting_user, "clinician", acting_user.pk, meta,
           full_names=full_names)
     return calendar
 
@@ -265,7 +266,7 @@ def calendar_feed_turn_off(*, acting_user: User, meta: RequestMeta | None = None
     calendar.feed_token_hash = ""
     calendar.feed_created_at = None
     calendar.save(update_fields=["feed_token_hash", "feed_created_at"])
-    audit("calendar_feed.turned_off", acting_user, "clinician", acting_user.pk, meta)
+    audit(Action.CALENDAR_FEED_TURNED_OFF, acting_user, "clinician", acting_user.pk, meta)
 
 
 # --- questionnaires before each session --------------------------------------------------------
@@ -276,7 +277,7 @@ def session_questionnaire_add(*, practice: Practice, client_id: int, instrument_
                               meta: RequestMeta | None = None, now: datetime | None = None
                               ) -> SessionQuestionnaire:
     """"PHQ-9 before every session": opened for each booked session as its time comes."""
-    if not (acting_user.is_active and acting_user.role in CLINICAL_ROLES):
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign instruments.")
     now = now_or(now)
     client = client_for_staff(acting_user, client_id)
@@ -293,7 +294,7 @@ def session_questionnaire_add(*, practice: Practice, client_id: int, instrument_
     for appointment in Appointment.objects.select_related("client").filter(
             client=client, status=Appointment.Status.BOOKED, starts_at__gt=now):
         session_response_open(appointment, questionnaire, now)
-    audit("session_questionnaire.added", acting_user, "session_questionnaire",
+    audit(Action.SESSION_QUESTIONNAIRE_ADDED, acting_user, "session_questionnaire",
           questionnaire.pk, meta, client_id=client.pk, instrument=instrument_key,
           hours_before=hours_before)
     return questionnaire
@@ -304,7 +305,7 @@ def session_questionnaire_end(*, questionnaire_id: int, acting_user: User,
                               meta: RequestMeta | None = None,
                               now: datetime | None = None) -> SessionQuestionnaire:
     """Stop asking; occurrences not yet started for sessions to come are withdrawn."""
-    if not (acting_user.is_active and acting_user.role in CLINICAL_ROLES):
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign instruments.")
     questionnaire = SessionQuestionnaire.objects.select_for_update().get(pk=questionnaire_id)
     client_for_staff(acting_user, questionnaire.client_id)
@@ -315,6 +316,6 @@ def session_questionnaire_end(*, questionnaire_id: int, acting_user: User,
         Response.objects.filter(session_link__questionnaire=questionnaire,
                                 session_link__appointment__starts_at__gt=now,
                                 status=Response.Status.PENDING).delete()
-        audit("session_questionnaire.ended", acting_user, "session_questionnaire",
+        audit(Action.SESSION_QUESTIONNAIRE_ENDED, acting_user, "session_questionnaire",
               questionnaire.pk, meta, client_id=questionnaire.client_id)
     return questionnaire

@@ -11,14 +11,14 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branding.selectors import branding_for
-from practice.access import ROLE_DENIED
+from practice.access import Capability
+from practice.api_permissions import holding, require
 from practice.formbuilder import seal, selectors, services
 from practice.formbuilder.api.serializers import (
     FormAnswersSerializer,
@@ -39,42 +39,16 @@ from practice.formbuilder.models import FormAssignment, FormTemplate
 from practice.formbuilder.pdf import form_pdf
 from practice.measurement.api.serializers import bad_request
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 FORM_PROBLEMS = bad_request('{"detail": why, "problems": [every problem]}')
 ANSWER_ERRORS = bad_request('{"detail": why, "errors": {question key: what is wrong}}')
 
 
-class HandlesForms(BasePermission):
-    message = "Only the owner, clinicians and front desk handle forms."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return selectors.handles_forms(request.user)
-
-
-class HandlesFormsOrClient(BasePermission):
-    message = "Only the owner, clinicians, front desk and clients can see forms."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return selectors.handles_forms(user) or bool(
-            user.is_authenticated and user.is_active and user.is_client)
-
-
-class IsClient(BasePermission):
-    message = "Only the client fills in and signs their forms."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user.is_authenticated and user.is_active and user.is_client)
-
-
-STAFF = [IsAuthenticated, HandlesForms]
-STAFF_OR_CLIENT = [IsAuthenticated, HandlesFormsOrClient]
-CLIENT = [IsAuthenticated, IsClient]
+STAFF = holding(Capability.FORMS)
+STAFF_OR_CLIENT = holding(Capability.FORMS, Capability.OWN_RECORD)
+CLIENT = holding(Capability.OWN_RECORD)
 DENIED = {403: FormErrorSerializer}
 MISSING = {404: FormErrorSerializer}
 
@@ -221,13 +195,13 @@ class AssignmentListView(APIView):
         if request.user.is_client:
             rows = selectors.assignments_for_client(request.user)
             rows = rows.filter(status=wanted) if wanted else rows
-            _read(request, "portal.forms_viewed", "client", request.user.pk)
+            _read(request, Action.PORTAL_FORMS_VIEWED, "client", request.user.pk)
         else:
             client = request.query_params.get("client", "")
             rows = selectors.assignments_for_staff(
                 request.user, status=wanted,
                 client_id=int(client) if client.isascii() and client.isdigit() else None)[:500]
-            _read(request, "forms.list_viewed", "form_list", request.user.pk,
+            _read(request, Action.FORMS_LIST_VIEWED, "form_list", request.user.pk,
                   client_ids=sorted({row.client_id for row in rows}))
         return Response([FormAssignmentSerializer(row).data for row in rows])
 
@@ -235,8 +209,7 @@ class AssignmentListView(APIView):
                    responses={**DENIED, **MISSING, 201: FormAssignmentSerializer,
                               409: FormErrorSerializer})
     def post(self, request: Request) -> Response:
-        if not selectors.handles_forms(request.user):
-            raise PermissionDenied(HandlesForms.message, code=ROLE_DENIED)
+        require(request.user, Capability.FORMS)
         body = FormShareSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -261,7 +234,7 @@ class AssignmentDetailView(APIView):
     @extend_schema(responses={**DENIED, **MISSING, 200: FormAssignmentDetailSerializer})
     def get(self, request: Request, assignment_id: int) -> Response:
         assignment = _assignment(request, assignment_id)
-        action = "portal.form_viewed" if request.user.is_client else "form.viewed"
+        action = Action.PORTAL_FORM_VIEWED if request.user.is_client else Action.FORM_VIEWED
         _read(request, action, "form", assignment.pk, client_id=assignment.client_id)
         return Response(FormAssignmentDetailSerializer(assignment).data)
 
@@ -344,7 +317,8 @@ class PdfView(APIView):
         if not assignment.is_submitted:
             raise NotFound("This form has not been submitted.")
         body = form_pdf(assignment, branding_for(request.tenant))
-        action = "portal.form_pdf_downloaded" if request.user.is_client else "form.pdf_exported"
+        action = (Action.PORTAL_FORM_PDF_DOWNLOADED if request.user.is_client
+                  else Action.FORM_PDF_EXPORTED)
         _read(request, action, "form", assignment.pk, client_id=assignment.client_id)
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="form-{assignment.pk}.pdf"'
@@ -365,5 +339,5 @@ class SealView(APIView):
         if signature is None:
             raise NotFound("This form is not signed.")
         check = seal.seal_check(signature)
-        _read(request, "form.seal_checked", "form", assignment.pk, matches=check.matches)
+        _read(request, Action.FORM_SEAL_CHECKED, "form", assignment.pk, matches=check.matches)
         return Response(FormSealCheckSerializer(check).data)

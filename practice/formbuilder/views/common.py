@@ -5,27 +5,15 @@ event with ids only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from practice.formbuilder import selectors
+from practice.access import Capability, requires
 from tenants.audit.services import RequestMeta, audit_record
 
-
-def forms_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not selectors.handles_forms(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+forms_staff_required = requires(Capability.FORMS)
 
 
 def meta(request: HttpRequest) -> RequestMeta:

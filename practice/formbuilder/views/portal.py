@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from branding.selectors import branding_for
-from portal.views.common import audit_read, client_required, render_local
+from portal.pages import audit_read, client_required, render_local
 from practice.formbuilder import definitions, selectors, services
 from practice.formbuilder.forms import SignForm
 from practice.formbuilder.models import FormAssignment
 from practice.formbuilder.pdf import form_pdf
 from practice.formbuilder.views.questions import raw_answers, sections_for
 from practice.formbuilder.views.staff import pdf_response
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 
@@ -35,7 +36,7 @@ def _mine_or_404(request: HttpRequest, assignment_id: int) -> FormAssignment:
 @client_required
 def form_list(request: HttpRequest) -> HttpResponse:
     rows = list(selectors.assignments_for_client(request.user))
-    audit_read(request, "portal.forms_viewed")
+    audit_read(request, Action.PORTAL_FORMS_VIEWED)
     return render_local(request, "formbuilder/portal/list.html", {
         "to_do": [row for row in rows if row.is_open],
         "done": [row for row in rows if row.is_submitted]})
@@ -63,7 +64,7 @@ def form_fill(request: HttpRequest, assignment_id: int) -> HttpResponse:
                 and definitions.requires_signature(definition)):
             return HttpResponseRedirect(reverse("portal:documents:forms:sign",
                                                 args=[assignment.pk]))
-        audit_read(request, "portal.form_viewed", object_type="form", object_id=assignment.pk)
+        audit_read(request, Action.PORTAL_FORM_VIEWED, object_type="form", object_id=assignment.pk)
         if assignment.is_open:
             return _fill_page(request, assignment)
         return render_local(request, "formbuilder/portal/view.html", {
@@ -120,7 +121,7 @@ def form_sign(request: HttpRequest, assignment_id: int) -> HttpResponse:
                                                     args=[assignment.pk]))
         status = 400
     else:
-        audit_read(request, "portal.form_viewed", object_type="form", object_id=assignment.pk)
+        audit_read(request, Action.PORTAL_FORM_VIEWED, object_type="form", object_id=assignment.pk)
     return render_local(request, "formbuilder/portal/sign.html", {
         "assignment": assignment, "definition": definition, "form": form,
         "sections": sections_for(definition, answers=assignment.answers),
@@ -135,6 +136,6 @@ def form_pdf_download(request: HttpRequest, assignment_id: int) -> HttpResponse:
     if not assignment.is_submitted:
         raise Http404
     body = form_pdf(assignment, branding_for(request.tenant))
-    audit_read(request, "portal.form_pdf_downloaded", object_type="form",
+    audit_read(request, Action.PORTAL_FORM_PDF_DOWNLOADED, object_type="form",
                object_id=assignment.pk)
     return pdf_response(body, f"form-{assignment.pk}.pdf")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from branding.selectors import branding_for
+from practice.access import Capability, client_in_reach, clients_in_reach
 from practice.formbuilder import definitions, seal, selectors, services
 from practice.formbuilder.forms import ShareForm
 from practice.formbuilder.models import FormAssignment
@@ -28,6 +29,7 @@ from practice.formbuilder.views.common import (
 from practice.formbuilder.views.questions import sections_for
 from practice.measurement.views_clinic.common import client_zone
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 
 PAGE_SIZE = 50
 
@@ -35,7 +37,8 @@ PAGE_SIZE = 50
 def _share_form(request: HttpRequest, data: Any = None,
                 client: User | None = None) -> ShareForm:
     clients = ([(client.pk, client.full_name)] if client is not None else
-               list(selectors.form_clients_for(request.user).values_list("pk", "full_name")))
+               list(clients_in_reach(request.user, Capability.FORMS)
+                    .values_list("pk", "full_name")))
     templates = [(template.pk, f"{template.title} (version {template.latest_version})")
                  for template in selectors.shareable_templates()]
     initial = {"client": client.pk} if client is not None else None
@@ -51,7 +54,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.assignments_for_staff(request.user, status=status),
                      PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    read_event(request, "forms.list_viewed", "form_list", request.user.pk,
+    read_event(request, Action.FORMS_LIST_VIEWED, "form_list", request.user.pk,
                client_ids=sorted({row.client_id for row in rows}))
     return render_staff(request, "formbuilder/staff/list.html", {
         "page": page, "rows": rows, "status": status,
@@ -92,11 +95,11 @@ def form_share(request: HttpRequest) -> HttpResponse:
 @forms_staff_required
 def client_forms(request: HttpRequest, client_id: int) -> HttpResponse:
     try:
-        client = selectors.form_client_for_staff(request.user, client_id)
+        client = client_in_reach(request.user, Capability.FORMS, client_id)
     except User.DoesNotExist:
         raise Http404 from None
     rows = list(selectors.assignments_for_staff(request.user, client_id=client.pk))
-    read_event(request, "client.forms_viewed", "client", client.pk)
+    read_event(request, Action.CLIENT_FORMS_VIEWED, "client", client.pk)
     with timezone.override(client_zone(client)):
         return render_staff(request, "formbuilder/staff/client.html", {
             "client": client, "rows": rows, "share_form": _share_form(request, client=client)})
@@ -116,7 +119,7 @@ def form_detail(request: HttpRequest, assignment_id: int) -> HttpResponse:
     definition = assignment.version.definition
     signature = getattr(assignment, "signature", None)
     check = seal.seal_check(signature) if signature is not None else None
-    read_event(request, "form.viewed", "form", assignment.pk, client_id=assignment.client_id)
+    read_event(request, Action.FORM_VIEWED, "form", assignment.pk, client_id=assignment.client_id)
     with timezone.override(client_zone(assignment.client)):
         return render_staff(request, "formbuilder/staff/detail.html", {
             "assignment": assignment, "client": assignment.client, "definition": definition,
@@ -135,7 +138,7 @@ def form_pdf_download(request: HttpRequest, assignment_id: int) -> HttpResponse:
     if not assignment.is_submitted:
         raise Http404
     body = form_pdf(assignment, branding_for(request.tenant))
-    read_event(request, "form.pdf_exported", "form", assignment.pk,
+    read_event(request, Action.FORM_PDF_EXPORTED, "form", assignment.pk,
                client_id=assignment.client_id)
     return pdf_response(body, f"form-{assignment.pk}.pdf")
 

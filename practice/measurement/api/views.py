@@ -11,14 +11,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView, ListAPIView
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from billing.entitlements import EntitlementError, entitlement_check_practice_instruments
-from practice.access import ROLE_DENIED, client_for_staff, sees_clinical_data
+from practice.access import Capability, client_for_staff
+from practice.api_permissions import holding, require
 from practice.measurement import fhir, selectors, services
 from practice.measurement.api.serializers import (
     BAD_REQUEST,
@@ -44,35 +44,14 @@ from practice.measurement.library import UnknownInstrument
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
 from practice.models import Alert, Assignment, Response
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 # --- permissions ---------------------------------------------------------------------------------
 
 
-class IsClinicalStaff(BasePermission):
-    """Owner or clinician (practice.access.sees_clinical_data)."""
-
-    message = "Only clinicians and the practice owner can do this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return sees_clinical_data(request.user)
-
-
-class IsClinicalStaffOrClient(BasePermission):
-    """Clinical staff, or a client (who then reaches only their own data)."""
-
-    message = "Only clinicians, the practice owner and clients can see this."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return sees_clinical_data(user) or bool(
-            user.is_authenticated and user.is_active and user.is_client)
-
-
-CLINICAL = [IsAuthenticated, IsClinicalStaff]
-CLINICAL_OR_CLIENT = [IsAuthenticated, IsClinicalStaffOrClient]
+CLINICAL = holding(Capability.CLINICAL_RECORD)
+CLINICAL_OR_CLIENT = holding(Capability.CLINICAL_RECORD, Capability.OWN_RECORD)
 
 
 def _client_in_reach(user: User, client_id: int) -> User:
@@ -125,8 +104,7 @@ class InstrumentListView(APIView):
                    responses={**DENIED, 201: PracticeInstrumentSerializer,
                               400: DEFINITION_REFUSED})
     def post(self, request: Request) -> ApiResponse:
-        if not sees_clinical_data(request.user):
-            raise PermissionDenied(IsClinicalStaff.message, code=ROLE_DENIED)
+        require(request.user, Capability.CLINICAL_RECORD)
         return _save_definition(request, key=None)
 
 
@@ -261,7 +239,7 @@ class ClientAssignmentsView(GenericAPIView):
     def get(self, request: Request, client_id: int) -> ApiResponse:
         client = _client_in_reach(request.user, client_id)
         assignments = selectors.client_assignments(client)
-        _audit_read(request, "client.assignments_viewed", "client", client.pk)
+        _audit_read(request, Action.CLIENT_ASSIGNMENTS_VIEWED, "client", client.pk)
         return ApiResponse(AssignmentSerializer(assignments, many=True).data)
 
     @extend_schema(request=AssignmentCreateSerializer,
@@ -318,7 +296,7 @@ class ClientResponsesView(ListAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
         self.reader_client = _client_in_reach(request.user, kwargs["client_id"])
         answer = self.list(request, *args, **kwargs)
-        _audit_read(request, "client.scores_viewed", "client", self.reader_client.pk)
+        _audit_read(request, Action.CLIENT_SCORES_VIEWED, "client", self.reader_client.pk)
         return answer
 
     def get_queryset(self) -> Any:
@@ -342,7 +320,7 @@ class ResponseDetailView(APIView):
             response = selectors.submitted_response_for_reader(request.user, response_id)
         except Response.DoesNotExist:
             raise NotFound from None
-        _audit_read(request, "response.viewed", "response", response.pk)
+        _audit_read(request, Action.RESPONSE_VIEWED, "response", response.pk)
         return ApiResponse(ResponseSerializer(response, context={"request": request}).data)
 
 
@@ -404,7 +382,7 @@ class ClientFhirView(APIView):
         client = _client_in_reach(request.user, client_id)
         body = fhir.client_results_bundle(client=client,
                                           base_url=request.build_absolute_uri("/"))
-        _audit_read(request, "client.fhir_exported", "client", client.pk)
+        _audit_read(request, Action.CLIENT_FHIR_EXPORTED, "client", client.pk)
         # The negotiated type: fhir+json unless the client asked for plain JSON.
         answer = HttpResponse(body, content_type=request.accepted_renderer.media_type)
         if request.query_params.get("download") in ("1", "true"):
@@ -427,7 +405,7 @@ class AlertInboxView(ListAPIView):
     @extend_schema(responses={**DENIED, 200: AlertSerializer(many=True)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
         answer = self.list(request, *args, **kwargs)
-        _audit_read(request, "alerts.inbox_viewed", "alert_inbox", request.user.pk)
+        _audit_read(request, Action.ALERTS_INBOX_VIEWED, "alert_inbox", request.user.pk)
         return answer
 
     def get_queryset(self) -> Any:

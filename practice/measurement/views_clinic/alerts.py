@@ -15,6 +15,7 @@ from practice.measurement import selectors, services
 from practice.measurement.forms import SNOOZE_CHOICES, AlertResolveForm, AlertSnoozeForm
 from practice.measurement.views_clinic.common import back, clinical_required, render_page
 from practice.models import Alert
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 # --- alerts (never behind a module: risk is never off) -----------------------------------------
@@ -22,7 +23,7 @@ from tenants.audit.services import RequestMeta, audit_record
 @clinical_required
 def alert_inbox(request: HttpRequest) -> HttpResponse:
     alerts = list(selectors.alert_inbox(request.user))
-    audit_record(action="alert.inbox_viewed", actor=request.user, object_type="alert_inbox",
+    audit_record(action=Action.ALERT_INBOX_VIEWED, actor=request.user, object_type="alert_inbox",
                  meta=RequestMeta.from_request(request),
                  detail={"alert_ids": [alert.pk for alert in alerts]})
     return render_page(request, "practice/clinic/alerts.html", {

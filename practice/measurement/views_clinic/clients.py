@@ -36,6 +36,7 @@ from practice.measurement.views_clinic.common import (
 from practice.measurement.views_clinic.sections import HISTORY_ROWS_SHOWN, instrument_sections
 from practice.models import Assignment, Response
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
 REVIEW_DEFAULT_DAYS = 7
@@ -61,7 +62,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         sort=values.get("sort") or "name", descending=values.get("order") == "desc",
         page=values.get("page") or 1)
     page = caseload_selectors.caseload_page(entries, query, now=now)
-    audit_record(action="client.caseload_viewed", actor=request.user, object_type="caseload",
+    audit_record(action=Action.CLIENT_CASELOAD_VIEWED, actor=request.user, object_type="caseload",
                  meta=RequestMeta.from_request(request),
                  detail={"client_ids": [entry.client.pk for entry in page]})
     kept = request.GET.copy()
@@ -102,7 +103,7 @@ def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm 
         assign_form = AssignForm(instruments=selectors.instruments_offered(request.tenant),
                                  initial={"frequency": Assignment.Frequency.WEEKLY,
                                           "starts_on": local_today(now, zone.key)})
-    read_event(request, "client.scores_viewed", client)
+    read_event(request, Action.CLIENT_SCORES_VIEWED, client)
     return render_page(request, "practice/clinic/client.html", {
         "client": client,
         "client_tz": zone.key,
@@ -214,7 +215,7 @@ def review(request: HttpRequest, client_id: int) -> HttpResponse:
                 "title": (data.catalog.get(response.instrument_key).title
                           if data.catalog.get(response.instrument_key)
                           else response.instrument_key)} for response in data.overdue]
-    read_event(request, "client.review_viewed", client)
+    read_event(request, Action.CLIENT_REVIEW_VIEWED, client)
     return render_page(request, "practice/clinic/review.html", {
         "client": client, "client_tz": zone.key, "since": since, "form": form,
         "recent": recent, "sections": sections, "open_alerts": data.open_alerts,

@@ -4,34 +4,21 @@ exist, and each page showing a client's data leaves a read event (ids only)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from practice.access import client_for_staff, sees_clinical_data
+from practice.access import Capability, client_for_staff, requires
 from practice.models import ClientProfile
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 
-
-def clinical_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Owner and clinicians only; anyone else signed in gets the not-found page."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not sees_clinical_data(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Owner and clinicians only; anyone else signed in gets the not-found page.
+clinical_required = requires(Capability.CLINICAL_RECORD)
 
 
 def client_or_404(request: HttpRequest, client_id: int) -> User:

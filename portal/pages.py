@@ -1,4 +1,6 @@
-"""What every portal page shares: clients only, reads audited, times in the client's zone."""
+"""The gate and helpers of every client page, the portal's own and each feature's
+(`views_portal`): clients only, reads audited, times in the client's zone. Features import
+this, never `portal.views` (an import-linter contract)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from django.utils import timezone
 
 from portal import security
 from portal.invitations import client_visible_modules
+from practice.access import Capability, declares, holds
 from practice.measurement.services import client_timezone
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS
@@ -29,7 +32,7 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_client:
+        if not holds(request.user, Capability.OWN_RECORD):
             raise Http404
         if not security.consent_is_current(request):
             query = urlencode({"next": request.get_full_path()})
@@ -38,7 +41,7 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
             raise Http404
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return declares(Capability.OWN_RECORD)(wrapper)
 
 
 def client_has_module(request: HttpRequest, key: str) -> bool:
