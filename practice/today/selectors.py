@@ -11,7 +11,7 @@ from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from portal.models import ClientInvitation
-from practice.access import clients_visible_to
+from practice.access import Capability, clients_in_reach, clients_visible_to
 from practice.appointments.models import Appointment
 from practice.appointments.selectors import (
     appointments_visible_to,
@@ -21,7 +21,6 @@ from practice.appointments.selectors import (
 )
 from practice.formbuilder.definitions import requires_signature
 from practice.formbuilder.models import FormAssignment
-from practice.formbuilder.selectors import form_clients_for
 from practice.measurement.selectors import alert_inbox
 from practice.messaging.selectors import policy_of, unread_count
 from practice.models import Alert, Response
@@ -157,7 +156,7 @@ def _attention(user: User, now: datetime, practice: Practice, *,
 
 def forms_waiting(user: User) -> FormsWaiting:
     """Forms shared with clients and not yet completed, the oldest first: two queries."""
-    rows = (FormAssignment.objects.filter(client__in=form_clients_for(user),
+    rows = (FormAssignment.objects.filter(client__in=clients_in_reach(user, Capability.FORMS),
                                           status__in=OPEN_FORM_STATUSES)
             .select_related("client", "version").defer("answers")
             .order_by("requested_at", "pk"))
