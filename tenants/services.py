@@ -239,7 +239,8 @@ def practice_suspend(
     practice = Practice.objects.select_for_update().get(pk=practice_id)
     if practice.state != PracticeState.ACTIVE:
         raise LifecycleError("Only an active practice can be suspended.")
-    return _set_state(practice, PracticeState.SUSPENDED, acting_user, "practice.suspended", meta)
+    return _set_state(practice, PracticeState.SUSPENDED, acting_user, Action.PRACTICE_SUSPENDED,
+                      meta)
 
 
 @transaction.atomic
@@ -254,7 +255,7 @@ def practice_reactivate(
     if practice.state == PracticeState.MOVED:
         raise LifecycleError("This practice has moved to another database.")
     return _set_state(
-        practice, PracticeState.ACTIVE, acting_user, "practice.reactivated", meta,
+        practice, PracticeState.ACTIVE, acting_user, Action.PRACTICE_REACTIVATED, meta,
         deletion_due_at=None,
     )
 
@@ -269,7 +270,7 @@ def practice_schedule_deletion(
         raise LifecycleError("Deletion is already scheduled.")
     due = timezone.now() + timedelta(days=settings.PRACTICE_DELETION_GRACE_DAYS)
     return _set_state(
-        practice, PracticeState.DELETION_SCHEDULED, acting_user, "practice.deletion_scheduled",
+        practice, PracticeState.DELETION_SCHEDULED, acting_user, Action.PRACTICE_DELETION_SCHEDULED,
         meta, deletion_due_at=due,
     )
 

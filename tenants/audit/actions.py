@@ -198,12 +198,15 @@ class Action(StrEnum):
     PORTAL_URGENT_CONTACT_VIEWED = "portal.urgent_contact_viewed"
     # practice
     PRACTICE_DELETED = "practice.deleted"
+    PRACTICE_DELETION_SCHEDULED = "practice.deletion_scheduled"
     PRACTICE_EXPORTED = "practice.exported"
     PRACTICE_IMPORTED = "practice.imported"
     PRACTICE_MOVED = "practice.moved"
     PRACTICE_PROVISIONED = "practice.provisioned"
+    PRACTICE_REACTIVATED = "practice.reactivated"
     PRACTICE_SECURITY_CHANGED = "practice.security_changed"
     PRACTICE_SUBDOMAIN_RENAMED = "practice.subdomain_renamed"
+    PRACTICE_SUSPENDED = "practice.suspended"
     # resource
     RESOURCE_ARCHIVED = "resource.archived"
     RESOURCE_CREATED = "resource.created"
