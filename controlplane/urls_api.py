@@ -11,6 +11,8 @@ from practice.measurement.api import views as api
 
 assessment_patterns = [
     path("instruments", api.InstrumentListView.as_view(), name="instrument_list"),
+    path("instruments/definition-schema", api.DefinitionSchemaView.as_view(),
+         name="instrument_definition_schema"),
     path("instruments/<slug:key>", api.InstrumentDetailView.as_view(), name="instrument_detail"),
     path("instruments/<slug:key>/score", api.ScorePreviewView.as_view(),
          name="instrument_score"),

@@ -39,6 +39,7 @@ from practice.measurement.scoring import score
 from practice.messaging import demo as messaging_demo
 from practice.models import Alert, Assignment, ClientProfile, Response
 from practice.notifications import demo as notifications_demo
+from practice.outcomes import demo as outcomes_demo
 from tenants.accounts.models import Role, User
 from tenants.models import Practice
 from tenants.selectors import practice_by_subdomain
@@ -103,6 +104,7 @@ def seed_demo() -> bool:
         engagement_demo.seed(practice)
         appointments_demo.seed(practice)
         notifications_demo.seed(practice)
+        outcomes_demo.seed(practice)
     connection.set_schema_to_public()
     return created
 
@@ -288,6 +290,7 @@ def scored_response(assignment: Assignment, day: date, answers: dict[str, int | 
         subscale_bands={key: band.to_dict() if band else None
                         for key, band in result.subscale_bands.items()},
         flags=[flag.to_dict() for flag in result.flags],
+        advisories=list(result.advisories),
         missing_items=list(result.missing_items), prorated=result.prorated,
     )
 

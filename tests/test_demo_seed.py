@@ -19,6 +19,10 @@ from practice.measurement import schedule, selectors
 from practice.measurement.library import get_definition
 from practice.measurement.scoring import ReliableChange, TalkingTherapiesClass
 from practice.models import Alert, Assignment, ClientProfile, Response
+from practice.outcomes import selectors as outcome_selectors
+from practice.outcomes.demo import FORMER_CLIENTS
+from practice.outcomes.maths import Rate
+from practice.outcomes.models import Episode
 from tenants.accounts.models import Role, User
 from tenants.models import Practice
 
@@ -55,8 +59,9 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
     assert out.getvalue().strip() == "Demo practice present."
     assert counts(practice.schema_name) == first
     # The history goes in with one bulk insert per client; only today's due questionnaires are
-    # created one by one (3 for the demo client, 2 for each other client).
-    assert len(response_inserts) == (1 + 3) + 3 * (1 + 2)
+    # created one by one (3 for the demo client, 2 for each other client); the former clients'
+    # closed episodes (practice.outcomes.demo) go in with one more.
+    assert len(response_inserts) == (1 + 3) + 3 * (1 + 2) + 1
     assert took < 30  # provisioning included (a few seconds on a quiet machine)
     connection.set_schema_to_public()
     practice.refresh_from_db()
@@ -74,7 +79,7 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
     assert by_status[("mood", "pending")] == 1
     assert by_status[("mood", "submitted")] + by_status[("mood", "missed")] == 26 * 7
     assert 140 <= by_status[("mood", "submitted")] <= 175
-    assert first["clients"] == first["profiles"] == 4
+    assert first["clients"] == first["profiles"] == 4 + len(FORMER_CLIENTS)
     assert first["assignments"] == 3 + 3 * 2
     # The risk episode's alert, resolved; and, open, what the engagement rules raise on the
     # demo (practice.engagement.demo): Taylor drifted away, Riley's journal went quiet (and
@@ -126,6 +131,16 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
             "submitted_at")
         assert latest.submitted_at < timezone.now()
 
+        # Every client has an episode; the former clients' closed ones fill the reports.
+        assert Episode.objects.filter(ended_at__isnull=True).count() == 4
+        owner = User.objects.get(role=Role.OWNER)
+        report = outcome_selectors.outcome_report(owner, outcome_selectors.ReportFilters(
+            instrument_key="phq9"))
+        (phq9_report,) = report.instruments
+        assert report.episodes_closed == 7
+        assert phq9_report.summary.completeness == Rate(6, 7)
+        assert phq9_report.summary.reliable_recovery == Rate(2, 5)
+        assert phq9_report.summary.reliable_deterioration == Rate(1, 6)
         for email in ("taylor@demo.localhost", "sam.lee@demo.localhost",
                       "riley@demo.localhost"):
             other = User.objects.get(email=email)

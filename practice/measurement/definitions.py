@@ -317,6 +317,15 @@ def definition_problems(definition: InstrumentDefinition, *,
     return messages
 
 
+def key_hint(key: object) -> str:
+    """How to write a key that is not valid: the key a practice most likely meant."""
+    text = re.sub(r"[^a-z0-9_]+", "_", str(key).strip().lower()).strip("_")
+    if not text or not text[0].isalpha():
+        text = f"k_{text}".rstrip("_")
+    return f" (write {text[:64]!r}: lower-case letters, digits and underscores, starting with " \
+        "a letter)"
+
+
 def _is_number(value: object) -> bool:
     return (isinstance(value, int | float) and not isinstance(value, bool)
             and math.isfinite(value))
@@ -332,7 +341,7 @@ def _identity_problems(definition: InstrumentDefinition, unread: frozenset[str])
     messages = []
     if "key" not in unread and not KEY_PATTERN.match(definition.key):
         messages.append(f"instrument key {definition.key!r} must be lower-case letters, digits "
-                        "and underscores, starting with a letter")
+                        "and underscores, starting with a letter" + key_hint(definition.key))
     if "version" not in unread and (
             not isinstance(definition.version, int) or definition.version < 1):
         messages.append("version must be a whole number of at least 1")
@@ -375,7 +384,7 @@ def _one_item_problems(item: Item) -> list[str]:
     where = f"item {item.key!r}"
     if not KEY_PATTERN.match(item.key):
         messages.append(f"{where}: key must be lower-case letters, digits and underscores, "
-                        "starting with a letter")
+                        "starting with a letter" + key_hint(item.key))
     if not item.text.strip():
         messages.append(f"{where} has no text")
     if item.loinc is not None and not LOINC_PATTERN.match(item.loinc):
@@ -506,7 +515,7 @@ def _band_entry_problems(bands: Sequence[Band], where: str) -> list[str]:
     for band in bands:
         if not KEY_PATTERN.match(band.key):
             messages.append(f"{where} band {band.key!r}: key must be lower-case letters, digits "
-                            "and underscores")
+                            "and underscores" + key_hint(band.key))
         elif band.key in keys:
             messages.append(f"{where} bands: duplicate key {band.key!r}")
         keys.add(band.key)
@@ -572,7 +581,8 @@ def _one_subscale_problems(definition: InstrumentDefinition, subscale: Subscale,
     messages = []
     where = f"subscale {subscale.key!r}"
     if not KEY_PATTERN.match(subscale.key):
-        messages.append(f"{where}: key must be lower-case letters, digits and underscores")
+        messages.append(f"{where}: key must be lower-case letters, digits and underscores"
+                        + key_hint(subscale.key))
     if not subscale.title.strip():
         messages.append(f"{where} has no title")
     if not subscale.items:
@@ -664,7 +674,9 @@ def _advisory_problems(definition: InstrumentDefinition) -> list[str]:
     for advisory in definition.advisories:
         where = f"advisory {advisory.key!r}"
         if not KEY_PATTERN.match(advisory.key) or advisory.key in keys:
-            messages.append(f"{where}: key must be unique lower-case letters, digits, underscores")
+            messages.append(f"{where}: key must be unique lower-case letters, digits, underscores"
+                            + (key_hint(advisory.key) if not KEY_PATTERN.match(advisory.key)
+                               else ""))
         keys.add(advisory.key)
         if not advisory.message.strip():
             messages.append(f"{where} has no message")

@@ -226,6 +226,10 @@ class _Builder:
             resource["component"] = components
         notes = [{"text": flag.get("message", "")} for flag in response.flags
                  if isinstance(flag, dict) and flag.get("message")]
+        # The instrument's advisories that fired when it was scored (WHO-5's "administer a
+        # depression inventory", AUDIT's referral note, a practice's own).
+        notes += [{"text": f"Advisory: {advisory}"} for advisory in response.advisories or ()
+                  if isinstance(advisory, str) and advisory]
         if notes:
             resource["note"] = notes
         return self.entry(resource)

@@ -288,8 +288,8 @@ class ClientRecord:
 
 _HISTORY_FIELDS = ("id", "client_id", "assignment_id", "instrument_key", "definition_version",
                    "status", "submitted_at", "is_scored", "total", "band_key", "band_label",
-                   "subscales", "subscale_bands", "flags", "missing_items", "prorated",
-                   "entered_in_error_at", "entered_in_error_reason")
+                   "subscales", "subscale_bands", "flags", "advisories", "missing_items",
+                   "prorated", "entered_in_error_at", "entered_in_error_reason")
 
 
 def client_history(client: User) -> list[Response]:

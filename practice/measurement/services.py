@@ -280,6 +280,7 @@ def response_submit(*, client: User, response_id: int, answers: dict[str, Any] |
     response.subscale_bands = {key: band.to_dict() if band else None
                                for key, band in result.subscale_bands.items()}
     response.flags = [flag.to_dict() for flag in result.flags]
+    response.advisories = list(result.advisories)
     response.missing_items = list(result.missing_items)
     response.prorated = result.prorated
     response.save()

@@ -116,6 +116,9 @@ class Response(models.Model):
     subscales = models.JSONField(default=dict, blank=True)
     subscale_bands = models.JSONField(default=dict, blank=True)
     flags = models.JSONField(default=list, blank=True)
+    # The instrument's advisories that fired ("administer a depression inventory"), as scored:
+    # shown wherever the score is shown.
+    advisories = models.JSONField(default=list, blank=True)
     missing_items = models.JSONField(default=list, blank=True)
     prorated = models.BooleanField(default=False)
     # A clinician can mark a response entered in error: out of charts, never deleted.
@@ -146,6 +149,7 @@ class Response(models.Model):
                    | pgtrigger.Q(old__total__df=pgtrigger.F("new__total"))
                    | pgtrigger.Q(old__band_key__df=pgtrigger.F("new__band_key"))
                    | pgtrigger.Q(old__flags__df=pgtrigger.F("new__flags"))
+                   | pgtrigger.Q(old__advisories__df=pgtrigger.F("new__advisories"))
                    | pgtrigger.Q(old__subscales__df=pgtrigger.F("new__subscales"))
                    | pgtrigger.Q(old__submitted_at__df=pgtrigger.F("new__submitted_at"))
                    | pgtrigger.Q(old__client_id__df=pgtrigger.F("new__client_id"))

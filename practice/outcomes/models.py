@@ -60,3 +60,46 @@ class Episode(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+
+class PracticeExport(models.Model):
+    """One whole-practice export the owner asked for: built in the background into one zip in
+    the practice's own storage (``exports/``, under the practice's prefix), downloadable through
+    the permission check for 24 hours, then deleted. At most one is being built at a time (the
+    database refuses a second)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Being prepared"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                                     related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    step = models.CharField(max_length=120, blank=True)  # what it is doing, no PHI
+    file = models.CharField(max_length=300, blank=True)  # storage path of the zip
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)  # rows per kind of record
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"],
+                                    condition=models.Q(status__in=["queued", "running"]),
+                                    name="practice_export_one_at_a_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Practice export #{self.pk} ({self.status})"
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

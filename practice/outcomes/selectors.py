@@ -15,7 +15,13 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from practice.access import clients_visible_to
 from practice.measurement.selectors import DefinitionCatalog, definition_catalog
 from practice.models import Response
-from practice.outcomes.maths import EpisodeOutcome, episode_outcome
+from practice.outcomes.maths import (
+    EpisodeFigures,
+    EpisodeOutcome,
+    Summary,
+    episode_outcome,
+    summarise,
+)
 from practice.outcomes.models import Episode
 from tenants.accounts.models import User
 
@@ -188,3 +194,98 @@ def episode_headlines(clients: Iterable[User] | QuerySet[User], *,
                                             thresholds=thresholds))
         for client_id, episode in episodes.items()
     }
+
+
+# --- caseload and practice reports -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """Episodes closed between ``start`` and ``end`` (aware moments; either may be open)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    instrument_key: str | None = None
+    clinician_id: int | None = None
+    end_reason: str | None = None
+
+
+def closed_episodes_for_report(user: User, filters: ReportFilters) -> list[Episode]:
+    """Closed episodes of the clients `user` may see (the owner: every client; a clinician:
+    their caseload), narrowed by the filters: one query."""
+    episodes = Episode.objects.filter(client__in=clients_visible_to(user),
+                                      ended_at__isnull=False)
+    if filters.start is not None:
+        episodes = episodes.filter(ended_at__gte=filters.start)
+    if filters.end is not None:
+        episodes = episodes.filter(ended_at__lt=filters.end)
+    if filters.clinician_id is not None:
+        episodes = episodes.filter(clinician_id=filters.clinician_id)
+    if filters.end_reason:
+        episodes = episodes.filter(end_reason=filters.end_reason)
+    return list(episodes.order_by("ended_at", "pk"))
+
+
+def report_figures(episodes: list[Episode], instrument_key: str | None = None
+                   ) -> dict[str, list[EpisodeFigures]]:
+    """Per instrument, the figures of every episode that tracked it or scored it: two
+    queries."""
+    scores = episode_scores(episodes, [instrument_key] if instrument_key else None)
+    keys = {key for by_key in scores.values() for key in by_key}
+    keys |= {key for episode in episodes for key in episode.instrument_keys}
+    if instrument_key:
+        keys &= {instrument_key}
+    figures: dict[str, list[EpisodeFigures]] = {key: [] for key in sorted(keys)}
+    for episode in episodes:
+        by_key = scores.get(episode.pk, {})
+        for key in figures:
+            pair = by_key.get(key)
+            if pair is None and key not in episode.instrument_keys:
+                continue
+            figures[key].append(EpisodeFigures(
+                episode_id=episode.pk, client_id=episode.client_id,
+                clinician_id=episode.clinician_id, started_at=episode.started_at,
+                ended_at=episode.ended_at, end_reason=episode.end_reason,
+                measures=pair.count if pair else 0,
+                baseline=float(pair.baseline.total) if pair else None,
+                final=float(pair.latest.total) if pair else None))
+    return figures
+
+
+@dataclass(frozen=True)
+class InstrumentReport:
+    instrument_key: str
+    title: str
+    higher_is_better: bool
+    summary: Summary
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    filters: ReportFilters
+    episodes_closed: int
+    by_end_reason: dict[str, int]
+    instruments: list[InstrumentReport]
+
+
+def outcome_report(user: User, filters: ReportFilters, *,
+                   thresholds: Mapping[str, float] | None = None) -> OutcomeReport:
+    """The caseload (clinician) or practice (owner) outcome report: three queries (four with
+    practice-defined instruments), whatever the number of episodes and scores."""
+    episodes = closed_episodes_for_report(user, filters)
+    figures = report_figures(episodes, filters.instrument_key)
+    catalog = definition_catalog(figures)
+    reports = []
+    for key, rows in figures.items():
+        definition = catalog.get(key)
+        if definition is None or not definition.has_total:
+            continue
+        reports.append(InstrumentReport(
+            instrument_key=key, title=definition.title,
+            higher_is_better=definition.higher_is_better,
+            summary=summarise(definition, rows,
+                              practice_threshold=(thresholds or {}).get(key))))
+    by_reason: dict[str, int] = {}
+    for episode in episodes:
+        by_reason[episode.end_reason] = by_reason.get(episode.end_reason, 0) + 1
+    return OutcomeReport(filters=filters, episodes_closed=len(episodes), by_end_reason=by_reason,
+                         instruments=reports)

@@ -1,17 +1,20 @@
-"""Writes of episodes: open, ensure one is open (inviting and re-engaging a client), close with a
-reason. Keyword-only, atomic, audited in the same transaction."""
+"""Writes of episodes (open, ensure one is open when inviting and re-engaging a client, close with a
+reason) and of the whole-practice export. Keyword-only, atomic, audited in the same
+transaction; side effects on commit."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import transaction
+import dramatiq
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
 from django.utils import timezone
 
-from practice.access import clients_visible_to, sees_clinical_data
+from practice.access import Capability, clients_visible_to, holds, sees_clinical_data
 from practice.models import Assignment
-from practice.outcomes.models import Episode
+from practice.outcomes.models import Episode, PracticeExport
 from tenants.accounts.models import Role, User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -101,3 +104,108 @@ def episode_close(*, episode_id: int, acting_user: User, end_reason: str,
                  object_id=episode.pk, meta=meta,
                  detail={"client_id": episode.client_id, "end_reason": end_reason})
     return episode
+
+
+# --- whole-practice export ----------------------------------------------------------------------
+
+EXPORT_VALID_FOR = timedelta(hours=24)
+EXPORT_ACTOR = "practice_export_build"
+
+
+class ExportInProgress(EpisodeError):
+    """A second request while one export is being prepared."""
+
+
+def _require_owner(acting_user: User) -> None:
+    if not holds(acting_user, Capability.MANAGE_PRACTICE):
+        raise PermissionError("Only the practice owner can export the practice's data.")
+
+
+@transaction.atomic
+def practice_export_request(*, acting_user: User,
+                            meta: RequestMeta | None = None) -> PracticeExport:
+    """Queue the practice's export (the worker builds it). A second request while one is
+    queued or running is refused with when that one started."""
+    _require_owner(acting_user)
+    with connection.cursor() as cursor:  # one requester at a time in this practice
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.export'))")
+    running = PracticeExport.objects.filter(
+        status__in=[PracticeExport.Status.QUEUED, PracticeExport.Status.RUNNING]).first()
+    if running is not None:
+        raise ExportInProgress(
+            "An export is already being prepared (asked for at "
+            f"{running.created_at:%H:%M} UTC, {running.progress}% done). It will be ready "
+            "soon: you get an email when it is.")
+    export = PracticeExport.objects.create(requested_by=acting_user)
+    audit_record(action=Action.PRACTICE_EXPORT_REQUESTED, actor=acting_user,
+                 object_type="practice_export", object_id=export.pk, meta=meta)
+    # The worker's actor (practice.outcomes.tasks), by name: the message carries the schema
+    # (stamped by the broker) and the export's id, nothing else.
+    transaction.on_commit(lambda: dramatiq.get_broker().get_actor(EXPORT_ACTOR).send(
+        export_id=export.pk))
+    return export
+
+
+def practice_export_progress(*, export_id: int, progress: int, step: str) -> None:
+    """Progress of the build, written outside the build's own transaction so the page sees it."""
+    PracticeExport.objects.filter(pk=export_id).update(progress=progress, step=step[:120])
+
+
+@transaction.atomic
+def practice_export_finish(*, export_id: int, path: str, size: int,
+                           counts: dict[str, int]) -> PracticeExport:
+    export = PracticeExport.objects.select_for_update().get(pk=export_id)
+    now = timezone.now()
+    export.status = PracticeExport.Status.READY
+    export.progress, export.step = 100, "Ready"
+    export.file, export.size_bytes, export.counts = path, size, counts
+    export.finished_at, export.expires_at = now, now + EXPORT_VALID_FOR
+    export.save()
+    # The read of every record, by the system on the owner's request.
+    audit_record(action=Action.PRACTICE_EXPORT_BUILT, actor=None, actor_role="system",
+                 object_type="practice_export", object_id=export.pk,
+                 detail={"requested_by": export.requested_by_id, "size_bytes": size,
+                         "files": counts.get("files", 0), "clients": counts.get("fhir", 0)})
+    return export
+
+
+@transaction.atomic
+def practice_export_fail(*, export_id: int, error: str) -> None:
+    PracticeExport.objects.filter(pk=export_id).update(
+        status=PracticeExport.Status.FAILED, finished_at=timezone.now(), error=error[:300])
+    audit_record(action=Action.PRACTICE_EXPORT_FAILED, actor=None, actor_role="system",
+                 object_type="practice_export", object_id=export_id)
+
+
+@transaction.atomic
+def practice_export_download(*, export_id: int, acting_user: User,
+                             meta: RequestMeta | None = None) -> PracticeExport | None:
+    """The ready, unexpired export, for the owner; None once expired (the file is deleted on
+    the way); DoesNotExist for one that is not ready or not there."""
+    _require_owner(acting_user)
+    export = PracticeExport.objects.select_for_update().get(
+        pk=export_id, status=PracticeExport.Status.READY)
+    if export.expires_at is None or export.expires_at <= timezone.now():
+        _expire(export)
+        return None
+    audit_record(action=Action.PRACTICE_EXPORT_DOWNLOADED, actor=acting_user,
+                 object_type="practice_export", object_id=export.pk, meta=meta)
+    return export
+
+
+def _expire(export: PracticeExport) -> None:
+    if export.file:
+        path = export.file
+        transaction.on_commit(lambda: default_storage.delete(path))
+    export.status, export.file = PracticeExport.Status.EXPIRED, ""
+    export.save(update_fields=["status", "file"])
+
+
+@transaction.atomic
+def practice_exports_expire() -> int:
+    """Delete the archives past their 24 hours; returns how many."""
+    expired = list(PracticeExport.objects.select_for_update().filter(
+        status=PracticeExport.Status.READY, expires_at__lte=timezone.now()))
+    for export in expired:
+        _expire(export)
+    return len(expired)

@@ -88,9 +88,11 @@ class Action(StrEnum):
     CLIENT_INVITATION_ACCEPTED = "client.invitation_accepted"
     CLIENT_INVITATION_SENT = "client.invitation_sent"
     CLIENT_INVITED = "client.invited"
+    CLIENT_PROGRESS_REPORT_GENERATED = "client.progress_report_generated"
     CLIENT_REVIEW_VIEWED = "client.review_viewed"
     CLIENT_SCORES_VIEWED = "client.scores_viewed"
     CLIENT_TODAY_VIEWED = "client.today_viewed"
+    CLIENT_UTILIZATION_REVIEW_GENERATED = "client.utilization_review_generated"
     # document
     DOCUMENT_DOWNLOADED = "document.downloaded"
     DOCUMENT_SHARED = "document.shared"
@@ -167,6 +169,9 @@ class Action(StrEnum):
     NOTIFICATIONS_PUSH_TEST_REQUESTED = "notifications.push_test_requested"
     NOTIFICATIONS_PUSH_UNSUBSCRIBED = "notifications.push_unsubscribed"
     NOTIFICATIONS_SETTINGS_UPDATE = "notifications.settings_update"
+    # outcomes
+    OUTCOMES_REPORT_EXPORTED = "outcomes.report_exported"
+    OUTCOMES_REPORT_VIEWED = "outcomes.report_viewed"
     # portal
     PORTAL_APPOINTMENT_VIEWED = "portal.appointment_viewed"
     PORTAL_APPOINTMENTS_VIEWED = "portal.appointments_viewed"
@@ -200,6 +205,10 @@ class Action(StrEnum):
     PRACTICE_DELETED = "practice.deleted"
     PRACTICE_DELETION_SCHEDULED = "practice.deletion_scheduled"
     PRACTICE_EXPORTED = "practice.exported"
+    PRACTICE_EXPORT_BUILT = "practice.export_built"
+    PRACTICE_EXPORT_DOWNLOADED = "practice.export_downloaded"
+    PRACTICE_EXPORT_FAILED = "practice.export_failed"
+    PRACTICE_EXPORT_REQUESTED = "practice.export_requested"
     PRACTICE_IMPORTED = "practice.imported"
     PRACTICE_MOVED = "practice.moved"
     PRACTICE_PROVISIONED = "practice.provisioned"

@@ -54,7 +54,8 @@ def give_history(client: User, key: str, totals: Sequence[int], *, start: dateti
             subscales={key: float(value) for key, value in result.subscales.items()},
             subscale_bands={key: band.to_dict() if band else None
                             for key, band in result.subscale_bands.items()},
-            flags=[flag.to_dict() for flag in result.flags]))
+            flags=[flag.to_dict() for flag in result.flags],
+            advisories=list(result.advisories)))
     return Response.objects.bulk_create(rows)
 
 

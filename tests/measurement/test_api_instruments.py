@@ -151,8 +151,12 @@ def test_a_bad_key_and_a_bad_band_key_are_reported_together(alpha) -> None:
     assert response.status_code == 400
     assert response.json()["problems"] == [
         "instrument key 'Audit C' must be lower-case letters, digits and underscores, starting "
-        "with a letter",
-        "total band 'Zone 3': key must be lower-case letters, digits and underscores",
+        "with a letter"
+        " (write 'audit_c': "
+        "lower-case letters, digits and underscores, starting with a letter)",
+        "total band 'Zone 3': key must be lower-case letters, digits and underscores"
+        " (write 'zone_3': "
+        "lower-case letters, digits and underscores, starting with a letter)",
     ]
     assert instrument_rows(alpha) == []
 

@@ -192,7 +192,9 @@ def no_items(data: dict[str, Any]) -> None:
                                      "asked before it"),
     (single_option, "item 'q1' needs at least two response options"),
     (bad_item_key, "item 'Question 1': key must be lower-case letters, digits and underscores, "
-                   "starting with a letter"),
+                   "starting with a letter"
+                   " (write 'question_1': "
+                   "lower-case letters, digits and underscores, starting with a letter)"),
     (cutoff_out_of_range, "clinical_cutoff 12 is outside the possible scores 0–9"),
     (no_items, "the instrument needs at least one item"),
 ])

@@ -40,8 +40,12 @@ def test_a_bad_key_and_a_bad_band_key_are_both_reported() -> None:
 
     assert problems(data) == [
         "instrument key 'Bad Key' must be lower-case letters, digits and underscores, starting "
-        "with a letter",
-        "total band 'Low Band': key must be lower-case letters, digits and underscores",
+        "with a letter"
+        " (write 'bad_key': "
+        "lower-case letters, digits and underscores, starting with a letter)",
+        "total band 'Low Band': key must be lower-case letters, digits and underscores"
+        " (write 'low_band': "
+        "lower-case letters, digits and underscores, starting with a letter)",
     ]
 
 
@@ -69,8 +73,12 @@ def test_a_broken_item_still_lets_bands_subscales_and_identity_be_checked() -> N
         "item 'q1': 'text' must be text",
         "the instrument needs a title",
         "total band 'high' has no label",
-        "subscale 'First': key must be lower-case letters, digits and underscores",
-        "subscale 'other' band 'Lo': key must be lower-case letters, digits and underscores",
+        "subscale 'First': key must be lower-case letters, digits and underscores"
+        " (write 'first': "
+        "lower-case letters, digits and underscores, starting with a letter)",
+        "subscale 'other' band 'Lo': key must be lower-case letters, digits and underscores"
+        " (write 'lo': "
+        "lower-case letters, digits and underscores, starting with a letter)",
     ]
 
 
@@ -114,7 +122,9 @@ def _put(data: Any, where: str, value: Any) -> None:
 
 
 BAD_KEY = ("instrument key 'Bad Key' must be lower-case letters, digits and underscores, "
-           "starting with a letter")
+           "starting with a letter"
+           " (write 'bad_key': "
+           "lower-case letters, digits and underscores, starting with a letter)")
 
 
 @pytest.mark.parametrize(("where", "value", "message"), WRONG_TYPES,

@@ -143,6 +143,9 @@ class ResponseSerializer(serializers.ModelSerializer):
 
     total = serializers.FloatField(allow_null=True, read_only=True)
     is_entered_in_error = serializers.BooleanField(read_only=True)
+    advisories = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="The instrument's advisories that fired when it was scored (not risk alerts).")
     # Left out for clients, so not required in the schema (hence not read-only: a read-only
     # field is documented as always present).
     entered_in_error_reason = serializers.CharField(
@@ -153,8 +156,9 @@ class ResponseSerializer(serializers.ModelSerializer):
         fields = ["id", "client", "assignment", "instrument_key", "definition_version",
                   "occurrence_date", "status", "submitted_at", "answers", "note", "scorer",
                   "scorer_version", "is_scored", "total", "band_key", "band_label",
-                  "subscales", "subscale_bands", "flags", "missing_items", "prorated",
-                  "is_entered_in_error", "entered_in_error_at", "entered_in_error_reason"]
+                  "subscales", "subscale_bands", "flags", "advisories", "missing_items",
+                  "prorated", "is_entered_in_error", "entered_in_error_at",
+                  "entered_in_error_reason"]
         read_only_fields = fields
 
     def to_representation(self, instance: Response) -> dict[str, Any]:

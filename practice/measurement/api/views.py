@@ -7,7 +7,12 @@ from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView, ListAPIView
@@ -39,6 +44,8 @@ from practice.measurement.api.serializers import (
     VersionQuerySerializer,
     bad_request,
 )
+from practice.measurement.definition_schema import DEFINITION_SCHEMA, openapi_definition_schema
+from practice.measurement.definition_schema import EXAMPLE as DEFINITION_EXAMPLE
 from practice.measurement.definitions import DefinitionError
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
@@ -84,6 +91,26 @@ DENIED = {403: ErrorSerializer}
 
 # --- instruments ---------------------------------------------------------------------------------
 
+# The definition format (practice.measurement.definition_schema), as the request body.
+DEFINITION_REQUEST = {"application/json": openapi_definition_schema()}
+DEFINITION_EXAMPLES = [OpenApiExample(
+    "Reverse keying, weighted options, a skip condition, a critical item, an advisory",
+    value=DEFINITION_EXAMPLE, request_only=True)]
+
+
+class DefinitionSchemaView(APIView):
+    """The instrument definition format as a JSON Schema (draft 2020-12), with an example that
+    uses reverse keying, weighted options, a skip condition, a critical item and an advisory.
+    Keys are lower-case letters, digits and underscores ("severe_high", not "Severe-High")."""
+
+    permission_classes = CLINICAL
+
+    @extend_schema(responses={**DENIED, 200: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="A JSON Schema document, with `examples`.")})
+    def get(self, request: Request) -> ApiResponse:
+        return ApiResponse({**DEFINITION_SCHEMA, "examples": [DEFINITION_EXAMPLE]})
+
+
 DEFINITION_REFUSED = bad_request('{"detail": why, "problems": [every problem, at once]}')
 SCORE_REFUSED = bad_request('{"detail": why} with "missing_items" and "flags" when the answers '
                             'cannot be scored, or "problems" of the definition')
@@ -100,7 +127,7 @@ class InstrumentListView(APIView):
         offered = selectors.instruments_offered(request.tenant)
         return ApiResponse(InstrumentSerializer(offered, many=True).data)
 
-    @extend_schema(request=OpenApiTypes.OBJECT,
+    @extend_schema(request=DEFINITION_REQUEST, examples=DEFINITION_EXAMPLES,
                    responses={**DENIED, 201: PracticeInstrumentSerializer,
                               400: DEFINITION_REFUSED})
     def post(self, request: Request) -> ApiResponse:
@@ -137,7 +164,7 @@ class InstrumentDraftView(APIView):
 
     permission_classes = CLINICAL
 
-    @extend_schema(request=OpenApiTypes.OBJECT,
+    @extend_schema(request=DEFINITION_REQUEST, examples=DEFINITION_EXAMPLES,
                    responses={**DENIED, 201: PracticeInstrumentSerializer,
                               400: DEFINITION_REFUSED, 404: ErrorSerializer})
     def put(self, request: Request, key: str) -> ApiResponse:

@@ -24,6 +24,7 @@ from practice.outcomes import selectors, services
 from practice.outcomes.forms import EpisodeCloseForm
 from practice.outcomes.models import Episode
 from tenants.accounts.models import User
+from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 
 
@@ -41,7 +42,7 @@ def _page(request: HttpRequest, client: User, *, form: EpisodeCloseForm | None =
              "progress": list(selectors.instrument_progress(
                  scores.get(episode.pk, {}), catalog, thresholds=thresholds).values())}
             for episode in episodes]
-    read_event(request, "client.episodes_viewed", client)
+    read_event(request, Action.CLIENT_EPISODES_VIEWED, client)
     return render_page(request, "outcomes/episodes.html", {
         "client": client, "client_tz": client_zone(client).key, "rows": rows,
         "has_open": any(episode.is_open for episode in episodes),

@@ -1,0 +1,197 @@
+"""The client progress report and the utilization-review export as branded PDFs (fpdf2, as forms
+and invoices). Deterministic: dated by the moment given (the generation time), so the same
+records and moment give the same bytes. Each chart is drawn with lines on the page, with the
+numbers in the table beside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from branding.pdf import BrandedPdf, Column, logo_png_for
+from branding.values import Branding
+from practice.outcomes.client_selectors import ClientWindow, InstrumentSeries
+from practice.outcomes.models import Episode
+
+LINE = (31, 78, 121)
+AXIS = (150, 156, 164)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    generated_by: str
+    generated_at: datetime
+    zone: ZoneInfo
+
+
+def _number(value: object) -> str:
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")  # type: ignore[arg-type]
+    return text or "0"
+
+
+def _signed(value: float) -> str:
+    if round(value, 2) == 0:
+        return "0"
+    return ("+" if value > 0 else "-") + _number(abs(value))
+
+
+def _chart(pdf: BrandedPdf, series: InstrumentSeries) -> None:
+    """A small line chart of the scores over time (the table that follows has the numbers)."""
+    points = series.points
+    if len(points) < 2:
+        return
+    height, width = 38.0, pdf.text_width
+    if pdf.will_page_break(height + 6):
+        pdf.add_page()
+    top, left = pdf.get_y() + 1, pdf.l_margin + 10
+    values = [float(point.total) for point in points]
+    low, high = min(values), max(values)
+    if high == low:
+        high, low = high + 1, low - 1
+    first, last = points[0].submitted_at, points[-1].submitted_at
+    span = (last - first).total_seconds() or 1.0
+    plot_width = width - 12
+
+    def xy(index: int) -> tuple[float, float]:
+        moment = points[index].submitted_at
+        x = left + (moment - first).total_seconds() / span * plot_width
+        y = top + height - (values[index] - low) / (high - low) * height
+        return x, y
+
+    pdf.set_draw_color(*AXIS)
+    pdf.line(left, top, left, top + height)
+    pdf.line(left, top + height, left + plot_width, top + height)
+    pdf.set_font(pdf.family, "", 7)
+    pdf.set_xy(pdf.l_margin, top - 1)
+    pdf.cell(9, 3, _number(high), align="R")
+    pdf.set_xy(pdf.l_margin, top + height - 2)
+    pdf.cell(9, 3, _number(low), align="R")
+    pdf.set_draw_color(*LINE)
+    pdf.set_fill_color(*LINE)
+    pdf.set_line_width(0.5)
+    for index in range(1, len(points)):
+        pdf.line(*xy(index - 1), *xy(index))
+    for index in range(len(points)):
+        x, y = xy(index)
+        pdf.circle(x=x, y=y, radius=0.8, style="F")
+    pdf.set_line_width(0.2)
+    pdf.set_y(top + height + 4)
+
+
+def _series_section(pdf: BrandedPdf, series: InstrumentSeries, zone: ZoneInfo) -> None:
+    pdf.heading(series.title)
+    baseline, latest = series.baseline, series.latest
+    if baseline is None or latest is None:
+        return
+    summary = (f"Baseline {_number(baseline.total)}"
+               + (f" ({baseline.band_label})" if baseline.band_label else "")
+               + f" on {baseline.submitted_at.astimezone(zone):%-d %b %Y}; latest "
+               + f"{_number(latest.total)}"
+               + (f" ({latest.band_label})" if latest.band_label else "")
+               + f" on {latest.submitted_at.astimezone(zone):%-d %b %Y}"
+               + f"; change {_signed(float(latest.total - baseline.total))}"
+               + f" over {len(series.points)} scores.")
+    pdf.paragraph(summary)
+    if series.outcome is not None:
+        parts = []
+        if series.outcome.significance_label:
+            parts.append(f"Reliable and clinically significant change (Jacobson-Truax): "
+                         f"{series.outcome.significance_label}.")
+        if series.outcome.talking_therapies_label:
+            parts.append(f"NHS Talking Therapies class: "
+                         f"{series.outcome.talking_therapies_label}.")
+        if not parts:
+            parts.append("No published reliable-change threshold for this instrument.")
+        pdf.paragraph(" ".join(parts))
+    _chart(pdf, series)
+    rows = []
+    previous = None
+    for point in series.points:
+        change = "" if previous is None else _signed(float(point.total - baseline.total))
+        rows.append([f"{point.submitted_at.astimezone(zone):%-d %b %Y}", _number(point.total),
+                     point.band_label, change, "; ".join(point.advisories)])
+        previous = point
+    pdf.table((Column("Date", 0.16), Column("Score", 0.1, "R"), Column("Band", 0.28),
+               Column("From baseline", 0.14, "R"), Column("Advisories", 0.32)), rows)
+
+
+def _engagement(pdf: BrandedPdf, window: ClientWindow) -> None:
+    pdf.heading("Homework and engagement")
+    homework = window.homework
+    done = (f"{homework.completed} of {homework.due} completed" if homework.due
+            else "none due")
+    pdf.facts([("Homework", done),
+               ("Check-ins", str(window.engagement.check_ins)),
+               ("Sign-ins to the portal", str(window.engagement.sign_ins)),
+               ("Messages from the client", str(window.engagement.messages_from_client))])
+
+
+def _goals(pdf: BrandedPdf, window: ClientWindow) -> None:
+    pdf.heading("Goals")
+    if not window.goals:
+        pdf.paragraph("No goals recorded.", muted=True)
+        return
+    pdf.table((Column("Goal", 0.42), Column("Status", 0.2), Column("Target", 0.14),
+               Column("Latest", 0.12, "R"), Column("Updates", 0.12, "R")),
+              [[goal.title, goal.status, goal.target,
+                "" if goal.latest_value is None else _number(goal.latest_value),
+                str(goal.entries)] for goal in window.goals])
+
+
+def _provenance(pdf: BrandedPdf, branding: Branding, provenance: Provenance) -> None:
+    pdf.paragraph(
+        f"Generated from the records of {branding.display_name} by "
+        f"{provenance.generated_by} on "
+        f"{provenance.generated_at.astimezone(provenance.zone):%-d %B %Y at %H:%M} "
+        f"({provenance.zone.key}). Confidential health information.", muted=True, size=8.5)
+
+
+def progress_pdf(*, window: ClientWindow, episode: Episode, branding: Branding,
+                 provenance: Provenance) -> bytes:
+    zone = provenance.zone
+    pdf = BrandedPdf(branding=branding, title="Client progress report",
+                     created_at=provenance.generated_at, logo_png=logo_png_for(branding))
+    pdf.title_block("Client progress report", window.client.full_name)
+    ended = (f"{episode.ended_at.astimezone(zone):%-d %B %Y} "
+             f"({episode.get_end_reason_display().lower()})" if episode.ended_at else "open")
+    pdf.facts([("Client", window.client.full_name),
+               ("Episode of care", f"from {episode.started_at.astimezone(zone):%-d %B %Y}; "
+                                   f"ended: {ended}"),
+               ("Clinician", episode.clinician.full_name if episode.clinician else "")])
+    _provenance(pdf, branding, provenance)
+    pdf.paragraph("Baseline is the first score of each instrument in this episode. Reliable "
+                  "change uses each instrument's published threshold in points; clinically "
+                  "significant change also needs the score to cross the clinical cut-off.",
+                  muted=True, size=8.5)
+    for series in window.series:
+        _series_section(pdf, series, zone)
+    if not window.series:
+        pdf.paragraph("No scored measures in this episode.", muted=True)
+    _goals(pdf, window)
+    _engagement(pdf, window)
+    return pdf.to_bytes()
+
+
+def utilization_pdf(*, window: ClientWindow, branding: Branding, provenance: Provenance) -> bytes:
+    zone = provenance.zone
+    pdf = BrandedPdf(branding=branding, title="Utilization review",
+                     created_at=provenance.generated_at, logo_png=logo_png_for(branding))
+    end = window.end or provenance.generated_at
+    pdf.title_block("Utilization review", window.client.full_name)
+    pdf.facts([("Client", window.client.full_name),
+               ("Period", f"{window.start.astimezone(zone):%-d %B %Y} to "
+                          f"{end.astimezone(zone):%-d %B %Y}")])
+    _provenance(pdf, branding, provenance)
+    pdf.heading("Sessions")
+    attended = [a for a in window.appointments if a.status == "completed"]
+    missed = [a for a in window.appointments if a.status in ("no_show", "late_cancelled")]
+    pdf.paragraph(f"{len(attended)} attended, {len(missed)} missed.")
+    if window.appointments:
+        pdf.table((Column("Date", 0.3), Column("Status", 0.3), Column("Clinician", 0.4)),
+                  [[f"{a.starts_at.astimezone(zone):%-d %b %Y %H:%M}", a.get_status_display(),
+                    a.clinician.full_name] for a in window.appointments])
+    for series in window.series:
+        _series_section(pdf, series, zone)
+    _engagement(pdf, window)
+    return pdf.to_bytes()

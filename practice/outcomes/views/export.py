@@ -1,0 +1,65 @@
+"""The owner's "Export the practice's data": ask for it, watch it being prepared (the status
+block refreshes itself with htmx; without scripts, a refresh link), download it through the
+permission check while it is valid. Anyone but the owner gets the not-found page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from practice.access import Capability, requires
+from practice.outcomes import services
+from practice.outcomes.models import PracticeExport
+from tenants.audit.services import RequestMeta
+
+owner_required = requires(Capability.MANAGE_PRACTICE)
+
+
+def _latest() -> PracticeExport | None:
+    return PracticeExport.objects.select_related("requested_by").order_by("-created_at",
+                                                                          "-pk").first()
+
+
+@owner_required
+def practice_export(request: HttpRequest) -> HttpResponse:
+    export = _latest()
+    context = {"export": export}
+    if request.htmx:
+        return render(request, "outcomes/_export_status.html", context)
+    return render(request, "outcomes/export.html", context)
+
+
+@require_POST
+@owner_required
+def practice_export_request(request: HttpRequest) -> HttpResponse:
+    try:
+        services.practice_export_request(acting_user=request.user,
+                                         meta=RequestMeta.from_request(request))
+    except services.ExportInProgress as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "The export is being prepared. You will get an email when it "
+                                  "is ready.")
+    return HttpResponseRedirect(reverse("outcomes:practice_export"))
+
+
+@owner_required
+def practice_export_download(request: HttpRequest, export_id: int) -> HttpResponse:
+    try:
+        export = services.practice_export_download(export_id=export_id,
+                                                   acting_user=request.user,
+                                                   meta=RequestMeta.from_request(request))
+    except PracticeExport.DoesNotExist:
+        raise Http404 from None
+    if export is None:
+        messages.error(request, "That export has expired and was deleted. Ask for a new one.")
+        return HttpResponseRedirect(reverse("outcomes:practice_export"))
+    response = FileResponse(default_storage.open(export.file, "rb"), as_attachment=True,
+                            filename=f"practice-export-{export.finished_at:%Y-%m-%d}.zip",
+                            content_type="application/zip")
+    response["Cache-Control"] = "no-store"
+    return response
