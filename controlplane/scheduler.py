@@ -59,6 +59,8 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("messaging_auto_close", timedelta(minutes=15), per_practice=True),
     # Session questionnaires opened, assessment-due and homework-due reminders written.
     PeriodicJob("reminders_enqueue_due_job", timedelta(minutes=30), per_practice=True),
+    # Open-ended appointment series kept booked ahead; waitlist offers lapsed and re-offered.
+    PeriodicJob("scheduling_due_job", timedelta(minutes=10), per_practice=True),
 )
 # How often the scheduler looks for due jobs: the shortest useful interval is a few ticks.
 TICK_SECONDS = 5.0

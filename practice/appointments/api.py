@@ -5,7 +5,7 @@ books online like in the portal. Anything out of reach is the same 404 as a miss
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -16,10 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from practice.access import Capability, client_in_reach
+from practice.access import Capability, client_in_reach, reaches_whole_practice
 from practice.api_permissions import holding, require
-from practice.appointments import selectors, services
-from practice.appointments.models import Appointment, AppointmentType
+from practice.appointments import selectors, services, week
+from practice.appointments.models import (
+    Appointment,
+    AppointmentType,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from practice.appointments.serializers import (
     AppointmentAsReadSerializer,
     AppointmentSerializer,
@@ -28,12 +33,23 @@ from practice.appointments.serializers import (
     BookingSettingsSerializer,
     BookRequestSerializer,
     CancelRequestSerializer,
+    OfferAnswerSerializer,
+    OfferSerializer,
+    OfferStatsSerializer,
     OutcomeRequestSerializer,
     RescheduleRequestSerializer,
+    SeriesBookedSerializer,
+    SeriesCancelRequestSerializer,
+    SeriesChangeRequestSerializer,
+    SeriesClashSerializer,
+    SeriesRequestSerializer,
     SlotsSerializer,
     StaffAppointmentSerializer,
+    WaitlistEntrySerializer,
+    WaitlistRequestSerializer,
+    WeekSerializer,
 )
-from practice.appointments.services import BookingError, SlotTaken
+from practice.appointments.services import BookingError, SeriesClash, SlotTaken
 from practice.appointments.services.common import may_manage_schedule_of
 from practice.measurement.api.serializers import (  # one "Error" in the schema
     BAD_REQUEST,
@@ -219,11 +235,14 @@ class AppointmentRescheduleView(APIView):
     @extend_schema(request=RescheduleRequestSerializer,
                    responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer})
     def post(self, request: Request, appointment_id: int) -> ApiResponse:
-        _staff_only(request)
+        """Staff move a session to any future time; a client moves their own to a free time
+        they could book online, up to the cut-off, when the practice allows it."""
         serializer = RescheduleRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        move = (services.appointment_reschedule_online if request.user.is_client
+                else services.appointment_reschedule)
         try:
-            appointment = services.appointment_reschedule(
+            appointment = move(
                 appointment_id=appointment_id, starts_at=serializer.validated_data["starts_at"],
                 acting_user=request.user, meta=_meta(request))
         except Appointment.DoesNotExist:
@@ -240,7 +259,8 @@ class AppointmentTypeListView(APIView):
 
     @extend_schema(responses={**DENIED, 200: AppointmentTypeSerializer(many=True)})
     def get(self, request: Request) -> ApiResponse:
-        rows = selectors.appointment_types(online_only=request.user.is_client)
+        rows = (selectors.online_types_for(request.user) if request.user.is_client
+                else selectors.appointment_types())
         return ApiResponse(AppointmentTypeSerializer(rows, many=True).data)
 
 
@@ -269,7 +289,8 @@ class SlotListView(APIView):
                     raise PermissionDenied("Online booking is not available.")
                 clinician = next(person for person in selectors.client_clinicians(user)
                                  if person.pk == clinician_id)
-                kind = selectors.appointment_types(online_only=True).get(pk=type_id)
+                kind = next(row for row in selectors.online_types_for(user)
+                            if row.pk == type_id)
                 earliest, latest = rules.online_window(now)
                 zone = selectors.client_zone(user)
             else:
@@ -281,8 +302,13 @@ class SlotListView(APIView):
             raise NotFound from None
         start = max(earliest, _moment(request, "from", earliest))
         end = min(latest, _moment(request, "to", latest), start + timedelta(days=62))
-        starts = selectors.free_slots(clinician=clinician, appointment_type=kind, earliest=start,
-                                      latest=end, client=user if user.is_client else None)
+        if user.is_client:
+            starts = selectors.online_slots(client=user, clinician=clinician,
+                                            appointment_type=kind, earliest=start, latest=end,
+                                            now=now)
+        else:
+            starts = selectors.free_slots(clinician=clinician, appointment_type=kind,
+                                          earliest=start, latest=end)
         return ApiResponse(SlotsSerializer({
             "clinician_id": clinician.pk, "appointment_type_id": kind.pk, "timezone": zone.key,
             "starts": starts}).data)
@@ -351,3 +377,238 @@ class AvailabilityView(APIView):
         except BookingError as error:
             return _refusal(error)
         return self._answer(clinician)
+
+
+
+# --- series ------------------------------------------------------------------------------------
+
+def _clash_answer(clash: SeriesClash) -> ApiResponse:
+    return ApiResponse(SeriesClashSerializer({"detail": str(clash), "clashes": clash.clashes,
+                                              "free": clash.free}).data,
+                       status=status.HTTP_409_CONFLICT)
+
+
+class SeriesListView(APIView):
+    """POST: book a recurring series (staff). Any date that clashes with another session
+    (the clinician's or the client's) is named in a 409 and nothing is booked, unless
+    book_the_rest is true."""
+
+    permission_classes = holding(Capability.APPOINTMENTS)
+
+    @extend_schema(request=SeriesRequestSerializer,
+                   responses={**DENIED, 400: BAD_REQUEST, 409: SeriesClashSerializer,
+                              201: SeriesBookedSerializer})
+    def post(self, request: Request) -> ApiResponse:
+        serializer = SeriesRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        book_the_rest = data.pop("book_the_rest")
+        try:
+            result = services.series_book(data=services.SeriesInput(
+                client_id=data["client_id"], clinician_id=data["clinician_id"],
+                appointment_type_id=data["appointment_type_id"], frequency=data["frequency"],
+                first_date=data["first_date"], local_time=data["local_time"],
+                occurrences=data.get("occurrences"), until=data.get("until")),
+                acting_user=request.user, book_the_rest=book_the_rest, meta=_meta(request))
+        except User.DoesNotExist:
+            raise NotFound from None
+        except SeriesClash as clash:
+            return _clash_answer(clash)
+        except BookingError as error:
+            return _refusal(error)
+        return ApiResponse(SeriesBookedSerializer({
+            "series": result.series, "appointments": [row.pk for row in result.booked],
+            "skipped": result.skipped}).data, status=status.HTTP_201_CREATED)
+
+
+class SeriesChangeView(APIView):
+    """Move this session of a series, this and the following ones, or all still to come
+    (all or nothing: a clash answers 409 naming the dates)."""
+
+    permission_classes = holding(Capability.APPOINTMENTS)
+
+    @extend_schema(request=SeriesChangeRequestSerializer,
+                   responses={**DENIED, 400: BAD_REQUEST, 409: SeriesClashSerializer,
+                              200: AppointmentAsReadSerializer(many=True)})
+    def post(self, request: Request, appointment_id: int) -> ApiResponse:
+        serializer = SeriesChangeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            moved = services.series_change(appointment_id=appointment_id, scope=data["scope"],
+                                           new_date=data["date"], new_time=data["time"],
+                                           acting_user=request.user, meta=_meta(request))
+        except Appointment.DoesNotExist:
+            raise NotFound from None
+        except SeriesClash as clash:
+            return _clash_answer(clash)
+        except BookingError as error:
+            return _refusal(error)
+        return ApiResponse(_serialize(request, moved, many=True))
+
+
+class SeriesCancelView(APIView):
+    permission_classes = holding(Capability.APPOINTMENTS)
+
+    @extend_schema(request=SeriesCancelRequestSerializer,
+                   responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer(many=True)})
+    def post(self, request: Request, appointment_id: int) -> ApiResponse:
+        serializer = SeriesCancelRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            cancelled = services.series_cancel(
+                appointment_id=appointment_id, scope=serializer.validated_data["scope"],
+                by_client=serializer.validated_data["requested_by"] == "client",
+                acting_user=request.user, meta=_meta(request))
+        except Appointment.DoesNotExist:
+            raise NotFound from None
+        except BookingError as error:
+            return _refusal(error)
+        return ApiResponse(_serialize(request, cancelled, many=True))
+
+
+# --- waitlist and offers -----------------------------------------------------------------------
+
+class WaitlistView(APIView):
+    """GET: the waiting entries (a client's own; staff those they reach). POST: join (a
+    client, for one of their clinicians) or add a client (staff)."""
+
+    permission_classes = STAFF_OR_CLIENT
+
+    @extend_schema(responses={**DENIED, 200: WaitlistEntrySerializer(many=True)})
+    def get(self, request: Request) -> ApiResponse:
+        rows = selectors.waitlist_waiting(request.user)
+        audit_record(action=Action.BOOKING_WAITLIST_VIEWED, actor=request.user,
+                     object_type="waitlist", meta=_meta(request),
+                     detail={"client_ids": sorted({row.client_id for row in rows})})
+        return ApiResponse(WaitlistEntrySerializer(rows, many=True).data)
+
+    @extend_schema(request=WaitlistRequestSerializer,
+                   responses={**DENIED, **REFUSED, 201: WaitlistEntrySerializer})
+    def post(self, request: Request) -> ApiResponse:
+        serializer = WaitlistRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            entry = services.waitlist_join(data=services.WaitlistInput(
+                clinician_id=data["clinician_id"],
+                appointment_type_id=data["appointment_type_id"], weekdays=data["weekdays"],
+                earliest_time=data["earliest_time"], latest_time=data["latest_time"]),
+                client_id=data.get("client_id"), acting_user=request.user,
+                meta=_meta(request))
+        except User.DoesNotExist:
+            raise NotFound from None
+        except BookingError as error:
+            return _refusal(error)
+        return ApiResponse(WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class WaitlistEntryView(APIView):
+    permission_classes = STAFF_OR_CLIENT
+
+    @extend_schema(request=None, responses={**DENIED, 200: WaitlistEntrySerializer})
+    def delete(self, request: Request, entry_id: int) -> ApiResponse:
+        try:
+            entry = services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
+                                            meta=_meta(request))
+        except WaitlistEntry.DoesNotExist:
+            raise NotFound from None
+        return ApiResponse(WaitlistEntrySerializer(entry).data)
+
+
+class OfferListView(APIView):
+    """A client: the offers of freed times open to them now."""
+
+    permission_classes = holding(Capability.OWN_RECORD)
+
+    @extend_schema(responses={**DENIED, 200: OfferSerializer(many=True)})
+    def get(self, request: Request) -> ApiResponse:
+        rows = selectors.open_offers_for_client(request.user, timezone.now())
+        return ApiResponse(OfferSerializer(rows, many=True).data)
+
+
+class OfferStatsView(APIView):
+    """The owner: offers made, accepted, expired, taken and declined in the last `days`
+    (default 30)."""
+
+    permission_classes = holding(Capability.MANAGE_PRACTICE)
+
+    @extend_schema(parameters=[OpenApiParameter("days", int, description="1 to 366.")],
+                   responses={**DENIED, 200: OfferStatsSerializer})
+    def get(self, request: Request) -> ApiResponse:
+        days = _int_param(request, "days") or 30
+        stats = selectors.offer_stats(timezone.now() - timedelta(days=max(1, min(days, 366))))
+        return ApiResponse(OfferStatsSerializer(stats).data)
+
+
+class OfferAnswerView(APIView):
+    """A client accepts (the first acceptance books the session; later ones get 409) or
+    declines an offer."""
+
+    permission_classes = holding(Capability.OWN_RECORD)
+
+    @extend_schema(request=OfferAnswerSerializer,
+                   responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer})
+    def post(self, request: Request, offer_id: int) -> ApiResponse:
+        serializer = OfferAnswerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            if serializer.validated_data["answer"] == "decline":
+                services.waitlist_offer_decline(offer_id=offer_id, acting_user=request.user,
+                                                meta=_meta(request))
+                return ApiResponse({"detail": "Declined."})
+            appointment = services.waitlist_offer_accept(offer_id=offer_id,
+                                                         acting_user=request.user,
+                                                         meta=_meta(request))
+        except WaitlistOffer.DoesNotExist:
+            raise NotFound from None
+        except BookingError as error:
+            return _refusal(error)
+        return ApiResponse(_serialize(request, appointment))
+
+
+# --- the week calendar -------------------------------------------------------------------------
+
+class WeekView(APIView):
+    """Staff: a clinician's week (or the practice's: clinician=all, owner and front desk):
+    sessions and the free times a session of `appointment_type` could start."""
+
+    permission_classes = holding(Capability.APPOINTMENTS)
+
+    @extend_schema(parameters=[
+        OpenApiParameter("clinician", str, description="A clinician's id, or all."),
+        OpenApiParameter("date", date, description="Any day of the week (default today)."),
+        OpenApiParameter("appointment_type", int),
+    ], responses={**DENIED, 200: WeekSerializer})
+    def get(self, request: Request) -> ApiResponse:
+        wanted = request.query_params.get("clinician", "")
+        everyone = list(selectors.clinicians())
+        whole = reaches_whole_practice(request.user, Capability.APPOINTMENTS)
+        if not wanted and whole and request.user not in everyone:
+            wanted = "all"  # the front desk: the whole practice
+        if wanted == "all" and whole:
+            chosen = everyone
+            zone = selectors.zone_or_utc(selectors.booking_settings().timezone)
+        else:
+            person = next((row for row in everyone if str(row.pk) == (wanted or
+                                                                      str(request.user.pk))),
+                          None)
+            if person is None or (not whole and person.pk != request.user.pk):
+                raise NotFound
+            chosen, zone = [person], selectors.clinician_zone(person)
+        now = timezone.now()
+        try:
+            day = date.fromisoformat(request.query_params.get("date") or
+                                     now.astimezone(zone).date().isoformat())
+        except ValueError:
+            raise ValidationError({"date": "A date like 2027-01-04."}) from None
+        type_id = _int_param(request, "appointment_type")
+        kind = (selectors.appointment_types().filter(pk=type_id).first()
+                if type_id is not None else selectors.appointment_types().first())
+        calendar = week.week_of(request.user, clinicians=chosen, first=week.week_start(day),
+                                zone=zone, appointment_type=kind, now=now)
+        audit_record(action=Action.BOOKING_WEEK_VIEWED, actor=request.user,
+                     object_type="clinician", meta=_meta(request),
+                     detail={"client_ids": sorted({row.client_id
+                                                   for row in calendar.appointments})})
+        return ApiResponse(WeekSerializer(calendar).data)

@@ -1,8 +1,8 @@
 """Demo appointments (run inside the demo practice's schema by practice.demo.seed_demo): the
 booking module and online booking turned on, the demo clinician's weekly hours in New York with
 a day off next week, three types of session, and the demo client's last four weekly sessions
-(one a no-show) and two to come, one by video. Idempotent: nothing is added once the demo
-client has an appointment."""
+(one a no-show) and two to come, one by video. Then scheduling (seed_scheduling): two series,
+a waitlist and an open offer of a freed time. Idempotent: nothing is added twice."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 from practice.appointments import services
 from practice.appointments.models import (
     Appointment,
+    AppointmentSeries,
     AppointmentType,
     AvailabilityException,
     BookingSettings,
@@ -43,6 +44,9 @@ def seed(practice: Practice) -> None:
                                 enabled=[*practice.enabled_modules, "booking"],
                                 acting_user=owner)
     if Appointment.objects.filter(client=client).exists():
+        office = AppointmentType.objects.filter(name="Therapy session (in person)").first()
+        if office is not None:
+            seed_scheduling(owner, clinician, office, timezone.now())
         return
     if not BookingSettings.objects.exists():
         services.booking_settings_update(data=services.BookingSettingsInput(
@@ -64,6 +68,7 @@ def seed(practice: Practice) -> None:
         services.appointment_book(client_id=client.pk, clinician_id=clinician.pk,
                                   appointment_type_id=kind.pk, starts_at=start,
                                   acting_user=owner)
+    seed_scheduling(owner, clinician, office, now)
 
 
 def _types(owner: User) -> tuple[AppointmentType, AppointmentType]:
@@ -100,3 +105,49 @@ def _past_sessions(client: User, clinician: User, video: AppointmentType,
             booked_by=clinician, created_at=start - timedelta(days=7),
             outcome_recorded_at=start + timedelta(hours=1)))
     Appointment.objects.bulk_create(rows)
+
+
+# --- scheduling: series, a waitlist and an open offer ------------------------------------------
+
+SERIES_CLIENTS = ("taylor@demo.localhost", "riley@demo.localhost")
+WAITING_CLIENTS = (DEMO_CLIENT, "sam.lee@demo.localhost")
+
+
+def seed_scheduling(owner: User, clinician: User, office: AppointmentType,
+                    now: datetime) -> None:
+    """Taylor comes every Tuesday at 10:00 (open-ended: kept booked 12 weeks ahead), Riley
+    every other Thursday at 14:00 (six sessions); Jordan and Sam wait for an earlier time, and
+    a cancelled session's time is on offer to them now (Jordan sees it in the portal).
+    Skipped when those clients are not there (a partial seed) or once a series exists."""
+    taylor, riley = (User.objects.filter(email=email).first() for email in SERIES_CLIENTS)
+    waiting = [User.objects.filter(email=email).first() for email in WAITING_CLIENTS]
+    if taylor is None or riley is None or None in waiting or AppointmentSeries.objects.exists():
+        return
+    today = now.astimezone(ZoneInfo(ZONE)).date()
+    for client, weekday, hour, frequency, count in ((taylor, 1, 10, "weekly", None),
+                                                    (riley, 3, 14, "fortnightly", 6)):
+        first = _next_weekday(today + timedelta(days=1), weekday)
+        services.series_book(data=services.SeriesInput(
+            client_id=client.pk, clinician_id=clinician.pk, appointment_type_id=office.pk,
+            frequency=frequency, first_date=first, local_time=time(hour), occurrences=count),
+            acting_user=owner, book_the_rest=True, now=now)
+    for client in waiting:
+        services.waitlist_join(data=services.WaitlistInput(
+            clinician_id=clinician.pk, appointment_type_id=office.pk, weekdays=[0, 1, 2, 3, 4],
+            earliest_time=time(9), latest_time=time(17)), client_id=client.pk,
+            acting_user=owner, now=now)
+    # Riley moved to the afternoon: their Friday 11:00 session is cancelled by the practice
+    # and its time offered to the waitlist.
+    friday = _next_weekday(today + timedelta(days=2), 4)
+    freed = services.appointment_book(client_id=riley.pk, clinician_id=clinician.pk,
+                                      appointment_type_id=office.pk,
+                                      starts_at=_at(friday, time(11)), acting_user=owner,
+                                      now=now)
+    services.appointment_cancel(appointment_id=freed.pk, by_client=False, acting_user=owner,
+                                now=now)
+    services.waitlist_offer_freed(source_appointment_id=freed.pk, starts_at=freed.starts_at,
+                                  ends_at=freed.ends_at, now=now)
+
+
+def _next_weekday(day: date, weekday: int) -> date:
+    return day + timedelta(days=(weekday - day.weekday()) % 7)

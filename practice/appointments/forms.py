@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from practice.appointments.models import AppointmentType, AvailabilityException, Weekday
 from practice.appointments.policies import MAX_REMINDERS
+from practice.appointments.services.waitlist import WaitlistInput
 from practice.timezones import TimezoneField, offer_likely_zones
 
 _PERIOD = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*[-–]\s*(\d{1,2})(?::(\d{2}))?\s*$")
@@ -71,6 +72,22 @@ class BookingSettingsForm(forms.Form):
         help_text="Up to three, separated by commas, for example 24, 1. Leave empty for none.")
     timezone = TimezoneField(label="Practice timezone", include_utc=True,
                              help_text="New clinicians' hours start in it.")
+    slot_step_minutes = forms.TypedChoiceField(
+        coerce=int, choices=[(5, "5 minutes"), (10, "10 minutes"), (15, "15 minutes"),
+                             (30, "30 minutes"), (60, "60 minutes")],
+        label="Free times are offered every", initial=30, required=False, empty_value=30,
+        help_text="Sessions may be of any length; the next free time after one is the next "
+                  "step it fits.")
+    client_reschedule_enabled = forms.BooleanField(
+        required=False, initial=True, label="Clients can move a session online",
+        help_text="Up to the cancellation cut-off, to a free time they could book.")
+    waitlist_offers_at_once = forms.IntegerField(
+        min_value=1, max_value=10, initial=3, required=False,
+        label="Offer a freed time to (people at once)",
+        help_text="The first matching people on the waitlist; the first to accept gets it.")
+    waitlist_offer_hours = forms.IntegerField(
+        min_value=1, max_value=72, initial=12, required=False, label="An offer lasts (hours)",
+        help_text="Then the next people on the waitlist are asked.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,6 +122,22 @@ class AppointmentTypeForm(forms.Form):
                                 help_text="For video sessions: where clients join.")
     is_bookable_online = forms.BooleanField(required=False, initial=True,
                                             label="Clients can book it online")
+    online_audience = forms.ChoiceField(choices=AppointmentType.Audience.choices,
+                                        initial="all", required=False,
+                                        label="Who may book it online")
+    is_intake = forms.BooleanField(required=False, label="First session (intake)",
+                                   help_text="Offered online only to clients with no session "
+                                             "yet.")
+    same_day_allowed = forms.BooleanField(required=False, initial=True,
+                                          label="Can be booked online for the same day")
+    daily_cap = forms.IntegerField(min_value=0, max_value=50, initial=0, required=False,
+                                   label="At most a day per clinician (0: no cap)")
+    weekly_cap = forms.IntegerField(min_value=0, max_value=200, initial=0, required=False,
+                                    label="At most a week per clinician (0: no cap)")
+    buffer_minutes = forms.IntegerField(min_value=0, max_value=120, initial=0, required=False,
+                                        label="Buffer between sessions (minutes)",
+                                        help_text="Kept free before and after the clinician's "
+                                                  "sessions when clients book online.")
 
     def clean(self) -> dict:
         data = super().clean()
@@ -219,3 +252,119 @@ class OnlineBookForm(forms.Form):
 class ClientCancelForm(forms.Form):
     reason = forms.CharField(required=False, max_length=300, label=_("Reason (optional)"),
                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MoveForm(forms.Form):
+    starts_at = forms.DateTimeField(input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"])
+
+
+WEEKDAY_CHOICES = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
+                   (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday"))]
+
+
+class WaitlistForm(forms.Form):
+    """Join a clinician's waitlist: the days and the local hours one could start."""
+
+    clinician = forms.TypedChoiceField(coerce=int, label=_("With"))
+    appointment_type = forms.TypedChoiceField(coerce=int, label=_("Type of session"))
+    weekdays = forms.TypedMultipleChoiceField(coerce=int, choices=WEEKDAY_CHOICES,
+                                              widget=forms.CheckboxSelectMultiple,
+                                              label=_("Days you could come"))
+    earliest_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}),
+                                    label=_("Earliest start"), initial=time(9))
+    latest_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}),
+                                  label=_("Latest start"), initial=time(17))
+
+    def __init__(self, *args: object, clinicians: list, types: list, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["clinician"].choices = [(person.pk, person.full_name)
+                                            for person in clinicians]
+        self.fields["appointment_type"].choices = [
+            (kind.pk, f"{kind.client_name} ({kind.duration_minutes} min)") for kind in types]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if (data.get("earliest_time") and data.get("latest_time")
+                and data["latest_time"] < data["earliest_time"]):
+            self.add_error("latest_time", _("The latest start is before the earliest."))
+        return data
+
+    def to_input(self) -> WaitlistInput:
+        data = self.cleaned_data
+        return WaitlistInput(clinician_id=data["clinician"],
+                             appointment_type_id=data["appointment_type"],
+                             weekdays=list(data["weekdays"]), earliest_time=data["earliest_time"],
+                             latest_time=data["latest_time"])
+
+
+# --- series and the calendar (staff) -----------------------------------------------------------
+
+REPEAT_CHOICES = [("", "Does not repeat"), ("weekly", "Every week"),
+                  ("fortnightly", "Every two weeks"),
+                  ("monthly", "Every month, on the same weekday (e.g. 2nd Tuesday)")]
+ENDS_CHOICES = [("count", "After a number of sessions"), ("until", "On a date"),
+                ("never", "Never (kept booked 12 weeks ahead)")]
+
+
+class SeriesBookForm(forms.Form):
+    """One session or a series, booked by staff (from the calendar or a client's page)."""
+
+    client = forms.TypedChoiceField(coerce=int)
+    clinician = forms.TypedChoiceField(coerce=int)
+    appointment_type = forms.TypedChoiceField(coerce=int, label="Type of session")
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}),
+                           label="Date (of the first session)")
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}),
+                           help_text="In the clinician's timezone; a series keeps this local "
+                                     "time when the clocks change.")
+    repeat = forms.ChoiceField(choices=REPEAT_CHOICES, required=False)
+    ends = forms.ChoiceField(choices=ENDS_CHOICES, required=False, initial="count",
+                             widget=forms.RadioSelect, label="The series ends")
+    occurrences = forms.IntegerField(min_value=2, max_value=104, required=False, initial=12,
+                                     label="Number of sessions")
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            label="Last date")
+    book_the_rest = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, clients: list, clinicians: list, types: list,
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["client"].choices = [(person.pk, person.full_name) for person in clients]
+        self.fields["clinician"].choices = [(person.pk, person.full_name)
+                                            for person in clinicians]
+        self.fields["appointment_type"].choices = [
+            (kind.pk, f"{kind.name} ({kind.duration_minutes} min, {kind.get_mode_display()})")
+            for kind in types]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("repeat"):
+            ends = data.get("ends") or "count"
+            data["ends"] = ends
+            if ends == "count" and not data.get("occurrences"):
+                self.add_error("occurrences", "How many sessions?")
+            if ends == "until" and not data.get("until"):
+                self.add_error("until", "Give the last date.")
+        return data
+
+
+class SeriesChangeForm(forms.Form):
+    scope = forms.ChoiceField(choices=[("one", "This session only"),
+                                       ("following", "This and the following sessions"),
+                                       ("all", "Every session still to come")],
+                              widget=forms.RadioSelect, initial="one", label="Which sessions")
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="New date",
+                           help_text="The others move by as many days.")
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="New time",
+                           help_text="In the clinician's timezone.")
+
+
+class SeriesCancelForm(forms.Form):
+    scope = forms.ChoiceField(choices=[("one", "This session only"),
+                                       ("following", "This and the following sessions"),
+                                       ("all", "Every session still to come")],
+                              widget=forms.RadioSelect, initial="one", label="Which sessions")
+    requested_by = forms.ChoiceField(
+        choices=[("client", "The client (a late cancellation after the cut-off)"),
+                 ("practice", "The practice (never a late cancellation)")],
+        widget=forms.RadioSelect, initial="practice", label="Who cancelled?")

@@ -44,7 +44,24 @@ class BookingSettings(models.Model):
     reminder_offsets_minutes = models.JSONField(default=default_reminder_offsets, blank=True)
     # The practice's own timezone: a clinician's calendar starts in it.
     timezone = models.CharField(max_length=64, default=DEFAULT_TIMEZONE)
+    # The grid free times are offered on (minutes): 5, 10, 15, 30 or 60.
+    slot_step_minutes = models.PositiveSmallIntegerField(default=30)
+    # Clients move a booked session themselves, up to the cancellation cut-off.
+    client_reschedule_enabled = models.BooleanField(default=True)
+    # A freed time is offered to this many people on the waitlist at once.
+    waitlist_offers_at_once = models.PositiveSmallIntegerField(default=3)
+    # An offer not accepted within this many hours lapses (the next people are asked).
+    waitlist_offer_hours = models.PositiveSmallIntegerField(default=12)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(slot_step_minutes=5) | Q(slot_step_minutes=10)
+                           | Q(slot_step_minutes=15) | Q(slot_step_minutes=30)
+                           | Q(slot_step_minutes=60)),
+                name="booking_settings_slot_step"),
+        ]
 
     def __str__(self) -> str:
         return "Booking settings"
@@ -143,6 +160,11 @@ class AppointmentType(models.Model):
         IN_PERSON = "in_person", "In person"
         VIDEO = "video", "Video"
 
+    class Audience(models.TextChoices):
+        ALL = "all", "Every client"
+        EXISTING = "existing", "Existing clients only (at least one session held)"
+        APPROVED = "approved", "Clients a clinician has approved"
+
     name = models.CharField(max_length=100)
     # What Spanish-speaking clients read instead of `name` (blank: they read `name`).
     name_es = models.CharField(max_length=100, blank=True, default="")
@@ -151,6 +173,17 @@ class AppointmentType(models.Model):
     # Where video sessions of this type are joined (copied onto each appointment when booked).
     video_link = models.URLField(max_length=500, blank=True)
     is_bookable_online = models.BooleanField(default=True)
+    # Booking rules of this type when clients book online.
+    online_audience = models.CharField(max_length=10, choices=Audience.choices,
+                                       default=Audience.ALL)
+    same_day_allowed = models.BooleanField(default=True)
+    # At most this many sessions of the type per clinician per local day / week (0: no cap).
+    daily_cap = models.PositiveSmallIntegerField(default=0)
+    weekly_cap = models.PositiveSmallIntegerField(default=0)
+    # Free time kept before and after each session of the clinician when clients book online.
+    buffer_minutes = models.PositiveSmallIntegerField(default=0)
+    # A first session (intake): offered online only to clients who have had no session yet.
+    is_intake = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -159,6 +192,8 @@ class AppointmentType(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(duration_minutes__gte=5, duration_minutes__lte=480),
                                    name="appointment_type_duration"),
+            models.CheckConstraint(condition=Q(buffer_minutes__lte=120),
+                                   name="appointment_type_buffer"),
         ]
 
     def __str__(self) -> str:
@@ -168,6 +203,68 @@ class AppointmentType(models.Model):
     def client_name(self) -> str:
         """The name in the language of the page being rendered (practice.labels)."""
         return client_label(self.name, self.name_es)
+
+
+class OnlineBookingApproval(models.Model):
+    """A clinician approved this client to book types open to approved clients only."""
+
+    client = models.OneToOneField("accounts.User", on_delete=models.PROTECT,
+                                  related_name="online_booking_approval")
+    approved_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Approved to book online: #{self.client_id}"
+
+
+class AppointmentSeries(models.Model):
+    """A recurring booking: the same local time every week, every two weeks, or on the same
+    weekday of each month (the 2nd Tuesday; a 5th weekday means the month's last). Ends after
+    `occurrences`, or on `until`, or never: an open-ended series is booked a rolling horizon
+    ahead (`booked_through`), extended by the scheduler. Each occurrence is an ordinary
+    Appointment (so both exclusion constraints, reminders and questionnaires apply to it)."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", "Every week"
+        FORTNIGHTLY = "fortnightly", "Every two weeks"
+        MONTHLY = "monthly", "Every month, same weekday"
+
+    client = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                               related_name="appointment_series")
+    clinician = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                                  related_name="clinician_series")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT,
+                                         related_name="series")
+    frequency = models.CharField(max_length=12, choices=Frequency.choices)
+    # The first occurrence's local date and the wall-clock time of every occurrence, in
+    # `timezone_name`: a 10:00 series stays at 10:00 there when the clocks change.
+    first_date = models.DateField()
+    local_time = models.TimeField()
+    timezone_name = models.CharField(max_length=64)
+    occurrences = models.PositiveSmallIntegerField(null=True, blank=True)
+    until = models.DateField(null=True, blank=True)
+    # Open-ended: occurrences are booked up to this local date.
+    booked_through = models.DateField(null=True, blank=True)
+    video_link = models.URLField(max_length=500, blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Cancelled (or cut short): nothing more is booked.
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(occurrences__isnull=True) | Q(until__isnull=True),
+                name="series_count_or_until"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Series #{self.pk} ({self.frequency})"
+
+    @property
+    def is_open_ended(self) -> bool:
+        return self.occurrences is None and self.until is None
 
 
 # Appointments that hold their time: a cancelled one frees it.
@@ -224,10 +321,17 @@ class Appointment(models.Model):
     cancellation_reason = models.CharField(max_length=300, blank=True)
     # When it was marked completed or a no-show.
     outcome_recorded_at = models.DateTimeField(null=True, blank=True)
+    # An occurrence of a series keeps the local date it was generated for, even when moved:
+    # its place in the series (and what the open-ended extension does not book twice).
+    series = models.ForeignKey(AppointmentSeries, null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="appointments")
+    series_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
         constraints = [
+            models.UniqueConstraint(fields=["series", "series_date"],
+                                    name="one_occurrence_per_series_date"),
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
                                    name="appointment_ends_after_start"),
             ExclusionConstraint(
@@ -246,6 +350,7 @@ class Appointment(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["clinician", "starts_at"], name="appointment_clinician_time"),
             models.Index(fields=["client", "starts_at"], name="appointment_client_time"),
             models.Index(fields=["status", "starts_at"], name="appointment_status_time"),
         ]
@@ -305,3 +410,95 @@ class SessionResponse(models.Model):
 
     def __str__(self) -> str:
         return f"Session response #{self.pk}"
+
+
+class WaitlistEntry(models.Model):
+    """A client waiting for an earlier or a better time with a clinician: the weekdays and the
+    local hours (clinician's timezone) they could come. Added by the client or by staff."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        BOOKED = "booked", "Booked from an offer"
+        REMOVED = "removed", "Removed"
+
+    client = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                               related_name="waitlist_entries")
+    clinician = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                                  related_name="clinician_waitlist")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT,
+                                         related_name="+")
+    weekdays = models.JSONField(default=list)  # 0 Monday .. 6 Sunday
+    earliest_time = models.TimeField()
+    latest_time = models.TimeField()  # the latest start
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(latest_time__gte=F("earliest_time")),
+                                   name="waitlist_times_in_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist #{self.pk} ({self.status})"
+
+    @property
+    def weekday_names(self) -> str:
+        return ", ".join(Weekday(day).label[:3] for day in self.weekdays if day in range(7))
+
+
+class SlotOffer(models.Model):
+    """A freed time offered to the first matching people on the waitlist at once. Whoever
+    accepts first gets it: acceptance locks this row, so there is exactly one winner."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        FILLED = "filled", "Filled from the waitlist"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn (the time was taken)"
+
+    clinician = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    source_appointment = models.ForeignKey(Appointment, null=True, blank=True,
+                                           on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    booked_appointment = models.ForeignKey(Appointment, null=True, blank=True,
+                                           on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Slot offer #{self.pk} ({self.status})"
+
+
+class WaitlistOffer(models.Model):
+    """One person's offer of a freed time."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        ACCEPTED = "accepted", "Accepted"
+        TAKEN = "taken", "Taken by someone else"
+        EXPIRED = "expired", "Expired"
+        DECLINED = "declined", "Declined"
+
+    slot = models.ForeignKey(SlotOffer, on_delete=models.PROTECT, related_name="offers")
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
+    created_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "entry"], name="one_offer_per_slot_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist offer #{self.pk} ({self.status})"

@@ -11,7 +11,12 @@ from django.utils import timezone
 
 from practice.access import Capability, roles_with
 from practice.appointments import selectors
-from practice.appointments.models import Appointment
+from practice.appointments.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    SlotOffer,
+    WaitlistOffer,
+)
 from practice.models import Homework, Response
 from practice.notifications.digest import DigestSection, register_section
 from practice.notifications.kinds import NotificationKind, register
@@ -20,6 +25,9 @@ from practice.notifications.models import Notification
 SESSION_REMINDER = "session_reminder"
 ASSESSMENT_DUE = "assessment_due"
 HOMEWORK_DUE = "homework_due"
+WAITLIST_OFFER = "waitlist_offer"
+WAITLIST_OFFER_GONE = "waitlist_offer_gone"
+SESSION_MOVED_BY_CLIENT = "session_moved_by_client"
 
 
 def _session_still_due(notification: Notification) -> bool:
@@ -44,6 +52,55 @@ def _homework_still_due(notification: Notification) -> bool:
     return homework is not None and not homework.completions.filter(
         due_on=context.get("due_on")).exists()
 
+
+def _offer_still_open(notification: Notification) -> bool:
+    """Still waiting for an answer, the time still on offer, still free and still ahead: an
+    offer of a time someone has taken is never sent."""
+    offer = WaitlistOffer.objects.select_related("slot").filter(
+        pk=(notification.context or {}).get("offer_id")).first()
+    if offer is None or offer.status != WaitlistOffer.Status.SENT:
+        return False
+    slot = offer.slot
+    now = timezone.now()
+    return (slot.status == SlotOffer.Status.OPEN and slot.expires_at > now
+            and not Appointment.objects.filter(
+                clinician_id=slot.clinician_id, status__in=ACTIVE_STATUSES,
+                starts_at__lt=slot.ends_at, ends_at__gt=slot.starts_at).exists())
+
+
+def _session_moved_still_due(notification: Notification) -> bool:
+    context = notification.context or {}
+    return Appointment.objects.filter(pk=context.get("appointment_id"),
+                                      schedule_version=context.get("version"),
+                                      status=Appointment.Status.BOOKED).exists()
+
+
+register(NotificationKind(
+    key=WAITLIST_OFFER,
+    preference="reminders",
+    subject="A session time has opened up",
+    push_body="A session time has opened up for you. Open the portal to see it.",
+    link=lambda context: "/portal/appointments/offers/",
+    is_still_due=_offer_still_open,
+    push_ttl=3600,
+))
+
+register(NotificationKind(
+    key=WAITLIST_OFFER_GONE,
+    preference="reminders",
+    subject="The session time offered has been taken",
+    push_body="The session time offered to you has been taken. You stay on the waitlist.",
+    link=lambda context: "/portal/appointments/",
+))
+
+register(NotificationKind(
+    key=SESSION_MOVED_BY_CLIENT,
+    preference="alerts",
+    subject="A client moved a session",
+    push_body="A client moved a session. Open Tandem for details.",
+    link=lambda context: f"/appointments/{context.get('appointment_id')}/",
+    is_still_due=_session_moved_still_due,
+))
 
 register(NotificationKind(
     key=SESSION_REMINDER,

@@ -16,21 +16,32 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
-from practice.access import Capability, holds, reaches_whole_practice, roles_with
+from practice.access import (
+    Capability,
+    clients_in_reach,
+    holds,
+    reaches_whole_practice,
+    roles_with,
+)
 from practice.appointments import slots
 from practice.appointments.models import (
     ACTIVE_STATUSES,
     Appointment,
+    AppointmentSeries,
     AppointmentType,
     AvailabilityException,
     BookingSettings,
     ClinicianCalendar,
+    OnlineBookingApproval,
     SessionQuestionnaire,
+    SlotOffer,
+    WaitlistEntry,
+    WaitlistOffer,
     WeeklyAvailability,
 )
-from practice.appointments.policies import BookingRules, rules_from
+from practice.appointments.policies import BookingRules, TypeRules, rules_from
 from practice.models import ClientProfile
 from tenants.accounts.models import User
 
@@ -56,6 +67,8 @@ def rules_of(settings_row: BookingSettings) -> BookingRules:
         cancellation_cutoff_hours=settings_row.cancellation_cutoff_hours,
         booking_horizon_days=settings_row.booking_horizon_days,
         reminder_offsets_minutes=list(settings_row.reminder_offsets_minutes or []),
+        client_reschedule_enabled=settings_row.client_reschedule_enabled,
+        slot_step_minutes=settings_row.slot_step_minutes,
     )
 
 
@@ -229,30 +242,43 @@ def availability_of(clinician: User, *, first: date, last: date) -> Availability
 
 
 def busy_intervals(*, clinician: User, client: User | None, start: datetime,
-                   end: datetime) -> list[slots.Interval]:
-    """Time already taken by the clinician's (and the client's) active appointments."""
+                   end: datetime, except_appointment_id: int | None = None,
+                   buffer: timedelta = timedelta(0)) -> list[slots.Interval]:
+    """Time already taken by the clinician's (and the client's) active appointments; the
+    clinician's widened by `buffer` on each side. `except_appointment_id`: the session being
+    moved does not stand in its own way."""
     people = Q(clinician=clinician) | Q(client=client) if client is not None else Q(
         clinician=clinician)
-    return list(Appointment.objects.filter(people, status__in=ACTIVE_STATUSES,
-                                           starts_at__lt=end, ends_at__gt=start)
-                .values_list("starts_at", "ends_at"))
+    rows = Appointment.objects.filter(people, status__in=ACTIVE_STATUSES,
+                                      starts_at__lt=end + buffer, ends_at__gt=start - buffer)
+    if except_appointment_id is not None:
+        rows = rows.exclude(pk=except_appointment_id)
+    return [(starts_at - buffer, ends_at + buffer) if clinician_id == clinician.pk
+            else (starts_at, ends_at)
+            for starts_at, ends_at, clinician_id in rows.values_list("starts_at", "ends_at",
+                                                                     "clinician_id")]
 
 
 def free_slots(*, clinician: User, appointment_type: AppointmentType, earliest: datetime,
-               latest: datetime, client: User | None = None) -> list[datetime]:
+               latest: datetime, client: User | None = None,
+               except_appointment_id: int | None = None,
+               with_buffer: bool = False) -> list[datetime]:
     """Starts (UTC) where a session of this type fits the clinician's hours and nobody's
-    existing appointments. A fixed number of queries whatever the range."""
+    existing appointments, on the practice's slot step. A fixed number of queries whatever
+    the range."""
     if latest < earliest:
         return []
     margin = timedelta(days=1)
     availability = availability_of(clinician, first=(earliest - margin).date(),
                                    last=(latest + margin).date())
+    buffer = timedelta(minutes=appointment_type.buffer_minutes if with_buffer else 0)
     busy = busy_intervals(clinician=clinician, client=client, start=earliest - margin,
-                          end=latest + margin)
+                          end=latest + margin, except_appointment_id=except_appointment_id,
+                          buffer=buffer)
     return slots.free_slots(zone=availability.zone, weekly=availability.weekly,
                             exceptions=availability.exceptions, busy=busy,
                             duration=timedelta(minutes=appointment_type.duration_minutes),
-                            earliest=earliest, latest=latest)
+                            earliest=earliest, latest=latest, step=booking_rules().slot_step)
 
 
 # --- session questionnaires --------------------------------------------------------------------
@@ -272,3 +298,126 @@ def booked_online_since(user: User, since: datetime) -> int:
 def cancelled_by_clients_since(user: User, since: datetime) -> int:
     return appointments_visible_to(user).filter(cancelled_at__gte=since,
                                                 cancelled_by=F("client")).count()
+
+
+# --- series ------------------------------------------------------------------------------------
+
+def series_for(user: User, series_id: int) -> AppointmentSeries:
+    """A series whose client `user` may book for; else AppointmentSeries.DoesNotExist."""
+    return (AppointmentSeries.objects.select_related("client", "clinician", "appointment_type")
+            .get(pk=series_id, client__in=clients_in_reach(user, Capability.APPOINTMENTS)))
+
+
+def series_of_client(client: User) -> list[AppointmentSeries]:
+    return list(AppointmentSeries.objects.select_related("clinician", "appointment_type")
+                .filter(client=client, ended_at__isnull=True))
+
+
+# --- waitlist and offers -----------------------------------------------------------------------
+
+def waitlist_visible_to(user: User) -> QuerySet[WaitlistEntry]:
+    rows = WaitlistEntry.objects.select_related("client", "clinician", "appointment_type")
+    if user.is_authenticated and user.is_active and user.is_client:
+        return rows.filter(client=user)
+    if not holds(user, Capability.APPOINTMENTS):
+        return rows.none()
+    if not reaches_whole_practice(user, Capability.APPOINTMENTS):
+        return rows.filter(Q(clinician=user) | Q(client__client_profile__clinicians=user)
+                           ).distinct()
+    return rows
+
+
+def waitlist_waiting(user: User) -> list[WaitlistEntry]:
+    return list(waitlist_visible_to(user).filter(status=WaitlistEntry.Status.WAITING)
+                .order_by("created_at", "pk"))
+
+
+def open_offers_for_client(client: User, now: datetime) -> list[WaitlistOffer]:
+    return list(WaitlistOffer.objects.select_related("slot__clinician", "entry__appointment_type")
+                .filter(entry__client=client, status=WaitlistOffer.Status.SENT,
+                        slot__status=SlotOffer.Status.OPEN, slot__expires_at__gt=now)
+                .order_by("slot__starts_at", "pk"))
+
+
+@dataclass(frozen=True)
+class OfferStats:
+    made: int
+    accepted: int
+    expired: int
+    taken: int
+    declined: int
+
+
+def offer_stats(since: datetime) -> OfferStats:
+    """What the owner sees: offers made since `since`, and what became of them."""
+    counts = dict(WaitlistOffer.objects.filter(created_at__gte=since).values_list("status")
+                  .annotate(total=Count("pk")).values_list("status", "total"))
+    return OfferStats(made=sum(counts.values()),
+                      accepted=counts.get(WaitlistOffer.Status.ACCEPTED, 0),
+                      expired=counts.get(WaitlistOffer.Status.EXPIRED, 0),
+                      taken=counts.get(WaitlistOffer.Status.TAKEN, 0),
+                      declined=counts.get(WaitlistOffer.Status.DECLINED, 0))
+
+
+def recent_slot_offers(limit: int = 30) -> list[SlotOffer]:
+    return list(SlotOffer.objects.select_related("clinician").annotate(
+        offers_made=Count("offers"),
+    ).order_by("-created_at", "-pk")[:limit])
+
+
+# --- online booking rules of each type ---------------------------------------------------------
+
+def type_rules(appointment_type: AppointmentType) -> TypeRules:
+    return TypeRules(audience=appointment_type.online_audience,
+                     same_day_allowed=appointment_type.same_day_allowed,
+                     daily_cap=appointment_type.daily_cap,
+                     weekly_cap=appointment_type.weekly_cap,
+                     buffer=timedelta(minutes=appointment_type.buffer_minutes),
+                     is_intake=appointment_type.is_intake)
+
+
+def client_standing(client: User) -> tuple[bool, bool]:
+    """(has had or has booked a session, approved to book approved-only types)."""
+    has_sessions = Appointment.objects.filter(client=client,
+                                              status__in=ACTIVE_STATUSES).exists()
+    return has_sessions, OnlineBookingApproval.objects.filter(client=client).exists()
+
+
+def online_types_for(client: User) -> list[AppointmentType]:
+    """The types this client may book online (audience, intake)."""
+    has_sessions, is_approved = client_standing(client)
+    return [kind for kind in appointment_types(online_only=True)
+            if type_rules(kind).offered_to(has_sessions=has_sessions, is_approved=is_approved)]
+
+
+def online_slots(*, client: User, clinician: User, appointment_type: AppointmentType,
+                 earliest: datetime, latest: datetime, now: datetime,
+                 except_appointment_id: int | None = None) -> list[datetime]:
+    """The starts a client may book online: free (with the type's buffer around the
+    clinician's sessions), on days the type still allows (same day, daily and weekly caps
+    per clinician, in the clinician's timezone)."""
+    rules = type_rules(appointment_type)
+    starts = free_slots(clinician=clinician, appointment_type=appointment_type,
+                        earliest=earliest, latest=latest, client=client,
+                        except_appointment_id=except_appointment_id, with_buffer=True)
+    if rules.same_day_allowed and not rules.daily_cap and not rules.weekly_cap:
+        return starts
+    zone = clinician_zone(clinician)
+    booked = Appointment.objects.filter(
+        clinician=clinician, appointment_type=appointment_type, status__in=ACTIVE_STATUSES,
+        starts_at__gte=earliest - timedelta(days=8), starts_at__lte=latest + timedelta(days=8))
+    if except_appointment_id is not None:
+        booked = booked.exclude(pk=except_appointment_id)
+    per_day: dict[date, int] = defaultdict(int)
+    for moment in booked.values_list("starts_at", flat=True):
+        per_day[moment.astimezone(zone).date()] += 1
+    today = now.astimezone(zone).date()
+
+    def week_count(day: date) -> int:
+        monday = day - timedelta(days=day.weekday())
+        return sum(per_day.get(monday + timedelta(days=offset), 0) for offset in range(7))
+
+    return [start for start in starts if rules.allows_day(
+        day=start.astimezone(zone).date(), today=today,
+        booked_that_day=per_day.get(start.astimezone(zone).date(), 0),
+        booked_that_week=week_count(start.astimezone(zone).date()))]

@@ -2,10 +2,21 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from practice.appointments import views_schedule as schedule
 from practice.appointments import views_staff as views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.schedule, name="schedule"),
+    path("week/", schedule.week_view, name="week"),
+    path("book/", schedule.book, name="book"),
+    path("<int:appointment_id>/series/change/", schedule.series_change, name="series_change"),
+    path("<int:appointment_id>/series/cancel/", schedule.series_cancel, name="series_cancel"),
+    path("waitlist/", schedule.waitlist, name="waitlist"),
+    path("clients/<int:client_id>/waitlist/", schedule.waitlist_add, name="waitlist_add"),
+    path("waitlist/<int:entry_id>/remove/", schedule.waitlist_remove, name="waitlist_remove"),
+    path("offers/", schedule.offers, name="offers"),
+    path("clients/<int:client_id>/online-approval/", schedule.online_approval,
+         name="online_approval"),
     path("clients/", views.client_list, name="clients"),
     path("clients/<int:client_id>/", views.client_appointments, name="client"),
     path("clients/<int:client_id>/questionnaires/", views.questionnaire_add,

@@ -18,8 +18,13 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.pages import audit_read, client_required, client_zone, render_local
 from practice.appointments import selectors, services
-from practice.appointments.forms import ClientCancelForm, OnlineBookForm
-from practice.appointments.models import Appointment, AppointmentType
+from practice.appointments.forms import ClientCancelForm, MoveForm, OnlineBookForm, WaitlistForm
+from practice.appointments.models import (
+    Appointment,
+    AppointmentType,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from practice.appointments.policies import JOIN_OPENS_BEFORE, BookingRules, join_is_open
 from practice.appointments.services import BookingError, SlotTaken
 from tenants.accounts.models import User
@@ -33,6 +38,7 @@ SLOT_DAYS_PER_PAGE = 7
 class SessionRow:
     appointment: Appointment
     may_cancel: bool
+    may_move: bool
     join_open: bool
     join_opens_at: datetime
 
@@ -43,6 +49,8 @@ def session_row(appointment: Appointment, rules: BookingRules, now: datetime) ->
         appointment=appointment,
         may_cancel=booked and appointment.starts_at > now
         and rules.client_may_cancel(appointment.starts_at, now),
+        may_move=booked and appointment.starts_at > now and rules.online_booking_enabled
+        and rules.client_may_reschedule(appointment.starts_at, now),
         join_open=booked and appointment.is_video and bool(appointment.video_link)
         and join_is_open(starts_at=appointment.starts_at, ends_at=appointment.ends_at, now=now),
         join_opens_at=appointment.starts_at - JOIN_OPENS_BEFORE,
@@ -77,6 +85,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
     return render_local(request, "appointments/portal/list.html", {
         "upcoming": [session_row(row, rules, now) for row in upcoming],
         "past": past, "may_book": _may_book_online(request, rules),
+        "offer_count": len(selectors.open_offers_for_client(request.user, now)),
         "cutoff_hours": int(rules.cancellation_cutoff.total_seconds() // 3600),
     })
 
@@ -93,30 +102,37 @@ def _chosen(request: HttpRequest, options: list, *names: str) -> Any:
 
 
 def _slot_days(request: HttpRequest, clinician: User, appointment_type: AppointmentType,
-               rules: BookingRules, now: datetime, page: int) -> tuple[dict[date, list], bool]:
+               rules: BookingRules, now: datetime, page: int,
+               moving: Appointment | None = None) -> tuple[dict[date, list], bool]:
     """Free starts for one page of days, grouped by the client's local date."""
     earliest, latest = rules.online_window(now)
     start = max(earliest, now + timedelta(days=SLOT_DAYS_PER_PAGE * page))
     end = min(latest, now + timedelta(days=SLOT_DAYS_PER_PAGE * (page + 1)))
     zone = client_zone(request)
     days: dict[date, list] = {}
-    for slot in selectors.free_slots(clinician=clinician, appointment_type=appointment_type,
-                                     earliest=start, latest=end, client=request.user):
+    for slot in selectors.online_slots(client=request.user, clinician=clinician,
+                                       appointment_type=appointment_type, earliest=start,
+                                       latest=end, now=now,
+                                       except_appointment_id=moving.pk if moving else None):
         days.setdefault(slot.astimezone(zone).date(), []).append(slot)
     return days, end < latest
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(0, min(int(request.GET.get("page", "0")), 52))
+    except ValueError:
+        return 0
 
 
 def _book_page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
     now = timezone.now()
     rules = selectors.booking_rules()
     clinicians = selectors.client_clinicians(request.user)
-    kinds = list(selectors.appointment_types(online_only=True))
+    kinds = selectors.online_types_for(request.user)
     clinician = _chosen(request, clinicians, "clinician")
     appointment_type = _chosen(request, kinds, "type", "appointment_type")
-    try:
-        page = max(0, min(int(request.GET.get("page", "0")), 52))
-    except ValueError:
-        page = 0
+    page = _page_number(request)
     context: dict[str, Any] = {
         "enabled": _may_book_online(request, rules), "clinicians": clinicians, "types": kinds,
         "clinician": clinician, "appointment_type": appointment_type, "error": error,
@@ -193,3 +209,123 @@ def join(request: HttpRequest, appointment_id: int) -> HttpResponse:
     audit_read(request, Action.PORTAL_SESSION_JOINED, object_type="appointment",
                object_id=appointment.pk)
     return HttpResponseRedirect(appointment.video_link)
+
+
+# --- moving a session --------------------------------------------------------------------------
+
+def _move_page(request: HttpRequest, appointment: Appointment, *, error: str = "",
+               status: int = 200) -> HttpResponse:
+    now = timezone.now()
+    rules = selectors.booking_rules()
+    row = session_row(appointment, rules, now)
+    page = _page_number(request)
+    context: dict[str, Any] = {"row": row, "error": error, "page": page,
+                               "notice_hours": int(rules.minimum_notice.total_seconds() // 3600)}
+    if row.may_move:
+        days, has_more = _slot_days(request, appointment.clinician,
+                                    appointment.appointment_type, rules, now, page,
+                                    moving=appointment)
+        context.update(days=sorted(days.items()), has_more=has_more)
+    audit_read(request, Action.PORTAL_APPOINTMENT_VIEWED, object_type="appointment",
+               object_id=appointment.pk)
+    return render_local(request, "appointments/portal/move.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@client_required
+def move(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Move a booked session to another free time in one step (the old time is freed as the
+    new one is taken)."""
+    appointment = _own(request, appointment_id)
+    if request.method == "GET":
+        return _move_page(request, appointment)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _move_page(request, appointment, error=_("Choose one of the times shown."),
+                          status=400)
+    try:
+        services.appointment_reschedule_online(
+            appointment_id=appointment.pk, starts_at=form.cleaned_data["starts_at"],
+            acting_user=request.user, meta=RequestMeta.from_request(request))
+    except SlotTaken:
+        return _move_page(request, appointment,
+                          error=_("That time was just taken. Please choose another."),
+                          status=409)
+    except BookingError:
+        return _move_page(request, appointment,
+                          error=_("This session cannot be moved to that time online. Please "
+                                  "choose one of the times shown or contact the practice."),
+                          status=400)
+    messages.success(request, _("Your session is moved. Your reminders follow the new time."))
+    return HttpResponseRedirect(reverse("portal:booking:list"))
+
+
+# --- the waitlist and offers -------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+@client_required
+def waitlist(request: HttpRequest) -> HttpResponse:
+    clinicians = selectors.client_clinicians(request.user)
+    kinds = selectors.online_types_for(request.user)
+    form = WaitlistForm(request.POST if request.method == "POST" else None,
+                        clinicians=clinicians, types=kinds)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.waitlist_join(data=form.to_input(), acting_user=request.user,
+                                       meta=RequestMeta.from_request(request))
+            except BookingError:
+                form.add_error(None, _("You are already on this waitlist, or it cannot be "
+                                       "joined online."))
+            else:
+                messages.success(request, _("You are on the waitlist. We will tell you when a "
+                                            "time opens up."))
+                return HttpResponseRedirect(reverse("portal:booking:waitlist"))
+        status = 400
+    audit_read(request, Action.PORTAL_WAITLIST_VIEWED)
+    return render_local(request, "appointments/portal/waitlist.html", {
+        "form": form, "entries": selectors.waitlist_waiting(request.user),
+        "offers": selectors.open_offers_for_client(request.user, timezone.now()),
+    }, status=status)
+
+
+@require_http_methods(["POST"])
+@client_required
+def waitlist_leave(request: HttpRequest, entry_id: int) -> HttpResponse:
+    try:
+        services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
+                                meta=RequestMeta.from_request(request))
+    except WaitlistEntry.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("You have left the waitlist."))
+    return HttpResponseRedirect(reverse("portal:booking:waitlist"))
+
+
+@require_safe
+@client_required
+def offers(request: HttpRequest) -> HttpResponse:
+    audit_read(request, Action.PORTAL_OFFERS_VIEWED)
+    return render_local(request, "appointments/portal/offers.html", {
+        "offers": selectors.open_offers_for_client(request.user, timezone.now())})
+
+
+@require_http_methods(["POST"])
+@client_required
+def offer_answer(request: HttpRequest, offer_id: int) -> HttpResponse:
+    meta = RequestMeta.from_request(request)
+    try:
+        if request.POST.get("answer") == "accept":
+            services.waitlist_offer_accept(offer_id=offer_id, acting_user=request.user,
+                                           meta=meta)
+            messages.success(request, _("The session is yours: it is booked."))
+            return HttpResponseRedirect(reverse("portal:booking:list"))
+        services.waitlist_offer_decline(offer_id=offer_id, acting_user=request.user, meta=meta)
+    except WaitlistOffer.DoesNotExist:
+        raise Http404 from None
+    except BookingError:
+        messages.error(request, _("Sorry, this time has already been taken or is no longer "
+                                  "available."))
+        return HttpResponseRedirect(reverse("portal:booking:offers"))
+    messages.success(request, _("Offer declined. You stay on the waitlist."))
+    return HttpResponseRedirect(reverse("portal:booking:offers"))

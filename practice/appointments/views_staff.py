@@ -40,6 +40,8 @@ from practice.appointments.forms import (
     FeedForm,
     OutcomeForm,
     RescheduleForm,
+    SeriesCancelForm,
+    SeriesChangeForm,
     SessionQuestionnaireForm,
     StaffBookForm,
     StaffCancelForm,
@@ -53,6 +55,7 @@ from practice.appointments.models import (
     AvailabilityException,
     ClinicianCalendar,
     SessionQuestionnaire,
+    Weekday,
 )
 from practice.appointments.services import BookingError
 from practice.appointments.services.common import may_manage_schedule_of
@@ -204,6 +207,13 @@ def _client_page(request: HttpRequest, client: User, book_form: StaffBookForm,
         "form": book_form, "now": now, "clinical": clinical,
         "questionnaires": selectors.session_questionnaires(client) if clinical else [],
         "questionnaire_form": _questionnaire_form(request) if clinical else None,
+        "series": selectors.series_of_client(client),
+        "waiting": list(selectors.waitlist_visible_to(request.user).filter(
+            client=client, status="waiting")),
+        "clinicians": list(selectors.clinicians()),
+        "types": list(selectors.appointment_types()),
+        "weekday_choices": [(day.value, day.label) for day in Weekday],
+        "is_approved": selectors.client_standing(client)[1] if clinical else False,
     }, status)
 
 
@@ -296,6 +306,11 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
         "would_be_late": rules.is_late_cancellation(appointment.starts_at, now),
         "cancel_form": StaffCancelForm(), "outcome_form": OutcomeForm(),
         "reschedule_form": RescheduleForm(),
+        "series": appointment.series if appointment.series_id else None,
+        "series_change_form": SeriesChangeForm(initial={
+            "date": appointment.starts_at.astimezone(_rows([appointment])[0].zone).date(),
+            "time": appointment.starts_at.astimezone(_rows([appointment])[0].zone).time()}),
+        "series_cancel_form": SeriesCancelForm(),
     })
 
 
@@ -474,7 +489,10 @@ def _type_input(form: AppointmentTypeForm) -> services.AppointmentTypeInput:
     return services.AppointmentTypeInput(
         name=data["name"], duration_minutes=data["duration_minutes"], mode=data["mode"],
         video_link=data["video_link"] or "", is_bookable_online=data["is_bookable_online"],
-        name_es=data["name_es"] or "")
+        name_es=data["name_es"] or "", online_audience=data["online_audience"] or "all",
+        same_day_allowed=data["same_day_allowed"], daily_cap=data["daily_cap"] or 0,
+        weekly_cap=data["weekly_cap"] or 0, buffer_minutes=data["buffer_minutes"] or 0,
+        is_intake=data["is_intake"])
 
 
 @require_http_methods(["GET", "POST"])
@@ -497,7 +515,10 @@ def types(request: HttpRequest) -> HttpResponse:
         "rows": [(row, AppointmentTypeForm(initial={
             "name": row.name, "name_es": row.name_es, "duration_minutes": row.duration_minutes,
             "mode": row.mode, "video_link": row.video_link,
-            "is_bookable_online": row.is_bookable_online},
+            "is_bookable_online": row.is_bookable_online,
+            "online_audience": row.online_audience, "is_intake": row.is_intake,
+            "same_day_allowed": row.same_day_allowed, "daily_cap": row.daily_cap,
+            "weekly_cap": row.weekly_cap, "buffer_minutes": row.buffer_minutes},
             prefix=f"type{row.pk}")) for row in rows],
     }, 400 if form.errors else 200)
 
@@ -547,6 +568,10 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
         "reminder_hours": ", ".join(f"{minutes / 60:g}"
                                     for minutes in row.reminder_offsets_minutes),
         "timezone": row.timezone,
+        "slot_step_minutes": row.slot_step_minutes,
+        "client_reschedule_enabled": row.client_reschedule_enabled,
+        "waitlist_offers_at_once": row.waitlist_offers_at_once,
+        "waitlist_offer_hours": row.waitlist_offer_hours,
     }
     form = BookingSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -557,7 +582,11 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
                 minimum_notice_hours=data["minimum_notice_hours"],
                 cancellation_cutoff_hours=data["cancellation_cutoff_hours"],
                 booking_horizon_days=data["booking_horizon_days"],
-                reminder_offsets_minutes=data["reminder_hours"], timezone=data["timezone"]),
+                reminder_offsets_minutes=data["reminder_hours"], timezone=data["timezone"],
+                slot_step_minutes=data["slot_step_minutes"],
+                client_reschedule_enabled=data["client_reschedule_enabled"],
+                waitlist_offers_at_once=data["waitlist_offers_at_once"] or 3,
+                waitlist_offer_hours=data["waitlist_offer_hours"] or 12),
                 acting_user=request.user, meta=_meta(request))
         except BookingError as error:
             form.add_error(None, str(error))

@@ -26,6 +26,11 @@ class Action(StrEnum):
     APPOINTMENT_CANCELLED = "appointment.cancelled"
     APPOINTMENT_OUTCOME_RECORDED = "appointment.outcome_recorded"
     APPOINTMENT_RESCHEDULED = "appointment.rescheduled"
+    # appointment_series
+    APPOINTMENT_SERIES_BOOKED = "appointment_series.booked"
+    APPOINTMENT_SERIES_CANCELLED = "appointment_series.cancelled"
+    APPOINTMENT_SERIES_CHANGED = "appointment_series.changed"
+    APPOINTMENT_SERIES_EXTENDED = "appointment_series.extended"
     # appointment_type
     APPOINTMENT_TYPE_ACTIVITY_CHANGED = "appointment_type.activity_changed"
     APPOINTMENT_TYPE_SAVED = "appointment_type.saved"
@@ -62,8 +67,11 @@ class Action(StrEnum):
     BOOKING_APPOINTMENTS_LISTED = "booking.appointments_listed"
     BOOKING_CLIENT_APPOINTMENTS_VIEWED = "booking.client_appointments_viewed"
     BOOKING_CLIENT_LIST_VIEWED = "booking.client_list_viewed"
+    BOOKING_ONLINE_APPROVAL_SET = "booking.online_approval_set"
     BOOKING_SCHEDULE_VIEWED = "booking.schedule_viewed"
     BOOKING_SETTINGS_UPDATED = "booking.settings_updated"
+    BOOKING_WAITLIST_VIEWED = "booking.waitlist_viewed"
+    BOOKING_WEEK_VIEWED = "booking.week_viewed"
     # calendar_feed
     CALENDAR_FEED_FETCHED = "calendar_feed.fetched"
     CALENDAR_FEED_REGENERATED = "calendar_feed.regenerated"
@@ -192,6 +200,7 @@ class Action(StrEnum):
     PORTAL_JOURNAL_VIEWED = "portal.journal_viewed"
     PORTAL_MESSAGES_VIEWED = "portal.messages_viewed"
     PORTAL_MOOD_VIEWED = "portal.mood_viewed"
+    PORTAL_OFFERS_VIEWED = "portal.offers_viewed"
     PORTAL_RESOURCE_VIEWED = "portal.resource_viewed"
     PORTAL_RESOURCES_VIEWED = "portal.resources_viewed"
     PORTAL_RESPONSE_VIEWED = "portal.response_viewed"
@@ -201,6 +210,7 @@ class Action(StrEnum):
     PORTAL_SESSION_JOINED = "portal.session_joined"
     PORTAL_SETTINGS_CHANGED = "portal.settings_changed"
     PORTAL_URGENT_CONTACT_VIEWED = "portal.urgent_contact_viewed"
+    PORTAL_WAITLIST_VIEWED = "portal.waitlist_viewed"
     # practice
     PRACTICE_DELETED = "practice.deleted"
     PRACTICE_DELETION_SCHEDULED = "practice.deletion_scheduled"
@@ -244,6 +254,14 @@ class Action(StrEnum):
     STAFF_INVITED = "staff.invited"
     STAFF_REMOVED = "staff.removed"
     STAFF_ROLE_CHANGED = "staff.role_changed"
+    # waitlist
+    WAITLIST_JOINED = "waitlist.joined"
+    WAITLIST_LEFT = "waitlist.left"
+    WAITLIST_OFFER_ACCEPTED = "waitlist.offer_accepted"
+    WAITLIST_OFFER_DECLINED = "waitlist.offer_declined"
+    WAITLIST_OFFER_WITHDRAWN = "waitlist.offer_withdrawn"
+    WAITLIST_OFFERS_LAPSED = "waitlist.offers_lapsed"
+    WAITLIST_OFFERS_SENT = "waitlist.offers_sent"
 
 
 class UnknownAuditAction(ValueError):

@@ -102,7 +102,9 @@ def test_rules_and_hours(alpha) -> None:
     current = owner.get("/api/v1/booking/settings").json()
     assert current == {"online_booking_enabled": True, "minimum_notice_hours": 24,
                        "cancellation_cutoff_hours": 24, "booking_horizon_days": 60,
-                       "reminder_offsets_minutes": [1440, 60], "timezone": "America/New_York"}
+                       "reminder_offsets_minutes": [1440, 60], "timezone": "America/New_York",
+                       "slot_step_minutes": 30, "client_reschedule_enabled": True,
+                       "waitlist_offers_at_once": 3, "waitlist_offer_hours": 12}
     changed = owner.put("/api/v1/booking/settings",
                         {**current, "reminder_offsets_minutes": [120], "timezone": "Asia/Tokyo"},
                         content_type=JSON)

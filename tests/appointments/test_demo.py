@@ -33,3 +33,35 @@ def test_demo_seed_is_idempotent(alpha) -> None:
     connection.set_schema_to_public()
     alpha.practice.refresh_from_db()
     assert "booking" in alpha.practice.enabled_modules
+
+
+def test_demo_scheduling_shows_series_a_waitlist_and_an_open_offer(alpha) -> None:
+    from practice.appointments.models import (
+        AppointmentSeries,
+        SlotOffer,
+        WaitlistEntry,
+        WaitlistOffer,
+    )
+
+    with schema_context(alpha.practice.schema_name):
+        clinician = User.objects.create_user(demo.DEMO_CLINICIAN, "x", full_name="Dr. Maya",
+                                             role=Role.CLINICIAN)
+        for email, name in ((demo.DEMO_CLIENT, "Jordan Rivera"),
+                            ("taylor@demo.localhost", "Taylor Brooks"),
+                            ("riley@demo.localhost", "Riley Chen"),
+                            ("sam.lee@demo.localhost", "Sam Lee")):
+            person = User.objects.create_user(email, "x", full_name=name, role=Role.CLIENT)
+            ClientProfile.objects.create(user=person, timezone="America/New_York"
+                                         ).clinicians.add(clinician)
+        for _ in range(2):
+            demo.seed(alpha.practice)
+        assert sorted(AppointmentSeries.objects.values_list("frequency", "occurrences")) == [
+            ("fortnightly", 6), ("weekly", None)]
+        weekly = AppointmentSeries.objects.get(frequency="weekly")
+        assert Appointment.objects.filter(series=weekly).count() == 12
+        assert WaitlistEntry.objects.filter(status="waiting").count() == 2
+        slot = SlotOffer.objects.get()
+        assert slot.status == "open"
+        assert sorted(WaitlistOffer.objects.values_list("entry__client__email", flat=True)) == [
+            demo.DEMO_CLIENT, "sam.lee@demo.localhost"]
+    connection.set_schema_to_public()

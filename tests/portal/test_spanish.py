@@ -299,7 +299,8 @@ NOT_PAGES = {
 NEEDS_DATA = {
     "portal:messaging:conversation", "portal:messaging:edit",
     "portal:documents:forms:fill", "portal:documents:forms:sign",
-    "portal:booking:cancel", "portal:booking:join",
+    "portal:booking:cancel", "portal:booking:join", "portal:booking:move",
+    "portal:booking:waitlist_leave", "portal:booking:offer_answer",
     "portal:billing:detail",
 }
 

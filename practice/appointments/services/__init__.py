@@ -10,6 +10,17 @@ from practice.appointments.services.booking import (
 )
 from practice.appointments.services.common import SLOT_TAKEN, BookingError, SlotTaken
 from practice.appointments.services.reminders import reminders_enqueue_due
+from practice.appointments.services.series import (
+    SCOPES,
+    Clash,
+    SeriesClash,
+    SeriesInput,
+    SeriesResult,
+    series_book,
+    series_cancel,
+    series_change,
+    series_extend_due,
+)
 from practice.appointments.services.setup import (
     AppointmentTypeInput,
     BookingSettingsInput,
@@ -22,12 +33,42 @@ from practice.appointments.services.setup import (
     calendar_feed_regenerate,
     calendar_feed_turn_off,
     calendar_feed_update,
+    online_booking_approval_set,
     session_questionnaire_add,
     session_questionnaire_end,
 )
+from practice.appointments.services.waitlist import (
+    OFFER_GONE,
+    WaitlistInput,
+    appointment_reschedule_online,
+    waitlist_join,
+    waitlist_leave,
+    waitlist_offer_accept,
+    waitlist_offer_decline,
+    waitlist_offer_freed,
+    waitlist_offers_due,
+)
 
 __all__ = [
+    "OFFER_GONE",
     "OUTCOMES",
+    "SCOPES",
+    "Clash",
+    "SeriesClash",
+    "SeriesInput",
+    "SeriesResult",
+    "WaitlistInput",
+    "appointment_reschedule_online",
+    "series_book",
+    "series_cancel",
+    "series_change",
+    "series_extend_due",
+    "waitlist_join",
+    "waitlist_leave",
+    "waitlist_offer_accept",
+    "waitlist_offer_decline",
+    "waitlist_offer_freed",
+    "waitlist_offers_due",
     "SLOT_TAKEN",
     "AppointmentTypeInput",
     "BookingError",
@@ -47,6 +88,7 @@ __all__ = [
     "calendar_feed_regenerate",
     "calendar_feed_turn_off",
     "calendar_feed_update",
+    "online_booking_approval_set",
     "reminders_enqueue_due",
     "session_questionnaire_add",
     "session_questionnaire_end",

@@ -6,13 +6,13 @@ before the insert would let two requests at the same moment both pass."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
 from practice.access import Capability, client_in_reach
 from practice.appointments import selectors
-from practice.appointments.models import Appointment, AppointmentType
+from practice.appointments.models import Appointment, AppointmentSeries, AppointmentType
 from practice.appointments.services.common import (
     SLOT_TAKEN,
     BookingError,
@@ -21,6 +21,7 @@ from practice.appointments.services.common import (
     now_or,
     require_booking_staff,
     require_client,
+    waitlist_offer_freed_on_commit,
 )
 from practice.appointments.services.reminders import (
     session_reminders_enqueue,
@@ -74,8 +75,11 @@ def _clinician(clinician_id: int) -> User:
 
 
 def _book(*, client: User, clinician: User, appointment_type: AppointmentType,
-          starts_at: datetime, video_link: str, acting_user: User, now: datetime) -> Appointment:
+          starts_at: datetime, video_link: str, acting_user: User, now: datetime,
+          series: AppointmentSeries | None = None, series_date: date | None = None
+          ) -> Appointment:
     appointment = Appointment(
+        series=series, series_date=series_date,
         client=client, clinician=clinician, appointment_type=appointment_type,
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=appointment_type.duration_minutes),
@@ -129,11 +133,14 @@ def appointment_book_online(*, clinician_id: int, appointment_type_id: int,
     if clinician.pk not in {person.pk for person in selectors.client_clinicians(acting_user)}:
         raise BookingError("Choose one of your clinicians.")
     appointment_type = _active_type(appointment_type_id, online=True)
+    if appointment_type.pk not in {kind.pk for kind in selectors.online_types_for(acting_user)}:
+        raise BookingError("Choose one of the types of session offered.")
     if not rules.client_may_book_at(starts_at, now):
         raise BookingError("That time can no longer be booked online. Please choose another.")
     earliest, latest = rules.online_window(now)
-    free = selectors.free_slots(clinician=clinician, appointment_type=appointment_type,
-                                earliest=earliest, latest=latest, client=acting_user)
+    free = selectors.online_slots(client=acting_user, clinician=clinician,
+                                  appointment_type=appointment_type, earliest=earliest,
+                                  latest=latest, now=now)
     if starts_at not in free:
         raise SlotTaken("That time is not available any more. Please choose another.")
     appointment = _book(client=acting_user, clinician=clinician,
@@ -183,6 +190,7 @@ def appointment_cancel(*, appointment_id: int, acting_user: User, reason: str = 
     appointment.save(update_fields=["status", "cancelled_at", "cancelled_by",
                                     "cancellation_reason"])
     session_responses_withdraw(appointment)
+    waitlist_offer_freed_on_commit(appointment.pk, appointment.starts_at, appointment.ends_at)
     audit(Action.APPOINTMENT_CANCELLED, acting_user, "appointment", appointment.pk, meta,
           client_id=appointment.client_id, status=appointment.status, by_client=by_client)
     return appointment
@@ -215,6 +223,21 @@ def appointment_record_outcome(*, appointment_id: int, outcome: str, acting_user
     return appointment
 
 
+def move_to(appointment: Appointment, starts_at: datetime, *, now: datetime,
+            by_client: bool) -> None:
+    """Move a locked, booked appointment in one UPDATE (so there is no moment where both the
+    old and the new time, or neither, are held); the database decides whether the new time is
+    free. Reminders for the old time go stale (the schedule version changes), new ones are
+    written, and its questionnaires take the new time."""
+    duration = appointment.ends_at - appointment.starts_at
+    appointment.starts_at, appointment.ends_at = starts_at, starts_at + duration
+    appointment.schedule_version += 1
+    _save(appointment, by_client=by_client,
+          update_fields=["starts_at", "ends_at", "schedule_version"])
+    session_reminders_enqueue(appointment, selectors.booking_rules(), now)
+    session_responses_reschedule(appointment, now)
+
+
 @transaction.atomic
 def appointment_reschedule(*, appointment_id: int, starts_at: datetime, acting_user: User,
                            meta: RequestMeta | None = None, now: datetime | None = None
@@ -228,13 +251,9 @@ def appointment_reschedule(*, appointment_id: int, starts_at: datetime, acting_u
         raise BookingError("Only a booked session can be moved.")
     if starts_at <= now:
         raise BookingError("Choose a time in the future.")
-    duration = appointment.ends_at - appointment.starts_at
-    appointment.starts_at, appointment.ends_at = starts_at, starts_at + duration
-    appointment.schedule_version += 1
-    _save(appointment, by_client=False,
-          update_fields=["starts_at", "ends_at", "schedule_version"])
-    session_reminders_enqueue(appointment, selectors.booking_rules(), now)
-    session_responses_reschedule(appointment, now)
+    old_start, old_end = appointment.starts_at, appointment.ends_at
+    move_to(appointment, starts_at, now=now, by_client=False)
+    waitlist_offer_freed_on_commit(appointment.pk, old_start, old_end)
     audit(Action.APPOINTMENT_RESCHEDULED, acting_user, "appointment", appointment.pk, meta,
           client_id=appointment.client_id, version=appointment.schedule_version)
     return appointment

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from practice.access import Capability, holds, reaches_whole_practice, roles_with
 from tenants.accounts.models import User
@@ -55,3 +57,19 @@ def audit(action: str, actor: User | None, object_type: str, object_id: Any,
     """An audit row in the caller's transaction: ids, statuses and flags, never free text."""
     audit_record(action=action, actor=actor, object_type=object_type, object_id=object_id,
                  meta=meta, detail=detail, actor_role=None if actor else "system")
+
+
+def waitlist_offer_freed_on_commit(appointment_id: int, starts_at: datetime,
+                                   ends_at: datetime) -> None:
+    """Once the cancellation commits, ask the worker to offer the freed time to the waitlist
+    (the periodic job catches any wake-up that is lost)."""
+    schema_name = connection.schema_name
+
+    def send() -> None:
+        from practice.appointments.tasks import waitlist_offer_freed_job
+
+        with schema_context(schema_name):
+            waitlist_offer_freed_job.send(appointment_id, starts_at.isoformat(),
+                                           ends_at.isoformat())
+
+    transaction.on_commit(send, robust=True)

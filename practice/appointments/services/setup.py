@@ -18,10 +18,11 @@ from practice.appointments.models import (
     AvailabilityException,
     BookingSettings,
     ClinicianCalendar,
+    OnlineBookingApproval,
     SessionQuestionnaire,
     WeeklyAvailability,
 )
-from practice.appointments.policies import MAX_REMINDER_OFFSET, MAX_REMINDERS
+from practice.appointments.policies import MAX_REMINDER_OFFSET, MAX_REMINDERS, SLOT_STEPS
 from practice.appointments.services.common import (
     BookingError,
     audit,
@@ -48,6 +49,10 @@ class BookingSettingsInput:
     booking_horizon_days: int
     reminder_offsets_minutes: list[int]
     timezone: str
+    slot_step_minutes: int = 30
+    client_reschedule_enabled: bool = True
+    waitlist_offers_at_once: int = 3
+    waitlist_offer_hours: int = 12
 
 
 def _check_settings(data: BookingSettingsInput) -> None:
@@ -64,6 +69,12 @@ def _check_settings(data: BookingSettingsInput) -> None:
         raise BookingError("Reminders go between a few minutes and 7 days before a session.")
     if selectors.zone_or_utc(data.timezone).key != data.timezone:
         raise BookingError("Choose a timezone from the list.")
+    if data.slot_step_minutes not in SLOT_STEPS:
+        raise BookingError("Free times are offered every 5, 10, 15, 30 or 60 minutes.")
+    if not 1 <= data.waitlist_offers_at_once <= 10:
+        raise BookingError("A freed time is offered to between 1 and 10 people at once.")
+    if not 1 <= data.waitlist_offer_hours <= 72:
+        raise BookingError("An offer lasts between 1 and 72 hours.")
 
 
 @transaction.atomic
@@ -78,10 +89,16 @@ def booking_settings_update(*, data: BookingSettingsInput, acting_user: User,
     row.booking_horizon_days = data.booking_horizon_days
     row.reminder_offsets_minutes = sorted(set(data.reminder_offsets_minutes), reverse=True)
     row.timezone = data.timezone
+    row.slot_step_minutes = data.slot_step_minutes
+    row.client_reschedule_enabled = data.client_reschedule_enabled
+    row.waitlist_offers_at_once = data.waitlist_offers_at_once
+    row.waitlist_offer_hours = data.waitlist_offer_hours
     row.save()
     audit(Action.BOOKING_SETTINGS_UPDATED, acting_user, "booking_settings", row.pk, meta,
           online_booking=row.online_booking_enabled, notice=row.minimum_notice_hours,
-          cutoff=row.cancellation_cutoff_hours, reminders=row.reminder_offsets_minutes)
+          cutoff=row.cancellation_cutoff_hours, reminders=row.reminder_offsets_minutes,
+          slot_step=row.slot_step_minutes, client_reschedule=row.client_reschedule_enabled,
+          offers_at_once=row.waitlist_offers_at_once, offer_hours=row.waitlist_offer_hours)
     return row
 
 
@@ -95,6 +112,12 @@ class AppointmentTypeInput:
     video_link: str = ""
     is_bookable_online: bool = True
     name_es: str = ""
+    online_audience: str = "all"
+    same_day_allowed: bool = True
+    daily_cap: int = 0
+    weekly_cap: int = 0
+    buffer_minutes: int = 0
+    is_intake: bool = False
 
 
 def _check_type(data: AppointmentTypeInput) -> None:
@@ -106,6 +129,12 @@ def _check_type(data: AppointmentTypeInput) -> None:
         raise BookingError("Choose in person or video.")
     if data.video_link and not data.video_link.startswith("https://"):
         raise BookingError("A video link starts with https://.")
+    if data.online_audience not in AppointmentType.Audience.values:
+        raise BookingError("Choose who may book this type online.")
+    if not (0 <= data.daily_cap <= 50 and 0 <= data.weekly_cap <= 200):
+        raise BookingError("A cap is between 0 (none) and 50 a day or 200 a week.")
+    if not 0 <= data.buffer_minutes <= 120:
+        raise BookingError("A buffer is between 0 and 120 minutes.")
 
 
 @transaction.atomic
@@ -125,6 +154,12 @@ def appointment_type_save(*, data: AppointmentTypeInput, acting_user: User,
     row.mode = data.mode
     row.video_link = data.video_link.strip() if data.mode == AppointmentType.Mode.VIDEO else ""
     row.is_bookable_online = data.is_bookable_online
+    row.online_audience = data.online_audience
+    row.same_day_allowed = data.same_day_allowed
+    row.daily_cap = data.daily_cap
+    row.weekly_cap = data.weekly_cap
+    row.buffer_minutes = data.buffer_minutes
+    row.is_intake = data.is_intake
     row.save()
     audit(Action.APPOINTMENT_TYPE_SAVED, acting_user, "appointment_type", row.pk, meta,
           created=appointment_type_id is None, duration=row.duration_minutes, mode=row.mode)
@@ -319,3 +354,24 @@ def session_questionnaire_end(*, questionnaire_id: int, acting_user: User,
         audit(Action.SESSION_QUESTIONNAIRE_ENDED, acting_user, "session_questionnaire",
               questionnaire.pk, meta, client_id=questionnaire.client_id)
     return questionnaire
+
+
+# --- approval to book approved-only types ------------------------------------------------------
+
+@transaction.atomic
+def online_booking_approval_set(*, client_id: int, is_approved: bool, acting_user: User,
+                                meta: RequestMeta | None = None,
+                                now: datetime | None = None) -> bool:
+    """A clinician (of the client's care team) or the owner lets a client book the types open
+    to approved clients only, or withdraws it."""
+    if not holds(acting_user, Capability.CLINICAL_RECORD):
+        raise PermissionError("Only clinicians approve online booking.")
+    client = client_for_staff(acting_user, client_id)
+    if is_approved:
+        OnlineBookingApproval.objects.get_or_create(
+            client=client, defaults={"approved_by": acting_user, "approved_at": now_or(now)})
+    else:
+        OnlineBookingApproval.objects.filter(client=client).delete()
+    audit(Action.BOOKING_ONLINE_APPROVAL_SET, acting_user, "client", client.pk, meta,
+          is_approved=is_approved)
+    return is_approved
