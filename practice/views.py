@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from practice import selectors, services
 from practice.access import Capability, declares, requires
 from practice.forms import AcceptInvitationForm, StaffInviteForm, StaffRoleForm
+from practice.today import views as today_views
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta
 
@@ -26,9 +27,8 @@ owner_required = requires(Capability.MANAGE_PRACTICE)
 @declares(Capability.OWN_ACCOUNT)
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_client:
-        return HttpResponseRedirect(reverse("portal:dashboard"))
-    return render(request, "practice/staff_home.html")
+    """The staff home is the Today page (practice.today); a client goes to the portal."""
+    return today_views.today(request)
 
 
 @owner_required

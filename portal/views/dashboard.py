@@ -29,7 +29,7 @@ from portal.views.wording import band_of, due_on_text, due_text, short_title
 from practice.measurement import schedule, services
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
-from practice.measurement.selectors import instrument_definition, responses_due
+from practice.measurement.selectors import instrument_definition, responses_due, schedules_owe
 from practice.models import Response
 from tenants.audit.actions import Action
 
@@ -103,8 +103,10 @@ def _scores(client: Any) -> list[ScoreSummary]:
 
 
 def due_items(client: Any, now: datetime, zone: ZoneInfo) -> list[DueItem]:
-    """What is due and overdue, oldest due first, after creating what the schedules owe."""
-    services.responses_materialize(client=client, now=now)
+    """What is due and overdue, oldest due first, after creating what the schedules owe (a
+    read when nothing is owed: the scheduler materialises them every 30 minutes)."""
+    if schedules_owe(client, now=now, tz_name=str(zone)):
+        services.responses_materialize(client=client, now=now)
     due = list(responses_due(client))
     definitions = definitions_for({response.instrument_key for response in due})
     today = schedule.local_today(now, str(zone))

@@ -18,7 +18,7 @@ from fractions import Fraction
 from html import escape
 from typing import Any
 
-from django.utils import dateformat
+from django.utils.dates import MONTHS_3
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -92,8 +92,11 @@ def _coordinate(value: float) -> str:
 
 
 def _day(moment: datetime, *, with_year: bool = True) -> str:
-    # Month names in the language of the page.
-    return dateformat.format(moment, "j M Y" if with_year else "j M")
+    """"7 Dec 2026" ("j M Y"), the month's name in the language of the page: written directly
+    (Django's dateformat costs a quarter of a millisecond a call, and a long chart labels
+    hundreds of points)."""
+    month = str(MONTHS_3[moment.month]).title()
+    return f"{moment.day} {month} {moment.year}" if with_year else f"{moment.day} {month}"
 
 
 def _text(value: object) -> str:
@@ -183,9 +186,41 @@ def _reliable_marks(definition: InstrumentDefinition,
         return [None] * len(points)
     baseline = points[0][1]
     marks: list[ReliableChange | None] = [None]
+    # Scores repeat (a PHQ-9 has 28 possible totals): each is compared once.
+    seen: dict[float, ReliableChange] = {}
     for _moment, value in points[1:]:
-        marks.append(reliable_change(definition, baseline, value))
+        if value not in seen:
+            seen[value] = reliable_change(definition, baseline, value)
+        marks.append(seen[value])
     return marks
+
+
+def _band_label(definition: InstrumentDefinition, value: float,
+                seen: dict[float, str | None]) -> str | None:
+    if value not in seen:
+        band = band_for(definition.bands, exact(value)) if definition.bands else None
+        seen[value] = band.label if band else None
+    return seen[value]
+
+
+def weekly_means(points: Sequence[Point]) -> list[Point]:
+    """A long daily series as one point per week (Monday to Sunday in the points' timezone):
+    the mean of the week's scores, at the week's last moment. For charts only; every score
+    stays in the tables."""
+    weeks: dict[tuple[int, int], list[Point]] = {}
+    for moment, value in points:
+        year, week, _weekday = moment.isocalendar()
+        weeks.setdefault((year, week), []).append((moment, value))
+    return [(group[-1][0], round(sum(value for _moment, value in group) / len(group), 2))
+            for group in weeks.values()]
+
+
+def needs_weekly_means(points: Sequence[Point]) -> bool:
+    """More than a year of a series denser than two points a week."""
+    if len(points) < 2:
+        return False
+    span = (points[-1][0] - points[0][0]).days
+    return span > 365 and len(points) > 2 * span / 7
 
 
 def _chart_id(definition: InstrumentDefinition, title: str, points: Sequence[Point]) -> str:
@@ -318,14 +353,15 @@ def _series(definition: InstrumentDefinition, frame: _Frame, points: Sequence[Po
     # Thousands of daily points would bury the line in dots: then only the marked points, the
     # first and the last are drawn as markers.
     dense = len(points) > 120
+    bands: dict[float, str | None] = {}
     for index, ((moment, value), (x, y), mark) in enumerate(
             zip(points, coordinates, marks, strict=True)):
         if dense and mark is None and index not in (0, len(points) - 1):
             continue
         label = f"{_day(moment)}: {_number(value)}"
-        band = band_for(definition.bands, exact(value)) if definition.bands else None
-        if band:
-            label += f" ({band.label})"
+        band_label = _band_label(definition, value, bands)
+        if band_label:
+            label += f" ({band_label})"
         if mark is not None and mark is not ReliableChange.NO_RELIABLE_CHANGE:
             label += ", " + _("%(change)s from the first score") % {"change": CHANGE_WORDS[mark]}
         parts.append(_marker(x, y, mark, label, definition.higher_is_better))
@@ -347,11 +383,10 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
     label_room = 128 if definition.bands else 12
     frame = _Frame(left=40, right=width - label_room, top=12, bottom=height - 30,
                    low=low, high=high)
-    marks: list[ReliableChange | None] = [None] * len(points)
-    if mark_reliable_change:
-        marks = _reliable_marks(definition, points)
+    all_marks = _reliable_marks(definition, points)
+    marks = all_marks if mark_reliable_change else [None] * len(points)
     chart_id = _chart_id(definition, title, points)
-    summary = _summary(definition, points, _reliable_marks(definition, points))
+    summary = _summary(definition, points, all_marks)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart" role="img" '
         # Its natural size, narrowed by the stylesheet (.trend-chart): a style attribute here
@@ -370,8 +405,11 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
 
 
 def trend_table(definition: InstrumentDefinition,
-                points: list[tuple[datetime, float]]) -> list[dict[str, Any]]:
+                points: list[tuple[datetime, float]],
+                indexes: Sequence[int] | None = None) -> list[dict[str, Any]]:
     """One row per point, oldest first: the numbers behind the chart, for the accessible table.
+    With ``indexes`` (positions in the time-ordered points), only those rows, each still read
+    against the first point (baseline) and the one before it (previous).
 
     Keys: ``when`` (the datetime), ``score`` (float), ``score_text``, ``band`` (label or None),
     ``from_baseline`` and ``from_previous`` (float or None), their ``*_text`` forms with a sign,
@@ -379,22 +417,34 @@ def trend_table(definition: InstrumentDefinition,
     earlier point), ``reliable_text``, and ``talking_therapies`` (the NHS Talking Therapies class
     value for PHQ-9 and GAD-7 from the first point, else None)."""
     points = sorted(points, key=lambda point: point[0])
-    marks = _reliable_marks(definition, points)
+    wanted = range(len(points)) if indexes is None else sorted(indexes)
+    threshold = (points and definition.reliable_change is not None and definition.has_total)
     rows: list[dict[str, Any]] = []
     talking = definition.key in TALKING_THERAPIES_KEYS and definition.clinical_cutoff is not None
-    for index, ((moment, value), mark) in enumerate(zip(points, marks, strict=True)):
+    bands: dict[float, str | None] = {}
+    outcomes: dict[float, Any] = {}
+    marks: dict[float, ReliableChange] = {}
+    for index in wanted:
+        moment, value = points[index]
         value = float(value)
         baseline = float(points[0][1]) if index else None
         previous = float(points[index - 1][1]) if index else None
-        band = band_for(definition.bands, exact(value)) if definition.bands else None
+        mark = None
+        if threshold and index:
+            if value not in marks:
+                marks[value] = reliable_change(definition, points[0][1], value)
+            mark = marks[value]
         outcome = None
         if talking and index:
-            outcome = talking_therapies_outcome(definition, float(points[0][1]), value).outcome
+            if value not in outcomes:
+                outcomes[value] = talking_therapies_outcome(definition, float(points[0][1]),
+                                                            value).outcome
+            outcome = outcomes[value]
         rows.append({
             "when": moment,
             "score": value,
             "score_text": _number(value),
-            "band": band.label if band else None,
+            "band": _band_label(definition, value, bands),
             "from_baseline": None if baseline is None else value - baseline,
             "from_baseline_text": signed_change(None if baseline is None else value - baseline),
             "from_previous": None if previous is None else value - previous,

@@ -121,3 +121,61 @@ def _points_text(value: Any) -> str:
     number = float(value)
     text = str(int(number)) if number == int(number) else f"{number:g}"
     return f"{text} point" if number == 1 else f"{text} points"
+
+
+def _any(label: str, choices: dict[str, str] | list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    pairs = list(choices.items()) if isinstance(choices, dict) else list(choices)
+    return [("", label), *pairs]
+
+
+class CaseloadFilterForm(forms.Form):
+    """The caseload's search, filters and sort (GET). A value that is not among the choices
+    is an inline error and that filter is left off; the table still shows."""
+
+    q = forms.CharField(label="Search", required=False, max_length=100,
+                        help_text="A name or an email address.")
+    clinician = forms.TypedChoiceField(label="Clinician", required=False, coerce=int,
+                                       empty_value=None)
+    instrument = forms.ChoiceField(label="Instrument", required=False)
+    band = forms.ChoiceField(label="Current band", required=False)
+    change = forms.ChoiceField(label="Change since baseline", required=False)
+    reliable = forms.ChoiceField(label="Reliable change", required=False)
+    activity = forms.ChoiceField(label="Last activity", required=False)
+    engagement = forms.ChoiceField(label="Engagement", required=False)
+    episode = forms.ChoiceField(label="Episode", required=False)
+    sort = forms.ChoiceField(label="Sort by", required=False)
+    order = forms.ChoiceField(label="Order", required=False,
+                              choices=[("asc", "Ascending"), ("desc", "Descending")])
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    SCORE_FIELDS = ("instrument", "band", "change", "reliable")
+
+    def __init__(self, *args: Any, instruments: list[tuple[str, str]], bands: list[str],
+                 clinicians: list[tuple[int, str]], with_scores: bool = True,
+                 **kwargs: Any) -> None:
+        from practice.measurement import caseload
+
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        fields["clinician"].choices = _any("Any clinician", clinicians)
+        fields["instrument"].choices = _any("Any instrument", instruments)
+        fields["band"].choices = _any("Any band", [(band, band) for band in bands])
+        fields["change"].choices = _any("Any change", caseload.CHANGES)
+        fields["reliable"].choices = _any("Any", caseload.RELIABLE_STATES)
+        fields["activity"].choices = _any("Any time", caseload.ACTIVITY)
+        fields["engagement"].choices = _any("Any", caseload.ENGAGEMENT_STATES)
+        fields["episode"].choices = _any("Any", caseload.EPISODE_STATES)
+        fields["sort"].choices = list(caseload.SORTS.items())
+        if not clinicians:
+            del fields["clinician"]
+        if not with_scores:  # the assessments module is off: no scores anywhere
+            for name in self.SCORE_FIELDS:
+                del fields[name]
+            fields["sort"].choices = [pair for pair in fields["sort"].choices
+                                      if pair[0] not in ("change", "score")]
+
+    def values(self) -> dict[str, Any]:
+        """The valid values (a field in error counts as not given)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {name: data.get(name) for name in self.fields if name not in self.errors}

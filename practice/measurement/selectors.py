@@ -3,15 +3,20 @@ queries whatever the number of responses."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from practice.access import clients_visible_to
+from practice.measurement import schedule
 from practice.measurement.definitions import InstrumentDefinition, definition_from_dict
 from practice.measurement.library import UnknownInstrument, get_definition, shipped_keys
 from practice.measurement.scoring import (
@@ -54,6 +59,32 @@ def responses_due(client: User) -> QuerySet[Response]:
     return (Response.objects.filter(client=client, status__in=[Response.Status.PENDING,
                                                                Response.Status.IN_PROGRESS])
             .order_by("due_at", "pk"))
+
+
+def schedules_owe(client: User, *, now: datetime, tz_name: str) -> bool:
+    """Whether ``services.responses_materialize`` has anything to write for the client now:
+    an occurrence up to today (their local date) not created yet, or an older one still pending
+    that the newest makes missed. One query, whatever the history; a page can then skip the
+    locked write path (the scheduler materialises every 30 minutes, so it rarely owes)."""
+    today = schedule.local_today(now, tz_name)
+    rows = (Assignment.objects.filter(client=client, ended_at__isnull=True)
+            .annotate(latest=Max("responses__occurrence_date"),
+                      oldest_pending=Min("responses__occurrence_date", filter=Q(
+                          responses__status=Response.Status.PENDING)))
+            .values_list("frequency", "starts_on", "ends_on", "latest", "oldest_pending"))
+    for frequency, starts_on, ends_on, latest, oldest_pending in rows:
+        if frequency == Assignment.Frequency.ONCE:
+            newest = starts_on
+        else:
+            dates = schedule.occurrence_dates(frequency, starts_on, today, ends_on)
+            if not dates:
+                continue
+            newest = dates[-1]
+        if latest is None or latest < newest:
+            return True
+        if oldest_pending is not None and oldest_pending < newest:
+            return True
+    return False
 
 
 def score_history(client: User, instrument_key: str) -> list[Response]:
@@ -248,7 +279,7 @@ def client_open_alerts(client: User) -> QuerySet[Alert]:
 
 @dataclass(frozen=True)
 class ClientRecord:
-    responses: list[Response]  # submitted, oldest first, entered-in-error ones included
+    history: WindowedHistory
     open_alerts: list[Alert]
     assignments: list[Assignment]  # active; each with ``missed_count``
     due: list[Response]  # pending or in progress, soonest first
@@ -268,44 +299,42 @@ def client_history(client: User) -> list[Response]:
                 .only(*_HISTORY_FIELDS).order_by("submitted_at", "pk"))
 
 
-def client_record(client: User) -> ClientRecord:
-    """What the clinician's page of one client shows: five queries (six with practice-defined
-    instruments), whatever the length of the history."""
-    responses = client_history(client)
+def client_record(client: User, *, newest: int | None, show_all: str = "") -> ClientRecord:
+    """What the clinician's page of one client shows: seven queries (eight with practice-defined
+    instruments), whatever the length of the history; the newest ``newest`` responses of each
+    instrument are listed (all of ``show_all``)."""
+    history = windowed_history(client, newest=newest, show_all=show_all)
     assignments = list(active_assignments(client)
                        .annotate(missed_count=Count("responses", filter=Q(
                            responses__status=Response.Status.MISSED)))
                        .order_by("created_at", "pk"))
     due = list(responses_due(client))
-    keys = ({response.instrument_key for response in responses}
-            | {assignment.instrument_key for assignment in assignments})
-    return ClientRecord(responses=responses, open_alerts=list(client_open_alerts(client)),
+    keys = set(history.keys) | {assignment.instrument_key for assignment in assignments}
+    return ClientRecord(history=history, open_alerts=list(client_open_alerts(client)),
                         assignments=assignments, due=due, catalog=definition_catalog(keys))
 
 
 @dataclass(frozen=True)
 class PreSessionReview:
     since: datetime
-    responses: list[Response]  # submitted, not entered in error, oldest first (all history)
+    history: WindowedHistory  # every score; listed: those since ``since``, none in error
     open_alerts: list[Alert]
     overdue: list[Response]  # open and past due, or missed since ``since``
     catalog: DefinitionCatalog
 
 
 def pre_session_review(client: User, *, since: datetime, now: datetime) -> PreSessionReview:
-    """Everything a clinician scans before a session: four queries (five with practice-defined
-    instruments). All scored responses are read so that change from the baseline and from the
-    previous score can be given for the new ones."""
-    responses = [response for response in client_history(client)
-                 if response.entered_in_error_at is None]
+    """Everything a clinician scans before a session: six queries (seven with practice-defined
+    instruments). Every score is read (as tuples) so that change from the baseline and from the
+    previous score can be given for the new ones; only the new responses are loaded whole."""
+    history = windowed_history(client, newest=None, since=since, with_errors=False)
     overdue = list(
         Response.objects.filter(client=client, due_at__lt=now)
         .filter(Q(status__in=[Response.Status.PENDING, Response.Status.IN_PROGRESS])
                 | Q(status=Response.Status.MISSED, due_at__gte=since))
         .order_by("due_at", "pk"))
-    keys = ({response.instrument_key for response in responses}
-            | {response.instrument_key for response in overdue})
-    return PreSessionReview(since=since, responses=responses,
+    keys = set(history.keys) | {response.instrument_key for response in overdue}
+    return PreSessionReview(since=since, history=history,
                             open_alerts=list(client_open_alerts(client)), overdue=overdue,
                             catalog=definition_catalog(keys))
 
@@ -328,3 +357,77 @@ def practice_instrument_latest(key: str) -> PracticeInstrument:
 def alert_for_staff(user: User, alert_id: int) -> Alert:
     """An alert about a client `user` may see; DoesNotExist otherwise, like a missing one."""
     return Alert.objects.get(pk=alert_id, client__in=clients_visible_to(user))
+
+
+# --- a client's history, windowed -------------------------------------------------------------
+# The clinician's client page and review read five years of daily check-ins as fast as one
+# month: the scores the charts and the change need come as plain tuples (no model objects), and
+# only the responses a table lists are loaded whole.
+
+@dataclass(frozen=True)
+class ScorePoint:
+    """A scored response that counts (submitted, not entered in error, with a total)."""
+
+    pk: int
+    submitted_at: datetime
+    total: Decimal
+    band_label: str
+    subscales: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WindowedHistory:
+    keys: list[str]  # instruments answered, in the order of their first response
+    points: dict[str, list[ScorePoint]]  # per instrument, oldest first
+    rows: dict[str, list[Response]]  # per instrument: the responses to list, oldest first
+    counts: dict[str, int]  # per instrument: every submitted response (entered in error too)
+    versions: dict[str, int]  # per instrument: the definition version of its latest response
+
+
+@functools.cache
+def _unbanded_subscale_keys() -> tuple[str, ...]:
+    """Shipped instruments with no banded subscale (practice-defined ones may have some)."""
+    return tuple(sorted(key for key in shipped_keys()
+                        if not any(subscale.bands for subscale in get_definition(key).subscales)))
+
+
+def windowed_history(client: User, *, newest: int | None, show_all: str = "",
+                     since: datetime | None = None, with_errors: bool = True
+                     ) -> WindowedHistory:
+    """Three queries whatever the history's length: every valid score as a tuple; per
+    instrument, the count, first date and latest version; and the responses to list: the
+    ``newest`` of each instrument (all of ``show_all``; all when ``newest`` is None), or those
+    submitted since ``since``. ``with_errors`` False leaves responses entered in error out of
+    the list (the review's)."""
+    submitted = Response.objects.filter(client=client, status=Response.Status.SUBMITTED)
+    points: dict[str, list[ScorePoint]] = {}
+    # Subscale scores are charted only for instruments with banded subscales: the others' are
+    # not read (a JSON document per daily check-in is most of the cost of a long history).
+    subscales = Case(When(instrument_key__in=_unbanded_subscale_keys(), then=Value(None)),
+                     default=F("subscales"))
+    for pk, key, moment, total, band, scales in (
+            submitted.filter(entered_in_error_at__isnull=True, total__isnull=False)
+            .order_by("submitted_at", "pk")
+            .values_list("pk", "instrument_key", "submitted_at", "total", "band_label",
+                         subscales)):
+        points.setdefault(key, []).append(ScorePoint(pk, moment, total, band, scales or {}))
+    summary = list(submitted.order_by().values("instrument_key").annotate(
+        count=Count("pk"), first=Min("submitted_at"),
+        version=ArrayAgg("definition_version", order_by=("-submitted_at", "-pk")))
+        .order_by("first", "instrument_key"))
+    listed = submitted if with_errors else submitted.filter(entered_in_error_at__isnull=True)
+    listed = listed.only(*_HISTORY_FIELDS)
+    if since is not None:
+        listed = listed.filter(submitted_at__gte=since)
+    elif newest is not None:
+        listed = listed.annotate(recency=Window(
+            RowNumber(), partition_by=[F("instrument_key")],
+            order_by=[F("submitted_at").desc(), F("pk").desc()]))
+        listed = listed.filter(Q(recency__lte=newest) | Q(instrument_key=show_all))
+    rows: dict[str, list[Response]] = {}
+    for response in listed.order_by("submitted_at", "pk"):
+        rows.setdefault(response.instrument_key, []).append(response)
+    return WindowedHistory(
+        keys=[row["instrument_key"] for row in summary], points=points, rows=rows,
+        counts={row["instrument_key"]: row["count"] for row in summary},
+        versions={row["instrument_key"]: row["version"][0] for row in summary})

@@ -100,6 +100,7 @@ class Action(StrEnum):
     CLIENT_PROGRESS_REPORT_GENERATED = "client.progress_report_generated"
     CLIENT_REVIEW_VIEWED = "client.review_viewed"
     CLIENT_SCORES_VIEWED = "client.scores_viewed"
+    CLIENT_TODAY_VIEWED = "client.today_viewed"
     CLIENT_UTILIZATION_REVIEW_GENERATED = "client.utilization_review_generated"
     # document
     DOCUMENT_DOWNLOADED = "document.downloaded"

@@ -73,10 +73,12 @@ def test_caseload_shows_latest_bands_and_open_risk_alerts(alpha, beta) -> None:
     clinician_page = text_of(alpha.http(alpha.clinician).get("/clinic/clients/").content.decode())
     owner_page = text_of(alpha.http(alpha.owner).get("/clinic/clients/").content.decode())
 
-    assert ("Chris Client 8 Mild 12 Jan 2026 16 Severe 5 Jan 2026 2 open risk alerts "
+    assert ("Chris Client Casey Clinician GAD-7 16 Severe PHQ-9 8 Mild · −11 since baseline "
+            "Reliable improvement 12 Jan 2026 Not on the portal No episode 2 open risk alerts "
             "60-second review of Chris Client") in clinician_page
     assert "Olu Otherclient" not in clinician_page
-    assert "Olu Otherclient None yet None yet 0" in owner_page
+    assert ("Olu Otherclient None None yet Never Not on the portal No episode 0 "
+            "60-second review of Olu Otherclient") in owner_page
     assert "Beta" not in owner_page
     (event,) = audit_actions(alpha, "client.caseload_viewed")[:1]
     assert event == ("client.caseload_viewed", "", {"client_ids": [alpha.client.pk]})
@@ -107,9 +109,10 @@ def test_caseload_query_count_does_not_grow_with_history(alpha) -> None:
         give_history(alpha.client, "gad7", [7] * 50, start=WEEKS_AGO_20)
     with_100 = _get_counting(http, "/clinic/clients/")
 
-    # Routing (search path twice, domain), session, user; clients, latest scores, alert
-    # counts; the audit event; the navigation's unread-messages count.
-    assert with_5 == with_100 == (200, 11)
+    # Routing (search path twice, domain), session, user; clients, their care teams, current
+    # episodes, first and latest scores (of clients without an episode), open alerts; the audit
+    # event; the navigation's unread-messages and alert counts.
+    assert with_5 == with_100 == (200, 16)
 
 
 def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
@@ -133,10 +136,11 @@ def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
                      step=timedelta(days=1))
     with_50 = _get_counting(http, path)
 
-    # Routing (search path, domain), session, user, the client; history, assignments, due,
-    # alerts; the instruments offered (assign form); the audit event; portal access; the
-    # navigation's open-alert count and unread-messages count.
-    assert with_5 == with_50 == (200, 15)
+    # Routing (search path, domain), session, user, the client; the history (scores as
+    # tuples, per-instrument counts, the rows listed), assignments, due, alerts; the
+    # instruments offered (assign form); the audit event; portal access; the navigation's
+    # open-alert count and unread-messages count.
+    assert with_5 == with_50 == (200, 17)
 
 
 def test_review_query_count_does_not_grow_with_history(alpha) -> None:
@@ -159,9 +163,10 @@ def test_review_query_count_does_not_grow_with_history(alpha) -> None:
                      step=timedelta(days=1))
     with_100 = _get_counting(http, path)
 
-    # Routing (search path twice, domain), session, user, the client; history, overdue,
-    # alerts; the audit event; the alert badge and unread-messages count in the navigation.
-    assert with_5 == with_100 == (200, 12)
+    # Routing (search path twice, domain), session, user, the client; the history (scores as
+    # tuples, per-instrument counts, the new responses), overdue, alerts; the audit event; the
+    # alert badge and unread-messages count in the navigation.
+    assert with_5 == with_100 == (200, 14)
 
 
 # --- the client page -----------------------------------------------------------------------
@@ -326,7 +331,7 @@ def test_entered_in_error_takes_the_response_out_of_the_chart_and_keeps_it(alpha
     (event,) = audit_actions(alpha, "response.entered_in_error")
     assert event == ("response.entered_in_error", str(wrong.pk), {})
     caseload = text_of(http.get("/clinic/clients/").content.decode())
-    assert "Chris Client 17 Moderately severe" in caseload
+    assert "Chris Client Casey Clinician PHQ-9 17 Moderately severe · −2 since baseline" in caseload
 
 
 def test_entered_in_error_needs_a_reason_and_happens_once(alpha) -> None:

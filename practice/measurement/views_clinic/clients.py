@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal.invitations import portal_state
+from practice.measurement import caseload as caseload_selectors
 from practice.measurement import selectors, services
 from practice.measurement.forms import (
     AlertResolveForm,
     AlertSnoozeForm,
     AssignForm,
+    CaseloadFilterForm,
     EnteredInErrorForm,
     ReviewSinceForm,
 )
@@ -31,7 +33,7 @@ from practice.measurement.views_clinic.common import (
     read_event,
     render_page,
 )
-from practice.measurement.views_clinic.sections import instrument_sections
+from practice.measurement.views_clinic.sections import HISTORY_ROWS_SHOWN, instrument_sections
 from practice.models import Assignment, Response
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
@@ -44,14 +46,32 @@ REVIEW_DEFAULT_DAYS = 7
 
 @clinical_required
 def caseload(request: HttpRequest) -> HttpResponse:
-    rows = selectors.caseload(request.user)
+    """The caseload table: search, filters, sort and pages in the query string."""
+    now = timezone.now()
+    entries = caseload_selectors.caseload_entries(request.user, practice=request.tenant)
+    options = caseload_selectors.caseload_options(
+        entries, request.user, instrument=request.GET.get("instrument", ""))
+    form = CaseloadFilterForm(request.GET or None, instruments=options.instruments,
+                              bands=options.bands, clinicians=options.clinicians,
+                              with_scores=request.tenant.has_module("assessments"))
+    values = form.values() if form.is_bound else {}
+    query = caseload_selectors.CaseloadQuery(
+        search=(values.get("q") or "").strip(), clinician=values.get("clinician"),
+        **{name: values.get(name) or "" for name in (
+            "instrument", "band", "change", "reliable", "activity", "engagement", "episode")},
+        sort=values.get("sort") or "name", descending=values.get("order") == "desc",
+        page=values.get("page") or 1)
+    page = caseload_selectors.caseload_page(entries, query, now=now)
     audit_record(action=Action.CLIENT_CASELOAD_VIEWED, actor=request.user, object_type="caseload",
                  meta=RequestMeta.from_request(request),
-                 detail={"client_ids": [row.client.pk for row in rows]})
+                 detail={"client_ids": [entry.client.pk for entry in page]})
+    kept = request.GET.copy()
+    kept.pop("page", None)
     return render_page(request, "practice/clinic/caseload.html", {
-        "rows": [{"client": row.client, "tz": client_zone(row.client).key,
-                  "phq9": row.latest.get("phq9"), "gad7": row.latest.get("gad7"),
-                  "open_risk_alerts": row.open_risk_alerts} for row in rows],
+        "page": page, "total": len(entries), "form": form, "query": query,
+        "kept": kept.urlencode(), "filtered": any(
+            values.get(name) for name in form.fields if name not in ("sort", "order", "page")),
+        "sorts": caseload_selectors.SORTS,
     })
 
 
@@ -76,10 +96,9 @@ def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm 
                  status: int = 200) -> HttpResponse:
     now = timezone.now()
     zone = client_zone(client)
-    record = selectors.client_record(client)
-    responses = record.responses
-    if not request.tenant.has_module("mood_checkin"):
-        responses = [response for response in responses if response.instrument_key != "mood"]
+    show_all = request.GET.get("all", "")
+    record = selectors.client_record(client, newest=HISTORY_ROWS_SHOWN, show_all=show_all)
+    skip = frozenset() if request.tenant.has_module("mood_checkin") else frozenset({"mood"})
     if assign_form is None:
         assign_form = AssignForm(instruments=selectors.instruments_offered(request.tenant),
                                  initial={"frequency": Assignment.Frequency.WEEKLY,
@@ -88,8 +107,8 @@ def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm 
     return render_page(request, "practice/clinic/client.html", {
         "client": client,
         "client_tz": zone.key,
-        "sections": instrument_sections(responses, record.catalog, request.tenant, zone,
-                                        client_sex(client), show_all=request.GET.get("all", "")),
+        "sections": instrument_sections(record.history, record.catalog, request.tenant, zone,
+                                        client_sex(client), show_all=show_all, skip=skip),
         "open_alerts": record.open_alerts,
         "portal": portal_state(client),
         "assignments": _assignment_rows(record, now),
@@ -188,13 +207,10 @@ def review(request: HttpRequest, client_id: int) -> HttpResponse:
     zone = client_zone(client)
     form, since = _review_since(request, zone, now)
     data = selectors.pre_session_review(client, since=since, now=now)
-    sections = instrument_sections(data.responses, data.catalog, request.tenant, zone,
+    sections = instrument_sections(data.history, data.catalog, request.tenant, zone,
                                    client_sex(client), limit=None, with_charts=False)
-    recent = []
-    for section in sections:
-        new_rows = [row for row in section.rows if row.response.submitted_at >= since]
-        if new_rows:
-            recent.append({"section": section, "rows": new_rows})
+    recent = [{"section": section, "rows": section.rows} for section in sections
+              if section.rows]
     overdue = [{"response": response,
                 "title": (data.catalog.get(response.instrument_key).title
                           if data.catalog.get(response.instrument_key)

@@ -10,7 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from practice.measurement import selectors
-from practice.measurement.charts import signed_change, trend_svg, trend_table
+from practice.measurement.charts import (
+    Point,
+    needs_weekly_means,
+    signed_change,
+    trend_svg,
+    trend_table,
+    weekly_means,
+)
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.scoring import TalkingTherapiesClass
 from practice.models import Response
@@ -45,7 +52,8 @@ class HistoryRow:
 class Chart:
     title: str
     svg: str
-    table: list[dict[str, Any]]
+    table: list[dict[str, Any]]  # oldest first; the newest rows only unless shown all
+    hidden: int = 0  # rows of the table not shown
 
 
 @dataclass
@@ -95,8 +103,22 @@ def number_text(value: Any) -> str:
     return str(int(number)) if number == int(number) else f"{number:g}"
 
 
-def _subscale_charts(definition: InstrumentDefinition, valid: list[Response],
-                     zone: ZoneInfo) -> list[Chart]:
+def _chart_points(points: list[Point]) -> tuple[list[Point], bool]:
+    """The points a chart draws: a long dense (daily) series as weekly means."""
+    if needs_weekly_means(points):
+        return weekly_means(points), True
+    return points, False
+
+
+def _window(count: int, limit: int | None, show_all: bool) -> list[int]:
+    """The positions of the newest ``limit`` of ``count`` rows (all when shown all)."""
+    if show_all or limit is None:
+        return list(range(count))
+    return list(range(max(0, count - limit), count))
+
+
+def _subscale_charts(definition: InstrumentDefinition, valid: list[selectors.ScorePoint],
+                     zone: ZoneInfo, rows_shown: int | None, show_all: bool) -> list[Chart]:
     charts = []
     for subscale in definition.subscales:
         if not subscale.bands:
@@ -104,12 +126,15 @@ def _subscale_charts(definition: InstrumentDefinition, valid: list[Response],
         view = replace(definition, title=subscale.title, bands=subscale.bands, sex_bands=(),
                        reliable_change=None, clinical_cutoff=None, subscales=(),
                        has_total=True, key=f"{definition.key}_{subscale.key}")
-        points = [(response.submitted_at.astimezone(zone), float(response.subscales[subscale.key]))
-                  for response in valid if subscale.key in (response.subscales or {})]
+        points = [(point.submitted_at.astimezone(zone), float(point.subscales[subscale.key]))
+                  for point in valid if subscale.key in point.subscales]
         title = f"{definition.title}: {subscale.title}"
-        charts.append(Chart(title, trend_svg(definition=view, points=points,
-                                             mark_reliable_change=False, title=title),
-                            trend_table(view, points)))
+        drawn, weekly = _chart_points(points)
+        charts.append(Chart(
+            title + (" (weekly averages)" if weekly else ""),
+            trend_svg(definition=view, points=drawn, mark_reliable_change=False, title=title),
+            trend_table(view, points, _window(len(points), rows_shown, show_all)),
+            hidden=len(points) - len(_window(len(points), rows_shown, show_all))))
     return charts
 
 
@@ -142,42 +167,48 @@ def _history_rows(definition: InstrumentDefinition, responses: list[Response],
     return rows
 
 
-def instrument_sections(responses: list[Response], catalog: selectors.DefinitionCatalog,
-                        practice: Practice, zone: ZoneInfo, sex: str | None, *,
-                        show_all: str = "", limit: int | None = HISTORY_ROWS_SHOWN,
-                        with_charts: bool = True) -> list[InstrumentSection]:
+def instrument_sections(history: selectors.WindowedHistory,
+                        catalog: selectors.DefinitionCatalog, practice: Practice,
+                        zone: ZoneInfo, sex: str | None, *, show_all: str = "",
+                        limit: int | None = HISTORY_ROWS_SHOWN, with_charts: bool = True,
+                        skip: frozenset[str] = frozenset()) -> list[InstrumentSection]:
     """One section per instrument the client has answered: chart(s), change, history (newest
-    first, ``limit`` rows unless the instrument is ``show_all``)."""
-    by_key: dict[str, list[Response]] = {}
-    for response in responses:
-        by_key.setdefault(response.instrument_key, []).append(response)
+    first: the responses ``history`` lists, ``limit`` rows unless the instrument is
+    ``show_all``). Change, reliable change and bands are computed only for the rows listed,
+    each against the instrument's whole series; a chart of more than a year of daily scores
+    draws weekly means."""
     sections = []
-    for key, answered in by_key.items():
-        definition = catalog.get(key, answered[-1].definition_version)
+    for key in history.keys:
+        if key in skip:
+            continue
+        definition = catalog.get(key, history.versions[key])
         if definition is None:
             continue
         view = chart_definition(definition, practice, sex)
-        valid = [response for response in answered
-                 if response.entered_in_error_at is None and response.total is not None]
-        points = [(response.submitted_at.astimezone(zone), float(response.total))
-                  for response in valid]
-        table = trend_table(view, points)
+        valid = history.points.get(key, [])
+        listed = history.rows.get(key, [])
+        points = [(point.submitted_at.astimezone(zone), float(point.total)) for point in valid]
+        position = {point.pk: index for index, point in enumerate(valid)}
+        wanted = [position[response.pk] for response in listed if response.pk in position]
+        table = trend_table(view, points, wanted)
         charts = []
         if with_charts and view.has_total:
-            charts.append(Chart(view.title, trend_svg(definition=view, points=points,
-                                                      mark_reliable_change=True,
-                                                      title=f"{view.title}: scores over time"),
-                                table))
+            drawn, weekly = _chart_points(points)
+            charts.append(Chart(
+                view.title + (" (weekly averages)" if weekly else ""),
+                trend_svg(definition=view, points=drawn, mark_reliable_change=True,
+                          title=f"{view.title}: scores over time"
+                                + (" (weekly averages)" if weekly else "")),
+                table))
         if with_charts:
-            charts += _subscale_charts(view, valid, zone)
-        rows = _history_rows(view, answered, {response.pk: row
-                                              for response, row in zip(valid, table, strict=True)})
+            charts += _subscale_charts(view, valid, zone, limit, show_all == key)
+        by_pk = {valid[index].pk: row for index, row in zip(sorted(wanted), table, strict=True)}
+        rows = _history_rows(view, listed, by_pk)
         rows.reverse()
-        shown = rows if show_all == key or limit is None else rows[:limit]
         change = selectors.change_summary(view, valid)
         sections.append(InstrumentSection(
-            key=key, title=view.title, definition=view, charts=charts, rows=shown,
-            hidden=len(rows) - len(shown), change=change,
+            key=key, title=view.title, definition=view, charts=charts, rows=rows,
+            hidden=history.counts.get(key, 0) - len(rows), change=change,
             talking_therapies=TALKING_THERAPIES_LABELS.get(change.talking_therapies, "")
             if change.talking_therapies else "",
             has_total=view.has_total,

@@ -1,0 +1,65 @@
+"""The staff home: one Today page per role. The owner sees the practice at a glance, a
+clinician their day and who needs attention, the front desk the day's appointments,
+invitations and forms (never anything clinical)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from practice.today import selectors
+from practice.today.charts import bar_chart
+from tenants.accounts.models import Role
+from tenants.audit.actions import Action
+from tenants.audit.services import RequestMeta, audit_record
+
+
+def _owner_context(request: HttpRequest) -> dict[str, Any]:
+    now = timezone.now()
+    data = selectors.owner_today(practice=request.tenant, now=now)
+    labels = [month.month.strftime("%b") for month in data.months]
+    completed = [month.completed for month in data.months]
+    total = sum(completed)
+    chart = bar_chart(
+        title="Measures completed per month, last 12 months", labels=labels, values=completed,
+        summary=f"{total} measures completed in 12 months; {completed[-1]} so far this month.")
+    return {"data": data, "chart": chart, "now": now}
+
+
+def _clinician_context(request: HttpRequest) -> dict[str, Any]:
+    now = timezone.now()
+    data = selectors.clinician_today(request.user, practice=request.tenant, now=now)
+    audit_record(action=Action.CLIENT_TODAY_VIEWED, actor=request.user, object_type="today",
+                 meta=RequestMeta.from_request(request),
+                 detail={"client_ids": sorted({session.appointment.client_id
+                                               for session in data.sessions}
+                                              | {entry.client.pk for entry in data.attention})})
+    return {"data": data, "now": now,
+            "assessments_on": request.tenant.has_module("assessments"),
+            "today_sessions": [s for s in data.sessions if s.day == "today"],
+            "tomorrow_sessions": [s for s in data.sessions if s.day == "tomorrow"]}
+
+
+@login_required
+def today(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_client:
+        return HttpResponseRedirect(reverse("portal:dashboard"))
+    if user.role == Role.OWNER:
+        context = _owner_context(request)
+        # The owner is often a clinician too: their own day, under the practice's figures.
+        context["c"] = _clinician_context(request)
+        return render(request, "practice/today/owner.html", context)
+    if user.role == Role.CLINICIAN:
+        return render(request, "practice/today/clinician.html",
+                      {"c": _clinician_context(request)})
+    if user.role == Role.FRONT_DESK:
+        now = timezone.now()
+        data = selectors.front_desk_today(user, now=now)
+        return render(request, "practice/today/front_desk.html", {"data": data, "now": now})
+    return render(request, "practice/staff_home.html")
