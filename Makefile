@@ -18,7 +18,7 @@ run: venv
 	$(PY) -m controlplane.devstack
 
 test: venv
-	TANDEM_EMBEDDED_NAME=test $(EMBED) $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
+	TANDEM_EMBEDDED_NAME=test $(EMBED) $(PY) -m pytest -n 2 -q --durations=15 $(PYTEST_ARGS)
 
 # The whole suite under libfaketime, once per moment of CLOCK_RUNS (UTC; a bare HH:MM is today):
 # four hours of the day, then the daylight-saving changes in New York (07:00 UTC in March, 06:00

@@ -330,6 +330,8 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "practice.invoices.models.Invoice.Status",
         "FormAssignmentStatusEnum": "practice.formbuilder.models.FormAssignment.Status",
         "NotificationStatusEnum": "practice.notifications.models.Notification.Status",
+        "SeriesFrequencyEnum": "practice.appointments.models.AppointmentSeries.Frequency",
+        "AssignmentFrequencyEnum": "practice.models.measurement.Assignment.Frequency",
     },
 }
 

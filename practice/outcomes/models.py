@@ -93,7 +93,10 @@ class PracticeExport(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["status"],
-                                    condition=models.Q(status__in=["queued", "running"]),
+                                    # OR, not IN: PostgreSQL prints an IN back in a form
+                                    # that differs once a practice's schema is cloned
+                                    condition=(models.Q(status="queued")
+                                               | models.Q(status="running")),
                                     name="practice_export_one_at_a_time"),
         ]
 

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at', '-pk'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['queued', 'running'])), fields=('status',), name='practice_export_one_at_a_time')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'queued'), ('status', 'running'), _connector='OR'), fields=('status',), name='practice_export_one_at_a_time')],
             },
         ),
     ]
