@@ -6,11 +6,13 @@ caseload, and a second clinician who is not on it."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -165,3 +167,36 @@ def snapshot(booking: BookingWorld) -> dict[str, list]:
         }
     connection.set_schema_to_public()
     return state
+
+
+def booking_client(booking: BookingWorld, email: str, name: str) -> User:
+    """A client of the booking world's clinician, with portal access and consent given."""
+    with schema_context(booking.schema):
+        person = User.objects.create_user(email, PASSWORD, full_name=name, role=Role.CLIENT)
+        profile = ClientProfile.objects.create(user=person, timezone=CLIENT_ZONE)
+        profile.clinicians.add(booking.clinician)
+        ClientAccess.objects.create(user=person, visible_modules=["booking"],
+                                    accepted_at=timezone.now())
+        consent_accept(user=person, version=current_consent().version)
+    connection.set_schema_to_public()
+    return person
+
+
+def together(attempts: list[Callable[[], str]]) -> list[str]:
+    """Run the attempts in threads released at once; their outcomes, sorted."""
+    barrier = threading.Barrier(len(attempts))
+    outcomes: list[str] = []
+
+    def run(attempt: Callable[[], str]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(attempt())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(outcomes)

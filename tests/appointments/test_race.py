@@ -4,68 +4,29 @@ with no check at all before the insert: the database's exclusion constraint alon
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from portal.consent import current_consent
-from portal.invitations import consent_accept
-from portal.models import ClientAccess
 from practice.appointments import services
 from practice.appointments.models import Appointment
-from practice.models import ClientProfile
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
 from tests.appointments.helpers import (
-    CLIENT_ZONE,
-    BookingWorld,
+    booking_client,
     next_weekday_at,
     outbox,
     page_text,
     prepare,
+    together,
 )
-from tests.conftest import PASSWORD
-
-
-def _rival(booking: BookingWorld) -> User:
-    with schema_context(booking.schema):
-        rival = User.objects.create_user("rival@example.org", PASSWORD, full_name="Robin Rival",
-                                         role=Role.CLIENT)
-        profile = ClientProfile.objects.create(user=rival, timezone=CLIENT_ZONE)
-        profile.clinicians.add(booking.clinician)
-        ClientAccess.objects.create(user=rival, visible_modules=["booking"],
-                                    accepted_at=timezone.now())
-        consent_accept(user=rival, version=current_consent().version)
-    connection.set_schema_to_public()
-    return rival
-
-
-def _together(attempts: list[Callable[[], str]]) -> list[str]:
-    barrier = threading.Barrier(len(attempts))
-    outcomes: list[str] = []
-
-    def run(attempt: Callable[[], str]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes.append(attempt())
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return sorted(outcomes)
 
 
 @pytest.mark.usefixtures("committed_db")
 def test_two_clients_one_slot_exactly_one_wins(practice_factory) -> None:
     booking = prepare(practice_factory("racing", "Racing Practice"))
-    rival = _rival(booking)
+    rival = booking_client(booking, "rival@example.org", "Robin Rival")
     start = next_weekday_at(14)
     https = [booking.http(booking.client), booking.http(rival)]
     form = {"clinician": booking.clinician.pk, "appointment_type": booking.video_type,
@@ -79,7 +40,7 @@ def test_two_clients_one_slot_exactly_one_wins(practice_factory) -> None:
             return str(response.status_code)
         return attempt
 
-    assert _together([online(0), online(1)]) == ["302", "409"]
+    assert together([online(0), online(1)]) == ["302", "409"]
     with schema_context(booking.schema):
         winner = Appointment.objects.get()
         assert (winner.starts_at, winner.status, winner.booked_by_id) == (
@@ -104,7 +65,7 @@ def test_two_clients_one_slot_exactly_one_wins(practice_factory) -> None:
             return "booked"
         return attempt
 
-    assert _together([staff(booking.client), staff(rival)]) == [
+    assert together([staff(booking.client), staff(rival)]) == [
         "That time was just taken. Please choose another.", "booked"]
     with schema_context(booking.schema):
         assert list(Appointment.objects.order_by("starts_at").values_list("starts_at", flat=True)

@@ -6,18 +6,14 @@ races run in real committed transactions on threads."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from portal.consent import current_consent
-from portal.invitations import consent_accept
-from portal.models import ClientAccess
 from practice.appointments import selectors, services
 from practice.appointments.models import (
     Appointment,
@@ -32,53 +28,21 @@ from practice.appointments.notifications import (
     WAITLIST_OFFER_GONE,
 )
 from practice.appointments.services import BookingError, SlotTaken
-from practice.models import ClientProfile
 from practice.notifications import kinds
 from practice.notifications.models import Notification
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import User
 from tests.appointments.helpers import (
-    CLIENT_ZONE,
     MARKER,
     BookingWorld,
     audit_actions,
+    booking_client,
     next_weekday_at,
     page_text,
     prepare,
+    together,
 )
-from tests.conftest import PASSWORD
 
 JSON = "application/json"
-
-
-def _client(booking: BookingWorld, email: str, name: str) -> User:
-    with schema_context(booking.schema):
-        person = User.objects.create_user(email, PASSWORD, full_name=name, role=Role.CLIENT)
-        profile = ClientProfile.objects.create(user=person, timezone=CLIENT_ZONE)
-        profile.clinicians.add(booking.clinician)
-        ClientAccess.objects.create(user=person, visible_modules=["booking"],
-                                    accepted_at=timezone.now())
-        consent_accept(user=person, version=current_consent().version)
-    connection.set_schema_to_public()
-    return person
-
-
-def _together(attempts: list[Callable[[], str]]) -> list[str]:
-    barrier = threading.Barrier(len(attempts))
-    outcomes: list[str] = []
-
-    def run(attempt: Callable[[], str]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes.append(attempt())
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return sorted(outcomes)
 
 
 def _wait(booking: BookingWorld, client: User, *, by: User | None = None) -> WaitlistEntry:
@@ -169,7 +133,7 @@ def test_a_client_moves_a_session_within_the_rules_and_the_clinician_is_told(
 def test_a_move_and_a_booking_of_the_same_time_at_once_exactly_one_wins(
         practice_factory) -> None:
     booking = prepare(practice_factory("moving", "Moving Practice"))
-    rival = _client(booking, "rival@example.org", "Robin Rival")
+    rival = booking_client(booking, "rival@example.org", "Robin Rival")
     start = next_weekday_at(10, days_ahead=4)
     target = start + timedelta(hours=2)
     mine = booking.book(start, kind="office")
@@ -186,7 +150,7 @@ def test_a_move_and_a_booking_of_the_same_time_at_once_exactly_one_wins(
             "starts_at": target.isoformat()})
         return f"book {response.status_code}"
 
-    outcomes = _together([move, book])
+    outcomes = together([move, book])
     assert outcomes in (["book 302", "move 409"], ["book 409", "move 302"])
     with schema_context(booking.schema):
         rows = list(Appointment.objects.order_by("pk").values_list("client_id", "starts_at",
@@ -208,9 +172,9 @@ def test_a_freed_time_goes_to_the_first_matching_people_without_phi(alpha, beta)
     with schema_context(booking.schema):
         BookingSettings.objects.update(waitlist_offers_at_once=2)
     connection.set_schema_to_public()
-    first = _client(booking, "first@example.org", "First Waiting")
-    second = _client(booking, "second@example.org", "Second Waiting")
-    third = _client(booking, "third@example.org", "Third Waiting")
+    first = booking_client(booking, "first@example.org", "First Waiting")
+    second = booking_client(booking, "second@example.org", "Second Waiting")
+    third = booking_client(booking, "third@example.org", "Third Waiting")
     for person in (first, second, third):
         _wait(booking, person)
     # Someone waiting only on Saturdays does not match a weekday time.
@@ -246,12 +210,12 @@ def test_a_freed_time_goes_to_the_first_matching_people_without_phi(alpha, beta)
 
 def test_no_offer_for_a_time_no_longer_free_and_none_sent_once_it_is_taken(alpha) -> None:
     booking = prepare(alpha)
-    waiting = _client(booking, "waiting@example.org", "Will Waiting")
+    waiting = booking_client(booking, "waiting@example.org", "Will Waiting")
     _wait(booking, waiting)
     start = next_weekday_at(11, days_ahead=4)
     source = _free_by_cancelling(booking, start, booking.client)
     # Staff fill the time before the scheduler gets to it: nothing is offered.
-    other = _client(booking, "other@example.org", "Olly Other")
+    other = booking_client(booking, "other@example.org", "Olly Other")
     taken = booking.book(start, client=other, kind="office")
     assert _offer(booking, source) is None
     with schema_context(booking.schema):
@@ -280,8 +244,8 @@ def test_offers_lapse_and_go_to_the_next_people_and_the_owner_sees_the_counts(
     with schema_context(booking.schema):
         BookingSettings.objects.update(waitlist_offers_at_once=1, waitlist_offer_hours=2)
     connection.set_schema_to_public()
-    first = _client(booking, "first@example.org", "First Waiting")
-    second = _client(booking, "second@example.org", "Second Waiting")
+    first = booking_client(booking, "first@example.org", "First Waiting")
+    second = booking_client(booking, "second@example.org", "Second Waiting")
     _wait(booking, first)
     _wait(booking, second)
     start = datetime(2026, 6, 22, 15, tzinfo=UTC)  # Monday 11:00 New York
@@ -320,7 +284,7 @@ def test_offers_lapse_and_go_to_the_next_people_and_the_owner_sees_the_counts(
 def test_three_accept_at_once_exactly_one_wins_and_the_others_are_told(
         practice_factory) -> None:
     booking = prepare(practice_factory("waiting", "Waiting Practice"))
-    people = [_client(booking, f"waiting{index}@example.org", f"Waiting {index}")
+    people = [booking_client(booking, f"waiting{index}@example.org", f"Waiting {index}")
               for index in range(3)]
     for person in people:
         _wait(booking, person)
@@ -341,7 +305,7 @@ def test_three_accept_at_once_exactly_one_wins_and_the_others_are_told(
             return str(response.status_code)
         return attempt
 
-    outcomes = _together([accept(person) for person in people])
+    outcomes = together([accept(person) for person in people])
     assert outcomes == ["200", "409", "409"]
     with schema_context(booking.schema):
         booked = list(Appointment.objects.filter(status="booked", starts_at=start)
@@ -376,7 +340,7 @@ def test_waitlist_join_rules_and_reach(alpha, beta) -> None:
     entry_id = created.json()["id"]
     # The portal page lists it; another client cannot remove it (404 like a missing one).
     assert "Leave this waitlist" in page_text(http.get("/portal/appointments/waitlist/"))
-    stranger = _client(booking, "stranger@example.org", "Stan Stranger")
+    stranger = booking_client(booking, "stranger@example.org", "Stan Stranger")
     assert booking.http(stranger).delete(f"/api/v1/waitlist/{entry_id}").status_code == 404
     # The outsider clinician does not reach this client's entry either.
     assert booking.http(booking.outsider).get("/api/v1/waitlist").json() == []
