@@ -26,6 +26,10 @@ urlpatterns = [
     path("invoices/", include(("practice.invoices.urls_staff", "billing"))),
     path("notifications/", include(("practice.notifications.urls", "notifications"))),
     path("engagement/", include(("practice.engagement.urls", "engagement"))),
+    # Releases of information and disclosures: never behind a module (a release in force and
+    # the accounting of disclosures cannot be turned off).
+    path("disclosure/", include(("practice.disclosure.urls_staff", "disclosure"))),
+    path("shared/", include(("practice.disclosure.urls", "shared"))),
     path("portal/", include("portal.urls")),
     path("api/v1/", include(("controlplane.urls_api", "api"))),
     path("", include("practice.urls")),

@@ -57,6 +57,9 @@ class Capability(StrEnum):
     STAFF_AREA = "staff_area"
     # One's own account in this practice, staff or client: push subscriptions, devices.
     OWN_ACCOUNT = "own_account"
+    # Releases of information, disclosures to people outside the practice (the `disclose`
+    # service), the accounting of disclosures, 42 CFR Part 2 tags and a client's restrictions.
+    DISCLOSE = "disclose"
     # The practice itself: settings, branding, modules, staff, rules, security, its plan.
     MANAGE_PRACTICE = "manage_practice"
 
@@ -89,6 +92,8 @@ ACCESS: Mapping[Capability, Grant] = MappingProxyType({
     Capability.INVOICES: Grant(roles=frozenset({Role.OWNER, Role.BILLING})),
     Capability.STAFF_AREA: Grant(roles=_STAFF, about_clients=False),
     Capability.OWN_ACCOUNT: Grant(roles=_STAFF | {Role.CLIENT}, about_clients=False),
+    # Sending a client's clinical records out is clinical work: not the front desk, not billing.
+    Capability.DISCLOSE: Grant(roles=_CLINICAL, caseload_only=_CLINICIAN),
     Capability.MANAGE_PRACTICE: Grant(roles=frozenset({Role.OWNER}), about_clients=False),
 })
 

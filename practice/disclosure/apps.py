@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DisclosureConfig(AppConfig):
+    name = "practice.disclosure"
+    label = "disclosure"
+    verbose_name = "Releases of information, disclosures and 42 CFR Part 2"
