@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from practice.disclosure import policies
 from practice.disclosure.models import (
@@ -23,6 +23,11 @@ from practice.outcomes.models import Episode
 from tenants.accounts.models import User
 
 RecordRef = tuple[str, int]
+
+# The model of each kind of record a Part 2 tag can name.
+PART2_TABLES: dict[str, type[Model]] = {"response": Response, "goal": Goal,
+                                        "document": Document, "message": Message,
+                                        "episode": Episode}
 
 
 def part2_settings() -> Part2Settings:
