@@ -27,7 +27,8 @@ from practice.disclosure.forms import (
     TagForm,
 )
 from practice.disclosure.models import Release
-from practice.measurement.selectors import instruments_offered
+from practice.measurement.selectors import definition_catalog, instruments_offered
+from practice.models import Response
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -47,10 +48,18 @@ def _release(client: User, release_id: int) -> Release:
         raise Http404 from None
 
 
-def _instruments(request: HttpRequest) -> list[tuple[str, str]]:
-    offered = [(definition.key, definition.title)
-               for definition in instruments_offered(request.tenant)]
-    return sorted(offered, key=lambda pair: pair[1])
+def _instruments(request: HttpRequest, client: User) -> list[tuple[str, str]]:
+    """The instruments the practice offers and those the client has answered."""
+    titles = {definition.key: definition.title
+              for definition in instruments_offered(request.tenant)}
+    answered = set(Response.objects.filter(client=client).values_list(
+        "instrument_key", flat=True).distinct())
+    catalog = definition_catalog(answered)
+    for key in sorted(answered):
+        if key not in titles:
+            definition = catalog.get(key)
+            titles[key] = definition.title if definition else key
+    return sorted(titles.items(), key=lambda pair: pair[1])
 
 
 def _context(request: HttpRequest) -> packages.Context:
@@ -83,7 +92,7 @@ def client_overview(request: HttpRequest, client_id: int) -> HttpResponse:
 @requires(Capability.DISCLOSE)
 def release_new(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    form = ReleaseForm(request.POST or None, instruments=_instruments(request))
+    form = ReleaseForm(request.POST or None, instruments=_instruments(request, client))
     status = 200
     if request.method == "POST":
         status = 400
