@@ -34,6 +34,7 @@ from practice.demo_logins import (
     DEMO_SUBDOMAIN,
     OPERATOR_EMAIL,
 )
+from practice.disclosure import demo as disclosure_demo
 from practice.documents import demo as documents_demo
 from practice.engagement import demo as engagement_demo
 from practice.formbuilder import demo as formbuilder_demo
@@ -126,6 +127,7 @@ def seed_demo() -> bool:
         appointments_demo.seed(practice)
         notifications_demo.seed(practice)
         outcomes_demo.seed(practice)
+        disclosure_demo.seed(practice)
     connection.set_schema_to_public()
     return created
 

@@ -146,6 +146,17 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
             other = User.objects.get(email=email)
             assert Response.objects.filter(client=other, status="submitted").count() == 4
 
+        # A signed release to a psychiatrist, one disclosure in the ledger, Part 2 off.
+        from practice.disclosure.models import Disclosure, Release
+        from practice.disclosure.selectors import is_part2_program
+        (release,) = Release.objects.all()
+        assert (release.recipient_name, release.status) == ("Dr. Anita Shah", "signed")
+        assert release.client == client
+        (disclosure,) = Disclosure.objects.all()
+        assert (disclosure.release_id, disclosure.package_kind, disclosure.contains_part2) == (
+            release.pk, "progress_report", False)
+        assert is_part2_program() is False
+
 
 def test_the_demo_has_billing_staff_with_two_step_sign_in_set_up(db, media_root):
     """`make run` prints their login and the authenticator key; the key gives working codes."""
