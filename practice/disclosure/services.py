@@ -271,6 +271,8 @@ def release_sign(*, release_id: int, typed_name: str, consent: bool, drawn: str 
     meta = meta or RequestMeta()
     signed_at = timezone.now()
     consent_text = consent_wording()
+    # The right to revoke in the words the client read (their language), sealed with the rest.
+    release.revocation_statement = policies.revocation_wording()
     drawn_sha256 = sha256_hex(png) if png else ""
     release.content_sha256 = sha256_hex(sealed_content(
         release, typed_name=name, consent_text=consent_text, drawn_sha256=drawn_sha256,

@@ -64,6 +64,8 @@ def release_sign(request: HttpRequest, release_id: int) -> HttpResponse:
         "scope_labels": [policies.SCOPE_KINDS.get(kind, kind) for kind in release.kinds],
         "may_sign": selectors.may_sign_release(release, request.user),  # type: ignore[arg-type]
         "notice": policies.PART2_NOTICE if release.is_part2_consent else "",
+        "revocation": (policies.revocation_wording() if release.status == Release.Status.
+                       AWAITING_SIGNATURE else release.revocation_statement),
     }, status=status)
 
 
