@@ -37,6 +37,9 @@ class Action(StrEnum):
     # assignment
     ASSIGNMENT_CREATED = "assignment.created"
     ASSIGNMENT_ENDED = "assignment.ended"
+    # audit_trail (the owner reading the trail itself)
+    AUDIT_TRAIL_EXPORTED = "audit_trail.exported"
+    AUDIT_TRAIL_VIEWED = "audit_trail.viewed"
     # auth
     AUTH_MFA_DISABLED = "auth.mfa_disabled"
     AUTH_MFA_ENABLED = "auth.mfa_enabled"
