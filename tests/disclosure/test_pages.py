@@ -99,3 +99,9 @@ def test_code_attempts_are_rate_limited(alpha, monkeypatch, settings) -> None:
     assert statuses == [403, 403, 403]
     limited = recipient.post(path, {"code": delivered.code})
     assert limited.status_code == 429 and limited["Content-Type"].startswith("text/html")
+
+
+def test_the_download_token_never_reaches_a_log() -> None:
+    from controlplane.redaction import redact
+    line = '"GET /shared/L34XPX7CAFSfoKFSRCm8LqwGpmPYgD-VD57j6K6Fqvw/ HTTP/1.1" 200'
+    assert redact(line) == '"GET /shared/[redacted]/ HTTP/1.1" 200'

@@ -49,7 +49,7 @@ def test_sud_instruments_are_part2_only_when_the_practice_says_so(alpha) -> None
         assert selectors.part2_records(alpha.client) == frozenset()
         _part2_on(alpha)
         assert selectors.part2_records(alpha.client) == {("response", pk) for pk in audit_c}
-        assert AuditEvent.objects.filter(action="disclosure.part2_setting_changed").count() == 1
+        assert AuditEvent.objects.filter(action="disclosure.part_two_setting_changed").count() == 1
 
 
 @pytest.mark.parametrize("package_kind", sorted(policies.PACKAGE_KINDS))
@@ -160,7 +160,7 @@ def test_an_episode_marked_sud_makes_its_records_part2_and_hides_them_from_proxi
         signed(alpha, **PART2, named_proxy_id=proxy.pk)
         assert selectors.hidden_from_proxy(alpha.client.pk, proxy.pk, today) == frozenset()
         assert selectors.hidden_from_proxy(alpha.client.pk, alpha.billing.pk, today) == records
-        tags = AuditEvent.objects.filter(action="disclosure.part2_tagged")
+        tags = AuditEvent.objects.filter(action="disclosure.part_two_tagged")
         assert list(tags.values_list("object_type", "object_id")) == [
             ("episode", str(episode.pk))]
         # A record of another client cannot be tagged for this one.
