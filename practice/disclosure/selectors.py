@@ -49,6 +49,10 @@ def sud_episodes(client: User) -> QuerySet[Episode]:
     return Episode.objects.filter(client=client, pk__in=ids)
 
 
+def episodes_of(client: User) -> QuerySet[Episode]:
+    return Episode.objects.filter(client=client).order_by("-started_at", "-pk")
+
+
 def _in_span(field: str, episodes: list[Episode]) -> Q:
     spans = Q(pk__in=[])
     for episode in episodes:

@@ -83,6 +83,8 @@ def client_overview(request: HttpRequest, client_id: int) -> HttpResponse:
         "part2_on": part2_on,
         "part2_count": len(selectors.part2_records(client)) if part2_on else 0,
         "tags": selectors.part2_hand_tags(client),
+        "episodes": selectors.episodes_of(client),
+        "sud_episode_ids": set(selectors.sud_episodes(client).values_list("pk", flat=True)),
         "restriction_form": RestrictionForm(), "tag_form": TagForm(),
         "scope_labels": policies.SCOPE_KINDS,
     })

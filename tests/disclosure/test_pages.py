@@ -105,3 +105,31 @@ def test_the_download_token_never_reaches_a_log() -> None:
     from controlplane.redaction import redact
     line = '"GET /shared/L34XPX7CAFSfoKFSRCm8LqwGpmPYgD-VD57j6K6Fqvw/ HTTP/1.1" 200'
     assert redact(line) == '"GET /shared/[redacted]/ HTTP/1.1" 200'
+
+
+def test_marking_an_episode_sud_from_the_page_is_audited(alpha) -> None:
+    from practice.disclosure.models import Part2Tag
+    from practice.outcomes.models import Episode
+    from tenants.audit.models import AuditEvent
+    with schema_context(alpha.practice.schema_name):
+        prepare(alpha)
+        episode = Episode.objects.create(client=alpha.client, clinician=alpha.clinician)
+    owner = alpha.http(alpha.owner)
+    assert owner.post("/disclosure/settings/", {"is_part2_program": "on"}).status_code == 302
+    staff = alpha.http(alpha.clinician)
+    page = staff.get(f"/disclosure/clients/{alpha.client.pk}/")
+    assert b"Mark as SUD treatment" in page.content
+    assert staff.post(f"/disclosure/clients/{alpha.client.pk}/part2/tags/",
+                      {"kind": "episode", "object_id": episode.pk}).status_code == 302
+    page = staff.get(f"/disclosure/clients/{alpha.client.pk}/")
+    assert b"<strong>SUD treatment</strong>" in page.content
+    with schema_context(alpha.practice.schema_name):
+        tag = Part2Tag.objects.get()
+        assert (tag.kind, tag.object_id, tag.tagged_by_id) == (
+            "episode", episode.pk, alpha.clinician.pk)
+        assert AuditEvent.objects.filter(action="disclosure.part_two_tagged").count() == 1
+    assert staff.post(f"/disclosure/clients/{alpha.client.pk}/part2/tags/{tag.pk}/remove/"
+                      ).status_code == 302
+    with schema_context(alpha.practice.schema_name):
+        assert Part2Tag.objects.get().removed_at is not None
+        assert AuditEvent.objects.filter(action="disclosure.part_two_untagged").count() == 1
