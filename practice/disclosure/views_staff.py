@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from branding.selectors import branding_for
-from practice.access import Capability, client_in_reach, requires
+from practice.access import Capability, client_in_reach, holds, requires
 from practice.disclosure import packages, policies, selectors, services
 from practice.disclosure.accounting import accounting_response
 from practice.disclosure.forms import (
@@ -84,6 +84,7 @@ def client_overview(request: HttpRequest, client_id: int) -> HttpResponse:
         "part2_count": len(selectors.part2_records(client)) if part2_on else 0,
         "tags": selectors.part2_hand_tags(client),
         "episodes": selectors.episodes_of(client),
+        "manages_practice": holds(request.user, Capability.MANAGE_PRACTICE),  # type: ignore[arg-type]
         "sud_episode_ids": set(selectors.sud_episodes(client).values_list("pk", flat=True)),
         "restriction_form": RestrictionForm(), "tag_form": TagForm(),
         "scope_labels": policies.SCOPE_KINDS,
