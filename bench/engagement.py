@@ -107,7 +107,7 @@ _RESPONSE_COLUMNS = (
     "client_id, assignment_id, instrument_key, definition_version, occurrence_date, due_at, "
     "status, answers, note, created_at, started_at, submitted_at, scorer, scorer_version, "
     "is_scored, total, band_key, band_label, subscales, subscale_bands, flags, missing_items, "
-    "prorated, entered_in_error_reason")
+    "prorated, entered_in_error_reason, advisories")
 
 # Weekly PHQ-9 and GAD-7 for a year: 85% done; each client has a starting level and a drift
 # over the year (some get reliably worse), plus noise.
@@ -123,7 +123,7 @@ _WEEKLY_SQL = """
            CASE WHEN o.done THEN greatest(0, least(
                CASE a.instrument_key WHEN 'phq9' THEN 27 ELSE 21 END,
                round(p.base + p.drift * o.week / 52.0 + (random() * 4 - 2)))) END,
-           '', '', '{{}}'::jsonb, '{{}}'::jsonb, '[]'::jsonb, '[]'::jsonb, false, ''
+           '', '', '{{}}'::jsonb, '{{}}'::jsonb, '[]'::jsonb, '[]'::jsonb, false, '', '[]'::jsonb
     FROM {assignment} a
     JOIN bench_params p ON p.client_id = a.client_id
     CROSS JOIN LATERAL (
@@ -142,7 +142,7 @@ _MOOD_SQL = """
            o.day + interval '19 hours 1 minute', 'sum', '1', true,
            CASE WHEN p.sliding AND o.days_ago <= 4 THEN 3 + o.days_ago
                 ELSE greatest(0, least(10, round(6 + random() * 4 - 2))) END,
-           '', '', '{{}}'::jsonb, '{{}}'::jsonb, '[]'::jsonb, '[]'::jsonb, false, ''
+           '', '', '{{}}'::jsonb, '{{}}'::jsonb, '[]'::jsonb, '[]'::jsonb, false, '', '[]'::jsonb
     FROM {assignment} a
     JOIN bench_params p ON p.client_id = a.client_id
     CROSS JOIN LATERAL (

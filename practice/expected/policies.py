@@ -89,6 +89,9 @@ class PathModel:
     def stratum_for(self, baseline: float) -> Stratum | None:
         return next((stratum for stratum in self.strata if stratum.holds(baseline)), None)
 
+    def stratum_for_band(self, band: str) -> Stratum | None:
+        return next((stratum for stratum in self.strata if stratum.band == band), None)
+
     def with_stratum(self, stratum: Stratum) -> PathModel:
         return replace(self, strata=tuple(stratum if item.band == stratum.band else item
                                           for item in self.strata))

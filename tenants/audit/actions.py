@@ -19,6 +19,7 @@ class Action(StrEnum):
     ALERT_RAISED = "alert.raised"
     ALERT_RESOLVED = "alert.resolved"
     ALERT_SNOOZED = "alert.snoozed"
+    ALERT_SUPPORT_ANSWERED = "alert.support_answered"
     # alerts
     ALERTS_INBOX_VIEWED = "alerts.inbox_viewed"
     # appointment
@@ -117,6 +118,12 @@ class Action(StrEnum):
     # episode
     EPISODE_CLOSED = "episode.closed"
     EPISODE_OPENED = "episode.opened"
+    # expected_path
+    EXPECTED_PATH_ADOPTED = "expected_path.adopted"
+    EXPECTED_PATH_CALIBRATED = "expected_path.calibrated"
+    EXPECTED_PATH_CLIENT_SHARING_CHANGED = "expected_path.client_sharing_changed"
+    EXPECTED_PATH_DEFAULT_RESTORED = "expected_path.default_restored"
+    EXPECTED_PATH_SETTINGS_CHANGED = "expected_path.settings_changed"
     # form
     FORM_DRAFT_SAVED = "form.draft_saved"
     FORM_PDF_EXPORTED = "form.pdf_exported"
