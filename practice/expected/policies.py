@@ -18,6 +18,7 @@ least-squares fit (scipy) and takes the tolerance from the residuals (``fit_stra
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -206,7 +207,7 @@ def _model(key: str, entry: Mapping[str, Any], version: str,
     definition: InstrumentDefinition = get_definition(key)
     bands = {band.key: band for band in definition.bands}
     next_lower = {band.key: float(following.lower)
-                  for band, following in zip(definition.bands, definition.bands[1:])}
+                  for band, following in itertools.pairwise(definition.bands)}
     scale = [float(definition.bands[0].lower), float(definition.bands[-1].upper)]
     best, worst = (scale[1], scale[0]) if definition.higher_is_better else (scale[0], scale[1])
     strata = []

@@ -216,7 +216,7 @@ def calibrations() -> list[Calibration]:
     return list(Calibration.objects.select_related("adopted_by", "fitted_by"))
 
 
-# --- who sees their path, support answers ----------------------------------------------------------
+# --- who sees their path, support answers ---------------------------------------------------
 
 def client_sees_path(client: User) -> bool:
     """The practice shows expected ranges to clients and the clinician turned it on for this
