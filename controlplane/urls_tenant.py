@@ -26,6 +26,7 @@ urlpatterns = [
     path("invoices/", include(("practice.invoices.urls_staff", "billing"))),
     path("notifications/", include(("practice.notifications.urls", "notifications"))),
     path("engagement/", include(("practice.engagement.urls", "engagement"))),
+    path("expected/", include(("practice.expected.urls_staff", "expected"))),
     path("portal/", include("portal.urls")),
     path("api/v1/", include(("controlplane.urls_api", "api"))),
     path("", include("practice.urls")),

@@ -40,6 +40,20 @@ WORSE_SIDE_SHARE = 0.15
 DEFAULT_CONSECUTIVE = 2
 
 
+# The clinical support questions (OQ-Analyst style; reference: expected-change.md §6).
+QUESTIONS: tuple[tuple[str, str], ...] = (
+    ("alliance", "Working relationship: is the alliance strained, or has the client said the "
+                 "sessions are not helping?"),
+    ("motivation", "Motivation: is the client ready for change, and do the goals still fit?"),
+    ("social_support", "Social support: who does the client have, and has that changed?"),
+    ("life_events", "Life events: has something happened (loss, conflict, work, health)?"),
+    ("medication", "Medication or other care: changes, side effects, or care elsewhere?"),
+    ("risk", "Risk: has risk been reviewed, and is the safety plan up to date?"),
+)
+ANSWERS = ("concern", "no_concern", "not_asked")
+ANSWER_LABELS = {"concern": "A concern", "no_concern": "No concern", "not_asked": "Not asked yet"}
+
+
 class PathStatus(StrEnum):
     ON_TRACK = "on_track"  # green
     WATCH = "watch"  # amber
@@ -52,6 +66,21 @@ COLOURS = {
     PathStatus.WATCH: "amber",
     PathStatus.NOT_ON_TRACK: "red",
     PathStatus.TOO_FEW: "grey",
+}
+
+
+# Staff wording, always beside the colour (the client never sees these words).
+STATUS_WORDS = {
+    PathStatus.ON_TRACK: "On track",
+    PathStatus.WATCH: "Watch",
+    PathStatus.NOT_ON_TRACK: "Not on track",
+    PathStatus.TOO_FEW: "Too few scores",
+}
+STATUS_CSS = {
+    PathStatus.ON_TRACK: "ok",
+    PathStatus.WATCH: "warn",
+    PathStatus.NOT_ON_TRACK: "danger",
+    PathStatus.TOO_FEW: "muted",
 }
 
 
@@ -125,6 +154,11 @@ def is_worse(model: PathModel, band: Expected, score: float) -> bool:
     return score < band.lower if model.higher_is_better else score > band.upper
 
 
+def is_better(model: PathModel, band: Expected, score: float) -> bool:
+    """Beyond the band on the side of fewer symptoms."""
+    return score > band.upper if model.higher_is_better else score < band.lower
+
+
 def floor_rule_hit(model: PathModel, stratum: Stratum, weeks: float, score: float) -> bool:
     """The published PHQ-9 cut-points, while the stratum runs on the default parameters."""
     if not stratum.uses_floor_rule or not model.floor_rule:
@@ -148,6 +182,14 @@ class PathReading:
     @property
     def colour(self) -> str:
         return COLOURS[self.status]
+
+    @property
+    def words(self) -> str:
+        return STATUS_WORDS[self.status]
+
+    @property
+    def css(self) -> str:
+        return STATUS_CSS[self.status]
 
 
 def read_path(model: PathModel | None, baseline: float,

@@ -6,19 +6,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 
 from django.db import connection
 from django.db.models import QuerySet
 
+from practice.access import clients_visible_to
 from practice.expected.models import Calibration, ClientPathSharing, PathSettings, SupportAnswers
 from practice.expected.policies import (
+    ANSWER_LABELS,
+    COLOURS,
     DEFAULT_CONSECUTIVE,
+    QUESTIONS,
+    STATUS_CSS,
+    STATUS_WORDS,
     Observation,
     PathModel,
     PathReading,
+    PathStatus,
     Stratum,
     default_models,
+    expected_at,
     read_path,
 )
 from practice.models import Alert, Response
@@ -236,6 +244,108 @@ def support_answers_for(alerts: Iterable[Alert]) -> dict[int, SupportAnswers]:
             .select_related("answered_by")}
 
 
-def not_on_track_alerts(client: User) -> list[Alert]:
-    return list(Alert.objects.filter(client=client, kind=Alert.Kind.NOT_ON_TRACK)
-                .order_by("-created_at"))
+@dataclass(frozen=True)
+class SupportEntry:
+    """A "not on track" alert of a client with the support questions and any answers."""
+
+    alert: Alert
+    answers: SupportAnswers | None
+
+    @property
+    def questions(self) -> list[dict[str, str]]:
+        given = self.answers.answers if self.answers else {}
+        return [{"key": key, "question": question,
+                 "answer": (given.get(key) or {}).get("answer", ""),
+                 "answer_label": ANSWER_LABELS.get((given.get(key) or {}).get("answer", ""),
+                                                   "Not answered"),
+                 "note": (given.get(key) or {}).get("note", "")}
+                for key, question in QUESTIONS]
+
+
+def support_for_client(client: User, limit: int = 5) -> list[SupportEntry]:
+    """The client's latest "not on track" alerts with their answers: two queries."""
+    alerts = list(Alert.objects.filter(client=client, kind=Alert.Kind.NOT_ON_TRACK)
+                  .order_by("-created_at")[:limit])
+    answers = support_answers_for(alerts)
+    return [SupportEntry(alert=alert, answers=answers.get(alert.pk)) for alert in alerts]
+
+
+# --- charts and badges --------------------------------------------------------------------------
+
+STATUS_ORDER = (PathStatus.NOT_ON_TRACK, PathStatus.WATCH, PathStatus.ON_TRACK,
+                PathStatus.TOO_FEW)
+
+
+@dataclass(frozen=True)
+class ExpectedView:
+    """One instrument's expected range for a chart: (moment, lower, upper) from the episode's
+    baseline to the latest score, and the reading at the latest score."""
+
+    path: ClientPath
+    band: list[tuple[datetime, float, float]]
+
+    @property
+    def reading(self) -> PathReading:
+        return self.path.reading
+
+
+def band_samples(path: ClientPath, zone: tzinfo | None = None,
+                 ) -> list[tuple[datetime, float, float]]:
+    """Pure: the range every half week from the baseline to the latest score, and at it."""
+    tail, model = path.tail, path.model
+    stratum = path.reading.stratum
+    if stratum is None or not tail.points:
+        return []
+    last = tail.points[-1][0]
+    steps = [step / 2 for step in range(int(last * 2) + 1)] + [last]
+    samples = []
+    for weeks in sorted(set(steps)):
+        band = expected_at(model, stratum, tail.baseline, weeks)
+        moment = tail.baseline_at + timedelta(seconds=weeks * WEEK_SECONDS)
+        samples.append((moment.astimezone(zone) if zone else moment, band.lower, band.upper))
+    return samples
+
+
+def expected_views(client: User, zone: tzinfo | None = None) -> dict[str, ExpectedView]:
+    """The client's expected ranges, per instrument of the open episode: two queries."""
+    return {path.instrument_key: ExpectedView(path=path, band=band_samples(path, zone))
+            for path in client_paths([client.pk]).get(client.pk, [])}
+
+
+@dataclass(frozen=True)
+class PathBadge:
+    """A client's worst path status across instruments, with the one that set it."""
+
+    status: PathStatus
+    instrument_key: str
+    reading: PathReading | None
+
+    @property
+    def colour(self) -> str:
+        return COLOURS[self.status]
+
+    @property
+    def words(self) -> str:
+        return STATUS_WORDS[self.status]
+
+    @property
+    def css(self) -> str:
+        return STATUS_CSS[self.status]
+
+
+def path_badges(client_ids: list[int]) -> dict[int, PathBadge]:
+    """For each client with an open episode and a path instrument scored in it: the worst
+    status (red, then amber, green, grey). Two queries."""
+    found: dict[int, PathBadge] = {}
+    for client_id, paths in client_paths(client_ids).items():
+        worst = min(paths, key=lambda path: (STATUS_ORDER.index(path.reading.status),
+                                             path.instrument_key))
+        found[client_id] = PathBadge(status=worst.reading.status,
+                                     instrument_key=worst.instrument_key, reading=worst.reading)
+    return found
+
+
+def not_on_track_alert_for_staff(user: User, alert_id: int) -> Alert:
+    """A "not on track" alert about a client `user` may see; Alert.DoesNotExist otherwise."""
+    return Alert.objects.select_related("client").get(
+        pk=alert_id, kind=Alert.Kind.NOT_ON_TRACK, client__in=clients_visible_to(user))

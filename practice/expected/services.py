@@ -13,23 +13,12 @@ from django.utils import timezone
 from practice.access import Capability, client_for_staff, clients_visible_to, holds
 from practice.expected import policies, selectors
 from practice.expected.models import Calibration, ClientPathSharing, PathSettings, SupportAnswers
+from practice.expected.policies import ANSWERS, QUESTIONS
 from practice.models import Alert, Assignment, PracticeInstrument
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
-# The clinical support questions (OQ-Analyst style; reference: expected-change.md §6).
-QUESTIONS: tuple[tuple[str, str], ...] = (
-    ("alliance", "Working relationship: is the alliance strained, or has the client said the "
-                 "sessions are not helping?"),
-    ("motivation", "Motivation: is the client ready for change, and do the goals still fit?"),
-    ("social_support", "Social support: who does the client have, and has that changed?"),
-    ("life_events", "Life events: has something happened (loss, conflict, work, health)?"),
-    ("medication", "Medication or other care: changes, side effects, or care elsewhere?"),
-    ("risk", "Risk: has risk been reviewed, and is the safety plan up to date?"),
-)
-ANSWERS = ("concern", "no_concern", "not_asked")
-ANSWER_LABELS = {"concern": "A concern", "no_concern": "No concern", "not_asked": "Not asked yet"}
 NOTE_LIMIT = 500
 
 
