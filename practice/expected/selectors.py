@@ -29,6 +29,7 @@ from practice.expected.policies import (
     expected_at,
     read_path,
 )
+from practice.measurement.library import get_definition
 from practice.models import Alert, Response
 from practice.outcomes.models import Episode
 from tenants.accounts.models import User
@@ -155,6 +156,15 @@ class ClientPath:
     model: PathModel
     tail: EpisodeTail
     reading: PathReading
+
+    @property
+    def title(self) -> str:
+        return short_title(self.instrument_key)
+
+
+def short_title(instrument_key: str) -> str:
+    """"PHQ-9", not "PHQ-9 (Patient Health Questionnaire)"."""
+    return get_definition(instrument_key).title.split(" (")[0]
 
 
 def client_paths(clients: QuerySet[User] | Iterable[int],
@@ -331,6 +341,10 @@ class PathBadge:
     @property
     def css(self) -> str:
         return STATUS_CSS[self.status]
+
+    @property
+    def title(self) -> str:
+        return short_title(self.instrument_key)
 
 
 def path_badges(client_ids: list[int]) -> dict[int, PathBadge]:

@@ -124,6 +124,7 @@ class Action(StrEnum):
     EXPECTED_PATH_CLIENT_SHARING_CHANGED = "expected_path.client_sharing_changed"
     EXPECTED_PATH_DEFAULT_RESTORED = "expected_path.default_restored"
     EXPECTED_PATH_SETTINGS_CHANGED = "expected_path.settings_changed"
+    EXPECTED_PATH_VIEWED = "expected_path.viewed"
     # form
     FORM_DRAFT_SAVED = "form.draft_saved"
     FORM_PDF_EXPORTED = "form.pdf_exported"
