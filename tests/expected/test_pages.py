@@ -79,7 +79,8 @@ def test_the_client_sees_the_range_in_plain_words_never_the_clinicians(alpha) ->
     assert '<html lang="es">' in spanish
     assert ("El área azul sombreada es el rango en el que está ahora la mayoría de las "
             "personas que empezaron donde usted empezó.") in spanish
-    assert "vale la pena hablarlo con su profesional en la próxima sesión" in spanish
+    assert ("Su puntaje más reciente está fuera de este rango. Vale la pena hablarlo con su "
+            "profesional clínico en su próxima sesión.") in spanish
     assert [words for words in (*CLINICIAN_WORDS, "no va bien", "deterioro")
             if words in spanish.lower()] == []
 
