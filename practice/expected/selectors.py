@@ -31,7 +31,9 @@ from practice.expected.policies import (
 )
 from practice.measurement.library import get_definition
 from practice.models import Alert, Response
+from practice.outcomes.maths import Rate
 from practice.outcomes.models import Episode
+from practice.outcomes.selectors import episode_scores
 from tenants.accounts.models import User
 
 WEEK_SECONDS = 7 * 24 * 3600.0
@@ -363,3 +365,84 @@ def not_on_track_alert_for_staff(user: User, alert_id: int) -> Alert:
     """A "not on track" alert about a client `user` may see; Alert.DoesNotExist otherwise."""
     return Alert.objects.select_related("client").get(
         pk=alert_id, kind=Alert.Kind.NOT_ON_TRACK, client__in=clients_visible_to(user))
+
+
+def path_for_series(models: dict[str, PathModel], instrument_key: str,
+                    points: list[tuple[datetime, float]],
+                    consecutive: int = DEFAULT_CONSECUTIVE) -> ExpectedView | None:
+    """Pure: an episode's whole series (oldest first; the first is the baseline) read against
+    the instrument's path, for a report; None without a path."""
+    model = models.get(instrument_key)
+    if model is None or not points:
+        return None
+    (start, baseline), later = points[0], points[1:]
+    tail = EpisodeTail(client_id=0, episode_id=0, instrument_key=instrument_key,
+                       baseline=baseline, baseline_at=start,
+                       points=tuple((weeks_between(start, at), total) for at, total in later),
+                       latest_response_id=None)
+    path = ClientPath(instrument_key=instrument_key, model=model, tail=tail,
+                      reading=read_path(model, baseline, list(tail.points), consecutive))
+    if path.reading.stratum is None:
+        return None
+    return ExpectedView(path=path, band=band_samples(path))
+
+
+def expected_range_words(view: ExpectedView) -> str:
+    """The clinician's description of the shaded range."""
+    stratum = view.reading.stratum
+    if stratum is None:
+        return ""
+    source = ("this practice's own curve, " + f"{stratum.episodes} episodes"
+              if stratum.episodes else "the default path")
+    return (f"Shaded: the expected range for a baseline of {view.path.tail.baseline:g}"
+            f" ({stratum.band.replace('_', ' ')}; {source}, {stratum.version}).")
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PathFigures:
+    """Closed episodes of one instrument with a path: how many were ever not on track (an alert
+    raised during the episode), and of those, how many ended back within or better than the
+    expected range (recovered)."""
+
+    instrument_key: str
+    episodes: int  # with a baseline in a band that has a path and a later score
+    ever_not_on_track: Rate
+    recovered: Rate
+
+    @property
+    def title(self) -> str:
+        return short_title(self.instrument_key)
+
+
+def path_figures(episodes: list[Episode]) -> list[PathFigures]:
+    """Three queries, whatever the number of episodes."""
+    models = path_models()
+    scores = episode_scores(episodes, list(models))
+    alerted: dict[tuple[int, str], list[datetime]] = {}
+    for client_id, key, created_at in (
+            Alert.objects.filter(kind=Alert.Kind.NOT_ON_TRACK,
+                                 client_id__in={episode.client_id for episode in episodes})
+            .values_list("client_id", "dedupe_key", "created_at")):
+        alerted.setdefault((client_id, key.rsplit(":", 1)[-1]), []).append(created_at)
+    counts: dict[str, list[int]] = {}
+    for episode in episodes:
+        for key, pair in scores.get(episode.pk, {}).items():
+            model = models[key]
+            baseline = float(pair.baseline.total)
+            if not pair.is_paired or model.stratum_for(baseline) is None:
+                continue
+            row = counts.setdefault(key, [0, 0, 0])
+            row[0] += 1
+            ever = any(episode.started_at <= moment <= (episode.ended_at or moment)
+                       for moment in alerted.get((episode.client_id, key), []))
+            if not ever:
+                continue
+            row[1] += 1
+            weeks = weeks_between(pair.baseline.submitted_at, pair.latest.submitted_at)
+            final = read_path(model, baseline, [(weeks, float(pair.latest.total))], 1)
+            row[2] += final.worse_in_a_row == 0
+    return [PathFigures(instrument_key=key, episodes=total,
+                        ever_not_on_track=Rate(ever, total), recovered=Rate(recovered, ever))
+            for key, (total, ever, recovered) in sorted(counts.items())]

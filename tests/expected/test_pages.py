@@ -213,3 +213,34 @@ def test_api_paths_and_support(alpha, beta) -> None:
     assert response.json()["answers"]["risk"] == {"answer": "no_concern", "note": ""}
     assert beta.http(beta.clinician).get(
         f"/api/v1/clients/{alpha.client.pk}/expected-paths").status_code == 404
+
+
+def test_reports_count_episodes_ever_not_on_track_and_recovered(alpha) -> None:
+    prepare(alpha)
+    from tests.engagement.helpers import portal_client
+
+    start = timezone.now() - timedelta(weeks=20)
+    with inside(alpha):
+        made = []
+        # (scores by week, alerted during the episode): recovered, still off, never alerted.
+        for weekly, alerted in (({0: 8, 6: 10, 12: 4}, True), ({0: 8, 6: 10, 12: 10}, True),
+                                ({0: 8, 12: 4}, False)):
+            client = portal_client(alpha)
+            episode = Episode.objects.create(
+                client=client, clinician=alpha.clinician, started_at=start - timedelta(hours=1),
+                ended_at=start + timedelta(weeks=13), end_reason=Episode.EndReason.COMPLETED)
+            for week, total in weekly.items():
+                score(client, "phq9", total, start + timedelta(weeks=week))
+            if alerted:
+                Alert.objects.create(client=client, kind=Alert.Kind.NOT_ON_TRACK,
+                                     severity="routine", summary="PHQ-9: not on track",
+                                     dedupe_key=f"not_on_track:{client.pk}:phq9",
+                                     created_at=start + timedelta(weeks=6, hours=1),
+                                     condition_cleared_at=start + timedelta(weeks=12))
+            made.append(episode)
+        [figures] = selectors.path_figures(made)
+        assert (figures.instrument_key, figures.episodes, figures.ever_not_on_track.count,
+                figures.recovered.count, figures.recovered.denominator) == ("phq9", 3, 2, 1, 2)
+    body = alpha.http(alpha.owner).get("/outcomes/reports/").content.decode()
+    assert "<td>2 of 3 (fewer than 5 episodes: no rate)</td>" in body
+    assert "<td>1 of 2 (fewer than 5 episodes: no rate)</td>" in body

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from practice.expected.selectors import ExpectedView
+from practice.expected.selectors import ExpectedView, expected_range_words
 from practice.measurement import selectors
 from practice.measurement.charts import (
     Point,
@@ -223,13 +223,3 @@ def instrument_sections(history: selectors.WindowedHistory,  # noqa: PLR0913 - k
             latest_band=valid[-1].band_label if valid else "", expected=path))
     return sections
 
-
-def expected_range_words(view: ExpectedView) -> str:
-    """The clinician's description of the shaded range."""
-    stratum = view.reading.stratum
-    if stratum is None:
-        return ""
-    source = ("this practice's own curve, " + f"{stratum.episodes} episodes"
-              if stratum.episodes else "the default path")
-    return (f"Shaded: the expected range for a baseline of {number_text(view.path.tail.baseline)}"
-            f" ({stratum.band.replace('_', ' ')}; {source}, {stratum.version}).")
