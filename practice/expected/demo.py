@@ -12,7 +12,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from portal.models import ClientAccess
+from portal.consent import current_consent
+from portal.models import ClientAccess, ConsentAcceptance
 from practice.engagement import services as engagement
 from practice.expected.models import ClientPathSharing, PathSettings
 from practice.models import ClientProfile, Response
@@ -46,6 +47,7 @@ def seed(practice: Practice) -> bool:
         ClientAccess.objects.create(user=client, visible_modules=list(practice.enabled_modules),
                                     invited_at=start - timedelta(days=2),
                                     accepted_at=start - timedelta(days=1))
+        ConsentAcceptance.objects.create(user=client, version=current_consent().version)
         User.objects.filter(pk=client.pk).update(last_login=now - timedelta(days=1))
         Episode.objects.create(client=client, clinician=clinician,
                                started_at=start - timedelta(hours=1), instrument_keys=["phq9"],
