@@ -147,3 +147,23 @@ def test_an_adopted_calibration_changes_the_band_and_is_recorded(alpha) -> None:
         assert latest.detail["model"]["version"] == f"practice-{calibration.pk}"
         assert (latest.detail["model"]["k"], latest.detail["model"]["episodes"],
                 latest.detail["model"]["floor_rule"]) == (0.1, 64, [])
+
+
+def test_a_practice_follow_up_questionnaire_is_assigned_once(alpha) -> None:
+    from practice.expected.models import PathSettings
+    from practice.models import Assignment, PracticeInstrument
+    from tests.measurement.test_api_behaviour import _draft
+
+    with inside(alpha):
+        PracticeInstrument.objects.create(
+            key="sleep_check", version=1, title="Sleep check", definition=_draft(),
+            created_by=alpha.owner, status=PracticeInstrument.Status.PUBLISHED,
+            published_at=NOW)
+        PathSettings.objects.create(follow_up_instrument_key="sleep_check")
+        client, began = start(alpha, 20)
+        score(client, "phq9", 18, began + 4 * WEEK)  # the floor rule
+        evaluate(alpha, began + 4 * WEEK + timedelta(hours=1))
+        evaluate(alpha, began + 4 * WEEK + timedelta(hours=2))  # the same condition
+        assert list(Assignment.objects.values_list(
+            "client_id", "instrument_key", "frequency", "assigned_by_id")) == [
+            (client.pk, "sleep_check", "once", alpha.clinician.pk)]
