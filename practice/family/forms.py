@@ -13,11 +13,20 @@ from practice.timezones import TimezoneField, offer_likely_zones
 
 __all__ = ["AcceptClientInvitationForm", "ConsentForm", "ProxyInviteForm", "LinkForm",
            "GrantsForm", "ProxySettingsForm", "MessageForm", "AgeForm", "FamilySettingsForm",
-           "SummaryForm", "MarkForm", "CaregiverAssignForm"]
+           "SummaryForm", "MarkForm", "CaregiverAssignForm", "ConfirmAccountForm"]
 
 
 def _kind_choices(kinds: tuple[str, ...]) -> list[tuple[str, Any]]:
     return [(kind, policies.KIND_LABELS[kind]) for kind in kinds]
+
+
+class ConfirmAccountForm(ConsentForm):
+    """A proxy who already has an account here (a parent of two) confirms it by its password."""
+
+    password1 = forms.CharField(label=_("Your password here"), strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete":
+                                                                  "current-password"}))
+    field_order = ["password1", "agree", "version"]
 
 
 class ProxyInviteForm(forms.Form):

@@ -185,10 +185,11 @@ def _progress(client: User) -> list[ItemRow]:
     return [] if row is None else [ItemRow(Kind.PROGRESS, row.pk, "", row.updated_at, row.text)]
 
 
-def _goals(client: User) -> list[ItemRow]:
-    shareable = ItemMark.objects.filter(client=client, kind=Kind.GOALS,
-                                        mark=ItemMark.Mark.SHAREABLE).values("object_id")
-    rows = Goal.objects.filter(client=client, pk__in=shareable)
+def _goals(client: User, *, shareable_only: bool = True) -> list[ItemRow]:
+    rows = Goal.objects.filter(client=client)
+    if shareable_only:
+        rows = rows.filter(pk__in=ItemMark.objects.filter(
+            client=client, kind=Kind.GOALS, mark=ItemMark.Mark.SHAREABLE).values("object_id"))
     return [ItemRow(Kind.GOALS, row.pk, row.title, row.created_at, row.get_status_display())
             for row in rows]
 
@@ -276,7 +277,10 @@ def proxy_items(*, proxy: User, client_id: int, kind: str, practice: Practice,
 
 
 def client_items(client: User, kind: str) -> list[ItemRow]:
-    """Staff's view of the same items (for marking "not for proxies")."""
+    """Staff's view of the same items (for marking "not for proxies"; every goal, to mark
+    shareable)."""
+    if kind == Kind.GOALS:
+        return _goals(client, shareable_only=False)
     return _FETCH[kind](client) if kind in _FETCH else []
 
 

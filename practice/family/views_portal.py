@@ -28,6 +28,7 @@ from practice.access import Capability, declares, requires
 from practice.family import policies, selectors, services
 from practice.family.forms import (
     AcceptClientInvitationForm,
+    ConfirmAccountForm,
     ConsentForm,
     GrantsForm,
     MessageForm,
@@ -208,11 +209,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, invitation.status)
     proxy = invitation.link.proxy
     has_account = proxy.is_active and proxy.has_usable_password()
-    form = AcceptClientInvitationForm(request.POST or None,
-                                      initial={"version": policies.PROXY_CONSENT.version})
-    if has_account:
-        form.fields.pop("password2")
-        form.fields["password1"].label = translation.gettext("Your password here")
+    form_class = ConfirmAccountForm if has_account else AcceptClientInvitationForm
+    form = form_class(request.POST or None, initial={"version": policies.PROXY_CONSENT.version})
     if request.method == "POST" and form.is_valid():
         try:
             proxy = services.proxy_invitation_accept(
