@@ -328,3 +328,36 @@ def proxy_thread(link: ProxyLink) -> list[ProxyMessage]:
 def family_summary_text(client: User) -> str:
     row = FamilySummary.objects.filter(client=client).first()
     return row.text if row is not None else ""
+
+
+@dataclass(frozen=True)
+class InformantSeries:
+    """One caregiver instrument's reports about a client and the client's own instrument it is
+    compared with, for the charts side by side and their one table."""
+
+    caregiver_key: str
+    own_key: str
+    caregiver_points: list[tuple[datetime, float]]
+    own_points: list[tuple[datetime, float]]
+    rows: list[tuple[datetime, str, str, float, str]]  # when, informant, instrument, total, band
+
+
+def informant_series(client: User) -> list[InformantSeries]:
+    pairs: dict[str, str] = {}
+    for assignment in CaregiverAssignment.objects.filter(link__client=client).order_by("pk"):
+        pairs.setdefault(assignment.instrument_key, assignment.compare_with)
+    series = []
+    reports = [report for report in caregiver_reports(client) if report.total is not None]
+    for caregiver_key, own_key in pairs.items():
+        mine = sorted((r for r in reports if r.instrument_key == caregiver_key),
+                      key=lambda r: r.submitted_at)
+        own = [r for r in (client_totals(client, own_key) if own_key else [])
+               if r.total is not None]
+        rows = [(r.submitted_at, f"{r.informant.full_name} ({r.relationship})", caregiver_key,
+                 float(r.total), r.band_label) for r in mine]
+        rows += [(r.submitted_at, client.full_name, own_key, float(r.total), r.band_label)
+                 for r in own]
+        series.append(InformantSeries(
+            caregiver_key, own_key, [(r.submitted_at, float(r.total)) for r in mine],
+            [(r.submitted_at, float(r.total)) for r in own], sorted(rows)))
+    return series

@@ -25,7 +25,8 @@ from practice.family.forms import (
     ProxyInviteForm,
     SummaryForm,
 )
-from practice.measurement.selectors import instruments_offered
+from practice.measurement.charts import trend_svg
+from practice.measurement.selectors import instrument_definition, instruments_offered
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta
 
@@ -65,12 +66,28 @@ def _page(request: HttpRequest, client: User, **forms: Any) -> HttpResponse:
         "clinical": clinical,
         "summary_form": SummaryForm(initial={"text": selectors.family_summary_text(client)}),
         "assign_form": CaregiverAssignForm(instruments=instruments),
-        "reports": selectors.caregiver_reports(client) if clinical else [],
+        "informants": _informant_charts(client) if clinical else [],
         "markable": markable,
         "message_form": MessageForm(),
     }
     return render(request, "family/staff_client.html", context,
                   status=400 if any(form.errors for form in forms.values()) else 200)
+
+
+def _informant_charts(client: User) -> list[dict[str, Any]]:
+    """Each caregiver instrument charted beside the client's own, with one table of both."""
+    charts = []
+    for series in selectors.informant_series(client):
+        entry: dict[str, Any] = {"series": series, "svgs": []}
+        for key, points, who in ((series.caregiver_key, series.caregiver_points, "caregiver"),
+                                 (series.own_key, series.own_points, client.full_name)):
+            if key and points:
+                definition = instrument_definition(key)
+                entry["svgs"].append(trend_svg(
+                    definition=definition, points=points, mark_reliable_change=False,
+                    title=f"{definition.title}: {who}", width=420))
+        charts.append(entry)
+    return charts
 
 
 def _client(request: HttpRequest, client_id: int) -> User:

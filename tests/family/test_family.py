@@ -234,7 +234,8 @@ def test_caregiver_reports_are_scored_with_their_informant_and_raise_alerts(
         assert list(Response.objects.filter(client=teen, status="submitted")
                     .values_list("instrument_key", flat=True)) == ["family_mood_self"]
     staff_page = alpha.http(alpha.clinician).get(f"/family/staff/clients/{teen.pk}/")
-    assert "Pat Parent (parent)" in staff_page.content.decode()
+    staff_text = staff_page.content.decode()
+    assert "Pat Parent (parent)" in staff_text and staff_text.count("<svg") == 2
     with schema_context(beta.practice.schema_name):
         assert not Alert.objects.exists()
 
