@@ -55,4 +55,5 @@ urlpatterns = [
     path("", include(("practice.engagement.api_urls", "engagement"))),
     path("", include(("practice.outcomes.api_urls", "outcomes"))),
     path("", include(("practice.family.api_urls", "family"))),
+    path("", include("practice.audit_trail.api_urls")),
 ]
