@@ -125,3 +125,37 @@ def test_each_tier_shows_its_kinds_accessibly(
             if shots:
                 page.screenshot(path=f"{shots}/family-{tier}-{last}-{width}.png",
                                 full_page=True)
+
+
+def test_the_staff_family_page_and_the_teens_sharing_page(
+        browser, contexts, practice_server: LiveServer, world: PracticeWorld) -> None:
+    """The clinician's family page of a client (proxies, tier, age, summary, item marks) and,
+    once the teen decides, their page of who sees what: accessible on a phone and a desk."""
+    shots = os.environ.get("TANDEM_SHOTS")
+    with in_schema(world):
+        proxy_linked(world.client, email="pat@example.org", tier_key="progress",
+                     relationship="mother")
+        Goal.objects.create(client=world.client, title="Back to swimming",
+                            created_by=world.clinician)
+    axe = Axe()
+    for width in (360, 1280):
+        staff = new_device(browser, contexts, width=width)
+        sign_in(staff, world, practice_server, world.clinician)
+        staff.goto(practice_server.url(world, f"/family/staff/clients/{world.client.pk}/"))
+        assert "Pat Parent" in staff.content()
+        assert problems(staff, axe) == [] if width == 360 else True
+        if shots:
+            staff.screenshot(path=f"{shots}/family-staff-client-{width}.png", full_page=True)
+    with in_schema(world):
+        ClientAgeFacts.objects.filter(client=world.client).update(birth_date=date(2008, 1, 1))
+    for width in (360, 1280):
+        teen = new_device(browser, contexts, width=width)
+        sign_in(teen, world, practice_server, world.client)
+        teen.goto(practice_server.url(world, "/family/sharing/"))
+        teen.get_by_role("checkbox", name="Appointments").check()
+        teen.get_by_role("button", name="Save").click()
+        teen.wait_for_url(re.compile(r"/family/sharing/$"))
+        assert "Can see now: Appointments" in teen.content()
+        assert problems(teen, axe) == [] if width == 360 else True
+        if shots:
+            teen.screenshot(path=f"{shots}/family-client-sharing-{width}.png", full_page=True)
