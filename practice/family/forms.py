@@ -16,6 +16,10 @@ __all__ = ["AcceptClientInvitationForm", "ConsentForm", "ProxyInviteForm", "Link
            "SummaryForm", "MarkForm", "CaregiverAssignForm", "ConfirmAccountForm"]
 
 
+# Ticks in a compact list (tandem.css: .kind-check).
+KINDS_WIDGET = forms.CheckboxSelectMultiple(attrs={"class": "kind-check"})
+
+
 def _kind_choices(kinds: tuple[str, ...]) -> list[tuple[str, Any]]:
     return [(kind, policies.KIND_LABELS[kind]) for kind in kinds]
 
@@ -44,10 +48,10 @@ class ProxyInviteForm(forms.Form):
 class LinkForm(forms.Form):
     tier = forms.ChoiceField(label=_("Tier"))
     added = forms.MultipleChoiceField(label=_("Also show"), required=False,
-                                      widget=forms.CheckboxSelectMultiple,
+                                      widget=KINDS_WIDGET,
                                       choices=_kind_choices(policies.TIERABLE))
     removed = forms.MultipleChoiceField(label=_("Never show"), required=False,
-                                        widget=forms.CheckboxSelectMultiple,
+                                        widget=KINDS_WIDGET,
                                         choices=_kind_choices(policies.TIERABLE))
 
     def __init__(self, *args: Any, tiers: list[Any], **kwargs: Any) -> None:
@@ -57,7 +61,7 @@ class LinkForm(forms.Form):
 
 class GrantsForm(forms.Form):
     kinds = forms.MultipleChoiceField(label=_("They may see"), required=False,
-                                      widget=forms.CheckboxSelectMultiple,
+                                      widget=KINDS_WIDGET,
                                       choices=_kind_choices(policies.ALL_KINDS))
 
 
@@ -100,7 +104,7 @@ class FamilySettingsForm(forms.Form):
         self.tier_keys = [tier.key for tier in tiers]
         for tier in tiers:
             self.fields[f"tier_{tier.key}"] = forms.MultipleChoiceField(
-                label=tier.name, required=False, widget=forms.CheckboxSelectMultiple,
+                label=tier.name, required=False, widget=KINDS_WIDGET,
                 choices=_kind_choices(policies.TIERABLE), initial=list(tier.kinds))
 
     def tier_kinds(self) -> dict[str, list[str]]:

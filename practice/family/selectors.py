@@ -37,6 +37,8 @@ from practice.family.policies import Kind, LinkFacts
 from practice.formbuilder.models import FormAssignment
 from practice.invoices.models import Invoice
 from practice.messaging.models import Message
+from practice.messaging.policies import MessagingPolicy, Scope
+from practice.messaging.selectors import person
 from practice.models import ClientResource, Goal, Homework, JournalEntry, Response, SafetyPlan
 from tenants.accounts.models import User
 from tenants.models import Practice
@@ -361,3 +363,14 @@ def informant_series(client: User) -> list[InformantSeries]:
             caregiver_key, own_key, [(r.submitted_at, float(r.total)) for r in mine],
             [(r.submitted_at, float(r.total)) for r in own], sorted(rows)))
     return series
+
+
+def staff_may_message_proxy(staff: User, link: ProxyLink, policy: MessagingPolicy) -> bool:
+    """The practice's messaging policy, applied to a proxy's thread as to the client's: who has
+    messaging at all (the front desk only if the practice says so), and, where the policy keeps
+    staff to their caseload, the client's clinicians only."""
+    if policy.staff_scope(person(staff)) is Scope.NONE:
+        return False
+    if not policy.limited_to_caseload:
+        return True
+    return link.client.client_profile.clinicians.filter(pk=staff.pk).exists()

@@ -43,6 +43,7 @@ from practice.family.models import (
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
 from practice.measurement.selectors import instrument_definition
+from practice.messaging.selectors import policy_of as messaging_policy_of
 from practice.models import Alert
 from tenants.accounts.models import Role, User, email_normalise
 from tenants.audit.actions import Action
@@ -470,12 +471,19 @@ def proxy_message_send(*, practice: Practice, link_id: int, body: str, author: U
     writes only while the link shows them messages; staff write under the messaging policy's
     staff capability. Notices carry no PHI."""
     link = ProxyLink.objects.select_related("proxy", "client").get(pk=link_id)
+    policy = messaging_policy_of(practice)
     if author.role == Role.PROXY:
         selectors.proxy_sees(proxy=author, client_id=link.client_id,
                              kind=policies.Kind.MESSAGES, practice=practice)
+        # As a client: under a policy where clients may not start, the proxy only replies.
+        if not policy.clients_may_start and not ProxyMessage.objects.filter(
+                link=link).exclude(author=author).exists():
+            raise FamilyError(_("The practice writes first; you can reply to its messages."))
     else:
         _require(author, Capability.MESSAGES)
         client_in_reach(author, Capability.CLIENT_ACCESS, link.client_id)
+        if not selectors.staff_may_message_proxy(author, link, policy):
+            raise FamilyError(_("The practice's messaging policy does not let you write here."))
     text = body.strip()
     if not text:
         raise FamilyError(_("Write a message first."))

@@ -27,6 +27,7 @@ from practice.family.forms import (
 )
 from practice.measurement.charts import trend_svg
 from practice.measurement.selectors import instrument_definition, instruments_offered
+from practice.messaging.selectors import policy_of as messaging_policy_of
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta
 
@@ -35,6 +36,8 @@ def _page(request: HttpRequest, client: User, **forms: Any) -> HttpResponse:
     tiers = selectors.tiers()
     clinical = may(request.user, Capability.CLINICAL_RECORD, client)
     links = selectors.links_of_client(client)
+    reads_messages = bool(links) and selectors.staff_may_message_proxy(
+        request.user, links[0], messaging_policy_of(request.tenant))
     facts = selectors.client_age_facts(client)
     instruments = [(definition.key, definition.title)
                    for definition in instruments_offered(request.tenant)]
@@ -55,7 +58,7 @@ def _page(request: HttpRequest, client: User, **forms: Any) -> HttpResponse:
              "form": LinkForm(initial={"tier": link.tier.key, "added": link.kinds_added,
                                        "removed": link.kinds_removed},
                               tiers=tiers, prefix=f"link{link.pk}"),
-             "thread": selectors.proxy_thread(link)}
+             "thread": selectors.proxy_thread(link) if reads_messages else None}
             for link in links],
         "invite_form": forms.get("invite_form") or ProxyInviteForm(tiers=tiers,
                                                                    initial={"tier": "logistics"}),

@@ -22,13 +22,14 @@ from practice.family.models import (
     FamilySettings,
     ProxyInvitation,
     ProxyLink,
+    ProxyMessage,
 )
 from practice.measurement import services as measurement_services
 from practice.models import Alert, ClientProfile, Goal, JournalEntry, Response
 from practice.notifications.models import Notification
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
-from tenants.features import MODULE_KEYS
+from tenants.features import MODULE_KEYS, MessagingPolicyKind
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.family.helpers import proxy_linked
 
@@ -289,14 +290,28 @@ def test_the_proxys_thread_is_not_the_clients(clock, alpha, beta) -> None:
         ClientAgeFacts.objects.create(client=teen, birth_date=date(2015, 1, 1))
         parent = proxy_linked(teen, email="pat@example.org", tier_key="logistics")
     http = alpha.http(parent)
+    # Under "reply only" the practice writes first, for a proxy as for a client.
+    alpha.practice.messaging_policy = MessagingPolicyKind.REPLY_ONLY
+    alpha.practice.save(update_fields=["messaging_policy"])
+    refused = http.post(f"/family/{teen.pk}/messages/", {"body": "Can we move Tuesday?"})
+    assert refused.status_code == 400
+    assert "The practice writes first" in refused.content.decode()
+    with schema_context(alpha.practice.schema_name):
+        link = ProxyLink.objects.get()
+    # The front desk has no messaging unless the practice says so.
+    assert alpha.http(alpha.front_desk).post(f"/family/staff/links/{link.pk}/message/",
+                                             {"body": "Hello"}).status_code == 302
+    alpha.http(alpha.clinician).post(f"/family/staff/links/{link.pk}/message/",
+                                     {"body": "Hello from the practice"})
     sent = http.post(f"/family/{teen.pk}/messages/", {"body": "Can we move Tuesday?"})
     assert sent.status_code == 302
+    with schema_context(alpha.practice.schema_name):
+        assert list(ProxyMessage.objects.values_list("author_id", flat=True)) == [
+            alpha.clinician.pk, parent.pk]
     assert "Can we move Tuesday?" in http.get(f"/family/{teen.pk}/messages/").content.decode()
     assert "Can we move Tuesday?" not in alpha.http(teen).get("/portal/messages/").content.decode()
     assert "Can we move Tuesday?" in alpha.http(alpha.clinician).get(
         f"/family/staff/clients/{teen.pk}/").content.decode()
     # Staff not reaching the client cannot write in the thread.
-    with schema_context(alpha.practice.schema_name):
-        link = ProxyLink.objects.get()
     assert alpha.http(alpha.billing).post(f"/family/staff/links/{link.pk}/message/",
                                           {"body": "x"}).status_code == 404
