@@ -9,7 +9,6 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
@@ -70,10 +69,7 @@ class EpisodeCloseSerializer(serializers.Serializer):
 
 
 def _client(request: Request, client_id: int) -> User:
-    try:
-        return client_for_staff(request.user, client_id)
-    except User.DoesNotExist:
-        raise NotFound from None
+    return client_for_staff(request.user, client_id)
 
 
 def _with_progress(request: Request, episodes: list[Episode]) -> list[dict[str, Any]]:
@@ -136,8 +132,6 @@ class EpisodeCloseView(APIView):
                 ended_at=body.validated_data.get("ended_at"),
                 note=body.validated_data.get("note", ""),
                 meta=RequestMeta.from_request(request))
-        except Episode.DoesNotExist:
-            raise NotFound from None
         except services.EpisodeError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return ApiResponse(EpisodeSerializer(episode).data)
