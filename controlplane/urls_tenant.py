@@ -29,6 +29,8 @@ urlpatterns = [
     path("engagement/", include(("practice.engagement.urls", "engagement"))),
     path("expected/", include(("practice.expected.urls_staff", "expected"))),
     path("portal/", include("portal.urls")),
+    # Proxies (parents, guardians) and the client's own page of who sees what; not a module.
+    path("family/", include(("practice.family.urls_portal", "family"))),
     path("api/v1/", include(("controlplane.urls_api", "api"))),
     path("", include("practice.urls")),
 ]

@@ -36,6 +36,7 @@ from practice.demo_logins import (
 )
 from practice.documents import demo as documents_demo
 from practice.engagement import demo as engagement_demo
+from practice.family import demo as family_demo
 from practice.expected import demo as expected_demo
 from practice.formbuilder import demo as formbuilder_demo
 from practice.invoices import demo as invoices_demo
@@ -127,6 +128,7 @@ def seed_demo() -> bool:
         appointments_demo.seed(practice)
         notifications_demo.seed(practice)
         outcomes_demo.seed(practice)
+        family_demo.seed(practice, password=DEMO_PASSWORD)
         expected_demo.seed(practice)
     connection.set_schema_to_public()
     return created

@@ -189,6 +189,10 @@ class Alert(models.Model):
         NO_SIGN_IN = "no_sign_in", "Not signed in"
         OVERDUE_ASSESSMENTS = "overdue_assessments", "Overdue assessments"
         OVERDUE_HOMEWORK = "overdue_homework", "Overdue homework"
+        # Caregiver-reported measures (practice.family): the caregiver's report flagged, and
+        # the caregiver's and the client's reports far apart.
+        CAREGIVER_REPORT = "caregiver_report", "Caregiver report flagged"
+        INFORMANT_DISAGREEMENT = "informant_disagreement", "Informants disagree"
         # Scores beyond the expected path on the worse side (practice.expected).
         NOT_ON_TRACK = "not_on_track", "Not on track"
 

@@ -1,6 +1,7 @@
 """The client's dashboard GET writes nothing at all (no audit row: the client's summary of their
-own record, docs/security.md) once the schedules are materialised (by the scheduler's job, or by an earlier view); when a schedule owes an occurrence
-the page still creates it, as before, so a client never misses today's questionnaire."""
+own record, docs/security.md) once the schedules are materialised (by the scheduler's job, or by
+an earlier view); when a schedule owes an occurrence the page still creates it, as before, so a
+client never misses today's questionnaire."""
 
 from __future__ import annotations
 

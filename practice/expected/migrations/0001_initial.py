@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('practice', '0008_alert_not_on_track'),
+        ('practice', '0009_alert_not_on_track'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
