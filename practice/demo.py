@@ -36,8 +36,8 @@ from practice.demo_logins import (
 )
 from practice.documents import demo as documents_demo
 from practice.engagement import demo as engagement_demo
-from practice.family import demo as family_demo
 from practice.expected import demo as expected_demo
+from practice.family import demo as family_demo
 from practice.formbuilder import demo as formbuilder_demo
 from practice.invoices import demo as invoices_demo
 from practice.measurement import schedule, services
