@@ -31,7 +31,10 @@ urlpatterns = [
     # the accounting of disclosures cannot be turned off).
     path("disclosure/", include(("practice.disclosure.urls_staff", "disclosure"))),
     path("shared/", include(("practice.disclosure.urls", "shared"))),
+    path("expected/", include(("practice.expected.urls_staff", "expected"))),
     path("portal/", include("portal.urls")),
+    # Proxies (parents, guardians) and the client's own page of who sees what; not a module.
+    path("family/", include(("practice.family.urls_portal", "family"))),
     path("api/v1/", include(("controlplane.urls_api", "api"))),
     path("", include("practice.urls")),
 ]

@@ -19,6 +19,7 @@ class Action(StrEnum):
     ALERT_RAISED = "alert.raised"
     ALERT_RESOLVED = "alert.resolved"
     ALERT_SNOOZED = "alert.snoozed"
+    ALERT_SUPPORT_ANSWERED = "alert.support_answered"
     # alerts
     ALERTS_INBOX_VIEWED = "alerts.inbox_viewed"
     # appointment
@@ -120,6 +121,30 @@ class Action(StrEnum):
     # episode
     EPISODE_CLOSED = "episode.closed"
     EPISODE_OPENED = "episode.opened"
+    # expected_path
+    EXPECTED_PATH_ADOPTED = "expected_path.adopted"
+    EXPECTED_PATH_CALIBRATED = "expected_path.calibrated"
+    EXPECTED_PATH_CLIENT_SHARING_CHANGED = "expected_path.client_sharing_changed"
+    EXPECTED_PATH_DEFAULT_RESTORED = "expected_path.default_restored"
+    EXPECTED_PATH_SETTINGS_CHANGED = "expected_path.settings_changed"
+    EXPECTED_PATH_VIEWED = "expected_path.viewed"
+    # family (proxies: practice.family)
+    FAMILY_AGE_REACHED = "family.age_reached"
+    FAMILY_CAREGIVER_ASSIGNED = "family.caregiver_assigned"
+    FAMILY_CAREGIVER_REPORTED = "family.caregiver_reported"
+    FAMILY_CLIENT_AGE_SET = "family.client_age_set"
+    FAMILY_CONSENT_ACCEPTED = "family.consent_accepted"
+    FAMILY_GRANTS_CHANGED = "family.grants_changed"
+    FAMILY_ITEM_MARKED = "family.item_marked"
+    FAMILY_LINK_CHANGED = "family.link_changed"
+    FAMILY_LINK_REVOKED = "family.link_revoked"
+    FAMILY_MESSAGE_SENT = "family.message_sent"
+    FAMILY_PROXY_INVITATION_ACCEPTED = "family.proxy_invitation_accepted"
+    FAMILY_PROXY_INVITATION_SENT = "family.proxy_invitation_sent"
+    FAMILY_PROXY_INVITED = "family.proxy_invited"
+    FAMILY_RECORD_VIEWED = "family.record_viewed"
+    FAMILY_SETTINGS_UPDATED = "family.settings_updated"
+    FAMILY_SUMMARY_SAVED = "family.summary_saved"
     # form
     FORM_DRAFT_SAVED = "form.draft_saved"
     FORM_PDF_EXPORTED = "form.pdf_exported"
