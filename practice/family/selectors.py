@@ -2,8 +2,9 @@
 decision: every proxy page, API answer, email and push asks it (directly, or through
 `proxy_items`) before anything of a client's record reaches a proxy.
 
-Part 2 (42 CFR Part 2) filtering plugs in at `part2_filter_for_proxy`, the single hook: every
-list of items a proxy receives passes through it after the clinician's marks.
+Part 2 (42 CFR Part 2) filtering is `part2_filter_for_proxy` (practice.disclosure's
+`hidden_from_proxy`): every list of items a proxy receives passes through it after the
+clinician's marks.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from practice.access import Capability, client_in_reach, clients_in_reach
 from practice.appointments.models import Appointment
+from practice.disclosure.selectors import hidden_from_proxy
 from practice.documents.models import Document
 from practice.family import policies
 from practice.family.models import (
@@ -134,19 +135,24 @@ def proxy_sees(*, proxy: User, client_id: int, kind: str, practice: Practice,
     return link
 
 
-def part2_filter_for_proxy(*, proxy: User, client: User, kind: str,
-                           items: Sequence[ItemRow]) -> list[ItemRow]:
-    """HOOK for 42 CFR Part 2 (practice.disclosure, wired at merge): drop every item that is a
-    Part 2 record unless the client's Part 2 consent names this proxy. Until wired: identity.
-    Every list a proxy receives passes through here (proxy_items), so wiring it is one line."""
-    hook = PART2_PROXY_FILTER
-    if hook is None:
+# The family kinds that can hold a Part 2 record, as the disclosure ledger names records
+# (practice.disclosure.selectors.RecordRef). The proxy's own conversation with the practice
+# (Kind.MESSAGES) is logistics between the practice and the proxy, not the client's record.
+PART2_RECORD_KINDS = {Kind.SELF_REPORT: "response", Kind.MOOD: "response", Kind.GOALS: "goal",
+                      Kind.DOCUMENTS: "document", Kind.CLIENT_MESSAGES: "message"}
+
+
+def part2_filter_for_proxy(*, proxy: User, client: User, kind: str, items: Sequence[ItemRow],
+                           today: date | None = None) -> list[ItemRow]:
+    """42 CFR Part 2 (practice.disclosure): drop every item that is a Part 2 record unless a
+    signed Part 2 consent in force names this proxy (`hidden_from_proxy`). Nothing is hidden
+    while the practice is not a Part 2 program. Every list a proxy receives passes through here
+    (proxy_items)."""
+    record_kind = PART2_RECORD_KINDS.get(kind)
+    if record_kind is None or not items:
         return list(items)
-    return list(hook(proxy=proxy, client=client, kind=kind, items=items))
-
-
-# Set by the Part 2 integration: a callable(proxy=, client=, kind=, items=) -> items.
-PART2_PROXY_FILTER: Callable[..., Sequence[Any]] | None = None
+    hidden = hidden_from_proxy(client.pk, proxy.pk, today or timezone.localdate())
+    return [item for item in items if (record_kind, item.object_id) not in hidden]
 
 
 # --- what each kind shows ----------------------------------------------------------------------
@@ -275,7 +281,8 @@ def proxy_items(*, proxy: User, client_id: int, kind: str, practice: Practice,
                                          mark=ItemMark.Mark.HIDDEN)
                  .values_list("object_id", flat=True))
     rows = [row for row in rows if row.object_id not in hidden]
-    return link, part2_filter_for_proxy(proxy=proxy, client=link.client, kind=kind, items=rows)
+    return link, part2_filter_for_proxy(proxy=proxy, client=link.client, kind=kind, items=rows,
+                                        today=today)
 
 
 def client_items(client: User, kind: str) -> list[ItemRow]:

@@ -188,3 +188,44 @@ def test_the_whole_practice_export_marks_part2_records(alpha) -> None:
                    if line.startswith("records/practice_goal.csv"))
         part2 = archive.read("part2-records.csv").decode().splitlines()
         assert part2[0] == "file,id,client_id" and len(part2) == 1 + 2  # the two AUDIT-C
+
+
+def test_a_proxy_never_sees_a_part2_goal_without_a_part2_consent_naming_them(alpha) -> None:
+    """Wired end to end: a goal the clinician made shareable, set inside an episode marked as
+    SUD treatment in a Part 2 program, is not on the parent's goals page or API answer until the
+    client signs a Part 2 consent naming that parent; a goal outside the episode always is."""
+    from practice.family.models import ClientAgeFacts, FamilySettings, ItemMark
+    from practice.models import Goal
+    from practice.outcomes.models import Episode
+    from tests.family.helpers import proxy_linked
+
+    with schema_context(alpha.practice.schema_name):
+        prepare(alpha)
+        _part2_on(alpha)
+        FamilySettings.objects.create(self_consent_age=16)
+        ClientAgeFacts.objects.create(client=alpha.client, birth_date=timezone.localdate()
+                                      - timezone.timedelta(days=12 * 366))  # twelve
+        parent = proxy_linked(alpha.client, email="parent@example.org", tier_key="progress")
+        episode = Episode.objects.create(client=alpha.client, clinician=alpha.clinician,
+                                         started_at=timezone.now() - timezone.timedelta(days=30))
+        inside = Goal.objects.create(client=alpha.client, title="SUD-CANARY cut down drinking",
+                                     created_by=alpha.clinician)
+        outside = Goal.objects.create(client=alpha.client, title="Walk the dog",
+                                      created_by=alpha.clinician,
+                                      created_at=timezone.now() - timezone.timedelta(days=60))
+        for goal in (inside, outside):
+            ItemMark.objects.create(client=alpha.client, kind="goals", object_id=goal.pk,
+                                    mark=ItemMark.Mark.SHAREABLE, marked_by=alpha.clinician)
+        services.part2_tag(client_id=alpha.client.pk, kind="episode", object_id=episode.pk,
+                           acting_user=alpha.clinician)
+    http = alpha.http(parent)
+    page = f"/family/{alpha.client.pk}/goals/"
+    api = f"/api/v1/family/clients/{alpha.client.pk}/goals"
+    assert "Walk the dog" in http.get(page).content.decode()
+    assert "SUD-CANARY" not in http.get(page).content.decode()
+    assert "SUD-CANARY" not in http.get(api).content.decode()
+    assert "Walk the dog" in http.get(api).content.decode()
+    with schema_context(alpha.practice.schema_name):
+        signed(alpha, **PART2, named_proxy_id=parent.pk)
+    assert "SUD-CANARY" in http.get(page).content.decode()
+    assert "SUD-CANARY" in http.get(api).content.decode()
