@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from branding.pdf import BrandedPdf, Column, logo_png_for
 from branding.values import Branding
 from practice.outcomes.client_selectors import ClientWindow, InstrumentSeries
 from practice.outcomes.models import Episode
+
+if TYPE_CHECKING:  # the expected paths build on episodes: imported for their types only
+    from practice.expected.selectors import ExpectedView, SupportEntry
 
 LINE = (31, 78, 121)
 AXIS = (150, 156, 164)
@@ -79,7 +83,38 @@ def _chart(pdf: BrandedPdf, series: InstrumentSeries) -> None:
     pdf.set_y(top + height + 4)
 
 
-def _series_section(pdf: BrandedPdf, series: InstrumentSeries, zone: ZoneInfo) -> None:
+def _expected(pdf: BrandedPdf, view: ExpectedView | None) -> None:
+    """The expected path at the latest score, in words (the page shades it on the chart)."""
+    if view is None or view.reading.latest is None or view.reading.stratum is None:
+        return
+    latest, stratum = view.reading.latest, view.reading.stratum
+    source = (f"this practice's own curve from {stratum.episodes} episodes"
+              if stratum.episodes else "the default path")
+    pdf.paragraph(
+        f"Expected path ({source}, {stratum.version}): at week {latest.weeks:.0f} people who "
+        f"start at a baseline of {view.path.tail.baseline:g} are expected between "
+        f"{_number(latest.lower)} and {_number(latest.upper)}; the latest score is "
+        f"{_number(view.reading.latest_score)}. Status: {view.reading.words}.")
+
+
+def _support(pdf: BrandedPdf, entries: list[SupportEntry], zone: ZoneInfo) -> None:
+    if not entries:
+        return
+    pdf.heading("Clinical support questions")
+    for entry in entries:
+        pdf.paragraph(f"Not on track, {entry.alert.created_at.astimezone(zone):%-d %b %Y}: "
+                      f"{entry.alert.summary}")
+        if not entry.answers:
+            pdf.paragraph("Not answered yet.", muted=True)
+            continue
+        pdf.table((Column("Question", 0.45), Column("Answer", 0.55)),
+                  [[item["question"], item["answer_label"]
+                    + (f": {item['note']}" if item["note"] else "")]
+                   for item in entry.questions])
+
+
+def _series_section(pdf: BrandedPdf, series: InstrumentSeries, zone: ZoneInfo,
+                    expected: ExpectedView | None = None) -> None:
     pdf.heading(series.title)
     baseline, latest = series.baseline, series.latest
     if baseline is None or latest is None:
@@ -104,6 +139,7 @@ def _series_section(pdf: BrandedPdf, series: InstrumentSeries, zone: ZoneInfo) -
         if not parts:
             parts.append("No published reliable-change threshold for this instrument.")
         pdf.paragraph(" ".join(parts))
+    _expected(pdf, expected)
     _chart(pdf, series)
     rows = []
     previous = None
@@ -149,7 +185,9 @@ def _provenance(pdf: BrandedPdf, branding: Branding, provenance: Provenance) -> 
 
 def progress_pdf(*, window: ClientWindow, episode: Episode | None, branding: Branding,
                  provenance: Provenance, notice: str = "", include_goals: bool = True,
-                 include_engagement: bool = True) -> bytes:
+                 include_engagement: bool = True,
+                 expected: dict[str, ExpectedView] | None = None,
+                 support: list[SupportEntry] | None = None) -> bytes:
     """The progress report. `notice` is printed first (a 42 CFR Part 2 package's §2.32
     notice); a disclosure leaves out the sections its release does not cover."""
     zone = provenance.zone
@@ -178,13 +216,14 @@ def progress_pdf(*, window: ClientWindow, episode: Episode | None, branding: Bra
                   "significant change also needs the score to cross the clinical cut-off.",
                   muted=True, size=8.5)
     for series in window.series:
-        _series_section(pdf, series, zone)
+        _series_section(pdf, series, zone, (expected or {}).get(series.instrument_key))
     if not window.series:
         pdf.paragraph("No scored measures in this episode.", muted=True)
     if include_goals:
         _goals(pdf, window)
     if include_engagement:
         _engagement(pdf, window)
+    _support(pdf, support or [], zone)
     return pdf.to_bytes()
 
 

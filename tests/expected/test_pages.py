@@ -128,6 +128,14 @@ def test_the_clinician_sees_the_status_and_answers_the_support_questions(alpha, 
     review = http.get(f"/clinic/clients/{alpha.client.pk}/review/").content.decode()
     assert "Life events: has something happened" in review
     assert "A concern: Lost their job" in review
+    # The branded PDF of the progress report carries the path and the answers too.
+    from tests.formbuilder.helpers import pdf_text
+
+    pdf = http.get(f"/outcomes/clients/{alpha.client.pk}/progress/?format=pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = " ".join(pdf_text(pdf.content).split())
+    assert "Expected path (the default path" in text and "Status: Not on track." in text
+    assert "Clinical support questions" in text and "Lost their job" in text
     # Another practice's clinician: the same 404 as a missing alert.
     assert beta.http(beta.clinician).get(support).status_code == 404
 

@@ -58,13 +58,32 @@ def _episode(request: HttpRequest, client: User) -> Episode | None:
         raise Http404 from None
 
 
+def _points(series: client_selectors.InstrumentSeries) -> list[tuple[datetime, float]]:
+    return [(point.submitted_at, float(point.total)) for point in series.points]
+
+
+def _paths(window: client_selectors.ClientWindow) -> dict[str, Any]:
+    """Each instrument's expected path over the episode (where the instrument has one)."""
+    models = path_models()
+    paths = {series.instrument_key: path_for_series(models, series.instrument_key,
+                                                    _points(series))
+             for series in window.series}
+    return {key: path for key, path in paths.items() if path is not None}
+
+
+def _support(client: User, episode: Episode) -> list[Any]:
+    return [entry for entry in support_for_client(client)
+            if entry.alert.created_at >= episode.started_at
+            and (episode.ended_at is None or entry.alert.created_at <= episode.ended_at)]
+
+
 def _charts(window: client_selectors.ClientWindow) -> list[dict[str, Any]]:
     charts = []
-    models = path_models()
+    paths = _paths(window)
     for series in window.series:
         definition = window.catalog.get(series.instrument_key)
-        points = [(point.submitted_at, float(point.total)) for point in series.points]
-        path = path_for_series(models, series.instrument_key, points)
+        points = _points(series)
+        path = paths.get(series.instrument_key)
         charts.append({
             "series": series,
             "path": path,
@@ -95,14 +114,13 @@ def progress_report(request: HttpRequest, client_id: int) -> HttpResponse:
     if as_pdf:
         body = progress_pdf(window=window, episode=episode,
                             branding=branding_for(request.tenant),
-                            provenance=Provenance(request.user.full_name, now, zone))
+                            provenance=Provenance(request.user.full_name, now, zone),
+                            expected=_paths(window), support=_support(client, episode))
         return _file(body, "application/pdf", f"progress-report-{episode.pk}.pdf")
     return render_page(request, "outcomes/progress.html", {
         "client": client, "episode": episode, "window": window, "charts": _charts(window),
         "client_tz": zone.key, "episodes": selectors.episodes_for_client(client),
-        "support": [entry for entry in support_for_client(client)
-                    if entry.alert.created_at >= episode.started_at
-                    and (episode.ended_at is None or entry.alert.created_at <= episode.ended_at)],
+        "support": _support(client, episode),
     })
 
 
