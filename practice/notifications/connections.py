@@ -45,7 +45,7 @@ def mail_connection() -> Any:
     for a NOOP first and replaced if the server has gone or closed it."""
     key = _mail_settings()
     held = getattr(_local, "mail", None)
-    if held is not None and held[0] == key:
+    if held is not None and held[0] == key and _open(held[1]):
         backend = held[1]
         if time.monotonic() - _local.used_at < IDLE_CHECK_SECONDS or _alive(backend):
             _local.used_at = time.monotonic()
@@ -56,6 +56,12 @@ def mail_connection() -> Any:
     _local.mail = (key, backend)
     _local.used_at = time.monotonic()
     return backend
+
+
+def _open(backend: Any) -> bool:
+    """False when smtplib has closed the socket itself (after a 421, "closing channel")."""
+    smtp = getattr(backend, "connection", None)
+    return smtp is None or getattr(smtp, "sock", True) is not None
 
 
 def _alive(backend: Any) -> bool:
@@ -86,7 +92,9 @@ def send_mail_reusing(send: Callable[[Any], None]) -> None:
     connection = mail_connection()
     try:
         send(connection)
-    except _ANSWERS:
+    except _ANSWERS as error:
+        if getattr(error, "smtp_code", None) == 421:  # the server is closing the connection
+            close_mail_connection()
         raise
     except Exception:
         close_mail_connection()
