@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import smtplib
+import threading
 import time
 from datetime import timedelta
 
@@ -36,6 +37,7 @@ CHUNK = 50
 SPREAD = 8
 # At most this many notifications claimed (and recorded) in one transaction.
 GROUP = 50
+_thread = threading.local()
 # While set, a dispatcher run is already on its way: wake-ups in between add no message. The
 # dispatcher clears it before it looks, so a row committed after that wakes it again.
 WAKE_KEY = "notifications:dispatch-pending"
@@ -82,15 +84,16 @@ def notifications_dispatch() -> None:
 
 @dramatiq.actor(actor_name="notification_deliver", queue_name=QUEUE, max_retries=0)
 def notification_deliver(*notification_ids: int) -> None:
-    """Deliver handed-out notifications (one message carries a chunk of ids) in groups: claim
-    a group in one transaction (committed before anything is sent), send each over this
-    thread's reused connection, record the group's outcomes in one transaction. A group starts
-    at one notification and grows while sending stays well inside the lease; if a group ever
-    takes half the lease, what is left of it is given back unsent and claimed again, so a claim
-    is never older than the lease while its email is still to be sent."""
+    """Deliver handed-out notifications (one message carries a chunk of ids) in groups:
+    claim a group in one transaction (committed before anything is sent), send each over this
+    thread's reused connection, record the group's outcomes in one transaction. A thread's
+    first group is one notification; groups grow while sending stays well inside the lease;
+    if a group ever takes half the lease, what is left of it is given back unsent and claimed
+    again, so a claim is never older than the lease while its email is still to be sent."""
     pending = list(notification_ids)
     budget = services.lease().total_seconds() / 2
-    size = 1
+    # Where this thread's last message left off (one, the first time).
+    size = getattr(_thread, "group", 1)
     branding = None
     retry_at = None
     while pending:
@@ -116,6 +119,7 @@ def notification_deliver(*notification_ids: int) -> None:
         per_send = elapsed / len(results)
         fits = int(budget / 2 / per_send) if per_send > 0 else GROUP
         size = max(1, min(GROUP, size * 2, fits))
+        _thread.group = size
         for notification in notifications:
             if notification.status == Notification.Status.FAILED and notification.next_attempt_at:
                 retry_at = (notification.next_attempt_at if retry_at is None
