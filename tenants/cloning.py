@@ -10,6 +10,8 @@ foreign keys and triggers under their template names (later migrations refer to 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 
 _FUNCTIONS = """
@@ -55,45 +57,76 @@ def _retarget(sql: str, source: str, target: str) -> str:
         f"{source}.", f"{quote(target)}.")
 
 
+# Stands for the new schema's name in the cached script (a name no schema has).
+_TARGET = "tandem_clone_target"
+# The template's script by (database, template schema, migrations applied to the template).
+_scripts: dict[tuple[str, str, tuple[int, int]], str] = {}
+
+
 def clone_schema(source: str, target: str) -> None:
     """Create `target` as a copy of `source` (structure and rows). Runs in the current
-    transaction: if anything later fails, the whole schema disappears with the rollback."""
+    transaction: if anything later fails, the whole schema disappears with the rollback.
+
+    The statements are read from the catalogue once per process and template version (its
+    applied migrations) and sent to the server as one script: reading them costs more as the
+    catalogue grows with every practice, and 600 statements are 600 round trips."""
     quote = connection.ops.quote_name
-    src, dst = quote(source), quote(target)
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {dst}")
-        cursor.execute(_FUNCTIONS, [source])
-        for (definition,) in cursor.fetchall():
-            cursor.execute(_retarget(definition, source, target))
-        cursor.execute(_TABLES, [source])
-        tables = [name for (name,) in cursor.fetchall()]
-        for table in tables:
-            cursor.execute(
-                f"CREATE TABLE {dst}.{quote(table)} (LIKE {src}.{quote(table)} "
-                "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED INCLUDING COMMENTS "
-                "INCLUDING STORAGE)")
-        for table in tables:
-            cursor.execute(f"INSERT INTO {dst}.{quote(table)} OVERRIDING SYSTEM VALUE "
-                           f"SELECT * FROM {src}.{quote(table)}")
-        cursor.execute(_IDENTITY_COLUMNS, [source])
-        for table, column in cursor.fetchall():
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, %s), "
-                f"COALESCE((SELECT max({quote(column)}) FROM {dst}.{quote(table)}), 0) + 1, "
-                "false)",
-                [f"{dst}.{quote(table)}", column],
-            )
-        cursor.execute(_CONSTRAINTS, [source])
-        for table, name, definition in cursor.fetchall():
-            cursor.execute(f"ALTER TABLE {dst}.{quote(table)} ADD CONSTRAINT {quote(name)} "
-                           f"{_retarget(definition, source, target)}")
-        cursor.execute(_INDEXES, [source])
-        for (definition,) in cursor.fetchall():
-            cursor.execute(_retarget(definition, source, target))
-        cursor.execute(_FOREIGN_KEYS, [source])
-        for table, name, definition in cursor.fetchall():
-            cursor.execute(f"ALTER TABLE {dst}.{quote(table)} ADD CONSTRAINT {quote(name)} "
-                           f"{_retarget(definition, source, target)}")
-        cursor.execute(_TRIGGERS, [source])
-        for (definition,) in cursor.fetchall():
-            cursor.execute(_retarget(definition, source, target))
+        cursor.execute(f"SELECT count(*), coalesce(max(id), 0) FROM "
+                       f"{quote(source)}.django_migrations")
+        count, last = cursor.fetchone()
+        key = (connection.settings_dict["NAME"], source, (count, last))
+        script = _scripts.get(key)
+        if script is None:
+            script = _build_script(cursor, source)
+            _scripts.clear()  # an older template version's script is of no further use
+            _scripts[key] = script
+        cursor.execute(script.replace(quote(_TARGET), quote(target)))
+
+
+def _build_script(cursor: Any, source: str) -> str:
+    """Every statement that makes a copy of `source` in the schema named `_TARGET`: functions,
+    tables (`LIKE`: columns, defaults, identity), the template's rows (migration history,
+    content types, permissions), identity sequences, then constraints (one ALTER TABLE per
+    table), indexes, foreign keys (one ALTER TABLE per table) and triggers, under their
+    template names (later migrations refer to them by name)."""
+    quote = connection.ops.quote_name
+    target = _TARGET
+    src, dst = quote(source), quote(target)
+    statements = [f"CREATE SCHEMA {dst}"]
+    cursor.execute(_FUNCTIONS, [source])
+    statements += [_retarget(definition, source, target) for (definition,) in cursor.fetchall()]
+    cursor.execute(_TABLES, [source])
+    tables = [name for (name,) in cursor.fetchall()]
+    statements += [
+        f"CREATE TABLE {dst}.{quote(table)} (LIKE {src}.{quote(table)} "
+        "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED INCLUDING COMMENTS "
+        "INCLUDING STORAGE)" for table in tables]
+    statements += [f"INSERT INTO {dst}.{quote(table)} OVERRIDING SYSTEM VALUE "
+                   f"SELECT * FROM {src}.{quote(table)}" for table in tables]
+    cursor.execute(_IDENTITY_COLUMNS, [source])
+    for table, column in cursor.fetchall():
+        qualified = f"{dst}.{quote(table)}".replace("'", "''")
+        statements.append(
+            f"SELECT setval(pg_get_serial_sequence('{qualified}', '{column}'), "
+            f"COALESCE((SELECT max({quote(column)}) FROM {dst}.{quote(table)}), 0) + 1, false)")
+    cursor.execute(_CONSTRAINTS, [source])
+    statements += _altered(cursor.fetchall(), source, target)
+    cursor.execute(_INDEXES, [source])
+    statements += [_retarget(definition, source, target) for (definition,) in cursor.fetchall()]
+    cursor.execute(_FOREIGN_KEYS, [source])
+    statements += _altered(cursor.fetchall(), source, target)
+    cursor.execute(_TRIGGERS, [source])
+    statements += [_retarget(definition, source, target) for (definition,) in cursor.fetchall()]
+    return ";\n".join(statements)
+
+
+def _altered(rows: list[tuple[str, str, str]], source: str, target: str) -> list[str]:
+    """One ALTER TABLE per table adding all of its constraints (in catalogue order)."""
+    quote = connection.ops.quote_name
+    by_table: dict[str, list[str]] = {}
+    for table, name, definition in rows:
+        by_table.setdefault(table, []).append(
+            f"ADD CONSTRAINT {quote(name)} {_retarget(definition, source, target)}")
+    return [f"ALTER TABLE {quote(target)}.{quote(table)} {', '.join(parts)}"
+            for table, parts in by_table.items()]
