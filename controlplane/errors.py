@@ -15,8 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+
+from tenants.refusals import Missing, NotAllowed, Refused
 
 logger = logging.getLogger(__name__)
 
@@ -120,13 +122,43 @@ class NoTechnicalPagesMiddleware:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
-    """DRF's handler, with a refusal because of the person's role answered as 404 like a missing
-    object (the pages do the same); other 403s keep their reason."""
-    from rest_framework.exceptions import NotFound, PermissionDenied
+    """DRF's handler, with: a refusal because of the person's role answered as 404 like a
+    missing object (the pages do the same; other 403s keep their reason); a lookup that found
+    nothing (Django's ObjectDoesNotExist, e.g. a client out of reach) as 404; and the domain
+    refusals (tenants.refusals) as their status with their message."""
+    from django.core.exceptions import ObjectDoesNotExist
+    from rest_framework.exceptions import APIException, NotFound, PermissionDenied
     from rest_framework.views import exception_handler
 
     from practice.access import ROLE_DENIED
 
     if isinstance(exc, PermissionDenied) and exc.get_codes() == ROLE_DENIED:
         exc = NotFound()
+    elif isinstance(exc, ObjectDoesNotExist | Missing):
+        exc = NotFound()
+    elif isinstance(exc, Refused):
+        refusal = APIException(exc.message)
+        refusal.status_code = exc.status
+        exc = refusal
     return exception_handler(exc, context)
+
+
+class RefusalMiddleware:
+    """The pages' side of tenants.refusals: a refusal a view lets through is answered with the
+    error page of its status (a `Missing` or `NotAllowed` as the not-found page, existence never
+    leaking), never a 500."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception
+                          ) -> HttpResponse | None:
+        if not isinstance(exception, Refused):
+            return None
+        if isinstance(exception, Missing | NotAllowed):
+            return page_not_found(request, Http404())
+        return bad_request(request, exception) if exception.status == 400 else HttpResponse(
+            exception.message, status=exception.status, content_type="text/plain; charset=utf-8")

@@ -54,4 +54,5 @@ urlpatterns = [
     path("", include(("practice.notifications.api_urls", "notifications"))),
     path("", include(("practice.engagement.api_urls", "engagement"))),
     path("", include(("practice.outcomes.api_urls", "outcomes"))),
+    path("", include("practice.audit_trail.api_urls")),
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("controlplane.urls_auth")),
     path("auth/handoff/", declares(Capability.PUBLIC)(auth_views.handoff), name="handoff"),
     path("", include("branding.urls")),
+    path("settings/audit/", include("practice.audit_trail.urls")),
     path("settings/", include("practice.configuration.urls")),
     path("clinic/", include(("practice.measurement.urls_clinic", "clinic"))),
     path("care/", include(("practice.care.urls", "care"))),

@@ -13,8 +13,9 @@ The page shows, in `order`, each card whose module (if any) the client has, and 
 function returns a dict; the card's template gets that dict as `card`, plus the page's context.
 Slots so far: 10 to do, 20 next appointment, 30 unread messages, 40 mood, 50 scores, 60 goals.
 A card's context function runs on every visit to the home page: keep it to a query or two
-(tests/portal/test_dashboard_and_mood.py pins the page's query count) and pass ids, not text
-that needs auditing, unless the read is audited with the page's "portal.dashboard_viewed".
+(tests/portal/test_dashboard_and_mood.py pins the page's query count and that the page writes
+nothing: no audit row, no update). It is the client's summary of their own record; a card that
+needs a detail audited links to the page that audits it.
 """
 
 from __future__ import annotations

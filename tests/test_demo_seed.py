@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import time
+from collections import Counter
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.management import call_command
 from django.db import connection
@@ -14,6 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from practice.appointments import demo as appointments_demo
+from practice.appointments.models import Appointment
 from practice.demo import DEMO_TIMEZONE, RESOLUTION_NOTE, seed_demo
 from practice.measurement import schedule, selectors
 from practice.measurement.library import get_definition
@@ -145,6 +149,15 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
                       "riley@demo.localhost"):
             other = User.objects.get(email=email)
             assert Response.objects.filter(client=other, status="submitted").count() == 4
+
+        # The clinician's Today has a day to show at any hour: three sessions today (held or
+        # to come), two tomorrow, all booked or held, none cancelled.
+        local = ZoneInfo(appointments_demo.ZONE)
+        day = timezone.now().astimezone(local).date()
+        sessions = Appointment.objects.filter(clinician__email="clinician@demo.localhost")
+        by_day = Counter(start.astimezone(local).date() - day for start in sessions.filter(
+            status__in=["booked", "completed"]).values_list("starts_at", flat=True))
+        assert by_day[timedelta(0)] >= 3 and by_day[timedelta(days=1)] >= 2
 
 
 def test_the_demo_has_billing_staff_with_two_step_sign_in_set_up(db, media_root):

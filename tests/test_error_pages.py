@@ -79,6 +79,24 @@ def test_a_failing_view_shows_the_branded_500_and_logs_the_traceback(alpha, beta
     assert [str(record.exc_info[1]) for record in failures] == ["kaboom-7c1 in the view"] * 2
 
 
+def test_a_domain_refusal_is_answered_once_the_same_way(alpha, debug, settings) -> None:
+    """tenants.refusals: the API answers each with its status and message, and a lookup that
+    found nothing as 404, with no try/except in the view; a page shows the error page of the
+    status (a missing record as the not-found page), never a 500."""
+    settings.ROOT_URLCONF = "tests.errors_urls"
+    http = Client(HTTP_HOST=alpha.host, raise_request_exception=False)
+    assert (http.get("/api/v1/refused/missing").status_code,
+            http.get("/api/v1/refused/missing").json()) == (404, {"detail": "Not found."})
+    assert http.get("/api/v1/refused/lookup").status_code == 404
+    conflict = http.get("/api/v1/refused/conflict")
+    assert (conflict.status_code, conflict.json()) == (
+        409, {"detail": "That time was just taken."})
+    page = http.get("/refused/missing/")
+    assert page.status_code == 404 and "There is no page at this address in Alpha Therapy" in (
+        page.content.decode())
+    assert http.get("/refused/conflict/").status_code == 409
+
+
 def test_an_expired_form_is_explained_not_technical(alpha, beta, debug) -> None:
     http = Client(HTTP_HOST=alpha.host, enforce_csrf_checks=True)
     response = http.post("/accounts/sign-in/", {"username": "x", "password": "y"})

@@ -149,6 +149,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "controlplane.middleware.ModuleGateMiddleware",
     "controlplane.readonly.ReadOnlyPracticeMiddleware",
+    # A domain refusal (tenants.refusals) a page lets through: its error page, never a 500.
+    "controlplane.errors.RefusalMiddleware",
 ]
 
 # Content-Security-Policy (django-csp 4) on every host. Scripts and styles come from this origin

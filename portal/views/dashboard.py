@@ -17,7 +17,6 @@ from django.utils import timezone
 from portal import selectors
 from portal.dashboard import DashboardCard, cards, register_card
 from portal.pages import (
-    audit_read,
     client_has_module,
     client_required,
     client_zone,
@@ -31,7 +30,6 @@ from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.selectors import instrument_definition, responses_due, schedules_owe
 from practice.models import Response
-from tenants.audit.actions import Action
 
 RECENT_SCORES = 5
 GOALS_SHOWN = 3
@@ -197,7 +195,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context = card.context(request, now)
         if context is not None:
             shown.append(RenderedCard(card.key, card.template, context))
-    audit_read(request, Action.PORTAL_DASHBOARD_VIEWED)
     return render_local(request, "portal/dashboard.html", {
         "cards": shown,
         "done": _acknowledgement(request, now),

@@ -41,12 +41,16 @@ def _trend(definition: InstrumentDefinition, history: list[Any], zone: Any,
     points = [(row.submitted_at.astimezone(zone), float(row.total)) for row in history
               if row.total is not None]
     threshold = threshold_for(definition, thresholds)
-    rows = list(reversed(trend_table(definition, points)))
+    # The table's rows: the newest TABLE_ROWS (every one when shown all), each still read
+    # against the whole series (baseline, previous), so years of history cost one month's.
+    shown = range(len(points)) if show_all else range(max(0, len(points) - TABLE_ROWS),
+                                                       len(points))
+    rows = list(reversed(trend_table(definition, points, shown)))
     return Trend(
         key=definition.key, title=name,
         chart=trend_svg(definition=definition, points=points, mark_reliable_change=False,
                         title=_("Your %(name)s scores over time") % {"name": name}),
-        rows=rows if show_all else rows[:TABLE_ROWS], total_rows=len(rows),
+        rows=rows, total_rows=len(points),
         change=change_text(definition, change_summary(definition, history, threshold),
                            threshold),
         direction=direction(definition),

@@ -22,8 +22,6 @@ from practice.appointments import selectors, services, week
 from practice.appointments.models import (
     Appointment,
     AppointmentType,
-    WaitlistEntry,
-    WaitlistOffer,
 )
 from practice.appointments.serializers import (
     AppointmentAsReadSerializer,
@@ -124,13 +122,10 @@ class AppointmentListView(APIView):
             raise ValidationError({"to": "At most a year at a time."})
         clinician = client = None
         clinician_id, client_id = _int_param(request, "clinician"), _int_param(request, "client")
-        try:
-            if clinician_id is not None and not request.user.is_client:
-                clinician = selectors.clinician_by_id(clinician_id)
-            if client_id is not None and not request.user.is_client:
-                client = client_in_reach(request.user, Capability.APPOINTMENTS, client_id)
-        except User.DoesNotExist:
-            raise NotFound from None
+        if clinician_id is not None and not request.user.is_client:
+            clinician = selectors.clinician_by_id(clinician_id)
+        if client_id is not None and not request.user.is_client:
+            client = client_in_reach(request.user, Capability.APPOINTMENTS, client_id)
         rows = list(selectors.appointments_between(request.user, start=start, end=end,
                                                    clinician=clinician, client=client))
         audit_record(action=Action.BOOKING_APPOINTMENTS_LISTED, actor=request.user,
@@ -158,18 +153,13 @@ class AppointmentListView(APIView):
                     appointment_type_id=data["appointment_type_id"],
                     starts_at=data["starts_at"], video_link=data.get("video_link", ""),
                     acting_user=request.user, meta=_meta(request))
-        except User.DoesNotExist:
-            raise NotFound from None
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment), status=status.HTTP_201_CREATED)
 
 
 def _appointment(request: Request, appointment_id: int) -> Appointment:
-    try:
-        return selectors.appointment_for(request.user, appointment_id)
-    except Appointment.DoesNotExist:
-        raise NotFound from None
+    return selectors.appointment_for(request.user, appointment_id)
 
 
 class AppointmentDetailView(APIView):
@@ -198,8 +188,6 @@ class AppointmentCancelView(APIView):
                 reason=serializer.validated_data.get("reason", ""),
                 by_client=serializer.validated_data["requested_by"] == "client",
                 meta=_meta(request))
-        except Appointment.DoesNotExist:
-            raise NotFound from None
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))
@@ -222,8 +210,6 @@ class AppointmentOutcomeView(APIView):
             appointment = services.appointment_record_outcome(
                 appointment_id=appointment_id, outcome=serializer.validated_data["outcome"],
                 acting_user=request.user, meta=_meta(request))
-        except Appointment.DoesNotExist:
-            raise NotFound from None
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))
@@ -245,8 +231,6 @@ class AppointmentRescheduleView(APIView):
             appointment = move(
                 appointment_id=appointment_id, starts_at=serializer.validated_data["starts_at"],
                 acting_user=request.user, meta=_meta(request))
-        except Appointment.DoesNotExist:
-            raise NotFound from None
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))
@@ -342,10 +326,7 @@ class AvailabilityView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     def _clinician(self, request: Request, clinician_id: int) -> User:
-        try:
-            clinician = selectors.clinician_by_id(clinician_id)
-        except User.DoesNotExist:
-            raise NotFound from None
+        clinician = selectors.clinician_by_id(clinician_id)
         if not may_manage_schedule_of(request.user, clinician):
             raise NotFound
         return clinician
@@ -410,8 +391,6 @@ class SeriesListView(APIView):
                 first_date=data["first_date"], local_time=data["local_time"],
                 occurrences=data.get("occurrences"), until=data.get("until")),
                 acting_user=request.user, book_the_rest=book_the_rest, meta=_meta(request))
-        except User.DoesNotExist:
-            raise NotFound from None
         except SeriesClash as clash:
             return _clash_answer(clash)
         except BookingError as error:
@@ -438,8 +417,6 @@ class SeriesChangeView(APIView):
             moved = services.series_change(appointment_id=appointment_id, scope=data["scope"],
                                            new_date=data["date"], new_time=data["time"],
                                            acting_user=request.user, meta=_meta(request))
-        except Appointment.DoesNotExist:
-            raise NotFound from None
         except SeriesClash as clash:
             return _clash_answer(clash)
         except BookingError as error:
@@ -460,8 +437,6 @@ class SeriesCancelView(APIView):
                 appointment_id=appointment_id, scope=serializer.validated_data["scope"],
                 by_client=serializer.validated_data["requested_by"] == "client",
                 acting_user=request.user, meta=_meta(request))
-        except Appointment.DoesNotExist:
-            raise NotFound from None
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, cancelled, many=True))
@@ -496,8 +471,6 @@ class WaitlistView(APIView):
                 earliest_time=data["earliest_time"], latest_time=data["latest_time"]),
                 client_id=data.get("client_id"), acting_user=request.user,
                 meta=_meta(request))
-        except User.DoesNotExist:
-            raise NotFound from None
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
@@ -508,11 +481,8 @@ class WaitlistEntryView(APIView):
 
     @extend_schema(request=None, responses={**DENIED, 200: WaitlistEntrySerializer})
     def delete(self, request: Request, entry_id: int) -> ApiResponse:
-        try:
-            entry = services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
-                                            meta=_meta(request))
-        except WaitlistEntry.DoesNotExist:
-            raise NotFound from None
+        entry = services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
+                                        meta=_meta(request))
         return ApiResponse(WaitlistEntrySerializer(entry).data)
 
 
@@ -560,8 +530,6 @@ class OfferAnswerView(APIView):
             appointment = services.waitlist_offer_accept(offer_id=offer_id,
                                                          acting_user=request.user,
                                                          meta=_meta(request))
-        except WaitlistOffer.DoesNotExist:
-            raise NotFound from None
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))

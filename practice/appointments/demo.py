@@ -1,8 +1,9 @@
 """Demo appointments (run inside the demo practice's schema by practice.demo.seed_demo): the
 booking module and online booking turned on, the demo clinician's weekly hours in New York with
-a day off next week, three types of session, and the demo client's last four weekly sessions
-(one a no-show) and two to come, one by video. Then scheduling (seed_scheduling): two series,
-a waitlist and an open offer of a freed time. Idempotent: nothing is added twice."""
+a day off next week, three types of session, the demo client's last four weekly sessions
+(one a no-show) and two to come, one by video, and a day of sessions today and tomorrow. Then
+scheduling (seed_scheduling): two series, a waitlist and an open offer of a freed time.
+Idempotent: nothing is added twice."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def seed(practice: Practice) -> None:
         kind=AvailabilityException.Kind.OFF, starts_at=None, ends_at=None, note="Training day",
         acting_user=owner)
     _past_sessions(client, clinician, video, office, now)
+    _today_and_tomorrow(owner, clinician, video, office, now)
     for days, kind in ((2, video), (9, office)):
         start = _at(today + timedelta(days=days), time(15))
         services.appointment_book(client_id=client.pk, clinician_id=clinician.pk,
@@ -105,6 +107,38 @@ def _past_sessions(client: User, clinician: User, video: AppointmentType,
             booked_by=clinician, created_at=start - timedelta(days=7),
             outcome_recorded_at=start + timedelta(hours=1)))
     Appointment.objects.bulk_create(rows)
+
+
+# Today's and tomorrow's sessions, so that the clinician's and the front desk's Today pages have
+# a day to show whatever the hour `make run` starts (New York times; none clashes with a series).
+DAY_CLIENTS = {0: (("sam.lee@demo.localhost", time(9)), ("riley@demo.localhost", time(13)),
+                   ("taylor@demo.localhost", time(16))),
+               1: ((DEMO_CLIENT, time(9)), ("sam.lee@demo.localhost", time(16)))}
+
+
+def _today_and_tomorrow(owner: User, clinician: User, video: AppointmentType,
+                        office: AppointmentType, now: datetime) -> None:
+    """A session already held today is written as held (history); one still to come is booked
+    through the service, with its reminders."""
+    today = now.astimezone(ZoneInfo(ZONE)).date()
+    for days, sessions in DAY_CLIENTS.items():
+        for number, (email, moment) in enumerate(sessions):
+            client = User.objects.filter(email=email).first()
+            if client is None:
+                continue
+            kind = video if number % 2 else office
+            start = _at(today + timedelta(days=days), moment)
+            if start > now:
+                services.appointment_book(client_id=client.pk, clinician_id=clinician.pk,
+                                          appointment_type_id=kind.pk, starts_at=start,
+                                          acting_user=owner, now=now)
+                continue
+            Appointment.objects.create(
+                client=client, clinician=clinician, appointment_type=kind, starts_at=start,
+                ends_at=start + timedelta(minutes=kind.duration_minutes), mode=kind.mode,
+                video_link=kind.video_link, status=Appointment.Status.COMPLETED,
+                booked_by=clinician, created_at=start - timedelta(days=7),
+                outcome_recorded_at=min(now, start + timedelta(hours=1)))
 
 
 # --- scheduling: series, a waitlist and an open offer ------------------------------------------

@@ -93,21 +93,15 @@ def _client_in_reach(request: Request, client_id: int) -> User:
         visible = client_visible_modules(user)
         if visible is not None and MODULE_KEY not in visible:
             raise NotFound
-    try:
-        return record_in_reach(user, Capability.DOCUMENTS, client_id)
-    except User.DoesNotExist:
-        raise NotFound from None
+    return record_in_reach(user, Capability.DOCUMENTS, client_id)
 
 
 def _document_in_reach(request: Request, document_id: int) -> Document:
     user: User = request.user  # type: ignore[assignment]
-    try:
-        if user.is_client:
-            _client_in_reach(request, user.pk)
-            return selectors.document_for_client(user, document_id)
-        return selectors.document_for_staff(user, document_id)
-    except Document.DoesNotExist:
-        raise NotFound from None
+    if user.is_client:
+        _client_in_reach(request, user.pk)
+        return selectors.document_for_client(user, document_id)
+    return selectors.document_for_staff(user, document_id)
 
 
 class ClientFilesView(APIView):
@@ -158,8 +152,6 @@ class ClientFilesView(APIView):
         except UploadRefused as refusal:
             return Response({"detail": refusal.message, "code": refusal.code},
                             status=status.HTTP_400_BAD_REQUEST)
-        except User.DoesNotExist:
-            raise NotFound from None
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
 

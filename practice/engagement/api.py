@@ -26,7 +26,6 @@ from practice.measurement.api.serializers import (
 )
 from practice.measurement.api.views import CLINICAL, DENIED
 from practice.measurement.forms import SNOOZE_CHOICES, SNOOZE_DELTAS
-from practice.models import Alert
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -138,8 +137,6 @@ class AlertSnoozeView(APIView):
             alert = measurement_services.alert_snooze(alert_id=alert_id, until=until,
                                                       acting_user=request.user,
                                                       meta=_meta(request))
-        except Alert.DoesNotExist:
-            raise NotFound from None
         except measurement_services.MeasurementError as error:
             return _problem(str(error))
         return ApiResponse(AlertSerializer(alert).data)
@@ -153,10 +150,7 @@ class JournalingView(APIView):
     permission_classes = CLINICAL
 
     def _client(self, request: Request, client_id: int) -> User:
-        try:
-            return client_for_staff(request.user, client_id)
-        except User.DoesNotExist:
-            raise NotFound from None
+        return client_for_staff(request.user, client_id)
 
     @extend_schema(responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
     def get(self, request: Request, client_id: int) -> ApiResponse:
@@ -169,19 +163,13 @@ class JournalingView(APIView):
     @extend_schema(request=None,
                    responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
     def put(self, request: Request, client_id: int) -> ApiResponse:
-        try:
-            row = services.journaling_assign(client_id=client_id, acting_user=request.user,
-                                             meta=_meta(request))
-        except User.DoesNotExist:
-            raise NotFound from None
+        row = services.journaling_assign(client_id=client_id, acting_user=request.user,
+                                         meta=_meta(request))
         return ApiResponse(_journaling(row))
 
     @extend_schema(request=None,
                    responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
     def delete(self, request: Request, client_id: int) -> ApiResponse:
-        try:
-            row = services.journaling_end(client_id=client_id, acting_user=request.user,
-                                          meta=_meta(request))
-        except User.DoesNotExist:
-            raise NotFound from None
+        row = services.journaling_end(client_id=client_id, acting_user=request.user,
+                                      meta=_meta(request))
         return ApiResponse(_journaling(row))

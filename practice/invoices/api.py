@@ -10,7 +10,6 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -121,12 +120,9 @@ def _read(request: Request, action: str, object_type: str, object_id: Any, **det
 
 
 def _invoice(request: Request, invoice_id: int) -> Invoice:
-    try:
-        if request.user.is_client:
-            return selectors.invoice_for_client(request.user, invoice_id)
-        return selectors.invoice_for_staff(request.user, invoice_id)
-    except Invoice.DoesNotExist:
-        raise NotFound from None
+    if request.user.is_client:
+        return selectors.invoice_for_client(request.user, invoice_id)
+    return selectors.invoice_for_staff(request.user, invoice_id)
 
 
 def _refused(error: services.InvoiceError) -> Response:

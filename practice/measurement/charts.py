@@ -9,6 +9,7 @@ lower bound and the shading covers the whole scale without gaps.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Sequence
@@ -20,8 +21,8 @@ from typing import Any
 
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from practice.measurement.definitions import (
     Band,
@@ -91,11 +92,18 @@ def _coordinate(value: float) -> str:
     return f"{value:.1f}"
 
 
+@functools.lru_cache(maxsize=16)
+def _month_names(language: str | None) -> tuple[str, ...]:
+    """The twelve short month names in `language`, translated once (a lazy string translates
+    again on every use, and a long chart labels hundreds of points)."""
+    return ("", *(str(MONTHS_3[month]).title() for month in range(1, 13)))
+
+
 def _day(moment: datetime, *, with_year: bool = True) -> str:
     """"7 Dec 2026" ("j M Y"), the month's name in the language of the page: written directly
     (Django's dateformat costs a quarter of a millisecond a call, and a long chart labels
     hundreds of points)."""
-    month = str(MONTHS_3[moment.month]).title()
+    month = _month_names(get_language())[moment.month]
     return f"{moment.day} {month} {moment.year}" if with_year else f"{moment.day} {month}"
 
 
@@ -354,6 +362,9 @@ def _series(definition: InstrumentDefinition, frame: _Frame, points: Sequence[Po
     # first and the last are drawn as markers.
     dense = len(points) > 120
     bands: dict[float, str | None] = {}
+    # Each marked point's words, translated once per chart rather than once per point.
+    changes = {mark: ", " + _("%(change)s from the first score") % {"change": words}
+               for mark, words in CHANGE_WORDS.items()}
     for index, ((moment, value), (x, y), mark) in enumerate(
             zip(points, coordinates, marks, strict=True)):
         if dense and mark is None and index not in (0, len(points) - 1):
@@ -363,7 +374,7 @@ def _series(definition: InstrumentDefinition, frame: _Frame, points: Sequence[Po
         if band_label:
             label += f" ({band_label})"
         if mark is not None and mark is not ReliableChange.NO_RELIABLE_CHANGE:
-            label += ", " + _("%(change)s from the first score") % {"change": CHANGE_WORDS[mark]}
+            label += changes[mark]
         parts.append(_marker(x, y, mark, label, definition.higher_is_better))
     return parts
 

@@ -11,7 +11,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When, Window
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -317,7 +330,9 @@ def client_record(client: User, *, newest: int | None, show_all: str = "") -> Cl
 @dataclass(frozen=True)
 class PreSessionReview:
     since: datetime
-    history: WindowedHistory  # every score; listed: those since ``since``, none in error
+    # Scores: the baseline, the two before ``since`` and every one since; listed: those since
+    # ``since``, none in error.
+    history: WindowedHistory
     open_alerts: list[Alert]
     overdue: list[Response]  # open and past due, or missed since ``since``
     catalog: DefinitionCatalog
@@ -325,9 +340,11 @@ class PreSessionReview:
 
 def pre_session_review(client: User, *, since: datetime, now: datetime) -> PreSessionReview:
     """Everything a clinician scans before a session: six queries (seven with practice-defined
-    instruments). Every score is read (as tuples) so that change from the baseline and from the
-    previous score can be given for the new ones; only the new responses are loaded whole."""
-    history = windowed_history(client, newest=None, since=since, with_errors=False)
+    instruments). The scores that change from the baseline and from the previous score need are
+    read as tuples, whatever the length of the history; only the new responses are loaded
+    whole."""
+    history = windowed_history(client, newest=None, since=since, with_errors=False,
+                               points_around_since=True)
     overdue = list(
         Response.objects.filter(client=client, due_at__lt=now)
         .filter(Q(status__in=[Response.Status.PENDING, Response.Status.IN_PROGRESS])
@@ -392,22 +409,37 @@ def _unbanded_subscale_keys() -> tuple[str, ...]:
 
 
 def windowed_history(client: User, *, newest: int | None, show_all: str = "",
-                     since: datetime | None = None, with_errors: bool = True
-                     ) -> WindowedHistory:
+                     since: datetime | None = None, with_errors: bool = True,
+                     points_around_since: bool = False) -> WindowedHistory:
     """Three queries whatever the history's length: every valid score as a tuple; per
     instrument, the count, first date and latest version; and the responses to list: the
     ``newest`` of each instrument (all of ``show_all``; all when ``newest`` is None), or those
     submitted since ``since``. ``with_errors`` False leaves responses entered in error out of
-    the list (the review's)."""
+    the list (the review's).
+
+    ``points_around_since`` (with ``since``; the review, which draws no chart) reads only the
+    scores a table and the change need: per instrument the first (the baseline), the two last
+    before ``since`` (the previous of the first new one, and the latest and previous when there
+    is nothing new) and every one since; the listed rows, all since ``since``, then find their
+    baseline and previous exactly as in the whole series."""
     submitted = Response.objects.filter(client=client, status=Response.Status.SUBMITTED)
     points: dict[str, list[ScorePoint]] = {}
     # Subscale scores are charted only for instruments with banded subscales: the others' are
     # not read (a JSON document per daily check-in is most of the cost of a long history).
     subscales = Case(When(instrument_key__in=_unbanded_subscale_keys(), then=Value(None)),
                      default=F("subscales"))
+    valid = submitted.filter(entered_in_error_at__isnull=True, total__isnull=False)
+    if points_around_since and since is not None:
+        valid = valid.annotate(
+            first=Window(RowNumber(), partition_by=[F("instrument_key")],
+                         order_by=[F("submitted_at").asc(), F("pk").asc()]),
+            before=Window(RowNumber(), partition_by=[
+                F("instrument_key"),
+                ExpressionWrapper(Q(submitted_at__lt=since), output_field=BooleanField())],
+                          order_by=[F("submitted_at").desc(), F("pk").desc()]),
+        ).filter(Q(submitted_at__gte=since) | Q(first=1) | Q(before__lte=2))
     for pk, key, moment, total, band, scales in (
-            submitted.filter(entered_in_error_at__isnull=True, total__isnull=False)
-            .order_by("submitted_at", "pk")
+            valid.order_by("submitted_at", "pk")
             .values_list("pk", "instrument_key", "submitted_at", "total", "band_label",
                          subscales)):
         points.setdefault(key, []).append(ScorePoint(pk, moment, total, band, scales or {}))

@@ -173,10 +173,7 @@ def _policy(request: Request) -> MessagingPolicy:
 
 
 def _conversation(request: Request, conversation_id: int) -> Conversation:
-    try:
-        return selectors.conversation_for(request.user, _policy(request), conversation_id)
-    except Conversation.DoesNotExist:
-        raise NotFound from None
+    return selectors.conversation_for(request.user, _policy(request), conversation_id)
 
 
 def _refused(error: services.MessagingRefused) -> Exception:
@@ -350,8 +347,6 @@ class MessageDetailView(APIView):
             message = services.message_edit(practice=request.tenant, message_id=message_id,
                                              body=incoming.validated_data["body"],
                                              acting_user=request.user, meta=_meta(request))
-        except Message.DoesNotExist:
-            raise NotFound from None
         except services.MessagingRefused as error:
             raise _refused(error) from None
         message = (Message.objects.select_related("author", "conversation")

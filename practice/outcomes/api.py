@@ -1,6 +1,7 @@
 """Episode endpoints of the REST API: list a client's episodes with baseline and latest scores,
-open one, close one with a reason. Owner and clinicians (their caseload); a front desk user, a
-client and anyone out of reach get 404, like a missing object."""
+open one, close one with a reason; the caseload or practice outcome report. Owner and clinicians
+(their caseload); a front desk user, a client and anyone out of reach get 404, like a missing
+object."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
@@ -18,6 +18,8 @@ from practice.measurement.api.serializers import BAD_REQUEST, ErrorSerializer
 from practice.measurement.api.views import CLINICAL, DENIED
 from practice.measurement.selectors import definition_catalog
 from practice.outcomes import selectors, services
+from practice.outcomes.forms import report_filter_form, report_filters, report_zone
+from practice.outcomes.maths import SMALL_CELL
 from practice.outcomes.models import Episode
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
@@ -67,10 +69,7 @@ class EpisodeCloseSerializer(serializers.Serializer):
 
 
 def _client(request: Request, client_id: int) -> User:
-    try:
-        return client_for_staff(request.user, client_id)
-    except User.DoesNotExist:
-        raise NotFound from None
+    return client_for_staff(request.user, client_id)
 
 
 def _with_progress(request: Request, episodes: list[Episode]) -> list[dict[str, Any]]:
@@ -133,8 +132,81 @@ class EpisodeCloseView(APIView):
                 ended_at=body.validated_data.get("ended_at"),
                 note=body.validated_data.get("note", ""),
                 meta=RequestMeta.from_request(request))
-        except Episode.DoesNotExist:
-            raise NotFound from None
         except services.EpisodeError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return ApiResponse(EpisodeSerializer(episode).data)
+
+
+# --- the caseload or practice outcome report ---------------------------------------------------
+
+class RateSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    denominator = serializers.IntegerField()
+    percent = serializers.FloatField(
+        allow_null=True, help_text=f"null when the denominator is below {SMALL_CELL}: a small "
+                                   "cell is given as counts only.")
+
+
+class SummarySerializer(serializers.Serializer):
+    instrument = serializers.CharField(source="instrument_key")
+    title = serializers.CharField()
+    episodes = serializers.IntegerField(source="summary.episodes")
+    paired = serializers.IntegerField(source="summary.paired")
+    completeness = RateSerializer(source="summary.completeness")
+    at_caseness = serializers.IntegerField(source="summary.at_caseness")
+    reliable_improvement = RateSerializer(source="summary.reliable_improvement")
+    no_reliable_change = RateSerializer(source="summary.no_reliable_change")
+    reliable_deterioration = RateSerializer(source="summary.reliable_deterioration")
+    recovery = RateSerializer(source="summary.recovery")
+    reliable_recovery = RateSerializer(source="summary.reliable_recovery")
+    mean_baseline = serializers.FloatField(source="summary.mean_baseline", allow_null=True)
+    mean_final = serializers.FloatField(source="summary.mean_final", allow_null=True)
+    effect_size = serializers.SerializerMethodField()
+    average_length_days = serializers.FloatField(source="summary.average_length_days",
+                                                 allow_null=True)
+    average_measures = serializers.FloatField(source="summary.average_measures",
+                                              allow_null=True)
+
+    def get_effect_size(self, item: selectors.InstrumentReport) -> float | None:
+        """Pre-post effect size; null under five paired episodes."""
+        summary = item.summary
+        return None if summary.paired < SMALL_CELL else summary.effect_size
+
+
+class OutcomeReportSerializer(serializers.Serializer):
+    timezone = serializers.CharField(help_text="The zone of the date filters: the viewer's.")
+    episodes_closed = serializers.IntegerField()
+    by_end_reason = serializers.DictField(child=serializers.IntegerField())
+    instruments = SummarySerializer(many=True)
+    combined = SummarySerializer(
+        allow_null=True, help_text="Depression and anxiety together (PHQ-9 with GAD-7) as NHS "
+                                   "Talking Therapies count; null unless both were used.")
+
+
+class OutcomeReportView(APIView):
+    """Closed episodes of care: the owner's whole practice, a clinician's own caseload. Query:
+    start, end (dates, the end included, in the viewer's timezone), instrument, clinician (the
+    owner only), end_reason. The same figures as the report page."""
+
+    permission_classes = CLINICAL
+
+    @extend_schema(responses={**DENIED, 200: OutcomeReportSerializer, 400: BAD_REQUEST})
+    def get(self, request: Request) -> ApiResponse:
+        form = report_filter_form(request.tenant, request.user, request.query_params or None)
+        if form.is_bound and not form.is_valid():
+            return ApiResponse({"detail": "Check the filters.", "errors": form.errors},
+                               status=status.HTTP_400_BAD_REQUEST)
+        zone = report_zone(request.user)
+        filters = report_filters(form, zone)
+        report = selectors.outcome_report(request.user, filters,
+                                          thresholds=request.tenant.reliable_change_thresholds)
+        audit_record(action=Action.OUTCOMES_REPORT_VIEWED, actor=request.user,
+                     object_type="report", meta=RequestMeta.from_request(request),
+                     detail={"episodes": report.episodes_closed,
+                             "instrument": filters.instrument_key or "",
+                             "clinician_id": filters.clinician_id,
+                             "end_reason": filters.end_reason or ""})
+        return ApiResponse(OutcomeReportSerializer({
+            "timezone": zone.key, "episodes_closed": report.episodes_closed,
+            "by_end_reason": report.by_end_reason, "instruments": report.instruments,
+            "combined": report.combined}).data)

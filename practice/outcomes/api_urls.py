@@ -7,4 +7,5 @@ urlpatterns = [
          name="client_episodes"),
     path("episodes/<int:episode_id>/close", api.EpisodeCloseView.as_view(),
          name="episode_close"),
+    path("outcomes/report", api.OutcomeReportView.as_view(), name="outcome_report"),
 ]

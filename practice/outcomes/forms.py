@@ -3,12 +3,20 @@ range."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
+from django.http import QueryDict
 
+from practice.measurement.library import get_definition, shipped_keys
+from practice.measurement.selectors import instruments_offered
+from practice.notifications.selectors import recipient_clock
 from practice.outcomes.models import Episode
+from practice.outcomes.selectors import ReportFilters
+from tenants.accounts.models import Role, User
+from tenants.models import Practice
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -52,3 +60,48 @@ class ReportFilterForm(DateRangeForm):
             del self.fields["clinician"]
         else:
             self.fields["clinician"].choices = [("", "Every clinician"), *clinicians]
+
+
+def report_filter_form(practice: Practice, user: User, data: QueryDict | None
+                       ) -> ReportFilterForm:
+    """The report's filters (page and API): every instrument a report could hold (those offered
+    now and every shipped one: a practice may have stopped offering an instrument its past
+    episodes used); the clinician filter for the owner only."""
+    offered = {definition.key: definition for definition in instruments_offered(practice)}
+    for key in shipped_keys():
+        offered.setdefault(key, get_definition(key))
+    instruments = sorted(((key, definition.title) for key, definition in offered.items()
+                          if definition.has_total), key=lambda choice: choice[1])
+    clinicians = None
+    if user.role == Role.OWNER:
+        clinicians = list(User.objects.filter(role__in=[Role.CLINICIAN, Role.OWNER])
+                          .order_by("full_name", "pk").values_list("pk", "full_name"))
+    return ReportFilterForm(data, instruments=instruments, clinicians=clinicians)
+
+
+def report_zone(user: User) -> ZoneInfo:
+    """A report's dates are the viewer's: their own timezone, else the practice's default
+    (the one notifications use), never the server's."""
+    try:
+        return ZoneInfo(recipient_clock(user).timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _moment(day: date | None, zone: ZoneInfo, *, next_day: bool = False) -> datetime | None:
+    if day is None:
+        return None
+    if next_day:
+        day += timedelta(days=1)
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def report_filters(form: ReportFilterForm, zone: ZoneInfo) -> ReportFilters:
+    """From a valid form (an invalid or unbound one filters nothing): "to" includes its whole
+    day, both in `zone`."""
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    return ReportFilters(
+        start=_moment(data.get("start"), zone),
+        end=_moment(data.get("end"), zone, next_day=True),
+        instrument_key=data.get("instrument") or None,
+        clinician_id=data.get("clinician"), end_reason=data.get("end_reason") or None)

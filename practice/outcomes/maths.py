@@ -21,6 +21,16 @@ second score is what makes an episode count). Data completeness is the share of 
 paired scores. The pre-post effect size is (mean baseline − mean final) / SD of the baselines
 (sample SD), signed so that a positive value is improvement.
 
+NHS Talking Therapies judge an episode on depression and anxiety together
+(``summarise_combined``, reference §9.4): PHQ-9 with GAD-7 as the anxiety measure, an episode
+counting when both are paired (of the episodes that used both). A case at baseline on either;
+recovery = a case at baseline and below both cut-offs at the end; reliable improvement = a
+reliable improvement on at least one and a reliable deterioration on neither; reliable
+deterioration = a reliable deterioration on at least one and a reliable improvement on neither;
+one better and the other worse is no reliable change (the tie-break is the Talking Therapies
+manual's, marked unverified in the reference: see docs/outcomes.md); reliable recovery =
+recovery and reliable improvement.
+
 A rate over fewer than ``SMALL_CELL`` episodes is never shown as a bare percentage: ``Rate``
 carries its count and denominator and ``percent`` is None for a small cell.
 """
@@ -293,4 +303,100 @@ def summarise(definition: InstrumentDefinition, episodes: Sequence[EpisodeFigure
                                          higher_is_better=definition.higher_is_better),
         average_length_days=_mean(lengths),
         average_measures=_mean([float(episode.measures) for episode in episodes]),
+    )
+
+
+# --- NHS Talking Therapies: depression and anxiety together ------------------------------------
+
+COMBINED_KEY = "talking_therapies"
+COMBINED_MEASURES = ("phq9", "gad7")  # depression, then the anxiety measure (ADSM)
+
+
+@dataclass(frozen=True)
+class CombinedOutcome:
+    """One episode judged on both measures at once (see the module's docstring)."""
+
+    depression: EpisodeOutcome
+    anxiety: EpisodeOutcome
+
+    @property
+    def _both(self) -> tuple[EpisodeOutcome, EpisodeOutcome]:
+        return self.depression, self.anxiety
+
+    @property
+    def case_at_baseline(self) -> bool:
+        return any(bool(outcome.case_at_baseline) for outcome in self._both)
+
+    @property
+    def recovery(self) -> bool:
+        return self.case_at_baseline and all(outcome.case_at_final is False
+                                             for outcome in self._both)
+
+    @property
+    def reliable_improvement(self) -> bool:
+        return (any(outcome.reliable_improvement for outcome in self._both)
+                and not any(outcome.reliable_deterioration for outcome in self._both))
+
+    @property
+    def reliable_deterioration(self) -> bool:
+        return (any(outcome.reliable_deterioration for outcome in self._both)
+                and not any(outcome.reliable_improvement for outcome in self._both))
+
+    @property
+    def no_reliable_change(self) -> bool:
+        return not (self.reliable_improvement or self.reliable_deterioration)
+
+    @property
+    def reliable_recovery(self) -> bool:
+        return self.recovery and self.reliable_improvement
+
+
+def combined_outcome(depression: EpisodeOutcome, anxiety: EpisodeOutcome) -> CombinedOutcome:
+    if depression.reliable is None or anxiety.reliable is None:
+        raise ValueError("both measures need a reliable-change threshold")
+    if depression.case_at_baseline is None or anxiety.case_at_baseline is None:
+        raise ValueError("both measures need a clinical cut-off")
+    return CombinedOutcome(depression=depression, anxiety=anxiety)
+
+
+def summarise_combined(depression: InstrumentDefinition, anxiety: InstrumentDefinition,
+                       depression_rows: Sequence[EpisodeFigures],
+                       anxiety_rows: Sequence[EpisodeFigures]) -> Summary:
+    """Every episode that scored or tracked both measures (one that used only one is counted
+    in that instrument's own summary, not here); paired = paired on both. The
+    published thresholds and cut-offs are used (not a practice's own: the definitions are the
+    NHS's)."""
+    anxiety_by_episode = {row.episode_id: row for row in anxiety_rows}
+    depression_by_episode = {row.episode_id: row for row in depression_rows}
+    episode_ids = sorted(depression_by_episode.keys() & anxiety_by_episode.keys())
+    outcomes: list[CombinedOutcome] = []
+    for episode_id in episode_ids:
+        first, second = depression_by_episode.get(episode_id), anxiety_by_episode.get(episode_id)
+        if not (first and second and first.is_paired and second.is_paired):
+            continue
+        outcomes.append(combined_outcome(
+            episode_outcome(depression, float(first.baseline or 0), float(first.final or 0)),
+            episode_outcome(anxiety, float(second.baseline or 0), float(second.final or 0))))
+    cased = [outcome for outcome in outcomes if outcome.case_at_baseline]
+    lengths = [length for key in episode_ids
+               if (length := depression_by_episode[key].length_days) is not None]
+    return Summary(
+        instrument_key=COMBINED_KEY,
+        episodes=len(episode_ids),
+        paired=len(outcomes),
+        completeness=Rate(len(outcomes), len(episode_ids)),
+        at_caseness=len(cased),
+        reliable_improvement=Rate(sum(o.reliable_improvement for o in outcomes), len(outcomes)),
+        reliable_deterioration=Rate(sum(o.reliable_deterioration for o in outcomes),
+                                    len(outcomes)),
+        no_reliable_change=Rate(sum(o.no_reliable_change for o in outcomes), len(outcomes)),
+        recovery=Rate(sum(o.recovery for o in cased), len(cased)),
+        reliable_recovery=Rate(sum(o.reliable_recovery for o in cased), len(cased)),
+        has_threshold=True,
+        has_cutoff=True,
+        mean_baseline=None,
+        mean_final=None,
+        effect_size=None,
+        average_length_days=_mean(lengths),
+        average_measures=None,
     )

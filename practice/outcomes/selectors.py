@@ -13,14 +13,18 @@ from django.db import connection
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from practice.access import clients_visible_to
+from practice.measurement.library import get_definition
 from practice.measurement.selectors import DefinitionCatalog, definition_catalog
 from practice.models import Response
 from practice.outcomes.maths import (
+    COMBINED_KEY,
+    COMBINED_MEASURES,
     EpisodeFigures,
     EpisodeOutcome,
     Summary,
     episode_outcome,
     summarise,
+    summarise_combined,
 )
 from practice.outcomes.models import Episode
 from tenants.accounts.models import User
@@ -265,6 +269,8 @@ class OutcomeReport:
     episodes_closed: int
     by_end_reason: dict[str, int]
     instruments: list[InstrumentReport]
+    # Depression and anxiety together, as NHS Talking Therapies count (when both were used).
+    combined: InstrumentReport | None = None
 
 
 def outcome_report(user: User, filters: ReportFilters, *,
@@ -288,4 +294,16 @@ def outcome_report(user: User, filters: ReportFilters, *,
     for episode in episodes:
         by_reason[episode.end_reason] = by_reason.get(episode.end_reason, 0) + 1
     return OutcomeReport(filters=filters, episodes_closed=len(episodes), by_end_reason=by_reason,
-                         instruments=reports)
+                         instruments=reports, combined=_combined(figures))
+
+
+def _combined(figures: Mapping[str, list[EpisodeFigures]]) -> InstrumentReport | None:
+    depression_key, anxiety_key = COMBINED_MEASURES
+    if not (figures.get(depression_key) and figures.get(anxiety_key)):
+        return None
+    summary = summarise_combined(get_definition(depression_key), get_definition(anxiety_key),
+                                 figures[depression_key], figures[anxiety_key])
+    return InstrumentReport(
+        instrument_key=COMBINED_KEY, higher_is_better=False, summary=summary,
+        title="Depression and anxiety together (PHQ-9 and GAD-7, as NHS Talking Therapies "
+              "count)")

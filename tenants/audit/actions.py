@@ -37,6 +37,9 @@ class Action(StrEnum):
     # assignment
     ASSIGNMENT_CREATED = "assignment.created"
     ASSIGNMENT_ENDED = "assignment.ended"
+    # audit_trail (the owner reading the trail itself)
+    AUDIT_TRAIL_EXPORTED = "audit_trail.exported"
+    AUDIT_TRAIL_VIEWED = "audit_trail.viewed"
     # auth
     AUTH_MFA_DISABLED = "auth.mfa_disabled"
     AUTH_MFA_ENABLED = "auth.mfa_enabled"
@@ -187,6 +190,8 @@ class Action(StrEnum):
     PORTAL_ASSESSMENTS_VIEWED = "portal.assessments_viewed"
     PORTAL_BOOKING_VIEWED = "portal.booking_viewed"
     PORTAL_CONSENT_ACCEPTED = "portal.consent_accepted"
+    # Written until issue 14: the home page is the client's summary of their own record and
+    # writes nothing now (docs/security.md); kept so that older rows still read.
     PORTAL_DASHBOARD_VIEWED = "portal.dashboard_viewed"
     PORTAL_DOCUMENT_DOWNLOADED = "portal.document_downloaded"
     PORTAL_DOCUMENTS_VIEWED = "portal.documents_viewed"

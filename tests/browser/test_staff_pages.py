@@ -35,7 +35,7 @@ ROLES = {"owner": "owner@demo.localhost", "clinician": "clinician@demo.localhost
 # Addresses a link points to that are not staff pages to check here, and why.
 NOT_STAFF = ("/portal/", "/api/", "/accounts/", "/branding/", "/static/", "/manifest",
              "/calendar/")  # the portal, the API, sign-in, images, the calendar feed (iCal)
-MAX_PAGES_PER_ROLE = 60
+MAX_PAGES_PER_ROLE = 200  # a bound against a loop; the walk ends before it
 
 
 def staff_path(address: str, origin: str) -> str | None:
@@ -110,8 +110,16 @@ def test_every_staff_page_is_accessible_and_fits_a_phone(
     visited, failures = walk(page, axe, origin)
 
     assert not failures, "\n".join(failures)
+    assert len(visited) < MAX_PAGES_PER_ROLE, "the walk was cut short: raise the bound"
     assert route_of("/") in visited
     if role != "front_desk":
         assert "clinic/clients/" in visited
         assert any(route.startswith("clinic/clients/<int:client_id>/review") for route in visited)
+        # The outcome pages: the caseload or practice report, a client's episodes and progress
+        # report (the utilization review is a download, checked by its own tests).
+        for route in ("outcomes/reports/", "outcomes/clients/<int:client_id>/episodes/",
+                      "outcomes/clients/<int:client_id>/progress/"):
+            assert route in visited, f"{route} not reached: {' '.join(sorted(visited))}"
+    if role == "owner":
+        assert "outcomes/practice-export/" in visited, " ".join(sorted(visited))
     assert DEMO_SUBDOMAIN in origin

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -167,6 +169,43 @@ def test_review_query_count_does_not_grow_with_history(alpha) -> None:
     # tuples, per-instrument counts, the new responses), overdue, alerts; the audit event; the
     # alert badge and unread-messages count in the navigation.
     assert with_5 == with_100 == (200, 14)
+
+
+@pytest.mark.parametrize("new_scores", [0, 1, 4])
+def test_the_review_reads_few_scores_and_gives_what_the_whole_series_gives(
+        alpha, new_scores: int) -> None:
+    """A long varied history: the review reads the baseline, the two scores before the week and
+    those since, yet every listed row's change from baseline and from previous, reliable change,
+    the section's change and latest band equal those computed on every score."""
+    from practice.measurement.views_clinic.sections import instrument_sections
+
+    prepare(alpha)
+    now = timezone.now()
+    since = now - timedelta(days=7)
+    old = [19, 7, 22, 14, 3, 17, 11, 25, 9, 16] * 6
+    recent = [12, 20, 5, 18][:new_scores]
+    with schema_context(alpha.practice.schema_name):
+        give_history(alpha.client, "phq9", old, start=since - timedelta(weeks=len(old)))
+        give_history(alpha.client, "phq9", recent, start=since + timedelta(hours=1),
+                     step=timedelta(days=1))
+        give_history(alpha.client, "mood", [(day * 7) % 11 for day in range(400)],
+                     start=since - timedelta(days=400), step=timedelta(days=1))
+        review = selectors.pre_session_review(alpha.client, since=since, now=now)
+        whole = selectors.windowed_history(alpha.client, newest=None, since=since,
+                                           with_errors=False)
+
+        def shown(history: selectors.WindowedHistory) -> list[tuple]:
+            sections = instrument_sections(history, review.catalog, alpha.practice,
+                                           ZoneInfo("UTC"), None, limit=None,
+                                           with_charts=False)
+            return [(section.key, section.change, section.latest_band, section.hidden,
+                     list(section.rows))
+                    for section in sections]
+
+        assert len(review.history.points["phq9"]) == 1 + 2 + new_scores
+        assert len(review.history.points["mood"]) == 3
+        assert shown(review.history) == shown(whole)
+    connection.set_schema_to_public()
 
 
 # --- the client page -----------------------------------------------------------------------

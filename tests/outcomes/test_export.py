@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from fhir.resources.R4B.bundle import Bundle
 
 from practice.outcomes import services
 from practice.outcomes.export import record_kinds
@@ -85,6 +86,13 @@ def test_the_archive_holds_every_kind_of_record_and_nothing_of_beta(
     assert {f"fhir/client-{pk}.json" for pk in client_ids} <= names
     bundle = json.loads(archive.read(f"fhir/client-{client_ids[0]}.json"))
     assert bundle["resourceType"] == "Bundle"
+    # The export writes its bundles without validating them (for speed): every one must still
+    # be valid FHIR R4, with the client's scores in it.
+    for pk in client_ids:
+        Bundle.model_validate_json(archive.read(f"fhir/client-{pk}.json"))
+    assert any(entry["resource"]["resourceType"] == "Observation"
+               for pk in client_ids
+               for entry in json.loads(archive.read(f"fhir/client-{pk}.json"))["entry"])
     assert archive.read("files/documents/letter.txt") == b"referral letter"
     assert not any(name.startswith("files/exports/") for name in names)
     assert "data-dictionary.csv" in names and "README.txt" in names

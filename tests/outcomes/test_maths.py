@@ -14,10 +14,12 @@ from practice.outcomes.maths import (
     Rate,
     Significance,
     TalkingTherapies,
+    combined_outcome,
     episode_outcome,
     is_case,
     pre_post_effect_size,
     summarise,
+    summarise_combined,
 )
 
 TT = TalkingTherapies
@@ -121,3 +123,48 @@ def test_summary_of_nothing() -> None:
     assert summary.episodes == 0 and summary.is_small
     assert summary.effect_size is None and summary.average_length_days is None
     assert summary.reliable_improvement.display() == "no episodes"
+
+
+def _pair(number: int, phq9: tuple[float, float] | None, gad7: tuple[float, float] | None,
+          *, gad7_measures: int = 2) -> tuple[EpisodeFigures | None, EpisodeFigures | None]:
+    return (_figures(number, 2, *phq9) if phq9 else None,
+            _figures(number, gad7_measures, *gad7) if gad7 else None)
+
+
+def test_depression_and_anxiety_together_as_talking_therapies_count() -> None:
+    """Seven episodes, PHQ-9 (case >= 10, reliable 6) with GAD-7 (case >= 8, reliable 4):
+    1. 18 -> 6 and 12 -> 5: both better and below both cut-offs: reliable recovery;
+    2. 14 -> 9 and 10 -> 9: GAD-7 still a case, neither reliable: no reliable change;
+    3. 16 -> 8 and 6 -> 11: one reliably better, the other reliably worse: no reliable change,
+       and GAD-7 a case at the end, so no recovery;
+    4. 8 -> 15 and 5 -> 6: reliably worse on PHQ-9, not a case at baseline on either;
+    5. 9 -> 7 and 9 -> 3: a case on GAD-7 only, reliably better on it: reliable recovery;
+    6. PHQ-9 paired, GAD-7 with one score: not paired on both;
+    7. GAD-7 only: not counted here (GAD-7's own summary counts it)."""
+    rows = [_pair(1, (18, 6), (12, 5)), _pair(2, (14, 9), (10, 9)), _pair(3, (16, 8), (6, 11)),
+            _pair(4, (8, 15), (5, 6)), _pair(5, (9, 7), (9, 3)),
+            _pair(6, (15, 8), (12, 12), gad7_measures=1), _pair(7, None, (14, 4))]
+    summary = summarise_combined(get_definition("phq9"), get_definition("gad7"),
+                                 [phq for phq, _ in rows if phq], [gad for _, gad in rows if gad])
+    assert (summary.instrument_key, summary.episodes, summary.paired) == (
+        "talking_therapies", 6, 5)
+    assert summary.at_caseness == 4  # 1, 2, 3 and 5
+    assert summary.recovery == Rate(2, 4)  # 1 and 5
+    assert summary.reliable_recovery == Rate(2, 4)
+    assert summary.reliable_improvement == Rate(2, 5)  # 1 and 5
+    assert summary.reliable_deterioration == Rate(1, 5)  # 4
+    assert summary.no_reliable_change == Rate(2, 5)  # 2 and 3
+    assert summary.completeness == Rate(5, 6)
+    assert summary.average_length_days == 70
+    assert summary.effect_size is None and summary.mean_baseline is None
+
+
+def test_one_measure_alone_is_not_the_combined_outcome() -> None:
+    phq9, gad7 = get_definition("phq9"), get_definition("gad7")
+    # PHQ-9 alone says recovery (12 -> 8); with GAD-7 still a case at the end, it is not.
+    alone = episode_outcome(phq9, 12, 8)
+    together = combined_outcome(alone, episode_outcome(gad7, 9, 9))
+    assert alone.recovery and not together.recovery
+    # A measure without a threshold or a cut-off cannot be combined.
+    with pytest.raises(ValueError, match="cut-off"):
+        combined_outcome(alone, episode_outcome(get_definition("who5"), 40, 60))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -129,3 +129,80 @@ def test_the_page_and_csv(alpha, beta) -> None:
     bad = owner.get("/outcomes/reports/?start=2026-03-01&end=2026-02-01")
     assert bad.status_code == 400
     assert "The end date is before the start date." in bad.content.decode()
+
+
+def test_depression_and_anxiety_together_on_the_page_and_in_csv(alpha) -> None:
+    """Rita (PHQ-9 18 -> 6) also scored GAD-7 12 -> 10: still an anxiety case at the end, so
+    the combined report counts no recovery for her although PHQ-9 alone does; Tom (20 -> 5)
+    scored GAD-7 11 -> 3: recovered on both."""
+    caseload = build_caseload(alpha)
+    with schema_context(alpha.practice.schema_name):
+        from tests.measurement.clinic_world import give_history
+        for name, totals in (("Rita Recovered", [12, 11, 10]), ("Tom Theirs", [11, 6, 3])):
+            episode = caseload.episodes[name]
+            give_history(episode.client, "gad7", totals,
+                         start=episode.started_at + timedelta(hours=2))
+        report = selectors.outcome_report(alpha.owner, FEBRUARY)
+    connection.set_schema_to_public()
+    assert report.combined is not None
+    combined = report.combined.summary
+    assert (combined.episodes, combined.paired, combined.at_caseness) == (2, 2, 2)
+    assert combined.recovery == Rate(1, 2)  # Tom only
+    # Both: Rita better on PHQ-9 and not worse on GAD-7, Tom better on both.
+    assert combined.reliable_improvement == Rate(2, 2)
+    assert combined.reliable_recovery == Rate(1, 2)
+    phq9 = next(item for item in report.instruments if item.instrument_key == "phq9")
+    assert phq9.summary.recovery == Rate(3, 5)  # unchanged by the combined count
+    owner = alpha.http(alpha.owner)
+    body = owner.get("/outcomes/reports/?start=2026-02-01&end=2026-02-28").content.decode()
+    assert "Depression and anxiety together" in body
+    assert "1 of 2 (fewer than 5 episodes: no rate)" in body
+    rows = list(csv.DictReader(io.StringIO(
+        owner.get("/outcomes/reports/?format=csv&start=2026-02-01").content.decode())))
+    (row,) = [row for row in rows if row["instrument"] == "talking_therapies"]
+    assert (row["episodes_closed"], row["paired"], row["recovery"],
+            row["recovery_denominator"], row["recovery_percent"]) == ("2", "2", "1", "2", "")
+    # Narrowed to one instrument, there is no combined count.
+    only = owner.get("/outcomes/reports/?start=2026-02-01&instrument=phq9").content.decode()
+    assert "Depression and anxiety together" not in only
+
+
+def test_report_dates_are_the_viewers_own_timezone(alpha) -> None:
+    """An episode closed at 02:00 UTC on 1 March is still 28 February in New York: a report
+    for February read by someone in New York counts it, one read in UTC does not."""
+    from practice.notifications.models import NotificationPreference
+    from practice.outcomes.models import Episode
+
+    build_caseload(alpha)
+    with schema_context(alpha.practice.schema_name):
+        late = Episode.objects.filter(ended_at__isnull=False).order_by("pk").first()
+        Episode.objects.filter(pk=late.pk).update(ended_at=datetime(2026, 3, 1, 2, tzinfo=UTC))
+        NotificationPreference.objects.create(user=alpha.owner, timezone="America/New_York")
+    connection.set_schema_to_public()
+    url = "/outcomes/reports/?start=2026-02-01&end=2026-02-28&instrument=phq9"
+    assert "Episodes closed: 7" in alpha.http(alpha.owner).get(url).content.decode()
+    body = alpha.http(alpha.clinician).get(url).content.decode()  # UTC: the practice default
+    assert "Episodes closed: 4" in body and "Dates are in UTC" in body
+
+
+def test_the_report_through_the_api(alpha, beta) -> None:
+    build_caseload(alpha)
+    _beta_noise(beta)
+    connection.set_schema_to_public()
+    url = "/api/v1/outcomes/report?start=2026-02-01&end=2026-02-28&instrument=phq9"
+    body = alpha.http(alpha.owner).get(url).json()
+    assert (body["episodes_closed"], body["timezone"], body["combined"]) == (7, "UTC", None)
+    (phq9,) = body["instruments"]
+    assert phq9["instrument"] == "phq9"
+    assert phq9["reliable_improvement"] == {"count": 3, "denominator": 6, "percent": 50.0}
+    assert phq9["reliable_recovery"] == {"count": 2, "denominator": 5, "percent": 40.0}
+    mine = alpha.http(alpha.clinician).get(url).json()
+    assert mine["episodes_closed"] == 5
+    # A small cell is counts only.
+    assert mine["instruments"][0]["reliable_improvement"] == {
+        "count": 2, "denominator": 4, "percent": None}
+    assert mine["instruments"][0]["effect_size"] is None
+    bad = alpha.http(alpha.owner).get("/api/v1/outcomes/report?start=2026-03-01&end=2026-02-01")
+    assert bad.status_code == 400 and "end" in bad.json()["errors"]
+    for person in (alpha.front_desk, alpha.billing, alpha.client):
+        assert alpha.http(person).get(url).status_code in (403, 404)

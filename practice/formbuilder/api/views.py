@@ -38,7 +38,6 @@ from practice.formbuilder.definitions import DefinitionError
 from practice.formbuilder.models import FormAssignment, FormTemplate
 from practice.formbuilder.pdf import form_pdf
 from practice.measurement.api.serializers import bad_request
-from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
@@ -68,20 +67,14 @@ def _problems(error: DefinitionError) -> Response:
 
 
 def _template(template_id: int) -> FormTemplate:
-    try:
-        return selectors.template_by_id(template_id)
-    except FormTemplate.DoesNotExist:
-        raise NotFound from None
+    return selectors.template_by_id(template_id)
 
 
 def _assignment(request: Request, assignment_id: int) -> FormAssignment:
     """A client's own form, or a form of a client in the staff member's reach."""
-    try:
-        if request.user.is_client:
-            return selectors.assignment_for_client(request.user, assignment_id)
-        return selectors.assignment_for_staff(request.user, assignment_id)
-    except FormAssignment.DoesNotExist:
-        raise NotFound from None
+    if request.user.is_client:
+        return selectors.assignment_for_client(request.user, assignment_id)
+    return selectors.assignment_for_staff(request.user, assignment_id)
 
 
 # --- templates ---------------------------------------------------------------------------------
@@ -219,8 +212,6 @@ class AssignmentListView(APIView):
                                              template_id=data["template_id"],
                                              due_on=data["due_on"], acting_user=request.user,
                                              meta=_meta(request))
-        except User.DoesNotExist:
-            raise NotFound from None
         except services.FormError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(FormAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)

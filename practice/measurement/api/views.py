@@ -68,10 +68,7 @@ def _client_in_reach(user: User, client_id: int) -> User:
         if user.pk != client_id:
             raise NotFound
         return user
-    try:
-        return client_for_staff(user, client_id)
-    except User.DoesNotExist:
-        raise NotFound from None
+    return client_for_staff(user, client_id)
 
 
 def _meta(request: Request) -> RequestMeta:
@@ -168,10 +165,7 @@ class InstrumentDraftView(APIView):
                    responses={**DENIED, 201: PracticeInstrumentSerializer,
                               400: DEFINITION_REFUSED, 404: ErrorSerializer})
     def put(self, request: Request, key: str) -> ApiResponse:
-        try:
-            selectors.practice_instrument_latest(key)
-        except services.PracticeInstrument.DoesNotExist:
-            raise NotFound from None
+        selectors.practice_instrument_latest(key)
         return _save_definition(request, key=key)
 
 
@@ -188,8 +182,6 @@ class InstrumentPublishView(APIView):
         try:
             row = services.practice_instrument_publish(key=key, acting_user=request.user,
                                                        meta=_meta(request))
-        except services.PracticeInstrument.DoesNotExist:
-            raise NotFound from None
         except services.MeasurementError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         except DefinitionError as error:
@@ -279,8 +271,6 @@ class ClientAssignmentsView(GenericAPIView):
             assignment = services.assignment_create(
                 practice=request.tenant, client_id=client_id, acting_user=request.user,
                 meta=_meta(request), **given.validated_data)
-        except User.DoesNotExist:
-            raise NotFound from None
         except PermissionError as error:
             raise PermissionDenied(str(error)) from error
         except services.MeasurementError as error:
@@ -296,11 +286,8 @@ class AssignmentEndView(APIView):
     @extend_schema(request=None,
                    responses={**DENIED, 200: AssignmentSerializer, 404: ErrorSerializer})
     def post(self, request: Request, assignment_id: int) -> ApiResponse:
-        try:
-            assignment = services.assignment_end(assignment_id=assignment_id,
-                                                 acting_user=request.user, meta=_meta(request))
-        except Assignment.DoesNotExist:
-            raise NotFound from None
+        assignment = services.assignment_end(assignment_id=assignment_id,
+                                             acting_user=request.user, meta=_meta(request))
         return ApiResponse(AssignmentSerializer(assignment).data)
 
 
@@ -343,10 +330,7 @@ class ResponseDetailView(APIView):
 
     @extend_schema(responses={**DENIED, 200: ResponseSerializer, 404: ErrorSerializer})
     def get(self, request: Request, response_id: int) -> ApiResponse:
-        try:
-            response = selectors.submitted_response_for_reader(request.user, response_id)
-        except Response.DoesNotExist:
-            raise NotFound from None
+        response = selectors.submitted_response_for_reader(request.user, response_id)
         _audit_read(request, Action.RESPONSE_VIEWED, "response", response.pk)
         return ApiResponse(ResponseSerializer(response, context={"request": request}).data)
 
@@ -367,8 +351,6 @@ class ResponseEnteredInErrorView(APIView):
             response = services.response_mark_entered_in_error(
                 response_id=response_id, reason=given.validated_data["reason"],
                 acting_user=request.user, meta=_meta(request))
-        except Response.DoesNotExist:
-            raise NotFound from None
         except PermissionError as error:
             raise PermissionDenied(str(error)) from error
         except services.MeasurementError as error:
@@ -447,11 +429,8 @@ class AlertAcknowledgeView(APIView):
     @extend_schema(request=None,
                    responses={**DENIED, 200: AlertSerializer, 404: ErrorSerializer})
     def post(self, request: Request, alert_id: int) -> ApiResponse:
-        try:
-            alert = services.alert_acknowledge(alert_id=alert_id, acting_user=request.user,
-                                               meta=_meta(request))
-        except Alert.DoesNotExist:
-            raise NotFound from None
+        alert = services.alert_acknowledge(alert_id=alert_id, acting_user=request.user,
+                                           meta=_meta(request))
         return ApiResponse(AlertSerializer(alert).data)
 
 
@@ -467,8 +446,6 @@ class AlertResolveView(APIView):
         try:
             alert = services.alert_resolve(alert_id=alert_id, note=given.validated_data["note"],
                                            acting_user=request.user, meta=_meta(request))
-        except Alert.DoesNotExist:
-            raise NotFound from None
         except services.MeasurementError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return ApiResponse(AlertSerializer(alert).data)

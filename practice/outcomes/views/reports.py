@@ -6,63 +6,20 @@ percentage."""
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 
-from practice.measurement.library import get_definition, shipped_keys
-from practice.measurement.selectors import instruments_offered
 from practice.measurement.views_clinic.common import clinical_required, render_page
 from practice.outcomes import selectors
 from practice.outcomes.charts import rate_rows, rates_svg
-from practice.outcomes.forms import ReportFilterForm
+from practice.outcomes.forms import report_filter_form, report_filters, report_zone
 from practice.outcomes.maths import SMALL_CELL
 from practice.outcomes.models import Episode
 from practice.outcomes.selectors import InstrumentReport
-from practice.timezones import practice_zones
-from tenants.accounts.models import Role, User
+from tenants.accounts.models import Role
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
-
-
-def report_zone() -> ZoneInfo:
-    zones = practice_zones()
-    return ZoneInfo(zones[0]) if zones else ZoneInfo("UTC")
-
-
-def _moment(day: date | None, zone: ZoneInfo, *, next_day: bool = False) -> datetime | None:
-    if day is None:
-        return None
-    if next_day:
-        day += timedelta(days=1)
-    return datetime.combine(day, time.min, tzinfo=zone)
-
-
-def _form(request: HttpRequest) -> ReportFilterForm:
-    # Every instrument a report could hold: those offered now and every shipped one (a practice
-    # may have stopped offering an instrument its past episodes used).
-    offered = {definition.key: definition for definition in instruments_offered(request.tenant)}
-    for key in shipped_keys():
-        offered.setdefault(key, get_definition(key))
-    instruments = sorted(((key, definition.title) for key, definition in offered.items()
-                          if definition.has_total), key=lambda choice: choice[1])
-    clinicians = None
-    if request.user.role == Role.OWNER:
-        clinicians = list(User.objects.filter(role__in=[Role.CLINICIAN, Role.OWNER])
-                          .order_by("full_name", "pk").values_list("pk", "full_name"))
-    return ReportFilterForm(request.GET or None, instruments=instruments,
-                            clinicians=clinicians)
-
-
-def _filters(form: ReportFilterForm, zone: ZoneInfo) -> selectors.ReportFilters:
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    return selectors.ReportFilters(
-        start=_moment(data.get("start"), zone), end=_moment(data.get("end"), zone,
-                                                             next_day=True),
-        instrument_key=data.get("instrument") or None,
-        clinician_id=data.get("clinician"), end_reason=data.get("end_reason") or None)
 
 
 def _section(report: InstrumentReport) -> dict[str, Any]:
@@ -79,9 +36,9 @@ def _section(report: InstrumentReport) -> dict[str, Any]:
 
 @clinical_required
 def outcome_report(request: HttpRequest) -> HttpResponse:
-    form = _form(request)
-    zone = report_zone()
-    filters = _filters(form, zone)
+    form = report_filter_form(request.tenant, request.user, request.GET or None)
+    zone = report_zone(request.user)
+    filters = report_filters(form, zone)
     report = selectors.outcome_report(request.user, filters,
                                       thresholds=request.tenant.reliable_change_thresholds)
     wants_csv = request.GET.get("format") == "csv"
@@ -98,6 +55,7 @@ def outcome_report(request: HttpRequest) -> HttpResponse:
         "form": form, "report": report, "zone": zone.key,
         "is_owner": request.user.role == Role.OWNER,
         "sections": [_section(item) for item in report.instruments],
+        "combined": _section(report.combined) if report.combined else None,
         "by_reason": [(reasons.get(key, key), count)
                       for key, count in sorted(report.by_end_reason.items())],
         "small_cell": SMALL_CELL,
@@ -135,7 +93,7 @@ def report_csv(report: selectors.OutcomeReport) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="outcomes.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
-    for item in report.instruments:
+    for item in [*report.instruments, *([report.combined] if report.combined else [])]:
         summary = item.summary
         small = summary.paired < SMALL_CELL
         writer.writerow([
