@@ -54,6 +54,9 @@ if str(PROJECT_ROOT) not in sys.path:
 from bench.common import Gunicorn, free_port, print_load  # noqa: E402
 
 P95_BUDGET_MS = 300.0
+# Not held to the page budget (still reported, still must answer 200): the aggregate, the
+# health check, and signing in, whose cost is the password hash (Argon2id, on purpose slow).
+EXEMPT = ("Aggregated", "/healthz", "sign-in (post)", "client: consent (post)")
 LOGS = PROJECT_ROOT / ".tandem"
 
 
@@ -200,12 +203,12 @@ def _password() -> str:
 
 
 def pages_p95(rows: list[Row]) -> float:
-    """The aggregate p95 of the pages (healthz apart), weighted by request count."""
-    pages = [row for row in rows if row.name not in ("Aggregated", "/healthz")]
+    """The p95 over the pages' requests (EXEMPT apart), approximated from locust's per-page
+    figures: the p95 of the page below which 95% of the page requests fall, pages ordered by
+    their own p95."""
+    pages = [row for row in rows if row.name not in EXEMPT]
     if not pages:
         return 0.0
-    # locust's aggregate includes /healthz; take the worst page-weighted view: the p95 of the
-    # requests by page, approximated as the count-weighted p95 of the pages.
     total = sum(row.count for row in pages)
     ordered = sorted(pages, key=lambda row: row.p95)
     seen = 0
@@ -246,6 +249,8 @@ def backlog(hosts: list[str]) -> tuple[Counter[str], int, int]:
 
 def main(argv: list[str]) -> int:  # noqa: PLR0915 - one linear script
     plan = parse_args(argv)
+    # Stopped from outside: still stop the processes and drop the database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     print_load("before")
     from aiosmtpd.controller import Controller
 
@@ -300,7 +305,7 @@ def main(argv: list[str]) -> int:  # noqa: PLR0915 - one linear script
         # The worker catches up with what the day raised.
         deadline = time.monotonic() + 120
         statuses, twice, waiting = backlog(hosts)
-        while waiting and time.monotonic() < deadline:
+        while waiting and time.monotonic() < deadline and processes[0].poll() is None:
             time.sleep(2)
             statuses, twice, waiting = backlog(hosts)
     finally:

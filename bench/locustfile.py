@@ -59,6 +59,8 @@ class Form(HTMLParser):
                 self.hidden[name] = found.get("value", "")
             elif kind == "radio":
                 self.radios.setdefault(name, []).append(found.get("value", ""))
+            elif kind == "checkbox" and "required" in found:
+                self.hidden[name] = found.get("value", "on")
             elif kind in ("text", "email", "number", "date", "time") and "required" in found:
                 self.texts.append(name)
         elif tag == "textarea" and name and "required" in found:
@@ -115,9 +117,23 @@ class Person(HttpUser):
         if page is None:
             return
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        self.post("/accounts/sign-in/", "sign-in (post)", {
-            "csrfmiddlewaretoken": token.group(1) if token else "", "username": self.who(),
-            "password": PASSWORD})
+        data = {"csrfmiddlewaretoken": token.group(1) if token else "", "username": self.who(),
+                "password": PASSWORD}
+        headers = {"Origin": f"http://{self.practice_host}",
+                   "Referer": f"http://{self.practice_host}/accounts/sign-in/"}
+        with self.client.post("/accounts/sign-in/", data=data, name="sign-in (post)",
+                              headers=headers, catch_response=True) as response:
+            consent = "/portal/consent/" in (response.url or "")
+            if response.status_code == 200 and consent:
+                response.success()
+                body = response.text
+            else:
+                body = self._check(response)
+        if body and consent:
+            # A client who has not accepted the current consent yet does so once, as a
+            # person would, before anything else.
+            self.submit(body, "/portal/consent/", "client: consent (post)",
+                        action=r"^$|^/portal/consent/")
 
     def _check(self, response: Any) -> str | None:
         final = response.url or ""
@@ -194,6 +210,8 @@ class Client(Person):
 
     @task(1)
     def booking(self) -> None:
+        if self.email_name != "client":  # the others' practice shows them no appointments
+            return
         self.get("/portal/appointments/", "client: appointments")
         self.get("/portal/appointments/book/", "client: booking")
 
