@@ -108,6 +108,10 @@ class Sink:
 
 # --- the practices ------------------------------------------------------------------------------
 
+# What a clone takes over from the demo practice's public row.
+COPIED = ("enabled_modules", "messaging_policy", "instrument_keys", "plan_key", "billing_state",
+          "reliable_change_thresholds")
+
 def seed(practices: int) -> list[str]:
     """The demo practice, then practices-1 clones of it with its rows; returns their hosts."""
     from django.core.management import call_command
@@ -130,9 +134,11 @@ def seed(practices: int) -> list[str]:
     for number in range(1, practices):
         subdomain = f"load{number:04d}"
         with transaction.atomic():
+            # The demo's public settings too (its modules, messaging policy, instruments, plan).
             practice = Practice.objects.create(
                 schema_name=f"p_load{number:04d}", name=f"Load Practice {number}",
-                subdomain=subdomain, state=PracticeState.ACTIVE)
+                subdomain=subdomain, state=PracticeState.ACTIVE,
+                **{field: getattr(demo, field) for field in COPIED})
             Domain.objects.create(domain=practice_host(subdomain), tenant=practice,
                                   is_primary=True)
             clone_schema(demo.schema_name, practice.schema_name)
