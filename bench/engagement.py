@@ -107,7 +107,7 @@ _RESPONSE_COLUMNS = (
     "client_id, assignment_id, instrument_key, definition_version, occurrence_date, due_at, "
     "status, answers, note, created_at, started_at, submitted_at, scorer, scorer_version, "
     "is_scored, total, band_key, band_label, subscales, subscale_bands, flags, missing_items, "
-    "prorated, entered_in_error_reason")
+    "prorated, entered_in_error_reason, advisories")
 
 # Weekly PHQ-9 and GAD-7 for a year: 85% done; each client has a starting level and a drift
 # over the year (some get reliably worse), plus noise.
@@ -123,7 +123,7 @@ _WEEKLY_SQL = """
            CASE WHEN o.done THEN greatest(0, least(
                CASE a.instrument_key WHEN 'phq9' THEN 27 ELSE 21 END,
                round(p.base + p.drift * o.week / 52.0 + (random() * 4 - 2)))) END,
-           '', '', '{{}}'::jsonb, '{{}}'::jsonb, '[]'::jsonb, '[]'::jsonb, false, ''
+           '', '', '{{}}'::jsonb, '{{}}'::jsonb, '[]'::jsonb, '[]'::jsonb, false, '', '[]'::jsonb
     FROM {assignment} a
     JOIN bench_params p ON p.client_id = a.client_id
     CROSS JOIN LATERAL (
@@ -142,7 +142,7 @@ _MOOD_SQL = """
            o.day + interval '19 hours 1 minute', 'sum', '1', true,
            CASE WHEN p.sliding AND o.days_ago <= 4 THEN 3 + o.days_ago
                 ELSE greatest(0, least(10, round(6 + random() * 4 - 2))) END,
-           '', '', '{{}}'::jsonb, '{{}}'::jsonb, '[]'::jsonb, '[]'::jsonb, false, ''
+           '', '', '{{}}'::jsonb, '{{}}'::jsonb, '[]'::jsonb, '[]'::jsonb, false, '', '[]'::jsonb
     FROM {assignment} a
     JOIN bench_params p ON p.client_id = a.client_id
     CROSS JOIN LATERAL (
@@ -192,6 +192,7 @@ def populate(clients: int, now: datetime) -> dict[str, int]:
         JournalEntry,
         Response,
     )
+    from practice.outcomes.models import Episode
     from tenants.accounts.models import Role, User
 
     rng = random.Random(20260121)
@@ -233,6 +234,12 @@ def populate(clients: int, now: datetime) -> dict[str, int]:
         JournalingAssignment(client=person, assigned_by=owner,
                              assigned_at=now - timedelta(days=300))
         for index, person in enumerate(people) if index % 3 == 0])
+    # An open episode of care for each client, begun 16 weeks ago: the not-on-track rule reads
+    # its scores against the expected path from the episode's baseline.
+    Episode.objects.bulk_create([
+        Episode(client=person, clinician=clinicians[index % CLINICIANS],
+                started_at=now - timedelta(weeks=16), instrument_keys=["phq9", "gad7"])
+        for index, person in enumerate(people)])
     Homework.objects.bulk_create([
         Homework(client=person, instructions="Practise the breathing exercise",
                  due_on=year_ago, repeats_weekly=True, created_by=owner)
@@ -383,11 +390,15 @@ def naive_evaluate(practice: Any, now: datetime) -> int:
     queries for each rule. Detection only. Returns how many conditions it found."""
     from practice.engagement import rules, selectors, timing
     from practice.engagement.models import JournalingAssignment
+    from practice.expected import policies as paths
+    from practice.expected import selectors as path_selectors
     from practice.measurement.scoring import ReliableChange, reliable_change
     from practice.models import Assignment, Homework, HomeworkCompletion, JournalEntry, Response
+    from practice.outcomes.models import Episode
 
     states = rules.rule_states()
     instruments = selectors.deterioration_instruments(practice)
+    models = path_selectors.path_models()
     found = 0
     for client in selectors.watched_clients().select_related("portal_access",
                                                              "client_profile"):
@@ -442,6 +453,22 @@ def naive_evaluate(practice: Any, now: datetime) -> int:
             if first is not None and latest is not None:
                 found += reliable_change(definition, float(first), float(latest),
                                          practice_threshold=own) == ReliableChange.DETERIORATION
+        episode = Episode.objects.filter(client=client, ended_at=None).first()
+        in_a_row = states["not_on_track"].threshold
+        for key, model in (models.items() if episode else ()):
+            scores = Response.objects.filter(client=client, instrument_key=key,
+                                             status="submitted", is_scored=True,
+                                             total__isnull=False, entered_in_error_at=None,
+                                             submitted_at__gte=episode.started_at)
+            first = scores.order_by("submitted_at").values_list("total", "submitted_at").first()
+            if first is None:
+                continue
+            later = list(scores.filter(submitted_at__gt=first[1]).order_by("-submitted_at")
+                         .values_list("total", "submitted_at")[:in_a_row])
+            points = [(path_selectors.weeks_between(first[1], at), float(total))
+                      for total, at in reversed(later)]
+            reading = paths.read_path(model, float(first[0]), points, in_a_row)
+            found += reading.status is paths.PathStatus.NOT_ON_TRACK
     return int(found)
 
 

@@ -1,7 +1,8 @@
 """Secrets that travel in a URL's path never reach a log.
 
-Three links carry a secret in their path: a password reset (`/accounts/password-reset/<uid>/
-<token>/`, on every host), a staff invitation and a client's portal invitation. Django's reset
+Four links carry a secret in their path: a password reset (`/accounts/password-reset/<uid>/
+<token>/`, on every host), a staff invitation, a client's portal invitation and a disclosure's
+download link (`/shared/<token>/`). Django's reset
 view swaps the token for `set-password` in the session and redirects at once, so only that first
 request carries it; the invitations are single use. Every log that may hold a path (gunicorn's
 access and error logs, Django's loggers, Sentry's request URL, Caddy's access log with the same
@@ -24,6 +25,8 @@ _SECRET_PATHS: tuple[tuple[re.Pattern[str], str], ...] = (
      rf"\g<1>{REDACTED}"),
     (re.compile(r"(/staff/invitations/accept/)[^/?#\s\"]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(/portal/invitation/)[^/?#\s\"]+"), rf"\g<1>{REDACTED}"),
+    # A disclosure's download link (practice.disclosure): the token finds the package.
+    (re.compile(r"(/shared/)[^/?#\s\"]+"), rf"\g<1>{REDACTED}"),
 )
 
 

@@ -63,6 +63,9 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("reminders_enqueue_due_job", timedelta(minutes=30), per_practice=True),
     # Open-ended appointment series kept booked ahead; waitlist offers lapsed and re-offered.
     PeriodicJob("scheduling_due_job", timedelta(minutes=10), per_practice=True),
+    # Clients who reached the practice's age of self-consent: proxies' views shrink to what the
+    # client grants, the client is asked (practice.family).
+    PeriodicJob("family_age_rule", timedelta(hours=24), per_practice=True),
 )
 # How often the scheduler looks for due jobs: the shortest useful interval is a few ticks.
 TICK_SECONDS = 5.0

@@ -54,5 +54,7 @@ urlpatterns = [
     path("", include(("practice.notifications.api_urls", "notifications"))),
     path("", include(("practice.engagement.api_urls", "engagement"))),
     path("", include(("practice.outcomes.api_urls", "outcomes"))),
+    path("", include(("practice.family.api_urls", "family"))),
+    path("", include(("practice.expected.api_urls", "expected"))),
     path("", include("practice.audit_trail.api_urls")),
 ]

@@ -27,7 +27,14 @@ urlpatterns = [
     path("invoices/", include(("practice.invoices.urls_staff", "billing"))),
     path("notifications/", include(("practice.notifications.urls", "notifications"))),
     path("engagement/", include(("practice.engagement.urls", "engagement"))),
+    # Releases of information and disclosures: never behind a module (a release in force and
+    # the accounting of disclosures cannot be turned off).
+    path("disclosure/", include(("practice.disclosure.urls_staff", "disclosure"))),
+    path("shared/", include(("practice.disclosure.urls", "shared"))),
+    path("expected/", include(("practice.expected.urls_staff", "expected"))),
     path("portal/", include("portal.urls")),
+    # Proxies (parents, guardians) and the client's own page of who sees what; not a module.
+    path("family/", include(("practice.family.urls_portal", "family"))),
     path("api/v1/", include(("controlplane.urls_api", "api"))),
     path("", include("practice.urls")),
 ]

@@ -49,7 +49,7 @@ class SessionLifetimeMiddleware:
             # A session from before these rules: its clock starts now.
             session[security.SESSION_LOGIN_AT] = login_at = now
             session[security.SESSION_LAST_SEEN] = last_seen = now
-        idle_limit = (settings.SESSION_IDLE_SECONDS_CLIENT if user.is_client
+        idle_limit = (settings.SESSION_IDLE_SECONDS_CLIENT if user.is_client or user.is_proxy
                       else settings.SESSION_IDLE_SECONDS_STAFF)
         reason = ("absolute" if now - login_at > settings.SESSION_ABSOLUTE_SECONDS
                   else "idle" if now - last_seen > idle_limit else "")

@@ -72,6 +72,7 @@ urlpatterns = [
     path("resources/", include((resource_patterns, "resources"))),
     path("safety-plan/", include((safety_plan_patterns, "safety_plan"))),
     path("messages/", include(("practice.messaging.urls_portal", "messaging"))),
+    path("disclosures/", include(("practice.disclosure.urls_portal", "disclosure"))),
     path("documents/", include(([
         path("files/", include(("practice.documents.urls_portal", "files"))),
         path("forms/", include(("practice.formbuilder.urls_portal", "forms"))),

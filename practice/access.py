@@ -57,6 +57,13 @@ class Capability(StrEnum):
     STAFF_AREA = "staff_area"
     # One's own account in this practice, staff or client: push subscriptions, devices.
     OWN_ACCOUNT = "own_account"
+    # Releases of information, disclosures to people outside the practice (the `disclose`
+    # service), the accounting of disclosures, 42 CFR Part 2 tags and a client's restrictions.
+    DISCLOSE = "disclose"
+    # A proxy (parent, guardian, caregiver) on the family pages: only the clients they are
+    # linked to, and of each only what the link's tier and the client's grants show (the one
+    # choke point: practice.family.selectors.proxy_sees).
+    FAMILY = "family"
     # The practice itself: settings, branding, modules, staff, rules, security, its plan.
     MANAGE_PRACTICE = "manage_practice"
 
@@ -74,6 +81,7 @@ _CLINICAL = frozenset({Role.OWNER, Role.CLINICIAN})
 _CLIENT_FACING = frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK})
 _STAFF = frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK, Role.BILLING})
 _CLINICIAN = frozenset({Role.CLINICIAN})
+_PROXY = frozenset({Role.PROXY})
 
 ACCESS: Mapping[Capability, Grant] = MappingProxyType({
     Capability.PUBLIC: Grant(roles=frozenset(), about_clients=False),
@@ -88,7 +96,12 @@ ACCESS: Mapping[Capability, Grant] = MappingProxyType({
     Capability.MESSAGES: Grant(roles=_CLIENT_FACING, about_clients=False),
     Capability.INVOICES: Grant(roles=frozenset({Role.OWNER, Role.BILLING})),
     Capability.STAFF_AREA: Grant(roles=_STAFF, about_clients=False),
-    Capability.OWN_ACCOUNT: Grant(roles=_STAFF | {Role.CLIENT}, about_clients=False),
+    Capability.OWN_ACCOUNT: Grant(roles=_STAFF | {Role.CLIENT, Role.PROXY},
+                                  about_clients=False),
+    # A proxy reaches only the clients of their accepted, unrevoked links ("caseload" here).
+    Capability.FAMILY: Grant(roles=_PROXY, caseload_only=_PROXY),
+    # Sending a client's clinical records out is clinical work: not the front desk, not billing.
+    Capability.DISCLOSE: Grant(roles=_CLINICAL, caseload_only=_CLINICIAN),
     Capability.MANAGE_PRACTICE: Grant(roles=frozenset({Role.OWNER}), about_clients=False),
 })
 
@@ -119,6 +132,11 @@ def clients_in_reach(user: User, capability: Capability) -> QuerySet[User]:
         return clients.none()
     if user.role == Role.CLIENT:
         return clients.filter(pk=user.pk)
+    if user.role == Role.PROXY:
+        # practice.family.models.ProxyLink (related name `proxy_links`), read by name so the
+        # table stays below the features.
+        return clients.filter(proxy_links__proxy=user, proxy_links__accepted_at__isnull=False,
+                              proxy_links__revoked_at__isnull=True)
     if user.role in ACCESS[capability].caseload_only:
         return clients.filter(client_profile__clinicians=user)
     return clients

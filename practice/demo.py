@@ -34,8 +34,11 @@ from practice.demo_logins import (
     DEMO_SUBDOMAIN,
     OPERATOR_EMAIL,
 )
+from practice.disclosure import demo as disclosure_demo
 from practice.documents import demo as documents_demo
 from practice.engagement import demo as engagement_demo
+from practice.expected import demo as expected_demo
+from practice.family import demo as family_demo
 from practice.formbuilder import demo as formbuilder_demo
 from practice.invoices import demo as invoices_demo
 from practice.measurement import schedule, services
@@ -126,6 +129,11 @@ def seed_demo() -> bool:
         appointments_demo.seed(practice)
         notifications_demo.seed(practice)
         outcomes_demo.seed(practice)
+        # Before the family's: its engagement pass would otherwise also judge the teen's
+        # portal use, which the family's demo leaves to its own alerts.
+        expected_demo.seed(practice)
+        family_demo.seed(practice, password=DEMO_PASSWORD)
+        disclosure_demo.seed(practice)
     connection.set_schema_to_public()
     return created
 

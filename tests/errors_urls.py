@@ -6,9 +6,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from tenants.accounts.models import User
-from tenants.refusals import Conflict, Missing
-
 from controlplane.urls_tenant import (  # noqa: F401
     handler400,
     handler403,
@@ -16,6 +13,8 @@ from controlplane.urls_tenant import (  # noqa: F401
     handler500,
 )
 from controlplane.urls_tenant import urlpatterns as tenant_patterns
+from tenants.accounts.models import User
+from tenants.refusals import Conflict, Missing
 
 
 def boom(request: HttpRequest) -> HttpResponse:

@@ -10,8 +10,10 @@ from collections import Counter
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -19,6 +21,7 @@ from django_tenants.utils import schema_context
 from practice.appointments import demo as appointments_demo
 from practice.appointments.models import Appointment
 from practice.demo import DEMO_TIMEZONE, RESOLUTION_NOTE, seed_demo
+from practice.expected.demo import PATH_CLIENTS
 from practice.measurement import schedule, selectors
 from practice.measurement.library import get_definition
 from practice.measurement.scoring import ReliableChange, TalkingTherapiesClass
@@ -64,8 +67,10 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
     assert counts(practice.schema_name) == first
     # The history goes in with one bulk insert per client; only today's due questionnaires are
     # created one by one (3 for the demo client, 2 for each other client); the former clients'
-    # closed episodes (practice.outcomes.demo) go in with one more.
-    assert len(response_inserts) == (1 + 3) + 3 * (1 + 2) + 1
+    # closed episodes (practice.outcomes.demo) go in with one more, Mia's one self report
+    # (practice.family.demo) with one, and the expected-path clients' (practice.expected.demo)
+    # with one more.
+    assert len(response_inserts) == (1 + 3) + 3 * (1 + 2) + 1 + 1 + 1
     assert took < 30  # provisioning included (a few seconds on a quiet machine)
     connection.set_schema_to_public()
     practice.refresh_from_db()
@@ -83,7 +88,9 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
     assert by_status[("mood", "pending")] == 1
     assert by_status[("mood", "submitted")] + by_status[("mood", "missed")] == 26 * 7
     assert 140 <= by_status[("mood", "submitted")] <= 175
-    assert first["clients"] == first["profiles"] == 4 + len(FORMER_CLIENTS)
+    # (the 1: Mia, the adolescent of practice.family.demo)
+    assert first["clients"] == first["profiles"] == (4 + 1 + len(FORMER_CLIENTS)
+                                                      + len(PATH_CLIENTS))
     assert first["assignments"] == 3 + 3 * 2
     # The risk episode's alert, resolved; and, open, what the engagement rules raise on the
     # demo (practice.engagement.demo): Taylor drifted away, Riley's journal went quiet (and
@@ -93,6 +100,16 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
     engagement = {kind: status for kind, status in first["alerts"] if kind != "risk_item"}
     assert set(engagement.values()) == {"open"}
     assert {"journal_silence", "no_sign_in"} <= set(engagement)
+    # Expected paths (practice.expected.demo): Kai is not on track, Robin on track with the
+    # range shown to them.
+    with schema_context(practice.schema_name):
+        from practice.expected.selectors import path_badges
+
+        robin, kai = (User.objects.get(email=email) for email, _name, _totals in PATH_CLIENTS)
+        badges = path_badges([kai.pk, robin.pk])
+        assert (badges[kai.pk].status, badges[robin.pk].status) == ("not_on_track", "on_track")
+        assert Alert.objects.filter(kind="not_on_track", client=kai).count() == 1
+    connection.set_schema_to_public()
 
     with schema_context(practice.schema_name):
         client = User.objects.get(email="client@demo.localhost")
@@ -136,7 +153,7 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
         assert latest.submitted_at < timezone.now()
 
         # Every client has an episode; the former clients' closed ones fill the reports.
-        assert Episode.objects.filter(ended_at__isnull=True).count() == 4
+        assert Episode.objects.filter(ended_at__isnull=True).count() == 5 + len(PATH_CLIENTS)
         owner = User.objects.get(role=Role.OWNER)
         report = outcome_selectors.outcome_report(owner, outcome_selectors.ReportFilters(
             instrument_key="phq9"))
@@ -159,6 +176,17 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
             status__in=["booked", "completed"]).values_list("starts_at", flat=True))
         assert by_day[timedelta(0)] >= 3 and by_day[timedelta(days=1)] >= 2
 
+        # A signed release to a psychiatrist, one disclosure in the ledger, Part 2 off.
+        from practice.disclosure.models import Disclosure, Release
+        from practice.disclosure.selectors import is_part2_program
+        (release,) = Release.objects.all()
+        assert (release.recipient_name, release.status) == ("Dr. Anita Shah", "signed")
+        assert release.client == client
+        (disclosure,) = Disclosure.objects.all()
+        assert (disclosure.release_id, disclosure.package_kind, disclosure.contains_part2) == (
+            release.pk, "progress_report", False)
+        assert is_part2_program() is False
+
 
 def test_the_demo_has_billing_staff_with_two_step_sign_in_set_up(db, media_root):
     """`make run` prints their login and the authenticator key; the key gives working codes."""
@@ -176,3 +204,27 @@ def test_the_demo_has_billing_staff_with_two_step_sign_in_set_up(db, media_root)
     assert device.confirmed
     assert demo_billing_totp_secret() == "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
     assert device.verify_token(f"{totp(device.bin_key):06d}")
+
+
+def test_the_demo_has_a_teen_with_a_parent_in_the_progress_tier(db, media_root):
+    from practice.family import demo as family_demo
+    from practice.family.models import CaregiverReport, ProxyLink
+
+    seed_demo()
+    practice = Practice.objects.get(subdomain="demo")
+    with schema_context(practice.schema_name):
+        link = ProxyLink.objects.select_related("proxy", "client", "tier").get()
+        assert (link.proxy.email, link.client.email, link.tier.key, link.relationship) == (
+            family_demo.PARENT_EMAIL, family_demo.TEEN_EMAIL, "progress", "mother")
+        report = CaregiverReport.objects.get()
+        assert (report.informant_id, report.total) == (link.proxy_id, 9)
+        assert sorted(Alert.objects.filter(client=link.client).values_list("kind", flat=True)
+                      ) == ["caregiver_report", "informant_disagreement"]
+    http = Client(HTTP_HOST=f"demo.{settings.PLATFORM_DOMAIN}")
+    with schema_context(practice.schema_name):
+        http.force_login(link.proxy)
+    page = http.get(f"/family/{link.client_id}/").content.decode()
+    assert "Progress summary" in page and "Journal" not in page
+    assert http.get(f"/family/{link.client_id}/journal/").status_code == 404
+    assert family_demo.JOURNAL not in http.get(f"/family/{link.client_id}/progress/"
+                                               ).content.decode()

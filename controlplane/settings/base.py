@@ -84,6 +84,9 @@ TENANT_APPS = [
     "practice.engagement",
     "practice.invoices",
     "practice.outcomes",
+    "practice.disclosure",
+    "practice.family",
+    "practice.expected",
     "portal",
     # Optional two-factor sign-in (TOTP and recovery codes) for a practice's people.
     "django_otp",

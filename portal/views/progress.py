@@ -14,6 +14,8 @@ from portal import selectors
 from portal.pages import audit_read, client_required, client_zone, render_local
 from portal.services import MOOD_KEY
 from portal.views.wording import ChangeText, change_text, direction, short_title, threshold_for
+from practice.expected.policies import is_better
+from practice.expected.selectors import ExpectedView, client_sees_path, expected_views
 from practice.measurement.charts import trend_svg, trend_table
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
@@ -33,10 +35,33 @@ class Trend:
     total_rows: int
     change: ChangeText
     direction: str
+    # The expected range, when the practice and the clinician show it: plain words, never the
+    # clinician's ("not on track" stays on their side).
+    expected_words: str = ""
+    expected_latest: str = ""
+
+
+def _expected_words(view: ExpectedView | None) -> tuple[str, str]:
+    if view is None or not view.band:
+        return "", ""
+    words = _("The shaded blue area is the range where most people who start where you "
+              "started are by now.")
+    reading = view.reading
+    if reading.latest is None or reading.latest_score is None:
+        return words, ""
+    if reading.worse_in_a_row:
+        latest = _("Your latest score is outside this range. This is worth talking about with "
+                   "your clinician at your next session.")
+    elif is_better(view.path.model, reading.latest, reading.latest_score):
+        latest = _("Your latest score is better than this range.")
+    else:
+        latest = _("Your latest score is within this range.")
+    return words, latest
 
 
 def _trend(definition: InstrumentDefinition, history: list[Any], zone: Any,
-           thresholds: dict[str, float], show_all: bool) -> Trend:
+           thresholds: dict[str, float], show_all: bool,
+           expected: ExpectedView | None = None) -> Trend:
     name = short_title(definition)
     points = [(row.submitted_at.astimezone(zone), float(row.total)) for row in history
               if row.total is not None]
@@ -46,10 +71,14 @@ def _trend(definition: InstrumentDefinition, history: list[Any], zone: Any,
     shown = range(len(points)) if show_all else range(max(0, len(points) - TABLE_ROWS),
                                                        len(points))
     rows = list(reversed(trend_table(definition, points, shown)))
+    words, latest = _expected_words(expected)
     return Trend(
         key=definition.key, title=name,
         chart=trend_svg(definition=definition, points=points, mark_reliable_change=False,
-                        title=_("Your %(name)s scores over time") % {"name": name}),
+                        title=_("Your %(name)s scores over time") % {"name": name},
+                        expected=expected.band if expected and words else None,
+                        expected_label=words),
+        expected_words=words, expected_latest=latest,
         rows=rows, total_rows=len(points),
         change=change_text(definition, change_summary(definition, history, threshold),
                            threshold),
@@ -63,6 +92,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     zone = client_zone(request)
     thresholds = request.tenant.reliable_change_thresholds or {}
     show_all = request.GET.get("all", "")
+    expected = expected_views(request.user, zone) if client_sees_path(request.user) else {}
     trends = []
     for key, history in selectors.score_histories(request.user, exclude=(MOOD_KEY,)).items():
         try:
@@ -71,7 +101,8 @@ def progress(request: HttpRequest) -> HttpResponse:
         except UnknownInstrument:
             continue
         if definition.has_total:
-            trends.append(_trend(definition, history, zone, thresholds, show_all == key))
+            trends.append(_trend(definition, history, zone, thresholds, show_all == key,
+                                 expected.get(key)))
     audit_read(request, Action.PORTAL_SCORES_VIEWED)
     return render_local(request, "portal/assessments/progress.html", {"trends": trends},
                         zone=zone)

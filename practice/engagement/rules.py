@@ -11,12 +11,15 @@ by the action itself and can never be turned off."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from practice.engagement import selectors, timing
+from practice.expected import policies as paths
+from practice.expected import selectors as path_selectors
 from practice.measurement.definitions import InstrumentDefinition
+from practice.measurement.library import get_definition
 from practice.measurement.scoring import ReliableChange, reliable_change
 from practice.models import Alert
 
@@ -29,6 +32,8 @@ class Finding:
     client_id: int
     summary: str
     subject: str = ""
+    # Numbers and keys the alert keeps (not on track: the path's model version and parameters).
+    detail: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,12 @@ def _short(definition: InstrumentDefinition) -> str:
 def _number(value: Decimal | float) -> str:
     text = f"{Decimal(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _points(value: float) -> str:
+    """A score or a bound to one decimal, as people write it: 7.9, 10 (never 10.0)."""
+    rounded = round(float(value), 1)
+    return f"{rounded:g}"
 
 
 def _past_due(threshold: int) -> str:
@@ -209,6 +220,42 @@ class OverdueHomework(Rule):
                 for client_id, count in overdue.items()]
 
 
+class NotOnTrack(Rule):
+    """An open episode's latest `n` scores of an instrument beyond its expected path on the
+    worse side, the latest at or after the path's earliest week, or the PHQ-9 floor rule
+    (practice.expected.policies). One scan of the open episodes for every instrument."""
+
+    def find(self, context: RuleContext) -> list[Finding]:
+        models = path_selectors.path_models()
+        found = []
+        for tail in path_selectors.episode_tails(selectors.watched_clients(), models,
+                                                 context.threshold):
+            model = models[tail.instrument_key]
+            reading = paths.read_path(model, tail.baseline, list(tail.points),
+                                      context.threshold)
+            if reading.status is not paths.PathStatus.NOT_ON_TRACK:
+                continue
+            band = reading.latest
+            name = _short(get_definition(tail.instrument_key))
+            weeks = int(band.weeks)
+            if reading.reason == "floor_rule":
+                why = f"{_points(reading.latest_score)} at week {weeks} (floor rule)"
+            else:
+                why = (f"latest {reading.worse_in_a_row} scores above the expected range "
+                       f"(week {weeks}: {_points(reading.latest_score)}, expected "
+                       f"{_points(band.lower)}–{_points(band.upper)})")
+            found.append(Finding(
+                client_id=tail.client_id, subject=tail.instrument_key,
+                summary=f"{name}: not on track, {why}; baseline {_points(tail.baseline)}",
+                detail={"model": paths.parameters(model, reading.stratum),
+                        "reason": reading.reason, "episode_id": tail.episode_id,
+                        "baseline": tail.baseline, "weeks": round(band.weeks, 2),
+                        "score": reading.latest_score, "expected": round(band.expected, 2),
+                        "lower": round(band.lower, 2), "upper": round(band.upper, 2),
+                        "response_id": tail.latest_response_id}))
+        return found
+
+
 RULES: tuple[Rule, ...] = (
     ImmediateRule(
         key="risk_item", kind=Alert.Kind.RISK_ITEM, severity=Alert.Severity.URGENT,
@@ -257,6 +304,14 @@ RULES: tuple[Rule, ...] = (
         description="Homework {n} days or more past due.",
         threshold_label="Days past due", default_threshold=2, minimum=0, maximum=60,
         module="homework"),
+    NotOnTrack(
+        key="not_on_track", kind=Alert.Kind.NOT_ON_TRACK, title="Not on track",
+        description="The latest {n} score(s) of an open episode beyond the expected range on "
+                    "the worse side (from the path's earliest week), or a PHQ-9 at or above "
+                    "the published cut-points (17 from week 4, 13 from week 9, 9 from week "
+                    "14). Before that, the caseload shows \"watch\".",
+        threshold_label="Scores in a row", default_threshold=2, minimum=1, maximum=5,
+        module="assessments"),
 )
 BY_KEY: dict[str, Rule] = {rule.key: rule for rule in RULES}
 PERIODIC: tuple[Rule, ...] = tuple(rule for rule in RULES if not rule.is_immediate)

@@ -17,6 +17,7 @@ from billing.entitlements import module_in_use
 from practice.access import Capability, client_for_staff, holds
 from practice.engagement import rules, selectors
 from practice.engagement.models import JournalingAssignment, RuleSetting
+from practice.expected.services import follow_up_assign
 from practice.models import Alert
 from practice.notifications import digest
 from practice.notifications.selectors import recipient_clock
@@ -50,13 +51,14 @@ class AlertRequest:
     # the same condition raises nothing more. Blank: no deduplication.
     dedupe_key: str = ""
     response_id: int | None = None
+    detail: dict = field(default_factory=dict, compare=False)
 
 
 def _create_one(request: AlertRequest) -> Alert | None:
     """One alert in its own savepoint; None when its condition already has one."""
     values = {"client_id": request.client_id, "kind": request.kind,
               "severity": request.severity, "summary": request.summary[:200],
-              "response_id": request.response_id}
+              "response_id": request.response_id, "detail": request.detail}
     if not request.dedupe_key:
         return Alert.objects.create(**values)
     alert, created = Alert.objects.get_or_create(
@@ -91,7 +93,8 @@ def _alerts_raise(requests: Sequence[AlertRequest], acting_user: User | None,
     now = timezone.now()
     alerts = [Alert(client_id=request.client_id, kind=request.kind, severity=request.severity,
                     summary=request.summary[:200], dedupe_key=request.dedupe_key,
-                    response_id=request.response_id, created_at=now) for request in fresh]
+                    response_id=request.response_id, detail=request.detail, created_at=now)
+              for request in fresh]
     try:
         with transaction.atomic():
             Alert.objects.bulk_create(alerts)
@@ -175,8 +178,10 @@ def engagement_evaluate(*, practice: Practice, now: datetime | None = None) -> E
             .exclude(dedupe_key__in=list(findings)).update(condition_cleared_at=now))
         raised = alerts_raise(requests=[
             AlertRequest(client_id=finding.client_id, kind=rule.kind, severity=rule.severity,
-                         summary=finding.summary, dedupe_key=key)
+                         summary=finding.summary, dedupe_key=key, detail=finding.detail)
             for key, finding in findings.items()])
+        if rule.kind == Alert.Kind.NOT_ON_TRACK and raised:
+            follow_up_assign(alerts=raised)
         outcome.raised[rule.key] = len(raised)
         outcome.ongoing[rule.key] = len(findings)
     return outcome

@@ -19,6 +19,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Max
 
 from practice.access import clients_visible_to
+from practice.expected.selectors import PathBadge, path_badges
 from practice.models import Alert, ClientProfile
 from practice.outcomes.selectors import current_episodes
 from practice.today.headlines import Headline, client_headlines
@@ -54,6 +55,7 @@ class CaseloadEntry:
     episode_end_reason: str
     open_risk_alerts: int
     instrument: Headline | None = field(default=None)  # the filtered/sorted instrument's
+    path: PathBadge | None = None  # the expected path's status (practice.expected)
 
     @property
     def engagement_label(self) -> str:
@@ -117,6 +119,7 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
             .values_list("client_id", "kind", "severity", "summary").order_by("created_at")):
         alerts.setdefault(client_id, []).append((kind, severity, summary))
     episodes = episode_states(ids)
+    badges = path_badges(ids)
     entries = []
     for client in clients:
         own = alerts.get(client.pk, [])
@@ -130,7 +133,8 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
             engagement="drifting" if drifting else ("engaged" if on_portal else "not_on_portal"),
             engagement_reasons=drifting, episode=episodes[client.pk][0],
             episode_end_reason=episodes[client.pk][1],
-            open_risk_alerts=sum(1 for _, severity, _ in own if severity == "urgent")))
+            open_risk_alerts=sum(1 for _, severity, _ in own if severity == "urgent"),
+            path=badges.get(client.pk)))
     return entries
 
 

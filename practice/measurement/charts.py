@@ -379,9 +379,36 @@ def _series(definition: InstrumentDefinition, frame: _Frame, points: Sequence[Po
     return parts
 
 
+# The expected range: a translucent blue over the severity shading, outlined, so that both stay
+# readable; the words beside the chart (and its description) say what it means.
+EXPECTED_FILL = "#1f4e79"
+EXPECTED_OPACITY = "0.18"
+
+# (moment, lower, upper): the expected range at that moment (practice.expected).
+ExpectedBand = Sequence[tuple[datetime, float, float]]
+
+
+def _expected_layer(frame: _Frame, band: ExpectedBand, points: Sequence[Point],
+                    label: str) -> list[str]:
+    if not band or not points:
+        return []
+    first, last = points[0][0], points[-1][0]
+    inside = [(moment, lower, upper) for moment, lower, upper in band if first <= moment <= last]
+    if len(inside) < 2:
+        return []
+    top = [f"{_coordinate(frame.x(moment, first, last))},{_coordinate(frame.y(upper))}"
+           for moment, _lower, upper in inside]
+    bottom = [f"{_coordinate(frame.x(moment, first, last))},{_coordinate(frame.y(lower))}"
+              for moment, lower, _upper in reversed(inside)]
+    return [f'<polygon class="expected-range" points="{" ".join(top + bottom)}" '
+            f'fill="{EXPECTED_FILL}" fill-opacity="{EXPECTED_OPACITY}" stroke="{EXPECTED_FILL}" '
+            f'stroke-dasharray="4 3" stroke-width="1"><title>{_text(label)}</title></polygon>']
+
+
 def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, float]],
               mark_reliable_change: bool, title: str, width: int = 640,
-              height: int = 240) -> str:
+              height: int = 240, expected: ExpectedBand | None = None,
+              expected_label: str = "") -> str:
     """An SVG line chart of ``points`` (time, score) over the definition's bands.
 
     With ``mark_reliable_change`` and a published threshold (``definition.reliable_change``;
@@ -398,6 +425,8 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
     marks = all_marks if mark_reliable_change else [None] * len(points)
     chart_id = _chart_id(definition, title, points)
     summary = _summary(definition, points, all_marks)
+    if expected and expected_label:
+        summary = f"{summary} {expected_label}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart" role="img" '
         # Its natural size, narrowed by the stylesheet (.trend-chart): a style attribute here
@@ -408,6 +437,7 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
         f'<title id="{chart_id}-title">{_text(title)}</title>',
         f'<desc id="{chart_id}-desc">{_text(summary)}</desc>',
         *_band_layer(definition, frame, frame.right + 6),
+        *_expected_layer(frame, expected or (), points, expected_label),
         *_axes(definition, frame, points),
         *_series(definition, frame, points, marks),
         "</svg>",

@@ -21,6 +21,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
@@ -35,14 +36,19 @@ UCUM = "http://unitsofmeasure.org"
 ITEM_WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 TOTAL_LINK_ID = "total"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 Json = dict[str, Any]
 
 
 def client_results_bundle(*, client: User, base_url: str, now: datetime | None = None,
-                          validate: bool = True) -> str:
+                          validate: bool = True,
+                          responses: QuerySet[Response] | None = None,
+                          security_labels: tuple[str, ...] = ()) -> str:
     """The client's results as FHIR R4 JSON. `base_url` is the practice's address (scheme and
     host): the Questionnaires' canonical URLs and the local code systems live under it.
+    `responses` narrows the results to those given (a disclosure sends only what its release
+    covers); `security_labels` are v3-ActCode codes for the Bundle's meta (42CFRPart2).
 
     Validated through fhir.resources when `validate` (the API: one client at a time). The
     whole-practice export writes a bundle per client and passes False: validation is most of
@@ -51,15 +57,17 @@ def client_results_bundle(*, client: User, base_url: str, now: datetime | None =
     builder = _Builder(base_url.rstrip("/"))
     patient = builder.patient(client)
     entries = [patient]
-    responses = list(submitted_responses(client).order_by("submitted_at", "pk"))
+    chosen = submitted_responses(client) if responses is None else responses.filter(
+        client=client, status=Response.Status.SUBMITTED)
+    responses_in_order = list(chosen.order_by("submitted_at", "pk"))
     definitions: dict[tuple[str, int | None], InstrumentDefinition | None] = {}
-    for response in responses:
+    for response in responses_in_order:
         pinned = (response.instrument_key, response.definition_version)
         if pinned not in definitions:
             definitions[pinned] = _definition(*pinned)
             if definitions[pinned] is not None:
                 entries.append(builder.questionnaire(definitions[pinned]))
-    for response in responses:
+    for response in responses_in_order:
         definition = definitions[(response.instrument_key, response.definition_version)]
         answer_entry = builder.questionnaire_response(response, definition, patient)
         entries.append(answer_entry)
@@ -72,6 +80,9 @@ def client_results_bundle(*, client: User, base_url: str, now: datetime | None =
         "timestamp": (now or timezone.now()).isoformat(),
         "entry": entries,
     }
+    if security_labels:
+        bundle["meta"] = {"security": [{"system": ACT_CODE, "code": code}
+                                       for code in security_labels]}
     if not validate:
         return json.dumps(bundle, separators=(",", ":"), ensure_ascii=False)
     return Bundle.model_validate(bundle).model_dump_json()

@@ -189,6 +189,12 @@ class Alert(models.Model):
         NO_SIGN_IN = "no_sign_in", "Not signed in"
         OVERDUE_ASSESSMENTS = "overdue_assessments", "Overdue assessments"
         OVERDUE_HOMEWORK = "overdue_homework", "Overdue homework"
+        # Caregiver-reported measures (practice.family): the caregiver's report flagged, and
+        # the caregiver's and the client's reports far apart.
+        CAREGIVER_REPORT = "caregiver_report", "Caregiver report flagged"
+        INFORMANT_DISAGREEMENT = "informant_disagreement", "Informants disagree"
+        # Scores beyond the expected path on the worse side (practice.expected).
+        NOT_ON_TRACK = "not_on_track", "Not on track"
 
     class Severity(models.TextChoices):
         URGENT = "urgent", "Urgent"
@@ -225,6 +231,9 @@ class Alert(models.Model):
     # condition raises a new alert.
     dedupe_key = models.CharField(max_length=120, blank=True, db_index=True)
     condition_cleared_at = models.DateTimeField(null=True, blank=True)
+    # What produced the alert, for the rules that say (not on track: the expected path's model
+    # version and parameters, the weeks and the band at the latest score). Numbers and keys only.
+    detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

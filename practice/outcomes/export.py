@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models
 
+from practice.disclosure.selectors import PART2_TABLES, is_part2_program, part2_records
 from practice.measurement.fhir import client_results_bundle
 from tenants.accounts.models import Role, User
 
@@ -95,12 +96,15 @@ def _rows_csv(kind: Kind) -> tuple[bytes, int]:
     return out.getvalue().encode("utf-8"), count
 
 
-def data_dictionary(kinds: list[Kind]) -> bytes:
+def data_dictionary(kinds: list[Kind], part2_tables: frozenset[str] = frozenset()) -> bytes:
+    """Every column; `part_2` says "some" for a table that holds 42 CFR Part 2 records (which
+    rows: part2-records.csv), "none" otherwise."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["file", "record_kind", "column", "type", "meaning"])
+    writer.writerow(["file", "record_kind", "column", "type", "meaning", "part_2"])
     for kind in kinds:
         meta = kind.model._meta
+        part2 = "some" if meta.db_table in part2_tables else "none"
         for field in kind.columns:
             meaning = str(field.help_text or field.verbose_name)
             if field.is_relation and field.related_model is not None:
@@ -108,7 +112,7 @@ def data_dictionary(kinds: list[Kind]) -> bytes:
             if getattr(field, "choices", None):
                 meaning += "; one of: " + ", ".join(str(key) for key, _ in field.choices)
             writer.writerow([kind.filename, str(meta.verbose_name), field.attname,
-                             field.get_internal_type(), meaning])
+                             field.get_internal_type(), meaning, part2])
     return out.getvalue().encode("utf-8")
 
 
@@ -122,11 +126,35 @@ data-dictionary.csv  every column of every CSV: its type and meaning, and which 
 fhir/client-<id>.json  each client's questionnaires, answers and scores as a FHIR R4 Bundle.
 files/               the practice's stored files (documents, resources, logos), by storage path.
 counts.json          rows per file, to check the archive is complete.
+part2-records.csv    (a 42 CFR Part 2 program only) every Part 2 record: its file and id. The
+                     data dictionary's part_2 column says which files hold some. 42 CFR part 2
+                     prohibits unauthorized use or disclosure of these records.
 
 Left out on purpose: password hashes, one-time-code devices and other secrets, sessions and
 sign-in lockouts, Django's own bookkeeping tables, and earlier exports.
 Confidential health information: keep it as safely as the practice's records themselves.
 """
+
+
+def part2_record_rows(clients: list[User]) -> list[tuple[str, int, int]]:
+    """(table, id, client id) of every 42 CFR Part 2 record (none unless the practice is a
+    Part 2 program: practice.disclosure.selectors.part2_records)."""
+    if not is_part2_program():
+        return []
+    rows = []
+    for client in clients:
+        for kind, object_id in sorted(part2_records(client)):
+            rows.append((PART2_TABLES[kind]._meta.db_table, object_id, client.pk))
+    return sorted(rows)
+
+
+def _part2_csv(rows: list[tuple[str, int, int]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["file", "id", "client_id"])
+    for table, object_id, client_id in rows:
+        writer.writerow([f"records/{table}.csv", object_id, client_id])
+    return out.getvalue().encode("utf-8")
 
 
 def _practice_files() -> Iterator[str]:
@@ -166,7 +194,12 @@ def write_archive(target: IO[bytes], *, practice_name: str, base_url: str,
             archive.writestr(kind.filename, data)
             counts[kind.filename] = count
             advance("Writing records")
-        archive.writestr("data-dictionary.csv", data_dictionary(kinds))
+        part2 = part2_record_rows(clients)
+        archive.writestr("data-dictionary.csv", data_dictionary(
+            kinds, frozenset(table for table, _id, _client in part2)))
+        if part2:
+            archive.writestr("part2-records.csv", _part2_csv(part2))
+            counts["part2-records.csv"] = len(part2)
         for client in clients:
             archive.writestr(f"fhir/client-{client.pk}.json",
                              client_results_bundle(client=client, base_url=base_url, now=now,

@@ -147,18 +147,31 @@ def _provenance(pdf: BrandedPdf, branding: Branding, provenance: Provenance) -> 
         f"({provenance.zone.key}). Confidential health information.", muted=True, size=8.5)
 
 
-def progress_pdf(*, window: ClientWindow, episode: Episode, branding: Branding,
-                 provenance: Provenance) -> bytes:
+def progress_pdf(*, window: ClientWindow, episode: Episode | None, branding: Branding,
+                 provenance: Provenance, notice: str = "", include_goals: bool = True,
+                 include_engagement: bool = True) -> bytes:
+    """The progress report. `notice` is printed first (a 42 CFR Part 2 package's §2.32
+    notice); a disclosure leaves out the sections its release does not cover."""
     zone = provenance.zone
     pdf = BrandedPdf(branding=branding, title="Client progress report",
                      created_at=provenance.generated_at, logo_png=logo_png_for(branding))
     pdf.title_block("Client progress report", window.client.full_name)
-    ended = (f"{episode.ended_at.astimezone(zone):%-d %B %Y} "
-             f"({episode.get_end_reason_display().lower()})" if episode.ended_at else "open")
-    pdf.facts([("Client", window.client.full_name),
-               ("Episode of care", f"from {episode.started_at.astimezone(zone):%-d %B %Y}; "
-                                   f"ended: {ended}"),
-               ("Clinician", episode.clinician.full_name if episode.clinician else "")])
+    if notice:
+        pdf.heading("Notice")
+        pdf.paragraph(notice)
+    facts = [("Client", window.client.full_name)]
+    if episode is not None:
+        ended = (f"{episode.ended_at.astimezone(zone):%-d %B %Y} "
+                 f"({episode.get_end_reason_display().lower()})" if episode.ended_at
+                 else "open")
+        facts += [("Episode of care", f"from {episode.started_at.astimezone(zone):%-d %B %Y}; "
+                                      f"ended: {ended}"),
+                  ("Clinician", episode.clinician.full_name if episode.clinician else "")]
+    else:
+        end = window.end or provenance.generated_at
+        facts.append(("Period", f"{window.start.astimezone(zone):%-d %B %Y} to "
+                                f"{end.astimezone(zone):%-d %B %Y}"))
+    pdf.facts(facts)
     _provenance(pdf, branding, provenance)
     pdf.paragraph("Baseline is the first score of each instrument in this episode. Reliable "
                   "change uses each instrument's published threshold in points; clinically "
@@ -168,8 +181,10 @@ def progress_pdf(*, window: ClientWindow, episode: Episode, branding: Branding,
         _series_section(pdf, series, zone)
     if not window.series:
         pdf.paragraph("No scored measures in this episode.", muted=True)
-    _goals(pdf, window)
-    _engagement(pdf, window)
+    if include_goals:
+        _goals(pdf, window)
+    if include_engagement:
+        _engagement(pdf, window)
     return pdf.to_bytes()
 
 

@@ -19,6 +19,8 @@ from practice.appointments.selectors import (
     clinician_zone,
     zone_or_utc,
 )
+from practice.expected.policies import PathStatus
+from practice.expected.selectors import PathBadge, path_badges
 from practice.formbuilder.definitions import requires_signature
 from practice.formbuilder.models import FormAssignment
 from practice.measurement.selectors import alert_inbox
@@ -48,6 +50,7 @@ class Session:
     appointment: Appointment
     day: str  # "today" or "tomorrow"
     headlines: list[Headline]
+    path: PathBadge | None = None  # the expected path's status (practice.expected)
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Attention:
     client: User
     reasons: list[str] = field(default_factory=list)
     is_urgent: bool = False
+    path: PathBadge | None = None
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,10 @@ def _sessions(user: User, now: datetime, zone: ZoneInfo, practice: Practice, *,
         .select_related("client", "appointment_type").order_by("starts_at", "pk"))
     headlines = (client_headlines({row.client_id for row in rows}, practice=practice)
                  if with_scores else {})
+    badges = path_badges(sorted({row.client_id for row in rows})) if with_scores and rows else {}
     return [Session(row, "today" if row.starts_at.astimezone(zone).date() == today
-                    else "tomorrow", headlines.get(row.client_id, [])) for row in rows]
+                    else "tomorrow", headlines.get(row.client_id, []),
+                    badges.get(row.client_id)) for row in rows]
 
 
 def _attention(user: User, now: datetime, practice: Practice, *,
@@ -118,6 +124,10 @@ def _attention(user: User, now: datetime, practice: Practice, *,
             if headline.is_deteriorated:
                 note(client_id, f"{headline.title}: reliable deterioration since the baseline "
                                 f"({headline.change_text})")
+    badges = path_badges(list(visible.values_list("pk", flat=True))) if with_scores else {}
+    for client_id, badge in badges.items():
+        if badge.status in (PathStatus.NOT_ON_TRACK, PathStatus.WATCH):
+            note(client_id, f"{badge.title}: {badge.words.lower()} (expected path)")
     risks = (Alert.objects.filter(client__in=visible, kind__in=RISK_KINDS,
                                   created_at__gte=now - RISK_WINDOW)
              .values_list("client_id").annotate(count=Count("pk"), last=Max("created_at")))
@@ -150,6 +160,7 @@ def _attention(user: User, now: datetime, practice: Practice, *,
     names = dict(visible.filter(pk__in=list(found)).values_list("pk", "full_name"))
     for client_id, entry in found.items():
         entry.client = User(pk=client_id, full_name=names.get(client_id, ""))
+        entry.path = badges.get(client_id)
     return sorted(found.values(), key=lambda entry: (not entry.is_urgent, -len(entry.reasons),
                                                      entry.client.full_name, entry.client.pk))
 

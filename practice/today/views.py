@@ -50,6 +50,8 @@ def today(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_client:
         return HttpResponseRedirect(reverse("portal:dashboard"))
+    if user.is_proxy:
+        return HttpResponseRedirect(reverse("family:home"))
     if user.role == Role.OWNER:
         context = _owner_context(request)
         # The owner is often a clinician too: their own day, under the practice's figures.

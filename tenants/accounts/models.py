@@ -23,11 +23,14 @@ class Role(models.TextChoices):
     FRONT_DESK = "front_desk", "Front desk"
     BILLING = "billing", "Billing"
     CLIENT = "client", "Client"
+    # A parent, guardian or other representative linked to one or more clients
+    # (practice.family): their own sign-in, never a client's record of their own.
+    PROXY = "proxy", "Family member (proxy)"
 
 
 PLATFORM_ROLES = frozenset({Role.OPERATOR, Role.BILLING_STAFF})
 STAFF_ROLES = frozenset({Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK, Role.BILLING})
-PRACTICE_ROLES = STAFF_ROLES | {Role.CLIENT}
+PRACTICE_ROLES = STAFF_ROLES | {Role.CLIENT, Role.PROXY}
 
 
 EMAIL_TAKEN = "Someone with this email already has an account here."
@@ -112,6 +115,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_client(self) -> bool:
         return self.role == Role.CLIENT
+
+    @property
+    def is_proxy(self) -> bool:
+        return self.role == Role.PROXY
 
     @property
     def is_operator(self) -> bool:

@@ -32,6 +32,7 @@ from portal.models import ClientAccess, ConsentAcceptance
 from practice.care import services as care
 from practice.demo import DEMO_CLIENT, DEMO_CLINICIAN, seed_demo
 from practice.demo_logins import DEMO_SUBDOMAIN
+from practice.disclosure import services as disclosure
 from practice.models import Resource, Response
 from tenants.accounts.models import User
 from tenants.features import MODULE_KEYS, MessagingPolicyKind
@@ -117,6 +118,13 @@ def the_demo_with_everything_on(mailbox: Mailbox) -> tuple[Practice, User, str]:
                              due_on=today + timedelta(days=2), resource_id=link.pk,
                              acting_user=clinician)
         care.journal_entry_create(body="A calmer day.", is_shared=True, acting_user=client)
+        disclosure.release_create(  # one to sign (the demo's own is signed)
+            client_id=client.pk, practice_name=practice.name, acting_user=clinician,
+            draft=disclosure.ReleaseDraft(recipient_name="Dr. Ben Ortiz",
+                                          recipient_organisation="Main Street GP",
+                                          purpose="Care coordination", kinds=["scores"],
+                                          instrument_keys=["phq9"],
+                                          expires_on=today + timedelta(days=90)))
         care.safety_plan_save(client_id=client.pk, acting_user=clinician, sections={
             "warning_signs": ["Not sleeping"], "coping_strategies": ["Box breathing"],
             "distractions": ["The library"], "environment_safety": ["Medicines at Ana's"],

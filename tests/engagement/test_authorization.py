@@ -39,6 +39,7 @@ RULES_FORM = {
     "no_sign_in-threshold": "21",  # switched off: the box is not sent
     "overdue_assessments-enabled": "on", "overdue_assessments-threshold": "2",
     "overdue_homework-enabled": "on", "overdue_homework-threshold": "2",
+    "not_on_track-enabled": "on", "not_on_track-threshold": "2",
 }
 
 
@@ -113,8 +114,8 @@ def test_owner_sets_the_rules(worlds) -> None:
         assert sorted(RuleSetting.objects.values_list("rule_key", "is_enabled", "threshold")) \
             == [("journal_silence", True, 7), ("missed_checkins", True, 3),
                 ("mood_decline", True, 4), ("no_sign_in", False, 21),
-                ("overdue_assessments", True, 2), ("overdue_homework", True, 2),
-                ("reliable_deterioration", True, 1)]
+                ("not_on_track", True, 2), ("overdue_assessments", True, 2),
+                ("overdue_homework", True, 2), ("reliable_deterioration", True, 1)]
     saved = _state(care)
     refused = http.post("/engagement/rules/", RULES_FORM | {"mood_decline-threshold": "1",
                                                             "no_sign_in-threshold": "abc"})

@@ -129,7 +129,9 @@ def test_evaluation_queries_do_not_grow_with_clients(alpha) -> None:
     with inside(alpha):
         few = _steady_state_queries(alpha, 2)
         many = _steady_state_queries(alpha, 6)
-        assert few == many == 27
+        # not on track: the practice's calibrations and the open episodes' scores, and its
+        # clearing.
+        assert few == many == 30
         assert len(alerted(K.NO_SIGN_IN)) == 8
 
 

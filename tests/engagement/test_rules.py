@@ -245,4 +245,4 @@ def test_immediate_rules_are_never_off() -> None:
     assert all(not rule.is_switchable for rule in rules.RULES if rule.is_immediate)
     assert [rule.key for rule in rules.PERIODIC] == [
         "reliable_deterioration", "mood_decline", "missed_checkins", "journal_silence",
-        "no_sign_in", "overdue_assessments", "overdue_homework"]
+        "no_sign_in", "overdue_assessments", "overdue_homework", "not_on_track"]

@@ -76,10 +76,10 @@ def test_caseload_shows_latest_bands_and_open_risk_alerts(alpha, beta) -> None:
     owner_page = text_of(alpha.http(alpha.owner).get("/clinic/clients/").content.decode())
 
     assert ("Chris Client Casey Clinician GAD-7 16 Severe PHQ-9 8 Mild · −11 since baseline "
-            "Reliable improvement 12 Jan 2026 Not on the portal No episode 2 open risk alerts "
+            "Reliable improvement 12 Jan 2026 Not on the portal No episode — 2 open risk alerts "
             "60-second review of Chris Client") in clinician_page
     assert "Olu Otherclient" not in clinician_page
-    assert ("Olu Otherclient None None yet Never Not on the portal No episode 0 "
+    assert ("Olu Otherclient None None yet Never Not on the portal No episode — 0 "
             "60-second review of Olu Otherclient") in owner_page
     assert "Beta" not in owner_page
     (event,) = audit_actions(alpha, "client.caseload_viewed")[:1]
@@ -114,7 +114,8 @@ def test_caseload_query_count_does_not_grow_with_history(alpha) -> None:
     # Routing (search path twice, domain), session, user; clients, their care teams, current
     # episodes, first and latest scores (of clients without an episode), open alerts; the audit
     # event; the navigation's unread-messages and alert counts.
-    assert with_5 == with_100 == (200, 16)
+    # + 2: the expected paths' status.
+    assert with_5 == with_100 == (200, 18)
 
 
 def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
@@ -142,7 +143,9 @@ def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
     # tuples, per-instrument counts, the rows listed), assignments, due, alerts; the
     # instruments offered (assign form); the audit event; portal access; the navigation's
     # open-alert count and unread-messages count.
-    assert with_5 == with_50 == (200, 17)
+    # + 4: the expected paths (calibrations, open episode's scores), the practice's setting
+    # and the client's switch for showing it to the client.
+    assert with_5 == with_50 == (200, 21)
 
 
 def test_review_query_count_does_not_grow_with_history(alpha) -> None:
@@ -168,7 +171,9 @@ def test_review_query_count_does_not_grow_with_history(alpha) -> None:
     # Routing (search path twice, domain), session, user, the client; the history (scores as
     # tuples, per-instrument counts, the new responses), overdue, alerts; the audit event; the
     # alert badge and unread-messages count in the navigation.
-    assert with_5 == with_100 == (200, 14)
+    # + 3: the expected paths (2) and the clinical support answers' alerts (1; their answers
+    # only when there is one).
+    assert with_5 == with_100 == (200, 17)
 
 
 @pytest.mark.parametrize("new_scores", [0, 1, 4])

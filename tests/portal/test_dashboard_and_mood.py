@@ -155,11 +155,11 @@ def test_home_queries_do_not_grow_with_history(alpha) -> None:
     # Routing (3), session, user; the client's timezone; whether the schedules owe anything
     # (1: they do not, the first view created it);
     # questionnaires due; homework and this week's completions of it (2); each registered card
-    # of another capability (unread messages: 1); mood today; latest scores; goals; the week's
-    # check-ins and homework done (2); the preferred name. No audit event: the client's summary
-    # of their own record is not a disclosure (docs/security.md); the detail pages are audited.
-    # A card added to portal.dashboard adds its own queries here.
-    assert counts == [17, 17]
+    # of another capability (unread messages: 1; releases to sign: 1); mood today; latest
+    # scores; goals; the week's check-ins and homework done (2); the preferred name. No audit
+    # event: the client's summary of their own record is not a disclosure (docs/security.md);
+    # the detail pages are audited. A card added to portal.dashboard adds its own queries here.
+    assert counts == [18, 18]
 
 
 def test_a_mood_check_in_in_one_step(alpha, beta) -> None:

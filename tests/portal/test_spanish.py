@@ -39,6 +39,7 @@ from portal.models import ClientAccess
 from portal.services import mood_checkin_submit
 from practice.care import services as care
 from practice.care.services import ResourceInput
+from practice.disclosure import services as disclosure_services
 from practice.measurement.library import get_definition
 from practice.models import JournalEntry, Response
 from tenants.features import MODULE_KEYS, MODULES
@@ -282,6 +283,8 @@ PAGE_KWARGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "portal:journal:sharing": lambda ids: {"entry_id": ids["journal_entry"]},
     "portal:resources:detail": lambda ids: {"resource_id": ids["resource"]},
     "portal:invitation_accept": lambda ids: {"token": ids["invitation_token"]},
+    "portal:disclosure:sign": lambda ids: {"release_id": ids["release"]},
+    "portal:disclosure:revoke": lambda ids: {"release_id": ids["release"]},
 }
 # Opened without a session (in the browser's language, Spanish here).
 ANONYMOUS = {"portal:invitation_accept"}
@@ -364,6 +367,12 @@ def spanish_world(alpha, mailbox, django_capture_on_commit_callbacks) -> Spanish
         care.safety_plan_client_add(section="reason", text="Mi perro",
                                     acting_user=alpha.client)
         mood_checkin_submit(client=alpha.client, mood=6, note="Tranquilo")
+        release = disclosure_services.release_create(
+            client_id=alpha.client.pk, practice_name=alpha.practice.name,
+            acting_user=alpha.clinician, draft=disclosure_services.ReleaseDraft(
+                recipient_name="Dra. Ana Gómez", recipient_organisation="Psiquiatría Norte",
+                purpose="Revisión de la medicación", kinds=["scores", "goals"],
+                instrument_keys=["phq9"], expires_on=today + timedelta(days=90)))
         with django_capture_on_commit_callbacks(execute=True):
             invitations.client_invite(
                 practice=alpha.practice, acting_user=alpha.clinician,
@@ -374,7 +383,7 @@ def spanish_world(alpha, mailbox, django_capture_on_commit_callbacks) -> Spanish
                       .get_body(preferencelist=("plain",)).get_content()).group(1)
     ids = {"open_response": open_response, "submitted_response": submitted, "goal": goal.pk,
            "homework": homework.pk, "journal_entry": entry.pk, "resource": resource.pk,
-           "invitation_token": token}
+           "invitation_token": token, "release": release.pk}
     return SpanishWorld(alpha, alpha.http(alpha.client), ids)
 
 

@@ -34,10 +34,12 @@ from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.features import MODULE_KEYS
 from tests.conftest import PASSWORD, PracticeWorld
+from tests.family.helpers import proxy_linked
 
 URLCONF = "controlplane.urls_tenant"
 MISSING_ID = 987654
-SIGNED_IN_ROLES = [Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK, Role.BILLING, Role.CLIENT]
+SIGNED_IN_ROLES = [Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK, Role.BILLING, Role.CLIENT,
+                   Role.PROXY]
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def test_the_table_names_each_capability_once_and_only_known_roles() -> None:
     for grant in ACCESS.values():
         assert grant.caseload_only <= grant.roles
         assert grant.roles <= {Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK, Role.BILLING,
-                               Role.CLIENT}
+                               Role.CLIENT, Role.PROXY}
 
 
 def _holds(role: Role, route: Route) -> bool:
@@ -171,9 +173,12 @@ def matrix(alpha: PracticeWorld, beta: PracticeWorld) -> Matrix:
         # The front desk holds MESSAGES; the practice's policy decides whether they use it.
         MessagingSettings.objects.update_or_create(
             pk=1, defaults={"front_desk_sees_messages": True})
+        # A parent of the world's client (practice.family): reaches that client only.
+        proxy = proxy_linked(alpha.client, email="parent@example.org", tier_key="full")
     sessions = {"anonymous": alpha.http()}
     for role in SIGNED_IN_ROLES:
-        sessions[role.value] = alpha.http(getattr(alpha, role.value))
+        sessions[role.value] = alpha.http(proxy if role == Role.PROXY
+                                          else getattr(alpha, role.value))
     for role in (Role.OWNER, Role.CLIENT):
         replayed = alpha.http()
         cookie = beta.http(getattr(beta, role.value)).cookies[settings.SESSION_COOKIE_NAME]

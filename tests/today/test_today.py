@@ -45,7 +45,10 @@ def add_client(world: PracticeWorld, name: str, *, clinician: User | None = None
 
 
 def populate(world: PracticeWorld, marker: str) -> dict[str, User]:
-    """Chris Client improves (session today), a deteriorating client, one with a risk answer
+    """Call under the `clock` (its default, 14:00 in New York: a session three hours later is
+    still today, one a day later tomorrow, at any hour the suite runs).
+
+    Chris Client improves (session today), a deteriorating client, one with a risk answer
     three days ago, one with a measure overdue, one not seen for 40 days, one doing well."""
     prepare(world)
     now = timezone.now()
@@ -79,7 +82,7 @@ def snapshot(world: PracticeWorld) -> tuple[int, int, int]:
         return (Response.objects.count(), Alert.objects.count(), Appointment.objects.count())
 
 
-def test_clinician_sees_sessions_with_headlines_and_who_needs_attention(alpha, beta) -> None:
+def test_clinician_sees_sessions_with_headlines_and_who_needs_attention(clock, alpha, beta) -> None:
     clients = populate(alpha, "A")
     populate(beta, "B")
     before = snapshot(beta)
@@ -112,7 +115,7 @@ def test_clinician_sees_sessions_with_headlines_and_who_needs_attention(alpha, b
         [alpha.client.pk, *(clients[key].pk for key in ("worse", "risky", "late", "gone"))])
 
 
-def test_change_is_counted_from_the_baseline_of_the_current_episode(alpha, beta) -> None:
+def test_change_is_counted_from_the_baseline_of_the_current_episode(clock, alpha, beta) -> None:
     populate(alpha, "A")
     populate(beta, "B")
     with schema_context(alpha.practice.schema_name):
@@ -128,7 +131,8 @@ def test_change_is_counted_from_the_baseline_of_the_current_episode(alpha, beta)
     assert "PHQ-9 8 Mild · −6 since baseline Reliable improvement" in today
 
 
-def test_front_desk_sees_the_day_invitations_and_forms_and_nothing_clinical(alpha, beta) -> None:
+def test_front_desk_sees_the_day_invitations_and_forms_and_nothing_clinical(
+        clock, alpha, beta) -> None:
     populate(alpha, "A")
     populate(beta, "B")
     now = timezone.now()
@@ -227,4 +231,6 @@ def test_query_counts_do_not_grow_with_clients_or_history(alpha) -> None:
     # alerts, sessions, names); the day's sessions and their headlines (4); alerts (2); messages
     # (2); forms; the audit event; the navigation's two counts. The owner adds the practice's
     # figures (12 months in 4 grouped queries, counts, alert ages, setup).
-    assert small == {"clinician": 28, "owner": 37, "front_desk": 10}
+    # The expected paths' status of the attention list and of the day's sessions (two each,
+    # and the sessions' only when there are sessions).
+    assert small == {"clinician": 33, "owner": 40, "front_desk": 10}

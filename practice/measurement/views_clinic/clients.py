@@ -13,6 +13,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal.invitations import portal_state
+from practice.expected.selectors import (
+    client_sharing,
+    expected_views,
+    path_settings,
+    support_for_client,
+)
 from practice.measurement import caseload as caseload_selectors
 from practice.measurement import selectors, services
 from practice.measurement.forms import (
@@ -108,7 +114,10 @@ def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm 
         "client": client,
         "client_tz": zone.key,
         "sections": instrument_sections(record.history, record.catalog, request.tenant, zone,
-                                        client_sex(client), show_all=show_all, skip=skip),
+                                        client_sex(client), show_all=show_all, skip=skip,
+                                        expected=expected_views(client, zone)),
+        "path_sharing": client_sharing(client),
+        "path_shown_to_clients": path_settings().is_shown_to_clients,
         "open_alerts": record.open_alerts,
         "portal": portal_state(client),
         "assignments": _assignment_rows(record, now),
@@ -207,8 +216,10 @@ def review(request: HttpRequest, client_id: int) -> HttpResponse:
     zone = client_zone(client)
     form, since = _review_since(request, zone, now)
     data = selectors.pre_session_review(client, since=since, now=now)
+    expected = expected_views(client, zone)
     sections = instrument_sections(data.history, data.catalog, request.tenant, zone,
-                                   client_sex(client), limit=None, with_charts=False)
+                                   client_sex(client), limit=None, with_charts=False,
+                                   expected=expected)
     recent = [{"section": section, "rows": section.rows} for section in sections
               if section.rows]
     overdue = [{"response": response,
@@ -220,5 +231,7 @@ def review(request: HttpRequest, client_id: int) -> HttpResponse:
         "client": client, "client_tz": zone.key, "since": since, "form": form,
         "recent": recent, "sections": sections, "open_alerts": data.open_alerts,
         "overdue": overdue, "now": now,
+        "paths": list(expected.values()),
+        "support": support_for_client(client),
         "resolve_form": AlertResolveForm(), "snooze_form": AlertSnoozeForm(),
     })

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from practice.expected.selectors import ExpectedView, expected_range_words
 from practice.measurement import selectors
 from practice.measurement.charts import (
     Point,
@@ -68,6 +69,8 @@ class InstrumentSection:
     talking_therapies: str
     has_total: bool
     latest_band: str  # of the latest response in the charts
+    # The open episode's expected path of this instrument (practice.expected), if any.
+    expected: ExpectedView | None = None
 
     @property
     def from_baseline_text(self) -> str:
@@ -167,11 +170,13 @@ def _history_rows(definition: InstrumentDefinition, responses: list[Response],
     return rows
 
 
-def instrument_sections(history: selectors.WindowedHistory,
+def instrument_sections(history: selectors.WindowedHistory,  # noqa: PLR0913 - keyword options
                         catalog: selectors.DefinitionCatalog, practice: Practice,
                         zone: ZoneInfo, sex: str | None, *, show_all: str = "",
                         limit: int | None = HISTORY_ROWS_SHOWN, with_charts: bool = True,
-                        skip: frozenset[str] = frozenset()) -> list[InstrumentSection]:
+                        skip: frozenset[str] = frozenset(),
+                        expected: dict[str, ExpectedView] | None = None
+                        ) -> list[InstrumentSection]:
     """One section per instrument the client has answered: chart(s), change, history (newest
     first: the responses ``history`` lists, ``limit`` rows unless the instrument is
     ``show_all``). Change, reliable change and bands are computed only for the rows listed,
@@ -192,13 +197,16 @@ def instrument_sections(history: selectors.WindowedHistory,
         wanted = [position[response.pk] for response in listed if response.pk in position]
         table = trend_table(view, points, wanted)
         charts = []
+        path = (expected or {}).get(key)
         if with_charts and view.has_total:
             drawn, weekly = _chart_points(points)
             charts.append(Chart(
                 view.title + (" (weekly averages)" if weekly else ""),
                 trend_svg(definition=view, points=drawn, mark_reliable_change=True,
                           title=f"{view.title}: scores over time"
-                                + (" (weekly averages)" if weekly else "")),
+                                + (" (weekly averages)" if weekly else ""),
+                          expected=path.band if path else None,
+                          expected_label=expected_range_words(path) if path else ""),
                 table))
         if with_charts:
             charts += _subscale_charts(view, valid, zone, limit, show_all == key)
@@ -212,5 +220,6 @@ def instrument_sections(history: selectors.WindowedHistory,
             talking_therapies=TALKING_THERAPIES_LABELS.get(change.talking_therapies, "")
             if change.talking_therapies else "",
             has_total=view.has_total,
-            latest_band=valid[-1].band_label if valid else ""))
+            latest_band=valid[-1].band_label if valid else "", expected=path))
     return sections
+

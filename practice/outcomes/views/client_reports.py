@@ -14,6 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from branding.selectors import branding_for
+from practice.expected.selectors import (
+    expected_range_words,
+    path_for_series,
+    path_models,
+    support_for_client,
+)
 from practice.measurement.charts import trend_svg, trend_table
 from practice.measurement.views_clinic.common import (
     client_or_404,
@@ -54,13 +60,18 @@ def _episode(request: HttpRequest, client: User) -> Episode | None:
 
 def _charts(window: client_selectors.ClientWindow) -> list[dict[str, Any]]:
     charts = []
+    models = path_models()
     for series in window.series:
         definition = window.catalog.get(series.instrument_key)
         points = [(point.submitted_at, float(point.total)) for point in series.points]
+        path = path_for_series(models, series.instrument_key, points)
         charts.append({
             "series": series,
+            "path": path,
             "svg": trend_svg(definition=definition, points=points, mark_reliable_change=True,
-                             title=f"{series.title} over the episode")
+                             title=f"{series.title} over the episode",
+                             expected=path.band if path else None,
+                             expected_label=expected_range_words(path) if path else "")
             if definition is not None and len(points) > 1 else None,
             "table": trend_table(definition, points) if definition is not None else [],
         })
@@ -89,6 +100,9 @@ def progress_report(request: HttpRequest, client_id: int) -> HttpResponse:
     return render_page(request, "outcomes/progress.html", {
         "client": client, "episode": episode, "window": window, "charts": _charts(window),
         "client_tz": zone.key, "episodes": selectors.episodes_for_client(client),
+        "support": [entry for entry in support_for_client(client)
+                    if entry.alert.created_at >= episode.started_at
+                    and (episode.ended_at is None or entry.alert.created_at <= episode.ended_at)],
     })
 
 

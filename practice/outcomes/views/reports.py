@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from practice.expected.selectors import path_figures
 from practice.measurement.views_clinic.common import clinical_required, render_page
 from practice.outcomes import selectors
 from practice.outcomes.charts import rate_rows, rates_svg
@@ -60,6 +61,7 @@ def outcome_report(request: HttpRequest) -> HttpResponse:
                       for key, count in sorted(report.by_end_reason.items())],
         "small_cell": SMALL_CELL,
         "csv_query": _csv_query(request),
+        "paths": path_figures(selectors.closed_episodes_for_report(request.user, filters)),
     }, status=400 if form.is_bound and not form.is_valid() else 200)
 
 

@@ -1,0 +1,197 @@
+"""The packages `disclose` sends: the client progress report (practice.outcomes.pdf) or the
+FHIR bundle of measure results (practice.measurement.fhir), narrowed to what the release
+covers, together with a copy of the release (and, for Part 2 records, the §2.32 notice), in one
+zip. Deterministic: the same records, release and moment give the same bytes, so the ledger's
+hash identifies the package.
+
+Every builder takes a `Cleared` value, which only `services._gate` makes after checking the
+release, the restrictions and Part 2 consent: a package cannot be built by a path that skipped
+the checks (tests/disclosure/test_only_path.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+
+from branding.pdf import BrandedPdf, logo_png_for
+from branding.values import Branding
+from practice.disclosure import policies
+from practice.disclosure.models import Release
+from practice.disclosure.selectors import RecordRef, release_recipient
+from practice.measurement.fhir import client_results_bundle
+from practice.models import Goal, Response
+from practice.outcomes import client_selectors
+from practice.outcomes.pdf import Provenance, progress_pdf
+from tenants.accounts.models import User
+
+EARLIEST = datetime(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """Proof that a request passed the gate: made by services._gate only."""
+
+    release: Release
+    plan: policies.PackagePlan
+    key: object
+
+
+@dataclass(frozen=True)
+class Package:
+    filename: str
+    content_type: str
+    body: bytes
+    description: str
+
+
+@dataclass(frozen=True)
+class Context:
+    branding: Branding
+    base_url: str
+    now: datetime
+    zone: ZoneInfo
+    generated_by: str
+
+
+def _bounds(scope: policies.Scope, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
+    start = datetime.combine(scope.start or EARLIEST.date(), time.min, tzinfo=zone)
+    end = (datetime.combine(scope.end + timedelta(days=1), time.min, tzinfo=zone)
+           if scope.end else None)
+    return start, end
+
+
+def responses_in_scope(client: User, scope: policies.Scope, zone: ZoneInfo
+                       ) -> QuerySet[Response]:
+    if policies.SCORES not in scope.kinds:
+        return Response.objects.none()
+    start, end = _bounds(scope, zone)
+    responses = Response.objects.filter(client=client, status=Response.Status.SUBMITTED,
+                                        instrument_key__in=scope.instrument_keys,
+                                        submitted_at__gte=start)
+    return responses.filter(submitted_at__lt=end) if end else responses
+
+
+def records_in(client: User, plan: policies.PackagePlan, zone: ZoneInfo) -> frozenset[RecordRef]:
+    """Every record the package will hold, as (kind, id): what the Part 2 check looks at."""
+    found: set[RecordRef] = {("response", pk) for pk in responses_in_scope(
+        client, plan.scope, zone).values_list("pk", flat=True)}
+    if plan.package_kind == policies.PROGRESS_REPORT and policies.GOALS in plan.scope.kinds:
+        found |= {("goal", pk) for pk in Goal.objects.filter(client=client)
+                  .values_list("pk", flat=True)}
+    return frozenset(found)
+
+
+def _progress_report(cleared: Cleared, context: Context, notice: str) -> tuple[str, bytes, str]:
+    client, scope = cleared.release.client, cleared.plan.scope
+    start, end = _bounds(scope, context.zone)
+    window = client_selectors.client_window(client, start=start, end=end, now=context.now)
+    wanted = scope.instrument_keys if policies.SCORES in scope.kinds else frozenset()
+    window.series[:] = [series for series in window.series if series.instrument_key in wanted]
+    body = progress_pdf(window=window, episode=None, branding=context.branding,
+                        provenance=Provenance(context.generated_by, context.now, context.zone),
+                        notice=notice, include_goals=policies.GOALS in scope.kinds,
+                        include_engagement=policies.ENGAGEMENT in scope.kinds)
+    return "progress-report.pdf", body, "Client progress report"
+
+
+def _fhir_bundle(cleared: Cleared, context: Context, notice: str) -> tuple[str, bytes, str]:
+    client = cleared.release.client
+    body = client_results_bundle(
+        client=client, base_url=context.base_url, now=context.now,
+        responses=responses_in_scope(client, cleared.plan.scope, context.zone),
+        security_labels=("42CFRPart2",) if notice else ())
+    return "results.fhir.json", body.encode("utf-8"), "Measure results (FHIR R4)"
+
+
+BUILDERS: dict[str, Callable[[Cleared, Context, str], tuple[str, bytes, str]]] = {
+    policies.PROGRESS_REPORT: _progress_report,
+    policies.FHIR_BUNDLE: _fhir_bundle,
+}
+
+
+def _day(value: date | None) -> str:
+    return f"{value:%-d %B %Y}" if value else ""
+
+
+def release_pdf(release: Release, *, branding: Branding, created_at: datetime,
+                notice: str = "") -> bytes:
+    """The copy of the release (or Part 2 consent) that travels with each package."""
+    title = "Consent to disclose (42 CFR part 2)" if release.is_part2_consent else \
+        "Authorisation to release information"
+    pdf = BrandedPdf(branding=branding, title=title, created_at=created_at,
+                     logo_png=logo_png_for(branding))
+    pdf.title_block(title, f"Release #{release.pk}")
+    if notice:
+        pdf.heading("Notice")
+        pdf.paragraph(notice)
+    scope_words = ", ".join(str(policies.SCOPE_KINDS.get(kind, kind)) for kind in release.kinds)
+    facts = [("Client", release.client.full_name),
+             ("Who may disclose", release.discloser or branding.display_name),
+             ("Recipient", release_recipient(release)),
+             ("What may be shared", scope_words),
+             ("Instruments", ", ".join(release.instrument_keys) or "none"),
+             ("Dates covered", f"{_day(release.covers_from) or 'any'} to "
+                               f"{_day(release.covers_to) or 'any'}"),
+             ("Purpose", release.purpose),
+             ("Expires", _day(release.expires_on) or release.expiry_event)]
+    if release.information_description:
+        facts.append(("Description of the information", release.information_description))
+    pdf.facts(facts)
+    if release.revocation_statement:
+        pdf.paragraph(release.revocation_statement)
+    if release.signed_at:
+        pdf.heading("Signature")
+        pdf.facts([("Signed by", release.signed_name),
+                   ("Signed on", f"{release.signed_at:%-d %B %Y %H:%M} UTC"),
+                   ("Seal (SHA-256)", release.content_sha256)])
+    if release.revoked_at:
+        pdf.paragraph(f"Revoked on {release.revoked_at:%-d %B %Y}.")
+    return pdf.to_bytes()
+
+
+def _zip_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data)
+
+
+def build(cleared: Cleared, context: Context) -> Package:
+    """The package for a cleared request: the content, the release copy, the notice."""
+    if not isinstance(cleared, Cleared) or cleared.key is not _GATE_KEY:
+        raise PermissionError("A package is built only for a request the gate cleared.")
+    plan = cleared.plan
+    notice = policies.PART2_NOTICE if plan.part2_ids else ""
+    name, content, title = BUILDERS[plan.package_kind](cleared, context, notice)
+    release_copy = release_pdf(cleared.release, branding=context.branding,
+                               created_at=context.now, notice=notice)
+    manifest = {"release": cleared.release.pk, "package": plan.package_kind,
+                "kinds": sorted(plan.scope.kinds),
+                "instruments": sorted(plan.scope.instrument_keys),
+                "from": plan.scope.start.isoformat() if plan.scope.start else None,
+                "to": plan.scope.end.isoformat() if plan.scope.end else None,
+                "generated_at": context.now.isoformat(),
+                "contains_42_cfr_part_2_records": bool(plan.part2_ids)}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        if notice:
+            _zip_entry(archive, "NOTICE-42-CFR-PART-2.txt", (notice + "\n").encode("utf-8"))
+        _zip_entry(archive, name, content)
+        _zip_entry(archive, "release.pdf", release_copy)
+        _zip_entry(archive, "manifest.json",
+                   json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
+    description = title
+    if plan.scope.start or plan.scope.end:
+        description += f", {_day(plan.scope.start) or 'start'} to {_day(plan.scope.end) or 'now'}"
+    return Package(filename="records.zip", content_type="application/zip",
+                   body=out.getvalue(), description=description)
+
+
+# The key only the gate holds (services imports it; nothing else should).
+_GATE_KEY = object()

@@ -1,0 +1,72 @@
+"""A practice with a client on the clinician's caseload, PHQ-9 and AUDIT-C histories, and
+releases drafted and signed the way staff and the client make them."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from branding.selectors import branding_for
+from practice.disclosure import packages, services
+from practice.disclosure.models import Release
+from practice.models import ClientProfile
+from tests.conftest import PracticeWorld
+from tests.measurement.clinic_world import give_history
+
+HISTORY_START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+LINK_BASE = "https://alpha.example.test/shared/"
+
+
+def prepare(world: PracticeWorld) -> None:
+    """Call inside the schema: the client on the clinician's caseload, with PHQ-9 and AUDIT-C
+    scores."""
+    profile, _ = ClientProfile.objects.get_or_create(user=world.client)
+    profile.clinicians.add(world.clinician)
+    give_history(world.client, "phq9", [18, 12, 6], start=HISTORY_START)
+    give_history(world.client, "auditc", [7, 5], start=HISTORY_START)
+
+
+def draft(world: PracticeWorld, **overrides: Any) -> Release:
+    values: dict[str, Any] = {
+        "recipient_name": "Dr Priya Patel", "recipient_organisation": "Northside Psychiatry",
+        "recipient_email": "priya@northside.example", "purpose": "Medication review",
+        "kinds": ["scores", "goals"], "instrument_keys": ["phq9"],
+        "expires_on": timezone.localdate() + timedelta(days=180)}
+    values.update(overrides)
+    return services.release_create(
+        client_id=world.client.pk, draft=services.ReleaseDraft(**values),
+        practice_name=world.practice.name, acting_user=world.clinician)
+
+
+def signed(world: PracticeWorld, **overrides: Any) -> Release:
+    release = draft(world, **overrides)
+    return services.release_sign(release_id=release.pk, typed_name="Chris Client",
+                                 consent=True, acting_user=world.client)
+
+
+def context(world: PracticeWorld, now: datetime | None = None) -> packages.Context:
+    return packages.Context(branding=branding_for(world.practice),
+                            base_url="https://alpha.example.test/",
+                            now=now or timezone.now(), zone=ZoneInfo("UTC"),
+                            generated_by=world.clinician.full_name)
+
+
+def send(world: PracticeWorld, release: Release, package_kind: str = "progress_report",
+         **kwargs: Any) -> services.Delivered:
+    return services.disclose(release_id=release.pk, package_kind=package_kind,
+                             acting_user=world.clinician, context=context(world),
+                             link_url=LINK_BASE, **kwargs)
+
+
+def unzip(body: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def far_date() -> date:
+    return timezone.localdate() + timedelta(days=365)

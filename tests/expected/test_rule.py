@@ -1,0 +1,169 @@
+"""The "not on track" rule in the engagement engine: a worsening client gets "watch" (amber, no
+alert) then "not on track" (one alert, with the path's model version and parameters); a late
+responder gets none before the path's earliest week; the switch and the threshold; a
+recalibrated band; the second practice untouched."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from practice.expected import selectors
+from practice.expected.models import Calibration
+from practice.expected.policies import PathStatus
+from practice.models import Alert
+from practice.outcomes.models import Episode
+from tests.engagement.helpers import (
+    NOW,
+    evaluate,
+    inside,
+    portal_client,
+    score,
+    set_rule,
+)
+
+K = Alert.Kind
+WEEK = timedelta(weeks=1)
+
+
+def start(world, baseline, *, weeks_ago=10, name=""):
+    """A watched client with an open episode and a PHQ-9 baseline `weeks_ago` weeks before
+    NOW."""
+    client = portal_client(world, name)
+    began = NOW - weeks_ago * WEEK
+    Episode.objects.create(client=client, clinician=world.clinician,
+                           started_at=began - timedelta(hours=1), instrument_keys=["phq9"])
+    score(client, "phq9", baseline, began)
+    return client, began
+
+
+def status(client):
+    paths = selectors.client_paths([client.pk]).get(client.pk, [])
+    return paths[0].reading.status if paths else None
+
+
+def not_on_track():
+    return list(Alert.objects.filter(kind=K.NOT_ON_TRACK).order_by("pk"))
+
+
+def test_worsening_client_gets_watch_then_one_not_on_track_alert(alpha, beta) -> None:
+    with inside(beta):
+        lookalike, began_beta = start(beta, 8)
+        for week in (2, 3, 6):
+            score(lookalike, "phq9", 10, began_beta + week * WEEK)
+    with inside(alpha):
+        client, began = start(alpha, 8)  # mild: tolerance 3, k 0.2
+        # Week 2: band upper 8 x (1 - 0.2 ln 3) + 3 = 9.24; 10 is beyond it: watch.
+        score(client, "phq9", 10, began + 2 * WEEK)
+        evaluate(alpha, began + 2 * WEEK + timedelta(hours=1))
+        assert (status(client), not_on_track()) == (PathStatus.WATCH, [])
+        # Week 3 (upper 8.78): two in a row, but before week 6: still watch.
+        score(client, "phq9", 10, began + 3 * WEEK)
+        evaluate(alpha, began + 3 * WEEK + timedelta(hours=1))
+        assert (status(client), not_on_track()) == (PathStatus.WATCH, [])
+        # Week 6 (upper 7.89): not on track, one alert.
+        score(client, "phq9", 10, began + 6 * WEEK)
+        outcome = evaluate(alpha, began + 6 * WEEK + timedelta(hours=1))
+        assert outcome.raised["not_on_track"] == 1
+        assert status(client) is PathStatus.NOT_ON_TRACK
+        [alert] = not_on_track()
+        assert (alert.client_id, alert.severity, alert.dedupe_key) == (
+            client.pk, "routine", f"not_on_track:{client.pk}:phq9")
+        assert alert.summary == ("PHQ-9: not on track, latest 2 scores above the expected range "
+                                 "(week 6: 10, expected 1.9–7.9); baseline 8")
+        assert alert.detail["model"] == {
+            "instrument": "phq9", "version": "tandem-default-1", "band": "mild", "k": 0.2,
+            "tolerance": 3.0, "floor": 0.2, "horizon_weeks": 16.0, "earliest_week": 6.0,
+            "floor_rule": [[4.0, 17.0], [9.0, 13.0], [14.0, 9.0]], "episodes": None}
+        assert (alert.detail["reason"], alert.detail["upper"]) == ("band", 7.89)
+        # Still not on track a week later: the same condition, no second alert.
+        score(client, "phq9", 11, began + 7 * WEEK)
+        assert evaluate(alpha, began + 7 * WEEK + timedelta(hours=1)).raised["not_on_track"] == 0
+        assert len(not_on_track()) == 1
+    with inside(beta):
+        assert not_on_track() == []
+
+
+def test_late_responder_is_never_not_on_track_before_the_earliest_week(alpha) -> None:
+    with inside(alpha):
+        client, began = start(alpha, 16)  # moderately severe: tolerance 5
+        # Little change for five weeks (weeks 4 and 5 beyond the band: upper 15.85, 15.27;
+        # below the floor rule's 17), then a fast improvement from week 6.
+        for week, total in ((1, 16), (2, 16), (3, 16), (4, 16), (5, 16), (6, 9), (7, 7),
+                            (8, 6)):
+            score(client, "phq9", total, began + week * WEEK)
+            evaluate(alpha, began + week * WEEK + timedelta(hours=1))
+            if week == 5:
+                assert status(client) is PathStatus.WATCH
+        assert not_on_track() == []
+        assert status(client) is PathStatus.ON_TRACK
+
+
+def test_floor_rule_switch_and_threshold(alpha) -> None:
+    with inside(alpha):
+        floor_client, began = start(alpha, 20)
+        score(floor_client, "phq9", 17, began + 4 * WEEK)  # within the band, at the cut-point
+        set_rule("not_on_track", threshold=2, is_enabled=False)
+        outcome = evaluate(alpha, began + 4 * WEEK + timedelta(hours=1))
+        assert ("not_on_track" in outcome.skipped, not_on_track()) == (True, [])
+        set_rule("not_on_track", threshold=2)
+        evaluate(alpha, began + 4 * WEEK + timedelta(hours=1))
+        [alert] = not_on_track()
+        assert alert.summary == "PHQ-9: not on track, 17 at week 4 (floor rule); baseline 20"
+        # Three in a row asked for: two worse points at weeks 6 and 7 are not enough.
+        slow, began = start(alpha, 8)
+        score(slow, "phq9", 10, began + 6 * WEEK)
+        score(slow, "phq9", 10, began + 7 * WEEK)
+        set_rule("not_on_track", threshold=3)
+        evaluate(alpha, began + 7 * WEEK + timedelta(hours=1))
+        assert [alert.client_id for alert in not_on_track()] == [floor_client.pk]
+
+
+def test_an_adopted_calibration_changes_the_band_and_is_recorded(alpha) -> None:
+    with inside(alpha):
+        client, began = start(alpha, 8)
+        score(client, "phq9", 8, began + 6 * WEEK)
+        score(client, "phq9", 8, began + 7 * WEEK)
+        evaluate(alpha, began + 7 * WEEK + timedelta(hours=1))
+        # Default: week 7 upper 8 x (1 - 0.2 ln 8) + 3 = 7.67: 8 is beyond it -> red.
+        assert status(client) is PathStatus.NOT_ON_TRACK
+        assert len(not_on_track()) == 1
+        # The practice's own curve for mild baselines: k 0.1, tolerance 2.
+        calibration = Calibration.objects.create(
+            instrument_key="phq9", band="mild", k=0.1, tolerance=2.0, episodes=64, points=700,
+            status=Calibration.Status.ADOPTED)
+        [path] = selectors.client_paths([client.pk])[client.pk]
+        # Week 7: 8 x (1 - 0.1 ln 8) = 6.336446; band 4.3364 .. 8.3364: 8 is within.
+        band = path.reading.latest
+        assert (round(band.expected, 4), round(band.lower, 4), round(band.upper, 4)) == (
+            6.3364, 4.3364, 8.3364)
+        assert path.reading.status is PathStatus.ON_TRACK
+        evaluate(alpha, began + 7 * WEEK + timedelta(hours=2))
+        assert Alert.objects.get().condition_cleared_at is not None
+        # Worse again: the new alert records the practice's curve.
+        score(client, "phq9", 9, began + 8 * WEEK)
+        score(client, "phq9", 9, began + 9 * WEEK)
+        evaluate(alpha, began + 9 * WEEK + timedelta(hours=1))
+        latest = not_on_track()[-1]
+        assert latest.detail["model"]["version"] == f"practice-{calibration.pk}"
+        assert (latest.detail["model"]["k"], latest.detail["model"]["episodes"],
+                latest.detail["model"]["floor_rule"]) == (0.1, 64, [])
+
+
+def test_a_practice_follow_up_questionnaire_is_assigned_once(alpha) -> None:
+    from practice.expected.models import PathSettings
+    from practice.models import Assignment, PracticeInstrument
+    from tests.measurement.test_api_behaviour import _draft
+
+    with inside(alpha):
+        PracticeInstrument.objects.create(
+            key="sleep_check", version=1, title="Sleep check", definition=_draft(),
+            created_by=alpha.owner, status=PracticeInstrument.Status.PUBLISHED,
+            published_at=NOW)
+        PathSettings.objects.create(follow_up_instrument_key="sleep_check")
+        client, began = start(alpha, 20)
+        score(client, "phq9", 18, began + 4 * WEEK)  # the floor rule
+        evaluate(alpha, began + 4 * WEEK + timedelta(hours=1))
+        evaluate(alpha, began + 4 * WEEK + timedelta(hours=2))  # the same condition
+        assert list(Assignment.objects.values_list(
+            "client_id", "instrument_key", "frequency", "assigned_by_id")) == [
+            (client.pk, "sleep_check", "once", alpha.clinician.pk)]
