@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EMBED := $(PY) -m controlplane.embedded --
 
-.PHONY: run test test-clock venv migrate lint translations bench-provisioning bench-measurement bench-engagement bench-notifications bench-export clean
+.PHONY: run test test-clock venv migrate lint translations bench-provisioning bench-measurement bench-engagement bench-notifications bench-export bench-load clean
 
 venv: $(VENV)/.installed
 
@@ -69,6 +69,10 @@ bench-notifications: venv
 
 bench-export: venv
 	TANDEM_EMBEDDED_NAME=bench $(EMBED) $(PY) bench/export.py $(BENCH_ARGS)
+
+# A practice day over real HTTP (locust) against gunicorn, a worker and the scheduler.
+bench-load: venv
+	TANDEM_EMBEDDED_NAME=bench $(EMBED) $(PY) bench/load.py $(BENCH_ARGS)
 
 # Every alert rule at 200 and 2,000 clients per practice with a year of data, against a naive
 # evaluation; a fleet of 1,000 practices (BENCH_ARGS=--quick: 3). See docs/benchmarks.md.

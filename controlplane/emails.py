@@ -28,18 +28,20 @@ def branding_email_context(branding: Branding | None) -> dict[str, Any]:
 
 def send_branded_email(
     *, branding: Branding | None, to: str, subject: str, template: str, context: dict[str, Any],
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None, connection: Any = None,
 ) -> None:
     """Render `<template>.txt` and `<template>.html` and send both parts.
 
     Callers put no PHI in subject or body: links and the practice's name only. `headers` are
     extra headers (a Message-ID fixed by the caller makes a resent email the same message).
+    `connection` is an open mail backend to send through (a worker reuses one per thread);
+    without it Django opens and closes one for this email.
     """
     context = {**branding_email_context(branding), **context}
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
     sender = sender_for(branding.sender_name if branding else "Tandem")
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=sender, to=[to],
-                                     headers=headers)
+                                     headers=headers, connection=connection)
     message.attach_alternative(html, "text/html")
     message.send()

@@ -10,6 +10,8 @@ foreign keys and triggers under their template names (later migrations refer to 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 
 _FUNCTIONS = """
@@ -17,7 +19,7 @@ _FUNCTIONS = """
     WHERE p.pronamespace = %s::regnamespace AND p.prokind = 'f' ORDER BY p.oid
 """
 _TABLES = """
-    SELECT c.relname FROM pg_class c
+    SELECT c.relname, c.oid::bigint FROM pg_class c
     WHERE c.relnamespace = %s::regnamespace AND c.relkind IN ('r', 'p') ORDER BY c.oid
 """
 _IDENTITY_COLUMNS = """
@@ -55,45 +57,95 @@ def _retarget(sql: str, source: str, target: str) -> str:
         f"{source}.", f"{quote(target)}.")
 
 
+# Stands for the new schema's name in the cached script (a name no schema has).
+_TARGET = "tandem_clone_target"
+# The template's script, with the template's tables and the shape it was read from.
+_cached: dict[str, tuple[str, list[int], tuple[Any, ...]]] = {}
+# What the template looks like, read through the catalogue's indexes only (by the tables' oids;
+# a scan by namespace costs more with every practice): its applied migrations, and the tables,
+# columns, constraints, indexes and triggers of the tables the script was read from. Any
+# migration, and any change made to those tables by hand, changes it.
+_SHAPE = """
+    SELECT (SELECT count(*) FROM {schema}.django_migrations),
+           (SELECT coalesce(max(id), 0) FROM {schema}.django_migrations),
+           (SELECT count(*) FROM pg_class WHERE oid = ANY(%(oids)s::oid[])),
+           (SELECT count(*) FROM pg_attribute WHERE attrelid = ANY(%(oids)s::oid[]) AND attnum > 0
+                AND NOT attisdropped),
+           (SELECT count(*) FROM pg_constraint WHERE conrelid = ANY(%(oids)s::oid[])),
+           (SELECT count(*) FROM pg_index WHERE indrelid = ANY(%(oids)s::oid[])),
+           (SELECT count(*) FROM pg_trigger WHERE tgrelid = ANY(%(oids)s::oid[]))
+"""
+
+
 def clone_schema(source: str, target: str) -> None:
     """Create `target` as a copy of `source` (structure and rows). Runs in the current
-    transaction: if anything later fails, the whole schema disappears with the rollback."""
+    transaction: if anything later fails, the whole schema disappears with the rollback.
+
+    The statements are read from the catalogue once per process and template shape and sent to
+    the server as one script: reading them costs more as the catalogue grows with every
+    practice, and 600 statements one by one are 600 round trips."""
     quote = connection.ops.quote_name
-    src, dst = quote(source), quote(target)
+    key = f"{connection.settings_dict['NAME']}|{source}"
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {dst}")
-        cursor.execute(_FUNCTIONS, [source])
-        for (definition,) in cursor.fetchall():
-            cursor.execute(_retarget(definition, source, target))
-        cursor.execute(_TABLES, [source])
-        tables = [name for (name,) in cursor.fetchall()]
-        for table in tables:
-            cursor.execute(
-                f"CREATE TABLE {dst}.{quote(table)} (LIKE {src}.{quote(table)} "
-                "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED INCLUDING COMMENTS "
-                "INCLUDING STORAGE)")
-        for table in tables:
-            cursor.execute(f"INSERT INTO {dst}.{quote(table)} OVERRIDING SYSTEM VALUE "
-                           f"SELECT * FROM {src}.{quote(table)}")
-        cursor.execute(_IDENTITY_COLUMNS, [source])
-        for table, column in cursor.fetchall():
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, %s), "
-                f"COALESCE((SELECT max({quote(column)}) FROM {dst}.{quote(table)}), 0) + 1, "
-                "false)",
-                [f"{dst}.{quote(table)}", column],
-            )
-        cursor.execute(_CONSTRAINTS, [source])
-        for table, name, definition in cursor.fetchall():
-            cursor.execute(f"ALTER TABLE {dst}.{quote(table)} ADD CONSTRAINT {quote(name)} "
-                           f"{_retarget(definition, source, target)}")
-        cursor.execute(_INDEXES, [source])
-        for (definition,) in cursor.fetchall():
-            cursor.execute(_retarget(definition, source, target))
-        cursor.execute(_FOREIGN_KEYS, [source])
-        for table, name, definition in cursor.fetchall():
-            cursor.execute(f"ALTER TABLE {dst}.{quote(table)} ADD CONSTRAINT {quote(name)} "
-                           f"{_retarget(definition, source, target)}")
-        cursor.execute(_TRIGGERS, [source])
-        for (definition,) in cursor.fetchall():
-            cursor.execute(_retarget(definition, source, target))
+        cached = _cached.get(key)
+        if cached is not None and _shape(cursor, source, cached[1]) != cached[2]:
+            cached = None
+        if cached is None:
+            script, oids = _build_script(cursor, source)
+            cached = (script, oids, _shape(cursor, source, oids))
+            _cached[key] = cached
+        cursor.execute(cached[0].replace(quote(_TARGET), quote(target)))
+
+
+def _shape(cursor: Any, source: str, oids: list[int]) -> tuple[Any, ...]:
+    cursor.execute(_SHAPE.format(schema=connection.ops.quote_name(source)), {"oids": oids})
+    return (len(oids), *cursor.fetchone())
+
+
+def _build_script(cursor: Any, source: str) -> tuple[str, list[int]]:
+    """Every statement that makes a copy of `source` in the schema named `_TARGET`: functions,
+    tables (`LIKE`: columns, defaults, identity), the template's rows (migration history,
+    content types, permissions), identity sequences, then constraints (one ALTER TABLE per
+    table), indexes, foreign keys (one ALTER TABLE per table) and triggers, under their
+    template names (later migrations refer to them by name)."""
+    quote = connection.ops.quote_name
+    target = _TARGET
+    src, dst = quote(source), quote(target)
+    statements = [f"CREATE SCHEMA {dst}"]
+    cursor.execute(_FUNCTIONS, [source])
+    statements += [_retarget(definition, source, target) for (definition,) in cursor.fetchall()]
+    cursor.execute(_TABLES, [source])
+    found = cursor.fetchall()
+    tables, oids = [name for name, _oid in found], [oid for _name, oid in found]
+    statements += [
+        f"CREATE TABLE {dst}.{quote(table)} (LIKE {src}.{quote(table)} "
+        "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED INCLUDING COMMENTS "
+        "INCLUDING STORAGE)" for table in tables]
+    statements += [f"INSERT INTO {dst}.{quote(table)} OVERRIDING SYSTEM VALUE "
+                   f"SELECT * FROM {src}.{quote(table)}" for table in tables]
+    cursor.execute(_IDENTITY_COLUMNS, [source])
+    for table, column in cursor.fetchall():
+        qualified = f"{dst}.{quote(table)}".replace("'", "''")
+        statements.append(
+            f"SELECT setval(pg_get_serial_sequence('{qualified}', '{column}'), "
+            f"COALESCE((SELECT max({quote(column)}) FROM {dst}.{quote(table)}), 0) + 1, false)")
+    cursor.execute(_CONSTRAINTS, [source])
+    statements += _altered(cursor.fetchall(), source, target)
+    cursor.execute(_INDEXES, [source])
+    statements += [_retarget(definition, source, target) for (definition,) in cursor.fetchall()]
+    cursor.execute(_FOREIGN_KEYS, [source])
+    statements += _altered(cursor.fetchall(), source, target)
+    cursor.execute(_TRIGGERS, [source])
+    statements += [_retarget(definition, source, target) for (definition,) in cursor.fetchall()]
+    return ";\n".join(statements), oids
+
+
+def _altered(rows: list[tuple[str, str, str]], source: str, target: str) -> list[str]:
+    """One ALTER TABLE per table adding all of its constraints (in catalogue order)."""
+    quote = connection.ops.quote_name
+    by_table: dict[str, list[str]] = {}
+    for table, name, definition in rows:
+        by_table.setdefault(table, []).append(
+            f"ADD CONSTRAINT {quote(name)} {_retarget(definition, source, target)}")
+    return [f"ALTER TABLE {quote(target)}.{quote(table)} {', '.join(parts)}"
+            for table, parts in by_table.items()]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from branding.selectors import branding_for
 from branding.values import Branding
 from controlplane.emails import send_branded_email
+from practice.notifications.connections import send_mail_reusing
 from practice.notifications.kinds import NotificationKind
 from practice.notifications.models import Notification, PushSubscription
 from tenants.models import Practice
@@ -60,10 +61,17 @@ def _language(notification: Notification) -> str:
     return getattr(access, "language", "") or "en"
 
 
-def deliver(notification: Notification, kind: NotificationKind, *, schema_name: str) -> None:
-    """Send the notification once on its channel; raises on failure (see tasks._send)."""
-    practice = Practice.objects.get(schema_name=schema_name)
-    branding = branding_for(practice)
+def branding_of(schema_name: str) -> Branding:
+    """The practice's look and sender, read once for a batch of deliveries."""
+    return branding_for(Practice.objects.get(schema_name=schema_name))
+
+
+def deliver(notification: Notification, kind: NotificationKind, *, schema_name: str,
+            branding: Branding | None = None) -> None:
+    """Send the notification once on its channel; raises on failure (see tasks._send). Email
+    goes over this thread's reused mail connection, push over its reused HTTP session."""
+    if branding is None:
+        branding = branding_of(schema_name)
     with translation.override(_language(notification)):
         if notification.channel == Notification.Channel.EMAIL:
             _send_email(notification, kind, branding, schema_name)
@@ -81,12 +89,12 @@ def _send_email(notification: Notification, kind: NotificationKind, branding: Br
         "subject": subject,
         "link": f"{branding.base_url}{link_path(notification, kind)}",
     }
-    send_branded_email(
+    headers = {"Message-ID": message_id(notification, schema_name=schema_name,
+                                        branding=branding)}
+    send_mail_reusing(lambda connection: send_branded_email(
         branding=branding, to=notification.recipient.email, subject=subject,
-        template=kind.email_template, context=context,
-        headers={"Message-ID": message_id(notification, schema_name=schema_name,
-                                          branding=branding)},
-    )
+        template=kind.email_template, context=context, headers=headers,
+        connection=connection))
 
 
 def _send_push(notification: Notification, kind: NotificationKind, branding: Branding,

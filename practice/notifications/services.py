@@ -30,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -167,56 +168,85 @@ def _is_due(notification: Notification, now: datetime) -> bool:
     return notification.not_before <= now
 
 
-@transaction.atomic
 def notification_claim(*, notification_id: int, now: datetime) -> Claim | None:
     """Take a due notification for one delivery attempt, committed before anything is sent.
     None when there is nothing to send now: already sent, skipped or given up; not due yet (a
     message that arrived early); being sent by another worker; no longer needed or no longer
     wanted (then recorded as skipped); or out of attempts (recorded as given up)."""
-    # Locks the notification only (of=self): another worker claiming another notification
+    claims = notifications_claim(notification_ids=[notification_id], now=now)
+    return claims[0] if claims else None
+
+
+@transaction.atomic
+def notifications_claim(*, notification_ids: Sequence[int], now: datetime) -> list[Claim]:
+    """`notification_claim` for several notifications in one transaction (a worker's batch):
+    the same decisions row by row, read and written in a few statements. Rows another worker
+    holds are skipped, not waited for. Returns the claims in id order."""
+    # Locks the notifications only (of=self): another worker claiming another notification
     # for the same recipient holds the recipient's row no more than this one does.
-    notification = (
+    rows = list(
         Notification.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("recipient").filter(pk=notification_id).first()
+        .select_related("recipient", "recipient__portal_access")
+        .filter(pk__in=list(notification_ids)).order_by("id")
     )
-    if notification is None or notification.status in FINAL_STATUSES:
-        return None
-    if not _is_due(notification, now):
-        return None
-    open_attempt = notification.delivery_attempts.filter(
-        outcome=DeliveryAttempt.Outcome.SENDING).order_by("-started_at").first()
-    if open_attempt is not None:
-        if open_attempt.started_at > now - lease():
-            return None  # another worker is sending it right now
-        open_attempt.outcome = DeliveryAttempt.Outcome.INTERRUPTED
-        open_attempt.finished_at = now
-        open_attempt.detail = "The worker stopped before recording the outcome."
-        open_attempt.save(update_fields=["outcome", "finished_at", "detail"])
-    try:
-        kind = kinds.get(notification.kind)
-    except KeyError:
-        _finish(notification, now, Notification.Status.GAVE_UP, "Unknown notification kind.")
-        return None
-    reason = _reason_to_skip(notification, kind, now)
-    if reason:
-        _finish(notification, now, Notification.Status.SKIPPED, reason)
-        return None
-    if retry_policy().gives_up_after(notification.attempts):
-        _finish(notification, now, Notification.Status.GAVE_UP,
-                f"Gave up after {notification.attempts} attempts.")
-        return None
-    notification.attempts += 1
-    # Renews the lease: the dispatcher hands the row out again only once this attempt is older
-    # than the lease, and then the next claim knows it was interrupted.
-    notification.dispatched_at = now
-    notification.save(update_fields=["attempts", "dispatched_at"])
-    attempt = DeliveryAttempt.objects.create(
-        notification=notification, started_at=now, outcome=DeliveryAttempt.Outcome.SENDING)
-    return Claim(notification, attempt, kind)
+    rows = [row for row in rows
+            if row.status not in FINAL_STATUSES and _is_due(row, now)]
+    if not rows:
+        return []
+    open_attempts: dict[int, DeliveryAttempt] = {}
+    for attempt in DeliveryAttempt.objects.filter(
+            notification_id__in=[row.pk for row in rows],
+            outcome=DeliveryAttempt.Outcome.SENDING).order_by("-started_at"):
+        open_attempts.setdefault(attempt.notification_id, attempt)
+    interrupted: list[DeliveryAttempt] = []
+    taken: list[tuple[Notification, kinds.NotificationKind]] = []
+    channels: dict[tuple[int, str], list[str]] = {}
+    for notification in rows:
+        open_attempt = open_attempts.get(notification.pk)
+        if open_attempt is not None:
+            if open_attempt.started_at > now - lease():
+                continue  # another worker is sending it right now
+            open_attempt.outcome = DeliveryAttempt.Outcome.INTERRUPTED
+            open_attempt.finished_at = now
+            open_attempt.detail = "The worker stopped before recording the outcome."
+            interrupted.append(open_attempt)
+        try:
+            kind = kinds.get(notification.kind)
+        except KeyError:
+            _finish(notification, now, Notification.Status.GAVE_UP, "Unknown notification kind.")
+            continue
+        reason = _reason_to_skip(notification, kind, now, channels)
+        if reason:
+            _finish(notification, now, Notification.Status.SKIPPED, reason)
+            continue
+        if retry_policy().gives_up_after(notification.attempts):
+            _finish(notification, now, Notification.Status.GAVE_UP,
+                    f"Gave up after {notification.attempts} attempts.")
+            continue
+        notification.attempts += 1
+        # Renews the lease: the dispatcher hands the row out again only once this attempt is
+        # older than the lease, and then the next claim knows it was interrupted.
+        notification.dispatched_at = now
+        taken.append((notification, kind))
+    if interrupted:
+        DeliveryAttempt.objects.filter(pk__in=[attempt.pk for attempt in interrupted]).update(
+            outcome=DeliveryAttempt.Outcome.INTERRUPTED, finished_at=now,
+            detail="The worker stopped before recording the outcome.")
+    if not taken:
+        return []
+    # One statement for the group (bulk_update's CASE per row costs more than the send).
+    Notification.objects.filter(pk__in=[row.pk for row, _ in taken]).update(
+        attempts=F("attempts") + 1, dispatched_at=now)
+    attempts = DeliveryAttempt.objects.bulk_create([
+        DeliveryAttempt(notification=row, started_at=now, outcome=DeliveryAttempt.Outcome.SENDING)
+        for row, _ in taken])
+    return [Claim(row, attempt, kind) for (row, kind), attempt in zip(taken, attempts,
+                                                                      strict=True)]
 
 
 def _reason_to_skip(notification: Notification, kind: kinds.NotificationKind,
-                    now: datetime) -> str:
+                    now: datetime, channels: dict[tuple[int, str], list[str]] | None = None,
+                    ) -> str:
     if kind.is_still_due is not None:
         try:
             still_due = kind.is_still_due(notification)
@@ -228,7 +258,15 @@ def _reason_to_skip(notification: Notification, kind: kinds.NotificationKind,
             return "No longer needed."
     if not notification.recipient.is_active:
         return "The recipient's account is closed."
-    if notification.channel not in channels_for(notification.recipient, kind):
+    # One read of a recipient's preferences per kind and batch.
+    key = (notification.recipient_id, kind.preference)
+    if channels is None or key not in channels:
+        accepted = channels_for(notification.recipient, kind)
+        if channels is not None:
+            channels[key] = accepted
+    else:
+        accepted = channels[key]
+    if notification.channel not in accepted:
         return "The recipient has turned this off."
     return ""
 
@@ -255,22 +293,68 @@ class Outcome:
     nowhere: bool = False
 
 
-@transaction.atomic
 def notification_record(*, claim: Claim, outcome: Outcome, now: datetime) -> Notification:
     """Record what the claimed attempt came to: sent; skipped (no device left); failed and
     due again after a backoff; or given up after the last attempt or a permanent refusal."""
-    notification = Notification.objects.select_for_update().get(pk=claim.notification.pk)
-    attempt = claim.attempt
+    return notifications_record(results=[(claim, outcome)], now=now)[0]
+
+
+# What recording changes on a notification (its attempts are the claim's).
+_RECORDED_FIELDS = ["status", "dispatched_at", "last_error", "sent_at", "next_attempt_at"]
+
+
+@transaction.atomic
+def notifications_record(*, results: Sequence[tuple[Claim, Outcome]], now: datetime,
+                         released: Sequence[Claim] = ()) -> list[Notification]:
+    """`notification_record` for a batch, in one transaction; returns the notifications in the
+    order of `results`. `released` are claims the worker gives back unsent (it ran short of
+    its lease): their attempt is removed and the attempt not counted, and the row stays handed
+    out to this worker, which claims it again next."""
+    ids = sorted({claim.notification.pk for claim, _ in results}
+                 | {claim.notification.pk for claim in released})
+    fresh = {row.pk: row for row in
+             Notification.objects.select_for_update().filter(pk__in=ids).order_by("id")}
+    recorded: list[Notification] = []
+    attempts: list[DeliveryAttempt] = []
+    for claim, outcome in results:
+        notification = fresh[claim.notification.pk]
+        attempt = claim.attempt
+        _apply(notification, attempt, outcome, now)
+        recorded.append(notification)
+        attempts.append(attempt)
+    if released:
+        DeliveryAttempt.objects.filter(pk__in=[claim.attempt.pk for claim in released],
+                                       outcome=DeliveryAttempt.Outcome.SENDING).delete()
+        Notification.objects.filter(pk__in=[claim.notification.pk for claim in released],
+                                    attempts__gt=0).update(attempts=F("attempts") - 1)
+        for claim in released:
+            notification = fresh[claim.notification.pk]
+            notification.attempts = max(0, notification.attempts - 1)
+    # One UPDATE per distinct set of values (all the sent ones share theirs) rather than
+    # bulk_update's CASE per row, which costs more to build than the send itself.
+    _update_grouped(DeliveryAttempt, attempts, ["finished_at", "detail", "outcome"])
+    _update_grouped(Notification, recorded, _RECORDED_FIELDS)
+    return recorded
+
+
+def _update_grouped(model: Any, rows: Sequence[Any], fields: list[str]) -> None:
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        groups.setdefault(tuple(getattr(row, name) for name in fields), []).append(row.pk)
+    for values, ids in groups.items():
+        model.objects.filter(pk__in=ids).update(**dict(zip(fields, values, strict=True)))
+
+
+def _apply(notification: Notification, attempt: DeliveryAttempt, outcome: Outcome,
+           now: datetime) -> None:
     attempt.finished_at = now
     attempt.detail = outcome.error[:300]
-    fields = ["status", "dispatched_at", "last_error"]
     notification.dispatched_at = None
     if outcome.sent:
         attempt.outcome = DeliveryAttempt.Outcome.SENT
         notification.status = Notification.Status.SENT
         notification.sent_at = now
         notification.last_error = ""
-        fields.append("sent_at")
     elif outcome.nowhere:
         attempt.outcome = DeliveryAttempt.Outcome.SKIPPED
         notification.status = Notification.Status.SKIPPED
@@ -284,10 +368,6 @@ def notification_record(*, claim: Claim, outcome: Outcome, now: datetime) -> Not
         notification.status = Notification.Status.FAILED
         notification.last_error = outcome.error[:300]
         notification.next_attempt_at = now + retry_policy().delay(notification.attempts)
-        fields.append("next_attempt_at")
-    attempt.save(update_fields=["finished_at", "detail", "outcome"])
-    notification.save(update_fields=fields)
-    return notification
 
 
 # --- settings -----------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The notification pipeline's actors, each running inside the practice schema its message
-carries: the dispatcher hands due outbox rows out, one delivery message per row; the delivery
-actor claims its row, sends it and records the outcome.
+carries: the dispatcher hands due outbox rows out, a delivery message per chunk of rows; the
+delivery actor claims its rows in small groups (one transaction each), sends them over the
+thread's reused mail connection or push session (practice/notifications/connections.py) and
+records each group's outcomes in one transaction.
 
 The dispatcher runs when an event commits a notification due now (`wake_dispatcher`), after a
 failed attempt's backoff (a delayed message), and every 30 seconds from the scheduler (the safety
@@ -9,7 +11,10 @@ net for wake-ups lost while Redis was down, and for notifications that waited fo
 from __future__ import annotations
 
 import logging
+import math
 import smtplib
+import threading
+import time
 from datetime import timedelta
 
 import dramatiq
@@ -17,6 +22,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from branding.values import Branding
 from practice.notifications import delivery, services
 from practice.notifications.models import Notification
 
@@ -25,6 +31,13 @@ logger = logging.getLogger(__name__)
 QUEUE = "notifications"
 # Rows handed out per dispatcher run; a full batch chains another run at once.
 BATCH = 200
+# A delivery message carries at most CHUNK ids; a small hand-out is spread over SPREAD messages
+# so that several worker threads share it.
+CHUNK = 50
+SPREAD = 8
+# At most this many notifications claimed (and recorded) in one transaction.
+GROUP = 50
+_thread = threading.local()
 # While set, a dispatcher run is already on its way: wake-ups in between add no message. The
 # dispatcher clears it before it looks, so a row committed after that wakes it again.
 WAKE_KEY = "notifications:dispatch-pending"
@@ -50,12 +63,19 @@ def wake_dispatcher() -> None:
             pass
 
 
+def chunks(ids: list[int]) -> list[list[int]]:
+    """The handed-out ids as delivery messages: spread over `SPREAD` messages (so several
+    worker threads share a small batch), each of at most `CHUNK` ids."""
+    size = max(1, min(CHUNK, math.ceil(len(ids) / SPREAD)))
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
 @dramatiq.actor(actor_name="notifications_dispatch", queue_name=QUEUE, max_retries=0)
 def notifications_dispatch() -> None:
     cache.delete(WAKE_KEY)
     ids = services.notifications_hand_out(now=timezone.now(), limit=BATCH)
-    for notification_id in ids:
-        notification_deliver.send(notification_id)
+    for chunk in chunks(ids):
+        notification_deliver.send(*chunk)
     if len(ids) == BATCH:
         notifications_dispatch.send()
     if ids:
@@ -63,16 +83,50 @@ def notifications_dispatch() -> None:
 
 
 @dramatiq.actor(actor_name="notification_deliver", queue_name=QUEUE, max_retries=0)
-def notification_deliver(notification_id: int) -> None:
-    claim = services.notification_claim(notification_id=notification_id, now=timezone.now())
-    if claim is None:
-        return
-    outcome = _send(claim)
-    notification = services.notification_record(claim=claim, outcome=outcome,
-                                                now=timezone.now())
-    if notification.status == Notification.Status.FAILED and notification.next_attempt_at:
+def notification_deliver(*notification_ids: int) -> None:
+    """Deliver handed-out notifications (one message carries a chunk of ids) in groups:
+    claim a group in one transaction (committed before anything is sent), send each over this
+    thread's reused connection, record the group's outcomes in one transaction. A thread's
+    first group is one notification; groups grow while sending stays well inside the lease;
+    if a group ever takes half the lease, what is left of it is given back unsent and claimed
+    again, so a claim is never older than the lease while its email is still to be sent."""
+    pending = list(notification_ids)
+    budget = services.lease().total_seconds() / 2
+    # Where this thread's last message left off (one, the first time).
+    size = getattr(_thread, "group", 1)
+    branding = None
+    retry_at = None
+    while pending:
+        group, pending = pending[:size], pending[size:]
+        claims = services.notifications_claim(notification_ids=group, now=timezone.now())
+        if not claims:
+            size = min(GROUP, size * 2)
+            continue
+        if branding is None:
+            branding = delivery.branding_of(connection.schema_name)
+        started = time.monotonic()
+        results = []
+        for claim in claims:
+            if results and time.monotonic() - started > budget:
+                break
+            results.append((claim, _send(claim, branding)))
+        released = claims[len(results):]
+        elapsed = time.monotonic() - started
+        notifications = services.notifications_record(results=results, released=released,
+                                                       now=timezone.now())
+        pending = [claim.notification.pk for claim in released] + pending
+        # Grow while a group takes under a quarter of the lease.
+        per_send = elapsed / len(results)
+        fits = int(budget / 2 / per_send) if per_send > 0 else GROUP
+        size = max(1, min(GROUP, size * 2, fits))
+        _thread.group = size
+        for notification in notifications:
+            if notification.status == Notification.Status.FAILED and notification.next_attempt_at:
+                retry_at = (notification.next_attempt_at if retry_at is None
+                            else min(retry_at, notification.next_attempt_at))
+    if retry_at is not None:
         # Come back when the backoff is over (the periodic run would too, a little later).
-        wait = max(timedelta(0), notification.next_attempt_at - timezone.now())
+        wait = max(timedelta(0), retry_at - timezone.now())
         try:
             notifications_dispatch.send_with_options(
                 delay=int(wait.total_seconds() * 1000) + 100)
@@ -80,11 +134,12 @@ def notification_deliver(notification_id: int) -> None:
             logger.warning("could not schedule a retry: %s", type(error).__name__)
 
 
-def _send(claim: services.Claim) -> services.Outcome:
+def _send(claim: services.Claim, branding: Branding | None = None) -> services.Outcome:
     """Deliver on the claim's channel; every failure becomes an outcome, never an exception
     (the attempt must be recorded). Errors are named by class and code only: no PHI."""
     try:
-        delivery.deliver(claim.notification, claim.kind, schema_name=connection.schema_name)
+        delivery.deliver(claim.notification, claim.kind, schema_name=connection.schema_name,
+                         branding=branding)
     except delivery.NoDevice:
         return services.Outcome(sent=False, nowhere=True, error="No device to send to.")
     except delivery.PermanentFailure as error:

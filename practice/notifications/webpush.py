@@ -29,6 +29,7 @@ from django.utils import timezone
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 
+from practice.notifications.connections import drop_push_session, push_session
 from practice.notifications.models import PushSubscription
 
 MAX_PAYLOAD_BYTES = 3000
@@ -126,10 +127,13 @@ def send_web_push(subscription: PushSubscription, *, payload: dict[str, Any], tt
             ttl=ttl,
             headers=headers,  # type: ignore[arg-type]
             timeout=TIMEOUT_SECONDS,
+            # One keep-alive session per worker thread: no TLS handshake per message.
+            requests_session=push_session(),
         )
     except WebPushException as error:
         _failed(subscription, error)
     except (requests.RequestException, OSError) as error:
+        drop_push_session()  # a broken connection is not reused
         _record(subscription, success=False)
         raise PushDeliveryError(f"push service unreachable ({type(error).__name__})") from None
     _record(subscription, success=True)
