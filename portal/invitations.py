@@ -173,6 +173,25 @@ def _modules_for(practice: Practice, modules: list[str]) -> list[str]:
     return [key for key in modules if key in MODULE_KEYS and key in enabled]
 
 
+def email_invitation(*, practice: Practice, to: str, language: str, path: str,
+                     template: str) -> None:
+    """The invitation email, on commit, in the invited person's language (English until they
+    choose), whoever sent it: the practice's name and the link, nothing about anyone's care."""
+    url = practice_client_url(practice, path)
+    branding = branding_for(practice)
+
+    def send() -> None:
+        with translation.override(language):
+            send_branded_email(
+                branding=branding, to=to,
+                subject=_("Your invitation to %(practice)s's portal") % {
+                    "practice": branding.display_name},
+                template=template,
+                context={"link": url, "expires_days": str(INVITATION_LIFETIME.days)})
+
+    transaction.on_commit(send)
+
+
 def _issue(*, practice: Practice, client: User, acting_user: User) -> ClientInvitation:
     """A fresh link for `client`; every earlier open link dies. The email leaves on commit."""
     now = timezone.now()
@@ -182,23 +201,11 @@ def _issue(*, practice: Practice, client: User, acting_user: User) -> ClientInvi
     invitation = ClientInvitation.objects.create(
         user=client, token_hash=hash_token(token), invited_by=acting_user,
         expires_at=now + INVITATION_LIFETIME)
-    link = practice_client_url(practice, f"/portal/invitation/{token}/")
-    branding = branding_for(practice)
-    email = client.email
     language = (ClientAccess.objects.filter(user=client).values_list("language", flat=True)
                 .first() or settings.LANGUAGE_CODE)
-
-    def send() -> None:
-        # In the client's own language (English until they choose), whoever sent it.
-        with translation.override(language):
-            send_branded_email(
-                branding=branding, to=email,
-                subject=_("Your invitation to %(practice)s's portal") % {
-                    "practice": branding.display_name},
-                template="portal/email/client_invitation",
-                context={"link": link, "expires_days": str(INVITATION_LIFETIME.days)})
-
-    transaction.on_commit(send)
+    email_invitation(practice=practice, to=client.email, language=language,
+                     path=f"/portal/invitation/{token}/",
+                     template="portal/email/client_invitation")
     return invitation
 
 

@@ -46,12 +46,10 @@ class ClientAccess(models.Model):
         return "not_invited"
 
 
-class ClientInvitation(models.Model):
-    """One emailed link. Only a hash of its token is stored; a resend makes a new one and
-    revokes the old."""
+class EmailedInvitation(models.Model):
+    """One emailed link (a client's, a proxy's). Only a hash of its token is stored; a resend
+    makes a new one and revokes the old."""
 
-    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
-                             related_name="portal_invitations")
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -60,10 +58,8 @@ class ClientInvitation(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"Client invitation #{self.pk}"
 
     @property
     def status(self) -> str:
@@ -74,6 +70,19 @@ class ClientInvitation(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "open"
+
+
+class ClientInvitation(EmailedInvitation):
+    """A client's emailed link to the portal."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
+                             related_name="portal_invitations")
+
+    class Meta(EmailedInvitation.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"Client invitation #{self.pk}"
 
 
 class ConsentAcceptance(models.Model):

@@ -21,6 +21,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from portal.models import EmailedInvitation
+
 
 class FamilySettings(models.Model):
     singleton = models.BooleanField(default=True, unique=True)
@@ -83,30 +85,16 @@ class ProxyLink(models.Model):
         return "invited"
 
 
-class ProxyInvitation(models.Model):
-    link = models.ForeignKey(ProxyLink, on_delete=models.PROTECT, related_name="invitations")
-    token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+class ProxyInvitation(EmailedInvitation):
+    """A proxy's emailed link (the client's invitation, for a link to a client)."""
 
-    class Meta:
-        ordering = ["-created_at"]
+    link = models.ForeignKey(ProxyLink, on_delete=models.PROTECT, related_name="invitations")
+
+    class Meta(EmailedInvitation.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"Proxy invitation #{self.pk}"
-
-    @property
-    def status(self) -> str:
-        if self.used_at:
-            return "used"
-        if self.revoked_at:
-            return "revoked"
-        if self.expires_at <= timezone.now():
-            return "expired"
-        return "open"
 
 
 class ProxyConsentAcceptance(models.Model):

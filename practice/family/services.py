@@ -17,12 +17,17 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branding.selectors import branding_for
 from controlplane.emails import send_branded_email
-from portal.invitations import INVITATION_LIFETIME, hash_token, sessions_end_for_user
+from portal.invitations import (
+    INVITATION_LIFETIME,
+    email_invitation,
+    hash_token,
+    sessions_end_for_user,
+)
 from practice.access import Capability, client_in_reach, holds
 from practice.engagement.services import AlertRequest, alerts_raise
 from practice.family import policies, selectors
@@ -85,22 +90,11 @@ def _issue(*, practice: Practice, link: ProxyLink, acting_user: User) -> ProxyIn
     invitation = ProxyInvitation.objects.create(
         link=link, token_hash=hash_token(token), invited_by=acting_user,
         expires_at=now + INVITATION_LIFETIME)
-    url = practice_client_url(practice, f"/family/invitation/{token}/")
-    branding = branding_for(practice)
-    email = link.proxy.email
-    language = selectors.proxy_account(link.proxy).language or settings.LANGUAGE_CODE
-
-    def send() -> None:
-        # No PHI: neither the client's name nor the relationship, only the practice and a link.
-        with translation.override(language):
-            send_branded_email(
-                branding=branding, to=email,
-                subject=_("Your invitation to %(practice)s's portal") % {
-                    "practice": branding.display_name},
-                template="family/email/proxy_invitation",
-                context={"link": url, "expires_days": str(INVITATION_LIFETIME.days)})
-
-    transaction.on_commit(send)
+    # No PHI: neither the client's name nor the relationship, only the practice and a link.
+    email_invitation(practice=practice, to=link.proxy.email,
+                     language=selectors.proxy_account(link.proxy).language
+                     or settings.LANGUAGE_CODE,
+                     path=f"/family/invitation/{token}/", template="family/email/proxy_invitation")
     return invitation
 
 
