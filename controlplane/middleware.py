@@ -190,9 +190,14 @@ def _redirect_to_host(request: HttpRequest, host: str) -> HttpResponse:
     return HttpResponsePermanentRedirect(f"{scheme}://{netloc}{request.get_full_path()}")
 
 
+# Areas that are part of a module without being included under its key: gated with it.
+AREA_MODULES = {"expected": "assessments"}
+
+
 class ModuleGateMiddleware:
-    """A module's URLs (included under the module's key as namespace) answer 404 for everyone
-    while the practice has the module off. Nothing is deleted; turning it on brings it back."""
+    """A module's URLs (included under the module's key as namespace, or an area of
+    AREA_MODULES) answer 404 for everyone while the practice has the module off. Nothing is
+    deleted; turning it on brings it back."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -207,6 +212,7 @@ class ModuleGateMiddleware:
         if practice is None or match is None or not hasattr(practice, "enabled_modules"):
             return None
         for namespace in match.namespaces:
+            namespace = AREA_MODULES.get(namespace, namespace)
             # Off in the practice's settings, or outside its plan (billing.entitlements).
             if namespace in MODULE_KEYS and not module_in_use(practice, namespace):
                 raise Http404

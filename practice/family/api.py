@@ -56,7 +56,8 @@ class FamilyRecordView(APIView):
 
     permission_classes = FAMILY
 
-    @extend_schema(responses={200: ItemSerializer(many=True)})
+    @extend_schema(operation_id="family_client_record_list",
+                   responses={200: ItemSerializer(many=True)})
     def get(self, request: Request, client_id: int, kind: str) -> ApiResponse:
         try:
             _link, items = selectors.proxy_items(proxy=request.user, client_id=client_id,

@@ -272,7 +272,26 @@ def test_every_real_module_url_is_gated(alpha) -> None:
                                         # outcome reports, of the assessments module
                                         "outcomes",
                                         # inside "documents": its files and its forms
-                                        "files", "forms"}
+                                        "files", "forms",
+                                        # expected paths (gated with assessments:
+                                        # AREA_MODULES), family and proxies, releases and
+                                        # disclosures, a recipient's download (never behind
+                                        # a module: a release in force cannot be turned off)
+                                        "expected", "family", "disclosure", "shared"}
+
+
+def test_expected_paths_are_gated_with_the_assessments_module(alpha) -> None:
+    from controlplane.middleware import AREA_MODULES
+
+    assert AREA_MODULES["expected"] == "assessments"
+    owner = alpha.http(alpha.owner)
+    assert owner.get("/expected/").status_code == 200
+    with schema_context(alpha.practice.schema_name):
+        Practice.objects.filter(pk=alpha.practice.pk).update(
+            enabled_modules=[key for key in alpha.practice.enabled_modules
+                             if key != "assessments"])
+    connection.set_schema_to_public()
+    assert owner.get("/expected/").status_code == 404
 
 
 def test_turning_a_module_off_and_on_keeps_everything(probe_urls, alpha) -> None:
