@@ -66,6 +66,8 @@ JOBS: tuple[PeriodicJob, ...] = (
     # Clients who reached the practice's age of self-consent: proxies' views shrink to what the
     # client grants, the client is asked (practice.family).
     PeriodicJob("family_age_rule", timedelta(hours=24), per_practice=True),
+    # Packages whose download link expired unused: their bytes go (practice.disclosure).
+    PeriodicJob("disclosure_links_purge", timedelta(hours=1), per_practice=True),
 )
 # How often the scheduler looks for due jobs: the shortest useful interval is a few ticks.
 TICK_SECONDS = 5.0

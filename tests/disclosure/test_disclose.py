@@ -187,3 +187,23 @@ def test_only_the_client_signs_and_staff_out_of_reach_cannot_send(alpha) -> None
             services.disclose(release_id=release.pk, package_kind="progress_report",
                               acting_user=other, context=None)  # type: ignore[arg-type]
         assert Disclosure.objects.count() == 0
+
+
+def test_the_hourly_job_drops_the_bytes_of_packages_whose_link_expired_unused(alpha) -> None:
+    from controlplane.scheduler import JOBS
+    from practice.disclosure.tasks import disclosure_links_purge
+
+    assert any(job.actor_name == "disclosure_links_purge" and job.per_practice for job in JOBS)
+    with schema_context(alpha.practice.schema_name):
+        prepare(alpha)
+        release = signed(alpha)
+        expired, live = send(alpha, release), send(alpha, release)
+        DisclosureLink.objects.filter(disclosure_id=expired.disclosure.pk).update(
+            expires_at=timezone.now() - timedelta(minutes=1))
+        disclosure_links_purge.fn()
+        by_disclosure = dict(DisclosureLink.objects.values_list("disclosure_id", "package"))
+        assert bytes(by_disclosure[expired.disclosure.pk]) == b""
+        assert len(bytes(by_disclosure[live.disclosure.pk])) > 0
+        # The ledger keeps what was sent.
+        assert Disclosure.objects.get(pk=expired.disclosure.pk).package_sha256
+    connection.set_schema_to_public()
