@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -70,3 +71,47 @@ def test_two_clients_one_slot_exactly_one_wins(practice_factory) -> None:
     with schema_context(booking.schema):
         assert list(Appointment.objects.order_by("starts_at").values_list("starts_at", flat=True)
                     ) == [start, later]
+
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_a_deadlock_between_two_bookings_is_told_the_time_was_taken(practice_factory) -> None:
+    """Two overlapping inserts at one moment can deadlock on the exclusion constraint (each has
+    put its row in the index and waits for the other's) instead of violating it; CI met it. The
+    window is microseconds, so the test widens it for real: a trigger before each insert takes
+    two advisory locks in opposite orders for the two clients, with a pause between, and
+    PostgreSQL's deadlock detector stops one of them. That one must still be told the time was
+    taken (and no 500, no second row), the other booked."""
+    booking = prepare(practice_factory("deadlock", "Deadlock Practice"))
+    rival = booking_client(booking, "rival@example.org", "Robin Rival")
+    first = booking.client.pk
+    with schema_context(booking.schema), connection.cursor() as cursor:
+        cursor.execute(f"""
+            CREATE FUNCTION crossed_locks() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_advisory_xact_lock(CASE WHEN NEW.client_id = {first} THEN 1 ELSE 2 END);
+                PERFORM pg_sleep(0.3);
+                PERFORM pg_advisory_xact_lock(CASE WHEN NEW.client_id = {first} THEN 2 ELSE 1 END);
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER crossed_locks BEFORE INSERT ON appointments_appointment
+                FOR EACH ROW EXECUTE FUNCTION crossed_locks();""")
+    at = next_weekday_at(11)
+
+    def staff(client: User) -> Callable[[], str]:
+        def attempt() -> str:
+            with schema_context(booking.schema):
+                try:
+                    services.appointment_book(
+                        client_id=client.pk, clinician_id=booking.clinician.pk,
+                        appointment_type_id=booking.office_type, starts_at=at,
+                        acting_user=booking.world.front_desk)
+                except services.SlotTaken as taken:
+                    return str(taken)
+            return "booked"
+        return attempt
+
+    assert together([staff(booking.client), staff(rival)]) == [
+        "That time was just taken. Please choose another.", "booked"]
+    with schema_context(booking.schema):
+        assert Appointment.objects.filter(starts_at=at).count() == 1

@@ -2,13 +2,20 @@
 
 Whether a time is free is decided by the database: the insert (or the move) either passes the
 exclusion constraints or fails, and the failure becomes "that time was just taken". A check
-before the insert would let two requests at the same moment both pass."""
+before the insert would let two requests at the same moment both pass.
+
+Two inserts that overlap, made at the same moment, can also end in a deadlock rather than a
+violation: each has put its row in the constraint's index and waits for the other to finish
+(PostgreSQL checks exclusion constraints after inserting). The deadlock detector then stops one
+of them. That one tries again once the savepoint is gone: it now waits for the other to commit
+and meets the violation by name, so its client is told the time was taken, not shown a 500."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
+from psycopg import errors as pg_errors
 
 from practice.access import Capability, client_in_reach
 from practice.appointments import selectors
@@ -44,9 +51,26 @@ def _constraint_of(error: IntegrityError) -> str:
     return getattr(diag, "constraint_name", "") or ""
 
 
+DEADLOCK_RETRIES = 3
+
+
 def _save(appointment: Appointment, *, by_client: bool, update_fields: list[str] | None = None
           ) -> None:
     """Insert or move, letting the database decide whether the time is free."""
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            _save_once(appointment, by_client=by_client, update_fields=update_fields)
+            return
+        except OperationalError as error:
+            if (not isinstance(error.__cause__, pg_errors.DeadlockDetected)
+                    or attempt == DEADLOCK_RETRIES):
+                raise
+            if update_fields is None:
+                appointment.pk = None  # the insert was rolled back with its savepoint
+
+
+def _save_once(appointment: Appointment, *, by_client: bool,
+               update_fields: list[str] | None) -> None:
     try:
         with transaction.atomic():
             appointment.save(update_fields=update_fields)
