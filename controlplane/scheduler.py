@@ -47,6 +47,8 @@ class PeriodicJob:
 JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("purge_due_practices", timedelta(hours=1), per_practice=False),
     PeriodicJob("release_old_subdomains", timedelta(hours=6), per_practice=False),
+    # Practice schemas cloned ahead of signups; stale ones (older template) dropped.
+    PeriodicJob("spare_schemas_refill_job", timedelta(minutes=5), per_practice=False),
     # Practices' own domains whose DNS records went away are flagged (tenants.custom_domains).
     PeriodicJob("recheck_custom_domains", timedelta(hours=24), per_practice=False),
     PeriodicJob("clear_expired_sessions", timedelta(hours=6), per_practice=True),

@@ -170,3 +170,19 @@ class MigrationRun(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else round(100 * self.done / self.total)
+
+
+class SpareSchema(models.Model):
+    """A practice schema cloned ahead of time, waiting for a signup (tenants.spares). The
+    fingerprint is the template's migration history it was cloned from; a spare whose
+    fingerprint is not the template's current one is never used."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    fingerprint = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["fingerprint", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"spare schema {self.schema_name}"

@@ -4,7 +4,6 @@ audit event; provisioning is all or nothing."""
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.cloning import clone_schema
 from tenants.models import Domain, Practice, PracticeState
+from tenants.spares import new_schema_name, spare_claim
 from tenants.subdomains import subdomain_problem
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,7 @@ class PracticeSignup:
 
 
 def _new_schema_name() -> str:
-    # Not derived from the subdomain: a practice can rename its subdomain, never its schema.
-    return f"p_{uuid.uuid4().hex[:20]}"
+    return new_schema_name()
 
 
 def _clone_template(schema_name: str) -> None:
@@ -62,6 +61,12 @@ def _clone_template(schema_name: str) -> None:
             "Please try again in a few minutes."
         )
     clone_schema(settings.TENANT_BASE_SCHEMA, schema_name)
+
+
+def _refill_spares_soon() -> None:
+    from tenants.tasks import spare_schemas_refill_job
+
+    spare_schemas_refill_job.send()
 
 
 def signup_problems(signup: PracticeSignup) -> dict[str, list[str]]:
@@ -96,14 +101,16 @@ def validate_signup(signup: PracticeSignup) -> None:
 def practice_provision(
     *, signup: PracticeSignup, acting_user: User | None, meta: RequestMeta | None = None
 ) -> tuple[Practice, User]:
-    """Create a practice, its schema (cloned from the template), its domain and its owner.
+    """Create a practice, its schema (a spare cloned ahead of time when one is ready, else
+    cloned from the template now: tenants.spares), its domain and its owner.
 
     One transaction: PostgreSQL DDL is transactional, so if any step fails no schema, practice
-    row, domain or user remains.
+    row, domain or user remains (and a claimed spare goes back to the pool).
     """
     validate_signup(signup)
+    spare = spare_claim()
     practice = Practice(
-        schema_name=_new_schema_name(),
+        schema_name=spare or _new_schema_name(),
         name=signup.practice_name.strip(),
         subdomain=signup.subdomain,
         state=PracticeState.ACTIVE,
@@ -115,7 +122,10 @@ def practice_provision(
         Domain.objects.create(
             domain=selectors.practice_host(signup.subdomain), tenant=practice, is_primary=True
         )
-        _clone_template(practice.schema_name)
+        if spare is None:
+            _clone_template(practice.schema_name)
+        if settings.SPARE_SCHEMAS:
+            transaction.on_commit(_refill_spares_soon)
         with schema_context(practice.schema_name):
             owner = User.objects.create_user(
                 signup.owner_email,

@@ -33,6 +33,15 @@ def release_old_subdomains() -> None:
     logger.info("released %d old subdomains", release_expired_domains())
 
 
+@dramatiq.actor(platform_wide=True, max_retries=0)
+def spare_schemas_refill_job() -> None:
+    """Keep SPARE_SCHEMAS practice schemas cloned ahead of signups (tenants.spares)."""
+    from tenants.spares import spare_schemas_refill
+
+    created, dropped = spare_schemas_refill()
+    logger.info("spare schemas: %d cloned, %d stale dropped", created, dropped)
+
+
 @dramatiq.actor(platform_wide=True)
 def recheck_custom_domains() -> None:
     """Check every verified custom domain's DNS again; one that stopped verifying is flagged."""

@@ -101,6 +101,8 @@ PUBLIC_SCHEMA_URLCONF = "controlplane.urls_public"
 ROOT_URLCONF = "controlplane.urls_tenant"
 # New practices are cloned from this migrated schema instead of running every migration.
 TENANT_BASE_SCHEMA = "practice_template"
+# Practice schemas kept cloned ahead of signups (tenants.spares); 0 turns the pool off.
+SPARE_SCHEMAS = env.int("SPARE_SCHEMAS", default=2)
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_LIMIT_SET_CALLS = True
 

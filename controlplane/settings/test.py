@@ -34,3 +34,6 @@ LOGGING["loggers"]["mail.log"] = {"level": "WARNING"}  # noqa: F405 - aiosmtpd's
 WEBPUSH_VAPID_PRIVATE_KEY, WEBPUSH_VAPID_PUBLIC_KEY = generate_vapid_pair()
 WEBPUSH_VAPID_SUBJECT = "mailto:push-test@tandem.test"
 WEBPUSH_ENDPOINT_HOSTS = [*WEBPUSH_ENDPOINT_HOSTS, "127.0.0.1"]  # noqa: F405
+# No spare practice schemas: provisioning clones while the test waits, as with an empty pool;
+# tests/tenants/test_spares.py turns the pool on where it is the subject.
+SPARE_SCHEMAS = 0
