@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = PROJECT_ROOT / "infra" / "gunicorn.conf.py"
@@ -142,11 +142,32 @@ def timed(step: object) -> float:
 
 # --- the throwaway database ---------------------------------------------------------------------
 
+# --- the throwaway database ---------------------------------------------------------------------
+
+def _url_for(url: str, database: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def _admin_execute(url: str, statement: str, database: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(_url_for(url, "postgres"), autocommit=True) as admin:
+        admin.execute(sql.SQL(statement).format(sql.Identifier(database)))
+
+
+def recreate_database(url: str, database: str) -> None:
+    _admin_execute(url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", database)
+    _admin_execute(url, "CREATE DATABASE {}", database)
+
+
+def drop_database(url: str, database: str) -> None:
+    _admin_execute(url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", database)
+
+
 def prepare_environment(suffix: str, settings_module: str = BENCH_SETTINGS) -> tuple[str, str]:
     """Point DATABASE_URL at a fresh database `<name>_<suffix>` on the server DATABASE_URL names
     (embedded servers when DATABASE_URL / REDIS_URL are unset); return (server URL, database)."""
-    from bench.provisioning import _url_for, recreate_database
-
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):

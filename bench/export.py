@@ -192,7 +192,7 @@ def run(plan: Plan) -> int:
 
 def main(argv: list[str]) -> int:
     plan = parse_args(argv)
-    from bench.provisioning import drop_database
+    from bench.common import drop_database
 
     common.print_load("before")
     media = tempfile.mkdtemp(prefix="tandem-xbench-media-")

@@ -260,8 +260,7 @@ def main(argv: list[str]) -> int:  # noqa: PLR0915 - one linear script
     print_load("before")
     from aiosmtpd.controller import Controller
 
-    from bench.common import prepare_environment
-    from bench.provisioning import drop_database
+    from bench.common import drop_database, prepare_environment
 
     sink = Sink()
     smtp_port = free_port()

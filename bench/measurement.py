@@ -396,7 +396,7 @@ def run(plan: Plan) -> int:
 
 def main(argv: list[str]) -> int:
     plan = parse_args(argv)
-    from bench.provisioning import drop_database
+    from bench.common import drop_database
 
     common.print_load("before")
     server_url, database = common.prepare_environment("mbench")

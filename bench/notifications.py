@@ -345,7 +345,7 @@ def main(argv: list[str]) -> int:
     print_load("before")
     from aiosmtpd.controller import Controller
 
-    from bench.provisioning import drop_database
+    from bench.common import drop_database
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # the sink's chatter
     sink = Sink()

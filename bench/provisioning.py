@@ -28,13 +28,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
-from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.common import compare, print_load, result_line  # noqa: E402
+from bench.common import (  # noqa: E402
+    compare,
+    drop_database,
+    print_load,
+    result_line,
+)
 
 PASSWORD = "bench-horse-battery-staple-9"
 
@@ -60,29 +64,6 @@ def parse_args(argv: list[str]) -> Plan:
     if plan.present < 0 or plan.measure < 1:
         parser.error("--present must be 0 or more and --measure 1 or more")
     return plan
-
-
-# --- the throwaway database ---------------------------------------------------------------------
-
-def _url_for(url: str, database: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
-
-
-def _admin_execute(url: str, statement: str, database: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(_url_for(url, "postgres"), autocommit=True) as admin:
-        admin.execute(sql.SQL(statement).format(sql.Identifier(database)))
-
-
-def recreate_database(url: str, database: str) -> None:
-    _admin_execute(url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", database)
-    _admin_execute(url, "CREATE DATABASE {}", database)
-
-
-def drop_database(url: str, database: str) -> None:
-    _admin_execute(url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", database)
 
 
 def prepare_environment() -> tuple[str, str]:
