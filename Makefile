@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-EMBED := $(PY) -m controlplane.embedded --
+EMBED := $(PY) -m config.embedded --
 
 .PHONY: run test test-clock venv migrate lint translations bench-provisioning bench-measurement bench-engagement bench-notifications bench-export bench-load clean
 
@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: venv
-	$(PY) -m controlplane.devstack
+	$(PY) -m config.devstack
 
 test: venv
 	TANDEM_EMBEDDED_NAME=test $(EMBED) $(PY) -m pytest -n 2 -q --durations=15 $(PYTEST_ARGS)

@@ -171,7 +171,7 @@ def prepare_environment(suffix: str, settings_module: str = BENCH_SETTINGS) -> t
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        from controlplane import embedded
+        from config import embedded
 
         services = embedded.start(os.environ.get("TANDEM_EMBEDDED_NAME", "bench"))
         os.environ["DATABASE_URL"] = services.database_url
@@ -217,7 +217,7 @@ class Gunicorn:
             command.append("--no-control-socket")
         with log.open("wb") as output:
             self.process = subprocess.Popen(
-                [*command, "controlplane.wsgi:application"],
+                [*command, "config.wsgi:application"],
                 cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
                 start_new_session=True)
 

@@ -39,7 +39,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--episodes", type=int, default=500)
     parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings.test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("DATABASE_URL", "postgres://unused/unused")
     os.environ.setdefault("REDIS_URL", "redis://unused")
     import django

@@ -7,7 +7,7 @@ page answering 200 and the 95th percentile under 300 ms, with a worker and the s
 What runs, all on loopback: gunicorn with infra/gunicorn.conf.py (`--web-workers` processes of
 `--threads` gthread threads, default one process of four) serving `bench.load_settings` (the
 local settings with DEBUG off, as the other benches, plus a counter of time in the database);
-one `dramatiq controlplane.worker` process of four threads; the scheduler
+one `dramatiq config.worker` process of four threads; the scheduler
 (`manage.py run_scheduler`); an SMTP sink that keeps every Message-ID; PostgreSQL and Redis
 (the embedded ones, or DATABASE_URL / REDIS_URL). The practices: the demo practice seeded as
 `make run` seeds it (six months of daily mood and weekly questionnaires for its main client,
@@ -286,7 +286,7 @@ def main(argv: list[str]) -> int:  # noqa: PLR0915 - one linear script
         hosts = seed(plan.practices)
         connections.close_all()
         env = dict(os.environ, LOG_LEVEL="WARNING")
-        processes.append(start([sys.executable, "-m", "dramatiq", "controlplane.worker",
+        processes.append(start([sys.executable, "-m", "dramatiq", "config.worker",
                                 "--processes", "1", "--threads", "4"],
                                LOGS / "bench-load-worker.log", env))
         processes.append(start([sys.executable, "manage.py", "run_scheduler"],

@@ -7,7 +7,7 @@ same threads over the same kind of reused connections.
 One practice; each run writes `count` notifications, each in its own transaction as an event's
 service does (`notification_enqueue`), with the dispatcher's wake-up held back while they are
 written; then wakes the dispatcher and times until the SMTP sink has received the last email:
-hand-out, claim, send and record, by a real `dramatiq controlplane.worker` process of one
+hand-out, claim, send and record, by a real `dramatiq config.worker` process of one
 process and `threads` threads, started once. (How fast events are written is printed too, but
 it is the features' cost, not the pipeline's.)
 
@@ -112,13 +112,13 @@ def prepare_environment(smtp_port: int) -> tuple[str, str]:
     from bench.common import prepare_environment as prepare
 
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_port}"
-    return prepare("nbench", settings_module="controlplane.settings.local")
+    return prepare("nbench", settings_module="config.settings.local")
 
 
 def start_worker(threads: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "controlplane.worker", "--processes", "1",
+            [sys.executable, "-m", "dramatiq", "config.worker", "--processes", "1",
              "--threads", str(threads), "--queues", "notifications", "default"],
             cwd=PROJECT_ROOT, env=dict(os.environ), stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True)
@@ -257,7 +257,7 @@ def direct_child(threads: int) -> int:
     from django.utils import translation
     from django.utils.translation import gettext
 
-    from controlplane.emails import send_branded_email
+    from config.emails import send_branded_email
     from practice.notifications import kinds
     from practice.notifications.connections import send_mail_reusing
     from practice.notifications.delivery import branding_of
@@ -295,7 +295,7 @@ def run(plan: Plan, sink: Sink, log: Path) -> int:
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from controlplane.broker import setup
+    from config.broker import setup
     from practice.notifications.models import Notification
 
     setup()

@@ -70,7 +70,7 @@ def prepare_environment() -> tuple[str, str]:
     """Point DATABASE_URL at a fresh benchmark database; return (server URL, database name)."""
     from bench.common import prepare_environment as prepare
 
-    return prepare("bench", settings_module="controlplane.settings.local")
+    return prepare("bench", settings_module="config.settings.local")
 
 
 # --- provisioning, both ways ----------------------------------------------------------------------

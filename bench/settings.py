@@ -2,7 +2,7 @@
 log, no debug templates, no debug error pages), and practice hosts served by `bench.urls` (the
 practice's own URLs plus the benches' minimal page)."""
 
-from controlplane.settings.local import *  # noqa: F403
+from config.settings.local import *  # noqa: F403
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"

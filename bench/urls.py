@@ -12,5 +12,5 @@ def minimal(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("bench/minimal/", minimal),
-    path("", include("controlplane.urls_tenant")),
+    path("", include("config.urls_tenant")),
 ]

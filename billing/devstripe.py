@@ -1,5 +1,5 @@
 """localstripe, plus a stand-in for the few Stripe endpoints it lacks: the suite's Stripe, and
-`make run`'s (controlplane/devstack.py), never production's (it is only ever run as a script).
+`make run`'s (config/devstack.py), never production's (it is only ever run as a script).
 
 Run as `python -m billing.devstripe --port N [--webhook-url URL --webhook-secret S]
 [--store PATH]`. localstripe (a stateful fake Stripe server)

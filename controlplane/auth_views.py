@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from branding.selectors import branding_for
-from controlplane.emails import branding_email_context, sender_for
+from config.emails import branding_email_context, sender_for
 from practice.forms import SignInForm
 from tenants.accounts.models import User, email_normalise
 from tenants.audit.actions import Action

@@ -29,7 +29,7 @@ urlpatterns = [
     path("stripe/webhook", billing_views.stripe_webhook, name="stripe_webhook"),
 ]
 
-handler400 = "controlplane.errors.bad_request"
-handler403 = "controlplane.errors.permission_denied"
-handler404 = "controlplane.errors.page_not_found"
-handler500 = "controlplane.errors.server_error"
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -22,10 +22,10 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from billing import services as billing_services
+from config.errors import server_error  # noqa: F401 - the 500 handler's former home
 
 # Re-exported for settings (AXES_LOCKOUT_CALLABLE, RATELIMIT_VIEW).
 from controlplane.auth_views import handoff_page, locked_out, rate_limited  # noqa: F401,E402
-from controlplane.errors import server_error  # noqa: F401 - the 500 handler's former home
 from controlplane.forms import LifecycleConfirmForm, SignupForm
 from tenants import selectors, services
 from tenants.accounts.models import Role

@@ -26,6 +26,6 @@ accesslog = "-"
 errorlog = "-"
 # No query strings in access logs: PHI never travels in URLs, but a token might. The paths that
 # carry a secret (a password-reset token, an invitation) are redacted by the logger class, in
-# the access log and the error log alike (controlplane/redaction.py).
+# the access log and the error log alike (config/redaction.py).
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
-logger_class = "controlplane.gunicorn_logging.RedactingLogger"
+logger_class = "config.gunicorn_logging.RedactingLogger"

@@ -27,7 +27,7 @@ from billing.entitlements import (
     entitlement_lock,
 )
 from branding.selectors import branding_for
-from controlplane.emails import send_branded_email
+from config.emails import send_branded_email
 from portal.consent import current_consent
 from portal.models import ClientAccess, ClientInvitation, ConsentAcceptance
 from practice.access import Capability, clients_in_reach, holds, reaches_whole_practice

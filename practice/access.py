@@ -172,7 +172,7 @@ def client_for_staff(user: User, client_id: int) -> User:
 
 
 # The code of an API refusal because of the person's role: the API answers it as 404, exactly
-# like a missing object, as pages do (controlplane.errors.api_exception_handler).
+# like a missing object, as pages do (config.errors.api_exception_handler).
 ROLE_DENIED = "role_not_allowed"
 
 

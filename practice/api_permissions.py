@@ -1,6 +1,6 @@
 """The API's side of the capability table (practice.access): one permission class per set of
 capabilities. A role that holds none of them is refused with the ROLE_DENIED code, which the
-API answers as 404, like a missing object (controlplane.errors.api_exception_handler)."""
+API answers as 404, like a missing object (config.errors.api_exception_handler)."""
 
 from __future__ import annotations
 

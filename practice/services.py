@@ -16,7 +16,7 @@ from billing.entitlements import (
     entitlement_lock,
 )
 from branding.selectors import branding_for
-from controlplane.emails import send_branded_email
+from config.emails import send_branded_email
 from practice.access import Capability, holds
 from practice.models import StaffInvitation
 from practice.selectors import staff_member_get

@@ -2,7 +2,7 @@
 hours): the likely zones first (the one already chosen, the practice's, and the common zones of
 the United States), then every zone grouped by region (<optgroup>), each read as
 "New York (EST, UTC−05:00)". The list is searched by typing a city's first letters, which every
-browser's <select> does; on a device with scripts, controlplane/static/js/timezone.js also puts
+browser's <select> does; on a device with scripts, config/static/js/timezone.js also puts
 the device's own zone first among the suggestions. A zone is valid only when zoneinfo knows it:
 the choices are built from zoneinfo, and TimezoneField checks the value against it again."""
 

@@ -89,7 +89,7 @@ def flush(timeout: float = 5.0) -> None:
 
 
 class SchemaErrorHandler(logging.Handler):
-    """Counts ERROR records by the schema they were logged in (controlplane.logging's filter
+    """Counts ERROR records by the schema they were logged in (config.logging's filter
     sets `record.schema`). The count is written by a thread of its own: logging an error never
     waits on Redis, and failing to count never fails the request or job."""
 

@@ -1,6 +1,6 @@
 """Domain refusals, one base for every app: a service or selector raises one of these with a
 message for the person, and it is answered once, the same way everywhere (the API's exception
-handler and the pages' middleware in controlplane/errors.py):
+handler and the pages' middleware in config/errors.py):
 
 - `Missing` (404): not there, or out of one's reach (the two look alike: existence never leaks);
 - `NotAllowed` (403, answered as 404 when it is about a record one may not know of);

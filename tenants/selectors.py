@@ -16,7 +16,7 @@ CLIENT_ROLE = "client"
 
 def current_practice() -> Practice:
     """The practice whose schema this connection is in: for jobs, which run inside the schema
-    their message carries (controlplane.broker), and for code below a job. A request has
+    their message carries (config.broker), and for code below a job. A request has
     `request.tenant` instead. In the public schema: Practice.DoesNotExist."""
     return Practice.objects.get(schema_name=connection.schema_name)
 

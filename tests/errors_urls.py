@@ -6,13 +6,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from controlplane.urls_tenant import (  # noqa: F401
+from config.urls_tenant import (  # noqa: F401
     handler400,
     handler403,
     handler404,
     handler500,
 )
-from controlplane.urls_tenant import urlpatterns as tenant_patterns
+from config.urls_tenant import urlpatterns as tenant_patterns
 from tenants.accounts.models import User
 from tenants.refusals import Conflict, Missing
 

@@ -31,7 +31,7 @@ def test_embedded_services_run_the_command_and_stop_after_it(tmp_path: Path) -> 
            if key not in ("DATABASE_URL", "REDIS_URL")}
     env["TANDEM_STATE_DIR"] = str(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "controlplane.embedded", "--", sys.executable, "-c", PROBE],
+        [sys.executable, "-m", "config.embedded", "--", sys.executable, "-c", PROBE],
         cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=180,
     )
     assert result.returncode == 0, result.stderr
@@ -50,7 +50,7 @@ def test_a_configured_database_is_used_as_it_is() -> None:
     env = dict(os.environ, DATABASE_URL="postgresql://example.invalid/x",
                REDIS_URL="redis://example.invalid:1/0")
     result = subprocess.run(
-        [sys.executable, "-m", "controlplane.embedded", "--", sys.executable, "-c",
+        [sys.executable, "-m", "config.embedded", "--", sys.executable, "-c",
          "import os; print(os.environ['DATABASE_URL'], os.environ['REDIS_URL'])"],
         cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
     )

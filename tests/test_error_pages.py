@@ -169,4 +169,4 @@ def test_pages_and_the_api_agree(alpha, beta, debug) -> None:
 
 def test_make_run_settings_do_not_show_technical_pages() -> None:
     assert settings.TECHNICAL_ERROR_PAGES is False
-    assert "controlplane.errors.NoTechnicalPagesMiddleware" in settings.MIDDLEWARE
+    assert "config.errors.NoTechnicalPagesMiddleware" in settings.MIDDLEWARE

@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django_tenants.utils import schema_context
 
-from controlplane.observability import SCRUBBED, scrub_event
+from config.observability import SCRUBBED, scrub_event
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,7 +26,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 def test_check_deploy_with_production_settings_reports_nothing() -> None:
     env = dict(
         os.environ,
-        DJANGO_SETTINGS_MODULE="controlplane.settings.production",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=secrets.token_urlsafe(50),
         STRIPE_SECRET_KEY="sk_test_check", STRIPE_WEBHOOK_SECRET="whsec_check",
         WEBPUSH_VAPID_PRIVATE_KEY=settings.WEBPUSH_VAPID_PRIVATE_KEY,
@@ -47,7 +47,7 @@ def test_check_deploy_with_production_settings_reports_nothing() -> None:
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="controlplane.settings.production")
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.production")
     env.pop("SECRET_KEY", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
@@ -114,7 +114,7 @@ def test_file_storage_paths_carry_the_practice(alpha, beta, media_root) -> None:
 
 
 def test_log_records_carry_the_schema(alpha, caplog) -> None:
-    from controlplane.logging import SchemaFilter
+    from config.logging import SchemaFilter
 
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "hello", None, None)
     with schema_context(alpha.practice.schema_name):

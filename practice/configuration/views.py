@@ -15,9 +15,9 @@ from branding import services as branding_services
 from branding.selectors import branding_for, branding_row, build_branding
 from branding.services import BrandingChanges, BrandingError
 from branding.values import Branding
+from config.csp import allow_style_attributes_of
+from config.emails import sender_for
 from controlplane.auth_views import handoff_page
-from controlplane.csp import allow_style_attributes_of
-from controlplane.emails import sender_for
 from practice.configuration import services
 from practice.configuration.forms import (
     BrandingForm,

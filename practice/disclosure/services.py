@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from controlplane.emails import send_branded_email
+from config.emails import send_branded_email
 from practice.access import Capability, client_in_reach, holds
 from practice.disclosure import packages, policies, selectors
 from practice.disclosure.models import (

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branding.selectors import branding_for
-from controlplane.emails import send_branded_email
+from config.emails import send_branded_email
 from portal.invitations import (
     INVITATION_LIFETIME,
     email_invitation,

@@ -143,7 +143,7 @@ class HasMessaging(BasePermission):
     """A client, or staff with a messaging inbox under the practice's policy."""
 
     message = "You have no access to secure messages in this practice."
-    code = ROLE_DENIED  # answered as 404 (controlplane.errors)
+    code = ROLE_DENIED  # answered as 404 (config.errors)
     capabilities = frozenset({Capability.MESSAGES, Capability.OWN_RECORD})
 
     def has_permission(self, request: Request, view: APIView) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, register
 
-from controlplane.vapid import public_key_for
+from config.vapid import public_key_for
 
 
 @register()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 from branding.selectors import branding_for
 from branding.values import Branding
-from controlplane.emails import send_branded_email
+from config.emails import send_branded_email
 from practice.notifications.connections import send_mail_reusing
 from practice.notifications.kinds import NotificationKind
 from practice.notifications.models import Notification, PushSubscription

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from controlplane.vapid import b64url_decode
+from config.vapid import b64url_decode
 from practice.notifications import kinds
 from practice.notifications.models import Notification, PushSubscription
 from practice.notifications.selectors import channels_for

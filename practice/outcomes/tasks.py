@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from branding.selectors import branding_for
-from controlplane.emails import send_branded_email
+from config.emails import send_branded_email
 from practice.outcomes import services
 from practice.outcomes.export import EXPORTS_DIR, write_archive
 from practice.outcomes.models import PracticeExport

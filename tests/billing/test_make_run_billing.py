@@ -24,8 +24,8 @@ from django.test.testcases import LiveServerThread
 from django_tenants.utils import schema_context
 
 from billing.models import StripeEvent, Subscription
-from controlplane import broker as tandem_broker
-from controlplane import devstack
+from config import broker as tandem_broker
+from config import devstack
 from tenants.accounts.models import Role, User
 from tenants.models import BillingState, Practice
 from tests.jobs.conftest import drain, running_worker

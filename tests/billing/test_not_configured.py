@@ -32,7 +32,7 @@ OWNER_NOTICE = ("Billing is not configured on this server (no Stripe keys), so p
 
 def _production(**extra: str) -> subprocess.CompletedProcess[str]:
     """Load the production settings with everything else they require."""
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="controlplane.settings.production",
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.production",
                SECRET_KEY=secrets.token_urlsafe(50),
                WEBPUSH_VAPID_PRIVATE_KEY=getattr(settings, "WEBPUSH_VAPID_PRIVATE_KEY", ""),
                WEBPUSH_VAPID_PUBLIC_KEY=getattr(settings, "WEBPUSH_VAPID_PUBLIC_KEY", ""),

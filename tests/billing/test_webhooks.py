@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from billing.models import StripeEvent, Subscription, SubscriptionStatus
 from billing.services import grace_periods_expire, stripe_event_process
-from controlplane import broker as tandem_broker
+from config import broker as tandem_broker
 from tenants.audit.models import AuditEvent
 from tenants.models import BillingState, Practice
 from tests.billing.conftest import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from billing.models import StripeEvent, Subscription
-from controlplane import broker as tandem_broker
+from config import broker as tandem_broker
 from tenants.models import BillingState, Practice
 from tests.billing.conftest import FakeStripe, event, post_event, public_client, with_customer
 from tests.conftest import make_practice

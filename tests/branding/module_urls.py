@@ -4,13 +4,13 @@ be tested for every module before each module's real pages exist."""
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from controlplane.urls_tenant import (  # noqa: F401
+from config.urls_tenant import (  # noqa: F401
     handler400,
     handler403,
     handler404,
     handler500,
 )
-from controlplane.urls_tenant import urlpatterns as tenant_patterns
+from config.urls_tenant import urlpatterns as tenant_patterns
 from tenants.features import MODULES
 
 

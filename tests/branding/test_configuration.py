@@ -266,7 +266,7 @@ def _module_namespaces(resolver, outer: tuple[str, ...] = ()) -> set[str]:
 def test_every_real_module_url_is_gated(alpha) -> None:
     """Namespaces in the practice URLconf are module keys or the known areas that hold them;
     a module's pages must sit under its key to be gated."""
-    namespaces = _module_namespaces(get_resolver("controlplane.urls_tenant"))
+    namespaces = _module_namespaces(get_resolver("config.urls_tenant"))
     assert namespaces <= MODULE_KEYS | {"clinic", "portal", "api", "care", "clients",
                                         "subscription", "notifications", "engagement",
                                         # outcome reports, of the assessments module
@@ -281,7 +281,7 @@ def test_every_real_module_url_is_gated(alpha) -> None:
 
 
 def test_expected_paths_are_gated_with_the_assessments_module(alpha) -> None:
-    from controlplane.middleware import AREA_MODULES
+    from config.middleware import AREA_MODULES
 
     assert AREA_MODULES["expected"] == "assessments"
     owner = alpha.http(alpha.owner)

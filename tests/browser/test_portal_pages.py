@@ -25,7 +25,7 @@ from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
-from controlplane import urls_tenant
+from config import urls_tenant
 from portal import invitations
 from portal.consent import current_consent
 from portal.models import ClientAccess, ConsentAcceptance

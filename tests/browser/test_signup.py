@@ -224,12 +224,12 @@ def _database_url() -> str:
 
 
 def _production_env(tmp_path: Path, https_port: int) -> dict[str, str]:
-    """controlplane.settings.production as it is, on this test's database and Redis; the
+    """config.settings.production as it is, on this test's database and Redis; the
     secrets it demands are test values (nothing here talks to Stripe or a push service)."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("DJANGO_", "PYTEST_"))}
     env.update({
-        "DJANGO_SETTINGS_MODULE": "controlplane.settings.production",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "SECRET_KEY": "production-check-" + "x" * 50,
@@ -307,7 +307,7 @@ def https_server(committed_db: None, tmp_path: Path) -> Iterator[HttpsServer]:
             processes.append(subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "infra/gunicorn.conf.py",
                  "--bind", f"127.0.0.1:{app_port}", "--worker-tmp-dir", str(tmp_path),
-                 "controlplane.wsgi"],
+                 "config.wsgi"],
                 cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT))
             processes.append(subprocess.Popen(
                 [CADDY if os.path.exists(CADDY) else str(shutil.which("caddy")), "run",

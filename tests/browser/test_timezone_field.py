@@ -1,4 +1,4 @@
-"""The timezone field with scripts on (controlplane/static/js/timezone.js): the device's own zone
+"""The timezone field with scripts on (config/static/js/timezone.js): the device's own zone
 becomes the first suggestion, marked as this device's, and what the person chose stays chosen."""
 
 from __future__ import annotations

@@ -100,9 +100,9 @@ def test_image_checks_healthz_and_starts_gunicorn() -> None:
     assert len(health) == 1
     assert "http://127.0.0.1:8000/healthz" in health[0]
     assert runtime[-1] == (
-        'CMD ["gunicorn", "controlplane.wsgi:application", "--config", "infra/gunicorn.conf.py"]'
+        'CMD ["gunicorn", "config.wsgi:application", "--config", "infra/gunicorn.conf.py"]'
     )
-    assert "DJANGO_SETTINGS_MODULE=controlplane.settings.production" in " ".join(runtime)
+    assert "DJANGO_SETTINGS_MODULE=config.settings.production" in " ".join(runtime)
 
 
 # --- compose ---------------------------------------------------------------------------------
@@ -122,9 +122,9 @@ def test_compose_runs_the_whole_stack(compose: dict[str, Any]) -> None:
     assert set(services) == {"migrate", "web", "worker", "scheduler", "postgres", "redis",
                              "minio", "minio-init", "proxy"}
     assert _command(services["web"]) == (
-        "gunicorn controlplane.wsgi:application --config infra/gunicorn.conf.py"
+        "gunicorn config.wsgi:application --config infra/gunicorn.conf.py"
     )
-    assert _command(services["worker"]).startswith("dramatiq controlplane.worker ")
+    assert _command(services["worker"]).startswith("dramatiq config.worker ")
     assert _command(services["scheduler"]) == "python manage.py run_scheduler"
     assert services["scheduler"]["deploy"]["replicas"] == 1
     assert services["web"]["deploy"]["replicas"] == 2
@@ -165,7 +165,7 @@ def test_app_services_are_locked_down_and_take_secrets_from_the_environment(
         assert service["cap_drop"] == ["ALL"]
         assert service["security_opt"] == ["no-new-privileges:true"]
         environment = service["environment"]
-        assert environment["DJANGO_SETTINGS_MODULE"] == "controlplane.settings.production"
+        assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
         assert environment["SECRET_KEY"] == "${SECRET_KEY:?set SECRET_KEY}"
         assert environment["REDIS_URL"] == "redis://redis:6379/0"
     text = (INFRA / "compose.yaml").read_text()
@@ -289,7 +289,7 @@ def test_smoke_check_against_gunicorn_serving_the_app_with_production_settings(
     port = _free_port()
     env = dict(
         os.environ,
-        DJANGO_SETTINGS_MODULE="controlplane.settings.production",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="test-only-" + "k" * 50,
         STRIPE_SECRET_KEY="sk_test_smoke", STRIPE_WEBHOOK_SECRET="whsec_smoke",
         WEBPUSH_VAPID_PRIVATE_KEY=settings.WEBPUSH_VAPID_PRIVATE_KEY,
@@ -302,7 +302,7 @@ def test_smoke_check_against_gunicorn_serving_the_app_with_production_settings(
         REDIS_URL=settings.REDIS_URL,
     )
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "controlplane.wsgi:application",
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
          "--config", str(INFRA / "gunicorn.conf.py")],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(tmp_path / "log").open("w"),
     )
@@ -370,7 +370,7 @@ def test_queue_depth_counts_waiting_messages_per_queue_from_dramatiq_redis() -> 
 
 def test_every_environment_variable_the_settings_read_is_documented() -> None:
     read = set()
-    for path in (ROOT / "controlplane" / "settings").glob("*.py"):
+    for path in (ROOT / "config" / "settings").glob("*.py"):
         if path.name == "test.py":
             continue  # the suite's own knobs
         read |= set(re.findall(r"env\.\w+\(\s*\"([A-Z0-9_]+)\"", path.read_text()))

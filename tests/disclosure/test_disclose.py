@@ -190,7 +190,7 @@ def test_only_the_client_signs_and_staff_out_of_reach_cannot_send(alpha) -> None
 
 
 def test_the_hourly_job_drops_the_bytes_of_packages_whose_link_expired_unused(alpha) -> None:
-    from controlplane.scheduler import JOBS
+    from config.scheduler import JOBS
     from practice.disclosure.tasks import disclosure_links_purge
 
     assert any(job.actor_name == "disclosure_links_purge" and job.per_practice for job in JOBS)

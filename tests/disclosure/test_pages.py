@@ -102,7 +102,7 @@ def test_code_attempts_are_rate_limited(alpha, monkeypatch, settings) -> None:
 
 
 def test_the_download_token_never_reaches_a_log() -> None:
-    from controlplane.redaction import redact
+    from config.redaction import redact
     line = '"GET /shared/L34XPX7CAFSfoKFSRCm8LqwGpmPYgD-VD57j6K6Fqvw/ HTTP/1.1" 200'
     assert redact(line) == '"GET /shared/[redacted]/ HTTP/1.1" 200'
 

@@ -72,9 +72,9 @@ def use_s3(settings: Any, endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Sto
     s3_client(endpoint).create_bucket(Bucket=bucket)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    # As production configures it (controlplane/settings/production.py).
+    # As production configures it (config/settings/production.py).
     settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "controlplane.storage.TenantS3Storage",
+        "BACKEND": "config.storage.TenantS3Storage",
         "OPTIONS": {"bucket_name": bucket, "endpoint_url": endpoint, "region_name": REGION,
                     "querystring_expire": 300,
                     "object_parameters": {"ServerSideEncryption": "aws:kms"}}}}

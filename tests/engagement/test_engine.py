@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from controlplane import scheduler
+from config import scheduler
 from practice.engagement import services, tasks
 from practice.measurement import services as measurement_services
 from practice.models import Alert

@@ -9,7 +9,7 @@ from django.test import RequestFactory
 
 from billing.entitlements import module_in_use, plan_allows_module
 from billing.plans import CORE_MODULES, PLAN_GATED_MODULES, plan
-from controlplane.context_processors import platform
+from config.context_processors import platform
 from tenants.features import MODULE_KEYS, MODULES
 from tenants.models import Practice
 from tests.conftest import PracticeWorld

@@ -13,7 +13,7 @@ import pytest
 from django.db import connections
 from dramatiq.brokers.redis import RedisBroker
 
-from controlplane import broker as tandem_broker
+from config import broker as tandem_broker
 
 # Actors defined by the tests live on their own queue, so a worker started here consumes nothing
 # else (and the suite's Redis database is flushed before every test).

@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db import connection
 from dramatiq.brokers.redis import RedisBroker
 
-from controlplane import scheduler
-from controlplane.scheduler import LOCK_KEY, PeriodicJob, fan_out, run_due_jobs, run_forever
-from controlplane.tasks_registry import import_all_tasks
+from config import scheduler
+from config.scheduler import LOCK_KEY, PeriodicJob, fan_out, run_due_jobs, run_forever
+from config.tasks_registry import import_all_tasks
 from tenants.accounts.models import User
 from tenants.services import practice_suspend
 from tests.conftest import PracticeWorld
@@ -135,7 +135,7 @@ def test_of_two_schedulers_only_the_lock_holder_enqueues(
     monkeypatch.setattr(
         scheduler, "JOBS", (PeriodicJob(tick.actor_name, timedelta(0), per_practice=False),)
     )
-    caplog.set_level(logging.DEBUG, logger="controlplane.scheduler")
+    caplog.set_level(logging.DEBUG, logger="config.scheduler")
     stop = threading.Event()
     schedulers = [
         threading.Thread(target=run_forever, args=(stop, 0.5), name=f"scheduler-{number}")
@@ -149,7 +149,7 @@ def test_of_two_schedulers_only_the_lock_holder_enqueues(
         thread.join(timeout=5)
     assert [thread.is_alive() for thread in schedulers] == [False, False]
 
-    records = [record for record in caplog.records if record.name == "controlplane.scheduler"]
+    records = [record for record in caplog.records if record.name == "config.scheduler"]
     enqueued_by = [
         record.threadName for record in records
         if record.getMessage() == f"scheduler enqueued {tick.actor_name}"

@@ -22,7 +22,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import dq_name
 
-from controlplane.broker import TenantContextMissing, TenantMiddleware, send_to_practice
+from config.broker import TenantContextMissing, TenantMiddleware, send_to_practice
 from tenants.accounts.models import Role, User
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.jobs.conftest import QUEUE, drain, queued, running_worker
@@ -279,7 +279,7 @@ def test_platform_wide_actor_sends_from_public(broker: RedisBroker, alpha: Pract
 def test_tenant_message_without_schema_that_slips_past_the_sender_is_refused_and_logged(
     broker: RedisBroker, alpha: PracticeWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="controlplane.broker")
+    caplog.set_level(logging.ERROR, logger="config.broker")
     with _past_the_sender_check(broker):
         message = record_run.send("sent from public")
         record_run.send_with_options(args=("public named outright",), schema=PUBLIC)
@@ -291,7 +291,7 @@ def test_tenant_message_without_schema_that_slips_past_the_sender_is_refused_and
     assert RUNS == []
     refusals = [
         record for record in caplog.records
-        if record.name == "controlplane.broker" and record.levelno == logging.ERROR
+        if record.name == "config.broker" and record.levelno == logging.ERROR
         and "carries no schema" in record.getMessage()
     ]
     assert len(refusals) == 2

@@ -220,7 +220,7 @@ def _api_routes() -> set[str]:
             else:
                 yield route
 
-    api = next(p for p in get_resolver("controlplane.urls_tenant").url_patterns
+    api = next(p for p in get_resolver("config.urls_tenant").url_patterns
                if str(p.pattern) == "api/v1/")
     return {"/api/v1/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
             for route in walk(api.url_patterns, "")}

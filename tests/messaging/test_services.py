@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from controlplane.scheduler import JOBS
+from config.scheduler import JOBS
 from practice.messaging import services
 from practice.messaging.models import Conversation, Message, MessageRead, MessageRevision
 from practice.messaging.notifications import MESSAGE_WAITING, UNREAD_MESSAGES

@@ -1,5 +1,5 @@
 """A crash loses nothing and sends nothing twice, proved with real processes: a `dramatiq`
-worker started as production starts it (`python -m dramatiq controlplane.worker`), the test
+worker started as production starts it (`python -m dramatiq config.worker`), the test
 database, a Redis server of the test's own, and an SMTP server that takes a moment before it
 answers "250 accepted". One scenario in two acts (one practice pair, one worker restart less):
 
@@ -48,8 +48,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from branding.selectors import branding_for
-from controlplane import broker as tandem_broker
-from controlplane.scheduler import fan_out
+from config import broker as tandem_broker
+from config.scheduler import fan_out
 from practice.notifications import delivery, services
 from practice.notifications.models import DeliveryAttempt, Notification
 from practice.notifications.services import notification_enqueue
@@ -102,11 +102,11 @@ def _redis_db() -> int:
 
 @contextmanager
 def worker(log: Path, *, redis_url: str, smtp_port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """`dramatiq controlplane.worker` (a parent and one worker process of 4 threads) on the
+    """`dramatiq config.worker` (a parent and one worker process of 4 threads) on the
     test database, the given Redis and SMTP server; stopped (SIGTERM) when the block ends."""
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "controlplane.settings.test",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": redis_url,
         "TEST_SMTP_PORT": str(smtp_port),
@@ -116,7 +116,7 @@ def worker(log: Path, *, redis_url: str, smtp_port: int) -> Iterator[subprocess.
     }
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "controlplane.worker", "--processes", "1",
+            [sys.executable, "-m", "dramatiq", "config.worker", "--processes", "1",
              "--threads", "4", "--queues", "notifications", "default"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     try:

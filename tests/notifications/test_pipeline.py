@@ -43,7 +43,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def broker() -> RedisBroker:
-    from controlplane import broker as tandem_broker
+    from config import broker as tandem_broker
 
     return tandem_broker.setup()
 

@@ -318,7 +318,7 @@ def portal_routes() -> Iterator[tuple[str, list[str]]]:
             elif isinstance(pattern, URLPattern):
                 yield ":".join((*namespaces, pattern.name or "?")), pattern.pattern
 
-    for name, pattern in walk(get_resolver("controlplane.urls_tenant").url_patterns, ()):
+    for name, pattern in walk(get_resolver("config.urls_tenant").url_patterns, ()):
         if name.startswith("portal:"):
             yield name, list(pattern.converters)
 

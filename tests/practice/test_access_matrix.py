@@ -36,7 +36,7 @@ from tenants.features import MODULE_KEYS
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.family.helpers import proxy_linked
 
-URLCONF = "controlplane.urls_tenant"
+URLCONF = "config.urls_tenant"
 MISSING_ID = 987654
 SIGNED_IN_ROLES = [Role.OWNER, Role.CLINICIAN, Role.FRONT_DESK, Role.BILLING, Role.CLIENT,
                    Role.PROXY]

@@ -22,7 +22,7 @@ from tests.conftest import PASSWORD, PracticeWorld
 
 NEW_PASSWORD = "a-brand-new-passphrase-77"
 LINK = re.compile(r"http://[^\s\"<>]+/accounts/password-reset/[^\s\"<>/]+/[^\s\"<>/]+/")
-BASE_SETTINGS = Path(settings.BASE_DIR) / "controlplane" / "settings" / "base.py"
+BASE_SETTINGS = Path(settings.BASE_DIR) / "config" / "settings" / "base.py"
 
 
 def browser(world: PracticeWorld, ip: str = "198.51.100.4") -> Client:
@@ -228,7 +228,7 @@ def _base_password_hashers() -> list[str]:
 
 def test_argon2_hashes_passwords_outside_the_test_settings():
     hashers = _base_password_hashers()
-    assert hashers[0] == "controlplane.hashers.OwaspArgon2PasswordHasher"
+    assert hashers[0] == "config.hashers.OwaspArgon2PasswordHasher"
     # Only the test settings swap in a fast hasher; production and local inherit base's.
     for name in ("production.py", "local.py"):
         assert "PASSWORD_HASHERS" not in (BASE_SETTINGS.parent / name).read_text()

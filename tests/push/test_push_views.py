@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from controlplane.vapid import b64url_encode
+from config.vapid import b64url_encode
 from portal.models import ClientAccess, ConsentAcceptance
 from practice.notifications.models import Notification, PushSubscription
 from practice.notifications.push_services import MAX_DEVICES

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from controlplane.vapid import generate
+from config.vapid import generate
 from practice.notifications.checks import vapid_keys_check
 from practice.notifications.models import PushSubscription
 from practice.notifications.webpush import (

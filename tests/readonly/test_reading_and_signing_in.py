@@ -13,8 +13,8 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django_tenants.utils import schema_context
 
+from config.readonly import ReadOnlyPracticeMiddleware
 from controlplane.auth_views import handoff_token
-from controlplane.readonly import ReadOnlyPracticeMiddleware
 from tenants.accounts.models import User
 from tenants.models import BillingState
 from tests.conftest import PASSWORD, PracticeWorld

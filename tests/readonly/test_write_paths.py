@@ -2,7 +2,7 @@
 
 A practice whose subscription is unpaid or canceled refuses every unsafe request (POST, PUT,
 PATCH, DELETE) on every URL pattern except the authentication ones, and nothing anywhere in its
-schema or its public rows changes. The list of paths is walked from `controlplane.urls_tenant`,
+schema or its public rows changes. The list of paths is walked from `config.urls_tenant`,
 so a write path added later is covered without anyone adding it here.
 """
 
@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RoutePattern
 from django_tenants.utils import schema_context
 
-from controlplane import readonly
+from config import readonly
 from practice.models import StaffInvitation
 from tenants.features import MODULE_KEYS
 from tenants.models import BillingState, Practice
@@ -59,7 +59,7 @@ def _walk(patterns: list[Any], prefix: str = "", namespaces: tuple[str, ...] = (
 def tenant_routes() -> list[tuple[str, str]]:
     """(path with sample arguments, namespaced URL name) for every pattern of a practice host."""
     routes = []
-    for route, name in _walk(get_resolver("controlplane.urls_tenant").url_patterns):
+    for route, name in _walk(get_resolver("config.urls_tenant").url_patterns):
         path = "/" + PARAMETER.sub(
             lambda match: SAMPLE_BY_CONVERTER[match["converter"] or "str"], route
         )
@@ -128,7 +128,7 @@ def test_the_walk_finds_the_practice_hosts_write_paths() -> None:
     assert AUTH_ROUTES <= names
     # Every filled-in path reaches the pattern it was made from.
     for path, name in tenant_routes():
-        match = resolve(path, urlconf="controlplane.urls_tenant")
+        match = resolve(path, urlconf="config.urls_tenant")
         assert ":".join((*match.namespaces, match.url_name or "?")) == name, path
 
 

@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import Argon2PasswordHasher, get_hasher, identi
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from controlplane.hashers import OwaspArgon2PasswordHasher
+from config.hashers import OwaspArgon2PasswordHasher
 from tenants.accounts.models import User
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.practice.test_password_reset import _base_password_hashers

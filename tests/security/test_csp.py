@@ -112,7 +112,8 @@ NONCES = ('nonce="{{ request.csp_nonce }}"', 'nonce="{{ csp_nonce }}"')
 
 def _page_templates() -> list[Path]:
     found = []
-    for folder in ("controlplane", "practice", "portal", "branding", "billing", "tenants"):
+    for folder in ("config", "controlplane", "practice", "portal", "branding", "billing",
+                   "tenants"):
         for path in sorted((ROOT / folder).rglob("templates/**/*.html")):
             if not EMAIL_TEMPLATE.search(path.as_posix()):
                 found.append(path)

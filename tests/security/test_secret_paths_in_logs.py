@@ -28,8 +28,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_context
 
-from controlplane.observability import scrub_event
-from controlplane.redaction import RedactSecretsFilter, redact
+from config.observability import scrub_event
+from config.redaction import RedactSecretsFilter, redact
 from tests.conftest import PracticeWorld, make_practice
 
 # gunicorn and Caddy run on the real clock: a reset link made at the guard's hour would already
@@ -146,7 +146,7 @@ def gunicorn(committed_db, tmp_path: Path) -> Iterator[Gunicorn]:
     port = _free_port()
     env = dict(
         os.environ,
-        DJANGO_SETTINGS_MODULE="controlplane.settings.production",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
         # The test's own key: the reset token made here must check there.
         SECRET_KEY=settings.SECRET_KEY, PLATFORM_DOMAIN="localhost",
         STRIPE_SECRET_KEY="sk_test_logs", STRIPE_WEBHOOK_SECRET="whsec_logs",
@@ -158,7 +158,7 @@ def gunicorn(committed_db, tmp_path: Path) -> Iterator[Gunicorn]:
     )
     stdout, stderr = tmp_path / "gunicorn.out", tmp_path / "gunicorn.err"
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "controlplane.wsgi:application",
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
          "--config", str(INFRA / "gunicorn.conf.py")],
         cwd=ROOT, env=env, stdout=stdout.open("w"), stderr=stderr.open("w"))
     running = Gunicorn(port, stdout, stderr, server)

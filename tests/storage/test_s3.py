@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django_tenants.utils import schema_context
 from moto.server import ThreadedMotoServer
 
-from controlplane.storage import TenantS3Storage
+from config.storage import TenantS3Storage
 
 BUCKET = "tandem-uploads-test"
 
@@ -84,7 +84,7 @@ def test_production_settings_store_uploads_on_s3_when_a_bucket_is_set() -> None:
     import sys
     from pathlib import Path
 
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="controlplane.settings.production",
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.production",
                SECRET_KEY=secrets.token_urlsafe(50), AWS_STORAGE_BUCKET_NAME="uploads",
                STRIPE_SECRET_KEY="sk_test_storage", STRIPE_WEBHOOK_SECRET="whsec_storage",
                WEBPUSH_VAPID_PRIVATE_KEY=settings.WEBPUSH_VAPID_PRIVATE_KEY,
@@ -100,6 +100,6 @@ def test_production_settings_store_uploads_on_s3_when_a_bucket_is_set() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "controlplane.storage.TenantS3Storage",
+        "config.storage.TenantS3Storage",
         "{'ServerSideEncryption': 'aws:kms', 'SSEKMSKeyId': 'alias/tandem'}",
     ]

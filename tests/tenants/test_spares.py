@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from controlplane.scheduler import JOBS
+from config.scheduler import JOBS
 from tenants.accounts.models import Role, User
 from tenants.models import SpareSchema
 from tenants.services import PracticeSignup, ProvisioningError, practice_provision

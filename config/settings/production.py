@@ -35,7 +35,7 @@ STORAGES = {
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES["default"] = {
-        "BACKEND": "controlplane.storage.TenantS3Storage",
+        "BACKEND": "config.storage.TenantS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "region_name": env.str("AWS_S3_REGION_NAME", default=None),

@@ -24,7 +24,7 @@ DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
 if not DATABASE_URL or not REDIS_URL:
     # A machine with nothing configured gets an embedded PostgreSQL and Redis.
-    from controlplane import embedded
+    from config import embedded
 
     _services = embedded.start(env.str("TANDEM_EMBEDDED_NAME", default="dev"))
     DATABASE_URL, REDIS_URL = _services.database_url, _services.redis_url
@@ -59,6 +59,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "csp",
+    "config",
     "controlplane",
     # Two-step sign-in: a practice's people (below), and the platform's billing staff, who must
     # use it (billing/views.py).
@@ -98,7 +99,7 @@ INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in S
 TENANT_MODEL = "tenants.Practice"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_URLCONF = "controlplane.urls_public"
-ROOT_URLCONF = "controlplane.urls_tenant"
+ROOT_URLCONF = "config.urls_tenant"
 # New practices are cloned from this migrated schema instead of running every migration.
 TENANT_BASE_SCHEMA = "practice_template"
 # Practice schemas kept cloned ahead of signups (tenants.spares); 0 turns the pool off.
@@ -111,10 +112,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Argon2id at OWASP's parameters (controlplane/hashers.py); hashes made with other parameters
+# Argon2id at OWASP's parameters (config/hashers.py); hashes made with other parameters
 # are re-hashed at the next sign-in.
 PASSWORD_HASHERS = [
-    "controlplane.hashers.OwaspArgon2PasswordHasher",
+    "config.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -133,10 +134,10 @@ MIDDLEWARE = [
     # First, so that every answer carries the policy: health checks, the platform's 404 for an
     # unknown host and a suspended practice's page included.
     "csp.middleware.CSPMiddleware",
-    "controlplane.middleware.HealthCheckMiddleware",
-    "controlplane.middleware.TlsAskMiddleware",
-    "controlplane.middleware.PracticeRoutingMiddleware",
-    "controlplane.errors.NoTechnicalPagesMiddleware",
+    "config.middleware.HealthCheckMiddleware",
+    "config.middleware.TlsAskMiddleware",
+    "config.middleware.PracticeRoutingMiddleware",
+    "config.errors.NoTechnicalPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -152,10 +153,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    "controlplane.middleware.ModuleGateMiddleware",
-    "controlplane.readonly.ReadOnlyPracticeMiddleware",
+    "config.middleware.ModuleGateMiddleware",
+    "config.readonly.ReadOnlyPracticeMiddleware",
     # A domain refusal (tenants.refusals) a page lets through: its error page, never a 500.
-    "controlplane.errors.RefusalMiddleware",
+    "config.errors.RefusalMiddleware",
 ]
 
 # Content-Security-Policy (django-csp 4) on every host. Scripts and styles come from this origin
@@ -183,14 +184,14 @@ CONTENT_SECURITY_POLICY = {
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "controlplane" / "templates"],
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "controlplane.context_processors.platform",
+                "config.context_processors.platform",
                 "branding.context_processors.branding",
                 "practice.measurement.context_processors.clinic_alerts",
                 "practice.messaging.context_processors.unread_messages",
@@ -200,8 +201,8 @@ TEMPLATES = [
     },
 ]
 
-WSGI_APPLICATION = "controlplane.wsgi.application"
-ASGI_APPLICATION = "controlplane.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 CACHES = {
     "default": {
@@ -252,7 +253,7 @@ EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
 vars().update(env.email_url_config(EMAIL_URL))
 PLATFORM_EMAIL_ADDRESS = env.str("PLATFORM_EMAIL_ADDRESS", default=f"no-reply@{PLATFORM_DOMAIN}")
 DEFAULT_FROM_EMAIL = f"Tandem <{PLATFORM_EMAIL_ADDRESS}>"
-# Web Push (VAPID, RFC 8292): base64url keys (controlplane/vapid.py). Production requires them;
+# Web Push (VAPID, RFC 8292): base64url keys (config/vapid.py). Production requires them;
 # local development makes a pair under .tandem/, the test suite one per run.
 WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
 WEBPUSH_VAPID_PUBLIC_KEY = env.str("WEBPUSH_VAPID_PUBLIC_KEY", default="")
@@ -325,13 +326,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "EXCEPTION_HANDLER": "controlplane.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
     "VERSION": "1.0.0",
     # The schema answers only to a signed-in staff member of the practice.
-    "SERVE_PERMISSIONS": ["controlplane.permissions.IsSignedInPracticeStaff"],
+    "SERVE_PERMISSIONS": ["config.permissions.IsSignedInPracticeStaff"],
     # Several resources have a "status" with its own choices: name each set after its owner.
     "ENUM_NAME_OVERRIDES": {
         "InvoiceStatusEnum": "practice.invoices.models.Invoice.Status",
@@ -342,9 +343,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Error pages: the practice's own, never Django's technical ones (controlplane/errors.py); a
+# Error pages: the practice's own, never Django's technical ones (config/errors.py); a
 # developer who wants those under DEBUG sets TECHNICAL_ERROR_PAGES=true.
-CSRF_FAILURE_VIEW = "controlplane.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 TECHNICAL_ERROR_PAGES = env.bool("TECHNICAL_ERROR_PAGES", default=False)
 
 LOGGING = {
@@ -354,9 +355,9 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(schema)s] %(message)s"},
     },
     "filters": {
-        "schema": {"()": "controlplane.logging.SchemaFilter"},
+        "schema": {"()": "config.logging.SchemaFilter"},
         # A password-reset token or invitation in a logged path is replaced by "[redacted]".
-        "redact": {"()": "controlplane.redaction.RedactSecretsFilter"},
+        "redact": {"()": "config.redaction.RedactSecretsFilter"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain",
@@ -378,7 +379,7 @@ LOGGING = {
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    from controlplane.observability import init_sentry
+    from config.observability import init_sentry
 
     init_sentry(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))
 

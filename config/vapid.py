@@ -3,7 +3,7 @@ private key as the base64url of its 32-byte scalar, the public key as the base64
 65-byte uncompressed P-256 point (the browser's `applicationServerKey`).
 
 Imported by settings, so it needs nothing from Django. Generate a pair for production with
-    python -c "from controlplane.vapid import generate; print(*generate(), sep='\\n')"
+    python -c "from config.vapid import generate; print(*generate(), sep='\\n')"
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from controlplane.redaction import redact
+from config.redaction import redact
 
 SCRUBBED = "[scrubbed]"
 

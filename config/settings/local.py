@@ -3,12 +3,12 @@ from .base import *  # noqa: F403
 DEBUG = True
 
 if not WEBPUSH_VAPID_PRIVATE_KEY:  # noqa: F405
-    from controlplane.vapid import load_or_create
+    from config.vapid import load_or_create
 
     WEBPUSH_VAPID_PRIVATE_KEY, WEBPUSH_VAPID_PUBLIC_KEY = load_or_create(
         BASE_DIR / ".tandem" / "vapid.json")  # noqa: F405
 
-# `make run` plays Stripe with localstripe (controlplane/devstack.py) and leaves its address and
+# `make run` plays Stripe with localstripe (config/devstack.py) and leaves its address and
 # test keys here while it runs, so `manage.py billing_demo …` in another terminal reaches it.
 if not STRIPE_SECRET_KEY:  # noqa: F405
     import json

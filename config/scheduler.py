@@ -16,7 +16,7 @@ import dramatiq
 import redis
 from django.conf import settings
 
-from controlplane.broker import send_to_practice
+from config.broker import send_to_practice
 from tenants.models import Practice, PracticeState
 
 logger = logging.getLogger(__name__)

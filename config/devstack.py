@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from controlplane import embedded
+from config import embedded
 from practice.demo_logins import (
     BILLING_STAFF_EMAIL,
     DEMO_LOGINS,
@@ -83,7 +83,7 @@ def main() -> int:
         DATABASE_URL=services.database_url,
         REDIS_URL=services.redis_url,
         DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE",
-                                              "controlplane.settings.local"),
+                                              "config.settings.local"),
         PLATFORM_PORT=PORT,
         PYTHONUNBUFFERED="1",
         **local_stripe_env(),
@@ -108,7 +108,7 @@ def main() -> int:
                             "group", "--if-missing"], env=env, check=True)
         commands = [
             [*manage, "runserver", f"0.0.0.0:{PORT}"],
-            [python, "-m", "dramatiq", "controlplane.worker", "--processes", "1",
+            [python, "-m", "dramatiq", "config.worker", "--processes", "1",
              "--threads", "4"],
             [*manage, "run_scheduler"],
         ]
