@@ -23,6 +23,7 @@ from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.error_counts import ErrorCount, error_counts
 from tenants.models import Domain, MigrationRun, Practice
+from tenants.spares import spare_counts
 
 logger = logging.getLogger(__name__)
 CLIENT_ROLE = "client"
@@ -65,6 +66,9 @@ class FleetTotals:
     clients: int
     size_bytes: int
     largest: list[PracticeHealth]
+    # Practice schemas cloned ahead of signups (tenants.spares): ready, and of an older template.
+    spares_ready: int = 0
+    spares_stale: int = 0
 
 
 def _people(cursor: object, practices: list[Practice], health: dict[int, PracticeHealth]) -> None:
@@ -139,7 +143,9 @@ def fleet_totals(largest: int = 5) -> FleetTotals:
         return {key or "-": count for key, count in
                 Practice.objects.values_list(name).annotate(n=Count("pk")).order_by(name)}
 
+    spares_ready, spares_stale = spare_counts()
     return FleetTotals(
+        spares_ready=spares_ready, spares_stale=spares_stale,
         practices=len(practices), by_state=grouped("state"),
         by_billing_state=grouped("billing_state"), by_plan=grouped("plan_key"),
         staff=sum(row.staff for row in rows), clients=sum(row.clients for row in rows),

@@ -56,6 +56,14 @@ def _schema_exists(name: str) -> bool:
         return cursor.fetchone() is not None
 
 
+def spare_counts() -> tuple[int, int]:
+    """(ready, stale): spares a signup can take now, and spares of an older template that the
+    next refill drops. For the operator's fleet page."""
+    fingerprint = template_fingerprint()
+    ready = SpareSchema.objects.filter(fingerprint=fingerprint).count()
+    return ready, SpareSchema.objects.count() - ready
+
+
 def spare_claim() -> str | None:
     """Take a ready spare for the practice being provisioned, in the caller's transaction: its
     schema name, or None when none matches the template as it is now. A rolled-back caller

@@ -131,3 +131,16 @@ def test_with_the_pool_off_nothing_is_cloned_ahead_and_no_refill_is_asked(
 def test_the_scheduler_keeps_the_pool_filled() -> None:
     assert [job.per_practice for job in JOBS if job.actor_name == "spare_schemas_refill_job"
             ] == [False]
+
+
+def test_the_operator_sees_the_pool_on_the_fleet_page(pool, operator) -> None:
+    from tests.tenants.test_fleet import _operator_http
+
+    http = _operator_http(operator)
+    assert '<dd id="spares">2 ready</dd>' in http.get("/operator/fleet/").content.decode()
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {TEMPLATE}.django_migrations (app, name, applied) "
+                       "VALUES ('probe', '0001_probe', now())")
+    assert ('<dd id="spares">0 ready, 2 of an older template (dropped at the next refill)</dd>'
+            in http.get("/operator/fleet/").content.decode())
