@@ -289,6 +289,8 @@ PRACTICE_DELETION_GRACE_DAYS = env.int("PRACTICE_DELETION_GRACE_DAYS", default=3
 LOGIN_HANDOFF_MAX_AGE = 120
 
 DRAMATIQ_BROKER_URL = REDIS_URL
+# How long an idle worker waits before it looks for new messages again (config/broker.py).
+DRAMATIQ_IDLE_POLL_MS = 100
 
 # The notification pipeline (practice.notifications): an outbox row handed to a worker whose
 # message was lost is handed out again after the lease; a failed delivery is retried with
@@ -339,7 +341,7 @@ SPECTACULAR_SETTINGS = {
         "FormAssignmentStatusEnum": "practice.formbuilder.models.FormAssignment.Status",
         "NotificationStatusEnum": "practice.notifications.models.Notification.Status",
         "SeriesFrequencyEnum": "practice.appointments.models.AppointmentSeries.Frequency",
-        "AssignmentFrequencyEnum": "practice.models.measurement.Assignment.Frequency",
+        "AssignmentFrequencyEnum": "practice.measurement.models.Assignment.Frequency",
     },
 }
 
