@@ -183,15 +183,10 @@ def populate(clients: int, now: datetime) -> dict[str, int]:
     from django.db import connection
 
     from portal.models import ClientAccess
+    from practice.care.models import Homework, HomeworkCompletion, JournalEntry
     from practice.engagement.models import JournalingAssignment
-    from practice.models import (
-        Assignment,
-        ClientProfile,
-        Homework,
-        HomeworkCompletion,
-        JournalEntry,
-        Response,
-    )
+    from practice.measurement.models import Assignment, Response
+    from practice.models import ClientProfile
     from practice.outcomes.models import Episode
     from tenants.accounts.models import Role, User
 
@@ -388,12 +383,13 @@ def timed_in(practice: Any, step: Callable[[Any], Any]) -> tuple[Timing, Any]:
 def naive_evaluate(practice: Any, now: datetime) -> int:
     """The same rules, the way one would write them client by client: each client's own
     queries for each rule. Detection only. Returns how many conditions it found."""
+    from practice.care.models import Homework, HomeworkCompletion, JournalEntry
     from practice.engagement import rules, selectors, timing
     from practice.engagement.models import JournalingAssignment
     from practice.expected import policies as paths
     from practice.expected import selectors as path_selectors
+    from practice.measurement.models import Assignment, Response
     from practice.measurement.scoring import ReliableChange, reliable_change
-    from practice.models import Assignment, Homework, HomeworkCompletion, JournalEntry, Response
     from practice.outcomes.models import Episode
 
     states = rules.rule_states()

@@ -81,7 +81,8 @@ def build_large(plan: Plan) -> str:
 
     from practice.demo import scored_response
     from practice.measurement import schedule
-    from practice.models import Assignment, ClientProfile, Response
+    from practice.measurement.models import Assignment, Response
+    from practice.models import ClientProfile
     from practice.outcomes.models import Episode
     from tenants.accounts.models import Role, User
     from tenants.models import Practice

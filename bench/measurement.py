@@ -114,7 +114,8 @@ def _history(client: Any, clinician: Any, days: int, now: datetime) -> None:
 
     from practice.demo import scored_response
     from practice.measurement import schedule, services
-    from practice.models import Assignment, ClientProfile, Response
+    from practice.measurement.models import Assignment, Response
+    from practice.models import ClientProfile
 
     profile = ClientProfile.objects.create(user=client, timezone=TIMEZONE)
     profile.clinicians.add(clinician)
@@ -147,7 +148,8 @@ def _caseload(clinician: Any, count: int, now: datetime) -> None:
     GAD-7 and an open risk alert (raised to the clinician by the real submission)."""
     from practice.demo import scored_response
     from practice.measurement import schedule, services
-    from practice.models import Assignment, ClientProfile, Response
+    from practice.measurement.models import Assignment, Response
+    from practice.models import ClientProfile
     from tenants.accounts.models import Role, User
 
     rng = random.Random(count)

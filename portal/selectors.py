@@ -12,8 +12,9 @@ from django.db.models import F, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from portal.models import ClientAccess
+from practice.care.models import Goal, GoalProgress, Homework, HomeworkCompletion
 from practice.care.services import current_occurrence
-from practice.models import Goal, GoalProgress, Homework, HomeworkCompletion, Response
+from practice.measurement.models import Response
 from tenants.accounts.models import User
 
 SCORE_FIELDS = ("id", "client_id", "instrument_key", "definition_version", "total", "band_key",

@@ -9,8 +9,9 @@ from django.db import transaction
 from portal.models import ClientAccess
 from practice.engagement.services import alert_raise
 from practice.measurement import services
+from practice.measurement.models import Alert
 from practice.measurement.services import SubmitOutcome
-from practice.models import Alert, ClientProfile
+from practice.models import ClientProfile
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record

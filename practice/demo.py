@@ -44,9 +44,10 @@ from practice.invoices import demo as invoices_demo
 from practice.measurement import schedule, services
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import get_definition
+from practice.measurement.models import Alert, Assignment, Response
 from practice.measurement.scoring import score
 from practice.messaging import demo as messaging_demo
-from practice.models import Alert, Assignment, ClientProfile, Response
+from practice.models import ClientProfile
 from practice.notifications import demo as notifications_demo
 from practice.outcomes import demo as outcomes_demo
 from tenants.accounts.models import Role, User

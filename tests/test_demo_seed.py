@@ -24,8 +24,9 @@ from practice.demo import DEMO_TIMEZONE, RESOLUTION_NOTE, seed_demo
 from practice.expected.demo import PATH_CLIENTS
 from practice.measurement import schedule, selectors
 from practice.measurement.library import get_definition
+from practice.measurement.models import Alert, Assignment, Response
 from practice.measurement.scoring import ReliableChange, TalkingTherapiesClass
-from practice.models import Alert, Assignment, ClientProfile, Response
+from practice.models import ClientProfile
 from practice.outcomes import selectors as outcome_selectors
 from practice.outcomes.demo import FORMER_CLIENTS
 from practice.outcomes.maths import Rate

@@ -39,13 +39,13 @@ from portal.views.wording import (
 from practice.measurement import services
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
+from practice.measurement.models import Response
 from practice.measurement.selectors import (
     change_summary,
     instrument_definition,
     score_history,
 )
 from practice.measurement.services import MeasurementError, SubmitOutcome
-from practice.models import Response
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 

@@ -28,8 +28,8 @@ from portal.views.wording import band_of, due_on_text, due_text, short_title
 from practice.measurement import schedule, services
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
+from practice.measurement.models import Response
 from practice.measurement.selectors import instrument_definition, responses_due, schedules_owe
-from practice.models import Response
 
 RECENT_SCORES = 5
 GOALS_SHOWN = 3

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 from portal.pages import audit_read, client_required, render_local
 from practice.care import selectors, services
 from practice.care.forms import ProgressForm
-from practice.models import Goal
+from practice.care.models import Goal
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.pages import audit_read, client_required, render_local
 from practice.care import selectors, services
 from practice.care.forms import JournalForm, JournalSharingForm
-from practice.models import JournalEntry
+from practice.care.models import JournalEntry
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_safe
 
 from portal.pages import audit_read, client_required, render_local
 from practice.care import selectors
-from practice.models import Resource
+from practice.care.models import Resource
 from tenants.audit.actions import Action
 
 

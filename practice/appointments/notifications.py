@@ -17,7 +17,8 @@ from practice.appointments.models import (
     SlotOffer,
     WaitlistOffer,
 )
-from practice.models import Homework, Response
+from practice.care.models import Homework
+from practice.measurement.models import Response
 from practice.notifications.digest import DigestSection, register_section
 from practice.notifications.kinds import NotificationKind, register
 from practice.notifications.models import Notification

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from practice.care import selectors, services
+from practice.care.models import Goal, GoalProgress, Homework, HomeworkCompletion, JournalEntry
 from practice.care.services import ResourceInput
-from practice.models import Goal, GoalProgress, Homework, HomeworkCompletion, JournalEntry
 from tenants.accounts.models import User
 from tenants.models import Practice
 

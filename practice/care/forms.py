@@ -17,7 +17,7 @@ from practice.care.contacts import (
     PhoneError,
     phone_tel,
 )
-from practice.models import Goal, Resource
+from practice.care.models import Goal, Resource
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 

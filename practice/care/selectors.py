@@ -13,8 +13,7 @@ from django.db.models import Case, CharField, Count, F, Prefetch, QuerySet, Valu
 from django.utils import timezone
 
 from practice.access import clients_visible_to
-from practice.models import (
-    ClientProfile,
+from practice.care.models import (
     ClientResource,
     Goal,
     GoalProgress,
@@ -22,8 +21,8 @@ from practice.models import (
     HomeworkCompletion,
     JournalEntry,
     Resource,
-    SafetyPlan,
 )
+from practice.models import ClientProfile, SafetyPlan
 from tenants.accounts.models import User
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from practice.access import Capability, client_for_staff, holds
 from practice.care import contacts
-from practice.models import (
+from practice.care.models import (
     ClientResource,
     Goal,
     GoalMilestone,
@@ -26,8 +26,8 @@ from practice.models import (
     HomeworkCompletion,
     JournalEntry,
     Resource,
-    SafetyPlan,
 )
+from practice.models import SafetyPlan
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record

@@ -31,6 +31,7 @@ from practice.care.forms import (
     contact_formsets,
     lines,
 )
+from practice.care.models import Goal, Homework, Resource
 from practice.care.wording import contacts
 from practice.measurement.views_clinic.common import (
     client_or_404,
@@ -38,7 +39,6 @@ from practice.measurement.views_clinic.common import (
     clinical_required,
     read_event,
 )
-from practice.models import Goal, Homework, Resource
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record

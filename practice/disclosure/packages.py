@@ -22,11 +22,12 @@ from django.db.models import QuerySet
 
 from branding.pdf import BrandedPdf, logo_png_for
 from branding.values import Branding
+from practice.care.models import Goal
 from practice.disclosure import policies
 from practice.disclosure.models import Release
 from practice.disclosure.selectors import RecordRef, release_recipient
 from practice.measurement.fhir import client_results_bundle
-from practice.models import Goal, Response
+from practice.measurement.models import Response
 from practice.outcomes import client_selectors
 from practice.outcomes.pdf import Provenance, progress_pdf
 from tenants.accounts.models import User

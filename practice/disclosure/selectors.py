@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from django.db.models import Model, Q, QuerySet
 
+from practice.care.models import Goal
 from practice.disclosure import policies
 from practice.disclosure.models import (
     Disclosure,
@@ -17,8 +18,8 @@ from practice.disclosure.models import (
     Restriction,
 )
 from practice.documents.models import Document
+from practice.measurement.models import Response
 from practice.messaging.models import Message
-from practice.models import Goal, Response
 from practice.outcomes.models import Episode
 from tenants.accounts.models import User
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from config.emails import send_branded_email
 from practice.access import Capability, client_in_reach, holds
+from practice.care.models import Goal
 from practice.disclosure import packages, policies, selectors
 from practice.disclosure.models import (
     Disclosure,
@@ -35,9 +36,9 @@ from practice.documents.models import Document
 from practice.formbuilder.seal import canonical_json, sha256_hex
 from practice.formbuilder.services import consent_wording
 from practice.formbuilder.signature_image import DrawingError, png_from_data_url
+from practice.measurement.models import Response
 from practice.measurement.services import client_timezone
 from practice.messaging.models import Message
-from practice.models import Goal, Response
 from practice.outcomes.models import Episode
 from tenants.accounts.models import User
 from tenants.audit.actions import Action

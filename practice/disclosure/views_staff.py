@@ -27,8 +27,8 @@ from practice.disclosure.forms import (
     TagForm,
 )
 from practice.disclosure.models import Release
+from practice.measurement.models import Response
 from practice.measurement.selectors import definition_catalog, instruments_offered
-from practice.models import Response
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record

@@ -20,8 +20,8 @@ from practice.expected import policies as paths
 from practice.expected import selectors as path_selectors
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import get_definition
+from practice.measurement.models import Alert
 from practice.measurement.scoring import ReliableChange, reliable_change
-from practice.models import Alert
 
 
 @dataclass(frozen=True)

@@ -21,20 +21,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
+from practice.care.models import Homework, HomeworkCompletion, JournalEntry
 from practice.engagement.models import JournalingAssignment, RuleSetting
 from practice.measurement.definitions import InstrumentDefinition, definition_from_dict
 from practice.measurement.library import SHIPPED
+from practice.measurement.models import Alert, Assignment, PracticeInstrument, Response
 from practice.measurement.selectors import alert_inbox
-from practice.models import (
-    Alert,
-    Assignment,
-    ClientProfile,
-    Homework,
-    HomeworkCompletion,
-    JournalEntry,
-    PracticeInstrument,
-    Response,
-)
+from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.models import Practice
 

@@ -18,7 +18,7 @@ from practice.access import Capability, client_for_staff, holds
 from practice.engagement import rules, selectors
 from practice.engagement.models import JournalingAssignment, RuleSetting
 from practice.expected.services import follow_up_assign
-from practice.models import Alert
+from practice.measurement.models import Alert
 from practice.notifications import digest
 from practice.notifications.selectors import recipient_clock
 from practice.notifications.services import notification_enqueue

@@ -20,7 +20,7 @@ from practice.expected import policies, selectors, services
 from practice.expected.models import Calibration
 from practice.measurement.api.serializers import BAD_REQUEST, ErrorSerializer
 from practice.measurement.api.views import CLINICAL, DENIED
-from practice.models import Alert
+from practice.measurement.models import Alert
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record

@@ -16,7 +16,8 @@ from portal.consent import current_consent
 from portal.models import ClientAccess, ConsentAcceptance
 from practice.engagement import services as engagement
 from practice.expected.models import ClientPathSharing, PathSettings
-from practice.models import ClientProfile, Response
+from practice.measurement.models import Response
+from practice.models import ClientProfile
 from practice.outcomes.demo import _response
 from practice.outcomes.models import Episode
 from tenants.accounts.models import Role, User

@@ -30,7 +30,7 @@ from practice.expected.policies import (
     read_path,
 )
 from practice.measurement.library import get_definition
-from practice.models import Alert, Response
+from practice.measurement.models import Alert, Response
 from practice.outcomes.maths import Rate
 from practice.outcomes.models import Episode
 from practice.outcomes.selectors import episode_scores

@@ -14,7 +14,7 @@ from practice.access import Capability, client_for_staff, clients_visible_to, ho
 from practice.expected import policies, selectors
 from practice.expected.models import Calibration, ClientPathSharing, PathSettings, SupportAnswers
 from practice.expected.policies import ANSWERS, QUESTIONS
-from practice.models import Alert, Assignment, PracticeInstrument
+from practice.measurement.models import Alert, Assignment, PracticeInstrument
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record

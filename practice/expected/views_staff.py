@@ -17,8 +17,8 @@ from practice.expected.charts import comparison_svg, curve_rows, typical_baselin
 from practice.expected.forms import PathSettingsForm, ShareForm, SupportForm
 from practice.expected.models import Calibration
 from practice.measurement.library import get_definition
+from practice.measurement.models import Alert
 from practice.measurement.views_clinic.common import back, clinical_required
-from practice.models import Alert
 from practice.views import owner_required
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta

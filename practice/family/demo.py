@@ -17,6 +17,7 @@ from django.utils import timezone
 from portal.consent import current_consent
 from portal.models import ClientAccess, ConsentAcceptance
 from practice.appointments.models import Appointment, AppointmentType
+from practice.care.models import Goal, JournalEntry
 from practice.family import services
 from practice.family.instruments import PARENT_REPORT, SELF_REPORT
 from practice.family.models import (
@@ -29,7 +30,8 @@ from practice.family.models import (
 )
 from practice.family.policies import PROXY_CONSENT
 from practice.measurement import services as measurement_services
-from practice.models import ClientProfile, Goal, JournalEntry, PracticeInstrument
+from practice.measurement.models import PracticeInstrument
+from practice.models import ClientProfile
 from practice.outcomes.services import episode_ensure_open
 from tenants.accounts.models import Role, User
 from tenants.models import Practice

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from practice.access import Capability, client_in_reach, clients_in_reach
 from practice.appointments.models import Appointment
+from practice.care.models import ClientResource, Goal, Homework, JournalEntry
 from practice.disclosure.selectors import hidden_from_proxy
 from practice.documents.models import Document
 from practice.family import policies
@@ -37,10 +38,11 @@ from practice.family.models import (
 from practice.family.policies import Kind, LinkFacts
 from practice.formbuilder.models import FormAssignment
 from practice.invoices.models import Invoice
+from practice.measurement.models import Response
 from practice.messaging.models import Message
 from practice.messaging.policies import MessagingPolicy, Scope
 from practice.messaging.selectors import person
-from practice.models import ClientResource, Goal, Homework, JournalEntry, Response, SafetyPlan
+from practice.models import SafetyPlan
 from tenants.accounts.models import User
 from tenants.models import Practice
 

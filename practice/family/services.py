@@ -46,10 +46,10 @@ from practice.family.models import (
     ProxyTier,
 )
 from practice.measurement.library import UnknownInstrument
+from practice.measurement.models import Alert
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
 from practice.measurement.selectors import instrument_definition
 from practice.messaging.selectors import policy_of as messaging_policy_of
-from practice.models import Alert
 from tenants.accounts.models import Role, User, email_normalise
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record

@@ -20,7 +20,8 @@ from django.db.models import Max
 
 from practice.access import clients_visible_to
 from practice.expected.selectors import PathBadge, path_badges
-from practice.models import Alert, ClientProfile
+from practice.measurement.models import Alert
+from practice.models import ClientProfile
 from practice.outcomes.selectors import current_episodes
 from practice.today.headlines import Headline, client_headlines
 from practice.today.selectors import ENGAGEMENT_KINDS

@@ -27,8 +27,8 @@ from fhir.resources.R4B.bundle import Bundle
 
 from practice.measurement.definitions import InstrumentDefinition, Item, plain_number
 from practice.measurement.library import UnknownInstrument
+from practice.measurement.models import Response
 from practice.measurement.selectors import instrument_definition, submitted_responses
-from practice.models import Response
 from tenants.accounts.models import User
 
 LOINC = "http://loinc.org"

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 
 from practice.measurement.definitions import InstrumentDefinition
-from practice.models import Assignment
+from practice.measurement.models import Assignment
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -32,6 +32,7 @@ from practice.access import clients_visible_to
 from practice.measurement import schedule
 from practice.measurement.definitions import InstrumentDefinition, definition_from_dict
 from practice.measurement.library import UnknownInstrument, get_definition, shipped_keys
+from practice.measurement.models import Alert, Assignment, PracticeInstrument, Response
 from practice.measurement.scoring import (
     NoReliableChangeThreshold,
     ReliableChange,
@@ -39,7 +40,6 @@ from practice.measurement.scoring import (
     reliable_change,
     talking_therapies_outcome,
 )
-from practice.models import Alert, Assignment, PracticeInstrument, Response
 from tenants.accounts.models import User
 from tenants.models import Practice
 

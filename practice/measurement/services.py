@@ -24,6 +24,7 @@ from practice.measurement.definitions import (
     definition_from_dict,
 )
 from practice.measurement.library import UnknownInstrument, shipped_keys
+from practice.measurement.models import Alert, Assignment, PracticeInstrument, Response
 from practice.measurement.scoring import (
     Flag,
     IncompleteResponse,
@@ -32,7 +33,7 @@ from practice.measurement.scoring import (
     score,
 )
 from practice.measurement.selectors import instrument_definition, instruments_offered
-from practice.models import Alert, Assignment, ClientProfile, PracticeInstrument, Response
+from practice.models import ClientProfile
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record

@@ -9,9 +9,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from practice.appointments.models import Appointment
+from practice.care.models import Goal, GoalProgress, Homework, HomeworkCompletion
+from practice.measurement.models import Response
 from practice.measurement.selectors import DefinitionCatalog, definition_catalog
 from practice.messaging.models import Message
-from practice.models import Goal, GoalProgress, Homework, HomeworkCompletion, Response
 from practice.outcomes.maths import EpisodeOutcome, episode_outcome
 from practice.outcomes.models import Episode
 from practice.outcomes.selectors import current_episode

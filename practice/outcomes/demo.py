@@ -16,8 +16,9 @@ from django.db.models import Min
 from django.utils import timezone
 
 from practice.measurement.library import get_definition
+from practice.measurement.models import Response
 from practice.measurement.scoring import score
-from practice.models import ClientProfile, Response
+from practice.models import ClientProfile
 from practice.outcomes.models import Episode
 from tenants.accounts.models import Role, User
 from tenants.models import Practice

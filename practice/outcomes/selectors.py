@@ -14,8 +14,8 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from practice.access import clients_visible_to
 from practice.measurement.library import get_definition
+from practice.measurement.models import Response
 from practice.measurement.selectors import DefinitionCatalog, definition_catalog
-from practice.models import Response
 from practice.outcomes.maths import (
     COMBINED_KEY,
     COMBINED_MEASURES,

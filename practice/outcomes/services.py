@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from practice.access import Capability, clients_visible_to, holds, sees_clinical_data
-from practice.models import Assignment
+from practice.measurement.models import Assignment
 from practice.outcomes.models import Episode, PracticeExport
 from tenants.accounts.models import Role, User
 from tenants.audit.actions import Action

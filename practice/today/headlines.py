@@ -21,9 +21,9 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from practice.measurement.charts import signed_change
+from practice.measurement.models import Response
 from practice.measurement.scoring import NoReliableChangeThreshold, ReliableChange, reliable_change
 from practice.measurement.selectors import definition_catalog
-from practice.models import Response
 from practice.outcomes.selectors import episode_headlines
 from tenants.accounts.models import User
 from tenants.models import Practice

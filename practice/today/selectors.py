@@ -23,9 +23,9 @@ from practice.expected.policies import PathStatus
 from practice.expected.selectors import PathBadge, path_badges
 from practice.formbuilder.definitions import requires_signature
 from practice.formbuilder.models import FormAssignment
+from practice.measurement.models import Alert, Response
 from practice.measurement.selectors import alert_inbox
 from practice.messaging.selectors import policy_of, unread_count
-from practice.models import Alert, Response
 from practice.outcomes.models import Episode
 from practice.today.headlines import Headline, client_headlines
 from tenants.accounts.models import Role, User

@@ -110,8 +110,8 @@ def known_ids() -> dict[str, Any]:
     from practice.engagement import rules
     from practice.formbuilder.models import FormAssignment, FormTemplate
     from practice.invoices.models import Invoice
+    from practice.measurement.models import Alert, Assignment, Response
     from practice.messaging.models import Conversation, Message
-    from practice.models import Alert, Assignment, Response
     from practice.notifications.models import Notification
     from tenants.accounts.models import User
 

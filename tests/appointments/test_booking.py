@@ -19,9 +19,10 @@ from practice.appointments.models import Appointment
 from practice.appointments.notifications import ASSESSMENT_DUE, HOMEWORK_DUE, SESSION_REMINDER
 from practice.appointments.services import SLOT_TAKEN, BookingError, SlotTaken
 from practice.appointments.tasks import reminders_enqueue_due_job
+from practice.care.models import Homework
 from practice.care.services import homework_complete
+from practice.measurement.models import Response
 from practice.measurement.services import assignment_create
-from practice.models import Homework, Response
 from practice.notifications import kinds
 from practice.notifications.models import Notification
 from practice.notifications.tasks import notification_deliver

@@ -18,7 +18,7 @@ from practice.appointments.models import Appointment, AppointmentSeries, Clinici
 from practice.appointments.notifications import SESSION_REMINDER
 from practice.appointments.services import SeriesClash, SeriesInput
 from practice.appointments.tasks import scheduling_due_job
-from practice.models import Response
+from practice.measurement.models import Response
 from practice.notifications import kinds
 from practice.notifications.models import Notification
 from tenants.models import Practice

@@ -14,7 +14,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from billing.models import Subscription
-from practice.models import Response
+from practice.measurement.models import Response
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.models import Domain, Practice

@@ -12,7 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.db import connection
 
-from practice.models import Alert
+from practice.measurement.models import Alert
 from tenants.accounts.models import User
 from tests.browser.conftest import LiveServer, in_schema, new_device, sign_in
 from tests.browser.test_portal_pages import the_demo_with_everything_on, weigh_and_check

@@ -16,9 +16,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
+from practice.care.models import Goal, Homework, JournalEntry
 from practice.family.models import ClientAgeFacts, FamilySettings, ProxyLink, ProxyTier
 from practice.family.services import family_summary_save, item_mark_set
-from practice.models import ClientProfile, Goal, Homework, JournalEntry
+from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.features import MODULE_KEYS
 from tests.browser.conftest import LiveServer, in_schema, new_device, sign_in

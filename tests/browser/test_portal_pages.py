@@ -30,10 +30,11 @@ from portal import invitations
 from portal.consent import current_consent
 from portal.models import ClientAccess, ConsentAcceptance
 from practice.care import services as care
+from practice.care.models import Resource
 from practice.demo import DEMO_CLIENT, DEMO_CLINICIAN, seed_demo
 from practice.demo_logins import DEMO_SUBDOMAIN
 from practice.disclosure import services as disclosure
-from practice.models import Resource, Response
+from practice.measurement.models import Response
 from tenants.accounts.models import User
 from tenants.features import MODULE_KEYS, MessagingPolicyKind
 from tenants.models import Practice

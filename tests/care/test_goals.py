@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from practice.models import Goal, GoalProgress
+from practice.care.models import Goal, GoalProgress
 from tests.care.helpers import audit_actions, audit_details, page_text, prepare
 
 

@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from practice.care import services
+from practice.care.models import Homework, HomeworkCompletion, Resource
 from practice.care.selectors import occurrences_due
-from practice.models import ClientProfile, Homework, HomeworkCompletion, Resource
+from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tests.care.helpers import audit_actions, client_today, page_text, prepare
 from tests.conftest import PASSWORD

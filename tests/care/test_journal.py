@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from practice.care import selectors
-from practice.models import JournalEntry
+from practice.care.models import JournalEntry
 from tenants.audit.models import AuditEvent
 from tests.care.helpers import audit_actions, page_text, prepare
 

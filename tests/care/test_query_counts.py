@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from practice.models import Goal, GoalMilestone, GoalProgress, JournalEntry
+from practice.care.models import Goal, GoalMilestone, GoalProgress, JournalEntry
 from tests.care.helpers import prepare
 
 

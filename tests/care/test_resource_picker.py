@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from practice.models import Resource
+from practice.care.models import Resource
 from tests.care.helpers import page_text, prepare
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from practice.models import ClientResource, Resource
+from practice.care.models import ClientResource, Resource
 from tests.care.helpers import audit_actions, page_text, prepare
 
 PDF = b"%PDF-1.4 sleep hygiene leaflet"

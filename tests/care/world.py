@@ -9,15 +9,15 @@ from datetime import timedelta
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from practice.models import (
+from practice.care.models import (
     ClientResource,
     Goal,
     GoalProgress,
     Homework,
     JournalEntry,
     Resource,
-    SafetyPlan,
 )
+from practice.models import SafetyPlan
 from tests.care.helpers import CareWorld, client_today
 
 MARKER = "MARK-7f3"

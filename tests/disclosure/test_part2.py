@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 
 from practice.disclosure import packages, policies, selectors, services
 from practice.disclosure.models import Disclosure, DisclosureLink
-from practice.models import Response
+from practice.measurement.models import Response
 from tenants.audit.models import AuditEvent
 from tests.disclosure.helpers import draft, prepare, send, signed, unzip
 from tests.formbuilder.helpers import pdf_text
@@ -194,8 +194,8 @@ def test_a_proxy_never_sees_a_part2_goal_without_a_part2_consent_naming_them(alp
     """Wired end to end: a goal the clinician made shareable, set inside an episode marked as
     SUD treatment in a Part 2 program, is not on the parent's goals page or API answer until the
     client signs a Part 2 consent naming that parent; a goal outside the episode always is."""
+    from practice.care.models import Goal
     from practice.family.models import ClientAgeFacts, FamilySettings, ItemMark
-    from practice.models import Goal
     from practice.outcomes.models import Episode
     from tests.family.helpers import proxy_linked
 

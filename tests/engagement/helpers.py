@@ -18,7 +18,8 @@ from django_tenants.utils import schema_context
 from portal.models import ClientAccess
 from practice.engagement import services
 from practice.engagement.models import RuleSetting
-from practice.models import Alert, ClientProfile, Response
+from practice.measurement.models import Alert, Response
+from practice.models import ClientProfile
 from practice.notifications.models import Notification
 from tenants.accounts.models import Role, User
 from tests.conftest import PASSWORD, PracticeWorld

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from practice.engagement.models import JournalingAssignment, RuleSetting
-from practice.models import Alert
+from practice.measurement.models import Alert
 from tenants.accounts.models import Role, User
 from tests.care.helpers import CareWorld, prepare
 from tests.conftest import PASSWORD

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from practice.engagement import services
 from practice.measurement import services as measurement_services
-from practice.models import Alert
+from practice.measurement.models import Alert
 from practice.notifications import digest, kinds
 from practice.notifications.delivery import deliver
 from practice.notifications.digest import DigestSection

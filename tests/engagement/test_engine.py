@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from config import scheduler
 from practice.engagement import services, tasks
 from practice.measurement import services as measurement_services
-from practice.models import Alert
+from practice.measurement.models import Alert
 from tenants.accounts.models import User
 from tenants.audit.models import AuditEvent
 from tests.engagement.helpers import (

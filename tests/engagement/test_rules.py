@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from practice.care.models import Homework, HomeworkCompletion, JournalEntry
 from practice.engagement import rules
 from practice.engagement.models import JournalingAssignment
-from practice.models import Alert, Assignment, Homework, HomeworkCompletion, JournalEntry
+from practice.measurement.models import Alert, Assignment
 from practice.notifications.kinds import get as get_kind
 from practice.notifications.selectors import channels_for
 from tests.engagement.helpers import (

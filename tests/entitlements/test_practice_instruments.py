@@ -10,8 +10,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from practice.measurement import services
+from practice.measurement.models import PracticeInstrument
 from practice.measurement.views_clinic.instruments import STARTER_DEFINITION
-from practice.models import PracticeInstrument
 from tenants.models import Practice
 from tests.conftest import PracticeWorld
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from portal.models import ClientAccess
 from practice.expected import selectors, services
 from practice.expected.models import Calibration, PathSettings, SupportAnswers
-from practice.models import Alert, Response
+from practice.measurement.models import Alert, Response
 from practice.outcomes.models import Episode
 from tests.engagement.helpers import inside, score
 from tests.portal.helpers import prepare

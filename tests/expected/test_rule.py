@@ -10,7 +10,7 @@ from datetime import timedelta
 from practice.expected import selectors
 from practice.expected.models import Calibration
 from practice.expected.policies import PathStatus
-from practice.models import Alert
+from practice.measurement.models import Alert
 from practice.outcomes.models import Episode
 from tests.engagement.helpers import (
     NOW,
@@ -151,7 +151,7 @@ def test_an_adopted_calibration_changes_the_band_and_is_recorded(alpha) -> None:
 
 def test_a_practice_follow_up_questionnaire_is_assigned_once(alpha) -> None:
     from practice.expected.models import PathSettings
-    from practice.models import Assignment, PracticeInstrument
+    from practice.measurement.models import Assignment, PracticeInstrument
     from tests.measurement.test_api_behaviour import _draft
 
     with inside(alpha):

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from practice.care.models import Goal, JournalEntry
 from practice.family import services
 from practice.family.instruments import PARENT_REPORT, SELF_REPORT
 from practice.family.models import (
@@ -25,7 +26,8 @@ from practice.family.models import (
     ProxyMessage,
 )
 from practice.measurement import services as measurement_services
-from practice.models import Alert, ClientProfile, Goal, JournalEntry, Response
+from practice.measurement.models import Alert, Response
+from practice.models import ClientProfile
 from practice.notifications.models import Notification
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent

@@ -16,8 +16,9 @@ import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from practice.care.models import JournalEntry
 from practice.family.models import ClientAgeFacts, FamilySettings, ProxyLink, ProxyTier
-from practice.models import ClientProfile, JournalEntry
+from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.features import MODULE_KEYS
 from tests.conftest import PASSWORD, PracticeWorld

@@ -10,8 +10,9 @@ from decimal import Decimal
 from django_tenants.utils import schema_context
 
 from practice.measurement.library import get_definition
+from practice.measurement.models import Alert, Response
 from practice.measurement.scoring import score
-from practice.models import Alert, ClientProfile, Response
+from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.models import Practice
 from tests.conftest import PASSWORD, PracticeWorld

@@ -19,7 +19,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from practice.measurement import services
-from practice.models import Alert, Assignment, ClientProfile, Response
+from practice.measurement.models import Alert, Assignment, Response
+from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.models import Practice

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from practice.measurement.library import get_definition
-from practice.models import Alert, PracticeInstrument, Response
+from practice.measurement.models import Alert, PracticeInstrument, Response
 from tenants.models import Practice
 from tests.measurement.helpers import answers_for
 from tests.measurement.test_api import PHQ9_CALM, PHQ9_RISK, measured, state, submit

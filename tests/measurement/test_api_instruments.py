@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context
 
-from practice.models import PracticeInstrument
+from practice.measurement.models import PracticeInstrument
 from tests.measurement.test_practice_defined import AUDIT_JSON
 
 AUDIT = json.loads(AUDIT_JSON)

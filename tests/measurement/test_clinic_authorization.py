@@ -20,7 +20,8 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from practice.measurement import services
-from practice.models import Alert, Assignment, ClientProfile, PracticeInstrument, Response
+from practice.measurement.models import Alert, Assignment, PracticeInstrument, Response
+from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.models import Practice

@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 
 from practice.measurement import selectors, services
 from practice.measurement.definitions import DefinitionError, definition_from_dict
-from practice.models import PracticeInstrument, Response
+from practice.measurement.models import PracticeInstrument, Response
 from tenants.audit.models import AuditEvent
 from tests.conftest import PracticeWorld
 from tests.measurement.clinic_world import prepare

@@ -17,7 +17,8 @@ from django_tenants.utils import schema_context
 
 from practice.measurement import schedule, selectors
 from practice.measurement.context_processors import clinic_alerts
-from practice.models import Alert, Assignment, ClientProfile, Response
+from practice.measurement.models import Alert, Assignment, Response
+from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PracticeWorld

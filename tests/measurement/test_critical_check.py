@@ -21,8 +21,8 @@ from practice.measurement.definitions import (
     definition_to_dict,
 )
 from practice.measurement.library import shipped_definitions
+from practice.measurement.models import PracticeInstrument
 from practice.measurement.scoring import OptionVerdict, critical_option_verdicts, score
-from practice.models import PracticeInstrument
 from tenants.audit.models import AuditEvent
 from tests.conftest import PracticeWorld
 from tests.measurement.clinic_world import prepare

@@ -12,7 +12,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from practice.measurement import services
 from practice.measurement.library import get_definition
-from practice.models import Response
+from practice.measurement.models import Response
 from tenants.accounts.models import Role, User
 from tests.conftest import PASSWORD
 from tests.measurement.test_api import PHQ9_CALM, PHQ9_RISK, measured, submit

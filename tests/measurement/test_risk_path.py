@@ -8,7 +8,8 @@ from datetime import date
 from django_tenants.utils import schema_context
 
 from practice.measurement import services
-from practice.models import Alert, ClientProfile, Response
+from practice.measurement.models import Alert, Response
+from practice.models import ClientProfile
 from tenants.models import Practice
 
 

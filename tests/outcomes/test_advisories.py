@@ -15,7 +15,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from practice.measurement import services
-from practice.models import Response
+from practice.measurement.models import Response
 from tests.measurement.clinic_world import prepare
 
 ADVISORY = "administer a depression inventory"

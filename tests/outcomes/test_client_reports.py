@@ -14,7 +14,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from branding.selectors import branding_for
-from practice.models import Goal, GoalProgress, Homework, HomeworkCompletion
+from practice.care.models import Goal, GoalProgress, Homework, HomeworkCompletion
 from practice.outcomes import client_selectors
 from practice.outcomes.pdf import Provenance, progress_pdf
 from tenants.audit.models import AuditEvent

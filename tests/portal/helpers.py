@@ -18,7 +18,8 @@ from branding.selectors import branding_forget
 from portal.consent import current_consent
 from portal.models import ConsentAcceptance
 from practice.measurement import services
-from practice.models import ClientProfile, Response
+from practice.measurement.models import Response
+from practice.models import ClientProfile
 from tenants.models import Practice
 from tests.conftest import PracticeWorld
 

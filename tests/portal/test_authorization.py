@@ -11,7 +11,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from practice.models import Alert, ClientProfile, Response
+from practice.measurement.models import Alert, Response
+from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PracticeWorld

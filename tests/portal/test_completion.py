@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from practice.models import Alert, Response
+from practice.measurement.models import Alert, Response
 from tenants.audit.models import AuditEvent
 from tests.portal.helpers import PHQ9_ITEMS, assign, prepare
 

@@ -13,7 +13,8 @@ from django_tenants.utils import schema_context
 
 from portal.models import ClientAccess
 from practice.care import services as care
-from practice.models import Goal, GoalProgress, Homework, HomeworkCompletion, Response
+from practice.care.models import Goal, GoalProgress, Homework, HomeworkCompletion
+from practice.measurement.models import Response
 from tenants.audit.models import AuditEvent
 from tests.portal.helpers import assign, bulk_history, local_today, prepare, submit_phq9
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from practice.care import demo
-from practice.models import (
+from practice.care.models import (
     ClientResource,
     Goal,
     GoalProgress,
@@ -17,8 +17,8 @@ from practice.models import (
     HomeworkCompletion,
     JournalEntry,
     Resource,
-    SafetyPlan,
 )
+from practice.models import SafetyPlan
 from tenants.audit.models import AuditEvent
 from tests.portal.helpers import prepare
 

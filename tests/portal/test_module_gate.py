@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from practice.models import Response
+from practice.measurement.models import Response
 from tenants.models import Practice
 from tests.portal.helpers import PHQ9_ITEMS, assign, prepare, submit_phq9
 

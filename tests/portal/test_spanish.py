@@ -38,10 +38,11 @@ from portal import catalogue, invitations
 from portal.models import ClientAccess
 from portal.services import mood_checkin_submit
 from practice.care import services as care
+from practice.care.models import JournalEntry
 from practice.care.services import ResourceInput
 from practice.disclosure import services as disclosure_services
 from practice.measurement.library import get_definition
-from practice.models import JournalEntry, Response
+from practice.measurement.models import Response
 from tenants.features import MODULE_KEYS, MODULES
 from tenants.models import Practice
 from tests.conftest import PracticeWorld

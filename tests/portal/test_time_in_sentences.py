@@ -14,7 +14,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from portal.models import ClientAccess
-from practice.models import Alert, Response
+from practice.measurement.models import Alert, Response
 from tenants.features import MODULE_KEYS
 from tests.conftest import PracticeWorld
 from tests.portal.helpers import CLIENT_ZONE, prepare, submit_phq9

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from practice.measurement.models import Alert
 from practice.measurement.services import alert_acknowledge
-from practice.models import Alert
 from practice.notifications.models import Notification
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from practice.models import Alert
+from practice.measurement.models import Alert
 from practice.outcomes.services import episode_close, episode_open
 from tests.conftest import PracticeWorld
 from tests.measurement.clinic_world import give_history, prepare

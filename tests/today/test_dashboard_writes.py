@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from practice.measurement import services
-from practice.models import Assignment, Response
+from practice.measurement.models import Assignment, Response
 from tests.portal.helpers import assign, local_today, prepare
 
 

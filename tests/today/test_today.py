@@ -14,7 +14,8 @@ from django_tenants.utils import schema_context
 
 from portal.models import ClientAccess, ClientInvitation
 from practice.appointments.models import Appointment, AppointmentType
-from practice.models import Alert, ClientProfile, Response
+from practice.measurement.models import Alert, Response
+from practice.models import ClientProfile
 from practice.outcomes.services import episode_open
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent

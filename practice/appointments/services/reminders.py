@@ -26,9 +26,10 @@ from practice.appointments.models import Appointment, SessionQuestionnaire, Sess
 from practice.appointments.notifications import ASSESSMENT_DUE, HOMEWORK_DUE, SESSION_REMINDER
 from practice.appointments.policies import BookingRules
 from practice.appointments.selectors import client_zone
+from practice.care.models import Homework, HomeworkCompletion
 from practice.care.services import current_occurrence
+from practice.measurement.models import Assignment, Response
 from practice.measurement.services import responses_materialize
-from practice.models import Assignment, Homework, HomeworkCompletion, Response
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import User
 from tenants.models import Practice

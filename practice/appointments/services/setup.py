@@ -31,8 +31,8 @@ from practice.appointments.services.common import (
     require_owner,
 )
 from practice.appointments.services.reminders import session_response_open
+from practice.measurement.models import Response
 from practice.measurement.selectors import instruments_offered
-from practice.models import Response
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta

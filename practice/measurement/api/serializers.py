@@ -12,7 +12,7 @@ from rest_framework.pagination import LimitOffsetPagination
 
 from practice.measurement.definitions import SEXES, InstrumentDefinition, definition_to_dict
 from practice.measurement.library import shipped_keys
-from practice.models import Alert, Assignment, Response
+from practice.measurement.models import Alert, Assignment, Response
 
 
 class ErrorSerializer(serializers.Serializer):

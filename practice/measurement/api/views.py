@@ -48,8 +48,8 @@ from practice.measurement.definition_schema import DEFINITION_SCHEMA, openapi_de
 from practice.measurement.definition_schema import EXAMPLE as DEFINITION_EXAMPLE
 from practice.measurement.definitions import DefinitionError
 from practice.measurement.library import UnknownInstrument
+from practice.measurement.models import Alert, Assignment, Response
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
-from practice.models import Alert, Assignment, Response
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record

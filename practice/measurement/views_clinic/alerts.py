@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from practice.measurement import selectors, services
 from practice.measurement.forms import SNOOZE_CHOICES, AlertResolveForm, AlertSnoozeForm
+from practice.measurement.models import Alert
 from practice.measurement.views_clinic.common import back, clinical_required, render_page
-from practice.models import Alert
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 

@@ -29,6 +29,7 @@ from practice.measurement.forms import (
     EnteredInErrorForm,
     ReviewSinceForm,
 )
+from practice.measurement.models import Assignment, Response
 from practice.measurement.schedule import local_today
 from practice.measurement.views_clinic.common import (
     client_or_404,
@@ -40,7 +41,6 @@ from practice.measurement.views_clinic.common import (
     render_page,
 )
 from practice.measurement.views_clinic.sections import HISTORY_ROWS_SHOWN, instrument_sections
-from practice.models import Assignment, Response
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record

@@ -20,6 +20,7 @@ from practice.measurement import selectors, services
 from practice.measurement.definitions import DefinitionError, InstrumentDefinition
 from practice.measurement.forms import InstrumentDefinitionForm, ScoringPreviewForm
 from practice.measurement.library import UnknownInstrument, get_definition, shipped_keys
+from practice.measurement.models import PracticeInstrument
 from practice.measurement.scoring import (
     IncompleteResponse,
     InvalidAnswers,
@@ -29,7 +30,6 @@ from practice.measurement.scoring import (
 )
 from practice.measurement.views_clinic.common import clinical_required, render_page
 from practice.measurement.views_clinic.sections import number_text
-from practice.models import PracticeInstrument
 from tenants.audit.services import RequestMeta
 
 # --- practice-defined instruments and the scoring preview --------------------------------------

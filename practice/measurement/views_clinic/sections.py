@@ -20,8 +20,8 @@ from practice.measurement.charts import (
     weekly_means,
 )
 from practice.measurement.definitions import InstrumentDefinition
+from practice.measurement.models import Response
 from practice.measurement.scoring import TalkingTherapiesClass
-from practice.models import Response
 from tenants.models import Practice
 
 TALKING_THERAPIES_LABELS = {
