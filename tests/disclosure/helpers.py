@@ -76,13 +76,11 @@ DOCUMENT_CANARY = "DOC-CANARY-7f3"
 MESSAGE_CANARY = "MSG-CANARY-2b9"
 
 
-def give_documents(world: PracticeWorld, *, at: datetime | None = None) -> tuple[int, int]:
+def give_documents(world: PracticeWorld) -> tuple[int, int]:
     """Inside the schema (with a file storage fixture): a file the clinician shared and a form
-    the client completed, both dated `at` (default now). Returns (document id, form id)."""
-    from practice.documents.models import Document
+    the client completed, now (pin the clock to date them). Returns (document id, form id)."""
     from practice.documents.services import IncomingFile, document_share
     from practice.formbuilder import services as forms
-    from practice.formbuilder.models import FormAssignment
     from tests.formbuilder.helpers import ANSWERS, INTAKE
 
     body = (f"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% {DOCUMENT_CANARY}\n"
@@ -98,9 +96,6 @@ def give_documents(world: PracticeWorld, *, at: datetime | None = None) -> tuple
                                   acting_user=world.clinician)
     forms.form_answers_save(assignment_id=assignment.pk, answers=ANSWERS, submit=True,
                             acting_user=world.client)
-    if at is not None:
-        Document.objects.filter(pk=document.pk).update(created_at=at)
-        FormAssignment.objects.filter(pk=assignment.pk).update(submitted_at=at)
     return document.pk, assignment.pk
 
 
