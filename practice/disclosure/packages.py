@@ -25,10 +25,10 @@ from branding.pdf import BrandedPdf, logo_png_for
 from branding.values import Branding
 from practice.disclosure import package_records, policies
 from practice.disclosure.models import Release
-from practice.formbuilder.pdf import form_pdf
-from practice.formbuilder.seal import sha256_hex
 from practice.disclosure.selectors import RecordRef, release_recipient
 from practice.documents.models import Document
+from practice.formbuilder.pdf import form_pdf
+from practice.formbuilder.seal import sha256_hex
 from practice.measurement.fhir import client_results_bundle
 from practice.models import Goal, Response
 from practice.outcomes import client_selectors

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from branding.selectors import branding_for
 from controlplane.emails import send_branded_email
 from practice.access import Capability, client_in_reach, holds
 from practice.disclosure import packages, policies, selectors
@@ -325,6 +326,13 @@ def release_revoke(*, release_id: int, acting_user: User,
 
 
 # --- disclose ----------------------------------------------------------------------------------
+
+def package_context(*, practice: Any, base_url: str, acting_user: User) -> packages.Context:
+    """What a package is built with when staff send it now (pages and API alike)."""
+    return packages.Context(branding=branding_for(practice), base_url=base_url,
+                            now=timezone.now(), zone=ZoneInfo("UTC"),
+                            generated_by=acting_user.full_name)
+
 
 @dataclass(frozen=True)
 class Delivered:

@@ -6,7 +6,6 @@ releases, restrictions, Part 2 tags and ledger; drafting a release; sending a pa
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from branding.selectors import branding_for
 from practice.access import Capability, client_in_reach, holds, requires
 from practice.disclosure import packages, policies, selectors, services
 from practice.disclosure.accounting import accounting_response
@@ -63,9 +61,9 @@ def _instruments(request: HttpRequest, client: User) -> list[tuple[str, str]]:
 
 
 def _context(request: HttpRequest) -> packages.Context:
-    return packages.Context(branding=branding_for(request.tenant),
-                            base_url=request.build_absolute_uri("/"), now=timezone.now(),
-                            zone=ZoneInfo("UTC"), generated_by=request.user.full_name)  # type: ignore[union-attr]
+    return services.package_context(practice=request.tenant,
+                                    base_url=request.build_absolute_uri("/"),
+                                    acting_user=request.user)  # type: ignore[arg-type]
 
 
 @require_safe
