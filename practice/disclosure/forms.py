@@ -51,8 +51,27 @@ class ReleaseForm(forms.Form):
 
 
 class SendForm(forms.Form):
-    package_kind = forms.ChoiceField(label=_("Package"),
-                                     choices=_choices(policies.PACKAGE_KINDS))
+    """What to send under a release: the packages that can carry something it covers, and
+    optionally a narrower date range (a wider one is refused by `disclose`, with the reason)."""
+
+    package_kind = forms.ChoiceField(label=_("Package"), widget=forms.RadioSelect)
+    covers_from = forms.DateField(label=_("Only records from (optional)"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    covers_to = forms.DateField(label=_("Only records to (optional)"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, release_kinds: list[str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offered = policies.packages_for(release_kinds) if release_kinds else list(
+            policies.PACKAGE_KINDS)
+        # A POST may name any package kind: the gate refuses, with the reason, what the release
+        # does not cover.
+        choices = offered if not self.is_bound else list(policies.PACKAGE_KINDS)
+        self.fields["package_kind"].choices = [
+            (kind, policies.PACKAGE_KINDS[kind]) for kind in choices]
+        if len(offered) == 1:
+            self.fields["package_kind"].initial = offered[0]
 
 
 class RestrictionForm(forms.Form):

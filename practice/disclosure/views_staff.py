@@ -127,7 +127,7 @@ def release_new(request: HttpRequest, client_id: int) -> HttpResponse:
 def release_detail(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
     client = _client(request, client_id)
     release = _release(client, release_id)
-    return _release_page(request, client, release, SendForm())
+    return _release_page(request, client, release, SendForm(release_kinds=release.kinds))
 
 
 def _release_page(request: HttpRequest, client: User, release: Release, form: SendForm,
@@ -153,19 +153,24 @@ def _release_page(request: HttpRequest, client: User, release: Release, form: Se
 def release_send(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
     client = _client(request, client_id)
     release = _release(client, release_id)
-    form = SendForm(request.POST)
+    form = SendForm(request.POST, release_kinds=release.kinds)
     if not form.is_valid():
         return _release_page(request, client, release, form, status=400)
     link_base = request.build_absolute_uri(reverse("shared:download", args=["x"]))[:-2]
+    package_kind = form.cleaned_data["package_kind"]
+    scope = selectors.package_scope(release, package_kind,
+                                    start=form.cleaned_data["covers_from"],
+                                    end=form.cleaned_data["covers_to"])
     try:
         delivered = services.disclose(
-            release_id=release.pk, package_kind=form.cleaned_data["package_kind"],
+            release_id=release.pk, package_kind=package_kind, scope=scope,
             acting_user=request.user, context=_context(request), link_url=link_base,  # type: ignore[arg-type]
             meta=RequestMeta.from_request(request))
     except services.DisclosureRefused as refusal:
         return _release_page(request, client, release, form, refusal=refusal, status=409)
     release.refresh_from_db()
-    return _release_page(request, client, release, SendForm(), delivered=delivered)
+    return _release_page(request, client, release, SendForm(release_kinds=release.kinds),
+                         delivered=delivered)
 
 
 @require_POST
