@@ -144,6 +144,10 @@ def _fhir_bundle(cleared: Cleared, context: Context, notice: str) -> Content:
                    title="Measure results (FHIR R4)")
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _file_bytes(document: Document) -> bytes:
     try:
         with document.file.open("rb") as handle:
@@ -183,7 +187,8 @@ def _documents(cleared: Cleared, context: Context, notice: str) -> Content:
     items = [{"file": row.name, "sha256": row.sha256,
               "date": row.when.isoformat() if row.when else None} for row in rows]
     return Content(files=[("documents-index.pdf", index), *entries],
-                   title=f"Documents ({len(forms)} forms, {len(files)} files)", items=items)
+                   title=f"Documents ({_count(len(forms), 'form')}, "
+                         f"{_count(len(files), 'file')})", items=items)
 
 
 def _message_threads(cleared: Cleared, context: Context, notice: str) -> Content:
@@ -195,7 +200,8 @@ def _message_threads(cleared: Cleared, context: Context, notice: str) -> Content
                                         zone=context.zone, notice=notice)
     threads = len({message.conversation_id for message in messages})
     return Content(files=[("message-threads.pdf", body)],
-                   title=f"Message threads ({threads} threads, {len(messages)} messages)",
+                   title=f"Message threads ({_count(threads, 'thread')}, "
+                         f"{_count(len(messages), 'message')})",
                    items=[{"thread": message.conversation_id, "message": message.pk}
                           for message in messages])
 

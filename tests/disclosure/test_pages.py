@@ -154,7 +154,8 @@ def test_staff_pick_documents_and_messages_on_the_pages(alpha, beta, media_root)
         assert release.kinds == ["documents", "messages"] and release.instrument_keys == []
         signed_release = signed(alpha, kinds=["documents", "messages"], instrument_keys=[])
     page = staff.get(f"/disclosure/clients/{alpha.client.pk}/releases/{signed_release.pk}/")
-    offered = re.findall(rb'name="package_kind" value="(\w+)"', page.content)
+    select = re.search(rb'<select name="package_kind".*?</select>', page.content, re.S).group(0)
+    offered = re.findall(rb'<option value="(\w+)"', select)
     assert offered == [b"documents", b"message_threads"]
     base = f"/disclosure/clients/{alpha.client.pk}/releases/{signed_release.pk}/send/"
     refused = staff.post(base, {"package_kind": "progress_report"})

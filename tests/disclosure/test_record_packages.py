@@ -67,7 +67,7 @@ def test_a_documents_package_holds_the_forms_and_files_of_the_range(
         assert "2 document(s)" in index and "42 CFR" not in index
         row = Disclosure.objects.get()
         assert (row.package_kind, row.description) == (
-            "documents", "Documents (1 forms, 1 files), 1 March 2026 to 31 March 2026")
+            "documents", "Documents (1 form, 1 file), 1 March 2026 to 31 March 2026")
         assert f"files/{old_document}-referral.pdf" not in files
         assert f"forms/form-{old_form}.pdf" not in files
     with schema_context(beta.practice.schema_name):
@@ -90,7 +90,7 @@ def test_a_message_package_holds_the_threads_of_the_range(clock, alpha) -> None:
         assert "OLD-THREAD" not in text
         assert [item["message"] for item in json.loads(files["manifest.json"])["items"]] == inside
         assert Disclosure.objects.get().description.startswith(
-            "Message threads (1 threads, 2 messages)")
+            "Message threads (1 thread, 2 messages)")
 
 
 @pytest.mark.parametrize(("package_kind", "reason"), [
