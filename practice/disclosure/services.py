@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -407,7 +407,10 @@ def disclose(*, release_id: int, package_kind: str, acting_user: User,
         raise DisclosureRefused(_("Unknown kind of package."))
     if scope is None:
         scope = selectors.package_scope(release, package_kind)
+    # The release's dates are the client's calendar days: the records checked and the records
+    # built are chosen in the same zone, so nothing at a day's edge skips the Part 2 check.
     zone = ZoneInfo(client_timezone(client))
+    context = replace(context, zone=zone)
     plan = policies.PackagePlan(package_kind=package_kind, scope=scope)
     held = packages.records_in(client, plan, zone)
     plan = policies.PackagePlan(package_kind=package_kind, scope=scope,

@@ -206,3 +206,46 @@ def test_drafting_a_release_through_the_api(alpha, people) -> None:
         assert Release.objects.filter(status="awaiting").count() == 1
         assert AuditEvent.objects.filter(action="release.created",
                                          object_id=str(data["id"])).count() == 1
+
+
+def test_a_part2_refusal_lists_the_missing_elements(alpha, people) -> None:
+    from practice.disclosure import services
+    with schema_context(alpha.practice.schema_name):
+        services.part2_setting_update(is_part2_program=True, acting_user=alpha.owner)
+        consent = signed(alpha, kinds=["scores"], instrument_keys=["auditc"],
+                         is_part2_consent=True).pk
+    refused = call(people["http"]["owner"], "post", f"/releases/{consent}/disclosures",
+                   {"package_kind": "fhir_bundle"})
+    assert refused.status_code == 409 and refused.json() == {
+        "detail": "The Part 2 consent lacks: a specific description of the information.",
+        "missing": ["a specific description of the information"]}
+    read = call(people["http"]["owner"], "get", f"/releases/{consent}").json()
+    assert read["missing_part2_elements"] == ["a specific description of the information"]
+    with schema_context(alpha.practice.schema_name):
+        assert Disclosure.objects.count() == 0
+
+
+def test_lists_run_a_fixed_number_of_queries(alpha, people) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.disclosure.helpers import send
+    staff = people["http"]["clinician"]
+    paths = [f"/clients/{people['client']}/releases", f"/clients/{people['client']}/disclosures",
+             f"/clients/{people['client']}/accounting-of-disclosures"]
+
+    def counts() -> list[int]:
+        found = []
+        for path in paths:
+            with CaptureQueriesContext(connection) as queries:
+                assert call(staff, "get", path).status_code == 200
+            found.append(len(queries))
+        return found
+
+    with schema_context(alpha.practice.schema_name):
+        send(alpha, Release.objects.get(pk=people["release"]))
+    first = counts()
+    with schema_context(alpha.practice.schema_name):
+        for _ in range(3):
+            send(alpha, signed(alpha))
+    assert counts() == first

@@ -120,3 +120,32 @@ def test_a_restriction_on_messages_stops_a_message_package(alpha) -> None:
         with pytest.raises(services.DisclosureRefused, match="restrict"):
             send(alpha, release, "message_threads")
         assert send(alpha, release, "fhir_bundle").disclosure.package_kind == "fhir_bundle"
+
+
+def test_the_records_checked_are_the_records_built_at_a_days_edge(clock, alpha) -> None:
+    """The release's dates are the client's days (New York): a Part 2 message written at
+    01:00 UTC on 1 March, still 28 February in New York, is outside a range from 1 March, so
+    it is neither checked nor sent; one written later that day is both."""
+    from practice.messaging.models import Message
+    from practice.models import ClientProfile
+
+    clock.at(AFTER)
+    with schema_context(alpha.practice.schema_name):
+        prepare(alpha)
+        ClientProfile.objects.filter(user=alpha.client).update(timezone="America/New_York")
+        edge = give_messages(alpha, at=datetime(2026, 3, 1, 1, tzinfo=UTC))
+        Message.objects.filter(pk__in=edge).update(body="EDGE-OF-DAY")
+        services.part2_setting_update(is_part2_program=True, acting_user=alpha.owner)
+        for message_id in edge:
+            services.part2_tag(client_id=alpha.client.pk, kind="message", object_id=message_id,
+                               acting_user=alpha.clinician)
+        release = signed(alpha, kinds=["messages"], instrument_keys=[], **RANGE)
+        text = " ".join(pdf_text(_open(send(alpha, release, "message_threads"))[
+            "message-threads.pdf"]).split())
+        assert "EDGE-OF-DAY" not in text and "No messages in the period covered." in text
+        assert Disclosure.objects.get().contains_part2 is False
+        later = give_messages(alpha, at=datetime(2026, 3, 1, 6, tzinfo=UTC))
+        services.part2_tag(client_id=alpha.client.pk, kind="message", object_id=later[0],
+                           acting_user=alpha.clinician)
+        with pytest.raises(services.DisclosureRefused, match="42 CFR part 2"):
+            send(alpha, release, "message_threads")
