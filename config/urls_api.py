@@ -56,5 +56,6 @@ urlpatterns = [
     path("", include(("practice.outcomes.api_urls", "outcomes"))),
     path("", include(("practice.family.api_urls", "family"))),
     path("", include(("practice.expected.api_urls", "expected"))),
+    path("", include(("practice.disclosure.api_urls", "disclosure"))),
     path("", include("practice.audit_trail.api_urls")),
 ]

@@ -15,6 +15,10 @@ def _choices(mapping: dict[str, object]) -> list[tuple[str, Any]]:
     return [(key, label) for key, label in mapping.items()]
 
 
+# Checkbox lists laid out as the rest of the product's (tandem.css `kind-check`).
+_CHECKS = forms.CheckboxSelectMultiple(attrs={"class": "kind-check"})
+
+
 class ReleaseForm(forms.Form):
     recipient_name = forms.CharField(label=_("Recipient's name"), max_length=150)
     recipient_organisation = forms.CharField(label=_("Organisation"), max_length=200,
@@ -24,9 +28,9 @@ class ReleaseForm(forms.Form):
                                       required=False)
     kinds = forms.MultipleChoiceField(label=_("What may be shared"),
                                       choices=_choices(policies.SCOPE_KINDS),
-                                      widget=forms.CheckboxSelectMultiple)
+                                      widget=_CHECKS)
     instrument_keys = forms.MultipleChoiceField(label=_("Instruments"), required=False,
-                                                widget=forms.CheckboxSelectMultiple)
+                                                widget=_CHECKS)
     covers_from = forms.DateField(label=_("Records from"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}))
     covers_to = forms.DateField(label=_("Records to"), required=False,
@@ -51,8 +55,27 @@ class ReleaseForm(forms.Form):
 
 
 class SendForm(forms.Form):
-    package_kind = forms.ChoiceField(label=_("Package"),
-                                     choices=_choices(policies.PACKAGE_KINDS))
+    """What to send under a release: the packages that can carry something it covers, and
+    optionally a narrower date range (a wider one is refused by `disclose`, with the reason)."""
+
+    package_kind = forms.ChoiceField(label=_("Package"))
+    covers_from = forms.DateField(label=_("Only records from (optional)"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    covers_to = forms.DateField(label=_("Only records to (optional)"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, release_kinds: list[str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offered = policies.packages_for(release_kinds) if release_kinds else list(
+            policies.PACKAGE_KINDS)
+        # A POST may name any package kind: the gate refuses, with the reason, what the release
+        # does not cover.
+        choices = offered if not self.is_bound else list(policies.PACKAGE_KINDS)
+        self.fields["package_kind"].choices = [
+            (kind, policies.PACKAGE_KINDS[kind]) for kind in choices]
+        if len(offered) == 1:
+            self.fields["package_kind"].initial = offered[0]
 
 
 class RestrictionForm(forms.Form):
@@ -60,7 +83,7 @@ class RestrictionForm(forms.Form):
                                       max_length=200, required=False)
     kinds = forms.MultipleChoiceField(label=_("Kinds of record (none ticked: everything)"),
                                       choices=_choices(policies.SCOPE_KINDS), required=False,
-                                      widget=forms.CheckboxSelectMultiple)
+                                      widget=_CHECKS)
     instrument_keys = forms.CharField(label=_("Instruments (keys, comma separated)"),
                                       max_length=300, required=False)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)

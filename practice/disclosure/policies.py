@@ -16,26 +16,42 @@ from django.utils.translation import gettext_lazy as _
 SCORES = "scores"
 GOALS = "goals"
 ENGAGEMENT = "engagement"
+DOCUMENTS = "documents"
+MESSAGES = "messages"
 COUNSELING_NOTES = "sud_counseling_notes"
 
 SCOPE_KINDS: dict[str, object] = {
     SCORES: _("Measure scores (the instruments named)"),
     GOALS: _("Treatment goals and their progress"),
     ENGAGEMENT: _("Homework and engagement summary"),
+    DOCUMENTS: _("Documents: completed and signed forms, files shared or uploaded"),
+    MESSAGES: _("Secure message threads with the practice"),
     COUNSELING_NOTES: _("SUD counseling notes (needs its own consent)"),
 }
 
 # The packages `disclose` can build, and the kinds of record each carries at most.
 PROGRESS_REPORT = "progress_report"
 FHIR_BUNDLE = "fhir_bundle"
+DOCUMENTS_PACKAGE = "documents"
+MESSAGES_PACKAGE = "message_threads"
 PACKAGE_KINDS: dict[str, object] = {
     PROGRESS_REPORT: _("Progress report (PDF)"),
     FHIR_BUNDLE: _("Measure results (FHIR R4 bundle)"),
+    DOCUMENTS_PACKAGE: _("Documents (forms as PDF, files as stored, with an index)"),
+    MESSAGES_PACKAGE: _("Message threads (PDF)"),
 }
 PACKAGE_CARRIES: dict[str, frozenset[str]] = {
     PROGRESS_REPORT: frozenset({SCORES, GOALS, ENGAGEMENT}),
     FHIR_BUNDLE: frozenset({SCORES}),
+    DOCUMENTS_PACKAGE: frozenset({DOCUMENTS}),
+    MESSAGES_PACKAGE: frozenset({MESSAGES}),
 }
+
+
+def packages_for(kinds: Iterable[str]) -> list[str]:
+    """The package kinds that can carry something of `kinds` (what a release covers)."""
+    wanted = frozenset(kinds)
+    return [kind for kind, carries in PACKAGE_CARRIES.items() if carries & wanted]
 
 # Instruments whose answers identify a substance use disorder: Part 2 by kind when the practice
 # is a Part 2 program. Keys of shipped instruments and the usual keys of practice-defined ones.
@@ -43,7 +59,7 @@ SUD_INSTRUMENT_KEYS = frozenset({"auditc", "audit", "audit_c", "dast10", "dast_1
                                  "cage_aid", "assist", "tcudv", "tcud5", "cudit_r"})
 
 # Record kinds a Part 2 tag can name (by hand), and "episode" marked as SUD treatment.
-TAG_KINDS = ("response", "goal", "document", "message", "episode")
+TAG_KINDS = ("response", "goal", "document", "form", "message", "episode")
 
 
 # --- what a request asks for -------------------------------------------------------------------
@@ -198,6 +214,7 @@ def restriction_hits(restriction: RestrictionTerms, *, recipient: str,
 # --- the link and the accounting ---------------------------------------------------------------
 
 LINK_LIFETIME = timedelta(days=7)
+MAX_PACKAGE_BYTES = 100 * 1024 * 1024  # a documents package's files, before compression
 MAX_WRONG_CODES = 5
 CODE_LENGTH = 8
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone

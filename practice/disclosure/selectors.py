@@ -18,6 +18,7 @@ from practice.disclosure.models import (
     Restriction,
 )
 from practice.documents.models import Document
+from practice.formbuilder.models import FormAssignment
 from practice.measurement.models import Response
 from practice.messaging.models import Message
 from practice.outcomes.models import Episode
@@ -27,8 +28,8 @@ RecordRef = tuple[str, int]
 
 # The model of each kind of record a Part 2 tag can name.
 PART2_TABLES: dict[str, type[Model]] = {"response": Response, "goal": Goal,
-                                        "document": Document, "message": Message,
-                                        "episode": Episode}
+                                        "document": Document, "form": FormAssignment,
+                                        "message": Message, "episode": Episode}
 
 
 def part2_settings() -> Part2Settings:
@@ -67,7 +68,8 @@ def _in_span(field: str, episodes: list[Episode]) -> Q:
 def part2_records(client: User) -> frozenset[RecordRef]:
     """Every record of `client` that is Part 2, as (kind, id): nothing while the practice is
     not a Part 2 program. By kind: responses to SUD instruments, and the responses, goals,
-    documents and messages inside an episode marked as SUD treatment; by hand: each tag."""
+    documents, forms (by submission) and messages inside an episode marked as SUD treatment;
+    by hand: each tag."""
     if not is_part2_program():
         return frozenset()
     found: set[RecordRef] = set()
@@ -83,6 +85,8 @@ def part2_records(client: User) -> frozenset[RecordRef]:
             _in_span("created_at", episodes), client=client).values_list("pk", flat=True)}
         found |= {("document", pk) for pk in Document.objects.filter(
             _in_span("created_at", episodes), client=client).values_list("pk", flat=True)}
+        found |= {("form", pk) for pk in FormAssignment.objects.filter(
+            _in_span("submitted_at", episodes), client=client).values_list("pk", flat=True)}
         found |= {("message", pk) for pk in Message.objects.filter(
             _in_span("created_at", episodes), conversation__client=client
         ).values_list("pk", flat=True)}
@@ -94,6 +98,19 @@ def release_scope(release: Release) -> policies.Scope:
     return policies.Scope(kinds=frozenset(release.kinds),
                           instrument_keys=frozenset(release.instrument_keys),
                           start=release.covers_from, end=release.covers_to)
+
+
+def package_scope(release: Release, package_kind: str, *, start: date | None = None,
+                  end: date | None = None) -> policies.Scope:
+    """What a package of `package_kind` asks for under `release`: the kinds of the release the
+    package can carry (all it can carry when the release names none of them, so the gate says
+    what is not covered), the release's instruments, and its date range unless narrowed by
+    `start`/`end` (a range wider than the release's is refused by the gate, with the reason)."""
+    full = release_scope(release)
+    carries = policies.PACKAGE_CARRIES[package_kind]
+    return policies.Scope(kinds=(full.kinds & carries) or carries,
+                          instrument_keys=full.instrument_keys,
+                          start=start or full.start, end=end or full.end)
 
 
 def release_recipient(release: Release) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from branding.selectors import branding_for
 from config.emails import send_branded_email
 from practice.access import Capability, client_in_reach, holds
 from practice.care.models import Goal
@@ -33,6 +34,7 @@ from practice.disclosure.models import (
     Restriction,
 )
 from practice.documents.models import Document
+from practice.formbuilder.models import FormAssignment
 from practice.formbuilder.seal import canonical_json, sha256_hex
 from practice.formbuilder.services import consent_wording
 from practice.formbuilder.signature_image import DrawingError, png_from_data_url
@@ -43,18 +45,23 @@ from practice.outcomes.models import Episode
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.refusals import Invalid
 
 MAX_TYPED_NAME = 150
 SEAL_FORMAT = "tandem-release/1"
 
 
-class DisclosureError(Exception):
-    """A request the service refuses, with a message for the person who made it."""
+class DisclosureError(Invalid):
+    """A request the service refuses, with a message for the person who made it (answered as
+    400 by the API, like every tenants.refusals refusal)."""
 
 
 class DisclosureRefused(DisclosureError):
     """`disclose` refused: nothing was built, sent or written. `missing` lists the §2.31
-    elements a Part 2 consent lacks, when that is the reason."""
+    elements a Part 2 consent lacks, when that is the reason. Answered 409 (the release as it
+    stands does not allow it), on the pages and in the API."""
+
+    status = 409
 
     def __init__(self, message: str, missing: list[str] | None = None) -> None:
         super().__init__(message)
@@ -93,6 +100,7 @@ _TAGGABLE = {
     "response": lambda client: Response.objects.filter(client=client),
     "goal": lambda client: Goal.objects.filter(client=client),
     "document": lambda client: Document.objects.filter(client=client),
+    "form": lambda client: FormAssignment.objects.filter(client=client),
     "message": lambda client: Message.objects.filter(conversation__client=client),
     "episode": lambda client: Episode.objects.filter(client=client),
 }
@@ -320,6 +328,13 @@ def release_revoke(*, release_id: int, acting_user: User,
 
 # --- disclose ----------------------------------------------------------------------------------
 
+def package_context(*, practice: Any, base_url: str, acting_user: User) -> packages.Context:
+    """What a package is built with when staff send it now (pages and API alike)."""
+    return packages.Context(branding=branding_for(practice), base_url=base_url,
+                            now=timezone.now(), zone=ZoneInfo("UTC"),
+                            generated_by=acting_user.full_name)
+
+
 @dataclass(frozen=True)
 class Delivered:
     disclosure: Disclosure
@@ -392,17 +407,20 @@ def disclose(*, release_id: int, package_kind: str, acting_user: User,
     if package_kind not in policies.PACKAGE_KINDS:
         raise DisclosureRefused(_("Unknown kind of package."))
     if scope is None:
-        full = selectors.release_scope(release)
-        scope = policies.Scope(kinds=full.kinds & policies.PACKAGE_CARRIES[package_kind],
-                               instrument_keys=full.instrument_keys, start=full.start,
-                               end=full.end)
+        scope = selectors.package_scope(release, package_kind)
+    # The release's dates are the client's calendar days: the records checked and the records
+    # built are chosen in the same zone, so nothing at a day's edge skips the Part 2 check.
     zone = ZoneInfo(client_timezone(client))
+    context = replace(context, zone=zone)
     plan = policies.PackagePlan(package_kind=package_kind, scope=scope)
     held = packages.records_in(client, plan, zone)
     plan = policies.PackagePlan(package_kind=package_kind, scope=scope,
                                 part2_ids=held & selectors.part2_records(client))
     cleared = _gate(release=release, plan=plan, today=context.now.astimezone(zone).date())
-    package = packages.build(cleared, context)
+    try:
+        package = packages.build(cleared, context)
+    except packages.PackageError as error:
+        raise DisclosureRefused(str(error)) from None
     digest = sha256_hex(package.body)
     disclosure = Disclosure.objects.create(
         client=client, release=release, disclosed_at=context.now,

@@ -6,7 +6,6 @@ releases, restrictions, Part 2 tags and ledger; drafting a release; sending a pa
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from branding.selectors import branding_for
 from practice.access import Capability, client_in_reach, holds, requires
 from practice.disclosure import packages, policies, selectors, services
 from practice.disclosure.accounting import accounting_response
@@ -63,9 +61,9 @@ def _instruments(request: HttpRequest, client: User) -> list[tuple[str, str]]:
 
 
 def _context(request: HttpRequest) -> packages.Context:
-    return packages.Context(branding=branding_for(request.tenant),
-                            base_url=request.build_absolute_uri("/"), now=timezone.now(),
-                            zone=ZoneInfo("UTC"), generated_by=request.user.full_name)  # type: ignore[union-attr]
+    return services.package_context(practice=request.tenant,
+                                    base_url=request.build_absolute_uri("/"),
+                                    acting_user=request.user)  # type: ignore[arg-type]
 
 
 @require_safe
@@ -129,7 +127,7 @@ def release_new(request: HttpRequest, client_id: int) -> HttpResponse:
 def release_detail(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
     client = _client(request, client_id)
     release = _release(client, release_id)
-    return _release_page(request, client, release, SendForm())
+    return _release_page(request, client, release, SendForm(release_kinds=release.kinds))
 
 
 def _release_page(request: HttpRequest, client: User, release: Release, form: SendForm,
@@ -155,19 +153,24 @@ def _release_page(request: HttpRequest, client: User, release: Release, form: Se
 def release_send(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
     client = _client(request, client_id)
     release = _release(client, release_id)
-    form = SendForm(request.POST)
+    form = SendForm(request.POST, release_kinds=release.kinds)
     if not form.is_valid():
         return _release_page(request, client, release, form, status=400)
     link_base = request.build_absolute_uri(reverse("shared:download", args=["x"]))[:-2]
+    package_kind = form.cleaned_data["package_kind"]
+    scope = selectors.package_scope(release, package_kind,
+                                    start=form.cleaned_data["covers_from"],
+                                    end=form.cleaned_data["covers_to"])
     try:
         delivered = services.disclose(
-            release_id=release.pk, package_kind=form.cleaned_data["package_kind"],
+            release_id=release.pk, package_kind=package_kind, scope=scope,
             acting_user=request.user, context=_context(request), link_url=link_base,  # type: ignore[arg-type]
             meta=RequestMeta.from_request(request))
     except services.DisclosureRefused as refusal:
         return _release_page(request, client, release, form, refusal=refusal, status=409)
     release.refresh_from_db()
-    return _release_page(request, client, release, SendForm(), delivered=delivered)
+    return _release_page(request, client, release, SendForm(release_kinds=release.kinds),
+                         delivered=delivered)
 
 
 @require_POST

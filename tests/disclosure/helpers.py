@@ -70,3 +70,47 @@ def unzip(body: bytes) -> dict[str, bytes]:
 
 def far_date() -> date:
     return timezone.localdate() + timedelta(days=365)
+
+
+DOCUMENT_CANARY = "DOC-CANARY-7f3"
+MESSAGE_CANARY = "MSG-CANARY-2b9"
+
+
+def give_documents(world: PracticeWorld) -> tuple[int, int]:
+    """Inside the schema (with a file storage fixture): a file the clinician shared and a form
+    the client completed, now (pin the clock to date them). Returns (document id, form id)."""
+    from practice.documents.services import IncomingFile, document_share
+    from practice.formbuilder import services as forms
+    from tests.formbuilder.helpers import ANSWERS, INTAKE
+
+    body = (f"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% {DOCUMENT_CANARY}\n"
+            "trailer<</Root 1 0 R>>\n%%EOF\n").encode()
+    document = document_share(client_id=world.client.pk, acting_user=world.clinician,
+                              note="Referral letter",
+                              incoming=IncomingFile(name="referral.pdf", size=len(body),
+                                                    stream=io.BytesIO(body)))
+    template = forms.template_create(title="Intake", definition=INTAKE,
+                                     acting_user=world.owner)
+    forms.template_publish(template_id=template.pk, acting_user=world.owner)
+    assignment = forms.form_share(client_id=world.client.pk, template_id=template.pk,
+                                  acting_user=world.clinician)
+    forms.form_answers_save(assignment_id=assignment.pk, answers=ANSWERS, submit=True,
+                            acting_user=world.client)
+    return document.pk, assignment.pk
+
+
+def give_messages(world: PracticeWorld, *, at: datetime | None = None) -> list[int]:
+    """Inside the schema: a conversation of two messages, written at `at` (default now)."""
+    from practice.messaging.models import Conversation, Message
+
+    when = at or timezone.now()
+    conversation = Conversation.objects.create(
+        client=world.client, subject="Sleep", started_by=world.clinician, created_at=when,
+        last_message_at=when)
+    first = Message.objects.create(conversation=conversation, author=world.clinician,
+                                   from_client=False, body="How did the week go?",
+                                   created_at=when)
+    second = Message.objects.create(conversation=conversation, author=world.client,
+                                    from_client=True, body=f"Better. {MESSAGE_CANARY}",
+                                    created_at=when + timedelta(minutes=5))
+    return [first.pk, second.pk]

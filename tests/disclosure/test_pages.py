@@ -133,3 +133,40 @@ def test_marking_an_episode_sud_from_the_page_is_audited(alpha) -> None:
     with schema_context(alpha.practice.schema_name):
         assert Part2Tag.objects.get().removed_at is not None
         assert AuditEvent.objects.filter(action="disclosure.part_two_untagged").count() == 1
+
+
+def test_staff_pick_documents_and_messages_on_the_pages(alpha, beta, media_root) -> None:
+    from tests.disclosure.helpers import give_documents, give_messages
+    with schema_context(alpha.practice.schema_name):
+        prepare(alpha)
+        give_documents(alpha)
+        give_messages(alpha)
+    staff = alpha.http(alpha.clinician)
+    form = staff.get(f"/disclosure/clients/{alpha.client.pk}/releases/new/").content.decode()
+    assert 'value="documents"' in form and 'value="messages"' in form
+    expires = (timezone.localdate() + timedelta(days=90)).isoformat()
+    answer = staff.post(f"/disclosure/clients/{alpha.client.pk}/releases/new/", {
+        "recipient_name": "Dr Priya Patel", "kinds": ["documents", "messages"],
+        "purpose": "Continuity of care", "expires_on": expires})
+    assert answer.status_code == 302
+    with schema_context(alpha.practice.schema_name):
+        release = Release.objects.get()
+        assert release.kinds == ["documents", "messages"] and release.instrument_keys == []
+        signed_release = signed(alpha, kinds=["documents", "messages"], instrument_keys=[])
+    page = staff.get(f"/disclosure/clients/{alpha.client.pk}/releases/{signed_release.pk}/")
+    select = re.search(rb'<select name="package_kind".*?</select>', page.content, re.S).group(0)
+    offered = re.findall(rb'<option value="(\w+)"', select)
+    assert offered == [b"documents", b"message_threads"]
+    base = f"/disclosure/clients/{alpha.client.pk}/releases/{signed_release.pk}/send/"
+    refused = staff.post(base, {"package_kind": "progress_report"})
+    assert refused.status_code == 409
+    assert b"The release does not cover: kinds: engagement, goals, scores." in refused.content
+    today = timezone.localdate().isoformat()
+    for kind in ("documents", "message_threads"):
+        sent = staff.post(base, {"package_kind": kind, "covers_from": today})
+        assert sent.status_code == 200 and b"<code data-code>" in sent.content
+    with schema_context(alpha.practice.schema_name):
+        rows = list(Disclosure.objects.order_by("pk").values_list("package_kind", flat=True))
+        assert rows == ["documents", "message_threads"]
+    with schema_context(beta.practice.schema_name):
+        assert Disclosure.objects.count() == 0

@@ -18,7 +18,15 @@ from practice.disclosure import packages, policies, selectors, services
 from practice.disclosure.models import Disclosure, DisclosureLink
 from practice.measurement.models import Response
 from tenants.audit.models import AuditEvent
-from tests.disclosure.helpers import draft, prepare, send, signed, unzip
+from tests.disclosure.helpers import (
+    draft,
+    give_documents,
+    give_messages,
+    prepare,
+    send,
+    signed,
+    unzip,
+)
 from tests.formbuilder.helpers import pdf_text
 
 PART2 = {"is_part2_consent": True, "discloser": "Alpha Therapy SUD program",
@@ -52,24 +60,65 @@ def test_sud_instruments_are_part2_only_when_the_practice_says_so(alpha) -> None
         assert AuditEvent.objects.filter(action="disclosure.part_two_setting_changed").count() == 1
 
 
+def _part2_document_records(world) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """A shared file and a completed form; the form is tagged Part 2 by hand."""
+    _document_id, form_id = give_documents(world)
+    services.part2_tag(client_id=world.client.pk, kind="form", object_id=form_id,
+                       acting_user=world.clinician)
+    return {"kinds": ["documents"], "instrument_keys": []}
+
+
+def _part2_message_records(world) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """A thread written inside an episode marked as SUD treatment: its messages are Part 2."""
+    from practice.outcomes.models import Episode
+
+    episode = Episode.objects.create(client=world.client, clinician=world.clinician,
+                                     started_at=timezone.now() - timezone.timedelta(days=3))
+    services.part2_tag(client_id=world.client.pk, kind="episode", object_id=episode.pk,
+                       acting_user=world.clinician)
+    give_messages(world)
+    return {"kinds": ["messages"], "instrument_keys": []}
+
+
+def _part2_scores(world) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The AUDIT-C answers of `prepare` are Part 2 by kind."""
+    return {"kinds": ["scores"], "instrument_keys": ["phq9", "auditc"]}
+
+
+# For each package kind: the Part 2 records it carries and the release scope that covers them.
+# A new package kind must be added here, or the next test fails.
+PART2_RECORDS_FOR = {
+    "progress_report": _part2_scores,
+    "fhir_bundle": _part2_scores,
+    "documents": _part2_document_records,
+    "message_threads": _part2_message_records,
+}
+
+
+def test_the_property_covers_every_package_kind() -> None:
+    assert set(PART2_RECORDS_FOR) == set(policies.PACKAGE_KINDS)
+
+
 @pytest.mark.parametrize("package_kind", sorted(policies.PACKAGE_KINDS))
 def test_every_package_with_part2_records_needs_a_complete_part2_consent(
-        alpha, package_kind, monkeypatch) -> None:
+        alpha, package_kind, monkeypatch, media_root) -> None:
     """The property: for each kind of outbound package, a Part 2 record in it is refused
     without a covering Part 2 consent, passes with one (notice and consent inside), and fails
     when the gate fails."""
     with schema_context(alpha.practice.schema_name):
         prepare(alpha)
         _part2_on(alpha)
-        ordinary = signed(alpha, kinds=["scores"], instrument_keys=["phq9", "auditc"])
+        scope = PART2_RECORDS_FOR[package_kind](alpha)
+        ordinary = signed(alpha, **scope)
         with pytest.raises(services.DisclosureRefused, match="42 CFR part 2"):
             send(alpha, ordinary, package_kind)
-        incomplete = signed(alpha, **{**PART2, "discloser": " ", "information_description": ""})
+        incomplete = signed(alpha, **{**PART2, **scope, "discloser": " ",
+                                      "information_description": ""})
         # The practice's name fills "who may disclose" when left blank; the description not.
         with pytest.raises(services.DisclosureRefused) as refused:
             send(alpha, incomplete, package_kind)
         assert refused.value.missing == ["a specific description of the information"]
-        consent = signed(alpha, **PART2)
+        consent = signed(alpha, **{**PART2, **scope})
         delivered = send(alpha, consent, package_kind)
         files = unzip(services.link_open(token=delivered.token, code=delivered.code,
                                          now=timezone.now()).body)
@@ -78,6 +127,12 @@ def test_every_package_with_part2_records_needs_a_complete_part2_consent(
         release_text = " ".join(pdf_text(files["release.pdf"]).split())
         assert "42 CFR part 2 prohibits unauthorized use" in release_text
         assert "AUDIT-C and PHQ-9 scores from January 2026" in release_text
+        pdfs = [name for name in files if name.endswith(".pdf") and name != "release.pdf"
+                and not name.startswith(("forms/", "files/"))]
+        if package_kind != "fhir_bundle":  # the bundle carries it as a security label
+            assert len(pdfs) == 1
+            assert "42 CFR part 2 prohibits unauthorized use" in " ".join(
+                pdf_text(files[pdfs[0]]).split())
         assert Disclosure.objects.get().contains_part2 is True
         # The same package, with the gate failing, is never built nor recorded.
 
