@@ -405,21 +405,53 @@ def _expected_layer(frame: _Frame, band: ExpectedBand, points: Sequence[Point],
             f'stroke-dasharray="4 3" stroke-width="1"><title>{_text(label)}</title></polygon>']
 
 
+# The expected path's own time axis under the dates: its word ("Week", "Session") and numbers.
+ExpectedTicks = Sequence[tuple[datetime, str]]
+EXPECTED_AXIS_ROOM = 18
+
+
+def _expected_axis(frame: _Frame, ticks: ExpectedTicks, points: Sequence[Point], word: str,
+                   title: str) -> list[str]:
+    if not ticks or not points:
+        return []
+    first, last = points[0][0], points[-1][0]
+    y = _coordinate(frame.bottom + 16 + EXPECTED_AXIS_ROOM)
+    parts = [f'<g class="expected-axis"><title>{_text(title or word)}</title>',
+             f'<text class="expected-axis-word" x="{_coordinate(frame.left - 4)}" y="{y}" '
+             f'font-size="10" text-anchor="end" fill="{EXPECTED_FILL}">{_text(word)}</text>']
+    for moment, label in ticks:
+        if not first <= moment <= last:
+            continue
+        parts.append(f'<text class="expected-tick" x="{_coordinate(frame.x(moment, first, last))}"'
+                     f' y="{y}" font-size="10" text-anchor="middle" fill="{EXPECTED_FILL}">'
+                     f'{_text(label)}</text>')
+    parts.append("</g>")
+    return parts
+
+
 def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, float]],
               mark_reliable_change: bool, title: str, width: int = 640,
               height: int = 240, expected: ExpectedBand | None = None,
-              expected_label: str = "") -> str:
+              expected_label: str = "", expected_ticks: ExpectedTicks = (),
+              expected_axis: str = "", expected_axis_title: str = "") -> str:
     """An SVG line chart of ``points`` (time, score) over the definition's bands.
 
     With ``mark_reliable_change`` and a published threshold (``definition.reliable_change``;
     pass a definition with the practice's threshold in for instruments without one), points
     that are a reliable improvement or deterioration from the first are drawn as triangles
-    pointing the way the score moved, green or red, each with its meaning in its title."""
+    pointing the way the score moved, green or red, each with its meaning in its title.
+
+    With an ``expected`` range and ``expected_ticks``, a row under the dates labels the range's
+    own time axis: ``expected_axis`` ("Week" or "Session") and the numbers."""
     points = sorted(points, key=lambda point: point[0])
+    with_axis = bool(expected and expected_ticks and expected_axis)
+    if with_axis:
+        height += EXPECTED_AXIS_ROOM
     values = [float(value) for _moment, value in points]
     low, high = _scale(definition, values)
     label_room = 128 if definition.bands else 12
-    frame = _Frame(left=40, right=width - label_room, top=12, bottom=height - 30,
+    frame = _Frame(left=40, right=width - label_room, top=12,
+                   bottom=height - 30 - (EXPECTED_AXIS_ROOM if with_axis else 0),
                    low=low, high=high)
     all_marks = _reliable_marks(definition, points)
     marks = all_marks if mark_reliable_change else [None] * len(points)
@@ -427,6 +459,8 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
     summary = _summary(definition, points, all_marks)
     if expected and expected_label:
         summary = f"{summary} {expected_label}"
+    if with_axis and expected_axis_title:
+        summary = f"{summary} {expected_axis_title}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart" role="img" '
         # Its natural size, narrowed by the stylesheet (.trend-chart): a style attribute here
@@ -439,6 +473,8 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
         *_band_layer(definition, frame, frame.right + 6),
         *_expected_layer(frame, expected or (), points, expected_label),
         *_axes(definition, frame, points),
+        *(_expected_axis(frame, expected_ticks, points, expected_axis, expected_axis_title)
+          if with_axis else []),
         *_series(definition, frame, points, marks),
         "</svg>",
     ]

@@ -191,7 +191,7 @@ def test_calibration_uses_only_this_practices_episodes(alpha, beta) -> None:
             "adopted", f"practice-{fit.pk}", fit.k)
     with inside(beta):
         assert Calibration.objects.count() == 0
-        assert selectors.path_models()["phq9"].stratum_for(12).version == "tandem-default-1"
+        assert selectors.path_models()["phq9"].stratum_for(12).version == "tandem-default-2"
         # Below the minimum: beta's 60 episodes are fitted with 50 needed, not with 61.
         assert services.calibration_run(instrument_key="phq9", acting_user=None,
                                         minimum_episodes=61) == []
@@ -211,7 +211,7 @@ def test_api_paths_and_support(alpha, beta) -> None:
     [path] = data["paths"]
     assert (path["instrument_key"], path["status"], path["colour"], path["words"],
             path["model"]["version"], data["is_shown_to_client"]) == (
-        "phq9", "not_on_track", "red", "Not on track", "tandem-default-1", False)
+        "phq9", "not_on_track", "red", "Not on track", "tandem-default-2", False)
     answers = {key: {"answer": "no_concern"} for key in
                ("alliance", "motivation", "social_support", "life_events", "medication",
                 "risk")}
