@@ -32,6 +32,7 @@ from practice.expected.policies import (
     expected_at,
     read_path,
 )
+from practice.measurement.charts import ExpectedAxis
 from practice.measurement.library import get_definition
 from practice.models import Alert, Response
 from practice.outcomes.maths import Rate
@@ -362,6 +363,11 @@ class ExpectedView:
         if self.path.model.scale is TimeScale.SESSIONS:
             return _("The shaded range is read by sessions held since the first score.")
         return _("The shaded range is read by weeks since the first score.")
+
+    @property
+    def chart_axis(self) -> ExpectedAxis:
+        """For the chart (practice.measurement.charts.trend_svg)."""
+        return ExpectedAxis(word=self.axis, title=self.axis_title, ticks=self.ticks)
 
 
 # At most this many numbers along the path's time axis.

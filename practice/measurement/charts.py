@@ -406,12 +406,21 @@ def _expected_layer(frame: _Frame, band: ExpectedBand, points: Sequence[Point],
 
 
 # The expected path's own time axis under the dates: its word ("Week", "Session") and numbers.
-ExpectedTicks = Sequence[tuple[datetime, str]]
 EXPECTED_AXIS_ROOM = 18
 
 
-def _expected_axis(frame: _Frame, ticks: ExpectedTicks, points: Sequence[Point], word: str,
-                   title: str) -> list[str]:
+@dataclass(frozen=True)
+class ExpectedAxis:
+    """The expected range's time axis: its word ("Week", "Session"), a sentence saying how the
+    range is read, and (moment, number) ticks."""
+
+    word: str
+    title: str
+    ticks: Sequence[tuple[datetime, str]]
+
+
+def _expected_axis(frame: _Frame, axis: ExpectedAxis, points: Sequence[Point]) -> list[str]:
+    ticks, word, title = axis.ticks, axis.word, axis.title
     if not ticks or not points:
         return []
     first, last = points[0][0], points[-1][0]
@@ -432,8 +441,7 @@ def _expected_axis(frame: _Frame, ticks: ExpectedTicks, points: Sequence[Point],
 def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, float]],
               mark_reliable_change: bool, title: str, width: int = 640,
               height: int = 240, expected: ExpectedBand | None = None,
-              expected_label: str = "", expected_ticks: ExpectedTicks = (),
-              expected_axis: str = "", expected_axis_title: str = "") -> str:
+              expected_label: str = "", expected_axis: ExpectedAxis | None = None) -> str:
     """An SVG line chart of ``points`` (time, score) over the definition's bands.
 
     With ``mark_reliable_change`` and a published threshold (``definition.reliable_change``;
@@ -441,10 +449,10 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
     that are a reliable improvement or deterioration from the first are drawn as triangles
     pointing the way the score moved, green or red, each with its meaning in its title.
 
-    With an ``expected`` range and ``expected_ticks``, a row under the dates labels the range's
-    own time axis: ``expected_axis`` ("Week" or "Session") and the numbers."""
+    With an ``expected`` range and its ``expected_axis``, a row under the dates labels the
+    range's own time axis: its word ("Week" or "Session") and the numbers."""
     points = sorted(points, key=lambda point: point[0])
-    with_axis = bool(expected and expected_ticks and expected_axis)
+    with_axis = bool(expected and expected_axis and expected_axis.ticks and expected_axis.word)
     if with_axis:
         height += EXPECTED_AXIS_ROOM
     values = [float(value) for _moment, value in points]
@@ -459,8 +467,8 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
     summary = _summary(definition, points, all_marks)
     if expected and expected_label:
         summary = f"{summary} {expected_label}"
-    if with_axis and expected_axis_title:
-        summary = f"{summary} {expected_axis_title}"
+    if with_axis and expected_axis and expected_axis.title:
+        summary = f"{summary} {expected_axis.title}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart" role="img" '
         # Its natural size, narrowed by the stylesheet (.trend-chart): a style attribute here
@@ -473,8 +481,7 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
         *_band_layer(definition, frame, frame.right + 6),
         *_expected_layer(frame, expected or (), points, expected_label),
         *_axes(definition, frame, points),
-        *(_expected_axis(frame, expected_ticks, points, expected_axis, expected_axis_title)
-          if with_axis else []),
+        *(_expected_axis(frame, expected_axis, points) if with_axis and expected_axis else []),
         *_series(definition, frame, points, marks),
         "</svg>",
     ]

@@ -115,6 +115,7 @@ def test_the_charts_label_the_paths_axis_week_or_session_in_english_and_spanish(
     english = client.get(PROGRESS).content.decode()
     assert 'fill="#1f4e79">Session</text>' in english
     assert "The shaded range is read by sessions held since the first score." in english
+    assert [words for words in CLINICIAN_WORDS if words in english.lower()] == []
     with inside(alpha):
         ClientAccess.objects.filter(user=alpha.client).update(language="es")
     spanish = alpha.http(alpha.client).get(PROGRESS, HTTP_ACCEPT_LANGUAGE="es").content.decode()

@@ -136,8 +136,8 @@ def test_status_of_a_series() -> None:
 
 def test_parameters_recorded_on_an_alert() -> None:
     assert policies.parameters(PHQ9, PHQ9.stratum_for(12)) == {
-        "instrument": "phq9", "version": "tandem-default-2", "scale": "weeks", "band": "moderate", "k": 0.2,
-        "tolerance": 4.0, "floor": 0.2, "horizon": 16.0, "earliest": 6.0,
+        "instrument": "phq9", "version": "tandem-default-2", "scale": "weeks", "band": "moderate",
+        "k": 0.2, "tolerance": 4.0, "floor": 0.2, "horizon": 16.0, "earliest": 6.0,
         "floor_rule": [[4.0, 17.0], [9.0, 13.0], [14.0, 9.0]], "episodes": None}
 
 

@@ -71,8 +71,8 @@ def test_worsening_client_gets_watch_then_one_not_on_track_alert(alpha, beta) ->
         assert alert.summary == ("PHQ-9: not on track, latest 2 scores above the expected range "
                                  "(week 6: 10, expected 1.9–7.9); baseline 8")
         assert alert.detail["model"] == {
-            "instrument": "phq9", "version": "tandem-default-2", "scale": "weeks", "band": "mild", "k": 0.2,
-            "tolerance": 3.0, "floor": 0.2, "horizon": 16.0, "earliest": 6.0,
+            "instrument": "phq9", "version": "tandem-default-2", "scale": "weeks", "band": "mild",
+            "k": 0.2, "tolerance": 3.0, "floor": 0.2, "horizon": 16.0, "earliest": 6.0,
             "floor_rule": [[4.0, 17.0], [9.0, 13.0], [14.0, 9.0]], "episodes": None}
         assert (alert.detail["reason"], alert.detail["upper"]) == ("band", 7.89)
         # Still not on track a week later: the same condition, no second alert.

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from branding.selectors import branding_for
 from practice.expected.selectors import (
+    HELD_STATUSES,
     expected_range_words,
     path_for_series,
-    HELD_STATUSES,
     path_model_sets,
     support_for_client,
 )
@@ -95,9 +95,7 @@ def _charts(window: client_selectors.ClientWindow) -> list[dict[str, Any]]:
                              title=f"{series.title} over the episode",
                              expected=path.band if path else None,
                              expected_label=expected_range_words(path) if path else "",
-                             expected_ticks=path.ticks if path else (),
-                             expected_axis=path.axis if path else "",
-                             expected_axis_title=path.axis_title if path else "")
+                             expected_axis=path.chart_axis if path else None)
             if definition is not None and len(points) > 1 else None,
             "table": trend_table(definition, points) if definition is not None else [],
         })
