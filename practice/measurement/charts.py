@@ -407,6 +407,7 @@ def _expected_layer(frame: _Frame, band: ExpectedBand, points: Sequence[Point],
 
 # The expected path's own time axis under the dates: its word ("Week", "Session") and numbers.
 EXPECTED_AXIS_ROOM = 18
+EXPECTED_TICK_GAP = 14  # px between two numbers of the range's axis
 
 
 @dataclass(frozen=True)
@@ -428,10 +429,15 @@ def _expected_axis(frame: _Frame, axis: ExpectedAxis, points: Sequence[Point]) -
     parts = [f'<g class="expected-axis"><title>{_text(title or word)}</title>',
              f'<text class="expected-axis-word" x="{_coordinate(frame.left - 4)}" y="{y}" '
              f'font-size="10" text-anchor="end" fill="{EXPECTED_FILL}">{_text(word)}</text>']
+    drawn_at = -math.inf
     for moment, label in ticks:
-        if not first <= moment <= last:
+        x = frame.x(moment, first, last)
+        # A number too close to the one before (a session held just after the baseline) would
+        # print over it: skipped, the next one says where the axis is.
+        if not first <= moment <= last or x - drawn_at < EXPECTED_TICK_GAP:
             continue
-        parts.append(f'<text class="expected-tick" x="{_coordinate(frame.x(moment, first, last))}"'
+        drawn_at = x
+        parts.append(f'<text class="expected-tick" x="{_coordinate(x)}"'
                      f' y="{y}" font-size="10" text-anchor="middle" fill="{EXPECTED_FILL}">'
                      f'{_text(label)}</text>')
     parts.append("</g>")
