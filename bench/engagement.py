@@ -183,6 +183,7 @@ def populate(clients: int, now: datetime) -> dict[str, int]:
     from django.db import connection
 
     from portal.models import ClientAccess
+    from practice.appointments.models import Appointment, AppointmentType
     from practice.care.models import Homework, HomeworkCompletion, JournalEntry
     from practice.engagement.models import JournalingAssignment
     from practice.measurement.models import Assignment, Response
@@ -235,6 +236,23 @@ def populate(clients: int, now: datetime) -> dict[str, int]:
         Episode(client=person, clinician=clinicians[index % CLINICIANS],
                 started_at=now - timedelta(weeks=16), instrument_keys=["phq9", "gad7"])
         for index, person in enumerate(people)])
+    # Half the clients hold weekly sessions in their episode (one in ten a no-show): their
+    # expected path runs on sessions held since the baseline, the others' on weeks.
+    kind = AppointmentType.objects.create(name="Bench session", duration_minutes=10)
+    appointments = []
+    for index, person in enumerate(people):
+        if index % 2 == 0:
+            continue
+        slot = timedelta(minutes=15 * (index // CLINICIANS))
+        for week in range(16):
+            starts_at = now - timedelta(weeks=16) + timedelta(hours=2, weeks=week) + slot
+            if starts_at >= now:
+                break
+            appointments.append(Appointment(
+                client=person, clinician=clinicians[index % CLINICIANS], appointment_type=kind,
+                starts_at=starts_at, ends_at=starts_at + timedelta(minutes=10), mode="in_person",
+                status="no_show" if rng.random() < 0.1 else "completed", booked_by=owner))
+    Appointment.objects.bulk_create(appointments)
     Homework.objects.bulk_create([
         Homework(client=person, instructions="Practise the breathing exercise",
                  due_on=year_ago, repeats_weekly=True, created_by=owner)
@@ -256,7 +274,8 @@ def populate(clients: int, now: datetime) -> dict[str, int]:
             cursor.execute(statement.format(**tables))
     return {"clients": clients, "responses": Response.objects.count(),
             "journal entries": JournalEntry.objects.count(),
-            "homework completions": HomeworkCompletion.objects.count()}
+            "homework completions": HomeworkCompletion.objects.count(),
+            "appointments": Appointment.objects.count()}
 
 
 # --- many practices -----------------------------------------------------------------------------
@@ -383,6 +402,7 @@ def timed_in(practice: Any, step: Callable[[Any], Any]) -> tuple[Timing, Any]:
 def naive_evaluate(practice: Any, now: datetime) -> int:
     """The same rules, the way one would write them client by client: each client's own
     queries for each rule. Detection only. Returns how many conditions it found."""
+    from practice.appointments.models import Appointment
     from practice.care.models import Homework, HomeworkCompletion, JournalEntry
     from practice.engagement import rules, selectors, timing
     from practice.engagement.models import JournalingAssignment
@@ -394,7 +414,7 @@ def naive_evaluate(practice: Any, now: datetime) -> int:
 
     states = rules.rule_states()
     instruments = selectors.deterioration_instruments(practice)
-    models = path_selectors.path_models()
+    models = path_selectors.path_model_sets()
     found = 0
     for client in selectors.watched_clients().select_related("portal_access",
                                                              "client_profile"):
@@ -451,7 +471,10 @@ def naive_evaluate(practice: Any, now: datetime) -> int:
                                          practice_threshold=own) == ReliableChange.DETERIORATION
         episode = Episode.objects.filter(client=client, ended_at=None).first()
         in_a_row = states["not_on_track"].threshold
-        for key, model in (models.items() if episode else ()):
+        held = (list(Appointment.objects.filter(client=client, status="completed",
+                                                starts_at__gte=episode.started_at)
+                     .values_list("starts_at", flat=True)) if episode else [])
+        for key in (models[paths.TimeScale.WEEKS] if episode else ()):
             scores = Response.objects.filter(client=client, instrument_key=key,
                                              status="submitted", is_scored=True,
                                              total__isnull=False, entered_in_error_at=None,
@@ -461,9 +484,16 @@ def naive_evaluate(practice: Any, now: datetime) -> int:
                 continue
             later = list(scores.filter(submitted_at__gt=first[1]).order_by("-submitted_at")
                          .values_list("total", "submitted_at")[:in_a_row])
-            points = [(path_selectors.weeks_between(first[1], at), float(total))
-                      for total, at in reversed(later)]
-            reading = paths.read_path(model, float(first[0]), points, in_a_row)
+            later.reverse()
+            on_sessions = bool(later) and any(moment < later[-1][1] for moment in held)
+            model = models[paths.TimeScale.SESSIONS if on_sessions
+                           else paths.TimeScale.WEEKS][key]
+            weeks = [path_selectors.weeks_between(first[1], at) for _total, at in later]
+            times = ([sum(first[1] <= moment < at for moment in held) for _total, at in later]
+                     if on_sessions else weeks)
+            points = [(float(time), float(total))
+                      for time, (total, _at) in zip(times, later, strict=True)]
+            reading = paths.read_path(model, float(first[0]), points, in_a_row, weeks=weeks)
             found += reading.status is paths.PathStatus.NOT_ON_TRACK
     return int(found)
 

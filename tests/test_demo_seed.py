@@ -110,6 +110,10 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
         badges = path_badges([kai.pk, robin.pk])
         assert (badges[kai.pk].status, badges[robin.pk].status) == ("not_on_track", "on_track")
         assert Alert.objects.filter(kind="not_on_track", client=kai).count() == 1
+        # Kai holds weekly sessions: judged on sessions (8 held before the latest score).
+        assert (badges[kai.pk].reading.scale, badges[kai.pk].reading.latest.time,
+                badges[robin.pk].reading.scale) == ("sessions", 8.0, "weeks")
+        assert Alert.objects.get(kind="not_on_track", client=kai).detail["scale"] == "sessions"
     connection.set_schema_to_public()
 
     with schema_context(practice.schema_name):

@@ -222,34 +222,38 @@ class OverdueHomework(Rule):
 
 class NotOnTrack(Rule):
     """An open episode's latest `n` scores of an instrument beyond its expected path on the
-    worse side, the latest at or after the path's earliest week, or the PHQ-9 floor rule
-    (practice.expected.policies). One scan of the open episodes for every instrument."""
+    worse side, the latest at or after the path's earliest week or session, or the PHQ-9 floor
+    rule (practice.expected.policies); on sessions held since the baseline where the client has
+    held sessions in the episode, else on weeks. One scan of the open episodes for every
+    instrument."""
 
     def find(self, context: RuleContext) -> list[Finding]:
-        models = path_selectors.path_models()
+        models = path_selectors.path_model_sets()
         found = []
-        for tail in path_selectors.episode_tails(selectors.watched_clients(), models,
+        for tail in path_selectors.episode_tails(selectors.watched_clients(),
+                                                 models[paths.TimeScale.WEEKS],
                                                  context.threshold):
-            model = models[tail.instrument_key]
-            reading = paths.read_path(model, tail.baseline, list(tail.points),
-                                      context.threshold)
+            model = models[tail.scale][tail.instrument_key]
+            reading = path_selectors.read_tail(model, tail, context.threshold)
             if reading.status is not paths.PathStatus.NOT_ON_TRACK:
                 continue
             band = reading.latest
             name = _short(get_definition(tail.instrument_key))
-            weeks = int(band.weeks)
+            weeks = int(reading.latest_weeks or 0)
             if reading.reason == "floor_rule":
                 why = f"{_points(reading.latest_score)} at week {weeks} (floor rule)"
             else:
                 why = (f"latest {reading.worse_in_a_row} scores above the expected range "
-                       f"(week {weeks}: {_points(reading.latest_score)}, expected "
-                       f"{_points(band.lower)}–{_points(band.upper)})")
+                       f"({reading.unit} {int(band.time)}: {_points(reading.latest_score)}, "
+                       f"expected {_points(band.lower)}–{_points(band.upper)})")
             found.append(Finding(
                 client_id=tail.client_id, subject=tail.instrument_key,
                 summary=f"{name}: not on track, {why}; baseline {_points(tail.baseline)}",
                 detail={"model": paths.parameters(model, reading.stratum),
                         "reason": reading.reason, "episode_id": tail.episode_id,
-                        "baseline": tail.baseline, "weeks": round(band.weeks, 2),
+                        "baseline": tail.baseline, "scale": str(model.scale),
+                        "time": round(band.time, 2),
+                        "weeks": round(reading.latest_weeks or 0, 2),
                         "score": reading.latest_score, "expected": round(band.expected, 2),
                         "lower": round(band.lower, 2), "upper": round(band.upper, 2),
                         "response_id": tail.latest_response_id}))

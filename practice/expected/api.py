@@ -36,6 +36,11 @@ class PathSerializer(serializers.Serializer):
     reason = serializers.CharField()
     baseline = serializers.FloatField()
     baseline_at = serializers.DateTimeField()
+    scale = serializers.ChoiceField(choices=[scale.value for scale in policies.TimeScale],
+                                    help_text="The path's time axis: weeks since the baseline, "
+                                              "or sessions held since it")
+    time = serializers.FloatField(allow_null=True, help_text="The latest score's place on the "
+                                                             "scale (weeks or sessions)")
     weeks = serializers.FloatField(allow_null=True)
     latest_score = serializers.FloatField(allow_null=True)
     expected = serializers.FloatField(allow_null=True)
@@ -90,7 +95,10 @@ def _path(view: selectors.ClientPath) -> dict[str, Any]:
         "instrument_key": view.instrument_key, "status": reading.status.value,
         "colour": reading.colour, "words": reading.words, "reason": reading.reason,
         "baseline": view.tail.baseline, "baseline_at": view.tail.baseline_at,
-        "weeks": round(band.weeks, 2) if band else None, "latest_score": reading.latest_score,
+        "scale": str(view.model.scale), "time": round(band.time, 2) if band else None,
+        "weeks": (round(reading.latest_weeks, 2)
+                  if band and reading.latest_weeks is not None else None),
+        "latest_score": reading.latest_score,
         "expected": round(band.expected, 2) if band else None,
         "lower": round(band.lower, 2) if band else None,
         "upper": round(band.upper, 2) if band else None,

@@ -1,19 +1,21 @@
 """Demo expected paths: two clients of the demo clinician in an open episode begun eight weeks
 ago, weekly PHQ-9: Robin Diaz on track (18 falling to 8), Kai Martin not on track (14, then 15
-week after week: beyond the range from week 6, so the rule raises "not on track"). The practice
+week after week: beyond the range from week 6, so the rule raises "not on track"). Kai holds a
+weekly session with the clinician, so Kai's path runs on sessions (Robin's on weeks). The practice
 shows expected ranges to clients, and the clinician turned it on for Robin and for the demo
 client (Jordan, who signs in with the demo login). Idempotent: nothing is done once the settings
 row exists."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from portal.consent import current_consent
 from portal.models import ClientAccess, ConsentAcceptance
+from practice.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentType
 from practice.engagement import services as engagement
 from practice.expected.models import ClientPathSharing, PathSettings
 from practice.measurement.models import Response
@@ -25,6 +27,8 @@ from tenants.models import Practice
 
 DEMO_CLINICIAN = "clinician@demo.localhost"
 DEMO_CLIENT = "client@demo.localhost"
+# Clients whose weekly sessions are marked held (their path runs on sessions).
+WITH_SESSIONS = ("kai@demo.localhost",)
 # email, name, weekly PHQ-9 from the baseline, eight weeks ago
 PATH_CLIENTS = [
     ("robin@demo.localhost", "Robin Diaz", (18, 16, 14, 12, 11, 10, 9, 8, 8)),
@@ -55,6 +59,8 @@ def seed(practice: Practice) -> bool:
                                created_by=clinician)
         rows += [_response(client, "phq9", total, start + timedelta(weeks=week))
                  for week, total in enumerate(totals)]
+        if email in WITH_SESSIONS:
+            _held_sessions(client, clinician, start, len(totals) - 1)
     Response.objects.bulk_create(rows)
     for email in (PATH_CLIENTS[0][0], DEMO_CLIENT):
         client = User.objects.filter(email=email).first()
@@ -62,3 +68,23 @@ def seed(practice: Practice) -> bool:
             ClientPathSharing.objects.create(client=client, is_shown=True, updated_by=clinician)
     engagement.engagement_evaluate(practice=practice, now=now)
     return True
+
+
+def _held_sessions(client: User, clinician: User, start: datetime, weeks: int) -> None:
+    """A session held an hour after each weekly score but the last (moved on by an hour where
+    the clinician's diary is taken)."""
+    kind = AppointmentType.objects.order_by("pk").first()
+    if kind is None:
+        return
+    length = timedelta(minutes=kind.duration_minutes)
+    for week in range(weeks):
+        starts_at = start + timedelta(weeks=week, hours=1)
+        while Appointment.objects.filter(clinician=clinician, status__in=ACTIVE_STATUSES,
+                                         starts_at__lt=starts_at + length,
+                                         ends_at__gt=starts_at).exists():
+            starts_at += timedelta(hours=1)
+        Appointment.objects.create(
+            client=client, clinician=clinician, appointment_type=kind, starts_at=starts_at,
+            ends_at=starts_at + length, mode=kind.mode, video_link=kind.video_link,
+            status=Appointment.Status.COMPLETED, booked_by=clinician,
+            created_at=starts_at - timedelta(days=7), outcome_recorded_at=starts_at + length)

@@ -1,18 +1,21 @@
 """The expected-path model, pure: no database, no request.
 
-For an instrument and the band the baseline falls in (a stratum), the expected score ``weeks``
-after the episode's baseline is proportional change on log time:
+For an instrument and the band the baseline falls in (a stratum), the expected score at time
+``t`` after the episode's baseline is proportional change on log time:
 
-    ratio(weeks)   = max(floor, 1 - k * ln(1 + min(weeks, horizon_weeks)))
+    ratio(t)       = max(floor, 1 - k * ln(1 + min(t, horizon)))
     expected       = best + (baseline - best) * ratio(weeks)
     band           = expected - tolerance .. expected + tolerance (inside the instrument's range)
 
 ``best`` is the score of no symptoms (the scale's bottom; its top where a higher score is
 better, WHO-5), so a severe and a mild baseline fall by the same share, not the same points
-(Karin et al. 2018). A score beyond the band on the worse side is a "watch"; "not on track"
-needs ``consecutive`` such scores in a row from ``earliest_week`` on (late responders change
-little before about week 6), or the PHQ-9 floor rule (17 or more from week 4, 13 or more from
-week 9, 9 or more from week 14) while the stratum runs on the default parameters. The defaults,
+(Karin et al. 2018). ``t`` is on one of two time scales (``TimeScale``), each with its own
+parameters: the sessions held since the baseline where the client has held sessions in the
+episode, otherwise the weeks since it. A score beyond the band on the worse side is a "watch";
+"not on track" needs ``consecutive`` such scores in a row from the scale's ``earliest`` point on
+(late responders change little before about session 6), or the PHQ-9 floor rule (17 or more from
+week 4, 13 or more from week 9, 9 or more from week 14: always weeks, on either scale) while the
+stratum runs on the default parameters. The defaults,
 each with its source, are data: ``defaults.json``. Recalibration fits ``k`` with a robust
 least-squares fit (scipy) and takes the tolerance from the residuals (``fit_stratum``)."""
 
@@ -84,6 +87,18 @@ STATUS_CSS = {
 }
 
 
+class TimeScale(StrEnum):
+    """The path's time axis: weeks since the baseline, or sessions held since it."""
+
+    WEEKS = "weeks"
+    SESSIONS = "sessions"
+
+    @property
+    def unit(self) -> str:
+        """The staff's word for one step: "week", "session"."""
+        return "week" if self is TimeScale.WEEKS else "session"
+
+
 class ParameterError(ValueError):
     """defaults.json (or a calibration) does not describe a usable path."""
 
@@ -111,10 +126,13 @@ class PathModel:
     worst: float
     higher_is_better: bool
     floor: float
-    horizon_weeks: float
-    earliest_week: float
-    floor_rule: tuple[tuple[float, float], ...]  # (from week, score at or beyond)
+    # In the scale's unit (weeks or sessions): the path is flat after ``horizon``, and "not on
+    # track" from the band needs a latest score at or after ``earliest``.
+    horizon: float
+    earliest: float
+    floor_rule: tuple[tuple[float, float], ...]  # (from week, score at or beyond): always weeks
     strata: tuple[Stratum, ...]
+    scale: TimeScale = TimeScale.WEEKS
 
     def stratum_for(self, baseline: float) -> Stratum | None:
         return next((stratum for stratum in self.strata if stratum.holds(baseline)), None)
@@ -129,22 +147,23 @@ class PathModel:
 
 @dataclass(frozen=True)
 class Expected:
-    weeks: float
+    time: float  # weeks or sessions since the baseline, as the model's scale says
     expected: float
     lower: float
     upper: float
 
 
-def ratio(model: PathModel, k: float, weeks: float) -> float:
-    """The share of the baseline's distance from ``best`` expected to remain."""
-    time = math.log1p(min(max(weeks, 0.0), model.horizon_weeks))
-    return max(model.floor, 1.0 - k * time)
+def ratio(model: PathModel, k: float, time: float) -> float:
+    """The share of the baseline's distance from ``best`` expected to remain ``time`` weeks or
+    sessions (the model's scale) after the baseline."""
+    logged = math.log1p(min(max(time, 0.0), model.horizon))
+    return max(model.floor, 1.0 - k * logged)
 
 
-def expected_at(model: PathModel, stratum: Stratum, baseline: float, weeks: float) -> Expected:
-    expected = model.best + (baseline - model.best) * ratio(model, stratum.k, weeks)
+def expected_at(model: PathModel, stratum: Stratum, baseline: float, time: float) -> Expected:
+    expected = model.best + (baseline - model.best) * ratio(model, stratum.k, time)
     low, high = sorted((model.best, model.worst))
-    return Expected(weeks=weeks, expected=expected,
+    return Expected(time=time, expected=expected,
                     lower=max(low, expected - stratum.tolerance),
                     upper=min(high, expected + stratum.tolerance))
 
@@ -160,7 +179,8 @@ def is_better(model: PathModel, band: Expected, score: float) -> bool:
 
 
 def floor_rule_hit(model: PathModel, stratum: Stratum, weeks: float, score: float) -> bool:
-    """The published PHQ-9 cut-points, while the stratum runs on the default parameters."""
+    """The published PHQ-9 cut-points, while the stratum runs on the default parameters.
+    ``weeks`` since the baseline on either scale: the cut-points were found on calendar weeks."""
     if not stratum.uses_floor_rule or not model.floor_rule:
         return False
     reached = [cut for start, cut in model.floor_rule if weeks >= start]
@@ -175,9 +195,15 @@ class PathReading:
     status: PathStatus
     reason: str  # "", "band", "floor_rule", "early", "no_path", "one_score"
     stratum: Stratum | None
-    latest: Expected | None  # the band at the latest score's week
+    latest: Expected | None  # the band at the latest score's time (weeks or sessions)
     latest_score: float | None
     worse_in_a_row: int
+    scale: TimeScale = TimeScale.WEEKS
+    latest_weeks: float | None = None  # the latest score's weeks since the baseline
+
+    @property
+    def unit(self) -> str:
+        return self.scale.unit
 
     @property
     def colour(self) -> str:
@@ -194,41 +220,52 @@ class PathReading:
 
 def read_path(model: PathModel | None, baseline: float,
               points: Sequence[tuple[float, float]],
-              consecutive: int = DEFAULT_CONSECUTIVE) -> PathReading:
-    """The status of a series: ``points`` are (weeks since baseline, score) after the baseline,
-    oldest first. Green within or better than the band, amber ("watch") beyond it on the worse
-    side, red ("not on track") for ``consecutive`` worse points in a row with the latest at or
-    after the model's earliest week, or for the floor rule; grey with no later score or no path
-    for this baseline."""
+              consecutive: int = DEFAULT_CONSECUTIVE, *,
+              weeks: Sequence[float] | None = None) -> PathReading:
+    """The status of a series: ``points`` are (time since baseline on the model's scale, score)
+    after the baseline, oldest first; ``weeks`` the weeks since baseline of the latest point, for
+    the floor rule (on the weeks scale the times themselves). Green within or better than the
+    band, amber ("watch") beyond it on the worse side, red ("not on track") for ``consecutive``
+    worse points in a row with the latest at or after the model's earliest week or session, or
+    for the floor rule; grey with no later score or no path for this baseline."""
+    scale = model.scale if model is not None else TimeScale.WEEKS
     stratum = model.stratum_for(baseline) if model is not None else None
     if model is None or stratum is None:
-        return PathReading(PathStatus.TOO_FEW, "no_path", None, None, None, 0)
+        return PathReading(PathStatus.TOO_FEW, "no_path", None, None, None, 0, scale)
     if not points:
-        return PathReading(PathStatus.TOO_FEW, "one_score", stratum, None, None, 0)
+        return PathReading(PathStatus.TOO_FEW, "one_score", stratum, None, None, 0, scale)
+    if weeks is None:
+        if model.scale is not TimeScale.WEEKS:
+            raise ValueError("a path on sessions needs the weeks of its points (floor rule)")
+        weeks = [time for time, _score in points]
+    if len(weeks) != len(points):
+        raise ValueError("one week count per point")
     in_a_row = 0
-    for weeks, score in reversed(points):
-        if not is_worse(model, expected_at(model, stratum, baseline, weeks), score):
+    for time, score in reversed(points):
+        if not is_worse(model, expected_at(model, stratum, baseline, time), score):
             break
         in_a_row += 1
-    weeks, score = points[-1]
-    band = expected_at(model, stratum, baseline, weeks)
-    if floor_rule_hit(model, stratum, weeks, score):
+    time, score = points[-1]
+    band = expected_at(model, stratum, baseline, time)
+    if floor_rule_hit(model, stratum, weeks[-1], score):
         status, reason = PathStatus.NOT_ON_TRACK, "floor_rule"
     elif in_a_row == 0:
         status, reason = PathStatus.ON_TRACK, ""
-    elif in_a_row >= consecutive and weeks >= model.earliest_week:
+    elif in_a_row >= consecutive and time >= model.earliest:
         status, reason = PathStatus.NOT_ON_TRACK, "band"
     else:
-        status, reason = PathStatus.WATCH, "early" if weeks < model.earliest_week else "band"
-    return PathReading(status, reason, stratum, band, score, in_a_row)
+        status, reason = PathStatus.WATCH, "early" if time < model.earliest else "band"
+    return PathReading(status, reason, stratum, band, score, in_a_row, scale, weeks[-1])
 
 
 def parameters(model: PathModel, stratum: Stratum) -> dict[str, Any]:
     """What an alert records: enough to redraw the band it was raised on."""
     return {
-        "instrument": model.instrument_key, "version": stratum.version, "band": stratum.band,
+        "instrument": model.instrument_key, "version": stratum.version,
+        "scale": str(model.scale), "band": stratum.band,
         "k": stratum.k, "tolerance": stratum.tolerance, "floor": model.floor,
-        "horizon_weeks": model.horizon_weeks, "earliest_week": model.earliest_week,
+        "horizon": model.horizon, "earliest": model.earliest,
+        # (from week, score): weeks on either scale.
         "floor_rule": ([list(cut) for cut in model.floor_rule]
                        if stratum.uses_floor_rule else []),
         "episodes": stratum.episodes,
@@ -244,14 +281,26 @@ def _number(entry: Mapping[str, Any], name: str, where: str) -> float:
     return float(value)
 
 
-def _model(key: str, entry: Mapping[str, Any], version: str,
-           sources: Mapping[str, str]) -> PathModel:
+def _model(key: str, entry: Mapping[str, Any], version: str, sources: Mapping[str, str],
+           scale: TimeScale) -> PathModel:
+    """The instrument's path on one time scale: the weeks parameters are the entry's own
+    (``k``, ``horizon_weeks``, ``earliest_week``), the sessions ones its ``sessions`` object
+    (``k``, ``horizon``, ``earliest``); the strata's tolerances are shared (points, not time)."""
+    if scale is TimeScale.WEEKS:
+        timing, names = entry, ("k", "horizon_weeks", "earliest_week")
+    else:
+        timing = entry.get("sessions")
+        if not isinstance(timing, Mapping):
+            raise ParameterError(f"{key}: no parameters for the sessions scale")
+        names = ("k", "horizon", "earliest")
+    where = key if scale is TimeScale.WEEKS else f"{key} sessions"
+    k = _number(timing, names[0], where)
     definition: InstrumentDefinition = get_definition(key)
     bands = {band.key: band for band in definition.bands}
     next_lower = {band.key: float(following.lower)
                   for band, following in itertools.pairwise(definition.bands)}
-    scale = [float(definition.bands[0].lower), float(definition.bands[-1].upper)]
-    best, worst = (scale[1], scale[0]) if definition.higher_is_better else (scale[0], scale[1])
+    bottom, top = float(definition.bands[0].lower), float(definition.bands[-1].upper)
+    best, worst = (top, bottom) if definition.higher_is_better else (bottom, top)
     strata = []
     for item in entry["strata"]:
         band = bands.get(item["band"])
@@ -260,7 +309,7 @@ def _model(key: str, entry: Mapping[str, Any], version: str,
         source = sources.get(item.get("tolerance_source", ""), "")
         strata.append(Stratum(
             band=band.key, lower=float(band.lower), upper=next_lower.get(band.key, math.inf),
-            k=_number(entry, "k", key), tolerance=_number(item, "tolerance", key),
+            k=k, tolerance=_number(item, "tolerance", key),
             version=version, source=source))
     floor = _number(entry, "floor", key)
     if not 0 <= floor < 1:
@@ -268,20 +317,31 @@ def _model(key: str, entry: Mapping[str, Any], version: str,
     return PathModel(
         instrument_key=key, best=best, worst=worst,
         higher_is_better=definition.higher_is_better, floor=floor,
-        horizon_weeks=_number(entry, "horizon_weeks", key),
-        earliest_week=_number(entry, "earliest_week", key),
+        horizon=_number(timing, names[1], where),
+        earliest=_number(timing, names[2], where),
         floor_rule=tuple((float(week), float(cut)) for week, cut in entry.get("floor_rule", [])),
-        strata=tuple(strata))
+        strata=tuple(strata), scale=scale)
 
 
-def load_defaults(data: Mapping[str, Any]) -> dict[str, PathModel]:
+SOURCE_FIELDS = ("k_source", "earliest_week_source", "floor_rule_source",
+                 "floor_rule_scale_source")
+SESSION_SOURCE_FIELDS = ("k_source", "horizon_source", "earliest_source")
+
+
+def load_defaults(data: Mapping[str, Any],
+                  scale: TimeScale = TimeScale.WEEKS) -> dict[str, PathModel]:
     version = data["version"]
     sources = data["sources"]
-    for entry in data["instruments"].values():
-        for name in ("k_source", "earliest_week_source", "floor_rule_source"):
-            if name in entry and entry[name] not in sources:
-                raise ParameterError(f"unknown source {entry[name]!r}")
-    return {key: _model(key, entry, version, sources)
+    if set(data.get("time_scales", {})) != {str(item) for item in TimeScale}:
+        raise ParameterError("time_scales must describe weeks and sessions")
+    for key, entry in data["instruments"].items():
+        sessions = entry.get("sessions") or {}
+        named = ([entry[name] for name in SOURCE_FIELDS if name in entry]
+                 + [sessions[name] for name in SESSION_SOURCE_FIELDS if name in sessions])
+        for source in named:
+            if source not in sources:
+                raise ParameterError(f"{key}: unknown source {source!r}")
+    return {key: _model(key, entry, version, sources, scale)
             for key, entry in data["instruments"].items()}
 
 
@@ -291,8 +351,9 @@ def default_data() -> dict[str, Any]:
 
 
 @cache
-def default_models() -> dict[str, PathModel]:
-    return load_defaults(default_data())
+def default_models(scale: TimeScale = TimeScale.WEEKS) -> dict[str, PathModel]:
+    """The defaults on one time scale (weeks unless asked)."""
+    return load_defaults(default_data(), TimeScale(scale))
 
 
 DEFAULT_VERSION: str = default_data()["version"]
@@ -303,7 +364,7 @@ DEFAULT_VERSION: str = default_data()["version"]
 @dataclass(frozen=True)
 class Observation:
     baseline: float
-    weeks: float
+    weeks: float  # a calibration is fitted on the weeks scale
     score: float
 
 
@@ -330,7 +391,7 @@ def fit_stratum(model: PathModel, observations: Iterable[Observation], *, episod
         raise ParameterError("no scores to fit")
     baseline = np.array([item.baseline for item in rows])
     weeks = np.minimum(np.maximum(np.array([item.weeks for item in rows]), 0.0),
-                       model.horizon_weeks)
+                       model.horizon)
     score = np.array([item.score for item in rows])
     remaining = (score - model.best) / (baseline - model.best)
     time = np.log1p(weeks)

@@ -4,14 +4,16 @@ settings. Every read is a fixed number of queries, whatever the number of client
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from practice.access import clients_visible_to
+from practice.appointments.models import Appointment
 from practice.expected.models import Calibration, ClientPathSharing, PathSettings, SupportAnswers
 from practice.expected.policies import (
     ANSWER_LABELS,
@@ -25,10 +27,12 @@ from practice.expected.policies import (
     PathReading,
     PathStatus,
     Stratum,
+    TimeScale,
     default_models,
     expected_at,
     read_path,
 )
+from practice.measurement.charts import ExpectedAxis
 from practice.measurement.library import get_definition
 from practice.measurement.models import Alert, Response
 from practice.outcomes.maths import Rate
@@ -68,9 +72,22 @@ def apply_calibrations(models: dict[str, PathModel],
     return found
 
 
-def path_models() -> dict[str, PathModel]:
-    """The paths this practice runs on: one query."""
+def path_models(scale: TimeScale = TimeScale.WEEKS) -> dict[str, PathModel]:
+    """The paths this practice runs on, on one time scale: one query. A calibration is fitted
+    on weeks and replaces the weeks path only; the sessions path stays the default."""
+    if scale is TimeScale.SESSIONS:
+        return dict(default_models(TimeScale.SESSIONS))
     return apply_calibrations(default_models(), adopted_calibrations())
+
+
+def path_model_sets() -> dict[TimeScale, dict[str, PathModel]]:
+    """The practice's paths on both scales: one query."""
+    return {TimeScale.WEEKS: path_models(), TimeScale.SESSIONS: path_models(TimeScale.SESSIONS)}
+
+
+# The statuses of an appointment that took place (a no-show, a cancellation or a booking not
+# yet marked is no session held).
+HELD_STATUSES = (Appointment.Status.COMPLETED,)
 
 
 # --- the scores of open episodes -----------------------------------------------------------------
@@ -82,16 +99,23 @@ class EpisodeTail:
     instrument_key: str
     baseline: float
     baseline_at: datetime
-    # After the baseline, oldest first: (weeks since the baseline, score), at most the length
-    # asked for.
+    # After the baseline, oldest first: (time since the baseline on ``scale``, score), at most
+    # the length asked for; ``weeks`` and ``sessions`` (held since the baseline, before the
+    # score) of the same points.
     points: tuple[tuple[float, float], ...]
     latest_response_id: int | None
+    scale: TimeScale = TimeScale.WEEKS
+    weeks: tuple[float, ...] = ()
+    sessions: tuple[int, ...] = ()
 
 
 # Two index probes per open episode and instrument (response history: client, instrument,
-# submitted at): the first score in the episode, and its latest ones.
+# submitted at): the first score in the episode, and its latest ones; and per latest score one
+# probe of the client's appointments (client, starts at): the sessions held in the episode before
+# it, and how many of those since the baseline.
 _TAIL_SQL = """
-    SELECT e.client_id, e.id, k.key, b.id, b.total, b.submitted_at, t.id, t.total, t.submitted_at
+    SELECT e.client_id, e.id, k.key, b.id, b.total, b.submitted_at, t.id, t.total, t.submitted_at,
+           s.since_baseline, s.in_episode
     FROM {episode} e
     CROSS JOIN unnest(%s::text[]) AS k(key)
     JOIN LATERAL (
@@ -108,14 +132,28 @@ _TAIL_SQL = """
           AND r.total IS NOT NULL AND r.entered_in_error_at IS NULL
         ORDER BY r.submitted_at DESC, r.id DESC LIMIT %s
     ) AS t ON TRUE
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE a.starts_at >= b.submitted_at) AS since_baseline,
+               count(*) AS in_episode
+        FROM {appointment} a
+        WHERE a.client_id = e.client_id AND a.status = ANY(%s::text[])
+          AND a.starts_at >= e.started_at AND a.starts_at < t.submitted_at
+    ) AS s
     WHERE e.ended_at IS NULL AND e.client_id IN ({clients})
 """
+
+
+def scale_for(held_in_episode: int) -> TimeScale:
+    """Sessions where the client has held a session in the episode (before the latest score,
+    so a reading changes only with a new score), weeks otherwise."""
+    return TimeScale.SESSIONS if held_in_episode else TimeScale.WEEKS
 
 
 def episode_tails(clients: QuerySet[User] | Iterable[int], instrument_keys: Iterable[str],
                   length: int) -> list[EpisodeTail]:
     """For each open episode of ``clients`` and each instrument scored in it: the baseline and
-    the latest ``length`` scores after it. One query."""
+    the latest ``length`` scores after it, on sessions where the client has held sessions in the
+    episode, else on weeks. One query."""
     keys = sorted(instrument_keys)
     if isinstance(clients, QuerySet):
         clients_sql, clients_params = clients.values("pk").query.sql_with_params()
@@ -127,25 +165,31 @@ def episode_tails(clients: QuerySet[User] | Iterable[int], instrument_keys: Iter
     if not keys:
         return []
     sql = _TAIL_SQL.format(episode=Episode._meta.db_table, response=Response._meta.db_table,
-                           clients=clients_sql)
+                           appointment=Appointment._meta.db_table, clients=clients_sql)
     groups: dict[tuple[int, str], dict] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [keys, length + 1, *clients_params])
+        cursor.execute(sql, [keys, length + 1, list(HELD_STATUSES), *clients_params])
         for (client_id, episode_id, key, first_id, first_total, first_at, latest_id, total,
-             submitted_at) in cursor.fetchall():
+             submitted_at, since_baseline, in_episode) in cursor.fetchall():
             group = groups.setdefault((episode_id, key), {
                 "client_id": client_id, "episode_id": episode_id, "key": key,
                 "baseline": float(first_total), "at": first_at, "rows": []})
             if latest_id != first_id:
-                group["rows"].append((submitted_at, latest_id, float(total)))
+                group["rows"].append((submitted_at, latest_id, float(total), since_baseline,
+                                      in_episode))
     tails = []
     for group in groups.values():
         rows = sorted(group["rows"])[-length:]
+        scale = scale_for(rows[-1][4] if rows else 0)
+        weeks = tuple(weeks_between(group["at"], row[0]) for row in rows)
+        sessions = tuple(row[3] for row in rows)
+        times = sessions if scale is TimeScale.SESSIONS else weeks
         tails.append(EpisodeTail(
             client_id=group["client_id"], episode_id=group["episode_id"],
             instrument_key=group["key"], baseline=group["baseline"], baseline_at=group["at"],
-            points=tuple((weeks_between(group["at"], at), total) for at, _id, total in rows),
-            latest_response_id=rows[-1][1] if rows else None))
+            points=tuple((float(time), row[2]) for time, row in zip(times, rows, strict=True)),
+            latest_response_id=rows[-1][1] if rows else None, scale=scale, weeks=weeks,
+            sessions=sessions))
     tails.sort(key=lambda tail: (tail.client_id, tail.instrument_key))
     return tails
 
@@ -173,14 +217,21 @@ def client_paths(clients: QuerySet[User] | Iterable[int],
                  consecutive: int = DEFAULT_CONSECUTIVE) -> dict[int, list[ClientPath]]:
     """Each client's path readings (open episode, every instrument with a path): two
     queries."""
-    models = path_models()
+    models = path_model_sets()
     found: dict[int, list[ClientPath]] = {}
-    for tail in episode_tails(clients, models, consecutive):
-        model = models[tail.instrument_key]
+    for tail in episode_tails(clients, models[TimeScale.WEEKS], consecutive):
+        model = models[tail.scale][tail.instrument_key]
         found.setdefault(tail.client_id, []).append(ClientPath(
             instrument_key=tail.instrument_key, model=model, tail=tail,
-            reading=read_path(model, tail.baseline, list(tail.points), consecutive)))
+            reading=read_tail(model, tail, consecutive)))
     return found
+
+
+def read_tail(model: PathModel, tail: EpisodeTail,
+              consecutive: int = DEFAULT_CONSECUTIVE) -> PathReading:
+    """Pure: a tail read against the path on its own scale."""
+    return read_path(model, tail.baseline, list(tail.points), consecutive,
+                     weeks=list(tail.weeks) if tail.weeks else None)
 
 
 # --- calibration data ----------------------------------------------------------------------------
@@ -291,37 +342,116 @@ STATUS_ORDER = (PathStatus.NOT_ON_TRACK, PathStatus.WATCH, PathStatus.ON_TRACK,
 @dataclass(frozen=True)
 class ExpectedView:
     """One instrument's expected range for a chart: (moment, lower, upper) from the episode's
-    baseline to the latest score, and the reading at the latest score."""
+    baseline to the latest score, the reading at the latest score, and the path's time axis
+    (weeks or sessions since the baseline): its word and (moment, number) ticks."""
 
     path: ClientPath
     band: list[tuple[datetime, float, float]]
+    ticks: list[tuple[datetime, str]] = field(default_factory=list)
 
     @property
     def reading(self) -> PathReading:
         return self.path.reading
 
+    @property
+    def axis(self) -> str:
+        """The chart's label for the path's time axis (translated for the client's page)."""
+        return _("Session") if self.path.model.scale is TimeScale.SESSIONS else _("Week")
+
+    @property
+    def axis_title(self) -> str:
+        if self.path.model.scale is TimeScale.SESSIONS:
+            return _("The shaded range is read by sessions held since the first score.")
+        return _("The shaded range is read by weeks since the first score.")
+
+    @property
+    def chart_axis(self) -> ExpectedAxis:
+        """For the chart (practice.measurement.charts.trend_svg)."""
+        return ExpectedAxis(word=self.axis, title=self.axis_title, ticks=self.ticks)
+
+
+# At most this many numbers along the path's time axis.
+AXIS_TICKS = 9
+
+
+def _last_moment(tail: EpisodeTail) -> datetime:
+    weeks = tail.weeks[-1] if tail.weeks else tail.points[-1][0]
+    return tail.baseline_at + timedelta(seconds=weeks * WEEK_SECONDS)
+
+
+def _thin(ticks: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
+    if len(ticks) <= AXIS_TICKS:
+        return ticks
+    step = -(-(len(ticks) - 1) // (AXIS_TICKS - 1))
+    kept = ticks[::step]
+    return kept if kept[-1] == ticks[-1] else [*kept, ticks[-1]]
+
 
 def band_samples(path: ClientPath, zone: tzinfo | None = None,
-                 ) -> list[tuple[datetime, float, float]]:
-    """Pure: the range every half week from the baseline to the latest score, and at it."""
+                 sessions: Sequence[datetime] = ()) -> list[tuple[datetime, float, float]]:
+    """Pure: on weeks, the range every half week from the baseline to the latest score, and at
+    it; on sessions, a step at each session held (``sessions``: their start times) between the
+    baseline and the latest score."""
+    return _band_and_ticks(path, zone, sessions)[0]
+
+
+def _band_and_ticks(path: ClientPath, zone: tzinfo | None, sessions: Sequence[datetime],
+                    ) -> tuple[list[tuple[datetime, float, float]], list[tuple[datetime, str]]]:
     tail, model = path.tail, path.model
     stratum = path.reading.stratum
     if stratum is None or not tail.points:
-        return []
+        return [], []
+
+    def local(moment: datetime) -> datetime:
+        return moment.astimezone(zone) if zone else moment
+
+    def at(time: float) -> tuple[float, float]:
+        band = expected_at(model, stratum, tail.baseline, time)
+        return band.lower, band.upper
+
+    end = _last_moment(tail)
+    if model.scale is TimeScale.SESSIONS:
+        held = sorted(moment for moment in sessions if tail.baseline_at <= moment < end)
+        samples = [(local(tail.baseline_at), *at(0))]
+        ticks = [(local(tail.baseline_at), "0")]
+        for number, moment in enumerate(held, start=1):
+            samples.append((local(moment - timedelta(seconds=1)), *at(number - 1)))
+            samples.append((local(moment), *at(number)))
+            ticks.append((local(moment), str(number)))
+        samples.append((local(end), *at(len(held))))
+        return samples, _thin(ticks)
     last = tail.points[-1][0]
     steps = [step / 2 for step in range(int(last * 2) + 1)] + [last]
     samples = []
     for weeks in sorted(set(steps)):
-        band = expected_at(model, stratum, tail.baseline, weeks)
         moment = tail.baseline_at + timedelta(seconds=weeks * WEEK_SECONDS)
-        samples.append((moment.astimezone(zone) if zone else moment, band.lower, band.upper))
-    return samples
+        samples.append((local(moment), *at(weeks)))
+    ticks = [(local(tail.baseline_at + timedelta(weeks=week)), str(week))
+             for week in range(int(last) + 1)]
+    return samples, _thin(ticks)
+
+
+def held_sessions(client_id: int, since: datetime) -> list[datetime]:
+    """The start times of the sessions the client has held since ``since``: one query."""
+    return list(Appointment.objects.filter(client_id=client_id, status__in=HELD_STATUSES,
+                                           starts_at__gte=since)
+                .order_by("starts_at").values_list("starts_at", flat=True))
+
+
+def expected_view(path: ClientPath, zone: tzinfo | None = None,
+                  sessions: Sequence[datetime] = ()) -> ExpectedView:
+    band, ticks = _band_and_ticks(path, zone, sessions)
+    return ExpectedView(path=path, band=band, ticks=ticks)
 
 
 def expected_views(client: User, zone: tzinfo | None = None) -> dict[str, ExpectedView]:
-    """The client's expected ranges, per instrument of the open episode: two queries."""
-    return {path.instrument_key: ExpectedView(path=path, band=band_samples(path, zone))
-            for path in client_paths([client.pk]).get(client.pk, [])}
+    """The client's expected ranges, per instrument of the open episode: two queries, three
+    when a path is on sessions (their times, for the steps of the range)."""
+    paths = client_paths([client.pk]).get(client.pk, [])
+    on_sessions = [path for path in paths if path.model.scale is TimeScale.SESSIONS]
+    sessions = (held_sessions(client.pk, min(path.tail.baseline_at for path in on_sessions))
+                if on_sessions else [])
+    return {path.instrument_key: expected_view(path, zone, sessions) for path in paths}
 
 
 @dataclass(frozen=True)
@@ -367,24 +497,35 @@ def not_on_track_alert_for_staff(user: User, alert_id: int) -> Alert:
         pk=alert_id, kind=Alert.Kind.NOT_ON_TRACK, client__in=clients_visible_to(user))
 
 
-def path_for_series(models: dict[str, PathModel], instrument_key: str,
+def path_for_series(models: dict[TimeScale, dict[str, PathModel]], instrument_key: str,
                     points: list[tuple[datetime, float]],
-                    consecutive: int = DEFAULT_CONSECUTIVE) -> ExpectedView | None:
+                    consecutive: int = DEFAULT_CONSECUTIVE, *,
+                    sessions: Sequence[datetime] = (),
+                    episode_start: datetime | None = None) -> ExpectedView | None:
     """Pure: an episode's whole series (oldest first; the first is the baseline) read against
-    the instrument's path, for a report; None without a path."""
-    model = models.get(instrument_key)
-    if model is None or not points:
+    the instrument's path, for a report, on sessions when the client held one of ``sessions``
+    (start times) in the episode before the latest score, else on weeks; None without a
+    path."""
+    if not points or instrument_key not in models[TimeScale.WEEKS]:
         return None
     (start, baseline), later = points[0], points[1:]
+    since = episode_start or start
+    end = later[-1][0] if later else start
+    scale = scale_for(sum(1 for moment in sessions if since <= moment < end))
+    model = models[scale][instrument_key]
+    weeks = tuple(weeks_between(start, at) for at, _total in later)
+    counts = tuple(sum(1 for moment in sessions if start <= moment < at) for at, _total in later)
+    times = counts if scale is TimeScale.SESSIONS else weeks
     tail = EpisodeTail(client_id=0, episode_id=0, instrument_key=instrument_key,
                        baseline=baseline, baseline_at=start,
-                       points=tuple((weeks_between(start, at), total) for at, total in later),
-                       latest_response_id=None)
+                       points=tuple((float(time), total)
+                                    for time, (_at, total) in zip(times, later, strict=True)),
+                       latest_response_id=None, scale=scale, weeks=weeks, sessions=counts)
     path = ClientPath(instrument_key=instrument_key, model=model, tail=tail,
-                      reading=read_path(model, baseline, list(tail.points), consecutive))
+                      reading=read_tail(model, tail, consecutive))
     if path.reading.stratum is None:
         return None
-    return ExpectedView(path=path, band=band_samples(path))
+    return expected_view(path, sessions=sessions)
 
 
 def expected_range_words(view: ExpectedView) -> str:
@@ -395,7 +536,8 @@ def expected_range_words(view: ExpectedView) -> str:
     source = ("this practice's own curve, " + f"{stratum.episodes} episodes"
               if stratum.episodes else "the default path")
     return (f"Shaded: the expected range for a baseline of {view.path.tail.baseline:g}"
-            f" ({stratum.band.replace('_', ' ')}; {source}, {stratum.version}).")
+            f" ({stratum.band.replace('_', ' ')}; {source}, {stratum.version}; "
+            f"by {view.path.model.scale} since the baseline).")
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -417,9 +559,15 @@ class PathFigures:
 
 
 def path_figures(episodes: list[Episode]) -> list[PathFigures]:
-    """Three queries, whatever the number of episodes."""
-    models = path_models()
-    scores = episode_scores(episodes, list(models))
+    """Four queries, whatever the number of episodes."""
+    models = path_model_sets()
+    scores = episode_scores(episodes, list(models[TimeScale.WEEKS]))
+    sessions: dict[int, list[datetime]] = {}
+    for client_id, starts_at in (
+            Appointment.objects.filter(client_id__in={episode.client_id for episode in episodes},
+                                       status__in=HELD_STATUSES)
+            .order_by("starts_at").values_list("client_id", "starts_at")):
+        sessions.setdefault(client_id, []).append(starts_at)
     alerted: dict[tuple[int, str], list[datetime]] = {}
     for client_id, key, created_at in (
             Alert.objects.filter(kind=Alert.Kind.NOT_ON_TRACK,
@@ -429,9 +577,8 @@ def path_figures(episodes: list[Episode]) -> list[PathFigures]:
     counts: dict[str, list[int]] = {}
     for episode in episodes:
         for key, pair in scores.get(episode.pk, {}).items():
-            model = models[key]
             baseline = float(pair.baseline.total)
-            if not pair.is_paired or model.stratum_for(baseline) is None:
+            if not pair.is_paired or models[TimeScale.WEEKS][key].stratum_for(baseline) is None:
                 continue
             row = counts.setdefault(key, [0, 0, 0])
             row[0] += 1
@@ -440,9 +587,11 @@ def path_figures(episodes: list[Episode]) -> list[PathFigures]:
             if not ever:
                 continue
             row[1] += 1
-            weeks = weeks_between(pair.baseline.submitted_at, pair.latest.submitted_at)
-            final = read_path(model, baseline, [(weeks, float(pair.latest.total))], 1)
-            row[2] += final.worse_in_a_row == 0
+            final = path_for_series(
+                models, key, [(pair.baseline.submitted_at, baseline),
+                              (pair.latest.submitted_at, float(pair.latest.total))], 1,
+                sessions=sessions.get(episode.client_id, []), episode_start=episode.started_at)
+            row[2] += final is not None and final.reading.worse_in_a_row == 0
     return [PathFigures(instrument_key=key, episodes=total,
                         ever_not_on_track=Rate(ever, total), recovered=Rate(recovered, ever))
             for key, (total, ever, recovered) in sorted(counts.items())]

@@ -405,21 +405,67 @@ def _expected_layer(frame: _Frame, band: ExpectedBand, points: Sequence[Point],
             f'stroke-dasharray="4 3" stroke-width="1"><title>{_text(label)}</title></polygon>']
 
 
+# The expected path's own time axis under the dates: its word ("Week", "Session") and numbers.
+EXPECTED_AXIS_ROOM = 18
+EXPECTED_TICK_GAP = 14  # px between two numbers of the range's axis
+
+
+@dataclass(frozen=True)
+class ExpectedAxis:
+    """The expected range's time axis: its word ("Week", "Session"), a sentence saying how the
+    range is read, and (moment, number) ticks."""
+
+    word: str
+    title: str
+    ticks: Sequence[tuple[datetime, str]]
+
+
+def _expected_axis(frame: _Frame, axis: ExpectedAxis, points: Sequence[Point]) -> list[str]:
+    ticks, word, title = axis.ticks, axis.word, axis.title
+    if not ticks or not points:
+        return []
+    first, last = points[0][0], points[-1][0]
+    y = _coordinate(frame.bottom + 16 + EXPECTED_AXIS_ROOM)
+    parts = [f'<g class="expected-axis"><title>{_text(title or word)}</title>',
+             f'<text class="expected-axis-word" x="{_coordinate(frame.left - 4)}" y="{y}" '
+             f'font-size="10" text-anchor="end" fill="{EXPECTED_FILL}">{_text(word)}</text>']
+    drawn_at = -math.inf
+    for moment, label in ticks:
+        x = frame.x(moment, first, last)
+        # A number too close to the one before (a session held just after the baseline) would
+        # print over it: skipped, the next one says where the axis is.
+        if not first <= moment <= last or x - drawn_at < EXPECTED_TICK_GAP:
+            continue
+        drawn_at = x
+        parts.append(f'<text class="expected-tick" x="{_coordinate(x)}"'
+                     f' y="{y}" font-size="10" text-anchor="middle" fill="{EXPECTED_FILL}">'
+                     f'{_text(label)}</text>')
+    parts.append("</g>")
+    return parts
+
+
 def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, float]],
               mark_reliable_change: bool, title: str, width: int = 640,
               height: int = 240, expected: ExpectedBand | None = None,
-              expected_label: str = "") -> str:
+              expected_label: str = "", expected_axis: ExpectedAxis | None = None) -> str:
     """An SVG line chart of ``points`` (time, score) over the definition's bands.
 
     With ``mark_reliable_change`` and a published threshold (``definition.reliable_change``;
     pass a definition with the practice's threshold in for instruments without one), points
     that are a reliable improvement or deterioration from the first are drawn as triangles
-    pointing the way the score moved, green or red, each with its meaning in its title."""
+    pointing the way the score moved, green or red, each with its meaning in its title.
+
+    With an ``expected`` range and its ``expected_axis``, a row under the dates labels the
+    range's own time axis: its word ("Week" or "Session") and the numbers."""
     points = sorted(points, key=lambda point: point[0])
+    with_axis = bool(expected and expected_axis and expected_axis.ticks and expected_axis.word)
+    if with_axis:
+        height += EXPECTED_AXIS_ROOM
     values = [float(value) for _moment, value in points]
     low, high = _scale(definition, values)
     label_room = 128 if definition.bands else 12
-    frame = _Frame(left=40, right=width - label_room, top=12, bottom=height - 30,
+    frame = _Frame(left=40, right=width - label_room, top=12,
+                   bottom=height - 30 - (EXPECTED_AXIS_ROOM if with_axis else 0),
                    low=low, high=high)
     all_marks = _reliable_marks(definition, points)
     marks = all_marks if mark_reliable_change else [None] * len(points)
@@ -427,6 +473,8 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
     summary = _summary(definition, points, all_marks)
     if expected and expected_label:
         summary = f"{summary} {expected_label}"
+    if with_axis and expected_axis and expected_axis.title:
+        summary = f"{summary} {expected_axis.title}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart" role="img" '
         # Its natural size, narrowed by the stylesheet (.trend-chart): a style attribute here
@@ -439,6 +487,7 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
         *_band_layer(definition, frame, frame.right + 6),
         *_expected_layer(frame, expected or (), points, expected_label),
         *_axes(definition, frame, points),
+        *(_expected_axis(frame, expected_axis, points) if with_axis and expected_axis else []),
         *_series(definition, frame, points, marks),
         "</svg>",
     ]

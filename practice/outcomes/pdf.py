@@ -91,8 +91,9 @@ def _expected(pdf: BrandedPdf, view: ExpectedView | None) -> None:
     source = (f"this practice's own curve from {stratum.episodes} episodes"
               if stratum.episodes else "the default path")
     pdf.paragraph(
-        f"Expected path ({source}, {stratum.version}): at week {latest.weeks:.0f} people who "
-        f"start at a baseline of {view.path.tail.baseline:g} are expected between "
+        f"Expected path ({source}, {stratum.version}): at {view.reading.unit} "
+        f"{latest.time:.0f} people who start at a baseline of {view.path.tail.baseline:g} are "
+        f"expected between "
         f"{_number(latest.lower)} and {_number(latest.upper)}; the latest score is "
         f"{_number(view.reading.latest_score)}. Status: {view.reading.words}.")
 

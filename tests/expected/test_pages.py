@@ -85,6 +85,51 @@ def test_the_client_sees_the_range_in_plain_words_never_the_clinicians(alpha) ->
             if words in spanish.lower()] == []
 
 
+def test_the_charts_label_the_paths_axis_week_or_session_in_english_and_spanish(alpha) -> None:
+    """Without held sessions the range is read by week; once the client has held sessions in
+    the episode, by session: both charts say which (the client's in their language)."""
+    from tests.expected.test_rule import hold_sessions
+
+    began = worsening(alpha)
+    show_to_client(alpha)
+    clinician, client = alpha.http(alpha.clinician), alpha.http(alpha.client)
+    chart_page = f"/clinic/clients/{alpha.client.pk}/"
+    staff = clinician.get(chart_page).content.decode()
+    assert 'fill="#1f4e79">Week</text>' in staff
+    assert "Session</text>" not in staff
+    assert "Not on track</span>\n week 7, expected range" in staff
+    assert staff.count('class="expected-tick"') == 8  # weeks 0 to 7
+    assert 'fill="#1f4e79">Week</text>' in client.get(PROGRESS).content.decode()
+    with inside(alpha):
+        # Sessions held two hours after the baseline's moment, weekly: 7 before the latest
+        # score (week 7); a no-show is none.
+        hold_sessions(alpha, alpha.client, [began + timedelta(hours=2, weeks=week)
+                                            for week in range(7)])
+        hold_sessions(alpha, alpha.client, [began + timedelta(hours=3, weeks=6)], "no_show")
+    staff = clinician.get(chart_page).content.decode()
+    assert 'fill="#1f4e79">Session</text>' in staff
+    assert "Week</text>" not in staff
+    assert "Not on track</span>\n session 7, expected range" in staff
+    # Sessions 0 to 7, but 1 (two hours after the baseline) would print over 0: skipped.
+    assert staff.count('class="expected-tick"') == 7
+    assert '>0</text><text class="expected-tick"' in staff
+    assert "by sessions since the baseline" in staff
+    english = client.get(PROGRESS).content.decode()
+    assert 'fill="#1f4e79">Session</text>' in english
+    assert "The shaded range is read by sessions held since the first score." in english
+    assert [words for words in CLINICIAN_WORDS if words in english.lower()] == []
+    with inside(alpha):
+        ClientAccess.objects.filter(user=alpha.client).update(language="es")
+    spanish = alpha.http(alpha.client).get(PROGRESS, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert 'fill="#1f4e79">Sesión</text>' in spanish
+    assert "El rango sombreado se lee por sesiones realizadas desde el primer puntaje." in spanish
+    assert [words for words in (*CLINICIAN_WORDS, "no va bien", "deterioro")
+            if words in spanish.lower()] == []
+    [path] = clinician.get(f"/api/v1/clients/{alpha.client.pk}/expected-paths").json()["paths"]
+    assert (path["scale"], path["time"], path["weeks"], path["model"]["scale"]) == (
+        "sessions", 7.0, 7.0, "sessions")
+
+
 def test_the_practice_setting_and_the_clinicians_switch_are_both_needed(alpha) -> None:
     worsening(alpha)
     show_to_client(alpha, practice=False, client=True)
@@ -191,7 +236,7 @@ def test_calibration_uses_only_this_practices_episodes(alpha, beta) -> None:
             "adopted", f"practice-{fit.pk}", fit.k)
     with inside(beta):
         assert Calibration.objects.count() == 0
-        assert selectors.path_models()["phq9"].stratum_for(12).version == "tandem-default-1"
+        assert selectors.path_models()["phq9"].stratum_for(12).version == "tandem-default-2"
         # Below the minimum: beta's 60 episodes are fitted with 50 needed, not with 61.
         assert services.calibration_run(instrument_key="phq9", acting_user=None,
                                         minimum_episodes=61) == []
@@ -211,7 +256,7 @@ def test_api_paths_and_support(alpha, beta) -> None:
     [path] = data["paths"]
     assert (path["instrument_key"], path["status"], path["colour"], path["words"],
             path["model"]["version"], data["is_shown_to_client"]) == (
-        "phq9", "not_on_track", "red", "Not on track", "tandem-default-1", False)
+        "phq9", "not_on_track", "red", "Not on track", "tandem-default-2", False)
     answers = {key: {"answer": "no_concern"} for key in
                ("alliance", "motivation", "social_support", "life_events", "medication",
                 "risk")}

@@ -11,9 +11,10 @@ import random
 import pytest
 
 from practice.expected import policies
-from practice.expected.policies import Observation, PathStatus, expected_at, read_path
+from practice.expected.policies import Observation, PathStatus, TimeScale, expected_at, read_path
 
 PHQ9 = policies.default_models()["phq9"]
+PHQ9_SESSIONS = policies.default_models(TimeScale.SESSIONS)["phq9"]
 
 
 def band(model, baseline, weeks):
@@ -37,6 +38,49 @@ def test_phq9_expected_paths_by_hand(baseline, weeks, stratum, expected, lower, 
     assert PHQ9.stratum_for(baseline).band == stratum
     assert (round(found.expected, 4), round(found.lower, 4), round(found.upper, 4)) == (
         expected, lower, upper)
+
+
+@pytest.mark.parametrize(("baseline", "sessions", "stratum", "expected", "lower", "upper"), [
+    # On sessions held since the baseline: k 0.2, flat after 20 sessions (a CBT course).
+    # 12 (moderate, tolerance 4), session 3: 1 - 0.2 ln 4 = 0.722741; 12 x that = 8.6729
+    (12, 3, "moderate", 8.6729, 4.6729, 12.6729),
+    # 16 (moderately severe, tolerance 5), session 18: 1 - 0.2 ln 19 = 0.411112 -> 6.5778
+    # (on weeks, 18 is past the 16-week horizon: 1 - 0.2 ln 17 = 0.433357 -> 6.9337)
+    (16, 18, "moderately_severe", 6.5778, 1.5778, 11.5778),
+    # 20 (severe, tolerance 6), session 24: flat after session 20, 1 - 0.2 ln 21 = 0.391096
+    (20, 24, "severe", 7.8219, 1.8219, 13.8219),
+])
+def test_phq9_expected_paths_on_sessions_by_hand(baseline, sessions, stratum, expected, lower,
+                                                 upper) -> None:
+    assert (PHQ9_SESSIONS.scale, PHQ9_SESSIONS.horizon, PHQ9_SESSIONS.earliest) == (
+        TimeScale.SESSIONS, 20.0, 6.0)
+    found = band(PHQ9_SESSIONS, baseline, sessions)
+    assert PHQ9_SESSIONS.stratum_for(baseline).band == stratum
+    assert (round(found.expected, 4), round(found.lower, 4), round(found.upper, 4)) == (
+        expected, lower, upper)
+    if sessions > 16:
+        on_weeks = band(PHQ9, baseline, sessions)
+        assert round(on_weeks.expected, 4) != expected
+
+
+def test_on_sessions_not_on_track_waits_for_session_6_and_the_floor_rule_reads_weeks() -> None:
+    # Baseline 8 (mild, tolerance 3), fortnightly sessions: sessions 4 and 5 at weeks 8 and
+    # 10; uppers 8 x (1 - 0.2 ln 5) + 3 = 8.4249 and 8 x (1 - 0.2 ln 6) + 3 = 8.1332.
+    late = read_path(PHQ9_SESSIONS, 8, [(4.0, 9.0), (5.0, 9.0)], weeks=[8.0, 10.0])
+    assert (late.status, late.reason, late.worse_in_a_row, late.scale, late.unit) == (
+        PathStatus.WATCH, "early", 2, TimeScale.SESSIONS, "session")
+    # The same scores read on weeks (8 and 10, past week 6) would be "not on track".
+    assert read_path(PHQ9, 8, [(8.0, 9.0), (10.0, 9.0)]).status is PathStatus.NOT_ON_TRACK
+    # Session 6 (upper 8 x (1 - 0.2 ln 7) + 3 = 7.8865): now not on track.
+    red = read_path(PHQ9_SESSIONS, 8, [(5.0, 9.0), (6.0, 9.0)], weeks=[10.0, 12.0])
+    assert (red.status, red.reason, round(red.latest.upper, 4), red.latest.time,
+            red.latest_weeks) == (PathStatus.NOT_ON_TRACK, "band", 7.8865, 6.0, 12.0)
+    # The floor rule stays on weeks: 17 at session 2 is not on track at week 4, not at week 3.
+    assert read_path(PHQ9_SESSIONS, 20, [(2.0, 17.0)], weeks=[4.0]).reason == "floor_rule"
+    assert read_path(PHQ9_SESSIONS, 20, [(5.0, 17.0)], weeks=[3.0]).status is (
+        PathStatus.ON_TRACK)
+    with pytest.raises(ValueError, match="weeks"):
+        read_path(PHQ9_SESSIONS, 20, [(2.0, 17.0)])
 
 
 def test_who5_higher_is_better_falls_towards_100() -> None:
@@ -92,17 +136,33 @@ def test_status_of_a_series() -> None:
 
 def test_parameters_recorded_on_an_alert() -> None:
     assert policies.parameters(PHQ9, PHQ9.stratum_for(12)) == {
-        "instrument": "phq9", "version": "tandem-default-1", "band": "moderate", "k": 0.2,
-        "tolerance": 4.0, "floor": 0.2, "horizon_weeks": 16.0, "earliest_week": 6.0,
+        "instrument": "phq9", "version": "tandem-default-2", "scale": "weeks", "band": "moderate",
+        "k": 0.2, "tolerance": 4.0, "floor": 0.2, "horizon": 16.0, "earliest": 6.0,
         "floor_rule": [[4.0, 17.0], [9.0, 13.0], [14.0, 9.0]], "episodes": None}
+
+
+def test_parameters_on_sessions_recorded_on_an_alert() -> None:
+    assert policies.parameters(PHQ9_SESSIONS, PHQ9_SESSIONS.stratum_for(12)) == {
+        "instrument": "phq9", "version": "tandem-default-2", "scale": "sessions",
+        "band": "moderate", "k": 0.2, "tolerance": 4.0, "floor": 0.2, "horizon": 20.0,
+        "earliest": 6.0, "floor_rule": [[4.0, 17.0], [9.0, 13.0], [14.0, 9.0]],
+        "episodes": None}
 
 
 def test_every_default_has_a_known_source() -> None:
     data = policies.default_data()
+    assert set(data["time_scales"]) == {"weeks", "sessions"}
     for key, entry in data["instruments"].items():
         assert entry["k_source"] in data["sources"], key
+        for name in ("k_source", "horizon_source", "earliest_source"):
+            assert entry["sessions"][name] in data["sources"], key
         for stratum in entry["strata"]:
             assert stratum["tolerance_source"] in data["sources"], key
+    assert set(policies.default_models(TimeScale.SESSIONS)) == set(policies.default_models())
+    no_sessions = {**data, "instruments": {"phq9": {
+        key: value for key, value in data["instruments"]["phq9"].items() if key != "sessions"}}}
+    with pytest.raises(policies.ParameterError, match="sessions"):
+        policies.load_defaults(no_sessions, TimeScale.SESSIONS)
     broken = {**data, "instruments": {"phq9": {**data["instruments"]["phq9"],
                                                "strata": [{"band": "nope", "tolerance": 1}]}}}
     with pytest.raises(policies.ParameterError):

@@ -71,8 +71,8 @@ def test_worsening_client_gets_watch_then_one_not_on_track_alert(alpha, beta) ->
         assert alert.summary == ("PHQ-9: not on track, latest 2 scores above the expected range "
                                  "(week 6: 10, expected 1.9–7.9); baseline 8")
         assert alert.detail["model"] == {
-            "instrument": "phq9", "version": "tandem-default-1", "band": "mild", "k": 0.2,
-            "tolerance": 3.0, "floor": 0.2, "horizon_weeks": 16.0, "earliest_week": 6.0,
+            "instrument": "phq9", "version": "tandem-default-2", "scale": "weeks", "band": "mild",
+            "k": 0.2, "tolerance": 3.0, "floor": 0.2, "horizon": 16.0, "earliest": 6.0,
             "floor_rule": [[4.0, 17.0], [9.0, 13.0], [14.0, 9.0]], "episodes": None}
         assert (alert.detail["reason"], alert.detail["upper"]) == ("band", 7.89)
         # Still not on track a week later: the same condition, no second alert.
@@ -167,3 +167,103 @@ def test_a_practice_follow_up_questionnaire_is_assigned_once(alpha) -> None:
         assert list(Assignment.objects.values_list(
             "client_id", "instrument_key", "frequency", "assigned_by_id")) == [
             (client.pk, "sleep_check", "once", alpha.clinician.pk)]
+
+
+def hold_sessions(world, client, moments, status="completed"):
+    """Appointments of `client` starting at `moments`, marked `status` (completed: held)."""
+    from practice.appointments.models import Appointment, AppointmentType
+
+    kind, _ = AppointmentType.objects.get_or_create(name="Therapy session",
+                                                    defaults={"duration_minutes": 50})
+    for moment in moments:
+        Appointment.objects.create(
+            client=client, clinician=world.clinician, appointment_type=kind,
+            starts_at=moment, ends_at=moment + timedelta(minutes=50), mode="in_person",
+            status=status, booked_by=world.owner)
+
+
+def test_held_sessions_put_a_client_on_sessions_the_other_stays_on_weeks(alpha, beta) -> None:
+    with inside(beta):
+        lookalike, began_beta = start(beta, 8)
+        hold_sessions(beta, lookalike, [began_beta + timedelta(hours=2) + week * WEEK
+                                        for week in (0, 2, 4, 6)])
+        for week in (6, 8):
+            score(lookalike, "phq9", 9, began_beta + week * WEEK)
+    with inside(alpha):
+        on_weeks, began = start(alpha, 8, weeks_ago=14)  # mild: tolerance 3, k 0.2
+        on_sessions, _ = start(alpha, 8, weeks_ago=14)
+        # Fortnightly sessions two hours after the baseline's moment; a no-show and a
+        # cancellation are no session held.
+        hold_sessions(alpha, on_sessions, [began + timedelta(hours=2) + week * WEEK
+                                           for week in (0, 2, 4, 6, 8, 10)])
+        hold_sessions(alpha, on_sessions, [began + timedelta(hours=2) + 7 * WEEK], "no_show")
+        hold_sessions(alpha, on_sessions, [began + timedelta(hours=2) + 9 * WEEK],
+                      "cancelled")
+        for client in (on_weeks, on_sessions):
+            for week in (6, 8):
+                score(client, "phq9", 9, began + week * WEEK)
+        evaluate(alpha, began + 8 * WEEK + timedelta(hours=1))
+        paths = selectors.client_paths([on_weeks.pk, on_sessions.pk])
+        weeks_reading = paths[on_weeks.pk][0].reading
+        sessions_path = paths[on_sessions.pk][0]
+        # Weeks: week 8 upper 8 x (1 - 0.2 ln 9) + 3 = 7.48; 9 twice, past week 6: red.
+        assert (weeks_reading.scale, weeks_reading.status, round(weeks_reading.latest.upper, 2)
+                ) == ("weeks", PathStatus.NOT_ON_TRACK, 7.48)
+        # Sessions: 3 then 4 held before the scores at weeks 6 and 8 (the no-show does not
+        # count); session 4 upper 8 x (1 - 0.2 ln 5) + 3 = 8.42: beyond it twice, but before
+        # session 6: watch only.
+        assert sessions_path.tail.sessions == (3, 4)
+        assert (sessions_path.reading.scale, sessions_path.reading.status,
+                sessions_path.reading.reason, round(sessions_path.reading.latest.upper, 2)) == (
+            "sessions", PathStatus.WATCH, "early", 8.42)
+        [alert] = not_on_track()
+        assert (alert.client_id, alert.detail["scale"], alert.detail["time"],
+                alert.detail["model"]["scale"], alert.detail["model"]["horizon"]) == (
+            on_weeks.pk, "weeks", 8.0, "weeks", 16.0)
+        assert "(week 8: 9, expected" in alert.summary
+        # Sessions 5 and 6 held before the scores at weeks 10 and 12 (session 6 upper 7.89):
+        # not on track on sessions, recorded with the sessions path's parameters.
+        for week in (10, 12):
+            score(on_sessions, "phq9", 9, began + week * WEEK)
+            evaluate(alpha, began + week * WEEK + timedelta(hours=1))
+            if week == 10:
+                assert [item.client_id for item in not_on_track()] == [on_weeks.pk]
+        latest = not_on_track()[-1]
+        assert latest.client_id == on_sessions.pk
+        assert latest.summary == ("PHQ-9: not on track, latest 2 scores above the expected "
+                                  "range (session 6: 9, expected 1.9–7.9); baseline 8")
+        assert (latest.detail["scale"], latest.detail["time"], latest.detail["weeks"],
+                latest.detail["upper"]) == ("sessions", 6.0, 12.0, 7.89)
+        assert latest.detail["model"] == {
+            "instrument": "phq9", "version": "tandem-default-2", "scale": "sessions",
+            "band": "mild", "k": 0.2, "tolerance": 3.0, "floor": 0.2, "horizon": 20.0,
+            "earliest": 6.0, "floor_rule": [[4.0, 17.0], [9.0, 13.0], [14.0, 9.0]],
+            "episodes": None}
+    with inside(beta):
+        assert not_on_track() == []
+
+
+def test_late_responder_on_sessions_is_never_not_on_track_before_session_6(alpha) -> None:
+    """GAD-7 (no floor rule), baseline 15 (severe, tolerance 4), fortnightly sessions: no
+    change for five sessions (ten weeks: on weeks it would be red from week 6), then a fast
+    improvement."""
+    with inside(alpha):
+        client = portal_client(alpha)
+        began = NOW - 16 * WEEK
+        Episode.objects.create(client=client, clinician=alpha.clinician,
+                               started_at=began - timedelta(hours=1), instrument_keys=["gad7"])
+        score(client, "gad7", 15, began)
+        hold_sessions(alpha, client, [began + timedelta(hours=2) + week * WEEK
+                                      for week in range(0, 16, 2)])
+        # Sessions 1..5 at weeks 2..10: uppers 16.92, 15.70, 14.84, 14.17, 13.62; 15 is
+        # beyond the last three (the rule reads the latest two).
+        for week, total in ((2, 15), (4, 15), (6, 15), (8, 15), (10, 15), (12, 8), (14, 6)):
+            score(client, "gad7", total, began + week * WEEK)
+            evaluate(alpha, began + week * WEEK + timedelta(hours=1))
+            reading = selectors.client_paths([client.pk])[client.pk][0].reading
+            if week == 10:
+                assert (reading.scale, reading.latest.time, reading.status, reading.reason,
+                        reading.worse_in_a_row) == ("sessions", 5.0, PathStatus.WATCH,
+                                                    "early", 2)
+        assert not_on_track() == []
+        assert reading.status is PathStatus.ON_TRACK

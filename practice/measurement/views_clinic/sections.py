@@ -206,7 +206,8 @@ def instrument_sections(history: selectors.WindowedHistory,  # noqa: PLR0913 - k
                           title=f"{view.title}: scores over time"
                                 + (" (weekly averages)" if weekly else ""),
                           expected=path.band if path else None,
-                          expected_label=expected_range_words(path) if path else ""),
+                          expected_label=expected_range_words(path) if path else "",
+                          expected_axis=path.chart_axis if path else None),
                 table))
         if with_charts:
             charts += _subscale_charts(view, valid, zone, limit, show_all == key)

@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from branding.selectors import branding_for
 from practice.expected.selectors import (
+    HELD_STATUSES,
     expected_range_words,
     path_for_series,
-    path_models,
+    path_model_sets,
     support_for_client,
 )
 from practice.measurement.charts import trend_svg, trend_table
@@ -64,9 +65,12 @@ def _points(series: client_selectors.InstrumentSeries) -> list[tuple[datetime, f
 
 def _paths(window: client_selectors.ClientWindow) -> dict[str, Any]:
     """Each instrument's expected path over the episode (where the instrument has one)."""
-    models = path_models()
+    models = path_model_sets()
+    held = [appointment.starts_at for appointment in window.appointments
+            if appointment.status in HELD_STATUSES]
     paths = {series.instrument_key: path_for_series(models, series.instrument_key,
-                                                    _points(series))
+                                                    _points(series), sessions=held,
+                                                    episode_start=window.start)
              for series in window.series}
     return {key: path for key, path in paths.items() if path is not None}
 
@@ -90,7 +94,8 @@ def _charts(window: client_selectors.ClientWindow) -> list[dict[str, Any]]:
             "svg": trend_svg(definition=definition, points=points, mark_reliable_change=True,
                              title=f"{series.title} over the episode",
                              expected=path.band if path else None,
-                             expected_label=expected_range_words(path) if path else "")
+                             expected_label=expected_range_words(path) if path else "",
+                             expected_axis=path.chart_axis if path else None)
             if definition is not None and len(points) > 1 else None,
             "table": trend_table(definition, points) if definition is not None else [],
         })
