@@ -143,10 +143,23 @@ _TAIL_SQL = """
 """
 
 
-def scale_for(held_in_episode: int) -> TimeScale:
+# The session parameters assume sessions about weekly. Where they are sparser than one in this
+# many weeks since the baseline (sessions recorded only long after measuring began, or rare
+# visits), a session clock would run slow and keep the range near the baseline for months: a
+# client getting worse would be told late. Such a client is read on weeks.
+SPARSEST_SESSIONS_WEEKS = 3
+
+
+def scale_for(held_in_episode: int, held_since_baseline: int = 0,
+              weeks_since_baseline: float = 0.0) -> TimeScale:
     """Sessions where the client has held a session in the episode (before the latest score,
-    so a reading changes only with a new score), weeks otherwise."""
-    return TimeScale.SESSIONS if held_in_episode else TimeScale.WEEKS
+    so a reading changes only with a new score) and, since the baseline, at least one in every
+    SPARSEST_SESSIONS_WEEKS weeks; weeks otherwise."""
+    if not held_in_episode:
+        return TimeScale.WEEKS
+    if held_since_baseline * SPARSEST_SESSIONS_WEEKS < weeks_since_baseline:
+        return TimeScale.WEEKS
+    return TimeScale.SESSIONS
 
 
 def episode_tails(clients: QuerySet[User] | Iterable[int], instrument_keys: Iterable[str],
@@ -180,8 +193,9 @@ def episode_tails(clients: QuerySet[User] | Iterable[int], instrument_keys: Iter
     tails = []
     for group in groups.values():
         rows = sorted(group["rows"])[-length:]
-        scale = scale_for(rows[-1][4] if rows else 0)
         weeks = tuple(weeks_between(group["at"], row[0]) for row in rows)
+        scale = (scale_for(rows[-1][4], rows[-1][3], weeks[-1]) if rows
+                 else TimeScale.WEEKS)
         sessions = tuple(row[3] for row in rows)
         times = sessions if scale is TimeScale.SESSIONS else weeks
         tails.append(EpisodeTail(
@@ -511,10 +525,11 @@ def path_for_series(models: dict[TimeScale, dict[str, PathModel]], instrument_ke
     (start, baseline), later = points[0], points[1:]
     since = episode_start or start
     end = later[-1][0] if later else start
-    scale = scale_for(sum(1 for moment in sessions if since <= moment < end))
-    model = models[scale][instrument_key]
     weeks = tuple(weeks_between(start, at) for at, _total in later)
     counts = tuple(sum(1 for moment in sessions if start <= moment < at) for at, _total in later)
+    scale = scale_for(sum(1 for moment in sessions if since <= moment < end),
+                      counts[-1] if counts else 0, weeks[-1] if weeks else 0.0)
+    model = models[scale][instrument_key]
     times = counts if scale is TimeScale.SESSIONS else weeks
     tail = EpisodeTail(client_id=0, episode_id=0, instrument_key=instrument_key,
                        baseline=baseline, baseline_at=start,

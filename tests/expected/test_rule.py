@@ -267,3 +267,31 @@ def test_late_responder_on_sessions_is_never_not_on_track_before_session_6(alpha
                                                     "early", 2)
         assert not_on_track() == []
         assert reading.status is PathStatus.ON_TRACK
+
+
+def test_sessions_far_sparser_than_the_weeks_leave_the_client_on_weeks(alpha) -> None:
+    """Sessions recorded only long after measuring began (three in the last weeks of a
+    26-week series) would make a slow clock: the range would stay near the baseline for months
+    and a client getting worse would be told late. Fewer than one session in three weeks since
+    the baseline: read on weeks. The same client with sessions every three weeks: sessions."""
+    assert selectors.scale_for(3, 3, 26.0) == "weeks"
+    assert selectors.scale_for(3, 9, 26.0) == "sessions"
+    assert selectors.scale_for(0, 0, 1.0) == "weeks"
+    with inside(alpha):
+        sparse, began = start(alpha, 16, weeks_ago=27)  # moderately severe
+        regular, _ = start(alpha, 16, weeks_ago=27)
+        hold_sessions(alpha, sparse, [began + timedelta(hours=2) + week * WEEK
+                                      for week in (22, 23, 24)])
+        hold_sessions(alpha, regular, [began + timedelta(hours=4) + week * WEEK
+                                       for week in range(0, 26, 3)])
+        for client in (sparse, regular):
+            for week in (24, 26):
+                score(client, "phq9", 16, began + week * WEEK)
+        evaluate(alpha, began + 26 * WEEK + timedelta(hours=1))
+        paths = selectors.client_paths([sparse.pk, regular.pk])
+        sparse_reading = paths[sparse.pk][0].reading
+        regular_reading = paths[regular.pk][0].reading
+        assert (sparse_reading.scale, sparse_reading.status) == (
+            "weeks", PathStatus.NOT_ON_TRACK)
+        assert regular_reading.scale == "sessions"
+        assert sparse.pk in {alert.client_id for alert in not_on_track()}
