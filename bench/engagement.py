@@ -485,10 +485,13 @@ def naive_evaluate(practice: Any, now: datetime) -> int:
             later = list(scores.filter(submitted_at__gt=first[1]).order_by("-submitted_at")
                          .values_list("total", "submitted_at")[:in_a_row])
             later.reverse()
-            on_sessions = bool(later) and any(moment < later[-1][1] for moment in held)
-            model = models[paths.TimeScale.SESSIONS if on_sessions
-                           else paths.TimeScale.WEEKS][key]
             weeks = [path_selectors.weeks_between(first[1], at) for _total, at in later]
+            scale = (path_selectors.scale_for(
+                sum(moment < later[-1][1] for moment in held),
+                sum(first[1] <= moment < later[-1][1] for moment in held), weeks[-1])
+                if later else paths.TimeScale.WEEKS)
+            on_sessions = scale is paths.TimeScale.SESSIONS
+            model = models[scale][key]
             times = ([sum(first[1] <= moment < at for moment in held) for _total, at in later]
                      if on_sessions else weeks)
             points = [(float(time), float(total))
