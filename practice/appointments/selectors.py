@@ -421,3 +421,15 @@ def online_slots(*, client: User, clinician: User, appointment_type: Appointment
         day=start.astimezone(zone).date(), today=today,
         booked_that_day=per_day.get(start.astimezone(zone).date(), 0),
         booked_that_week=week_count(start.astimezone(zone).date()))]
+
+
+def clinician_free_from(clinician_id: int, starts_at: datetime, length: timedelta) -> datetime:
+    """The first hour from `starts_at` (stepping an hour at a time) at which the clinician's
+    diary has no active session overlapping `length`: for demo and seeded data, which book at
+    times derived from the clock and must not meet each other's sessions at some hour of the
+    day."""
+    while Appointment.objects.filter(clinician_id=clinician_id, status__in=ACTIVE_STATUSES,
+                                     starts_at__lt=starts_at + length,
+                                     ends_at__gt=starts_at).exists():
+        starts_at += timedelta(hours=1)
+    return starts_at

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from portal.consent import current_consent
 from portal.models import ClientAccess, ConsentAcceptance
-from practice.appointments.models import ACTIVE_STATUSES, Appointment, AppointmentType
+from practice.appointments.models import Appointment, AppointmentType
+from practice.appointments.selectors import clinician_free_from
 from practice.engagement import services as engagement
 from practice.expected.models import ClientPathSharing, PathSettings
 from practice.measurement.models import Response
@@ -78,11 +79,8 @@ def _held_sessions(client: User, clinician: User, start: datetime, weeks: int) -
         return
     length = timedelta(minutes=kind.duration_minutes)
     for week in range(weeks):
-        starts_at = start + timedelta(weeks=week, hours=1)
-        while Appointment.objects.filter(clinician=clinician, status__in=ACTIVE_STATUSES,
-                                         starts_at__lt=starts_at + length,
-                                         ends_at__gt=starts_at).exists():
-            starts_at += timedelta(hours=1)
+        starts_at = clinician_free_from(clinician.pk, start + timedelta(weeks=week, hours=1),
+                                        length)
         Appointment.objects.create(
             client=client, clinician=clinician, appointment_type=kind, starts_at=starts_at,
             ends_at=starts_at + length, mode=kind.mode, video_link=kind.video_link,

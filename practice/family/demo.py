@@ -17,6 +17,7 @@ from django.utils import timezone
 from portal.consent import current_consent
 from portal.models import ClientAccess, ConsentAcceptance
 from practice.appointments.models import Appointment, AppointmentType
+from practice.appointments.selectors import clinician_free_from
 from practice.care.models import Goal, JournalEntry
 from practice.family import services
 from practice.family.instruments import PARENT_REPORT, SELF_REPORT
@@ -96,7 +97,10 @@ def _appointments(teen: User, clinician: User, today: date) -> None:
         return
     rows = []
     for days, status in ((-7, Appointment.Status.COMPLETED), (7, Appointment.Status.BOOKED)):
-        start = datetime.combine(today + timedelta(days=days), time(16), tzinfo=ZoneInfo(ZONE))
+        start = clinician_free_from(
+            clinician.pk,
+            datetime.combine(today + timedelta(days=days), time(16), tzinfo=ZoneInfo(ZONE)),
+            timedelta(minutes=50))
         rows.append(Appointment(client=teen, clinician=clinician, appointment_type=kind,
                                 starts_at=start, ends_at=start + timedelta(minutes=50),
                                 mode=kind.mode, status=status, booked_by=clinician))

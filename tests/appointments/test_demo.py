@@ -67,3 +67,32 @@ def test_demo_scheduling_shows_series_a_waitlist_and_an_open_offer(alpha) -> Non
         assert sorted(WaitlistOffer.objects.values_list("entry__client__email", flat=True)) == [
             demo.DEMO_CLIENT, "sam.lee@demo.localhost"]
     connection.set_schema_to_public()
+
+
+def test_seeded_sessions_step_past_the_clinicians_taken_hours(alpha) -> None:
+    """Demo parts book at times derived from the clock; where one meets another's session at
+    some hour of the day, it moves on an hour at a time (the demo seed once failed at 20:00
+    UTC on the exclusion constraint)."""
+    from datetime import timedelta
+
+    from practice.appointments.selectors import clinician_free_from
+
+    with schema_context(alpha.practice.schema_name):
+        client = User.objects.create_user(demo.DEMO_CLIENT, "x", full_name="Jordan Rivera",
+                                          role=Role.CLIENT)
+        clinician = User.objects.create_user(demo.DEMO_CLINICIAN, "x", full_name="Dr. Maya",
+                                             role=Role.CLINICIAN)
+        ClientProfile.objects.create(user=client, timezone="America/New_York").clinicians.add(
+            clinician)
+        demo.seed(alpha.practice)
+        taken = Appointment.objects.exclude(status="cancelled").order_by("starts_at").first()
+        hour = timedelta(hours=1)
+        length = taken.ends_at - taken.starts_at
+        assert clinician_free_from(taken.clinician_id, taken.starts_at, length) >= (
+            taken.starts_at + hour)
+        free = clinician_free_from(taken.clinician_id, taken.starts_at, length)
+        assert not Appointment.objects.filter(
+            clinician_id=taken.clinician_id, starts_at__lt=free + length,
+            ends_at__gt=free).exclude(status="cancelled").exists()
+        assert clinician_free_from(taken.clinician_id, taken.starts_at - 5 * hour,
+                                   timedelta(minutes=30)) == taken.starts_at - 5 * hour
