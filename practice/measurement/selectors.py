@@ -14,11 +14,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import (
     Avg,
-    BooleanField,
     Case,
     Count,
     DateTimeField,
-    ExpressionWrapper,
     F,
     IntegerField,
     Max,
@@ -29,9 +27,8 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import RowNumber, Trunc
+from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from practice.access import clients_visible_to
@@ -399,6 +396,40 @@ class ScorePoint:
     subscales: dict[str, Any]
 
 
+def _unordered(responses: QuerySet[Any]) -> QuerySet[Any]:
+    """The rows of ``responses`` in any order (a sliced or combined query keeps its own)."""
+    if responses.query.combinator or responses.query.is_sliced:
+        return responses
+    return responses.order_by()
+
+
+def _bounded(responses: QuerySet[Response], keys: list[str], *, first: int,  # noqa: PLR0913
+             newest: int, whole: Iterable[str] = (), before: datetime | None = None,
+             since: QuerySet[Response] | None = None) -> QuerySet[Response]:
+    """One statement reading a bounded number of ``responses`` whatever the history's length:
+    per instrument of ``keys`` the ``first`` oldest and the ``newest`` newest (before
+    ``before``), every one of the instruments in ``whole``, and ``since``. Each part walks the
+    (client, instrument_key, submitted_at) index from one end; a window over the whole history
+    would read and sort all of it."""
+    wholly = [key for key in keys if key in set(whole)]
+    parts = [responses.filter(instrument_key__in=wholly).order_by()] if wholly else []
+    if since is not None:
+        parts.append(since.order_by())
+    for key in keys:
+        if key in wholly:
+            continue
+        of_key = responses.filter(instrument_key=key)
+        if first:
+            parts.append(of_key.order_by("submitted_at", "pk")[:first])
+        if before is not None:
+            of_key = of_key.filter(submitted_at__lt=before)
+        parts.append(of_key.order_by("-submitted_at", "-pk")[:newest])
+    if not parts:
+        return responses.none()
+    # UNION (not ALL): the oldest and the newest of a short series are the same rows.
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
 @dataclass(frozen=True)
 class ChartSeries:
     """What a trend chart draws, read in SQL: every score (``unit`` "score"), or for a long
@@ -426,21 +457,18 @@ class WindowedHistory:
     charts: dict[str, ChartSeries] = dataclasses.field(default_factory=dict)
 
 
-# A chart draws at most this many points once its series is longer than a year: every score
-# while there are no more, else weekly means, else (beyond three years of weeks) monthly means.
-# Within a year it draws every score up to CHART_YEAR_POINTS (a year of daily check-ins).
+# A chart draws at most this many points: every score while there are no more (three years of
+# weekly questionnaires, five months of daily check-ins), else weekly means, else (past three
+# years of weeks) monthly means.
 CHART_POINTS = 156
-CHART_YEAR_POINTS = 400
 
 
 def chart_unit(count: int, first: datetime | None, last: datetime | None) -> str:
     """How a series of ``count`` valid scores from ``first`` to ``last`` is charted."""
-    if first is None or last is None:
+    if first is None or last is None or count <= CHART_POINTS:
         return "score"
-    span = (last - first).days
-    if count <= CHART_POINTS or (span <= 366 and count <= CHART_YEAR_POINTS):
-        return "score"
-    return "week" if span // 7 + 2 <= CHART_POINTS else "month"
+    # Weeks touched: whole weeks in the span, plus the partial ones at either end.
+    return "week" if (last - first).days // 7 + 2 <= CHART_POINTS else "month"
 
 
 def _chart_series(valid: QuerySet[Response], units: dict[str, str], counts: dict[str, int],
@@ -513,41 +541,32 @@ def windowed_history(client: User, *, newest: int | None, show_all: str = "",  #
         version=Subquery(submitted.filter(instrument_key=OuterRef("instrument_key"))
                          .order_by("-submitted_at", "-pk").values("definition_version")[:1]))
         .order_by("first", "instrument_key"))
+    keys = [row["instrument_key"] for row in summary if row["valid_count"]]
+    valid = valid.values_list("id", "instrument_key", "submitted_at", "total", "band_label",
+                              subscales)
     if newest is not None and since is None:
         # Baseline, the newest rows and the one before them (their previous score), all of the
         # shown instrument, all of instruments whose subscales are charted.
-        valid = valid.annotate(
-            first=Window(RowNumber(), partition_by=[F("instrument_key")],
-                         order_by=[F("submitted_at").asc(), F("pk").asc()]),
-            recency=Window(RowNumber(), partition_by=[F("instrument_key")],
-                           order_by=[F("submitted_at").desc(), F("pk").desc()]),
-        ).filter(Q(first=1) | Q(recency__lte=newest + 1) | Q(instrument_key=show_all)
-                 | ~Q(instrument_key__in=_unbanded_subscale_keys()))
+        whole = [key for key in keys
+                 if key == show_all or key not in _unbanded_subscale_keys()]
+        valid = _bounded(valid, keys, first=1, newest=newest + 1, whole=whole)
     elif points_around_since and since is not None:
-        valid = valid.annotate(
-            first=Window(RowNumber(), partition_by=[F("instrument_key")],
-                         order_by=[F("submitted_at").asc(), F("pk").asc()]),
-            before=Window(RowNumber(), partition_by=[
-                F("instrument_key"),
-                ExpressionWrapper(Q(submitted_at__lt=since), output_field=BooleanField())],
-                          order_by=[F("submitted_at").desc(), F("pk").desc()]),
-        ).filter(Q(submitted_at__gte=since) | Q(first=1) | Q(before__lte=2))
-    for pk, key, moment, total, band, scales in (
-            valid.order_by("submitted_at", "pk")
-            .values_list("pk", "instrument_key", "submitted_at", "total", "band_label",
-                         subscales)):
+        valid = _bounded(valid, keys, first=1, newest=2, before=since,
+                         since=valid.filter(submitted_at__gte=since))
+    # Time order is set here: a union (or a single sliced part) cannot be reordered in SQL.
+    for pk, key, moment, total, band, scales in sorted(
+            _unordered(valid), key=lambda row: (row[2], row[0])):
         points.setdefault(key, []).append(ScorePoint(pk, moment, total, band, scales or {}))
     listed = submitted if with_errors else submitted.filter(entered_in_error_at__isnull=True)
     listed = listed.only(*_HISTORY_FIELDS)
     if since is not None:
         listed = listed.filter(submitted_at__gte=since)
     elif newest is not None:
-        listed = listed.annotate(recency=Window(
-            RowNumber(), partition_by=[F("instrument_key")],
-            order_by=[F("submitted_at").desc(), F("pk").desc()]))
-        listed = listed.filter(Q(recency__lte=newest) | Q(instrument_key=show_all))
+        listed = _bounded(listed, [row["instrument_key"] for row in summary], first=0,
+                          newest=newest, whole=[show_all] if show_all else [])
     rows: dict[str, list[Response]] = {}
-    for response in listed.order_by("submitted_at", "pk"):
+    for response in sorted(_unordered(listed),
+                           key=lambda response: (response.submitted_at, response.pk)):
         rows.setdefault(response.instrument_key, []).append(response)
     charts = {}
     if chart_zone is not None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from practice.measurement import selectors
-from practice.measurement.selectors import CHART_POINTS, CHART_YEAR_POINTS, chart_unit
+from practice.measurement.selectors import CHART_POINTS, chart_unit
 from practice.measurement.views_clinic.sections import (
     HISTORY_ROWS_SHOWN,
     InstrumentSection,
@@ -110,10 +110,9 @@ def test_chart_unit_bounds_the_points_a_chart_draws() -> None:
     start = datetime(2021, 1, 4, tzinfo=UTC)
     assert chart_unit(0, None, None) == "score"
     assert chart_unit(CHART_POINTS, start, start + timedelta(days=3650)) == "score"
-    # Within a year, a year of daily check-ins is drawn score by score.
-    assert chart_unit(366, start, start + timedelta(days=365)) == "score"
-    assert chart_unit(CHART_YEAR_POINTS + 1, start, start + timedelta(days=365)) == "week"
-    assert chart_unit(CHART_POINTS + 1, start, start + timedelta(days=400)) == "week"
+    # A year of daily check-ins: 53 weekly means.
+    assert chart_unit(366, start, start + timedelta(days=365)) == "week"
+    assert chart_unit(CHART_POINTS + 1, start, start + timedelta(days=CHART_POINTS)) == "week"
     assert chart_unit(CHART_POINTS + 1, start, start + timedelta(weeks=CHART_POINTS - 2)) \
         == "week"
     assert chart_unit(CHART_POINTS + 1, start, start + timedelta(weeks=CHART_POINTS)) == "month"
