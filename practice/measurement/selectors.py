@@ -12,19 +12,19 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
     Avg,
     Case,
     Count,
     DateTimeField,
     F,
+    Func,
     IntegerField,
     Max,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -396,6 +396,13 @@ class ScorePoint:
     subscales: dict[str, Any]
 
 
+def _first_of(array: ArrayAgg) -> Func:
+    """The first element of an aggregated array, taken in the database: the latest version
+    without sending every response's (a correlated subquery here would be grouped by, and so
+    run once per response)."""
+    return Func(array, template="(%(expressions)s)[1]", output_field=IntegerField())
+
+
 def _unordered(responses: QuerySet[Any]) -> QuerySet[Any]:
     """The rows of ``responses`` in any order (a sliced or combined query keeps its own)."""
     if responses.query.combinator or responses.query.is_sliced:
@@ -538,8 +545,7 @@ def windowed_history(client: User, *, newest: int | None, show_all: str = "",  #
                                                  total__isnull=False)),
         valid_last=Max("submitted_at", filter=Q(entered_in_error_at__isnull=True,
                                                 total__isnull=False)),
-        version=Subquery(submitted.filter(instrument_key=OuterRef("instrument_key"))
-                         .order_by("-submitted_at", "-pk").values("definition_version")[:1]))
+        version=_first_of(ArrayAgg("definition_version", order_by=("-submitted_at", "-pk"))))
         .order_by("first", "instrument_key"))
     keys = [row["instrument_key"] for row in summary if row["valid_count"]]
     valid = valid.values_list("id", "instrument_key", "submitted_at", "total", "band_label",
