@@ -343,8 +343,11 @@ def profile_pages(world: World) -> None:
         for _ in range(PROFILE_REQUESTS):
             with CaptureQueriesContext(connection) as captured:
                 profiler.enable()
-                http.get(path)
+                answer = http.get(path)
                 profiler.disable()
+            if answer.status_code != 200:
+                raise common.PageFailed(f"FAIL: {path} answered {answer.status_code} "
+                                        "(in process, profiling)")
             sql += sum(float(query["time"]) for query in captured.captured_queries)
         wall = (time.perf_counter() - started) / PROFILE_REQUESTS * 1000
         print(f"\n=== {page.name} ({label}): {wall:.1f} ms a request under the profiler, "
