@@ -2,7 +2,7 @@
 pre-session review with a long history of daily mood and weekly PHQ-9 and GAD-7, and the
 clinician's caseload and alert inbox with a large caseload, over real HTTP from gunicorn.
 
-    python bench/measurement.py [--quick] [--samples N]
+    python bench/measurement.py [--quick] [--samples N] [--profile]
 
 Two clients of one clinician, alike in everything but the length of their history: one month,
 and five years (one year with --quick) of daily mood check-ins and weekly PHQ-9 and GAD-7, each
@@ -20,6 +20,10 @@ GAD-7 and an open risk alert: the caseload pages compare the two clinicians.
    cookie; every page for both sides and a minimal page (signed in, same middleware, nothing
    rendered: bench/urls.py) alternate, round after round, in the same run. Every timed request
    must answer 200, or the run stops with status 1 and says which URL answered what.
+
+With --profile it then profiles, in process, each page of the longer history or larger caseload
+(cProfile over a few requests: the functions taking most time, and the time spent in SQL) and
+stops there, without the HTTP timing.
 
 Per page it prints the median (and interquartile range) for each side, the ratio larger/smaller
 and the ratio page/minimal; a ratio whose baseline wobbles more than the difference it measures
@@ -63,6 +67,7 @@ class Plan:
     long_days: int
     samples: int
     caseload: int  # clients of the second clinician
+    profile: bool = False  # profile each page in process instead of timing over HTTP
 
 
 def parse_args(argv: list[str]) -> Plan:
@@ -71,10 +76,13 @@ def parse_args(argv: list[str]) -> Plan:
                         help="one year of history instead of five, a caseload of 30 instead "
                              "of 200, 7 samples per page")
     parser.add_argument("--samples", type=int, help="timed requests per page and history")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile each page in process (cProfile, SQL time) instead of "
+                             "timing over HTTP")
     args = parser.parse_args(argv)
     plan = Plan(long_days=365 if args.quick else 5 * 365 + 1,
                 samples=args.samples or (7 if args.quick else 30),
-                caseload=30 if args.quick else 200)
+                caseload=30 if args.quick else 200, profile=args.profile)
     if plan.samples < 1:
         parser.error("--samples must be 1 or more")
     return plan
@@ -312,6 +320,53 @@ def check_query_counts(world: World) -> bool:
     return True
 
 
+# --- where the time goes, in process ------------------------------------------------------------
+
+PROFILE_REQUESTS = 5
+
+
+def profile_pages(world: World) -> None:
+    """Each page of the longer history or larger caseload, PROFILE_REQUESTS requests under
+    cProfile: the wall time per request, the part of it in SQL, and the functions that take most
+    of the rest."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for page in PAGES:
+        label, person, path = page.variants(world)[-1]
+        http = _test_client(world, person)
+        query_count(http, path)  # warm: templates compiled, caches filled
+        profiler = cProfile.Profile()
+        sql = 0.0
+        started = time.perf_counter()
+        for _ in range(PROFILE_REQUESTS):
+            with CaptureQueriesContext(connection) as captured:
+                profiler.enable()
+                answer = http.get(path)
+                profiler.disable()
+            if answer.status_code != 200:
+                raise common.PageFailed(f"FAIL: {path} answered {answer.status_code} "
+                                        "(in process, profiling)")
+            sql += sum(float(query["time"]) for query in captured.captured_queries)
+        wall = (time.perf_counter() - started) / PROFILE_REQUESTS * 1000
+        print(f"\n=== {page.name} ({label}): {wall:.1f} ms a request under the profiler, "
+              f"SQL {sql / PROFILE_REQUESTS * 1000:.1f} ms, "
+              f"{len(captured.captured_queries)} queries; the slowest of the last request:",
+              flush=True)
+        for query in sorted(captured.captured_queries, key=lambda query: -float(query["time"]))[:4]:
+            print(f"  {float(query['time']) * 1000:6.1f} ms  {query['sql'][:150]}")
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(18)
+        stats.sort_stats("cumulative").print_stats(r"practice|portal|tenants|template", 30)
+        print("\n".join(line for line in out.getvalue().splitlines()
+                        if line.strip() and not line.startswith(("   Ordered", "   List"))),
+              flush=True)
+
+
 # --- latency, over HTTP -------------------------------------------------------------------------
 
 def measure_http(world: World, plan: Plan, port: int) -> dict[tuple[str, str], list[float]]:
@@ -381,6 +436,9 @@ def run(plan: Plan) -> int:
     world = build_world(plan)
     if not check_query_counts(world):
         return 1
+    if plan.profile:
+        profile_pages(world)
+        return 0
     from django.db import connections
 
     connections.close_all()  # gunicorn's worker has the database to itself while timing

@@ -16,7 +16,7 @@ from portal.services import MOOD_KEY
 from portal.views.wording import ChangeText, change_text, direction, short_title, threshold_for
 from practice.expected.policies import is_better
 from practice.expected.selectors import ExpectedView, client_sees_path, expected_views
-from practice.measurement.charts import trend_svg, trend_table
+from practice.measurement.charts import ExpectedOverlay, trend_svg, trend_table
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.selectors import change_summary, instrument_definition
@@ -76,9 +76,8 @@ def _trend(definition: InstrumentDefinition, history: list[Any], zone: Any,
         key=definition.key, title=name,
         chart=trend_svg(definition=definition, points=points, mark_reliable_change=False,
                         title=_("Your %(name)s scores over time") % {"name": name},
-                        expected=expected.band if expected and words else None,
-                        expected_label=words,
-                        expected_axis=expected.chart_axis if expected and words else None),
+                        expected=(ExpectedOverlay(expected.band, words, expected.chart_axis)
+                                  if expected and words else None)),
         expected_words=words, expected_latest=latest,
         rows=rows, total_rows=len(points),
         change=change_text(definition, change_summary(definition, history, threshold),

@@ -11,6 +11,7 @@ closed (with its reason) or none recorded."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ from practice.access import clients_visible_to
 from practice.expected.selectors import PathBadge, path_badges
 from practice.measurement.models import Alert
 from practice.models import ClientProfile
+from practice.outcomes.models import Episode
 from practice.outcomes.selectors import current_episodes
 from practice.today.headlines import Headline, client_headlines
 from practice.today.selectors import ENGAGEMENT_KINDS
@@ -90,9 +92,12 @@ class CaseloadOptions:
     clinicians: list[tuple[int, str]]  # for the owner's clinician filter; empty for others
 
 
-def episode_states(client_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """client id -> (state, the end reason's label when closed): one query."""
-    episodes = current_episodes(User.objects.filter(pk__in=client_ids))
+def episode_states(client_ids: list[int], episodes: Mapping[int, Episode] | None = None
+                   ) -> dict[int, tuple[str, str]]:
+    """client id -> (state, the end reason's label when closed): one query, none given the
+    clients' ``current_episodes``."""
+    if episodes is None:
+        episodes = current_episodes(User.objects.filter(pk__in=client_ids))
     states = {}
     for client_id in client_ids:
         episode = episodes.get(client_id)
@@ -106,20 +111,22 @@ def episode_states(client_ids: list[int]) -> dict[int, tuple[str, str]]:
 
 
 def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
-    """Every client `user` may see, with what the table shows: five queries."""
+    """Every client `user` may see, with what the table shows: a fixed number of queries
+    (clients, care teams, current episodes, their headlines, alerts, expected paths)."""
     visible = clients_visible_to(user)
     clients = list(visible.select_related("portal_access")
-                   .prefetch_related("client_profile__clinicians")
                    .annotate(last_response=Max("responses__submitted_at"))
                    .order_by("full_name", "pk"))
     ids = [client.pk for client in clients]
-    headlines = client_headlines(ids, practice=practice)
+    teams = care_teams(ids)
+    current = current_episodes(User.objects.filter(pk__in=ids))
+    headlines = client_headlines(ids, practice=practice, episodes=current)
     alerts: dict[int, list[tuple[str, str, str]]] = {}
     for client_id, kind, severity, summary in (
             Alert.objects.filter(client__in=visible).exclude(status=Alert.Status.RESOLVED)
             .values_list("client_id", "kind", "severity", "summary").order_by("created_at")):
         alerts.setdefault(client_id, []).append((kind, severity, summary))
-    episodes = episode_states(ids)
+    episodes = episode_states(ids, current)
     badges = path_badges(ids)
     entries = []
     for client in clients:
@@ -129,7 +136,8 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
         on_portal = access is not None and access.state == "active"
         moments = [moment for moment in (client.last_response, client.last_login) if moment]
         entries.append(CaseloadEntry(
-            client=client, clinicians=_team(client), headlines=headlines.get(client.pk, []),
+            client=client, clinicians=teams.get(client.pk, []),
+            headlines=headlines.get(client.pk, []),
             last_activity=max(moments) if moments else None,
             engagement="drifting" if drifting else ("engaged" if on_portal else "not_on_portal"),
             engagement_reasons=drifting, episode=episodes[client.pk][0],
@@ -139,13 +147,15 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
     return entries
 
 
-def _team(client: User) -> list[tuple[int, str]]:
-    try:
-        profile = client.client_profile
-    except ClientProfile.DoesNotExist:
-        return []
-    return sorted(((person.pk, person.full_name) for person in profile.clinicians.all()),
-                  key=lambda pair: pair[1])
+def care_teams(client_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """client id -> their care team (clinician id, name), by name: one query of tuples."""
+    teams: dict[int, list[tuple[int, str]]] = {}
+    for client_id, person_id, name in (
+            ClientProfile.clinicians.through.objects.filter(clientprofile__user_id__in=client_ids)
+            .values_list("clientprofile__user_id", "user_id", "user__full_name")
+            .order_by("user__full_name", "user_id")):
+        teams.setdefault(client_id, []).append((person_id, name))
+    return teams
 
 
 def _change_direction(headline: Headline) -> str:

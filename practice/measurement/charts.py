@@ -41,6 +41,16 @@ from practice.measurement.scoring import (
 
 Point = tuple[datetime, float]
 
+
+@dataclass(frozen=True)
+class ExactEnds:
+    """The first (baseline) and last scores of a series drawn as averages, and how many scores
+    there are: what a chart of means says in words and marks reliable change against."""
+
+    first: Point
+    last: Point
+    count: int
+
 # Light fills from calm to severe; the text on them stays dark (contrast well above 4.5:1).
 BAND_FILLS = ("#e3f1e6", "#eef3d9", "#fbf0d0", "#fbe0cc", "#f7d2d2", "#efc6d9")
 LINE = "#1f4e79"
@@ -187,12 +197,13 @@ def _nice_step(rough: float) -> float:
     return next(factor * power for factor in (1, 2, 2.5, 5, 10) if factor * power >= rough)
 
 
-def _reliable_marks(definition: InstrumentDefinition,
-                    points: Sequence[Point]) -> list[ReliableChange | None]:
-    """Each point's reliable change from the first (baseline); None when not comparable."""
+def _reliable_marks(definition: InstrumentDefinition, points: Sequence[Point],
+                    exact_ends: ExactEnds | None = None) -> list[ReliableChange | None]:
+    """Each point's reliable change from the first (baseline; of a chart of averages, the
+    first score itself); None when not comparable."""
     if not points or definition.reliable_change is None or not definition.has_total:
         return [None] * len(points)
-    baseline = points[0][1]
+    baseline = exact_ends.first[1] if exact_ends else points[0][1]
     marks: list[ReliableChange | None] = [None]
     # Scores repeat (a PHQ-9 has 28 possible totals): each is compared once.
     seen: dict[float, ReliableChange] = {}
@@ -239,20 +250,27 @@ def _chart_id(definition: InstrumentDefinition, title: str, points: Sequence[Poi
 
 
 def _summary(definition: InstrumentDefinition, points: Sequence[Point],
-             marks: Sequence[ReliableChange | None]) -> str:
+             marks: Sequence[ReliableChange | None],
+             exact_ends: ExactEnds | None = None) -> str:
     if not points:
         return _("No %(name)s scores yet.") % {"name": definition.title}
-    first_moment, first = points[0]
-    last_moment, last = points[-1]
+    first_moment, first = exact_ends.first if exact_ends else points[0]
+    last_moment, last = exact_ends.last if exact_ends else points[-1]
+    count = exact_ends.count if exact_ends else len(points)
     bands = definition.bands
     first_band = band_for(bands, exact(first)) if bands else None
     last_band = band_for(bands, exact(last)) if bands else None
-    if len(points) == 1:
+    if exact_ends:
+        last_mark = None
+        if count > 1 and definition.reliable_change is not None and definition.has_total:
+            last_mark = reliable_change(definition, first, last)
+        marks = [last_mark]
+    if count == 1:
         text = _("One %(name)s score, %(score)s, on %(day)s") % {
             "name": definition.title, "score": _number(first), "day": _day(first_moment)}
         return text + (f" ({first_band.label})." if first_band else ".")
     text = _("%(count)s %(name)s scores from %(first_day)s to %(last_day)s: from %(first)s to "
-             "%(last)s") % {"count": len(points), "name": definition.title,
+             "%(last)s") % {"count": count, "name": definition.title,
                             "first_day": _day(first_moment), "last_day": _day(last_moment),
                             "first": _number(first), "last": _number(last)}
     if first_band and last_band:
@@ -420,6 +438,16 @@ class ExpectedAxis:
     ticks: Sequence[tuple[datetime, str]]
 
 
+@dataclass(frozen=True)
+class ExpectedOverlay:
+    """What a trend chart draws of an expected path: the range, the words that say how to read
+    it, and its own time axis (weeks or sessions)."""
+
+    band: ExpectedBand
+    label: str = ""
+    axis: ExpectedAxis | None = None
+
+
 def _expected_axis(frame: _Frame, axis: ExpectedAxis, points: Sequence[Point]) -> list[str]:
     ticks, word, title = axis.ticks, axis.word, axis.title
     if not ticks or not points:
@@ -446,8 +474,8 @@ def _expected_axis(frame: _Frame, axis: ExpectedAxis, points: Sequence[Point]) -
 
 def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, float]],
               mark_reliable_change: bool, title: str, width: int = 640,
-              height: int = 240, expected: ExpectedBand | None = None,
-              expected_label: str = "", expected_axis: ExpectedAxis | None = None) -> str:
+              height: int = 240, expected: ExpectedOverlay | None = None,
+              exact_ends: ExactEnds | None = None) -> str:
     """An SVG line chart of ``points`` (time, score) over the definition's bands.
 
     With ``mark_reliable_change`` and a published threshold (``definition.reliable_change``;
@@ -455,9 +483,15 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
     that are a reliable improvement or deterioration from the first are drawn as triangles
     pointing the way the score moved, green or red, each with its meaning in its title.
 
-    With an ``expected`` range and its ``expected_axis``, a row under the dates labels the
-    range's own time axis: its word ("Week" or "Session") and the numbers."""
+    With an ``expected`` range (shaded) and its axis, a row under the dates labels the range's
+    own time axis: its word ("Week" or "Session") and the numbers.
+
+    ``exact_ends``: ``points`` are averages (weeks or months of a long series); the description
+    states the exact first and last scores and their count, and marks compare each average with
+    the exact first score (the baseline)."""
     points = sorted(points, key=lambda point: point[0])
+    expected_label = expected.label if expected else ""
+    expected_axis = expected.axis if expected else None
     with_axis = bool(expected and expected_axis and expected_axis.ticks and expected_axis.word)
     if with_axis:
         height += EXPECTED_AXIS_ROOM
@@ -467,10 +501,10 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
     frame = _Frame(left=40, right=width - label_room, top=12,
                    bottom=height - 30 - (EXPECTED_AXIS_ROOM if with_axis else 0),
                    low=low, high=high)
-    all_marks = _reliable_marks(definition, points)
+    all_marks = _reliable_marks(definition, points, exact_ends)
     marks = all_marks if mark_reliable_change else [None] * len(points)
     chart_id = _chart_id(definition, title, points)
-    summary = _summary(definition, points, all_marks)
+    summary = _summary(definition, points, all_marks, exact_ends)
     if expected and expected_label:
         summary = f"{summary} {expected_label}"
     if with_axis and expected_axis and expected_axis.title:
@@ -485,7 +519,7 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
         f'<title id="{chart_id}-title">{_text(title)}</title>',
         f'<desc id="{chart_id}-desc">{_text(summary)}</desc>',
         *_band_layer(definition, frame, frame.right + 6),
-        *_expected_layer(frame, expected or (), points, expected_label),
+        *_expected_layer(frame, expected.band if expected else (), points, expected_label),
         *_axes(definition, frame, points),
         *(_expected_axis(frame, expected_axis, points) if with_axis and expected_axis else []),
         *_series(definition, frame, points, marks),

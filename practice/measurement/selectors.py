@@ -3,29 +3,32 @@ queries whatever the number of responses."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
-    BooleanField,
+    Avg,
     Case,
     Count,
-    ExpressionWrapper,
+    DateTimeField,
     F,
+    Func,
+    IntegerField,
     Max,
     Min,
     Q,
     QuerySet,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from practice.access import clients_visible_to
@@ -312,11 +315,12 @@ def client_history(client: User) -> list[Response]:
                 .only(*_HISTORY_FIELDS).order_by("submitted_at", "pk"))
 
 
-def client_record(client: User, *, newest: int | None, show_all: str = "") -> ClientRecord:
+def client_record(client: User, *, newest: int | None, show_all: str = "",
+                  zone: ZoneInfo | None = None) -> ClientRecord:
     """What the clinician's page of one client shows: seven queries (eight with practice-defined
     instruments), whatever the length of the history; the newest ``newest`` responses of each
     instrument are listed (all of ``show_all``)."""
-    history = windowed_history(client, newest=newest, show_all=show_all)
+    history = windowed_history(client, newest=newest, show_all=show_all, chart_zone=zone)
     assignments = list(active_assignments(client)
                        .annotate(missed_count=Count("responses", filter=Q(
                            responses__status=Response.Status.MISSED)))
@@ -392,13 +396,113 @@ class ScorePoint:
     subscales: dict[str, Any]
 
 
+def _first_of(array: ArrayAgg) -> Func:
+    """The first element of an aggregated array, taken in the database: the latest version
+    without sending every response's (a correlated subquery here would be grouped by, and so
+    run once per response)."""
+    return Func(array, template="(%(expressions)s)[1]", output_field=IntegerField())
+
+
+def _unordered(responses: QuerySet[Any]) -> QuerySet[Any]:
+    """The rows of ``responses`` in any order (a sliced or combined query keeps its own)."""
+    if responses.query.combinator or responses.query.is_sliced:
+        return responses
+    return responses.order_by()
+
+
+def _bounded(responses: QuerySet[Response], keys: list[str], *, first: int,  # noqa: PLR0913
+             newest: int, whole: Iterable[str] = (), before: datetime | None = None,
+             since: QuerySet[Response] | None = None) -> QuerySet[Response]:
+    """One statement reading a bounded number of ``responses`` whatever the history's length:
+    per instrument of ``keys`` the ``first`` oldest and the ``newest`` newest (before
+    ``before``), every one of the instruments in ``whole``, and ``since``. Each part walks the
+    (client, instrument_key, submitted_at) index from one end; a window over the whole history
+    would read and sort all of it."""
+    wholly = [key for key in keys if key in set(whole)]
+    parts = [responses.filter(instrument_key__in=wholly).order_by()] if wholly else []
+    if since is not None:
+        parts.append(since.order_by())
+    for key in keys:
+        if key in wholly:
+            continue
+        of_key = responses.filter(instrument_key=key)
+        if first:
+            parts.append(of_key.order_by("submitted_at", "pk")[:first])
+        if before is not None:
+            of_key = of_key.filter(submitted_at__lt=before)
+        parts.append(of_key.order_by("-submitted_at", "-pk")[:newest])
+    if not parts:
+        return responses.none()
+    # UNION (not ALL): the oldest and the newest of a short series are the same rows.
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """What a trend chart draws, read in SQL: every score (``unit`` "score"), or for a long
+    series the mean of each week or month (in the client's timezone) at its last moment."""
+
+    unit: str  # "score", "week" or "month"
+    points: list[tuple[datetime, float]]  # oldest first
+    count: int  # the valid scores behind the points
+
+    @property
+    def is_averaged(self) -> bool:
+        return self.unit != "score"
+
+
 @dataclass(frozen=True)
 class WindowedHistory:
     keys: list[str]  # instruments answered, in the order of their first response
-    points: dict[str, list[ScorePoint]]  # per instrument, oldest first
+    # Per instrument, oldest first: every valid score, or (``newest`` given) those a table and
+    # the change need: the first (baseline), the newest ``newest`` + 1, and all of the shown
+    # instrument and of instruments with banded subscales (charted per subscale).
+    points: dict[str, list[ScorePoint]]
     rows: dict[str, list[Response]]  # per instrument: the responses to list, oldest first
     counts: dict[str, int]  # per instrument: every submitted response (entered in error too)
     versions: dict[str, int]  # per instrument: the definition version of its latest response
+    charts: dict[str, ChartSeries] = dataclasses.field(default_factory=dict)
+
+
+# A chart draws at most this many points: every score while there are no more (three years of
+# weekly questionnaires, five months of daily check-ins), else weekly means, else (past three
+# years of weeks) monthly means.
+CHART_POINTS = 156
+
+
+def chart_unit(count: int, first: datetime | None, last: datetime | None) -> str:
+    """How a series of ``count`` valid scores from ``first`` to ``last`` is charted."""
+    if first is None or last is None or count <= CHART_POINTS:
+        return "score"
+    # Weeks touched: whole weeks in the span, plus the partial ones at either end.
+    return "week" if (last - first).days // 7 + 2 <= CHART_POINTS else "month"
+
+
+def _chart_series(valid: QuerySet[Response], units: dict[str, str], counts: dict[str, int],
+                  zone: ZoneInfo) -> dict[str, ChartSeries]:
+    """One query: per instrument, each score, or the mean of each week or month, as ``units``
+    says. A bucket's moment is its last score's; every other figure on the page (baseline,
+    latest, bands, reliable change, risk) is read from the exact scores."""
+    averaged = {unit: [key for key, chosen in units.items() if chosen == unit]
+                for unit in ("week", "month")}
+    bucket = Case(*[When(instrument_key__in=keys, then=Trunc("submitted_at", unit,
+                                                             tzinfo=zone))
+                    for unit, keys in averaged.items() if keys],
+                  default=F("submitted_at"), output_field=DateTimeField())
+    # Scores are their own bucket even when two share a moment.
+    single = Case(*[When(instrument_key__in=keys, then=Value(0))
+                    for keys in averaged.values() if keys],
+                  default=F("pk"), output_field=IntegerField())
+    series: dict[str, list[tuple[datetime, float]]] = {}
+    for key, moment, mean in (
+            valid.filter(instrument_key__in=list(units))
+            .annotate(bucket=bucket, single=single)
+            .values("instrument_key", "bucket", "single")
+            .annotate(moment=Max("submitted_at"), mean=Avg("total"))
+            .order_by("instrument_key", "bucket", "single")
+            .values_list("instrument_key", "moment", "mean")):
+        series.setdefault(key, []).append((moment, round(float(mean), 2)))
+    return {key: ChartSeries(units[key], series.get(key, []), counts[key]) for key in units}
 
 
 @functools.cache
@@ -408,14 +512,18 @@ def _unbanded_subscale_keys() -> tuple[str, ...]:
                         if not any(subscale.bands for subscale in get_definition(key).subscales)))
 
 
-def windowed_history(client: User, *, newest: int | None, show_all: str = "",
+def windowed_history(client: User, *, newest: int | None, show_all: str = "",  # noqa: PLR0913
                      since: datetime | None = None, with_errors: bool = True,
-                     points_around_since: bool = False) -> WindowedHistory:
-    """Three queries whatever the history's length: every valid score as a tuple; per
-    instrument, the count, first date and latest version; and the responses to list: the
-    ``newest`` of each instrument (all of ``show_all``; all when ``newest`` is None), or those
-    submitted since ``since``. ``with_errors`` False leaves responses entered in error out of
-    the list (the review's).
+                     points_around_since: bool = False,
+                     chart_zone: ZoneInfo | None = None) -> WindowedHistory:
+    """Three queries whatever the history's length (four with ``chart_zone``): per
+    instrument, the count, first date and latest version; the valid scores as tuples; and the
+    responses to list: the ``newest`` of each instrument (all of ``show_all``; all when
+    ``newest`` is None), or those submitted since ``since``. ``with_errors`` False leaves
+    responses entered in error out of the list (the review's). With ``newest``, only the scores
+    the listed rows and the change need are read (see ``WindowedHistory.points``); with
+    ``chart_zone``, each instrument's chart series too (``ChartSeries``: a bounded number of
+    points, weeks and months in that timezone).
 
     ``points_around_since`` (with ``since``; the review, which draws no chart) reads only the
     scores a table and the change need: per instrument the first (the baseline), the two last
@@ -429,37 +537,52 @@ def windowed_history(client: User, *, newest: int | None, show_all: str = "",
     subscales = Case(When(instrument_key__in=_unbanded_subscale_keys(), then=Value(None)),
                      default=F("subscales"))
     valid = submitted.filter(entered_in_error_at__isnull=True, total__isnull=False)
-    if points_around_since and since is not None:
-        valid = valid.annotate(
-            first=Window(RowNumber(), partition_by=[F("instrument_key")],
-                         order_by=[F("submitted_at").asc(), F("pk").asc()]),
-            before=Window(RowNumber(), partition_by=[
-                F("instrument_key"),
-                ExpressionWrapper(Q(submitted_at__lt=since), output_field=BooleanField())],
-                          order_by=[F("submitted_at").desc(), F("pk").desc()]),
-        ).filter(Q(submitted_at__gte=since) | Q(first=1) | Q(before__lte=2))
-    for pk, key, moment, total, band, scales in (
-            valid.order_by("submitted_at", "pk")
-            .values_list("pk", "instrument_key", "submitted_at", "total", "band_label",
-                         subscales)):
-        points.setdefault(key, []).append(ScorePoint(pk, moment, total, band, scales or {}))
     summary = list(submitted.order_by().values("instrument_key").annotate(
         count=Count("pk"), first=Min("submitted_at"),
-        version=ArrayAgg("definition_version", order_by=("-submitted_at", "-pk")))
+        valid_count=Count("pk", filter=Q(entered_in_error_at__isnull=True,
+                                         total__isnull=False)),
+        valid_first=Min("submitted_at", filter=Q(entered_in_error_at__isnull=True,
+                                                 total__isnull=False)),
+        valid_last=Max("submitted_at", filter=Q(entered_in_error_at__isnull=True,
+                                                total__isnull=False)),
+        version=_first_of(ArrayAgg("definition_version", order_by=("-submitted_at", "-pk"))))
         .order_by("first", "instrument_key"))
+    keys = [row["instrument_key"] for row in summary if row["valid_count"]]
+    valid = valid.values_list("id", "instrument_key", "submitted_at", "total", "band_label",
+                              subscales)
+    if newest is not None and since is None:
+        # Baseline, the newest rows and the one before them (their previous score), all of the
+        # shown instrument, all of instruments whose subscales are charted.
+        whole = [key for key in keys
+                 if key == show_all or key not in _unbanded_subscale_keys()]
+        valid = _bounded(valid, keys, first=1, newest=newest + 1, whole=whole)
+    elif points_around_since and since is not None:
+        valid = _bounded(valid, keys, first=1, newest=2, before=since,
+                         since=valid.filter(submitted_at__gte=since))
+    # Time order is set here: a union (or a single sliced part) cannot be reordered in SQL.
+    for pk, key, moment, total, band, scales in sorted(
+            _unordered(valid), key=lambda row: (row[2], row[0])):
+        points.setdefault(key, []).append(ScorePoint(pk, moment, total, band, scales or {}))
     listed = submitted if with_errors else submitted.filter(entered_in_error_at__isnull=True)
     listed = listed.only(*_HISTORY_FIELDS)
     if since is not None:
         listed = listed.filter(submitted_at__gte=since)
     elif newest is not None:
-        listed = listed.annotate(recency=Window(
-            RowNumber(), partition_by=[F("instrument_key")],
-            order_by=[F("submitted_at").desc(), F("pk").desc()]))
-        listed = listed.filter(Q(recency__lte=newest) | Q(instrument_key=show_all))
+        listed = _bounded(listed, [row["instrument_key"] for row in summary], first=0,
+                          newest=newest, whole=[show_all] if show_all else [])
     rows: dict[str, list[Response]] = {}
-    for response in listed.order_by("submitted_at", "pk"):
+    for response in sorted(_unordered(listed),
+                           key=lambda response: (response.submitted_at, response.pk)):
         rows.setdefault(response.instrument_key, []).append(response)
+    charts = {}
+    if chart_zone is not None:
+        counted = [row for row in summary if row["valid_count"]]
+        charts = _chart_series(
+            submitted.filter(entered_in_error_at__isnull=True, total__isnull=False),
+            {row["instrument_key"]: chart_unit(row["valid_count"], row["valid_first"],
+                                               row["valid_last"]) for row in counted},
+            {row["instrument_key"]: row["valid_count"] for row in counted}, chart_zone)
     return WindowedHistory(
         keys=[row["instrument_key"] for row in summary], points=points, rows=rows,
         counts={row["instrument_key"]: row["count"] for row in summary},
-        versions={row["instrument_key"]: row["version"][0] for row in summary})
+        versions={row["instrument_key"]: row["version"] for row in summary}, charts=charts)

@@ -182,13 +182,17 @@ def instrument_progress(scores: Mapping[str, EpisodeScores], catalog: Definition
 
 
 def episode_headlines(clients: Iterable[User] | QuerySet[User], *,
-                      thresholds: Mapping[str, float] | None = None
+                      thresholds: Mapping[str, float] | None = None,
+                      episodes: Mapping[int, Episode] | None = None
                       ) -> dict[int, EpisodeHeadline]:
     """Each client's current episode with, per instrument, baseline, latest, change, reliable
     change, clinically significant change and NHS Talking Therapies class. Pass the practice's
-    ``reliable_change_thresholds`` as ``thresholds``. Three queries (four when practice-defined
-    instruments are involved), whatever the number of clients or responses."""
-    episodes = current_episodes(clients)
+    ``reliable_change_thresholds`` as ``thresholds``, and ``current_episodes(clients)`` as
+    ``episodes`` when the caller has read them already. Three queries (four when
+    practice-defined instruments are involved; one fewer given ``episodes``), whatever the
+    number of clients or responses."""
+    if episodes is None:
+        episodes = current_episodes(clients)
     scores = episode_scores(episodes.values())
     catalog = definition_catalog({key for by_key in scores.values() for key in by_key})
     return {

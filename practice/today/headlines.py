@@ -14,7 +14,7 @@ latest scored response of each of those clients and instruments (DISTINCT ON ove
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,6 +24,7 @@ from practice.measurement.charts import signed_change
 from practice.measurement.models import Response
 from practice.measurement.scoring import NoReliableChangeThreshold, ReliableChange, reliable_change
 from practice.measurement.selectors import definition_catalog
+from practice.outcomes.models import Episode
 from practice.outcomes.selectors import episode_headlines
 from tenants.accounts.models import User
 from tenants.models import Practice
@@ -80,15 +81,18 @@ def _short(title: str) -> str:
     return title.split(" (")[0].strip() or title
 
 
-def client_headlines(client_ids: Collection[int], *, practice: Practice
+def client_headlines(client_ids: Collection[int], *, practice: Practice,
+                     episodes: Mapping[int, Episode] | None = None
                      ) -> dict[int, list[Headline]]:
-    """client id -> headlines (instrument order: by key), for the clients given."""
+    """client id -> headlines (instrument order: by key), for the clients given; pass their
+    ``current_episodes`` as ``episodes`` when already read (one query fewer)."""
     ids = list(client_ids)
     if not ids:
         return {}
     thresholds = practice.reliable_change_thresholds or {}
     found: dict[int, list[Headline]] = {}
-    by_episode = episode_headlines(User.objects.filter(pk__in=ids), thresholds=thresholds)
+    by_episode = episode_headlines(User.objects.filter(pk__in=ids), thresholds=thresholds,
+                                   episodes=episodes)
     for client_id, headline in by_episode.items():
         for key, progress in headline.instruments.items():
             if key in NOT_HEADLINED or progress.outcome is None and progress.scores.is_paired:
@@ -115,6 +119,9 @@ def _whole_history_headlines(client_ids: list[int], thresholds: dict[str, float]
              .distinct("client_id", "instrument_key").values_list(*fields)}
     catalog = definition_catalog({row[1] for row in latest})
     found: dict[int, list[Headline]] = {}
+    # Hundreds of clients share a few dozen (instrument, baseline, latest) pairs: each is
+    # compared once (exact arithmetic costs more than the rest of the row).
+    compared: dict[tuple[str, int, Decimal, Decimal], ReliableChange | None] = {}
     for client_id, key, total, band, version, pk in latest:
         definition = catalog.get(key, version)
         if definition is None or not definition.has_total:
@@ -123,11 +130,14 @@ def _whole_history_headlines(client_ids: list[int], thresholds: dict[str, float]
         has_change = baseline_pk != pk
         reliable: ReliableChange | None = None
         if has_change:
-            try:
-                reliable = reliable_change(definition, baseline, total,
-                                           practice_threshold=thresholds.get(key))
-            except NoReliableChangeThreshold:
-                reliable = None
+            pair = (key, version, baseline, total)
+            if pair not in compared:
+                try:
+                    compared[pair] = reliable_change(definition, baseline, total,
+                                                     practice_threshold=thresholds.get(key))
+                except NoReliableChangeThreshold:
+                    compared[pair] = None
+            reliable = compared[pair]
         found.setdefault(client_id, []).append(Headline(
             instrument_key=key, title=_short(definition.title), latest=total, band=band,
             baseline=baseline, has_change=has_change, reliable=reliable))

@@ -112,11 +112,12 @@ def test_caseload_query_count_does_not_grow_with_history(alpha) -> None:
         give_history(alpha.client, "gad7", [7] * 50, start=WEEKS_AGO_20)
     with_100 = _get_counting(http, "/clinic/clients/")
 
-    # Routing (search path twice, domain), session, user; clients, their care teams, current
-    # episodes, first and latest scores (of clients without an episode), open alerts; the audit
-    # event; the navigation's unread-messages and alert counts.
+    # Routing (search path twice, domain), session, user; clients, their care teams (one
+    # query of tuples), current episodes (read once), first and latest scores (of clients
+    # without an episode), open alerts; the audit event; the navigation's unread-messages and
+    # alert counts.
     # + 2: the expected paths' status.
-    assert with_5 == with_100 == (200, 18)
+    assert with_5 == with_100 == (200, 16)
 
 
 def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
@@ -146,7 +147,8 @@ def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
     # open-alert count and unread-messages count.
     # + 4: the expected paths (calibrations, open episode's scores), the practice's setting
     # and the client's switch for showing it to the client.
-    assert with_5 == with_50 == (200, 21)
+    # + 1: the charts' series (every score, or weekly or monthly means), read in SQL.
+    assert with_5 == with_50 == (200, 22)
 
 
 def test_review_query_count_does_not_grow_with_history(alpha) -> None:

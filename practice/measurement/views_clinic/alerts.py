@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -18,17 +19,22 @@ from practice.measurement.views_clinic.common import back, clinical_required, re
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
+# A clinician with hundreds of open alerts reads them a page at a time (urgent first): each
+# alert is a card with three forms, and rendering them all cost more than everything else.
+ALERTS_PAGE_SIZE = 25
+
 # --- alerts (never behind a module: risk is never off) -----------------------------------------
 
 @clinical_required
 def alert_inbox(request: HttpRequest) -> HttpResponse:
-    alerts = list(selectors.alert_inbox(request.user))
+    page = Paginator(selectors.alert_inbox(request.user), ALERTS_PAGE_SIZE).get_page(
+        request.GET.get("page"))
     audit_record(action=Action.ALERT_INBOX_VIEWED, actor=request.user, object_type="alert_inbox",
                  meta=RequestMeta.from_request(request),
-                 detail={"alert_ids": [alert.pk for alert in alerts]})
+                 detail={"alert_ids": [alert.pk for alert in page]})
     return render_page(request, "practice/clinic/alerts.html", {
-        "alerts": alerts, "now": timezone.now(), "resolve_form": AlertResolveForm(),
-        "snooze_form": AlertSnoozeForm(),
+        "alerts": page, "page": page, "now": timezone.now(),
+        "resolve_form": AlertResolveForm(), "snooze_form": AlertSnoozeForm(),
     })
 
 

@@ -103,7 +103,8 @@ def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm 
     now = timezone.now()
     zone = client_zone(client)
     show_all = request.GET.get("all", "")
-    record = selectors.client_record(client, newest=HISTORY_ROWS_SHOWN, show_all=show_all)
+    record = selectors.client_record(client, newest=HISTORY_ROWS_SHOWN, show_all=show_all,
+                                     zone=zone)
     skip = frozenset() if request.tenant.has_module("mood_checkin") else frozenset({"mood"})
     if assign_form is None:
         assign_form = AssignForm(instruments=selectors.instruments_offered(request.tenant),

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from practice.expected.selectors import ExpectedView, expected_range_words
 from practice.measurement import selectors
 from practice.measurement.charts import (
+    ExactEnds,
+    ExpectedOverlay,
     Point,
     needs_weekly_means,
     signed_change,
@@ -113,6 +115,25 @@ def _chart_points(points: list[Point]) -> tuple[list[Point], bool]:
     return points, False
 
 
+AVERAGED_WORDS = {"week": " (weekly averages)", "month": " (monthly averages)"}
+
+
+def _total_chart_points(series: selectors.ChartSeries | None, points: list[Point],
+                        zone: ZoneInfo) -> tuple[list[Point], str, ExactEnds | None]:
+    """What the total's chart draws, the words saying it is averaged, and (when averaged) the
+    exact first and last scores and their count, which its description and reliable-change
+    marks read. Without a series read in SQL: ``points`` (every score), a long dense series as
+    weekly means."""
+    if series is None:
+        drawn, weekly = _chart_points(points)
+        ends = ExactEnds(points[0], points[-1], len(points)) if weekly else None
+        return drawn, AVERAGED_WORDS["week"] if weekly else "", ends
+    drawn = [(moment.astimezone(zone), value) for moment, value in series.points]
+    if not series.is_averaged:
+        return drawn, "", None
+    return drawn, AVERAGED_WORDS[series.unit], ExactEnds(points[0], points[-1], series.count)
+
+
 def _window(count: int, limit: int | None, show_all: bool) -> list[int]:
     """The positions of the newest ``limit`` of ``count`` rows (all when shown all)."""
     if show_all or limit is None:
@@ -199,15 +220,15 @@ def instrument_sections(history: selectors.WindowedHistory,  # noqa: PLR0913 - k
         charts = []
         path = (expected or {}).get(key)
         if with_charts and view.has_total:
-            drawn, weekly = _chart_points(points)
+            drawn, averaged, exact_ends = _total_chart_points(history.charts.get(key), points,
+                                                              zone)
             charts.append(Chart(
-                view.title + (" (weekly averages)" if weekly else ""),
+                view.title + averaged,
                 trend_svg(definition=view, points=drawn, mark_reliable_change=True,
-                          title=f"{view.title}: scores over time"
-                                + (" (weekly averages)" if weekly else ""),
-                          expected=path.band if path else None,
-                          expected_label=expected_range_words(path) if path else "",
-                          expected_axis=path.chart_axis if path else None),
+                          title=f"{view.title}: scores over time{averaged}",
+                          expected=ExpectedOverlay(path.band, expected_range_words(path),
+                                                   path.chart_axis) if path else None,
+                          exact_ends=exact_ends),
                 table))
         if with_charts:
             charts += _subscale_charts(view, valid, zone, limit, show_all == key)

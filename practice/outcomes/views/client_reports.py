@@ -21,7 +21,7 @@ from practice.expected.selectors import (
     path_model_sets,
     support_for_client,
 )
-from practice.measurement.charts import trend_svg, trend_table
+from practice.measurement.charts import ExpectedOverlay, trend_svg, trend_table
 from practice.measurement.views_clinic.common import (
     client_or_404,
     client_zone,
@@ -93,9 +93,8 @@ def _charts(window: client_selectors.ClientWindow) -> list[dict[str, Any]]:
             "path": path,
             "svg": trend_svg(definition=definition, points=points, mark_reliable_change=True,
                              title=f"{series.title} over the episode",
-                             expected=path.band if path else None,
-                             expected_label=expected_range_words(path) if path else "",
-                             expected_axis=path.chart_axis if path else None)
+                             expected=ExpectedOverlay(path.band, expected_range_words(path),
+                                                      path.chart_axis) if path else None)
             if definition is not None and len(points) > 1 else None,
             "table": trend_table(definition, points) if definition is not None else [],
         })
