@@ -7,15 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from practice.access import Capability
 from practice.api_permissions import holding
-from practice.family import policies, selectors
+from practice.family import policies, selectors, services
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -35,6 +35,16 @@ class ItemSerializer(serializers.Serializer):
     title = serializers.CharField()
     when = serializers.CharField(allow_null=True)
     detail = serializers.CharField()
+
+
+class MessageInSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+    subject = serializers.CharField(max_length=150, required=False, allow_blank=True,
+                                    default="")
+
+
+class ReadResultSerializer(serializers.Serializer):
+    newly_read = serializers.IntegerField()
 
 
 class FamilyClientsView(APIView):
@@ -59,15 +69,78 @@ class FamilyRecordView(APIView):
     @extend_schema(operation_id="family_client_record_list",
                    responses={200: ItemSerializer(many=True)})
     def get(self, request: Request, client_id: int, kind: str) -> ApiResponse:
+        return _record(request, client_id, kind)
+
+
+def _record(request: Request, client_id: int, kind: str) -> ApiResponse:
+    try:
+        _link, items = selectors.proxy_items(proxy=request.user, client_id=client_id,
+                                             kind=kind, practice=request.tenant)
+    except User.DoesNotExist:
+        raise NotFound from None
+    audit_record(action=Action.FAMILY_RECORD_VIEWED, actor=request.user,
+                 object_type="client", object_id=client_id,
+                 meta=RequestMeta.from_request(request), detail={"kind": kind, "api": True})
+    return ApiResponse([_item(row) for row in items])
+
+
+class FamilyMessagesView(APIView):
+    """The proxy's own conversation with the practice about one linked client (never the
+    client's messages): GET lists its messages, POST writes one (in the latest open
+    conversation, or a new one where the practice's policy lets clients start). Only while the
+    link shows the proxy messages; otherwise 404."""
+
+    permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_messages_list",
+                   responses={200: ItemSerializer(many=True)})
+    def get(self, request: Request, client_id: int) -> ApiResponse:
+        return _record(request, client_id, policies.Kind.MESSAGES)
+
+    @extend_schema(operation_id="family_client_messages_create", request=MessageInSerializer,
+                   responses={201: ItemSerializer})
+    def post(self, request: Request, client_id: int) -> ApiResponse:
+        link = _messages_link(request, client_id)
+        incoming = MessageInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
         try:
-            _link, items = selectors.proxy_items(proxy=request.user, client_id=client_id,
-                                                 kind=kind, practice=request.tenant)
+            message = services.proxy_message_send(
+                practice=request.tenant, link_id=link.pk, author=request.user,
+                body=incoming.validated_data["body"],
+                subject=incoming.validated_data["subject"],
+                meta=RequestMeta.from_request(request))
+        except services.FamilyError as error:
+            raise ValidationError({"detail": str(error)}) from None
         except User.DoesNotExist:
             raise NotFound from None
-        audit_record(action=Action.FAMILY_RECORD_VIEWED, actor=request.user,
-                     object_type="client", object_id=client_id,
-                     meta=RequestMeta.from_request(request), detail={"kind": kind, "api": True})
-        return ApiResponse([_item(row) for row in items])
+        return ApiResponse({"id": message.pk, "kind": policies.Kind.MESSAGES,
+                            "title": request.user.full_name,
+                            "when": message.created_at.isoformat(), "detail": message.body,
+                            "label": str(policies.KIND_LABELS[policies.Kind.MESSAGES])},
+                           status=status.HTTP_201_CREATED)
+
+
+class FamilyMessagesReadView(APIView):
+    """Mark the practice's messages in the proxy's conversation read (the receipts staff see)."""
+
+    permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_messages_read", request=None,
+                   responses={200: ReadResultSerializer})
+    def post(self, request: Request, client_id: int) -> ApiResponse:
+        link = _messages_link(request, client_id)
+        count = services.proxy_messages_read(practice=request.tenant, link=link,
+                                             proxy=request.user,
+                                             meta=RequestMeta.from_request(request))
+        return ApiResponse({"newly_read": count})
+
+
+def _messages_link(request: Request, client_id: int) -> Any:
+    try:
+        return selectors.proxy_sees(proxy=request.user, client_id=client_id,
+                                    kind=policies.Kind.MESSAGES, practice=request.tenant)
+    except User.DoesNotExist:
+        raise NotFound from None
 
 
 def _item(row: Any) -> dict[str, Any]:

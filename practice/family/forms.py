@@ -82,6 +82,14 @@ class MessageForm(forms.Form):
         attrs={"rows": 4}))
 
 
+class ProxyConversationForm(forms.Form):
+    """Staff start a conversation with a proxy (replies happen in the staff inbox)."""
+
+    subject = forms.CharField(label=_("Subject (optional)"), max_length=150, required=False)
+    body = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(
+        attrs={"rows": 4}))
+
+
 class AgeForm(forms.Form):
     birth_date = forms.DateField(label=_("Date of birth"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))

@@ -13,7 +13,8 @@
 - `CaregiverAssignment` / `CaregiverReport`: a parent-report instrument assigned to a proxy
   about the client; each report scored and stored with its informant.
 - `ProxyAccount`: the proxy's own settings (language, timezone, email notices).
-- `ProxyMessage`: the proxy's own conversation with the practice, apart from the client's.
+- The proxy's own conversations with the practice are secure messaging's
+  (`practice.messaging.models.Conversation.proxy_link`), apart from the client's.
 """
 
 from __future__ import annotations
@@ -213,19 +214,3 @@ class CaregiverReport(models.Model):
 
     def __str__(self) -> str:
         return f"Caregiver report #{self.pk}"
-
-
-class ProxyMessage(models.Model):
-    """The proxy's conversation with the practice: one thread per link, apart from the
-    client's own conversations."""
-
-    link = models.ForeignKey(ProxyLink, on_delete=models.PROTECT, related_name="messages")
-    author = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    body = models.TextField(max_length=5000)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"Proxy message #{self.pk}"

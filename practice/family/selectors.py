@@ -31,15 +31,14 @@ from practice.family.models import (
     ProxyAccount,
     ProxyConsentAcceptance,
     ProxyLink,
-    ProxyMessage,
     ProxyTier,
 )
 from practice.family.policies import Kind, LinkFacts
 from practice.formbuilder.models import FormAssignment
 from practice.invoices.models import Invoice
-from practice.messaging.models import Message
+from practice.messaging.models import Conversation
 from practice.messaging.policies import MessagingPolicy, Scope
-from practice.messaging.selectors import person
+from practice.messaging.selectors import client_messages, person, proxy_thread_messages
 from practice.models import ClientResource, Goal, Homework, JournalEntry, Response, SafetyPlan
 from tenants.accounts.models import User
 from tenants.models import Practice
@@ -250,15 +249,18 @@ def _self_report(client: User) -> list[ItemRow]:
 
 
 def _client_messages(client: User) -> list[ItemRow]:
-    rows = (Message.objects.filter(conversation__client=client)
-            .select_related("conversation").order_by("-created_at")[:50])
+    # The client's own conversations only: never a proxy's about them.
+    rows = (client_messages(client).select_related("conversation")
+            .order_by("-created_at")[:50])
     return [ItemRow(Kind.CLIENT_MESSAGES, row.pk, row.conversation.subject, row.created_at,
                     row.body) for row in rows]
 
 
 def _messages(link: ProxyLink) -> list[ItemRow]:
+    """The proxy's own conversations with the practice about this client (secure messaging's
+    conversations of this link), oldest first."""
     return [ItemRow(Kind.MESSAGES, row.pk, row.author.full_name, row.created_at, row.body)
-            for row in ProxyMessage.objects.filter(link=link).select_related("author")]
+            for row in proxy_thread_messages(link.pk)]
 
 
 _FETCH: dict[str, Callable[[User], list[ItemRow]]] = {
@@ -330,8 +332,10 @@ def link_for_staff(user: User, link_id: int) -> ProxyLink:
     return link
 
 
-def proxy_thread(link: ProxyLink) -> list[ProxyMessage]:
-    return list(ProxyMessage.objects.filter(link=link).select_related("author"))
+def proxy_conversations(link: ProxyLink) -> list[Conversation]:
+    """A link's conversations with the practice, newest activity first (staff's list: each
+    opens in the staff inbox)."""
+    return list(Conversation.objects.filter(proxy_link=link).order_by("-last_message_at", "-pk"))
 
 
 def family_summary_text(client: User) -> str:

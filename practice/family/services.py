@@ -42,13 +42,13 @@ from practice.family.models import (
     ProxyConsentAcceptance,
     ProxyInvitation,
     ProxyLink,
-    ProxyMessage,
     ProxyTier,
 )
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
 from practice.measurement.selectors import instrument_definition
-from practice.messaging.selectors import policy_of as messaging_policy_of
+from practice.messaging import services as messaging_services
+from practice.messaging.models import Conversation, Message
 from practice.models import Alert
 from tenants.accounts.models import Role, User, email_normalise
 from tenants.audit.actions import Action
@@ -460,43 +460,50 @@ def _caregiver_alerts(report: CaregiverReport,
 
 @transaction.atomic
 def proxy_message_send(*, practice: Practice, link_id: int, body: str, author: User,
-                       meta: RequestMeta | None = None) -> ProxyMessage:
-    """A message in the proxy's own thread with the practice (never the client's). The proxy
-    writes only while the link shows them messages; staff write under the messaging policy's
-    staff capability. Notices carry no PHI."""
+                       subject: str = "", meta: RequestMeta | None = None) -> Message:
+    """A message in the proxy's own conversation with the practice about the client, never the
+    client's: secure messaging's conversation with a proxy link (the staff inbox, the policy,
+    read receipts, the notices without PHI). The proxy writes only while the link's tier shows
+    them messages (the choke point), in their latest open conversation, or starts one where the
+    policy lets clients start; staff start one here (the inbox answers in it) only while the
+    proxy would see it. Refusals raise FamilyError; out of reach, User.DoesNotExist."""
     link = ProxyLink.objects.select_related("proxy", "client").get(pk=link_id)
-    policy = messaging_policy_of(practice)
     if author.role == Role.PROXY:
         selectors.proxy_sees(proxy=author, client_id=link.client_id,
                              kind=policies.Kind.MESSAGES, practice=practice)
-        # As a client: under a policy where clients may not start, the proxy only replies.
-        if not policy.clients_may_start and not ProxyMessage.objects.filter(
-                link=link).exclude(author=author).exists():
-            raise FamilyError(_("The practice writes first; you can reply to its messages."))
+        open_one = (Conversation.objects.filter(proxy_link=link, state=Conversation.State.OPEN)
+                    .order_by("-last_message_at", "-pk").first())
     else:
         _require(author, Capability.MESSAGES)
         client_in_reach(author, Capability.CLIENT_ACCESS, link.client_id)
-        if not selectors.staff_may_message_proxy(author, link, policy):
-            raise FamilyError(_("The practice's messaging policy does not let you write here."))
-    text = body.strip()
-    if not text:
-        raise FamilyError(_("Write a message first."))
-    message = ProxyMessage.objects.create(link=link, author=author, body=text[:5000])
-    audit_record(action=Action.FAMILY_MESSAGE_SENT, actor=author, object_type="proxy_message",
-                 object_id=message.pk, meta=meta, detail={"link_id": link.pk})
-    if author.role != Role.PROXY and selectors.proxy_account(link.proxy).email_notifications:
-        branding = branding_for(practice)
-        url = practice_client_url(practice, "/family/")
-        email = link.proxy.email
+        if policies.Kind.MESSAGES not in selectors.kinds_for_link(link, practice=practice):
+            raise FamilyError(_("This family member's access does not include messages."))
+        open_one = None
+    try:
+        if open_one is not None:
+            return messaging_services.message_send(
+                practice=practice, conversation_id=open_one.pk, body=body, acting_user=author,
+                meta=meta)
+        conversation = messaging_services.proxy_conversation_start(
+            practice=practice, proxy_link_id=link.pk, acting_user=author, body=body,
+            subject=subject, meta=meta)
+    except messaging_services.MessagingRefused as refused:
+        raise FamilyError(str(refused)) from None
+    except User.DoesNotExist:
+        raise FamilyError(_("The practice's messaging policy does not let you write "
+                            "here.")) from None
+    return conversation.messages.get()
 
-        def send() -> None:
-            send_branded_email(branding=branding, to=email,
-                               subject=_("New message from %(practice)s") % {
-                                   "practice": branding.display_name},
-                               template="family/email/new_message", context={"link": url})
 
-        transaction.on_commit(send)
-    return message
+def proxy_messages_read(*, practice: Practice, link: ProxyLink, proxy: User,
+                        meta: RequestMeta | None = None) -> int:
+    """The proxy opened their messages: the practice's messages are read by them (receipts)."""
+    read = 0
+    for conversation_id in Conversation.objects.filter(proxy_link=link).values_list(
+            "pk", flat=True):
+        read += messaging_services.conversation_read(
+            practice=practice, conversation_id=conversation_id, acting_user=proxy, meta=meta)
+    return read
 
 
 @transaction.atomic

@@ -140,6 +140,10 @@ def record(request: HttpRequest, client_id: int, kind: str) -> HttpResponse:
     audit_record(action=Action.FAMILY_RECORD_VIEWED, actor=request.user, object_type="client",
                  object_id=client_id, meta=RequestMeta.from_request(request),
                  detail={"kind": kind})
+    if form is not None and request.method == "GET":
+        # Opening their messages reads them (the practice sees the receipt, as a client's).
+        services.proxy_messages_read(practice=request.tenant, link=link, proxy=request.user,
+                                     meta=RequestMeta.from_request(request))
     return render(request, "family/record.html", _context(
         request, link, kind=kind, kind_label=policies.KIND_LABELS[kind], items=items,
         form=form), status=400 if form is not None and form.errors else 200)

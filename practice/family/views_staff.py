@@ -21,7 +21,7 @@ from practice.family.forms import (
     FamilySettingsForm,
     LinkForm,
     MarkForm,
-    MessageForm,
+    ProxyConversationForm,
     ProxyInviteForm,
     SummaryForm,
 )
@@ -58,7 +58,10 @@ def _page(request: HttpRequest, client: User, **forms: Any) -> HttpResponse:
              "form": LinkForm(initial={"tier": link.tier.key, "added": link.kinds_added,
                                        "removed": link.kinds_removed},
                               tiers=tiers, prefix=f"link{link.pk}"),
-             "thread": selectors.proxy_thread(link) if reads_messages else None}
+             "conversations": (selectors.proxy_conversations(link) if reads_messages
+                               else None),
+             "shows_messages": policies.Kind.MESSAGES in selectors.kinds_for_link(
+                 link, practice=request.tenant)}
             for link in links],
         "invite_form": forms.get("invite_form") or ProxyInviteForm(tiers=tiers,
                                                                    initial={"tier": "logistics"}),
@@ -71,7 +74,7 @@ def _page(request: HttpRequest, client: User, **forms: Any) -> HttpResponse:
         "assign_form": CaregiverAssignForm(instruments=instruments),
         "informants": _informant_charts(client) if clinical else [],
         "markable": markable,
-        "message_form": MessageForm(),
+        "message_form": ProxyConversationForm(),
     }
     return render(request, "family/staff_client.html", context,
                   status=400 if any(form.errors for form in forms.values()) else 200)
@@ -246,16 +249,22 @@ def staff_caregiver_assign(request: HttpRequest, client_id: int) -> HttpResponse
 @require_POST
 @requires(Capability.MESSAGES)
 def staff_message(request: HttpRequest, link_id: int) -> HttpResponse:
+    """Start a conversation with the proxy; it then lives in the staff inbox."""
     link = _link_action(request, link_id)
-    form = MessageForm(request.POST)
-    if form.is_valid():
-        try:
-            services.proxy_message_send(practice=request.tenant, link_id=link.pk,
-                                        body=form.cleaned_data["body"], author=request.user,
-                                        meta=RequestMeta.from_request(request))
-        except services.FamilyError as error:
-            messages.error(request, str(error))
-    return _back(link.client_id)
+    form = ProxyConversationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write a message first.")
+        return _back(link.client_id)
+    try:
+        message = services.proxy_message_send(
+            practice=request.tenant, link_id=link.pk, body=form.cleaned_data["body"],
+            subject=form.cleaned_data["subject"], author=request.user,
+            meta=RequestMeta.from_request(request))
+    except services.FamilyError as error:
+        messages.error(request, str(error))
+        return _back(link.client_id)
+    return HttpResponseRedirect(reverse("messaging:conversation",
+                                        args=[message.conversation_id]))
 
 
 @require_http_methods(["GET", "POST"])
