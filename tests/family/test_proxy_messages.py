@@ -18,9 +18,9 @@ from django_tenants.utils import schema_context
 from practice.family.models import ClientAgeFacts, FamilySettings, ProxyLink
 from practice.messaging import services as messaging_services
 from practice.messaging.models import Conversation, Message
+from practice.models import ClientProfile
 from practice.notifications import delivery, kinds
 from practice.notifications.models import Notification
-from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.features import MODULE_KEYS, MessagingPolicyKind
 from tests.conftest import PASSWORD, PracticeWorld
