@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from practice.access import Capability
 from practice.api_permissions import holding
 from practice.family import policies, selectors, services
+from practice.measurement.selectors import instrument_definition
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -45,6 +46,27 @@ class MessageInSerializer(serializers.Serializer):
 
 class ReadResultSerializer(serializers.Serializer):
     newly_read = serializers.IntegerField()
+
+
+class DueSerializer(serializers.Serializer):
+    assignment_id = serializers.IntegerField()
+    instrument_key = serializers.CharField()
+    title = serializers.CharField()
+    frequency = serializers.CharField()
+    occurrence_date = serializers.DateField()
+    due_at = serializers.DateTimeField()
+    is_overdue = serializers.BooleanField()
+
+
+class AnswersSerializer(serializers.Serializer):
+    answers = serializers.DictField(child=serializers.IntegerField(min_value=0))
+
+
+class ReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    occurrence_date = serializers.DateField()
+    total = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    band_label = serializers.CharField()
 
 
 class FamilyClientsView(APIView):
@@ -133,6 +155,54 @@ class FamilyMessagesReadView(APIView):
                                              proxy=request.user,
                                              meta=RequestMeta.from_request(request))
         return ApiResponse({"newly_read": count})
+
+
+class FamilyQuestionnairesView(APIView):
+    """The caregiver questionnaires due now for the signed-in proxy about one linked client
+    (their own reports, on the schedule staff set)."""
+
+    permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_questionnaires_list",
+                   responses={200: DueSerializer(many=True)})
+    def get(self, request: Request, client_id: int) -> ApiResponse:
+        try:
+            link = selectors.proxy_link(request.user, client_id)
+        except User.DoesNotExist:
+            raise NotFound from None
+        return ApiResponse(DueSerializer([
+            {"assignment_id": due.assignment.pk, "instrument_key": due.assignment.instrument_key,
+             "title": instrument_definition(due.assignment.instrument_key).title,
+             "frequency": due.assignment.frequency, "occurrence_date": due.occurrence_date,
+             "due_at": due.due_at, "is_overdue": due.is_overdue}
+            for due in selectors.caregiver_due(link)], many=True).data)
+
+
+class FamilyQuestionnaireAnswerView(APIView):
+    """POST the answers to the occurrence of one caregiver questionnaire due now (one report
+    per occurrence: 404 when nothing is due on it)."""
+
+    permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_questionnaire_answer", request=AnswersSerializer,
+                   responses={201: ReportSerializer})
+    def post(self, request: Request, client_id: int, assignment_id: int) -> ApiResponse:
+        try:
+            link = selectors.proxy_link(request.user, client_id)
+        except User.DoesNotExist:
+            raise NotFound from None
+        if not any(due.assignment.pk == assignment_id for due in selectors.caregiver_due(link)):
+            raise NotFound
+        incoming = AnswersSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            report = services.caregiver_report_submit(
+                proxy=request.user, assignment_id=assignment_id,
+                answers=incoming.validated_data["answers"],
+                meta=RequestMeta.from_request(request))
+        except services.FamilyError as error:
+            raise ValidationError({"detail": str(error)}) from None
+        return ApiResponse(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
 def _messages_link(request: Request, client_id: int) -> Any:

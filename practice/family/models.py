@@ -23,6 +23,7 @@ from django.db import models
 from django.utils import timezone
 
 from portal.models import EmailedInvitation
+from practice.models import Assignment
 
 
 class FamilySettings(models.Model):
@@ -179,10 +180,17 @@ class FamilySummary(models.Model):
 
 
 class CaregiverAssignment(models.Model):
-    """A practice-defined parent-report instrument assigned to a proxy about the client."""
+    """A practice-defined parent-report instrument assigned to a proxy about the client, once
+    or on a schedule: the client's own assignments' frequencies, and the same schedule
+    (practice.measurement.schedule) in the proxy's timezone."""
 
     link = models.ForeignKey(ProxyLink, on_delete=models.PROTECT, related_name="assignments")
     instrument_key = models.CharField(max_length=64)
+    frequency = models.CharField(max_length=10, choices=Assignment.Frequency.choices,
+                                 default=Assignment.Frequency.ONCE)
+    # The proxy's local calendar dates (as a client's assignment's are the client's).
+    starts_on = models.DateField(default=timezone.localdate)
+    ends_on = models.DateField(null=True, blank=True)
     # The client's own instrument this report is charted beside and compared with.
     compare_with = models.CharField(max_length=64, blank=True)
     assigned_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
@@ -207,10 +215,16 @@ class CaregiverReport(models.Model):
     total = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     band_label = models.CharField(max_length=120, blank=True)
     flags = models.JSONField(default=list, blank=True)
+    # The schedule's occurrence this report answers (one report per occurrence).
+    occurrence_date = models.DateField(null=True, blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "occurrence_date"],
+                                    name="one_caregiver_report_per_occurrence"),
+        ]
 
     def __str__(self) -> str:
         return f"Caregiver report #{self.pk}"

@@ -36,6 +36,7 @@ from practice.family.models import (
 from practice.family.policies import Kind, LinkFacts
 from practice.formbuilder.models import FormAssignment
 from practice.invoices.models import Invoice
+from practice.measurement import schedule
 from practice.messaging.models import Conversation
 from practice.messaging.policies import MessagingPolicy, Scope
 from practice.messaging.selectors import client_messages, person, proxy_thread_messages
@@ -307,6 +308,51 @@ def item_marks(client: User) -> dict[tuple[str, int], set[str]]:
 
 def caregiver_assignments_open(link: ProxyLink) -> QuerySet[CaregiverAssignment]:
     return CaregiverAssignment.objects.filter(link=link, ended_at__isnull=True)
+
+
+def proxy_timezone(proxy_id: int) -> str:
+    zone = (ProxyAccount.objects.filter(user_id=proxy_id).values_list("timezone", flat=True)
+            .first())
+    return zone or "UTC"
+
+
+@dataclass(frozen=True)
+class CaregiverDue:
+    """One occurrence of a caregiver questionnaire waiting for the proxy."""
+
+    assignment: CaregiverAssignment
+    occurrence_date: date
+    due_at: datetime
+    is_overdue: bool
+
+
+def caregiver_occurrence(assignment: CaregiverAssignment, *, tz_name: str,
+                         now: datetime) -> date | None:
+    """The occurrence of the assignment open now in the proxy's calendar (the client's
+    assignments' schedule, practice.measurement.schedule)."""
+    today = schedule.local_today(now, tz_name)
+    return schedule.current_occurrence(assignment.frequency, assignment.starts_on,
+                                       assignment.ends_on, today)
+
+
+def caregiver_due(link: ProxyLink, *, now: datetime | None = None) -> list[CaregiverDue]:
+    """What the proxy has to fill in about this client now: each open assignment's current
+    occurrence not answered yet, soonest due first (two queries, whatever the history).
+    An occurrence a newer one replaced is missed, never piled up."""
+    now = now or timezone.now()
+    tz_name = proxy_timezone(link.proxy_id)
+    assignments = list(caregiver_assignments_open(link).order_by("pk"))
+    answered = set(CaregiverReport.objects.filter(assignment__in=assignments)
+                   .values_list("assignment_id", "occurrence_date"))
+    rows = []
+    for assignment in assignments:
+        day = caregiver_occurrence(assignment, tz_name=tz_name, now=now)
+        if day is None or (assignment.pk, day) in answered:
+            continue
+        due_at = schedule.occurrence_due_at(assignment.frequency, assignment.starts_on,
+                                            assignment.ends_on, day, tz_name)
+        rows.append(CaregiverDue(assignment, day, due_at, due_at < now))
+    return sorted(rows, key=lambda row: (row.due_at, row.assignment.pk))
 
 
 def caregiver_reports(client: User) -> list[CaregiverReport]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,12 +44,15 @@ from practice.family.models import (
     ProxyLink,
     ProxyTier,
 )
+from practice.family.notifications import CAREGIVER_DUE
+from practice.measurement import schedule
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
 from practice.measurement.selectors import instrument_definition
 from practice.messaging import services as messaging_services
 from practice.messaging.models import Conversation, Message
-from practice.models import Alert
+from practice.models import Alert, Assignment
+from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import Role, User, email_normalise
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -387,33 +390,108 @@ def _ask_client(*, practice: Practice, client: User) -> None:
 
 # --- caregiver-reported measures ----------------------------------------------------------------
 
+@dataclass(frozen=True)
+class CaregiverSchedule:
+    """How often a caregiver questionnaire falls due: the client's assignments' frequencies,
+    dates in the proxy's calendar."""
+
+    frequency: str = Assignment.Frequency.ONCE
+    starts_on: date | None = None  # None: today
+    ends_on: date | None = None
+
+
 @transaction.atomic
 def caregiver_assign(*, link_id: int, instrument_key: str, compare_with: str,
-                     acting_user: User, meta: RequestMeta | None = None) -> CaregiverAssignment:
+                     acting_user: User, plan: CaregiverSchedule | None = None,
+                     meta: RequestMeta | None = None) -> CaregiverAssignment:
+    """Staff who hold the client's clinical record assign a parent-report instrument to the
+    proxy about the client, once or on a schedule (practice.measurement.schedule: the same
+    occurrences and due moments as a client's own assignments)."""
+    plan = plan or CaregiverSchedule()
     link = ProxyLink.objects.select_related("client").get(pk=link_id)
     client_in_reach(acting_user, Capability.CLINICAL_RECORD, link.client_id)
+    if link.state == "revoked":
+        raise FamilyError(_("This family member's access was revoked."))
     try:
         instrument_definition(instrument_key)
     except UnknownInstrument:
         raise FamilyError(_("No such instrument.")) from None
+    if plan.frequency not in Assignment.Frequency.values:
+        raise FamilyError(_("Choose how often: once, daily, weekly, every two weeks or "
+                            "monthly."))
+    starts_on = plan.starts_on or schedule.local_today(
+        timezone.now(), selectors.proxy_timezone(link.proxy_id))
+    if plan.ends_on is not None and plan.ends_on < starts_on:
+        raise FamilyError(_("The end date is before the start date."))
     assignment = CaregiverAssignment.objects.create(
         link=link, instrument_key=instrument_key, compare_with=compare_with,
+        frequency=plan.frequency, starts_on=starts_on, ends_on=plan.ends_on,
         assigned_by=acting_user)
     audit_record(action=Action.FAMILY_CAREGIVER_ASSIGNED, actor=acting_user,
                  object_type="caregiver_assignment", object_id=assignment.pk, meta=meta,
-                 detail={"client_id": link.client_id, "instrument": instrument_key})
+                 detail={"client_id": link.client_id, "instrument": instrument_key,
+                         "frequency": plan.frequency})
     return assignment
 
 
 @transaction.atomic
+def caregiver_assignment_end(*, assignment_id: int, acting_user: User,
+                             meta: RequestMeta | None = None) -> CaregiverAssignment:
+    assignment = CaregiverAssignment.objects.select_for_update().select_related("link").get(
+        pk=assignment_id)
+    client_in_reach(acting_user, Capability.CLINICAL_RECORD, assignment.link.client_id)
+    if assignment.ended_at is None:
+        assignment.ended_at = timezone.now()
+        assignment.save(update_fields=["ended_at"])
+        audit_record(action=Action.FAMILY_CAREGIVER_ASSIGNED, actor=acting_user,
+                     object_type="caregiver_assignment", object_id=assignment.pk, meta=meta,
+                     detail={"client_id": assignment.link.client_id, "ended": True})
+    return assignment
+
+
+# A caregiver questionnaire's reminder is written once its due moment is this close (as a
+# client's assessment-due reminder).
+CAREGIVER_REMINDER_AHEAD = timedelta(hours=24)
+
+
+def caregiver_reminders_enqueue(*, now: datetime | None = None) -> int:
+    """The periodic job: remind each proxy, once per occurrence, of a caregiver questionnaire
+    due within a day and not answered (links in force only). The notice names nothing."""
+    now = now or timezone.now()
+    links = (ProxyLink.objects.filter(accepted_at__isnull=False, revoked_at__isnull=True,
+                                      assignments__ended_at__isnull=True)
+             .select_related("proxy").distinct())
+    written = 0
+    for link in links:
+        for due in selectors.caregiver_due(link, now=now):
+            if due.due_at > now + CAREGIVER_REMINDER_AHEAD:
+                continue
+            written += len(notification_enqueue(
+                recipient=link.proxy, kind=CAREGIVER_DUE.key,
+                idempotency_key=(f"caregiver_due:{due.assignment.pk}:"
+                                 f"{due.occurrence_date.isoformat()}"),
+                context={"assignment_id": due.assignment.pk,
+                         "occurrence": due.occurrence_date.isoformat()}))
+    return written
+
+
+@transaction.atomic
 def caregiver_report_submit(*, proxy: User, assignment_id: int, answers: dict[str, Any],
+                            now: datetime | None = None,
                             meta: RequestMeta | None = None) -> CaregiverReport:
-    """Score the caregiver's answers with the instrument's pinned definition, store them with
-    the informant, and raise alerts: on the report's own flags, and when the caregiver and the
-    client are further apart than the practice allows."""
+    """Answer the assignment's occurrence due now (FamilyError if none: one report per
+    occurrence), score the answers with the instrument's pinned definition, store them with
+    the informant and the occurrence, and raise alerts: on the report's own flags, and when
+    the caregiver and the client are further apart than the practice allows."""
+    # Locked: two submissions of one occurrence at once make one report and one refusal.
     assignment = (CaregiverAssignment.objects.select_related("link__client")
+                  .select_for_update(of=("self",))
                   .get(pk=assignment_id, link__proxy=proxy, ended_at__isnull=True))
     link = selectors.proxy_link(proxy, assignment.link.client_id)
+    due = next((row for row in selectors.caregiver_due(link, now=now)
+                if row.assignment.pk == assignment.pk), None)
+    if due is None:
+        raise FamilyError(_("Nothing is due on this questionnaire now."))
     definition = instrument_definition(assignment.instrument_key)
     try:
         result = score(definition, answers)
@@ -425,7 +503,8 @@ def caregiver_report_submit(*, proxy: User, assignment_id: int, answers: dict[st
         relationship=link.relationship, instrument_key=definition.key,
         definition_version=definition.version, answers=answers, total=total,
         band_label=result.band.label if result.band else "",
-        flags=[flag.item_key for flag in result.flags])
+        flags=[flag.item_key for flag in result.flags],
+        occurrence_date=due.occurrence_date, submitted_at=now or timezone.now())
     audit_record(action=Action.FAMILY_CAREGIVER_REPORTED, actor=proxy,
                  object_type="caregiver_report", object_id=report.pk, meta=meta,
                  detail={"client_id": link.client_id, "instrument": definition.key})

@@ -113,8 +113,9 @@ def client_home(request: HttpRequest, client_id: int) -> HttpResponse:
     audit_record(action=Action.FAMILY_RECORD_VIEWED, actor=request.user, object_type="client",
                  object_id=client_id, meta=RequestMeta.from_request(request),
                  detail={"kind": "overview"})
-    questionnaires = [(assignment, instrument_definition(assignment.instrument_key))
-                      for assignment in selectors.caregiver_assignments_open(link)]
+    # What is due for the proxy to fill in about this client (their own reports).
+    questionnaires = [(due, instrument_definition(due.assignment.instrument_key))
+                      for due in selectors.caregiver_due(link)]
     return render(request, "family/client.html",
                   _context(request, link, questionnaires=questionnaires))
 
@@ -153,9 +154,11 @@ def record(request: HttpRequest, client_id: int, kind: str) -> HttpResponse:
 @proxy_page
 def questionnaire(request: HttpRequest, client_id: int, assignment_id: int) -> HttpResponse:
     link = selectors.proxy_link(request.user, client_id)
-    assignment = selectors.caregiver_assignments_open(link).filter(pk=assignment_id).first()
-    if assignment is None:
-        raise Http404
+    due = next((row for row in selectors.caregiver_due(link)
+                if row.assignment.pk == assignment_id), None)
+    if due is None:
+        raise Http404  # nothing due on it now (answered, ended, not started): as missing
+    assignment = due.assignment
     definition = instrument_definition(assignment.instrument_key)
     error = ""
     if request.method == "POST":
@@ -172,7 +175,7 @@ def questionnaire(request: HttpRequest, client_id: int, assignment_id: int) -> H
         else:
             return HttpResponseRedirect(reverse("family:client", args=[client_id]))
     return render(request, "family/questionnaire.html", _context(
-        request, link, assignment=assignment, definition=definition, error=error),
+        request, link, assignment=assignment, due=due, definition=definition, error=error),
         status=400 if error else 200)
 
 

@@ -25,6 +25,7 @@ from practice.family.forms import (
     ProxyInviteForm,
     SummaryForm,
 )
+from practice.family.models import CaregiverAssignment
 from practice.measurement.charts import trend_svg
 from practice.measurement.selectors import instrument_definition, instruments_offered
 from practice.messaging.selectors import policy_of as messaging_policy_of
@@ -60,6 +61,8 @@ def _page(request: HttpRequest, client: User, **forms: Any) -> HttpResponse:
                               tiers=tiers, prefix=f"link{link.pk}"),
              "conversations": (selectors.proxy_conversations(link) if reads_messages
                                else None),
+             "assignments": (list(selectors.caregiver_assignments_open(link)) if clinical
+                             else []),
              "shows_messages": policies.Kind.MESSAGES in selectors.kinds_for_link(
                  link, practice=request.tenant)}
             for link in links],
@@ -233,16 +236,34 @@ def staff_caregiver_assign(request: HttpRequest, client_id: int) -> HttpResponse
         link = selectors.link_for_staff(request.user, form.cleaned_data["link"])
         if link.client_id != client_id:
             raise Http404
-        services.caregiver_assign(link_id=link.pk,
-                                  instrument_key=form.cleaned_data["instrument_key"],
-                                  compare_with=form.cleaned_data["compare_with"],
-                                  acting_user=request.user,
-                                  meta=RequestMeta.from_request(request))
+        services.caregiver_assign(
+            link_id=link.pk, instrument_key=form.cleaned_data["instrument_key"],
+            compare_with=form.cleaned_data["compare_with"], acting_user=request.user,
+            plan=services.CaregiverSchedule(frequency=form.cleaned_data["frequency"],
+                                            starts_on=form.cleaned_data["starts_on"],
+                                            ends_on=form.cleaned_data["ends_on"]),
+            meta=RequestMeta.from_request(request))
         messages.success(request, "Questionnaire assigned to the family member.")
     except User.DoesNotExist:
         raise Http404 from None
     except services.FamilyError as error:
         messages.error(request, str(error))
+    return _back(client_id)
+
+
+@require_POST
+@requires(Capability.CLINICAL_RECORD)
+def staff_caregiver_end(request: HttpRequest, client_id: int,
+                        assignment_id: int) -> HttpResponse:
+    try:
+        assignment = services.caregiver_assignment_end(
+            assignment_id=assignment_id, acting_user=request.user,
+            meta=RequestMeta.from_request(request))
+    except (User.DoesNotExist, CaregiverAssignment.DoesNotExist):
+        raise Http404 from None
+    if assignment.link.client_id != client_id:
+        raise Http404
+    messages.success(request, "Questionnaire ended.")
     return _back(client_id)
 
 
