@@ -17,6 +17,7 @@ from practice.access import Capability
 from practice.api_permissions import holding
 from practice.family import policies, selectors, services
 from practice.measurement.selectors import instrument_definition
+from practice.messaging import selectors as messaging_selectors
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -142,10 +143,22 @@ class FamilyMessagesView(APIView):
                            status=status.HTTP_201_CREATED)
 
 
+class UnreadSerializer(serializers.Serializer):
+    unread = serializers.IntegerField()
+
+
 class FamilyMessagesReadView(APIView):
-    """Mark the practice's messages in the proxy's conversation read (the receipts staff see)."""
+    """GET how many of the practice's messages in the proxy's conversation wait unread; POST
+    marks them read (the receipts staff see)."""
 
     permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_messages_unread",
+                   responses={200: UnreadSerializer})
+    def get(self, request: Request, client_id: int) -> ApiResponse:
+        link = _messages_link(request, client_id)
+        return ApiResponse({"unread": messaging_selectors.proxy_link_unread_count(
+            link.pk, request.user)})
 
     @extend_schema(operation_id="family_client_messages_read", request=None,
                    responses={200: ReadResultSerializer})
@@ -170,29 +183,42 @@ class FamilyQuestionnairesView(APIView):
             link = selectors.proxy_link(request.user, client_id)
         except User.DoesNotExist:
             raise NotFound from None
-        return ApiResponse(DueSerializer([
-            {"assignment_id": due.assignment.pk, "instrument_key": due.assignment.instrument_key,
-             "title": instrument_definition(due.assignment.instrument_key).title,
-             "frequency": due.assignment.frequency, "occurrence_date": due.occurrence_date,
-             "due_at": due.due_at, "is_overdue": due.is_overdue}
-            for due in selectors.caregiver_due(link)], many=True).data)
+        return ApiResponse(DueSerializer([_due_row(due) for due in selectors.caregiver_due(link)],
+                                         many=True).data)
+
+
+class QuestionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    text = serializers.CharField()
+    options = serializers.ListField(child=serializers.CharField(),
+                                    help_text="The answer is the option's index.")
+
+
+class QuestionnaireSerializer(DueSerializer):
+    items = QuestionSerializer(many=True)
 
 
 class FamilyQuestionnaireAnswerView(APIView):
-    """POST the answers to the occurrence of one caregiver questionnaire due now (one report
-    per occurrence: 404 when nothing is due on it)."""
+    """One caregiver questionnaire due now: GET its questions, POST the answers to its
+    occurrence (one report per occurrence: 404 when nothing is due on it)."""
 
     permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_questionnaire_detail",
+                   responses={200: QuestionnaireSerializer})
+    def get(self, request: Request, client_id: int, assignment_id: int) -> ApiResponse:
+        due = _due_or_404(request, client_id, assignment_id)
+        definition = instrument_definition(due.assignment.instrument_key)
+        return ApiResponse(QuestionnaireSerializer({
+            **_due_row(due),
+            "items": [{"key": item.key, "text": item.text,
+                       "options": [option.label for option in item.options]}
+                      for item in definition.items]}).data)
 
     @extend_schema(operation_id="family_client_questionnaire_answer", request=AnswersSerializer,
                    responses={201: ReportSerializer})
     def post(self, request: Request, client_id: int, assignment_id: int) -> ApiResponse:
-        try:
-            link = selectors.proxy_link(request.user, client_id)
-        except User.DoesNotExist:
-            raise NotFound from None
-        if not any(due.assignment.pk == assignment_id for due in selectors.caregiver_due(link)):
-            raise NotFound
+        _due_or_404(request, client_id, assignment_id)
         incoming = AnswersSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
@@ -203,6 +229,25 @@ class FamilyQuestionnaireAnswerView(APIView):
         except services.FamilyError as error:
             raise ValidationError({"detail": str(error)}) from None
         return ApiResponse(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+def _due_row(due: selectors.CaregiverDue) -> dict[str, Any]:
+    return {"assignment_id": due.assignment.pk, "instrument_key": due.assignment.instrument_key,
+            "title": instrument_definition(due.assignment.instrument_key).title,
+            "frequency": due.assignment.frequency, "occurrence_date": due.occurrence_date,
+            "due_at": due.due_at, "is_overdue": due.is_overdue}
+
+
+def _due_or_404(request: Request, client_id: int, assignment_id: int) -> selectors.CaregiverDue:
+    try:
+        link = selectors.proxy_link(request.user, client_id)
+    except User.DoesNotExist:
+        raise NotFound from None
+    due = next((row for row in selectors.caregiver_due(link)
+                if row.assignment.pk == assignment_id), None)
+    if due is None:
+        raise NotFound
+    return due
 
 
 def _messages_link(request: Request, client_id: int) -> Any:

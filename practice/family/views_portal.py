@@ -36,6 +36,7 @@ from practice.family.forms import (
 )
 from practice.family.models import ProxyLink
 from practice.measurement.selectors import instrument_definition
+from practice.messaging.selectors import proxy_link_unread_count
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -116,8 +117,10 @@ def client_home(request: HttpRequest, client_id: int) -> HttpResponse:
     # What is due for the proxy to fill in about this client (their own reports).
     questionnaires = [(due, instrument_definition(due.assignment.instrument_key))
                       for due in selectors.caregiver_due(link)]
-    return render(request, "family/client.html",
-                  _context(request, link, questionnaires=questionnaires))
+    context = _context(request, link, questionnaires=questionnaires)
+    if any(kind == policies.Kind.MESSAGES for kind, _label in context["kinds"]):
+        context["unread"] = proxy_link_unread_count(link.pk, request.user)
+    return render(request, "family/client.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -184,6 +184,12 @@ def proxy_thread_messages(proxy_link_id: int) -> QuerySet[Message]:
             .select_related("author", "conversation").order_by("created_at", "pk"))
 
 
+def proxy_link_unread_count(proxy_link_id: int, proxy: User) -> int:
+    """The practice's messages in a proxy link's conversations the proxy has not read."""
+    return Message.objects.filter(_unread(proxy), conversation__proxy_link_id=proxy_link_id,
+                                  from_client=False).count()
+
+
 def message_is_unread_by(message_id: int, user_id: int) -> bool:
     return not MessageRead.objects.filter(message_id=message_id, reader_id=user_id).exists()
 

@@ -112,6 +112,8 @@ def test_a_weekly_parent_report_falls_due_is_reminded_and_answered(clock, alpha,
     assert all(word not in text for word in ("Chris", "mood", "Family mood", "parent report"))
 
     # Answered through the API: stored with its informant and occurrence; nothing due after.
+    questions = http.get(f"/api/v1/family/clients/{teen.pk}/questionnaires/{assignment.pk}")
+    assert [item["key"] for item in questions.json()["items"]] == ["q1", "q2", "q3", "q4"]
     answered = http.post(f"/api/v1/family/clients/{teen.pk}/questionnaires/{assignment.pk}",
                          {"answers": ANSWERS}, content_type="application/json")
     assert answered.status_code == 201

@@ -114,7 +114,11 @@ def test_staff_see_and_answer_a_proxys_conversation_in_their_inbox(clock, homes,
                                              "mother"))
 
     parent = home.http(home.parent)
+    unread = f"/api/v1/family/clients/{home.teen.pk}/messages/read"
+    assert parent.get(unread).json() == {"unread": 1}
+    assert "1 new" in parent.get(f"/family/{home.teen.pk}/").content.decode()
     page = parent.get(f"/family/{home.teen.pk}/messages/").content.decode()
+    assert parent.get(unread).json() == {"unread": 0}
     assert "Hello from the practice" in page and "CLIENT-ONLY" not in page
     assert parent.post(f"/family/{home.teen.pk}/messages/",
                        {"body": "Can we move to 4 pm?"}).status_code == 302
