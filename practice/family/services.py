@@ -443,9 +443,9 @@ def caregiver_assignment_end(*, assignment_id: int, acting_user: User,
     if assignment.ended_at is None:
         assignment.ended_at = timezone.now()
         assignment.save(update_fields=["ended_at"])
-        audit_record(action=Action.FAMILY_CAREGIVER_ASSIGNED, actor=acting_user,
+        audit_record(action=Action.FAMILY_CAREGIVER_ENDED, actor=acting_user,
                      object_type="caregiver_assignment", object_id=assignment.pk, meta=meta,
-                     detail={"client_id": assignment.link.client_id, "ended": True})
+                     detail={"client_id": assignment.link.client_id})
     return assignment
 
 

@@ -159,6 +159,9 @@ def test_a_weekly_parent_report_falls_due_is_reminded_and_answered(clock, alpha,
     assert ended.status_code == 302
     assert _due(http, teen.pk) == []
     assert _reminders(alpha) == 0
+    with schema_context(alpha.practice.schema_name):
+        assert AuditEvent.objects.filter(action="family.caregiver_ended",
+                                         object_id=assignment.pk).count() == 1
     with schema_context(beta.practice.schema_name):
         assert (CaregiverAssignment.objects.count(), CaregiverReport.objects.count(),
                 Notification.objects.count()) == (0, 0, 0)
