@@ -68,6 +68,8 @@ JOBS: tuple[PeriodicJob, ...] = (
     # Clients who reached the practice's age of self-consent: proxies' views shrink to what the
     # client grants, the client is asked (practice.family).
     PeriodicJob("family_age_rule", timedelta(hours=24), per_practice=True),
+    # Caregiver questionnaires falling due: the proxy is reminded once per occurrence.
+    PeriodicJob("family_caregiver_reminders", timedelta(minutes=30), per_practice=True),
     # Packages whose download link expired unused: their bytes go (practice.disclosure).
     PeriodicJob("disclosure_links_purge", timedelta(hours=1), per_practice=True),
 )

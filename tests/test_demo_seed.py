@@ -233,3 +233,16 @@ def test_the_demo_has_a_teen_with_a_parent_in_the_progress_tier(db, media_root):
     assert http.get(f"/family/{link.client_id}/journal/").status_code == 404
     assert family_demo.JOURNAL not in http.get(f"/family/{link.client_id}/progress/"
                                                ).content.decode()
+    # This week's parent report is due; Dana's conversation is in the clinician's inbox.
+    [due] = http.get(f"/api/v1/family/clients/{link.client_id}/questionnaires").json()
+    assert (due["frequency"], due["is_overdue"]) == ("weekly", False)
+    assert "Questionnaires for you to fill in" in page
+    with schema_context(practice.schema_name):
+        clinician = link.client.client_profile.clinicians.get()
+        staff = Client(HTTP_HOST=f"demo.{settings.PLATFORM_DOMAIN}")
+        staff.force_login(clinician)
+        teen = Client(HTTP_HOST=f"demo.{settings.PLATFORM_DOMAIN}")
+        teen.force_login(link.client)
+    inbox = staff.get("/messages/").content.decode()
+    assert "Dana Harper (mother) about Mia Harper" in inbox
+    assert "4 pm" not in teen.get("/portal/messages/").content.decode()

@@ -53,7 +53,11 @@ def files_in(client: User, window: Window) -> QuerySet[Document]:
 
 
 def messages_in(client: User, window: Window) -> QuerySet[Message]:
-    messages = Message.objects.filter(conversation__client=client)
+    """The client's own threads with the practice. A family member's (proxy's) thread about
+    the client is not the client's to release: it holds another person's words, which the
+    client has never seen, so no release the client signs sends it."""
+    messages = Message.objects.filter(conversation__client=client,
+                                      conversation__proxy_link__isnull=True)
     return _within(messages, "created_at", window).select_related(
         "conversation", "author").order_by("conversation__created_at", "conversation_id",
                                            "created_at", "pk")

@@ -7,15 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from practice.access import Capability
 from practice.api_permissions import holding
-from practice.family import policies, selectors
+from practice.family import policies, selectors, services
+from practice.measurement.selectors import instrument_definition
+from practice.messaging import selectors as messaging_selectors
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -35,6 +37,37 @@ class ItemSerializer(serializers.Serializer):
     title = serializers.CharField()
     when = serializers.CharField(allow_null=True)
     detail = serializers.CharField()
+
+
+class MessageInSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+    subject = serializers.CharField(max_length=150, required=False, allow_blank=True,
+                                    default="")
+
+
+class ReadResultSerializer(serializers.Serializer):
+    newly_read = serializers.IntegerField()
+
+
+class DueSerializer(serializers.Serializer):
+    assignment_id = serializers.IntegerField()
+    instrument_key = serializers.CharField()
+    title = serializers.CharField()
+    frequency = serializers.CharField()
+    occurrence_date = serializers.DateField()
+    due_at = serializers.DateTimeField()
+    is_overdue = serializers.BooleanField()
+
+
+class AnswersSerializer(serializers.Serializer):
+    answers = serializers.DictField(child=serializers.IntegerField(min_value=0))
+
+
+class ReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    occurrence_date = serializers.DateField()
+    total = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    band_label = serializers.CharField()
 
 
 class FamilyClientsView(APIView):
@@ -59,15 +92,170 @@ class FamilyRecordView(APIView):
     @extend_schema(operation_id="family_client_record_list",
                    responses={200: ItemSerializer(many=True)})
     def get(self, request: Request, client_id: int, kind: str) -> ApiResponse:
+        return _record(request, client_id, kind)
+
+
+def _record(request: Request, client_id: int, kind: str) -> ApiResponse:
+    try:
+        _link, items = selectors.proxy_items(proxy=request.user, client_id=client_id,
+                                             kind=kind, practice=request.tenant)
+    except User.DoesNotExist:
+        raise NotFound from None
+    audit_record(action=Action.FAMILY_RECORD_VIEWED, actor=request.user,
+                 object_type="client", object_id=client_id,
+                 meta=RequestMeta.from_request(request), detail={"kind": kind, "api": True})
+    return ApiResponse([_item(row) for row in items])
+
+
+class FamilyMessagesView(APIView):
+    """The proxy's own conversation with the practice about one linked client (never the
+    client's messages): GET lists its messages, POST writes one (in the latest open
+    conversation, or a new one where the practice's policy lets clients start). Only while the
+    link shows the proxy messages; otherwise 404."""
+
+    permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_messages_list",
+                   responses={200: ItemSerializer(many=True)})
+    def get(self, request: Request, client_id: int) -> ApiResponse:
+        return _record(request, client_id, policies.Kind.MESSAGES)
+
+    @extend_schema(operation_id="family_client_messages_create", request=MessageInSerializer,
+                   responses={201: ItemSerializer})
+    def post(self, request: Request, client_id: int) -> ApiResponse:
+        link = _messages_link(request, client_id)
+        incoming = MessageInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
         try:
-            _link, items = selectors.proxy_items(proxy=request.user, client_id=client_id,
-                                                 kind=kind, practice=request.tenant)
+            message = services.proxy_message_send(
+                practice=request.tenant, link_id=link.pk, author=request.user,
+                body=incoming.validated_data["body"],
+                subject=incoming.validated_data["subject"],
+                meta=RequestMeta.from_request(request))
+        except services.FamilyError as error:
+            raise ValidationError({"detail": str(error)}) from None
         except User.DoesNotExist:
             raise NotFound from None
-        audit_record(action=Action.FAMILY_RECORD_VIEWED, actor=request.user,
-                     object_type="client", object_id=client_id,
-                     meta=RequestMeta.from_request(request), detail={"kind": kind, "api": True})
-        return ApiResponse([_item(row) for row in items])
+        return ApiResponse({"id": message.pk, "kind": policies.Kind.MESSAGES,
+                            "title": request.user.full_name,
+                            "when": message.created_at.isoformat(), "detail": message.body,
+                            "label": str(policies.KIND_LABELS[policies.Kind.MESSAGES])},
+                           status=status.HTTP_201_CREATED)
+
+
+class UnreadSerializer(serializers.Serializer):
+    unread = serializers.IntegerField()
+
+
+class FamilyMessagesReadView(APIView):
+    """GET how many of the practice's messages in the proxy's conversation wait unread; POST
+    marks them read (the receipts staff see)."""
+
+    permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_messages_unread",
+                   responses={200: UnreadSerializer})
+    def get(self, request: Request, client_id: int) -> ApiResponse:
+        link = _messages_link(request, client_id)
+        return ApiResponse({"unread": messaging_selectors.proxy_link_unread_count(
+            link.pk, request.user)})
+
+    @extend_schema(operation_id="family_client_messages_read", request=None,
+                   responses={200: ReadResultSerializer})
+    def post(self, request: Request, client_id: int) -> ApiResponse:
+        link = _messages_link(request, client_id)
+        count = services.proxy_messages_read(practice=request.tenant, link=link,
+                                             proxy=request.user,
+                                             meta=RequestMeta.from_request(request))
+        return ApiResponse({"newly_read": count})
+
+
+class FamilyQuestionnairesView(APIView):
+    """The caregiver questionnaires due now for the signed-in proxy about one linked client
+    (their own reports, on the schedule staff set)."""
+
+    permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_questionnaires_list",
+                   responses={200: DueSerializer(many=True)})
+    def get(self, request: Request, client_id: int) -> ApiResponse:
+        try:
+            link = selectors.proxy_link(request.user, client_id)
+        except User.DoesNotExist:
+            raise NotFound from None
+        return ApiResponse(DueSerializer([_due_row(due) for due in selectors.caregiver_due(link)],
+                                         many=True).data)
+
+
+class QuestionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    text = serializers.CharField()
+    options = serializers.ListField(child=serializers.CharField(),
+                                    help_text="The answer is the option's index.")
+
+
+class QuestionnaireSerializer(DueSerializer):
+    items = QuestionSerializer(many=True)
+
+
+class FamilyQuestionnaireAnswerView(APIView):
+    """One caregiver questionnaire due now: GET its questions, POST the answers to its
+    occurrence (one report per occurrence: 404 when nothing is due on it)."""
+
+    permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_questionnaire_detail",
+                   responses={200: QuestionnaireSerializer})
+    def get(self, request: Request, client_id: int, assignment_id: int) -> ApiResponse:
+        due = _due_or_404(request, client_id, assignment_id)
+        definition = instrument_definition(due.assignment.instrument_key)
+        return ApiResponse(QuestionnaireSerializer({
+            **_due_row(due),
+            "items": [{"key": item.key, "text": item.text,
+                       "options": [option.label for option in item.options]}
+                      for item in definition.items]}).data)
+
+    @extend_schema(operation_id="family_client_questionnaire_answer", request=AnswersSerializer,
+                   responses={201: ReportSerializer})
+    def post(self, request: Request, client_id: int, assignment_id: int) -> ApiResponse:
+        _due_or_404(request, client_id, assignment_id)
+        incoming = AnswersSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            report = services.caregiver_report_submit(
+                proxy=request.user, assignment_id=assignment_id,
+                answers=incoming.validated_data["answers"],
+                meta=RequestMeta.from_request(request))
+        except services.FamilyError as error:
+            raise ValidationError({"detail": str(error)}) from None
+        return ApiResponse(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+def _due_row(due: selectors.CaregiverDue) -> dict[str, Any]:
+    return {"assignment_id": due.assignment.pk, "instrument_key": due.assignment.instrument_key,
+            "title": instrument_definition(due.assignment.instrument_key).title,
+            "frequency": due.assignment.frequency, "occurrence_date": due.occurrence_date,
+            "due_at": due.due_at, "is_overdue": due.is_overdue}
+
+
+def _due_or_404(request: Request, client_id: int, assignment_id: int) -> selectors.CaregiverDue:
+    try:
+        link = selectors.proxy_link(request.user, client_id)
+    except User.DoesNotExist:
+        raise NotFound from None
+    due = next((row for row in selectors.caregiver_due(link)
+                if row.assignment.pk == assignment_id), None)
+    if due is None:
+        raise NotFound
+    return due
+
+
+def _messages_link(request: Request, client_id: int) -> Any:
+    try:
+        return selectors.proxy_sees(proxy=request.user, client_id=client_id,
+                                    kind=policies.Kind.MESSAGES, practice=request.tenant)
+    except User.DoesNotExist:
+        raise NotFound from None
 
 
 def _item(row: Any) -> dict[str, Any]:

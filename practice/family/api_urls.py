@@ -6,6 +6,14 @@ from practice.family import api
 
 urlpatterns = [
     path("family/clients", api.FamilyClientsView.as_view(), name="clients"),
+    path("family/clients/<int:client_id>/messages", api.FamilyMessagesView.as_view(),
+         name="messages"),
+    path("family/clients/<int:client_id>/messages/read", api.FamilyMessagesReadView.as_view(),
+         name="messages_read"),
+    path("family/clients/<int:client_id>/questionnaires", api.FamilyQuestionnairesView.as_view(),
+         name="questionnaires"),
+    path("family/clients/<int:client_id>/questionnaires/<int:assignment_id>",
+         api.FamilyQuestionnaireAnswerView.as_view(), name="questionnaire_answer"),
     path("family/clients/<int:client_id>/<slug:kind>", api.FamilyRecordView.as_view(),
          name="record"),
 ]

@@ -2,8 +2,9 @@
 14) whose mother (Dana Harper, parent@demo.localhost) is her proxy in the "progress" tier: she
 sees Mia's appointments, forms, invoices, her own thread with the practice, the clinician's
 progress summary and the one goal marked shareable; never Mia's journal, mood or answers. Dana
-filled in a practice-defined parent report about Mia; it is charted beside Mia's own and raised
-a caregiver alert and an informant-disagreement alert. Idempotent: nothing is done once Mia
+fills in a practice-defined parent report about Mia every week: last week's is charted beside
+Mia's own and raised a caregiver alert and an informant-disagreement alert, and this week's is
+due in her portal. Idempotent: nothing is done once Mia
 exists."""
 
 from __future__ import annotations
@@ -118,11 +119,14 @@ def _caregiver_measure(teen: User, parent: User, link: ProxyLink, clinician: Use
                                                     instrument_key=SELF_REPORT["key"])
     measurement_services.response_submit(client=teen, response_id=own.pk,
                                          answers={"q1": 1, "q2": 0, "q3": 1, "q4": 0})
-    assignment = services.caregiver_assign(link_id=link.pk, instrument_key=PARENT_REPORT["key"],
-                                           compare_with=SELF_REPORT["key"],
-                                           acting_user=clinician)
+    # Weekly, from eight days ago: Dana answered the first week; this week's waits for her.
+    now = timezone.now()
+    assignment = services.caregiver_assign(
+        link_id=link.pk, instrument_key=PARENT_REPORT["key"], compare_with=SELF_REPORT["key"],
+        acting_user=clinician,
+        plan=services.CaregiverSchedule(frequency="weekly",
+                                        starts_on=now.astimezone(ZoneInfo(ZONE)).date()
+                                        - timedelta(days=8)))
     services.caregiver_report_submit(proxy=parent, assignment_id=assignment.pk,
-                                     answers={"q1": 2, "q2": 2, "q3": 3, "q4": 2})
-    # A second questionnaire waits for Dana.
-    services.caregiver_assign(link_id=link.pk, instrument_key=PARENT_REPORT["key"],
-                              compare_with=SELF_REPORT["key"], acting_user=clinician)
+                                     answers={"q1": 2, "q2": 2, "q3": 3, "q4": 2},
+                                     now=now - timedelta(days=8))

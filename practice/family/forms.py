@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.account_forms import LANGUAGE_CHOICES, AcceptClientInvitationForm, ConsentForm
 from practice.family import policies
+from practice.measurement.models import Assignment
 from practice.timezones import TimezoneField, offer_likely_zones
 
 __all__ = ["AcceptClientInvitationForm", "ConsentForm", "ProxyInviteForm", "LinkForm",
@@ -82,6 +83,14 @@ class MessageForm(forms.Form):
         attrs={"rows": 4}))
 
 
+class ProxyConversationForm(forms.Form):
+    """Staff start a conversation with a proxy (replies happen in the staff inbox)."""
+
+    subject = forms.CharField(label=_("Subject (optional)"), max_length=150, required=False)
+    body = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(
+        attrs={"rows": 4}))
+
+
 class AgeForm(forms.Form):
     birth_date = forms.DateField(label=_("Date of birth"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))
@@ -127,6 +136,12 @@ class CaregiverAssignForm(forms.Form):
     link = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     instrument_key = forms.ChoiceField(label=_("Parent-report instrument"))
     compare_with = forms.ChoiceField(label=_("Chart beside the client's"), required=False)
+    frequency = forms.ChoiceField(label=_("How often"), choices=Assignment.Frequency.choices,
+                                  initial=Assignment.Frequency.ONCE)
+    starts_on = forms.DateField(label=_("From"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Until (optional)"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, instruments: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,7 +13,8 @@
 - `CaregiverAssignment` / `CaregiverReport`: a parent-report instrument assigned to a proxy
   about the client; each report scored and stored with its informant.
 - `ProxyAccount`: the proxy's own settings (language, timezone, email notices).
-- `ProxyMessage`: the proxy's own conversation with the practice, apart from the client's.
+- The proxy's own conversations with the practice are secure messaging's
+  (`practice.messaging.models.Conversation.proxy_link`), apart from the client's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db import models
 from django.utils import timezone
 
 from portal.models import EmailedInvitation
+from practice.measurement.models import Assignment
 
 
 class FamilySettings(models.Model):
@@ -178,10 +180,17 @@ class FamilySummary(models.Model):
 
 
 class CaregiverAssignment(models.Model):
-    """A practice-defined parent-report instrument assigned to a proxy about the client."""
+    """A practice-defined parent-report instrument assigned to a proxy about the client, once
+    or on a schedule: the client's own assignments' frequencies, and the same schedule
+    (practice.measurement.schedule) in the proxy's timezone."""
 
     link = models.ForeignKey(ProxyLink, on_delete=models.PROTECT, related_name="assignments")
     instrument_key = models.CharField(max_length=64)
+    frequency = models.CharField(max_length=10, choices=Assignment.Frequency.choices,
+                                 default=Assignment.Frequency.ONCE)
+    # The proxy's local calendar dates (as a client's assignment's are the client's).
+    starts_on = models.DateField(default=timezone.localdate)
+    ends_on = models.DateField(null=True, blank=True)
     # The client's own instrument this report is charted beside and compared with.
     compare_with = models.CharField(max_length=64, blank=True)
     assigned_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
@@ -206,26 +215,16 @@ class CaregiverReport(models.Model):
     total = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     band_label = models.CharField(max_length=120, blank=True)
     flags = models.JSONField(default=list, blank=True)
+    # The schedule's occurrence this report answers (one report per occurrence).
+    occurrence_date = models.DateField(null=True, blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "occurrence_date"],
+                                    name="one_caregiver_report_per_occurrence"),
+        ]
 
     def __str__(self) -> str:
         return f"Caregiver report #{self.pk}"
-
-
-class ProxyMessage(models.Model):
-    """The proxy's conversation with the practice: one thread per link, apart from the
-    client's own conversations."""
-
-    link = models.ForeignKey(ProxyLink, on_delete=models.PROTECT, related_name="messages")
-    author = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    body = models.TextField(max_length=5000)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"Proxy message #{self.pk}"

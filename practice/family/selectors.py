@@ -32,16 +32,16 @@ from practice.family.models import (
     ProxyAccount,
     ProxyConsentAcceptance,
     ProxyLink,
-    ProxyMessage,
     ProxyTier,
 )
 from practice.family.policies import Kind, LinkFacts
 from practice.formbuilder.models import FormAssignment
 from practice.invoices.models import Invoice
+from practice.measurement import schedule
 from practice.measurement.models import Response
-from practice.messaging.models import Message
+from practice.messaging.models import Conversation
 from practice.messaging.policies import MessagingPolicy, Scope
-from practice.messaging.selectors import person
+from practice.messaging.selectors import client_messages, person, proxy_thread_messages
 from practice.models import SafetyPlan
 from tenants.accounts.models import User
 from tenants.models import Practice
@@ -252,15 +252,18 @@ def _self_report(client: User) -> list[ItemRow]:
 
 
 def _client_messages(client: User) -> list[ItemRow]:
-    rows = (Message.objects.filter(conversation__client=client)
-            .select_related("conversation").order_by("-created_at")[:50])
+    # The client's own conversations only: never a proxy's about them.
+    rows = (client_messages(client).select_related("conversation")
+            .order_by("-created_at")[:50])
     return [ItemRow(Kind.CLIENT_MESSAGES, row.pk, row.conversation.subject, row.created_at,
                     row.body) for row in rows]
 
 
 def _messages(link: ProxyLink) -> list[ItemRow]:
+    """The proxy's own conversations with the practice about this client (secure messaging's
+    conversations of this link), oldest first."""
     return [ItemRow(Kind.MESSAGES, row.pk, row.author.full_name, row.created_at, row.body)
-            for row in ProxyMessage.objects.filter(link=link).select_related("author")]
+            for row in proxy_thread_messages(link.pk)]
 
 
 _FETCH: dict[str, Callable[[User], list[ItemRow]]] = {
@@ -309,6 +312,51 @@ def caregiver_assignments_open(link: ProxyLink) -> QuerySet[CaregiverAssignment]
     return CaregiverAssignment.objects.filter(link=link, ended_at__isnull=True)
 
 
+def proxy_timezone(proxy_id: int) -> str:
+    zone = (ProxyAccount.objects.filter(user_id=proxy_id).values_list("timezone", flat=True)
+            .first())
+    return zone or "UTC"
+
+
+@dataclass(frozen=True)
+class CaregiverDue:
+    """One occurrence of a caregiver questionnaire waiting for the proxy."""
+
+    assignment: CaregiverAssignment
+    occurrence_date: date
+    due_at: datetime
+    is_overdue: bool
+
+
+def caregiver_occurrence(assignment: CaregiverAssignment, *, tz_name: str,
+                         now: datetime) -> date | None:
+    """The occurrence of the assignment open now in the proxy's calendar (the client's
+    assignments' schedule, practice.measurement.schedule)."""
+    today = schedule.local_today(now, tz_name)
+    return schedule.current_occurrence(assignment.frequency, assignment.starts_on,
+                                       assignment.ends_on, today)
+
+
+def caregiver_due(link: ProxyLink, *, now: datetime | None = None) -> list[CaregiverDue]:
+    """What the proxy has to fill in about this client now: each open assignment's current
+    occurrence not answered yet, soonest due first (two queries, whatever the history).
+    An occurrence a newer one replaced is missed, never piled up."""
+    now = now or timezone.now()
+    tz_name = proxy_timezone(link.proxy_id)
+    assignments = list(caregiver_assignments_open(link).order_by("pk"))
+    answered = set(CaregiverReport.objects.filter(assignment__in=assignments)
+                   .values_list("assignment_id", "occurrence_date"))
+    rows = []
+    for assignment in assignments:
+        day = caregiver_occurrence(assignment, tz_name=tz_name, now=now)
+        if day is None or (assignment.pk, day) in answered:
+            continue
+        due_at = schedule.occurrence_due_at(assignment.frequency, assignment.starts_on,
+                                            assignment.ends_on, day, tz_name)
+        rows.append(CaregiverDue(assignment, day, due_at, due_at < now))
+    return sorted(rows, key=lambda row: (row.due_at, row.assignment.pk))
+
+
 def caregiver_reports(client: User) -> list[CaregiverReport]:
     return list(CaregiverReport.objects.filter(client=client).select_related("informant"))
 
@@ -332,8 +380,10 @@ def link_for_staff(user: User, link_id: int) -> ProxyLink:
     return link
 
 
-def proxy_thread(link: ProxyLink) -> list[ProxyMessage]:
-    return list(ProxyMessage.objects.filter(link=link).select_related("author"))
+def proxy_conversations(link: ProxyLink) -> list[Conversation]:
+    """A link's conversations with the practice, newest activity first (staff's list: each
+    opens in the staff inbox)."""
+    return list(Conversation.objects.filter(proxy_link=link).order_by("-last_message_at", "-pk"))
 
 
 def family_summary_text(client: User) -> str:

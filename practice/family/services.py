@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -42,14 +42,17 @@ from practice.family.models import (
     ProxyConsentAcceptance,
     ProxyInvitation,
     ProxyLink,
-    ProxyMessage,
     ProxyTier,
 )
+from practice.family.notifications import CAREGIVER_DUE
+from practice.measurement import schedule
 from practice.measurement.library import UnknownInstrument
-from practice.measurement.models import Alert
+from practice.measurement.models import Alert, Assignment
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
 from practice.measurement.selectors import instrument_definition
-from practice.messaging.selectors import policy_of as messaging_policy_of
+from practice.messaging import services as messaging_services
+from practice.messaging.models import Conversation, Message
+from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import Role, User, email_normalise
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -387,33 +390,108 @@ def _ask_client(*, practice: Practice, client: User) -> None:
 
 # --- caregiver-reported measures ----------------------------------------------------------------
 
+@dataclass(frozen=True)
+class CaregiverSchedule:
+    """How often a caregiver questionnaire falls due: the client's assignments' frequencies,
+    dates in the proxy's calendar."""
+
+    frequency: str = Assignment.Frequency.ONCE
+    starts_on: date | None = None  # None: today
+    ends_on: date | None = None
+
+
 @transaction.atomic
 def caregiver_assign(*, link_id: int, instrument_key: str, compare_with: str,
-                     acting_user: User, meta: RequestMeta | None = None) -> CaregiverAssignment:
+                     acting_user: User, plan: CaregiverSchedule | None = None,
+                     meta: RequestMeta | None = None) -> CaregiverAssignment:
+    """Staff who hold the client's clinical record assign a parent-report instrument to the
+    proxy about the client, once or on a schedule (practice.measurement.schedule: the same
+    occurrences and due moments as a client's own assignments)."""
+    plan = plan or CaregiverSchedule()
     link = ProxyLink.objects.select_related("client").get(pk=link_id)
     client_in_reach(acting_user, Capability.CLINICAL_RECORD, link.client_id)
+    if link.state == "revoked":
+        raise FamilyError(_("This family member's access was revoked."))
     try:
         instrument_definition(instrument_key)
     except UnknownInstrument:
         raise FamilyError(_("No such instrument.")) from None
+    if plan.frequency not in Assignment.Frequency.values:
+        raise FamilyError(_("Choose how often: once, daily, weekly, every two weeks or "
+                            "monthly."))
+    starts_on = plan.starts_on or schedule.local_today(
+        timezone.now(), selectors.proxy_timezone(link.proxy_id))
+    if plan.ends_on is not None and plan.ends_on < starts_on:
+        raise FamilyError(_("The end date is before the start date."))
     assignment = CaregiverAssignment.objects.create(
         link=link, instrument_key=instrument_key, compare_with=compare_with,
+        frequency=plan.frequency, starts_on=starts_on, ends_on=plan.ends_on,
         assigned_by=acting_user)
     audit_record(action=Action.FAMILY_CAREGIVER_ASSIGNED, actor=acting_user,
                  object_type="caregiver_assignment", object_id=assignment.pk, meta=meta,
-                 detail={"client_id": link.client_id, "instrument": instrument_key})
+                 detail={"client_id": link.client_id, "instrument": instrument_key,
+                         "frequency": plan.frequency})
     return assignment
 
 
 @transaction.atomic
+def caregiver_assignment_end(*, assignment_id: int, acting_user: User,
+                             meta: RequestMeta | None = None) -> CaregiverAssignment:
+    assignment = CaregiverAssignment.objects.select_for_update().select_related("link").get(
+        pk=assignment_id)
+    client_in_reach(acting_user, Capability.CLINICAL_RECORD, assignment.link.client_id)
+    if assignment.ended_at is None:
+        assignment.ended_at = timezone.now()
+        assignment.save(update_fields=["ended_at"])
+        audit_record(action=Action.FAMILY_CAREGIVER_ENDED, actor=acting_user,
+                     object_type="caregiver_assignment", object_id=assignment.pk, meta=meta,
+                     detail={"client_id": assignment.link.client_id})
+    return assignment
+
+
+# A caregiver questionnaire's reminder is written once its due moment is this close (as a
+# client's assessment-due reminder).
+CAREGIVER_REMINDER_AHEAD = timedelta(hours=24)
+
+
+def caregiver_reminders_enqueue(*, now: datetime | None = None) -> int:
+    """The periodic job: remind each proxy, once per occurrence, of a caregiver questionnaire
+    due within a day and not answered (links in force only). The notice names nothing."""
+    now = now or timezone.now()
+    links = (ProxyLink.objects.filter(accepted_at__isnull=False, revoked_at__isnull=True,
+                                      assignments__ended_at__isnull=True)
+             .select_related("proxy").distinct())
+    written = 0
+    for link in links:
+        for due in selectors.caregiver_due(link, now=now):
+            if due.due_at > now + CAREGIVER_REMINDER_AHEAD:
+                continue
+            written += len(notification_enqueue(
+                recipient=link.proxy, kind=CAREGIVER_DUE.key,
+                idempotency_key=(f"caregiver_due:{due.assignment.pk}:"
+                                 f"{due.occurrence_date.isoformat()}"),
+                context={"assignment_id": due.assignment.pk,
+                         "occurrence": due.occurrence_date.isoformat()}))
+    return written
+
+
+@transaction.atomic
 def caregiver_report_submit(*, proxy: User, assignment_id: int, answers: dict[str, Any],
+                            now: datetime | None = None,
                             meta: RequestMeta | None = None) -> CaregiverReport:
-    """Score the caregiver's answers with the instrument's pinned definition, store them with
-    the informant, and raise alerts: on the report's own flags, and when the caregiver and the
-    client are further apart than the practice allows."""
+    """Answer the assignment's occurrence due now (FamilyError if none: one report per
+    occurrence), score the answers with the instrument's pinned definition, store them with
+    the informant and the occurrence, and raise alerts: on the report's own flags, and when
+    the caregiver and the client are further apart than the practice allows."""
+    # Locked: two submissions of one occurrence at once make one report and one refusal.
     assignment = (CaregiverAssignment.objects.select_related("link__client")
+                  .select_for_update(of=("self",))
                   .get(pk=assignment_id, link__proxy=proxy, ended_at__isnull=True))
     link = selectors.proxy_link(proxy, assignment.link.client_id)
+    due = next((row for row in selectors.caregiver_due(link, now=now)
+                if row.assignment.pk == assignment.pk), None)
+    if due is None:
+        raise FamilyError(_("Nothing is due on this questionnaire now."))
     definition = instrument_definition(assignment.instrument_key)
     try:
         result = score(definition, answers)
@@ -425,7 +503,8 @@ def caregiver_report_submit(*, proxy: User, assignment_id: int, answers: dict[st
         relationship=link.relationship, instrument_key=definition.key,
         definition_version=definition.version, answers=answers, total=total,
         band_label=result.band.label if result.band else "",
-        flags=[flag.item_key for flag in result.flags])
+        flags=[flag.item_key for flag in result.flags],
+        occurrence_date=due.occurrence_date, submitted_at=now or timezone.now())
     audit_record(action=Action.FAMILY_CAREGIVER_REPORTED, actor=proxy,
                  object_type="caregiver_report", object_id=report.pk, meta=meta,
                  detail={"client_id": link.client_id, "instrument": definition.key})
@@ -460,43 +539,50 @@ def _caregiver_alerts(report: CaregiverReport,
 
 @transaction.atomic
 def proxy_message_send(*, practice: Practice, link_id: int, body: str, author: User,
-                       meta: RequestMeta | None = None) -> ProxyMessage:
-    """A message in the proxy's own thread with the practice (never the client's). The proxy
-    writes only while the link shows them messages; staff write under the messaging policy's
-    staff capability. Notices carry no PHI."""
+                       subject: str = "", meta: RequestMeta | None = None) -> Message:
+    """A message in the proxy's own conversation with the practice about the client, never the
+    client's: secure messaging's conversation with a proxy link (the staff inbox, the policy,
+    read receipts, the notices without PHI). The proxy writes only while the link's tier shows
+    them messages (the choke point), in their latest open conversation, or starts one where the
+    policy lets clients start; staff start one here (the inbox answers in it) only while the
+    proxy would see it. Refusals raise FamilyError; out of reach, User.DoesNotExist."""
     link = ProxyLink.objects.select_related("proxy", "client").get(pk=link_id)
-    policy = messaging_policy_of(practice)
     if author.role == Role.PROXY:
         selectors.proxy_sees(proxy=author, client_id=link.client_id,
                              kind=policies.Kind.MESSAGES, practice=practice)
-        # As a client: under a policy where clients may not start, the proxy only replies.
-        if not policy.clients_may_start and not ProxyMessage.objects.filter(
-                link=link).exclude(author=author).exists():
-            raise FamilyError(_("The practice writes first; you can reply to its messages."))
+        open_one = (Conversation.objects.filter(proxy_link=link, state=Conversation.State.OPEN)
+                    .order_by("-last_message_at", "-pk").first())
     else:
         _require(author, Capability.MESSAGES)
         client_in_reach(author, Capability.CLIENT_ACCESS, link.client_id)
-        if not selectors.staff_may_message_proxy(author, link, policy):
-            raise FamilyError(_("The practice's messaging policy does not let you write here."))
-    text = body.strip()
-    if not text:
-        raise FamilyError(_("Write a message first."))
-    message = ProxyMessage.objects.create(link=link, author=author, body=text[:5000])
-    audit_record(action=Action.FAMILY_MESSAGE_SENT, actor=author, object_type="proxy_message",
-                 object_id=message.pk, meta=meta, detail={"link_id": link.pk})
-    if author.role != Role.PROXY and selectors.proxy_account(link.proxy).email_notifications:
-        branding = branding_for(practice)
-        url = practice_client_url(practice, "/family/")
-        email = link.proxy.email
+        if policies.Kind.MESSAGES not in selectors.kinds_for_link(link, practice=practice):
+            raise FamilyError(_("This family member's access does not include messages."))
+        open_one = None
+    try:
+        if open_one is not None:
+            return messaging_services.message_send(
+                practice=practice, conversation_id=open_one.pk, body=body, acting_user=author,
+                meta=meta)
+        conversation = messaging_services.proxy_conversation_start(
+            practice=practice, proxy_link_id=link.pk, acting_user=author, body=body,
+            subject=subject, meta=meta)
+    except messaging_services.MessagingRefused as refused:
+        raise FamilyError(str(refused)) from None
+    except User.DoesNotExist:
+        raise FamilyError(_("The practice's messaging policy does not let you write "
+                            "here.")) from None
+    return conversation.messages.get()
 
-        def send() -> None:
-            send_branded_email(branding=branding, to=email,
-                               subject=_("New message from %(practice)s") % {
-                                   "practice": branding.display_name},
-                               template="family/email/new_message", context={"link": url})
 
-        transaction.on_commit(send)
-    return message
+def proxy_messages_read(*, practice: Practice, link: ProxyLink, proxy: User,
+                        meta: RequestMeta | None = None) -> int:
+    """The proxy opened their messages: the practice's messages are read by them (receipts)."""
+    read = 0
+    for conversation_id in Conversation.objects.filter(proxy_link=link).values_list(
+            "pk", flat=True):
+        read += messaging_services.conversation_read(
+            practice=practice, conversation_id=conversation_id, acting_user=proxy, meta=meta)
+    return read
 
 
 @transaction.atomic

@@ -18,3 +18,11 @@ def family_age_rule() -> None:
     what they grant, they are asked, and it is audited."""
     found = services.age_transitions_run(practice=current_practice())
     logger.info("family age rule: %d clients now decide for themselves", found)
+
+
+@dramatiq.actor(max_retries=3)
+def family_caregiver_reminders() -> None:
+    """Proxies whose caregiver questionnaire falls due within a day are reminded, once per
+    occurrence (the notice names nothing: practice.family.notifications)."""
+    written = services.caregiver_reminders_enqueue()
+    logger.info("family caregiver reminders: %d written", written)

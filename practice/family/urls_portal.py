@@ -26,6 +26,8 @@ urlpatterns = [
     path("staff/clients/<int:client_id>/marks/", views_staff.staff_mark, name="staff_mark"),
     path("staff/clients/<int:client_id>/caregiver/", views_staff.staff_caregiver_assign,
          name="staff_caregiver"),
+    path("staff/clients/<int:client_id>/caregiver/<int:assignment_id>/end/",
+         views_staff.staff_caregiver_end, name="staff_caregiver_end"),
     path("staff/links/<int:link_id>/", views_staff.staff_link, name="staff_link"),
     path("staff/links/<int:link_id>/message/", views_staff.staff_message,
          name="staff_message"),

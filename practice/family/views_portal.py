@@ -36,6 +36,7 @@ from practice.family.forms import (
 )
 from practice.family.models import ProxyLink
 from practice.measurement.selectors import instrument_definition
+from practice.messaging.selectors import proxy_link_unread_count
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
@@ -113,10 +114,13 @@ def client_home(request: HttpRequest, client_id: int) -> HttpResponse:
     audit_record(action=Action.FAMILY_RECORD_VIEWED, actor=request.user, object_type="client",
                  object_id=client_id, meta=RequestMeta.from_request(request),
                  detail={"kind": "overview"})
-    questionnaires = [(assignment, instrument_definition(assignment.instrument_key))
-                      for assignment in selectors.caregiver_assignments_open(link)]
-    return render(request, "family/client.html",
-                  _context(request, link, questionnaires=questionnaires))
+    # What is due for the proxy to fill in about this client (their own reports).
+    questionnaires = [(due, instrument_definition(due.assignment.instrument_key))
+                      for due in selectors.caregiver_due(link)]
+    context = _context(request, link, questionnaires=questionnaires)
+    if any(kind == policies.Kind.MESSAGES for kind, _label in context["kinds"]):
+        context["unread"] = proxy_link_unread_count(link.pk, request.user)
+    return render(request, "family/client.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,6 +144,10 @@ def record(request: HttpRequest, client_id: int, kind: str) -> HttpResponse:
     audit_record(action=Action.FAMILY_RECORD_VIEWED, actor=request.user, object_type="client",
                  object_id=client_id, meta=RequestMeta.from_request(request),
                  detail={"kind": kind})
+    if form is not None and request.method == "GET":
+        # Opening their messages reads them (the practice sees the receipt, as a client's).
+        services.proxy_messages_read(practice=request.tenant, link=link, proxy=request.user,
+                                     meta=RequestMeta.from_request(request))
     return render(request, "family/record.html", _context(
         request, link, kind=kind, kind_label=policies.KIND_LABELS[kind], items=items,
         form=form), status=400 if form is not None and form.errors else 200)
@@ -149,9 +157,11 @@ def record(request: HttpRequest, client_id: int, kind: str) -> HttpResponse:
 @proxy_page
 def questionnaire(request: HttpRequest, client_id: int, assignment_id: int) -> HttpResponse:
     link = selectors.proxy_link(request.user, client_id)
-    assignment = selectors.caregiver_assignments_open(link).filter(pk=assignment_id).first()
-    if assignment is None:
-        raise Http404
+    due = next((row for row in selectors.caregiver_due(link)
+                if row.assignment.pk == assignment_id), None)
+    if due is None:
+        raise Http404  # nothing due on it now (answered, ended, not started): as missing
+    assignment = due.assignment
     definition = instrument_definition(assignment.instrument_key)
     error = ""
     if request.method == "POST":
@@ -168,7 +178,7 @@ def questionnaire(request: HttpRequest, client_id: int, assignment_id: int) -> H
         else:
             return HttpResponseRedirect(reverse("family:client", args=[client_id]))
     return render(request, "family/questionnaire.html", _context(
-        request, link, assignment=assignment, definition=definition, error=error),
+        request, link, assignment=assignment, due=due, definition=definition, error=error),
         status=400 if error else 200)
 
 

@@ -21,10 +21,11 @@ from practice.family.forms import (
     FamilySettingsForm,
     LinkForm,
     MarkForm,
-    MessageForm,
+    ProxyConversationForm,
     ProxyInviteForm,
     SummaryForm,
 )
+from practice.family.models import CaregiverAssignment
 from practice.measurement.charts import trend_svg
 from practice.measurement.selectors import instrument_definition, instruments_offered
 from practice.messaging.selectors import policy_of as messaging_policy_of
@@ -58,7 +59,12 @@ def _page(request: HttpRequest, client: User, **forms: Any) -> HttpResponse:
              "form": LinkForm(initial={"tier": link.tier.key, "added": link.kinds_added,
                                        "removed": link.kinds_removed},
                               tiers=tiers, prefix=f"link{link.pk}"),
-             "thread": selectors.proxy_thread(link) if reads_messages else None}
+             "conversations": (selectors.proxy_conversations(link) if reads_messages
+                               else None),
+             "assignments": (list(selectors.caregiver_assignments_open(link)) if clinical
+                             else []),
+             "shows_messages": policies.Kind.MESSAGES in selectors.kinds_for_link(
+                 link, practice=request.tenant)}
             for link in links],
         "invite_form": forms.get("invite_form") or ProxyInviteForm(tiers=tiers,
                                                                    initial={"tier": "logistics"}),
@@ -71,7 +77,7 @@ def _page(request: HttpRequest, client: User, **forms: Any) -> HttpResponse:
         "assign_form": CaregiverAssignForm(instruments=instruments),
         "informants": _informant_charts(client) if clinical else [],
         "markable": markable,
-        "message_form": MessageForm(),
+        "message_form": ProxyConversationForm(),
     }
     return render(request, "family/staff_client.html", context,
                   status=400 if any(form.errors for form in forms.values()) else 200)
@@ -230,11 +236,13 @@ def staff_caregiver_assign(request: HttpRequest, client_id: int) -> HttpResponse
         link = selectors.link_for_staff(request.user, form.cleaned_data["link"])
         if link.client_id != client_id:
             raise Http404
-        services.caregiver_assign(link_id=link.pk,
-                                  instrument_key=form.cleaned_data["instrument_key"],
-                                  compare_with=form.cleaned_data["compare_with"],
-                                  acting_user=request.user,
-                                  meta=RequestMeta.from_request(request))
+        services.caregiver_assign(
+            link_id=link.pk, instrument_key=form.cleaned_data["instrument_key"],
+            compare_with=form.cleaned_data["compare_with"], acting_user=request.user,
+            plan=services.CaregiverSchedule(frequency=form.cleaned_data["frequency"],
+                                            starts_on=form.cleaned_data["starts_on"],
+                                            ends_on=form.cleaned_data["ends_on"]),
+            meta=RequestMeta.from_request(request))
         messages.success(request, "Questionnaire assigned to the family member.")
     except User.DoesNotExist:
         raise Http404 from None
@@ -244,18 +252,40 @@ def staff_caregiver_assign(request: HttpRequest, client_id: int) -> HttpResponse
 
 
 @require_POST
+@requires(Capability.CLINICAL_RECORD)
+def staff_caregiver_end(request: HttpRequest, client_id: int,
+                        assignment_id: int) -> HttpResponse:
+    try:
+        assignment = services.caregiver_assignment_end(
+            assignment_id=assignment_id, acting_user=request.user,
+            meta=RequestMeta.from_request(request))
+    except (User.DoesNotExist, CaregiverAssignment.DoesNotExist):
+        raise Http404 from None
+    if assignment.link.client_id != client_id:
+        raise Http404
+    messages.success(request, "Questionnaire ended.")
+    return _back(client_id)
+
+
+@require_POST
 @requires(Capability.MESSAGES)
 def staff_message(request: HttpRequest, link_id: int) -> HttpResponse:
+    """Start a conversation with the proxy; it then lives in the staff inbox."""
     link = _link_action(request, link_id)
-    form = MessageForm(request.POST)
-    if form.is_valid():
-        try:
-            services.proxy_message_send(practice=request.tenant, link_id=link.pk,
-                                        body=form.cleaned_data["body"], author=request.user,
-                                        meta=RequestMeta.from_request(request))
-        except services.FamilyError as error:
-            messages.error(request, str(error))
-    return _back(link.client_id)
+    form = ProxyConversationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write a message first.")
+        return _back(link.client_id)
+    try:
+        message = services.proxy_message_send(
+            practice=request.tenant, link_id=link.pk, body=form.cleaned_data["body"],
+            subject=form.cleaned_data["subject"], author=request.user,
+            meta=RequestMeta.from_request(request))
+    except services.FamilyError as error:
+        messages.error(request, str(error))
+        return _back(link.client_id)
+    return HttpResponseRedirect(reverse("messaging:conversation",
+                                        args=[message.conversation_id]))
 
 
 @require_http_methods(["GET", "POST"])

@@ -49,3 +49,25 @@ def due_moment(day: date, tz_name: str) -> datetime:
 
 def local_today(now: datetime, tz_name: str) -> date:
     return now.astimezone(ZoneInfo(tz_name)).date()
+
+
+def current_occurrence(frequency: str, starts_on: date, ends_on: date | None,
+                       today: date) -> date | None:
+    """The occurrence open today: the newest one up to today (a one-off is open at once, due
+    on its date); None before the first or after the end. Older ones never done are missed."""
+    if frequency == "once":
+        return starts_on
+    dates = occurrence_dates(frequency, starts_on, today, ends_on)
+    return dates[-1] if dates else None
+
+
+def occurrence_due_at(frequency: str, starts_on: date, ends_on: date | None, day: date,
+                      tz_name: str) -> datetime:
+    """When the occurrence of `day` is due: by the end of the day before the next occurrence
+    (the same day for daily and one-off), in the person's timezone."""
+    if frequency == "once":
+        return due_moment(day, tz_name)
+    later = occurrence_dates(frequency, starts_on, day + timedelta(days=40), ends_on)
+    following = next((candidate for candidate in later if candidate > day), None)
+    last_day = following - timedelta(days=1) if following else day
+    return due_moment(last_day, tz_name)

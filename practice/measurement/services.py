@@ -7,7 +7,7 @@ whether or not the response can be scored."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -115,19 +115,10 @@ def assignment_end(*, assignment_id: int, acting_user: User,
     return assignment
 
 
-def _next_date(assignment: Assignment, day: date) -> date | None:
-    later = schedule.occurrence_dates(assignment.frequency, assignment.starts_on,
-                                      day + timedelta(days=40), assignment.ends_on)
-    return next((candidate for candidate in later if candidate > day), None)
-
-
 def _due_at(assignment: Assignment, day: date, tz_name: str) -> datetime:
     """Due by the end of the day before the next occurrence (the same day for daily)."""
-    if assignment.frequency == Assignment.Frequency.ONCE:
-        return schedule.due_moment(day, tz_name)
-    following = _next_date(assignment, day)
-    last_day = following - timedelta(days=1) if following else day
-    return schedule.due_moment(last_day, tz_name)
+    return schedule.occurrence_due_at(assignment.frequency, assignment.starts_on,
+                                      assignment.ends_on, day, tz_name)
 
 
 @transaction.atomic

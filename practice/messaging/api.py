@@ -62,22 +62,40 @@ class MessageSerializer(serializers.ModelSerializer):
         viewer: User = self.context["viewer"]
         if viewer.is_client or message.from_client:
             return None
-        client_id = message.conversation.client_id
-        read = next((row for row in message.reads.all() if row.reader_id == client_id), None)
+        # The client, or the proxy in a proxy's conversation.
+        reader_id = message.conversation.portal_person_id
+        read = next((row for row in message.reads.all() if row.reader_id == reader_id), None)
         return serializers.DateTimeField().to_representation(read.read_at) if read else None
+
+
+class ProxySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    relationship = serializers.CharField()
 
 
 class ConversationSerializer(serializers.ModelSerializer):
     client_id = serializers.IntegerField()
     client_name = serializers.CharField(source="client.full_name")
+    proxy = serializers.SerializerMethodField(
+        help_text="Staff: a family member's (proxy's) conversation about the client: their "
+                  "name and relationship (null for the client's own conversations).")
     unread = serializers.IntegerField(required=False,
                                       help_text="Messages from the other side not yet read by "
                                                 "you (lists only).")
 
     class Meta:
         model = Conversation
-        fields = ["id", "client_id", "client_name", "subject", "state", "created_at",
+        fields = ["id", "client_id", "client_name", "proxy", "subject", "state", "created_at",
                   "last_message_at", "closed_at", "close_reason", "unread"]
+
+    @extend_schema_field(ProxySerializer(allow_null=True))
+    def get_proxy(self, conversation: Conversation) -> dict[str, Any] | None:
+        if not conversation.is_proxy_thread:
+            return None
+        link = conversation.proxy_link
+        return {"id": link.proxy_id, "name": link.proxy.full_name,
+                "relationship": link.relationship}
 
 
 class ConversationDetailSerializer(ConversationSerializer):

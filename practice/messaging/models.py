@@ -1,6 +1,11 @@
 """Secure messaging: conversations between a client and the practice's staff, their messages,
 every earlier text of an edited message, and who read what when. Nothing here is ever deleted.
 
+A conversation with a `proxy_link` is a family member's (a proxy's) conversation with the
+practice about the client (practice.family): the same inbox, policy, read receipts and notices,
+but the client never sees it and the proxy sees only their own. "The client's side" below
+means the proxy in such a conversation.
+
 Bodies are plain text: they are stored as written (control characters removed) and escaped
 wherever they are shown, so no markup is ever interpreted."""
 
@@ -29,6 +34,10 @@ class Conversation(models.Model):
 
     client = models.ForeignKey("accounts.User", on_delete=models.PROTECT,
                                related_name="conversations")
+    # Set: the conversation of this proxy link's family member about `client`, never shown to
+    # the client (practice.family.models.ProxyLink).
+    proxy_link = models.ForeignKey("family.ProxyLink", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="conversations")
     subject = models.CharField(max_length=MAX_SUBJECT_LENGTH, blank=True)
     # Staff taking part: who started it, who a client wrote to, whoever wrote in it since.
     participants = models.ManyToManyField("accounts.User", related_name="conversations_joined",
@@ -69,12 +78,22 @@ class Conversation(models.Model):
     def is_open(self) -> bool:
         return self.state == self.State.OPEN
 
+    @property
+    def is_proxy_thread(self) -> bool:
+        return self.proxy_link_id is not None
+
+    @property
+    def portal_person_id(self) -> int:
+        """Who writes from the portal side: the client, or the proxy of a proxy thread."""
+        return self.proxy_link.proxy_id if self.proxy_link_id else self.client_id
+
 
 class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT,
                                      related_name="messages")
     author = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    # Whether the author wrote as the client (kept, since a role can change later).
+    # Whether the author wrote from the portal side: the client, or the proxy in a proxy thread
+    # (kept, since a role can change later).
     from_client = models.BooleanField()
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)

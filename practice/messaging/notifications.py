@@ -22,6 +22,8 @@ def _link(context: dict) -> str:
     conversation_id = int(context.get("conversation_id", 0))
     if context.get("audience") == "client":
         return f"/portal/messages/{conversation_id}/"
+    if context.get("audience") == "proxy":
+        return "/family/"  # a family member's pages; which client it is about stays inside
     return f"/messages/{conversation_id}/"
 
 

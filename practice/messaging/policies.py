@@ -10,6 +10,10 @@ What every policy shares:
 - the owner sees every conversation; a clinician those of clients on their caseload and those
   they take part in; front desk every conversation only where the practice allows it (clinical
   messages are not theirs by default); billing none; a client only their own;
+- a proxy (a family member) sees and writes only in their own conversations about a client
+  (their tier's "messages" is checked by practice.family before it asks), a client never in a
+  proxy's, and a proxy never in the client's; staff see a proxy's conversation exactly as they
+  would the client's;
 - a client writes only in their own open conversations; staff write in an open conversation they
   see; only staff close and reopen; an author edits their own message while they could still
   write it (the earlier text is kept by the service, nothing is deleted).
@@ -54,6 +58,15 @@ class Person:
     def is_client(self) -> bool:
         return self.role == Role.CLIENT
 
+    @property
+    def is_proxy(self) -> bool:
+        return self.role == Role.PROXY
+
+    @property
+    def is_portal_side(self) -> bool:
+        """A client or a proxy: someone the practice writes to, never for."""
+        return self.role in (Role.CLIENT, Role.PROXY)
+
 
 @dataclass(frozen=True)
 class Thread:
@@ -68,6 +81,8 @@ class Thread:
     last_staff_message_at: datetime | None = None
     last_client_message_at: datetime | None = None
     reopened_at: datetime | None = None
+    # A proxy's conversation about the client: that proxy's user id.
+    proxy_id: int | None = None
 
 
 class Scope(enum.Enum):
@@ -110,13 +125,16 @@ class MessagingPolicy:
 
     def uses_messaging(self, person: Person) -> bool:
         """Has this person a messaging inbox at all?"""
-        if person.is_client:
+        if person.is_portal_side:
             return person.is_active
         return self.staff_scope(person) is not Scope.NONE
 
     def may_view(self, person: Person, thread: Thread) -> bool:
         if person.is_client:
-            return person.is_active and person.id == thread.client_id
+            return (person.is_active and person.id == thread.client_id
+                    and thread.proxy_id is None)
+        if person.is_proxy:
+            return person.is_active and thread.proxy_id == person.id
         scope = self.staff_scope(person)
         if scope is Scope.ALL:
             return True
@@ -128,12 +146,13 @@ class MessagingPolicy:
 
     def staff_may_start(self, staff: Person, *, care_team: frozenset[int]) -> bool:
         """May `staff` open a conversation with a client whose care team is `care_team`?"""
-        if staff.is_client or self.staff_scope(staff) is Scope.NONE:
+        if staff.is_portal_side or self.staff_scope(staff) is Scope.NONE:
             return False
         return not self.limited_to_caseload or staff.id in care_team
 
     def client_may_start(self, client: Person) -> bool:
-        return client.is_client and client.is_active and self.clients_may_start
+        """May this client (or proxy, about a client their tier shows messages of) start?"""
+        return client.is_portal_side and client.is_active and self.clients_may_start
 
     def client_may_address(self, client: Person, staff: Person, *,
                            care_team: frozenset[int]) -> bool:
@@ -147,14 +166,14 @@ class MessagingPolicy:
     # --- who writes, edits, closes -------------------------------------------------------------
 
     def _staff_speaks_in(self, staff: Person, thread: Thread) -> bool:
-        if staff.is_client or not self.may_view(staff, thread):
+        if staff.is_portal_side or not self.may_view(staff, thread):
             return False
         return not self.limited_to_caseload or staff.id in thread.care_team
 
     def may_post(self, person: Person, thread: Thread) -> bool:
         if not thread.is_open:
             return False
-        if person.is_client:
+        if person.is_portal_side:
             return self.may_view(person, thread)
         return self._staff_speaks_in(person, thread)
 

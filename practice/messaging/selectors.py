@@ -56,6 +56,7 @@ def thread_of(conversation: Conversation) -> Thread:
     """The policy's view of a conversation (two queries: care team, participants)."""
     return Thread(
         client_id=conversation.client_id,
+        proxy_id=conversation.portal_person_id if conversation.is_proxy_thread else None,
         care_team=care_team(conversation.client_id),
         participants=frozenset(conversation.participants.values_list("pk", flat=True)),
         is_open=conversation.is_open,
@@ -69,7 +70,15 @@ def conversations_visible_to(user: User, policy: MessagingPolicy) -> QuerySet[Co
     """The conversations `user` may open: the policy's scope, in SQL."""
     conversations = Conversation.objects.all()
     if user.is_client:
-        return conversations.filter(client=user) if user.is_active else conversations.none()
+        # Never a proxy's conversation about them.
+        return (conversations.filter(client=user, proxy_link__isnull=True) if user.is_active
+                else conversations.none())
+    if user.is_proxy:
+        # Their own, through links still in force; whether the link shows messages now is the
+        # family feature's choke point (practice.family.selectors.proxy_sees), asked first.
+        return (conversations.filter(proxy_link__proxy=user, proxy_link__revoked_at__isnull=True,
+                                     proxy_link__accepted_at__isnull=False)
+                if user.is_active else conversations.none())
     scope = policy.staff_scope(person(user))
     if scope is Scope.ALL:
         return conversations
@@ -85,7 +94,8 @@ def conversations_visible_to(user: User, policy: MessagingPolicy) -> QuerySet[Co
 def conversation_for(user: User, policy: MessagingPolicy, conversation_id: int) -> Conversation:
     """The conversation if `user` may see it; else Conversation.DoesNotExist, the same as for
     one that does not exist."""
-    return (conversations_visible_to(user, policy).select_related("client", "closed_by")
+    return (conversations_visible_to(user, policy)
+            .select_related("client", "closed_by", "proxy_link__proxy")
             .get(pk=conversation_id))
 
 
@@ -93,8 +103,12 @@ def _unread(user: User) -> Exists:
     return ~Exists(MessageRead.objects.filter(message_id=OuterRef("pk"), reader_id=user.pk))
 
 
+def _portal_side(user: User) -> bool:
+    return user.is_client or user.is_proxy
+
+
 def _from_other_side(user: User) -> Q:
-    return Q(from_client=not user.is_client)
+    return Q(from_client=not _portal_side(user))
 
 
 @dataclass(frozen=True)
@@ -112,7 +126,7 @@ def inbox(user: User, policy: MessagingPolicy, *, state: str = Conversation.Stat
               .order_by().values("conversation_id").annotate(count=Count("pk"))
               .values("count"))
     rows = (conversations_visible_to(user, policy).filter(state=state)
-            .select_related("client", "started_by")
+            .select_related("client", "started_by", "proxy_link__proxy")
             .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0))
             .order_by("-last_message_at", "-pk")[:limit])
     return [InboxRow(conversation=row, unread=row.unread) for row in rows]
@@ -133,6 +147,7 @@ def client_unread_count(client: User) -> int:
     """The practice's messages the client has not read (one query; no policy needed: a client
     sees exactly their own conversations)."""
     return Message.objects.filter(_unread(client), conversation__client=client,
+                                  conversation__proxy_link__isnull=True,
                                   from_client=False).count()
 
 
@@ -141,8 +156,9 @@ def unread_messages(user: User, policy: MessagingPolicy) -> QuerySet[Message]:
     conversations; for staff, client messages in conversations they take part in and still
     see."""
     messages = Message.objects.filter(_from_other_side(user), _unread(user))
-    if user.is_client:
-        return messages.filter(conversation__client=user) if user.is_active else messages.none()
+    if _portal_side(user):
+        return messages.filter(conversation__in=conversations_visible_to(user, policy)
+                               .values("pk"))
     visible = conversations_visible_to(user, policy).filter(participants=user)
     return messages.filter(conversation__in=visible.values("pk"))
 
@@ -152,6 +168,26 @@ def unread_count(user: User, policy: MessagingPolicy, *, since: datetime | None 
     if since is not None:
         messages = messages.filter(created_at__gte=since)
     return messages.count()
+
+
+def client_messages(client: User) -> QuerySet[Message]:
+    """The messages of the client's own conversations: never a proxy's conversation about them
+    (what a report, an export or a disclosure of "the client's messages" holds)."""
+    return Message.objects.filter(conversation__client=client,
+                                  conversation__proxy_link__isnull=True)
+
+
+def proxy_thread_messages(proxy_link_id: int) -> QuerySet[Message]:
+    """Every message of a proxy link's conversations, oldest first (the family feature's list
+    of them)."""
+    return (Message.objects.filter(conversation__proxy_link_id=proxy_link_id)
+            .select_related("author", "conversation").order_by("created_at", "pk"))
+
+
+def proxy_link_unread_count(proxy_link_id: int, proxy: User) -> int:
+    """The practice's messages in a proxy link's conversations the proxy has not read."""
+    return Message.objects.filter(_unread(proxy), conversation__proxy_link_id=proxy_link_id,
+                                  from_client=False).count()
 
 
 def message_is_unread_by(message_id: int, user_id: int) -> bool:

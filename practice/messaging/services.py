@@ -87,18 +87,30 @@ def _visible_thread(policy: MessagingPolicy, user: User,
     thread = selectors.thread_of(conversation)
     if not policy.may_view(selectors.person(user), thread):
         raise Conversation.DoesNotExist
+    if user.is_proxy and (conversation.proxy_link.revoked_at is not None
+                          or conversation.proxy_link.accepted_at is None):
+        raise Conversation.DoesNotExist
     return thread
 
 
 # --- sending -----------------------------------------------------------------------------------
 
+def _portal_side(user: User) -> bool:
+    """The client, or a proxy in their own conversation: the side the practice writes to."""
+    return user.is_client or user.is_proxy
+
+
 def _recipients(policy: MessagingPolicy, conversation: Conversation, thread: Thread,
                 author: User) -> list[User]:
-    """Who hears of a new message: the client hears of the practice's; the staff taking part
-    (still able to see it) hear of the client's, or the client's clinicians if none can."""
-    if not author.is_client:
-        client = conversation.client
-        return [client] if client.is_active else []
+    """Who hears of a new message: the client (or the proxy of a proxy's conversation, while
+    their link is in force) hears of the practice's; the staff taking part (still able to see
+    it) hear of the portal side's, or the client's clinicians if none can."""
+    if not _portal_side(author):
+        reader = (conversation.proxy_link.proxy if conversation.is_proxy_thread
+                  else conversation.client)
+        if conversation.is_proxy_thread and conversation.proxy_link.revoked_at is not None:
+            return []
+        return [reader] if reader.is_active else []
     staff = [user for user in conversation.participants.filter(is_active=True)
              if policy.may_view(selectors.person(user), thread)]
     if staff:
@@ -108,17 +120,19 @@ def _recipients(policy: MessagingPolicy, conversation: Conversation, thread: Thr
 
 def _post(policy: MessagingPolicy, conversation: Conversation, thread: Thread, author: User,
           body: str, now: datetime) -> Message:
+    portal_side = _portal_side(author)
     message = Message.objects.create(conversation=conversation, author=author,
-                                     from_client=author.is_client, body=body, created_at=now)
+                                     from_client=portal_side, body=body, created_at=now)
     conversation.last_message_at = now
-    if author.is_client:
+    if portal_side:
         conversation.last_client_message_at = now
     else:
         conversation.last_staff_message_at = now
         conversation.participants.add(author)
     conversation.save(update_fields=["last_message_at", "last_client_message_at",
                                      "last_staff_message_at"])
-    audience = "staff" if author.is_client else "client"
+    audience = ("staff" if portal_side
+                else "proxy" if conversation.is_proxy_thread else "client")
     for recipient in _recipients(policy, conversation, thread, author):
         notification_enqueue(
             recipient=recipient, kind=MESSAGE_WAITING.key, not_before=now + NOTICE_DELAY,
@@ -140,6 +154,8 @@ def conversation_start(*, practice: Practice, acting_user: User, body: str, subj
     starter = selectors.person(acting_user)
     if not acting_user.is_active:
         raise User.DoesNotExist
+    if acting_user.is_proxy:
+        raise User.DoesNotExist  # a proxy starts through proxy_conversation_start
     if acting_user.is_client:
         if not policy.client_may_start(starter):
             raise MessagingRefused(_("Your practice starts conversations with you; you can reply "
@@ -168,6 +184,60 @@ def conversation_start(*, practice: Practice, acting_user: User, body: str, subj
     message = _post(policy, conversation, thread, acting_user, text, now)
     _audit(Action.MESSAGING_CONVERSATION_STARTED, acting_user, conversation, meta,
            message_id=message.pk, staff_id=staff.pk, policy=policy.kind)
+    return conversation
+
+
+def _proxy_link_in_force(proxy_link_id: int) -> object:
+    """The proxy link (practice.family.models.ProxyLink, read through the conversation's own
+    key so messaging stays below the family feature), accepted and not revoked; else
+    User.DoesNotExist."""
+    link_model = Conversation._meta.get_field("proxy_link").related_model
+    link = (link_model.objects.select_related("proxy", "client")  # type: ignore[union-attr]
+            .filter(pk=proxy_link_id, accepted_at__isnull=False, revoked_at__isnull=True)
+            .first())
+    if link is None or not link.proxy.is_active:
+        raise User.DoesNotExist
+    return link
+
+
+@transaction.atomic
+def proxy_conversation_start(*, practice: Practice, proxy_link_id: int, acting_user: User,
+                             body: str, subject: str = "",
+                             meta: RequestMeta | None = None) -> Conversation:
+    """A proxy's conversation with the practice about the client, with its first message:
+    started by staff who may start one with the client under the policy, or by the proxy where
+    the policy lets clients start. The caller (practice.family.services) has already checked
+    that the link's tier shows the proxy messages; the client never sees it."""
+    policy = selectors.policy_of(practice)
+    starter = selectors.person(acting_user)
+    link = _proxy_link_in_force(proxy_link_id)
+    client = link.client  # type: ignore[attr-defined]
+    team = selectors.care_team(client.pk)
+    if not acting_user.is_active:
+        raise User.DoesNotExist
+    if acting_user.is_proxy:
+        if acting_user.pk != link.proxy_id:  # type: ignore[attr-defined]
+            raise User.DoesNotExist
+        if not policy.client_may_start(starter):
+            raise MessagingRefused(_("The practice writes first; you can reply to any open "
+                                     "conversation."))
+        participants: frozenset[int] = frozenset()
+    else:
+        if not policy.staff_may_start(starter, care_team=team):
+            raise User.DoesNotExist
+        participants = frozenset({acting_user.pk})
+    text = clean_body(body)
+    now = timezone.now()
+    conversation = Conversation.objects.create(
+        client=client, proxy_link_id=proxy_link_id, subject=_clean_subject(subject),
+        started_by=acting_user, created_at=now, last_message_at=now)
+    if participants:
+        conversation.participants.add(acting_user)
+    thread = Thread(client_id=client.pk, care_team=team, participants=participants,
+                    proxy_id=link.proxy_id)  # type: ignore[attr-defined]
+    message = _post(policy, conversation, thread, acting_user, text, now)
+    _audit(Action.MESSAGING_CONVERSATION_STARTED, acting_user, conversation, meta,
+           message_id=message.pk, proxy_link_id=proxy_link_id, policy=policy.kind)
     return conversation
 
 
@@ -227,7 +297,7 @@ def conversation_read(*, practice: Practice, conversation_id: int, acting_user: 
     conversation = Conversation.objects.get(pk=conversation_id)
     _visible_thread(policy, acting_user, conversation)
     now = timezone.now()
-    unread = list(conversation.messages.filter(from_client=not acting_user.is_client)
+    unread = list(conversation.messages.filter(from_client=not _portal_side(acting_user))
                   .exclude(reads__reader=acting_user).values_list("pk", flat=True))
     MessageRead.objects.bulk_create(
         [MessageRead(message_id=pk, reader=acting_user, read_at=now) for pk in unread],

@@ -125,14 +125,14 @@ class MessageRow:
 
 def _rows(user: User, conversation: Conversation, may_post: bool) -> list[MessageRow]:
     rows = []
+    reader_id = conversation.portal_person_id  # the client, or the proxy of a proxy's thread
     for message in selectors.thread_messages(conversation):
         reads = list(message.reads.all())
         rows.append(MessageRow(
             message=message, is_mine=message.author_id == user.pk,
             may_edit=may_post and message.author_id == user.pk,
-            client_read=next((read for read in reads
-                              if read.reader_id == conversation.client_id), None),
-            staff_reads=[read for read in reads if read.reader_id != conversation.client_id]))
+            client_read=next((read for read in reads if read.reader_id == reader_id), None),
+            staff_reads=[read for read in reads if read.reader_id != reader_id]))
     return rows
 
 

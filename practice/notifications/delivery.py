@@ -57,7 +57,10 @@ def link_path(notification: Notification, kind: NotificationKind) -> str:
 
 
 def _language(notification: Notification) -> str:
-    access = getattr(notification.recipient, "portal_access", None)
+    recipient = notification.recipient
+    # A client's portal settings, or a family member's own (practice.family's ProxyAccount).
+    access = (getattr(recipient, "portal_access", None)
+              or getattr(recipient, "proxy_account", None))
     return getattr(access, "language", "") or "en"
 
 

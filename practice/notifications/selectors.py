@@ -49,6 +49,12 @@ def channels_for(recipient: User, kind: NotificationKind) -> list[str]:
         if access is None or access.revoked_at is not None:
             return []
         preferences = access.notifications or {}
+    elif recipient.role == Role.PROXY:
+        # A family member: by email only, while their own settings want email notices
+        # (practice.family.models.ProxyAccount, read by its related name).
+        wants = User.objects.filter(pk=recipient.pk,
+                                    proxy_account__email_notifications=True).exists()
+        return ["email"] if wants else []
     else:
         preference = preference_for(recipient)
         preferences = preference.channels if preference is not None else {}

@@ -168,7 +168,9 @@ def _engagement(client: User, start: datetime, end: datetime | None) -> Engageme
     sign_ins = _in_window(AuditEvent.objects.filter(actor_id=client.pk,
                                                     action=Action.AUTH_SIGNED_IN),
                           "occurred_at", start, end).count()
+    # The client's own conversations (not a family member's about them).
     messages = _in_window(Message.objects.filter(conversation__client=client,
+                                                 conversation__proxy_link__isnull=True,
                                                  from_client=True),
                           "created_at", start, end).count()
     return Engagement(check_ins=check_ins, sign_ins=sign_ins, messages_from_client=messages)

@@ -131,6 +131,7 @@ class Action(StrEnum):
     # family (proxies: practice.family)
     FAMILY_AGE_REACHED = "family.age_reached"
     FAMILY_CAREGIVER_ASSIGNED = "family.caregiver_assigned"
+    FAMILY_CAREGIVER_ENDED = "family.caregiver_ended"
     FAMILY_CAREGIVER_REPORTED = "family.caregiver_reported"
     FAMILY_CLIENT_AGE_SET = "family.client_age_set"
     FAMILY_CONSENT_ACCEPTED = "family.consent_accepted"
@@ -138,6 +139,7 @@ class Action(StrEnum):
     FAMILY_ITEM_MARKED = "family.item_marked"
     FAMILY_LINK_CHANGED = "family.link_changed"
     FAMILY_LINK_REVOKED = "family.link_revoked"
+    # Earlier rows only: a proxy's messages are now messaging's (messaging.message_sent).
     FAMILY_MESSAGE_SENT = "family.message_sent"
     FAMILY_PROXY_INVITATION_ACCEPTED = "family.proxy_invitation_accepted"
     FAMILY_PROXY_INVITATION_SENT = "family.proxy_invitation_sent"

@@ -17,8 +17,16 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from practice.care.models import Goal, Homework, JournalEntry
+from practice.family.instruments import PARENT_REPORT, SELF_REPORT
 from practice.family.models import ClientAgeFacts, FamilySettings, ProxyLink, ProxyTier
-from practice.family.services import family_summary_save, item_mark_set
+from practice.family.services import (
+    CaregiverSchedule,
+    caregiver_assign,
+    family_summary_save,
+    item_mark_set,
+    proxy_message_send,
+)
+from practice.measurement.services import practice_instrument_publish, practice_instrument_save
 from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.features import MODULE_KEYS
@@ -160,3 +168,57 @@ def test_the_staff_family_page_and_the_teens_sharing_page(
         assert problems(teen, axe) == [] if width == 360 else True
         if shots:
             teen.screenshot(path=f"{shots}/family-client-sharing-{width}.png", full_page=True)
+
+
+def test_the_staff_inbox_holds_a_proxys_conversation_and_the_parent_sees_what_is_due(
+        browser, contexts, practice_server: LiveServer, world: PracticeWorld) -> None:
+    """The clinician's inbox lists the parent's conversation labelled with the parent, the
+    relationship and the client, and answers it; the parent's page lists the weekly parent
+    report due. Accessible at 360 px; with TANDEM_SHOTS, screenshots of both."""
+    shots = os.environ.get("TANDEM_SHOTS")
+    with in_schema(world):
+        parent = proxy_linked(world.client, email="pat@example.org", tier_key="progress",
+                              relationship="mother")
+        link = ProxyLink.objects.get(proxy=parent)
+        for definition in (PARENT_REPORT, SELF_REPORT):
+            practice_instrument_save(data=definition, acting_user=world.clinician)
+            practice_instrument_publish(key=definition["key"], acting_user=world.clinician)
+        caregiver_assign(link_id=link.pk, instrument_key=PARENT_REPORT["key"],
+                         compare_with=SELF_REPORT["key"], acting_user=world.clinician,
+                         plan=CaregiverSchedule(frequency="weekly"))
+        proxy_message_send(practice=world.practice, link_id=link.pk, author=world.clinician,
+                           subject="Next session",
+                           body="Hello Pat, Chris's session next week moves to 4 pm.")
+        proxy_message_send(practice=world.practice, link_id=link.pk, author=parent,
+                           body="Thank you, 4 pm works for us.")
+    axe = Axe()
+    for width in (360, 1280):
+        staff = new_device(browser, contexts, width=width)
+        sign_in(staff, world, practice_server, world.clinician)
+        staff.goto(practice_server.url(world, "/messages/"))
+        row = staff.get_by_role("link", name="Pat Parent (mother) about Chris Client")
+        assert row.count() == 1
+        found = problems(staff, axe) if width == 360 else []
+        assert found == [], found
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            staff.screenshot(path=f"{shots}/family-staff-inbox-{width}.png", full_page=True)
+        row.click()
+        staff.wait_for_url(re.compile(r"/messages/\d+/$"))
+        assert "Thank you, 4 pm works for us." in staff.content()
+        found = problems(staff, axe) if width == 360 else []
+        assert found == [], found
+        if shots:
+            staff.screenshot(path=f"{shots}/family-staff-proxy-conversation-{width}.png",
+                             full_page=True)
+
+        phone = new_device(browser, contexts, width=width)
+        sign_in(phone, world, practice_server, parent)
+        phone.goto(practice_server.url(world, f"/family/{world.client.pk}/"))
+        due = phone.get_by_role("region", name="Questionnaires for you to fill in")
+        assert "Family mood check (parent report)" in due.inner_text()
+        assert "due by" in due.inner_text()
+        assert CANARY not in phone.content()
+        assert problems(phone, axe) == [] if width == 360 else True
+        if shots:
+            phone.screenshot(path=f"{shots}/family-proxy-due-list-{width}.png", full_page=True)

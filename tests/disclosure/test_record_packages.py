@@ -82,12 +82,27 @@ def test_a_message_package_holds_the_threads_of_the_range(clock, alpha) -> None:
         give_messages(alpha, at=BEFORE)
         Message.objects.filter(body__contains=MESSAGE_CANARY).update(body="OLD-THREAD")
         inside = give_messages(alpha, at=INSIDE)
+        # A parent's thread about the client in the range: another person's words, never sent
+        # under the client's release.
+        from practice.family.models import ProxyLink, ProxyTier
+        from practice.messaging.models import Conversation
+        from tenants.accounts.models import Role, User
+        parent = User.objects.create_user("parent-pkg@example.org", "x", full_name="Pat Parent",
+                                          role=Role.PROXY)
+        link = ProxyLink.objects.create(proxy=parent, client=alpha.client, relationship="mother",
+                                        tier=ProxyTier.objects.first(), invited_by=alpha.clinician)
+        family = Conversation.objects.create(client=alpha.client, proxy_link=link,
+                                             subject="About school", started_by=parent,
+                                             created_at=INSIDE, last_message_at=INSIDE)
+        Message.objects.create(conversation=family, author=parent, from_client=True,
+                               body="PARENT-THREAD-CANARY", created_at=INSIDE)
         release = signed(alpha, kinds=["messages"], instrument_keys=[], **RANGE)
         files = _open(send(alpha, release, "message_threads"))
         assert sorted(files) == ["manifest.json", "message-threads.pdf", "release.pdf"]
         text = " ".join(pdf_text(files["message-threads.pdf"]).split())
         assert MESSAGE_CANARY in text and "How did the week go?" in text
         assert "OLD-THREAD" not in text
+        assert "PARENT-THREAD-CANARY" not in text
         assert [item["message"] for item in json.loads(files["manifest.json"])["items"]] == inside
         assert Disclosure.objects.get().description.startswith(
             "Message threads (1 thread, 2 messages)")

@@ -13,14 +13,19 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django_tenants.utils import schema_context
 
 from practice.care.models import JournalEntry
+from practice.family import services
+from practice.family.instruments import PARENT_REPORT
 from practice.family.models import ClientAgeFacts, FamilySettings, ProxyLink, ProxyTier
+from practice.measurement import services as measurement_services
+from practice.measurement.models import PracticeInstrument
 from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
-from tenants.features import MODULE_KEYS
+from tenants.features import MODULE_KEYS, MessagingPolicyKind
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.family.helpers import proxy_linked
 
@@ -44,6 +49,12 @@ NONCE = re.compile(rb'(nonce|value)="[^"]*"')
 RELATIONS = ["own", "sibling", "other_family", "other_practice"]
 
 
+def expected_questionnaire(relation: str) -> bool:
+    """A caregiver questionnaire is the proxy's own report on a link in force: whatever the
+    tier or the age."""
+    return relation in ("own", "sibling")
+
+
 def expected(tier: str, age: str, kind: str, relation: str) -> bool:
     if relation == "own":
         return kind in (TIERS[tier] if age == "below" else set(GRANTED))
@@ -59,18 +70,23 @@ class Family:
     sibling: User
     other_child: User
     foreign_id: int
+    # A daily caregiver questionnaire on each link (the foreign one: beta's id).
+    assignments: dict[str, int]
 
 
 @pytest.fixture
 def family(clock, alpha: PracticeWorld, beta: PracticeWorld) -> Family:
     alpha.practice.enabled_modules = list(MODULE_KEYS)
-    alpha.practice.save(update_fields=["enabled_modules"])
+    # Proxies may start a conversation: every allowed message POST answers.
+    alpha.practice.messaging_policy = MessagingPolicyKind.ALL
+    alpha.practice.save(update_fields=["enabled_modules", "messaging_policy"])
     with schema_context(beta.practice.schema_name):
         # A client of another practice, with an id alpha does not have.
         for number in range(12):
             foreign = User.objects.create_user(f"beta.kid{number}@example.org", PASSWORD,
                                                full_name="Beta Kid", role=Role.CLIENT)
         proxy_linked(foreign, email="parent@example.org", tier_key="full")
+        foreign_assignment = _assign(beta, ProxyLink.objects.get(client=foreign))
     with schema_context(alpha.practice.schema_name):
         FamilySettings.objects.create(self_consent_age=AGE)
         teen = alpha.client
@@ -88,7 +104,23 @@ def family(clock, alpha: PracticeWorld, beta: PracticeWorld) -> Family:
         ProxyLink.objects.filter(proxy=parent, client=teen).update(kinds_granted=GRANTED)
         JournalEntry.objects.create(client=teen, body="a journal entry")
         assert foreign.pk not in set(User.objects.values_list("pk", flat=True))
-    return Family(alpha.http(parent), teen, sibling, other_child, foreign.pk)
+        assignments = {relation: _assign(alpha, ProxyLink.objects.get(client=person))
+                       for relation, person in (("own", teen), ("sibling", sibling),
+                                                ("other_family", other_child))}
+    assignments["other_practice"] = foreign_assignment
+    return Family(alpha.http(parent), teen, sibling, other_child, foreign.pk, assignments)
+
+
+def _assign(world: PracticeWorld, link: ProxyLink) -> int:
+    clinician = world.clinician
+    ClientProfile.objects.get_or_create(user=link.client)[0].clinicians.add(clinician)
+    if not PracticeInstrument.objects.filter(key=PARENT_REPORT["key"]).exists():
+        measurement_services.practice_instrument_save(data=PARENT_REPORT, acting_user=clinician)
+        measurement_services.practice_instrument_publish(key=PARENT_REPORT["key"],
+                                                         acting_user=clinician)
+    return services.caregiver_assign(
+        link_id=link.pk, instrument_key=PARENT_REPORT["key"], compare_with="",
+        acting_user=clinician, plan=services.CaregiverSchedule(frequency="daily")).pk
 
 
 def _set(alpha: PracticeWorld, family: Family, tier: str, age: str) -> None:
@@ -106,28 +138,52 @@ def test_exactly_the_allowed_cells_answer(clock, alpha, family) -> None:
     cells = allows = denies = 0
     unexpected: list[str] = []
     denial_bodies: set[bytes] = set()
+    def cell(allowed: bool, response: HttpResponse, where: str, answers: int = 200) -> None:
+        nonlocal cells, allows, denies
+        cells += 1
+        if allowed:
+            allows += 1
+        else:
+            denies += 1
+            denial_bodies.add(NONCE.sub(b"", response.content))
+        if response.status_code != (answers if allowed else 404):
+            unexpected.append(f"{where}: {response.status_code}")
+
+    http = family.http
     for tier in TIERS:
         for age in BIRTH:
             _set(alpha, family, tier, age)
-            for kind in KINDS:
-                for relation, client_id in clients.items():
+            for relation, client_id in clients.items():
+                for kind in KINDS:
                     allowed = expected(tier, age, kind, relation)
-                    for surface, url in (("page", f"/family/{client_id}/{kind}/"),
-                                         ("api", f"/api/v1/family/clients/{client_id}/{kind}")):
-                        response = family.http.get(url)
-                        cells += 1
-                        if allowed:
-                            allows += 1
-                        else:
-                            denies += 1
-                            denial_bodies.add(NONCE.sub(b"", response.content))
-                        if response.status_code != (200 if allowed else 404):
-                            unexpected.append(f"{tier} {age} {kind} {relation} {surface}: "
-                                              f"{response.status_code}")
+                    where = f"{tier} {age} {kind} {relation}"
+                    cell(allowed, http.get(f"/family/{client_id}/{kind}/"), f"{where} page")
+                    cell(allowed, http.get(f"/api/v1/family/clients/{client_id}/{kind}"),
+                         f"{where} api")
+                # Writing in the proxy's own conversation, and reading it, on both surfaces.
+                allowed = expected(tier, age, "messages", relation)
+                where = f"{tier} {age} messages {relation}"
+                cell(allowed, http.post(f"/family/{client_id}/messages/", {"body": "Hi"}),
+                     f"{where} page post", 302)
+                cell(allowed, http.post(f"/api/v1/family/clients/{client_id}/messages",
+                                        {"body": "Hi"}), f"{where} api post", 201)
+                cell(allowed, http.post(f"/api/v1/family/clients/{client_id}/messages/read"),
+                     f"{where} api read")
+                # What is due for the proxy to fill in, and the questionnaire itself.
+                allowed = expected_questionnaire(relation)
+                where = f"{tier} {age} questionnaires {relation}"
+                cell(allowed, http.get(f"/api/v1/family/clients/{client_id}/questionnaires"),
+                     f"{where} api")
+                assignment = family.assignments[relation]
+                cell(allowed, http.get(f"/family/{client_id}/questionnaires/{assignment}/"),
+                     f"{where} page")
+                cell(allowed, http.get(
+                    f"/api/v1/family/clients/{client_id}/questionnaires/{assignment}"),
+                    f"{where} api questionnaire")
     print(f"\nproxy matrix: cells={cells} allows={allows} denies={denies} "
           f"unexpected={len(unexpected)}")
     assert unexpected == []
-    assert (cells, allows, denies) == (1008, 136, 872)
+    assert (cells, allows, denies) == (1224, 226, 998)
     # The same 404 whatever was refused (one page body, one API body): nothing tells "not
     # allowed" from "not there".
     assert len(denial_bodies) == 2

@@ -28,6 +28,7 @@ from django_tenants.utils import schema_context
 
 from practice.access import ACCESS, Capability
 from practice.api_permissions import capabilities_of
+from practice.family.models import ProxyLink
 from practice.messaging.models import MessagingSettings
 from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
@@ -175,6 +176,9 @@ def matrix(alpha: PracticeWorld, beta: PracticeWorld) -> Matrix:
             pk=1, defaults={"front_desk_sees_messages": True})
         # A parent of the world's client (practice.family): reaches that client only.
         proxy = proxy_linked(alpha.client, email="parent@example.org", tier_key="full")
+        # With no age set the client decides: they let the parent write to the practice (the
+        # routes of the parent's own conversation are about the client only).
+        ProxyLink.objects.filter(proxy=proxy).update(kinds_granted=["messages"])
     sessions = {"anonymous": alpha.http()}
     for role in SIGNED_IN_ROLES:
         sessions[role.value] = alpha.http(proxy if role == Role.PROXY
