@@ -71,7 +71,8 @@ def test_expected_paths_pages(browser, contexts, practice_server: LiveServer,
     assert ">Session</text>" in pages["clinician"].content()
     pages["robin"].goto(origin + "/portal/assessments/progress/")
     assert ">Week</text>" in pages["robin"].content()
-    # Jordan's own chart in Spanish.
+    # Jordan's own chart in Spanish: on weeks (his few recent sessions, months after his first
+    # score, are sparser than one in three weeks since it: practice.expected.selectors).
     with in_schema(practice):
         ClientAccess.objects.filter(user=people["client"]).update(language="es")
     connection.set_schema_to_public()
@@ -82,7 +83,7 @@ def test_expected_paths_pages(browser, contexts, practice_server: LiveServer,
             page, axe, origin + "/portal/assessments/progress/")
         assert status == 200
         body = page.content()
-        assert '<html lang="es">' in body and ">Sesión</text>" in body
+        assert '<html lang="es">' in body and ">Semana</text>" in body
         assert "El área azul sombreada" in body
         if width == 360:
             failures += [f"client-chart-jordan-es: {problem}" for problem in problems]
