@@ -14,6 +14,8 @@ urlpatterns = [
          name="questionnaires"),
     path("family/clients/<int:client_id>/questionnaires/<int:assignment_id>",
          api.FamilyQuestionnaireAnswerView.as_view(), name="questionnaire_answer"),
+    path("family/clients/<int:client_id>/releases/<int:release_id>/revoke",
+         api.FamilyReleaseRevokeView.as_view(), name="release_revoke"),
     path("family/clients/<int:client_id>/<slug:kind>", api.FamilyRecordView.as_view(),
          name="record"),
 ]
