@@ -201,6 +201,11 @@ def releases_for_proxy(client: User) -> QuerySet[Release]:
         Release.Status.AWAITING_SIGNATURE, Release.Status.SIGNED]))
 
 
+def release_client_id(release_id: int) -> int | None:
+    """Whose release this is (callers then decide whether the asker reaches that client)."""
+    return Release.objects.filter(pk=release_id).values_list("client_id", flat=True).first()
+
+
 def may_sign_for_client(release: Release, proxy: User) -> bool:
     """Whether a proxy whose link allows signing (practice.family.selectors.proxy_signs_for)
     may sign this release now: awaiting a signature and not a Part 2 consent."""

@@ -162,8 +162,11 @@ class FamilyReleaseRevokeView(APIView):
 
     @extend_schema(operation_id="family_client_release_revoke", request=None,
                    responses={200: ReleaseStateSerializer})
-    def post(self, request: Request, client_id: int, release_id: int) -> ApiResponse:
+    def post(self, request: Request, release_id: int) -> ApiResponse:
+        client_id = disclosure_selectors.release_client_id(release_id)
         try:
+            if client_id is None:
+                raise Release.DoesNotExist
             link = selectors.proxy_signs_for(proxy=request.user, client_id=client_id,
                                              practice=request.tenant)
             disclosure_selectors.releases_for_proxy(link.client).get(pk=release_id)

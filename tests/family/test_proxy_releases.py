@@ -152,7 +152,7 @@ def test_the_proxy_revokes_on_the_page_and_through_the_api(world, alpha) -> None
     client_id = alpha.client.pk
     answer = http.post(f"/family/{client_id}/releases/{world.signed.pk}/revoke/")
     assert answer.status_code == 302
-    api = http.post(f"/api/v1/family/clients/{client_id}/releases/{world.awaiting.pk}/revoke")
+    api = http.post(f"/api/v1/family/releases/{world.awaiting.pk}/revoke")
     assert api.status_code == 200 and api.json() == {"id": world.awaiting.pk,
                                                      "status": "withdrawn"}
     with schema_context(alpha.practice.schema_name):
@@ -214,7 +214,7 @@ def test_everyone_else_gets_the_same_404_and_nothing_changes(case, world, alpha,
             http.post(f"/family/{client_id}/releases/{pk}/",
                       {"typed_name": "Pat Parent", "consent": "on"}),
             http.post(f"/family/{client_id}/releases/{pk}/revoke/"),
-            http.post(f"/api/v1/family/clients/{client_id}/releases/{pk}/revoke"),
+            http.post(f"/api/v1/family/releases/{pk}/revoke"),
         ]
         if case == "other_family":  # the proxy's own client id with another's release
             answers.append(http.post(f"/family/{alpha.client.pk}/releases/{pk}/",
@@ -238,7 +238,7 @@ def test_a_part2_consent_is_never_the_proxys(world, alpha) -> None:
                http.post(f"/family/{client_id}/releases/{world.part2.pk}/",
                          {"typed_name": "Pat Parent", "consent": "on"}),
                http.post(f"/family/{client_id}/releases/{world.part2.pk}/revoke/"),
-               http.post(f"/api/v1/family/clients/{client_id}/releases/{world.part2.pk}/revoke")]
+               http.post(f"/api/v1/family/releases/{world.part2.pk}/revoke")]
     assert [answer.status_code for answer in answers] == [404, 404, 404, 404]
     with schema_context(alpha.practice.schema_name):
         before = _state(world.part2.pk)
