@@ -13,6 +13,7 @@ from datetime import date
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from practice.disclosure import selectors as disclosure_selectors
@@ -24,8 +25,9 @@ from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PracticeWorld
-from tests.disclosure.helpers import draft, prepare
+from tests.disclosure.helpers import draft, prepare, send, unzip
 from tests.family.helpers import proxy_linked
+from tests.formbuilder.helpers import pdf_text
 
 AGE = 14
 BELOW, AT, ABOVE = date(2013, 6, 18), date(2012, 6, 17), date(2009, 1, 5)  # clock: 17 Jun 2026
@@ -263,3 +265,29 @@ def test_a_part2_consent_is_never_the_proxys(world, alpha) -> None:
         row = Release.objects.get(pk=world.part2.pk)
         assert (row.status, row.signer_id, row.signed_as_representative) == (
             "signed", alpha.client.pk, False)
+
+
+def test_what_is_sent_under_it_says_who_signed(world, alpha) -> None:
+    client_id = alpha.client.pk
+    http = alpha.http(world.parent)
+    assert http.post(f"/family/{client_id}/releases/{world.awaiting.pk}/",
+                     {"typed_name": "Pat Parent", "consent": "on"}).status_code == 302
+    words = "Pat Parent (mother) for Chris Client"
+    with schema_context(alpha.practice.schema_name):
+        release = Release.objects.get(pk=world.awaiting.pk)
+        delivered = send(alpha, release)
+        files = unzip(disclosure_services.link_open(token=delivered.token, code=delivered.code,
+                                                    now=timezone.now()).body)
+        release_text = " ".join(pdf_text(files["release.pdf"]).split())
+        assert f"Signed by {words}" in release_text
+        assert release.content_sha256 in release_text.replace(" ", "")  # wrapped
+    connection.set_schema_to_public()
+    staff = alpha.http(alpha.clinician)
+    pdf = staff.get(f"/disclosure/clients/{client_id}/accounting/?format=pdf")
+    assert f"release signed by {words}" in " ".join(pdf_text(pdf.content).split())
+    page = alpha.http(alpha.client).get("/portal/disclosures/accounting/")
+    assert f"release signed by {words}" in page.content.decode()
+    # The client's own signature reads as before.
+    with schema_context(alpha.practice.schema_name):
+        own = Release.objects.select_related("client").get(pk=world.signed.pk)
+        assert disclosure_selectors.signature_words(own) == "Chris Client"
