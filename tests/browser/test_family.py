@@ -110,7 +110,7 @@ def test_each_tier_shows_its_kinds_accessibly(
         family_summary_save(client_id=world.client.pk, acting_user=world.clinician,
                             text="Coming every week; sleep is better.")
     axe = Axe()
-    expected = {"logistics": 4, "progress": 6, "full": 10}
+    expected = {"logistics": 4, "progress": 6, "full": 11}
     for width in (360, 1280):
         page = new_device(browser, contexts, width=width)
         sign_in(page, world, practice_server, parent)
@@ -127,7 +127,7 @@ def test_each_tier_shows_its_kinds_accessibly(
                 Path(shots).mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=f"{shots}/family-{tier}-overview-{width}.png",
                                 full_page=True)
-            last = {"logistics": "appointments", "progress": "goals", "full": "homework"}[tier]
+            last = {"logistics": "appointments", "progress": "goals", "full": "releases"}[tier]
             page.goto(practice_server.url(world, f"/family/{world.client.pk}/{last}/"))
             assert CANARY not in page.content()
             assert problems(page, axe) == [] if width == 360 else True
