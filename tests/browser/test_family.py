@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -116,7 +116,7 @@ def test_each_tier_shows_its_kinds_accessibly(
             client_id=world.client.pk, draft=ReleaseDraft(
                 recipient_name="Dr Priya Patel", purpose="Medication review",
                 kinds=["scores"], instrument_keys=["phq9"],
-                expires_on=timezone.localdate().replace(year=timezone.localdate().year + 1)),
+                expires_on=timezone.localdate() + timedelta(days=365)),
             practice_name=world.practice.name, acting_user=world.clinician)
     axe = Axe()
     expected = {"logistics": 4, "progress": 6, "full": 11}
