@@ -14,10 +14,19 @@ from branding.pdf import BrandedPdf, Column, logo_png_for
 from branding.selectors import branding_for
 from branding.values import Branding
 from practice.disclosure import policies, selectors
+from practice.disclosure.models import Disclosure
 from practice.measurement.services import client_timezone
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+
+
+def _purpose(row: Disclosure) -> str:
+    """The purpose, and who signed the release when a representative did (the client may ask
+    who authorised a disclosure of their records)."""
+    if row.release is not None and row.release.signed_as_representative:
+        return f"{row.purpose} (release signed by {selectors.signature_words(row.release)})"
+    return row.purpose
 
 
 def accounting_pdf(result: selectors.Accounting, *, branding: Branding, now: datetime,
@@ -37,7 +46,7 @@ def accounting_pdf(result: selectors.Accounting, *, branding: Branding, now: dat
         pdf.table((Column("Date", 0.14), Column("Recipient", 0.24), Column("What", 0.26),
                    Column("Purpose", 0.22), Column("Part 2", 0.14)),
                   [[f"{row.disclosed_at.astimezone(zone):%-d %b %Y}", row.recipient,
-                    row.description, row.purpose, "yes" if row.contains_part2 else "no"]
+                    row.description, _purpose(row), "yes" if row.contains_part2 else "no"]
                    for row in result.rows])
     return pdf.to_bytes()
 

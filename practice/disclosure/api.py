@@ -64,6 +64,10 @@ class ReleaseSerializer(serializers.Serializer):
     covers_counseling_notes = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     signed_name = serializers.CharField()
+    signed_as_representative = serializers.BooleanField(
+        help_text="Signed by a proxy for a young client, as their personal representative.")
+    signer_relationship = serializers.CharField(
+        help_text="The representative's relationship to the client (blank: the client).")
     signed_at = serializers.DateTimeField(allow_null=True)
     seal_sha256 = serializers.CharField(source="content_sha256")
     revoked_at = serializers.DateTimeField(allow_null=True)

@@ -80,6 +80,10 @@ class Release(models.Model):
     signer = models.ForeignKey("accounts.User", null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+")
     signed_name = models.CharField(max_length=150, blank=True)
+    # Signed by a proxy as the client's personal representative (practice.family), with their
+    # relationship to the client as the link named it; the client themself otherwise.
+    signed_as_representative = models.BooleanField(default=False)
+    signer_relationship = models.CharField(max_length=60, blank=True)
     signature_consent_text = models.TextField(blank=True)
     drawn_png = models.BinaryField(null=True, blank=True)
     drawn_sha256 = models.CharField(max_length=64, blank=True)
@@ -102,7 +106,6 @@ class Release(models.Model):
                 name="release_signed_has_time"),
         ]
         triggers = [
-            # What was signed never changes: once signed, only the revocation may be written.
             # What was signed never changes: once signed, only the revocation may be written,
             # and a revoked release stays revoked.
             pgtrigger.Protect(
@@ -114,12 +117,14 @@ class Release(models.Model):
                     "NEW.recipient_organisation, NEW.recipient_email, NEW.purpose, "
                     "NEW.expires_on, NEW.expiry_event, NEW.covers_from, NEW.covers_to, "
                     "NEW.is_part2_consent, NEW.covers_counseling_notes, NEW.named_proxy_id, "
-                    "NEW.signed_at, NEW.client_id) IS DISTINCT FROM "
+                    "NEW.signed_at, NEW.client_id, NEW.signer_id, "
+                    "NEW.signed_as_representative, NEW.signer_relationship) IS DISTINCT FROM "
                     "(OLD.content_sha256, OLD.kinds, OLD.instrument_keys, OLD.recipient_name, "
                     "OLD.recipient_organisation, OLD.recipient_email, OLD.purpose, "
                     "OLD.expires_on, OLD.expiry_event, OLD.covers_from, OLD.covers_to, "
                     "OLD.is_part2_consent, OLD.covers_counseling_notes, OLD.named_proxy_id, "
-                    "OLD.signed_at, OLD.client_id))")),
+                    "OLD.signed_at, OLD.client_id, OLD.signer_id, "
+                    "OLD.signed_as_representative, OLD.signer_relationship))")),
             pgtrigger.Protect(name="release_is_kept", operation=pgtrigger.Delete),
         ]
 

@@ -26,7 +26,7 @@ from branding.values import Branding
 from practice.care.models import Goal
 from practice.disclosure import package_records, policies
 from practice.disclosure.models import Release
-from practice.disclosure.selectors import RecordRef, release_recipient
+from practice.disclosure.selectors import RecordRef, release_recipient, signature_words
 from practice.documents.models import Document
 from practice.formbuilder.pdf import form_pdf
 from practice.formbuilder.seal import sha256_hex
@@ -247,7 +247,7 @@ def release_pdf(release: Release, *, branding: Branding, created_at: datetime,
         pdf.paragraph(release.revocation_statement)
     if release.signed_at:
         pdf.heading("Signature")
-        pdf.facts([("Signed by", release.signed_name),
+        pdf.facts([("Signed by", signature_words(release)),
                    ("Signed on", f"{release.signed_at:%-d %B %Y %H:%M} UTC"),
                    ("Seal (SHA-256)", release.content_sha256)])
     if release.revoked_at:

@@ -171,23 +171,57 @@ def accounting(client: User, now: datetime) -> Accounting:
     disclosures made with consent; Part 2 rows are marked."""
     since = policies.accounting_since(now, part2=False)
     rows = list(Disclosure.objects.filter(client=client, disclosed_at__gte=since)
-                .select_related("release", "disclosed_by").order_by("-disclosed_at", "-pk"))
+                .select_related("release__client", "disclosed_by").order_by("-disclosed_at", "-pk"))
     return Accounting(client=client, since=since, rows=rows)
 
 
 def ledger_for_client(client: User) -> QuerySet[Disclosure]:
-    return (Disclosure.objects.filter(client=client).select_related("release", "link")
+    return (Disclosure.objects.filter(client=client).select_related("release__client", "link")
             .order_by("-disclosed_at", "-pk"))
 
 
-# --- for the proxy half (practice/family), wired at merge --------------------------------------
+# --- the proxy half (practice/family) ---------------------------------------------------------
 
 def may_sign_release(release: Release, user: User) -> bool:
-    """Whether `user` may sign `release`. Today only the client themself: a proxy (guardian)
-    may not, whatever their tier. The proxy half decides later whether a tier that allows
-    signing forms lets a guardian sign a release for a young child; that rule belongs here."""
+    """Whether `user` signs `release` as the client themself. A proxy signs only through
+    `may_sign_for_client` (after practice.family's rule: the link, its tier, the age)."""
     return bool(user.is_active and user.is_client and user.pk == release.client_id
                 and release.status == Release.Status.AWAITING_SIGNATURE)
+
+
+def releases_for_proxy(client: User) -> QuerySet[Release]:
+    """The client's releases a proxy (their personal representative, practice.family) may be
+    shown, to sign or revoke: awaiting a signature or signed, never a 42 CFR Part 2 consent.
+    Under 42 CFR 2.14 a minor's Part 2 consent is the minor's own (given by the minor alone,
+    or by the minor and the parent together where state law needs the parent's consent to the
+    treatment), so a proxy never signs one alone; and the fact of the minor's application for
+    treatment may reach the parent only with the minor's written consent (2.14(c)(2)), so a
+    proxy is not even shown that one exists."""
+    return (releases_for_client(client).filter(is_part2_consent=False, status__in=[
+        Release.Status.AWAITING_SIGNATURE, Release.Status.SIGNED]))
+
+
+def release_client_id(release_id: int) -> int | None:
+    """Whose release this is (callers then decide whether the asker reaches that client)."""
+    return Release.objects.filter(pk=release_id).values_list("client_id", flat=True).first()
+
+
+def may_sign_for_client(release: Release, proxy: User) -> bool:
+    """Whether a proxy whose link allows signing (practice.family.selectors.proxy_signs_for)
+    may sign this release now: awaiting a signature and not a Part 2 consent."""
+    return bool(proxy.is_active and proxy.is_proxy and not release.is_part2_consent
+                and release.status == Release.Status.AWAITING_SIGNATURE)
+
+
+def signature_words(release: Release) -> str:
+    """Who signed, as every page and PDF says it: the client's typed name, or "<name>
+    (<relationship>) for <client>" when a proxy signed as the client's representative."""
+    if not release.signed_at:
+        return ""
+    if release.signed_as_representative:
+        return (f"{release.signed_name} ({release.signer_relationship}) for "
+                f"{release.client.full_name}")
+    return release.signed_name
 
 
 def hidden_from_proxy(client_id: int, proxy_user_id: int, today: date) -> frozenset[RecordRef]:

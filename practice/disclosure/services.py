@@ -34,6 +34,7 @@ from practice.disclosure.models import (
     Restriction,
 )
 from practice.documents.models import Document
+from practice.family.selectors import proxy_signs_for
 from practice.formbuilder.models import FormAssignment
 from practice.formbuilder.seal import canonical_json, sha256_hex
 from practice.formbuilder.services import consent_wording
@@ -230,8 +231,16 @@ def release_create(*, client_id: int, draft: ReleaseDraft, practice_name: str,
 
 
 def sealed_content(release: Release, *, typed_name: str, consent_text: str,
-                   drawn_sha256: str, signed_at: datetime) -> bytes:
-    """The exact terms signed, in canonical JSON (as a signed form's seal)."""
+                   drawn_sha256: str, signed_at: datetime,
+                   representative: dict[str, Any] | None = None) -> bytes:
+    """The exact terms signed, in canonical JSON (as a signed form's seal); a representative's
+    signature also seals who they are and their relationship to the client."""
+    signature: dict[str, Any] = {
+        "typed_name": typed_name, "consent": consent_text,
+        "drawn_sha256": drawn_sha256 or None,
+        "signed_at": signed_at.isoformat(timespec="microseconds")}
+    if representative is not None:
+        signature["representative"] = representative
     return canonical_json({
         "format": SEAL_FORMAT,
         "release": release.pk, "client": release.client_id,
@@ -249,10 +258,63 @@ def sealed_content(release: Release, *, typed_name: str, consent_text: str,
         "counseling_notes": release.covers_counseling_notes,
         "named_proxy": release.named_proxy_id,
         "revocation": release.revocation_statement,
-        "signature": {"typed_name": typed_name, "consent": consent_text,
-                      "drawn_sha256": drawn_sha256 or None,
-                      "signed_at": signed_at.isoformat(timespec="microseconds")},
+        "signature": signature,
     })
+
+
+@dataclass(frozen=True)
+class Signing:
+    """What a signer gives: the typed name, the consent to sign electronically, a drawn mark."""
+
+    typed_name: str
+    consent: bool
+    drawn: str = ""
+
+
+@dataclass(frozen=True)
+class Representative:
+    """A proxy signing as the client's personal representative: the link's relationship."""
+
+    relationship: str
+
+
+def _signed(release: Release, signing: Signing, *, acting_user: User, meta: RequestMeta | None,
+            representative: Representative | None = None) -> Release:
+    """Seal and sign (the client's or their representative's signature alike; the seal names a
+    representative, so a client's seal stays as it always was)."""
+    if not signing.consent:
+        raise DisclosureError(_("Tick the box to agree to sign electronically."))
+    name = " ".join((signing.typed_name or "").split())
+    if not name:
+        raise DisclosureError(_("Type your full name to sign."))
+    if len(name) > MAX_TYPED_NAME:
+        raise DisclosureError(_("Your name is too long; use at most 150 characters."))
+    try:
+        png = png_from_data_url(signing.drawn)
+    except DrawingError as error:
+        raise DisclosureError(str(error)) from None
+    meta = meta or RequestMeta()
+    signed_at = timezone.now()
+    consent_text = consent_wording()
+    # The right to revoke in the words the signer read (their language), sealed with the rest.
+    release.revocation_statement = policies.revocation_wording()
+    drawn_sha256 = sha256_hex(png) if png else ""
+    release.content_sha256 = sha256_hex(sealed_content(
+        release, typed_name=name, consent_text=consent_text, drawn_sha256=drawn_sha256,
+        signed_at=signed_at, representative=(
+            {"user": acting_user.pk, "relationship": representative.relationship}
+            if representative else None)))
+    release.signer, release.signed_name, release.signed_at = acting_user, name, signed_at
+    release.signed_as_representative = representative is not None
+    release.signer_relationship = representative.relationship if representative else ""
+    release.signature_consent_text, release.drawn_png = consent_text, png
+    release.drawn_sha256, release.signed_ip = drawn_sha256, meta.ip_address
+    release.status = Release.Status.SIGNED
+    release.save()
+    _audit(Action.RELEASE_SIGNED, acting_user, "release", release.pk, meta,
+           seal=release.content_sha256, drawn=png is not None,
+           representative=representative is not None)
+    return release
 
 
 @transaction.atomic
@@ -266,33 +328,58 @@ def release_sign(*, release_id: int, typed_name: str, consent: bool, drawn: str 
         raise Release.DoesNotExist
     if not selectors.may_sign_release(release, acting_user):
         raise DisclosureError(_("This release cannot be signed now."))
-    if not consent:
-        raise DisclosureError(_("Tick the box to agree to sign electronically."))
-    name = " ".join((typed_name or "").split())
-    if not name:
-        raise DisclosureError(_("Type your full name to sign."))
-    if len(name) > MAX_TYPED_NAME:
-        raise DisclosureError(_("Your name is too long; use at most 150 characters."))
+    return _signed(release, Signing(typed_name, consent, drawn), acting_user=acting_user,
+                   meta=meta)
+
+
+def _for_client_as_proxy(*, proxy: User, client_id: int, release_id: int, practice: Any,
+                         today: date | None) -> tuple[Release, str]:
+    """The release a proxy acts on for the client, locked, with the link's relationship:
+    through practice.family's one rule (link in force, tier with "releases", client below the
+    age). Anything else raises Release.DoesNotExist: the same 404 as a missing release."""
     try:
-        png = png_from_data_url(drawn)
-    except DrawingError as error:
-        raise DisclosureError(str(error)) from None
-    meta = meta or RequestMeta()
-    signed_at = timezone.now()
-    consent_text = consent_wording()
-    # The right to revoke in the words the client read (their language), sealed with the rest.
-    release.revocation_statement = policies.revocation_wording()
-    drawn_sha256 = sha256_hex(png) if png else ""
-    release.content_sha256 = sha256_hex(sealed_content(
-        release, typed_name=name, consent_text=consent_text, drawn_sha256=drawn_sha256,
-        signed_at=signed_at))
-    release.signer, release.signed_name, release.signed_at = acting_user, name, signed_at
-    release.signature_consent_text, release.drawn_png = consent_text, png
-    release.drawn_sha256, release.signed_ip = drawn_sha256, meta.ip_address
-    release.status = Release.Status.SIGNED
-    release.save()
-    _audit(Action.RELEASE_SIGNED, acting_user, "release", release.pk, meta,
-           seal=release.content_sha256, drawn=png is not None)
+        link = proxy_signs_for(proxy=proxy, client_id=client_id, practice=practice,
+                               today=today)
+    except User.DoesNotExist:
+        raise Release.DoesNotExist from None
+    release = Release.objects.select_for_update().select_related("client").filter(
+        pk=release_id, client_id=link.client_id).first()
+    if release is None:
+        raise Release.DoesNotExist
+    if release.is_part2_consent:
+        # 42 CFR 2.14: a minor's Part 2 consent is the minor's own; a representative never
+        # gives it alone (views do not even show a proxy that one exists).
+        raise DisclosureError(_("A consent to share substance use treatment records (42 CFR "
+                                "part 2) can only be signed or revoked by the person "
+                                "themself, never by a family member."))
+    return release, link.relationship
+
+
+@transaction.atomic
+def release_sign_for_client(*, client_id: int, release_id: int, signing: Signing,
+                            acting_user: User, practice: Any, meta: RequestMeta | None = None,
+                            today: date | None = None) -> Release:
+    """A proxy signs a release for a young client, as their personal representative (the same
+    e-signature, wording, seal and audit as the client's), recorded as such with the
+    relationship."""
+    release, relationship = _for_client_as_proxy(proxy=acting_user, client_id=client_id,
+                                                 release_id=release_id, practice=practice,
+                                                 today=today)
+    if not selectors.may_sign_for_client(release, acting_user):
+        raise DisclosureError(_("This release cannot be signed now."))
+    return _signed(release, signing, acting_user=acting_user, meta=meta,
+                   representative=Representative(relationship))
+
+
+def _revoked(release: Release, *, acting_user: User, meta: RequestMeta | None) -> Release:
+    if release.status not in (Release.Status.SIGNED, Release.Status.AWAITING_SIGNATURE):
+        raise DisclosureError(_("This release is no longer in force."))
+    signed = release.status == Release.Status.SIGNED
+    release.status = Release.Status.REVOKED if signed else Release.Status.WITHDRAWN
+    release.revoked_at, release.revoked_by = timezone.now(), acting_user
+    release.save(update_fields=["status", "revoked_at", "revoked_by"])
+    _audit(Action.RELEASE_REVOKED if signed else Action.RELEASE_WITHDRAWN, acting_user,
+           "release", release.pk, meta, client_id=release.client_id)
     return release
 
 
@@ -315,15 +402,19 @@ def release_revoke(*, release_id: int, acting_user: User,
     release = Release.objects.select_for_update().filter(pk=release_id, client=client).first()
     if release is None:
         raise Release.DoesNotExist
-    if release.status not in (Release.Status.SIGNED, Release.Status.AWAITING_SIGNATURE):
-        raise DisclosureError(_("This release is no longer in force."))
-    signed = release.status == Release.Status.SIGNED
-    release.status = Release.Status.REVOKED if signed else Release.Status.WITHDRAWN
-    release.revoked_at, release.revoked_by = timezone.now(), acting_user
-    release.save(update_fields=["status", "revoked_at", "revoked_by"])
-    _audit(Action.RELEASE_REVOKED if signed else Action.RELEASE_WITHDRAWN, acting_user,
-           "release", release.pk, meta, client_id=client.pk)
-    return release
+    return _revoked(release, acting_user=acting_user, meta=meta)
+
+
+@transaction.atomic
+def release_revoke_for_client(*, client_id: int, release_id: int, acting_user: User,
+                              practice: Any, meta: RequestMeta | None = None,
+                              today: date | None = None) -> Release:
+    """A proxy revokes (or declines, before signing) a young client's release, under the same
+    rule as signing one."""
+    release, _relationship = _for_client_as_proxy(proxy=acting_user, client_id=client_id,
+                                                  release_id=release_id, practice=practice,
+                                                  today=today)
+    return _revoked(release, acting_user=acting_user, meta=meta)
 
 
 # --- disclose ----------------------------------------------------------------------------------

@@ -137,6 +137,7 @@ def _release_page(request: HttpRequest, client: User, release: Release, form: Se
     return render(request, "disclosure/staff/release.html", {
         "client": client, "release": release, "form": form, "delivered": delivered,
         "refusal": refusal, "recipient": selectors.release_recipient(release),
+        "signed_by": selectors.signature_words(release),
         "refusal_now": policies.release_refusal(selectors.release_state(release),
                                                 timezone.localdate()),
         "missing": policies.missing_part2_elements(terms) if release.is_part2_consent else [],

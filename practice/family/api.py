@@ -15,6 +15,9 @@ from rest_framework.views import APIView
 
 from practice.access import Capability
 from practice.api_permissions import holding
+from practice.disclosure import selectors as disclosure_selectors
+from practice.disclosure import services as disclosure_services
+from practice.disclosure.models import Release
 from practice.family import policies, selectors, services
 from practice.measurement.selectors import instrument_definition
 from practice.messaging import selectors as messaging_selectors
@@ -141,6 +144,40 @@ class FamilyMessagesView(APIView):
                             "when": message.created_at.isoformat(), "detail": message.body,
                             "label": str(policies.KIND_LABELS[policies.Kind.MESSAGES])},
                            status=status.HTTP_201_CREATED)
+
+
+class ReleaseStateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField(help_text="revoked (it was signed) or withdrawn (declined "
+                                             "before signing)")
+
+
+class FamilyReleaseRevokeView(APIView):
+    """A proxy revokes a young client's release (or declines one awaiting a signature), under
+    the rule for signing one: the link in force, its tier with "releases", the client below the
+    practice's age of self-consent; never a 42 CFR Part 2 consent. Otherwise 404, as missing.
+    Signing is in the portal only (the e-signature), as for the client."""
+
+    permission_classes = FAMILY
+
+    @extend_schema(operation_id="family_client_release_revoke", request=None,
+                   responses={200: ReleaseStateSerializer})
+    def post(self, request: Request, release_id: int) -> ApiResponse:
+        client_id = disclosure_selectors.release_client_id(release_id)
+        try:
+            if client_id is None:
+                raise Release.DoesNotExist
+            link = selectors.proxy_signs_for(proxy=request.user, client_id=client_id,
+                                             practice=request.tenant)
+            disclosure_selectors.releases_for_proxy(link.client).get(pk=release_id)
+            release = disclosure_services.release_revoke_for_client(
+                client_id=link.client_id, release_id=release_id, acting_user=request.user,
+                practice=request.tenant, meta=RequestMeta.from_request(request))
+        except (User.DoesNotExist, Release.DoesNotExist):
+            raise NotFound from None
+        except disclosure_services.DisclosureError as error:
+            raise ValidationError({"detail": str(error)}) from None
+        return ApiResponse({"id": release.pk, "status": release.status})
 
 
 class UnreadSerializer(serializers.Serializer):

@@ -6,6 +6,8 @@ from practice.family import api
 
 urlpatterns = [
     path("family/clients", api.FamilyClientsView.as_view(), name="clients"),
+    path("family/releases/<int:release_id>/revoke", api.FamilyReleaseRevokeView.as_view(),
+         name="release_revoke"),
     path("family/clients/<int:client_id>/messages", api.FamilyMessagesView.as_view(),
          name="messages"),
     path("family/clients/<int:client_id>/messages/read", api.FamilyMessagesReadView.as_view(),

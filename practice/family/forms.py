@@ -63,7 +63,7 @@ class LinkForm(forms.Form):
 class GrantsForm(forms.Form):
     kinds = forms.MultipleChoiceField(label=_("They may see"), required=False,
                                       widget=KINDS_WIDGET,
-                                      choices=_kind_choices(policies.ALL_KINDS))
+                                      choices=_kind_choices(policies.GRANTABLE))
 
 
 class ProxySettingsForm(forms.Form):

@@ -28,6 +28,8 @@ class Kind:
     DOCUMENTS = "documents"
     RESOURCES = "resources"
     SAFETY_PLAN = "safety_plan"
+    # Releases of information to sign or revoke for the client (below the age only).
+    RELEASES = "releases"
     # The client's own voice.
     JOURNAL = "journal"
     MOOD = "mood"
@@ -46,6 +48,7 @@ KIND_LABELS = {
     Kind.DOCUMENTS: _("Shared files"),
     Kind.RESOURCES: _("Resources"),
     Kind.SAFETY_PLAN: _("Safety plan"),
+    Kind.RELEASES: _("Releases of information to sign"),
     Kind.JOURNAL: _("Journal"),
     Kind.MOOD: _("Mood check-ins"),
     Kind.SELF_REPORT: _("Questionnaire answers and scores"),
@@ -55,6 +58,11 @@ ALL_KINDS: tuple[str, ...] = tuple(KIND_LABELS)
 CLIENT_VOICE: frozenset[str] = frozenset({Kind.JOURNAL, Kind.MOOD, Kind.SELF_REPORT,
                                           Kind.CLIENT_MESSAGES})
 TIERABLE: tuple[str, ...] = tuple(kind for kind in ALL_KINDS if kind not in CLIENT_VOICE)
+# What a proxy does as the client's personal representative: only while the client does not
+# consent for themself. From the age on only the client signs or revokes a release, and a grant
+# of theirs cannot hand it back (a grant shares what the client sees, not their signature).
+BELOW_AGE_ONLY: frozenset[str] = frozenset({Kind.RELEASES})
+GRANTABLE: tuple[str, ...] = tuple(kind for kind in ALL_KINDS if kind not in BELOW_AGE_ONLY)
 # The portal module a kind's records belong to: while the practice has it off, no one sees it.
 KIND_MODULE = {
     Kind.APPOINTMENTS: "booking", Kind.FORMS: "documents", Kind.INVOICES: "billing",
@@ -77,7 +85,8 @@ _PROGRESS = (*_LOGISTICS, Kind.PROGRESS, Kind.GOALS)
 DEFAULT_TIERS: tuple[DefaultTier, ...] = (
     DefaultTier("logistics", "Logistics", _LOGISTICS),
     DefaultTier("progress", "Progress", _PROGRESS),
-    # "Everything a client sees" for a young child: every kind a tier may hold.
+    # "Everything a client sees" for a young child: every kind a tier may hold, signing
+    # releases of information for the child included (the only default tier with it).
     DefaultTier("full", "Full", TIERABLE),
 )
 
@@ -121,12 +130,13 @@ def kinds_visible(facts: LinkFacts) -> frozenset[str]:
     Below the age: the tier, with the link's overrides (never the client's voice). From the
     age on: only what the client granted ("tiers shrink to what the client grants")."""
     if facts.client_decides:
-        kinds = set(facts.granted)
+        kinds = set(facts.granted) - BELOW_AGE_ONLY
     else:
         kinds = ((set(facts.tier_kinds) | set(facts.added)) - set(facts.removed)) - CLIENT_VOICE
+    # The progress summary and releases belong to no portal module: never switched off.
     return frozenset(kind for kind in kinds
                      if kind in KIND_MODULE and KIND_MODULE[kind] in facts.modules_on
-                     or kind == Kind.PROGRESS)
+                     or kind in (Kind.PROGRESS, Kind.RELEASES))
 
 
 # --- the proxy's consent ------------------------------------------------------------------------

@@ -19,7 +19,11 @@ from django.utils import timezone
 from practice.access import Capability, client_in_reach, clients_in_reach
 from practice.appointments.models import Appointment
 from practice.care.models import ClientResource, Goal, Homework, JournalEntry
-from practice.disclosure.selectors import hidden_from_proxy
+from practice.disclosure.selectors import (
+    hidden_from_proxy,
+    release_recipient,
+    releases_for_proxy,
+)
 from practice.documents.models import Document
 from practice.family import policies
 from practice.family.models import (
@@ -137,6 +141,17 @@ def proxy_sees(*, proxy: User, client_id: int, kind: str, practice: Practice,
     return link
 
 
+def proxy_signs_for(*, proxy: User, client_id: int, practice: Practice,
+                    today: date | None = None) -> ProxyLink:
+    """The link through which `proxy` may sign and revoke this client's releases as their
+    personal representative: in force, its effective tier (with staff's overrides) holding
+    "releases", and the client below the age of self-consent (policies.BELOW_AGE_ONLY). A
+    NotForProxy (the same 404) otherwise. 42 CFR Part 2 consents are never the proxy's:
+    practice.disclosure refuses them on top of this."""
+    return proxy_sees(proxy=proxy, client_id=client_id, kind=Kind.RELEASES, practice=practice,
+                      today=today)
+
+
 # The family kinds that can hold a Part 2 record, as the disclosure ledger names records
 # (practice.disclosure.selectors.RecordRef). The proxy's own conversation with the practice
 # (Kind.MESSAGES) is logistics between the practice and the proxy, not the client's record.
@@ -231,6 +246,14 @@ def _safety_plan(client: User) -> list[ItemRow]:
     return [ItemRow(Kind.SAFETY_PLAN, plan.pk, "", plan.updated_at, " · ".join(lines))]
 
 
+def _releases(client: User) -> list[ItemRow]:
+    """Releases the proxy may sign or revoke for the client: awaiting a signature, or signed
+    and in force to revoke. Never a 42 CFR Part 2 consent (releases_for_proxy)."""
+    rows = releases_for_proxy(client)[:50]
+    return [ItemRow(Kind.RELEASES, row.pk, release_recipient(row), row.created_at,
+                    row.get_status_display()) for row in rows]
+
+
 def _journal(client: User) -> list[ItemRow]:
     rows = JournalEntry.objects.filter(client=client)[:50]
     return [ItemRow(Kind.JOURNAL, row.pk, "", row.created_at, row.body) for row in rows]
@@ -270,8 +293,8 @@ _FETCH: dict[str, Callable[[User], list[ItemRow]]] = {
     Kind.APPOINTMENTS: _appointments, Kind.FORMS: _forms, Kind.INVOICES: _invoices,
     Kind.PROGRESS: _progress, Kind.GOALS: _goals, Kind.HOMEWORK: _homework,
     Kind.DOCUMENTS: _documents, Kind.RESOURCES: _resources, Kind.SAFETY_PLAN: _safety_plan,
-    Kind.JOURNAL: _journal, Kind.MOOD: _mood, Kind.SELF_REPORT: _self_report,
-    Kind.CLIENT_MESSAGES: _client_messages,
+    Kind.RELEASES: _releases, Kind.JOURNAL: _journal, Kind.MOOD: _mood,
+    Kind.SELF_REPORT: _self_report, Kind.CLIENT_MESSAGES: _client_messages,
 }
 
 
@@ -295,6 +318,8 @@ def client_items(client: User, kind: str) -> list[ItemRow]:
     shareable)."""
     if kind == Kind.GOALS:
         return _goals(client, shareable_only=False)
+    if kind == Kind.RELEASES:
+        return []  # a release is the client's to sign, not a record to mark
     return _FETCH[kind](client) if kind in _FETCH else []
 
 

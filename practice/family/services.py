@@ -264,7 +264,7 @@ def grants_set(*, client: User, link_id: int, kinds: Iterable[str], today: date 
                             "enough to decide yourself."))
     link = ProxyLink.objects.select_for_update().get(pk=link_id, client=client)
     wanted = set(kinds)
-    link.kinds_granted = [kind for kind in policies.ALL_KINDS if kind in wanted]
+    link.kinds_granted = [kind for kind in policies.GRANTABLE if kind in wanted]
     link.save(update_fields=["kinds_granted"])
     ClientAgeFacts.objects.filter(client=client, answered_at__isnull=True).update(
         answered_at=timezone.now())

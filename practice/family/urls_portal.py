@@ -15,6 +15,10 @@ urlpatterns = [
     path("<int:client_id>/", views_portal.client_home, name="client"),
     path("<int:client_id>/questionnaires/<int:assignment_id>/", views_portal.questionnaire,
          name="questionnaire"),
+    path("<int:client_id>/releases/<int:release_id>/", views_portal.release_sign,
+         name="release"),
+    path("<int:client_id>/releases/<int:release_id>/revoke/", views_portal.release_revoke,
+         name="release_revoke"),
     path("<int:client_id>/<slug:kind>/", views_portal.record, name="record"),
     # Staff
     path("staff/settings/", views_staff.family_settings, name="settings"),

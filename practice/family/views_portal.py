@@ -25,6 +25,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.pages import client_required
 from practice.access import Capability, declares, requires
+from practice.disclosure import policies as disclosure_policies
+from practice.disclosure import selectors as disclosure_selectors
+from practice.disclosure import services as disclosure_services
+from practice.disclosure.forms import SignForm
+from practice.disclosure.models import Release
 from practice.family import policies, selectors, services
 from practice.family.forms import (
     AcceptClientInvitationForm,
@@ -35,6 +40,7 @@ from practice.family.forms import (
     ProxySettingsForm,
 )
 from practice.family.models import ProxyLink
+from practice.formbuilder.services import consent_wording
 from practice.measurement.selectors import instrument_definition
 from practice.messaging.selectors import proxy_link_unread_count
 from tenants.accounts.models import User
@@ -200,6 +206,77 @@ def account(request: HttpRequest) -> HttpResponse:
                                                    "links": selectors.proxy_links_for(
                                                        request.user)},
                   status=400 if form.errors else 200)
+
+
+# --- releases of information, signed for a young client ------------------------------------
+
+def _release_for_client(request: HttpRequest, client_id: int, release_id: int) -> tuple[Any, Any]:
+    """The link and the release a proxy may act on for this client (selectors.proxy_signs_for;
+    a Part 2 consent is never shown to a proxy). Anything else: the same 404."""
+    link = selectors.proxy_signs_for(proxy=request.user, client_id=client_id,
+                                     practice=request.tenant)
+    try:
+        release = disclosure_selectors.releases_for_proxy(link.client).get(pk=release_id)
+    except Release.DoesNotExist:
+        raise Http404 from None
+    return link, release
+
+
+@require_http_methods(["GET", "POST"])
+@proxy_page
+def release_sign(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
+    link, release = _release_for_client(request, client_id, release_id)
+    form = SignForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                disclosure_services.release_sign_for_client(
+                    client_id=link.client_id, release_id=release.pk,
+                    signing=disclosure_services.Signing(data["typed_name"], data["consent"],
+                                                        data["drawn"]),
+                    acting_user=request.user,  # type: ignore[arg-type]
+                    practice=request.tenant, meta=RequestMeta.from_request(request))
+            except disclosure_services.DisclosureError as error:
+                form.add_error(None, str(error))
+            except Release.DoesNotExist:
+                raise Http404 from None
+            else:
+                messages.success(request, translation.gettext(
+                    "Signed. You can revoke it here at any time."))
+                return HttpResponseRedirect(reverse(
+                    "family:record", args=[link.client_id, policies.Kind.RELEASES]))
+    return render(request, "family/release.html", _context(
+        request, link, release=release, form=form,
+        consent_text=consent_wording(),
+        recipient=disclosure_selectors.release_recipient(release),
+        scope_labels=[disclosure_policies.SCOPE_KINDS.get(kind, kind) for kind in release.kinds],
+        may_sign=disclosure_selectors.may_sign_for_client(release, request.user),  # type: ignore[arg-type]
+        revocation=(disclosure_policies.revocation_wording()
+                    if release.status == Release.Status.AWAITING_SIGNATURE
+                    else release.revocation_statement)), status=status)
+
+
+@require_POST
+@proxy_page
+def release_revoke(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
+    link, release = _release_for_client(request, client_id, release_id)
+    try:
+        disclosure_services.release_revoke_for_client(
+            client_id=link.client_id, release_id=release.pk,
+            acting_user=request.user,  # type: ignore[arg-type]
+            practice=request.tenant, meta=RequestMeta.from_request(request))
+    except disclosure_services.DisclosureError as error:
+        messages.error(request, str(error))
+    except Release.DoesNotExist:
+        raise Http404 from None
+    else:
+        messages.success(request, translation.gettext(
+            "Revoked. Nothing more will be shared under it."))
+    return HttpResponseRedirect(reverse("family:record",
+                                        args=[link.client_id, policies.Kind.RELEASES]))
 
 
 # --- joining ---------------------------------------------------------------------------------

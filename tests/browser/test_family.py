@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from practice.care.models import Goal, Homework, JournalEntry
+from practice.disclosure.services import ReleaseDraft, release_create
 from practice.family.instruments import PARENT_REPORT, SELF_REPORT
 from practice.family.models import ClientAgeFacts, FamilySettings, ProxyLink, ProxyTier
 from practice.family.services import (
@@ -109,8 +110,16 @@ def test_each_tier_shows_its_kinds_accessibly(
                                 due_on=timezone.localdate(), created_by=world.clinician)
         family_summary_save(client_id=world.client.pk, acting_user=world.clinician,
                             text="Coming every week; sleep is better.")
+        ClientProfile.objects.get_or_create(user=world.client)[0].clinicians.add(
+            world.clinician)
+        release = release_create(
+            client_id=world.client.pk, draft=ReleaseDraft(
+                recipient_name="Dr Priya Patel", purpose="Medication review",
+                kinds=["scores"], instrument_keys=["phq9"],
+                expires_on=timezone.localdate() + timedelta(days=365)),
+            practice_name=world.practice.name, acting_user=world.clinician)
     axe = Axe()
-    expected = {"logistics": 4, "progress": 6, "full": 10}
+    expected = {"logistics": 4, "progress": 6, "full": 11}
     for width in (360, 1280):
         page = new_device(browser, contexts, width=width)
         sign_in(page, world, practice_server, parent)
@@ -127,13 +136,21 @@ def test_each_tier_shows_its_kinds_accessibly(
                 Path(shots).mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=f"{shots}/family-{tier}-overview-{width}.png",
                                 full_page=True)
-            last = {"logistics": "appointments", "progress": "goals", "full": "homework"}[tier]
+            last = {"logistics": "appointments", "progress": "goals", "full": "releases"}[tier]
             page.goto(practice_server.url(world, f"/family/{world.client.pk}/{last}/"))
             assert CANARY not in page.content()
             assert problems(page, axe) == [] if width == 360 else True
             if shots:
                 page.screenshot(path=f"{shots}/family-{tier}-{last}-{width}.png",
                                 full_page=True)
+            if tier == "full":  # the parent signs for a young child: the sign page
+                page.get_by_role("link", name="Dr Priya Patel").click()
+                page.wait_for_url(re.compile(rf"/releases/{release.pk}/$"))
+                assert page.get_by_role("button", name="Sign", exact=True).count() == 1
+                assert problems(page, axe) == [] if width == 360 else True
+                if shots:
+                    page.screenshot(path=f"{shots}/family-release-sign-{width}.png",
+                                    full_page=True)
 
 
 def test_the_staff_family_page_and_the_teens_sharing_page(

@@ -18,6 +18,8 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from practice.care.models import JournalEntry
+from practice.disclosure import services as disclosure_services
+from practice.disclosure.models import Release
 from practice.family import services
 from practice.family.instruments import PARENT_REPORT
 from practice.family.models import ClientAgeFacts, FamilySettings, ProxyLink, ProxyTier
@@ -35,15 +37,16 @@ BIRTH = {"below": date(2013, 6, 18),  # 13, turning 14 tomorrow
          "at": date(2012, 6, 17),  # 14 today
          "above": date(2009, 1, 5)}  # 17
 KINDS = ["appointments", "forms", "invoices", "messages", "progress", "goals", "homework",
-         "documents", "resources", "safety_plan", "journal", "mood", "self_report",
+         "documents", "resources", "safety_plan", "releases", "journal", "mood", "self_report",
          "client_messages"]
 LOGISTICS = {"appointments", "forms", "invoices", "messages"}
 TIERS = {"logistics": LOGISTICS,
          "progress": LOGISTICS | {"progress", "goals"},
          "full": LOGISTICS | {"progress", "goals", "homework", "documents", "resources",
-                              "safety_plan"}}
-# What the teen granted the parent: from the age on, that and nothing else is shown.
-GRANTED = ["appointments", "journal"]
+                              "safety_plan", "releases"}}
+# What the teen granted the parent: from the age on, that and nothing else is shown, except
+# releases: from the age on only the teen signs, whatever they grant.
+GRANTED = ["appointments", "journal", "releases"]
 # What changes on every response (the CSP nonce, the CSRF token), not with what was asked.
 NONCE = re.compile(rb'(nonce|value)="[^"]*"')
 RELATIONS = ["own", "sibling", "other_family", "other_practice"]
@@ -56,6 +59,8 @@ def expected_questionnaire(relation: str) -> bool:
 
 
 def expected(tier: str, age: str, kind: str, relation: str) -> bool:
+    if relation == "own" and kind == "releases" and age != "below":
+        return False
     if relation == "own":
         return kind in (TIERS[tier] if age == "below" else set(GRANTED))
     if relation == "sibling":  # a young sibling, linked in the logistics tier
@@ -72,6 +77,8 @@ class Family:
     foreign_id: int
     # A daily caregiver questionnaire on each link (the foreign one: beta's id).
     assignments: dict[str, int]
+    # A release awaiting a signature for each client (the foreign one: beta's id).
+    releases: dict[str, int]
 
 
 @pytest.fixture
@@ -87,6 +94,8 @@ def family(clock, alpha: PracticeWorld, beta: PracticeWorld) -> Family:
                                                full_name="Beta Kid", role=Role.CLIENT)
         proxy_linked(foreign, email="parent@example.org", tier_key="full")
         foreign_assignment = _assign(beta, ProxyLink.objects.get(client=foreign))
+        # A release id alpha does not have (the API's revoke route names no client).
+        foreign_release = [_release(beta, foreign) for _number in range(5)][-1]
     with schema_context(alpha.practice.schema_name):
         FamilySettings.objects.create(self_consent_age=AGE)
         teen = alpha.client
@@ -107,8 +116,30 @@ def family(clock, alpha: PracticeWorld, beta: PracticeWorld) -> Family:
         assignments = {relation: _assign(alpha, ProxyLink.objects.get(client=person))
                        for relation, person in (("own", teen), ("sibling", sibling),
                                                 ("other_family", other_child))}
+        releases = {relation: _release(alpha, person)
+                    for relation, person in (("own", teen), ("sibling", sibling),
+                                             ("other_family", other_child))}
     assignments["other_practice"] = foreign_assignment
-    return Family(alpha.http(parent), teen, sibling, other_child, foreign.pk, assignments)
+    assert foreign_release > max(releases.values())
+    releases["other_practice"] = foreign_release
+    return Family(alpha.http(parent), teen, sibling, other_child, foreign.pk, assignments,
+                  releases)
+
+
+def _release(world: PracticeWorld, client: User) -> int:
+    """A release awaiting a signature (the client on the clinician's caseload: _assign)."""
+    return disclosure_services.release_create(
+        client_id=client.pk, draft=disclosure_services.ReleaseDraft(
+            recipient_name="Dr Priya Patel", purpose="Medication review", kinds=["scores"],
+            instrument_keys=["phq9"], expires_on=date(2026, 12, 31)),
+        practice_name=world.practice.name, acting_user=world.clinician).pk
+
+
+def _release_reset(alpha: PracticeWorld, release_id: int) -> None:
+    """An allowed revoke withdrew the release (not yet signed): back to awaiting."""
+    with schema_context(alpha.practice.schema_name):
+        Release.objects.filter(pk=release_id, status="withdrawn").update(
+            status="awaiting", revoked_at=None, revoked_by=None)
 
 
 def _assign(world: PracticeWorld, link: ProxyLink) -> int:
@@ -180,10 +211,25 @@ def test_exactly_the_allowed_cells_answer(clock, alpha, family) -> None:
                 cell(allowed, http.get(
                     f"/api/v1/family/clients/{client_id}/questionnaires/{assignment}"),
                     f"{where} api questionnaire")
+                # A release to sign for the client (the page) and to revoke (page and API).
+                allowed = expected(tier, age, "releases", relation)
+                where = f"{tier} {age} release {relation}"
+                release = family.releases[relation]
+                cell(allowed, http.get(f"/family/{client_id}/releases/{release}/"),
+                     f"{where} sign page")
+                cell(allowed, http.post(f"/family/{client_id}/releases/{release}/revoke/"),
+                     f"{where} page revoke", 302)
+                if allowed:
+                    _release_reset(alpha, release)
+                cell(allowed, http.post(
+                    f"/api/v1/family/releases/{release}/revoke"),
+                    f"{where} api revoke")
+                if allowed:
+                    _release_reset(alpha, release)
     print(f"\nproxy matrix: cells={cells} allows={allows} denies={denies} "
           f"unexpected={len(unexpected)}")
     assert unexpected == []
-    assert (cells, allows, denies) == (1224, 226, 998)
+    assert (cells, allows, denies) == (1404, 231, 1173)
     # The same 404 whatever was refused (one page body, one API body): nothing tells "not
     # allowed" from "not there".
     assert len(denial_bodies) == 2
