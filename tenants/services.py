@@ -125,7 +125,9 @@ def practice_provision(
         if spare is None:
             _clone_template(practice.schema_name)
         if settings.SPARE_SCHEMAS:
-            transaction.on_commit(_refill_spares_soon)
+            # Robust: with Redis down the practice exists all the same; the scheduler's
+            # refill comes within five minutes.
+            transaction.on_commit(_refill_spares_soon, robust=True)
         with schema_context(practice.schema_name):
             owner = User.objects.create_user(
                 signup.owner_email,

@@ -144,3 +144,22 @@ def test_the_operator_sees_the_pool_on_the_fleet_page(pool, operator) -> None:
                        "VALUES ('probe', '0001_probe', now())")
     assert ('<dd id="spares">0 ready, 2 of an older template (dropped at the next refill)</dd>'
             in http.get("/operator/fleet/").content.decode())
+
+
+def test_a_broker_outage_after_the_signup_commits_loses_nothing(pool, monkeypatch,
+                                                               django_capture_on_commit_callbacks
+                                                               ) -> None:
+    """The refill is asked for after the commit; with Redis unreachable then, the signup still
+    succeeds (the callback is robust) and the scheduler's periodic refill catches up."""
+    import redis
+
+    from tenants.tasks import spare_schemas_refill_job
+
+    def unreachable(*args, **kwargs):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(spare_schemas_refill_job, "send", unreachable)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        practice, _ = practice_provision(signup=_signup("spare-outage"), acting_user=None)
+    assert len(callbacks) == 1
+    assert practice.schema_name == pool[0]
