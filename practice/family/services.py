@@ -46,6 +46,7 @@ from practice.family.models import (
 )
 from practice.family.notifications import CAREGIVER_DUE
 from practice.measurement import schedule
+from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.models import Alert, Assignment
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
@@ -508,18 +509,21 @@ def caregiver_report_submit(*, proxy: User, assignment_id: int, answers: dict[st
     audit_record(action=Action.FAMILY_CAREGIVER_REPORTED, actor=proxy,
                  object_type="caregiver_report", object_id=report.pk, meta=meta,
                  detail={"client_id": link.client_id, "instrument": definition.key})
-    alerts_raise(requests=_caregiver_alerts(report, assignment), acting_user=proxy, meta=meta)
+    alerts_raise(requests=_caregiver_alerts(report, assignment, definition), acting_user=proxy,
+                 meta=meta)
     return report
 
 
-def _caregiver_alerts(report: CaregiverReport,
-                      assignment: CaregiverAssignment) -> list[AlertRequest]:
+def _caregiver_alerts(report: CaregiverReport, assignment: CaregiverAssignment,
+                      definition: InstrumentDefinition) -> list[AlertRequest]:
+    """The alerts a caregiver's report raises, named by the instruments' titles (as every other
+    alert) and the gap in the instrument's points."""
     requests = []
     if report.flags:
         requests.append(AlertRequest(
             client_id=report.client_id, kind=Alert.Kind.CAREGIVER_REPORT,
             severity=Alert.Severity.ROUTINE,
-            summary=f"{report.instrument_key.upper()}: caregiver report flagged",
+            summary=f"{definition.title}: caregiver report flagged",
             dedupe_key=f"caregiver:{report.pk}"))
     if assignment.compare_with and report.total is not None:
         own = selectors.client_totals(report.client, assignment.compare_with)
@@ -529,10 +533,17 @@ def _caregiver_alerts(report: CaregiverReport,
                 requests.append(AlertRequest(
                     client_id=report.client_id, kind=Alert.Kind.INFORMANT_DISAGREEMENT,
                     severity=Alert.Severity.ROUTINE,
-                    summary=(f"{report.instrument_key.upper()} vs "
-                             f"{assignment.compare_with.upper()}: informants {gap} apart"),
+                    summary=(f"{definition.title} vs {_title(assignment.compare_with)}: "
+                             f"informants {format(gap.normalize(), 'f')} points apart"),
                     dedupe_key=f"informants:{report.pk}"))
     return requests
+
+
+def _title(instrument_key: str) -> str:
+    try:
+        return instrument_definition(instrument_key).title
+    except UnknownInstrument:
+        return instrument_key
 
 
 # --- the proxy's conversation and settings -----------------------------------------------------

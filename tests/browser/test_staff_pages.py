@@ -3,7 +3,8 @@ practice (every module on): no serious or critical axe-core violation (WCAG 2.2 
 practice) and no sideways scrolling at 360 px. The pages are found as a person finds them: from
 the Today page, every link to a staff page of this host (the portal and the API are checked
 elsewhere), breadth first, each route once per role. The Today page of each role is also
-photographed at 1280 and 360 px when TANDEM_SCREENSHOTS names a folder."""
+photographed at 1280 and 360 px when TANDEM_SCREENSHOTS names a folder (and the owner's
+practice outcome report at 1280 px): docs/screenshots/ holds the README's."""
 
 from __future__ import annotations
 
@@ -99,6 +100,9 @@ def test_every_staff_page_is_accessible_and_fits_a_phone(
         sign_in(wide, practice, practice_server, person)
         wide.goto(origin + "/")
         wide.screenshot(path=f"{SHOTS}/today-{role}-1280.png", full_page=True)
+        if role == "owner":  # the practice's outcome report, for the README
+            wide.goto(origin + "/outcomes/reports/")
+            wide.screenshot(path=f"{SHOTS}/report-practice-1280.png", full_page=True)
     page = new_device(browser, contexts, width=360)
     sign_in(page, practice, practice_server, person)
     if SHOTS:

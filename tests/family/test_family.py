@@ -232,8 +232,13 @@ def test_caregiver_reports_are_scored_with_their_informant_and_raise_alerts(
         report = CaregiverReport.objects.get()
         assert (report.informant_id, report.relationship, report.total, report.band_label,
                 report.flags) == (parent.pk, "parent", 9, "High", ["q4"])
-        kinds = sorted(Alert.objects.filter(client=teen).values_list("kind", flat=True))
-        assert kinds == ["caregiver_report", "informant_disagreement"]
+        summaries = dict(Alert.objects.filter(client=teen).values_list("kind", "summary"))
+        assert sorted(summaries) == ["caregiver_report", "informant_disagreement"]
+        # Named as the staff know the instruments (titles, not keys), the gap in points.
+        assert summaries["caregiver_report"] == (
+            "Family mood check (parent report): caregiver report flagged")
+        assert summaries["informant_disagreement"].endswith(": informants 8 points apart")
+        assert "FAMILY_MOOD" not in summaries["informant_disagreement"]
         # The client's own history holds only the client's own answers.
         assert list(Response.objects.filter(client=teen, status="submitted")
                     .values_list("instrument_key", flat=True)) == ["family_mood_self"]
