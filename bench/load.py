@@ -6,13 +6,20 @@ page answering 200 and the 95th percentile under 300 ms, with a worker and the s
 
 What runs, all on loopback: gunicorn with infra/gunicorn.conf.py (`--web-workers` processes of
 `--threads` gthread threads, default one process of four) serving `bench.load_settings` (the
-local settings with DEBUG off, as the other benches, plus a counter of time in the database);
-one `dramatiq config.worker` process of four threads; the scheduler
-(`manage.py run_scheduler`); an SMTP sink that keeps every Message-ID; PostgreSQL and Redis
-(the embedded ones, or DATABASE_URL / REDIS_URL). The practices: the demo practice seeded as
-`make run` seeds it (six months of daily mood and weekly questionnaires for its main client,
-appointments, messages, alerts), cloned N-1 times (`--practices`, default 100; `--quick` 10)
-with its rows, each on its own host.
+production settings plus a counter of time in the database); one `dramatiq config.worker`
+process of four threads; the scheduler (`manage.py run_scheduler`); an SMTP sink that keeps
+every Message-ID; PostgreSQL and Redis (the embedded ones, or DATABASE_URL / REDIS_URL). What
+production reads from the environment is set as infra/compose.yaml sets it behind its proxy
+(see `production_environment`): a fresh secret key and VAPID pair, Stripe keys that point at a
+closed loopback port (nothing in a practice day calls Stripe; nothing leaves the machine),
+static files collected into a temporary directory (the manifest storage refuses to serve
+without), uploads in a temporary directory (the filesystem storage production uses without a
+bucket: no S3 here), and SECURE_SSL_REDIRECT off because the proxy redirects. locust plays the
+proxy's part: it sends X-Forwarded-Proto: https, so requests are secure (Secure cookies, CSRF's
+https Origin check, HSTS) as behind Caddy or the ALB. The practices: the demo practice seeded
+as `make run` seeds it, with a year of daily mood and weekly questionnaires for its main client
+(appointments, messages, alerts as the demo has them), cloned N-1 times (`--practices`, default
+100; `--quick` 10) with its rows, each on its own host.
 
 The load: locust (bench/locustfile.py), headless, one run per step of `--users` (default 4, 8,
 16 and 32; `--quick` 4 and 8), each `--seconds` long (default 60, `--quick` 20): clients sign
@@ -37,9 +44,12 @@ import argparse
 import csv
 import io
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -112,6 +122,35 @@ class Sink:
 COPIED = ("enabled_modules", "messaging_policy", "instrument_keys", "plan_key", "billing_state",
           "reliable_change_thresholds")
 
+HISTORY_WEEKS = 52
+
+
+def production_environment(scratch: Path) -> None:
+    """What the production settings read from the environment, for loopback (infra/compose.yaml
+    and infra/env.example set the same for a server)."""
+    from config.vapid import generate
+
+    private, public = generate()
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "bench.load_settings",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "STRIPE_SECRET_KEY": "sk_test_load_bench",
+        "STRIPE_WEBHOOK_SECRET": "whsec_load_bench",
+        # A port nothing listens on: a call to Stripe would fail at once, never leave the host.
+        "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}",
+        "WEBPUSH_VAPID_PRIVATE_KEY": private,
+        "WEBPUSH_VAPID_PUBLIC_KEY": public,
+        "WEBPUSH_VAPID_SUBJECT": "mailto:no-reply@localhost",
+        "PLATFORM_DOMAIN": "localhost",
+        # As in infra/compose.yaml: the proxy redirects plain HTTP itself.
+        "SECURE_SSL_REDIRECT": "false",
+        "STATIC_ROOT": str(scratch / "static"),
+        "MEDIA_ROOT": str(scratch / "media"),
+        "SENTRY_DSN": "",
+        "AWS_STORAGE_BUCKET_NAME": "",
+    })
+
+
 def seed(practices: int) -> list[str]:
     """The demo practice, then practices-1 clones of it with its rows; returns their hosts."""
     from django.core.management import call_command
@@ -123,9 +162,13 @@ def seed(practices: int) -> list[str]:
     from tenants.models import Domain, Practice, PracticeState
     from tenants.selectors import practice_by_subdomain, practice_host
 
+    started = time.perf_counter()
+    # The static files' manifest, as the image's build makes it (infra/Dockerfile).
+    call_command("collectstatic", interactive=False, verbosity=0, stdout=io.StringIO())
+    print(f"static files collected in {time.perf_counter() - started:.1f} s", flush=True)
     call_command("migrate_platform", skip_practices=True, verbosity=0, stdout=io.StringIO())
     started = time.perf_counter()
-    seed_demo()
+    seed_demo(history_weeks=HISTORY_WEEKS)
     demo = practice_by_subdomain(DEMO_SUBDOMAIN)
     assert demo is not None
     print(f"demo practice seeded in {time.perf_counter() - started:.1f} s", flush=True)
@@ -267,7 +310,8 @@ def main(argv: list[str]) -> int:  # noqa: PLR0915 - one linear script
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_port}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.load_settings"
+    scratch = Path(tempfile.mkdtemp(prefix="tandem-load-"))
+    production_environment(scratch)
     server_url, database = prepare_environment("load", settings_module="bench.load_settings")
     LOGS.mkdir(exist_ok=True)
     print(f"load test in database {database}: {plan.practices} practices, steps of "
@@ -323,6 +367,7 @@ def main(argv: list[str]) -> int:  # noqa: PLR0915 - one linear script
         connections.close_all()
         drop_database(server_url, database)
         controller.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
     return report(plan, results, statuses, twice, waiting, sink)
 
 
