@@ -20,9 +20,28 @@ import re
 from html.parser import HTMLParser
 from http.cookiejar import Cookie
 from typing import Any
+from urllib.parse import urlsplit
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 from requests.cookies import RequestsCookieJar
+
+TIMINGS = os.environ.get("LOAD_TIMINGS", "")
+_timings: list[str] = []
+
+
+@events.request.add_listener
+def _record(name: str, response_time: float, exception: Exception | None, **_: Any) -> None:
+    """Every request's time, for the exact percentiles over all pages (bench/load.py)."""
+    if TIMINGS:
+        _timings.append(f"{name}\t{response_time:.1f}\t{int(exception is not None)}\n")
+
+
+@events.quitting.add_listener
+def _write(**_: Any) -> None:
+    if TIMINGS:
+        with open(TIMINGS, "w") as handle:
+            handle.writelines(_timings)
+
 
 HOSTS = [host for host in os.environ.get("LOAD_HOSTS", "demo.localhost").split(",") if host]
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
@@ -158,11 +177,13 @@ class Person(HttpUser):
 
     def _check(self, response: Any) -> str | None:
         final = response.url or ""
+        # The path only (ids, never PHI; no query string), so a failure says where it was.
+        where = urlsplit(final).path
         if response.status_code != 200:
-            response.failure(f"answered {response.status_code}")
+            response.failure(f"answered {response.status_code} at {where}")
             return None
         if any(part in final for part in SIGNED_OUT) and response.history:
-            response.failure(f"redirected to {final.split('127.0.0.1', 1)[-1]}")
+            response.failure(f"redirected to {where}")
             return None
         response.success()
         return response.text
