@@ -23,8 +23,9 @@ as `make run` seeds it, with a year of daily mood and weekly questionnaires for 
 
 The load: locust (bench/locustfile.py), headless, one run per step, each `--seconds` long
 (default 60, `--quick` 20). Steps double the concurrent users from 4 until a step has an error or
-its pages' p95 reaches 300 ms (at most 64 users; `--quick` 16), so the sustained rate is found
-between the last step within the budget and the first over it; `--users 4,8,16` runs the steps
+its pages' p95 reaches 300 ms (at most 64 users; `--quick` 16), or halve them while the first
+steps are over budget (a busy machine), so the sustained rate is found between the last step
+within the budget and the first over it; `--users 4,8,16` runs the steps
 given instead. Clients sign in, open their dashboard, check in their mood, answer questionnaires
 (a tenth at the top of every scale, so with a risk answer), read their progress and messages,
 look at booking; clinicians open Today, the caseload, a client's page and pre-session review,
@@ -101,7 +102,8 @@ def parse_args(argv: list[str]) -> Plan:
                         help="10 practices, steps of 20 s up to 16 users")
     parser.add_argument("--practices", type=int, help="default 100 (--quick 10)")
     parser.add_argument("--users", help="the steps' concurrent users, comma separated "
-                        "(default: 4, doubled until over budget, at most 64; --quick 16)")
+                        "(default: 4, doubled until over budget, at most 64 (--quick 16), or "
+                        "halved while over)")
     parser.add_argument("--seconds", type=int, help="length of each step")
     parser.add_argument("--web-workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=4)
@@ -358,7 +360,8 @@ def main(argv: list[str]) -> int:  # noqa: PLR0915 - one linear script
     server_url, database = prepare_environment("load", settings_module="bench.load_settings")
     LOGS.mkdir(exist_ok=True)
     steps = (f"{plan.users} users" if not plan.max_users else
-             f"{plan.users[0]} users doubled up to {plan.max_users} until over budget")
+             f"{plan.users[0]} users, doubled up to {plan.max_users} until over budget "
+             "(halved while over)")
     print(f"load test in database {database}: {plan.practices} practices, steps of "
           f"{steps} x {plan.seconds} s, web {plan.web_workers} process(es) x "
           f"{plan.threads} threads, logs in .tandem/bench-load-*", flush=True)
@@ -397,8 +400,14 @@ def main(argv: list[str]) -> int:  # noqa: PLR0915 - one linear script
             print(f"  {users} users: {step.total.rps:.1f} req/s, {step.total.failures} errors "
                   f"of {step.total.count}, pages p95 {step.pages_p95:.0f} ms, database "
                   f"{step.share:.0%} of request time, {load_line('now')}", flush=True)
-            if plan.max_users and step.is_within_budget and users * 2 <= plan.max_users:
-                queue.append(users * 2)
+            if not plan.max_users or step.total.failures:
+                continue
+            if step.is_within_budget and users * 2 <= plan.max_users and (
+                    not results[:-1] or users > results[-2].users):
+                queue.append(users * 2)  # up, until over budget
+            elif not step.is_within_budget and users > 1 and not any(
+                    earlier.is_within_budget for earlier in results):
+                queue.append(users // 2)  # over at the first step already: down, until within
         # The worker catches up with what the day raised.
         deadline = time.monotonic() + 120
         statuses, twice, waiting = backlog(hosts)
