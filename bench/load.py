@@ -435,6 +435,10 @@ def main(argv: list[str]) -> int:  # noqa: PLR0915 - one linear script
     return report(plan, results, statuses, twice, waiting, sink)
 
 
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
 def report(plan: Plan, results: list[Step], statuses: Counter[str], twice: int, waiting: int,
            sink: Sink) -> int:
     failed = False
@@ -468,10 +472,10 @@ def report(plan: Plan, results: list[Step], statuses: Counter[str], twice: int, 
     best = max(good, key=lambda step: step.rps)
     limit = min((step for step in over if step.users > best.users), default=None,
                 key=lambda step: step.users)
-    print(f"sustained: {best.rps:.1f} req/s with {best.users} people, pages p95 "
+    print(f"sustained: {best.rps:.1f} req/s with {_people(best.users)}, pages p95 "
           f"{best.pages_p95:.0f} ms, no errors")
     if limit is not None:
-        print(f"over budget: {limit.users} people, {limit.rps:.1f} req/s, pages p95 "
+        print(f"over budget: {_people(limit.users)}, {limit.rps:.1f} req/s, pages p95 "
               f"{limit.pages_p95:.0f} ms, {limit.total.failures} errors")
     else:
         print("the budget was not reached by the largest step: the sustained rate is a floor")
