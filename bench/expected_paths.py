@@ -24,6 +24,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
+from bench.common import print_load  # noqa: E402
+
 # band: (baseline range, generating k, noise SD in points, share of the practice)
 TRUTH = {
     "mild": ((5, 9), 0.16, 1.5, 0.20),
@@ -39,6 +41,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--episodes", type=int, default=500)
     parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args(argv)
+    print_load("before")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("DATABASE_URL", "postgres://unused/unused")
     os.environ.setdefault("REDIS_URL", "redis://unused")
@@ -81,6 +84,8 @@ def main(argv: list[str]) -> None:
         times.append(elapsed)
         print(f"{band:<18} {episodes:>4} {k:>7.3f} {fit.k:>7.3f} {noise * NORMAL_85TH:>9.2f} "
               f"{fit.tolerance:>8.1f} {elapsed:>7.1f}")
+    print_load("after")
+    # No baseline to compare with (a fit against the truth it was generated from): no ratio.
     print(f"RESULT expected_paths fit_ms_total={sum(times):.1f} "
           f"fit_ms_median={statistics.median(times):.1f}")
 

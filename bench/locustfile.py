@@ -18,9 +18,30 @@ import os
 import random
 import re
 from html.parser import HTMLParser
+from http.cookiejar import Cookie
 from typing import Any
+from urllib.parse import urlsplit
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
+from requests.cookies import RequestsCookieJar
+
+TIMINGS = os.environ.get("LOAD_TIMINGS", "")
+_timings: list[str] = []
+
+
+@events.request.add_listener
+def _record(name: str, response_time: float, exception: Exception | None, **_: Any) -> None:
+    """Every request's time, for the exact percentiles over all pages (bench/load.py)."""
+    if TIMINGS:
+        _timings.append(f"{name}\t{response_time:.1f}\t{int(exception is not None)}\n")
+
+
+@events.quitting.add_listener
+def _write(**_: Any) -> None:
+    if TIMINGS:
+        with open(TIMINGS, "w") as handle:
+            handle.writelines(_timings)
+
 
 HOSTS = [host for host in os.environ.get("LOAD_HOSTS", "demo.localhost").split(",") if host]
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
@@ -99,6 +120,24 @@ def form_of(body: str, action_pattern: str = "") -> Form | None:
     return parser if parser.done else None
 
 
+class ProxyHopJar(RequestsCookieJar):
+    """The cookies of a browser seen on the hop from the proxy to gunicorn: the browser sends
+    its Secure cookies over HTTPS, the proxy passes them on over plain HTTP. requests would keep
+    them off an http:// URL (and copies the session's jar into a new one for every request, so a
+    cookie policy on it is lost), so they are stored without the flag."""
+
+    def set_cookie(self, cookie: Cookie, *args: Any, **kwargs: Any) -> None:
+        cookie.secure = False
+        super().set_cookie(cookie, *args, **kwargs)
+
+
+def behind_proxy(user: HttpUser) -> None:
+    """As the proxy in front of gunicorn forwards a browser's HTTPS request: plain HTTP on
+    loopback with X-Forwarded-Proto: https, and the browser's Secure cookies."""
+    user.client.headers["X-Forwarded-Proto"] = "https"
+    user.client.cookies = ProxyHopJar()
+
+
 class Person(HttpUser):
     abstract = True
     wait_time = between(1, 4)
@@ -106,6 +145,7 @@ class Person(HttpUser):
 
     def on_start(self) -> None:
         self.practice_host = random.choice(HOSTS)
+        behind_proxy(self)
         self.client.headers.update({"Host": self.practice_host, "Accept": "text/html"})
         self.sign_in()
 
@@ -119,8 +159,8 @@ class Person(HttpUser):
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         data = {"csrfmiddlewaretoken": token.group(1) if token else "", "username": self.who(),
                 "password": PASSWORD}
-        headers = {"Origin": f"http://{self.practice_host}",
-                   "Referer": f"http://{self.practice_host}/accounts/sign-in/"}
+        headers = {"Origin": f"https://{self.practice_host}",
+                   "Referer": f"https://{self.practice_host}/accounts/sign-in/"}
         with self.client.post("/accounts/sign-in/", data=data, name="sign-in (post)",
                               headers=headers, catch_response=True) as response:
             consent = "/portal/consent/" in (response.url or "")
@@ -137,11 +177,13 @@ class Person(HttpUser):
 
     def _check(self, response: Any) -> str | None:
         final = response.url or ""
+        # The path only (ids, never PHI; no query string), so a failure says where it was.
+        where = urlsplit(final).path
         if response.status_code != 200:
-            response.failure(f"answered {response.status_code}")
+            response.failure(f"answered {response.status_code} at {where}")
             return None
         if any(part in final for part in SIGNED_OUT) and response.history:
-            response.failure(f"redirected to {final.split('127.0.0.1', 1)[-1]}")
+            response.failure(f"redirected to {where}")
             return None
         response.success()
         return response.text
@@ -151,8 +193,8 @@ class Person(HttpUser):
             return self._check(response)
 
     def post(self, path: str, name: str, data: dict[str, str]) -> str | None:
-        headers = {"Origin": f"http://{self.practice_host}",
-                   "Referer": f"http://{self.practice_host}{path}"}
+        headers = {"Origin": f"https://{self.practice_host}",
+                   "Referer": f"https://{self.practice_host}{path}"}
         with self.client.post(path, data=data, name=name, headers=headers,
                               catch_response=True) as response:
             return self._check(response)

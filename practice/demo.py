@@ -93,9 +93,10 @@ def seed_billing_staff() -> User:
     return user
 
 
-def seed_demo() -> bool:
+def seed_demo(*, history_weeks: int = HISTORY_WEEKS) -> bool:
     """Create the operator and the demo practice unless they exist, and seed its measurement
-    data unless it is there. Returns True if the practice was created."""
+    data (`history_weeks` of it for the main client) unless it is there. Returns True if the
+    practice was created."""
     connection.set_schema_to_public()
     if not User.objects.filter(email=OPERATOR_EMAIL).exists():
         platform_user_create(email=OPERATOR_EMAIL, password=DEMO_PASSWORD,
@@ -120,7 +121,7 @@ def seed_demo() -> bool:
                 User.objects.create_user(email, DEMO_PASSWORD, full_name=name, role=role)
     with schema_context(practice.schema_name):
         seed_branding(practice)
-        seed_measurement(practice, now=timezone.now())
+        seed_measurement(practice, now=timezone.now(), history_weeks=history_weeks)
         care_demo.seed(practice)
         messaging_demo.seed(practice)
         documents_demo.seed(practice)
@@ -175,7 +176,8 @@ class _Demo:
 
 
 @transaction.atomic
-def seed_measurement(practice: Practice, *, now: datetime) -> bool:
+def seed_measurement(practice: Practice, *, now: datetime,
+                     history_weeks: int = HISTORY_WEEKS) -> bool:
     """Seed the demo's measurement data (inside the practice's schema). Returns False when it
     is there already."""
     client = User.objects.filter(email=DEMO_CLIENT).first()
@@ -193,7 +195,7 @@ def seed_measurement(practice: Practice, *, now: datetime) -> bool:
     profile.clinicians.add(clinician)
     # The demo client has read and accepted the portal's consent text already.
     ConsentAcceptance.objects.get_or_create(user=client, version=current_consent().version)
-    _seed_course(demo, client)
+    _seed_course(demo, client, history_weeks)
     for email, name, tz_name, phq9_totals, gad7_totals in _MORE_CLIENTS:
         other = (User.objects.filter(email=email).first()
                  or User.objects.create_user(email, DEMO_PASSWORD, full_name=name,
@@ -203,17 +205,17 @@ def seed_measurement(practice: Practice, *, now: datetime) -> bool:
     return True
 
 
-def _seed_course(demo: _Demo, client: User) -> None:
+def _seed_course(demo: _Demo, client: User, history_weeks: int) -> None:
     today = schedule.local_today(demo.now, DEMO_TIMEZONE)
-    first_week = today - timedelta(weeks=HISTORY_WEEKS)
+    first_week = today - timedelta(weeks=history_weeks)
     phq9, gad7, mood = (_assignment(demo, client, key, frequency, first_week)
                         for key, frequency in (("phq9", "weekly"), ("gad7", "weekly"),
                                                ("mood", "daily")))
     rows: list[Response] = []
-    risk_day = first_week + timedelta(weeks=HISTORY_WEEKS - RISK_EPISODE_WEEKS_AGO)
-    for week in range(HISTORY_WEEKS):
+    risk_day = first_week + timedelta(weeks=history_weeks - RISK_EPISODE_WEEKS_AGO)
+    for week in range(history_weeks):
         day = first_week + timedelta(weeks=week)
-        weeks_ago = HISTORY_WEEKS - week
+        weeks_ago = history_weeks - week
         for assignment, start, floor, items in ((phq9, 19, 7, 8), (gad7, 15, 5, 7)):
             if weeks_ago in MISSED_WEEKS_AGO:
                 rows.append(missed_response(assignment, day, DEMO_TIMEZONE))
@@ -225,7 +227,7 @@ def _seed_course(demo: _Demo, client: User) -> None:
             if assignment.instrument_key == "phq9":
                 answers |= {"q9": 1 if day == risk_day else 0, "q10": _difficulty(target)}
             rows.append(_submitted(demo, assignment, day, answers, DEMO_TIMEZONE))
-    for offset in range(HISTORY_WEEKS * 7):
+    for offset in range(history_weeks * 7):
         day = first_week + timedelta(days=offset)
         if demo.rng.random() < 0.12:
             rows.append(missed_response(mood, day, DEMO_TIMEZONE))

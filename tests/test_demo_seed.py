@@ -180,6 +180,10 @@ def test_seed_demo_twice_gives_one_demo_with_an_improving_course(db, media_root)
         by_day = Counter(start.astimezone(local).date() - day for start in sessions.filter(
             status__in=["booked", "completed"]).values_list("starts_at", flat=True))
         assert by_day[timedelta(0)] >= 3 and by_day[timedelta(days=1)] >= 2
+        # ... and the demo client is shown them: booking is among their portal's modules
+        # (chosen by the engagement demo before booking was turned on).
+        from portal.models import ClientAccess
+        assert "booking" in ClientAccess.objects.get(user=client).visible_modules
 
         # A signed release to a psychiatrist, one disclosure in the ledger, Part 2 off.
         from practice.disclosure.models import Disclosure, Release

@@ -1,8 +1,9 @@
 """Demo appointments (run inside the demo practice's schema by practice.demo.seed_demo): the
-booking module and online booking turned on, the demo clinician's weekly hours in New York with
-a day off next week, three types of session, the demo client's last four weekly sessions
-(one a no-show) and two to come, one by video, and a day of sessions today and tomorrow. Then
-scheduling (seed_scheduling): two series, a waitlist and an open offer of a freed time.
+booking module and online booking turned on (and shown to the demo client), the demo
+clinician's weekly hours in New York with a day off next week, three types of session, the demo
+client's last four weekly sessions (one a no-show) and two to come, one by video, and a day of
+sessions today and tomorrow. Then scheduling (seed_scheduling): two series, a waitlist and an
+open offer of a freed time.
 Idempotent: nothing is added twice."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from portal.models import ClientAccess
 from practice.appointments import services
 from practice.appointments.models import (
     Appointment,
@@ -44,6 +46,12 @@ def seed(practice: Practice) -> None:
         practice_modules_update(practice_id=practice.pk,
                                 enabled=[*practice.enabled_modules, "booking"],
                                 acting_user=owner)
+    # The demo client's portal modules were chosen (engagement's demo) before booking was on:
+    # without it their appointments and booking pages answer 404 and no reminder reaches them.
+    access = ClientAccess.objects.filter(user=client).first()
+    if access is not None and "booking" not in access.visible_modules:
+        access.visible_modules = [*access.visible_modules, "booking"]
+        access.save(update_fields=["visible_modules"])
     if Appointment.objects.filter(client=client).exists():
         office = AppointmentType.objects.filter(name="Therapy session (in person)").first()
         if office is not None:
