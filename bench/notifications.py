@@ -17,6 +17,10 @@ many threads, each thread reusing one SMTP connection exactly as the worker's th
 (practice/notifications/connections.py): no outbox, no dispatcher, no queue. The ratio says what
 the pipeline's guarantees (claimed before sending, recorded after, every outcome kept) cost.
 
+Both sides, and the worker, run with the benches' settings (bench/settings.py: DEBUG off, as in
+production). Under DEBUG every query is formatted and kept in a log, a cost only the side that
+queries (the pipeline's) would pay.
+
 It works in a throwaway database on the server DATABASE_URL points at (embedded servers when
 DATABASE_URL / REDIS_URL are unset), `<name>_nbench`, dropped at the end. The last line printed
 is the one to read:
@@ -112,7 +116,7 @@ def prepare_environment(smtp_port: int) -> tuple[str, str]:
     from bench.common import prepare_environment as prepare
 
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_port}"
-    return prepare("nbench", settings_module="config.settings.local")
+    return prepare("nbench")
 
 
 def start_worker(threads: int, log: Path) -> subprocess.Popen[bytes]:
