@@ -17,6 +17,14 @@ many threads, each thread reusing one SMTP connection exactly as the worker's th
 (practice/notifications/connections.py): no outbox, no dispatcher, no queue. The ratio says what
 the pipeline's guarantees (claimed before sending, recorded after, every outcome kept) cost.
 
+Each side's CPU time per message is printed too (psutil): the worker's processes and the
+database's backends against the sending process. On a loaded machine throughput is the share of
+the cores each side won; CPU per message is what each side asked for.
+
+Both sides, and the worker, run with the benches' settings (bench/settings.py: DEBUG off, as in
+production). Under DEBUG every query is formatted and kept in a log, a cost only the side that
+queries (the pipeline's) would pay.
+
 It works in a throwaway database on the server DATABASE_URL points at (embedded servers when
 DATABASE_URL / REDIS_URL are unset), `<name>_nbench`, dropped at the end. The last line printed
 is the one to read:
@@ -45,11 +53,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.common import compare, print_load, result_line  # noqa: E402
+from bench.common import Summary, compare, print_load, result_line  # noqa: E402
 
 SUBDOMAIN = "bench-notify"
 PASSWORD = "bench-horse-battery-staple-9"
 ENQUEUED: list[float] = []
+# CPU seconds per message of each run: the worker's processes, the database's backends (the
+# pipeline's side) and the sending process (the baseline).
+CPU: dict[str, list[float]] = {"worker": [], "database": [], "direct": []}
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,62 @@ class Sink:
                 raise SystemExit(f"FAIL: {self.count} of {expected} emails arrived in {timeout} s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time so far of a process and its descendants."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def database_server() -> int | None:
+    """The process id of the PostgreSQL server the benchmark's database is on, when it runs on
+    this machine (the embedded one, or one on loopback); else None."""
+    from django.db import connection
+
+    if connection.settings_dict["HOST"] not in ("", "localhost", "127.0.0.1", "::1"):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    import psutil
+
+    return psutil.Process(backend).ppid()
+
+
+def database_cpu_seconds(server: int | None, database: str) -> dict[int, float]:
+    """CPU time so far of each of that server's backends connected to the benchmark's
+    database (each names it in its process title), by process id; none when the server is
+    elsewhere."""
+    import psutil
+
+    if server is None:
+        return {}
+    seconds = {}
+    for process in psutil.Process(server).children():
+        try:
+            title = " ".join(process.cmdline())
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        if f" {database} " in title:
+            seconds[process.pid] = times.user + times.system
+    return seconds
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU time spent between two readings by the backends alive at the second (one that
+    ended in between is not counted: the database's figure is a floor)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -112,7 +179,7 @@ def prepare_environment(smtp_port: int) -> tuple[str, str]:
     from bench.common import prepare_environment as prepare
 
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_port}"
-    return prepare("nbench", settings_module="config.settings.local")
+    return prepare("nbench")
 
 
 def start_worker(threads: int, log: Path) -> subprocess.Popen[bytes]:
@@ -165,9 +232,11 @@ def build_world() -> World:
 
 # --- measuring ------------------------------------------------------------------------------
 
-def pipeline_run(world: World, sink: Sink, count: int, run: int) -> float:
+def pipeline_run(world: World, sink: Sink, count: int, run: int,
+                 worker: subprocess.Popen[bytes]) -> float:
     """Seconds from waking the dispatcher to the last email's arrival, the notifications
     having been written (each in its own transaction) with the wake-up held back."""
+    from django.conf import settings
     from django.core.cache import cache
     from django.db import transaction
     from django_tenants.utils import schema_context
@@ -185,6 +254,9 @@ def pipeline_run(world: World, sink: Sink, count: int, run: int) -> float:
                                      idempotency_key=f"bench:{run}:{number}",
                                      context={"alert_id": number})
         ENQUEUED.append(time.perf_counter() - written)
+        database = settings.DATABASES["default"]["NAME"]
+        server = database_server()
+        cpu = cpu_seconds(worker.pid), database_cpu_seconds(server, database)
         started = time.perf_counter()
         cache.delete(WAKE_KEY)
         wake_dispatcher()
@@ -193,7 +265,11 @@ def pipeline_run(world: World, sink: Sink, count: int, run: int) -> float:
     except SystemExit:
         _explain(world)
         raise
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if run >= 0:
+        CPU["worker"].append((cpu_seconds(worker.pid) - cpu[0]) / count)
+        CPU["database"].append(cpu_since(cpu[1], database_cpu_seconds(server, database)) / count)
+    return elapsed
 
 
 def _explain(world: World) -> None:
@@ -234,12 +310,15 @@ class DirectSender:
     def run(self, sink: Sink, count: int, run: int) -> float:
         assert self.process.stdin is not None
         sink.reset()
+        cpu = cpu_seconds(self.process.pid)
         started = time.perf_counter()
         self.process.stdin.write(f"{count} {run}\n")
         self.process.stdin.flush()
         sink.wait_for(count, timeout=60 + count)
         elapsed = time.perf_counter() - started
         self._expect("done")
+        if run >= 0:
+            CPU["direct"].append((cpu_seconds(self.process.pid) - cpu) / count)
         return elapsed
 
     def stop(self) -> None:
@@ -304,11 +383,12 @@ def run(plan: Plan, sink: Sink, log: Path) -> int:
     direct = DirectSender(world, plan.threads)
     try:
         # Warm up: both processes have booted, connected and warmed their caches.
-        pipeline_run(world, sink, min(50, plan.count), run=-1)
+        pipeline_run(world, sink, min(50, plan.count), run=-1, worker=worker)
         direct.run(sink, min(50, plan.count), run=-1)
         pipeline_times, baseline_times = [], []
         for number in range(plan.runs):
-            pipeline_times.append(pipeline_run(world, sink, plan.count, run=number))
+            pipeline_times.append(pipeline_run(world, sink, plan.count, run=number,
+                                               worker=worker))
             baseline_times.append(direct.run(sink, plan.count, run=number))
             print(f"  run {number + 1}: pipeline {plan.count / pipeline_times[-1]:.1f} msg/s "
                   f"(events written at {plan.count / ENQUEUED[-1]:.0f}/s beforehand), "
@@ -330,6 +410,10 @@ def run(plan: Plan, sink: Sink, log: Path) -> int:
           f"threads against one sending process of {plan.threads} threads")
     print(f"pipeline: {comparison.measured.line('msg/s', 1.0)}")
     print(f"direct  : {comparison.baseline.line('msg/s', 1.0)}")
+    cpu = {side: Summary.of(samples) for side, samples in CPU.items()}
+    print(f"CPU per message: pipeline worker {cpu['worker'].line('ms', 1000.0, 2)}, "
+          f"its database {cpu['database'].line('ms', 1000.0, 2)}; "
+          f"direct {cpu['direct'].line('ms', 1000.0, 2)}")
     if not comparison.is_reliable:
         print(comparison.explain("msg/s", 1.0))
     print_load("after")
