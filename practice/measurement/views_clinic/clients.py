@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from portal.invitations import portal_state
@@ -76,11 +78,34 @@ def caseload(request: HttpRequest) -> HttpResponse:
     kept.pop("page", None)
     return render_page(request, "practice/clinic/caseload.html", {
         "page": page, "rows": _caseload_rows(page), "total": len(entries), "form": form,
-        "query": query,
+        "filter_fields": _filter_fields(form), "query": query,
         "kept": kept.urlencode(), "filtered": any(
             values.get(name) for name in form.fields if name not in ("sort", "order", "page")),
         "sorts": caseload_selectors.SORTS,
     })
+
+
+# The filter fields' HTML by the form's data and choices (a dozen widgets rendered through
+# Django's widget templates cost a fifth of the page; the same few filters come back all day).
+_FILTER_FIELDS: dict[tuple[Any, ...], str] = {}
+FILTER_FIELDS_KEPT = 256
+
+
+def _filter_fields(form: CaseloadFilterForm) -> str:
+    """The form's visible fields, labels, help and errors: a function of its data and its
+    fields' choices alone, so rendered once per distinct pair in a process."""
+    data = tuple((name, tuple(form.data.getlist(name))) for name in form.fields
+                 if name in form.data) if form.is_bound else None
+    choices = tuple((name, tuple(getattr(field, "choices", ())))
+                    for name, field in form.fields.items())
+    key = (data, choices)
+    html = _FILTER_FIELDS.get(key)
+    if html is None:
+        html = render_to_string("practice/clinic/_caseload_filters.html", {"form": form})
+        if len(_FILTER_FIELDS) >= FILTER_FIELDS_KEPT:
+            _FILTER_FIELDS.clear()
+        _FILTER_FIELDS[key] = html
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
 
 
 RELIABLE_CSS = {"deterioration": "danger", "improvement": "ok"}
