@@ -264,8 +264,11 @@ PAGES = (
     Page("trend", "/portal/assessments/progress/", as_client=True),
     Page("client", "/clinic/clients/{client}/"),
     Page("review", "/clinic/clients/{client}/review/"),
+    Page("progress", "/outcomes/clients/{client}/progress/"),
+    Page("today", "/", by="caseload"),
     Page("caseload", "/clinic/clients/", by="caseload"),
     Page("alerts", "/clinic/alerts/", by="caseload"),
+    Page("reports", "/outcomes/reports/", by="caseload"),
 )
 
 

@@ -54,15 +54,6 @@ def recent_scores(client: User, *, per_instrument: int = 5,
     return dict(grouped)
 
 
-def score_histories(client: User, *, exclude: tuple[str, ...] = ()) -> dict[str, list[Response]]:
-    """Every score of every instrument, oldest first, in one query."""
-    grouped: dict[str, list[Response]] = defaultdict(list)
-    for row in (_scored(client).exclude(instrument_key__in=exclude).only(*SCORE_FIELDS)
-                .order_by("instrument_key", "submitted_at", "pk")):
-        grouped[row.instrument_key].append(row)
-    return dict(grouped)
-
-
 def completions_since(client: User, since: datetime) -> int:
     return Response.objects.filter(client=client, status=Response.Status.SUBMITTED,
                                    submitted_at__gte=since).count()

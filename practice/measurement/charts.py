@@ -15,7 +15,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 from html import escape
 from typing import Any
 
@@ -584,6 +583,6 @@ def signed_change(value: float | None) -> str:
     """A change as people write it: +3, −2.5 (a true minus sign), 0; empty for None."""
     if value is None:
         return ""
-    if Fraction(str(round(value, 2))) == 0:
+    if round(value, 2) == 0:
         return "0"
     return ("+" if value > 0 else "−") + _number(abs(value))

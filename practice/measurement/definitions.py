@@ -11,6 +11,7 @@ member can act on.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -37,9 +38,12 @@ LOINC_ANSWER_PATTERN = re.compile(r"^LA\d{1,7}-\d$")
 MAX_REACHABLE_SCORES = 200_000
 
 
+@functools.lru_cache(maxsize=4096, typed=True)
 def exact(value: Number) -> Fraction:
     """A number as an exact fraction; floats are read by their decimal spelling (0.1 is 1/10),
-    which is how a practice typed them."""
+    which is how a practice typed them. Remembered (by type too: a float and a Decimal equal to
+    it can spell differently): a page reads a few dozen scores and bounds hundreds of times,
+    and parsing a fraction costs more than the comparison."""
     if isinstance(value, int):
         return Fraction(value)
     return Fraction(str(value))

@@ -136,6 +136,10 @@ class Response(models.Model):
         indexes = [
             models.Index(fields=["client", "instrument_key", "submitted_at"],
                          name="response_history"),
+            # The missed occurrences of an assignment, counted on the client's page: a few
+            # rows, where the assignment's foreign key index reads years of daily answers.
+            models.Index(fields=["assignment"], condition=models.Q(status="missed"),
+                         name="response_missed"),
         ]
         triggers = [
             # Nothing of a submitted response changes but its entered-in-error marking, and it

@@ -5,30 +5,30 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
     Avg,
     Case,
     Count,
     DateTimeField,
     F,
-    Func,
     IntegerField,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Trunc
+from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from practice.access import clients_visible_to
@@ -321,9 +321,11 @@ def client_record(client: User, *, newest: int | None, show_all: str = "",
     instruments), whatever the length of the history; the newest ``newest`` responses of each
     instrument are listed (all of ``show_all``)."""
     history = windowed_history(client, newest=newest, show_all=show_all, chart_zone=zone)
+    # A subquery over the partial index of missed responses (a join would read every one).
+    missed = (Response.objects.filter(assignment_id=OuterRef("pk"), status=Response.Status.MISSED)
+              .order_by().values("assignment_id").annotate(count=Count("pk")).values("count"))
     assignments = list(active_assignments(client)
-                       .annotate(missed_count=Count("responses", filter=Q(
-                           responses__status=Response.Status.MISSED)))
+                       .annotate(missed_count=Coalesce(Subquery(missed), 0))
                        .order_by("created_at", "pk"))
     due = list(responses_due(client))
     keys = set(history.keys) | {assignment.instrument_key for assignment in assignments}
@@ -394,13 +396,7 @@ class ScorePoint:
     total: Decimal
     band_label: str
     subscales: dict[str, Any]
-
-
-def _first_of(array: ArrayAgg) -> Func:
-    """The first element of an aggregated array, taken in the database: the latest version
-    without sending every response's (a correlated subquery here would be grouped by, and so
-    run once per response)."""
-    return Func(array, template="(%(expressions)s)[1]", output_field=IntegerField())
+    version: int | None = None  # the definition version it was scored with
 
 
 def _unordered(responses: QuerySet[Any]) -> QuerySet[Any]:
@@ -460,7 +456,8 @@ class WindowedHistory:
     points: dict[str, list[ScorePoint]]
     rows: dict[str, list[Response]]  # per instrument: the responses to list, oldest first
     counts: dict[str, int]  # per instrument: every submitted response (entered in error too)
-    versions: dict[str, int]  # per instrument: the definition version of its latest response
+    # Per instrument: the definition version of its latest response (None: the latest).
+    versions: dict[str, int | None]
     charts: dict[str, ChartSeries] = dataclasses.field(default_factory=dict)
 
 
@@ -515,7 +512,8 @@ def _unbanded_subscale_keys() -> tuple[str, ...]:
 def windowed_history(client: User, *, newest: int | None, show_all: str = "",  # noqa: PLR0913
                      since: datetime | None = None, with_errors: bool = True,
                      points_around_since: bool = False,
-                     chart_zone: ZoneInfo | None = None) -> WindowedHistory:
+                     chart_zone: ZoneInfo | None = None, with_rows: bool = True,
+                     exclude: Collection[str] = ()) -> WindowedHistory:
     """Three queries whatever the history's length (four with ``chart_zone``): per
     instrument, the count, first date and latest version; the valid scores as tuples; and the
     responses to list: the ``newest`` of each instrument (all of ``show_all``; all when
@@ -529,8 +527,13 @@ def windowed_history(client: User, *, newest: int | None, show_all: str = "",  #
     scores a table and the change need: per instrument the first (the baseline), the two last
     before ``since`` (the previous of the first new one, and the latest and previous when there
     is nothing new) and every one since; the listed rows, all since ``since``, then find their
-    baseline and previous exactly as in the whole series."""
+    baseline and previous exactly as in the whole series.
+
+    ``with_rows`` False reads no responses to list (``rows`` is empty: the client's own trend
+    page lists the scores themselves); instruments in ``exclude`` are not read at all."""
     submitted = Response.objects.filter(client=client, status=Response.Status.SUBMITTED)
+    if exclude:
+        submitted = submitted.exclude(instrument_key__in=list(exclude))
     points: dict[str, list[ScorePoint]] = {}
     # Subscale scores are charted only for instruments with banded subscales: the others' are
     # not read (a JSON document per daily check-in is most of the cost of a long history).
@@ -544,12 +547,11 @@ def windowed_history(client: User, *, newest: int | None, show_all: str = "",  #
         valid_first=Min("submitted_at", filter=Q(entered_in_error_at__isnull=True,
                                                  total__isnull=False)),
         valid_last=Max("submitted_at", filter=Q(entered_in_error_at__isnull=True,
-                                                total__isnull=False)),
-        version=_first_of(ArrayAgg("definition_version", order_by=("-submitted_at", "-pk"))))
+                                                total__isnull=False)))
         .order_by("first", "instrument_key"))
     keys = [row["instrument_key"] for row in summary if row["valid_count"]]
     valid = valid.values_list("id", "instrument_key", "submitted_at", "total", "band_label",
-                              subscales)
+                              subscales, "definition_version")
     if newest is not None and since is None:
         # Baseline, the newest rows and the one before them (their previous score), all of the
         # shown instrument, all of instruments whose subscales are charted.
@@ -560,9 +562,10 @@ def windowed_history(client: User, *, newest: int | None, show_all: str = "",  #
         valid = _bounded(valid, keys, first=1, newest=2, before=since,
                          since=valid.filter(submitted_at__gte=since))
     # Time order is set here: a union (or a single sliced part) cannot be reordered in SQL.
-    for pk, key, moment, total, band, scales in sorted(
+    for pk, key, moment, total, band, scales, version in sorted(
             _unordered(valid), key=lambda row: (row[2], row[0])):
-        points.setdefault(key, []).append(ScorePoint(pk, moment, total, band, scales or {}))
+        points.setdefault(key, []).append(ScorePoint(pk, moment, total, band, scales or {},
+                                                     version))
     listed = submitted if with_errors else submitted.filter(entered_in_error_at__isnull=True)
     listed = listed.only(*_HISTORY_FIELDS)
     if since is not None:
@@ -571,7 +574,7 @@ def windowed_history(client: User, *, newest: int | None, show_all: str = "",  #
         listed = _bounded(listed, [row["instrument_key"] for row in summary], first=0,
                           newest=newest, whole=[show_all] if show_all else [])
     rows: dict[str, list[Response]] = {}
-    for response in sorted(_unordered(listed),
+    for response in sorted(_unordered(listed) if with_rows else [],
                            key=lambda response: (response.submitted_at, response.pk)):
         rows.setdefault(response.instrument_key, []).append(response)
     charts = {}
@@ -585,4 +588,23 @@ def windowed_history(client: User, *, newest: int | None, show_all: str = "",  #
     return WindowedHistory(
         keys=[row["instrument_key"] for row in summary], points=points, rows=rows,
         counts={row["instrument_key"]: row["count"] for row in summary},
-        versions={row["instrument_key"]: row["version"] for row in summary}, charts=charts)
+        versions=_latest_versions([row["instrument_key"] for row in summary], rows, points,
+                                  rows_end_at_latest=(with_rows and with_errors
+                                                      and newest is not None and since is None)),
+        charts=charts)
+
+
+def _latest_versions(keys: list[str], rows: dict[str, list[Response]],
+                     points: dict[str, list[ScorePoint]], *, rows_end_at_latest: bool
+                     ) -> dict[str, int | None]:
+    """Per instrument, the definition version its latest response was scored with: the newest
+    listed row's when the rows end at the latest response (entered in error too), else the
+    newest valid score's (None when there is none: the latest definition is read). Read from
+    what was fetched anyway: taking it in SQL aggregated (and sorted) every response."""
+    versions: dict[str, int | None] = {}
+    for key in keys:
+        if rows_end_at_latest and rows.get(key):
+            versions[key] = rows[key][-1].definition_version
+        else:
+            versions[key] = points[key][-1].version if points.get(key) else None
+    return versions

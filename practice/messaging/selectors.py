@@ -159,8 +159,13 @@ def unread_messages(user: User, policy: MessagingPolicy) -> QuerySet[Message]:
     if _portal_side(user):
         return messages.filter(conversation__in=conversations_visible_to(user, policy)
                                .values("pk"))
-    visible = conversations_visible_to(user, policy).filter(participants=user)
-    return messages.filter(conversation__in=visible.values("pk"))
+    # A conversation staff take part in is one they see under any scope but none (a care team's
+    # scope is its caseload's conversations or those it joined): the participation alone says
+    # it, without conversations_visible_to's subqueries (this count is on every staff page).
+    if policy.staff_scope(person(user)) is Scope.NONE:
+        return messages.none()
+    joined = Conversation.participants.through.objects.filter(user_id=user.pk)
+    return messages.filter(conversation_id__in=joined.values("conversation_id"))
 
 
 def unread_count(user: User, policy: MessagingPolicy, *, since: datetime | None = None) -> int:

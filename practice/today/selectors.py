@@ -25,6 +25,7 @@ from practice.formbuilder.definitions import requires_signature
 from practice.formbuilder.models import FormAssignment
 from practice.measurement.models import Alert, Response
 from practice.measurement.selectors import alert_inbox
+from practice.messaging.models import MessagingSettings
 from practice.messaging.selectors import policy_of, unread_count
 from practice.outcomes.models import Episode
 from practice.today.headlines import Headline, client_headlines
@@ -190,7 +191,9 @@ def clinician_today(user: User, *, practice: Practice, now: datetime) -> Clinici
         alert_count=inbox.count(),
         attention=attention[:ATTENTION_SHOWN],
         attention_count=len(attention),
-        unread_messages=(unread_count(user, policy_of(practice))
+        # What a clinician or owner sees does not depend on the practice's saved messaging
+        # settings (they only say whether front desk sees messages): no query for them.
+        unread_messages=(unread_count(user, policy_of(practice, MessagingSettings(pk=1)))
                          if practice.has_module("messaging") else None),
         forms=forms_waiting(user),
     )

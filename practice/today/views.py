@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from practice.messaging.context_processors import UnreadMessages, unread_messages
 from practice.today import selectors
 from practice.today.charts import bar_chart
 from tenants.accounts.models import Role
@@ -45,6 +46,16 @@ def _clinician_context(request: HttpRequest) -> dict[str, Any]:
             "tomorrow_sessions": [s for s in data.sessions if s.day == "tomorrow"]}
 
 
+def _nav_counts(request: HttpRequest, clinician: dict[str, Any]) -> dict[str, Any]:
+    """The navigation's alert and unread-message counts, as the page already counted them (the
+    same queries as the context processors', which then do not run again)."""
+    data = clinician["data"]
+    counts: dict[str, Any] = {"clinic_alert_count": data.alert_count}
+    if data.unread_messages is not None and unread_messages(request):
+        counts["messaging_unread"] = UnreadMessages(lambda: data.unread_messages)
+    return counts
+
+
 @login_required
 def today(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -56,10 +67,12 @@ def today(request: HttpRequest) -> HttpResponse:
         context = _owner_context(request)
         # The owner is often a clinician too: their own day, under the practice's figures.
         context["c"] = _clinician_context(request)
+        context.update(_nav_counts(request, context["c"]))
         return render(request, "practice/today/owner.html", context)
     if user.role == Role.CLINICIAN:
+        c = _clinician_context(request)
         return render(request, "practice/today/clinician.html",
-                      {"c": _clinician_context(request)})
+                      {"c": c, **_nav_counts(request, c)})
     if user.role == Role.FRONT_DESK:
         now = timezone.now()
         data = selectors.front_desk_today(user, now=now)

@@ -125,9 +125,9 @@ def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
     with schema_context(alpha.practice.schema_name):
         give_history(alpha.client, "phq9", [19, 17, 15, 12, 9], start=WEEKS_AGO_20)
         give_history(alpha.client, "gad7", [12] * 5, start=WEEKS_AGO_20)
-        Assignment.objects.create(client=alpha.client, instrument_key="phq9",
-                                  frequency="weekly", starts_on=date(2026, 1, 5),
-                                  assigned_by=alpha.clinician)
+        assignment = Assignment.objects.create(client=alpha.client, instrument_key="phq9",
+                                               frequency="weekly", starts_on=date(2026, 1, 5),
+                                               assigned_by=alpha.clinician)
         raise_alert(alpha.client, [alpha.clinician])
     http = alpha.http(alpha.clinician)
     path = f"/clinic/clients/{alpha.client.pk}/"
@@ -149,6 +149,16 @@ def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:
     # and the client's switch for showing it to the client.
     # + 1: the charts' series (every score, or weekly or monthly means), read in SQL.
     assert with_5 == with_50 == (200, 22)
+    # Missed occurrences are counted in SQL (a partial index), not read.
+    with schema_context(alpha.practice.schema_name):
+        for week in range(3):
+            Response.objects.create(client=alpha.client, assignment=assignment,
+                                    instrument_key="phq9", definition_version=1,
+                                    status=Response.Status.MISSED,
+                                    occurrence_date=date(2026, 1, 5) + timedelta(weeks=week),
+                                    due_at=WEEKS_AGO_20)
+    assert _get_counting(http, path) == (200, 22)
+    assert "<small>3 missed</small>" in http.get(path).content.decode()
 
 
 def test_review_query_count_does_not_grow_with_history(alpha) -> None:

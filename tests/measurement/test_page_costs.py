@@ -197,3 +197,29 @@ def test_five_years_are_charted_from_monthly_means_with_exact_baseline_latest_an
                         if (moment.astimezone(zone).year, moment.astimezone(zone).month)
                         == (2023, 5)]
     assert mean == round(sum(month) / len(month), 2)
+
+
+def test_exact_fractions_are_remembered_by_type_too() -> None:
+    """A float and a Decimal equal to it can spell differently: each keeps its own fraction."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from practice.measurement.definitions import exact
+
+    assert exact(0.1) == Fraction(1, 10)
+    assert exact(Decimal(0.1)) != Fraction(1, 10)  # the binary value, spelled out in full
+    assert exact(0.1) is exact(0.1)
+    assert exact(3) == Fraction(3) and exact(2.5) == Fraction(5, 2)
+
+
+def test_a_url_for_each_row_is_the_reversed_url(alpha) -> None:
+    from django.urls import reverse
+
+    from practice.measurement.views_clinic.common import url_for_each
+
+    with schema_context(alpha.practice.schema_name):
+        for name in ("clinic:assessments:client", "clinic:assessments:review",
+                     "clinic:assessments:response_entered_in_error"):
+            url = url_for_each(name)
+            assert [url(pk) for pk in (1, 42, 987654321)] == [
+                reverse(name, args=[pk]) for pk in (1, 42, 987654321)]

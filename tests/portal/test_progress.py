@@ -91,9 +91,13 @@ def test_queries_and_size_do_not_grow_with_five_years_of_history(alpha) -> None:
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts == [counts[0], counts[0]]
-    assert counts[0] == 9  # + the practice's expected-path setting (off: nothing more)
+    # The middleware's, the consent and the expected-path setting (off: nothing more), the
+    # audit event; per instrument the counts, the scores the table and change need, the chart's.
+    assert counts[0] == 11
     body = response.content.decode()
     assert len(response.content) < 100_000
     assert "(the latest 10 of 264)" in body
+    # Five years of weekly scores are drawn as monthly means (at most 156 points a chart).
+    assert body.count("scores over time (monthly averages)") == 2
     full = http.get(f"{PROGRESS}?all=phq9")
     assert full.content.decode().count("<tr><td>") == 264 + 10

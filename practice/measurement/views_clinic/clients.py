@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from portal.invitations import portal_state
@@ -39,6 +41,7 @@ from practice.measurement.views_clinic.common import (
     clinical_required,
     read_event,
     render_page,
+    url_for_each,
 )
 from practice.measurement.views_clinic.sections import HISTORY_ROWS_SHOWN, instrument_sections
 from tenants.accounts.models import User
@@ -74,11 +77,70 @@ def caseload(request: HttpRequest) -> HttpResponse:
     kept = request.GET.copy()
     kept.pop("page", None)
     return render_page(request, "practice/clinic/caseload.html", {
-        "page": page, "total": len(entries), "form": form, "query": query,
+        "page": page, "rows": _caseload_rows(page), "total": len(entries), "form": form,
+        "filter_fields": _filter_fields(form), "query": query,
         "kept": kept.urlencode(), "filtered": any(
             values.get(name) for name in form.fields if name not in ("sort", "order", "page")),
         "sorts": caseload_selectors.SORTS,
     })
+
+
+# The filter fields' HTML by the form's data and choices (a dozen widgets rendered through
+# Django's widget templates cost a fifth of the page; the same few filters come back all day).
+_FILTER_FIELDS: dict[tuple[Any, ...], str] = {}
+FILTER_FIELDS_KEPT = 256
+
+
+def _filter_fields(form: CaseloadFilterForm) -> str:
+    """The form's visible fields, labels, help and errors: a function of its data and its
+    fields' choices alone, so rendered once per distinct pair in a process."""
+    data = tuple((name, tuple(form.data.getlist(name))) for name in form.fields
+                 if name in form.data) if form.is_bound else None
+    choices = tuple((name, tuple(getattr(field, "choices", ())))
+                    for name, field in form.fields.items())
+    key = (data, choices)
+    html = _FILTER_FIELDS.get(key)
+    if html is None:
+        html = render_to_string("practice/clinic/_caseload_filters.html", {"form": form})
+        if len(_FILTER_FIELDS) >= FILTER_FIELDS_KEPT:
+            _FILTER_FIELDS.clear()
+        _FILTER_FIELDS[key] = html
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
+
+
+RELIABLE_CSS = {"deterioration": "danger", "improvement": "ok"}
+ENGAGEMENT_CSS = {"drifting": "warn", "engaged": "ok"}
+
+
+def _caseload_rows(page: Any) -> list[dict[str, Any]]:
+    """The page's rows as the table prints them: plain values, so that the template looks
+    nothing up through the entries, their clients and headlines, nor reverses a URL, for each
+    of its rows (what a row of the caseload cost)."""
+    client_page = url_for_each("clinic:assessments:client")
+    review_page = url_for_each("clinic:assessments:review")
+    rows = []
+    for entry in page:
+        client = entry.client
+        path = entry.path
+        rows.append({
+            "name": client.full_name, "inactive": not client.is_active,
+            "url": client_page(client.pk), "review_url": review_page(client.pk),
+            "team": ", ".join(name for _pk, name in entry.clinicians),
+            "headlines": [{
+                "title": headline.title, "latest": headline.latest_text, "band": headline.band,
+                "change": headline.change_text, "reliable": headline.reliable_text,
+                "reliable_css": RELIABLE_CSS.get(headline.reliable_key, "muted"),
+            } for headline in entry.headlines],
+            "last_activity": entry.last_activity,
+            "engagement_css": ENGAGEMENT_CSS.get(entry.engagement, "muted"),
+            "engagement": entry.engagement_label, "reasons": entry.engagement_reasons,
+            "episode_css": "info" if entry.episode == "open" else "muted",
+            "episode": entry.episode_label, "episode_end_reason": entry.episode_end_reason,
+            "path": {"css": path.css, "colour": path.colour, "words": path.words,
+                     "title": path.title} if path else None,
+            "alerts": entry.open_risk_alerts,
+        })
+    return rows
 
 
 def _assignment_rows(record: selectors.ClientRecord, now: datetime) -> list[dict[str, Any]]:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils.dateformat import format as date_format
+
 from practice.expected.selectors import ExpectedView, expected_range_words
 from practice.measurement import selectors
 from practice.measurement.charts import (
@@ -24,6 +26,7 @@ from practice.measurement.charts import (
 from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.models import Response
 from practice.measurement.scoring import TalkingTherapiesClass
+from practice.measurement.views_clinic.common import url_for_each
 from tenants.models import Practice
 
 TALKING_THERAPIES_LABELS = {
@@ -49,6 +52,12 @@ class HistoryRow:
     reliable_key: str = ""
     talking_therapies: str = ""
     subscales: list[tuple[str, str, str]] = field(default_factory=list)  # title, score, band
+    # Read by the client page's table, a row per response: written here once rather than
+    # looked up through the response (and a URL reversed) in the template for each row.
+    when_text: str = ""  # "7 Dec 2026 20:15" in the client's timezone
+    in_error: bool = False
+    error_url: str = ""  # the entered-in-error form's action
+    flags: list[tuple[str, Any]] = field(default_factory=list)  # "Risk" or "Risk unknown", item
 
 
 @dataclass
@@ -163,8 +172,9 @@ def _subscale_charts(definition: InstrumentDefinition, valid: list[selectors.Sco
 
 
 def _history_rows(definition: InstrumentDefinition, responses: list[Response],
-                  table: dict[int, dict[str, Any]]) -> list[HistoryRow]:
+                  table: dict[int, dict[str, Any]], zone: ZoneInfo) -> list[HistoryRow]:
     titles = {subscale.key: subscale.title for subscale in definition.subscales}
+    error_url = url_for_each("clinic:assessments:response_entered_in_error")
     rows = []
     for response in responses:
         data = table.get(response.pk, {})
@@ -187,6 +197,11 @@ def _history_rows(definition: InstrumentDefinition, responses: list[Response],
             reliable_key=data["reliable"].value if data.get("reliable") else "",
             talking_therapies=TALKING_THERAPIES_LABELS.get(talking, "") if talking else "",
             subscales=subscales,
+            when_text=date_format(response.submitted_at.astimezone(zone), "j M Y H:i"),
+            in_error=response.entered_in_error_at is not None,
+            error_url=error_url(response.pk),
+            flags=[("Risk" if flag.get("kind") == "risk" else "Risk unknown", flag.get("item"))
+                   for flag in response.flags or []],
         ))
     return rows
 
@@ -233,7 +248,7 @@ def instrument_sections(history: selectors.WindowedHistory,  # noqa: PLR0913 - k
         if with_charts:
             charts += _subscale_charts(view, valid, zone, limit, show_all == key)
         by_pk = {valid[index].pk: row for index, row in zip(sorted(wanted), table, strict=True)}
-        rows = _history_rows(view, listed, by_pk)
+        rows = _history_rows(view, listed, by_pk, zone)
         rows.reverse()
         change = selectors.change_summary(view, valid)
         sections.append(InstrumentSection(
