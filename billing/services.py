@@ -326,7 +326,7 @@ def billing_state_for(subscription: Subscription, now: datetime) -> str | None:
             and subscription.trial_end is not None and subscription.trial_end <= now):
         # The card-less trial is over and nothing was bought: read-only until they pay.
         return BillingState.CANCELED
-    return _STATE_OF_STATUS.get(subscription.status)  # type: ignore[call-overload]
+    return _STATE_OF_STATUS.get(subscription.status)
 
 
 @transaction.atomic

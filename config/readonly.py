@@ -60,8 +60,8 @@ def is_exempt(request: HttpRequest) -> bool:
     return (
         request.path_info.startswith(BILLING_PATH_PREFIX)
         and getattr(user, "is_authenticated", False)
-        and user.role == Role.OWNER  # type: ignore[union-attr]
-        and user.is_active  # type: ignore[union-attr]
+        and user.role == Role.OWNER
+        and user.is_active
     )
 
 

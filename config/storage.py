@@ -20,7 +20,7 @@ class TenantS3Storage(S3Storage):
     signature_version = "s3v4"  # presigned URLs carry their lifetime (X-Amz-Expires)
 
     @property
-    def location(self) -> str:  # type: ignore[override]
+    def location(self) -> str:
         # Resolved at every call: the same storage object serves every practice.
         return connection.schema_name
 

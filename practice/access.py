@@ -25,10 +25,12 @@ from types import MappingProxyType
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 
 from tenants.accounts.models import Role, User
+from tenants.requests import SignedInRequest
 
 
 class Capability(StrEnum):
@@ -111,7 +113,7 @@ def roles_with(capability: Capability) -> frozenset[Role]:
     return ACCESS[capability].roles
 
 
-def holds(user: User, capability: Capability) -> bool:
+def holds(user: User | AnonymousUser, capability: Capability) -> bool:
     """Whether `user`, signed in and active, holds `capability` at all."""
     if capability is Capability.PUBLIC:
         return True
@@ -194,8 +196,8 @@ def requires(capability: Capability) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @wraps(view)
         @login_required
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not holds(request.user, capability):  # type: ignore[arg-type]
+        def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not holds(request.user, capability):
                 raise Http404
             return view(request, *args, **kwargs)
 
@@ -209,7 +211,7 @@ def declares(*capabilities: Capability) -> Callable[[View], View]:
     the access matrix; decides nothing."""
 
     def mark(view: View) -> View:
-        view.capabilities = frozenset(capabilities)  # type: ignore[attr-defined]
+        view.capabilities = frozenset(capabilities)
         return view
 
     return mark

@@ -82,8 +82,8 @@ def _people(cursor: object, practices: list[Practice], health: dict[int, Practic
             " max(last_login) FILTER (WHERE role = %s)"
             f" FROM {schema}.accounts_user")
         params += [practice.pk, CLIENT_ROLE, CLIENT_ROLE, CLIENT_ROLE, CLIENT_ROLE]
-    cursor.execute(" UNION ALL ".join(parts), params)  # type: ignore[attr-defined]
-    for pk, staff, clients, last_staff, last_client in cursor.fetchall():  # type: ignore
+    cursor.execute(" UNION ALL ".join(parts), params)
+    for pk, staff, clients, last_staff, last_client in cursor.fetchall():
         row = health[pk]
         row.staff, row.clients = staff, clients
         row.last_staff_sign_in, row.last_client_sign_in = last_staff, last_client
@@ -93,13 +93,13 @@ def _sizes(cursor: object, practices: list[Practice],
            health: dict[int, PracticeHealth]) -> None:
     """Schema sizes on disk (tables with their indexes and TOAST) and the largest tables."""
     by_schema = {practice.schema_name: health[practice.pk] for practice in practices}
-    cursor.execute(  # type: ignore[attr-defined]
+    cursor.execute(
         "SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)"
         " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
         " WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p')"
         " ORDER BY n.nspname, c.reltuples DESC, pg_total_relation_size(c.oid) DESC, c.relname",
         [list(by_schema)])
-    for schema, table, rows, size in cursor.fetchall():  # type: ignore[attr-defined]
+    for schema, table, rows, size in cursor.fetchall():
         row = by_schema[schema]
         row.size_bytes += size
         if len(row.largest_tables) < LARGEST_TABLES:

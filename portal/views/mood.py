@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from portal.services import mood_checkin_submit
 from practice.measurement.services import MeasurementError
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 DAYS = 14
 
@@ -33,7 +34,7 @@ class MoodDay:
     note: str
 
 
-def _last_days(request: HttpRequest, zone: ZoneInfo) -> list[MoodDay]:
+def _last_days(request: SignedInRequest, zone: ZoneInfo) -> list[MoodDay]:
     """The latest check-in of each of the last 14 local days, newest first."""
     today = timezone.now().astimezone(zone).date()
     first = today - timedelta(days=DAYS - 1)
@@ -54,7 +55,7 @@ def _last_days(request: HttpRequest, zone: ZoneInfo) -> list[MoodDay]:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def checkin(request: HttpRequest) -> HttpResponse:
+def checkin(request: SignedInRequest) -> HttpResponse:
     form = MoodForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -21,6 +21,7 @@ from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.selectors import change_summary, instrument_definition
 from tenants.audit.actions import Action
+from tenants.requests import SignedInRequest
 
 # The table lists the latest scores; the whole history is one link away (a page stays small).
 TABLE_ROWS = 10
@@ -88,7 +89,7 @@ def _trend(definition: InstrumentDefinition, history: list[Any], zone: Any,
 
 @require_safe
 @client_required
-def progress(request: HttpRequest) -> HttpResponse:
+def progress(request: SignedInRequest) -> HttpResponse:
     zone = client_zone(request)
     thresholds = request.tenant.reliable_change_thresholds or {}
     show_all = request.GET.get("all", "")

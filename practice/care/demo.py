@@ -89,7 +89,7 @@ def seed_for(*, client: User, clinician: User, now: datetime) -> bool:
 
 
 def _back_date(model: type, pk: int, when: datetime, field: str = "created_at") -> None:
-    model.objects.filter(pk=pk).update(**{field: when})  # type: ignore[attr-defined]
+    model.objects.filter(pk=pk).update(**{field: when})
 
 
 def _goals(client: User, clinician: User, now: datetime) -> None:

@@ -192,7 +192,7 @@ def _proxy_link_in_force(proxy_link_id: int) -> object:
     key so messaging stays below the family feature), accepted and not revoked; else
     User.DoesNotExist."""
     link_model = Conversation._meta.get_field("proxy_link").related_model
-    link = (link_model.objects.select_related("proxy", "client")  # type: ignore[union-attr]
+    link = (link_model.objects.select_related("proxy", "client")
             .filter(pk=proxy_link_id, accepted_at__isnull=False, revoked_at__isnull=True)
             .first())
     if link is None or not link.proxy.is_active:
@@ -211,12 +211,12 @@ def proxy_conversation_start(*, practice: Practice, proxy_link_id: int, acting_u
     policy = selectors.policy_of(practice)
     starter = selectors.person(acting_user)
     link = _proxy_link_in_force(proxy_link_id)
-    client = link.client  # type: ignore[attr-defined]
+    client = link.client
     team = selectors.care_team(client.pk)
     if not acting_user.is_active:
         raise User.DoesNotExist
     if acting_user.is_proxy:
-        if acting_user.pk != link.proxy_id:  # type: ignore[attr-defined]
+        if acting_user.pk != link.proxy_id:
             raise User.DoesNotExist
         if not policy.client_may_start(starter):
             raise MessagingRefused(_("The practice writes first; you can reply to any open "
@@ -234,7 +234,7 @@ def proxy_conversation_start(*, practice: Practice, proxy_link_id: int, acting_u
     if participants:
         conversation.participants.add(acting_user)
     thread = Thread(client_id=client.pk, care_team=team, participants=participants,
-                    proxy_id=link.proxy_id)  # type: ignore[attr-defined]
+                    proxy_id=link.proxy_id)
     message = _post(policy, conversation, thread, acting_user, text, now)
     _audit(Action.MESSAGING_CONVERSATION_STARTED, acting_user, conversation, meta,
            message_id=message.pk, proxy_link_id=proxy_link_id, policy=policy.kind)

@@ -30,7 +30,7 @@ class Provenance:
 
 
 def _number(value: object) -> str:
-    text = f"{float(value):.2f}".rstrip("0").rstrip(".")  # type: ignore[arg-type]
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
     return text or "0"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,9 +17,10 @@ from practice.today.charts import bar_chart
 from tenants.accounts.models import Role
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import PracticeRequest, SignedInRequest
 
 
-def _owner_context(request: HttpRequest) -> dict[str, Any]:
+def _owner_context(request: PracticeRequest) -> dict[str, Any]:
     now = timezone.now()
     data = selectors.owner_today(practice=request.tenant, now=now)
     labels = [month.month.strftime("%b") for month in data.months]
@@ -31,7 +32,7 @@ def _owner_context(request: HttpRequest) -> dict[str, Any]:
     return {"data": data, "chart": chart, "now": now}
 
 
-def _clinician_context(request: HttpRequest) -> dict[str, Any]:
+def _clinician_context(request: SignedInRequest) -> dict[str, Any]:
     now = timezone.now()
     data = selectors.clinician_today(request.user, practice=request.tenant, now=now)
     audit_record(action=Action.CLIENT_TODAY_VIEWED, actor=request.user, object_type="today",
@@ -46,7 +47,7 @@ def _clinician_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @login_required
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: SignedInRequest) -> HttpResponse:
     user = request.user
     if user.is_client:
         return HttpResponseRedirect(reverse("portal:dashboard"))

@@ -149,7 +149,7 @@ def import_rows(data: bytes, hook: RowHook) -> tuple[Practice, dict[str, int]]:
                 new_pks[model][original_pk] = obj.pk
                 counts[group["model"]] += 1
                 if model is Practice:
-                    practice = obj  # type: ignore[assignment]
+                    practice = obj
     if practice is None:
         raise ValueError("The archive holds no practice row.")
     return practice, counts

@@ -79,7 +79,7 @@ def _dump_schema(schema: str, dump_path: Path) -> tuple[dict[str, dict[str, Any]
         pg_dump = client_tool("pg_dump", server_major(conn))
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         row = conn.execute("SELECT pg_export_snapshot(), current_setting('server_version')")
-        snapshot, version = row.fetchone()  # type: ignore[misc]
+        snapshot, version = row.fetchone()
         with conn.cursor() as cursor:
             tables = table_checksums(cursor, schema)
         run_tool([str(pg_dump), "--format=custom", f"--schema={quote_ident(schema)}",
@@ -164,7 +164,7 @@ def _restore_schema(reader: ArchiveReader, source: str, target: str) -> None:
                                   cursor)
     # The script set search_path for the rest of the transaction: have django-tenants set it
     # again before the next query.
-    connection.search_path_set_schemas = None  # type: ignore[attr-defined]
+    connection.search_path_set_schemas = None
 
 
 def _mismatches(expected: dict[str, dict[str, Any]],

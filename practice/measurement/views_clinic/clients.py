@@ -44,6 +44,7 @@ from practice.measurement.views_clinic.sections import HISTORY_ROWS_SHOWN, instr
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import PracticeRequest, SignedInRequest
 
 REVIEW_DEFAULT_DAYS = 7
 
@@ -51,7 +52,7 @@ REVIEW_DEFAULT_DAYS = 7
 # --- caseload ----------------------------------------------------------------------------------
 
 @clinical_required
-def caseload(request: HttpRequest) -> HttpResponse:
+def caseload(request: SignedInRequest) -> HttpResponse:
     """The caseload table: search, filters, sort and pages in the query string."""
     now = timezone.now()
     entries = caseload_selectors.caseload_entries(request.user, practice=request.tenant)
@@ -98,7 +99,7 @@ def _assignment_rows(record: selectors.ClientRecord, now: datetime) -> list[dict
     return rows
 
 
-def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm | None = None,
+def _client_page(request: PracticeRequest, client: User, *, assign_form: AssignForm | None = None,
                  status: int = 200) -> HttpResponse:
     now = timezone.now()
     zone = client_zone(client)
@@ -132,13 +133,13 @@ def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm 
 
 
 @clinical_required
-def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_detail(request: SignedInRequest, client_id: int) -> HttpResponse:
     return _client_page(request, client_or_404(request, client_id))
 
 
 @require_POST
 @clinical_required
-def assign(request: HttpRequest, client_id: int) -> HttpResponse:
+def assign(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     form = AssignForm(request.POST, instruments=selectors.instruments_offered(request.tenant))
     if form.is_valid():
@@ -160,7 +161,7 @@ def assign(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def assignment_end(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     try:
         assignment = services.assignment_end(assignment_id=assignment_id,
                                              acting_user=request.user,
@@ -173,7 +174,7 @@ def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def response_entered_in_error(request: HttpRequest, response_id: int) -> HttpResponse:
+def response_entered_in_error(request: SignedInRequest, response_id: int) -> HttpResponse:
     try:
         response = selectors.submitted_response_for_reader(request.user, response_id)
     except Response.DoesNotExist:
@@ -209,7 +210,7 @@ def _review_since(request: HttpRequest, zone: ZoneInfo, now: datetime) -> tuple[
 
 
 @clinical_required
-def review(request: HttpRequest, client_id: int) -> HttpResponse:
+def review(request: SignedInRequest, client_id: int) -> HttpResponse:
     """Everything since a date (by default the last 7 days, in the client's calendar): new
     responses with band and change, open risk flags, what is overdue."""
     client = client_or_404(request, client_id)
