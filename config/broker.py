@@ -15,10 +15,12 @@ from typing import Any
 
 import dramatiq
 from django.conf import settings
-from django.db import close_old_connections, connection, connections
+from django.db import close_old_connections, connections
 from django_tenants.utils import get_public_schema_name
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware, MiddlewareError, SkipMessage
+
+from tenants.db import connection
 
 logger = logging.getLogger(__name__)
 

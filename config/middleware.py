@@ -9,7 +9,6 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
 from django.http import (
     Http404,
     HttpRequest,
@@ -26,6 +25,7 @@ from django_tenants.utils import get_public_schema_urlconf
 
 from billing.entitlements import module_in_use
 from tenants import custom_domains
+from tenants.db import connection
 from tenants.features import MODULE_KEYS
 from tenants.models import Domain, Practice
 from tenants.requests import PracticeRequest

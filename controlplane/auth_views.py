@@ -15,7 +15,6 @@ from django.contrib import auth
 from django.contrib.auth import views as django_auth
 from django.core import signing
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
@@ -32,6 +31,7 @@ from practice.forms import SignInForm
 from tenants.accounts.models import User, email_normalise
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.db import connection
 from tenants.models import Practice
 from tenants.selectors import practice_url
 

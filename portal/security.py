@@ -16,7 +16,7 @@ from urllib.parse import quote
 import segno
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django_otp import user_has_device
@@ -35,6 +35,7 @@ from practice.access import Capability, holds
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.db import connection
 from tenants.requests import SignedInRequest
 
 RECOVERY_CODE_COUNT = 10

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -51,6 +51,7 @@ from practice.models import ClientProfile
 from practice.notifications import demo as notifications_demo
 from practice.outcomes import demo as outcomes_demo
 from tenants.accounts.models import Role, User
+from tenants.db import connection
 from tenants.models import Practice
 from tenants.selectors import practice_by_subdomain
 from tenants.services import PracticeSignup, platform_user_create, practice_provision

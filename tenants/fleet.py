@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.db import connection
 from tenants.error_counts import ErrorCount, error_counts
 from tenants.models import Domain, MigrationRun, Practice
 from tenants.spares import spare_counts

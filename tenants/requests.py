@@ -34,10 +34,10 @@ class PracticeRequest(HttpRequest):
 
 
 class SignedInRequest(PracticeRequest):
-    user: User  # type: ignore[assignment]  # narrower than Django's: the view is behind a sign-in
+    user: User
 
 
 class SignedInApiRequest(Request):
     tenant: Practice
     htmx: HtmxDetails
-    user: User  # type: ignore[assignment]  # narrower than DRF's: the endpoint requires a sign-in
+    user: User

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from tenants.db import connection
 from tenants.models import Domain, Practice
 
 CLIENT_ROLE = "client"

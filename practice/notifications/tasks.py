@@ -19,12 +19,12 @@ from datetime import timedelta
 
 import dramatiq
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
 
 from branding.values import Branding
 from practice.notifications import delivery, services
 from practice.notifications.models import Notification
+from tenants.db import connection
 
 logger = logging.getLogger(__name__)
 

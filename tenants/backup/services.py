@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from tenants.audit.actions import Action
@@ -47,6 +47,7 @@ from tenants.backup.postgres import (
     table_checksums,
 )
 from tenants.backup.rows import clashes_here, export_rows, import_rows
+from tenants.db import connection
 from tenants.models import LOCAL_DATABASE, Domain, Practice, PracticeState
 from tenants.selectors import practice_host, subdomain_is_taken
 from tenants.subdomains import subdomain_problem
