@@ -303,7 +303,7 @@ def _price_of(item: Any) -> tuple[str, str]:
     return price_id, lookup_key or ""
 
 
-_STATE_OF_STATUS = {
+_STATE_OF_STATUS: dict[str, BillingState] = {
     SubscriptionStatus.TRIALING: BillingState.TRIALING,
     SubscriptionStatus.ACTIVE: BillingState.ACTIVE,
     SubscriptionStatus.PAST_DUE: BillingState.PAST_DUE,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -21,7 +22,7 @@ _ICON_SIZES = {"icon-192": 192, "icon-512": 512, "maskable-512": 512, "favicon-3
 YEAR = 60 * 60 * 24 * 365
 
 
-def asset(request: PracticeRequest, version: int, variant: str) -> HttpResponse:
+def asset(request: PracticeRequest, version: int, variant: str) -> HttpResponseBase:
     if variant not in LOGO_VARIANTS:
         raise Http404
     branding = branding_for(request.tenant)
@@ -29,7 +30,7 @@ def asset(request: PracticeRequest, version: int, variant: str) -> HttpResponse:
         path = logo_storage_path(version, f"{variant}.png")
         if version != branding.logo_version or not default_storage.exists(path):
             raise Http404
-        response: HttpResponse = FileResponse(default_storage.open(path, "rb"),
+        response: HttpResponseBase = FileResponse(default_storage.open(path, "rb"),
                                               content_type="image/png")
         response["Cache-Control"] = f"public, max-age={YEAR}, immutable"
         return response

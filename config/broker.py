@@ -157,4 +157,5 @@ def setup() -> RedisBroker:
 
 def send_to_practice(actor: dramatiq.Actor, schema_name: str, **kwargs: Any) -> Any:
     """Enqueue a tenant actor for one practice, whatever schema the caller is in."""
-    return actor.send_with_options(kwargs=kwargs, **{SCHEMA_OPTION: schema_name})
+    options: dict[str, Any] = {SCHEMA_OPTION: schema_name}
+    return actor.send_with_options(kwargs=kwargs, **options)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import views as django_auth
+from django.contrib.auth.forms import AuthenticationForm
 from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -40,7 +41,7 @@ CLEAR_SITE_DATA = '"cache", "storage"'
 
 
 def _site_name(request: HttpRequest) -> str:
-    tenant = getattr(request, "tenant", None)
+    tenant: Any = getattr(request, "tenant", None)
     return branding_for(tenant).display_name if getattr(tenant, "pk", None) else "Tandem"
 
 
@@ -63,12 +64,12 @@ class SignInView(django_auth.LoginView):
         context["site_name"] = _site_name(self.request)
         return context
 
-    def form_valid(self, form: SignInForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         _audit(self.request, Action.AUTH_SIGNED_IN, form.get_user())
         return response
 
-    def form_invalid(self, form: SignInForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         email = email_normalise(form.data.get("username") or "")
         known = User.objects.with_email(email).first() if email else None
         _audit(self.request, Action.AUTH_SIGN_IN_FAILED, None,
@@ -129,7 +130,7 @@ class PasswordResetRequestView(django_auth.PasswordResetView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
-        tenant = getattr(self.request, "tenant", None)
+        tenant: Any = getattr(self.request, "tenant", None)
         branding = branding_for(tenant) if getattr(tenant, "pk", None) else None
         self.from_email = sender_for(branding.sender_name if branding else "Tandem")
         self.extra_email_context = {"site_name": _site_name(self.request),

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Count
 from django.utils import timezone
 
@@ -72,7 +73,8 @@ class FleetTotals:
     spares_stale: int = 0
 
 
-def _people(cursor: object, practices: list[Practice], health: dict[int, PracticeHealth]) -> None:
+def _people(cursor: CursorWrapper, practices: list[Practice],
+            health: dict[int, PracticeHealth]) -> None:
     parts, params = [], []
     for practice in practices:
         schema = connection.ops.quote_name(practice.schema_name)
@@ -90,7 +92,7 @@ def _people(cursor: object, practices: list[Practice], health: dict[int, Practic
         row.last_staff_sign_in, row.last_client_sign_in = last_staff, last_client
 
 
-def _sizes(cursor: object, practices: list[Practice],
+def _sizes(cursor: CursorWrapper, practices: list[Practice],
            health: dict[int, PracticeHealth]) -> None:
     """Schema sizes on disk (tables with their indexes and TOAST) and the largest tables."""
     by_schema = {practice.schema_name: health[practice.pk] for practice in practices}

@@ -77,7 +77,7 @@ def practice_counts(practices: list[Practice]) -> dict[int, PracticeCounts]:
     if not practices:
         return {}
     parts = []
-    params: list[object] = []
+    params: list[int | str] = []
     for practice in practices:
         schema = connection.ops.quote_name(practice.schema_name)
         parts.append(

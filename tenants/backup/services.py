@@ -80,7 +80,7 @@ def _dump_schema(schema: str, dump_path: Path) -> tuple[dict[str, dict[str, Any]
         pg_dump = client_tool("pg_dump", server_major(conn))
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         row = conn.execute("SELECT pg_export_snapshot(), current_setting('server_version')")
-        snapshot, version = row.fetchone()
+        snapshot, version = row.fetchone()  # type: ignore[misc]  # a SELECT of values: one row
         with conn.cursor() as cursor:
             tables = table_checksums(cursor, schema)
         run_tool([str(pg_dump), "--format=custom", f"--schema={quote_ident(schema)}",
