@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from portal.pages import audit_read, client_required, render_local
@@ -38,11 +39,11 @@ def resource_detail(request: SignedInRequest, resource_id: int) -> HttpResponse:
 
 @require_safe
 @client_required
-def resource_file(request: SignedInRequest, resource_id: int) -> HttpResponse:
+def resource_file(request: SignedInRequest, resource_id: int) -> HttpResponseBase:
     resource = _own(request, resource_id)
     if resource.kind != Resource.Kind.FILE or not resource.file:
         raise Http404
     audit_read(request, Action.PORTAL_RESOURCE_VIEWED, object_type="resource",
                object_id=resource.pk)
     return FileResponse(resource.file.open("rb"), as_attachment=True,
-                        filename=resource.file.name.rsplit("/", 1)[-1])
+                        filename=(resource.file.name or "").rsplit("/", 1)[-1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from practice.appointments.models import AppointmentType, AvailabilityException, Weekday
 from practice.appointments.policies import MAX_REMINDERS
 from practice.appointments.services.waitlist import WaitlistInput
+
+if TYPE_CHECKING:
+    from practice.appointments.services.series import SeriesClash
 from practice.timezones import TimezoneField, offer_likely_zones
 
 _PERIOD = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*[-–]\s*(\d{1,2})(?::(\d{2}))?\s*$")
@@ -75,7 +78,8 @@ class BookingSettingsForm(forms.Form):
     slot_step_minutes = forms.TypedChoiceField(
         coerce=int, choices=[(5, "5 minutes"), (10, "10 minutes"), (15, "15 minutes"),
                              (30, "30 minutes"), (60, "60 minutes")],
-        label="Free times are offered every", initial=30, required=False, empty_value=30,
+        label="Free times are offered every", initial=30, required=False,
+        empty_value=30,  # type: ignore[arg-type]  # any value will do; the stubs say str
         help_text="Sessions may be of any length; the next free time after one is the next "
                   "step it fits.")
     client_reschedule_enabled = forms.BooleanField(
@@ -308,6 +312,8 @@ ENDS_CHOICES = [("count", "After a number of sessions"), ("until", "On a date"),
 
 class SeriesBookForm(forms.Form):
     """One session or a series, booked by staff (from the calendar or a client's page)."""
+
+    clashes: SeriesClash  # set by the view when the series is refused for its clashes
 
     client = forms.TypedChoiceField(coerce=int)
     clinician = forms.TypedChoiceField(coerce=int)

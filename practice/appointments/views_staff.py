@@ -533,7 +533,7 @@ def type_edit(request: SignedInRequest, type_id: int) -> HttpResponse:
     form = AppointmentTypeForm(request.POST, prefix=f"type{type_id}")
     try:
         if not form.is_valid():
-            raise BookingError(" ".join(message for errors in form.errors.values()
+            raise BookingError(" ".join(str(message) for errors in form.errors.values()
                                         for message in errors))
         services.appointment_type_save(data=_type_input(form), appointment_type_id=type_id,
                                        acting_user=request.user, meta=_meta(request))

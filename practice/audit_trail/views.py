@@ -9,7 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from practice.access import Capability, requires
@@ -47,7 +48,7 @@ def _rows(events: list[AuditEvent]) -> list[dict[str, Any]]:
 
 
 @requires(Capability.MANAGE_PRACTICE)
-def audit_trail(request: SignedInRequest) -> HttpResponse:
+def audit_trail(request: SignedInRequest) -> HttpResponseBase:
     form = TrailFilterForm(request.GET or None)
     zone = selectors.viewer_zone(request.user)
     filters = form.filters(zone)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -225,12 +226,12 @@ def resource_archive(request: SignedInRequest, resource_id: int) -> HttpResponse
 
 
 @clinical_required
-def resource_file(request: SignedInRequest, resource_id: int) -> HttpResponse:
+def resource_file(request: SignedInRequest, resource_id: int) -> HttpResponseBase:
     resource = Resource.objects.filter(pk=resource_id, kind=Resource.Kind.FILE).first()
     if resource is None or not resource.file:
         raise Http404
     return FileResponse(resource.file.open("rb"), as_attachment=True,
-                        filename=resource.file.name.rsplit("/", 1)[-1])
+                        filename=(resource.file.name or "").rsplit("/", 1)[-1])
 
 
 @require_http_methods(["GET", "POST"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -179,7 +179,7 @@ class FileDownloadView(APIView):
     @extend_schema(responses={
         302: OpenApiResponse(description="Redirect to a short-lived presigned URL."),
         (200, "application/octet-stream"): OpenApiTypes.BINARY, **DENIED})
-    def get(self, request: SignedInApiRequest, document_id: int) -> HttpResponse:
+    def get(self, request: SignedInApiRequest, document_id: int) -> HttpResponseBase:
         document = _document_in_reach(request, document_id)
         audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
                      object_id=document.pk, meta=_meta(request),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
@@ -68,7 +69,7 @@ def file_list(request: SignedInRequest) -> HttpResponse:
 
 @require_safe
 @client_required
-def file_download(request: SignedInRequest, document_id: int) -> HttpResponse:
+def file_download(request: SignedInRequest, document_id: int) -> HttpResponseBase:
     try:
         document = selectors.document_for_client(request.user, document_id)
     except Document.DoesNotExist:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -97,7 +98,7 @@ def client_files(request: SignedInRequest, client_id: int) -> HttpResponse:
 
 @require_safe
 @documents_staff_required
-def file_download(request: SignedInRequest, document_id: int) -> HttpResponse:
+def file_download(request: SignedInRequest, document_id: int) -> HttpResponseBase:
     document = _document_or_404(request, document_id)
     audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
                  object_id=document.pk, meta=_meta(request),

@@ -92,9 +92,9 @@ class ConversationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ProxySerializer(allow_null=True))
     def get_proxy(self, conversation: Conversation) -> dict[str, Any] | None:
-        if not conversation.is_proxy_thread:
+        link = conversation.proxy_link  # None unless a proxy thread
+        if link is None:
             return None
-        link = conversation.proxy_link
         return {"id": link.proxy_id, "name": link.proxy.full_name,
                 "relationship": link.relationship}
 
@@ -123,8 +123,8 @@ class ConversationDetailSerializer(ConversationSerializer):
 
     @extend_schema_field(MessageSerializer(many=True))
     def get_messages(self, conversation: Conversation) -> list[dict[str, Any]]:
-        return MessageSerializer(self.context["messages"], many=True,
-                                 context=self.context).data
+        return MessageSerializer(  # type: ignore[return-value]  # many=True: a list
+            self.context["messages"], many=True, context=self.context).data
 
 
 class ConversationStartSerializer(serializers.Serializer):
@@ -237,7 +237,7 @@ class ConversationListView(APIView):
                      detail={"conversation_ids": [row.conversation.pk for row in rows],
                              "state": state})
         for row in rows:
-            row.conversation.unread = row.unread
+            row.conversation.unread = row.unread  # type: ignore[attr-defined]  # serialized
         return Response(ConversationSerializer([row.conversation for row in rows],
                                                many=True).data)
 

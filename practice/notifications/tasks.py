@@ -105,7 +105,7 @@ def notification_deliver(*notification_ids: int) -> None:
         if branding is None:
             branding = delivery.branding_of(connection.schema_name)
         started = time.monotonic()
-        results = []
+        results: list[tuple[services.Claim, services.Outcome]] = []
         for claim in claims:
             if results and time.monotonic() - started > budget:
                 break

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -49,7 +50,7 @@ def practice_export_request(request: SignedInRequest) -> HttpResponse:
 
 
 @owner_required
-def practice_export_download(request: SignedInRequest, export_id: int) -> HttpResponse:
+def practice_export_download(request: SignedInRequest, export_id: int) -> HttpResponseBase:
     try:
         export = services.practice_export_download(export_id=export_id,
                                                    acting_user=request.user,
