@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,13 +27,13 @@ from tenants.features import MODULE_KEYS
 from tenants.requests import SignedInRequest
 
 
-def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def client_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Signed-in clients only. Anyone else signed in gets 404: staff have no portal, and the
     portal's pages do not announce themselves to them."""
 
     @wraps(view)
     @login_required
-    def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not holds(request.user, Capability.OWN_RECORD):
             raise Http404
         if not security.consent_is_current(request):

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -342,7 +343,7 @@ def _resolved_risk_alert(demo: _Demo, client: User) -> None:
     response = Response.objects.filter(client=client, instrument_key="phq9",
                                        answers__q9__gt=0).get()
     flag = response.flags[0]
-    raised = response.submitted_at
+    raised = cast(datetime, response.submitted_at)  # the demo's responses are submitted
     alert = Alert.objects.create(
         client=client, kind=Alert.Kind.RISK_ITEM, severity=Alert.Severity.URGENT,
         status=Alert.Status.RESOLVED, response=response,

@@ -272,9 +272,9 @@ def _submit(request: SignedInRequest, response: Response, definition: Instrument
     except MeasurementError as error:
         return _refused(request, response, error)
     if not outcome.submitted:
-        asked = {q.key: q for q in questions(definition, outcome.response.answers)}
+        by_key = {q.key: q for q in questions(definition, outcome.response.answers)}
         return _review(request, outcome.response, definition, status=400, outcome=outcome,
-                       missing=[asked[key] for key in outcome.missing_items if key in asked])
+                       missing=[by_key[key] for key in outcome.missing_items if key in by_key])
     return HttpResponseRedirect(_url("result", outcome.response))
 
 

@@ -138,10 +138,10 @@ def todo_card(request: SignedInRequest, now: datetime) -> dict[str, Any] | None:
         for item in selectors.homework_due(request.user, today):
             text, overdue = due_on_text(item.due_on, today)
             homework.append({"homework": item.homework, "due": text, "is_overdue": overdue})
-    overdue = (sum(1 for item in due if item.is_overdue)
-               + sum(1 for item in homework if item["is_overdue"]))
+    overdue_count = (sum(1 for item in due if item.is_overdue)
+                     + sum(1 for item in homework if item["is_overdue"]))
     return {"due": due, "homework": homework, "count": len(due) + len(homework),
-            "overdue_count": overdue, "has_assessments": has_assessments,
+            "overdue_count": overdue_count, "has_assessments": has_assessments,
             "has_homework": has_homework}
 
 

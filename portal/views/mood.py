@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -23,6 +24,9 @@ from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
+if TYPE_CHECKING:
+    from practice.measurement.models import Response
+
 DAYS = 14
 
 
@@ -39,17 +43,18 @@ def _last_days(request: SignedInRequest, zone: ZoneInfo) -> list[MoodDay]:
     today = timezone.now().astimezone(zone).date()
     first = today - timedelta(days=DAYS - 1)
     since = datetime.combine(first, time.min, tzinfo=zone)
-    latest = {}
+    latest: dict[date, Response] = {}
     for entry in selectors.mood_entries(request.user, since):
-        latest[entry.submitted_at.astimezone(zone).date()] = entry
+        submitted_at = cast(datetime, entry.submitted_at)  # mood entries are submitted
+        latest[submitted_at.astimezone(zone).date()] = entry
     days = []
     for offset in range(DAYS):
         day = today - timedelta(days=offset)
-        entry = latest.get(day)
-        value = float(entry.total) if entry is not None and entry.total is not None else None
+        found = latest.get(day)
+        value = float(found.total) if found is not None and found.total is not None else None
         days.append(MoodDay(day=day, mood=number(value) if value is not None else "",
                             percent=round(value * 10) if value is not None else 0,
-                            note=entry.note if entry is not None else ""))
+                            note=found.note if found is not None else ""))
     return days
 
 

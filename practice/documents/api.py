@@ -123,7 +123,8 @@ class ClientFilesView(APIView):
             action = Action.DOCUMENTS_CLIENT_FILES_VIEWED
         audit_record(action=action, actor=request.user, object_type="client",
                      object_id=client.pk, meta=_meta(request))
-        data: list[dict[str, Any]] = DocumentSerializer(documents, many=True).data
+        # many=True: a list (ReturnList), which the stubs do not know.
+        data: list[dict[str, Any]] = DocumentSerializer(documents, many=True).data  # type: ignore[assignment]
         if request.user.is_client:
             for row in data:
                 row.pop("withdrawn")

@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -52,7 +53,7 @@ SESSION_PROXY_CONSENT = "_tandem_proxy_consent"
 SESSION_PROXY_LANGUAGE = "_tandem_proxy_language"
 REFUSED_STATUS = {"unknown": 404, "used": 410, "revoked": 410, "expired": 410}
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def _consent_is_current(request: SignedInRequest) -> bool:
@@ -79,7 +80,7 @@ def proxy_page(view: View) -> View:
     it first), in the proxy's language and timezone."""
 
     @wraps(view)
-    def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         _activate_language(request)
         if not _consent_is_current(request):
             query = urlencode({"next": request.get_full_path()})
@@ -172,7 +173,7 @@ def questionnaire(request: SignedInRequest, client_id: int, assignment_id: int) 
     definition = instrument_definition(assignment.instrument_key)
     error = ""
     if request.method == "POST":
-        answers = {item.key: request.POST.get(item.key) for item in definition.items
+        answers: dict[str, Any] = {item.key: request.POST.get(item.key) for item in definition.items
                    if request.POST.get(item.key) not in (None, "")}
         try:
             answers = {key: int(value) for key, value in answers.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -129,7 +129,7 @@ class Change:
     talking_therapies: TalkingTherapiesClass | None
 
 
-def change_summary(definition: InstrumentDefinition, history: list[Response],
+def change_summary(definition: InstrumentDefinition, history: Sequence[Response | ScorePoint],
                    practice_threshold: float | None = None) -> Change:
     totals = [response.total for response in history if response.total is not None]
     if not totals:

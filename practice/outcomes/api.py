@@ -76,7 +76,7 @@ def _with_progress(request: SignedInApiRequest, episodes: list[Episode]) -> list
     scores = selectors.episode_scores(episodes)
     catalog = definition_catalog({key for by_key in scores.values() for key in by_key})
     thresholds = request.tenant.reliable_change_thresholds or {}
-    data = []
+    data: list[dict[str, Any]] = []
     for episode in episodes:
         item = EpisodeSerializer(episode).data
         item["instruments"] = InstrumentProgressSerializer(

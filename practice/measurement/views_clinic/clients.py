@@ -225,8 +225,8 @@ def review(request: SignedInRequest, client_id: int) -> HttpResponse:
     recent = [{"section": section, "rows": section.rows} for section in sections
               if section.rows]
     overdue = [{"response": response,
-                "title": (data.catalog.get(response.instrument_key).title
-                          if data.catalog.get(response.instrument_key)
+                "title": (definition.title
+                          if (definition := data.catalog.get(response.instrument_key))
                           else response.instrument_key)} for response in data.overdue]
     read_event(request, Action.CLIENT_REVIEW_VIEWED, client)
     return render_page(request, "practice/clinic/review.html", {
