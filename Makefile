@@ -51,8 +51,11 @@ test-clock: venv
 migrate: venv
 	$(EMBED) $(PY) manage.py migrate_platform
 
+# mypy's Django plugin loads the settings (config.settings.test): placeholder addresses keep them
+# from starting the embedded PostgreSQL and Redis (nothing connects to them).
 lint: venv
 	$(PY) -m ruff check .
+	DATABASE_URL=postgres://lint@localhost/lint REDIS_URL=redis://localhost:6379/0 $(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
 # The Spanish catalogue (locale/es/LC_MESSAGES): collect every marked string, then compile.

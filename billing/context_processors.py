@@ -10,7 +10,7 @@ from billing.selectors import banner_for
 
 
 def billing_banner(request: HttpRequest) -> dict[str, Any]:
-    practice = getattr(request, "tenant", None)
+    practice: Any = getattr(request, "tenant", None)
     user = getattr(request, "user", None)
     if (
         not getattr(practice, "pk", None)

@@ -39,7 +39,7 @@ from aiohttp import web
 from localstripe import resources, server, webhooks
 from localstripe.errors import UserError
 
-resources.Store.dump_to_disk = lambda self: None  # type: ignore[method-assign]
+resources.Store.dump_to_disk = lambda self: None
 STORE_PATH: Path | None = None
 
 PRICES: dict[str, dict[str, Any]] = {}
@@ -284,7 +284,7 @@ def _load(path: Path) -> None:
         PRICES.update(prices)
         CHECKOUT_SESSIONS.update(checkouts)
         PORTAL_SESSIONS.update(portals)
-    resources.Store.dump_to_disk = lambda self: _save()  # type: ignore[method-assign]
+    resources.Store.dump_to_disk = lambda self: _save()
 
 
 @web.middleware

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from billing.plans import PLANS, Plan
 from tenants.accounts.models import STAFF_ROLES, Role, User
+from tenants.db import connection
 from tenants.models import Practice
 
 UPGRADE_URL = "/billing/"

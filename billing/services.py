@@ -303,7 +303,7 @@ def _price_of(item: Any) -> tuple[str, str]:
     return price_id, lookup_key or ""
 
 
-_STATE_OF_STATUS = {
+_STATE_OF_STATUS: dict[str, BillingState] = {
     SubscriptionStatus.TRIALING: BillingState.TRIALING,
     SubscriptionStatus.ACTIVE: BillingState.ACTIVE,
     SubscriptionStatus.PAST_DUE: BillingState.PAST_DUE,
@@ -326,7 +326,7 @@ def billing_state_for(subscription: Subscription, now: datetime) -> str | None:
             and subscription.trial_end is not None and subscription.trial_end <= now):
         # The card-less trial is over and nothing was bought: read-only until they pay.
         return BillingState.CANCELED
-    return _STATE_OF_STATUS.get(subscription.status)  # type: ignore[call-overload]
+    return _STATE_OF_STATUS.get(subscription.status)
 
 
 @transaction.atomic

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import calendar
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from stripe.params.checkout import SessionCreateParamsSubscriptionData
 
 StripeError = stripe.StripeError
 NOT_CONFIGURED = ("Billing is not configured on this server (no Stripe keys): nothing can be "
@@ -97,7 +100,8 @@ def checkout_session_create(
     practice_id: int, trial_end: int | None,
 ) -> Any:
     _configure()
-    subscription_data: dict[str, Any] = {"metadata": {"practice_id": str(practice_id)}}
+    subscription_data: SessionCreateParamsSubscriptionData = {
+        "metadata": {"practice_id": str(practice_id)}}
     if trial_end is not None:
         # What is left of the card-less trial carries over: no charge before it ends.
         subscription_data["trial_end"] = trial_end

@@ -32,6 +32,7 @@ from practice.access import Capability, declares, holds
 from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta
 from tenants.models import Practice
+from tenants.requests import SignedInRequest
 
 logger = logging.getLogger(__name__)
 STRIPE_DOWN = "Stripe could not be reached. Nothing was changed; please try again in a minute."
@@ -75,7 +76,7 @@ def owner_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
     @wraps(view)
     @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if (not holds(request.user, Capability.MANAGE_PRACTICE)
                 or not isinstance(request.tenant, Practice)):
             raise Http404
@@ -86,8 +87,8 @@ def owner_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 @require_GET
 @owner_only
-def practice_billing(request: HttpRequest) -> HttpResponse:
-    practice: Practice = request.tenant  # type: ignore[assignment]
+def practice_billing(request: SignedInRequest) -> HttpResponse:
+    practice: Practice = request.tenant
     subscription = services.subscription_ensure(practice=practice)
     return render(request, "billing/practice.html", {
         "subscription": subscription,
@@ -101,8 +102,8 @@ def practice_billing(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_only
-def practice_checkout(request: HttpRequest) -> HttpResponse:
-    practice: Practice = request.tenant  # type: ignore[assignment]
+def practice_checkout(request: SignedInRequest) -> HttpResponse:
+    practice: Practice = request.tenant
     form = PlanChoiceForm(request.POST)
     back = reverse("subscription:home")
     if not stripe_client.is_configured():
@@ -114,7 +115,7 @@ def practice_checkout(request: HttpRequest) -> HttpResponse:
     try:
         url = services.checkout_session_start(
             practice=practice, plan_key=form.cleaned_data["plan"],
-            interval=form.cleaned_data["interval"], acting_user=request.user,  # type: ignore[arg-type]
+            interval=form.cleaned_data["interval"], acting_user=request.user,
             success_url=request.build_absolute_uri(f"{back}?checkout=success"),
             cancel_url=request.build_absolute_uri(f"{back}?checkout=canceled"),
             meta=RequestMeta.from_request(request),
@@ -131,15 +132,15 @@ def practice_checkout(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_only
-def practice_portal(request: HttpRequest) -> HttpResponse:
-    practice: Practice = request.tenant  # type: ignore[assignment]
+def practice_portal(request: SignedInRequest) -> HttpResponse:
+    practice: Practice = request.tenant
     back = reverse("subscription:home")
     if not stripe_client.is_configured():
         messages.error(request, stripe_client.NOT_CONFIGURED)
         return HttpResponseRedirect(back)
     try:
         url = services.portal_session_start(
-            practice=practice, acting_user=request.user,  # type: ignore[arg-type]
+            practice=practice, acting_user=request.user,
             return_url=request.build_absolute_uri(back), meta=RequestMeta.from_request(request),
         )
     except stripe_client.StripeError:
@@ -172,18 +173,18 @@ def billing_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., H
 
 @require_GET
 @billing_staff_required
-def staff_subscription_list(request: HttpRequest) -> HttpResponse:
+def staff_subscription_list(request: SignedInRequest) -> HttpResponse:
     return render(request, "billing/staff/list.html", {
         "overview": selectors.overview(), "rows": selectors.practice_billing_rows(),
         "dunning": selectors.dunning(),
         "billing_configured": stripe_client.is_configured(),
-        "may_manage": services.may_manage_billing(request.user),  # type: ignore[arg-type]
+        "may_manage": services.may_manage_billing(request.user),
     })
 
 
 @require_GET
 @billing_staff_required
-def staff_billing_record(request: HttpRequest, practice_id: int) -> HttpResponse:
+def staff_billing_record(request: SignedInRequest, practice_id: int) -> HttpResponse:
     try:
         practice, subscription = selectors.billing_record(practice_id)
     except Practice.DoesNotExist as error:
@@ -194,50 +195,50 @@ def staff_billing_record(request: HttpRequest, practice_id: int) -> HttpResponse
         "stripe_events": selectors.stripe_events_for(subscription),
         "extend_form": ExtendTrialForm(), "coupon_form": CouponForm(),
         "billing_configured": stripe_client.is_configured(),
-        "may_manage": services.may_manage_billing(request.user),  # type: ignore[arg-type]
+        "may_manage": services.may_manage_billing(request.user),
     })
 
 
-def _extend(request: HttpRequest, practice_id: int, meta: RequestMeta) -> str:
+def _extend(request: SignedInRequest, practice_id: int, meta: RequestMeta) -> str:
     form = ExtendTrialForm(request.POST)
     if not form.is_valid():
         raise services.BillingError("Give a number of days from 1 to 90.")
     services.subscription_extend_trial(
         practice_id=practice_id, days=form.cleaned_data["days"],
-        acting_user=request.user, meta=meta,  # type: ignore[arg-type]
+        acting_user=request.user, meta=meta,
     )
     return f"The trial was extended by {form.cleaned_data['days']} days."
 
 
-def _coupon(request: HttpRequest, practice_id: int, meta: RequestMeta) -> str:
+def _coupon(request: SignedInRequest, practice_id: int, meta: RequestMeta) -> str:
     form = CouponForm(request.POST)
     if not form.is_valid():
         raise services.BillingError("Give a Stripe coupon id (letters, digits, - and _).")
     services.subscription_apply_coupon(
         practice_id=practice_id, coupon_id=form.cleaned_data["coupon_id"],
-        acting_user=request.user, meta=meta,  # type: ignore[arg-type]
+        acting_user=request.user, meta=meta,
     )
     return f"Coupon {form.cleaned_data['coupon_id']} was applied."
 
 
-def _cancel(request: HttpRequest, practice_id: int, meta: RequestMeta) -> str:
+def _cancel(request: SignedInRequest, practice_id: int, meta: RequestMeta) -> str:
     services.subscription_cancel(
-        practice_id=practice_id, acting_user=request.user, meta=meta,  # type: ignore[arg-type]
+        practice_id=practice_id, acting_user=request.user, meta=meta,
     )
     return "The subscription was canceled. The practice is read-only; nothing was deleted."
 
 
-_ACTIONS: dict[str, Callable[[HttpRequest, int, RequestMeta], str]] = {
+_ACTIONS: dict[str, Callable[[SignedInRequest, int, RequestMeta], str]] = {
     "extend-trial": _extend, "apply-coupon": _coupon, "cancel": _cancel,
 }
 
 
 @require_POST
 @billing_staff_required
-def staff_billing_action(request: HttpRequest, practice_id: int, action: str) -> HttpResponse:
+def staff_billing_action(request: SignedInRequest, practice_id: int, action: str) -> HttpResponse:
     if action not in _ACTIONS or not Practice.objects.filter(pk=practice_id).exists():
         raise Http404
-    if not services.may_manage_billing(request.user):  # type: ignore[arg-type]
+    if not services.may_manage_billing(request.user):
         raise Http404  # an operator without the billing-staff role: read-only
     try:
         done = _ACTIONS[action](request, practice_id, RequestMeta.from_request(request))

@@ -9,7 +9,7 @@ from branding.selectors import branding_for
 
 def branding(request: HttpRequest) -> dict[str, Any]:
     """`branding` on every page of a practice host (None on the control plane)."""
-    tenant = getattr(request, "tenant", None)
+    tenant: Any = getattr(request, "tenant", None)
     if getattr(tenant, "pk", None) is None:
         return {"branding": None}
     return {"branding": branding_for(tenant)}

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from django.core.files.storage import default_storage
 from fpdf import FPDF
@@ -164,6 +165,11 @@ class BrandedPdf(FPDF):
         self.cell(room, 5, contact)
         self.cell(self.text_width * 0.2, 5, f"{self.page_no()} / {{nb}}", align="R")
 
+    def _line_count(self, width: float, text: str) -> int:
+        """How many 5 mm lines `text` takes in a column of `width` (measured, not drawn)."""
+        lines = self.multi_cell(width, 5, text, dry_run=True, output="LINES")
+        return len(cast(list[str], lines))  # output="LINES": the lines
+
     # --- content ------------------------------------------------------------------------------
 
     def title_block(self, title: str, subtitle: str = "") -> None:
@@ -193,7 +199,7 @@ class BrandedPdf(FPDF):
     def label_value(self, label: str, value: str) -> None:
         """A question and its answer (or a label and a fact), kept together on a page."""
         self._font(9.5, bold=True)
-        lines = len(self.multi_cell(0, 5, self.clean(label), dry_run=True, output="LINES"))
+        lines = self._line_count(0, self.clean(label))
         if self.will_page_break(5 * lines + 6):
             self.add_page()
         self.multi_cell(0, 5, self.clean(label), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -208,10 +214,9 @@ class BrandedPdf(FPDF):
         for label, value in pairs:
             label, value = self.clean(label), self.clean(value)
             self._font(9.5, bold=True)
-            lines = len(self.multi_cell(label_w, 5, label, dry_run=True, output="LINES"))
+            lines = self._line_count(label_w, label)
             self._font(9.5)
-            lines = max(lines, len(self.multi_cell(value_w, 5, value, dry_run=True,
-                                                   output="LINES")))
+            lines = max(lines, self._line_count(value_w, value))
             if self.will_page_break(5 * lines):
                 self.add_page()
             top = self.get_y()
@@ -222,15 +227,15 @@ class BrandedPdf(FPDF):
             self.set_y(top + 5 * lines)
         self.ln(2)
 
-    def table(self, columns: Sequence[Column], rows: Sequence[Sequence[str]],
+    def table(  # type: ignore[override]  # our ruled table, not fpdf2's context manager
+            self, columns: Sequence[Column], rows: Sequence[Sequence[str]],
               *, footer_rows: Sequence[Sequence[str]] = ()) -> None:
         """A simple ruled table; rows that wrap grow; the header repeats on a new page."""
         width = self.text_width
 
         def draw_row(cells: Sequence[str], *, bold: bool, fill: bool) -> None:
             self._font(9.5, bold=bold)
-            heights = [len(self.multi_cell(width * column.width, 5, self.clean(cell),
-                                           dry_run=True, output="LINES"))
+            heights = [self._line_count(width * column.width, self.clean(cell))
                        for column, cell in zip(columns, cells, strict=True)]
             height = 5 * max(heights) + 2
             if self.will_page_break(height):

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.core.cache import cache
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from branding.colors import readable_text_on  # noqa: I001
 from branding.models import PracticeBranding
 from branding.values import Branding
+from tenants.db import connection
 from tenants.models import Practice
 from tenants.selectors import practice_client_url
 

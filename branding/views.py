@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -14,13 +15,14 @@ from branding.logos import initials_icon
 from branding.selectors import branding_for
 from branding.services import logo_storage_path
 from branding.values import LOGO_VARIANTS
+from tenants.requests import PracticeRequest
 
 _ICON_SIZES = {"icon-192": 192, "icon-512": 512, "maskable-512": 512, "favicon-32": 32,
                "apple-touch-180": 180, "email": 120}
 YEAR = 60 * 60 * 24 * 365
 
 
-def asset(request: HttpRequest, version: int, variant: str) -> HttpResponse:
+def asset(request: PracticeRequest, version: int, variant: str) -> HttpResponseBase:
     if variant not in LOGO_VARIANTS:
         raise Http404
     branding = branding_for(request.tenant)
@@ -28,7 +30,7 @@ def asset(request: HttpRequest, version: int, variant: str) -> HttpResponse:
         path = logo_storage_path(version, f"{variant}.png")
         if version != branding.logo_version or not default_storage.exists(path):
             raise Http404
-        response: HttpResponse = FileResponse(default_storage.open(path, "rb"),
+        response: HttpResponseBase = FileResponse(default_storage.open(path, "rb"),
                                               content_type="image/png")
         response["Cache-Control"] = f"public, max-age={YEAR}, immutable"
         return response
@@ -39,7 +41,7 @@ def asset(request: HttpRequest, version: int, variant: str) -> HttpResponse:
     return response
 
 
-def manifest(request: HttpRequest) -> HttpResponse:
+def manifest(request: PracticeRequest) -> HttpResponse:
     branding = branding_for(request.tenant)
     body: dict[str, Any] = {
         "id": "/",

@@ -15,10 +15,12 @@ from typing import Any
 
 import dramatiq
 from django.conf import settings
-from django.db import close_old_connections, connection, connections
+from django.db import close_old_connections, connections
 from django_tenants.utils import get_public_schema_name
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware, MiddlewareError, SkipMessage
+
+from tenants.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -155,4 +157,5 @@ def setup() -> RedisBroker:
 
 def send_to_practice(actor: dramatiq.Actor, schema_name: str, **kwargs: Any) -> Any:
     """Enqueue a tenant actor for one practice, whatever schema the caller is in."""
-    return actor.send_with_options(kwargs=kwargs, **{SCHEMA_OPTION: schema_name})
+    options: dict[str, Any] = {SCHEMA_OPTION: schema_name}
+    return actor.send_with_options(kwargs=kwargs, **options)

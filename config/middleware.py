@@ -9,7 +9,6 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
 from django.http import (
     Http404,
     HttpRequest,
@@ -26,8 +25,10 @@ from django_tenants.utils import get_public_schema_urlconf
 
 from billing.entitlements import module_in_use
 from tenants import custom_domains
+from tenants.db import connection
 from tenants.features import MODULE_KEYS
 from tenants.models import Domain, Practice
+from tenants.requests import PracticeRequest
 
 TLS_ASK_PATH = "/_tls/ask"
 
@@ -109,7 +110,7 @@ def practice_unavailable(request: HttpRequest) -> HttpResponse:
 
 
 class PracticeRoutingMiddleware(TenantMainMiddleware):
-    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+    def process_request(self, request: PracticeRequest) -> HttpResponse | None:
         connection.set_schema_to_public()
         try:
             hostname = request.get_host().split(":")[0].lower()
@@ -135,7 +136,7 @@ class PracticeRoutingMiddleware(TenantMainMiddleware):
         return self.enter(request, practice, hostname)
 
     @staticmethod
-    def enter(request: HttpRequest, practice: Practice, hostname: str) -> None:
+    def enter(request: PracticeRequest, practice: Practice, hostname: str) -> None:
         practice.domain_url = hostname
         request.tenant = practice
         connection.set_tenant(practice)
@@ -153,14 +154,15 @@ class PracticeRoutingMiddleware(TenantMainMiddleware):
             path == "/accounts/sign-in/" and request.GET.get("next", "").startswith(
                 "/portal/"))
 
-    def custom_domain(self, request: HttpRequest) -> HttpResponse | None:
+    def custom_domain(self, request: PracticeRequest) -> HttpResponse | None:
         """A practice's own verified domain, or the platform's 404.
 
         Such a name is not in ALLOWED_HOSTS (they are unknown when settings load): this
         middleware is the host check for it. Once the name is found verified, the request's
         host is that name for the rest of Django (CSRF's same-origin check, absolute URLs), so
         the practice's own origin is trusted and its cookies stay host-only."""
-        raw_host = request._get_raw_host()  # noqa: SLF001 - get_host() refused it
+        # Django's own (private, so not in the stubs): get_host() refused it.
+        raw_host = request._get_raw_host()  # type: ignore[attr-defined]  # noqa: SLF001
         hostname, _port = split_domain_port(raw_host)
         domain = custom_domains.routed_custom_domain(hostname) if hostname else None
         if domain is None:
@@ -168,7 +170,7 @@ class PracticeRoutingMiddleware(TenantMainMiddleware):
         practice = domain.tenant
         if not practice.is_serving:
             return practice_unavailable(request)
-        request.get_host = lambda: raw_host  # type: ignore[method-assign]
+        request.get_host = lambda: raw_host  # type: ignore[method-assign]  # the routed name
         return self.enter(request, practice, hostname)
 
     @staticmethod

@@ -22,4 +22,4 @@ class IsSignedInPracticeStaff(BasePermission):
     code = ROLE_DENIED
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return holds(request.user, Capability.STAFF_AREA)  # type: ignore[arg-type]
+        return holds(request.user, Capability.STAFF_AREA)

@@ -56,12 +56,12 @@ def is_exempt(request: HttpRequest) -> bool:
     if match is not None and (match.view_name in AUTH_VIEW_NAMES
                               or match.view_name in SAFETY_VIEW_NAMES):
         return True
-    user = getattr(request, "user", None)
+    user: Any = getattr(request, "user", None)
     return (
         request.path_info.startswith(BILLING_PATH_PREFIX)
         and getattr(user, "is_authenticated", False)
-        and user.role == Role.OWNER  # type: ignore[union-attr]
-        and user.is_active  # type: ignore[union-attr]
+        and user.role == Role.OWNER
+        and user.is_active
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from storages.backends.s3 import S3Storage
+
+from tenants.db import connection
 
 
 class TenantS3Storage(S3Storage):
@@ -20,7 +21,7 @@ class TenantS3Storage(S3Storage):
     signature_version = "s3v4"  # presigned URLs carry their lifetime (X-Amz-Expires)
 
     @property
-    def location(self) -> str:  # type: ignore[override]
+    def location(self) -> str:
         # Resolved at every call: the same storage object serves every practice.
         return connection.schema_name
 

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import views as django_auth
+from django.contrib.auth.forms import AuthenticationForm
 from django.core import signing
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
@@ -32,6 +32,7 @@ from practice.forms import SignInForm
 from tenants.accounts.models import User, email_normalise
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.db import connection
 from tenants.models import Practice
 from tenants.selectors import practice_url
 
@@ -40,7 +41,7 @@ CLEAR_SITE_DATA = '"cache", "storage"'
 
 
 def _site_name(request: HttpRequest) -> str:
-    tenant = getattr(request, "tenant", None)
+    tenant: Any = getattr(request, "tenant", None)
     return branding_for(tenant).display_name if getattr(tenant, "pk", None) else "Tandem"
 
 
@@ -63,12 +64,12 @@ class SignInView(django_auth.LoginView):
         context["site_name"] = _site_name(self.request)
         return context
 
-    def form_valid(self, form: SignInForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         _audit(self.request, Action.AUTH_SIGNED_IN, form.get_user())
         return response
 
-    def form_invalid(self, form: SignInForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         email = email_normalise(form.data.get("username") or "")
         known = User.objects.with_email(email).first() if email else None
         _audit(self.request, Action.AUTH_SIGN_IN_FAILED, None,
@@ -129,7 +130,7 @@ class PasswordResetRequestView(django_auth.PasswordResetView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
-        tenant = getattr(self.request, "tenant", None)
+        tenant: Any = getattr(self.request, "tenant", None)
         branding = branding_for(tenant) if getattr(tenant, "pk", None) else None
         self.from_email = sender_for(branding.sender_name if branding else "Tandem")
         self.extra_email_context = {"site_name": _site_name(self.request),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,12 +14,13 @@ from controlplane.views import operator_required
 from tenants import fleet, selectors
 from tenants.audit.services import RequestMeta
 from tenants.models import MigrationRun
+from tenants.requests import SignedInRequest
 
 
 # operator_required first: to anyone else every method is the same 404.
 @operator_required
 @require_GET
-def fleet_view(request: HttpRequest) -> HttpResponse:
+def fleet_view(request: SignedInRequest) -> HttpResponse:
     page = Paginator(selectors.practice_list(), 50).get_page(request.GET.get("page"))
     return render(request, "platform/fleet.html", {
         "page": page, "rows": fleet.fleet_health(list(page.object_list)),
@@ -29,12 +30,12 @@ def fleet_view(request: HttpRequest) -> HttpResponse:
 
 @operator_required
 @require_http_methods(["GET", "POST"])
-def migrations_view(request: HttpRequest) -> HttpResponse:
+def migrations_view(request: SignedInRequest) -> HttpResponse:
     if request.method == "POST":
         retry = request.POST.get("retry")
         try:
             fleet.migration_run_start(
-                acting_user=request.user,  # type: ignore[arg-type]
+                acting_user=request.user,
                 retry_of=int(retry) if retry and retry.isdigit() else None,
                 meta=RequestMeta.from_request(request))
         except fleet.MigrationRunError as error:
@@ -50,7 +51,7 @@ def migrations_view(request: HttpRequest) -> HttpResponse:
 
 @operator_required
 @require_GET
-def migration_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+def migration_progress(request: SignedInRequest, run_id: int) -> HttpResponse:
     """The progress box alone (htmx polls it every two seconds while the run goes on)."""
     run = MigrationRun.objects.filter(pk=run_id).first()
     if run is None:

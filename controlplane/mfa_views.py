@@ -20,6 +20,7 @@ from portal import security
 from portal.account_forms import CodeForm
 from tenants.accounts.models import PLATFORM_ROLES
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 ISSUER = "Tandem platform"
 
@@ -31,14 +32,14 @@ def _next(request: HttpRequest) -> str:
     return reverse("billing_staff:list")
 
 
-def _platform_user(request: HttpRequest) -> None:
+def _platform_user(request: SignedInRequest) -> None:
     if request.user.role not in PLATFORM_ROLES or not request.user.is_active:
         raise Http404
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def mfa_setup(request: HttpRequest) -> HttpResponse:
+def mfa_setup(request: SignedInRequest) -> HttpResponse:
     """Scan, confirm with a code, keep the recovery codes."""
     _platform_user(request)
     user = request.user
@@ -67,7 +68,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def mfa_verify(request: HttpRequest) -> HttpResponse:
+def mfa_verify(request: SignedInRequest) -> HttpResponse:
     """After the password: a code from the authenticator app, or one recovery code."""
     _platform_user(request)
     if request.user.is_verified():

@@ -30,6 +30,7 @@ from controlplane.forms import LifecycleConfirmForm, SignupForm
 from tenants import selectors, services
 from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -82,7 +83,7 @@ def operator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
 
 @operator_required
-def practice_list(request: HttpRequest) -> HttpResponse:
+def practice_list(request: SignedInRequest) -> HttpResponse:
     page = Paginator(selectors.practice_list(), 50).get_page(request.GET.get("page"))
     practices = list(page.object_list)
     counts = selectors.practice_counts(practices)
@@ -111,7 +112,7 @@ _CONFIRMED = {
 
 @require_http_methods(["GET", "POST"])
 @operator_required
-def practice_lifecycle(request: HttpRequest, practice_id: int, action: str) -> HttpResponse:
+def practice_lifecycle(request: SignedInRequest, practice_id: int, action: str) -> HttpResponse:
     practice = selectors.practice_by_id(practice_id)
     if action not in _LIFECYCLE or practice is None:
         raise Http404

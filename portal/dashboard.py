@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
+from tenants.requests import SignedInRequest
 
 
 @dataclass(frozen=True)
 class DashboardCard:
     key: str
     template: str
-    context: Callable[[HttpRequest, datetime], dict[str, Any] | None]
+    context: Callable[[SignedInRequest, datetime], dict[str, Any] | None]
     module: str | None = None
     order: int = 100
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from practice.measurement.definitions import InstrumentDefinition, Item, exact
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SKIP = "skip"
 SKIP_LABEL = gettext_lazy("I'd rather not answer")
@@ -44,7 +47,8 @@ class AnswersForm(forms.Form):
         super().__init__(*args, **kwargs)
         critical = critical_keys(definition)
         for item in items:
-            choices = [(str(index), option.label) for index, option in enumerate(item.options)]
+            choices: list[tuple[str, StrOrPromise]] = [
+                (str(index), option.label) for index, option in enumerate(item.options)]
             if item.key in critical:
                 choices.append((SKIP, SKIP_LABEL))
             self.fields[item.key] = forms.ChoiceField(choices=choices, required=False,
@@ -80,7 +84,7 @@ class MoodForm(forms.Form):
 @dataclass(frozen=True)
 class Choice:
     value: str
-    label: str
+    label: StrOrPromise
     checked: bool
 
 
@@ -135,8 +139,9 @@ def is_applicable(definition: InstrumentDefinition, item: Item,
         positions = [answers.get(key) for key in condition.items]
         if any(position is None for position in positions):
             continue
+        known = cast(list[int], positions)  # none is None (above)
         points = sum((definition.item(key).points_for(int(position))
-                      for key, position in zip(condition.items, positions, strict=True)),
+                      for key, position in zip(condition.items, known, strict=True)),
                      Fraction(0))
         if not condition.holds(points):
             return False

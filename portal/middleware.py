@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from portal.security import consent_is_current
 from portal.selectors import client_language
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 # A session's last-seen time is written at most this often, so ordinary pages cost no write.
 LAST_SEEN_RESOLUTION = 60
@@ -121,7 +123,8 @@ class ClientConsentMiddleware:
         path = request.path_info
         gated_page = path.startswith("/portal/") and not path.startswith(CONSENT_FREE_PREFIXES)
         gated_api = path.startswith("/api/")
-        if not (gated_page or gated_api) or consent_is_current(request):
+        # A signed-in client (checked above).
+        if not (gated_page or gated_api) or consent_is_current(cast(SignedInRequest, request)):
             return self.get_response(request)
         if gated_api:
             return JsonResponse({"detail": "Accept the portal's consent first.",

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,15 +24,16 @@ from practice.access import Capability, declares, holds
 from practice.measurement.services import client_timezone
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS
+from tenants.requests import SignedInRequest
 
 
-def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def client_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Signed-in clients only. Anyone else signed in gets 404: staff have no portal, and the
     portal's pages do not announce themselves to them."""
 
     @wraps(view)
     @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not holds(request.user, Capability.OWN_RECORD):
             raise Http404
         if not security.consent_is_current(request):
@@ -44,7 +46,7 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return declares(Capability.OWN_RECORD)(wrapper)
 
 
-def client_has_module(request: HttpRequest, key: str) -> bool:
+def client_has_module(request: SignedInRequest, key: str) -> bool:
     """The practice has the module on and staff chose it for this client: what a page should
     offer them."""
     if not request.tenant.has_module(key):
@@ -55,7 +57,7 @@ def client_has_module(request: HttpRequest, key: str) -> bool:
     return visible is None or key in visible
 
 
-def module_is_visible(request: HttpRequest) -> bool:
+def module_is_visible(request: SignedInRequest) -> bool:
     """A module page the practice has on may still be one staff did not choose for this
     client: that page is as missing to them as a page that does not exist."""
     match = getattr(request, "resolver_match", None)
@@ -76,7 +78,7 @@ def audit_read(request: HttpRequest, action: str, *, object_type: str = "client"
                  meta=RequestMeta.from_request(request))
 
 
-def client_zone(request: HttpRequest) -> ZoneInfo:
+def client_zone(request: SignedInRequest) -> ZoneInfo:
     """The client's timezone, read once per request."""
     zone = getattr(request, "_portal_client_zone", None)
     if zone is None:
@@ -84,11 +86,11 @@ def client_zone(request: HttpRequest) -> ZoneInfo:
             zone = ZoneInfo(client_timezone(request.user))
         except (ZoneInfoNotFoundError, ValueError):
             zone = ZoneInfo("UTC")
-        request._portal_client_zone = zone  # type: ignore[attr-defined]
+        request._portal_client_zone = zone  # type: ignore[attr-defined]  # a per-request cache
     return zone
 
 
-def render_local(request: HttpRequest, template: str, context: dict[str, Any],
+def render_local(request: SignedInRequest, template: str, context: dict[str, Any],
                  *, status: int = 200, zone: ZoneInfo | None = None) -> HttpResponse:
     """Render with dates and times in the client's own timezone."""
     with timezone.override(zone or client_zone(request)):

@@ -8,12 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 
 from branding.selectors import branding_for
+from tenants.requests import PracticeRequest
 
 SHELL_CACHE_PREFIX = "tandem-shell-"
 SAVED_CACHE = "tandem-saved"
@@ -25,7 +25,7 @@ def saved_paths() -> list[str]:
     return [reverse("portal:safety_plan:plan"), reverse("portal:help")]
 
 
-def service_worker_config(request: HttpRequest) -> dict[str, object]:
+def service_worker_config(request: PracticeRequest) -> dict[str, object]:
     branding = branding_for(request.tenant)
     shell = [static(path) for path in SHELL_STATIC]
     # The offline page in the client's language (it is fetched without cookies): a change of

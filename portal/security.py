@@ -16,7 +16,7 @@ from urllib.parse import quote
 import segno
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django_otp import user_has_device
@@ -35,6 +35,8 @@ from practice.access import Capability, holds
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.db import connection
+from tenants.requests import SignedInRequest
 
 RECOVERY_CODE_COUNT = 10
 SESSION_LOGIN_AT = "_tandem_login_at"
@@ -68,7 +70,7 @@ def session_start(request: HttpRequest, user: User) -> None:
         request.session[SESSION_LANGUAGE] = client_language(user)
 
 
-def consent_is_current(request: HttpRequest) -> bool:
+def consent_is_current(request: SignedInRequest) -> bool:
     """Has the signed-in client accepted the consent text now in force? Remembered in the
     session once true, so a page costs no query for it; a new version asks again. Every client
     account is asked, whoever made it (an invitation, an import, a script)."""

@@ -22,13 +22,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404
+from django.http.response import HttpResponseBase
 
 from tenants.accounts.models import Role, User
+from tenants.requests import SignedInRequest
 
 
 class Capability(StrEnum):
@@ -111,7 +114,7 @@ def roles_with(capability: Capability) -> frozenset[Role]:
     return ACCESS[capability].roles
 
 
-def holds(user: User, capability: Capability) -> bool:
+def holds(user: User | AnonymousUser, capability: Capability) -> bool:
     """Whether `user`, signed in and active, holds `capability` at all."""
     if capability is Capability.PUBLIC:
         return True
@@ -183,7 +186,7 @@ def record_in_reach(user: User, capability: Capability, client_id: int) -> User:
     return client_in_reach(user, held, client_id)
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def requires(capability: Capability) -> Callable[[View], View]:
@@ -194,8 +197,8 @@ def requires(capability: Capability) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @wraps(view)
         @login_required
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not holds(request.user, capability):  # type: ignore[arg-type]
+        def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not holds(request.user, capability):
                 raise Http404
             return view(request, *args, **kwargs)
 
@@ -204,12 +207,15 @@ def requires(capability: Capability) -> Callable[[View], View]:
     return decorate
 
 
-def declares(*capabilities: Capability) -> Callable[[View], View]:
+AnyView = TypeVar("AnyView", bound=View)
+
+
+def declares(*capabilities: Capability) -> Callable[[AnyView], AnyView]:
     """Marks a view that checks its capabilities itself (e.g. the portal's consent gate), for
     the access matrix; decides nothing."""
 
-    def mark(view: View) -> View:
-        view.capabilities = frozenset(capabilities)  # type: ignore[attr-defined]
+    def mark(view: AnyView) -> AnyView:
+        view.capabilities = frozenset(capabilities)  # type: ignore[attr-defined]  # a mark
         return view
 
     return mark

@@ -20,7 +20,7 @@ class _Holds(BasePermission):
     code = ROLE_DENIED
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return any(holds(request.user, capability)  # type: ignore[arg-type]
+        return any(holds(request.user, capability)
                    for capability in self.capabilities)
 
 

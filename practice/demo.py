@@ -14,9 +14,10 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -51,6 +52,7 @@ from practice.models import ClientProfile
 from practice.notifications import demo as notifications_demo
 from practice.outcomes import demo as outcomes_demo
 from tenants.accounts.models import Role, User
+from tenants.db import connection
 from tenants.models import Practice
 from tenants.selectors import practice_by_subdomain
 from tenants.services import PracticeSignup, platform_user_create, practice_provision
@@ -343,7 +345,7 @@ def _resolved_risk_alert(demo: _Demo, client: User) -> None:
     response = Response.objects.filter(client=client, instrument_key="phq9",
                                        answers__q9__gt=0).get()
     flag = response.flags[0]
-    raised = response.submitted_at
+    raised = cast(datetime, response.submitted_at)  # the demo's responses are submitted
     alert = Alert.objects.create(
         client=client, kind=Alert.Kind.RISK_ITEM, severity=Alert.Severity.URGENT,
         status=Alert.Status.RESOLVED, response=response,

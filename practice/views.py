@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -19,6 +21,7 @@ from practice.forms import AcceptInvitationForm, StaffInviteForm, StaffRoleForm
 from practice.today import views as today_views
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta
+from tenants.requests import PracticeRequest, SignedInRequest
 
 # Owner-only pages answer 404 to everyone else, so their existence does not leak.
 owner_required = requires(Capability.MANAGE_PRACTICE)
@@ -26,24 +29,24 @@ owner_required = requires(Capability.MANAGE_PRACTICE)
 
 @declares(Capability.OWN_ACCOUNT)
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     """The staff home is the Today page (practice.today); a client goes to the portal."""
     return today_views.today(request)
 
 
 @owner_required
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: SignedInRequest) -> HttpResponse:
     return render(request, "practice/staff_list.html", {
         "staff": selectors.staff_list(),
         "invitations": selectors.staff_invitation_list(),
         "invite_form": StaffInviteForm(),
-        "role_choices": StaffRoleForm.base_fields["role"].choices,
+        "role_choices": cast(forms.ChoiceField, StaffRoleForm.base_fields["role"]).choices,
     })
 
 
 @require_POST
 @owner_required
-def staff_invite(request: HttpRequest) -> HttpResponse:
+def staff_invite(request: SignedInRequest) -> HttpResponse:
     form = StaffInviteForm(request.POST)
     if form.is_valid():
         try:
@@ -60,7 +63,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
         "staff": selectors.staff_list(),
         "invitations": selectors.staff_invitation_list(),
         "invite_form": form,
-        "role_choices": StaffRoleForm.base_fields["role"].choices,
+        "role_choices": cast(forms.ChoiceField, StaffRoleForm.base_fields["role"]).choices,
     }, status=400)
 
 
@@ -78,7 +81,7 @@ def _staff_change(request: HttpRequest, change: Callable[[], User], done: str) -
 
 @require_POST
 @owner_required
-def staff_role_change(request: HttpRequest, user_id: int) -> HttpResponse:
+def staff_role_change(request: SignedInRequest, user_id: int) -> HttpResponse:
     form = StaffRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a staff role.")
@@ -91,7 +94,7 @@ def staff_role_change(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_POST
 @owner_required
-def staff_remove(request: HttpRequest, user_id: int) -> HttpResponse:
+def staff_remove(request: SignedInRequest, user_id: int) -> HttpResponse:
     return _staff_change(request, lambda: services.staff_remove(
         user_id=user_id, acting_user=request.user, meta=RequestMeta.from_request(request),
     ), "Access removed. Nothing they wrote was deleted.")
@@ -99,7 +102,7 @@ def staff_remove(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_POST
 @owner_required
-def staff_invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def staff_invitation_revoke(request: SignedInRequest, invitation_id: int) -> HttpResponse:
     try:
         services.staff_invitation_revoke(invitation_id=invitation_id, acting_user=request.user,
                                          meta=RequestMeta.from_request(request))
@@ -110,7 +113,7 @@ def staff_invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpRes
 
 
 @declares(Capability.PUBLIC)
-def staff_invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def staff_invitation_accept(request: PracticeRequest, token: str) -> HttpResponse:
     invitation = selectors.open_invitation_by_token_hash(services.hash_token(token))
     if invitation is None:
         return render(request, "practice/invitation_invalid.html", status=404)

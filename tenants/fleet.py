@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Count
 from django.utils import timezone
 
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.db import connection
 from tenants.error_counts import ErrorCount, error_counts
 from tenants.models import Domain, MigrationRun, Practice
 from tenants.spares import spare_counts
@@ -71,7 +73,8 @@ class FleetTotals:
     spares_stale: int = 0
 
 
-def _people(cursor: object, practices: list[Practice], health: dict[int, PracticeHealth]) -> None:
+def _people(cursor: CursorWrapper, practices: list[Practice],
+            health: dict[int, PracticeHealth]) -> None:
     parts, params = [], []
     for practice in practices:
         schema = connection.ops.quote_name(practice.schema_name)
@@ -82,24 +85,24 @@ def _people(cursor: object, practices: list[Practice], health: dict[int, Practic
             " max(last_login) FILTER (WHERE role = %s)"
             f" FROM {schema}.accounts_user")
         params += [practice.pk, CLIENT_ROLE, CLIENT_ROLE, CLIENT_ROLE, CLIENT_ROLE]
-    cursor.execute(" UNION ALL ".join(parts), params)  # type: ignore[attr-defined]
-    for pk, staff, clients, last_staff, last_client in cursor.fetchall():  # type: ignore
+    cursor.execute(" UNION ALL ".join(parts), params)
+    for pk, staff, clients, last_staff, last_client in cursor.fetchall():
         row = health[pk]
         row.staff, row.clients = staff, clients
         row.last_staff_sign_in, row.last_client_sign_in = last_staff, last_client
 
 
-def _sizes(cursor: object, practices: list[Practice],
+def _sizes(cursor: CursorWrapper, practices: list[Practice],
            health: dict[int, PracticeHealth]) -> None:
     """Schema sizes on disk (tables with their indexes and TOAST) and the largest tables."""
     by_schema = {practice.schema_name: health[practice.pk] for practice in practices}
-    cursor.execute(  # type: ignore[attr-defined]
+    cursor.execute(
         "SELECT n.nspname, c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)"
         " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
         " WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p')"
         " ORDER BY n.nspname, c.reltuples DESC, pg_total_relation_size(c.oid) DESC, c.relname",
         [list(by_schema)])
-    for schema, table, rows, size in cursor.fetchall():  # type: ignore[attr-defined]
+    for schema, table, rows, size in cursor.fetchall():
         row = by_schema[schema]
         row.size_bytes += size
         if len(row.largest_tables) < LARGEST_TABLES:

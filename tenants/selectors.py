@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from tenants.db import connection
 from tenants.models import Domain, Practice
 
 CLIENT_ROLE = "client"
@@ -77,7 +77,7 @@ def practice_counts(practices: list[Practice]) -> dict[int, PracticeCounts]:
     if not practices:
         return {}
     parts = []
-    params: list[object] = []
+    params: list[int | str] = []
     for practice in practices:
         schema = connection.ops.quote_name(practice.schema_name)
         parts.append(

@@ -1,8 +1,9 @@
 from .base import *  # noqa: F403
+from .base import STRIPE_SECRET_KEY, WEBPUSH_VAPID_PRIVATE_KEY
 
 DEBUG = True
 
-if not WEBPUSH_VAPID_PRIVATE_KEY:  # noqa: F405
+if not WEBPUSH_VAPID_PRIVATE_KEY:
     from config.vapid import load_or_create
 
     WEBPUSH_VAPID_PRIVATE_KEY, WEBPUSH_VAPID_PUBLIC_KEY = load_or_create(
@@ -10,7 +11,7 @@ if not WEBPUSH_VAPID_PRIVATE_KEY:  # noqa: F405
 
 # `make run` plays Stripe with localstripe (config/devstack.py) and leaves its address and
 # test keys here while it runs, so `manage.py billing_demo …` in another terminal reaches it.
-if not STRIPE_SECRET_KEY:  # noqa: F405
+if not STRIPE_SECRET_KEY:
     import json
 
     _local_stripe = BASE_DIR / ".tandem" / "localstripe.json"  # noqa: F405

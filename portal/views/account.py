@@ -31,6 +31,7 @@ from practice.measurement.services import client_timezone
 from practice.notifications.push_selectors import push_panel_context
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 
 def _practice_only(request: HttpRequest) -> None:
@@ -48,7 +49,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 # --- settings --------------------------------------------------------------------------------
 
-def _settings_initial(request: HttpRequest) -> dict[str, Any]:
+def _settings_initial(request: SignedInRequest) -> dict[str, Any]:
     user = request.user
     access = ClientAccess.objects.filter(user=user).first()
     notifications = access.notifications if access else default_notifications()
@@ -66,7 +67,7 @@ def _settings_initial(request: HttpRequest) -> dict[str, Any]:
 
 
 @client_required
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: SignedInRequest) -> HttpResponse:
     form = ClientSettingsForm(request.POST or None, initial=_settings_initial(request))
     saved = False
     if request.method == "POST" and form.is_valid():
@@ -91,7 +92,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @declares(Capability.OWN_ACCOUNT)
 @login_required
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: SignedInRequest) -> HttpResponse:
     """After the password: a code from the authenticator app, or one recovery code."""
     _practice_only(request)
     next_url = _safe_next(request)
@@ -119,7 +120,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 @declares(Capability.OWN_ACCOUNT)
 @login_required
-def mfa(request: HttpRequest) -> HttpResponse:
+def mfa(request: SignedInRequest) -> HttpResponse:
     """Turn the second step on (scan, confirm with a code, keep the recovery codes) or off."""
     _practice_only(request)
     user = request.user
@@ -164,7 +165,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
 @declares(Capability.OWN_ACCOUNT)
 @require_POST
 @login_required
-def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+def sign_out_everywhere(request: SignedInRequest) -> HttpResponse:
     _practice_only(request)
     security.sessions_end_everywhere(user=request.user, meta=RequestMeta.from_request(request))
     logout(request)
@@ -176,7 +177,7 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 # --- the owner's rule ------------------------------------------------------------------------
 
 @requires(Capability.MANAGE_PRACTICE)
-def staff_mfa_rule(request: HttpRequest) -> HttpResponse:
+def staff_mfa_rule(request: SignedInRequest) -> HttpResponse:
     _practice_only(request)
     form = StaffMfaRuleForm(request.POST or None,
                             initial={"require_staff_mfa": security.staff_mfa_required()})

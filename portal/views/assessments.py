@@ -48,13 +48,14 @@ from practice.measurement.selectors import (
 from practice.measurement.services import MeasurementError, SubmitOutcome
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 OPEN = (Response.Status.PENDING, Response.Status.IN_PROGRESS)
 LAYOUTS = ("one", "all")
 LAYOUT_SESSION_KEY = "portal.assessment_layout"
 
 
-def _own_response(request: HttpRequest, response_id: int) -> Response:
+def _own_response(request: SignedInRequest, response_id: int) -> Response:
     """The client's own response; another client's is as missing as one that never existed."""
     try:
         return selectors.client_response(request.user, response_id)
@@ -94,7 +95,7 @@ def _position(raw: str | None, count: int) -> int:
         return 1
 
 
-def _refused(request: HttpRequest, response: Response, error: MeasurementError) -> HttpResponse:
+def _refused(request: SignedInRequest, response: Response, error: MeasurementError) -> HttpResponse:
     """A change the service refused (a submitted or closed response): say so, change nothing."""
     return render_local(request, "portal/assessments/refused.html", {
         "message": str(error), "response": response,
@@ -102,7 +103,7 @@ def _refused(request: HttpRequest, response: Response, error: MeasurementError) 
     }, status=409)
 
 
-def _closed(request: HttpRequest, response: Response) -> HttpResponse | None:
+def _closed(request: SignedInRequest, response: Response) -> HttpResponse | None:
     """A submitted response shows its result; a missed one says it is no longer open."""
     if response.status == Response.Status.SUBMITTED:
         return HttpResponseRedirect(_url("result", response))
@@ -115,7 +116,7 @@ def _closed(request: HttpRequest, response: Response) -> HttpResponse | None:
 
 @require_safe
 @client_required
-def assessment_list(request: HttpRequest) -> HttpResponse:
+def assessment_list(request: SignedInRequest) -> HttpResponse:
     client = request.user
     zone = client_zone(request)
     due = due_items(client, timezone.now(), zone)
@@ -152,7 +153,7 @@ def _answer_context(response: Response, definition: InstrumentDefinition, layout
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def answer(request: HttpRequest, response_id: int) -> HttpResponse:
+def answer(request: SignedInRequest, response_id: int) -> HttpResponse:
     response = _own_response(request, response_id)
     if request.method == "POST":
         return _answer_post(request, response)
@@ -169,7 +170,7 @@ def answer(request: HttpRequest, response_id: int) -> HttpResponse:
                         _answer_context(response, definition, layout, position))
 
 
-def _answer_post(request: HttpRequest, response: Response) -> HttpResponse:
+def _answer_post(request: SignedInRequest, response: Response) -> HttpResponse:
     definition = _definition(response)
     layout = _layout(request)
     position = _position(request.POST.get("q"), len(definition.choice_items))
@@ -210,7 +211,7 @@ def _answer_post(request: HttpRequest, response: Response) -> HttpResponse:
 
 # --- checking and submitting -------------------------------------------------------------------
 
-def _review(request: HttpRequest, response: Response, definition: InstrumentDefinition, *,
+def _review(request: SignedInRequest, response: Response, definition: InstrumentDefinition, *,
             status: int = 200, errors: list[str] | None = None,
             missing: list[Question] | None = None,
             outcome: SubmitOutcome | None = None) -> HttpResponse:
@@ -229,7 +230,7 @@ def _review(request: HttpRequest, response: Response, definition: InstrumentDefi
 
 @require_safe
 @client_required
-def review(request: HttpRequest, response_id: int) -> HttpResponse:
+def review(request: SignedInRequest, response_id: int) -> HttpResponse:
     response = _own_response(request, response_id)
     closed = _closed(request, response)
     if closed is not None:
@@ -241,7 +242,7 @@ def review(request: HttpRequest, response_id: int) -> HttpResponse:
 
 @require_POST
 @client_required
-def submit(request: HttpRequest, response_id: int) -> HttpResponse:
+def submit(request: SignedInRequest, response_id: int) -> HttpResponse:
     response = _own_response(request, response_id)
     definition = _definition(response)
     note = request.POST.get("note") if text_item(definition) is not None else None
@@ -249,7 +250,7 @@ def submit(request: HttpRequest, response_id: int) -> HttpResponse:
                    confirm_missing=bool(request.POST.get("confirm_missing")))
 
 
-def _submit(request: HttpRequest, response: Response, definition: InstrumentDefinition, *,
+def _submit(request: SignedInRequest, response: Response, definition: InstrumentDefinition, *,
             note: str | None, confirm_missing: bool) -> HttpResponse:
     if response.status in OPEN:
         asked = questions(definition, response.answers)
@@ -271,9 +272,9 @@ def _submit(request: HttpRequest, response: Response, definition: InstrumentDefi
     except MeasurementError as error:
         return _refused(request, response, error)
     if not outcome.submitted:
-        asked = {q.key: q for q in questions(definition, outcome.response.answers)}
+        by_key = {q.key: q for q in questions(definition, outcome.response.answers)}
         return _review(request, outcome.response, definition, status=400, outcome=outcome,
-                       missing=[asked[key] for key in outcome.missing_items if key in asked])
+                       missing=[by_key[key] for key in outcome.missing_items if key in by_key])
     return HttpResponseRedirect(_url("result", outcome.response))
 
 
@@ -281,7 +282,7 @@ def _submit(request: HttpRequest, response: Response, definition: InstrumentDefi
 
 @require_safe
 @client_required
-def result(request: HttpRequest, response_id: int) -> HttpResponse:
+def result(request: SignedInRequest, response_id: int) -> HttpResponse:
     response = _own_response(request, response_id)
     if response.status != Response.Status.SUBMITTED:
         return HttpResponseRedirect(_url("answer", response))

@@ -20,6 +20,7 @@ from portal.services import urgent_contact_open, urgent_contact_request
 from practice.access import Capability, declares
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
 @declares(Capability.PUBLIC)  # the crisis options are for anyone, signed in or not
@@ -30,7 +31,7 @@ def crisis_help(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def urgent_contact(request: HttpRequest) -> HttpResponse:
+def urgent_contact(request: SignedInRequest) -> HttpResponse:
     zone = client_zone(request)
     if request.method == "POST":
         outcome = urgent_contact_request(acting_user=request.user,

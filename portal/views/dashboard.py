@@ -30,6 +30,7 @@ from practice.measurement.definitions import InstrumentDefinition
 from practice.measurement.library import UnknownInstrument
 from practice.measurement.models import Response
 from practice.measurement.selectors import instrument_definition, responses_due, schedules_owe
+from tenants.requests import SignedInRequest
 
 RECENT_SCORES = 5
 GOALS_SHOWN = 3
@@ -118,13 +119,13 @@ def due_items(client: Any, now: datetime, zone: ZoneInfo) -> list[DueItem]:
     return items
 
 
-def _today(request: HttpRequest, now: datetime) -> date:
+def _today(request: SignedInRequest, now: datetime) -> date:
     return now.astimezone(client_zone(request)).date()
 
 
 # --- the portal's own cards -------------------------------------------------------------------
 
-def todo_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
+def todo_card(request: SignedInRequest, now: datetime) -> dict[str, Any] | None:
     """Questionnaires and homework due, overdue first."""
     has_assessments = client_has_module(request, "assessments")
     has_homework = client_has_module(request, "homework")
@@ -137,14 +138,14 @@ def todo_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
         for item in selectors.homework_due(request.user, today):
             text, overdue = due_on_text(item.due_on, today)
             homework.append({"homework": item.homework, "due": text, "is_overdue": overdue})
-    overdue = (sum(1 for item in due if item.is_overdue)
-               + sum(1 for item in homework if item["is_overdue"]))
+    overdue_count = (sum(1 for item in due if item.is_overdue)
+                     + sum(1 for item in homework if item["is_overdue"]))
     return {"due": due, "homework": homework, "count": len(due) + len(homework),
-            "overdue_count": overdue, "has_assessments": has_assessments,
+            "overdue_count": overdue_count, "has_assessments": has_assessments,
             "has_homework": has_homework}
 
 
-def mood_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
+def mood_card(request: SignedInRequest, now: datetime) -> dict[str, Any] | None:
     zone = client_zone(request)
     today_start = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     entries = selectors.mood_entries(request.user, today_start)
@@ -156,7 +157,7 @@ def scores_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
     return {"scores": scores} if scores else None
 
 
-def goals_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
+def goals_card(request: SignedInRequest, now: datetime) -> dict[str, Any] | None:
     goals = selectors.active_goals(request.user)
     return {"goals": goals[:GOALS_SHOWN], "more": max(0, len(goals) - GOALS_SHOWN)}
 
@@ -176,7 +177,7 @@ for _card in (
 
 # --- the page ----------------------------------------------------------------------------------
 
-def _acknowledgement(request: HttpRequest, now: datetime) -> dict[str, int]:
+def _acknowledgement(request: SignedInRequest, now: datetime) -> dict[str, int]:
     """What the client finished in the last 7 days, to thank them for it."""
     since = now - WEEK
     done = {"checkins": selectors.completions_since(request.user, since), "homework": 0}
@@ -186,7 +187,7 @@ def _acknowledgement(request: HttpRequest, now: datetime) -> dict[str, int]:
 
 
 @client_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: SignedInRequest) -> HttpResponse:
     now = timezone.now()
     shown = []
     for card in cards():

@@ -4,7 +4,7 @@ progress history they add to (an entry is never overwritten)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -15,11 +15,12 @@ from practice.care.forms import ProgressForm
 from practice.care.models import Goal
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
 @require_safe
 @client_required
-def goal_list(request: HttpRequest) -> HttpResponse:
+def goal_list(request: SignedInRequest) -> HttpResponse:
     audit_read(request, Action.PORTAL_GOALS_VIEWED)
     return render_local(request, "portal/care/goals.html", {
         "goals": selectors.goals_for_client(request.user), "form": ProgressForm()})
@@ -27,7 +28,7 @@ def goal_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @client_required
-def goal_progress(request: HttpRequest, goal_id: int) -> HttpResponse:
+def goal_progress(request: SignedInRequest, goal_id: int) -> HttpResponse:
     form = ProgressForm(request.POST)
     if not form.is_valid():
         if not Goal.objects.filter(pk=goal_id, client=request.user).exists():

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -17,6 +17,7 @@ from practice.care.forms import CompletionForm
 from practice.care.models import Homework, HomeworkCompletion
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class HomeworkRow:
 
 @require_safe
 @client_required
-def homework_list(request: HttpRequest) -> HttpResponse:
+def homework_list(request: SignedInRequest) -> HttpResponse:
     today = selectors.client_today(request.user)
     rows = []
     for item in selectors.homework_for_client(request.user, active_only=True):
@@ -47,7 +48,7 @@ def homework_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @client_required
-def homework_done(request: HttpRequest, homework_id: int) -> HttpResponse:
+def homework_done(request: SignedInRequest, homework_id: int) -> HttpResponse:
     form = CompletionForm(request.POST)
     reflection = form.cleaned_data["reflection"] if form.is_valid() else ""
     try:

@@ -4,7 +4,7 @@ only that it exists) or shared with their clinician, and the client can change t
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,11 +15,12 @@ from practice.care.forms import JournalForm, JournalSharingForm
 from practice.care.models import JournalEntry
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def journal(request: HttpRequest) -> HttpResponse:
+def journal(request: SignedInRequest) -> HttpResponse:
     form = JournalForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -39,7 +40,7 @@ def journal(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @client_required
-def sharing(request: HttpRequest, entry_id: int) -> HttpResponse:
+def sharing(request: SignedInRequest, entry_id: int) -> HttpResponse:
     form = JournalSharingForm(request.POST)
     if not form.is_valid():
         return HttpResponseRedirect(reverse("portal:journal:list"))

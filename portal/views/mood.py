@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,10 @@ from portal.services import mood_checkin_submit
 from practice.measurement.services import MeasurementError
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
+
+if TYPE_CHECKING:
+    from practice.measurement.models import Response
 
 DAYS = 14
 
@@ -33,28 +38,29 @@ class MoodDay:
     note: str
 
 
-def _last_days(request: HttpRequest, zone: ZoneInfo) -> list[MoodDay]:
+def _last_days(request: SignedInRequest, zone: ZoneInfo) -> list[MoodDay]:
     """The latest check-in of each of the last 14 local days, newest first."""
     today = timezone.now().astimezone(zone).date()
     first = today - timedelta(days=DAYS - 1)
     since = datetime.combine(first, time.min, tzinfo=zone)
-    latest = {}
+    latest: dict[date, Response] = {}
     for entry in selectors.mood_entries(request.user, since):
-        latest[entry.submitted_at.astimezone(zone).date()] = entry
+        submitted_at = cast(datetime, entry.submitted_at)  # mood entries are submitted
+        latest[submitted_at.astimezone(zone).date()] = entry
     days = []
     for offset in range(DAYS):
         day = today - timedelta(days=offset)
-        entry = latest.get(day)
-        value = float(entry.total) if entry is not None and entry.total is not None else None
+        found = latest.get(day)
+        value = float(found.total) if found is not None and found.total is not None else None
         days.append(MoodDay(day=day, mood=number(value) if value is not None else "",
                             percent=round(value * 10) if value is not None else 0,
-                            note=entry.note if entry is not None else ""))
+                            note=found.note if found is not None else ""))
     return days
 
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def checkin(request: HttpRequest) -> HttpResponse:
+def checkin(request: SignedInRequest) -> HttpResponse:
     form = MoodForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -15,6 +15,7 @@ from portal.account_forms import AcceptClientInvitationForm, ConsentForm
 from portal.consent import current_consent
 from practice.access import Capability, declares, requires
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 REFUSED_STATUS = {"unknown": 404, "used": 410, "revoked": 410, "expired": 410}
 
@@ -56,7 +57,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @requires(Capability.OWN_RECORD)
-def consent(request: HttpRequest) -> HttpResponse:
+def consent(request: SignedInRequest) -> HttpResponse:
     """Read and accept the consent text now in force (asked again when it changes)."""
     current = current_consent()
     form = ConsentForm(request.POST or None, initial={"version": current.version})

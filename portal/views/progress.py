@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -26,6 +26,7 @@ from practice.measurement.selectors import (
     windowed_history,
 )
 from tenants.audit.actions import Action
+from tenants.requests import SignedInRequest
 
 # The table lists the latest scores; the whole history is one link away (a page stays small).
 # Five years of history cost what a month does: the baseline, the newest scores and the chart's
@@ -111,7 +112,7 @@ def _trend(definition: InstrumentDefinition, history: list[ScorePoint],  # noqa:
 
 @require_safe
 @client_required
-def progress(request: HttpRequest) -> HttpResponse:
+def progress(request: SignedInRequest) -> HttpResponse:
     zone = client_zone(request)
     thresholds = request.tenant.reliable_change_thresholds or {}
     show_all = request.GET.get("all", "")

@@ -22,11 +22,12 @@ from django.views.decorators.http import require_safe
 
 from portal.pwa import saved_paths, service_worker_config
 from practice.access import Capability, declares
+from tenants.requests import PracticeRequest
 
 
 @declares(Capability.PUBLIC)
 @require_safe
-def service_worker(request: HttpRequest) -> HttpResponse:
+def service_worker(request: PracticeRequest) -> HttpResponse:
     body = render_to_string("portal/pwa/sw.js", {
         "config": json.dumps(service_worker_config(request), sort_keys=True)})
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")

@@ -6,7 +6,7 @@ copy for use with no network."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -18,11 +18,12 @@ from practice.care.wording import contacts
 from practice.models import SafetyPlan
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
 @require_safe
 @client_required
-def plan(request: HttpRequest) -> HttpResponse:
+def plan(request: SignedInRequest) -> HttpResponse:
     safety_plan = selectors.active_safety_plan(request.user)
     audit_read(request, Action.PORTAL_SAFETY_PLAN_VIEWED)
     response = render_local(request, "portal/care/safety_plan.html", {
@@ -36,7 +37,7 @@ def plan(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def add(request: HttpRequest) -> HttpResponse:
+def add(request: SignedInRequest) -> HttpResponse:
     if selectors.active_safety_plan(request.user) is None:
         raise Http404
     form = SafetyAddForm(request.POST or None)

@@ -56,6 +56,7 @@ from practice.measurement.api.serializers import (  # one "Error" in the schema
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 STAFF_OR_CLIENT = holding(Capability.APPOINTMENTS, Capability.OWN_RECORD)
 DENIED = {403: ErrorSerializer, 404: ErrorSerializer}
@@ -66,7 +67,7 @@ def _meta(request: Request) -> RequestMeta:
     return RequestMeta.from_request(request)
 
 
-def _serialize(request: Request, appointments: Any, many: bool = False) -> Any:
+def _serialize(request: SignedInApiRequest, appointments: Any, many: bool = False) -> Any:
     serializer = AppointmentSerializer if request.user.is_client else StaffAppointmentSerializer
     return serializer(appointments, many=many).data
 
@@ -114,7 +115,7 @@ class AppointmentListView(APIView):
 
     @extend_schema(parameters=RANGE_PARAMETERS,
                    responses={**DENIED, 200: AppointmentAsReadSerializer(many=True)})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         now = timezone.now()
         start = _moment(request, "from", now)
         end = _moment(request, "to", start + timedelta(days=60))
@@ -135,7 +136,7 @@ class AppointmentListView(APIView):
 
     @extend_schema(request=BookRequestSerializer,
                    responses={**DENIED, **REFUSED, 201: AppointmentAsReadSerializer})
-    def post(self, request: Request) -> ApiResponse:
+    def post(self, request: SignedInApiRequest) -> ApiResponse:
         serializer = BookRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -158,7 +159,7 @@ class AppointmentListView(APIView):
         return ApiResponse(_serialize(request, appointment), status=status.HTTP_201_CREATED)
 
 
-def _appointment(request: Request, appointment_id: int) -> Appointment:
+def _appointment(request: SignedInApiRequest, appointment_id: int) -> Appointment:
     return selectors.appointment_for(request.user, appointment_id)
 
 
@@ -166,7 +167,7 @@ class AppointmentDetailView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     @extend_schema(responses={**DENIED, 200: AppointmentAsReadSerializer})
-    def get(self, request: Request, appointment_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, appointment_id: int) -> ApiResponse:
         appointment = _appointment(request, appointment_id)
         audit_record(action=Action.BOOKING_APPOINTMENT_VIEWED, actor=request.user,
                      object_type="appointment", object_id=appointment.pk, meta=_meta(request),
@@ -179,7 +180,7 @@ class AppointmentCancelView(APIView):
 
     @extend_schema(request=CancelRequestSerializer,
                    responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer})
-    def post(self, request: Request, appointment_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, appointment_id: int) -> ApiResponse:
         serializer = CancelRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -202,7 +203,7 @@ class AppointmentOutcomeView(APIView):
 
     @extend_schema(request=OutcomeRequestSerializer,
                    responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer})
-    def post(self, request: Request, appointment_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, appointment_id: int) -> ApiResponse:
         _staff_only(request)
         serializer = OutcomeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -220,7 +221,7 @@ class AppointmentRescheduleView(APIView):
 
     @extend_schema(request=RescheduleRequestSerializer,
                    responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer})
-    def post(self, request: Request, appointment_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, appointment_id: int) -> ApiResponse:
         """Staff move a session to any future time; a client moves their own to a free time
         they could book online, up to the cut-off, when the practice allows it."""
         serializer = RescheduleRequestSerializer(data=request.data)
@@ -242,7 +243,7 @@ class AppointmentTypeListView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     @extend_schema(responses={**DENIED, 200: AppointmentTypeSerializer(many=True)})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         rows = (selectors.online_types_for(request.user) if request.user.is_client
                 else selectors.appointment_types())
         return ApiResponse(AppointmentTypeSerializer(rows, many=True).data)
@@ -259,7 +260,7 @@ class SlotListView(APIView):
         OpenApiParameter("appointment_type", int, required=True),
         OpenApiParameter("from", datetime), OpenApiParameter("to", datetime),
     ], responses={**DENIED, 200: SlotsSerializer})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         clinician_id = _int_param(request, "clinician")
         type_id = _int_param(request, "appointment_type")
         if clinician_id is None or type_id is None:
@@ -302,12 +303,12 @@ class BookingSettingsView(APIView):
     permission_classes = holding(Capability.MANAGE_PRACTICE)
 
     @extend_schema(responses={**DENIED, 200: BookingSettingsSerializer})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         return ApiResponse(BookingSettingsSerializer(selectors.booking_settings()).data)
 
     @extend_schema(request=BookingSettingsSerializer,
                    responses={**DENIED, 400: BAD_REQUEST, 200: BookingSettingsSerializer})
-    def put(self, request: Request) -> ApiResponse:
+    def put(self, request: SignedInApiRequest) -> ApiResponse:
         serializer = BookingSettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -325,7 +326,7 @@ class AvailabilityView(APIView):
 
     permission_classes = STAFF_OR_CLIENT
 
-    def _clinician(self, request: Request, clinician_id: int) -> User:
+    def _clinician(self, request: SignedInApiRequest, clinician_id: int) -> User:
         clinician = selectors.clinician_by_id(clinician_id)
         if not may_manage_schedule_of(request.user, clinician):
             raise NotFound
@@ -341,12 +342,12 @@ class AvailabilityView(APIView):
         }).data)
 
     @extend_schema(responses={**DENIED, 200: AvailabilitySerializer})
-    def get(self, request: Request, clinician_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, clinician_id: int) -> ApiResponse:
         return self._answer(self._clinician(request, clinician_id))
 
     @extend_schema(request=AvailabilitySerializer,
                    responses={**DENIED, 400: BAD_REQUEST, 200: AvailabilitySerializer})
-    def put(self, request: Request, clinician_id: int) -> ApiResponse:
+    def put(self, request: SignedInApiRequest, clinician_id: int) -> ApiResponse:
         clinician = self._clinician(request, clinician_id)
         serializer = AvailabilitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -379,7 +380,7 @@ class SeriesListView(APIView):
     @extend_schema(request=SeriesRequestSerializer,
                    responses={**DENIED, 400: BAD_REQUEST, 409: SeriesClashSerializer,
                               201: SeriesBookedSerializer})
-    def post(self, request: Request) -> ApiResponse:
+    def post(self, request: SignedInApiRequest) -> ApiResponse:
         serializer = SeriesRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -409,7 +410,7 @@ class SeriesChangeView(APIView):
     @extend_schema(request=SeriesChangeRequestSerializer,
                    responses={**DENIED, 400: BAD_REQUEST, 409: SeriesClashSerializer,
                               200: AppointmentAsReadSerializer(many=True)})
-    def post(self, request: Request, appointment_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, appointment_id: int) -> ApiResponse:
         serializer = SeriesChangeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -429,7 +430,7 @@ class SeriesCancelView(APIView):
 
     @extend_schema(request=SeriesCancelRequestSerializer,
                    responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer(many=True)})
-    def post(self, request: Request, appointment_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, appointment_id: int) -> ApiResponse:
         serializer = SeriesCancelRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -451,7 +452,7 @@ class WaitlistView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     @extend_schema(responses={**DENIED, 200: WaitlistEntrySerializer(many=True)})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         rows = selectors.waitlist_waiting(request.user)
         audit_record(action=Action.BOOKING_WAITLIST_VIEWED, actor=request.user,
                      object_type="waitlist", meta=_meta(request),
@@ -460,7 +461,7 @@ class WaitlistView(APIView):
 
     @extend_schema(request=WaitlistRequestSerializer,
                    responses={**DENIED, **REFUSED, 201: WaitlistEntrySerializer})
-    def post(self, request: Request) -> ApiResponse:
+    def post(self, request: SignedInApiRequest) -> ApiResponse:
         serializer = WaitlistRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -480,7 +481,7 @@ class WaitlistEntryView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     @extend_schema(request=None, responses={**DENIED, 200: WaitlistEntrySerializer})
-    def delete(self, request: Request, entry_id: int) -> ApiResponse:
+    def delete(self, request: SignedInApiRequest, entry_id: int) -> ApiResponse:
         entry = services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
                                         meta=_meta(request))
         return ApiResponse(WaitlistEntrySerializer(entry).data)
@@ -492,7 +493,7 @@ class OfferListView(APIView):
     permission_classes = holding(Capability.OWN_RECORD)
 
     @extend_schema(responses={**DENIED, 200: OfferSerializer(many=True)})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         rows = selectors.open_offers_for_client(request.user, timezone.now())
         return ApiResponse(OfferSerializer(rows, many=True).data)
 
@@ -505,7 +506,7 @@ class OfferStatsView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("days", int, description="1 to 366.")],
                    responses={**DENIED, 200: OfferStatsSerializer})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         days = _int_param(request, "days") or 30
         stats = selectors.offer_stats(timezone.now() - timedelta(days=max(1, min(days, 366))))
         return ApiResponse(OfferStatsSerializer(stats).data)
@@ -519,7 +520,7 @@ class OfferAnswerView(APIView):
 
     @extend_schema(request=OfferAnswerSerializer,
                    responses={**DENIED, **REFUSED, 200: AppointmentAsReadSerializer})
-    def post(self, request: Request, offer_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, offer_id: int) -> ApiResponse:
         serializer = OfferAnswerSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -548,7 +549,7 @@ class WeekView(APIView):
         OpenApiParameter("date", date, description="Any day of the week (default today)."),
         OpenApiParameter("appointment_type", int),
     ], responses={**DENIED, 200: WeekSerializer})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         wanted = request.query_params.get("clinician", "")
         everyone = list(selectors.clinicians())
         whole = reaches_whole_practice(request.user, Capability.APPOINTMENTS)

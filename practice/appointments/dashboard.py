@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
-
 from portal.dashboard import DashboardCard, register_card
 from practice.appointments.views_portal import next_session
+from tenants.requests import SignedInRequest
 
 
-def next_session_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
+def next_session_card(request: SignedInRequest, now: datetime) -> dict[str, Any] | None:
     """Two queries: the next booked session and the practice's booking rules."""
     session = next_session(request.user, now)
     return {"session": session} if session is not None else None

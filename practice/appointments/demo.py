@@ -162,8 +162,10 @@ def seed_scheduling(owner: User, clinician: User, office: AppointmentType,
     a cancelled session's time is on offer to them now (Jordan sees it in the portal).
     Skipped when those clients are not there (a partial seed) or once a series exists."""
     taylor, riley = (User.objects.filter(email=email).first() for email in SERIES_CLIENTS)
-    waiting = [User.objects.filter(email=email).first() for email in WAITING_CLIENTS]
-    if taylor is None or riley is None or None in waiting or AppointmentSeries.objects.exists():
+    found = [User.objects.filter(email=email).first() for email in WAITING_CLIENTS]
+    waiting = [person for person in found if person is not None]
+    if (taylor is None or riley is None or len(waiting) < len(found)
+            or AppointmentSeries.objects.exists()):
         return
     today = now.astimezone(ZoneInfo(ZONE)).date()
     for client, weekday, hour, frequency, count in ((taylor, 1, 10, "weekly", None),

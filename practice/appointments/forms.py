@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from practice.appointments.models import AppointmentType, AvailabilityException, Weekday
 from practice.appointments.policies import MAX_REMINDERS
 from practice.appointments.services.waitlist import WaitlistInput
+
+if TYPE_CHECKING:
+    from practice.appointments.services.series import SeriesClash
 from practice.timezones import TimezoneField, offer_likely_zones
 
 _PERIOD = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*[-–]\s*(\d{1,2})(?::(\d{2}))?\s*$")
@@ -75,7 +78,8 @@ class BookingSettingsForm(forms.Form):
     slot_step_minutes = forms.TypedChoiceField(
         coerce=int, choices=[(5, "5 minutes"), (10, "10 minutes"), (15, "15 minutes"),
                              (30, "30 minutes"), (60, "60 minutes")],
-        label="Free times are offered every", initial=30, required=False, empty_value=30,
+        label="Free times are offered every", initial=30, required=False,
+        empty_value=30,  # type: ignore[arg-type]  # any value will do; the stubs say str
         help_text="Sessions may be of any length; the next free time after one is the next "
                   "step it fits.")
     client_reschedule_enabled = forms.BooleanField(
@@ -140,7 +144,7 @@ class AppointmentTypeForm(forms.Form):
                                                   "sessions when clients book online.")
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("mode") == AppointmentType.Mode.VIDEO and not data.get("video_link"):
             self.add_error("video_link", "A video session needs a link to join.")
         return data
@@ -151,8 +155,8 @@ class AppointmentTypeForm(forms.Form):
 class WeeklyHoursForm(forms.Form):
     timezone = TimezoneField(include_utc=True, label="Timezone of these hours")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         offer_likely_zones(self, "timezone")
         for weekday in Weekday:
             self.fields[f"day_{weekday.value}"] = forms.CharField(
@@ -160,7 +164,7 @@ class WeeklyHoursForm(forms.Form):
                 help_text="For example 9:00-12:00, 13:00-17:00" if weekday.value == 0 else "")
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         windows = []
         for weekday in Weekday:
             name = f"day_{weekday.value}"
@@ -197,11 +201,11 @@ class StaffBookForm(forms.Form):
     video_link = forms.URLField(required=False, max_length=500, assume_scheme="https",
                                 help_text="Only to use another link than the type's.")
 
-    def __init__(self, *args: object, clinicians: list, types: list, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["clinician"].choices = [(person.pk, person.full_name)
+    def __init__(self, *args: Any, clinicians: list, types: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["clinician"]).choices = [(person.pk, person.full_name)
                                             for person in clinicians]
-        self.fields["appointment_type"].choices = [
+        cast(forms.ChoiceField, self.fields["appointment_type"]).choices = [
             (kind.pk, f"{kind.name} ({kind.duration_minutes} min, {kind.get_mode_display()})")
             for kind in types]
 
@@ -235,10 +239,10 @@ class SessionQuestionnaireForm(forms.Form):
     hours_before = forms.IntegerField(min_value=1, max_value=168, initial=24,
                                       label="Due (hours before each session)")
 
-    def __init__(self, *args: object, instruments: list[tuple[str, str]],
-                 **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["instrument_key"].choices = instruments
+    def __init__(self, *args: Any, instruments: list[tuple[str, str]],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["instrument_key"]).choices = instruments
 
 
 # --- portal ------------------------------------------------------------------------------------
@@ -275,15 +279,15 @@ class WaitlistForm(forms.Form):
     latest_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}),
                                   label=_("Latest start"), initial=time(17))
 
-    def __init__(self, *args: object, clinicians: list, types: list, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["clinician"].choices = [(person.pk, person.full_name)
+    def __init__(self, *args: Any, clinicians: list, types: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["clinician"]).choices = [(person.pk, person.full_name)
                                             for person in clinicians]
-        self.fields["appointment_type"].choices = [
+        cast(forms.ChoiceField, self.fields["appointment_type"]).choices = [
             (kind.pk, f"{kind.client_name} ({kind.duration_minutes} min)") for kind in types]
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if (data.get("earliest_time") and data.get("latest_time")
                 and data["latest_time"] < data["earliest_time"]):
             self.add_error("latest_time", _("The latest start is before the earliest."))
@@ -309,6 +313,8 @@ ENDS_CHOICES = [("count", "After a number of sessions"), ("until", "On a date"),
 class SeriesBookForm(forms.Form):
     """One session or a series, booked by staff (from the calendar or a client's page)."""
 
+    clashes: SeriesClash  # set by the view when the series is refused for its clashes
+
     client = forms.TypedChoiceField(coerce=int)
     clinician = forms.TypedChoiceField(coerce=int)
     appointment_type = forms.TypedChoiceField(coerce=int, label="Type of session")
@@ -326,18 +332,19 @@ class SeriesBookForm(forms.Form):
                             label="Last date")
     book_the_rest = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, clients: list, clinicians: list, types: list,
-                 **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["client"].choices = [(person.pk, person.full_name) for person in clients]
-        self.fields["clinician"].choices = [(person.pk, person.full_name)
-                                            for person in clinicians]
-        self.fields["appointment_type"].choices = [
+    def __init__(self, *args: Any, clients: list, clinicians: list, types: list,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["client"]).choices = [
+            (person.pk, person.full_name) for person in clients]
+        cast(forms.ChoiceField, self.fields["clinician"]).choices = [
+            (person.pk, person.full_name) for person in clinicians]
+        cast(forms.ChoiceField, self.fields["appointment_type"]).choices = [
             (kind.pk, f"{kind.name} ({kind.duration_minutes} min, {kind.get_mode_display()})")
             for kind in types]
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("repeat"):
             ends = data.get("ends") or "count"
             data["ends"] = ends

@@ -7,6 +7,8 @@ already done or a task already ticked off sends nothing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from practice.access import Capability, roles_with
@@ -33,7 +35,7 @@ SESSION_MOVED_BY_CLIENT = "session_moved_by_client"
 
 def _session_still_due(notification: Notification) -> bool:
     """Still booked, still at the time the reminder was written for, not yet started."""
-    context = notification.context or {}
+    context: Any = notification.context or {}  # free-form JSON
     appointment = Appointment.objects.filter(pk=context.get("appointment_id")).only(
         "status", "schedule_version", "starts_at").first()
     return (appointment is not None and appointment.status == Appointment.Status.BOOKED
@@ -42,13 +44,14 @@ def _session_still_due(notification: Notification) -> bool:
 
 
 def _assessment_still_due(notification: Notification) -> bool:
+    context: Any = notification.context or {}
     return Response.objects.filter(
-        pk=(notification.context or {}).get("response_id"),
+        pk=context.get("response_id"),
         status__in=[Response.Status.PENDING, Response.Status.IN_PROGRESS]).exists()
 
 
 def _homework_still_due(notification: Notification) -> bool:
-    context = notification.context or {}
+    context: Any = notification.context or {}  # free-form JSON
     homework = Homework.objects.filter(pk=context.get("homework_id"), is_active=True).first()
     return homework is not None and not homework.completions.filter(
         due_on=context.get("due_on")).exists()
@@ -57,8 +60,9 @@ def _homework_still_due(notification: Notification) -> bool:
 def _offer_still_open(notification: Notification) -> bool:
     """Still waiting for an answer, the time still on offer, still free and still ahead: an
     offer of a time someone has taken is never sent."""
+    context: Any = notification.context or {}
     offer = WaitlistOffer.objects.select_related("slot").filter(
-        pk=(notification.context or {}).get("offer_id")).first()
+        pk=context.get("offer_id")).first()
     if offer is None or offer.status != WaitlistOffer.Status.SENT:
         return False
     slot = offer.slot
@@ -70,7 +74,7 @@ def _offer_still_open(notification: Notification) -> bool:
 
 
 def _session_moved_still_due(notification: Notification) -> bool:
-    context = notification.context or {}
+    context: Any = notification.context or {}  # free-form JSON
     return Appointment.objects.filter(pk=context.get("appointment_id"),
                                       schedule_version=context.get("version"),
                                       status=Appointment.Status.BOOKED).exists()

@@ -30,6 +30,7 @@ from practice.appointments.services import BookingError, SlotTaken
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 SLOT_DAYS_PER_PAGE = 7
 
@@ -63,21 +64,21 @@ def next_session(client: User, now: datetime) -> SessionRow | None:
     return session_row(appointment, selectors.booking_rules(), now) if appointment else None
 
 
-def _own(request: HttpRequest, appointment_id: int) -> Appointment:
+def _own(request: SignedInRequest, appointment_id: int) -> Appointment:
     try:
         return selectors.appointment_for(request.user, appointment_id)
     except Appointment.DoesNotExist:
         raise Http404 from None
 
 
-def _may_book_online(request: HttpRequest, rules: BookingRules) -> bool:
+def _may_book_online(request: SignedInRequest, rules: BookingRules) -> bool:
     return (rules.online_booking_enabled and bool(selectors.client_clinicians(request.user))
             and selectors.appointment_types(online_only=True).exists())
 
 
 @require_safe
 @client_required
-def appointment_list(request: HttpRequest) -> HttpResponse:
+def appointment_list(request: SignedInRequest) -> HttpResponse:
     now = timezone.now()
     rules = selectors.booking_rules()
     upcoming, past = selectors.appointments_for_client(request.user, now=now)
@@ -101,7 +102,7 @@ def _chosen(request: HttpRequest, options: list, *names: str) -> Any:
     return options[0] if len(options) == 1 else None
 
 
-def _slot_days(request: HttpRequest, clinician: User, appointment_type: AppointmentType,
+def _slot_days(request: SignedInRequest, clinician: User, appointment_type: AppointmentType,
                rules: BookingRules, now: datetime, page: int,
                moving: Appointment | None = None) -> tuple[dict[date, list], bool]:
     """Free starts for one page of days, grouped by the client's local date."""
@@ -125,7 +126,7 @@ def _page_number(request: HttpRequest) -> int:
         return 0
 
 
-def _book_page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
+def _book_page(request: SignedInRequest, *, error: str = "", status: int = 200) -> HttpResponse:
     now = timezone.now()
     rules = selectors.booking_rules()
     clinicians = selectors.client_clinicians(request.user)
@@ -147,7 +148,7 @@ def _book_page(request: HttpRequest, *, error: str = "", status: int = 200) -> H
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def book(request: HttpRequest) -> HttpResponse:
+def book(request: SignedInRequest) -> HttpResponse:
     if request.method == "GET":
         return _book_page(request)
     form = OnlineBookForm(request.POST)
@@ -173,7 +174,7 @@ def book(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def cancel(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     appointment = _own(request, appointment_id)
     now = timezone.now()
     rules = selectors.booking_rules()
@@ -199,7 +200,7 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @require_safe
 @client_required
-def join(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def join(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     """To the video session, from 10 minutes before its start (the link is never in a page
     before that)."""
     appointment = _own(request, appointment_id)
@@ -213,7 +214,7 @@ def join(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 # --- moving a session --------------------------------------------------------------------------
 
-def _move_page(request: HttpRequest, appointment: Appointment, *, error: str = "",
+def _move_page(request: SignedInRequest, appointment: Appointment, *, error: str = "",
                status: int = 200) -> HttpResponse:
     now = timezone.now()
     rules = selectors.booking_rules()
@@ -233,7 +234,7 @@ def _move_page(request: HttpRequest, appointment: Appointment, *, error: str = "
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def move(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def move(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     """Move a booked session to another free time in one step (the old time is freed as the
     new one is taken)."""
     appointment = _own(request, appointment_id)
@@ -264,7 +265,7 @@ def move(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def waitlist(request: HttpRequest) -> HttpResponse:
+def waitlist(request: SignedInRequest) -> HttpResponse:
     clinicians = selectors.client_clinicians(request.user)
     kinds = selectors.online_types_for(request.user)
     form = WaitlistForm(request.POST if request.method == "POST" else None,
@@ -292,7 +293,7 @@ def waitlist(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @client_required
-def waitlist_leave(request: HttpRequest, entry_id: int) -> HttpResponse:
+def waitlist_leave(request: SignedInRequest, entry_id: int) -> HttpResponse:
     try:
         services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
                                 meta=RequestMeta.from_request(request))
@@ -304,7 +305,7 @@ def waitlist_leave(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 @require_safe
 @client_required
-def offers(request: HttpRequest) -> HttpResponse:
+def offers(request: SignedInRequest) -> HttpResponse:
     audit_read(request, Action.PORTAL_OFFERS_VIEWED)
     return render_local(request, "appointments/portal/offers.html", {
         "offers": selectors.open_offers_for_client(request.user, timezone.now())})
@@ -312,7 +313,7 @@ def offers(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @client_required
-def offer_answer(request: HttpRequest, offer_id: int) -> HttpResponse:
+def offer_answer(request: SignedInRequest, offer_id: int) -> HttpResponse:
     meta = RequestMeta.from_request(request)
     try:
         if request.POST.get("answer") == "accept":

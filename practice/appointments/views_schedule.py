@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.forms import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -47,13 +47,14 @@ from practice.appointments.views_staff import (
 )
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
+from tenants.requests import SignedInRequest
 
 ALL = "all"
 
 
 # --- the week calendar -------------------------------------------------------------------------
 
-def _week_clinicians(request: HttpRequest) -> tuple[list[User], str]:
+def _week_clinicians(request: SignedInRequest) -> tuple[list[User], str]:
     """Whose week: a clinician sees their own; the owner and front desk one clinician's or
     the whole practice's ("all")."""
     choices = list(selectors.clinicians())
@@ -84,7 +85,7 @@ def _first_day(text: str | None, today: date) -> date:
 
 @require_safe
 @booking_staff_required
-def week_view(request: HttpRequest) -> HttpResponse:
+def week_view(request: SignedInRequest) -> HttpResponse:
     clinicians, chosen = _week_clinicians(request)
     zone = (selectors.clinician_zone(clinicians[0]) if chosen != ALL and clinicians
             else selectors.zone_or_utc(selectors.booking_settings().timezone))
@@ -114,7 +115,7 @@ def week_view(request: HttpRequest) -> HttpResponse:
 
 # --- booking one session or a series -----------------------------------------------------------
 
-def _book_form(request: HttpRequest, data: Any = None) -> SeriesBookForm:
+def _book_form(request: SignedInRequest, data: Any = None) -> SeriesBookForm:
     initial: dict[str, Any] = {"clinician": request.GET.get("clinician") or request.user.pk,
                                "client": request.GET.get("client"),
                                "appointment_type": request.GET.get("type"),
@@ -144,7 +145,7 @@ def _series_input(data: dict[str, Any]) -> services.SeriesInput:
         until=data["until"] if data["ends"] == "until" else None)
 
 
-def _book_submit(request: HttpRequest, form: SeriesBookForm) -> HttpResponse | None:
+def _book_submit(request: SignedInRequest, form: SeriesBookForm) -> HttpResponse | None:
     """Book; None when the form carries the refusal (or the clashes) to show again."""
     data = form.cleaned_data
     try:
@@ -167,7 +168,7 @@ def _book_submit(request: HttpRequest, form: SeriesBookForm) -> HttpResponse | N
         form.add_error("time", error)
         return None
     except SeriesClash as clash:
-        form.clashes = clash  # type: ignore[attr-defined]
+        form.clashes = clash
         return None
     except BookingError as error:
         form.add_error(None, str(error))
@@ -180,7 +181,7 @@ def _book_submit(request: HttpRequest, form: SeriesBookForm) -> HttpResponse | N
 
 @require_http_methods(["GET", "POST"])
 @booking_staff_required
-def book(request: HttpRequest) -> HttpResponse:
+def book(request: SignedInRequest) -> HttpResponse:
     form = _book_form(request, request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -201,7 +202,7 @@ def _detail(appointment_id: int) -> str:
 
 @require_POST
 @booking_staff_required
-def series_change(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def series_change(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     appointment = _appointment_or_404(request, appointment_id)
     form = SeriesChangeForm(request.POST)
     if not form.is_valid():
@@ -227,7 +228,7 @@ def series_change(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @require_POST
 @booking_staff_required
-def series_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def series_cancel(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     _appointment_or_404(request, appointment_id)
     form = SeriesCancelForm(request.POST)
     if not form.is_valid():
@@ -250,7 +251,7 @@ def series_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 @require_safe
 @booking_staff_required
-def waitlist(request: HttpRequest) -> HttpResponse:
+def waitlist(request: SignedInRequest) -> HttpResponse:
     entries = selectors.waitlist_waiting(request.user)
     _read_event(request, Action.BOOKING_WAITLIST_VIEWED, object_type="waitlist", object_id="",
                 client_ids=sorted({entry.client_id for entry in entries}))
@@ -259,7 +260,7 @@ def waitlist(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @booking_staff_required
-def waitlist_add(request: HttpRequest, client_id: int) -> HttpResponse:
+def waitlist_add(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = _client_or_404(request, client_id)
     target = reverse("booking:client", args=[client.pk])
     try:
@@ -286,7 +287,7 @@ def waitlist_add(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @booking_staff_required
-def waitlist_remove(request: HttpRequest, entry_id: int) -> HttpResponse:
+def waitlist_remove(request: SignedInRequest, entry_id: int) -> HttpResponse:
     try:
         services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
                                 meta=_meta(request))
@@ -298,7 +299,7 @@ def waitlist_remove(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 @require_safe
 @owner_required
-def offers(request: HttpRequest) -> HttpResponse:
+def offers(request: SignedInRequest) -> HttpResponse:
     """Offers made, accepted and expired (the last 30 days) and the latest freed times."""
     since = timezone.now() - timedelta(days=30)
     return _page(request, "appointments/staff/offers.html", {
@@ -307,7 +308,7 @@ def offers(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @booking_staff_required
-def online_approval(request: HttpRequest, client_id: int) -> HttpResponse:
+def online_approval(request: SignedInRequest, client_id: int) -> HttpResponse:
     if not sees_clinical_data(request.user):
         raise Http404
     client = _client_or_404(request, client_id)

@@ -63,6 +63,7 @@ from practice.measurement.selectors import instruments_offered
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import PracticeRequest, SignedInRequest
 from tenants.selectors import practice_client_url
 
 booking_staff_required = requires(Capability.APPOINTMENTS)
@@ -82,14 +83,14 @@ def _read_event(request: HttpRequest, action: str, *, object_type: str, object_i
                  detail={"client_ids": client_ids} if client_ids is not None else None)
 
 
-def _client_or_404(request: HttpRequest, client_id: int) -> User:
+def _client_or_404(request: SignedInRequest, client_id: int) -> User:
     try:
         return client_in_reach(request.user, Capability.APPOINTMENTS, client_id)
     except User.DoesNotExist:
         raise Http404 from None
 
 
-def _appointment_or_404(request: HttpRequest, appointment_id: int) -> Appointment:
+def _appointment_or_404(request: SignedInRequest, appointment_id: int) -> Appointment:
     try:
         return selectors.appointment_for(request.user, appointment_id)
     except Appointment.DoesNotExist:
@@ -107,7 +108,7 @@ def _rows(appointments: list[Appointment]) -> list[Row]:
     return [Row(row, zones[row.clinician_id]) for row in appointments]
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any],
+def _page(request: SignedInRequest, template: str, context: dict[str, Any],
           status: int = 200) -> HttpResponse:
     context["is_owner"] = holds(request.user, Capability.MANAGE_PRACTICE)
     context["may_have_feed"] = holds(request.user, Capability.HOLD_CASELOAD)
@@ -128,7 +129,7 @@ def _parse_day(text: str | None, zone: ZoneInfo) -> date:
         return timezone.now().astimezone(zone).date()
 
 
-def _schedule_clinician(request: HttpRequest) -> User | None:
+def _schedule_clinician(request: SignedInRequest) -> User | None:
     """Whose day: a clinician sees their own; the owner and front desk anyone's."""
     choices = list(selectors.clinicians())
     wanted = request.GET.get("clinician", "")
@@ -148,7 +149,7 @@ def _schedule_clinician(request: HttpRequest) -> User | None:
 
 @require_safe
 @booking_staff_required
-def schedule(request: HttpRequest) -> HttpResponse:
+def schedule(request: SignedInRequest) -> HttpResponse:
     clinician = _schedule_clinician(request)
     context: dict[str, Any] = {"clinician": clinician,
                                "clinicians": list(selectors.clinicians())}
@@ -172,7 +173,7 @@ CLIENTS_SHOWN = 50
 
 @require_safe
 @booking_staff_required
-def client_list(request: HttpRequest) -> HttpResponse:
+def client_list(request: SignedInRequest) -> HttpResponse:
     """Find a client to book for (front desk reaches clients from here)."""
     query = request.GET.get("q", "").strip()[:100]
     clients = clients_in_reach(request.user, Capability.APPOINTMENTS).order_by("full_name", "pk")
@@ -191,12 +192,12 @@ def _book_form(request: HttpRequest, data: Any = None) -> StaffBookForm:
                          initial={"clinician": request.user.pk})
 
 
-def _questionnaire_form(request: HttpRequest, data: Any = None) -> SessionQuestionnaireForm:
+def _questionnaire_form(request: PracticeRequest, data: Any = None) -> SessionQuestionnaireForm:
     return SessionQuestionnaireForm(data, instruments=[
         (definition.key, definition.title) for definition in instruments_offered(request.tenant)])
 
 
-def _client_page(request: HttpRequest, client: User, book_form: StaffBookForm,
+def _client_page(request: SignedInRequest, client: User, book_form: StaffBookForm,
                  status: int = 200) -> HttpResponse:
     now = timezone.now()
     upcoming, past = selectors.appointments_for_client(client, now=now)
@@ -220,7 +221,7 @@ def _client_page(request: HttpRequest, client: User, book_form: StaffBookForm,
 
 @require_http_methods(["GET", "POST"])
 @booking_staff_required
-def client_appointments(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_appointments(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = _client_or_404(request, client_id)
     form = _book_form(request, request.POST if request.method == "POST" else None)
     if request.method == "POST":
@@ -250,7 +251,7 @@ def client_appointments(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @booking_staff_required
-def questionnaire_add(request: HttpRequest, client_id: int) -> HttpResponse:
+def questionnaire_add(request: SignedInRequest, client_id: int) -> HttpResponse:
     if not sees_clinical_data(request.user):
         raise Http404
     client = _client_or_404(request, client_id)
@@ -275,7 +276,7 @@ def questionnaire_add(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @booking_staff_required
-def questionnaire_end(request: HttpRequest, questionnaire_id: int) -> HttpResponse:
+def questionnaire_end(request: SignedInRequest, questionnaire_id: int) -> HttpResponse:
     if not sees_clinical_data(request.user):
         raise Http404
     try:
@@ -291,7 +292,7 @@ def questionnaire_end(request: HttpRequest, questionnaire_id: int) -> HttpRespon
 
 @require_safe
 @booking_staff_required
-def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def appointment_detail(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     appointment = _appointment_or_404(request, appointment_id)
     now = timezone.now()
     rules = selectors.booking_rules()
@@ -321,7 +322,7 @@ def _detail(appointment_id: int) -> str:
 
 @require_POST
 @booking_staff_required
-def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def appointment_cancel(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     form = StaffCancelForm(request.POST)
     if not form.is_valid():
         _appointment_or_404(request, appointment_id)
@@ -342,7 +343,7 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
 
 @require_POST
 @booking_staff_required
-def appointment_outcome(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def appointment_outcome(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     form = OutcomeForm(request.POST)
     try:
         if not form.is_valid():
@@ -361,7 +362,7 @@ def appointment_outcome(request: HttpRequest, appointment_id: int) -> HttpRespon
 
 @require_POST
 @booking_staff_required
-def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def appointment_reschedule(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     appointment = _appointment_or_404(request, appointment_id)
     form = RescheduleForm(request.POST)
     try:
@@ -384,7 +385,7 @@ def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpRes
 
 # --- clinicians' hours -------------------------------------------------------------------------
 
-def _managed_clinician(request: HttpRequest, clinician_id: int) -> User:
+def _managed_clinician(request: SignedInRequest, clinician_id: int) -> User:
     try:
         clinician = selectors.clinician_by_id(clinician_id)
     except User.DoesNotExist:
@@ -396,7 +397,7 @@ def _managed_clinician(request: HttpRequest, clinician_id: int) -> User:
 
 @require_safe
 @booking_staff_required
-def availability_home(request: HttpRequest) -> HttpResponse:
+def availability_home(request: SignedInRequest) -> HttpResponse:
     if not reaches_whole_practice(request.user, Capability.APPOINTMENTS):
         return HttpResponseRedirect(reverse("booking:availability", args=[request.user.pk]))
     return _page(request, "appointments/staff/availability_list.html",
@@ -412,7 +413,7 @@ def _hours_initial(clinician: User) -> dict[str, Any]:
     return initial
 
 
-def _availability_page(request: HttpRequest, clinician: User, hours_form: WeeklyHoursForm,
+def _availability_page(request: SignedInRequest, clinician: User, hours_form: WeeklyHoursForm,
                        exception_form: ExceptionForm, status: int = 200) -> HttpResponse:
     zone = selectors.clinician_zone(clinician)
     return _page(request, "appointments/staff/availability.html", {
@@ -424,7 +425,7 @@ def _availability_page(request: HttpRequest, clinician: User, hours_form: Weekly
 
 @require_http_methods(["GET", "POST"])
 @booking_staff_required
-def availability(request: HttpRequest, clinician_id: int) -> HttpResponse:
+def availability(request: SignedInRequest, clinician_id: int) -> HttpResponse:
     clinician = _managed_clinician(request, clinician_id)
     form = WeeklyHoursForm(request.POST if request.method == "POST" else None,
                            initial=_hours_initial(clinician))
@@ -447,7 +448,7 @@ def availability(request: HttpRequest, clinician_id: int) -> HttpResponse:
 
 @require_POST
 @booking_staff_required
-def exception_add(request: HttpRequest, clinician_id: int) -> HttpResponse:
+def exception_add(request: SignedInRequest, clinician_id: int) -> HttpResponse:
     clinician = _managed_clinician(request, clinician_id)
     form = ExceptionForm(request.POST)
     if form.is_valid():
@@ -469,7 +470,7 @@ def exception_add(request: HttpRequest, clinician_id: int) -> HttpResponse:
 
 @require_POST
 @booking_staff_required
-def exception_remove(request: HttpRequest, exception_id: int) -> HttpResponse:
+def exception_remove(request: SignedInRequest, exception_id: int) -> HttpResponse:
     exception = AvailabilityException.objects.filter(pk=exception_id).first()
     if exception is None:
         raise Http404
@@ -498,7 +499,7 @@ def _type_input(form: AppointmentTypeForm) -> services.AppointmentTypeInput:
 
 @require_http_methods(["GET", "POST"])
 @owner_required
-def types(request: HttpRequest) -> HttpResponse:
+def types(request: SignedInRequest) -> HttpResponse:
     form = AppointmentTypeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
@@ -526,13 +527,13 @@ def types(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_required
-def type_edit(request: HttpRequest, type_id: int) -> HttpResponse:
+def type_edit(request: SignedInRequest, type_id: int) -> HttpResponse:
     if not AppointmentType.objects.filter(pk=type_id).exists():
         raise Http404
     form = AppointmentTypeForm(request.POST, prefix=f"type{type_id}")
     try:
         if not form.is_valid():
-            raise BookingError(" ".join(message for errors in form.errors.values()
+            raise BookingError(" ".join(str(message) for errors in form.errors.values()
                                         for message in errors))
         services.appointment_type_save(data=_type_input(form), appointment_type_id=type_id,
                                        acting_user=request.user, meta=_meta(request))
@@ -545,7 +546,7 @@ def type_edit(request: HttpRequest, type_id: int) -> HttpResponse:
 
 @require_POST
 @owner_required
-def type_active(request: HttpRequest, type_id: int) -> HttpResponse:
+def type_active(request: SignedInRequest, type_id: int) -> HttpResponse:
     try:
         row = services.appointment_type_set_active(
             appointment_type_id=type_id, is_active=request.POST.get("is_active") == "1",
@@ -559,7 +560,7 @@ def type_active(request: HttpRequest, type_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @owner_required
-def booking_settings(request: HttpRequest) -> HttpResponse:
+def booking_settings(request: SignedInRequest) -> HttpResponse:
     row = selectors.booking_settings()
     initial = {
         "online_booking_enabled": row.online_booking_enabled,
@@ -602,7 +603,7 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @requires(Capability.HOLD_CASELOAD)
-def calendar_feed(request: HttpRequest) -> HttpResponse:
+def calendar_feed(request: SignedInRequest) -> HttpResponse:
     """The clinician's own feed: a new secret address (shown once), names or initials, off."""
     token = None
     if request.method == "POST":
@@ -639,7 +640,7 @@ def calendar_feed(request: HttpRequest) -> HttpResponse:
 
 @declares(Capability.PUBLIC)  # the feed's secret token is its credential
 @require_safe
-def feed(request: HttpRequest, token: str) -> HttpResponse:
+def feed(request: PracticeRequest, token: str) -> HttpResponse:
     """The calendar feed at its secret address (no sign-in: calendar apps fetch it)."""
     try:
         calendar = selectors.calendar_by_feed_token(token)

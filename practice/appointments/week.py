@@ -106,10 +106,11 @@ def week_of(user: User, *, clinicians: list[User], first: date, zone: ZoneInfo,
             off = any(item.kind == "off" and item.starts_at is None
                       for item in exceptions[person.pk].get(day, []))
             by_lane[(person.pk, day)] = Lane(clinician=person, is_off=off)
-    for row in appointments:
-        lane = by_lane.get((row.clinician_id, row.starts_at.astimezone(zone).date()))
+    for appointment in appointments:
+        day = appointment.starts_at.astimezone(zone).date()
+        lane = by_lane.get((appointment.clinician_id, day))
         if lane is not None:
-            lane.entries.append(Entry(row.starts_at, row.ends_at, row))
+            lane.entries.append(Entry(appointment.starts_at, appointment.ends_at, appointment))
     if appointment_type is not None:
         duration = timedelta(minutes=appointment_type.duration_minutes)
         for person in clinicians:

@@ -22,6 +22,7 @@ from practice.measurement.api.serializers import BAD_REQUEST, ErrorSerializer
 from tenants.audit.actions import Action
 from tenants.audit.models import AuditEvent
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -59,6 +60,7 @@ class AuditEventListView(ListAPIView):
     """The practice's audit trail, newest first. No values are ever in it: who did what to
     which object, when and from where."""
 
+    request: SignedInApiRequest  # get_queryset runs after IsAuthenticated
     permission_classes = holding(Capability.MANAGE_PRACTICE)
     serializer_class = AuditEventSerializer
     pagination_class = TrailPagination

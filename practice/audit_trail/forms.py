@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -29,7 +29,7 @@ class TrailFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [
+        cast(forms.ChoiceField, self.fields["action"]).choices = [
             ("", "Every kind"),
             *[(group, [(value, value) for value in values])
               for group, values in action_groups()]]
@@ -64,7 +64,7 @@ class TrailFilterForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start: date | None = data.get("start")
         end: date | None = data.get("end")
         if start and end and end < start:

@@ -9,7 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from practice.access import Capability, requires
@@ -19,6 +20,7 @@ from tenants.accounts.models import Role
 from tenants.audit.actions import Action
 from tenants.audit.models import AuditEvent
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 PAGE_SIZE = 50
 CSV_CHUNK = 2000
@@ -46,7 +48,7 @@ def _rows(events: list[AuditEvent]) -> list[dict[str, Any]]:
 
 
 @requires(Capability.MANAGE_PRACTICE)
-def audit_trail(request: HttpRequest) -> HttpResponse:
+def audit_trail(request: SignedInRequest) -> HttpResponseBase:
     form = TrailFilterForm(request.GET or None)
     zone = selectors.viewer_zone(request.user)
     filters = form.filters(zone)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -43,7 +44,7 @@ LIBRARY = [
 CURATED = ("Box breathing, step by step", "Thought record: how to fill it in",
            "988 Suicide & Crisis Lifeline")
 
-SAFETY_PLAN = {
+SAFETY_PLAN: dict[str, list[Any]] = {
     "warning_signs": ["Staying in bed past noon", "Skipping meals",
                       "Thinking \"nothing is going to change\""],
     "coping_strategies": ["Box breathing for two minutes", "A walk around the block",
@@ -88,8 +89,8 @@ def seed_for(*, client: User, clinician: User, now: datetime) -> bool:
     return True
 
 
-def _back_date(model: type, pk: int, when: datetime, field: str = "created_at") -> None:
-    model.objects.filter(pk=pk).update(**{field: when})  # type: ignore[attr-defined]
+def _back_date(model: Any, pk: int, when: datetime, field: str = "created_at") -> None:
+    model.objects.filter(pk=pk).update(**{field: when})
 
 
 def _goals(client: User, clinician: User, now: datetime) -> None:

@@ -3,7 +3,7 @@ item a line so that every form works without JavaScript."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms import formset_factory
@@ -55,7 +55,7 @@ class ProgressForm(forms.Form):
                            max_length=4000)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("value") is None and not (data.get("note") or "").strip():
             raise forms.ValidationError("Write a note or give a number.")
         return data
@@ -70,7 +70,7 @@ class HomeworkForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["resource"].queryset = selectors.resources_query()
+        cast(forms.ModelChoiceField, self.fields["resource"]).queryset = selectors.resources_query()
 
 
 class ResourceForm(forms.Form):
@@ -93,7 +93,7 @@ class ShareForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["resource"].queryset = selectors.resources_query()
+        cast(forms.ModelChoiceField, self.fields["resource"]).queryset = selectors.resources_query()
 
 
 SAFETY_HELP = "One a line."
@@ -116,7 +116,7 @@ class ContactForm(forms.Form):
     original = forms.CharField(max_length=TEXT_MAX, required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         name = (data.get("name") or "").strip()
         relationship = (data.get("relationship") or "").strip()
         phone = (data.get("phone") or "").strip()

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +43,7 @@ from practice.measurement.views_clinic.common import (
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import PracticeRequest, SignedInRequest
 
 MODULE_PAGES = (("goals", "Goals", "care:goals:client"),
                 ("homework", "Homework", "care:homework:client"),
@@ -50,7 +52,7 @@ MODULE_PAGES = (("goals", "Goals", "care:goals:client"),
                 ("safety_plan", "Safety plan", "care:safety_plan:client"))
 
 
-def _render(request: HttpRequest, template: str, client: User | None,
+def _render(request: PracticeRequest, template: str, client: User | None,
             context: dict[str, Any], status: int = 200) -> HttpResponse:
     if client is not None:
         context["client"] = client
@@ -69,7 +71,7 @@ def _meta(request: HttpRequest) -> RequestMeta:
 
 @require_http_methods(["GET", "POST"])
 @clinical_required
-def goals(request: HttpRequest, client_id: int) -> HttpResponse:
+def goals(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     form = GoalForm(request.POST or None)
     status = 200
@@ -91,7 +93,7 @@ def goals(request: HttpRequest, client_id: int) -> HttpResponse:
         "progress_form": ProgressForm(), "statuses": Goal.Status.choices}, status)
 
 
-def _staff_goal(request: HttpRequest, goal_id: int) -> Goal:
+def _staff_goal(request: SignedInRequest, goal_id: int) -> Goal:
     goal = Goal.objects.filter(pk=goal_id).only("id", "client_id").first()
     if goal is None:
         raise Http404
@@ -101,7 +103,7 @@ def _staff_goal(request: HttpRequest, goal_id: int) -> Goal:
 
 @require_POST
 @clinical_required
-def goal_progress(request: HttpRequest, goal_id: int) -> HttpResponse:
+def goal_progress(request: SignedInRequest, goal_id: int) -> HttpResponse:
     goal = _staff_goal(request, goal_id)
     form = ProgressForm(request.POST)
     if form.is_valid():
@@ -116,7 +118,7 @@ def goal_progress(request: HttpRequest, goal_id: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def goal_status(request: HttpRequest, goal_id: int) -> HttpResponse:
+def goal_status(request: SignedInRequest, goal_id: int) -> HttpResponse:
     goal = _staff_goal(request, goal_id)
     form = GoalStatusForm(request.POST)
     if form.is_valid():
@@ -130,7 +132,7 @@ def goal_status(request: HttpRequest, goal_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @clinical_required
-def homework(request: HttpRequest, client_id: int) -> HttpResponse:
+def homework(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     form = HomeworkForm(request.POST or None)
     status = 200
@@ -156,7 +158,7 @@ def homework(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def homework_end(request: HttpRequest, homework_id: int) -> HttpResponse:
+def homework_end(request: SignedInRequest, homework_id: int) -> HttpResponse:
     try:
         item = services.homework_end(homework_id=homework_id, acting_user=request.user,
                                      meta=_meta(request))
@@ -167,7 +169,7 @@ def homework_end(request: HttpRequest, homework_id: int) -> HttpResponse:
 
 
 @clinical_required
-def homework_caseload(request: HttpRequest) -> HttpResponse:
+def homework_caseload(request: SignedInRequest) -> HttpResponse:
     rows = selectors.homework_rates_for_caseload(request.user)
     audit_record(action=Action.CARE_HOMEWORK_CASELOAD_VIEWED, actor=request.user,
                  object_type="caseload", meta=_meta(request),
@@ -178,7 +180,7 @@ def homework_caseload(request: HttpRequest) -> HttpResponse:
 # --- journal -----------------------------------------------------------------------------------
 
 @clinical_required
-def journal(request: HttpRequest, client_id: int) -> HttpResponse:
+def journal(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     read_event(request, Action.CARE_JOURNAL_VIEWED, client)
     return _render(request, "practice/care/journal.html", client,
@@ -189,7 +191,7 @@ def journal(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @clinical_required
-def library(request: HttpRequest) -> HttpResponse:
+def library(request: SignedInRequest) -> HttpResponse:
     form = ResourceForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -213,7 +215,7 @@ def library(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def resource_archive(request: HttpRequest, resource_id: int) -> HttpResponse:
+def resource_archive(request: SignedInRequest, resource_id: int) -> HttpResponse:
     try:
         services.resource_archive(resource_id=resource_id, acting_user=request.user,
                                   meta=_meta(request))
@@ -224,17 +226,17 @@ def resource_archive(request: HttpRequest, resource_id: int) -> HttpResponse:
 
 
 @clinical_required
-def resource_file(request: HttpRequest, resource_id: int) -> HttpResponse:
+def resource_file(request: SignedInRequest, resource_id: int) -> HttpResponseBase:
     resource = Resource.objects.filter(pk=resource_id, kind=Resource.Kind.FILE).first()
     if resource is None or not resource.file:
         raise Http404
     return FileResponse(resource.file.open("rb"), as_attachment=True,
-                        filename=resource.file.name.rsplit("/", 1)[-1])
+                        filename=(resource.file.name or "").rsplit("/", 1)[-1])
 
 
 @require_http_methods(["GET", "POST"])
 @clinical_required
-def client_resources(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_resources(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     form = ShareForm(request.POST or None)
     status = 200
@@ -257,7 +259,7 @@ def client_resources(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def client_resource_remove(request: HttpRequest, client_id: int,
+def client_resource_remove(request: SignedInRequest, client_id: int,
                            resource_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     services.resource_unshare(client_id=client.pk, resource_id=resource_id,
@@ -270,7 +272,7 @@ def client_resource_remove(request: HttpRequest, client_id: int,
 
 @require_http_methods(["GET", "POST"])
 @clinical_required
-def safety_plan(request: HttpRequest, client_id: int) -> HttpResponse:
+def safety_plan(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     plan = selectors.active_safety_plan(client)
     form = SafetyPlanForm(request.POST or None, initial=SafetyPlanForm.initial_from(plan))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -25,7 +25,7 @@ class ClientInviteForm(forms.Form):
     def __init__(self, *args: Any, practice: Practice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = _module_choices(practice)
-        self.fields["modules"].choices = choices
+        cast(forms.ChoiceField, self.fields["modules"]).choices = choices
         self.fields["modules"].initial = [key for key, _ in choices]
 
 
@@ -35,5 +35,5 @@ class ClientModulesForm(forms.Form):
     def __init__(self, *args: Any, practice: Practice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = _module_choices(practice)
-        self.fields["modules"].choices = choices
+        cast(forms.ChoiceField, self.fields["modules"]).choices = choices
         self.fields["modules"].initial = [key for key, _ in choices]

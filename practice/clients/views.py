@@ -19,6 +19,7 @@ from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import enabled_modules
+from tenants.requests import SignedInRequest
 
 inviter_required = requires(Capability.CLIENT_ACCESS)
 
@@ -32,7 +33,7 @@ def _back(request: HttpRequest, client_id: int) -> HttpResponse:
     return HttpResponseRedirect(next_url)
 
 
-def _client_or_404(request: HttpRequest, client_id: int) -> User:
+def _client_or_404(request: SignedInRequest, client_id: int) -> User:
     client = clients_in_reach(request.user, Capability.CLIENT_ACCESS).filter(pk=client_id).first()
     if client is None:
         raise Http404
@@ -40,7 +41,7 @@ def _client_or_404(request: HttpRequest, client_id: int) -> User:
 
 
 @inviter_required
-def client_list(request: HttpRequest) -> HttpResponse:
+def client_list(request: SignedInRequest) -> HttpResponse:
     rows = invitations.client_access_list(request.user)
     audit_record(action=Action.CLIENT_ACCESS_LIST_VIEWED, actor=request.user, object_type="client",
                  meta=RequestMeta.from_request(request),
@@ -49,7 +50,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 
 @inviter_required
-def client_invite(request: HttpRequest) -> HttpResponse:
+def client_invite(request: SignedInRequest) -> HttpResponse:
     form = ClientInviteForm(request.POST or None, practice=request.tenant)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -69,7 +70,7 @@ def client_invite(request: HttpRequest) -> HttpResponse:
 
 
 @inviter_required
-def client_access(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_access(request: SignedInRequest, client_id: int) -> HttpResponse:
     """The client's record as far as portal access goes: state, modules, links sent."""
     client = _client_or_404(request, client_id)
     portal = invitations.portal_state(client)
@@ -91,7 +92,7 @@ def client_access(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @inviter_required
-def client_invitation_send(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_invitation_send(request: SignedInRequest, client_id: int) -> HttpResponse:
     form = ClientModulesForm(request.POST, practice=request.tenant)
     # The modules change only when the form carrying them was sent (not a bare "Resend").
     modules = (form.cleaned_data["modules"]
@@ -112,7 +113,7 @@ def client_invitation_send(request: HttpRequest, client_id: int) -> HttpResponse
 
 @require_POST
 @inviter_required
-def client_access_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_access_revoke(request: SignedInRequest, client_id: int) -> HttpResponse:
     try:
         invitations.client_access_revoke(client_id=client_id, acting_user=request.user,
                                          meta=RequestMeta.from_request(request))

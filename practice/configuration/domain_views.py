@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from practice.views import owner_required
 from tenants import custom_domains
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
 class CustomDomainForm(forms.Form):
@@ -26,7 +27,7 @@ class CustomDomainForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 @owner_required
-def domain_settings(request: HttpRequest) -> HttpResponse:
+def domain_settings(request: SignedInRequest) -> HttpResponse:
     practice = request.tenant
     form = CustomDomainForm(request.POST if request.POST.get("action") == "add" else None)
     status = 200

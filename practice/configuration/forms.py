@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -96,7 +96,7 @@ class InstrumentsForm(forms.Form):
         from practice.measurement.library import get_definition, shipped_keys
 
         super().__init__(*args, **kwargs)
-        self.fields["keys"].choices = _instrument_choices()
+        cast(forms.ChoiceField, self.fields["keys"]).choices = _instrument_choices()
         # Instruments without a published reliable-change value take the practice's own.
         for key in shipped_keys():
             definition = get_definition(key)

@@ -29,21 +29,22 @@ from practice.configuration.forms import (
 from practice.views import owner_required
 from tenants import services as tenant_services
 from tenants.audit.services import RequestMeta
+from tenants.requests import PracticeRequest, SignedInRequest
 
 _BRANDING_FIELDS = [field for field in BrandingChanges.__dataclass_fields__]
 
 
 @owner_required
-def settings_home(request: HttpRequest) -> HttpResponse:
+def settings_home(request: SignedInRequest) -> HttpResponse:
     return render(request, "practice/settings/home.html")
 
 
-def _branding_initial(request: HttpRequest) -> dict[str, Any]:
+def _branding_initial(request: PracticeRequest) -> dict[str, Any]:
     row = branding_row(request.tenant)
     return {field: getattr(row, field) for field in _BRANDING_FIELDS}
 
 
-def _preview(request: HttpRequest, form: BrandingForm) -> dict[str, Any]:
+def _preview(request: PracticeRequest, form: BrandingForm) -> dict[str, Any]:
     """The portal page and email as they would look, built from the unsaved form."""
     row = branding_row(request.tenant)
     for field in _BRANDING_FIELDS:
@@ -77,7 +78,7 @@ def _preview_email(branding: Branding, logo_src: str | None) -> dict[str, str]:
 
 
 @owner_required
-def branding_settings(request: HttpRequest) -> HttpResponse:
+def branding_settings(request: SignedInRequest) -> HttpResponse:
     if request.method != "POST":
         form = BrandingForm(initial=_branding_initial(request))
         return render(request, "practice/settings/branding.html", {"form": form})
@@ -123,7 +124,7 @@ def _simple_setting(request: HttpRequest, form: Any, template: str, save: Any,
 
 
 @owner_required
-def modules_settings(request: HttpRequest) -> HttpResponse:
+def modules_settings(request: SignedInRequest) -> HttpResponse:
     form = ModulesForm(request.POST or None,
                        initial={"enabled": request.tenant.enabled_modules})
     return _simple_setting(
@@ -136,7 +137,7 @@ def modules_settings(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required
-def messaging_settings(request: HttpRequest) -> HttpResponse:
+def messaging_settings(request: SignedInRequest) -> HttpResponse:
     form = MessagingPolicyForm(request.POST or None,
                                initial={"policy": request.tenant.messaging_policy})
     return _simple_setting(
@@ -149,7 +150,7 @@ def messaging_settings(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required
-def instruments_settings(request: HttpRequest) -> HttpResponse:
+def instruments_settings(request: SignedInRequest) -> HttpResponse:
     form = InstrumentsForm(request.POST or None,
                            initial={"keys": request.tenant.instrument_keys},
                            thresholds=request.tenant.reliable_change_thresholds)
@@ -163,7 +164,7 @@ def instruments_settings(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required
-def subdomain_settings(request: HttpRequest) -> HttpResponse:
+def subdomain_settings(request: SignedInRequest) -> HttpResponse:
     form = SubdomainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from practice.measurement.services import client_timezone
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import PracticeRequest
 
 
 def _purpose(row: Disclosure) -> str:
@@ -51,7 +52,7 @@ def accounting_pdf(result: selectors.Accounting, *, branding: Branding, now: dat
     return pdf.to_bytes()
 
 
-def accounting_response(request: HttpRequest, client: User, template: str) -> HttpResponse:
+def accounting_response(request: PracticeRequest, client: User, template: str) -> HttpResponse:
     """The accounting as a page or (`?format=pdf`) a PDF; audited."""
     now = timezone.now()
     result = selectors.accounting(client, now)

@@ -32,6 +32,7 @@ from practice.measurement.services import client_timezone
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 STAFF = holding(Capability.DISCLOSE)
 STAFF_OR_CLIENT = holding(Capability.DISCLOSE, Capability.OWN_RECORD)
@@ -178,12 +179,12 @@ def _meta(request: Request) -> RequestMeta:
     return RequestMeta.from_request(request)
 
 
-def _client(request: Request, client_id: int) -> User:
+def _client(request: SignedInApiRequest, client_id: int) -> User:
     """The client whose releases `request.user` may read: staff in reach, a client themself."""
-    return record_in_reach(request.user, Capability.DISCLOSE, client_id)  # type: ignore[arg-type]
+    return record_in_reach(request.user, Capability.DISCLOSE, client_id)
 
 
-def _release(request: Request, release_id: int) -> Release:
+def _release(request: SignedInApiRequest, release_id: int) -> Release:
     client_id = Release.objects.filter(pk=release_id).values_list("client_id", flat=True).first()
     if client_id is None:
         raise Release.DoesNotExist
@@ -211,7 +212,7 @@ class ClientReleasesView(APIView):
 
     @extend_schema(operation_id="disclosure_client_releases_list",
                    responses={200: ReleaseSerializer(many=True), **DENIED})
-    def get(self, request: Request, client_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, client_id: int) -> Response:
         client = _client(request, client_id)
         _viewed(request, client, "releases")
         return Response(ReleaseSerializer(selectors.releases_for_client(client),
@@ -220,15 +221,15 @@ class ClientReleasesView(APIView):
     @extend_schema(operation_id="disclosure_client_releases_create",
                    request=ReleaseDraftSerializer,
                    responses={201: ReleaseSerializer, 400: bad_request(), **DENIED})
-    def post(self, request: Request, client_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, client_id: int) -> Response:
         require(request.user, Capability.DISCLOSE)
-        client = client_in_reach(request.user, Capability.DISCLOSE, client_id)  # type: ignore[arg-type]
+        client = client_in_reach(request.user, Capability.DISCLOSE, client_id)
         body = ReleaseDraftSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         draft = services.ReleaseDraft(**body.validated_data)
         release = services.release_create(client_id=client.pk, draft=draft,
                                           practice_name=request.tenant.name,
-                                          acting_user=request.user,  # type: ignore[arg-type]
+                                          acting_user=request.user,
                                           meta=_meta(request))
         return Response(ReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
 
@@ -238,7 +239,7 @@ class ReleaseDetailView(APIView):
 
     @extend_schema(operation_id="disclosure_release_retrieve",
                    responses={200: ReleaseSerializer, **DENIED})
-    def get(self, request: Request, release_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, release_id: int) -> Response:
         release = _release(request, release_id)
         _viewed(request, release.client, f"release {release.pk}")
         return Response(ReleaseSerializer(release).data)
@@ -252,10 +253,10 @@ class ReleaseRevokeView(APIView):
 
     @extend_schema(operation_id="disclosure_release_revoke", request=None,
                    responses={200: ReleaseSerializer, 400: bad_request(), **DENIED})
-    def post(self, request: Request, release_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, release_id: int) -> Response:
         release = _release(request, release_id)
         release = services.release_revoke(release_id=release.pk,
-                                          acting_user=request.user,  # type: ignore[arg-type]
+                                          acting_user=request.user,
                                           meta=_meta(request))
         return Response(ReleaseSerializer(release).data)
 
@@ -271,7 +272,7 @@ class ReleaseDiscloseView(APIView):
     @extend_schema(operation_id="disclosure_release_disclose", request=DiscloseSerializer,
                    responses={201: DeliveredSerializer, 400: bad_request(),
                               409: RefusedSerializer, **DENIED})
-    def post(self, request: Request, release_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, release_id: int) -> Response:
         release = _release(request, release_id)
         body = DiscloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -283,10 +284,10 @@ class ReleaseDiscloseView(APIView):
         try:
             delivered = services.disclose(
                 release_id=release.pk, package_kind=package_kind, scope=scope,
-                acting_user=request.user, link_url=link_base, meta=_meta(request),  # type: ignore[arg-type]
+                acting_user=request.user, link_url=link_base, meta=_meta(request),
                 context=services.package_context(practice=request.tenant,
                                                  base_url=request.build_absolute_uri("/"),
-                                                 acting_user=request.user))  # type: ignore[arg-type]
+                                                 acting_user=request.user))
         except services.DisclosureRefused as refusal:
             return _refused(refusal)
         row = delivered.disclosure
@@ -303,8 +304,8 @@ class ClientDisclosuresView(APIView):
 
     @extend_schema(operation_id="disclosure_client_ledger_list",
                    responses={200: DisclosureSerializer(many=True), **DENIED})
-    def get(self, request: Request, client_id: int) -> Response:
-        client = client_in_reach(request.user, Capability.DISCLOSE, client_id)  # type: ignore[arg-type]
+    def get(self, request: SignedInApiRequest, client_id: int) -> Response:
+        client = client_in_reach(request.user, Capability.DISCLOSE, client_id)
         _viewed(request, client, "ledger")
         return Response(DisclosureSerializer(selectors.ledger_for_client(client),
                                              many=True).data)
@@ -319,7 +320,7 @@ class ClientAccountingView(APIView):
 
     @extend_schema(operation_id="disclosure_client_accounting",
                    responses={200: AccountingSerializer, **DENIED})
-    def get(self, request: Request, client_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, client_id: int) -> Response:
         client = _client(request, client_id)
         result = selectors.accounting(client, timezone.now())
         audit_record(action=Action.DISCLOSURE_ACCOUNTING_VIEWED, actor=request.user,

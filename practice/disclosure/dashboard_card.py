@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
-
 from portal.dashboard import DashboardCard, register_card
 from practice.disclosure.models import Release
+from tenants.requests import SignedInRequest
 
 
-def awaiting_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
+def awaiting_card(request: SignedInRequest, now: datetime) -> dict[str, Any] | None:
     waiting = Release.objects.filter(client=request.user,
                                      status=Release.Status.AWAITING_SIGNATURE).count()
     return {"waiting": waiting} if waiting else None

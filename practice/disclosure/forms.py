@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -51,7 +51,7 @@ class ReleaseForm(forms.Form):
 
     def __init__(self, *args: Any, instruments: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument_keys"].choices = instruments
+        cast(forms.ChoiceField, self.fields["instrument_keys"]).choices = instruments
 
 
 class SendForm(forms.Form):
@@ -72,7 +72,7 @@ class SendForm(forms.Form):
         # A POST may name any package kind: the gate refuses, with the reason, what the release
         # does not cover.
         choices = offered if not self.is_bound else list(policies.PACKAGE_KINDS)
-        self.fields["package_kind"].choices = [
+        cast(forms.ChoiceField, self.fields["package_kind"]).choices = [
             (kind, policies.PACKAGE_KINDS[kind]) for kind in choices]
         if len(offered) == 1:
             self.fields["package_kind"].initial = offered[0]

@@ -34,7 +34,7 @@ class Window:
     end: datetime | None
 
 
-def _within(queryset: QuerySet, field: str, window: Window) -> QuerySet:  # type: ignore[type-arg]
+def _within(queryset: QuerySet, field: str, window: Window) -> QuerySet:
     queryset = queryset.filter(**{f"{field}__gte": window.start})
     return queryset.filter(**{f"{field}__lt": window.end}) if window.end else queryset
 

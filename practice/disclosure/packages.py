@@ -185,7 +185,7 @@ def _documents(cleared: Cleared, context: Context, notice: str) -> Content:
     index = package_records.documents_index_pdf(client=client, rows=rows,
                                                 branding=context.branding, now=context.now,
                                                 zone=context.zone, notice=notice)
-    items = [{"file": row.name, "sha256": row.sha256,
+    items: list[dict[str, object]] = [{"file": row.name, "sha256": row.sha256,
               "date": row.when.isoformat() if row.when else None} for row in rows]
     return Content(files=[("documents-index.pdf", index), *entries],
                    title=f"Documents ({_count(len(forms), 'form')}, "

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from practice.access import Capability, declares
 from practice.disclosure import policies, services
 from practice.disclosure.forms import CodeForm
 from tenants.audit.services import RequestMeta
+from tenants.db import connection
 
 
 def _limited(request: HttpRequest, token: str) -> bool:

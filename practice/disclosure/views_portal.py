@@ -6,7 +6,7 @@ someone else is as missing as one that does not exist."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -19,28 +19,29 @@ from practice.disclosure.models import Release
 from practice.formbuilder.services import consent_wording
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
-def _release(request: HttpRequest, release_id: int) -> Release:
+def _release(request: SignedInRequest, release_id: int) -> Release:
     try:
-        return selectors.release_of_client(request.user, release_id)  # type: ignore[arg-type]
+        return selectors.release_of_client(request.user, release_id)
     except Release.DoesNotExist:
         raise Http404 from None
 
 
 @require_safe
 @client_required
-def release_list(request: HttpRequest) -> HttpResponse:
+def release_list(request: SignedInRequest) -> HttpResponse:
     audit_read(request, Action.DISCLOSURE_ACCOUNTING_VIEWED)
     return render_local(request, "disclosure/portal/list.html", {
-        "releases": selectors.releases_for_client(request.user),  # type: ignore[arg-type]
+        "releases": selectors.releases_for_client(request.user),
         "scope_labels": policies.SCOPE_KINDS,
     })
 
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def release_sign(request: HttpRequest, release_id: int) -> HttpResponse:
+def release_sign(request: SignedInRequest, release_id: int) -> HttpResponse:
     release = _release(request, release_id)
     form = SignForm(request.POST or None)
     status = 200
@@ -51,7 +52,7 @@ def release_sign(request: HttpRequest, release_id: int) -> HttpResponse:
             try:
                 services.release_sign(release_id=release.pk, typed_name=data["typed_name"],
                                       consent=data["consent"], drawn=data["drawn"],
-                                      acting_user=request.user,  # type: ignore[arg-type]
+                                      acting_user=request.user,
                                       meta=RequestMeta.from_request(request))
             except services.DisclosureError as error:
                 form.add_error(None, str(error))
@@ -62,7 +63,7 @@ def release_sign(request: HttpRequest, release_id: int) -> HttpResponse:
         "release": release, "form": form, "consent_text": consent_wording(),
         "recipient": selectors.release_recipient(release),
         "scope_labels": [policies.SCOPE_KINDS.get(kind, kind) for kind in release.kinds],
-        "may_sign": selectors.may_sign_release(release, request.user),  # type: ignore[arg-type]
+        "may_sign": selectors.may_sign_release(release, request.user),
         "notice": policies.PART2_NOTICE if release.is_part2_consent else "",
         "revocation": (policies.revocation_wording() if release.status == Release.Status.
                        AWAITING_SIGNATURE else release.revocation_statement),
@@ -71,10 +72,10 @@ def release_sign(request: HttpRequest, release_id: int) -> HttpResponse:
 
 @require_POST
 @client_required
-def release_revoke(request: HttpRequest, release_id: int) -> HttpResponse:
+def release_revoke(request: SignedInRequest, release_id: int) -> HttpResponse:
     release = _release(request, release_id)
     try:
-        services.release_revoke(release_id=release.pk, acting_user=request.user,  # type: ignore[arg-type]
+        services.release_revoke(release_id=release.pk, acting_user=request.user,
                                 meta=RequestMeta.from_request(request))
     except services.DisclosureError as error:
         messages.error(request, str(error))
@@ -85,6 +86,6 @@ def release_revoke(request: HttpRequest, release_id: int) -> HttpResponse:
 
 @require_safe
 @client_required
-def accounting(request: HttpRequest) -> HttpResponse:
-    return accounting_response(request, request.user,  # type: ignore[arg-type]
+def accounting(request: SignedInRequest) -> HttpResponse:
+    return accounting_response(request, request.user,
                                "disclosure/portal/accounting.html")

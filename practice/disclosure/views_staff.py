@@ -30,11 +30,12 @@ from practice.measurement.selectors import definition_catalog, instruments_offer
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import PracticeRequest, SignedInRequest
 
 
-def _client(request: HttpRequest, client_id: int) -> User:
+def _client(request: SignedInRequest, client_id: int) -> User:
     try:
-        return client_in_reach(request.user, Capability.DISCLOSE, client_id)  # type: ignore[arg-type]
+        return client_in_reach(request.user, Capability.DISCLOSE, client_id)
     except User.DoesNotExist:
         raise Http404 from None
 
@@ -46,7 +47,7 @@ def _release(client: User, release_id: int) -> Release:
         raise Http404 from None
 
 
-def _instruments(request: HttpRequest, client: User) -> list[tuple[str, str]]:
+def _instruments(request: PracticeRequest, client: User) -> list[tuple[str, str]]:
     """The instruments the practice offers and those the client has answered."""
     titles = {definition.key: definition.title
               for definition in instruments_offered(request.tenant)}
@@ -60,15 +61,15 @@ def _instruments(request: HttpRequest, client: User) -> list[tuple[str, str]]:
     return sorted(titles.items(), key=lambda pair: pair[1])
 
 
-def _context(request: HttpRequest) -> packages.Context:
+def _context(request: SignedInRequest) -> packages.Context:
     return services.package_context(practice=request.tenant,
                                     base_url=request.build_absolute_uri("/"),
-                                    acting_user=request.user)  # type: ignore[arg-type]
+                                    acting_user=request.user)
 
 
 @require_safe
 @requires(Capability.DISCLOSE)
-def client_overview(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_overview(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     part2_on = selectors.is_part2_program()
     audit_record(action=Action.DISCLOSURE_ACCOUNTING_VIEWED, actor=request.user,
@@ -82,7 +83,7 @@ def client_overview(request: HttpRequest, client_id: int) -> HttpResponse:
         "part2_count": len(selectors.part2_records(client)) if part2_on else 0,
         "tags": selectors.part2_hand_tags(client),
         "episodes": selectors.episodes_of(client),
-        "manages_practice": holds(request.user, Capability.MANAGE_PRACTICE),  # type: ignore[arg-type]
+        "manages_practice": holds(request.user, Capability.MANAGE_PRACTICE),
         "sud_episode_ids": set(selectors.sud_episodes(client).values_list("pk", flat=True)),
         "restriction_form": RestrictionForm(), "tag_form": TagForm(),
         "scope_labels": policies.SCOPE_KINDS,
@@ -91,7 +92,7 @@ def client_overview(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @requires(Capability.DISCLOSE)
-def release_new(request: HttpRequest, client_id: int) -> HttpResponse:
+def release_new(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     form = ReleaseForm(request.POST or None, instruments=_instruments(request, client))
     status = 200
@@ -111,7 +112,7 @@ def release_new(request: HttpRequest, client_id: int) -> HttpResponse:
             try:
                 release = services.release_create(
                     client_id=client.pk, draft=draft, practice_name=request.tenant.name,
-                    acting_user=request.user, meta=RequestMeta.from_request(request))  # type: ignore[arg-type]
+                    acting_user=request.user, meta=RequestMeta.from_request(request))
             except services.DisclosureError as error:
                 form.add_error(None, str(error))
             else:
@@ -124,7 +125,7 @@ def release_new(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_safe
 @requires(Capability.DISCLOSE)
-def release_detail(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
+def release_detail(request: SignedInRequest, client_id: int, release_id: int) -> HttpResponse:
     client = _client(request, client_id)
     release = _release(client, release_id)
     return _release_page(request, client, release, SendForm(release_kinds=release.kinds))
@@ -151,7 +152,7 @@ def _release_page(request: HttpRequest, client: User, release: Release, form: Se
 
 @require_POST
 @requires(Capability.DISCLOSE)
-def release_send(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
+def release_send(request: SignedInRequest, client_id: int, release_id: int) -> HttpResponse:
     client = _client(request, client_id)
     release = _release(client, release_id)
     form = SendForm(request.POST, release_kinds=release.kinds)
@@ -165,7 +166,7 @@ def release_send(request: HttpRequest, client_id: int, release_id: int) -> HttpR
     try:
         delivered = services.disclose(
             release_id=release.pk, package_kind=package_kind, scope=scope,
-            acting_user=request.user, context=_context(request), link_url=link_base,  # type: ignore[arg-type]
+            acting_user=request.user, context=_context(request), link_url=link_base,
             meta=RequestMeta.from_request(request))
     except services.DisclosureRefused as refusal:
         return _release_page(request, client, release, form, refusal=refusal, status=409)
@@ -176,11 +177,11 @@ def release_send(request: HttpRequest, client_id: int, release_id: int) -> HttpR
 
 @require_POST
 @requires(Capability.DISCLOSE)
-def release_revoke(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
+def release_revoke(request: SignedInRequest, client_id: int, release_id: int) -> HttpResponse:
     client = _client(request, client_id)
     release = _release(client, release_id)
     try:
-        services.release_revoke(release_id=release.pk, acting_user=request.user,  # type: ignore[arg-type]
+        services.release_revoke(release_id=release.pk, acting_user=request.user,
                                 meta=RequestMeta.from_request(request))
     except services.DisclosureError as error:
         messages.error(request, str(error))
@@ -191,14 +192,14 @@ def release_revoke(request: HttpRequest, client_id: int, release_id: int) -> Htt
 
 @require_safe
 @requires(Capability.DISCLOSE)
-def accounting(request: HttpRequest, client_id: int) -> HttpResponse:
+def accounting(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     return accounting_response(request, client, "disclosure/staff/accounting.html")
 
 
 @require_POST
 @requires(Capability.DISCLOSE)
-def restriction_new(request: HttpRequest, client_id: int) -> HttpResponse:
+def restriction_new(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     form = RestrictionForm(request.POST)
     if form.is_valid():
@@ -207,7 +208,7 @@ def restriction_new(request: HttpRequest, client_id: int) -> HttpResponse:
             services.restriction_record(
                 client_id=client.pk, recipient_match=data["recipient_match"],
                 kinds=data["kinds"], instrument_keys=data["instrument_keys"],
-                note=data["note"], acting_user=request.user,  # type: ignore[arg-type]
+                note=data["note"], acting_user=request.user,
                 meta=RequestMeta.from_request(request))
         except services.DisclosureError as error:
             messages.error(request, str(error))
@@ -220,11 +221,11 @@ def restriction_new(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @requires(Capability.DISCLOSE)
-def restriction_lift(request: HttpRequest, client_id: int, restriction_id: int) -> HttpResponse:
+def restriction_lift(request: SignedInRequest, client_id: int, restriction_id: int) -> HttpResponse:
     client = _client(request, client_id)
     try:
         services.restriction_lift(client_id=client.pk, restriction_id=restriction_id,
-                                  acting_user=request.user,  # type: ignore[arg-type]
+                                  acting_user=request.user,
                                   meta=RequestMeta.from_request(request))
     except services.DisclosureError:
         raise Http404 from None
@@ -234,7 +235,7 @@ def restriction_lift(request: HttpRequest, client_id: int, restriction_id: int) 
 
 @require_POST
 @requires(Capability.DISCLOSE)
-def part2_tag(request: HttpRequest, client_id: int) -> HttpResponse:
+def part2_tag(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     form = TagForm(request.POST)
     try:
@@ -242,7 +243,7 @@ def part2_tag(request: HttpRequest, client_id: int) -> HttpResponse:
             raise services.DisclosureError("Choose a kind of record and its number.")
         services.part2_tag(client_id=client.pk, kind=form.cleaned_data["kind"],
                            object_id=form.cleaned_data["object_id"],
-                           acting_user=request.user,  # type: ignore[arg-type]
+                           acting_user=request.user,
                            meta=RequestMeta.from_request(request))
     except services.DisclosureError as error:
         messages.error(request, str(error))
@@ -253,11 +254,11 @@ def part2_tag(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @requires(Capability.DISCLOSE)
-def part2_untag(request: HttpRequest, client_id: int, tag_id: int) -> HttpResponse:
+def part2_untag(request: SignedInRequest, client_id: int, tag_id: int) -> HttpResponse:
     client = _client(request, client_id)
     try:
         services.part2_untag(client_id=client.pk, tag_id=tag_id,
-                             acting_user=request.user,  # type: ignore[arg-type]
+                             acting_user=request.user,
                              meta=RequestMeta.from_request(request))
     except services.DisclosureError:
         raise Http404 from None
@@ -267,13 +268,13 @@ def part2_untag(request: HttpRequest, client_id: int, tag_id: int) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 @requires(Capability.MANAGE_PRACTICE)
-def part2_setting(request: HttpRequest) -> HttpResponse:
+def part2_setting(request: SignedInRequest) -> HttpResponse:
     current = selectors.part2_settings()
     form = Part2SettingForm(request.POST or None,
                             initial={"is_part2_program": current.is_part2_program})
     if request.method == "POST" and form.is_valid():
         services.part2_setting_update(is_part2_program=form.cleaned_data["is_part2_program"],
-                                      acting_user=request.user,  # type: ignore[arg-type]
+                                      acting_user=request.user,
                                       meta=RequestMeta.from_request(request))
         messages.success(request, "Saved.")
         return HttpResponseRedirect(reverse("disclosure:settings"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -32,6 +32,7 @@ from practice.measurement.api.serializers import bad_request
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 MODULE_KEY = "documents"
 
@@ -87,8 +88,8 @@ def _meta(request: Request) -> RequestMeta:
     return RequestMeta.from_request(request)
 
 
-def _client_in_reach(request: Request, client_id: int) -> User:
-    user: User = request.user  # type: ignore[assignment]
+def _client_in_reach(request: SignedInApiRequest, client_id: int) -> User:
+    user: User = request.user
     if user.is_client:
         visible = client_visible_modules(user)
         if visible is not None and MODULE_KEY not in visible:
@@ -96,8 +97,8 @@ def _client_in_reach(request: Request, client_id: int) -> User:
     return record_in_reach(user, Capability.DOCUMENTS, client_id)
 
 
-def _document_in_reach(request: Request, document_id: int) -> Document:
-    user: User = request.user  # type: ignore[assignment]
+def _document_in_reach(request: SignedInApiRequest, document_id: int) -> Document:
+    user: User = request.user
     if user.is_client:
         _client_in_reach(request, user.pk)
         return selectors.document_for_client(user, document_id)
@@ -112,9 +113,9 @@ class ClientFilesView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(responses={200: DocumentSerializer(many=True), **DENIED})
-    def get(self, request: Request, client_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, client_id: int) -> Response:
         client = _client_in_reach(request, client_id)
-        if request.user.is_client:  # type: ignore[union-attr]
+        if request.user.is_client:
             documents = selectors.documents_visible_to_client(client)
             action = Action.PORTAL_DOCUMENTS_VIEWED
         else:
@@ -122,15 +123,16 @@ class ClientFilesView(APIView):
             action = Action.DOCUMENTS_CLIENT_FILES_VIEWED
         audit_record(action=action, actor=request.user, object_type="client",
                      object_id=client.pk, meta=_meta(request))
+        # many=True: a list (ReturnList), which the stubs do not know.
         data: list[dict[str, Any]] = DocumentSerializer(documents, many=True).data  # type: ignore[assignment]
-        if request.user.is_client:  # type: ignore[union-attr]
+        if request.user.is_client:
             for row in data:
                 row.pop("withdrawn")
         return Response(data)
 
     @extend_schema(request={"multipart/form-data": UploadSerializer},
                    responses={201: DocumentSerializer, 400: UPLOAD_REFUSED, **DENIED})
-    def post(self, request: Request, client_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, client_id: int) -> Response:
         client = _client_in_reach(request, client_id)
         given = UploadSerializer(data=request.data)
         if not given.is_valid():
@@ -139,14 +141,14 @@ class ClientFilesView(APIView):
         upload = given.validated_data["file"]
         incoming = services.IncomingFile(name=upload.name or "", size=upload.size, stream=upload)
         try:
-            if request.user.is_client:  # type: ignore[union-attr]
+            if request.user.is_client:
                 document = services.document_upload(incoming=incoming, acting_user=client,
                                                     meta=_meta(request))
             else:
                 document = services.document_share(
                     client_id=client.pk, incoming=incoming,
                     note=given.validated_data.get("note", ""),
-                    acting_user=request.user, meta=_meta(request))  # type: ignore[arg-type]
+                    acting_user=request.user, meta=_meta(request))
         except services.UploadsClosed as closed:
             raise PermissionDenied({"detail": str(closed), "code": "uploads_off"}) from None
         except UploadRefused as refusal:
@@ -159,13 +161,13 @@ class FileDetailView(APIView):
     permission_classes = PERMISSIONS
 
     @extend_schema(responses={200: DocumentSerializer, **DENIED})
-    def get(self, request: Request, document_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, document_id: int) -> Response:
         document = _document_in_reach(request, document_id)
         audit_record(action=Action.DOCUMENT_VIEWED, actor=request.user, object_type="document",
                      object_id=document.pk, meta=_meta(request),
                      detail={"client_id": document.client_id})
         data = dict(DocumentSerializer(document).data)
-        if request.user.is_client:  # type: ignore[union-attr]
+        if request.user.is_client:
             data.pop("withdrawn")
         return Response(data)
 
@@ -178,7 +180,7 @@ class FileDownloadView(APIView):
     @extend_schema(responses={
         302: OpenApiResponse(description="Redirect to a short-lived presigned URL."),
         (200, "application/octet-stream"): OpenApiTypes.BINARY, **DENIED})
-    def get(self, request: Request, document_id: int) -> HttpResponse:
+    def get(self, request: SignedInApiRequest, document_id: int) -> HttpResponseBase:
         document = _document_in_reach(request, document_id)
         audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
                      object_id=document.pk, meta=_meta(request),

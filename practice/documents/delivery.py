@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import logging
 
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 
 from practice.documents.models import Document
 
 logger = logging.getLogger(__name__)
 
 
-def download_response(document: Document) -> HttpResponse:
+def download_response(document: Document) -> HttpResponseBase:
     storage = document.file.storage
-    response: HttpResponse
+    response: HttpResponseBase
     if getattr(storage, "querystring_auth", False):
         # Signed for the storage's querystring_expire (AWS_QUERYSTRING_EXPIRE, 5 minutes); the
         # object carries its own Content-Type and Content-Disposition.

@@ -3,6 +3,8 @@ content, name) are the practice's upload policy, applied by the services."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +13,7 @@ from practice.documents.policies import ACCEPT_ATTRIBUTE
 
 
 class _FileField(forms.FileField):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             label=_("File"),
             # The policy enforces the name's length; the browser's name is not refused here.
@@ -20,7 +22,7 @@ class _FileField(forms.FileField):
                             "invalid": _("The file could not be read. Please try again."),
                             "missing": _("Choose a file to upload.")},
             widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
 

@@ -56,7 +56,7 @@ class IncomingFile:
 
 
 def _storage() -> Storage:
-    return Document._meta.get_field("file").storage  # type: ignore[attr-defined,no-any-return]
+    return Document._meta.get_field("file").storage
 
 
 def _sha256(stream: IO[bytes]) -> str:
@@ -82,8 +82,8 @@ def _put(checked: CheckedUpload, incoming: IncomingFile) -> str:
     content = File(incoming.stream, name=key)
     # What the content is (never what the sender's browser claimed), and the name to download
     # it under, kept with the object (S3) rather than put in any URL.
-    content.content_type = checked.file_type.mime  # type: ignore[attr-defined]
-    content.content_disposition = content_disposition_header(  # type: ignore[attr-defined]
+    content.content_type = checked.file_type.mime  # type: ignore[attr-defined]  # S3 reads it
+    content.content_disposition = content_disposition_header(  # type: ignore[attr-defined]  # too
         True, checked.display_name)
     storage = _storage()
     incoming.stream.seek(0)

@@ -6,7 +6,8 @@ a file of someone else is as missing as one that does not exist."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
@@ -21,6 +22,7 @@ from practice.documents.models import Document
 from practice.documents.policies import UploadRefused
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 # The forms module's summary for this page (practice.formbuilder), shown when it is there.
 FORMS_SUMMARY_TEMPLATE = "formbuilder/portal/_forms_summary.html"
@@ -36,7 +38,7 @@ def _forms_summary() -> str | None:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def file_list(request: HttpRequest) -> HttpResponse:
+def file_list(request: SignedInRequest) -> HttpResponse:
     policy = selectors.upload_policy()
     form = UploadForm(request.POST or None, request.FILES or None)
     status = 200
@@ -48,7 +50,7 @@ def file_list(request: HttpRequest) -> HttpResponse:
                 services.document_upload(
                     incoming=services.IncomingFile(name=upload.name or "", size=upload.size,
                                                    stream=upload),
-                    acting_user=request.user,  # type: ignore[arg-type]
+                    acting_user=request.user,
                     meta=RequestMeta.from_request(request))
             except services.UploadsClosed as closed:
                 form.add_error(None, str(closed))
@@ -60,16 +62,16 @@ def file_list(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(reverse("portal:documents:files:list"))
     audit_read(request, Action.PORTAL_DOCUMENTS_VIEWED)
     return render_local(request, "documents/portal/list.html", {
-        "documents": selectors.documents_visible_to_client(request.user),  # type: ignore[arg-type]
+        "documents": selectors.documents_visible_to_client(request.user),
         "form": form, "policy": policy, "forms_summary": _forms_summary(),
     }, status=status)
 
 
 @require_safe
 @client_required
-def file_download(request: HttpRequest, document_id: int) -> HttpResponse:
+def file_download(request: SignedInRequest, document_id: int) -> HttpResponseBase:
     try:
-        document = selectors.document_for_client(request.user, document_id)  # type: ignore[arg-type]
+        document = selectors.document_for_client(request.user, document_id)
     except Document.DoesNotExist:
         raise Http404 from None
     audit_read(request, Action.PORTAL_DOCUMENT_DOWNLOADED, object_type="document",

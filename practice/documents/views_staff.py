@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -23,6 +24,7 @@ from practice.documents.policies import ALLOWED_TYPES, UploadRefused
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 documents_staff_required = requires(Capability.DOCUMENTS)
 
@@ -31,42 +33,42 @@ def _meta(request: HttpRequest) -> RequestMeta:
     return RequestMeta.from_request(request)
 
 
-def _client_or_404(request: HttpRequest, client_id: int) -> User:
+def _client_or_404(request: SignedInRequest, client_id: int) -> User:
     try:
-        return client_in_reach(request.user, Capability.DOCUMENTS, client_id)  # type: ignore[arg-type]
+        return client_in_reach(request.user, Capability.DOCUMENTS, client_id)
     except User.DoesNotExist:
         raise Http404 from None
 
 
-def _document_or_404(request: HttpRequest, document_id: int) -> Document:
+def _document_or_404(request: SignedInRequest, document_id: int) -> Document:
     try:
-        return selectors.document_for_staff(request.user, document_id)  # type: ignore[arg-type]
+        return selectors.document_for_staff(request.user, document_id)
     except Document.DoesNotExist:
         raise Http404 from None
 
 
 @require_safe
 @documents_staff_required
-def file_list(request: HttpRequest) -> HttpResponse:
+def file_list(request: SignedInRequest) -> HttpResponse:
     chosen = request.GET.get("client", "")
     if chosen.isdigit():  # the client picker; the client page itself checks who may see whom
         return HttpResponseRedirect(reverse("documents:files:client", args=[int(chosen)]))
     source = request.GET.get("source", "")
     source = source if source in Document.Source.values else ""
-    documents = selectors.recent_documents(request.user, source=source)  # type: ignore[arg-type]
+    documents = selectors.recent_documents(request.user, source=source)
     audit_record(action=Action.DOCUMENTS_FILES_LISTED, actor=request.user, object_type="client",
                  meta=_meta(request),
                  detail={"client_ids": sorted({document.client_id for document in documents})})
     return render(request, "documents/staff/list.html", {
         "documents": documents, "source": source, "sources": Document.Source.choices,
-        "clients": selectors.client_choices(request.user),  # type: ignore[arg-type]
-        "is_owner": holds(request.user, Capability.MANAGE_PRACTICE),  # type: ignore[union-attr]
+        "clients": selectors.client_choices(request.user),
+        "is_owner": holds(request.user, Capability.MANAGE_PRACTICE),
     })
 
 
 @require_http_methods(["GET", "POST"])
 @documents_staff_required
-def client_files(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_files(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = _client_or_404(request, client_id)
     form = ShareForm(request.POST or None, request.FILES or None)
     status = 200
@@ -79,7 +81,7 @@ def client_files(request: HttpRequest, client_id: int) -> HttpResponse:
                     client_id=client.pk, note=form.cleaned_data["note"],
                     incoming=services.IncomingFile(name=upload.name or "", size=upload.size,
                                                    stream=upload),
-                    acting_user=request.user, meta=_meta(request))  # type: ignore[arg-type]
+                    acting_user=request.user, meta=_meta(request))
             except UploadRefused as refusal:
                 form.add_error("file", refusal.message)
             else:
@@ -96,7 +98,7 @@ def client_files(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_safe
 @documents_staff_required
-def file_download(request: HttpRequest, document_id: int) -> HttpResponse:
+def file_download(request: SignedInRequest, document_id: int) -> HttpResponseBase:
     document = _document_or_404(request, document_id)
     audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
                  object_id=document.pk, meta=_meta(request),
@@ -106,10 +108,10 @@ def file_download(request: HttpRequest, document_id: int) -> HttpResponse:
 
 @require_POST
 @documents_staff_required
-def file_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
+def file_withdraw(request: SignedInRequest, document_id: int) -> HttpResponse:
     try:
         document = services.document_withdraw(document_id=document_id,
-                                              acting_user=request.user,  # type: ignore[arg-type]
+                                              acting_user=request.user,
                                               meta=_meta(request))
     except Document.DoesNotExist:
         raise Http404 from None
@@ -124,7 +126,7 @@ def file_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @requires(Capability.MANAGE_PRACTICE)
-def upload_settings(request: HttpRequest) -> HttpResponse:
+def upload_settings(request: SignedInRequest) -> HttpResponse:
     """The owner's rules for files; anyone else gets the not-found page."""
     row = selectors.document_settings()
     form = DocumentSettingsForm(request.POST or None, instance=row)
@@ -133,7 +135,7 @@ def upload_settings(request: HttpRequest) -> HttpResponse:
             services.document_settings_update(
                 client_uploads_enabled=form.cleaned_data["client_uploads_enabled"],
                 max_upload_mb=form.cleaned_data["max_upload_mb"],
-                acting_user=request.user, meta=_meta(request))  # type: ignore[arg-type]
+                acting_user=request.user, meta=_meta(request))
         except services.DocumentError as error:
             form.add_error(None, str(error))
         else:

@@ -29,6 +29,7 @@ from practice.measurement.forms import SNOOZE_CHOICES, SNOOZE_DELTAS
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 # --- serializers ---------------------------------------------------------------------------
 
@@ -87,7 +88,7 @@ class RuleListView(APIView):
     permission_classes = OWNER
 
     @extend_schema(responses={**DENIED, 200: RuleSerializer(many=True)})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         return ApiResponse(RuleSerializer(list(rules.rule_states().values()), many=True).data)
 
 
@@ -101,13 +102,13 @@ class RuleDetailView(APIView):
             raise NotFound from None
 
     @extend_schema(responses={**DENIED, 200: RuleSerializer, 404: ErrorSerializer})
-    def get(self, request: Request, key: str) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, key: str) -> ApiResponse:
         return ApiResponse(RuleSerializer(self._state(key)).data)
 
     @extend_schema(request=RuleUpdateSerializer,
                    responses={**DENIED, 200: RuleSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
-    def put(self, request: Request, key: str) -> ApiResponse:
+    def put(self, request: SignedInApiRequest, key: str) -> ApiResponse:
         self._state(key)
         given = RuleUpdateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -129,7 +130,7 @@ class AlertSnoozeView(APIView):
     @extend_schema(request=SnoozeSerializer,
                    responses={**DENIED, 200: AlertSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
-    def post(self, request: Request, alert_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, alert_id: int) -> ApiResponse:
         given = SnoozeSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         until = timezone.now() + SNOOZE_DELTAS[given.validated_data["duration"]]
@@ -149,11 +150,11 @@ class JournalingView(APIView):
 
     permission_classes = CLINICAL
 
-    def _client(self, request: Request, client_id: int) -> User:
+    def _client(self, request: SignedInApiRequest, client_id: int) -> User:
         return client_for_staff(request.user, client_id)
 
     @extend_schema(responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
-    def get(self, request: Request, client_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         client = self._client(request, client_id)
         row = selectors.journaling_for(client)
         audit_record(action=Action.JOURNALING_VIEWED, actor=request.user, object_type="client",
@@ -162,14 +163,14 @@ class JournalingView(APIView):
 
     @extend_schema(request=None,
                    responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
-    def put(self, request: Request, client_id: int) -> ApiResponse:
+    def put(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         row = services.journaling_assign(client_id=client_id, acting_user=request.user,
                                          meta=_meta(request))
         return ApiResponse(_journaling(row))
 
     @extend_schema(request=None,
                    responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
-    def delete(self, request: Request, client_id: int) -> ApiResponse:
+    def delete(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         row = services.journaling_end(client_id=client_id, acting_user=request.user,
                                       meta=_meta(request))
         return ApiResponse(_journaling(row))

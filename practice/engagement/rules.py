@@ -237,24 +237,26 @@ class NotOnTrack(Rule):
             reading = path_selectors.read_tail(model, tail, context.threshold)
             if reading.status is not paths.PathStatus.NOT_ON_TRACK:
                 continue
-            band = reading.latest
+            band, score, stratum = reading.latest, reading.latest_score, reading.stratum
+            if band is None or score is None or stratum is None:
+                continue  # never: a reading not on track has all three
             name = _short(get_definition(tail.instrument_key))
             weeks = int(reading.latest_weeks or 0)
             if reading.reason == "floor_rule":
-                why = f"{_points(reading.latest_score)} at week {weeks} (floor rule)"
+                why = f"{_points(score)} at week {weeks} (floor rule)"
             else:
                 why = (f"latest {reading.worse_in_a_row} scores above the expected range "
-                       f"({reading.unit} {int(band.time)}: {_points(reading.latest_score)}, "
+                       f"({reading.unit} {int(band.time)}: {_points(score)}, "
                        f"expected {_points(band.lower)}–{_points(band.upper)})")
             found.append(Finding(
                 client_id=tail.client_id, subject=tail.instrument_key,
                 summary=f"{name}: not on track, {why}; baseline {_points(tail.baseline)}",
-                detail={"model": paths.parameters(model, reading.stratum),
+                detail={"model": paths.parameters(model, stratum),
                         "reason": reading.reason, "episode_id": tail.episode_id,
                         "baseline": tail.baseline, "scale": str(model.scale),
                         "time": round(band.time, 2),
                         "weeks": round(reading.latest_weeks or 0, 2),
-                        "score": reading.latest_score, "expected": round(band.expected, 2),
+                        "score": score, "expected": round(band.expected, 2),
                         "lower": round(band.lower, 2), "upper": round(band.upper, 2),
                         "response_id": tail.latest_response_id}))
         return found

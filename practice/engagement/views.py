@@ -4,7 +4,7 @@ client (from the client's journal page)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,11 +15,12 @@ from practice.measurement.views_clinic.common import back, clinical_required
 from practice.views import owner_required
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
 @require_http_methods(["GET", "POST"])
 @owner_required
-def rule_settings(request: HttpRequest) -> HttpResponse:
+def rule_settings(request: SignedInRequest) -> HttpResponse:
     states = rules.rule_states()
     form = RuleSettingsForm(request.POST or None, states=states)
     if request.method == "POST":
@@ -41,7 +42,7 @@ def rule_settings(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def journaling(request: HttpRequest, client_id: int) -> HttpResponse:
+def journaling(request: SignedInRequest, client_id: int) -> HttpResponse:
     form = JournalingForm(request.POST)
     default = reverse("care:journal:client", args=[client_id])
     if not form.is_valid():

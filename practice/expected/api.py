@@ -24,6 +24,7 @@ from practice.measurement.models import Alert
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 OWNER = holding(Capability.MANAGE_PRACTICE)
 
@@ -107,7 +108,7 @@ def _path(view: selectors.ClientPath) -> dict[str, Any]:
     }
 
 
-def _client(request: Request, client_id: int) -> User:
+def _client(request: SignedInApiRequest, client_id: int) -> User:
     try:
         return client_for_staff(request.user, client_id)
     except User.DoesNotExist:
@@ -120,7 +121,7 @@ class ClientPathsView(APIView):
     permission_classes = CLINICAL
 
     @extend_schema(responses={**DENIED, 200: ClientPathsSerializer, 404: ErrorSerializer})
-    def get(self, request: Request, client_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         client = _client(request, client_id)
         paths = selectors.client_paths([client.pk]).get(client.pk, [])
         audit_record(action=Action.EXPECTED_PATH_VIEWED, actor=request.user,
@@ -131,7 +132,7 @@ class ClientPathsView(APIView):
     @extend_schema(request=ShareSerializer,
                    responses={**DENIED, 200: ShareSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
-    def put(self, request: Request, client_id: int) -> ApiResponse:
+    def put(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         given = ShareSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
@@ -154,7 +155,7 @@ class SupportView(APIView):
     permission_classes = CLINICAL
 
     @extend_schema(responses={**DENIED, 200: SupportSerializer, 404: ErrorSerializer})
-    def get(self, request: Request, alert_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, alert_id: int) -> ApiResponse:
         try:
             alert = selectors.not_on_track_alert_for_staff(request.user, alert_id)
         except Alert.DoesNotExist:
@@ -164,7 +165,7 @@ class SupportView(APIView):
     @extend_schema(request=SupportSerializer,
                    responses={**DENIED, 200: SupportSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
-    def put(self, request: Request, alert_id: int) -> ApiResponse:
+    def put(self, request: SignedInApiRequest, alert_id: int) -> ApiResponse:
         given = SupportSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
@@ -184,13 +185,13 @@ class CalibrationListView(APIView):
     permission_classes = OWNER
 
     @extend_schema(responses={**DENIED, 200: CalibrationSerializer(many=True)})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         return ApiResponse(CalibrationSerializer(selectors.calibrations(), many=True).data)
 
     @extend_schema(request=CalibrateSerializer,
                    responses={**DENIED, 201: CalibrationSerializer(many=True),
                               400: BAD_REQUEST})
-    def post(self, request: Request) -> ApiResponse:
+    def post(self, request: SignedInApiRequest) -> ApiResponse:
         given = CalibrateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         made = services.calibration_run(instrument_key=given.validated_data["instrument_key"],
@@ -205,7 +206,7 @@ class CalibrationAdoptView(APIView):
     @extend_schema(request=None,
                    responses={**DENIED, 200: CalibrationSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
-    def post(self, request: Request, calibration_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, calibration_id: int) -> ApiResponse:
         if not Calibration.objects.filter(pk=calibration_id).exists():
             raise NotFound
         try:

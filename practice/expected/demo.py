@@ -64,9 +64,9 @@ def seed(practice: Practice) -> bool:
             _held_sessions(client, clinician, start, len(totals) - 1)
     Response.objects.bulk_create(rows)
     for email in (PATH_CLIENTS[0][0], DEMO_CLIENT):
-        client = User.objects.filter(email=email).first()
-        if client is not None:
-            ClientPathSharing.objects.create(client=client, is_shown=True, updated_by=clinician)
+        sharing = User.objects.filter(email=email).first()
+        if sharing is not None:
+            ClientPathSharing.objects.create(client=sharing, is_shown=True, updated_by=clinician)
     engagement.engagement_evaluate(practice=practice, now=now)
     return True
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from practice.expected.policies import ANSWER_LABELS, ANSWERS, QUESTIONS
@@ -18,9 +20,10 @@ class PathSettingsForm(forms.Form):
         help_text="Assigned once to the client when the alert fires. Only your practice's own "
                   "published questionnaires.")
 
-    def __init__(self, *args: object, choices: list[tuple[str, str]], **kwargs: object) -> None:
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["follow_up_instrument_key"].choices = [("", "None")] + choices
+        field = cast(forms.ChoiceField, self.fields["follow_up_instrument_key"])
+        field.choices = [("", "None")] + choices
 
 
 class ShareForm(forms.Form):
@@ -31,8 +34,8 @@ class ShareForm(forms.Form):
 class SupportForm(forms.Form):
     """One choice and one short note per clinical support question."""
 
-    def __init__(self, *args: object, initial_answers: dict | None = None,
-                 **kwargs: object) -> None:
+    def __init__(self, *args: Any, initial_answers: dict | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         given = initial_answers or {}
         for key, question in QUESTIONS:

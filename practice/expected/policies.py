@@ -286,6 +286,7 @@ def _model(key: str, entry: Mapping[str, Any], version: str, sources: Mapping[st
     """The instrument's path on one time scale: the weeks parameters are the entry's own
     (``k``, ``horizon_weeks``, ``earliest_week``), the sessions ones its ``sessions`` object
     (``k``, ``horizon``, ``earliest``); the strata's tolerances are shared (points, not time)."""
+    timing: Mapping[str, Any] | None
     if scale is TimeScale.WEEKS:
         timing, names = entry, ("k", "horizon_weeks", "earliest_week")
     else:

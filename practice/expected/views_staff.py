@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,6 +22,7 @@ from practice.measurement.views_clinic.common import back, clinical_required
 from practice.views import owner_required
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def _band_rows(key: str, model: policies.PathModel, saved: list[Calibration]) ->
 
 @require_http_methods(["GET", "POST"])
 @owner_required
-def paths(request: HttpRequest) -> HttpResponse:
+def paths(request: SignedInRequest) -> HttpResponse:
     current = selectors.path_settings()
     choices = services.follow_up_choices()
     form = PathSettingsForm(request.POST or None, choices=choices, initial={
@@ -94,7 +95,7 @@ def paths(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_required
-def calibrate(request: HttpRequest, instrument_key: str) -> HttpResponse:
+def calibrate(request: SignedInRequest, instrument_key: str) -> HttpResponse:
     try:
         made = services.calibration_run(instrument_key=instrument_key, acting_user=request.user,
                                         meta=RequestMeta.from_request(request))
@@ -113,7 +114,7 @@ def calibrate(request: HttpRequest, instrument_key: str) -> HttpResponse:
 
 @require_POST
 @owner_required
-def adopt(request: HttpRequest, calibration_id: int) -> HttpResponse:
+def adopt(request: SignedInRequest, calibration_id: int) -> HttpResponse:
     try:
         row = services.calibration_adopt(calibration_id=calibration_id,
                                          acting_user=request.user,
@@ -128,7 +129,7 @@ def adopt(request: HttpRequest, calibration_id: int) -> HttpResponse:
 
 @require_POST
 @owner_required
-def restore_default(request: HttpRequest, instrument_key: str, band: str) -> HttpResponse:
+def restore_default(request: SignedInRequest, instrument_key: str, band: str) -> HttpResponse:
     services.calibration_restore_default(instrument_key=instrument_key, band=band,
                                          acting_user=request.user,
                                          meta=RequestMeta.from_request(request))
@@ -138,7 +139,7 @@ def restore_default(request: HttpRequest, instrument_key: str, band: str) -> Htt
 
 @require_http_methods(["GET", "POST"])
 @clinical_required
-def support(request: HttpRequest, alert_id: int) -> HttpResponse:
+def support(request: SignedInRequest, alert_id: int) -> HttpResponse:
     try:
         alert = selectors.not_on_track_alert_for_staff(request.user, alert_id)
     except Alert.DoesNotExist:
@@ -164,7 +165,7 @@ def support(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def share(request: HttpRequest, client_id: int) -> HttpResponse:
+def share(request: SignedInRequest, client_id: int) -> HttpResponse:
     form = ShareForm(request.POST)
     default = reverse("clinic:assessments:client", args=[client_id])
     if not form.is_valid():

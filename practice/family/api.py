@@ -9,7 +9,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
@@ -24,6 +23,7 @@ from practice.messaging import selectors as messaging_selectors
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 FAMILY = holding(Capability.FAMILY)
 
@@ -79,7 +79,7 @@ class FamilyClientsView(APIView):
     permission_classes = FAMILY
 
     @extend_schema(responses={200: LinkedClientSerializer(many=True)})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         data = [{"client_id": link.client_id, "name": link.client.full_name,
                  "relationship": link.relationship,
                  "kinds": sorted(selectors.kinds_for_link(link, practice=request.tenant))}
@@ -94,11 +94,11 @@ class FamilyRecordView(APIView):
 
     @extend_schema(operation_id="family_client_record_list",
                    responses={200: ItemSerializer(many=True)})
-    def get(self, request: Request, client_id: int, kind: str) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, client_id: int, kind: str) -> ApiResponse:
         return _record(request, client_id, kind)
 
 
-def _record(request: Request, client_id: int, kind: str) -> ApiResponse:
+def _record(request: SignedInApiRequest, client_id: int, kind: str) -> ApiResponse:
     try:
         _link, items = selectors.proxy_items(proxy=request.user, client_id=client_id,
                                              kind=kind, practice=request.tenant)
@@ -120,12 +120,12 @@ class FamilyMessagesView(APIView):
 
     @extend_schema(operation_id="family_client_messages_list",
                    responses={200: ItemSerializer(many=True)})
-    def get(self, request: Request, client_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         return _record(request, client_id, policies.Kind.MESSAGES)
 
     @extend_schema(operation_id="family_client_messages_create", request=MessageInSerializer,
                    responses={201: ItemSerializer})
-    def post(self, request: Request, client_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         link = _messages_link(request, client_id)
         incoming = MessageInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -162,7 +162,7 @@ class FamilyReleaseRevokeView(APIView):
 
     @extend_schema(operation_id="family_client_release_revoke", request=None,
                    responses={200: ReleaseStateSerializer})
-    def post(self, request: Request, release_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, release_id: int) -> ApiResponse:
         client_id = disclosure_selectors.release_client_id(release_id)
         try:
             if client_id is None:
@@ -192,14 +192,14 @@ class FamilyMessagesReadView(APIView):
 
     @extend_schema(operation_id="family_client_messages_unread",
                    responses={200: UnreadSerializer})
-    def get(self, request: Request, client_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         link = _messages_link(request, client_id)
         return ApiResponse({"unread": messaging_selectors.proxy_link_unread_count(
             link.pk, request.user)})
 
     @extend_schema(operation_id="family_client_messages_read", request=None,
                    responses={200: ReadResultSerializer})
-    def post(self, request: Request, client_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         link = _messages_link(request, client_id)
         count = services.proxy_messages_read(practice=request.tenant, link=link,
                                              proxy=request.user,
@@ -215,7 +215,7 @@ class FamilyQuestionnairesView(APIView):
 
     @extend_schema(operation_id="family_client_questionnaires_list",
                    responses={200: DueSerializer(many=True)})
-    def get(self, request: Request, client_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         try:
             link = selectors.proxy_link(request.user, client_id)
         except User.DoesNotExist:
@@ -243,7 +243,7 @@ class FamilyQuestionnaireAnswerView(APIView):
 
     @extend_schema(operation_id="family_client_questionnaire_detail",
                    responses={200: QuestionnaireSerializer})
-    def get(self, request: Request, client_id: int, assignment_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, client_id: int, assignment_id: int) -> ApiResponse:
         due = _due_or_404(request, client_id, assignment_id)
         definition = instrument_definition(due.assignment.instrument_key)
         return ApiResponse(QuestionnaireSerializer({
@@ -254,7 +254,7 @@ class FamilyQuestionnaireAnswerView(APIView):
 
     @extend_schema(operation_id="family_client_questionnaire_answer", request=AnswersSerializer,
                    responses={201: ReportSerializer})
-    def post(self, request: Request, client_id: int, assignment_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, client_id: int, assignment_id: int) -> ApiResponse:
         _due_or_404(request, client_id, assignment_id)
         incoming = AnswersSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -275,7 +275,8 @@ def _due_row(due: selectors.CaregiverDue) -> dict[str, Any]:
             "due_at": due.due_at, "is_overdue": due.is_overdue}
 
 
-def _due_or_404(request: Request, client_id: int, assignment_id: int) -> selectors.CaregiverDue:
+def _due_or_404(request: SignedInApiRequest, client_id: int,
+                assignment_id: int) -> selectors.CaregiverDue:
     try:
         link = selectors.proxy_link(request.user, client_id)
     except User.DoesNotExist:
@@ -287,7 +288,7 @@ def _due_or_404(request: Request, client_id: int, assignment_id: int) -> selecto
     return due
 
 
-def _messages_link(request: Request, client_id: int) -> Any:
+def _messages_link(request: SignedInApiRequest, client_id: int) -> Any:
     try:
         return selectors.proxy_sees(proxy=request.user, client_id=client_id,
                                     kind=policies.Kind.MESSAGES, practice=request.tenant)

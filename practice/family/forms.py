@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -43,7 +43,8 @@ class ProxyInviteForm(forms.Form):
 
     def __init__(self, *args: Any, tiers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tier"].choices = [(tier.key, tier.name) for tier in tiers]
+        cast(forms.ChoiceField, self.fields["tier"]).choices = [
+            (tier.key, tier.name) for tier in tiers]
 
 
 class LinkForm(forms.Form):
@@ -57,7 +58,8 @@ class LinkForm(forms.Form):
 
     def __init__(self, *args: Any, tiers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tier"].choices = [(tier.key, tier.name) for tier in tiers]
+        cast(forms.ChoiceField, self.fields["tier"]).choices = [
+            (tier.key, tier.name) for tier in tiers]
 
 
 class GrantsForm(forms.Form):
@@ -145,5 +147,5 @@ class CaregiverAssignForm(forms.Form):
 
     def __init__(self, *args: Any, instruments: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument_key"].choices = instruments
-        self.fields["compare_with"].choices = [("", "—"), *instruments]
+        cast(forms.ChoiceField, self.fields["instrument_key"]).choices = instruments
+        cast(forms.ChoiceField, self.fields["compare_with"]).choices = [("", "—"), *instruments]

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from typing import cast
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -382,6 +384,15 @@ def caregiver_due(link: ProxyLink, *, now: datetime | None = None) -> list[Careg
     return sorted(rows, key=lambda row: (row.due_at, row.assignment.pk))
 
 
+# Of a submitted, scored report or response (the only ones the series below are made of).
+def _at(scored: CaregiverReport | Response) -> datetime:
+    return cast(datetime, scored.submitted_at)
+
+
+def _total(scored: CaregiverReport | Response) -> float:
+    return float(cast(Decimal, scored.total))
+
+
 def caregiver_reports(client: User) -> list[CaregiverReport]:
     return list(CaregiverReport.objects.filter(client=client).select_related("informant"))
 
@@ -439,13 +450,12 @@ def informant_series(client: User) -> list[InformantSeries]:
                       key=lambda r: r.submitted_at)
         own = [r for r in (client_totals(client, own_key) if own_key else [])
                if r.total is not None]
-        rows = [(r.submitted_at, f"{r.informant.full_name} ({r.relationship})", caregiver_key,
-                 float(r.total), r.band_label) for r in mine]
-        rows += [(r.submitted_at, client.full_name, own_key, float(r.total), r.band_label)
-                 for r in own]
+        rows = [(_at(r), f"{r.informant.full_name} ({r.relationship})", caregiver_key,
+                 _total(r), r.band_label) for r in mine]
+        rows += [(_at(r), client.full_name, own_key, _total(r), r.band_label) for r in own]
         series.append(InformantSeries(
-            caregiver_key, own_key, [(r.submitted_at, float(r.total)) for r in mine],
-            [(r.submitted_at, float(r.total)) for r in own], sorted(rows)))
+            caregiver_key, own_key, [(_at(r), _total(r)) for r in mine],
+            [(_at(r), _total(r)) for r in own], sorted(rows)))
     return series
 
 

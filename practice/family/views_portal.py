@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -46,15 +47,16 @@ from practice.messaging.selectors import proxy_link_unread_count
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 SESSION_PROXY_CONSENT = "_tandem_proxy_consent"
 SESSION_PROXY_LANGUAGE = "_tandem_proxy_language"
 REFUSED_STATUS = {"unknown": 404, "used": 410, "revoked": 410, "expired": 410}
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
-def _consent_is_current(request: HttpRequest) -> bool:
+def _consent_is_current(request: SignedInRequest) -> bool:
     version = policies.PROXY_CONSENT.version
     if request.session.get(SESSION_PROXY_CONSENT) == version:
         return True
@@ -64,7 +66,7 @@ def _consent_is_current(request: HttpRequest) -> bool:
     return False
 
 
-def _activate_language(request: HttpRequest) -> None:
+def _activate_language(request: SignedInRequest) -> None:
     language = request.session.get(SESSION_PROXY_LANGUAGE)
     if language is None:
         language = selectors.proxy_account(request.user).language
@@ -78,7 +80,7 @@ def proxy_page(view: View) -> View:
     it first), in the proxy's language and timezone."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         _activate_language(request)
         if not _consent_is_current(request):
             query = urlencode({"next": request.get_full_path()})
@@ -96,7 +98,7 @@ def proxy_page(view: View) -> View:
     return requires(Capability.FAMILY)(wrapper)
 
 
-def _context(request: HttpRequest, link: Any, **extra: Any) -> dict[str, Any]:
+def _context(request: SignedInRequest, link: Any, **extra: Any) -> dict[str, Any]:
     """Every proxy page: the switcher, whose record this is, and the kinds this link shows."""
     links = selectors.proxy_links_for(request.user)
     kinds = selectors.kinds_for_link(link, practice=request.tenant) if link else frozenset()
@@ -106,7 +108,7 @@ def _context(request: HttpRequest, link: Any, **extra: Any) -> dict[str, Any]:
 
 
 @proxy_page
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     """The switcher: one linked client goes straight to their page."""
     links = selectors.proxy_links_for(request.user)
     if len(links) == 1:
@@ -115,7 +117,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @proxy_page
-def client_home(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_home(request: SignedInRequest, client_id: int) -> HttpResponse:
     link = selectors.proxy_link(request.user, client_id)
     audit_record(action=Action.FAMILY_RECORD_VIEWED, actor=request.user, object_type="client",
                  object_id=client_id, meta=RequestMeta.from_request(request),
@@ -131,7 +133,7 @@ def client_home(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @proxy_page
-def record(request: HttpRequest, client_id: int, kind: str) -> HttpResponse:
+def record(request: SignedInRequest, client_id: int, kind: str) -> HttpResponse:
     link, items = selectors.proxy_items(proxy=request.user, client_id=client_id, kind=kind,
                                         practice=request.tenant)
     form = MessageForm(request.POST or None) if kind == policies.Kind.MESSAGES else None
@@ -161,7 +163,7 @@ def record(request: HttpRequest, client_id: int, kind: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @proxy_page
-def questionnaire(request: HttpRequest, client_id: int, assignment_id: int) -> HttpResponse:
+def questionnaire(request: SignedInRequest, client_id: int, assignment_id: int) -> HttpResponse:
     link = selectors.proxy_link(request.user, client_id)
     due = next((row for row in selectors.caregiver_due(link)
                 if row.assignment.pk == assignment_id), None)
@@ -171,7 +173,7 @@ def questionnaire(request: HttpRequest, client_id: int, assignment_id: int) -> H
     definition = instrument_definition(assignment.instrument_key)
     error = ""
     if request.method == "POST":
-        answers = {item.key: request.POST.get(item.key) for item in definition.items
+        answers: dict[str, Any] = {item.key: request.POST.get(item.key) for item in definition.items
                    if request.POST.get(item.key) not in (None, "")}
         try:
             answers = {key: int(value) for key, value in answers.items()}
@@ -190,7 +192,7 @@ def questionnaire(request: HttpRequest, client_id: int, assignment_id: int) -> H
 
 @require_http_methods(["GET", "POST"])
 @proxy_page
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: SignedInRequest) -> HttpResponse:
     current = selectors.proxy_account(request.user)
     form = ProxySettingsForm(request.POST or None, initial={
         "language": current.language, "timezone": current.timezone,
@@ -210,7 +212,8 @@ def account(request: HttpRequest) -> HttpResponse:
 
 # --- releases of information, signed for a young client ------------------------------------
 
-def _release_for_client(request: HttpRequest, client_id: int, release_id: int) -> tuple[Any, Any]:
+def _release_for_client(request: SignedInRequest, client_id: int,
+                        release_id: int) -> tuple[Any, Any]:
     """The link and the release a proxy may act on for this client (selectors.proxy_signs_for;
     a Part 2 consent is never shown to a proxy). Anything else: the same 404."""
     link = selectors.proxy_signs_for(proxy=request.user, client_id=client_id,
@@ -224,7 +227,7 @@ def _release_for_client(request: HttpRequest, client_id: int, release_id: int) -
 
 @require_http_methods(["GET", "POST"])
 @proxy_page
-def release_sign(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
+def release_sign(request: SignedInRequest, client_id: int, release_id: int) -> HttpResponse:
     link, release = _release_for_client(request, client_id, release_id)
     form = SignForm(request.POST or None)
     status = 200
@@ -237,7 +240,7 @@ def release_sign(request: HttpRequest, client_id: int, release_id: int) -> HttpR
                     client_id=link.client_id, release_id=release.pk,
                     signing=disclosure_services.Signing(data["typed_name"], data["consent"],
                                                         data["drawn"]),
-                    acting_user=request.user,  # type: ignore[arg-type]
+                    acting_user=request.user,
                     practice=request.tenant, meta=RequestMeta.from_request(request))
             except disclosure_services.DisclosureError as error:
                 form.add_error(None, str(error))
@@ -253,7 +256,7 @@ def release_sign(request: HttpRequest, client_id: int, release_id: int) -> HttpR
         consent_text=consent_wording(),
         recipient=disclosure_selectors.release_recipient(release),
         scope_labels=[disclosure_policies.SCOPE_KINDS.get(kind, kind) for kind in release.kinds],
-        may_sign=disclosure_selectors.may_sign_for_client(release, request.user),  # type: ignore[arg-type]
+        may_sign=disclosure_selectors.may_sign_for_client(release, request.user),
         revocation=(disclosure_policies.revocation_wording()
                     if release.status == Release.Status.AWAITING_SIGNATURE
                     else release.revocation_statement)), status=status)
@@ -261,12 +264,12 @@ def release_sign(request: HttpRequest, client_id: int, release_id: int) -> HttpR
 
 @require_POST
 @proxy_page
-def release_revoke(request: HttpRequest, client_id: int, release_id: int) -> HttpResponse:
+def release_revoke(request: SignedInRequest, client_id: int, release_id: int) -> HttpResponse:
     link, release = _release_for_client(request, client_id, release_id)
     try:
         disclosure_services.release_revoke_for_client(
             client_id=link.client_id, release_id=release.pk,
-            acting_user=request.user,  # type: ignore[arg-type]
+            acting_user=request.user,
             practice=request.tenant, meta=RequestMeta.from_request(request))
     except disclosure_services.DisclosureError as error:
         messages.error(request, str(error))
@@ -321,7 +324,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @requires(Capability.FAMILY)
-def consent(request: HttpRequest) -> HttpResponse:
+def consent(request: SignedInRequest) -> HttpResponse:
     _activate_language(request)
     current = policies.PROXY_CONSENT
     form = ConsentForm(request.POST or None, initial={"version": current.version})
@@ -346,7 +349,7 @@ def consent(request: HttpRequest) -> HttpResponse:
 # --- the client's own page: who sees what ---------------------------------------------------
 
 @client_required
-def sharing(request: HttpRequest) -> HttpResponse:
+def sharing(request: SignedInRequest) -> HttpResponse:
     client = request.user
     decides = selectors.client_decides(client)
     rows = []
@@ -366,7 +369,7 @@ def sharing(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @client_required
-def sharing_save(request: HttpRequest, link_id: int) -> HttpResponse:
+def sharing_save(request: SignedInRequest, link_id: int) -> HttpResponse:
     form = GrantsForm(request.POST, prefix=f"link{link_id}")
     if not form.is_valid():
         raise Http404

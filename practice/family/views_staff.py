@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,9 +31,10 @@ from practice.measurement.selectors import instrument_definition, instruments_of
 from practice.messaging.selectors import policy_of as messaging_policy_of
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
-def _page(request: HttpRequest, client: User, **forms: Any) -> HttpResponse:
+def _page(request: SignedInRequest, client: User, **forms: Any) -> HttpResponse:
     tiers = selectors.tiers()
     clinical = may(request.user, Capability.CLINICAL_RECORD, client)
     links = selectors.links_of_client(client)
@@ -99,7 +100,7 @@ def _informant_charts(client: User) -> list[dict[str, Any]]:
     return charts
 
 
-def _client(request: HttpRequest, client_id: int) -> User:
+def _client(request: SignedInRequest, client_id: int) -> User:
     try:
         return client_in_reach(request.user, Capability.CLIENT_ACCESS, client_id)
     except User.DoesNotExist:
@@ -111,13 +112,13 @@ def _back(client_id: int) -> HttpResponse:
 
 
 @requires(Capability.CLIENT_ACCESS)
-def staff_client(request: HttpRequest, client_id: int) -> HttpResponse:
+def staff_client(request: SignedInRequest, client_id: int) -> HttpResponse:
     return _page(request, _client(request, client_id))
 
 
 @require_POST
 @requires(Capability.CLIENT_ACCESS)
-def staff_invite(request: HttpRequest, client_id: int) -> HttpResponse:
+def staff_invite(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     form = ProxyInviteForm(request.POST, tiers=selectors.tiers())
     if form.is_valid():
@@ -137,7 +138,7 @@ def staff_invite(request: HttpRequest, client_id: int) -> HttpResponse:
     return _page(request, client, invite_form=form)
 
 
-def _link_action(request: HttpRequest, link_id: int) -> Any:
+def _link_action(request: SignedInRequest, link_id: int) -> Any:
     try:
         return selectors.link_for_staff(request.user, link_id)
     except User.DoesNotExist:
@@ -146,7 +147,7 @@ def _link_action(request: HttpRequest, link_id: int) -> Any:
 
 @require_POST
 @requires(Capability.CLIENT_ACCESS)
-def staff_link(request: HttpRequest, link_id: int) -> HttpResponse:
+def staff_link(request: SignedInRequest, link_id: int) -> HttpResponse:
     """Change the tier and overrides, send the link again, or revoke it."""
     link = _link_action(request, link_id)
     meta = RequestMeta.from_request(request)
@@ -176,7 +177,7 @@ def staff_link(request: HttpRequest, link_id: int) -> HttpResponse:
 
 @require_POST
 @requires(Capability.CLIENT_ACCESS)
-def staff_age(request: HttpRequest, client_id: int) -> HttpResponse:
+def staff_age(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     form = AgeForm(request.POST)
     if form.is_valid():
@@ -191,7 +192,7 @@ def staff_age(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @requires(Capability.CLINICAL_RECORD)
-def staff_summary(request: HttpRequest, client_id: int) -> HttpResponse:
+def staff_summary(request: SignedInRequest, client_id: int) -> HttpResponse:
     form = SummaryForm(request.POST)
     try:
         if form.is_valid():
@@ -208,7 +209,7 @@ def staff_summary(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @requires(Capability.CLINICAL_RECORD)
-def staff_mark(request: HttpRequest, client_id: int) -> HttpResponse:
+def staff_mark(request: SignedInRequest, client_id: int) -> HttpResponse:
     form = MarkForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Unknown item.")
@@ -225,7 +226,7 @@ def staff_mark(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @requires(Capability.CLINICAL_RECORD)
-def staff_caregiver_assign(request: HttpRequest, client_id: int) -> HttpResponse:
+def staff_caregiver_assign(request: SignedInRequest, client_id: int) -> HttpResponse:
     instruments = [(definition.key, definition.title)
                    for definition in instruments_offered(request.tenant)]
     form = CaregiverAssignForm(request.POST, instruments=instruments)
@@ -253,7 +254,7 @@ def staff_caregiver_assign(request: HttpRequest, client_id: int) -> HttpResponse
 
 @require_POST
 @requires(Capability.CLINICAL_RECORD)
-def staff_caregiver_end(request: HttpRequest, client_id: int,
+def staff_caregiver_end(request: SignedInRequest, client_id: int,
                         assignment_id: int) -> HttpResponse:
     try:
         assignment = services.caregiver_assignment_end(
@@ -269,7 +270,7 @@ def staff_caregiver_end(request: HttpRequest, client_id: int,
 
 @require_POST
 @requires(Capability.MESSAGES)
-def staff_message(request: HttpRequest, link_id: int) -> HttpResponse:
+def staff_message(request: SignedInRequest, link_id: int) -> HttpResponse:
     """Start a conversation with the proxy; it then lives in the staff inbox."""
     link = _link_action(request, link_id)
     form = ProxyConversationForm(request.POST)
@@ -290,7 +291,7 @@ def staff_message(request: HttpRequest, link_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @requires(Capability.MANAGE_PRACTICE)
-def family_settings(request: HttpRequest) -> HttpResponse:
+def family_settings(request: SignedInRequest) -> HttpResponse:
     current = selectors.family_settings()
     tiers = selectors.tiers()
     form = FamilySettingsForm(request.POST or None, tiers=tiers, initial={

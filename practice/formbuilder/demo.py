@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -19,7 +20,7 @@ from tenants.models import Practice
 DEMO_CLIENT = "client@demo.localhost"
 DEMO_CLINICIAN = "clinician@demo.localhost"
 
-INTAKE = {
+INTAKE: dict[str, Any] = {
     "title": "New client intake",
     "description": "Please fill this in before your first session. It takes about five "
                    "minutes.",
@@ -50,7 +51,7 @@ INTAKE = {
         ]},
     ],
 }
-TELEHEALTH = {
+TELEHEALTH: dict[str, Any] = {
     "title": "Consent to telehealth sessions",
     "description": "Some sessions may take place by video.",
     "sections": [{"key": "s1", "title": "Telehealth", "description": "", "fields": [

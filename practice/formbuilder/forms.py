@@ -4,7 +4,7 @@ Django form: the questions are data."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -58,7 +58,7 @@ class FieldForm(forms.Form):
         return options
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         kind = data.get("type")
         if kind in CHOICE_TYPES and len(data.get("options") or []) < 2:
             self.add_error("options", "Give at least two options, one per line.")
@@ -91,8 +91,9 @@ class ShareForm(forms.Form):
     def __init__(self, *args: Any, clients: list[tuple[int, str]],
                  templates: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["client"].choices = [("", "Choose a client"), *clients]
-        self.fields["template"].choices = [("", "Choose a form"), *templates]
+        cast(forms.ChoiceField, self.fields["client"]).choices = [("", "Choose a client"), *clients]
+        cast(forms.ChoiceField, self.fields["template"]).choices = [
+            ("", "Choose a form"), *templates]
 
 
 class SignForm(forms.Form):

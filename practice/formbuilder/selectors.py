@@ -5,12 +5,16 @@ exist look the same (DoesNotExist, so a 404)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Max, Q, QuerySet
 
 from practice.access import Capability, clients_in_reach
 from practice.formbuilder.models import FormAssignment, FormTemplate, FormVersion
 from tenants.accounts.models import User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def _assignments() -> QuerySet[FormAssignment]:
@@ -60,12 +64,17 @@ def status_counts_for_staff(user: User) -> dict[str, int]:
 
 # --- templates -------------------------------------------------------------------------------
 
-def templates(*, include_archived: bool = False) -> QuerySet[FormTemplate]:
+class LatestVersion(TypedDict):
+    latest_version: int | None  # the newest version's number; None before the first
+
+
+def templates(*, include_archived: bool = False
+              ) -> QuerySet[WithAnnotations[FormTemplate, LatestVersion]]:
     rows = FormTemplate.objects.annotate(latest_version=Max("versions__number"))
     return rows if include_archived else rows.filter(is_archived=False)
 
 
-def shareable_templates() -> QuerySet[FormTemplate]:
+def shareable_templates() -> QuerySet[WithAnnotations[FormTemplate, LatestVersion]]:
     """Templates with a published version, not archived."""
     return templates().filter(latest_version__isnull=False)
 

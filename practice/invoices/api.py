@@ -25,6 +25,7 @@ from practice.measurement.api.serializers import BAD_REQUEST
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 
 class InvoiceErrorSerializer(serializers.Serializer):
@@ -119,7 +120,7 @@ def _read(request: Request, action: str, object_type: str, object_id: Any, **det
                  object_id=object_id, meta=_meta(request), detail=detail)
 
 
-def _invoice(request: Request, invoice_id: int) -> Invoice:
+def _invoice(request: SignedInApiRequest, invoice_id: int) -> Invoice:
     if request.user.is_client:
         return selectors.invoice_for_client(request.user, invoice_id)
     return selectors.invoice_for_staff(request.user, invoice_id)
@@ -138,7 +139,7 @@ class InvoiceListView(APIView):
     @extend_schema(parameters=[OpenApiParameter("status", str, enum=Invoice.Status.values),
                                OpenApiParameter("client", int)],
                    responses={**DENIED, 200: InvoiceSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInApiRequest) -> Response:
         wanted = request.query_params.get("status", "")
         wanted = wanted if wanted in Invoice.Status.values else ""
         if request.user.is_client:
@@ -156,7 +157,7 @@ class InvoiceListView(APIView):
 
     @extend_schema(request=InvoiceWriteSerializer,
                    responses={**DENIED, 201: InvoiceDetailSerializer, 400: BAD_REQUEST})
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInApiRequest) -> Response:
         require(request.user, Capability.INVOICES)
         body = InvoiceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -177,7 +178,7 @@ class InvoiceDetailView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     @extend_schema(responses={**DENIED, **MISSING, 200: InvoiceDetailSerializer})
-    def get(self, request: Request, invoice_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, invoice_id: int) -> Response:
         invoice = _invoice(request, invoice_id)
         action = Action.PORTAL_INVOICE_VIEWED if request.user.is_client else Action.INVOICE_VIEWED
         _read(request, action, "invoice", invoice.pk, client_id=invoice.client_id)
@@ -186,7 +187,7 @@ class InvoiceDetailView(APIView):
     @extend_schema(request=InvoiceWriteSerializer,
                    responses={**DENIED, **MISSING, 200: InvoiceDetailSerializer,
                               400: BAD_REQUEST, 409: InvoiceErrorSerializer})
-    def put(self, request: Request, invoice_id: int) -> Response:
+    def put(self, request: SignedInApiRequest, invoice_id: int) -> Response:
         require(request.user, Capability.INVOICES)
         invoice = _invoice(request, invoice_id)
         body = InvoiceWriteSerializer(data=request.data)
@@ -203,7 +204,7 @@ class InvoiceDetailView(APIView):
         return Response(InvoiceDetailSerializer(_invoice(request, invoice.pk)).data)
 
     @extend_schema(responses={**DENIED, **MISSING, 204: None, 409: InvoiceErrorSerializer})
-    def delete(self, request: Request, invoice_id: int) -> Response:
+    def delete(self, request: SignedInApiRequest, invoice_id: int) -> Response:
         require(request.user, Capability.INVOICES)
         invoice = _invoice(request, invoice_id)
         try:
@@ -221,7 +222,7 @@ class InvoiceShareView(APIView):
 
     @extend_schema(request=None, responses={**DENIED, **MISSING, 200: InvoiceDetailSerializer,
                                             409: InvoiceErrorSerializer})
-    def post(self, request: Request, invoice_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, invoice_id: int) -> Response:
         invoice = _invoice(request, invoice_id)
         try:
             services.invoice_share(invoice_id=invoice.pk, acting_user=request.user,
@@ -239,7 +240,7 @@ class InvoicePaidView(APIView):
     @extend_schema(request=InvoicePaidSerializer,
                    responses={**DENIED, **MISSING, 200: InvoiceDetailSerializer,
                               409: InvoiceErrorSerializer})
-    def post(self, request: Request, invoice_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, invoice_id: int) -> Response:
         invoice = _invoice(request, invoice_id)
         body = InvoicePaidSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -260,7 +261,7 @@ class InvoiceVoidView(APIView):
     @extend_schema(request=InvoiceVoidSerializer,
                    responses={**DENIED, **MISSING, 200: InvoiceDetailSerializer,
                               409: InvoiceErrorSerializer})
-    def post(self, request: Request, invoice_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, invoice_id: int) -> Response:
         invoice = _invoice(request, invoice_id)
         body = InvoiceVoidSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -279,7 +280,7 @@ class InvoicePdfView(APIView):
 
     @extend_schema(responses={**DENIED, **MISSING,
                               (200, "application/pdf"): OpenApiResponse(description="PDF")})
-    def get(self, request: Request, invoice_id: int) -> HttpResponse:
+    def get(self, request: SignedInApiRequest, invoice_id: int) -> HttpResponse:
         invoice = _invoice(request, invoice_id)
         body = invoice_pdf(invoice, branding_for(request.tenant))
         action = (Action.PORTAL_INVOICE_PDF_DOWNLOADED if request.user.is_client

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms import formset_factory
@@ -29,10 +29,10 @@ class InvoiceForm(forms.Form):
 
     def __init__(self, *args: Any, clients: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["client"].choices = [("", "Choose a client"), *clients]
+        cast(forms.ChoiceField, self.fields["client"]).choices = [("", "Choose a client"), *clients]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         issue, due = data.get("issue_date"), data.get("due_date")
         if issue and due and due < issue:
             self.add_error("due_date", "The due date cannot be before the issue date.")

@@ -32,6 +32,7 @@ from practice.invoices.pdf import invoice_pdf
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 PAGE_SIZE = 50
 
@@ -60,7 +61,7 @@ def pdf_response(body: bytes, filename: str) -> HttpResponse:
 
 @require_safe
 @billing_required
-def invoice_list(request: HttpRequest) -> HttpResponse:
+def invoice_list(request: SignedInRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in Invoice.Status.values else ""
     page = Paginator(selectors.invoices_for_staff(request.user, status=status),
@@ -77,7 +78,7 @@ def _clients() -> list[tuple[int, str]]:
             for client in selectors.invoice_clients()]
 
 
-def _editor(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
+def _editor(request: SignedInRequest, invoice: Invoice | None) -> HttpResponse:
     """The create and edit page: the invoice's details and its lines."""
     if invoice is None:
         initial: dict[str, Any] = default_dates(request.user)
@@ -118,11 +119,11 @@ def _editor(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @billing_required
-def invoice_create(request: HttpRequest) -> HttpResponse:
+def invoice_create(request: SignedInRequest) -> HttpResponse:
     return _editor(request, None)
 
 
-def _invoice_or_404(request: HttpRequest, invoice_id: int) -> Invoice:
+def _invoice_or_404(request: SignedInRequest, invoice_id: int) -> Invoice:
     try:
         return selectors.invoice_for_staff(request.user, invoice_id)
     except Invoice.DoesNotExist:
@@ -131,7 +132,7 @@ def _invoice_or_404(request: HttpRequest, invoice_id: int) -> Invoice:
 
 @require_http_methods(["GET", "POST"])
 @billing_required
-def invoice_edit(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def invoice_edit(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
     if not invoice.is_draft:
         messages.error(request, "Only a draft can be edited.")
@@ -143,14 +144,14 @@ def invoice_edit(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @require_safe
 @billing_required
-def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def invoice_detail(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
     _read(request, Action.INVOICE_VIEWED, "invoice", invoice.pk, client_id=invoice.client_id)
     return render(request, "invoices/staff/detail.html", {
         "invoice": invoice, "paid_form": PaidForm(), "void_form": VoidForm()})
 
 
-def _act(request: HttpRequest, invoice_id: int, act: Callable[[Invoice], Any],
+def _act(request: SignedInRequest, invoice_id: int, act: Callable[[Invoice], Any],
          done: str) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
     try:
@@ -164,7 +165,7 @@ def _act(request: HttpRequest, invoice_id: int, act: Callable[[Invoice], Any],
 
 @require_POST
 @billing_required
-def invoice_share(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def invoice_share(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     return _act(request, invoice_id, lambda invoice: services.invoice_share(
         invoice_id=invoice.pk, acting_user=request.user, meta=_meta(request)),
         "Invoice shared. The client gets an email saying a new invoice is in their portal.")
@@ -172,7 +173,7 @@ def invoice_share(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @require_POST
 @billing_required
-def invoice_paid(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def invoice_paid(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     form = PaidForm(request.POST)
     if not form.is_valid():
         _invoice_or_404(request, invoice_id)
@@ -185,7 +186,7 @@ def invoice_paid(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @require_POST
 @billing_required
-def invoice_void(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def invoice_void(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     return _act(request, invoice_id, lambda invoice: services.invoice_void(
         invoice_id=invoice.pk, reason=request.POST.get("reason", ""), acting_user=request.user,
         meta=_meta(request)), "Invoice voided. The client sees it as cancelled.")
@@ -193,7 +194,7 @@ def invoice_void(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @require_POST
 @billing_required
-def invoice_discard(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def invoice_discard(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
     try:
         services.invoice_discard(invoice_id=invoice.pk, acting_user=request.user,
@@ -207,7 +208,7 @@ def invoice_discard(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @require_safe
 @billing_required
-def invoice_pdf_download(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def invoice_pdf_download(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
     body = invoice_pdf(invoice, branding_for(request.tenant))
     _read(request, Action.INVOICE_PDF_EXPORTED, "invoice", invoice.pk, client_id=invoice.client_id)
@@ -218,13 +219,13 @@ def invoice_pdf_download(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @require_safe
 @client_required
-def portal_list(request: HttpRequest) -> HttpResponse:
+def portal_list(request: SignedInRequest) -> HttpResponse:
     rows = list(selectors.invoices_for_client(request.user))
     audit_read(request, Action.PORTAL_INVOICES_VIEWED)
     return render_local(request, "invoices/portal/list.html", {"rows": rows})
 
 
-def _mine_or_404(request: HttpRequest, invoice_id: int) -> Invoice:
+def _mine_or_404(request: SignedInRequest, invoice_id: int) -> Invoice:
     try:
         return selectors.invoice_for_client(request.user, invoice_id)
     except Invoice.DoesNotExist:
@@ -233,7 +234,7 @@ def _mine_or_404(request: HttpRequest, invoice_id: int) -> Invoice:
 
 @require_safe
 @client_required
-def portal_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def portal_detail(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     invoice = _mine_or_404(request, invoice_id)
     audit_read(request, Action.PORTAL_INVOICE_VIEWED, object_type="invoice", object_id=invoice.pk)
     return render_local(request, "invoices/portal/detail.html", {"invoice": invoice})
@@ -241,7 +242,7 @@ def portal_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @require_safe
 @client_required
-def portal_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def portal_pdf(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     invoice = _mine_or_404(request, invoice_id)
     body = invoice_pdf(invoice, branding_for(request.tenant))
     audit_read(request, Action.PORTAL_INVOICE_PDF_DOWNLOADED, object_type="invoice",

@@ -19,7 +19,7 @@ import json
 import uuid
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -64,16 +64,16 @@ def client_results_bundle(*, client: User, base_url: str, now: datetime | None =
     for response in responses_in_order:
         pinned = (response.instrument_key, response.definition_version)
         if pinned not in definitions:
-            definitions[pinned] = _definition(*pinned)
-            if definitions[pinned] is not None:
-                entries.append(builder.questionnaire(definitions[pinned]))
+            definition = definitions[pinned] = _definition(*pinned)
+            if definition is not None:
+                entries.append(builder.questionnaire(definition))
     for response in responses_in_order:
         definition = definitions[(response.instrument_key, response.definition_version)]
         answer_entry = builder.questionnaire_response(response, definition, patient)
         entries.append(answer_entry)
         if response.is_scored:
             entries.append(builder.observation(response, definition, patient, answer_entry))
-    bundle = {
+    bundle: Json = {
         "resourceType": "Bundle",
         "id": builder.stable_id("Bundle", f"client-{client.pk}"),
         "type": "collection",
@@ -219,6 +219,7 @@ class _Builder:
         else:
             code = {"coding": [{"system": local_system, "code": TOTAL_LINK_ID}],
                     "text": f"{title}: total score"}
+        submitted_at = cast(datetime, response.submitted_at)  # only submitted ones are sent
         resource: Json = {
             "resourceType": "Observation",
             "id": f"response-{response.pk}-score",
@@ -227,8 +228,8 @@ class _Builder:
                                       "display": "Survey"}]}],
             "code": code,
             "subject": {"reference": patient["fullUrl"]},
-            "effectiveDateTime": response.submitted_at.isoformat(),
-            "issued": response.submitted_at.isoformat(),
+            "effectiveDateTime": submitted_at.isoformat(),
+            "issued": submitted_at.isoformat(),
             "derivedFrom": [{"reference": answer_entry["fullUrl"]}],
         }
         band = ({"coding": [{"system": f"{local_system}/bands", "code": response.band_key,

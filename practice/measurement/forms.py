@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -27,11 +27,12 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, instruments: list[InstrumentDefinition],
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument"].choices = [("", "Choose an instrument")] + [
+        field = cast(forms.ChoiceField, self.fields["instrument"])
+        field.choices = [("", "Choose an instrument")] + [
             (definition.key, definition.title) for definition in instruments]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         starts_on: date | None = data.get("starts_on")
         ends_on: date | None = data.get("ends_on")
         if data.get("frequency") == Assignment.Frequency.ONCE and ends_on is not None:
@@ -156,7 +157,8 @@ class CaseloadFilterForm(forms.Form):
         from practice.measurement import caseload
 
         super().__init__(*args, **kwargs)
-        fields = self.fields
+        # Every field here is a ChoiceField (django-stubs types them as Field).
+        fields = cast(dict[str, forms.ChoiceField], self.fields)
         fields["clinician"].choices = _any("Any clinician", clinicians)
         fields["instrument"].choices = _any("Any instrument", instruments)
         fields["band"].choices = _any("Any band", [(band, band) for band in bands])

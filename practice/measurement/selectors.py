@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
@@ -45,6 +45,9 @@ from practice.measurement.scoring import (
 )
 from tenants.accounts.models import User
 from tenants.models import Practice
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def instrument_definition(key: str, version: int | None = None) -> InstrumentDefinition:
@@ -126,7 +129,7 @@ class Change:
     talking_therapies: TalkingTherapiesClass | None
 
 
-def change_summary(definition: InstrumentDefinition, history: list[Response],
+def change_summary(definition: InstrumentDefinition, history: Sequence[Response | ScorePoint],
                    practice_threshold: float | None = None) -> Change:
     totals = [response.total for response in history if response.total is not None]
     if not totals:
@@ -238,7 +241,8 @@ class DefinitionCatalog:
         if chosen is None:
             published = [row for row in candidates
                          if row.status == PracticeInstrument.Status.PUBLISHED]
-            chosen = (published or candidates or [None])[-1]
+            pool = published or candidates
+            chosen = pool[-1] if pool else None
         if chosen is None:
             return None
         return definition_from_dict(chosen.definition, validate=False)
@@ -293,11 +297,15 @@ def client_open_alerts(client: User) -> QuerySet[Alert]:
             .select_related("response").order_by(_urgent_first(), "-created_at"))
 
 
+class MissedCount(TypedDict):
+    missed_count: int
+
+
 @dataclass(frozen=True)
 class ClientRecord:
     history: WindowedHistory
     open_alerts: list[Alert]
-    assignments: list[Assignment]  # active; each with ``missed_count``
+    assignments: list[WithAnnotations[Assignment, MissedCount]]  # active
     due: list[Response]  # pending or in progress, soonest first
     catalog: DefinitionCatalog
 

@@ -34,6 +34,7 @@ from practice.messaging.policies import MessagingPolicy
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 # --- serializers ---------------------------------------------------------------------------------
 
@@ -91,9 +92,9 @@ class ConversationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ProxySerializer(allow_null=True))
     def get_proxy(self, conversation: Conversation) -> dict[str, Any] | None:
-        if not conversation.is_proxy_thread:
+        link = conversation.proxy_link  # None unless a proxy thread
+        if link is None:
             return None
-        link = conversation.proxy_link
         return {"id": link.proxy_id, "name": link.proxy.full_name,
                 "relationship": link.relationship}
 
@@ -122,8 +123,8 @@ class ConversationDetailSerializer(ConversationSerializer):
 
     @extend_schema_field(MessageSerializer(many=True))
     def get_messages(self, conversation: Conversation) -> list[dict[str, Any]]:
-        return MessageSerializer(self.context["messages"], many=True,
-                                 context=self.context).data
+        return MessageSerializer(  # type: ignore[return-value]  # many=True: a list
+            self.context["messages"], many=True, context=self.context).data
 
 
 class ConversationStartSerializer(serializers.Serializer):
@@ -174,7 +175,8 @@ class HasMessaging(BasePermission):
             return selectors.client_sees_messaging(user.pk)
         if not holds(user, Capability.MESSAGES):
             return False
-        return selectors.policy_of(request.tenant).uses_messaging(selectors.person(user))
+        practice = request.tenant  # type: ignore[attr-defined]  # DRF's Request passes it on
+        return selectors.policy_of(practice).uses_messaging(selectors.person(user))
 
 
 MESSAGING = [IsAuthenticated, HasMessaging]
@@ -186,11 +188,11 @@ def _meta(request: Request) -> RequestMeta:
     return RequestMeta.from_request(request)
 
 
-def _policy(request: Request) -> MessagingPolicy:
+def _policy(request: SignedInApiRequest) -> MessagingPolicy:
     return selectors.policy_of(request.tenant)
 
 
-def _conversation(request: Request, conversation_id: int) -> Conversation:
+def _conversation(request: SignedInApiRequest, conversation_id: int) -> Conversation:
     return selectors.conversation_for(request.user, _policy(request), conversation_id)
 
 
@@ -200,7 +202,7 @@ def _refused(error: services.MessagingRefused) -> Exception:
     return PermissionDenied(str(error))
 
 
-def _detail(request: Request, conversation: Conversation) -> dict[str, Any]:
+def _detail(request: SignedInApiRequest, conversation: Conversation) -> dict[str, Any]:
     policy = _policy(request)
     thread = selectors.thread_of(conversation)
     return ConversationDetailSerializer(conversation, context={
@@ -225,7 +227,7 @@ class ConversationListView(APIView):
 
     @extend_schema(parameters=[STATE_PARAMETER],
                    responses={**DENIED, 200: ConversationSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInApiRequest) -> Response:
         state = request.query_params.get("state", Conversation.State.OPEN)
         if state not in Conversation.State.values:
             raise ValidationError({"state": "Use open or closed."})
@@ -235,14 +237,14 @@ class ConversationListView(APIView):
                      detail={"conversation_ids": [row.conversation.pk for row in rows],
                              "state": state})
         for row in rows:
-            row.conversation.unread = row.unread
+            row.conversation.unread = row.unread  # type: ignore[attr-defined]  # serialized
         return Response(ConversationSerializer([row.conversation for row in rows],
                                                many=True).data)
 
     @extend_schema(request=ConversationStartSerializer,
                    responses={**DENIED, 201: ConversationDetailSerializer,
                               400: BAD_REQUEST, 404: ErrorSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInApiRequest) -> Response:
         incoming = ConversationStartSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
@@ -267,7 +269,7 @@ class ConversationDetailView(APIView):
     permission_classes = MESSAGING
 
     @extend_schema(responses={**DENIED, **MISSING, 200: ConversationDetailSerializer})
-    def get(self, request: Request, conversation_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
         audit_record(action=Action.MESSAGING_CONVERSATION_VIEWED, actor=request.user,
                      object_type="conversation", object_id=conversation.pk, meta=_meta(request),
@@ -282,7 +284,7 @@ class ConversationMessagesView(APIView):
 
     @extend_schema(request=MessageBodySerializer,
                    responses={**DENIED, **MISSING, 201: MessageSerializer, 400: BAD_REQUEST})
-    def post(self, request: Request, conversation_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
         incoming = MessageBodySerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -304,7 +306,7 @@ class ConversationReadView(APIView):
 
     @extend_schema(request=None,
                    responses={**DENIED, **MISSING, 200: ConversationReadResultSerializer})
-    def post(self, request: Request, conversation_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
         count = services.conversation_read(practice=request.tenant,
                                            conversation_id=conversation.pk,
@@ -319,7 +321,7 @@ class ConversationCloseView(APIView):
 
     @extend_schema(request=ConversationCloseSerializer,
                    responses={**DENIED, **MISSING, 200: ConversationSerializer})
-    def post(self, request: Request, conversation_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
         incoming = ConversationCloseSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -339,7 +341,7 @@ class ConversationReopenView(APIView):
     permission_classes = MESSAGING
 
     @extend_schema(request=None, responses={**DENIED, **MISSING, 200: ConversationSerializer})
-    def post(self, request: Request, conversation_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
         try:
             conversation = services.conversation_reopen(
@@ -358,7 +360,7 @@ class MessageDetailView(APIView):
 
     @extend_schema(request=MessageBodySerializer,
                    responses={**DENIED, **MISSING, 200: MessageSerializer, 400: BAD_REQUEST})
-    def patch(self, request: Request, message_id: int) -> Response:
+    def patch(self, request: SignedInApiRequest, message_id: int) -> Response:
         incoming = MessageBodySerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
@@ -378,7 +380,7 @@ class UnreadView(APIView):
     permission_classes = MESSAGING
 
     @extend_schema(responses={**DENIED, 200: UnreadMessagesSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInApiRequest) -> Response:
         return Response({
             "unread": selectors.unread_count(request.user, _policy(request)),
             "expected_response_time": selectors.messaging_settings().client_response_time,

@@ -31,8 +31,8 @@ class UnreadMessages:
 
 
 def unread_messages(request: HttpRequest) -> dict[str, Any]:
-    tenant = getattr(request, "tenant", None)
-    user = getattr(request, "user", None)
+    tenant: Any = getattr(request, "tenant", None)
+    user: Any = getattr(request, "user", None)
     if (getattr(tenant, "pk", None) is None or user is None or not user.is_authenticated
             or not user.is_practice_staff or not tenant.has_module("messaging")
             or not plan_allows_module(tenant, "messaging")):

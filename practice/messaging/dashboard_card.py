@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
-
 from portal.dashboard import DashboardCard, register_card
 from practice.messaging.selectors import client_unread_count
+from tenants.requests import SignedInRequest
 
 
-def unread_card(request: HttpRequest, now: datetime) -> dict[str, Any] | None:
+def unread_card(request: SignedInRequest, now: datetime) -> dict[str, Any] | None:
     return {"unread": client_unread_count(request.user)}
 
 

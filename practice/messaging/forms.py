@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -39,7 +39,8 @@ class StaffStartForm(forms.Form):
 
     def __init__(self, *args: Any, clients: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["client"].choices = _person_choices(clients, "Choose a client")
+        cast(forms.ChoiceField, self.fields["client"]).choices = _person_choices(
+            clients, "Choose a client")
 
 
 class ClientStartForm(forms.Form):
@@ -52,7 +53,8 @@ class ClientStartForm(forms.Form):
 
     def __init__(self, *args: Any, staff: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].choices = _person_choices(staff, str(_("Choose who to write to")))
+        cast(forms.ChoiceField, self.fields["staff"]).choices = _person_choices(
+            staff, str(_("Choose who to write to")))
 
 
 class ReplyForm(forms.Form):

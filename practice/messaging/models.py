@@ -85,7 +85,7 @@ class Conversation(models.Model):
     @property
     def portal_person_id(self) -> int:
         """Who writes from the portal side: the client, or the proxy of a proxy thread."""
-        return self.proxy_link.proxy_id if self.proxy_link_id else self.client_id
+        return self.proxy_link.proxy_id if self.proxy_link is not None else self.client_id
 
 
 class Message(models.Model):

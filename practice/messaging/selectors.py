@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import Combinable, NegatedExpression
 from django.db.models.functions import Coalesce
 
 from portal.models import ClientAccess
@@ -99,7 +100,7 @@ def conversation_for(user: User, policy: MessagingPolicy, conversation_id: int) 
             .get(pk=conversation_id))
 
 
-def _unread(user: User) -> Exists:
+def _unread(user: User) -> NegatedExpression[Combinable]:
     return ~Exists(MessageRead.objects.filter(message_id=OuterRef("pk"), reader_id=user.pk))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -87,8 +88,9 @@ def _visible_thread(policy: MessagingPolicy, user: User,
     thread = selectors.thread_of(conversation)
     if not policy.may_view(selectors.person(user), thread):
         raise Conversation.DoesNotExist
-    if user.is_proxy and (conversation.proxy_link.revoked_at is not None
-                          or conversation.proxy_link.accepted_at is None):
+    link = conversation.proxy_link
+    if user.is_proxy and (link is None or link.revoked_at is not None
+                          or link.accepted_at is None):
         raise Conversation.DoesNotExist
     return thread
 
@@ -106,9 +108,9 @@ def _recipients(policy: MessagingPolicy, conversation: Conversation, thread: Thr
     their link is in force) hears of the practice's; the staff taking part (still able to see
     it) hear of the portal side's, or the client's clinicians if none can."""
     if not _portal_side(author):
-        reader = (conversation.proxy_link.proxy if conversation.is_proxy_thread
-                  else conversation.client)
-        if conversation.is_proxy_thread and conversation.proxy_link.revoked_at is not None:
+        link = conversation.proxy_link  # None unless a proxy thread
+        reader = link.proxy if link is not None else conversation.client
+        if link is not None and link.revoked_at is not None:
             return []
         return [reader] if reader.is_active else []
     staff = [user for user in conversation.participants.filter(is_active=True)
@@ -161,12 +163,13 @@ def conversation_start(*, practice: Practice, acting_user: User, body: str, subj
             raise MessagingRefused(_("Your practice starts conversations with you; you can reply "
                                    "to any open one."))
         client = acting_user
-        staff = User.objects.get(pk=staff_id, role__in=CLINICAL_ROLES, is_active=True)
+        # A missing id (None) finds no one: User.DoesNotExist, as for anyone out of reach.
+        staff = User.objects.get(pk=staff_id, role__in=CLINICAL_ROLES, is_active=True)  # type: ignore[misc]
         team = selectors.care_team(client.pk)
         if not policy.client_may_address(starter, selectors.person(staff), care_team=team):
             raise User.DoesNotExist
     else:
-        client = User.objects.get(pk=client_id, role=Role.CLIENT, is_active=True)
+        client = User.objects.get(pk=client_id, role=Role.CLIENT, is_active=True)  # type: ignore[misc]
         team = selectors.care_team(client.pk)
         if not policy.staff_may_start(starter, care_team=team):
             raise User.DoesNotExist
@@ -187,12 +190,12 @@ def conversation_start(*, practice: Practice, acting_user: User, body: str, subj
     return conversation
 
 
-def _proxy_link_in_force(proxy_link_id: int) -> object:
+def _proxy_link_in_force(proxy_link_id: int) -> Any:
     """The proxy link (practice.family.models.ProxyLink, read through the conversation's own
     key so messaging stays below the family feature), accepted and not revoked; else
     User.DoesNotExist."""
-    link_model = Conversation._meta.get_field("proxy_link").related_model
-    link = (link_model.objects.select_related("proxy", "client")  # type: ignore[union-attr]
+    link_model: Any = Conversation._meta.get_field("proxy_link").related_model
+    link = (link_model.objects.select_related("proxy", "client")
             .filter(pk=proxy_link_id, accepted_at__isnull=False, revoked_at__isnull=True)
             .first())
     if link is None or not link.proxy.is_active:
@@ -211,12 +214,12 @@ def proxy_conversation_start(*, practice: Practice, proxy_link_id: int, acting_u
     policy = selectors.policy_of(practice)
     starter = selectors.person(acting_user)
     link = _proxy_link_in_force(proxy_link_id)
-    client = link.client  # type: ignore[attr-defined]
+    client = link.client
     team = selectors.care_team(client.pk)
     if not acting_user.is_active:
         raise User.DoesNotExist
     if acting_user.is_proxy:
-        if acting_user.pk != link.proxy_id:  # type: ignore[attr-defined]
+        if acting_user.pk != link.proxy_id:
             raise User.DoesNotExist
         if not policy.client_may_start(starter):
             raise MessagingRefused(_("The practice writes first; you can reply to any open "
@@ -234,7 +237,7 @@ def proxy_conversation_start(*, practice: Practice, proxy_link_id: int, acting_u
     if participants:
         conversation.participants.add(acting_user)
     thread = Thread(client_id=client.pk, care_team=team, participants=participants,
-                    proxy_id=link.proxy_id)  # type: ignore[attr-defined]
+                    proxy_id=link.proxy_id)
     message = _post(policy, conversation, thread, acting_user, text, now)
     _audit(Action.MESSAGING_CONVERSATION_STARTED, acting_user, conversation, meta,
            message_id=message.pk, proxy_link_id=proxy_link_id, policy=policy.kind)

@@ -22,20 +22,21 @@ from practice.messaging.policies import MessagingPolicy
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
 def _meta(request: HttpRequest) -> RequestMeta:
     return RequestMeta.from_request(request)
 
 
-def _context(request: HttpRequest, policy: MessagingPolicy, **extra: object) -> dict:
+def _context(request: SignedInRequest, policy: MessagingPolicy, **extra: object) -> dict:
     return {"policy": policy,
             "expected_response_time": selectors.messaging_settings().client_response_time,
             "may_start": policy.client_may_start(selectors.person(request.user)),
             **extra}
 
 
-def _own_conversation(request: HttpRequest, policy: MessagingPolicy,
+def _own_conversation(request: SignedInRequest, policy: MessagingPolicy,
                       conversation_id: int) -> Conversation:
     try:
         return selectors.conversation_for(request.user, policy, conversation_id)
@@ -45,7 +46,7 @@ def _own_conversation(request: HttpRequest, policy: MessagingPolicy,
 
 @require_http_methods(["GET"])
 @client_required
-def conversation_list(request: HttpRequest) -> HttpResponse:
+def conversation_list(request: SignedInRequest) -> HttpResponse:
     policy = selectors.policy_of(request.tenant)
     open_rows = selectors.inbox(request.user, policy, state=Conversation.State.OPEN)
     closed_rows = selectors.inbox(request.user, policy, state=Conversation.State.CLOSED,
@@ -57,7 +58,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: SignedInRequest) -> HttpResponse:
     policy = selectors.policy_of(request.tenant)
     if not policy.client_may_start(selectors.person(request.user)):
         return render_local(request, "messaging/portal/start_refused.html",
@@ -85,7 +86,7 @@ def start(request: HttpRequest) -> HttpResponse:
                         _context(request, policy, form=form, staff=staff), status=status)
 
 
-def _render_conversation(request: HttpRequest, policy: MessagingPolicy,
+def _render_conversation(request: SignedInRequest, policy: MessagingPolicy,
                          conversation: Conversation, reply: ReplyForm,
                          status: int = 200) -> HttpResponse:
     thread = selectors.thread_of(conversation)
@@ -98,7 +99,7 @@ def _render_conversation(request: HttpRequest, policy: MessagingPolicy,
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation(request: SignedInRequest, conversation_id: int) -> HttpResponse:
     policy = selectors.policy_of(request.tenant)
     thread = _own_conversation(request, policy, conversation_id)
     reply = ReplyForm(request.POST or None)
@@ -123,7 +124,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def edit(request: HttpRequest, message_id: int) -> HttpResponse:
+def edit(request: SignedInRequest, message_id: int) -> HttpResponse:
     policy = selectors.policy_of(request.tenant)
     message = Message.objects.filter(pk=message_id, author=request.user).first()
     if message is None:

@@ -30,6 +30,7 @@ from practice.messaging.policies import MessagingPolicy, Scope
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 View = Callable[..., HttpResponse]
 
@@ -39,7 +40,7 @@ def staff_messaging(view: View) -> View:
 
     @wraps(view)
     @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not holds(request.user, Capability.MESSAGES):
             raise Http404
         policy = selectors.policy_of(request.tenant)
@@ -54,7 +55,7 @@ def _meta(request: HttpRequest) -> RequestMeta:
     return RequestMeta.from_request(request)
 
 
-def _conversation_or_404(request: HttpRequest, policy: MessagingPolicy,
+def _conversation_or_404(request: SignedInRequest, policy: MessagingPolicy,
                          conversation_id: int) -> Conversation:
     try:
         return selectors.conversation_for(request.user, policy, conversation_id)
@@ -66,7 +67,7 @@ def _conversation_or_404(request: HttpRequest, policy: MessagingPolicy,
 
 @require_http_methods(["GET"])
 @staff_messaging
-def inbox(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
+def inbox(request: SignedInRequest, policy: MessagingPolicy) -> HttpResponse:
     state = (Conversation.State.CLOSED if request.GET.get("state") == "closed"
              else Conversation.State.OPEN)
     rows = selectors.inbox(request.user, policy, state=state)
@@ -86,7 +87,7 @@ def inbox(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @staff_messaging
-def start(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
+def start(request: SignedInRequest, policy: MessagingPolicy) -> HttpResponse:
     clients = selectors.clients_addressable_by(request.user, policy)
     initial = {"client": request.GET.get("client", "")}
     form = StaffStartForm(request.POST or None, clients=clients, initial=initial)
@@ -136,7 +137,7 @@ def _rows(user: User, conversation: Conversation, may_post: bool) -> list[Messag
     return rows
 
 
-def _render_conversation(request: HttpRequest, policy: MessagingPolicy,
+def _render_conversation(request: SignedInRequest, policy: MessagingPolicy,
                          conversation: Conversation, reply: ReplyForm,
                          status: int = 200) -> HttpResponse:
     thread = selectors.thread_of(conversation)
@@ -154,7 +155,7 @@ def _render_conversation(request: HttpRequest, policy: MessagingPolicy,
 
 @require_http_methods(["GET", "POST"])
 @staff_messaging
-def conversation(request: HttpRequest, policy: MessagingPolicy,
+def conversation(request: SignedInRequest, policy: MessagingPolicy,
                  conversation_id: int) -> HttpResponse:
     thread = _conversation_or_404(request, policy, conversation_id)
     reply = ReplyForm(request.POST or None)
@@ -179,7 +180,7 @@ def conversation(request: HttpRequest, policy: MessagingPolicy,
 
 @require_http_methods(["GET", "POST"])
 @staff_messaging
-def edit(request: HttpRequest, policy: MessagingPolicy, message_id: int) -> HttpResponse:
+def edit(request: SignedInRequest, policy: MessagingPolicy, message_id: int) -> HttpResponse:
     message = Message.objects.filter(pk=message_id).only("id", "conversation_id",
                                                          "author_id", "body").first()
     if message is None:
@@ -212,7 +213,7 @@ def edit(request: HttpRequest, policy: MessagingPolicy, message_id: int) -> Http
 
 @require_POST
 @staff_messaging
-def close(request: HttpRequest, policy: MessagingPolicy, conversation_id: int) -> HttpResponse:
+def close(request: SignedInRequest, policy: MessagingPolicy, conversation_id: int) -> HttpResponse:
     thread = _conversation_or_404(request, policy, conversation_id)
     form = CloseForm(request.POST)
     if not form.is_valid():
@@ -231,7 +232,7 @@ def close(request: HttpRequest, policy: MessagingPolicy, conversation_id: int) -
 
 @require_POST
 @staff_messaging
-def reopen(request: HttpRequest, policy: MessagingPolicy, conversation_id: int) -> HttpResponse:
+def reopen(request: SignedInRequest, policy: MessagingPolicy, conversation_id: int) -> HttpResponse:
     thread = _conversation_or_404(request, policy, conversation_id)
     try:
         services.conversation_reopen(practice=request.tenant, conversation_id=thread.pk,
@@ -248,7 +249,7 @@ def reopen(request: HttpRequest, policy: MessagingPolicy, conversation_id: int) 
 @require_http_methods(["GET", "POST"])
 @requires(Capability.MANAGE_PRACTICE)
 @staff_messaging
-def settings_page(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
+def settings_page(request: SignedInRequest, policy: MessagingPolicy) -> HttpResponse:
     current = selectors.messaging_settings()
     form = SettingsForm(request.POST or None, initial={
         "expected_response_time": current.expected_response_time,

@@ -26,6 +26,7 @@ from practice.notifications.models import (
 )
 from tenants.accounts.models import Role
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInApiRequest
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -81,6 +82,7 @@ class DeliveryFilterSerializer(serializers.Serializer):
 class DeliveryLogView(ListAPIView):
     """The outbox, newest first: kind, channel, the recipient's role, status, attempts."""
 
+    request: SignedInApiRequest  # get_queryset runs after IsAuthenticated
     permission_classes = holding(Capability.MANAGE_PRACTICE)
     serializer_class = DeliverySerializer
     pagination_class = LogPagination
@@ -102,7 +104,7 @@ class DeliveryDetailView(APIView):
     permission_classes = holding(Capability.MANAGE_PRACTICE)
 
     @extend_schema(responses={**DENIED, 404: ErrorSerializer, 200: DeliveryDetailSerializer})
-    def get(self, request: Request, notification_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, notification_id: int) -> Response:
         row = selectors.delivery_log().prefetch_related("delivery_attempts").filter(
             pk=notification_id).first()
         if row is None:
@@ -147,12 +149,12 @@ class PreferencesView(APIView):
     permission_classes = holding(Capability.OWN_ACCOUNT)
 
     @extend_schema(responses={**DENIED, 200: PreferencesSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInApiRequest) -> Response:
         return Response(PreferencesSerializer(_preferences_of(request.user)).data)
 
     @extend_schema(request=PreferencesSerializer,
                    responses={**DENIED, 400: BAD_REQUEST, 200: PreferencesSerializer})
-    def put(self, request: Request) -> Response:
+    def put(self, request: SignedInApiRequest) -> Response:
         incoming = PreferencesSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
@@ -188,12 +190,12 @@ class PracticeSettingsView(APIView):
     permission_classes = holding(Capability.MANAGE_PRACTICE)
 
     @extend_schema(responses={**DENIED, 200: PracticeSettingsSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInApiRequest) -> Response:
         return Response(PracticeSettingsSerializer(selectors.notification_settings()).data)
 
     @extend_schema(request=PracticeSettingsSerializer,
                    responses={**DENIED, 400: BAD_REQUEST, 200: PracticeSettingsSerializer})
-    def put(self, request: Request) -> Response:
+    def put(self, request: SignedInApiRequest) -> Response:
         incoming = PracticeSettingsSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data

@@ -29,7 +29,7 @@ class OwnQuietHoursMixin(forms.Form):
     quiet_hours_end = forms.TimeField(label=_("Quiet until"), required=False, widget=TIME_WIDGET)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("quiet_hours_start"), data.get("quiet_hours_end")
         if (start is None) != (end is None):
             raise forms.ValidationError(
@@ -92,7 +92,7 @@ class PracticeNotificationSettingsForm(forms.Form):
         offer_likely_zones(self, "default_timezone")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("quiet_hours_start"), data.get("quiet_hours_end")
         if data.get("quiet_hours_enabled") and start is not None and start == end:
             raise forms.ValidationError("Quiet hours must start and end at different times.")

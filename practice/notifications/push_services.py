@@ -70,7 +70,7 @@ def browser_subscription_parse(data: object) -> BrowserSubscription:
         raise PushSubscriptionRefused(_("This browser sent an incomplete subscription."))
     endpoint, keys = data.get("endpoint"), data["keys"]
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
-    if not all(isinstance(value, str) for value in (endpoint, p256dh, auth)):
+    if not (isinstance(endpoint, str) and isinstance(p256dh, str) and isinstance(auth, str)):
         raise PushSubscriptionRefused(_("This browser sent an incomplete subscription."))
     if len(endpoint) > 1000 or not _endpoint_allowed(endpoint):
         raise PushSubscriptionRefused(_("This browser's push service is not one we can use."))

@@ -33,6 +33,7 @@ from practice.notifications import push_services
 from practice.notifications.models import PushSubscription
 from practice.notifications.push_selectors import push_panel_context
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 MAX_BODY_BYTES = 4096
 
@@ -42,7 +43,7 @@ def practice_person_required(view: Callable[..., HttpResponse]) -> Callable[...,
 
     @wraps(view)
     @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not security.in_practice_schema():
             raise Http404
         if request.user.is_client and not security.consent_is_current(request):
@@ -74,7 +75,7 @@ def _json_body(request: HttpRequest) -> Any:
 
 @require_safe
 @practice_person_required
-def push_devices(request: HttpRequest) -> HttpResponse:
+def push_devices(request: SignedInRequest) -> HttpResponse:
     template = ("notifications/push_devices_client.html" if request.user.is_client
                 else "notifications/push_devices_staff.html")
     return render(request, template, push_panel_context(request.user))
@@ -82,7 +83,7 @@ def push_devices(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @practice_person_required
-def push_subscribe(request: HttpRequest) -> HttpResponse:
+def push_subscribe(request: SignedInRequest) -> HttpResponse:
     """The page's script posts `PushSubscription.toJSON()`; answers 201 with the device."""
     try:
         subscription = push_services.browser_subscription_parse(_json_body(request))
@@ -97,7 +98,7 @@ def push_subscribe(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @practice_person_required
-def push_unsubscribe(request: HttpRequest) -> HttpResponse:
+def push_unsubscribe(request: SignedInRequest) -> HttpResponse:
     """A listed device (form: `subscription` id) or this browser (JSON: its `endpoint`)."""
     is_json = request.content_type == "application/json"
     if is_json:
@@ -136,7 +137,7 @@ _TEST_MESSAGES = {
 
 @require_POST
 @practice_person_required
-def push_test(request: HttpRequest) -> HttpResponse:
+def push_test(request: SignedInRequest) -> HttpResponse:
     outcome = push_services.push_test_request(acting_user=request.user,
                                               meta=RequestMeta.from_request(request))
     level, text = _TEST_MESSAGES[outcome]

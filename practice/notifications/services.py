@@ -29,7 +29,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -53,6 +53,7 @@ from practice.notifications.selectors import (
 from tenants.accounts.models import Role, User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.db import connection
 
 logger = logging.getLogger(__name__)
 

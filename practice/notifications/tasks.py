@@ -19,12 +19,12 @@ from datetime import timedelta
 
 import dramatiq
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
 
 from branding.values import Branding
 from practice.notifications import delivery, services
 from practice.notifications.models import Notification
+from tenants.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def notification_deliver(*notification_ids: int) -> None:
         if branding is None:
             branding = delivery.branding_of(connection.schema_name)
         started = time.monotonic()
-        results = []
+        results: list[tuple[services.Claim, services.Outcome]] = []
         for claim in claims:
             if results and time.monotonic() - started > budget:
                 break

@@ -26,6 +26,7 @@ from practice.notifications.forms import (
 from practice.notifications.models import CHANNELS, Notification
 from practice.views import owner_required
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 LOG_PAGE_SIZE = 50
 
@@ -44,7 +45,7 @@ def _own_quiet_hours(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @staff_required
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: SignedInRequest) -> HttpResponse:
     """A staff member's own: which kinds reach them by email and by push, their timezone and
     quiet hours."""
     row = selectors.preference_for(request.user)
@@ -80,7 +81,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 @client_required
-def client_quiet_hours(request: HttpRequest) -> HttpResponse:
+def client_quiet_hours(request: SignedInRequest) -> HttpResponse:
     """A client's own quiet hours (which notifications they get is in their portal settings)."""
     row = selectors.preference_for(request.user)
     form = ClientQuietHoursForm(_posted(request), initial={
@@ -105,7 +106,7 @@ def client_quiet_hours(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required
-def practice_settings(request: HttpRequest) -> HttpResponse:
+def practice_settings(request: SignedInRequest) -> HttpResponse:
     """The owner's: the practice's quiet hours and default timezone."""
     rules = selectors.notification_settings()
     form = PracticeNotificationSettingsForm(_posted(request), initial={
@@ -133,7 +134,7 @@ def practice_settings(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required
-def delivery_log(request: HttpRequest) -> HttpResponse:
+def delivery_log(request: SignedInRequest) -> HttpResponse:
     """What the pipeline did: per notification its kind, channel, the recipient's role, status
     and attempts. No one's name, no content."""
     status = request.GET.get("status", "")

@@ -120,12 +120,12 @@ def send_web_push(subscription: PushSubscription, *, payload: dict[str, Any], tt
             subscription_info={"endpoint": subscription.endpoint,
                                "keys": {"p256dh": subscription.p256dh,
                                         "auth": subscription.auth}},
-            data=body,  # type: ignore[arg-type]  # bytes are sent as they are
+            data=body,  # bytes are sent as they are
             vapid_private_key=_vapid(settings.WEBPUSH_VAPID_PRIVATE_KEY),
             vapid_claims=_claims(subscription.endpoint),
             content_encoding="aes128gcm",
             ttl=ttl,
-            headers=headers,  # type: ignore[arg-type]
+            headers=headers,
             timeout=TIMEOUT_SECONDS,
             # One keep-alive session per worker thread: no TLS handshake per message.
             requests_session=push_session(),

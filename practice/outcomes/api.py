@@ -9,7 +9,6 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
@@ -24,6 +23,7 @@ from practice.outcomes.models import Episode
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 
 class ScoreSerializer(serializers.Serializer):
@@ -68,15 +68,15 @@ class EpisodeCloseSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
-def _client(request: Request, client_id: int) -> User:
+def _client(request: SignedInApiRequest, client_id: int) -> User:
     return client_for_staff(request.user, client_id)
 
 
-def _with_progress(request: Request, episodes: list[Episode]) -> list[dict[str, Any]]:
+def _with_progress(request: SignedInApiRequest, episodes: list[Episode]) -> list[dict[str, Any]]:
     scores = selectors.episode_scores(episodes)
     catalog = definition_catalog({key for by_key in scores.values() for key in by_key})
     thresholds = request.tenant.reliable_change_thresholds or {}
-    data = []
+    data: list[dict[str, Any]] = []
     for episode in episodes:
         item = EpisodeSerializer(episode).data
         item["instruments"] = InstrumentProgressSerializer(
@@ -94,7 +94,7 @@ class ClientEpisodesView(APIView):
 
     @extend_schema(responses={**DENIED, 200: EpisodeSerializer(many=True),
                               404: ErrorSerializer})
-    def get(self, request: Request, client_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         client = _client(request, client_id)
         audit_record(action=Action.CLIENT_EPISODES_VIEWED, actor=request.user,
                      object_type="client", object_id=client.pk,
@@ -103,7 +103,7 @@ class ClientEpisodesView(APIView):
 
     @extend_schema(request=None, responses={**DENIED, 201: EpisodeSerializer,
                                             400: BAD_REQUEST, 404: ErrorSerializer})
-    def post(self, request: Request, client_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         client = _client(request, client_id)
         try:
             episode = services.episode_open(client=client, acting_user=request.user,
@@ -122,7 +122,7 @@ class EpisodeCloseView(APIView):
     @extend_schema(request=EpisodeCloseSerializer,
                    responses={**DENIED, 200: EpisodeSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
-    def post(self, request: Request, episode_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, episode_id: int) -> ApiResponse:
         body = EpisodeCloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -191,7 +191,7 @@ class OutcomeReportView(APIView):
     permission_classes = CLINICAL
 
     @extend_schema(responses={**DENIED, 200: OutcomeReportSerializer, 400: BAD_REQUEST})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         form = report_filter_form(request.tenant, request.user, request.query_params or None)
         if form.is_bound and not form.is_valid():
             return ApiResponse({"detail": "Check the filters.", "errors": form.errors},

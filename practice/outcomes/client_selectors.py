@@ -85,7 +85,7 @@ class ClientWindow:
     catalog: DefinitionCatalog
 
 
-def _in_window(queryset, field_name: str, start: datetime, end: datetime | None):  # type: ignore[no-untyped-def]
+def _in_window(queryset, field_name: str, start: datetime, end: datetime | None):
     queryset = queryset.filter(**{f"{field_name}__gte": start})
     if end is not None:
         queryset = queryset.filter(**{f"{field_name}__lte": end})

@@ -109,8 +109,9 @@ def data_dictionary(kinds: list[Kind], part2_tables: frozenset[str] = frozenset(
             meaning = str(field.help_text or field.verbose_name)
             if field.is_relation and field.related_model is not None:
                 meaning += f" (id in records/{field.related_model._meta.db_table}.csv)"
-            if getattr(field, "choices", None):
-                meaning += "; one of: " + ", ".join(str(key) for key, _ in field.choices)
+            choices = getattr(field, "choices", None)
+            if choices:
+                meaning += "; one of: " + ", ".join(str(key) for key, _ in choices)
             writer.writerow([kind.filename, str(meta.verbose_name), field.attname,
                              field.get_internal_type(), meaning, part2])
     return out.getvalue().encode("utf-8")

@@ -4,7 +4,7 @@ range."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
@@ -37,7 +37,7 @@ class DateRangeForm(forms.Form):
     end = forms.DateField(label="To", widget=DATE_INPUT, required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start: date | None = data.get("start")
         end: date | None = data.get("end")
         if start and end and end < start:
@@ -55,11 +55,13 @@ class ReportFilterForm(DateRangeForm):
     def __init__(self, *args: Any, instruments: list[tuple[str, str]],
                  clinicians: list[tuple[int, str]] | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument"].choices = [("", "Every instrument"), *instruments]
+        cast(forms.ChoiceField, self.fields["instrument"]).choices = [
+            ("", "Every instrument"), *instruments]
         if clinicians is None:
             del self.fields["clinician"]
         else:
-            self.fields["clinician"].choices = [("", "Every clinician"), *clinicians]
+            cast(forms.ChoiceField, self.fields["clinician"]).choices = [
+                ("", "Every clinician"), *clinicians]
 
 
 def report_filter_form(practice: Practice, user: User, data: QueryDict | None

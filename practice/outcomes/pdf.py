@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsFloat, cast
 from zoneinfo import ZoneInfo
 
 from branding.pdf import BrandedPdf, Column, logo_png_for
@@ -29,8 +29,8 @@ class Provenance:
     zone: ZoneInfo
 
 
-def _number(value: object) -> str:
-    text = f"{float(value):.2f}".rstrip("0").rstrip(".")  # type: ignore[arg-type]
+def _number(value: SupportsFloat) -> str:
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
     return text or "0"
 
 
@@ -87,7 +87,9 @@ def _expected(pdf: BrandedPdf, view: ExpectedView | None) -> None:
     """The expected path at the latest score, in words (the page shades it on the chart)."""
     if view is None or view.reading.latest is None or view.reading.stratum is None:
         return
+    # A reading with an expected band has the score it was read at.
     latest, stratum = view.reading.latest, view.reading.stratum
+    score = cast(float, view.reading.latest_score)
     source = (f"this practice's own curve from {stratum.episodes} episodes"
               if stratum.episodes else "the default path")
     pdf.paragraph(
@@ -95,7 +97,7 @@ def _expected(pdf: BrandedPdf, view: ExpectedView | None) -> None:
         f"{latest.time:.0f} people who start at a baseline of {view.path.tail.baseline:g} are "
         f"expected between "
         f"{_number(latest.lower)} and {_number(latest.upper)}; the latest score is "
-        f"{_number(view.reading.latest_score)}. Status: {view.reading.words}.")
+        f"{_number(score)}. Status: {view.reading.words}.")
 
 
 def _support(pdf: BrandedPdf, entries: list[SupportEntry], zone: ZoneInfo) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Case, IntegerField, QuerySet, Value, When
@@ -96,7 +97,8 @@ def current_episode(client: User) -> Episode | None:
 
 def current_episodes(clients: Iterable[User] | QuerySet[User]) -> dict[int, Episode]:
     """For each client, the open episode, else the latest: one query."""
-    client_filter = (clients.values("pk") if isinstance(clients, QuerySet)
+    # A subquery of their pks, or the pks.
+    client_filter: Any = (clients.values("pk") if isinstance(clients, QuerySet)
                      else [client.pk for client in clients])
     rows = (Episode.objects.filter(client__in=client_filter)
             .annotate(open_first=Case(When(ended_at__isnull=True, then=Value(0)),
@@ -145,7 +147,7 @@ def episode_scores(episodes: Iterable[Episode] | Iterable[int],
         return {}
     sql = _EPISODE_SCORES_SQL.format(episode=Episode._meta.db_table,
                                      response=Response._meta.db_table)
-    params: list[object] = [ids]
+    params: list[Any] = [ids]
     if instrument_keys is not None:
         sql = sql.replace("GROUP BY", "AND r.instrument_key = ANY(%s)\nGROUP BY")
         params.append(list(instrument_keys))
@@ -153,8 +155,10 @@ def episode_scores(episodes: Iterable[Episode] | Iterable[int],
         cursor.execute(sql, params)
         groups = cursor.fetchall()
     wanted = {response_id for group in groups for response_id in (group[3], group[4])}
-    responses = {row[0]: Score(*row) for row in Response.objects.filter(pk__in=wanted)
-                 .values_list("id", "total", "band_key", "band_label", "submitted_at")}
+    # Each chosen for its total: scored and submitted.
+    scored = cast(Iterable[tuple[int, Decimal, str, str, datetime]], Response.objects.filter(
+        pk__in=wanted).values_list("id", "total", "band_key", "band_label", "submitted_at"))
+    responses = {row[0]: Score(*row) for row in scored}
     result: dict[int, dict[str, EpisodeScores]] = {}
     for episode_id, key, count, first_id, last_id in groups:
         result.setdefault(episode_id, {})[key] = EpisodeScores(

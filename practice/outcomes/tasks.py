@@ -12,7 +12,7 @@ import tempfile
 import dramatiq
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from config.emails import send_branded_email
 from practice.outcomes import services
 from practice.outcomes.export import EXPORTS_DIR, write_archive
 from practice.outcomes.models import PracticeExport
+from tenants.db import connection
 from tenants.models import Practice
 from tenants.selectors import practice_url
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,9 +18,10 @@ from practice.today.charts import bar_chart
 from tenants.accounts.models import Role
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import PracticeRequest, SignedInRequest
 
 
-def _owner_context(request: HttpRequest) -> dict[str, Any]:
+def _owner_context(request: PracticeRequest) -> dict[str, Any]:
     now = timezone.now()
     data = selectors.owner_today(practice=request.tenant, now=now)
     labels = [month.month.strftime("%b") for month in data.months]
@@ -32,7 +33,7 @@ def _owner_context(request: HttpRequest) -> dict[str, Any]:
     return {"data": data, "chart": chart, "now": now}
 
 
-def _clinician_context(request: HttpRequest) -> dict[str, Any]:
+def _clinician_context(request: SignedInRequest) -> dict[str, Any]:
     now = timezone.now()
     data = selectors.clinician_today(request.user, practice=request.tenant, now=now)
     audit_record(action=Action.CLIENT_TODAY_VIEWED, actor=request.user, object_type="today",
@@ -46,7 +47,7 @@ def _clinician_context(request: HttpRequest) -> dict[str, Any]:
             "tomorrow_sessions": [s for s in data.sessions if s.day == "tomorrow"]}
 
 
-def _nav_counts(request: HttpRequest, clinician: dict[str, Any]) -> dict[str, Any]:
+def _nav_counts(request: SignedInRequest, clinician: dict[str, Any]) -> dict[str, Any]:
     """The navigation's alert and unread-message counts, as the page already counted them (the
     same queries as the context processors', which then do not run again)."""
     data = clinician["data"]
@@ -57,7 +58,7 @@ def _nav_counts(request: HttpRequest, clinician: dict[str, Any]) -> dict[str, An
 
 
 @login_required
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: SignedInRequest) -> HttpResponse:
     user = request.user
     if user.is_client:
         return HttpResponseRedirect(reverse("portal:dashboard"))

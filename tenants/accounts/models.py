@@ -3,7 +3,7 @@ each practice schema holds that practice's staff and clients. A person belongs t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -95,6 +95,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique",
                                     violation_error_message=EMAIL_TAKEN),
         ]
+
+    if TYPE_CHECKING:
+        # Set on the request's user by django-otp's OTPMiddleware: signed in with a second step.
+        def is_verified(self) -> bool: ...
 
     def clean(self) -> None:
         super().clean()

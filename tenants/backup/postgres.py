@@ -61,8 +61,9 @@ class ServerAddress:
         return {**os.environ, **{key: value for key, value in values.items() if value}}
 
     def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
-        params = {"dbname": self.name, "host": self.host or None, "port": self.port or None,
-                  "user": self.user or None, "password": self.password or None}
+        params: dict[str, Any] = {
+            "dbname": self.name, "host": self.host or None, "port": self.port or None,
+            "user": self.user or None, "password": self.password or None}
         return psycopg.connect(**{k: v for k, v in params.items() if v}, **kwargs)
 
     def url(self) -> str:

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -37,6 +37,11 @@ def _links(model: type[models.Model], chosen: set[type[models.Model]]) -> list[m
     """The model's foreign keys (and one-to-ones) to chosen models."""
     return [field for field in model._meta.concrete_fields
             if (field.many_to_one or field.one_to_one) and field.related_model in chosen]
+
+
+def _target(link: models.Field) -> type[models.Model]:
+    """The model a foreign key (or one-to-one) of `_links` points at."""
+    return cast(type[models.Model], link.related_model)
 
 
 def practice_models() -> list[type[models.Model]]:
@@ -71,7 +76,8 @@ def clashes_here(obj: models.Model) -> bool:
     model = type(obj)
     groups = [[field] for field in model._meta.concrete_fields
               if field.unique and not field.primary_key and not field.is_relation]
-    groups += [[model._meta.get_field(name) for name in constraint.fields]
+    # A constraint names concrete fields (never a reverse relation).
+    groups += [[cast(models.Field, model._meta.get_field(name)) for name in constraint.fields]
                for constraint in model._meta.constraints
                if isinstance(constraint, models.UniqueConstraint) and constraint.fields]
     for fields in groups:
@@ -96,7 +102,7 @@ def export_rows(practice: Practice) -> tuple[bytes, dict[str, int]]:
         else:
             condition = Q()
             for field in _links(model, set(selected)):
-                condition |= Q(**{f"{field.attname}__in": selected[field.related_model]})
+                condition |= Q(**{f"{field.attname}__in": selected[_target(field)]})
             if not condition:
                 continue
             queryset = model._default_manager.filter(condition).order_by("pk")
@@ -135,7 +141,7 @@ def import_rows(data: bytes, hook: RowHook) -> tuple[Practice, dict[str, int]]:
                 value = getattr(obj, field.attname)
                 if value is None:
                     continue
-                mapped = new_pks[field.related_model].get(value)
+                mapped = new_pks[_target(field)].get(value)
                 if mapped is None:  # points at a row that was left out
                     break
                 setattr(obj, field.attname, mapped)
@@ -149,7 +155,7 @@ def import_rows(data: bytes, hook: RowHook) -> tuple[Practice, dict[str, int]]:
                 new_pks[model][original_pk] = obj.pk
                 counts[group["model"]] += 1
                 if model is Practice:
-                    practice = obj  # type: ignore[assignment]
+                    practice = cast(Practice, obj)
     if practice is None:
         raise ValueError("The archive holds no practice row.")
     return practice, counts

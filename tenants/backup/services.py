@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from tenants.audit.actions import Action
@@ -47,6 +47,7 @@ from tenants.backup.postgres import (
     table_checksums,
 )
 from tenants.backup.rows import clashes_here, export_rows, import_rows
+from tenants.db import connection
 from tenants.models import LOCAL_DATABASE, Domain, Practice, PracticeState
 from tenants.selectors import practice_host, subdomain_is_taken
 from tenants.subdomains import subdomain_problem
@@ -79,7 +80,7 @@ def _dump_schema(schema: str, dump_path: Path) -> tuple[dict[str, dict[str, Any]
         pg_dump = client_tool("pg_dump", server_major(conn))
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         row = conn.execute("SELECT pg_export_snapshot(), current_setting('server_version')")
-        snapshot, version = row.fetchone()  # type: ignore[misc]
+        snapshot, version = row.fetchone()  # type: ignore[misc]  # a SELECT of values: one row
         with conn.cursor() as cursor:
             tables = table_checksums(cursor, schema)
         run_tool([str(pg_dump), "--format=custom", f"--schema={quote_ident(schema)}",
@@ -164,7 +165,7 @@ def _restore_schema(reader: ArchiveReader, source: str, target: str) -> None:
                                   cursor)
     # The script set search_path for the rest of the transaction: have django-tenants set it
     # again before the next query.
-    connection.search_path_set_schemas = None  # type: ignore[attr-defined]
+    connection.search_path_set_schemas = None
 
 
 def _mismatches(expected: dict[str, dict[str, Any]],

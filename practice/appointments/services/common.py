@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from practice.access import Capability, holds, reaches_whole_practice, roles_with
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.db import connection
 
 
 class BookingError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from django.db import transaction
 
@@ -166,6 +167,16 @@ def _occurrence(acting_user: User, appointment_id: int) -> Appointment:
     return appointment
 
 
+# Every occurrence of a series (what `_occurrence` returns, what `_in_scope` finds) has both.
+def _series_pk(occurrence: Appointment) -> int:
+    return cast(int, occurrence.series_id)
+
+
+def _dated(occurrence: Appointment) -> date:
+    """The occurrence's date in its series."""
+    return cast(date, occurrence.series_date)
+
+
 def _in_scope(anchor: Appointment, scope: str, now: datetime) -> list[Appointment]:
     """The booked future occurrences `scope` reaches from `anchor`, locked, in order."""
     if scope not in SCOPES:
@@ -206,15 +217,15 @@ def series_change(*, appointment_id: int, scope: str, new_date: date, new_time: 
     if anchor.status != Appointment.Status.BOOKED or anchor.starts_at <= now:
         raise BookingError("Only a booked session still to come can be moved.")
     series = AppointmentSeries.objects.select_for_update().select_related(
-        "client", "clinician", "appointment_type").get(pk=anchor.series_id)
-    shift = (new_date - anchor.series_date).days
+        "client", "clinician", "appointment_type").get(pk=_series_pk(anchor))
+    shift = (new_date - _dated(anchor)).days
     rows = _in_scope(anchor, scope, now)
     # Moving later, the last goes first (and earlier, the first): no occurrence steps on a
     # sibling that has not moved yet.
     rows.sort(key=lambda row: row.starts_at, reverse=shift > 0)
     clashes: list[Clash] = []
     for row in rows:
-        day = recurrence.shifted(row.series_date, shift)
+        day = recurrence.shifted(_dated(row), shift)
         starts_at = _moment(series, day, new_time)
         if starts_at <= now:
             clashes.append(Clash(day, "in the past"))
@@ -257,13 +268,13 @@ def _reshape(series: AppointmentSeries, *, anchor: Appointment, scope: str, shif
     follower = AppointmentSeries.objects.create(
         client=series.client, clinician=series.clinician,
         appointment_type=series.appointment_type, frequency=series.frequency,
-        first_date=recurrence.shifted(anchor.series_date, shift), local_time=new_time,
+        first_date=recurrence.shifted(_dated(anchor), shift), local_time=new_time,
         timezone_name=series.timezone_name, occurrences=remaining,
         until=recurrence.shifted(series.until, shift) if series.until else None,
         booked_through=(recurrence.shifted(series.booked_through, shift)
                         if series.booked_through else None),
         video_link=series.video_link, created_by=acting_user, created_at=now)
-    _end_before(series, anchor.series_date, now)
+    _end_before(series, _dated(anchor), now)
     Appointment.objects.filter(pk__in=[row.pk for row in rows]).update(series=follower)
     for row in rows:
         row.series = follower
@@ -277,7 +288,7 @@ def _renumber(rows: list[Appointment], shift: int) -> None:
     for row in rows:
         Appointment.objects.filter(pk=row.pk).update(series_date=None)
     for row in rows:
-        row.series_date = recurrence.shifted(row.series_date, shift)
+        row.series_date = recurrence.shifted(_dated(row), shift)
         Appointment.objects.filter(pk=row.pk).update(series_date=row.series_date)
 
 
@@ -292,13 +303,13 @@ def series_cancel(*, appointment_id: int, scope: str, acting_user: User, reason:
     anchor = _occurrence(acting_user, appointment_id)
     if anchor.status != Appointment.Status.BOOKED or anchor.starts_at <= now:
         raise BookingError("Only a booked session still to come can be cancelled.")
-    series = AppointmentSeries.objects.select_for_update().get(pk=anchor.series_id)
+    series = AppointmentSeries.objects.select_for_update().get(pk=_series_pk(anchor))
     rows = _in_scope(anchor, scope, now)
     cancelled = [appointment_cancel(appointment_id=row.pk, acting_user=acting_user,
                                     reason=reason, by_client=by_client, meta=meta, now=now)
                  for row in rows]
     if scope == "following":
-        _end_before(series, anchor.series_date, now)
+        _end_before(series, _dated(anchor), now)
     elif scope == "all":
         series.ended_at = now
         series.save(update_fields=["ended_at"])

@@ -40,6 +40,7 @@ from practice.formbuilder.pdf import form_pdf
 from practice.measurement.api.serializers import bad_request
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 FORM_PROBLEMS = bad_request('{"detail": why, "problems": [every problem]}')
 ANSWER_ERRORS = bad_request('{"detail": why, "errors": {question key: what is wrong}}')
@@ -70,7 +71,7 @@ def _template(template_id: int) -> FormTemplate:
     return selectors.template_by_id(template_id)
 
 
-def _assignment(request: Request, assignment_id: int) -> FormAssignment:
+def _assignment(request: SignedInApiRequest, assignment_id: int) -> FormAssignment:
     """A client's own form, or a form of a client in the staff member's reach."""
     if request.user.is_client:
         return selectors.assignment_for_client(request.user, assignment_id)
@@ -86,14 +87,14 @@ class TemplateListView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("archived", bool)],
                    responses={**DENIED, 200: FormTemplateSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInApiRequest) -> Response:
         rows = selectors.templates(include_archived=request.query_params.get("archived") == "1")
         return Response([FormTemplateSerializer(row).data for row in rows])
 
     @extend_schema(request=FormTemplateCreateSerializer,
                    responses={**DENIED, 201: FormTemplateDetailSerializer,
                               400: FORM_PROBLEMS})
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInApiRequest) -> Response:
         body = FormTemplateCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -115,13 +116,13 @@ class TemplateDetailView(APIView):
     permission_classes = STAFF
 
     @extend_schema(responses={**DENIED, **MISSING, 200: FormTemplateDetailSerializer})
-    def get(self, request: Request, template_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, template_id: int) -> Response:
         return Response(FormTemplateDetailSerializer(_template(template_id)).data)
 
     @extend_schema(request=FormDraftSerializer,
                    responses={**DENIED, **MISSING, 200: FormTemplateDetailSerializer,
                               400: FORM_PROBLEMS, 409: FormErrorSerializer})
-    def put(self, request: Request, template_id: int) -> Response:
+    def put(self, request: SignedInApiRequest, template_id: int) -> Response:
         template = _template(template_id)
         body = FormDraftSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -143,7 +144,7 @@ class TemplatePublishView(APIView):
 
     @extend_schema(request=None, responses={**DENIED, **MISSING, 201: FormVersionSerializer,
                                             400: FORM_PROBLEMS, 409: FormErrorSerializer})
-    def post(self, request: Request, template_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, template_id: int) -> Response:
         template = _template(template_id)
         try:
             version = services.template_publish(template_id=template.pk,
@@ -161,7 +162,7 @@ class TemplateVersionView(APIView):
     permission_classes = STAFF
 
     @extend_schema(responses={**DENIED, **MISSING, 200: FormVersionSerializer})
-    def get(self, request: Request, template_id: int, number: int) -> Response:
+    def get(self, request: SignedInApiRequest, template_id: int, number: int) -> Response:
         version = _template(template_id).versions.filter(number=number).first()
         if version is None:
             raise NotFound
@@ -182,7 +183,7 @@ class AssignmentListView(APIView):
 
     @extend_schema(parameters=[STATUS_PARAMETER, CLIENT_PARAMETER],
                    responses={**DENIED, 200: FormAssignmentSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInApiRequest) -> Response:
         wanted = request.query_params.get("status", "")
         wanted = wanted if wanted in FormAssignment.Status.values else ""
         if request.user.is_client:
@@ -201,7 +202,7 @@ class AssignmentListView(APIView):
     @extend_schema(request=FormShareSerializer,
                    responses={**DENIED, **MISSING, 201: FormAssignmentSerializer,
                               409: FormErrorSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInApiRequest) -> Response:
         require(request.user, Capability.FORMS)
         body = FormShareSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -223,7 +224,7 @@ class AssignmentDetailView(APIView):
     permission_classes = STAFF_OR_CLIENT
 
     @extend_schema(responses={**DENIED, **MISSING, 200: FormAssignmentDetailSerializer})
-    def get(self, request: Request, assignment_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, assignment_id: int) -> Response:
         assignment = _assignment(request, assignment_id)
         action = Action.PORTAL_FORM_VIEWED if request.user.is_client else Action.FORM_VIEWED
         _read(request, action, "form", assignment.pk, client_id=assignment.client_id)
@@ -238,7 +239,7 @@ class AnswersView(APIView):
     @extend_schema(request=FormAnswersSerializer,
                    responses={**DENIED, **MISSING, 200: FormAssignmentDetailSerializer,
                               400: ANSWER_ERRORS, 409: FormErrorSerializer})
-    def put(self, request: Request, assignment_id: int) -> Response:
+    def put(self, request: SignedInApiRequest, assignment_id: int) -> Response:
         assignment = _assignment(request, assignment_id)
         body = FormAnswersSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -263,7 +264,7 @@ class SignView(APIView):
     @extend_schema(request=FormSignSerializer,
                    responses={**DENIED, **MISSING, 201: FormAssignmentDetailSerializer,
                               409: FormErrorSerializer})
-    def post(self, request: Request, assignment_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, assignment_id: int) -> Response:
         assignment = _assignment(request, assignment_id)
         body = FormSignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -285,7 +286,7 @@ class WithdrawView(APIView):
 
     @extend_schema(request=None, responses={**DENIED, **MISSING, 200: FormAssignmentSerializer,
                                             409: FormErrorSerializer})
-    def post(self, request: Request, assignment_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, assignment_id: int) -> Response:
         assignment = _assignment(request, assignment_id)
         try:
             assignment = services.form_withdraw(assignment_id=assignment.pk,
@@ -303,7 +304,7 @@ class PdfView(APIView):
 
     @extend_schema(responses={**DENIED, **MISSING,
                               (200, "application/pdf"): OpenApiResponse(description="PDF")})
-    def get(self, request: Request, assignment_id: int) -> HttpResponse:
+    def get(self, request: SignedInApiRequest, assignment_id: int) -> HttpResponse:
         assignment = _assignment(request, assignment_id)
         if not assignment.is_submitted:
             raise NotFound("This form has not been submitted.")
@@ -324,7 +325,7 @@ class SealView(APIView):
     permission_classes = STAFF
 
     @extend_schema(responses={**DENIED, **MISSING, 200: FormSealCheckSerializer})
-    def get(self, request: Request, assignment_id: int) -> Response:
+    def get(self, request: SignedInApiRequest, assignment_id: int) -> Response:
         assignment = _assignment(request, assignment_id)
         signature = getattr(assignment, "signature", None)
         if signature is None:

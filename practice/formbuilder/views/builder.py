@@ -21,13 +21,14 @@ from practice.formbuilder.forms import FieldForm, SectionForm, TemplateForm
 from practice.formbuilder.models import FormTemplate
 from practice.formbuilder.views.common import forms_staff_required, meta, render_staff
 from practice.formbuilder.views.questions import sections_for
+from tenants.requests import SignedInRequest
 
 Step = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @require_http_methods(["GET", "POST"])
 @forms_staff_required
-def template_list(request: HttpRequest) -> HttpResponse:
+def template_list(request: SignedInRequest) -> HttpResponse:
     form = TemplateForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -174,7 +175,7 @@ def _safe_key(request: HttpRequest, name: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 @forms_staff_required
-def template_builder(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_builder(request: SignedInRequest, template_id: int) -> HttpResponse:
     template = _template_or_404(template_id)
     if request.method == "GET":
         return _builder_page(request, template)
@@ -208,7 +209,7 @@ def _refused(request: HttpRequest, template: FormTemplate, problems: list[str],
 
 @require_POST
 @forms_staff_required
-def template_publish(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_publish(request: SignedInRequest, template_id: int) -> HttpResponse:
     template = _template_or_404(template_id)
     try:
         version = services.template_publish(template_id=template.pk, acting_user=request.user,
@@ -227,7 +228,7 @@ def template_publish(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @require_POST
 @forms_staff_required
-def template_archive(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_archive(request: SignedInRequest, template_id: int) -> HttpResponse:
     template = _template_or_404(template_id)
     archived = request.POST.get("archived") != "0"
     services.template_set_archived(template_id=template.pk, archived=archived,
@@ -238,7 +239,7 @@ def template_archive(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @require_safe
 @forms_staff_required
-def template_preview(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_preview(request: SignedInRequest, template_id: int) -> HttpResponse:
     """The draft (or `?version=N`) as the client will see it, inputs disabled."""
     template = _template_or_404(template_id)
     definition, label = template.draft, "Draft"

@@ -8,7 +8,7 @@ with a PNG data URL, which the server checks and keeps with the signature."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
@@ -23,9 +23,10 @@ from practice.formbuilder.views.questions import raw_answers, sections_for
 from practice.formbuilder.views.staff import pdf_response
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 
-def _mine_or_404(request: HttpRequest, assignment_id: int) -> FormAssignment:
+def _mine_or_404(request: SignedInRequest, assignment_id: int) -> FormAssignment:
     try:
         return selectors.assignment_for_client(request.user, assignment_id)
     except FormAssignment.DoesNotExist:
@@ -34,7 +35,7 @@ def _mine_or_404(request: HttpRequest, assignment_id: int) -> FormAssignment:
 
 @require_safe
 @client_required
-def form_list(request: HttpRequest) -> HttpResponse:
+def form_list(request: SignedInRequest) -> HttpResponse:
     rows = list(selectors.assignments_for_client(request.user))
     audit_read(request, Action.PORTAL_FORMS_VIEWED)
     return render_local(request, "formbuilder/portal/list.html", {
@@ -42,7 +43,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
         "done": [row for row in rows if row.is_submitted]})
 
 
-def _fill_page(request: HttpRequest, assignment: FormAssignment, *, raw: dict | None = None,
+def _fill_page(request: SignedInRequest, assignment: FormAssignment, *, raw: dict | None = None,
                errors: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     definition = assignment.version.definition
     return render_local(request, "formbuilder/portal/fill.html", {
@@ -56,7 +57,7 @@ def _fill_page(request: HttpRequest, assignment: FormAssignment, *, raw: dict | 
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def form_fill(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def form_fill(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     assignment = _mine_or_404(request, assignment_id)
     definition = assignment.version.definition
     if request.method == "GET":
@@ -96,7 +97,7 @@ def form_fill(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def form_sign(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def form_sign(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     assignment = _mine_or_404(request, assignment_id)
     definition = assignment.version.definition
     if (assignment.status != FormAssignment.Status.COMPLETED
@@ -131,7 +132,7 @@ def form_sign(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @require_safe
 @client_required
-def form_pdf_download(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def form_pdf_download(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     assignment = _mine_or_404(request, assignment_id)
     if not assignment.is_submitted:
         raise Http404

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -30,11 +30,12 @@ from practice.formbuilder.views.questions import sections_for
 from practice.measurement.views_clinic.common import client_zone
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
+from tenants.requests import SignedInRequest
 
 PAGE_SIZE = 50
 
 
-def _share_form(request: HttpRequest, data: Any = None,
+def _share_form(request: SignedInRequest, data: Any = None,
                 client: User | None = None) -> ShareForm:
     clients = ([(client.pk, client.full_name)] if client is not None else
                list(clients_in_reach(request.user, Capability.FORMS)
@@ -47,7 +48,7 @@ def _share_form(request: HttpRequest, data: Any = None,
 
 @require_safe
 @forms_staff_required
-def form_list(request: HttpRequest) -> HttpResponse:
+def form_list(request: SignedInRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in FormAssignment.Status.values:
         status = ""
@@ -65,7 +66,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @forms_staff_required
-def form_share(request: HttpRequest) -> HttpResponse:
+def form_share(request: SignedInRequest) -> HttpResponse:
     fixed_client = request.POST.get("fixed_client") == "1"
     form = _share_form(request, request.POST)
     back = request.POST.get("client", "")
@@ -93,7 +94,7 @@ def form_share(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @forms_staff_required
-def client_forms(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_forms(request: SignedInRequest, client_id: int) -> HttpResponse:
     try:
         client = client_in_reach(request.user, Capability.FORMS, client_id)
     except User.DoesNotExist:
@@ -105,7 +106,7 @@ def client_forms(request: HttpRequest, client_id: int) -> HttpResponse:
             "client": client, "rows": rows, "share_form": _share_form(request, client=client)})
 
 
-def _assignment_or_404(request: HttpRequest, assignment_id: int) -> FormAssignment:
+def _assignment_or_404(request: SignedInRequest, assignment_id: int) -> FormAssignment:
     try:
         return selectors.assignment_for_staff(request.user, assignment_id)
     except FormAssignment.DoesNotExist:
@@ -114,7 +115,7 @@ def _assignment_or_404(request: HttpRequest, assignment_id: int) -> FormAssignme
 
 @require_safe
 @forms_staff_required
-def form_detail(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def form_detail(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     assignment = _assignment_or_404(request, assignment_id)
     definition = assignment.version.definition
     signature = getattr(assignment, "signature", None)
@@ -133,7 +134,7 @@ def form_detail(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @require_safe
 @forms_staff_required
-def form_pdf_download(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def form_pdf_download(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     assignment = _assignment_or_404(request, assignment_id)
     if not assignment.is_submitted:
         raise Http404
@@ -153,7 +154,7 @@ def pdf_response(body: bytes, filename: str) -> HttpResponse:
 
 @require_POST
 @forms_staff_required
-def form_withdraw(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def form_withdraw(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     assignment = _assignment_or_404(request, assignment_id)
     try:
         services.form_withdraw(assignment_id=assignment.pk, acting_user=request.user,

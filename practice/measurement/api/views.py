@@ -53,6 +53,7 @@ from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, sco
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInApiRequest
 
 # --- permissions ---------------------------------------------------------------------------------
 
@@ -104,7 +105,7 @@ class DefinitionSchemaView(APIView):
 
     @extend_schema(responses={**DENIED, 200: OpenApiResponse(
         OpenApiTypes.OBJECT, description="A JSON Schema document, with `examples`.")})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         return ApiResponse({**DEFINITION_SCHEMA, "examples": [DEFINITION_EXAMPLE]})
 
 
@@ -120,19 +121,19 @@ class InstrumentListView(APIView):
     permission_classes = CLINICAL_OR_CLIENT
 
     @extend_schema(responses={**DENIED, 200: InstrumentSerializer(many=True)})
-    def get(self, request: Request) -> ApiResponse:
+    def get(self, request: SignedInApiRequest) -> ApiResponse:
         offered = selectors.instruments_offered(request.tenant)
         return ApiResponse(InstrumentSerializer(offered, many=True).data)
 
     @extend_schema(request=DEFINITION_REQUEST, examples=DEFINITION_EXAMPLES,
                    responses={**DENIED, 201: PracticeInstrumentSerializer,
                               400: DEFINITION_REFUSED})
-    def post(self, request: Request) -> ApiResponse:
+    def post(self, request: SignedInApiRequest) -> ApiResponse:
         require(request.user, Capability.CLINICAL_RECORD)
         return _save_definition(request, key=None)
 
 
-def _require_plan(request: Request) -> None:
+def _require_plan(request: SignedInApiRequest) -> None:
     """Defining instruments is a plan entitlement (billing.entitlements): 403 with the why."""
     try:
         entitlement_check_practice_instruments(request.tenant)
@@ -145,7 +146,7 @@ def _definition_problems(error: DefinitionError) -> ApiResponse:
                        status=status.HTTP_400_BAD_REQUEST)
 
 
-def _save_definition(request: Request, key: str | None) -> ApiResponse:
+def _save_definition(request: SignedInApiRequest, key: str | None) -> ApiResponse:
     _require_plan(request)
     try:
         row = services.practice_instrument_save(data=request.data, key=key,
@@ -164,7 +165,7 @@ class InstrumentDraftView(APIView):
     @extend_schema(request=DEFINITION_REQUEST, examples=DEFINITION_EXAMPLES,
                    responses={**DENIED, 201: PracticeInstrumentSerializer,
                               400: DEFINITION_REFUSED, 404: ErrorSerializer})
-    def put(self, request: Request, key: str) -> ApiResponse:
+    def put(self, request: SignedInApiRequest, key: str) -> ApiResponse:
         selectors.practice_instrument_latest(key)
         return _save_definition(request, key=key)
 
@@ -177,7 +178,7 @@ class InstrumentPublishView(APIView):
     @extend_schema(request=None, responses={**DENIED, 200: PracticeInstrumentSerializer,
                                             400: DEFINITION_REFUSED,
                                             404: ErrorSerializer, 409: ErrorSerializer})
-    def post(self, request: Request, key: str) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, key: str) -> ApiResponse:
         _require_plan(request)
         try:
             row = services.practice_instrument_publish(key=key, acting_user=request.user,
@@ -197,7 +198,7 @@ class InstrumentDetailView(APIView):
     @extend_schema(parameters=[VersionQuerySerializer],
                    responses={**DENIED, 200: InstrumentDetailSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
-    def get(self, request: Request, key: str) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, key: str) -> ApiResponse:
         version = _version_parameter(request)
         try:
             definition = selectors.instrument_definition(key, version)
@@ -221,7 +222,7 @@ class ScorePreviewView(APIView):
     @extend_schema(request=ScorePreviewRequestSerializer,
                    responses={**DENIED, 200: ScoreResultSerializer, 400: SCORE_REFUSED,
                               404: ErrorSerializer})
-    def post(self, request: Request, key: str) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, key: str) -> ApiResponse:
         given = ScorePreviewRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
@@ -255,7 +256,7 @@ class ClientAssignmentsView(GenericAPIView):
 
     @extend_schema(responses={**DENIED, 200: AssignmentSerializer(many=True),
                               404: ErrorSerializer})
-    def get(self, request: Request, client_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         client = _client_in_reach(request.user, client_id)
         assignments = selectors.client_assignments(client)
         _audit_read(request, Action.CLIENT_ASSIGNMENTS_VIEWED, "client", client.pk)
@@ -264,7 +265,7 @@ class ClientAssignmentsView(GenericAPIView):
     @extend_schema(request=AssignmentCreateSerializer,
                    responses={**DENIED, 201: AssignmentSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
-    def post(self, request: Request, client_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         given = AssignmentCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
@@ -285,7 +286,7 @@ class AssignmentEndView(APIView):
 
     @extend_schema(request=None,
                    responses={**DENIED, 200: AssignmentSerializer, 404: ErrorSerializer})
-    def post(self, request: Request, assignment_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, assignment_id: int) -> ApiResponse:
         assignment = services.assignment_end(assignment_id=assignment_id,
                                              acting_user=request.user, meta=_meta(request))
         return ApiResponse(AssignmentSerializer(assignment).data)
@@ -298,6 +299,7 @@ class ClientResponsesView(ListAPIView):
     """A client's submitted responses with their pinned scores, newest first (entered-in-error
     ones included and marked). A client reads their own; clinical staff a client they see."""
 
+    request: SignedInApiRequest  # get_queryset runs after IsAuthenticated
     permission_classes = CLINICAL_OR_CLIENT
     serializer_class = ResponseSerializer
     pagination_class = HistoryPagination
@@ -307,7 +309,8 @@ class ClientResponsesView(ListAPIView):
                                                 description="Only this instrument (key).")],
                    responses={**DENIED, 200: ResponseSerializer(many=True),
                               400: BAD_REQUEST, 404: ErrorSerializer})
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+    def get(  # type: ignore[override]  # after IsAuthenticated: signed in
+            self, request: SignedInApiRequest, *args: Any, **kwargs: Any) -> ApiResponse:
         self.reader_client = _client_in_reach(request.user, kwargs["client_id"])
         answer = self.list(request, *args, **kwargs)
         _audit_read(request, Action.CLIENT_SCORES_VIEWED, "client", self.reader_client.pk)
@@ -329,7 +332,7 @@ class ResponseDetailView(APIView):
     permission_classes = CLINICAL_OR_CLIENT
 
     @extend_schema(responses={**DENIED, 200: ResponseSerializer, 404: ErrorSerializer})
-    def get(self, request: Request, response_id: int) -> ApiResponse:
+    def get(self, request: SignedInApiRequest, response_id: int) -> ApiResponse:
         response = selectors.submitted_response_for_reader(request.user, response_id)
         _audit_read(request, Action.RESPONSE_VIEWED, "response", response.pk)
         return ApiResponse(ResponseSerializer(response, context={"request": request}).data)
@@ -344,7 +347,7 @@ class ResponseEnteredInErrorView(APIView):
     @extend_schema(request=EnteredInErrorSerializer,
                    responses={**DENIED, 200: ResponseSerializer, 404: ErrorSerializer,
                               409: ErrorSerializer})
-    def post(self, request: Request, response_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, response_id: int) -> ApiResponse:
         given = EnteredInErrorSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
@@ -387,7 +390,7 @@ class ClientFhirView(APIView):
         parameters=[OpenApiParameter("download", bool, description="Send as a file.")],
         responses={**DENIED, (200, FHIR_JSON): FHIR_BUNDLE, (200, "application/json"): FHIR_BUNDLE,
                    404: ErrorSerializer})
-    def get(self, request: Request, client_id: int) -> HttpResponse:
+    def get(self, request: SignedInApiRequest, client_id: int) -> HttpResponse:
         client = _client_in_reach(request.user, client_id)
         body = fhir.client_results_bundle(client=client,
                                           base_url=request.build_absolute_uri("/"))
@@ -406,13 +409,15 @@ class ClientFhirView(APIView):
 class AlertInboxView(ListAPIView):
     """The signed-in clinician's open and acknowledged alerts, urgent first."""
 
+    request: SignedInApiRequest  # get_queryset runs after IsAuthenticated
     permission_classes = CLINICAL
     serializer_class = AlertSerializer
     pagination_class = HistoryPagination
     queryset = Alert.objects.none()
 
     @extend_schema(responses={**DENIED, 200: AlertSerializer(many=True)})
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+    def get(  # type: ignore[override]  # after IsAuthenticated: signed in
+            self, request: SignedInApiRequest, *args: Any, **kwargs: Any) -> ApiResponse:
         answer = self.list(request, *args, **kwargs)
         _audit_read(request, Action.ALERTS_INBOX_VIEWED, "alert_inbox", request.user.pk)
         return answer
@@ -428,7 +433,7 @@ class AlertAcknowledgeView(APIView):
 
     @extend_schema(request=None,
                    responses={**DENIED, 200: AlertSerializer, 404: ErrorSerializer})
-    def post(self, request: Request, alert_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, alert_id: int) -> ApiResponse:
         alert = services.alert_acknowledge(alert_id=alert_id, acting_user=request.user,
                                            meta=_meta(request))
         return ApiResponse(AlertSerializer(alert).data)
@@ -440,7 +445,7 @@ class AlertResolveView(APIView):
     @extend_schema(request=AlertResolveSerializer,
                    responses={**DENIED, 200: AlertSerializer, 400: BAD_REQUEST,
                               404: ErrorSerializer})
-    def post(self, request: Request, alert_id: int) -> ApiResponse:
+    def post(self, request: SignedInApiRequest, alert_id: int) -> ApiResponse:
         given = AlertResolveSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:

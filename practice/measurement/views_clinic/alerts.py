@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,6 +18,7 @@ from practice.measurement.models import Alert
 from practice.measurement.views_clinic.common import back, clinical_required, render_page
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 # A clinician with hundreds of open alerts reads them a page at a time (urgent first): each
 # alert is a card with three forms, and rendering them all cost more than everything else.
@@ -26,7 +27,7 @@ ALERTS_PAGE_SIZE = 25
 # --- alerts (never behind a module: risk is never off) -----------------------------------------
 
 @clinical_required
-def alert_inbox(request: HttpRequest) -> HttpResponse:
+def alert_inbox(request: SignedInRequest) -> HttpResponse:
     page = Paginator(selectors.alert_inbox(request.user), ALERTS_PAGE_SIZE).get_page(
         request.GET.get("page"))
     audit_record(action=Action.ALERT_INBOX_VIEWED, actor=request.user, object_type="alert_inbox",
@@ -38,14 +39,14 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _alert(request: HttpRequest, alert_id: int) -> Alert:
+def _alert(request: SignedInRequest, alert_id: int) -> Alert:
     try:
         return selectors.alert_for_staff(request.user, alert_id)
     except Alert.DoesNotExist:
         raise Http404 from None
 
 
-def _alert_action(request: HttpRequest, alert_id: int,
+def _alert_action(request: SignedInRequest, alert_id: int,
                   act: Callable[[Alert], str]) -> HttpResponse:
     alert = _alert(request, alert_id)
     try:
@@ -61,7 +62,7 @@ def _alert_action(request: HttpRequest, alert_id: int,
 
 @require_POST
 @clinical_required
-def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_acknowledge(request: SignedInRequest, alert_id: int) -> HttpResponse:
     def act(alert: Alert) -> str:
         services.alert_acknowledge(alert_id=alert.pk, acting_user=request.user,
                                    meta=RequestMeta.from_request(request))
@@ -72,7 +73,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_resolve(request: SignedInRequest, alert_id: int) -> HttpResponse:
     def act(alert: Alert) -> str:
         form = AlertResolveForm(request.POST)
         if not form.is_valid():
@@ -86,7 +87,7 @@ def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def alert_snooze(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_snooze(request: SignedInRequest, alert_id: int) -> HttpResponse:
     def act(alert: Alert) -> str:
         form = AlertSnoozeForm(request.POST)
         if not form.is_valid():

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -47,6 +47,7 @@ from practice.measurement.views_clinic.sections import HISTORY_ROWS_SHOWN, instr
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import PracticeRequest, SignedInRequest
 
 REVIEW_DEFAULT_DAYS = 7
 
@@ -54,7 +55,7 @@ REVIEW_DEFAULT_DAYS = 7
 # --- caseload ----------------------------------------------------------------------------------
 
 @clinical_required
-def caseload(request: HttpRequest) -> HttpResponse:
+def caseload(request: SignedInRequest) -> HttpResponse:
     """The caseload table: search, filters, sort and pages in the query string."""
     now = timezone.now()
     entries = caseload_selectors.caseload_entries(request.user, practice=request.tenant)
@@ -94,7 +95,8 @@ FILTER_FIELDS_KEPT = 256
 def _filter_fields(form: CaseloadFilterForm) -> str:
     """The form's visible fields, labels, help and errors: a function of its data and its
     fields' choices alone, so rendered once per distinct pair in a process."""
-    data = tuple((name, tuple(form.data.getlist(name))) for name in form.fields
+    query = cast(QueryDict, form.data)  # bound from request.GET
+    data = tuple((name, tuple(query.getlist(name))) for name in form.fields
                  if name in form.data) if form.is_bound else None
     choices = tuple((name, tuple(getattr(field, "choices", ())))
                     for name, field in form.fields.items())
@@ -160,7 +162,7 @@ def _assignment_rows(record: selectors.ClientRecord, now: datetime) -> list[dict
     return rows
 
 
-def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm | None = None,
+def _client_page(request: PracticeRequest, client: User, *, assign_form: AssignForm | None = None,
                  status: int = 200) -> HttpResponse:
     now = timezone.now()
     zone = client_zone(client)
@@ -194,13 +196,13 @@ def _client_page(request: HttpRequest, client: User, *, assign_form: AssignForm 
 
 
 @clinical_required
-def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_detail(request: SignedInRequest, client_id: int) -> HttpResponse:
     return _client_page(request, client_or_404(request, client_id))
 
 
 @require_POST
 @clinical_required
-def assign(request: HttpRequest, client_id: int) -> HttpResponse:
+def assign(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     form = AssignForm(request.POST, instruments=selectors.instruments_offered(request.tenant))
     if form.is_valid():
@@ -222,7 +224,7 @@ def assign(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def assignment_end(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     try:
         assignment = services.assignment_end(assignment_id=assignment_id,
                                              acting_user=request.user,
@@ -235,7 +237,7 @@ def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @require_POST
 @clinical_required
-def response_entered_in_error(request: HttpRequest, response_id: int) -> HttpResponse:
+def response_entered_in_error(request: SignedInRequest, response_id: int) -> HttpResponse:
     try:
         response = selectors.submitted_response_for_reader(request.user, response_id)
     except Response.DoesNotExist:
@@ -271,7 +273,7 @@ def _review_since(request: HttpRequest, zone: ZoneInfo, now: datetime) -> tuple[
 
 
 @clinical_required
-def review(request: HttpRequest, client_id: int) -> HttpResponse:
+def review(request: SignedInRequest, client_id: int) -> HttpResponse:
     """Everything since a date (by default the last 7 days, in the client's calendar): new
     responses with band and change, open risk flags, what is overdue."""
     client = client_or_404(request, client_id)
@@ -286,8 +288,8 @@ def review(request: HttpRequest, client_id: int) -> HttpResponse:
     recent = [{"section": section, "rows": section.rows} for section in sections
               if section.rows]
     overdue = [{"response": response,
-                "title": (data.catalog.get(response.instrument_key).title
-                          if data.catalog.get(response.instrument_key)
+                "title": (definition.title
+                          if (definition := data.catalog.get(response.instrument_key))
                           else response.instrument_key)} for response in data.overdue]
     read_event(request, Action.CLIENT_REVIEW_VIEWED, client)
     return render_page(request, "practice/clinic/review.html", {

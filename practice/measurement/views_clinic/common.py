@@ -17,12 +17,13 @@ from practice.access import Capability, client_for_staff, requires
 from practice.models import ClientProfile
 from tenants.accounts.models import User
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import PracticeRequest, SignedInRequest
 
 # Owner and clinicians only; anyone else signed in gets the not-found page.
 clinical_required = requires(Capability.CLINICAL_RECORD)
 
 
-def client_or_404(request: HttpRequest, client_id: int) -> User:
+def client_or_404(request: SignedInRequest, client_id: int) -> User:
     try:
         return client_for_staff(request.user, client_id)
     except User.DoesNotExist:
@@ -43,7 +44,7 @@ def client_sex(client: User) -> str | None:
         return None
 
 
-def render_page(request: HttpRequest, template: str, context: dict[str, Any],
+def render_page(request: PracticeRequest, template: str, context: dict[str, Any],
                 status: int = 200) -> HttpResponse:
     context["assessments_on"] = request.tenant.has_module("assessments")
     return render(request, template, context, status=status)

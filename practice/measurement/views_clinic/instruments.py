@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -31,6 +31,7 @@ from practice.measurement.scoring import (
 from practice.measurement.views_clinic.common import clinical_required, render_page
 from practice.measurement.views_clinic.sections import number_text
 from tenants.audit.services import RequestMeta
+from tenants.requests import PracticeRequest, SignedInRequest
 
 # --- practice-defined instruments and the scoring preview --------------------------------------
 
@@ -57,7 +58,7 @@ STARTER_DEFINITION = {
 
 
 @clinical_required
-def instrument_list(request: HttpRequest) -> HttpResponse:
+def instrument_list(request: SignedInRequest) -> HttpResponse:
     offered = [key for key in request.tenant.instrument_keys if key in shipped_keys()]
     practice_defined: dict[str, list[PracticeInstrument]] = {}
     for row in selectors.practice_instrument_versions():
@@ -72,7 +73,7 @@ def instrument_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _plan_refusal(request: HttpRequest) -> HttpResponse | None:
+def _plan_refusal(request: PracticeRequest) -> HttpResponse | None:
     """Defining instruments is a plan entitlement (billing.entitlements)."""
     try:
         entitlement_check_practice_instruments(request.tenant)
@@ -82,7 +83,7 @@ def _plan_refusal(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-def _definition_editor(request: HttpRequest, *, key: str | None, initial: str,
+def _definition_editor(request: SignedInRequest, *, key: str | None, initial: str,
                        heading: str) -> HttpResponse:
     if (refusal := _plan_refusal(request)) is not None:
         return refusal
@@ -107,13 +108,13 @@ def _definition_editor(request: HttpRequest, *, key: str | None, initial: str,
 
 
 @clinical_required
-def instrument_create(request: HttpRequest) -> HttpResponse:
+def instrument_create(request: SignedInRequest) -> HttpResponse:
     return _definition_editor(request, key=None, heading="New instrument",
                               initial=json.dumps(STARTER_DEFINITION, indent=2))
 
 
 @clinical_required
-def instrument_edit(request: HttpRequest, key: str) -> HttpResponse:
+def instrument_edit(request: SignedInRequest, key: str) -> HttpResponse:
     try:
         row = selectors.practice_instrument_latest(key)
     except PracticeInstrument.DoesNotExist:
@@ -130,7 +131,7 @@ FLAGS_CHECKED = "I have checked which answers raise the flag"
 
 @require_POST
 @clinical_required
-def instrument_publish(request: HttpRequest, key: str) -> HttpResponse:
+def instrument_publish(request: SignedInRequest, key: str) -> HttpResponse:
     """Publish the open draft. A draft with critical items is published only from its preview,
     where each critical item's answers are listed with their points and whether they raise the
     flag, and only with the confirmation ticked."""
@@ -164,7 +165,7 @@ def instrument_publish(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @clinical_required
-def instrument_preview(request: HttpRequest, key: str) -> HttpResponse:
+def instrument_preview(request: SignedInRequest, key: str) -> HttpResponse:
     """Score sample answers with any instrument, shipped or practice-defined (drafts too).
     Nothing is saved."""
     raw_version = request.GET.get("version") or None
@@ -209,7 +210,7 @@ def _critical_tables(definition: InstrumentDefinition) -> list[dict[str, Any]]:
             for critical in definition.critical_items]
 
 
-def _is_open_draft(request: HttpRequest, key: str, version: int) -> bool:
+def _is_open_draft(request: PracticeRequest, key: str, version: int) -> bool:
     try:
         latest = selectors.practice_instrument_latest(key)
     except PracticeInstrument.DoesNotExist:

@@ -197,7 +197,8 @@ def _history_rows(definition: InstrumentDefinition, responses: list[Response],
             reliable_key=data["reliable"].value if data.get("reliable") else "",
             talking_therapies=TALKING_THERAPIES_LABELS.get(talking, "") if talking else "",
             subscales=subscales,
-            when_text=date_format(response.submitted_at.astimezone(zone), "j M Y H:i"),
+            when_text=(date_format(response.submitted_at.astimezone(zone), "j M Y H:i")
+                       if response.submitted_at else ""),
             in_error=response.entered_in_error_at is not None,
             error_url=error_url(response.pk),
             flags=[("Risk" if flag.get("kind") == "risk" else "Risk unknown", flag.get("item"))

@@ -35,6 +35,7 @@ from practice.outcomes.pdf import Provenance, progress_pdf, utilization_pdf
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 
 def _audit(request: HttpRequest, action: Action, client: User, detail: dict[str, Any]) -> None:
@@ -102,7 +103,7 @@ def _charts(window: client_selectors.ClientWindow) -> list[dict[str, Any]]:
 
 
 @clinical_required
-def progress_report(request: HttpRequest, client_id: int) -> HttpResponse:
+def progress_report(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     episode = _episode(request, client)
     if episode is None:  # never invited, so never in treatment: nothing to report yet
@@ -138,7 +139,7 @@ def _range(form: DateRangeForm, client: User, now: datetime) -> tuple[datetime, 
 
 
 @clinical_required
-def utilization_review(request: HttpRequest, client_id: int) -> HttpResponse:
+def utilization_review(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     form = DateRangeForm(request.GET or None)
     wanted = request.GET.get("format")

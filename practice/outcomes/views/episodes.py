@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -26,13 +26,14 @@ from practice.outcomes.models import Episode
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta
+from tenants.requests import PracticeRequest, SignedInRequest
 
 
 def _episodes_url(client_id: int) -> str:
     return reverse("outcomes:episodes", args=[client_id])
 
 
-def _page(request: HttpRequest, client: User, *, form: EpisodeCloseForm | None = None,
+def _page(request: PracticeRequest, client: User, *, form: EpisodeCloseForm | None = None,
           status: int = 200) -> HttpResponse:
     episodes = selectors.episodes_for_client(client)
     scores = selectors.episode_scores(episodes)
@@ -51,13 +52,13 @@ def _page(request: HttpRequest, client: User, *, form: EpisodeCloseForm | None =
 
 
 @clinical_required
-def client_episodes(request: HttpRequest, client_id: int) -> HttpResponse:
+def client_episodes(request: SignedInRequest, client_id: int) -> HttpResponse:
     return _page(request, client_or_404(request, client_id))
 
 
 @require_POST
 @clinical_required
-def episode_open(request: HttpRequest, client_id: int) -> HttpResponse:
+def episode_open(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     try:
         services.episode_open(client=client, acting_user=request.user,
@@ -79,7 +80,7 @@ def _end_moment(ended_on: date | None, client: User) -> datetime | None:
 
 @require_POST
 @clinical_required
-def episode_close(request: HttpRequest, episode_id: int) -> HttpResponse:
+def episode_close(request: SignedInRequest, episode_id: int) -> HttpResponse:
     try:
         episode = selectors.episode_for_staff(request.user, episode_id)
     except Episode.DoesNotExist:

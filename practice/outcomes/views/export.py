@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from practice.access import Capability, requires
 from practice.outcomes import services
 from practice.outcomes.models import PracticeExport
 from tenants.audit.services import RequestMeta
+from tenants.requests import SignedInRequest
 
 owner_required = requires(Capability.MANAGE_PRACTICE)
 
@@ -25,7 +27,7 @@ def _latest() -> PracticeExport | None:
 
 
 @owner_required
-def practice_export(request: HttpRequest) -> HttpResponse:
+def practice_export(request: SignedInRequest) -> HttpResponse:
     export = _latest()
     context = {"export": export}
     if request.htmx:
@@ -35,7 +37,7 @@ def practice_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_required
-def practice_export_request(request: HttpRequest) -> HttpResponse:
+def practice_export_request(request: SignedInRequest) -> HttpResponse:
     try:
         services.practice_export_request(acting_user=request.user,
                                          meta=RequestMeta.from_request(request))
@@ -48,7 +50,7 @@ def practice_export_request(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required
-def practice_export_download(request: HttpRequest, export_id: int) -> HttpResponse:
+def practice_export_download(request: SignedInRequest, export_id: int) -> HttpResponseBase:
     try:
         export = services.practice_export_download(export_id=export_id,
                                                    acting_user=request.user,

@@ -21,6 +21,7 @@ from practice.outcomes.selectors import InstrumentReport
 from tenants.accounts.models import Role
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
+from tenants.requests import SignedInRequest
 
 
 def _section(report: InstrumentReport) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def _section(report: InstrumentReport) -> dict[str, Any]:
 
 
 @clinical_required
-def outcome_report(request: HttpRequest) -> HttpResponse:
+def outcome_report(request: SignedInRequest) -> HttpResponse:
     form = report_filter_form(request.tenant, request.user, request.GET or None)
     zone = report_zone(request.user)
     filters = report_filters(form, zone)

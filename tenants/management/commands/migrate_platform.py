@@ -18,11 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, connections
+from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.management.commands.migrate_schemas import Command as MigrateSchemasCommand
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_exists
+
+from tenants.db import connection
 
 # Schemas checked per catalog query: keeps each UNION ALL statement a reasonable size.
 CHECK_BATCH_SIZE = 200
