@@ -41,7 +41,7 @@ from practice.measurement.views_clinic.common import (
 )
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 MODULE_PAGES = (("goals", "Goals", "care:goals:client"),
                 ("homework", "Homework", "care:homework:client"),
@@ -61,9 +61,6 @@ def _render(request: HttpRequest, template: str, client: User | None,
         return render(request, template, context, status=status)
 
 
-def _meta(request: HttpRequest) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 # --- goals -------------------------------------------------------------------------------------
 
@@ -81,7 +78,7 @@ def goals(request: HttpRequest, client_id: int) -> HttpResponse:
                                  target_value=data["target_value"],
                                  target_unit=data["target_unit"],
                                  milestones=lines(data["milestones"]), acting_user=request.user,
-                                 meta=_meta(request))
+                                 meta=request.actor.meta)
             messages.success(request, "Goal added.")
             return HttpResponseRedirect(reverse("care:goals:client", args=[client.pk]))
         status = 400
@@ -107,7 +104,7 @@ def goal_progress(request: HttpRequest, goal_id: int) -> HttpResponse:
     if form.is_valid():
         services.goal_progress_record(goal_id=goal.pk, value=form.cleaned_data["value"],
                                       note=form.cleaned_data["note"], acting_user=request.user,
-                                      meta=_meta(request))
+                                      meta=request.actor.meta)
         messages.success(request, "Progress noted.")
     else:
         messages.error(request, "Write a note or give a number.")
@@ -121,7 +118,7 @@ def goal_status(request: HttpRequest, goal_id: int) -> HttpResponse:
     form = GoalStatusForm(request.POST)
     if form.is_valid():
         services.goal_set_status(goal_id=goal.pk, status=form.cleaned_data["status"],
-                                 acting_user=request.user, meta=_meta(request))
+                                 acting_user=request.user, meta=request.actor.meta)
         messages.success(request, "Goal updated.")
     return HttpResponseRedirect(reverse("care:goals:client", args=[goal.client_id]))
 
@@ -141,7 +138,7 @@ def homework(request: HttpRequest, client_id: int) -> HttpResponse:
                 client_id=client.pk, instructions=data["instructions"], due_on=data["due_on"],
                 repeats_weekly=data["repeats_weekly"],
                 resource_id=data["resource"].pk if data["resource"] else None,
-                acting_user=request.user, meta=_meta(request))
+                acting_user=request.user, meta=request.actor.meta)
             messages.success(request, "Homework assigned.")
             return HttpResponseRedirect(reverse("care:homework:client", args=[client.pk]))
         status = 400
@@ -159,7 +156,7 @@ def homework(request: HttpRequest, client_id: int) -> HttpResponse:
 def homework_end(request: HttpRequest, homework_id: int) -> HttpResponse:
     try:
         item = services.homework_end(homework_id=homework_id, acting_user=request.user,
-                                     meta=_meta(request))
+                                     meta=request.actor.meta)
     except Homework.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Homework ended.")
@@ -170,7 +167,7 @@ def homework_end(request: HttpRequest, homework_id: int) -> HttpResponse:
 def homework_caseload(request: HttpRequest) -> HttpResponse:
     rows = selectors.homework_rates_for_caseload(request.user)
     audit_record(action=Action.CARE_HOMEWORK_CASELOAD_VIEWED, actor=request.user,
-                 object_type="caseload", meta=_meta(request),
+                 object_type="caseload", meta=request.actor.meta,
                  detail={"client_ids": [row.client.pk for row in rows]})
     return _render(request, "practice/care/homework_caseload.html", None, {"rows": rows})
 
@@ -200,7 +197,7 @@ def library(request: HttpRequest) -> HttpResponse:
                     data=services.ResourceInput(
                         kind=data["kind"], title=data["title"], description=data["description"],
                         url=data["url"], body=data["body"], file=data["file"]),
-                    acting_user=request.user, meta=_meta(request))
+                    acting_user=request.user, meta=request.actor.meta)
             except services.CareError as error:
                 form.add_error(None, str(error))
             else:
@@ -216,7 +213,7 @@ def library(request: HttpRequest) -> HttpResponse:
 def resource_archive(request: HttpRequest, resource_id: int) -> HttpResponse:
     try:
         services.resource_archive(resource_id=resource_id, acting_user=request.user,
-                                  meta=_meta(request))
+                                  meta=request.actor.meta)
     except Resource.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Removed from the library.")
@@ -242,7 +239,7 @@ def client_resources(request: HttpRequest, client_id: int) -> HttpResponse:
         if form.is_valid():
             services.resource_share(client_id=client.pk,
                                     resource_id=form.cleaned_data["resource"].pk,
-                                    acting_user=request.user, meta=_meta(request))
+                                    acting_user=request.user, meta=request.actor.meta)
             messages.success(request, "Added to the client's resources.")
             return HttpResponseRedirect(reverse("care:resources:client", args=[client.pk]))
         status = 400
@@ -261,7 +258,7 @@ def client_resource_remove(request: HttpRequest, client_id: int,
                            resource_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     services.resource_unshare(client_id=client.pk, resource_id=resource_id,
-                              acting_user=request.user, meta=_meta(request))
+                              acting_user=request.user, meta=request.actor.meta)
     messages.success(request, "Removed from the client's resources.")
     return HttpResponseRedirect(reverse("care:resources:client", args=[client.pk]))
 
@@ -284,7 +281,7 @@ def safety_plan(request: HttpRequest, client_id: int) -> HttpResponse:
         if form.is_valid() and contacts_valid:
             try:
                 services.safety_plan_save(client_id=client.pk, sections=form.sections(formsets),
-                                          acting_user=request.user, meta=_meta(request))
+                                          acting_user=request.user, meta=request.actor.meta)
             except services.CareError as error:
                 form.add_error(None, str(error))
             else:

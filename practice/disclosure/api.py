@@ -31,7 +31,7 @@ from practice.measurement.api.serializers import ErrorSerializer, bad_request
 from practice.measurement.services import client_timezone
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 STAFF = holding(Capability.DISCLOSE)
 STAFF_OR_CLIENT = holding(Capability.DISCLOSE, Capability.OWN_RECORD)
@@ -174,9 +174,6 @@ class AccountingSerializer(serializers.Serializer):
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _client(request: Request, client_id: int) -> User:
     """The client whose releases `request.user` may read: staff in reach, a client themself."""
@@ -192,7 +189,7 @@ def _release(request: Request, release_id: int) -> Release:
 
 def _viewed(request: Request, client: User, what: str) -> None:
     audit_record(action=Action.DISCLOSURE_ACCOUNTING_VIEWED, actor=request.user,
-                 object_type="client", object_id=client.pk, meta=_meta(request),
+                 object_type="client", object_id=client.pk, meta=request.actor.meta,
                  detail={"api": what})
 
 
@@ -229,7 +226,7 @@ class ClientReleasesView(APIView):
         release = services.release_create(client_id=client.pk, draft=draft,
                                           practice_name=request.tenant.name,
                                           acting_user=request.user,  # type: ignore[arg-type]
-                                          meta=_meta(request))
+                                          meta=request.actor.meta)
         return Response(ReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
 
 
@@ -256,7 +253,7 @@ class ReleaseRevokeView(APIView):
         release = _release(request, release_id)
         release = services.release_revoke(release_id=release.pk,
                                           acting_user=request.user,  # type: ignore[arg-type]
-                                          meta=_meta(request))
+                                          meta=request.actor.meta)
         return Response(ReleaseSerializer(release).data)
 
 
@@ -283,7 +280,7 @@ class ReleaseDiscloseView(APIView):
         try:
             delivered = services.disclose(
                 release_id=release.pk, package_kind=package_kind, scope=scope,
-                acting_user=request.user, link_url=link_base, meta=_meta(request),  # type: ignore[arg-type]
+                acting_user=request.user, link_url=link_base, meta=request.actor.meta,  # type: ignore[arg-type]
                 context=services.package_context(practice=request.tenant,
                                                  base_url=request.build_absolute_uri("/"),
                                                  acting_user=request.user))  # type: ignore[arg-type]
@@ -323,7 +320,7 @@ class ClientAccountingView(APIView):
         client = _client(request, client_id)
         result = selectors.accounting(client, timezone.now())
         audit_record(action=Action.DISCLOSURE_ACCOUNTING_VIEWED, actor=request.user,
-                     object_type="client", object_id=client.pk, meta=_meta(request),
+                     object_type="client", object_id=client.pk, meta=request.actor.meta,
                      detail={"format": "api", "rows": len(result.rows)})
         data: dict[str, Any] = {
             "client": client.pk, "since": result.since.astimezone(

@@ -31,7 +31,7 @@ from practice.documents.policies import UploadRefused
 from practice.measurement.api.serializers import bad_request
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 MODULE_KEY = "documents"
 
@@ -83,9 +83,6 @@ PERMISSIONS = holding(Capability.DOCUMENTS, Capability.OWN_RECORD)
 DENIED = {403: RefusalSerializer, 404: RefusalSerializer}
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _client_in_reach(request: Request, client_id: int) -> User:
     user: User = request.user  # type: ignore[assignment]
@@ -121,7 +118,7 @@ class ClientFilesView(APIView):
             documents = selectors.documents_for_client(client)
             action = Action.DOCUMENTS_CLIENT_FILES_VIEWED
         audit_record(action=action, actor=request.user, object_type="client",
-                     object_id=client.pk, meta=_meta(request))
+                     object_id=client.pk, meta=request.actor.meta)
         data: list[dict[str, Any]] = DocumentSerializer(documents, many=True).data  # type: ignore[assignment]
         if request.user.is_client:  # type: ignore[union-attr]
             for row in data:
@@ -141,12 +138,12 @@ class ClientFilesView(APIView):
         try:
             if request.user.is_client:  # type: ignore[union-attr]
                 document = services.document_upload(incoming=incoming, acting_user=client,
-                                                    meta=_meta(request))
+                                                    meta=request.actor.meta)
             else:
                 document = services.document_share(
                     client_id=client.pk, incoming=incoming,
                     note=given.validated_data.get("note", ""),
-                    acting_user=request.user, meta=_meta(request))  # type: ignore[arg-type]
+                    acting_user=request.user, meta=request.actor.meta)  # type: ignore[arg-type]
         except services.UploadsClosed as closed:
             raise PermissionDenied({"detail": str(closed), "code": "uploads_off"}) from None
         except UploadRefused as refusal:
@@ -162,7 +159,7 @@ class FileDetailView(APIView):
     def get(self, request: Request, document_id: int) -> Response:
         document = _document_in_reach(request, document_id)
         audit_record(action=Action.DOCUMENT_VIEWED, actor=request.user, object_type="document",
-                     object_id=document.pk, meta=_meta(request),
+                     object_id=document.pk, meta=request.actor.meta,
                      detail={"client_id": document.client_id})
         data = dict(DocumentSerializer(document).data)
         if request.user.is_client:  # type: ignore[union-attr]
@@ -181,6 +178,6 @@ class FileDownloadView(APIView):
     def get(self, request: Request, document_id: int) -> HttpResponse:
         document = _document_in_reach(request, document_id)
         audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
-                     object_id=document.pk, meta=_meta(request),
+                     object_id=document.pk, meta=request.actor.meta,
                      detail={"client_id": document.client_id})
         return download_response(document)

@@ -28,7 +28,7 @@ from practice.measurement.api.views import CLINICAL, DENIED
 from practice.measurement.forms import SNOOZE_CHOICES, SNOOZE_DELTAS
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 # --- serializers ---------------------------------------------------------------------------
 
@@ -71,9 +71,6 @@ def _journaling(row: Any) -> dict[str, Any]:
 OWNER = holding(Capability.MANAGE_PRACTICE)
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _problem(message: str) -> ApiResponse:
     return ApiResponse({"detail": message}, status=status.HTTP_400_BAD_REQUEST)
@@ -113,7 +110,7 @@ class RuleDetailView(APIView):
         given.is_valid(raise_exception=True)
         try:
             services.rule_setting_update(rule_key=key, acting_user=request.user,
-                                         meta=_meta(request), **given.validated_data)
+                                         meta=request.actor.meta, **given.validated_data)
         except services.EngagementError as error:
             return _problem(str(error))
         return ApiResponse(RuleSerializer(self._state(key)).data)
@@ -136,7 +133,7 @@ class AlertSnoozeView(APIView):
         try:
             alert = measurement_services.alert_snooze(alert_id=alert_id, until=until,
                                                       acting_user=request.user,
-                                                      meta=_meta(request))
+                                                      meta=request.actor.meta)
         except measurement_services.MeasurementError as error:
             return _problem(str(error))
         return ApiResponse(AlertSerializer(alert).data)
@@ -157,19 +154,19 @@ class JournalingView(APIView):
         client = self._client(request, client_id)
         row = selectors.journaling_for(client)
         audit_record(action=Action.JOURNALING_VIEWED, actor=request.user, object_type="client",
-                     object_id=client.pk, meta=_meta(request))
+                     object_id=client.pk, meta=request.actor.meta)
         return ApiResponse(_journaling(row))
 
     @extend_schema(request=None,
                    responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
     def put(self, request: Request, client_id: int) -> ApiResponse:
         row = services.journaling_assign(client_id=client_id, acting_user=request.user,
-                                         meta=_meta(request))
+                                         meta=request.actor.meta)
         return ApiResponse(_journaling(row))
 
     @extend_schema(request=None,
                    responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
     def delete(self, request: Request, client_id: int) -> ApiResponse:
         row = services.journaling_end(client_id=client_id, acting_user=request.user,
-                                      meta=_meta(request))
+                                      meta=request.actor.meta)
         return ApiResponse(_journaling(row))

@@ -24,7 +24,7 @@ from practice.invoices.services import InvoiceInput, LineInput
 from practice.measurement.api.serializers import BAD_REQUEST
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 
 class InvoiceErrorSerializer(serializers.Serializer):
@@ -110,13 +110,10 @@ DENIED = {403: InvoiceErrorSerializer}
 MISSING = {404: InvoiceErrorSerializer}
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _read(request: Request, action: str, object_type: str, object_id: Any, **detail: Any) -> None:
     audit_record(action=action, actor=request.user, object_type=object_type,
-                 object_id=object_id, meta=_meta(request), detail=detail)
+                 object_id=object_id, meta=request.actor.meta, detail=detail)
 
 
 def _invoice(request: Request, invoice_id: int) -> Invoice:
@@ -162,7 +159,7 @@ class InvoiceListView(APIView):
         body.is_valid(raise_exception=True)
         try:
             invoice = services.invoice_create(data=body.to_input(), acting_user=request.user,
-                                              meta=_meta(request))
+                                              meta=request.actor.meta)
         except services.InvoiceError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         except User.DoesNotExist:
@@ -195,7 +192,7 @@ class InvoiceDetailView(APIView):
             return _refused(services.InvoiceError("Only a draft can be edited."))
         try:
             services.invoice_update(invoice_id=invoice.pk, data=body.to_input(),
-                                    acting_user=request.user, meta=_meta(request))
+                                    acting_user=request.user, meta=request.actor.meta)
         except services.InvoiceError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         except User.DoesNotExist:
@@ -208,7 +205,7 @@ class InvoiceDetailView(APIView):
         invoice = _invoice(request, invoice_id)
         try:
             services.invoice_discard(invoice_id=invoice.pk, acting_user=request.user,
-                                     meta=_meta(request))
+                                     meta=request.actor.meta)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -225,7 +222,7 @@ class InvoiceShareView(APIView):
         invoice = _invoice(request, invoice_id)
         try:
             services.invoice_share(invoice_id=invoice.pk, acting_user=request.user,
-                                   meta=_meta(request))
+                                   meta=request.actor.meta)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(InvoiceDetailSerializer(_invoice(request, invoice.pk)).data)
@@ -246,7 +243,7 @@ class InvoicePaidView(APIView):
         try:
             services.invoice_mark_paid(invoice_id=invoice.pk,
                                        paid_on=body.validated_data["paid_on"],
-                                       acting_user=request.user, meta=_meta(request))
+                                       acting_user=request.user, meta=request.actor.meta)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(InvoiceDetailSerializer(_invoice(request, invoice.pk)).data)
@@ -266,7 +263,7 @@ class InvoiceVoidView(APIView):
         body.is_valid(raise_exception=True)
         try:
             services.invoice_void(invoice_id=invoice.pk, reason=body.validated_data["reason"],
-                                  acting_user=request.user, meta=_meta(request))
+                                  acting_user=request.user, meta=request.actor.meta)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(InvoiceDetailSerializer(_invoice(request, invoice.pk)).data)

@@ -31,7 +31,7 @@ from practice.invoices.models import Invoice
 from practice.invoices.pdf import invoice_pdf
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 PAGE_SIZE = 50
 
@@ -39,14 +39,11 @@ PAGE_SIZE = 50
 billing_required = requires(Capability.INVOICES)
 
 
-def _meta(request: HttpRequest) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _read(request: HttpRequest, action: str, object_type: str, object_id: int,
           **detail: Any) -> None:
     audit_record(action=action, actor=request.user, object_type=object_type,
-                 object_id=object_id, meta=_meta(request), detail=detail)
+                 object_id=object_id, meta=request.actor.meta, detail=detail)
 
 
 def pdf_response(body: bytes, filename: str) -> HttpResponse:
@@ -99,11 +96,11 @@ def _editor(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
                 if invoice is None:
                     invoice = services.invoice_create(data=invoice_input(form, lines),
                                                       acting_user=request.user,
-                                                      meta=_meta(request))
+                                                      meta=request.actor.meta)
                 else:
                     services.invoice_update(invoice_id=invoice.pk,
                                             data=invoice_input(form, lines),
-                                            acting_user=request.user, meta=_meta(request))
+                                            acting_user=request.user, meta=request.actor.meta)
             except services.InvoiceError as error:
                 form.add_error(None, str(error))
             except User.DoesNotExist:
@@ -166,7 +163,7 @@ def _act(request: HttpRequest, invoice_id: int, act: Callable[[Invoice], Any],
 @billing_required
 def invoice_share(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return _act(request, invoice_id, lambda invoice: services.invoice_share(
-        invoice_id=invoice.pk, acting_user=request.user, meta=_meta(request)),
+        invoice_id=invoice.pk, acting_user=request.user, meta=request.actor.meta),
         "Invoice shared. The client gets an email saying a new invoice is in their portal.")
 
 
@@ -180,7 +177,7 @@ def invoice_paid(request: HttpRequest, invoice_id: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("billing:detail", args=[invoice_id]))
     return _act(request, invoice_id, lambda invoice: services.invoice_mark_paid(
         invoice_id=invoice.pk, paid_on=form.cleaned_data["paid_on"], acting_user=request.user,
-        meta=_meta(request)), "Marked paid.")
+        meta=request.actor.meta), "Marked paid.")
 
 
 @require_POST
@@ -188,7 +185,7 @@ def invoice_paid(request: HttpRequest, invoice_id: int) -> HttpResponse:
 def invoice_void(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return _act(request, invoice_id, lambda invoice: services.invoice_void(
         invoice_id=invoice.pk, reason=request.POST.get("reason", ""), acting_user=request.user,
-        meta=_meta(request)), "Invoice voided. The client sees it as cancelled.")
+        meta=request.actor.meta), "Invoice voided. The client sees it as cancelled.")
 
 
 @require_POST
@@ -197,7 +194,7 @@ def invoice_discard(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
     try:
         services.invoice_discard(invoice_id=invoice.pk, acting_user=request.user,
-                                 meta=_meta(request))
+                                 meta=request.actor.meta)
     except services.InvoiceError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("billing:detail", args=[invoice.pk]))

@@ -21,11 +21,6 @@ from practice.messaging.models import Conversation, Message
 from practice.messaging.policies import MessagingPolicy
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
-
-
-def _meta(request: HttpRequest) -> RequestMeta:
-    return RequestMeta.from_request(request)
 
 
 def _context(request: HttpRequest, policy: MessagingPolicy, **extra: object) -> dict:
@@ -72,7 +67,7 @@ def start(request: HttpRequest) -> HttpResponse:
             try:
                 conversation = services.conversation_start(
                     practice=request.tenant, acting_user=request.user, staff_id=data["staff"],
-                    subject=data["subject"], body=data["body"], meta=_meta(request))
+                    subject=data["subject"], body=data["body"], meta=request.actor.meta)
             except User.DoesNotExist:
                 form.add_error("staff", _("Choose someone from the list."))
             except services.MessagingRefused as refusal:
@@ -108,7 +103,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
                 message = services.message_send(
                     practice=request.tenant, conversation_id=thread.pk,
                     body=reply.cleaned_data["body"], acting_user=request.user,
-                    meta=_meta(request))
+                    meta=request.actor.meta)
             except services.MessagingRefused as refusal:
                 reply.add_error(None, str(refusal))
             else:
@@ -117,7 +112,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
                 return HttpResponseRedirect(f"{url}#message-{message.pk}")
         return _render_conversation(request, policy, thread, reply, status=400)
     services.conversation_read(practice=request.tenant, conversation_id=thread.pk,
-                               acting_user=request.user, meta=_meta(request))
+                               acting_user=request.user, meta=request.actor.meta)
     return _render_conversation(request, policy, thread, reply)
 
 
@@ -141,7 +136,7 @@ def edit(request: HttpRequest, message_id: int) -> HttpResponse:
             try:
                 services.message_edit(practice=request.tenant, message_id=message.pk,
                                       body=form.cleaned_data["body"], acting_user=request.user,
-                                      meta=_meta(request))
+                                      meta=request.actor.meta)
             except services.MessagingRefused as refusal:
                 form.add_error(None, str(refusal))
             else:

@@ -29,7 +29,7 @@ from practice.messaging.models import Conversation, Message, MessageRead
 from practice.messaging.policies import MessagingPolicy, Scope
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 View = Callable[..., HttpResponse]
 
@@ -50,9 +50,6 @@ def staff_messaging(view: View) -> View:
     return declares(Capability.MESSAGES)(wrapper)
 
 
-def _meta(request: HttpRequest) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _conversation_or_404(request: HttpRequest, policy: MessagingPolicy,
                          conversation_id: int) -> Conversation:
@@ -71,7 +68,7 @@ def inbox(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
              else Conversation.State.OPEN)
     rows = selectors.inbox(request.user, policy, state=state)
     audit_record(action=Action.MESSAGING_INBOX_VIEWED, actor=request.user, object_type="inbox",
-                 meta=_meta(request),
+                 meta=request.actor.meta,
                  detail={"conversation_ids": [row.conversation.pk for row in rows],
                          "state": state})
     me = selectors.person(request.user)
@@ -98,7 +95,7 @@ def start(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
             try:
                 conversation = services.conversation_start(
                     practice=request.tenant, acting_user=request.user, client_id=data["client"],
-                    subject=data["subject"], body=data["body"], meta=_meta(request))
+                    subject=data["subject"], body=data["body"], meta=request.actor.meta)
             except User.DoesNotExist:
                 form.add_error("client", "Choose a client from the list.")
             except services.MessagingRefused as refusal:
@@ -164,7 +161,7 @@ def conversation(request: HttpRequest, policy: MessagingPolicy,
                 message = services.message_send(
                     practice=request.tenant, conversation_id=thread.pk,
                     body=reply.cleaned_data["body"], acting_user=request.user,
-                    meta=_meta(request))
+                    meta=request.actor.meta)
             except services.MessagingRefused as refusal:
                 reply.add_error(None, str(refusal))
             else:
@@ -173,7 +170,7 @@ def conversation(request: HttpRequest, policy: MessagingPolicy,
                 return HttpResponseRedirect(f"{url}#message-{message.pk}")
         return _render_conversation(request, policy, thread, reply, status=400)
     services.conversation_read(practice=request.tenant, conversation_id=thread.pk,
-                               acting_user=request.user, meta=_meta(request))
+                               acting_user=request.user, meta=request.actor.meta)
     return _render_conversation(request, policy, thread, reply)
 
 
@@ -198,7 +195,7 @@ def edit(request: HttpRequest, policy: MessagingPolicy, message_id: int) -> Http
             try:
                 services.message_edit(practice=request.tenant, message_id=message.pk,
                                       body=form.cleaned_data["body"], acting_user=request.user,
-                                      meta=_meta(request))
+                                      meta=request.actor.meta)
             except services.MessagingRefused as refusal:
                 form.add_error(None, str(refusal))
             else:
@@ -221,7 +218,7 @@ def close(request: HttpRequest, policy: MessagingPolicy, conversation_id: int) -
     try:
         services.conversation_close(practice=request.tenant, conversation_id=thread.pk,
                                     note=form.cleaned_data["note"], acting_user=request.user,
-                                    meta=_meta(request))
+                                    meta=request.actor.meta)
     except services.MessagingRefused as refusal:
         flash.error(request, str(refusal))
     else:
@@ -235,7 +232,7 @@ def reopen(request: HttpRequest, policy: MessagingPolicy, conversation_id: int) 
     thread = _conversation_or_404(request, policy, conversation_id)
     try:
         services.conversation_reopen(practice=request.tenant, conversation_id=thread.pk,
-                                     acting_user=request.user, meta=_meta(request))
+                                     acting_user=request.user, meta=request.actor.meta)
     except services.MessagingRefused as refusal:
         flash.error(request, str(refusal))
     else:
@@ -263,7 +260,7 @@ def settings_page(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse
                     expected_response_time=form.cleaned_data["expected_response_time"],
                     expected_response_time_es=form.cleaned_data["expected_response_time_es"],
                     front_desk_sees_messages=form.cleaned_data["front_desk_sees_messages"],
-                    acting_user=request.user, meta=_meta(request))
+                    acting_user=request.user, meta=request.actor.meta)
             except services.MessagingRefused as refusal:
                 form.add_error("expected_response_time", str(refusal))
             else:

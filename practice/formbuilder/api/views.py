@@ -39,7 +39,7 @@ from practice.formbuilder.models import FormAssignment, FormTemplate
 from practice.formbuilder.pdf import form_pdf
 from practice.measurement.api.serializers import bad_request
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 FORM_PROBLEMS = bad_request('{"detail": why, "problems": [every problem]}')
 ANSWER_ERRORS = bad_request('{"detail": why, "errors": {question key: what is wrong}}')
@@ -52,13 +52,10 @@ DENIED = {403: FormErrorSerializer}
 MISSING = {404: FormErrorSerializer}
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _read(request: Request, action: str, object_type: str, object_id: Any, **detail: Any) -> None:
     audit_record(action=action, actor=request.user, object_type=object_type,
-                 object_id=object_id, meta=_meta(request), detail=detail)
+                 object_id=object_id, meta=request.actor.meta, detail=detail)
 
 
 def _problems(error: DefinitionError) -> Response:
@@ -101,7 +98,7 @@ class TemplateListView(APIView):
                 title=body.validated_data["title"],
                 description=body.validated_data["description"],
                 definition=body.validated_data.get("definition"), acting_user=request.user,
-                meta=_meta(request))
+                meta=request.actor.meta)
         except DefinitionError as error:
             return _problems(error)
         return Response(FormTemplateDetailSerializer(selectors.template_by_id(template.pk)).data,
@@ -128,7 +125,7 @@ class TemplateDetailView(APIView):
         try:
             services.template_draft_replace(template_id=template.pk,
                                             definition=body.validated_data["definition"],
-                                            acting_user=request.user, meta=_meta(request))
+                                            acting_user=request.user, meta=request.actor.meta)
         except DefinitionError as error:
             return _problems(error)
         except services.FormError as error:
@@ -147,7 +144,7 @@ class TemplatePublishView(APIView):
         template = _template(template_id)
         try:
             version = services.template_publish(template_id=template.pk,
-                                                acting_user=request.user, meta=_meta(request))
+                                                acting_user=request.user, meta=request.actor.meta)
         except DefinitionError as error:
             return _problems(error)
         except services.FormError as error:
@@ -211,7 +208,7 @@ class AssignmentListView(APIView):
             assignment = services.form_share(client_id=data["client_id"],
                                              template_id=data["template_id"],
                                              due_on=data["due_on"], acting_user=request.user,
-                                             meta=_meta(request))
+                                             meta=request.actor.meta)
         except services.FormError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(FormAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
@@ -246,7 +243,7 @@ class AnswersView(APIView):
             services.form_answers_save(
                 assignment_id=assignment.pk, answers=body.validated_data["answers"],
                 submit=body.validated_data["submit"], acting_user=request.user,
-                strict_keys=True, meta=_meta(request))
+                strict_keys=True, meta=request.actor.meta)
         except services.AnswersInvalid as error:
             return Response({"detail": str(error), "errors": error.errors},
                             status=status.HTTP_400_BAD_REQUEST)
@@ -271,7 +268,7 @@ class SignView(APIView):
         try:
             services.form_sign(assignment_id=assignment.pk, typed_name=data["typed_name"],
                                consent=data["consent"], drawn=data["drawn"],
-                               acting_user=request.user, meta=_meta(request))
+                               acting_user=request.user, meta=request.actor.meta)
         except services.FormError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(FormAssignmentDetailSerializer(_assignment(request, assignment_id)).data,
@@ -289,7 +286,7 @@ class WithdrawView(APIView):
         assignment = _assignment(request, assignment_id)
         try:
             assignment = services.form_withdraw(assignment_id=assignment.pk,
-                                                acting_user=request.user, meta=_meta(request))
+                                                acting_user=request.user, meta=request.actor.meta)
         except services.FormError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(FormAssignmentSerializer(assignment).data)
