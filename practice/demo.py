@@ -51,6 +51,7 @@ from practice.models import ClientProfile
 from practice.notifications import demo as notifications_demo
 from practice.outcomes import demo as outcomes_demo
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.models import Practice
 from tenants.selectors import practice_by_subdomain
 from tenants.services import PracticeSignup, platform_user_create, practice_provision
@@ -113,7 +114,7 @@ def seed_demo() -> bool:
                 owner_email="owner@demo.localhost",
                 owner_password=DEMO_PASSWORD,
             ),
-            acting_user=None,
+            actor=Actor.SYSTEM,
         )
         with schema_context(practice.schema_name):
             for email, name, role in _PEOPLE:
@@ -161,7 +162,7 @@ def seed_branding(practice: Practice) -> None:
         return
     owner = User.objects.filter(role=Role.OWNER).order_by("pk").first()
     if owner is not None:
-        branding_update(practice=practice, changes=DEMO_BRANDING, acting_user=owner)
+        branding_update(changes=DEMO_BRANDING, actor=Actor.of(owner, practice=practice))
 
 
 # --- measurement -------------------------------------------------------------------------------
@@ -187,7 +188,7 @@ def seed_measurement(practice: Practice, *, now: datetime) -> bool:
         return False
     wanted = sorted(set(practice.instrument_keys) | set(DEMO_INSTRUMENTS))
     practice = practice_instruments_update(practice_id=practice.pk, keys=wanted,
-                                           acting_user=owner)
+                                           actor=Actor.of(owner))
     demo = _Demo(practice, clinician, now, random.Random(2026))
     profile = ClientProfile.objects.create(user=client, timezone=DEMO_TIMEZONE)
     profile.clinicians.add(clinician)

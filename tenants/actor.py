@@ -8,9 +8,7 @@ DRF view's token user is the one it sees) and handed to services as `actor=`, in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from django_tenants.utils import get_public_schema_name
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -42,6 +40,8 @@ class Actor:
     practice: Practice | None = None
     meta: RequestMeta = field(default_factory=RequestMeta)
 
+    SYSTEM: ClassVar[Actor]  # nobody, in no particular practice: a service's default actor
+
     @property
     def role(self) -> str:
         return getattr(self.user, "role", "") or ""
@@ -69,7 +69,12 @@ class Actor:
         return cls(user=None, practice=practice)
 
 
+Actor.SYSTEM = Actor.system()
+
+
 def _practice_of(tenant: Any) -> Practice | None:
+    from django_tenants.utils import get_public_schema_name  # reads settings when imported
+
     if tenant is None or tenant.schema_name == get_public_schema_name():
         return None
     return tenant

@@ -141,7 +141,7 @@ class AppointmentListView(APIView):
                 appointment = services.appointment_book_online(
                     clinician_id=data["clinician_id"],
                     appointment_type_id=data["appointment_type_id"],
-                    starts_at=data["starts_at"], acting_user=request.user, meta=request.actor.meta)
+                    starts_at=data["starts_at"], actor=request.actor)
             else:
                 if "client_id" not in data:
                     raise ValidationError({"client_id": "Which client?"})
@@ -149,7 +149,7 @@ class AppointmentListView(APIView):
                     client_id=data["client_id"], clinician_id=data["clinician_id"],
                     appointment_type_id=data["appointment_type_id"],
                     starts_at=data["starts_at"], video_link=data.get("video_link", ""),
-                    acting_user=request.user, meta=request.actor.meta)
+                    actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment), status=status.HTTP_201_CREATED)
@@ -181,10 +181,9 @@ class AppointmentCancelView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             appointment = services.appointment_cancel(
-                appointment_id=appointment_id, acting_user=request.user,
+                appointment_id=appointment_id, actor=request.actor,
                 reason=serializer.validated_data.get("reason", ""),
-                by_client=serializer.validated_data["requested_by"] == "client",
-                meta=request.actor.meta)
+                by_client=serializer.validated_data["requested_by"] == "client")
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))
@@ -206,7 +205,7 @@ class AppointmentOutcomeView(APIView):
         try:
             appointment = services.appointment_record_outcome(
                 appointment_id=appointment_id, outcome=serializer.validated_data["outcome"],
-                acting_user=request.user, meta=request.actor.meta)
+                actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))
@@ -227,7 +226,7 @@ class AppointmentRescheduleView(APIView):
         try:
             appointment = move(
                 appointment_id=appointment_id, starts_at=serializer.validated_data["starts_at"],
-                acting_user=request.user, meta=request.actor.meta)
+                actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))
@@ -310,7 +309,7 @@ class BookingSettingsView(APIView):
         try:
             row = services.booking_settings_update(
                 data=services.BookingSettingsInput(**serializer.validated_data),
-                acting_user=request.user, meta=request.actor.meta)
+                actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(BookingSettingsSerializer(row).data)
@@ -350,8 +349,7 @@ class AvailabilityView(APIView):
         try:
             services.availability_set_weekly(
                 clinician_id=clinician.pk, windows=serializer.to_windows(),
-                timezone_name=serializer.validated_data["timezone"], acting_user=request.user,
-                meta=request.actor.meta)
+                timezone_name=serializer.validated_data["timezone"], actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return self._answer(clinician)
@@ -387,7 +385,7 @@ class SeriesListView(APIView):
                 appointment_type_id=data["appointment_type_id"], frequency=data["frequency"],
                 first_date=data["first_date"], local_time=data["local_time"],
                 occurrences=data.get("occurrences"), until=data.get("until")),
-                acting_user=request.user, book_the_rest=book_the_rest, meta=request.actor.meta)
+                actor=request.actor, book_the_rest=book_the_rest)
         except SeriesClash as clash:
             return _clash_answer(clash)
         except BookingError as error:
@@ -413,7 +411,7 @@ class SeriesChangeView(APIView):
         try:
             moved = services.series_change(appointment_id=appointment_id, scope=data["scope"],
                                            new_date=data["date"], new_time=data["time"],
-                                           acting_user=request.user, meta=request.actor.meta)
+                                           actor=request.actor)
         except SeriesClash as clash:
             return _clash_answer(clash)
         except BookingError as error:
@@ -433,7 +431,7 @@ class SeriesCancelView(APIView):
             cancelled = services.series_cancel(
                 appointment_id=appointment_id, scope=serializer.validated_data["scope"],
                 by_client=serializer.validated_data["requested_by"] == "client",
-                acting_user=request.user, meta=request.actor.meta)
+                actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, cancelled, many=True))
@@ -466,8 +464,7 @@ class WaitlistView(APIView):
                 clinician_id=data["clinician_id"],
                 appointment_type_id=data["appointment_type_id"], weekdays=data["weekdays"],
                 earliest_time=data["earliest_time"], latest_time=data["latest_time"]),
-                client_id=data.get("client_id"), acting_user=request.user,
-                meta=request.actor.meta)
+                client_id=data.get("client_id"), actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
@@ -478,8 +475,7 @@ class WaitlistEntryView(APIView):
 
     @extend_schema(request=None, responses={**DENIED, 200: WaitlistEntrySerializer})
     def delete(self, request: Request, entry_id: int) -> ApiResponse:
-        entry = services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
-                                        meta=request.actor.meta)
+        entry = services.waitlist_leave(entry_id=entry_id, actor=request.actor)
         return ApiResponse(WaitlistEntrySerializer(entry).data)
 
 
@@ -521,12 +517,10 @@ class OfferAnswerView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             if serializer.validated_data["answer"] == "decline":
-                services.waitlist_offer_decline(offer_id=offer_id, acting_user=request.user,
-                                                meta=request.actor.meta)
+                services.waitlist_offer_decline(offer_id=offer_id, actor=request.actor)
                 return ApiResponse({"detail": "Declined."})
             appointment = services.waitlist_offer_accept(offer_id=offer_id,
-                                                         acting_user=request.user,
-                                                         meta=request.actor.meta)
+                                                         actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))

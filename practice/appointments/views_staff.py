@@ -230,8 +230,7 @@ def client_appointments(request: HttpRequest, client_id: int) -> HttpResponse:
                 appointment = services.appointment_book(
                     client_id=client.pk, clinician_id=clinician.pk,
                     appointment_type_id=data["appointment_type"], starts_at=starts_at,
-                    video_link=data["video_link"], acting_user=request.user,
-                    meta=request.actor.meta)
+                    video_link=data["video_link"], actor=request.actor)
             except User.DoesNotExist:
                 form.add_error("clinician", "Choose one of the practice's clinicians.")
             except ValidationError as error:
@@ -258,10 +257,9 @@ def questionnaire_add(request: HttpRequest, client_id: int) -> HttpResponse:
                         target)
     try:
         services.session_questionnaire_add(
-            practice=request.tenant, client_id=client.pk,
+            client_id=client.pk,
             instrument_key=form.cleaned_data["instrument_key"],
-            hours_before=form.cleaned_data["hours_before"], acting_user=request.user,
-            meta=request.actor.meta)
+            hours_before=form.cleaned_data["hours_before"], actor=request.actor)
     except User.DoesNotExist:
         raise Http404 from None
     except BookingError as error:
@@ -277,7 +275,7 @@ def questionnaire_end(request: HttpRequest, questionnaire_id: int) -> HttpRespon
         raise Http404
     try:
         questionnaire = services.session_questionnaire_end(
-            questionnaire_id=questionnaire_id, acting_user=request.user, meta=request.actor.meta)
+            questionnaire_id=questionnaire_id, actor=request.actor)
     except (SessionQuestionnaire.DoesNotExist, User.DoesNotExist):
         raise Http404 from None
     messages.success(request, "No longer asked before each session.")
@@ -325,9 +323,9 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
         return _refused(request, BookingError("Say who cancelled."), _detail(appointment_id))
     try:
         appointment = services.appointment_cancel(
-            appointment_id=appointment_id, acting_user=request.user,
+            appointment_id=appointment_id, actor=request.actor,
             reason=form.cleaned_data["reason"],
-            by_client=form.cleaned_data["requested_by"] == "client", meta=request.actor.meta)
+            by_client=form.cleaned_data["requested_by"] == "client")
     except Appointment.DoesNotExist:
         raise Http404 from None
     except BookingError as error:
@@ -347,7 +345,7 @@ def appointment_outcome(request: HttpRequest, appointment_id: int) -> HttpRespon
             raise BookingError("Choose completed or no-show.")
         services.appointment_record_outcome(
             appointment_id=appointment_id, outcome=form.cleaned_data["outcome"],
-            acting_user=request.user, meta=request.actor.meta)
+            actor=request.actor)
     except Appointment.DoesNotExist:
         raise Http404 from None
     except BookingError as error:
@@ -367,7 +365,7 @@ def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpRes
         starts_at = local_moment(form.cleaned_data["date"], form.cleaned_data["time"],
                                  selectors.clinician_zone(appointment.clinician))
         services.appointment_reschedule(appointment_id=appointment.pk, starts_at=starts_at,
-                                        acting_user=request.user, meta=request.actor.meta)
+                                        actor=request.actor)
     except ValidationError as error:
         return _refused(request, BookingError(" ".join(error.messages)),
                         _detail(appointment_id))
@@ -430,8 +428,7 @@ def availability(request: HttpRequest, clinician_id: int) -> HttpResponse:
             try:
                 services.availability_set_weekly(
                     clinician_id=clinician.pk, windows=form.cleaned_data["windows"],
-                    timezone_name=form.cleaned_data["timezone"], acting_user=request.user,
-                    meta=request.actor.meta)
+                    timezone_name=form.cleaned_data["timezone"], actor=request.actor)
             except BookingError as error:
                 form.add_error(None, str(error))
             else:
@@ -453,7 +450,7 @@ def exception_add(request: HttpRequest, clinician_id: int) -> HttpResponse:
             services.availability_exception_add(
                 clinician_id=clinician.pk, day=data["date"], kind=data["kind"],
                 starts_at=data["starts_at"], ends_at=data["ends_at"], note=data["note"],
-                acting_user=request.user, meta=request.actor.meta)
+                actor=request.actor)
         except BookingError as error:
             form.add_error(None, str(error))
         else:
@@ -473,7 +470,7 @@ def exception_remove(request: HttpRequest, exception_id: int) -> HttpResponse:
     clinician = _managed_clinician(request, exception.clinician_id)
     try:
         services.availability_exception_remove(exception_id=exception_id,
-                                               acting_user=request.user, meta=request.actor.meta)
+                                               actor=request.actor)
     except AvailabilityException.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Exception removed.")
@@ -500,8 +497,7 @@ def types(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.appointment_type_save(data=_type_input(form), acting_user=request.user,
-                                               meta=request.actor.meta)
+                services.appointment_type_save(data=_type_input(form), actor=request.actor)
             except BookingError as error:
                 form.add_error(None, str(error))
             else:
@@ -532,7 +528,7 @@ def type_edit(request: HttpRequest, type_id: int) -> HttpResponse:
             raise BookingError(" ".join(message for errors in form.errors.values()
                                         for message in errors))
         services.appointment_type_save(data=_type_input(form), appointment_type_id=type_id,
-                                       acting_user=request.user, meta=request.actor.meta)
+                                       actor=request.actor)
     except BookingError as error:
         return _refused(request, error, reverse("booking:types"))
     messages.success(request, "Type saved. Sessions already booked keep what they were "
@@ -546,7 +542,7 @@ def type_active(request: HttpRequest, type_id: int) -> HttpResponse:
     try:
         row = services.appointment_type_set_active(
             appointment_type_id=type_id, is_active=request.POST.get("is_active") == "1",
-            acting_user=request.user, meta=request.actor.meta)
+            actor=request.actor)
     except AppointmentType.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Type offered again." if row.is_active else
@@ -585,7 +581,7 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
                 client_reschedule_enabled=data["client_reschedule_enabled"],
                 waitlist_offers_at_once=data["waitlist_offers_at_once"] or 3,
                 waitlist_offer_hours=data["waitlist_offer_hours"] or 12),
-                acting_user=request.user, meta=request.actor.meta)
+                actor=request.actor)
         except BookingError as error:
             form.add_error(None, str(error))
         else:
@@ -605,17 +601,16 @@ def calendar_feed(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "regenerate":
-            token = services.calendar_feed_regenerate(acting_user=request.user,
-                                                      meta=request.actor.meta)
+            token = services.calendar_feed_regenerate(actor=request.actor)
         elif action == "names":
             form = FeedForm(request.POST)
             form.is_valid()
             services.calendar_feed_update(full_names=form.cleaned_data.get("full_names", False),
-                                          acting_user=request.user, meta=request.actor.meta)
+                                          actor=request.actor)
             messages.success(request, "Saved.")
             return HttpResponseRedirect(reverse("booking:calendar"))
         elif action == "off":
-            services.calendar_feed_turn_off(acting_user=request.user, meta=request.actor.meta)
+            services.calendar_feed_turn_off(actor=request.actor)
             messages.success(request, "The feed is off; its address no longer works.")
             return HttpResponseRedirect(reverse("booking:calendar"))
         else:

@@ -77,8 +77,7 @@ def goals(request: HttpRequest, client_id: int) -> HttpResponse:
                                  description=data["description"],
                                  target_value=data["target_value"],
                                  target_unit=data["target_unit"],
-                                 milestones=lines(data["milestones"]), acting_user=request.user,
-                                 meta=request.actor.meta)
+                                 milestones=lines(data["milestones"]), actor=request.actor)
             messages.success(request, "Goal added.")
             return HttpResponseRedirect(reverse("care:goals:client", args=[client.pk]))
         status = 400
@@ -103,8 +102,7 @@ def goal_progress(request: HttpRequest, goal_id: int) -> HttpResponse:
     form = ProgressForm(request.POST)
     if form.is_valid():
         services.goal_progress_record(goal_id=goal.pk, value=form.cleaned_data["value"],
-                                      note=form.cleaned_data["note"], acting_user=request.user,
-                                      meta=request.actor.meta)
+                                      note=form.cleaned_data["note"], actor=request.actor)
         messages.success(request, "Progress noted.")
     else:
         messages.error(request, "Write a note or give a number.")
@@ -118,7 +116,7 @@ def goal_status(request: HttpRequest, goal_id: int) -> HttpResponse:
     form = GoalStatusForm(request.POST)
     if form.is_valid():
         services.goal_set_status(goal_id=goal.pk, status=form.cleaned_data["status"],
-                                 acting_user=request.user, meta=request.actor.meta)
+                                 actor=request.actor)
         messages.success(request, "Goal updated.")
     return HttpResponseRedirect(reverse("care:goals:client", args=[goal.client_id]))
 
@@ -138,7 +136,7 @@ def homework(request: HttpRequest, client_id: int) -> HttpResponse:
                 client_id=client.pk, instructions=data["instructions"], due_on=data["due_on"],
                 repeats_weekly=data["repeats_weekly"],
                 resource_id=data["resource"].pk if data["resource"] else None,
-                acting_user=request.user, meta=request.actor.meta)
+                actor=request.actor)
             messages.success(request, "Homework assigned.")
             return HttpResponseRedirect(reverse("care:homework:client", args=[client.pk]))
         status = 400
@@ -155,8 +153,7 @@ def homework(request: HttpRequest, client_id: int) -> HttpResponse:
 @clinical_required
 def homework_end(request: HttpRequest, homework_id: int) -> HttpResponse:
     try:
-        item = services.homework_end(homework_id=homework_id, acting_user=request.user,
-                                     meta=request.actor.meta)
+        item = services.homework_end(homework_id=homework_id, actor=request.actor)
     except Homework.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Homework ended.")
@@ -197,7 +194,7 @@ def library(request: HttpRequest) -> HttpResponse:
                     data=services.ResourceInput(
                         kind=data["kind"], title=data["title"], description=data["description"],
                         url=data["url"], body=data["body"], file=data["file"]),
-                    acting_user=request.user, meta=request.actor.meta)
+                    actor=request.actor)
             except services.CareError as error:
                 form.add_error(None, str(error))
             else:
@@ -212,8 +209,7 @@ def library(request: HttpRequest) -> HttpResponse:
 @clinical_required
 def resource_archive(request: HttpRequest, resource_id: int) -> HttpResponse:
     try:
-        services.resource_archive(resource_id=resource_id, acting_user=request.user,
-                                  meta=request.actor.meta)
+        services.resource_archive(resource_id=resource_id, actor=request.actor)
     except Resource.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Removed from the library.")
@@ -239,7 +235,7 @@ def client_resources(request: HttpRequest, client_id: int) -> HttpResponse:
         if form.is_valid():
             services.resource_share(client_id=client.pk,
                                     resource_id=form.cleaned_data["resource"].pk,
-                                    acting_user=request.user, meta=request.actor.meta)
+                                    actor=request.actor)
             messages.success(request, "Added to the client's resources.")
             return HttpResponseRedirect(reverse("care:resources:client", args=[client.pk]))
         status = 400
@@ -258,7 +254,7 @@ def client_resource_remove(request: HttpRequest, client_id: int,
                            resource_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     services.resource_unshare(client_id=client.pk, resource_id=resource_id,
-                              acting_user=request.user, meta=request.actor.meta)
+                              actor=request.actor)
     messages.success(request, "Removed from the client's resources.")
     return HttpResponseRedirect(reverse("care:resources:client", args=[client.pk]))
 
@@ -281,7 +277,7 @@ def safety_plan(request: HttpRequest, client_id: int) -> HttpResponse:
         if form.is_valid() and contacts_valid:
             try:
                 services.safety_plan_save(client_id=client.pk, sections=form.sections(formsets),
-                                          acting_user=request.user, meta=request.actor.meta)
+                                          actor=request.actor)
             except services.CareError as error:
                 form.add_error(None, str(error))
             else:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from practice.views import owner_required
 from tenants import custom_domains
+from tenants.actor import Actor
 from tenants.audit.services import RequestMeta
 
 
@@ -37,13 +38,13 @@ def domain_settings(request: HttpRequest) -> HttpResponse:
             if action == "add" and form.is_valid():
                 custom_domains.custom_domain_add(
                     practice_id=practice.pk, name=form.cleaned_data["domain"],
-                    acting_user=request.user, meta=meta)
+                    actor=Actor.of(request.user, meta=meta))
                 messages.success(request, "Added. Create the two DNS records below, then "
                                           "press Check now.")
                 return HttpResponseRedirect(reverse("settings_domain"))
             if action == "verify":
                 check = custom_domains.custom_domain_verify(
-                    practice_id=practice.pk, acting_user=request.user, meta=meta)
+                    practice_id=practice.pk, actor=Actor.of(request.user, meta=meta))
                 if check.ok:
                     messages.success(request, "Both records are in place: your domain is "
                                               "verified.")
@@ -52,7 +53,7 @@ def domain_settings(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(reverse("settings_domain"))
             if action == "remove":
                 custom_domains.custom_domain_remove(
-                    practice_id=practice.pk, acting_user=request.user, meta=meta)
+                    practice_id=practice.pk, actor=Actor.of(request.user, meta=meta))
                 messages.success(request, "The domain was removed. Clients use your "
                                           "subdomain again.")
                 return HttpResponseRedirect(reverse("settings_domain"))

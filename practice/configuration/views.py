@@ -28,7 +28,6 @@ from practice.configuration.forms import (
 )
 from practice.views import owner_required
 from tenants import services as tenant_services
-from tenants.audit.services import RequestMeta
 
 _BRANDING_FIELDS = [field for field in BrandingChanges.__dataclass_fields__]
 
@@ -94,10 +93,9 @@ def branding_settings(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             branding_services.branding_update(
-                practice=request.tenant,
                 changes=BrandingChanges(**{field: data[field] for field in _BRANDING_FIELDS}),
                 logo=data.get("logo"), remove_logo=data.get("remove_logo", False),
-                acting_user=request.user, meta=RequestMeta.from_request(request),
+                actor=request.actor,
             )
         except BrandingError as error:
             for message in error.messages:
@@ -130,7 +128,7 @@ def modules_settings(request: HttpRequest) -> HttpResponse:
         request, form, "practice/settings/modules.html",
         lambda data: services.practice_modules_update(
             practice_id=request.tenant.pk, enabled=data["enabled"],
-            acting_user=request.user, meta=RequestMeta.from_request(request)),
+            actor=request.actor),
         "Modules saved. Turning a module off hides it; nothing in it was deleted.",
     )
 
@@ -143,7 +141,7 @@ def messaging_settings(request: HttpRequest) -> HttpResponse:
         request, form, "practice/settings/messaging.html",
         lambda data: services.practice_messaging_policy_update(
             practice_id=request.tenant.pk, policy=data["policy"],
-            acting_user=request.user, meta=RequestMeta.from_request(request)),
+            actor=request.actor),
         "Messaging policy saved.",
     )
 
@@ -157,7 +155,7 @@ def instruments_settings(request: HttpRequest) -> HttpResponse:
         request, form, "practice/settings/instruments.html",
         lambda data: services.practice_instruments_update(
             practice_id=request.tenant.pk, keys=data["keys"], thresholds=form.thresholds(),
-            acting_user=request.user, meta=RequestMeta.from_request(request)),
+            actor=request.actor),
         "Instrument set saved.",
     )
 
@@ -169,7 +167,7 @@ def subdomain_settings(request: HttpRequest) -> HttpResponse:
         try:
             practice = tenant_services.practice_rename_subdomain(
                 practice_id=request.tenant.pk, new_subdomain=form.cleaned_data["subdomain"],
-                acting_user=request.user, meta=RequestMeta.from_request(request),
+                actor=request.actor,
             )
         except tenant_services.ProvisioningError as error:
             form.add_error("subdomain", error.message)

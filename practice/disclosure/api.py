@@ -225,8 +225,7 @@ class ClientReleasesView(APIView):
         draft = services.ReleaseDraft(**body.validated_data)
         release = services.release_create(client_id=client.pk, draft=draft,
                                           practice_name=request.tenant.name,
-                                          acting_user=request.user,  # type: ignore[arg-type]
-                                          meta=request.actor.meta)
+                                          actor=request.actor)
         return Response(ReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
 
 
@@ -252,8 +251,7 @@ class ReleaseRevokeView(APIView):
     def post(self, request: Request, release_id: int) -> Response:
         release = _release(request, release_id)
         release = services.release_revoke(release_id=release.pk,
-                                          acting_user=request.user,  # type: ignore[arg-type]
-                                          meta=request.actor.meta)
+                                          actor=request.actor)
         return Response(ReleaseSerializer(release).data)
 
 
@@ -280,10 +278,9 @@ class ReleaseDiscloseView(APIView):
         try:
             delivered = services.disclose(
                 release_id=release.pk, package_kind=package_kind, scope=scope,
-                acting_user=request.user, link_url=link_base, meta=request.actor.meta,  # type: ignore[arg-type]
-                context=services.package_context(practice=request.tenant,
-                                                 base_url=request.build_absolute_uri("/"),
-                                                 acting_user=request.user))  # type: ignore[arg-type]
+                actor=request.actor, link_url=link_base,
+                context=services.package_context(base_url=request.build_absolute_uri("/"),
+                                                 actor=request.actor))
         except services.DisclosureRefused as refusal:
             return _refused(refusal)
         row = delivered.disclosure

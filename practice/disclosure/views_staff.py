@@ -61,9 +61,8 @@ def _instruments(request: HttpRequest, client: User) -> list[tuple[str, str]]:
 
 
 def _context(request: HttpRequest) -> packages.Context:
-    return services.package_context(practice=request.tenant,
-                                    base_url=request.build_absolute_uri("/"),
-                                    acting_user=request.user)  # type: ignore[arg-type]
+    return services.package_context(base_url=request.build_absolute_uri("/"),
+                                    actor=request.actor)
 
 
 @require_safe
@@ -111,7 +110,7 @@ def release_new(request: HttpRequest, client_id: int) -> HttpResponse:
             try:
                 release = services.release_create(
                     client_id=client.pk, draft=draft, practice_name=request.tenant.name,
-                    acting_user=request.user, meta=RequestMeta.from_request(request))  # type: ignore[arg-type]
+                    actor=request.actor)
             except services.DisclosureError as error:
                 form.add_error(None, str(error))
             else:
@@ -165,8 +164,7 @@ def release_send(request: HttpRequest, client_id: int, release_id: int) -> HttpR
     try:
         delivered = services.disclose(
             release_id=release.pk, package_kind=package_kind, scope=scope,
-            acting_user=request.user, context=_context(request), link_url=link_base,  # type: ignore[arg-type]
-            meta=RequestMeta.from_request(request))
+            actor=request.actor, context=_context(request), link_url=link_base)
     except services.DisclosureRefused as refusal:
         return _release_page(request, client, release, form, refusal=refusal, status=409)
     release.refresh_from_db()
@@ -180,8 +178,7 @@ def release_revoke(request: HttpRequest, client_id: int, release_id: int) -> Htt
     client = _client(request, client_id)
     release = _release(client, release_id)
     try:
-        services.release_revoke(release_id=release.pk, acting_user=request.user,  # type: ignore[arg-type]
-                                meta=RequestMeta.from_request(request))
+        services.release_revoke(release_id=release.pk, actor=request.actor)
     except services.DisclosureError as error:
         messages.error(request, str(error))
     else:
@@ -207,8 +204,7 @@ def restriction_new(request: HttpRequest, client_id: int) -> HttpResponse:
             services.restriction_record(
                 client_id=client.pk, recipient_match=data["recipient_match"],
                 kinds=data["kinds"], instrument_keys=data["instrument_keys"],
-                note=data["note"], acting_user=request.user,  # type: ignore[arg-type]
-                meta=RequestMeta.from_request(request))
+                note=data["note"], actor=request.actor)
         except services.DisclosureError as error:
             messages.error(request, str(error))
         else:
@@ -224,8 +220,7 @@ def restriction_lift(request: HttpRequest, client_id: int, restriction_id: int) 
     client = _client(request, client_id)
     try:
         services.restriction_lift(client_id=client.pk, restriction_id=restriction_id,
-                                  acting_user=request.user,  # type: ignore[arg-type]
-                                  meta=RequestMeta.from_request(request))
+                                  actor=request.actor)
     except services.DisclosureError:
         raise Http404 from None
     messages.success(request, "Restriction lifted.")
@@ -242,8 +237,7 @@ def part2_tag(request: HttpRequest, client_id: int) -> HttpResponse:
             raise services.DisclosureError("Choose a kind of record and its number.")
         services.part2_tag(client_id=client.pk, kind=form.cleaned_data["kind"],
                            object_id=form.cleaned_data["object_id"],
-                           acting_user=request.user,  # type: ignore[arg-type]
-                           meta=RequestMeta.from_request(request))
+                           actor=request.actor)
     except services.DisclosureError as error:
         messages.error(request, str(error))
     else:
@@ -257,8 +251,7 @@ def part2_untag(request: HttpRequest, client_id: int, tag_id: int) -> HttpRespon
     client = _client(request, client_id)
     try:
         services.part2_untag(client_id=client.pk, tag_id=tag_id,
-                             acting_user=request.user,  # type: ignore[arg-type]
-                             meta=RequestMeta.from_request(request))
+                             actor=request.actor)
     except services.DisclosureError:
         raise Http404 from None
     messages.success(request, "Tag removed.")
@@ -273,8 +266,7 @@ def part2_setting(request: HttpRequest) -> HttpResponse:
                             initial={"is_part2_program": current.is_part2_program})
     if request.method == "POST" and form.is_valid():
         services.part2_setting_update(is_part2_program=form.cleaned_data["is_part2_program"],
-                                      acting_user=request.user,  # type: ignore[arg-type]
-                                      meta=RequestMeta.from_request(request))
+                                      actor=request.actor)
         messages.success(request, "Saved.")
         return HttpResponseRedirect(reverse("disclosure:settings"))
     context: dict[str, Any] = {"form": form, "current": current,

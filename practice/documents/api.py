@@ -30,6 +30,7 @@ from practice.documents.models import Document
 from practice.documents.policies import UploadRefused
 from practice.measurement.api.serializers import bad_request
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import audit_record
 
@@ -137,13 +138,13 @@ class ClientFilesView(APIView):
         incoming = services.IncomingFile(name=upload.name or "", size=upload.size, stream=upload)
         try:
             if request.user.is_client:  # type: ignore[union-attr]
-                document = services.document_upload(incoming=incoming, acting_user=client,
-                                                    meta=request.actor.meta)
+                document = services.document_upload(incoming=incoming,
+                                                    actor=Actor.of(client, meta=request.actor.meta))
             else:
                 document = services.document_share(
                     client_id=client.pk, incoming=incoming,
                     note=given.validated_data.get("note", ""),
-                    acting_user=request.user, meta=request.actor.meta)  # type: ignore[arg-type]
+                    actor=request.actor)
         except services.UploadsClosed as closed:
             raise PermissionDenied({"detail": str(closed), "code": "uploads_off"}) from None
         except UploadRefused as refusal:

@@ -76,7 +76,7 @@ def client_files(request: HttpRequest, client_id: int) -> HttpResponse:
                     client_id=client.pk, note=form.cleaned_data["note"],
                     incoming=services.IncomingFile(name=upload.name or "", size=upload.size,
                                                    stream=upload),
-                    acting_user=request.user, meta=request.actor.meta)  # type: ignore[arg-type]
+                    actor=request.actor)
             except UploadRefused as refusal:
                 form.add_error("file", refusal.message)
             else:
@@ -106,8 +106,7 @@ def file_download(request: HttpRequest, document_id: int) -> HttpResponse:
 def file_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
     try:
         document = services.document_withdraw(document_id=document_id,
-                                              acting_user=request.user,  # type: ignore[arg-type]
-                                              meta=request.actor.meta)
+                                              actor=request.actor)
     except Document.DoesNotExist:
         raise Http404 from None
     except services.DocumentError as error:
@@ -130,7 +129,7 @@ def upload_settings(request: HttpRequest) -> HttpResponse:
             services.document_settings_update(
                 client_uploads_enabled=form.cleaned_data["client_uploads_enabled"],
                 max_upload_mb=form.cleaned_data["max_upload_mb"],
-                acting_user=request.user, meta=request.actor.meta)  # type: ignore[arg-type]
+                actor=request.actor)
         except services.DocumentError as error:
             form.add_error(None, str(error))
         else:

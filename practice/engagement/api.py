@@ -109,8 +109,8 @@ class RuleDetailView(APIView):
         given = RuleUpdateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            services.rule_setting_update(rule_key=key, acting_user=request.user,
-                                         meta=request.actor.meta, **given.validated_data)
+            services.rule_setting_update(rule_key=key, actor=request.actor,
+                                         **given.validated_data)
         except services.EngagementError as error:
             return _problem(str(error))
         return ApiResponse(RuleSerializer(self._state(key)).data)
@@ -132,8 +132,7 @@ class AlertSnoozeView(APIView):
         until = timezone.now() + SNOOZE_DELTAS[given.validated_data["duration"]]
         try:
             alert = measurement_services.alert_snooze(alert_id=alert_id, until=until,
-                                                      acting_user=request.user,
-                                                      meta=request.actor.meta)
+                                                      actor=request.actor)
         except measurement_services.MeasurementError as error:
             return _problem(str(error))
         return ApiResponse(AlertSerializer(alert).data)
@@ -160,13 +159,11 @@ class JournalingView(APIView):
     @extend_schema(request=None,
                    responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
     def put(self, request: Request, client_id: int) -> ApiResponse:
-        row = services.journaling_assign(client_id=client_id, acting_user=request.user,
-                                         meta=request.actor.meta)
+        row = services.journaling_assign(client_id=client_id, actor=request.actor)
         return ApiResponse(_journaling(row))
 
     @extend_schema(request=None,
                    responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
     def delete(self, request: Request, client_id: int) -> ApiResponse:
-        row = services.journaling_end(client_id=client_id, acting_user=request.user,
-                                      meta=request.actor.meta)
+        row = services.journaling_end(client_id=client_id, actor=request.actor)
         return ApiResponse(_journaling(row))

@@ -132,8 +132,8 @@ class ClientPathsView(APIView):
         given = ShareSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            row = services.client_path_share(client_id=client_id, acting_user=request.user,
-                                             meta=request.actor.meta, **given.validated_data)
+            row = services.client_path_share(client_id=client_id, actor=request.actor,
+                                             **given.validated_data)
         except User.DoesNotExist:
             raise NotFound from None
         return ApiResponse({"is_shown": row.is_shown})
@@ -167,7 +167,7 @@ class SupportView(APIView):
         try:
             row = services.support_answers_save(
                 alert_id=alert_id, answers=given.validated_data["answers"],
-                acting_user=request.user, meta=request.actor.meta)
+                actor=request.actor)
         except Alert.DoesNotExist:
             raise NotFound from None
         except services.PathError as error:
@@ -191,7 +191,7 @@ class CalibrationListView(APIView):
         given = CalibrateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         made = services.calibration_run(instrument_key=given.validated_data["instrument_key"],
-                                        acting_user=request.user, meta=request.actor.meta)
+                                        actor=request.actor)
         return ApiResponse(CalibrationSerializer(made, many=True).data,
                            status=status.HTTP_201_CREATED)
 
@@ -207,7 +207,7 @@ class CalibrationAdoptView(APIView):
             raise NotFound
         try:
             row = services.calibration_adopt(calibration_id=calibration_id,
-                                             acting_user=request.user, meta=request.actor.meta)
+                                             actor=request.actor)
         except services.PathError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return ApiResponse(CalibrationSerializer(row).data)

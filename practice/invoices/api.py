@@ -158,8 +158,7 @@ class InvoiceListView(APIView):
         body = InvoiceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            invoice = services.invoice_create(data=body.to_input(), acting_user=request.user,
-                                              meta=request.actor.meta)
+            invoice = services.invoice_create(data=body.to_input(), actor=request.actor)
         except services.InvoiceError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         except User.DoesNotExist:
@@ -192,7 +191,7 @@ class InvoiceDetailView(APIView):
             return _refused(services.InvoiceError("Only a draft can be edited."))
         try:
             services.invoice_update(invoice_id=invoice.pk, data=body.to_input(),
-                                    acting_user=request.user, meta=request.actor.meta)
+                                    actor=request.actor)
         except services.InvoiceError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         except User.DoesNotExist:
@@ -204,8 +203,7 @@ class InvoiceDetailView(APIView):
         require(request.user, Capability.INVOICES)
         invoice = _invoice(request, invoice_id)
         try:
-            services.invoice_discard(invoice_id=invoice.pk, acting_user=request.user,
-                                     meta=request.actor.meta)
+            services.invoice_discard(invoice_id=invoice.pk, actor=request.actor)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -221,8 +219,7 @@ class InvoiceShareView(APIView):
     def post(self, request: Request, invoice_id: int) -> Response:
         invoice = _invoice(request, invoice_id)
         try:
-            services.invoice_share(invoice_id=invoice.pk, acting_user=request.user,
-                                   meta=request.actor.meta)
+            services.invoice_share(invoice_id=invoice.pk, actor=request.actor)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(InvoiceDetailSerializer(_invoice(request, invoice.pk)).data)
@@ -243,7 +240,7 @@ class InvoicePaidView(APIView):
         try:
             services.invoice_mark_paid(invoice_id=invoice.pk,
                                        paid_on=body.validated_data["paid_on"],
-                                       acting_user=request.user, meta=request.actor.meta)
+                                       actor=request.actor)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(InvoiceDetailSerializer(_invoice(request, invoice.pk)).data)
@@ -263,7 +260,7 @@ class InvoiceVoidView(APIView):
         body.is_valid(raise_exception=True)
         try:
             services.invoice_void(invoice_id=invoice.pk, reason=body.validated_data["reason"],
-                                  acting_user=request.user, meta=request.actor.meta)
+                                  actor=request.actor)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(InvoiceDetailSerializer(_invoice(request, invoice.pk)).data)

@@ -95,12 +95,11 @@ def _editor(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
             try:
                 if invoice is None:
                     invoice = services.invoice_create(data=invoice_input(form, lines),
-                                                      acting_user=request.user,
-                                                      meta=request.actor.meta)
+                                                      actor=request.actor)
                 else:
                     services.invoice_update(invoice_id=invoice.pk,
                                             data=invoice_input(form, lines),
-                                            acting_user=request.user, meta=request.actor.meta)
+                                            actor=request.actor)
             except services.InvoiceError as error:
                 form.add_error(None, str(error))
             except User.DoesNotExist:
@@ -163,7 +162,7 @@ def _act(request: HttpRequest, invoice_id: int, act: Callable[[Invoice], Any],
 @billing_required
 def invoice_share(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return _act(request, invoice_id, lambda invoice: services.invoice_share(
-        invoice_id=invoice.pk, acting_user=request.user, meta=request.actor.meta),
+        invoice_id=invoice.pk, actor=request.actor),
         "Invoice shared. The client gets an email saying a new invoice is in their portal.")
 
 
@@ -176,16 +175,16 @@ def invoice_paid(request: HttpRequest, invoice_id: int) -> HttpResponse:
         messages.error(request, "Give the date of payment.")
         return HttpResponseRedirect(reverse("billing:detail", args=[invoice_id]))
     return _act(request, invoice_id, lambda invoice: services.invoice_mark_paid(
-        invoice_id=invoice.pk, paid_on=form.cleaned_data["paid_on"], acting_user=request.user,
-        meta=request.actor.meta), "Marked paid.")
+        invoice_id=invoice.pk, paid_on=form.cleaned_data["paid_on"], actor=request.actor),
+        "Marked paid.")
 
 
 @require_POST
 @billing_required
 def invoice_void(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return _act(request, invoice_id, lambda invoice: services.invoice_void(
-        invoice_id=invoice.pk, reason=request.POST.get("reason", ""), acting_user=request.user,
-        meta=request.actor.meta), "Invoice voided. The client sees it as cancelled.")
+        invoice_id=invoice.pk, reason=request.POST.get("reason", ""), actor=request.actor),
+        "Invoice voided. The client sees it as cancelled.")
 
 
 @require_POST
@@ -193,8 +192,7 @@ def invoice_void(request: HttpRequest, invoice_id: int) -> HttpResponse:
 def invoice_discard(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
     try:
-        services.invoice_discard(invoice_id=invoice.pk, acting_user=request.user,
-                                 meta=request.actor.meta)
+        services.invoice_discard(invoice_id=invoice.pk, actor=request.actor)
     except services.InvoiceError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("billing:detail", args=[invoice.pk]))

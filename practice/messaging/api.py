@@ -245,9 +245,9 @@ class ConversationListView(APIView):
         data = incoming.validated_data
         try:
             conversation = services.conversation_start(
-                practice=request.tenant, acting_user=request.user, body=data["body"],
+                actor=request.actor, body=data["body"],
                 subject=data["subject"], client_id=data.get("client_id"),
-                staff_id=data.get("staff_id"), meta=request.actor.meta)
+                staff_id=data.get("staff_id"))
         except User.DoesNotExist:
             raise NotFound("No one you can write to has this id.") from None
         except services.MessagingRefused as error:
@@ -285,9 +285,8 @@ class ConversationMessagesView(APIView):
         incoming.is_valid(raise_exception=True)
         try:
             message = services.message_send(
-                practice=request.tenant, conversation_id=conversation.pk,
-                body=incoming.validated_data["body"], acting_user=request.user,
-                meta=request.actor.meta)
+                conversation_id=conversation.pk,
+                body=incoming.validated_data["body"], actor=request.actor)
         except services.MessagingRefused as error:
             raise _refused(error) from None
         return Response(MessageSerializer(message, context={"viewer": request.user}).data,
@@ -303,9 +302,8 @@ class ConversationReadView(APIView):
                    responses={**DENIED, **MISSING, 200: ConversationReadResultSerializer})
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
-        count = services.conversation_read(practice=request.tenant,
-                                           conversation_id=conversation.pk,
-                                           acting_user=request.user, meta=request.actor.meta)
+        count = services.conversation_read(conversation_id=conversation.pk,
+                                           actor=request.actor)
         return Response({"newly_read": count})
 
 
@@ -322,9 +320,8 @@ class ConversationCloseView(APIView):
         incoming.is_valid(raise_exception=True)
         try:
             conversation = services.conversation_close(
-                practice=request.tenant, conversation_id=conversation.pk,
-                note=incoming.validated_data["note"], acting_user=request.user,
-                meta=request.actor.meta)
+                conversation_id=conversation.pk,
+                note=incoming.validated_data["note"], actor=request.actor)
         except services.MessagingRefused as error:
             raise _refused(error) from None
         return Response(ConversationSerializer(conversation).data)
@@ -340,8 +337,8 @@ class ConversationReopenView(APIView):
         conversation = _conversation(request, conversation_id)
         try:
             conversation = services.conversation_reopen(
-                practice=request.tenant, conversation_id=conversation.pk,
-                acting_user=request.user, meta=request.actor.meta)
+                conversation_id=conversation.pk,
+                actor=request.actor)
         except services.MessagingRefused as error:
             raise _refused(error) from None
         return Response(ConversationSerializer(conversation).data)
@@ -359,9 +356,9 @@ class MessageDetailView(APIView):
         incoming = MessageBodySerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
-            message = services.message_edit(practice=request.tenant, message_id=message_id,
+            message = services.message_edit(message_id=message_id,
                                              body=incoming.validated_data["body"],
-                                             acting_user=request.user, meta=request.actor.meta)
+                                             actor=request.actor)
         except services.MessagingRefused as error:
             raise _refused(error) from None
         message = (Message.objects.select_related("author", "conversation")

@@ -66,8 +66,8 @@ def start(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 conversation = services.conversation_start(
-                    practice=request.tenant, acting_user=request.user, staff_id=data["staff"],
-                    subject=data["subject"], body=data["body"], meta=request.actor.meta)
+                    actor=request.actor, staff_id=data["staff"],
+                    subject=data["subject"], body=data["body"])
             except User.DoesNotExist:
                 form.add_error("staff", _("Choose someone from the list."))
             except services.MessagingRefused as refusal:
@@ -101,9 +101,8 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         if reply.is_valid():
             try:
                 message = services.message_send(
-                    practice=request.tenant, conversation_id=thread.pk,
-                    body=reply.cleaned_data["body"], acting_user=request.user,
-                    meta=request.actor.meta)
+                    conversation_id=thread.pk,
+                    body=reply.cleaned_data["body"], actor=request.actor)
             except services.MessagingRefused as refusal:
                 reply.add_error(None, str(refusal))
             else:
@@ -111,8 +110,8 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
                 url = reverse("portal:messaging:conversation", args=[thread.pk])
                 return HttpResponseRedirect(f"{url}#message-{message.pk}")
         return _render_conversation(request, policy, thread, reply, status=400)
-    services.conversation_read(practice=request.tenant, conversation_id=thread.pk,
-                               acting_user=request.user, meta=request.actor.meta)
+    services.conversation_read(conversation_id=thread.pk,
+                               actor=request.actor)
     return _render_conversation(request, policy, thread, reply)
 
 
@@ -134,9 +133,8 @@ def edit(request: HttpRequest, message_id: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                services.message_edit(practice=request.tenant, message_id=message.pk,
-                                      body=form.cleaned_data["body"], acting_user=request.user,
-                                      meta=request.actor.meta)
+                services.message_edit(message_id=message.pk,
+                                      body=form.cleaned_data["body"], actor=request.actor)
             except services.MessagingRefused as refusal:
                 form.add_error(None, str(refusal))
             else:

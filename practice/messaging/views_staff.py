@@ -94,8 +94,8 @@ def start(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse:
             data = form.cleaned_data
             try:
                 conversation = services.conversation_start(
-                    practice=request.tenant, acting_user=request.user, client_id=data["client"],
-                    subject=data["subject"], body=data["body"], meta=request.actor.meta)
+                    actor=request.actor, client_id=data["client"],
+                    subject=data["subject"], body=data["body"])
             except User.DoesNotExist:
                 form.add_error("client", "Choose a client from the list.")
             except services.MessagingRefused as refusal:
@@ -159,9 +159,8 @@ def conversation(request: HttpRequest, policy: MessagingPolicy,
         if reply.is_valid():
             try:
                 message = services.message_send(
-                    practice=request.tenant, conversation_id=thread.pk,
-                    body=reply.cleaned_data["body"], acting_user=request.user,
-                    meta=request.actor.meta)
+                    conversation_id=thread.pk,
+                    body=reply.cleaned_data["body"], actor=request.actor)
             except services.MessagingRefused as refusal:
                 reply.add_error(None, str(refusal))
             else:
@@ -169,8 +168,8 @@ def conversation(request: HttpRequest, policy: MessagingPolicy,
                 url = reverse("messaging:conversation", args=[thread.pk])
                 return HttpResponseRedirect(f"{url}#message-{message.pk}")
         return _render_conversation(request, policy, thread, reply, status=400)
-    services.conversation_read(practice=request.tenant, conversation_id=thread.pk,
-                               acting_user=request.user, meta=request.actor.meta)
+    services.conversation_read(conversation_id=thread.pk,
+                               actor=request.actor)
     return _render_conversation(request, policy, thread, reply)
 
 
@@ -193,9 +192,8 @@ def edit(request: HttpRequest, policy: MessagingPolicy, message_id: int) -> Http
         status = 400
         if form.is_valid():
             try:
-                services.message_edit(practice=request.tenant, message_id=message.pk,
-                                      body=form.cleaned_data["body"], acting_user=request.user,
-                                      meta=request.actor.meta)
+                services.message_edit(message_id=message.pk,
+                                      body=form.cleaned_data["body"], actor=request.actor)
             except services.MessagingRefused as refusal:
                 form.add_error(None, str(refusal))
             else:
@@ -216,9 +214,8 @@ def close(request: HttpRequest, policy: MessagingPolicy, conversation_id: int) -
         flash.error(request, "Keep the note to 300 characters; the conversation is still open.")
         return HttpResponseRedirect(reverse("messaging:conversation", args=[thread.pk]))
     try:
-        services.conversation_close(practice=request.tenant, conversation_id=thread.pk,
-                                    note=form.cleaned_data["note"], acting_user=request.user,
-                                    meta=request.actor.meta)
+        services.conversation_close(conversation_id=thread.pk,
+                                    note=form.cleaned_data["note"], actor=request.actor)
     except services.MessagingRefused as refusal:
         flash.error(request, str(refusal))
     else:
@@ -231,8 +228,8 @@ def close(request: HttpRequest, policy: MessagingPolicy, conversation_id: int) -
 def reopen(request: HttpRequest, policy: MessagingPolicy, conversation_id: int) -> HttpResponse:
     thread = _conversation_or_404(request, policy, conversation_id)
     try:
-        services.conversation_reopen(practice=request.tenant, conversation_id=thread.pk,
-                                     acting_user=request.user, meta=request.actor.meta)
+        services.conversation_reopen(conversation_id=thread.pk,
+                                     actor=request.actor)
     except services.MessagingRefused as refusal:
         flash.error(request, str(refusal))
     else:
@@ -260,7 +257,7 @@ def settings_page(request: HttpRequest, policy: MessagingPolicy) -> HttpResponse
                     expected_response_time=form.cleaned_data["expected_response_time"],
                     expected_response_time_es=form.cleaned_data["expected_response_time_es"],
                     front_desk_sees_messages=form.cleaned_data["front_desk_sees_messages"],
-                    acting_user=request.user, meta=request.actor.meta)
+                    actor=request.actor)
             except services.MessagingRefused as refusal:
                 form.add_error("expected_response_time", str(refusal))
             else:

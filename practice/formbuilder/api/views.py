@@ -97,8 +97,7 @@ class TemplateListView(APIView):
             template = services.template_create(
                 title=body.validated_data["title"],
                 description=body.validated_data["description"],
-                definition=body.validated_data.get("definition"), acting_user=request.user,
-                meta=request.actor.meta)
+                definition=body.validated_data.get("definition"), actor=request.actor)
         except DefinitionError as error:
             return _problems(error)
         return Response(FormTemplateDetailSerializer(selectors.template_by_id(template.pk)).data,
@@ -125,7 +124,7 @@ class TemplateDetailView(APIView):
         try:
             services.template_draft_replace(template_id=template.pk,
                                             definition=body.validated_data["definition"],
-                                            acting_user=request.user, meta=request.actor.meta)
+                                            actor=request.actor)
         except DefinitionError as error:
             return _problems(error)
         except services.FormError as error:
@@ -144,7 +143,7 @@ class TemplatePublishView(APIView):
         template = _template(template_id)
         try:
             version = services.template_publish(template_id=template.pk,
-                                                acting_user=request.user, meta=request.actor.meta)
+                                                actor=request.actor)
         except DefinitionError as error:
             return _problems(error)
         except services.FormError as error:
@@ -207,8 +206,7 @@ class AssignmentListView(APIView):
         try:
             assignment = services.form_share(client_id=data["client_id"],
                                              template_id=data["template_id"],
-                                             due_on=data["due_on"], acting_user=request.user,
-                                             meta=request.actor.meta)
+                                             due_on=data["due_on"], actor=request.actor)
         except services.FormError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(FormAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
@@ -242,8 +240,8 @@ class AnswersView(APIView):
         try:
             services.form_answers_save(
                 assignment_id=assignment.pk, answers=body.validated_data["answers"],
-                submit=body.validated_data["submit"], acting_user=request.user,
-                strict_keys=True, meta=request.actor.meta)
+                submit=body.validated_data["submit"], actor=request.actor,
+                strict_keys=True)
         except services.AnswersInvalid as error:
             return Response({"detail": str(error), "errors": error.errors},
                             status=status.HTTP_400_BAD_REQUEST)
@@ -268,7 +266,7 @@ class SignView(APIView):
         try:
             services.form_sign(assignment_id=assignment.pk, typed_name=data["typed_name"],
                                consent=data["consent"], drawn=data["drawn"],
-                               acting_user=request.user, meta=request.actor.meta)
+                               actor=request.actor)
         except services.FormError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(FormAssignmentDetailSerializer(_assignment(request, assignment_id)).data,
@@ -286,7 +284,7 @@ class WithdrawView(APIView):
         assignment = _assignment(request, assignment_id)
         try:
             assignment = services.form_withdraw(assignment_id=assignment.pk,
-                                                acting_user=request.user, meta=request.actor.meta)
+                                                actor=request.actor)
         except services.FormError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(FormAssignmentSerializer(assignment).data)

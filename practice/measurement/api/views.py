@@ -146,7 +146,7 @@ def _save_definition(request: Request, key: str | None) -> ApiResponse:
     _require_plan(request)
     try:
         row = services.practice_instrument_save(data=request.data, key=key,
-                                                acting_user=request.user, meta=request.actor.meta)
+                                                actor=request.actor)
     except DefinitionError as error:
         return _definition_problems(error)
     return ApiResponse(PracticeInstrumentSerializer(row).data, status=status.HTTP_201_CREATED)
@@ -177,8 +177,7 @@ class InstrumentPublishView(APIView):
     def post(self, request: Request, key: str) -> ApiResponse:
         _require_plan(request)
         try:
-            row = services.practice_instrument_publish(key=key, acting_user=request.user,
-                                                       meta=request.actor.meta)
+            row = services.practice_instrument_publish(key=key, actor=request.actor)
         except services.MeasurementError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         except DefinitionError as error:
@@ -266,8 +265,8 @@ class ClientAssignmentsView(GenericAPIView):
         given.is_valid(raise_exception=True)
         try:
             assignment = services.assignment_create(
-                practice=request.tenant, client_id=client_id, acting_user=request.user,
-                meta=request.actor.meta, **given.validated_data)
+                client_id=client_id, actor=request.actor,
+                **given.validated_data)
         except PermissionError as error:
             raise PermissionDenied(str(error)) from error
         except services.MeasurementError as error:
@@ -284,7 +283,7 @@ class AssignmentEndView(APIView):
                    responses={**DENIED, 200: AssignmentSerializer, 404: ErrorSerializer})
     def post(self, request: Request, assignment_id: int) -> ApiResponse:
         assignment = services.assignment_end(assignment_id=assignment_id,
-                                             acting_user=request.user, meta=request.actor.meta)
+                                             actor=request.actor)
         return ApiResponse(AssignmentSerializer(assignment).data)
 
 
@@ -347,7 +346,7 @@ class ResponseEnteredInErrorView(APIView):
         try:
             response = services.response_mark_entered_in_error(
                 response_id=response_id, reason=given.validated_data["reason"],
-                acting_user=request.user, meta=request.actor.meta)
+                actor=request.actor)
         except PermissionError as error:
             raise PermissionDenied(str(error)) from error
         except services.MeasurementError as error:
@@ -426,8 +425,7 @@ class AlertAcknowledgeView(APIView):
     @extend_schema(request=None,
                    responses={**DENIED, 200: AlertSerializer, 404: ErrorSerializer})
     def post(self, request: Request, alert_id: int) -> ApiResponse:
-        alert = services.alert_acknowledge(alert_id=alert_id, acting_user=request.user,
-                                           meta=request.actor.meta)
+        alert = services.alert_acknowledge(alert_id=alert_id, actor=request.actor)
         return ApiResponse(AlertSerializer(alert).data)
 
 
@@ -442,7 +440,7 @@ class AlertResolveView(APIView):
         given.is_valid(raise_exception=True)
         try:
             alert = services.alert_resolve(alert_id=alert_id, note=given.validated_data["note"],
-                                           acting_user=request.user, meta=request.actor.meta)
+                                           actor=request.actor)
         except services.MeasurementError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return ApiResponse(AlertSerializer(alert).data)
