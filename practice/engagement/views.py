@@ -14,8 +14,6 @@ from practice.engagement.forms import JournalingForm, RuleSettingsForm
 from practice.measurement.views_clinic.common import back, clinical_required
 from practice.views import owner_required
 from tenants.accounts.models import User
-from tenants.actor import Actor
-from tenants.audit.services import RequestMeta
 
 
 @require_http_methods(["GET", "POST"])
@@ -47,14 +45,13 @@ def journaling(request: HttpRequest, client_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose to assign journaling or to stop it.")
         return back(request, default)
-    meta = RequestMeta.from_request(request)
     try:
         if form.cleaned_data["action"] == "assign":
-            services.journaling_assign(client_id=client_id, actor=Actor.of(request.user, meta=meta))
+            services.journaling_assign(client_id=client_id, actor=request.actor)
             messages.success(request, "Journaling assigned. You will hear if no entry comes "
                                       "for a while.")
         else:
-            services.journaling_end(client_id=client_id, actor=Actor.of(request.user, meta=meta))
+            services.journaling_end(client_id=client_id, actor=request.actor)
             messages.success(request, "Journaling is no longer assigned.")
     except User.DoesNotExist:
         raise Http404 from None

@@ -30,7 +30,6 @@ from practice.measurement.charts import trend_svg
 from practice.measurement.selectors import instrument_definition, instruments_offered
 from practice.messaging.selectors import policy_of as messaging_policy_of
 from tenants.accounts.models import User
-from tenants.actor import Actor
 from tenants.audit.services import RequestMeta
 
 
@@ -150,16 +149,14 @@ def _link_action(request: HttpRequest, link_id: int) -> Any:
 def staff_link(request: HttpRequest, link_id: int) -> HttpResponse:
     """Change the tier and overrides, send the link again, or revoke it."""
     link = _link_action(request, link_id)
-    meta = RequestMeta.from_request(request)
     action = request.POST.get("action", "")
     try:
         if action == "resend":
             services.proxy_invitation_resend(link_id=link.pk,
-                                             actor=Actor.of(request.user, practice=request.tenant,
-                                                            meta=meta))
+                                             actor=request.actor)
             messages.success(request, "A new invitation link was sent.")
         elif action == "revoke":
-            services.proxy_link_revoke(link_id=link.pk, actor=Actor.of(request.user, meta=meta))
+            services.proxy_link_revoke(link_id=link.pk, actor=request.actor)
             messages.success(request, "Access revoked.")
         else:
             form = LinkForm(request.POST, tiers=selectors.tiers(), prefix=f"link{link.pk}")
@@ -169,7 +166,7 @@ def staff_link(request: HttpRequest, link_id: int) -> HttpResponse:
             services.link_update(link_id=link.pk, tier_key=form.cleaned_data["tier"],
                                  added=form.cleaned_data["added"],
                                  removed=form.cleaned_data["removed"],
-                                 actor=Actor.of(request.user, meta=meta))
+                                 actor=request.actor)
             messages.success(request, "Saved.")
     except services.FamilyError as error:
         messages.error(request, str(error))
