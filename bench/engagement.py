@@ -54,6 +54,7 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench import common  # noqa: E402
+from tenants.actor import Actor  # noqa: E402
 
 PASSWORD = "bench-horse-battery-staple-9"
 CLINICIANS = 5
@@ -291,11 +292,11 @@ def provision(subdomain: str, seed_schema: str | None) -> Any:
                             owner_name="Bench Owner", owner_email=f"owner@{subdomain}.example.org",
                             owner_password=PASSWORD)
     if seed_schema is None:
-        practice, _ = practice_provision(signup=signup, acting_user=None)
+        practice, _ = practice_provision(signup=signup, actor=Actor.SYSTEM)
         return practice
     with mock.patch.object(services, "_clone_template",
                            lambda schema: clone_schema(seed_schema, schema)):
-        practice, _ = practice_provision(signup=signup, acting_user=None)
+        practice, _ = practice_provision(signup=signup, actor=Actor.SYSTEM)
     return practice
 
 

@@ -37,6 +37,7 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench import common  # noqa: E402
+from tenants.actor import Actor  # noqa: E402
 
 PASSWORD = "bench-horse-battery-staple-9"
 SUBDOMAIN = "bench-export"
@@ -92,7 +93,7 @@ def build_large(plan: Plan) -> str:
         signup=PracticeSignup(practice_name="Bench Export", subdomain=SUBDOMAIN,
                               owner_name="Bench Owner", owner_email="owner@bench.example.org",
                               owner_password=PASSWORD),
-        acting_user=None)
+        actor=Actor.SYSTEM)
     Practice.objects.filter(pk=practice.pk).update(instrument_keys=["gad7", "mood", "phq9"])
     now = timezone.now()
     rng = random.Random(200)

@@ -124,6 +124,7 @@ def _history(client: Any, clinician: Any, days: int, now: datetime) -> None:
     from practice.measurement import schedule, services
     from practice.measurement.models import Assignment, Response
     from practice.models import ClientProfile
+    from tenants.actor import Actor
 
     profile = ClientProfile.objects.create(user=client, timezone=TIMEZONE)
     profile.clinicians.add(clinician)
@@ -145,7 +146,7 @@ def _history(client: Any, clinician: Any, days: int, now: datetime) -> None:
     wrong = Response.objects.filter(client=client, instrument_key="phq9",
                                     status="submitted").order_by("-submitted_at").first()
     services.response_mark_entered_in_error(response_id=wrong.pk, reason="Bench",
-                                            acting_user=clinician)
+                                            actor=Actor.of(clinician))
     risk = services.response_start_adhoc(client=client, instrument_key="phq9")
     services.response_submit(client=client, response_id=risk.pk,
                              answers={f"q{n}": 1 for n in range(1, 10)})
@@ -192,6 +193,7 @@ def build_world(plan: Plan) -> World:
     from portal.consent import current_consent
     from portal.invitations import consent_accept
     from tenants.accounts.models import Role, User
+    from tenants.actor import Actor
     from tenants.models import Practice
     from tenants.services import PracticeSignup, practice_provision
 
@@ -200,7 +202,7 @@ def build_world(plan: Plan) -> World:
         signup=PracticeSignup(practice_name="Bench Measurement", subdomain=SUBDOMAIN,
                               owner_name="Bench Owner", owner_email="owner@bench.example.org",
                               owner_password=PASSWORD),
-        acting_user=None)
+        actor=Actor.SYSTEM)
     Practice.objects.filter(pk=practice.pk).update(instrument_keys=["gad7", "mood", "phq9"])
     now = timezone.now()
     clients = {}

@@ -54,6 +54,7 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench.common import Summary, compare, print_load, result_line  # noqa: E402
+from tenants.actor import Actor  # noqa: E402
 
 SUBDOMAIN = "bench-notify"
 PASSWORD = "bench-horse-battery-staple-9"
@@ -222,7 +223,7 @@ def build_world() -> World:
         signup=PracticeSignup(practice_name="Bench Notifications", subdomain=SUBDOMAIN,
                               owner_name="Bench Owner", owner_email="owner@bench.example.org",
                               owner_password=PASSWORD),
-        acting_user=None)
+        actor=Actor.SYSTEM)
     with schema_context(practice.schema_name):
         clinician = User.objects.create_user("clinician@bench.example.org", PASSWORD,
                                              full_name="Bench Clinician", role=Role.CLINICIAN)

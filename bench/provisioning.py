@@ -39,6 +39,7 @@ from bench.common import (  # noqa: E402
     print_load,
     result_line,
 )
+from tenants.actor import Actor  # noqa: E402
 
 PASSWORD = "bench-horse-battery-staple-9"
 
@@ -86,7 +87,7 @@ def provision(subdomain: str) -> None:
             owner_email=f"owner@{subdomain}.example.org",
             owner_password=PASSWORD,
         ),
-        acting_user=None,
+        actor=Actor.SYSTEM,
     )
 
 

@@ -25,8 +25,9 @@ from billing.plans import PLAN_KEYS, TRIAL_DAYS, plan, plan_for_lookup_key
 from billing.selectors import BANNER_CACHE_KEY
 from practice.access import Capability, holds
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.models import BillingState, Practice
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class BillingError(Exception):
 
 @transaction.atomic
 def subscription_start_trial(
-    *, practice: Practice, acting_user: User | None = None, meta: RequestMeta | None = None
+    *, practice: Practice, actor: Actor = Actor.SYSTEM
 ) -> Subscription:
     """A new practice's card-less trial. Idempotent: an existing record is returned as is.
 
@@ -72,9 +73,9 @@ def subscription_start_trial(
     Practice.objects.filter(pk=practice.pk).update(billing_state=BillingState.TRIALING)
     practice.billing_state = BillingState.TRIALING
     audit_record(
-        action=Action.BILLING_TRIAL_STARTED, actor=acting_user,
-        actor_role="" if acting_user else "system", object_type="practice",
-        object_id=practice.pk, meta=meta, detail={"days": TRIAL_DAYS},
+        action=Action.BILLING_TRIAL_STARTED, actor=actor,
+        actor_role="" if actor.user else "system", object_type="practice",
+        object_id=practice.pk, detail={"days": TRIAL_DAYS},
     )
 
     def enqueue() -> None:
@@ -140,11 +141,11 @@ def stripe_customer_ensure(*, practice_id: int) -> Subscription:
 # --- the owner: Checkout and the Customer Portal -------------------------------------------
 
 def checkout_session_start(
-    *, practice: Practice, plan_key: str, interval: str, acting_user: User,
-    success_url: str, cancel_url: str, meta: RequestMeta | None = None,
+    *, practice: Practice, plan_key: str, interval: str, actor: Actor,
+    success_url: str, cancel_url: str,
 ) -> str:
     """A Stripe Checkout session for this plan; the URL to send the owner to."""
-    if not holds(acting_user, Capability.MANAGE_PRACTICE):
+    if not holds(actor.person, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice's owner manages its subscription.")
     if plan_key not in PLAN_KEYS:
         raise BillingError("Choose one of the plans.")
@@ -171,17 +172,17 @@ def checkout_session_start(
     )
     with transaction.atomic():
         audit_record(
-            action=Action.BILLING_CHECKOUT_STARTED, actor=acting_user, object_type="practice",
-            object_id=practice.pk, meta=meta, detail={"plan": plan_key, "interval": interval},
+            action=Action.BILLING_CHECKOUT_STARTED, actor=actor, object_type="practice",
+            object_id=practice.pk, detail={"plan": plan_key, "interval": interval},
         )
     return str(session["url"])
 
 
 def portal_session_start(
-    *, practice: Practice, acting_user: User, return_url: str, meta: RequestMeta | None = None
+    *, practice: Practice, actor: Actor, return_url: str
 ) -> str:
     """A Stripe Customer Portal session (card, plan changes, invoices); the URL to go to."""
-    if not holds(acting_user, Capability.MANAGE_PRACTICE):
+    if not holds(actor.person, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice's owner manages its subscription.")
     subscription = stripe_customer_ensure(practice_id=practice.pk)
     session = stripe_client.portal_session_create(
@@ -189,8 +190,8 @@ def portal_session_start(
     )
     with transaction.atomic():
         audit_record(
-            action=Action.BILLING_PORTAL_OPENED, actor=acting_user, object_type="practice",
-            object_id=practice.pk, meta=meta,
+            action=Action.BILLING_PORTAL_OPENED, actor=actor, object_type="practice",
+            object_id=practice.pk,
         )
     return str(session["url"])
 
@@ -376,17 +377,16 @@ def subscription_sync(*, stripe_subscription: Any) -> Subscription | None:
 
 
 def _practice_apply(record: Subscription, now: datetime, *, reason: str,
-                    acting_user: User | None = None, meta: RequestMeta | None = None) -> None:
+                    actor: Actor = Actor.SYSTEM) -> None:
     """Set the practice's billing state and plan from its record (audited when they change)."""
     practice = Practice.objects.select_for_update().get(pk=record.practice_id)
     state = billing_state_for(record, now) or practice.billing_state
     plan_key = record.plan_key or practice.plan_key
     if (state, plan_key) != (practice.billing_state, practice.plan_key):
         audit_record(
-            action=Action.BILLING_STATE_CHANGED, actor=acting_user,
-            actor_role="" if acting_user else reason, object_type="practice",
-            object_id=practice.pk, meta=meta,
-            detail={"from": practice.billing_state, "to": state,
+            action=Action.BILLING_STATE_CHANGED, actor=actor,
+            actor_role="" if actor.user else reason, object_type="practice",
+            object_id=practice.pk, detail={"from": practice.billing_state, "to": state,
                     "plan_from": practice.plan_key, "plan_to": plan_key},
         )
         Practice.objects.filter(pk=practice.pk).update(billing_state=state, plan_key=plan_key)
@@ -455,9 +455,9 @@ def _require_billing_staff(acting_user: User) -> None:
 
 
 def subscription_extend_trial(
-    *, practice_id: int, days: int, acting_user: User, meta: RequestMeta | None = None
+    *, practice_id: int, days: int, actor: Actor
 ) -> Subscription:
-    _require_billing_staff(acting_user)
+    _require_billing_staff(actor.person)
     if not 1 <= days <= 90:
         raise BillingError("A trial can be extended by 1 to 90 days.")
     practice = Practice.objects.get(pk=practice_id)
@@ -476,19 +476,19 @@ def subscription_extend_trial(
         record.trial_end = new_end
         record.save(update_fields=["trial_end", "updated_at"])
         audit_record(
-            action=Action.BILLING_TRIAL_EXTENDED, actor=acting_user, object_type="practice",
-            object_id=practice.pk, meta=meta,
-            detail={"days": days, "from": previous.isoformat() if previous else None,
+            action=Action.BILLING_TRIAL_EXTENDED, actor=actor, object_type="practice",
+            object_id=practice.pk, detail={"days": days,
+                                           "from": previous.isoformat() if previous else None,
                     "to": new_end.isoformat()},
         )
-        _practice_apply(record, now, reason="staff", acting_user=acting_user, meta=meta)
+        _practice_apply(record, now, reason="staff", actor=actor)
     return record
 
 
 def subscription_apply_coupon(
-    *, practice_id: int, coupon_id: str, acting_user: User, meta: RequestMeta | None = None
+    *, practice_id: int, coupon_id: str, actor: Actor
 ) -> Subscription:
-    _require_billing_staff(acting_user)
+    _require_billing_staff(actor.person)
     coupon_id = coupon_id.strip()
     practice = Practice.objects.get(pk=practice_id)
     record = subscription_ensure(practice=practice)
@@ -506,17 +506,17 @@ def subscription_apply_coupon(
         record.coupon_id = coupon_id
         record.save(update_fields=["coupon_id", "updated_at"])
         audit_record(
-            action=Action.BILLING_COUPON_APPLIED, actor=acting_user, object_type="practice",
-            object_id=practice.pk, meta=meta, detail={"coupon": coupon_id},
+            action=Action.BILLING_COUPON_APPLIED, actor=actor, object_type="practice",
+            object_id=practice.pk, detail={"coupon": coupon_id},
         )
     return record
 
 
 def subscription_cancel(
-    *, practice_id: int, acting_user: User, meta: RequestMeta | None = None
+    *, practice_id: int, actor: Actor
 ) -> Subscription:
     """Cancel now. The practice turns read-only (nothing is deleted)."""
-    _require_billing_staff(acting_user)
+    _require_billing_staff(actor.person)
     practice = Practice.objects.get(pk=practice_id)
     record = subscription_ensure(practice=practice)
     if record.status == SubscriptionStatus.CANCELED:
@@ -531,8 +531,8 @@ def subscription_cancel(
         record.grace_until = None
         record.save(update_fields=["status", "grace_until", "updated_at"])
         audit_record(
-            action=Action.BILLING_SUBSCRIPTION_CANCELED, actor=acting_user, object_type="practice",
-            object_id=practice.pk, meta=meta, detail={"from": previous},
+            action=Action.BILLING_SUBSCRIPTION_CANCELED, actor=actor, object_type="practice",
+            object_id=practice.pk, detail={"from": previous},
         )
-        _practice_apply(record, now, reason="staff", acting_user=acting_user, meta=meta)
+        _practice_apply(record, now, reason="staff", actor=actor)
     return record

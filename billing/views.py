@@ -30,7 +30,6 @@ from billing.forms import CouponForm, ExtendTrialForm, PlanChoiceForm
 from billing.plans import PLANS, plan_for_practice
 from practice.access import Capability, declares, holds
 from tenants.accounts.models import Role
-from tenants.audit.services import RequestMeta
 from tenants.models import Practice
 from tenants.requests import SignedInRequest
 
@@ -115,10 +114,9 @@ def practice_checkout(request: SignedInRequest) -> HttpResponse:
     try:
         url = services.checkout_session_start(
             practice=practice, plan_key=form.cleaned_data["plan"],
-            interval=form.cleaned_data["interval"], acting_user=request.user,
+            interval=form.cleaned_data["interval"], actor=request.actor,
             success_url=request.build_absolute_uri(f"{back}?checkout=success"),
             cancel_url=request.build_absolute_uri(f"{back}?checkout=canceled"),
-            meta=RequestMeta.from_request(request),
         )
     except services.BillingError as error:
         messages.error(request, str(error))
@@ -140,8 +138,8 @@ def practice_portal(request: SignedInRequest) -> HttpResponse:
         return HttpResponseRedirect(back)
     try:
         url = services.portal_session_start(
-            practice=practice, acting_user=request.user,
-            return_url=request.build_absolute_uri(back), meta=RequestMeta.from_request(request),
+            practice=practice, actor=request.actor,
+            return_url=request.build_absolute_uri(back),
         )
     except stripe_client.StripeError:
         logger.exception("Portal session failed for practice %s", practice.pk)
@@ -199,36 +197,36 @@ def staff_billing_record(request: SignedInRequest, practice_id: int) -> HttpResp
     })
 
 
-def _extend(request: SignedInRequest, practice_id: int, meta: RequestMeta) -> str:
+def _extend(request: SignedInRequest, practice_id: int) -> str:
     form = ExtendTrialForm(request.POST)
     if not form.is_valid():
         raise services.BillingError("Give a number of days from 1 to 90.")
     services.subscription_extend_trial(
         practice_id=practice_id, days=form.cleaned_data["days"],
-        acting_user=request.user, meta=meta,
+        actor=request.actor,
     )
     return f"The trial was extended by {form.cleaned_data['days']} days."
 
 
-def _coupon(request: SignedInRequest, practice_id: int, meta: RequestMeta) -> str:
+def _coupon(request: SignedInRequest, practice_id: int) -> str:
     form = CouponForm(request.POST)
     if not form.is_valid():
         raise services.BillingError("Give a Stripe coupon id (letters, digits, - and _).")
     services.subscription_apply_coupon(
         practice_id=practice_id, coupon_id=form.cleaned_data["coupon_id"],
-        acting_user=request.user, meta=meta,
+        actor=request.actor,
     )
     return f"Coupon {form.cleaned_data['coupon_id']} was applied."
 
 
-def _cancel(request: SignedInRequest, practice_id: int, meta: RequestMeta) -> str:
+def _cancel(request: SignedInRequest, practice_id: int) -> str:
     services.subscription_cancel(
-        practice_id=practice_id, acting_user=request.user, meta=meta,
+        practice_id=practice_id, actor=request.actor,
     )
     return "The subscription was canceled. The practice is read-only; nothing was deleted."
 
 
-_ACTIONS: dict[str, Callable[[SignedInRequest, int, RequestMeta], str]] = {
+_ACTIONS: dict[str, Callable[[SignedInRequest, int], str]] = {
     "extend-trial": _extend, "apply-coupon": _coupon, "cancel": _cancel,
 }
 
@@ -241,7 +239,7 @@ def staff_billing_action(request: SignedInRequest, practice_id: int, action: str
     if not services.may_manage_billing(request.user):
         raise Http404  # an operator without the billing-staff role: read-only
     try:
-        done = _ACTIONS[action](request, practice_id, RequestMeta.from_request(request))
+        done = _ACTIONS[action](request, practice_id)
     except (services.BillingError, stripe_client.NotConfigured) as error:
         messages.error(request, str(error))
     except stripe_client.StripeError:

@@ -15,9 +15,9 @@ from branding.logos import ProcessedLogo
 from branding.models import PracticeBranding
 from branding.selectors import branding_forget, branding_row
 from practice.access import Capability, holds
-from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.models import Practice
 
 
@@ -61,17 +61,16 @@ def _store_logo(practice: Practice, version: int, logo: ProcessedLogo) -> None:
 
 @transaction.atomic
 def branding_update(
-    *, practice: Practice, changes: BrandingChanges, acting_user: User,
+    *, changes: BrandingChanges, actor: Actor,
     logo: ProcessedLogo | None = None, remove_logo: bool = False,
-    meta: RequestMeta | None = None,
 ) -> PracticeBranding:
-    if not holds(acting_user, Capability.MANAGE_PRACTICE):
+    if not holds(actor.person, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes the branding.")
     values: dict[str, Any] = asdict(changes)
     values["primary_color"] = normalize_hex(changes.primary_color)
     values["accent_color"] = normalize_hex(changes.accent_color)
     validate_palette(values["primary_color"], values["accent_color"])
-    row = PracticeBranding.objects.select_for_update().get(pk=branding_row(practice).pk)
+    row = PracticeBranding.objects.select_for_update().get(pk=branding_row(actor.in_practice).pk)
     diff: dict[str, dict[str, Any]] = {}
     for field, new in values.items():
         old = getattr(row, field)
@@ -84,7 +83,7 @@ def branding_update(
         row.logo_version += 1
         row.has_logo = True
         row.logo_content_type = logo.content_type
-        _store_logo(practice, row.logo_version, logo)
+        _store_logo(actor.in_practice, row.logo_version, logo)
     elif remove_logo and row.has_logo:
         diff["logo"] = {"from": row.logo_version, "to": None}
         row.logo_version += 1
@@ -93,10 +92,10 @@ def branding_update(
     if not diff:
         return row
     row.save()
-    audit_record(action=Action.SETTINGS_BRANDING_CHANGED, actor=acting_user,
-                 object_type="practice", object_id=practice.pk, meta=meta, detail=diff)
+    audit_record(action=Action.SETTINGS_BRANDING_CHANGED, actor=actor,
+                 object_type="practice", object_id=actor.in_practice.pk, detail=diff)
     # Forget now (this transaction's readers) and again at commit (anyone who cached the old
     # value in between).
-    branding_forget(practice)
-    transaction.on_commit(lambda: branding_forget(practice))
+    branding_forget(actor.in_practice)
+    transaction.on_commit(lambda: branding_forget(actor.in_practice))
     return row

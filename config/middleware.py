@@ -19,12 +19,14 @@ from django.http import (
 from django.http.request import split_domain_port
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
+from django.utils.functional import SimpleLazyObject
 from django_ratelimit.core import is_ratelimited
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_urlconf
 
 from billing.entitlements import module_in_use
 from tenants import custom_domains
+from tenants.actor import Actor
 from tenants.db import connection
 from tenants.features import MODULE_KEYS
 from tenants.models import Domain, Practice
@@ -219,3 +221,16 @@ class ModuleGateMiddleware:
             if namespace in MODULE_KEYS and not module_in_use(practice, namespace):
                 raise Http404
         return None
+
+
+class ActorMiddleware:
+    """`request.actor`: who acts in this request (tenants.actor.Actor), built once, at its first
+    use. Lazy so that an API view sees the user its own authentication (a token) set."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.actor = SimpleLazyObject(  # type: ignore[attr-defined]
+            lambda: Actor.from_request(request))
+        return self.get_response(request)

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from controlplane.views import operator_required
 from tenants import fleet, selectors
-from tenants.audit.services import RequestMeta
 from tenants.models import MigrationRun
 from tenants.requests import SignedInRequest
 
@@ -35,9 +34,8 @@ def migrations_view(request: SignedInRequest) -> HttpResponse:
         retry = request.POST.get("retry")
         try:
             fleet.migration_run_start(
-                acting_user=request.user,
-                retry_of=int(retry) if retry and retry.isdigit() else None,
-                meta=RequestMeta.from_request(request))
+                actor=request.actor,
+                retry_of=int(retry) if retry and retry.isdigit() else None)
         except fleet.MigrationRunError as error:
             messages.error(request, str(error))
         else:

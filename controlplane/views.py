@@ -29,6 +29,7 @@ from controlplane.auth_views import handoff_page, locked_out, rate_limited  # no
 from controlplane.forms import LifecycleConfirmForm, SignupForm
 from tenants import selectors, services
 from tenants.accounts.models import Role
+from tenants.actor import Actor
 from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
@@ -46,6 +47,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         return render(request, "platform/signup_limited.html", status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        nobody_yet = Actor.of(None, meta=RequestMeta.from_request(request))  # audited as system
         try:
             practice, owner = services.practice_provision(
                 signup=services.PracticeSignup(
@@ -55,16 +57,13 @@ def signup(request: HttpRequest) -> HttpResponse:
                     owner_email=data["owner_email"],
                     owner_password=data["owner_password"],
                 ),
-                acting_user=None,
-                meta=RequestMeta.from_request(request),
+                actor=nobody_yet,
             )
         except services.ProvisioningError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             # The card-less trial starts now; the Stripe customer is made by a job.
-            billing_services.subscription_start_trial(
-                practice=practice, meta=RequestMeta.from_request(request)
-            )
+            billing_services.subscription_start_trial(practice=practice, actor=nobody_yet)
             return handoff_page(request, practice=practice, user=owner)
     status = 400 if request.method == "POST" else 200
     return render(request, "platform/signup.html", {"form": form}, status=status)
@@ -130,10 +129,7 @@ def practice_lifecycle(request: SignedInRequest, practice_id: int, action: str) 
         return HttpResponseNotAllowed(["POST"])
     service, done = _LIFECYCLE[action]
     try:
-        practice = service(
-            practice_id=practice_id, acting_user=request.user,
-            meta=RequestMeta.from_request(request),
-        )
+        practice = service(practice_id=practice_id, actor=request.actor)
     except services.LifecycleError as error:
         messages.error(request, str(error))
     else:

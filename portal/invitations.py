@@ -34,6 +34,7 @@ from practice.access import Capability, clients_in_reach, holds, reaches_whole_p
 from practice.models import ClientProfile
 from practice.outcomes.services import episode_ensure_open
 from tenants.accounts.models import Role, User, email_normalise
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS
@@ -192,81 +193,77 @@ def email_invitation(*, practice: Practice, to: str, language: str, path: str,
     transaction.on_commit(send)
 
 
-def _issue(*, practice: Practice, client: User, acting_user: User) -> ClientInvitation:
+def _issue(*, client: User, actor: Actor) -> ClientInvitation:
     """A fresh link for `client`; every earlier open link dies. The email leaves on commit."""
     now = timezone.now()
     ClientInvitation.objects.filter(user=client, used_at__isnull=True,
                                     revoked_at__isnull=True).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
     invitation = ClientInvitation.objects.create(
-        user=client, token_hash=hash_token(token), invited_by=acting_user,
+        user=client, token_hash=hash_token(token), invited_by=actor.person,
         expires_at=now + INVITATION_LIFETIME)
     language = (ClientAccess.objects.filter(user=client).values_list("language", flat=True)
                 .first() or settings.LANGUAGE_CODE)
-    email_invitation(practice=practice, to=client.email, language=language,
+    email_invitation(practice=actor.in_practice, to=client.email, language=language,
                      path=f"/portal/invitation/{token}/",
                      template="portal/email/client_invitation")
     return invitation
 
 
 @transaction.atomic
-def client_invite(*, practice: Practice, invite: ClientInvite, acting_user: User,
-                  meta: RequestMeta | None = None) -> ClientInvitation:
+def client_invite(*, invite: ClientInvite, actor: Actor) -> ClientInvitation:
     """A new client: their account (inactive until they accept), profile and portal access,
     and the emailed link."""
-    _require_inviter(acting_user)
+    _require_inviter(actor.person)
     email = email_normalise(invite.email)
     if User.objects.with_email(email).exists():
         raise InvitationError("Someone with this email already has an account in this practice. "
                               "To invite an existing client, use Invite on their row.")
-    _entitlement_check_new_client(practice)
+    _entitlement_check_new_client(actor.in_practice)
     client = User(email=email, full_name=invite.full_name.strip(), role=Role.CLIENT,
                   is_active=False)
     client.set_unusable_password()
     client.save()
     profile = ClientProfile.objects.create(user=client, timezone=DEFAULT_CLIENT_TIMEZONE)
-    if not reaches_whole_practice(acting_user, Capability.CLIENT_ACCESS):
+    if not reaches_whole_practice(actor.person, Capability.CLIENT_ACCESS):
         # A caseload-bound inviter (a clinician) takes the client on, or could not reach them.
-        profile.clinicians.add(acting_user)
-    modules = _modules_for(practice, invite.modules)
+        profile.clinicians.add(actor.person)
+    modules = _modules_for(actor.in_practice, invite.modules)
     ClientAccess.objects.create(user=client, visible_modules=modules, phone=invite.phone.strip(),
                                 invited_at=timezone.now())
-    invitation = _issue(practice=practice, client=client, acting_user=acting_user)
-    episode_ensure_open(client=client, acting_user=acting_user, meta=meta)
-    audit_record(action=Action.CLIENT_INVITED, actor=acting_user, object_type="user",
-                 object_id=client.pk, meta=meta,
-                 detail={"invitation_id": invitation.pk, "modules": modules})
+    invitation = _issue(client=client, actor=Actor.of(actor.user, practice=actor.practice))
+    episode_ensure_open(client=client, actor=actor)
+    audit_record(action=Action.CLIENT_INVITED, actor=actor, object_type="user",
+                 object_id=client.pk, detail={"invitation_id": invitation.pk, "modules": modules})
     return invitation
 
 
 @transaction.atomic
-def client_invitation_send(*, practice: Practice, client_id: int, acting_user: User,
-                           modules: list[str] | None = None,
-                           meta: RequestMeta | None = None) -> ClientInvitation:
+def client_invitation_send(*, client_id: int, actor: Actor,
+                           modules: list[str] | None = None) -> ClientInvitation:
     """Invite an existing client, or send a new link (the old one dies). Raises
     User.DoesNotExist for a client outside the acting user's reach."""
-    _require_inviter(acting_user)
-    reachable = clients_in_reach(acting_user, Capability.CLIENT_ACCESS)
+    _require_inviter(actor.person)
+    reachable = clients_in_reach(actor.person, Capability.CLIENT_ACCESS)
     client = reachable.select_for_update().get(pk=client_id)
     access, _ = ClientAccess.objects.select_for_update().get_or_create(
-        user=client, defaults={"visible_modules": list(practice.enabled_modules)})
+        user=client, defaults={"visible_modules": list(actor.in_practice.enabled_modules)})
     if client.is_active:
         # Invited clients are inactive until they accept; revoked ones are inactive again.
         raise InvitationError("This client already uses the portal.")
     resend = access.invited_at is not None and access.revoked_at is None
-    _entitlement_check_new_client(practice, client=client)
+    _entitlement_check_new_client(actor.in_practice, client=client)
     if modules is not None:
-        access.visible_modules = _modules_for(practice, modules)
+        access.visible_modules = _modules_for(actor.in_practice, modules)
     access.invited_at = timezone.now()
     access.revoked_at = None
     access.accepted_at = None
     access.save()
-    invitation = _issue(practice=practice, client=client, acting_user=acting_user)
+    invitation = _issue(client=client, actor=Actor.of(actor.user, practice=actor.practice))
     # Re-engaging a former client opens a new episode of care (an open one is kept).
-    episode_ensure_open(client=client, acting_user=acting_user, meta=meta)
-    audit_record(action=Action.CLIENT_INVITATION_SENT, actor=acting_user, object_type="user",
-                 object_id=client.pk, meta=meta,
-                 detail={"invitation_id": invitation.pk, "resend": resend})
+    episode_ensure_open(client=client, actor=actor)
+    audit_record(action=Action.CLIENT_INVITATION_SENT, actor=actor, object_type="user",
+                 object_id=client.pk, detail={"invitation_id": invitation.pk, "resend": resend})
     return invitation
 
 
@@ -281,12 +278,11 @@ def sessions_end_for_user(user_id: int) -> int:
 
 
 @transaction.atomic
-def client_access_revoke(*, client_id: int, acting_user: User,
-                         meta: RequestMeta | None = None) -> User:
+def client_access_revoke(*, client_id: int, actor: Actor) -> User:
     """Take the client's portal access away now: open links die, the account is inactive and
     every session of theirs ends. Nothing they wrote is deleted."""
-    _require_inviter(acting_user)
-    reachable = clients_in_reach(acting_user, Capability.CLIENT_ACCESS)
+    _require_inviter(actor.person)
+    reachable = clients_in_reach(actor.person, Capability.CLIENT_ACCESS)
     client = reachable.select_for_update().get(pk=client_id)
     now = timezone.now()
     ClientInvitation.objects.filter(user=client, used_at__isnull=True,
@@ -297,8 +293,8 @@ def client_access_revoke(*, client_id: int, acting_user: User,
     client.is_active = False
     client.save(update_fields=["is_active"])
     ended = sessions_end_for_user(client.pk)
-    audit_record(action=Action.CLIENT_ACCESS_REVOKED, actor=acting_user, object_type="user",
-                 object_id=client.pk, meta=meta, detail={"sessions_ended": ended})
+    audit_record(action=Action.CLIENT_ACCESS_REVOKED, actor=actor, object_type="user",
+                 object_id=client.pk, detail={"sessions_ended": ended})
     return client
 
 

@@ -33,6 +33,7 @@ from portal.models import PracticeSecurity
 from portal.selectors import client_language
 from practice.access import Capability, holds
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.db import connection
@@ -109,16 +110,15 @@ def staff_mfa_required(request: HttpRequest | None = None) -> bool:
 
 
 @transaction.atomic
-def practice_security_update(*, require_staff_mfa: bool, acting_user: User,
-                             meta: RequestMeta | None = None) -> PracticeSecurity:
-    if not holds(acting_user, Capability.MANAGE_PRACTICE):
+def practice_security_update(*, require_staff_mfa: bool, actor: Actor) -> PracticeSecurity:
+    if not holds(actor.person, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes sign-in rules.")
     row, _ = PracticeSecurity.objects.select_for_update().get_or_create(singleton=True)
     previous = row.require_staff_mfa
     row.require_staff_mfa = require_staff_mfa
     row.save()
-    audit_record(action=Action.PRACTICE_SECURITY_CHANGED, actor=acting_user,
-                 object_type="practice_security", object_id=row.pk, meta=meta,
+    audit_record(action=Action.PRACTICE_SECURITY_CHANGED, actor=actor,
+                 object_type="practice_security", object_id=row.pk,
                  detail={"require_staff_mfa": {"from": previous, "to": require_staff_mfa}})
     # Once committed, the new rule holds for every session at once.
     transaction.on_commit(

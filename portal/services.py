@@ -13,6 +13,7 @@ from practice.measurement.models import Alert
 from practice.measurement.services import SubmitOutcome
 from practice.models import ClientProfile
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
@@ -89,22 +90,22 @@ def urgent_contact_open(client: User) -> Alert | None:
 
 
 @transaction.atomic
-def urgent_contact_request(*, acting_user: User,
-                           meta: RequestMeta | None = None) -> UrgentContactOutcome:
+def urgent_contact_request(*, actor: Actor) -> UrgentContactOutcome:
     """The client asks their clinician to contact them urgently: an urgent alert for their
     clinicians (the owners when they have none), raised through the alert engine, which writes
     the recipients, a notification to each and the audit row in this same transaction. One
     request waits at a time: pressing again while one is open raises nothing more (the client
     is told when it was sent); once a clinician has acknowledged it, a new press is a new
     request."""
-    if not (acting_user.is_active and acting_user.is_client):
+    if not (actor.person.is_active and actor.person.is_client):
         raise PermissionError("Only a client asks to be contacted.")
     # Two presses at once (a double tap, two devices) queue here, so only one alert is raised.
-    client = User.objects.select_for_update().get(pk=acting_user.pk)
+    client = User.objects.select_for_update().get(pk=actor.person.pk)
     waiting = urgent_contact_open(client)
     if waiting is not None:
         return UrgentContactOutcome(alert=waiting, created=False)
     alert, _created = alert_raise(client=client, kind=Alert.Kind.URGENT_CONTACT,
                                   severity=Alert.Severity.URGENT,
-                                  summary=URGENT_CONTACT_SUMMARY, acting_user=client, meta=meta)
+                                  summary=URGENT_CONTACT_SUMMARY, actor=Actor.of(client,
+                                                                                 meta=actor.meta))
     return UrgentContactOutcome(alert=alert, created=True)

@@ -52,6 +52,7 @@ from practice.models import ClientProfile
 from practice.notifications import demo as notifications_demo
 from practice.outcomes import demo as outcomes_demo
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.db import connection
 from tenants.models import Practice
 from tenants.selectors import practice_by_subdomain
@@ -116,7 +117,7 @@ def seed_demo(*, history_weeks: int = HISTORY_WEEKS) -> bool:
                 owner_email="owner@demo.localhost",
                 owner_password=DEMO_PASSWORD,
             ),
-            acting_user=None,
+            actor=Actor.SYSTEM,
         )
         with schema_context(practice.schema_name):
             for email, name, role in _PEOPLE:
@@ -164,7 +165,7 @@ def seed_branding(practice: Practice) -> None:
         return
     owner = User.objects.filter(role=Role.OWNER).order_by("pk").first()
     if owner is not None:
-        branding_update(practice=practice, changes=DEMO_BRANDING, acting_user=owner)
+        branding_update(changes=DEMO_BRANDING, actor=Actor.of(owner, practice=practice))
 
 
 # --- measurement -------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ def seed_measurement(practice: Practice, *, now: datetime,
         return False
     wanted = sorted(set(practice.instrument_keys) | set(DEMO_INSTRUMENTS))
     practice = practice_instruments_update(practice_id=practice.pk, keys=wanted,
-                                           acting_user=owner)
+                                           actor=Actor.of(owner))
     demo = _Demo(practice, clinician, now, random.Random(2026))
     profile = ClientProfile.objects.create(user=client, timezone=DEMO_TIMEZONE)
     profile.clinicians.add(clinician)

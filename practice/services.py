@@ -21,6 +21,7 @@ from practice.access import Capability, holds
 from practice.models import StaffInvitation
 from practice.selectors import staff_member_get
 from tenants.accounts.models import STAFF_ROLES, Role, User, email_normalise
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
@@ -44,17 +45,16 @@ def _require_owner(acting_user: User) -> None:
 
 @transaction.atomic
 def staff_invite(
-    *, practice: Practice, email: str, full_name: str, role: str, acting_user: User,
-    meta: RequestMeta | None = None,
+    *, email: str, full_name: str, role: str, actor: Actor,
 ) -> StaffInvitation:
-    _require_owner(acting_user)
+    _require_owner(actor.person)
     email = email_normalise(email)
     if role not in STAFF_ROLES:
         raise StaffError("Choose a staff role.")
     if User.objects.with_email(email).exists():
         raise StaffError("Someone with this email already has an account in this practice.")
-    entitlement_lock(practice)
-    _require_seat(practice, open_invitations=StaffInvitation.objects.filter(
+    entitlement_lock(actor.in_practice)
+    _require_seat(actor.in_practice, open_invitations=StaffInvitation.objects.filter(
         accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now(),
     ).exclude(email=email).count())
     # A new invitation replaces any open one to the same address.
@@ -67,15 +67,15 @@ def staff_invite(
         full_name=full_name.strip(),
         role=role,
         token_hash=hash_token(token),
-        invited_by=acting_user,
+        invited_by=actor.person,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
     audit_record(
-        action=Action.STAFF_INVITED, actor=acting_user, object_type="staff_invitation",
-        object_id=invitation.pk, meta=meta, detail={"role": role},
+        action=Action.STAFF_INVITED, actor=actor, object_type="staff_invitation",
+        object_id=invitation.pk, detail={"role": role},
     )
-    link = practice_url(practice.subdomain, f"/staff/invitations/accept/{token}/")
-    branding = branding_for(practice)
+    link = practice_url(actor.in_practice.subdomain, f"/staff/invitations/accept/{token}/")
+    branding = branding_for(actor.in_practice)
     transaction.on_commit(
         lambda: send_branded_email(
             branding=branding,
@@ -134,15 +134,15 @@ def staff_invitation_accept(
 
 @transaction.atomic
 def staff_invitation_revoke(
-    *, invitation_id: int, acting_user: User, meta: RequestMeta | None = None
+    *, invitation_id: int, actor: Actor
 ) -> StaffInvitation:
-    _require_owner(acting_user)
+    _require_owner(actor.person)
     invitation = StaffInvitation.objects.select_for_update().get(pk=invitation_id)
     if invitation.is_open:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-        audit_record(action=Action.STAFF_INVITATION_REVOKED, actor=acting_user,
-                     object_type="staff_invitation", object_id=invitation.pk, meta=meta)
+        audit_record(action=Action.STAFF_INVITATION_REVOKED, actor=actor,
+                     object_type="staff_invitation", object_id=invitation.pk)
     return invitation
 
 
@@ -152,9 +152,9 @@ def _other_active_owners(user: User) -> int:
 
 @transaction.atomic
 def staff_role_change(
-    *, user_id: int, role: str, acting_user: User, meta: RequestMeta | None = None
+    *, user_id: int, role: str, actor: Actor
 ) -> User:
-    _require_owner(acting_user)
+    _require_owner(actor.person)
     if role not in STAFF_ROLES:
         raise StaffError("Choose a staff role.")
     member = staff_member_get(user_id)
@@ -168,15 +168,15 @@ def staff_role_change(
     previous = member.role
     member.role = role
     member.save(update_fields=["role"])
-    audit_record(action=Action.STAFF_ROLE_CHANGED, actor=acting_user, object_type="user",
-                 object_id=member.pk, meta=meta, detail={"from": previous, "to": role})
+    audit_record(action=Action.STAFF_ROLE_CHANGED, actor=actor, object_type="user",
+                 object_id=member.pk, detail={"from": previous, "to": role})
     return member
 
 
 @transaction.atomic
-def staff_remove(*, user_id: int, acting_user: User, meta: RequestMeta | None = None) -> User:
+def staff_remove(*, user_id: int, actor: Actor) -> User:
     """Take away a staff member's access. Nothing they wrote is deleted."""
-    _require_owner(acting_user)
+    _require_owner(actor.person)
     member = staff_member_get(user_id)
     if member is None:
         raise User.DoesNotExist
@@ -186,8 +186,8 @@ def staff_remove(*, user_id: int, acting_user: User, meta: RequestMeta | None = 
     member.is_active = False
     member.save(update_fields=["is_active"])
     # Inactive users fail authentication on their next request: their sessions end now.
-    audit_record(action=Action.STAFF_REMOVED, actor=acting_user, object_type="user",
-                 object_id=member.pk, meta=meta, detail={"role": member.role})
+    audit_record(action=Action.STAFF_REMOVED, actor=actor, object_type="user",
+                 object_id=member.pk, detail={"role": member.role})
     return member
 
 

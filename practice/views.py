@@ -51,8 +51,8 @@ def staff_invite(request: SignedInRequest) -> HttpResponse:
     if form.is_valid():
         try:
             services.staff_invite(
-                practice=request.tenant, acting_user=request.user,
-                meta=RequestMeta.from_request(request), **form.cleaned_data,
+                actor=request.actor,
+                **form.cleaned_data,
             )
         except services.StaffError as error:
             form.add_error(None, str(error))
@@ -87,8 +87,7 @@ def staff_role_change(request: SignedInRequest, user_id: int) -> HttpResponse:
         messages.error(request, "Choose a staff role.")
         return HttpResponseRedirect(reverse("staff_list"))
     return _staff_change(request, lambda: services.staff_role_change(
-        user_id=user_id, role=form.cleaned_data["role"], acting_user=request.user,
-        meta=RequestMeta.from_request(request),
+        user_id=user_id, role=form.cleaned_data["role"], actor=request.actor,
     ), "Role changed.")
 
 
@@ -96,7 +95,7 @@ def staff_role_change(request: SignedInRequest, user_id: int) -> HttpResponse:
 @owner_required
 def staff_remove(request: SignedInRequest, user_id: int) -> HttpResponse:
     return _staff_change(request, lambda: services.staff_remove(
-        user_id=user_id, acting_user=request.user, meta=RequestMeta.from_request(request),
+        user_id=user_id, actor=request.actor,
     ), "Access removed. Nothing they wrote was deleted.")
 
 
@@ -104,8 +103,7 @@ def staff_remove(request: SignedInRequest, user_id: int) -> HttpResponse:
 @owner_required
 def staff_invitation_revoke(request: SignedInRequest, invitation_id: int) -> HttpResponse:
     try:
-        services.staff_invitation_revoke(invitation_id=invitation_id, acting_user=request.user,
-                                         meta=RequestMeta.from_request(request))
+        services.staff_invitation_revoke(invitation_id=invitation_id, actor=request.actor)
     except services.StaffInvitation.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Invitation revoked.")

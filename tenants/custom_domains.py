@@ -26,7 +26,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tenants.accounts.models import Role, User
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.actor import Actor
+from tenants.audit.services import audit_record
 from tenants.models import Domain, Practice, PracticeState
 
 TXT_PREFIX = "_tandem-verify"
@@ -180,9 +181,8 @@ TAKEN = "That domain is already in use. If it is yours, contact support."
 
 
 @transaction.atomic
-def custom_domain_add(*, practice_id: int, name: str, acting_user: User,
-                      meta: RequestMeta | None = None) -> Domain:
-    _require_owner(acting_user)
+def custom_domain_add(*, practice_id: int, name: str, actor: Actor) -> Domain:
+    _require_owner(actor.person)
     practice = Practice.objects.select_for_update().get(pk=practice_id)
     name = normalise(name)
     problem = domain_problem(name)
@@ -200,18 +200,16 @@ def custom_domain_add(*, practice_id: int, name: str, acting_user: User,
             )
     except IntegrityError as error:  # another practice took it at the same moment
         raise CustomDomainError(TAKEN) from error
-    audit_record(action="practice.custom_domain_added", actor=acting_user,
-                 object_type="practice", object_id=practice.pk, meta=meta,
-                 detail={"domain": name})
+    audit_record(action="practice.custom_domain_added", actor=actor,
+                 object_type="practice", object_id=practice.pk, detail={"domain": name})
     return domain
 
 
 @transaction.atomic
-def custom_domain_verify(*, practice_id: int, acting_user: User | None,
-                         meta: RequestMeta | None = None) -> DnsCheck:
+def custom_domain_verify(*, practice_id: int, actor: Actor) -> DnsCheck:
     """Look the records up now (the owner's button, or the daily job with no acting user)."""
-    if acting_user is not None:
-        _require_owner(acting_user)
+    if actor.user is not None:
+        _require_owner(actor.user)
     practice = Practice.objects.select_for_update().get(pk=practice_id)
     domain = Domain.objects.select_for_update().filter(tenant=practice, is_custom=True).first()
     if domain is None:
@@ -234,17 +232,15 @@ def custom_domain_verify(*, practice_id: int, acting_user: User | None,
         domain.failing_since, action = now, "practice.custom_domain_failing"
     domain.save()
     if action:
-        audit_record(action=action, actor=acting_user,
-                     actor_role="" if acting_user else "system", object_type="practice",
-                     object_id=practice.pk, meta=meta,
-                     detail={"domain": domain.domain})
+        audit_record(action=action, actor=actor,
+                     actor_role="" if actor.user else "system", object_type="practice",
+                     object_id=practice.pk, detail={"domain": domain.domain})
     return check
 
 
 @transaction.atomic
-def custom_domain_remove(*, practice_id: int, acting_user: User,
-                         meta: RequestMeta | None = None) -> None:
-    _require_owner(acting_user)
+def custom_domain_remove(*, practice_id: int, actor: Actor) -> None:
+    _require_owner(actor.person)
     practice = Practice.objects.select_for_update().get(pk=practice_id)
     domain = Domain.objects.filter(tenant=practice, is_custom=True).first()
     if domain is None:
@@ -254,9 +250,8 @@ def custom_domain_remove(*, practice_id: int, acting_user: User,
     if practice.custom_domain:
         practice.custom_domain = ""
         practice.save(update_fields=["custom_domain"])
-    audit_record(action="practice.custom_domain_removed", actor=acting_user,
-                 object_type="practice", object_id=practice.pk, meta=meta,
-                 detail={"domain": name})
+    audit_record(action="practice.custom_domain_removed", actor=actor,
+                 object_type="practice", object_id=practice.pk, detail={"domain": name})
 
 
 def recheck_verified_domains() -> tuple[int, int]:
@@ -265,7 +260,7 @@ def recheck_verified_domains() -> tuple[int, int]:
     practice_ids = list(Domain.objects.filter(is_custom=True, verified_at__isnull=False)
                         .values_list("tenant_id", flat=True))
     for practice_id in practice_ids:
-        check = custom_domain_verify(practice_id=practice_id, acting_user=None)
+        check = custom_domain_verify(practice_id=practice_id, actor=Actor.SYSTEM)
         checked += 1
         failing += 0 if check.ok else 1
     return checked, failing

@@ -20,8 +20,8 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import Count
 from django.utils import timezone
 
-from tenants.accounts.models import User
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.actor import Actor
+from tenants.audit.services import audit_record
 from tenants.db import connection
 from tenants.error_counts import ErrorCount, error_counts
 from tenants.models import Domain, MigrationRun, Practice
@@ -170,8 +170,7 @@ def migration_run_latest() -> MigrationRun | None:
     return MigrationRun.objects.first()
 
 
-def migration_run_start(*, acting_user: User, retry_of: int | None = None,
-                        meta: RequestMeta | None = None) -> MigrationRun:
+def migration_run_start(*, actor: Actor, retry_of: int | None = None) -> MigrationRun:
     """Start the job (never two at once); a retry re-runs only the failures of `retry_of`."""
     only: list[str] = []
     if retry_of is not None:
@@ -181,9 +180,9 @@ def migration_run_start(*, acting_user: User, retry_of: int | None = None,
         only = sorted(previous.failures)
     try:
         with transaction.atomic():
-            run = MigrationRun.objects.create(started_by_id=acting_user.pk, only_schemas=only)
-            audit_record(action="platform.migrate_all_started", actor=acting_user,
-                         object_type="migration_run", object_id=run.pk, meta=meta,
+            run = MigrationRun.objects.create(started_by_id=actor.person.pk, only_schemas=only)
+            audit_record(action="platform.migrate_all_started", actor=actor,
+                         object_type="migration_run", object_id=run.pk,
                          detail={"retry_of": retry_of} if retry_of else {})
 
             def enqueue() -> None:

@@ -7,7 +7,8 @@ instead of casting at every use (django-stubs' recommended pattern). They add no
 time: a view still receives Django's or DRF's own request.
 
 - `PracticeRequest`: any request (signed in or not): `tenant` is the host's practice, `htmx`
-  what django-htmx's middleware read from the headers.
+  what django-htmx's middleware read from the headers, `actor` who acts
+  (`config.middleware.ActorMiddleware`, built on first use: tenants/actor.py).
 - `SignedInRequest`: a page behind `login_required` or a capability check
   (`practice.access.requires` and the decorators built on it): `user` is signed in.
 - `SignedInApiRequest`: an API endpoint; DRF's default permission is IsAuthenticated and every
@@ -25,12 +26,14 @@ if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
 
     from tenants.accounts.models import User
+    from tenants.actor import Actor
     from tenants.models import Practice
 
 
 class PracticeRequest(HttpRequest):
     tenant: Practice
     htmx: HtmxDetails
+    actor: Actor
 
 
 class SignedInRequest(PracticeRequest):
@@ -40,4 +43,5 @@ class SignedInRequest(PracticeRequest):
 class SignedInApiRequest(Request):
     tenant: Practice
     htmx: HtmxDetails
+    actor: Actor
     user: User

@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from tenants import selectors
 from tenants.accounts.models import EMAIL_TAKEN, PLATFORM_ROLES, Role, User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.cloning import clone_schema
@@ -99,7 +100,7 @@ def validate_signup(signup: PracticeSignup) -> None:
 
 @transaction.atomic
 def practice_provision(
-    *, signup: PracticeSignup, acting_user: User | None, meta: RequestMeta | None = None
+    *, signup: PracticeSignup, actor: Actor
 ) -> tuple[Practice, User]:
     """Create a practice, its schema (a spare cloned ahead of time when one is ready, else
     cloned from the template now: tenants.spares), its domain and its owner.
@@ -140,7 +141,7 @@ def practice_provision(
                 actor=owner,
                 object_type="practice",
                 object_id=practice.pk,
-                meta=meta,
+                meta=actor.meta,
             )
     except DatabaseError as error:
         logger.exception("provisioning failed for schema %s", practice.schema_name)
@@ -150,11 +151,10 @@ def practice_provision(
         ) from error
     audit_record(
         action=Action.PRACTICE_PROVISIONED,
-        actor=acting_user,
-        actor_role="" if acting_user else "signup",
+        actor=actor,
+        actor_role="" if actor.user else "signup",
         object_type="practice",
         object_id=practice.pk,
-        meta=meta,
     )
     return practice, owner
 
@@ -172,10 +172,10 @@ SUBDOMAIN_REDIRECT_DAYS = 90
 
 @transaction.atomic
 def practice_rename_subdomain(
-    *, practice_id: int, new_subdomain: str, acting_user: User, meta: RequestMeta | None = None
+    *, practice_id: int, new_subdomain: str, actor: Actor
 ) -> Practice:
     """Move a practice to a new subdomain; the old one redirects for 90 days, then is released."""
-    if acting_user.role != Role.OWNER or not acting_user.is_active:
+    if actor.person.role != Role.OWNER or not actor.person.is_active:
         raise PermissionError("Only the practice owner renames the subdomain.")
     practice = Practice.objects.select_for_update().get(pk=practice_id)
     new_subdomain = new_subdomain.strip()
@@ -203,9 +203,9 @@ def practice_rename_subdomain(
     previous = practice.subdomain
     practice.subdomain = new_subdomain
     practice.save(update_fields=["subdomain"])
-    audit_record(action=Action.PRACTICE_SUBDOMAIN_RENAMED, actor=acting_user,
-                 object_type="practice", object_id=practice.pk, meta=meta,
-                 detail={"from": previous, "to": new_subdomain})
+    audit_record(action=Action.PRACTICE_SUBDOMAIN_RENAMED, actor=actor,
+                 object_type="practice", object_id=practice.pk, detail={"from": previous,
+                                                                        "to": new_subdomain})
     return practice
 
 
@@ -244,46 +244,40 @@ def _set_state(
 
 
 @transaction.atomic
-def practice_suspend(
-    *, practice_id: int, acting_user: User, meta: RequestMeta | None = None
-) -> Practice:
-    _require_operator(acting_user)
+def practice_suspend(*, practice_id: int, actor: Actor) -> Practice:
+    _require_operator(actor.person)
     practice = Practice.objects.select_for_update().get(pk=practice_id)
     if practice.state != PracticeState.ACTIVE:
         raise LifecycleError("Only an active practice can be suspended.")
-    return _set_state(practice, PracticeState.SUSPENDED, acting_user, Action.PRACTICE_SUSPENDED,
-                      meta)
+    return _set_state(practice, PracticeState.SUSPENDED, actor.person, Action.PRACTICE_SUSPENDED,
+                      actor.meta)
 
 
 @transaction.atomic
-def practice_reactivate(
-    *, practice_id: int, acting_user: User, meta: RequestMeta | None = None
-) -> Practice:
+def practice_reactivate(*, practice_id: int, actor: Actor) -> Practice:
     """Bring back a suspended practice, or cancel a scheduled deletion."""
-    _require_operator(acting_user)
+    _require_operator(actor.person)
     practice = Practice.objects.select_for_update().get(pk=practice_id)
     if practice.state == PracticeState.ACTIVE:
         raise LifecycleError("This practice is already active.")
     if practice.state == PracticeState.MOVED:
         raise LifecycleError("This practice has moved to another database.")
     return _set_state(
-        practice, PracticeState.ACTIVE, acting_user, Action.PRACTICE_REACTIVATED, meta,
+        practice, PracticeState.ACTIVE, actor.person, Action.PRACTICE_REACTIVATED, actor.meta,
         deletion_due_at=None,
     )
 
 
 @transaction.atomic
-def practice_schedule_deletion(
-    *, practice_id: int, acting_user: User, meta: RequestMeta | None = None
-) -> Practice:
-    _require_operator(acting_user)
+def practice_schedule_deletion(*, practice_id: int, actor: Actor) -> Practice:
+    _require_operator(actor.person)
     practice = Practice.objects.select_for_update().get(pk=practice_id)
     if practice.state == PracticeState.DELETION_SCHEDULED:
         raise LifecycleError("Deletion is already scheduled.")
     due = timezone.now() + timedelta(days=settings.PRACTICE_DELETION_GRACE_DAYS)
     return _set_state(
-        practice, PracticeState.DELETION_SCHEDULED, acting_user, Action.PRACTICE_DELETION_SCHEDULED,
-        meta, deletion_due_at=due,
+        practice, PracticeState.DELETION_SCHEDULED, actor.person,
+        Action.PRACTICE_DELETION_SCHEDULED, actor.meta, deletion_due_at=due,
     )
 
 

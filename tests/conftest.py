@@ -28,6 +28,7 @@ from django_tenants.utils import schema_context
 from portal.consent import current_consent
 from portal.models import ConsentAcceptance
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.models import Practice
 from tenants.services import PracticeSignup, practice_provision
@@ -143,7 +144,7 @@ def make_practice(subdomain: str, name: str | None = None,
             owner_email=f"{emails_prefix}owner@example.org",
             owner_password=PASSWORD,
         ),
-        acting_user=None,
+        actor=Actor.SYSTEM,
     )
     people = {}
     with schema_context(practice.schema_name):

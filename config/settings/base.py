@@ -146,6 +146,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # `request.actor` (tenants.actor): who acts, for services and the audit trail.
+    "config.middleware.ActorMiddleware",
     "portal.middleware.SessionLifetimeMiddleware",
     "portal.middleware.SecondFactorMiddleware",
     "portal.middleware.ClientLanguageMiddleware",

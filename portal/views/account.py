@@ -183,8 +183,7 @@ def staff_mfa_rule(request: SignedInRequest) -> HttpResponse:
                             initial={"require_staff_mfa": security.staff_mfa_required()})
     if request.method == "POST" and form.is_valid():
         security.practice_security_update(
-            require_staff_mfa=form.cleaned_data["require_staff_mfa"], acting_user=request.user,
-            meta=RequestMeta.from_request(request))
+            require_staff_mfa=form.cleaned_data["require_staff_mfa"], actor=request.actor)
         return HttpResponseRedirect(reverse("portal:account_staff_mfa") + "?saved=1")
     return render(request, "portal/account/staff_mfa.html",
                   {"form": form, "saved": request.GET.get("saved") == "1"})

@@ -19,7 +19,6 @@ from portal.pages import audit_read, client_required, client_zone, render_local
 from portal.services import urgent_contact_open, urgent_contact_request
 from practice.access import Capability, declares
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 
@@ -34,8 +33,7 @@ def crisis_help(request: HttpRequest) -> HttpResponse:
 def urgent_contact(request: SignedInRequest) -> HttpResponse:
     zone = client_zone(request)
     if request.method == "POST":
-        outcome = urgent_contact_request(acting_user=request.user,
-                                         meta=RequestMeta.from_request(request))
+        outcome = urgent_contact_request(actor=request.actor)
         if outcome.created:
             messages.success(request, _("Sent. Your clinician has been asked to contact you "
                                         "urgently."))

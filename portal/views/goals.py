@@ -14,7 +14,6 @@ from practice.care import selectors, services
 from practice.care.forms import ProgressForm
 from practice.care.models import Goal
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 
@@ -37,8 +36,7 @@ def goal_progress(request: SignedInRequest, goal_id: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("portal:goals:list"))
     try:
         services.goal_progress_record(goal_id=goal_id, value=form.cleaned_data["value"],
-                                      note=form.cleaned_data["note"], acting_user=request.user,
-                                      meta=RequestMeta.from_request(request))
+                                      note=form.cleaned_data["note"], actor=request.actor)
     except Goal.DoesNotExist:
         raise Http404 from None
     messages.success(request, _("Progress saved. Well done for keeping track."))

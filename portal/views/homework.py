@@ -16,7 +16,6 @@ from practice.care import selectors, services
 from practice.care.forms import CompletionForm
 from practice.care.models import Homework, HomeworkCompletion
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 
@@ -54,8 +53,7 @@ def homework_done(request: SignedInRequest, homework_id: int) -> HttpResponse:
     try:
         services.homework_complete(homework_id=homework_id, reflection=reflection,
                                    today=selectors.client_today(request.user),
-                                   acting_user=request.user,
-                                   meta=RequestMeta.from_request(request))
+                                   actor=request.actor)
     except Homework.DoesNotExist:
         raise Http404 from None
     except services.CareError as error:

@@ -14,7 +14,6 @@ from practice.care import selectors, services
 from practice.care.forms import JournalForm, JournalSharingForm
 from practice.care.models import JournalEntry
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 
@@ -27,8 +26,7 @@ def journal(request: SignedInRequest) -> HttpResponse:
         if form.is_valid():
             is_shared = form.cleaned_data["sharing"] == "shared"
             services.journal_entry_create(body=form.cleaned_data["body"], is_shared=is_shared,
-                                          acting_user=request.user,
-                                          meta=RequestMeta.from_request(request))
+                                          actor=request.actor)
             messages.success(request, _("Saved to your journal, shared with your clinician.")
                              if is_shared else _("Saved to your journal. Only you can read it."))
             return HttpResponseRedirect(reverse("portal:journal:list"))
@@ -47,7 +45,7 @@ def sharing(request: SignedInRequest, entry_id: int) -> HttpResponse:
     try:
         services.journal_entry_set_sharing(
             entry_id=entry_id, is_shared=form.cleaned_data["sharing"] == "shared",
-            acting_user=request.user, meta=RequestMeta.from_request(request))
+            actor=request.actor)
     except JournalEntry.DoesNotExist:
         raise Http404 from None
     messages.success(request, _("Updated who can read this entry."))

@@ -17,7 +17,6 @@ from practice.care.forms import SafetyAddForm
 from practice.care.wording import contacts
 from practice.models import SafetyPlan
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 
@@ -47,7 +46,7 @@ def add(request: SignedInRequest) -> HttpResponse:
             try:
                 services.safety_plan_client_add(
                     section=form.cleaned_data["section"], text=form.cleaned_data["text"],
-                    acting_user=request.user, meta=RequestMeta.from_request(request))
+                    actor=request.actor)
             except SafetyPlan.DoesNotExist:
                 raise Http404 from None
             except services.CareError as error:

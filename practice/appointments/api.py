@@ -55,16 +55,13 @@ from practice.measurement.api.serializers import (  # one "Error" in the schema
 )
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInApiRequest
 
 STAFF_OR_CLIENT = holding(Capability.APPOINTMENTS, Capability.OWN_RECORD)
 DENIED = {403: ErrorSerializer, 404: ErrorSerializer}
 REFUSED = {400: BAD_REQUEST, 409: ErrorSerializer}
 
-
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
 
 
 def _serialize(request: SignedInApiRequest, appointments: Any, many: bool = False) -> Any:
@@ -130,7 +127,7 @@ class AppointmentListView(APIView):
         rows = list(selectors.appointments_between(request.user, start=start, end=end,
                                                    clinician=clinician, client=client))
         audit_record(action=Action.BOOKING_APPOINTMENTS_LISTED, actor=request.user,
-                     object_type="appointment", meta=_meta(request),
+                     object_type="appointment", meta=request.actor.meta,
                      detail={"client_ids": sorted({row.client_id for row in rows})})
         return ApiResponse(_serialize(request, rows, many=True))
 
@@ -145,7 +142,7 @@ class AppointmentListView(APIView):
                 appointment = services.appointment_book_online(
                     clinician_id=data["clinician_id"],
                     appointment_type_id=data["appointment_type_id"],
-                    starts_at=data["starts_at"], acting_user=request.user, meta=_meta(request))
+                    starts_at=data["starts_at"], actor=request.actor)
             else:
                 if "client_id" not in data:
                     raise ValidationError({"client_id": "Which client?"})
@@ -153,7 +150,7 @@ class AppointmentListView(APIView):
                     client_id=data["client_id"], clinician_id=data["clinician_id"],
                     appointment_type_id=data["appointment_type_id"],
                     starts_at=data["starts_at"], video_link=data.get("video_link", ""),
-                    acting_user=request.user, meta=_meta(request))
+                    actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment), status=status.HTTP_201_CREATED)
@@ -170,7 +167,7 @@ class AppointmentDetailView(APIView):
     def get(self, request: SignedInApiRequest, appointment_id: int) -> ApiResponse:
         appointment = _appointment(request, appointment_id)
         audit_record(action=Action.BOOKING_APPOINTMENT_VIEWED, actor=request.user,
-                     object_type="appointment", object_id=appointment.pk, meta=_meta(request),
+                     object_type="appointment", object_id=appointment.pk, meta=request.actor.meta,
                      detail={"client_ids": [appointment.client_id]})
         return ApiResponse(_serialize(request, appointment))
 
@@ -185,10 +182,9 @@ class AppointmentCancelView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             appointment = services.appointment_cancel(
-                appointment_id=appointment_id, acting_user=request.user,
+                appointment_id=appointment_id, actor=request.actor,
                 reason=serializer.validated_data.get("reason", ""),
-                by_client=serializer.validated_data["requested_by"] == "client",
-                meta=_meta(request))
+                by_client=serializer.validated_data["requested_by"] == "client")
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))
@@ -210,7 +206,7 @@ class AppointmentOutcomeView(APIView):
         try:
             appointment = services.appointment_record_outcome(
                 appointment_id=appointment_id, outcome=serializer.validated_data["outcome"],
-                acting_user=request.user, meta=_meta(request))
+                actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))
@@ -231,7 +227,7 @@ class AppointmentRescheduleView(APIView):
         try:
             appointment = move(
                 appointment_id=appointment_id, starts_at=serializer.validated_data["starts_at"],
-                acting_user=request.user, meta=_meta(request))
+                actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))
@@ -314,7 +310,7 @@ class BookingSettingsView(APIView):
         try:
             row = services.booking_settings_update(
                 data=services.BookingSettingsInput(**serializer.validated_data),
-                acting_user=request.user, meta=_meta(request))
+                actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(BookingSettingsSerializer(row).data)
@@ -354,8 +350,7 @@ class AvailabilityView(APIView):
         try:
             services.availability_set_weekly(
                 clinician_id=clinician.pk, windows=serializer.to_windows(),
-                timezone_name=serializer.validated_data["timezone"], acting_user=request.user,
-                meta=_meta(request))
+                timezone_name=serializer.validated_data["timezone"], actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return self._answer(clinician)
@@ -391,7 +386,7 @@ class SeriesListView(APIView):
                 appointment_type_id=data["appointment_type_id"], frequency=data["frequency"],
                 first_date=data["first_date"], local_time=data["local_time"],
                 occurrences=data.get("occurrences"), until=data.get("until")),
-                acting_user=request.user, book_the_rest=book_the_rest, meta=_meta(request))
+                actor=request.actor, book_the_rest=book_the_rest)
         except SeriesClash as clash:
             return _clash_answer(clash)
         except BookingError as error:
@@ -417,7 +412,7 @@ class SeriesChangeView(APIView):
         try:
             moved = services.series_change(appointment_id=appointment_id, scope=data["scope"],
                                            new_date=data["date"], new_time=data["time"],
-                                           acting_user=request.user, meta=_meta(request))
+                                           actor=request.actor)
         except SeriesClash as clash:
             return _clash_answer(clash)
         except BookingError as error:
@@ -437,7 +432,7 @@ class SeriesCancelView(APIView):
             cancelled = services.series_cancel(
                 appointment_id=appointment_id, scope=serializer.validated_data["scope"],
                 by_client=serializer.validated_data["requested_by"] == "client",
-                acting_user=request.user, meta=_meta(request))
+                actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, cancelled, many=True))
@@ -455,7 +450,7 @@ class WaitlistView(APIView):
     def get(self, request: SignedInApiRequest) -> ApiResponse:
         rows = selectors.waitlist_waiting(request.user)
         audit_record(action=Action.BOOKING_WAITLIST_VIEWED, actor=request.user,
-                     object_type="waitlist", meta=_meta(request),
+                     object_type="waitlist", meta=request.actor.meta,
                      detail={"client_ids": sorted({row.client_id for row in rows})})
         return ApiResponse(WaitlistEntrySerializer(rows, many=True).data)
 
@@ -470,8 +465,7 @@ class WaitlistView(APIView):
                 clinician_id=data["clinician_id"],
                 appointment_type_id=data["appointment_type_id"], weekdays=data["weekdays"],
                 earliest_time=data["earliest_time"], latest_time=data["latest_time"]),
-                client_id=data.get("client_id"), acting_user=request.user,
-                meta=_meta(request))
+                client_id=data.get("client_id"), actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
@@ -482,8 +476,7 @@ class WaitlistEntryView(APIView):
 
     @extend_schema(request=None, responses={**DENIED, 200: WaitlistEntrySerializer})
     def delete(self, request: SignedInApiRequest, entry_id: int) -> ApiResponse:
-        entry = services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
-                                        meta=_meta(request))
+        entry = services.waitlist_leave(entry_id=entry_id, actor=request.actor)
         return ApiResponse(WaitlistEntrySerializer(entry).data)
 
 
@@ -525,12 +518,10 @@ class OfferAnswerView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             if serializer.validated_data["answer"] == "decline":
-                services.waitlist_offer_decline(offer_id=offer_id, acting_user=request.user,
-                                                meta=_meta(request))
+                services.waitlist_offer_decline(offer_id=offer_id, actor=request.actor)
                 return ApiResponse({"detail": "Declined."})
             appointment = services.waitlist_offer_accept(offer_id=offer_id,
-                                                         acting_user=request.user,
-                                                         meta=_meta(request))
+                                                         actor=request.actor)
         except BookingError as error:
             return _refusal(error)
         return ApiResponse(_serialize(request, appointment))
@@ -577,7 +568,7 @@ class WeekView(APIView):
         calendar = week.week_of(request.user, clinicians=chosen, first=week.week_start(day),
                                 zone=zone, appointment_type=kind, now=now)
         audit_record(action=Action.BOOKING_WEEK_VIEWED, actor=request.user,
-                     object_type="clinician", meta=_meta(request),
+                     object_type="clinician", meta=request.actor.meta,
                      detail={"client_ids": sorted({row.client_id
                                                    for row in calendar.appointments})})
         return ApiResponse(WeekSerializer(calendar).data)

@@ -24,6 +24,7 @@ from practice.appointments.models import (
 )
 from practice.configuration.services import practice_modules_update
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.models import Practice
 
 DEMO_CLIENT = "client@demo.localhost"
@@ -45,7 +46,7 @@ def seed(practice: Practice) -> None:
     if "booking" not in practice.enabled_modules:
         practice_modules_update(practice_id=practice.pk,
                                 enabled=[*practice.enabled_modules, "booking"],
-                                acting_user=owner)
+                                actor=Actor.of(owner))
     # The demo client's portal modules were chosen (engagement's demo) before booking was on:
     # without it their appointments and booking pages answer 404 and no reminder reaches them.
     access = ClientAccess.objects.filter(user=client).first()
@@ -61,36 +62,36 @@ def seed(practice: Practice) -> None:
         services.booking_settings_update(data=services.BookingSettingsInput(
             online_booking_enabled=True, minimum_notice_hours=24, cancellation_cutoff_hours=24,
             booking_horizon_days=60, reminder_offsets_minutes=[24 * 60, 60], timezone=ZONE),
-            acting_user=owner)
+            actor=Actor.of(owner))
     video, office = _types(owner)
     services.availability_set_weekly(clinician_id=clinician.pk, windows=HOURS,
-                                     timezone_name=ZONE, acting_user=owner)
+                                     timezone_name=ZONE, actor=Actor.of(owner))
     now = timezone.now()
     today = now.astimezone(ZoneInfo(ZONE)).date()
     services.availability_exception_add(
         clinician_id=clinician.pk, day=today + timedelta(days=8),
         kind=AvailabilityException.Kind.OFF, starts_at=None, ends_at=None, note="Training day",
-        acting_user=owner)
+        actor=Actor.of(owner))
     _past_sessions(client, clinician, video, office, now)
     _today_and_tomorrow(owner, clinician, video, office, now)
     for days, kind in ((2, video), (9, office)):
         start = _at(today + timedelta(days=days), time(15))
         services.appointment_book(client_id=client.pk, clinician_id=clinician.pk,
                                   appointment_type_id=kind.pk, starts_at=start,
-                                  acting_user=owner)
+                                  actor=Actor.of(owner))
     seed_scheduling(owner, clinician, office, now)
 
 
 def _types(owner: User) -> tuple[AppointmentType, AppointmentType]:
     video = services.appointment_type_save(data=services.AppointmentTypeInput(
         name="Therapy session (video)", duration_minutes=50, mode="video",
-        video_link=VIDEO_LINK), acting_user=owner)
+        video_link=VIDEO_LINK), actor=Actor.of(owner))
     office = services.appointment_type_save(data=services.AppointmentTypeInput(
         name="Therapy session (in person)", duration_minutes=50, mode="in_person"),
-        acting_user=owner)
+        actor=Actor.of(owner))
     services.appointment_type_save(data=services.AppointmentTypeInput(
         name="Intake assessment", duration_minutes=80, mode="in_person",
-        is_bookable_online=False), acting_user=owner)
+        is_bookable_online=False), actor=Actor.of(owner))
     return video, office
 
 
@@ -139,7 +140,7 @@ def _today_and_tomorrow(owner: User, clinician: User, video: AppointmentType,
             if start > now:
                 services.appointment_book(client_id=client.pk, clinician_id=clinician.pk,
                                           appointment_type_id=kind.pk, starts_at=start,
-                                          acting_user=owner, now=now)
+                                          actor=Actor.of(owner), now=now)
                 continue
             Appointment.objects.create(
                 client=client, clinician=clinician, appointment_type=kind, starts_at=start,
@@ -174,20 +175,20 @@ def seed_scheduling(owner: User, clinician: User, office: AppointmentType,
         services.series_book(data=services.SeriesInput(
             client_id=client.pk, clinician_id=clinician.pk, appointment_type_id=office.pk,
             frequency=frequency, first_date=first, local_time=time(hour), occurrences=count),
-            acting_user=owner, book_the_rest=True, now=now)
+            actor=Actor.of(owner), book_the_rest=True, now=now)
     for client in waiting:
         services.waitlist_join(data=services.WaitlistInput(
             clinician_id=clinician.pk, appointment_type_id=office.pk, weekdays=[0, 1, 2, 3, 4],
             earliest_time=time(9), latest_time=time(17)), client_id=client.pk,
-            acting_user=owner, now=now)
+            actor=Actor.of(owner), now=now)
     # Riley moved to the afternoon: their Friday 11:00 session is cancelled by the practice
     # and its time offered to the waitlist.
     friday = _next_weekday(today + timedelta(days=2), 4)
     freed = services.appointment_book(client_id=riley.pk, clinician_id=clinician.pk,
                                       appointment_type_id=office.pk,
-                                      starts_at=_at(friday, time(11)), acting_user=owner,
+                                      starts_at=_at(friday, time(11)), actor=Actor.of(owner),
                                       now=now)
-    services.appointment_cancel(appointment_id=freed.pk, by_client=False, acting_user=owner,
+    services.appointment_cancel(appointment_id=freed.pk, by_client=False, actor=Actor.of(owner),
                                 now=now)
     services.waitlist_offer_freed(source_appointment_id=freed.pk, starts_at=freed.starts_at,
                                   ends_at=freed.ends_at, now=now)

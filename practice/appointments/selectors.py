@@ -275,8 +275,8 @@ def free_slots(*, clinician: User, appointment_type: AppointmentType, earliest: 
     busy = busy_intervals(clinician=clinician, client=client, start=earliest - margin,
                           end=latest + margin, except_appointment_id=except_appointment_id,
                           buffer=buffer)
-    return slots.free_slots(zone=availability.zone, weekly=availability.weekly,
-                            exceptions=availability.exceptions, busy=busy,
+    hours = slots.Hours(availability.zone, availability.weekly, availability.exceptions)
+    return slots.free_slots(hours=hours, busy=busy,
                             duration=timedelta(minutes=appointment_type.duration_minutes),
                             earliest=earliest, latest=latest, step=booking_rules().slot_step)
 

@@ -87,17 +87,26 @@ def _overlaps(start: datetime, end: datetime, busy: Sequence[Interval]) -> bool:
     return any(start < busy_end and busy_start < end for busy_start, busy_end in busy)
 
 
-def free_slots(*, zone: ZoneInfo, weekly: dict[int, list[TimeRange]],
-               exceptions: dict[date, list[DayException]], busy: Sequence[Interval],
-               duration: timedelta, earliest: datetime, latest: datetime,
+@dataclass(frozen=True)
+class Hours:
+    """A clinician's hours: weekly ranges by weekday and dated exceptions, on their clock."""
+
+    zone: ZoneInfo
+    weekly: dict[int, list[TimeRange]]
+    exceptions: dict[date, list[DayException]]
+
+
+def free_slots(*, hours: Hours, busy: Sequence[Interval], duration: timedelta,
+               earliest: datetime, latest: datetime,
                step: timedelta = SLOT_STEP) -> list[datetime]:
     """Every start (UTC) from `earliest` to `latest` where a session of `duration` fits inside
     the clinician's hours without touching a busy interval."""
-    first = earliest.astimezone(zone).date()
-    last = latest.astimezone(zone).date()
+    first = earliest.astimezone(hours.zone).date()
+    last = latest.astimezone(hours.zone).date()
     starts: list[datetime] = []
-    for window_start, window_end in local_intervals(zone=zone, first=first, last=last,
-                                                    weekly=weekly, exceptions=exceptions):
+    for window_start, window_end in local_intervals(zone=hours.zone, first=first, last=last,
+                                                    weekly=hours.weekly,
+                                                    exceptions=hours.exceptions):
         start = window_start
         while start + duration <= window_end:
             if earliest <= start <= latest and not _overlaps(start, start + duration, busy):

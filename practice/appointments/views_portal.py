@@ -29,7 +29,6 @@ from practice.appointments.policies import JOIN_OPENS_BEFORE, BookingRules, join
 from practice.appointments.services import BookingError, SlotTaken
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 SLOT_DAYS_PER_PAGE = 7
@@ -158,8 +157,7 @@ def book(request: SignedInRequest) -> HttpResponse:
     try:
         services.appointment_book_online(
             clinician_id=data["clinician"], appointment_type_id=data["appointment_type"],
-            starts_at=data["starts_at"], acting_user=request.user,
-            meta=RequestMeta.from_request(request))
+            starts_at=data["starts_at"], actor=request.actor)
     except SlotTaken:
         return _book_page(request, error=_("That time was just taken. Please choose another."),
                           status=409)
@@ -182,9 +180,8 @@ def cancel(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     form = ClientCancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.appointment_cancel(appointment_id=appointment.pk, acting_user=request.user,
-                                        reason=form.cleaned_data["reason"],
-                                        meta=RequestMeta.from_request(request))
+            services.appointment_cancel(appointment_id=appointment.pk, actor=request.actor,
+                                        reason=form.cleaned_data["reason"])
         except BookingError:
             messages.error(request, _("This session can no longer be cancelled online. "
                                       "Please contact the practice."))
@@ -247,7 +244,7 @@ def move(request: SignedInRequest, appointment_id: int) -> HttpResponse:
     try:
         services.appointment_reschedule_online(
             appointment_id=appointment.pk, starts_at=form.cleaned_data["starts_at"],
-            acting_user=request.user, meta=RequestMeta.from_request(request))
+            actor=request.actor)
     except SlotTaken:
         return _move_page(request, appointment,
                           error=_("That time was just taken. Please choose another."),
@@ -274,8 +271,7 @@ def waitlist(request: SignedInRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.waitlist_join(data=form.to_input(), acting_user=request.user,
-                                       meta=RequestMeta.from_request(request))
+                services.waitlist_join(data=form.to_input(), actor=request.actor)
             except BookingError:
                 form.add_error(None, _("You are already on this waitlist, or it cannot be "
                                        "joined online."))
@@ -295,8 +291,7 @@ def waitlist(request: SignedInRequest) -> HttpResponse:
 @client_required
 def waitlist_leave(request: SignedInRequest, entry_id: int) -> HttpResponse:
     try:
-        services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
-                                meta=RequestMeta.from_request(request))
+        services.waitlist_leave(entry_id=entry_id, actor=request.actor)
     except WaitlistEntry.DoesNotExist:
         raise Http404 from None
     messages.success(request, _("You have left the waitlist."))
@@ -314,14 +309,12 @@ def offers(request: SignedInRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 @client_required
 def offer_answer(request: SignedInRequest, offer_id: int) -> HttpResponse:
-    meta = RequestMeta.from_request(request)
     try:
         if request.POST.get("answer") == "accept":
-            services.waitlist_offer_accept(offer_id=offer_id, acting_user=request.user,
-                                           meta=meta)
+            services.waitlist_offer_accept(offer_id=offer_id, actor=request.actor)
             messages.success(request, _("The session is yours: it is booked."))
             return HttpResponseRedirect(reverse("portal:booking:list"))
-        services.waitlist_offer_decline(offer_id=offer_id, acting_user=request.user, meta=meta)
+        services.waitlist_offer_decline(offer_id=offer_id, actor=request.actor)
     except WaitlistOffer.DoesNotExist:
         raise Http404 from None
     except BookingError:

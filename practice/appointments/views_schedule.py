@@ -38,7 +38,6 @@ from practice.appointments.services import BookingError, SeriesClash
 from practice.appointments.views_staff import (
     _appointment_or_404,
     _client_or_404,
-    _meta,
     _page,
     _read_event,
     _refused,
@@ -156,11 +155,11 @@ def _book_submit(request: SignedInRequest, form: SeriesBookForm) -> HttpResponse
                 appointment_type_id=data["appointment_type"],
                 starts_at=local_moment(data["date"], data["time"],
                                        selectors.clinician_zone(clinician)),
-                acting_user=request.user, meta=_meta(request))
+                actor=request.actor)
             messages.success(request, "Session booked.")
             return HttpResponseRedirect(reverse("booking:detail", args=[appointment.pk]))
-        result = services.series_book(data=_series_input(data), acting_user=request.user,
-                                      book_the_rest=data["book_the_rest"], meta=_meta(request))
+        result = services.series_book(data=_series_input(data), actor=request.actor,
+                                      book_the_rest=data["book_the_rest"])
     except User.DoesNotExist:
         form.add_error(None, "Choose one of the clients and clinicians listed.")
         return None
@@ -214,7 +213,7 @@ def series_change(request: SignedInRequest, appointment_id: int) -> HttpResponse
                      selectors.clinician_zone(appointment.clinician))
         moved = services.series_change(appointment_id=appointment.pk, scope=data["scope"],
                                        new_date=data["date"], new_time=data["time"],
-                                       acting_user=request.user, meta=_meta(request))
+                                       actor=request.actor)
     except ValidationError as error:
         return _refused(request, BookingError(" ".join(error.messages)), _detail(appointment_id))
     except Appointment.DoesNotExist:
@@ -238,7 +237,7 @@ def series_cancel(request: SignedInRequest, appointment_id: int) -> HttpResponse
         cancelled = services.series_cancel(
             appointment_id=appointment_id, scope=form.cleaned_data["scope"],
             by_client=form.cleaned_data["requested_by"] == "client",
-            acting_user=request.user, meta=_meta(request))
+            actor=request.actor)
     except Appointment.DoesNotExist:
         raise Http404 from None
     except BookingError as error:
@@ -276,7 +275,7 @@ def waitlist_add(request: SignedInRequest, client_id: int) -> HttpResponse:
         services.waitlist_join(data=services.WaitlistInput(
             clinician_id=clinician_id, appointment_type_id=type_id, weekdays=weekdays,
             earliest_time=earliest, latest_time=latest), client_id=client.pk,
-            acting_user=request.user, meta=_meta(request))
+            actor=request.actor)
     except User.DoesNotExist:
         raise Http404 from None
     except BookingError as error:
@@ -289,8 +288,7 @@ def waitlist_add(request: SignedInRequest, client_id: int) -> HttpResponse:
 @booking_staff_required
 def waitlist_remove(request: SignedInRequest, entry_id: int) -> HttpResponse:
     try:
-        services.waitlist_leave(entry_id=entry_id, acting_user=request.user,
-                                meta=_meta(request))
+        services.waitlist_leave(entry_id=entry_id, actor=request.actor)
     except WaitlistEntry.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Removed from the waitlist.")
@@ -315,7 +313,7 @@ def online_approval(request: SignedInRequest, client_id: int) -> HttpResponse:
     try:
         approved = services.online_booking_approval_set(
             client_id=client.pk, is_approved=request.POST.get("is_approved") == "1",
-            acting_user=request.user, meta=_meta(request))
+            actor=request.actor)
     except User.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Approved to book online." if approved

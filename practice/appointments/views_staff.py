@@ -62,7 +62,7 @@ from practice.appointments.services.common import may_manage_schedule_of
 from practice.measurement.selectors import instruments_offered
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import PracticeRequest, SignedInRequest
 from tenants.selectors import practice_client_url
 
@@ -72,14 +72,11 @@ booking_staff_required = requires(Capability.APPOINTMENTS)
 owner_required = requires(Capability.MANAGE_PRACTICE)
 
 
-def _meta(request: HttpRequest) -> RequestMeta:
-    return RequestMeta.from_request(request)
 
-
-def _read_event(request: HttpRequest, action: str, *, object_type: str, object_id: Any,
+def _read_event(request: SignedInRequest, action: str, *, object_type: str, object_id: Any,
                 client_ids: list[int] | None = None) -> None:
     audit_record(action=action, actor=request.user, object_type=object_type,
-                 object_id=object_id, meta=_meta(request),
+                 object_id=object_id, meta=request.actor.meta,
                  detail={"client_ids": client_ids} if client_ids is not None else None)
 
 
@@ -234,8 +231,7 @@ def client_appointments(request: SignedInRequest, client_id: int) -> HttpRespons
                 appointment = services.appointment_book(
                     client_id=client.pk, clinician_id=clinician.pk,
                     appointment_type_id=data["appointment_type"], starts_at=starts_at,
-                    video_link=data["video_link"], acting_user=request.user,
-                    meta=_meta(request))
+                    video_link=data["video_link"], actor=request.actor)
             except User.DoesNotExist:
                 form.add_error("clinician", "Choose one of the practice's clinicians.")
             except ValidationError as error:
@@ -262,10 +258,9 @@ def questionnaire_add(request: SignedInRequest, client_id: int) -> HttpResponse:
                         target)
     try:
         services.session_questionnaire_add(
-            practice=request.tenant, client_id=client.pk,
+            client_id=client.pk,
             instrument_key=form.cleaned_data["instrument_key"],
-            hours_before=form.cleaned_data["hours_before"], acting_user=request.user,
-            meta=_meta(request))
+            hours_before=form.cleaned_data["hours_before"], actor=request.actor)
     except User.DoesNotExist:
         raise Http404 from None
     except BookingError as error:
@@ -281,7 +276,7 @@ def questionnaire_end(request: SignedInRequest, questionnaire_id: int) -> HttpRe
         raise Http404
     try:
         questionnaire = services.session_questionnaire_end(
-            questionnaire_id=questionnaire_id, acting_user=request.user, meta=_meta(request))
+            questionnaire_id=questionnaire_id, actor=request.actor)
     except (SessionQuestionnaire.DoesNotExist, User.DoesNotExist):
         raise Http404 from None
     messages.success(request, "No longer asked before each session.")
@@ -329,9 +324,9 @@ def appointment_cancel(request: SignedInRequest, appointment_id: int) -> HttpRes
         return _refused(request, BookingError("Say who cancelled."), _detail(appointment_id))
     try:
         appointment = services.appointment_cancel(
-            appointment_id=appointment_id, acting_user=request.user,
+            appointment_id=appointment_id, actor=request.actor,
             reason=form.cleaned_data["reason"],
-            by_client=form.cleaned_data["requested_by"] == "client", meta=_meta(request))
+            by_client=form.cleaned_data["requested_by"] == "client")
     except Appointment.DoesNotExist:
         raise Http404 from None
     except BookingError as error:
@@ -351,7 +346,7 @@ def appointment_outcome(request: SignedInRequest, appointment_id: int) -> HttpRe
             raise BookingError("Choose completed or no-show.")
         services.appointment_record_outcome(
             appointment_id=appointment_id, outcome=form.cleaned_data["outcome"],
-            acting_user=request.user, meta=_meta(request))
+            actor=request.actor)
     except Appointment.DoesNotExist:
         raise Http404 from None
     except BookingError as error:
@@ -371,7 +366,7 @@ def appointment_reschedule(request: SignedInRequest, appointment_id: int) -> Htt
         starts_at = local_moment(form.cleaned_data["date"], form.cleaned_data["time"],
                                  selectors.clinician_zone(appointment.clinician))
         services.appointment_reschedule(appointment_id=appointment.pk, starts_at=starts_at,
-                                        acting_user=request.user, meta=_meta(request))
+                                        actor=request.actor)
     except ValidationError as error:
         return _refused(request, BookingError(" ".join(error.messages)),
                         _detail(appointment_id))
@@ -434,8 +429,7 @@ def availability(request: SignedInRequest, clinician_id: int) -> HttpResponse:
             try:
                 services.availability_set_weekly(
                     clinician_id=clinician.pk, windows=form.cleaned_data["windows"],
-                    timezone_name=form.cleaned_data["timezone"], acting_user=request.user,
-                    meta=_meta(request))
+                    timezone_name=form.cleaned_data["timezone"], actor=request.actor)
             except BookingError as error:
                 form.add_error(None, str(error))
             else:
@@ -457,7 +451,7 @@ def exception_add(request: SignedInRequest, clinician_id: int) -> HttpResponse:
             services.availability_exception_add(
                 clinician_id=clinician.pk, day=data["date"], kind=data["kind"],
                 starts_at=data["starts_at"], ends_at=data["ends_at"], note=data["note"],
-                acting_user=request.user, meta=_meta(request))
+                actor=request.actor)
         except BookingError as error:
             form.add_error(None, str(error))
         else:
@@ -477,7 +471,7 @@ def exception_remove(request: SignedInRequest, exception_id: int) -> HttpRespons
     clinician = _managed_clinician(request, exception.clinician_id)
     try:
         services.availability_exception_remove(exception_id=exception_id,
-                                               acting_user=request.user, meta=_meta(request))
+                                               actor=request.actor)
     except AvailabilityException.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Exception removed.")
@@ -504,8 +498,7 @@ def types(request: SignedInRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.appointment_type_save(data=_type_input(form), acting_user=request.user,
-                                               meta=_meta(request))
+                services.appointment_type_save(data=_type_input(form), actor=request.actor)
             except BookingError as error:
                 form.add_error(None, str(error))
             else:
@@ -536,7 +529,7 @@ def type_edit(request: SignedInRequest, type_id: int) -> HttpResponse:
             raise BookingError(" ".join(str(message) for errors in form.errors.values()
                                         for message in errors))
         services.appointment_type_save(data=_type_input(form), appointment_type_id=type_id,
-                                       acting_user=request.user, meta=_meta(request))
+                                       actor=request.actor)
     except BookingError as error:
         return _refused(request, error, reverse("booking:types"))
     messages.success(request, "Type saved. Sessions already booked keep what they were "
@@ -550,7 +543,7 @@ def type_active(request: SignedInRequest, type_id: int) -> HttpResponse:
     try:
         row = services.appointment_type_set_active(
             appointment_type_id=type_id, is_active=request.POST.get("is_active") == "1",
-            acting_user=request.user, meta=_meta(request))
+            actor=request.actor)
     except AppointmentType.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Type offered again." if row.is_active else
@@ -589,7 +582,7 @@ def booking_settings(request: SignedInRequest) -> HttpResponse:
                 client_reschedule_enabled=data["client_reschedule_enabled"],
                 waitlist_offers_at_once=data["waitlist_offers_at_once"] or 3,
                 waitlist_offer_hours=data["waitlist_offer_hours"] or 12),
-                acting_user=request.user, meta=_meta(request))
+                actor=request.actor)
         except BookingError as error:
             form.add_error(None, str(error))
         else:
@@ -609,17 +602,16 @@ def calendar_feed(request: SignedInRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "regenerate":
-            token = services.calendar_feed_regenerate(acting_user=request.user,
-                                                      meta=_meta(request))
+            token = services.calendar_feed_regenerate(actor=request.actor)
         elif action == "names":
             form = FeedForm(request.POST)
             form.is_valid()
             services.calendar_feed_update(full_names=form.cleaned_data.get("full_names", False),
-                                          acting_user=request.user, meta=_meta(request))
+                                          actor=request.actor)
             messages.success(request, "Saved.")
             return HttpResponseRedirect(reverse("booking:calendar"))
         elif action == "off":
-            services.calendar_feed_turn_off(acting_user=request.user, meta=_meta(request))
+            services.calendar_feed_turn_off(actor=request.actor)
             messages.success(request, "The feed is off; its address no longer works.")
             return HttpResponseRedirect(reverse("booking:calendar"))
         else:
@@ -652,7 +644,7 @@ def feed(request: PracticeRequest, token: str) -> HttpResponse:
                                practice_name=request.tenant.name, host=request.get_host())
     audit_record(action=Action.CALENDAR_FEED_FETCHED, actor=None, actor_role="calendar_feed",
                  object_type="clinician", object_id=calendar.clinician_id,
-                 meta=_meta(request),
+                 meta=request.actor.meta,
                  detail={"client_ids": sorted({row.client_id for row in appointments})})
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"

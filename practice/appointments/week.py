@@ -116,10 +116,11 @@ def week_of(user: User, *, clinicians: list[User], first: date, zone: ZoneInfo,
         for person in clinicians:
             busy = [(row.starts_at, row.ends_at) for row in appointments
                     if row.clinician_id == person.pk and row.status in ACTIVE_STATUSES]
+            hours = slots.Hours(zones[person.pk],
+                                {key: list(value) for key, value in weekly[person.pk].items()},
+                                dict(exceptions[person.pk]))
             starts = slots.free_slots(
-                zone=zones[person.pk], weekly={key: list(value) for key, value
-                                               in weekly[person.pk].items()},
-                exceptions=dict(exceptions[person.pk]), busy=busy, duration=duration,
+                hours=hours, busy=busy, duration=duration,
                 earliest=max(start, now), latest=end - duration, step=rules.slot_step)
             for free in back_to_back(starts, duration=duration, step=rules.slot_step):
                 lane = by_lane.get((person.pk, free.astimezone(zone).date()))

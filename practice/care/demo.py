@@ -19,6 +19,7 @@ from practice.care import selectors, services
 from practice.care.models import Goal, GoalProgress, Homework, HomeworkCompletion, JournalEntry
 from practice.care.services import ResourceInput
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.models import Practice
 
 DEMO_CLIENT = "client@demo.localhost"
@@ -81,11 +82,11 @@ def seed_for(*, client: User, clinician: User, now: datetime) -> bool:
     resources = _library(client, clinician)
     _homework(client, clinician, now, today, resources)
     _journal(client, now)
-    services.safety_plan_save(client_id=client.pk, sections=SAFETY_PLAN, acting_user=clinician)
+    services.safety_plan_save(client_id=client.pk, sections=SAFETY_PLAN, actor=Actor.of(clinician))
     services.safety_plan_client_add(section="coping", text="Texting Marcus a silly photo",
-                                    acting_user=client)
+                                    actor=Actor.of(client))
     services.safety_plan_client_add(section="reason", text="Seeing the ocean again",
-                                    acting_user=client)
+                                    actor=Actor.of(client))
     return True
 
 
@@ -99,33 +100,34 @@ def _goals(client: User, clinician: User, now: datetime) -> None:
         description="A steady bedtime makes mornings easier.", target_value=Decimal(5),
         target_unit="nights a week", milestones=["Phone off at 10:30", "Same wake-up time",
                                                  "Five nights in a row"],
-        acting_user=clinician)
+        actor=Actor.of(clinician))
     _back_date(Goal, sleep.pk, now - timedelta(weeks=8))
     for weeks_ago, nights, note in ((7, 1, "Hard week."), (5, 2, ""), (3, 3, "Phone in the "
                                     "kitchen helps."), (1, 4, "Almost there.")):
         entry = services.goal_progress_record(goal_id=sleep.pk, value=Decimal(nights), note=note,
-                                              acting_user=client)
+                                              actor=Actor.of(client))
         _back_date(GoalProgress, entry.pk, now - timedelta(weeks=weeks_ago))
     people = services.goal_create(
         client_id=client.pk, title="See a friend every week",
         description="Plans that are easy to keep: coffee, a walk, a call.",
-        milestones=["Text one person", "Make one plan"], acting_user=clinician)
+        milestones=["Text one person", "Make one plan"], actor=Actor.of(clinician))
     _back_date(Goal, people.pk, now - timedelta(weeks=6))
     entry = services.goal_progress_record(goal_id=people.pk, note="Coffee with Marcus on Sunday.",
-                                          acting_user=client)
+                                          actor=Actor.of(client))
     _back_date(GoalProgress, entry.pk, now - timedelta(days=4))
     done = services.goal_create(client_id=client.pk, title="Book a check-up with my GP",
-                                acting_user=clinician)
+                                actor=Actor.of(clinician))
     _back_date(Goal, done.pk, now - timedelta(weeks=12))
-    services.goal_set_status(goal_id=done.pk, status=Goal.Status.ACHIEVED, acting_user=clinician)
+    services.goal_set_status(goal_id=done.pk, status=Goal.Status.ACHIEVED,
+                             actor=Actor.of(clinician))
 
 
 def _library(client: User, clinician: User) -> dict[str, int]:
-    resources = {data.title: services.resource_create(data=data, acting_user=clinician).pk
+    resources = {data.title: services.resource_create(data=data, actor=Actor.of(clinician)).pk
                  for data in LIBRARY}
     for title in CURATED:
         services.resource_share(client_id=client.pk, resource_id=resources[title],
-                                acting_user=clinician)
+                                actor=Actor.of(clinician))
     return resources
 
 
@@ -135,7 +137,7 @@ def _homework(client: User, clinician: User, now: datetime, today: date,
     breathing = services.homework_assign(
         client_id=client.pk, instructions="Box breathing for two minutes, once a day.",
         due_on=started, repeats_weekly=True,
-        resource_id=resources["Box breathing, step by step"], acting_user=clinician)
+        resource_id=resources["Box breathing, step by step"], actor=Actor.of(clinician))
     _back_date(Homework, breathing.pk, now - timedelta(weeks=4, days=1))
     reflections = ["Did it five days out of seven.", "", "Easier in the evening."]
     HomeworkCompletion.objects.bulk_create([
@@ -147,11 +149,11 @@ def _homework(client: User, clinician: User, now: datetime, today: date,
         client_id=client.pk, instructions="Fill in one thought record on an evening your mood "
                                           "drops; bring it on Thursday.",
         due_on=today + timedelta(days=2),
-        resource_id=resources["Thought record: how to fill it in"], acting_user=clinician)
+        resource_id=resources["Thought record: how to fill it in"], actor=Actor.of(clinician))
     _back_date(Homework, thought.pk, now - timedelta(days=3))
     finished = services.homework_assign(
         client_id=client.pk, instructions="List three things that went well this week.",
-        due_on=today - timedelta(weeks=2), acting_user=clinician)
+        due_on=today - timedelta(weeks=2), actor=Actor.of(clinician))
     _back_date(Homework, finished.pk, now - timedelta(weeks=3))
     HomeworkCompletion.objects.create(homework=finished, due_on=finished.due_on,
                                       reflection="Walk by the river, a good call, a long sleep.",
@@ -165,5 +167,6 @@ def _journal(client: User, now: datetime) -> None:
             (6, "Something I don't want to talk about yet. Writing it down helps.", False),
             (2, "Tried the breathing before the team meeting. Still nervous, but I spoke up "
                 "once.", True)):
-        entry = services.journal_entry_create(body=body, is_shared=is_shared, acting_user=client)
+        entry = services.journal_entry_create(body=body, is_shared=is_shared,
+                                              actor=Actor.of(client))
         _back_date(JournalEntry, entry.pk, now - timedelta(days=days_ago))

@@ -56,8 +56,7 @@ def client_invite(request: SignedInRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             invitation = invitations.client_invite(
-                practice=request.tenant, acting_user=request.user,
-                meta=RequestMeta.from_request(request),
+                actor=request.actor,
                 invite=invitations.ClientInvite(full_name=data["full_name"], email=data["email"],
                                                 phone=data["phone"], modules=data["modules"]))
         except invitations.InvitationError as error:
@@ -99,8 +98,8 @@ def client_invitation_send(request: SignedInRequest, client_id: int) -> HttpResp
                if request.POST.get("set_modules") and form.is_valid() else None)
     try:
         invitations.client_invitation_send(
-            practice=request.tenant, client_id=client_id, acting_user=request.user,
-            modules=modules, meta=RequestMeta.from_request(request))
+            client_id=client_id, actor=request.actor,
+            modules=modules)
     except User.DoesNotExist:
         raise Http404 from None
     except invitations.InvitationError as error:
@@ -115,8 +114,7 @@ def client_invitation_send(request: SignedInRequest, client_id: int) -> HttpResp
 @inviter_required
 def client_access_revoke(request: SignedInRequest, client_id: int) -> HttpResponse:
     try:
-        invitations.client_access_revoke(client_id=client_id, acting_user=request.user,
-                                         meta=RequestMeta.from_request(request))
+        invitations.client_access_revoke(client_id=client_id, actor=request.actor)
     except User.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Portal access revoked. The client was signed out everywhere; "

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_http_methods
 
 from practice.views import owner_required
 from tenants import custom_domains
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 
@@ -33,18 +32,17 @@ def domain_settings(request: SignedInRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
-        meta = RequestMeta.from_request(request)
         try:
             if action == "add" and form.is_valid():
                 custom_domains.custom_domain_add(
                     practice_id=practice.pk, name=form.cleaned_data["domain"],
-                    acting_user=request.user, meta=meta)
+                    actor=request.actor)
                 messages.success(request, "Added. Create the two DNS records below, then "
                                           "press Check now.")
                 return HttpResponseRedirect(reverse("settings_domain"))
             if action == "verify":
                 check = custom_domains.custom_domain_verify(
-                    practice_id=practice.pk, acting_user=request.user, meta=meta)
+                    practice_id=practice.pk, actor=request.actor)
                 if check.ok:
                     messages.success(request, "Both records are in place: your domain is "
                                               "verified.")
@@ -53,7 +51,7 @@ def domain_settings(request: SignedInRequest) -> HttpResponse:
                 return HttpResponseRedirect(reverse("settings_domain"))
             if action == "remove":
                 custom_domains.custom_domain_remove(
-                    practice_id=practice.pk, acting_user=request.user, meta=meta)
+                    practice_id=practice.pk, actor=request.actor)
                 messages.success(request, "The domain was removed. Clients use your "
                                           "subdomain again.")
                 return HttpResponseRedirect(reverse("settings_domain"))

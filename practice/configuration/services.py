@@ -13,6 +13,7 @@ from billing.entitlements import UPGRADE_URL, entitlements_for, plan_allows_modu
 from practice.access import Capability, holds
 from practice.models import SafetyPlan
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.features import MODULE_KEYS, MessagingPolicyKind, enabled_modules
 from tenants.models import Practice
@@ -57,9 +58,8 @@ def _save(practice_id: int, field: str, value: Any, acting_user: User,
 
 
 @transaction.atomic
-def practice_modules_update(*, practice_id: int, enabled: list[str], acting_user: User,
-                            meta: RequestMeta | None = None) -> Practice:
-    _require_owner(acting_user)
+def practice_modules_update(*, practice_id: int, enabled: list[str], actor: Actor) -> Practice:
+    _require_owner(actor.person)
     unknown = sorted(set(enabled) - MODULE_KEYS)
     if unknown:
         raise ConfigurationError(f"Unknown modules: {', '.join(unknown)}.")
@@ -82,25 +82,23 @@ def practice_modules_update(*, practice_id: int, enabled: list[str], acting_user
         if reason:
             raise ConfigurationError(reason)
     ordered = [key for key in sorted(MODULE_KEYS) if key in set(enabled)]
-    return _save(practice_id, "enabled_modules", ordered, acting_user, meta)
+    return _save(practice_id, "enabled_modules", ordered, actor.person, actor.meta)
 
 
 @transaction.atomic
-def practice_messaging_policy_update(*, practice_id: int, policy: str, acting_user: User,
-                                     meta: RequestMeta | None = None) -> Practice:
-    _require_owner(acting_user)
+def practice_messaging_policy_update(*, practice_id: int, policy: str, actor: Actor) -> Practice:
+    _require_owner(actor.person)
     if policy not in dict(MessagingPolicyKind.CHOICES):
         raise ConfigurationError("Choose one of the messaging policies.")
-    return _save(practice_id, "messaging_policy", policy, acting_user, meta)
+    return _save(practice_id, "messaging_policy", policy, actor.person, actor.meta)
 
 
 @transaction.atomic
-def practice_instruments_update(*, practice_id: int, keys: list[str], acting_user: User,
-                                thresholds: dict[str, float] | None = None,
-                                meta: RequestMeta | None = None) -> Practice:
+def practice_instruments_update(*, practice_id: int, keys: list[str], actor: Actor,
+                                thresholds: dict[str, float] | None = None) -> Practice:
     from practice.measurement.library import get_definition, shipped_keys
 
-    _require_owner(acting_user)
+    _require_owner(actor.person)
     available = set(shipped_keys())
     unknown = sorted(set(keys) - available | set(thresholds or {}) - available)
     if unknown:
@@ -111,6 +109,6 @@ def practice_instruments_update(*, practice_id: int, keys: list[str], acting_use
                                      "reliable-change value; it cannot be overridden.")
         if value <= 0:
             raise ConfigurationError("A reliable-change value must be above 0.")
-    _save(practice_id, "instrument_keys", sorted(set(keys)), acting_user, meta)
+    _save(practice_id, "instrument_keys", sorted(set(keys)), actor.person, actor.meta)
     ordered = dict(sorted((thresholds or {}).items()))
-    return _save(practice_id, "reliable_change_thresholds", ordered, acting_user, meta)
+    return _save(practice_id, "reliable_change_thresholds", ordered, actor.person, actor.meta)

@@ -28,7 +28,6 @@ from practice.configuration.forms import (
 )
 from practice.views import owner_required
 from tenants import services as tenant_services
-from tenants.audit.services import RequestMeta
 from tenants.requests import PracticeRequest, SignedInRequest
 
 _BRANDING_FIELDS = [field for field in BrandingChanges.__dataclass_fields__]
@@ -95,10 +94,9 @@ def branding_settings(request: SignedInRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             branding_services.branding_update(
-                practice=request.tenant,
                 changes=BrandingChanges(**{field: data[field] for field in _BRANDING_FIELDS}),
                 logo=data.get("logo"), remove_logo=data.get("remove_logo", False),
-                acting_user=request.user, meta=RequestMeta.from_request(request),
+                actor=request.actor,
             )
         except BrandingError as error:
             for message in error.messages:
@@ -131,7 +129,7 @@ def modules_settings(request: SignedInRequest) -> HttpResponse:
         request, form, "practice/settings/modules.html",
         lambda data: services.practice_modules_update(
             practice_id=request.tenant.pk, enabled=data["enabled"],
-            acting_user=request.user, meta=RequestMeta.from_request(request)),
+            actor=request.actor),
         "Modules saved. Turning a module off hides it; nothing in it was deleted.",
     )
 
@@ -144,7 +142,7 @@ def messaging_settings(request: SignedInRequest) -> HttpResponse:
         request, form, "practice/settings/messaging.html",
         lambda data: services.practice_messaging_policy_update(
             practice_id=request.tenant.pk, policy=data["policy"],
-            acting_user=request.user, meta=RequestMeta.from_request(request)),
+            actor=request.actor),
         "Messaging policy saved.",
     )
 
@@ -158,7 +156,7 @@ def instruments_settings(request: SignedInRequest) -> HttpResponse:
         request, form, "practice/settings/instruments.html",
         lambda data: services.practice_instruments_update(
             practice_id=request.tenant.pk, keys=data["keys"], thresholds=form.thresholds(),
-            acting_user=request.user, meta=RequestMeta.from_request(request)),
+            actor=request.actor),
         "Instrument set saved.",
     )
 
@@ -170,7 +168,7 @@ def subdomain_settings(request: SignedInRequest) -> HttpResponse:
         try:
             practice = tenant_services.practice_rename_subdomain(
                 practice_id=request.tenant.pk, new_subdomain=form.cleaned_data["subdomain"],
-                acting_user=request.user, meta=RequestMeta.from_request(request),
+                actor=request.actor,
             )
         except tenant_services.ProvisioningError as error:
             form.add_error("subdomain", error.message)

@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,7 +30,7 @@ from practice.measurement.api.serializers import ErrorSerializer, bad_request
 from practice.measurement.services import client_timezone
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInApiRequest
 
 STAFF = holding(Capability.DISCLOSE)
@@ -175,9 +174,6 @@ class AccountingSerializer(serializers.Serializer):
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _client(request: SignedInApiRequest, client_id: int) -> User:
     """The client whose releases `request.user` may read: staff in reach, a client themself."""
@@ -191,9 +187,9 @@ def _release(request: SignedInApiRequest, release_id: int) -> Release:
     return selectors.release_of_client(_client(request, client_id), release_id)
 
 
-def _viewed(request: Request, client: User, what: str) -> None:
+def _viewed(request: SignedInApiRequest, client: User, what: str) -> None:
     audit_record(action=Action.DISCLOSURE_ACCOUNTING_VIEWED, actor=request.user,
-                 object_type="client", object_id=client.pk, meta=_meta(request),
+                 object_type="client", object_id=client.pk, meta=request.actor.meta,
                  detail={"api": what})
 
 
@@ -229,8 +225,7 @@ class ClientReleasesView(APIView):
         draft = services.ReleaseDraft(**body.validated_data)
         release = services.release_create(client_id=client.pk, draft=draft,
                                           practice_name=request.tenant.name,
-                                          acting_user=request.user,
-                                          meta=_meta(request))
+                                          actor=request.actor)
         return Response(ReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
 
 
@@ -256,8 +251,7 @@ class ReleaseRevokeView(APIView):
     def post(self, request: SignedInApiRequest, release_id: int) -> Response:
         release = _release(request, release_id)
         release = services.release_revoke(release_id=release.pk,
-                                          acting_user=request.user,
-                                          meta=_meta(request))
+                                          actor=request.actor)
         return Response(ReleaseSerializer(release).data)
 
 
@@ -284,10 +278,9 @@ class ReleaseDiscloseView(APIView):
         try:
             delivered = services.disclose(
                 release_id=release.pk, package_kind=package_kind, scope=scope,
-                acting_user=request.user, link_url=link_base, meta=_meta(request),
-                context=services.package_context(practice=request.tenant,
-                                                 base_url=request.build_absolute_uri("/"),
-                                                 acting_user=request.user))
+                actor=request.actor, link_url=link_base,
+                context=services.package_context(base_url=request.build_absolute_uri("/"),
+                                                 actor=request.actor))
         except services.DisclosureRefused as refusal:
             return _refused(refusal)
         row = delivered.disclosure
@@ -324,7 +317,7 @@ class ClientAccountingView(APIView):
         client = _client(request, client_id)
         result = selectors.accounting(client, timezone.now())
         audit_record(action=Action.DISCLOSURE_ACCOUNTING_VIEWED, actor=request.user,
-                     object_type="client", object_id=client.pk, meta=_meta(request),
+                     object_type="client", object_id=client.pk, meta=request.actor.meta,
                      detail={"format": "api", "rows": len(result.rows)})
         data: dict[str, Any] = {
             "client": client.pk, "since": result.since.astimezone(

@@ -15,6 +15,7 @@ from branding.selectors import branding_for
 from practice.disclosure import packages, services
 from practice.disclosure.models import Release
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.models import Practice
 
 DEMO_CLIENT = "client@demo.localhost"
@@ -30,7 +31,7 @@ def seed(practice: Practice) -> None:
     if client is None or clinician is None:
         return
     release = services.release_create(
-        client_id=client.pk, practice_name=practice.name, acting_user=clinician,
+        client_id=client.pk, practice_name=practice.name, actor=Actor.of(clinician),
         draft=services.ReleaseDraft(
             recipient_name="Dr. Anita Shah", recipient_organisation="Lakeside Psychiatry",
             recipient_email="anita.shah@lakeside.example", recipient_phone="(555) 010-4455",
@@ -38,10 +39,10 @@ def seed(practice: Practice) -> None:
             instrument_keys=["gad7", "phq9"],
             expires_on=timezone.localdate() + timedelta(days=365)))
     services.release_sign(release_id=release.pk, typed_name=client.full_name, consent=True,
-                          acting_user=client)
+                          actor=Actor.of(client))
     branding = branding_for(practice)
     services.disclose(
-        release_id=release.pk, package_kind="progress_report", acting_user=clinician,
+        release_id=release.pk, package_kind="progress_report", actor=Actor.of(clinician),
         context=packages.Context(branding=branding, base_url=branding.base_url,
                                  now=timezone.now(), zone=ZoneInfo("America/New_York"),
                                  generated_by=clinician.full_name))

@@ -33,7 +33,7 @@ from practice.formbuilder.seal import sha256_hex
 from practice.measurement.fhir import client_results_bundle
 from practice.measurement.models import Response
 from practice.outcomes import client_selectors
-from practice.outcomes.pdf import Provenance, progress_pdf
+from practice.outcomes.pdf import Provenance, Sections, progress_pdf
 from tenants.accounts.models import User
 
 EARLIEST = datetime(2000, 1, 1)
@@ -130,8 +130,9 @@ def _progress_report(cleared: Cleared, context: Context, notice: str) -> Content
     window.series[:] = [series for series in window.series if series.instrument_key in wanted]
     body = progress_pdf(window=window, episode=None, branding=context.branding,
                         provenance=Provenance(context.generated_by, context.now, context.zone),
-                        notice=notice, include_goals=policies.GOALS in scope.kinds,
-                        include_engagement=policies.ENGAGEMENT in scope.kinds)
+                        sections=Sections(notice=notice,
+                                          include_goals=policies.GOALS in scope.kinds,
+                                          include_engagement=policies.ENGAGEMENT in scope.kinds))
     return Content(files=[("progress-report.pdf", body)], title="Client progress report")
 
 

@@ -44,6 +44,7 @@ from practice.measurement.services import client_timezone
 from practice.messaging.models import Message
 from practice.outcomes.models import Episode
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.refusals import Invalid
@@ -83,16 +84,15 @@ def _require(user: User, capability: Capability) -> None:
 # --- the Part 2 setting, tags and restrictions -------------------------------------------------
 
 @transaction.atomic
-def part2_setting_update(*, is_part2_program: bool, acting_user: User,
-                         meta: RequestMeta | None = None) -> Part2Settings:
-    _require(acting_user, Capability.MANAGE_PRACTICE)
+def part2_setting_update(*, is_part2_program: bool, actor: Actor) -> Part2Settings:
+    _require(actor.person, Capability.MANAGE_PRACTICE)
     settings_row, _created = Part2Settings.objects.select_for_update().get_or_create(pk=1)
     if settings_row.is_part2_program != is_part2_program:
         settings_row.is_part2_program = is_part2_program
         settings_row.updated_at = timezone.now()
-        settings_row.updated_by = acting_user
+        settings_row.updated_by = actor.user
         settings_row.save()
-        _audit(Action.DISCLOSURE_PART2_SETTING_CHANGED, acting_user, "practice", 1, meta,
+        _audit(Action.DISCLOSURE_PART2_SETTING_CHANGED, actor.user, "practice", 1, actor.meta,
                is_part2_program=is_part2_program)
     return settings_row
 
@@ -108,65 +108,61 @@ _TAGGABLE = {
 
 
 @transaction.atomic
-def part2_tag(*, client_id: int, kind: str, object_id: int, acting_user: User,
-              meta: RequestMeta | None = None) -> Part2Tag:
+def part2_tag(*, client_id: int, kind: str, object_id: int, actor: Actor) -> Part2Tag:
     """Tag one record of the client Part 2 by hand (an episode: marked as SUD treatment)."""
-    client = client_in_reach(acting_user, Capability.DISCLOSE, client_id)
+    client = client_in_reach(actor.person, Capability.DISCLOSE, client_id)
     if kind not in _TAGGABLE or not _TAGGABLE[kind](client).filter(pk=object_id).exists():
         raise DisclosureError(_("That record is not this client's."))
     tag = Part2Tag.objects.filter(kind=kind, object_id=object_id,
                                   removed_at__isnull=True).first()
     if tag is None:
         tag = Part2Tag.objects.create(client=client, kind=kind, object_id=object_id,
-                                      tagged_by=acting_user)
-        _audit(Action.DISCLOSURE_PART2_TAGGED, acting_user, kind, object_id, meta,
+                                      tagged_by=actor.person)
+        _audit(Action.DISCLOSURE_PART2_TAGGED, actor.user, kind, object_id, actor.meta,
                client_id=client.pk, tag_id=tag.pk)
     return tag
 
 
 @transaction.atomic
-def part2_untag(*, client_id: int, tag_id: int, acting_user: User,
-                meta: RequestMeta | None = None) -> None:
-    client = client_in_reach(acting_user, Capability.DISCLOSE, client_id)
+def part2_untag(*, client_id: int, tag_id: int, actor: Actor) -> None:
+    client = client_in_reach(actor.person, Capability.DISCLOSE, client_id)
     tag = Part2Tag.objects.select_for_update().filter(
         client=client, pk=tag_id, removed_at__isnull=True).first()
     if tag is None:
         raise DisclosureError(_("That tag is not there any more."))
     tag.removed_at = timezone.now()
     tag.save(update_fields=["removed_at"])
-    _audit(Action.DISCLOSURE_PART2_UNTAGGED, acting_user, tag.kind, tag.object_id, meta,
+    _audit(Action.DISCLOSURE_PART2_UNTAGGED, actor.user, tag.kind, tag.object_id, actor.meta,
            client_id=client.pk, tag_id=tag.pk)
 
 
 @transaction.atomic
 def restriction_record(*, client_id: int, recipient_match: str, kinds: list[str],
-                       instrument_keys: list[str], note: str, acting_user: User,
-                       meta: RequestMeta | None = None) -> Restriction:
+                       instrument_keys: list[str], note: str, actor: Actor) -> Restriction:
     """Record a restriction the client asked for (§2.26); `disclose` honours it."""
-    client = client_in_reach(acting_user, Capability.DISCLOSE, client_id)
+    client = client_in_reach(actor.person, Capability.DISCLOSE, client_id)
     if set(kinds) - set(policies.SCOPE_KINDS):
         raise DisclosureError(_("Unknown kind of record."))
     restriction = Restriction.objects.create(
         client=client, recipient_match=recipient_match.strip()[:200], kinds=sorted(set(kinds)),
         instrument_keys=sorted(set(instrument_keys)), note=note.strip()[:300],
-        recorded_by=acting_user)
-    _audit(Action.DISCLOSURE_RESTRICTION_RECORDED, acting_user, "restriction", restriction.pk,
-           meta, client_id=client.pk)
+        recorded_by=actor.person)
+    _audit(Action.DISCLOSURE_RESTRICTION_RECORDED, actor.user, "restriction", restriction.pk,
+           actor.meta, client_id=client.pk)
     return restriction
 
 
 @transaction.atomic
-def restriction_lift(*, client_id: int, restriction_id: int, acting_user: User,
-                     meta: RequestMeta | None = None) -> None:
-    client = client_in_reach(acting_user, Capability.DISCLOSE, client_id)
+def restriction_lift(*, client_id: int, restriction_id: int, actor: Actor) -> None:
+    client = client_in_reach(actor.person, Capability.DISCLOSE, client_id)
     restriction = Restriction.objects.select_for_update().filter(
         client=client, pk=restriction_id, lifted_at__isnull=True).first()
     if restriction is None:
         raise DisclosureError(_("That restriction is not in force."))
     restriction.lifted_at = timezone.now()
     restriction.save(update_fields=["lifted_at"])
-    _audit(Action.DISCLOSURE_RESTRICTION_LIFTED, acting_user, "restriction", restriction.pk,
-           meta, client_id=client.pk)
+    _audit(Action.DISCLOSURE_RESTRICTION_LIFTED, actor.user, "restriction", restriction.pk,
+           actor.meta, client_id=client.pk)
 
 
 # --- releases ----------------------------------------------------------------------------------
@@ -192,9 +188,9 @@ class ReleaseDraft:
 
 @transaction.atomic
 def release_create(*, client_id: int, draft: ReleaseDraft, practice_name: str,
-                   acting_user: User, meta: RequestMeta | None = None) -> Release:
+                   actor: Actor) -> Release:
     """Draft a release for the client to sign in the portal."""
-    client = client_in_reach(acting_user, Capability.DISCLOSE, client_id)
+    client = client_in_reach(actor.person, Capability.DISCLOSE, client_id)
     scope = policies.Scope(kinds=frozenset(draft.kinds),
                            instrument_keys=frozenset(draft.instrument_keys),
                            start=draft.covers_from, end=draft.covers_to)
@@ -224,8 +220,8 @@ def release_create(*, client_id: int, draft: ReleaseDraft, practice_name: str,
             draft.is_part2_consent or counseling) else "",
         information_description=draft.information_description.strip(),
         covers_counseling_notes=counseling, named_proxy_id=draft.named_proxy_id,
-        revocation_statement=policies.revocation_wording(), created_by=acting_user)
-    _audit(Action.RELEASE_CREATED, acting_user, "release", release.pk, meta,
+        revocation_statement=policies.revocation_wording(), created_by=actor.person)
+    _audit(Action.RELEASE_CREATED, actor.user, "release", release.pk, actor.meta,
            client_id=client.pk, part2=release.is_part2_consent, kinds=release.kinds)
     return release
 
@@ -278,7 +274,7 @@ class Representative:
     relationship: str
 
 
-def _signed(release: Release, signing: Signing, *, acting_user: User, meta: RequestMeta | None,
+def _signed(release: Release, signing: Signing, *, actor: Actor,
             representative: Representative | None = None) -> Release:
     """Seal and sign (the client's or their representative's signature alike; the seal names a
     representative, so a client's seal stays as it always was)."""
@@ -293,7 +289,6 @@ def _signed(release: Release, signing: Signing, *, acting_user: User, meta: Requ
         png = png_from_data_url(signing.drawn)
     except DrawingError as error:
         raise DisclosureError(str(error)) from None
-    meta = meta or RequestMeta()
     signed_at = timezone.now()
     consent_text = consent_wording()
     # The right to revoke in the words the signer read (their language), sealed with the rest.
@@ -302,16 +297,16 @@ def _signed(release: Release, signing: Signing, *, acting_user: User, meta: Requ
     release.content_sha256 = sha256_hex(sealed_content(
         release, typed_name=name, consent_text=consent_text, drawn_sha256=drawn_sha256,
         signed_at=signed_at, representative=(
-            {"user": acting_user.pk, "relationship": representative.relationship}
+            {"user": actor.person.pk, "relationship": representative.relationship}
             if representative else None)))
-    release.signer, release.signed_name, release.signed_at = acting_user, name, signed_at
+    release.signer, release.signed_name, release.signed_at = actor.user, name, signed_at
     release.signed_as_representative = representative is not None
     release.signer_relationship = representative.relationship if representative else ""
     release.signature_consent_text, release.drawn_png = consent_text, png
-    release.drawn_sha256, release.signed_ip = drawn_sha256, meta.ip_address
+    release.drawn_sha256, release.signed_ip = drawn_sha256, actor.meta.ip_address
     release.status = Release.Status.SIGNED
     release.save()
-    _audit(Action.RELEASE_SIGNED, acting_user, "release", release.pk, meta,
+    _audit(Action.RELEASE_SIGNED, actor.user, "release", release.pk, actor.meta,
            seal=release.content_sha256, drawn=png is not None,
            representative=representative is not None)
     return release
@@ -319,17 +314,16 @@ def _signed(release: Release, signing: Signing, *, acting_user: User, meta: Requ
 
 @transaction.atomic
 def release_sign(*, release_id: int, typed_name: str, consent: bool, drawn: str = "",
-                 acting_user: User, meta: RequestMeta | None = None) -> Release:
+                 actor: Actor) -> Release:
     """The client signs a release in the portal: consent to sign electronically, a typed name,
     an optional drawn mark; sealed like a signed form (practice.formbuilder.seal)."""
     release = Release.objects.select_for_update().select_related("client").filter(
-        pk=release_id, client=acting_user).first() if acting_user.is_client else None
+        pk=release_id, client=actor.person).first() if actor.person.is_client else None
     if release is None:
         raise Release.DoesNotExist
-    if not selectors.may_sign_release(release, acting_user):
+    if not selectors.may_sign_release(release, actor.person):
         raise DisclosureError(_("This release cannot be signed now."))
-    return _signed(release, Signing(typed_name, consent, drawn), acting_user=acting_user,
-                   meta=meta)
+    return _signed(release, Signing(typed_name, consent, drawn), actor=actor)
 
 
 def _for_client_as_proxy(*, proxy: User, client_id: int, release_id: int, practice: Any,
@@ -357,73 +351,69 @@ def _for_client_as_proxy(*, proxy: User, client_id: int, release_id: int, practi
 
 @transaction.atomic
 def release_sign_for_client(*, client_id: int, release_id: int, signing: Signing,
-                            acting_user: User, practice: Any, meta: RequestMeta | None = None,
-                            today: date | None = None) -> Release:
+                            actor: Actor, today: date | None = None) -> Release:
     """A proxy signs a release for a young client, as their personal representative (the same
     e-signature, wording, seal and audit as the client's), recorded as such with the
     relationship."""
-    release, relationship = _for_client_as_proxy(proxy=acting_user, client_id=client_id,
-                                                 release_id=release_id, practice=practice,
+    release, relationship = _for_client_as_proxy(proxy=actor.person, client_id=client_id,
+                                                 release_id=release_id, practice=actor.practice,
                                                  today=today)
-    if not selectors.may_sign_for_client(release, acting_user):
+    if not selectors.may_sign_for_client(release, actor.person):
         raise DisclosureError(_("This release cannot be signed now."))
-    return _signed(release, signing, acting_user=acting_user, meta=meta,
-                   representative=Representative(relationship))
+    return _signed(release, signing, actor=actor, representative=Representative(relationship))
 
 
-def _revoked(release: Release, *, acting_user: User, meta: RequestMeta | None) -> Release:
+def _revoked(release: Release, *, actor: Actor) -> Release:
     if release.status not in (Release.Status.SIGNED, Release.Status.AWAITING_SIGNATURE):
         raise DisclosureError(_("This release is no longer in force."))
     signed = release.status == Release.Status.SIGNED
     release.status = Release.Status.REVOKED if signed else Release.Status.WITHDRAWN
-    release.revoked_at, release.revoked_by = timezone.now(), acting_user
+    release.revoked_at, release.revoked_by = timezone.now(), actor.user
     release.save(update_fields=["status", "revoked_at", "revoked_by"])
-    _audit(Action.RELEASE_REVOKED if signed else Action.RELEASE_WITHDRAWN, acting_user,
-           "release", release.pk, meta, client_id=release.client_id)
+    _audit(Action.RELEASE_REVOKED if signed else Action.RELEASE_WITHDRAWN, actor.user,
+           "release", release.pk, actor.meta, client_id=release.client_id)
     return release
 
 
 @transaction.atomic
-def release_revoke(*, release_id: int, acting_user: User,
-                   meta: RequestMeta | None = None) -> Release:
+def release_revoke(*, release_id: int, actor: Actor) -> Release:
     """Revoke (a signed release) or withdraw (one not yet signed). The client revokes their
     own; staff record a revocation the client made to them. Stops future disclosures only."""
-    if acting_user.is_client:
-        client = acting_user
+    if actor.person.is_client:
+        client = actor.user
     else:
         release_client = Release.objects.filter(pk=release_id).values_list(
             "client_id", flat=True).first()
         if release_client is None:
             raise Release.DoesNotExist
         try:
-            client = client_in_reach(acting_user, Capability.DISCLOSE, release_client)
+            client = client_in_reach(actor.person, Capability.DISCLOSE, release_client)
         except User.DoesNotExist:
             raise Release.DoesNotExist from None
     release = Release.objects.select_for_update().filter(pk=release_id, client=client).first()
     if release is None:
         raise Release.DoesNotExist
-    return _revoked(release, acting_user=acting_user, meta=meta)
+    return _revoked(release, actor=actor)
 
 
 @transaction.atomic
-def release_revoke_for_client(*, client_id: int, release_id: int, acting_user: User,
-                              practice: Any, meta: RequestMeta | None = None,
+def release_revoke_for_client(*, client_id: int, release_id: int, actor: Actor,
                               today: date | None = None) -> Release:
     """A proxy revokes (or declines, before signing) a young client's release, under the same
     rule as signing one."""
-    release, _relationship = _for_client_as_proxy(proxy=acting_user, client_id=client_id,
-                                                  release_id=release_id, practice=practice,
+    release, _relationship = _for_client_as_proxy(proxy=actor.person, client_id=client_id,
+                                                  release_id=release_id, practice=actor.practice,
                                                   today=today)
-    return _revoked(release, acting_user=acting_user, meta=meta)
+    return _revoked(release, actor=actor)
 
 
 # --- disclose ----------------------------------------------------------------------------------
 
-def package_context(*, practice: Any, base_url: str, acting_user: User) -> packages.Context:
+def package_context(*, base_url: str, actor: Actor) -> packages.Context:
     """What a package is built with when staff send it now (pages and API alike)."""
-    return packages.Context(branding=branding_for(practice), base_url=base_url,
+    return packages.Context(branding=branding_for(actor.in_practice), base_url=base_url,
                             now=timezone.now(), zone=ZoneInfo("UTC"),
-                            generated_by=acting_user.full_name)
+                            generated_by=actor.person.full_name)
 
 
 @dataclass(frozen=True)
@@ -477,20 +467,20 @@ def _token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def disclose(*, release_id: int, package_kind: str, acting_user: User,
+def disclose(*, release_id: int, package_kind: str, actor: Actor,
              context: packages.Context, scope: policies.Scope | None = None,
-             link_url: str = "", meta: RequestMeta | None = None) -> Delivered:
+             link_url: str = "") -> Delivered:
     """Send a package to the release's recipient: check (the gate), build, write the ledger
     row, make the expiring single-use link with its one-time code, and email the link (never
     the code) to the recipient. `scope` defaults to everything the release covers that the
     package can carry. `link_url` is the download page's address without the token."""
-    _require(acting_user, Capability.DISCLOSE)
+    _require(actor.person, Capability.DISCLOSE)
     release_client = Release.objects.filter(pk=release_id).values_list(
         "client_id", flat=True).first()
     if release_client is None:
         raise Release.DoesNotExist
     try:
-        client = client_in_reach(acting_user, Capability.DISCLOSE, release_client)
+        client = client_in_reach(actor.person, Capability.DISCLOSE, release_client)
     except User.DoesNotExist:
         raise Release.DoesNotExist from None
     release = Release.objects.select_for_update().select_related("client").get(
@@ -518,14 +508,14 @@ def disclose(*, release_id: int, package_kind: str, acting_user: User,
         recipient=selectors.release_recipient(release)[:360],
         description=package.description[:500], purpose=release.purpose,
         channel=Disclosure.Channel.DOWNLOAD_LINK, package_kind=package_kind,
-        package_sha256=digest, contains_part2=bool(plan.part2_ids), disclosed_by=acting_user)
+        package_sha256=digest, contains_part2=bool(plan.part2_ids), disclosed_by=actor.person)
     token = secrets.token_urlsafe(32)
     code = "".join(secrets.choice(policies.CODE_ALPHABET) for _ in range(policies.CODE_LENGTH))
     DisclosureLink.objects.create(
         disclosure=disclosure, token_sha256=_token_hash(token), code_hash=_code_hash(token, code),
         filename=package.filename, content_type=package.content_type, package=package.body,
         expires_at=context.now + policies.LINK_LIFETIME)
-    _audit(Action.DISCLOSURE_MADE, acting_user, "disclosure", disclosure.pk, meta,
+    _audit(Action.DISCLOSURE_MADE, actor.user, "disclosure", disclosure.pk, actor.meta,
            client_id=client.pk, release_id=release.pk, package=package_kind,
            part2=bool(plan.part2_ids), sha256=digest)
     if release.recipient_email and link_url:

@@ -18,7 +18,6 @@ from practice.disclosure.forms import SignForm
 from practice.disclosure.models import Release
 from practice.formbuilder.services import consent_wording
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 
@@ -52,8 +51,7 @@ def release_sign(request: SignedInRequest, release_id: int) -> HttpResponse:
             try:
                 services.release_sign(release_id=release.pk, typed_name=data["typed_name"],
                                       consent=data["consent"], drawn=data["drawn"],
-                                      acting_user=request.user,
-                                      meta=RequestMeta.from_request(request))
+                                      actor=request.actor)
             except services.DisclosureError as error:
                 form.add_error(None, str(error))
             else:
@@ -75,8 +73,7 @@ def release_sign(request: SignedInRequest, release_id: int) -> HttpResponse:
 def release_revoke(request: SignedInRequest, release_id: int) -> HttpResponse:
     release = _release(request, release_id)
     try:
-        services.release_revoke(release_id=release.pk, acting_user=request.user,
-                                meta=RequestMeta.from_request(request))
+        services.release_revoke(release_id=release.pk, actor=request.actor)
     except services.DisclosureError as error:
         messages.error(request, str(error))
     else:

@@ -62,9 +62,8 @@ def _instruments(request: PracticeRequest, client: User) -> list[tuple[str, str]
 
 
 def _context(request: SignedInRequest) -> packages.Context:
-    return services.package_context(practice=request.tenant,
-                                    base_url=request.build_absolute_uri("/"),
-                                    acting_user=request.user)
+    return services.package_context(base_url=request.build_absolute_uri("/"),
+                                    actor=request.actor)
 
 
 @require_safe
@@ -112,7 +111,7 @@ def release_new(request: SignedInRequest, client_id: int) -> HttpResponse:
             try:
                 release = services.release_create(
                     client_id=client.pk, draft=draft, practice_name=request.tenant.name,
-                    acting_user=request.user, meta=RequestMeta.from_request(request))
+                    actor=request.actor)
             except services.DisclosureError as error:
                 form.add_error(None, str(error))
             else:
@@ -166,8 +165,7 @@ def release_send(request: SignedInRequest, client_id: int, release_id: int) -> H
     try:
         delivered = services.disclose(
             release_id=release.pk, package_kind=package_kind, scope=scope,
-            acting_user=request.user, context=_context(request), link_url=link_base,
-            meta=RequestMeta.from_request(request))
+            actor=request.actor, context=_context(request), link_url=link_base)
     except services.DisclosureRefused as refusal:
         return _release_page(request, client, release, form, refusal=refusal, status=409)
     release.refresh_from_db()
@@ -181,8 +179,7 @@ def release_revoke(request: SignedInRequest, client_id: int, release_id: int) ->
     client = _client(request, client_id)
     release = _release(client, release_id)
     try:
-        services.release_revoke(release_id=release.pk, acting_user=request.user,
-                                meta=RequestMeta.from_request(request))
+        services.release_revoke(release_id=release.pk, actor=request.actor)
     except services.DisclosureError as error:
         messages.error(request, str(error))
     else:
@@ -208,8 +205,7 @@ def restriction_new(request: SignedInRequest, client_id: int) -> HttpResponse:
             services.restriction_record(
                 client_id=client.pk, recipient_match=data["recipient_match"],
                 kinds=data["kinds"], instrument_keys=data["instrument_keys"],
-                note=data["note"], acting_user=request.user,
-                meta=RequestMeta.from_request(request))
+                note=data["note"], actor=request.actor)
         except services.DisclosureError as error:
             messages.error(request, str(error))
         else:
@@ -225,8 +221,7 @@ def restriction_lift(request: SignedInRequest, client_id: int, restriction_id: i
     client = _client(request, client_id)
     try:
         services.restriction_lift(client_id=client.pk, restriction_id=restriction_id,
-                                  acting_user=request.user,
-                                  meta=RequestMeta.from_request(request))
+                                  actor=request.actor)
     except services.DisclosureError:
         raise Http404 from None
     messages.success(request, "Restriction lifted.")
@@ -243,8 +238,7 @@ def part2_tag(request: SignedInRequest, client_id: int) -> HttpResponse:
             raise services.DisclosureError("Choose a kind of record and its number.")
         services.part2_tag(client_id=client.pk, kind=form.cleaned_data["kind"],
                            object_id=form.cleaned_data["object_id"],
-                           acting_user=request.user,
-                           meta=RequestMeta.from_request(request))
+                           actor=request.actor)
     except services.DisclosureError as error:
         messages.error(request, str(error))
     else:
@@ -258,8 +252,7 @@ def part2_untag(request: SignedInRequest, client_id: int, tag_id: int) -> HttpRe
     client = _client(request, client_id)
     try:
         services.part2_untag(client_id=client.pk, tag_id=tag_id,
-                             acting_user=request.user,
-                             meta=RequestMeta.from_request(request))
+                             actor=request.actor)
     except services.DisclosureError:
         raise Http404 from None
     messages.success(request, "Tag removed.")
@@ -274,8 +267,7 @@ def part2_setting(request: SignedInRequest) -> HttpResponse:
                             initial={"is_part2_program": current.is_part2_program})
     if request.method == "POST" and form.is_valid():
         services.part2_setting_update(is_part2_program=form.cleaned_data["is_part2_program"],
-                                      acting_user=request.user,
-                                      meta=RequestMeta.from_request(request))
+                                      actor=request.actor)
         messages.success(request, "Saved.")
         return HttpResponseRedirect(reverse("disclosure:settings"))
     context: dict[str, Any] = {"form": form, "current": current,

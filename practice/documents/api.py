@@ -17,7 +17,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,8 +29,9 @@ from practice.documents.models import Document
 from practice.documents.policies import UploadRefused
 from practice.measurement.api.serializers import bad_request
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInApiRequest
 
 MODULE_KEY = "documents"
@@ -84,9 +84,6 @@ PERMISSIONS = holding(Capability.DOCUMENTS, Capability.OWN_RECORD)
 DENIED = {403: RefusalSerializer, 404: RefusalSerializer}
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _client_in_reach(request: SignedInApiRequest, client_id: int) -> User:
     user: User = request.user
@@ -122,8 +119,7 @@ class ClientFilesView(APIView):
             documents = selectors.documents_for_client(client)
             action = Action.DOCUMENTS_CLIENT_FILES_VIEWED
         audit_record(action=action, actor=request.user, object_type="client",
-                     object_id=client.pk, meta=_meta(request))
-        # many=True: a list (ReturnList), which the stubs do not know.
+                     object_id=client.pk, meta=request.actor.meta)
         data: list[dict[str, Any]] = DocumentSerializer(documents, many=True).data  # type: ignore[assignment]
         if request.user.is_client:
             for row in data:
@@ -142,13 +138,13 @@ class ClientFilesView(APIView):
         incoming = services.IncomingFile(name=upload.name or "", size=upload.size, stream=upload)
         try:
             if request.user.is_client:
-                document = services.document_upload(incoming=incoming, acting_user=client,
-                                                    meta=_meta(request))
+                document = services.document_upload(incoming=incoming,
+                                                    actor=Actor.of(client, meta=request.actor.meta))
             else:
                 document = services.document_share(
                     client_id=client.pk, incoming=incoming,
                     note=given.validated_data.get("note", ""),
-                    acting_user=request.user, meta=_meta(request))
+                    actor=request.actor)
         except services.UploadsClosed as closed:
             raise PermissionDenied({"detail": str(closed), "code": "uploads_off"}) from None
         except UploadRefused as refusal:
@@ -164,7 +160,7 @@ class FileDetailView(APIView):
     def get(self, request: SignedInApiRequest, document_id: int) -> Response:
         document = _document_in_reach(request, document_id)
         audit_record(action=Action.DOCUMENT_VIEWED, actor=request.user, object_type="document",
-                     object_id=document.pk, meta=_meta(request),
+                     object_id=document.pk, meta=request.actor.meta,
                      detail={"client_id": document.client_id})
         data = dict(DocumentSerializer(document).data)
         if request.user.is_client:
@@ -183,6 +179,6 @@ class FileDownloadView(APIView):
     def get(self, request: SignedInApiRequest, document_id: int) -> HttpResponseBase:
         document = _document_in_reach(request, document_id)
         audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
-                     object_id=document.pk, meta=_meta(request),
+                     object_id=document.pk, meta=request.actor.meta,
                      detail={"client_id": document.client_id})
         return download_response(document)

@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from practice.documents import services
 from practice.documents.models import Document
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.models import Practice
 
 DEMO_CLIENT = "client@demo.localhost"
@@ -65,7 +66,7 @@ def seed(practice: Practice) -> bool:
         return False
     for name, note, lines in _SHARED:
         services.document_share(client_id=client.pk, incoming=_incoming(name, _pdf(lines)),
-                                note=note, acting_user=clinician)
+                                note=note, actor=Actor.of(clinician))
     services.document_upload(incoming=_incoming("Insurance card.png", _card()),
-                             acting_user=client)
+                             actor=Actor.of(client))
     return True

@@ -29,8 +29,9 @@ from practice.documents.models import Document, DocumentSettings
 from practice.documents.policies import HIGHEST_MAX_MB, CheckedUpload, UploadRefused
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _put(checked: CheckedUpload, incoming: IncomingFile) -> str:
 
 
 def _store(*, client: User, source: str, incoming: IncomingFile, note: str,
-           acting_user: User, meta: RequestMeta | None, action: str) -> Document:
+           actor: Actor, action: str) -> Document:
     checked = selectors.upload_policy().check(name=incoming.name, size=incoming.size,
                                               stream=incoming.stream)
     sha256 = _sha256(incoming.stream)
@@ -103,12 +104,12 @@ def _store(*, client: User, source: str, incoming: IncomingFile, note: str,
     try:
         with transaction.atomic():
             document = Document.objects.create(
-                client=client, source=source, uploaded_by=acting_user,
+                client=client, source=source, uploaded_by=actor.person,
                 display_name=checked.display_name, note=note.strip()[:300], file=stored,
                 content_type=checked.file_type.mime, size=checked.size, sha256=sha256)
-            audit_record(action=action, actor=acting_user, object_type="document",
-                         object_id=document.pk, meta=meta,
-                         detail={"client_id": client.pk, "size": checked.size,
+            audit_record(action=action, actor=actor, object_type="document",
+                         object_id=document.pk, detail={"client_id": client.pk,
+                                                        "size": checked.size,
                                  "content_type": checked.file_type.mime})
             _notify(document)
     except BaseException:
@@ -131,54 +132,51 @@ def _notify(document: Document) -> None:
 
 
 def document_share(*, client_id: int, incoming: IncomingFile, note: str = "",
-                   acting_user: User, meta: RequestMeta | None = None) -> Document:
+                   actor: Actor) -> Document:
     """Staff share a file with a client (who is told by email or push, without the file's
     name). A client out of reach raises User.DoesNotExist, like a missing one."""
-    if not holds(acting_user, Capability.DOCUMENTS):
+    if not holds(actor.person, Capability.DOCUMENTS):
         raise PermissionError("Only the owner, clinicians and front desk share files.")
-    client = client_in_reach(acting_user, Capability.DOCUMENTS, client_id)
+    client = client_in_reach(actor.person, Capability.DOCUMENTS, client_id)
     return _store(client=client, source=Document.Source.STAFF, incoming=incoming, note=note,
-                  acting_user=acting_user, meta=meta, action=Action.DOCUMENT_SHARED)
+                  actor=actor, action=Action.DOCUMENT_SHARED)
 
 
-def document_upload(*, incoming: IncomingFile, acting_user: User,
-                    meta: RequestMeta | None = None) -> Document:
+def document_upload(*, incoming: IncomingFile, actor: Actor) -> Document:
     """A client uploads a file to the practice, if the practice takes uploads; their
     clinicians are told (without who or what)."""
-    if not (acting_user.is_active and acting_user.role == Role.CLIENT):
+    if not (actor.person.is_active and actor.person.role == Role.CLIENT):
         raise PermissionError("Only a client uploads to their own files.")
     if not selectors.upload_policy().may_upload(is_client=True):
         raise UploadsClosed(_("Your practice does not take uploads through the portal. Please "
                               "contact the practice to share a file."))
-    return _store(client=acting_user, source=Document.Source.CLIENT, incoming=incoming, note="",
-                  acting_user=acting_user, meta=meta, action=Action.DOCUMENT_UPLOADED)
+    return _store(client=actor.person, source=Document.Source.CLIENT, incoming=incoming, note="",
+                  actor=actor, action=Action.DOCUMENT_UPLOADED)
 
 
 @transaction.atomic
-def document_withdraw(*, document_id: int, acting_user: User,
-                      meta: RequestMeta | None = None) -> Document:
+def document_withdraw(*, document_id: int, actor: Actor) -> Document:
     """Take a shared file out of the client's view. It is kept (and staff still see it)."""
-    if not holds(acting_user, Capability.DOCUMENTS):
+    if not holds(actor.person, Capability.DOCUMENTS):
         raise PermissionError("Only the owner, clinicians and front desk withdraw files.")
     reachable = Document.objects.filter(
-        client__in=clients_in_reach(acting_user, Capability.DOCUMENTS))
+        client__in=clients_in_reach(actor.person, Capability.DOCUMENTS))
     document = reachable.select_for_update().get(pk=document_id)
     if document.source != Document.Source.STAFF:
         raise DocumentError("Only files the practice shared can be withdrawn.")
     if document.withdrawn_at is None:
         document.withdrawn_at = timezone.now()
-        document.withdrawn_by = acting_user
+        document.withdrawn_by = actor.user
         document.save(update_fields=["withdrawn_at", "withdrawn_by"])
-        audit_record(action=Action.DOCUMENT_WITHDRAWN, actor=acting_user, object_type="document",
-                     object_id=document.pk, meta=meta, detail={"client_id": document.client_id})
+        audit_record(action=Action.DOCUMENT_WITHDRAWN, actor=actor, object_type="document",
+                     object_id=document.pk, detail={"client_id": document.client_id})
     return document
 
 
 @transaction.atomic
 def document_settings_update(*, client_uploads_enabled: bool, max_upload_mb: int,
-                             acting_user: User,
-                             meta: RequestMeta | None = None) -> DocumentSettings:
-    if not holds(acting_user, Capability.MANAGE_PRACTICE):
+                             actor: Actor) -> DocumentSettings:
+    if not holds(actor.person, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice's owner changes its rules for files.")
     if not 1 <= max_upload_mb <= HIGHEST_MAX_MB:
         raise DocumentError(f"The upload limit is from 1 to {HIGHEST_MAX_MB} MB.")
@@ -188,11 +186,11 @@ def document_settings_update(*, client_uploads_enabled: bool, max_upload_mb: int
     row.client_uploads_enabled = client_uploads_enabled
     row.max_upload_mb = max_upload_mb
     row.updated_at = timezone.now()
-    row.updated_by = acting_user
+    row.updated_by = actor.user
     row.save()
-    audit_record(action=Action.DOCUMENTS_SETTINGS_CHANGED, actor=acting_user,
-                 object_type="document_settings", object_id=row.pk, meta=meta,
-                 detail={"before": before, "after": {
+    audit_record(action=Action.DOCUMENTS_SETTINGS_CHANGED, actor=actor,
+                 object_type="document_settings", object_id=row.pk, detail={"before": before,
+                                                                            "after": {
                      "client_uploads_enabled": client_uploads_enabled,
                      "max_upload_mb": max_upload_mb}})
     return row

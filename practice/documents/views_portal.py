@@ -21,7 +21,6 @@ from practice.documents.forms import UploadForm
 from practice.documents.models import Document
 from practice.documents.policies import UploadRefused
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 # The forms module's summary for this page (practice.formbuilder), shown when it is there.
@@ -50,8 +49,7 @@ def file_list(request: SignedInRequest) -> HttpResponse:
                 services.document_upload(
                     incoming=services.IncomingFile(name=upload.name or "", size=upload.size,
                                                    stream=upload),
-                    acting_user=request.user,
-                    meta=RequestMeta.from_request(request))
+                    actor=request.actor)
             except services.UploadsClosed as closed:
                 form.add_error(None, str(closed))
                 status = 403

@@ -9,7 +9,7 @@ Every page showing a client's files, and every download, leaves an audit event (
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,14 +23,11 @@ from practice.documents.models import Document
 from practice.documents.policies import ALLOWED_TYPES, UploadRefused
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInRequest
 
 documents_staff_required = requires(Capability.DOCUMENTS)
 
-
-def _meta(request: HttpRequest) -> RequestMeta:
-    return RequestMeta.from_request(request)
 
 
 def _client_or_404(request: SignedInRequest, client_id: int) -> User:
@@ -57,7 +54,7 @@ def file_list(request: SignedInRequest) -> HttpResponse:
     source = source if source in Document.Source.values else ""
     documents = selectors.recent_documents(request.user, source=source)
     audit_record(action=Action.DOCUMENTS_FILES_LISTED, actor=request.user, object_type="client",
-                 meta=_meta(request),
+                 meta=request.actor.meta,
                  detail={"client_ids": sorted({document.client_id for document in documents})})
     return render(request, "documents/staff/list.html", {
         "documents": documents, "source": source, "sources": Document.Source.choices,
@@ -81,14 +78,14 @@ def client_files(request: SignedInRequest, client_id: int) -> HttpResponse:
                     client_id=client.pk, note=form.cleaned_data["note"],
                     incoming=services.IncomingFile(name=upload.name or "", size=upload.size,
                                                    stream=upload),
-                    acting_user=request.user, meta=_meta(request))
+                    actor=request.actor)
             except UploadRefused as refusal:
                 form.add_error("file", refusal.message)
             else:
                 messages.success(request, "File shared: the client sees it in their portal.")
                 return HttpResponseRedirect(reverse("documents:files:client", args=[client.pk]))
     audit_record(action=Action.DOCUMENTS_CLIENT_FILES_VIEWED, actor=request.user,
-                 object_type="client", object_id=client.pk, meta=_meta(request))
+                 object_type="client", object_id=client.pk, meta=request.actor.meta)
     policy = selectors.upload_policy()
     return render(request, "documents/staff/client.html", {
         "client": client, "documents": selectors.documents_for_client(client), "form": form,
@@ -101,7 +98,7 @@ def client_files(request: SignedInRequest, client_id: int) -> HttpResponse:
 def file_download(request: SignedInRequest, document_id: int) -> HttpResponseBase:
     document = _document_or_404(request, document_id)
     audit_record(action=Action.DOCUMENT_DOWNLOADED, actor=request.user, object_type="document",
-                 object_id=document.pk, meta=_meta(request),
+                 object_id=document.pk, meta=request.actor.meta,
                  detail={"client_id": document.client_id})
     return download_response(document)
 
@@ -111,8 +108,7 @@ def file_download(request: SignedInRequest, document_id: int) -> HttpResponseBas
 def file_withdraw(request: SignedInRequest, document_id: int) -> HttpResponse:
     try:
         document = services.document_withdraw(document_id=document_id,
-                                              acting_user=request.user,
-                                              meta=_meta(request))
+                                              actor=request.actor)
     except Document.DoesNotExist:
         raise Http404 from None
     except services.DocumentError as error:
@@ -135,7 +131,7 @@ def upload_settings(request: SignedInRequest) -> HttpResponse:
             services.document_settings_update(
                 client_uploads_enabled=form.cleaned_data["client_uploads_enabled"],
                 max_upload_mb=form.cleaned_data["max_upload_mb"],
-                acting_user=request.user, meta=_meta(request))
+                actor=request.actor)
         except services.DocumentError as error:
             form.add_error(None, str(error))
         else:

@@ -11,7 +11,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
@@ -28,7 +27,7 @@ from practice.measurement.api.views import CLINICAL, DENIED
 from practice.measurement.forms import SNOOZE_CHOICES, SNOOZE_DELTAS
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInApiRequest
 
 # --- serializers ---------------------------------------------------------------------------
@@ -72,9 +71,6 @@ def _journaling(row: Any) -> dict[str, Any]:
 OWNER = holding(Capability.MANAGE_PRACTICE)
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _problem(message: str) -> ApiResponse:
     return ApiResponse({"detail": message}, status=status.HTTP_400_BAD_REQUEST)
@@ -113,8 +109,8 @@ class RuleDetailView(APIView):
         given = RuleUpdateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            services.rule_setting_update(rule_key=key, acting_user=request.user,
-                                         meta=_meta(request), **given.validated_data)
+            services.rule_setting_update(rule_key=key, actor=request.actor,
+                                         **given.validated_data)
         except services.EngagementError as error:
             return _problem(str(error))
         return ApiResponse(RuleSerializer(self._state(key)).data)
@@ -136,8 +132,7 @@ class AlertSnoozeView(APIView):
         until = timezone.now() + SNOOZE_DELTAS[given.validated_data["duration"]]
         try:
             alert = measurement_services.alert_snooze(alert_id=alert_id, until=until,
-                                                      acting_user=request.user,
-                                                      meta=_meta(request))
+                                                      actor=request.actor)
         except measurement_services.MeasurementError as error:
             return _problem(str(error))
         return ApiResponse(AlertSerializer(alert).data)
@@ -158,19 +153,17 @@ class JournalingView(APIView):
         client = self._client(request, client_id)
         row = selectors.journaling_for(client)
         audit_record(action=Action.JOURNALING_VIEWED, actor=request.user, object_type="client",
-                     object_id=client.pk, meta=_meta(request))
+                     object_id=client.pk, meta=request.actor.meta)
         return ApiResponse(_journaling(row))
 
     @extend_schema(request=None,
                    responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
     def put(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
-        row = services.journaling_assign(client_id=client_id, acting_user=request.user,
-                                         meta=_meta(request))
+        row = services.journaling_assign(client_id=client_id, actor=request.actor)
         return ApiResponse(_journaling(row))
 
     @extend_schema(request=None,
                    responses={**DENIED, 200: JournalingSerializer, 404: ErrorSerializer})
     def delete(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
-        row = services.journaling_end(client_id=client_id, acting_user=request.user,
-                                      meta=_meta(request))
+        row = services.journaling_end(client_id=client_id, actor=request.actor)
         return ApiResponse(_journaling(row))

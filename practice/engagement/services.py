@@ -23,6 +23,7 @@ from practice.notifications import digest
 from practice.notifications.selectors import recipient_clock
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import STAFF_ROLES, User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
@@ -66,8 +67,7 @@ def _create_one(request: AlertRequest) -> Alert | None:
     return alert if created else None
 
 
-def alerts_raise(*, requests: Sequence[AlertRequest], acting_user: User | None = None,
-                 meta: RequestMeta | None = None) -> list[Alert]:
+def alerts_raise(*, requests: Sequence[AlertRequest], actor: Actor = Actor.SYSTEM) -> list[Alert]:
     """Raise alerts for the clients' clinicians (the practice's owners for a client without
     one), and in the same transaction put an `alert_raised` notification for each recipient in
     the outbox (the pipeline sends it by email or push as each prefers). A request whose
@@ -77,7 +77,7 @@ def alerts_raise(*, requests: Sequence[AlertRequest], acting_user: User | None =
     created its recipients' outbox rows and its audit event."""
     if not requests:
         return []
-    return _alerts_raise(requests, acting_user, meta)
+    return _alerts_raise(requests, actor.user, actor.meta)
 
 
 @transaction.atomic
@@ -126,13 +126,12 @@ def _alerts_raise(requests: Sequence[AlertRequest], acting_user: User | None,
 
 @transaction.atomic
 def alert_raise(*, client: User, kind: str, severity: str, summary: str, dedupe_key: str = "",
-                response_id: int | None = None, acting_user: User | None = None,
-                meta: RequestMeta | None = None) -> tuple[Alert, bool]:
+                response_id: int | None = None, actor: Actor = Actor.SYSTEM) -> tuple[Alert, bool]:
     """Raise one alert (see `alerts_raise`). Returns the alert and whether it is new; when its
     condition already has an alert, that one is returned."""
     request = AlertRequest(client_id=client.pk, kind=kind, severity=severity, summary=summary,
                            dedupe_key=dedupe_key, response_id=response_id)
-    created = alerts_raise(requests=[request], acting_user=acting_user, meta=meta)
+    created = alerts_raise(requests=[request], actor=actor)
     if created:
         return created[0], True
     return Alert.objects.get(dedupe_key=dedupe_key, condition_cleared_at__isnull=True), False
@@ -190,10 +189,10 @@ def engagement_evaluate(*, practice: Practice, now: datetime | None = None) -> E
 # --- the rules' settings -----------------------------------------------------------------------
 
 @transaction.atomic
-def rule_setting_update(*, rule_key: str, is_enabled: bool, threshold: int, acting_user: User,
-                        meta: RequestMeta | None = None) -> RuleSetting:
+def rule_setting_update(*, rule_key: str, is_enabled: bool, threshold: int,
+                        actor: Actor) -> RuleSetting:
     """The owner turns a rule on or off and sets its threshold."""
-    if not holds(acting_user, Capability.MANAGE_PRACTICE):
+    if not holds(actor.person, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the owner changes alert rules.")
     try:
         rule = rules.rule(rule_key)
@@ -209,20 +208,20 @@ def rule_setting_update(*, rule_key: str, is_enabled: bool, threshold: int, acti
         rule_key=rule.key, defaults={"threshold": threshold, "is_enabled": is_enabled})
     if created or (row.is_enabled, row.threshold) != (is_enabled, threshold):
         row.is_enabled, row.threshold = is_enabled, threshold
-        row.updated_by, row.updated_at = acting_user, timezone.now()
+        row.updated_by, row.updated_at = actor.user, timezone.now()
         row.save()
-        audit_record(action=Action.ENGAGEMENT_RULE_UPDATED, actor=acting_user,
-                     object_type="engagement_rule", object_id=rule.key, meta=meta,
+        audit_record(action=Action.ENGAGEMENT_RULE_UPDATED, actor=actor,
+                     object_type="engagement_rule", object_id=rule.key,
                      detail={"is_enabled": is_enabled, "threshold": threshold})
     return row
 
 
 @transaction.atomic
-def rule_settings_update(*, changes: Sequence[tuple[str, bool, int]], acting_user: User,
-                         meta: RequestMeta | None = None) -> list[RuleSetting]:
+def rule_settings_update(*, changes: Sequence[tuple[str, bool, int]],
+                         actor: Actor) -> list[RuleSetting]:
     """Several rules at once (the settings page): all saved, or none."""
     return [rule_setting_update(rule_key=key, is_enabled=is_enabled, threshold=threshold,
-                                acting_user=acting_user, meta=meta)
+                                actor=actor)
             for key, is_enabled, threshold in changes]
 
 
@@ -234,37 +233,35 @@ def _require_clinical(acting_user: User) -> None:
 
 
 @transaction.atomic
-def journaling_assign(*, client_id: int, acting_user: User,
-                      meta: RequestMeta | None = None) -> JournalingAssignment:
+def journaling_assign(*, client_id: int, actor: Actor) -> JournalingAssignment:
     """Ask the client to keep a journal (the silent-journal rule watches them from now on).
     Raises User.DoesNotExist for a client out of the acting user's reach."""
-    _require_clinical(acting_user)
-    client = client_for_staff(acting_user, client_id)
+    _require_clinical(actor.person)
+    client = client_for_staff(actor.person, client_id)
     now = timezone.now()
     row, created = JournalingAssignment.objects.select_for_update().get_or_create(
-        client=client, defaults={"assigned_by": acting_user, "assigned_at": now})
+        client=client, defaults={"assigned_by": actor.person, "assigned_at": now})
     if not created and row.ended_at is None:
         return row
     if not created:
-        row.assigned_by, row.assigned_at, row.ended_at = acting_user, now, None
+        row.assigned_by, row.assigned_at, row.ended_at = actor.person, now, None
         row.save(update_fields=["assigned_by", "assigned_at", "ended_at"])
-    audit_record(action=Action.JOURNALING_ASSIGNED, actor=acting_user, object_type="client",
-                 object_id=client.pk, meta=meta)
+    audit_record(action=Action.JOURNALING_ASSIGNED, actor=actor, object_type="client",
+                 object_id=client.pk)
     return row
 
 
 @transaction.atomic
-def journaling_end(*, client_id: int, acting_user: User,
-                   meta: RequestMeta | None = None) -> JournalingAssignment | None:
-    _require_clinical(acting_user)
-    client = client_for_staff(acting_user, client_id)
+def journaling_end(*, client_id: int, actor: Actor) -> JournalingAssignment | None:
+    _require_clinical(actor.person)
+    client = client_for_staff(actor.person, client_id)
     row = JournalingAssignment.objects.select_for_update().filter(client=client).first()
     if row is None or row.ended_at is not None:
         return row
     row.ended_at = timezone.now()
     row.save(update_fields=["ended_at"])
-    audit_record(action=Action.JOURNALING_ENDED, actor=acting_user, object_type="client",
-                 object_id=client.pk, meta=meta)
+    audit_record(action=Action.JOURNALING_ENDED, actor=actor, object_type="client",
+                 object_id=client.pk)
     return row
 
 

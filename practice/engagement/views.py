@@ -14,7 +14,6 @@ from practice.engagement.forms import JournalingForm, RuleSettingsForm
 from practice.measurement.views_clinic.common import back, clinical_required
 from practice.views import owner_required
 from tenants.accounts.models import User
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 
@@ -26,8 +25,7 @@ def rule_settings(request: SignedInRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.rule_settings_update(changes=form.changes(), acting_user=request.user,
-                                              meta=RequestMeta.from_request(request))
+                services.rule_settings_update(changes=form.changes(), actor=request.actor)
             except services.EngagementError as error:
                 form.add_error(None, str(error))
             else:
@@ -48,14 +46,13 @@ def journaling(request: SignedInRequest, client_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose to assign journaling or to stop it.")
         return back(request, default)
-    meta = RequestMeta.from_request(request)
     try:
         if form.cleaned_data["action"] == "assign":
-            services.journaling_assign(client_id=client_id, acting_user=request.user, meta=meta)
+            services.journaling_assign(client_id=client_id, actor=request.actor)
             messages.success(request, "Journaling assigned. You will hear if no entry comes "
                                       "for a while.")
         else:
-            services.journaling_end(client_id=client_id, acting_user=request.user, meta=meta)
+            services.journaling_end(client_id=client_id, actor=request.actor)
             messages.success(request, "Journaling is no longer assigned.")
     except User.DoesNotExist:
         raise Http404 from None

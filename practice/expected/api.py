@@ -10,7 +10,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
@@ -23,7 +22,7 @@ from practice.measurement.api.views import CLINICAL, DENIED
 from practice.measurement.models import Alert
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInApiRequest
 
 OWNER = holding(Capability.MANAGE_PRACTICE)
@@ -85,9 +84,6 @@ class CalibrateSerializer(serializers.Serializer):
     instrument_key = serializers.ChoiceField(choices=sorted(policies.default_models()))
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _path(view: selectors.ClientPath) -> dict[str, Any]:
     reading = view.reading
@@ -125,7 +121,7 @@ class ClientPathsView(APIView):
         client = _client(request, client_id)
         paths = selectors.client_paths([client.pk]).get(client.pk, [])
         audit_record(action=Action.EXPECTED_PATH_VIEWED, actor=request.user,
-                     object_type="client", object_id=client.pk, meta=_meta(request))
+                     object_type="client", object_id=client.pk, meta=request.actor.meta)
         return ApiResponse({"is_shown_to_client": selectors.client_sees_path(client),
                             "paths": [_path(view) for view in paths]})
 
@@ -136,8 +132,8 @@ class ClientPathsView(APIView):
         given = ShareSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            row = services.client_path_share(client_id=client_id, acting_user=request.user,
-                                             meta=_meta(request), **given.validated_data)
+            row = services.client_path_share(client_id=client_id, actor=request.actor,
+                                             **given.validated_data)
         except User.DoesNotExist:
             raise NotFound from None
         return ApiResponse({"is_shown": row.is_shown})
@@ -171,7 +167,7 @@ class SupportView(APIView):
         try:
             row = services.support_answers_save(
                 alert_id=alert_id, answers=given.validated_data["answers"],
-                acting_user=request.user, meta=_meta(request))
+                actor=request.actor)
         except Alert.DoesNotExist:
             raise NotFound from None
         except services.PathError as error:
@@ -195,7 +191,7 @@ class CalibrationListView(APIView):
         given = CalibrateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         made = services.calibration_run(instrument_key=given.validated_data["instrument_key"],
-                                        acting_user=request.user, meta=_meta(request))
+                                        actor=request.actor)
         return ApiResponse(CalibrationSerializer(made, many=True).data,
                            status=status.HTTP_201_CREATED)
 
@@ -211,7 +207,7 @@ class CalibrationAdoptView(APIView):
             raise NotFound
         try:
             row = services.calibration_adopt(calibration_id=calibration_id,
-                                             acting_user=request.user, meta=_meta(request))
+                                             actor=request.actor)
         except services.PathError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return ApiResponse(CalibrationSerializer(row).data)

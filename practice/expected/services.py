@@ -16,8 +16,9 @@ from practice.expected.models import Calibration, ClientPathSharing, PathSetting
 from practice.expected.policies import ANSWERS, QUESTIONS
 from practice.measurement.models import Alert, Assignment, PracticeInstrument
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 NOTE_LIMIT = 500
 
@@ -32,14 +33,13 @@ def _require_owner(acting_user: User) -> None:
 
 
 @transaction.atomic
-def calibration_run(*, instrument_key: str, acting_user: User | None,
-                    meta: RequestMeta | None = None,
+def calibration_run(*, instrument_key: str, actor: Actor,
                     minimum_episodes: int = policies.MINIMUM_EPISODES) -> list[Calibration]:
     """Fit the instrument's path, band by band, to the practice's own closed episodes with two
     scores or more; a band with fewer than ``minimum_episodes`` is left on the default. Each fit
     is saved as a proposal (earlier proposals of the band are retired)."""
-    if acting_user is not None:
-        _require_owner(acting_user)
+    if actor.user is not None:
+        _require_owner(actor.user)
     model = policies.default_models().get(instrument_key)
     if model is None:
         raise PathError("This instrument has no expected path.")
@@ -57,22 +57,20 @@ def calibration_run(*, instrument_key: str, acting_user: User | None,
         row = Calibration.objects.create(
             instrument_key=instrument_key, band=band, k=fit.k, tolerance=fit.tolerance,
             episodes=fit.episodes, points=fit.points, fit_seconds=round(seconds, 4),
-            fitted_by=acting_user)
-        audit_record(action=Action.EXPECTED_PATH_CALIBRATED, actor=acting_user,
-                     actor_role=None if acting_user else "system", object_type="calibration",
-                     object_id=row.pk, meta=meta,
-                     detail={"instrument": instrument_key, "band": band,
+            fitted_by=actor.user)
+        audit_record(action=Action.EXPECTED_PATH_CALIBRATED, actor=actor,
+                     actor_role=None if actor.user else "system", object_type="calibration",
+                     object_id=row.pk, detail={"instrument": instrument_key, "band": band,
                              "episodes": fit.episodes})
         made.append(row)
     return made
 
 
 @transaction.atomic
-def calibration_adopt(*, calibration_id: int, acting_user: User,
-                      meta: RequestMeta | None = None) -> Calibration:
+def calibration_adopt(*, calibration_id: int, actor: Actor) -> Calibration:
     """The owner adopts a proposed calibration: from now on its band's path (and the alerts it
     raises) use the practice's curve instead of the default."""
-    _require_owner(acting_user)
+    _require_owner(actor.person)
     try:
         row = Calibration.objects.select_for_update().get(pk=calibration_id)
     except Calibration.DoesNotExist:
@@ -85,26 +83,24 @@ def calibration_adopt(*, calibration_id: int, acting_user: User,
                                status=Calibration.Status.ADOPTED).update(
         status=Calibration.Status.RETIRED)
     row.status, row.adopted_at, row.adopted_by = (Calibration.Status.ADOPTED, timezone.now(),
-                                                  acting_user)
+                                                  actor.user)
     row.save(update_fields=["status", "adopted_at", "adopted_by"])
-    audit_record(action=Action.EXPECTED_PATH_ADOPTED, actor=acting_user,
-                 object_type="calibration", object_id=row.pk, meta=meta,
+    audit_record(action=Action.EXPECTED_PATH_ADOPTED, actor=actor,
+                 object_type="calibration", object_id=row.pk,
                  detail={"instrument": row.instrument_key, "band": row.band})
     return row
 
 
 @transaction.atomic
-def calibration_restore_default(*, instrument_key: str, band: str, acting_user: User,
-                                meta: RequestMeta | None = None) -> int:
+def calibration_restore_default(*, instrument_key: str, band: str, actor: Actor) -> int:
     """Back to the default path for a band."""
-    _require_owner(acting_user)
+    _require_owner(actor.person)
     count = Calibration.objects.filter(instrument_key=instrument_key, band=band,
                                        status=Calibration.Status.ADOPTED).update(
         status=Calibration.Status.RETIRED)
     if count:
-        audit_record(action=Action.EXPECTED_PATH_DEFAULT_RESTORED, actor=acting_user,
-                     object_type="expected_path", object_id=f"{instrument_key}:{band}",
-                     meta=meta)
+        audit_record(action=Action.EXPECTED_PATH_DEFAULT_RESTORED, actor=actor,
+                     object_type="expected_path", object_id=f"{instrument_key}:{band}")
     return count
 
 
@@ -120,8 +116,8 @@ def follow_up_choices() -> list[tuple[str, str]]:
 
 @transaction.atomic
 def path_settings_update(*, is_shown_to_clients: bool, follow_up_instrument_key: str,
-                         acting_user: User, meta: RequestMeta | None = None) -> PathSettings:
-    _require_owner(acting_user)
+                         actor: Actor) -> PathSettings:
+    _require_owner(actor.person)
     if follow_up_instrument_key and follow_up_instrument_key not in dict(follow_up_choices()):
         raise PathError("Choose one of your practice's published questionnaires, or none.")
     row = PathSettings.objects.select_for_update().first() or PathSettings()
@@ -129,31 +125,29 @@ def path_settings_update(*, is_shown_to_clients: bool, follow_up_instrument_key:
             or row.follow_up_instrument_key != follow_up_instrument_key):
         row.is_shown_to_clients = is_shown_to_clients
         row.follow_up_instrument_key = follow_up_instrument_key
-        row.updated_by, row.updated_at = acting_user, timezone.now()
+        row.updated_by, row.updated_at = actor.user, timezone.now()
         row.save()
-        audit_record(action=Action.EXPECTED_PATH_SETTINGS_CHANGED, actor=acting_user,
-                     object_type="expected_path_settings", object_id=row.pk, meta=meta,
+        audit_record(action=Action.EXPECTED_PATH_SETTINGS_CHANGED, actor=actor,
+                     object_type="expected_path_settings", object_id=row.pk,
                      detail={"is_shown_to_clients": is_shown_to_clients,
                              "follow_up": bool(follow_up_instrument_key)})
     return row
 
 
 @transaction.atomic
-def client_path_share(*, client_id: int, is_shown: bool, acting_user: User,
-                      meta: RequestMeta | None = None) -> ClientPathSharing:
+def client_path_share(*, client_id: int, is_shown: bool, actor: Actor) -> ClientPathSharing:
     """The clinician shows (or hides) the client's expected range on the client's own chart.
     User.DoesNotExist for a client out of reach."""
-    if not holds(acting_user, Capability.CLINICAL_RECORD):
+    if not holds(actor.person, Capability.CLINICAL_RECORD):
         raise PermissionError("Only the client's clinicians change what the client sees.")
-    client = client_for_staff(acting_user, client_id)
+    client = client_for_staff(actor.person, client_id)
     row, created = ClientPathSharing.objects.select_for_update().get_or_create(
-        client=client, defaults={"is_shown": is_shown, "updated_by": acting_user})
+        client=client, defaults={"is_shown": is_shown, "updated_by": actor.person})
     if created or row.is_shown != is_shown:
-        row.is_shown, row.updated_by, row.updated_at = is_shown, acting_user, timezone.now()
+        row.is_shown, row.updated_by, row.updated_at = is_shown, actor.person, timezone.now()
         row.save()
-        audit_record(action=Action.EXPECTED_PATH_CLIENT_SHARING_CHANGED, actor=acting_user,
-                     object_type="client", object_id=client.pk, meta=meta,
-                     detail={"is_shown": is_shown})
+        audit_record(action=Action.EXPECTED_PATH_CLIENT_SHARING_CHANGED, actor=actor,
+                     object_type="client", object_id=client.pk, detail={"is_shown": is_shown})
     return row
 
 
@@ -174,23 +168,23 @@ def clean_answers(raw: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, s
 
 @transaction.atomic
 def support_answers_save(*, alert_id: int, answers: Mapping[str, Mapping[str, str]],
-                         acting_user: User, meta: RequestMeta | None = None) -> SupportAnswers:
+                         actor: Actor) -> SupportAnswers:
     """Save (or update) the clinician's answers on a "not on track" alert of a client in reach.
     Alert.DoesNotExist otherwise."""
-    if not holds(acting_user, Capability.CLINICAL_RECORD):
+    if not holds(actor.person, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians answer the support questions.")
     alert = Alert.objects.select_for_update().get(
         pk=alert_id, kind=Alert.Kind.NOT_ON_TRACK,
-        client__in=clients_visible_to(acting_user))
+        client__in=clients_visible_to(actor.person))
     cleaned = clean_answers(answers)
     row, created = SupportAnswers.objects.get_or_create(
-        alert=alert, defaults={"answers": cleaned, "answered_by": acting_user})
+        alert=alert, defaults={"answers": cleaned, "answered_by": actor.person})
     if not created:
-        row.answers, row.answered_by, row.answered_at = cleaned, acting_user, timezone.now()
+        row.answers, row.answered_by, row.answered_at = cleaned, actor.person, timezone.now()
         row.save()
-    audit_record(action=Action.ALERT_SUPPORT_ANSWERED, actor=acting_user, object_type="alert",
-                 object_id=alert.pk, meta=meta,
-                 detail={"concerns": sorted(key for key, entry in cleaned.items()
+    audit_record(action=Action.ALERT_SUPPORT_ANSWERED, actor=actor, object_type="alert",
+                 object_id=alert.pk, detail={"concerns": sorted(key for key,
+                                                                entry in cleaned.items()
                                             if entry["answer"] == "concern")})
     return row
 

@@ -21,7 +21,6 @@ from practice.measurement.models import Alert
 from practice.measurement.views_clinic.common import back, clinical_required
 from practice.views import owner_required
 from tenants.accounts.models import User
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 
@@ -78,7 +77,7 @@ def paths(request: SignedInRequest) -> HttpResponse:
             services.path_settings_update(
                 is_shown_to_clients=form.cleaned_data["is_shown_to_clients"],
                 follow_up_instrument_key=form.cleaned_data["follow_up_instrument_key"],
-                acting_user=request.user, meta=RequestMeta.from_request(request))
+                actor=request.actor)
         except services.PathError as error:
             form.add_error(None, str(error))
         else:
@@ -97,8 +96,7 @@ def paths(request: SignedInRequest) -> HttpResponse:
 @owner_required
 def calibrate(request: SignedInRequest, instrument_key: str) -> HttpResponse:
     try:
-        made = services.calibration_run(instrument_key=instrument_key, acting_user=request.user,
-                                        meta=RequestMeta.from_request(request))
+        made = services.calibration_run(instrument_key=instrument_key, actor=request.actor)
     except services.PathError as error:
         messages.error(request, str(error))
     else:
@@ -117,8 +115,7 @@ def calibrate(request: SignedInRequest, instrument_key: str) -> HttpResponse:
 def adopt(request: SignedInRequest, calibration_id: int) -> HttpResponse:
     try:
         row = services.calibration_adopt(calibration_id=calibration_id,
-                                         acting_user=request.user,
-                                         meta=RequestMeta.from_request(request))
+                                         actor=request.actor)
     except services.PathError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("expected:paths"))
@@ -131,8 +128,7 @@ def adopt(request: SignedInRequest, calibration_id: int) -> HttpResponse:
 @owner_required
 def restore_default(request: SignedInRequest, instrument_key: str, band: str) -> HttpResponse:
     services.calibration_restore_default(instrument_key=instrument_key, band=band,
-                                         acting_user=request.user,
-                                         meta=RequestMeta.from_request(request))
+                                         actor=request.actor)
     messages.success(request, "Back to the default path for this band.")
     return HttpResponseRedirect(reverse("expected:paths") + f"#{instrument_key}")
 
@@ -150,8 +146,7 @@ def support(request: SignedInRequest, alert_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.support_answers_save(alert_id=alert.pk, answers=form.answers(),
-                                          acting_user=request.user,
-                                          meta=RequestMeta.from_request(request))
+                                          actor=request.actor)
         except (services.PathError, Alert.DoesNotExist) as error:
             form.add_error(None, str(error))
         else:
@@ -174,8 +169,7 @@ def share(request: SignedInRequest, client_id: int) -> HttpResponse:
     try:
         row = services.client_path_share(client_id=client_id,
                                          is_shown=form.cleaned_data["is_shown"],
-                                         acting_user=request.user,
-                                         meta=RequestMeta.from_request(request))
+                                         actor=request.actor)
     except User.DoesNotExist:
         raise Http404 from None
     messages.success(request, "The client now sees their expected range." if row.is_shown

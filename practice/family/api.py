@@ -171,8 +171,7 @@ class FamilyReleaseRevokeView(APIView):
                                              practice=request.tenant)
             disclosure_selectors.releases_for_proxy(link.client).get(pk=release_id)
             release = disclosure_services.release_revoke_for_client(
-                client_id=link.client_id, release_id=release_id, acting_user=request.user,
-                practice=request.tenant, meta=RequestMeta.from_request(request))
+                client_id=link.client_id, release_id=release_id, actor=request.actor)
         except (User.DoesNotExist, Release.DoesNotExist):
             raise NotFound from None
         except disclosure_services.DisclosureError as error:

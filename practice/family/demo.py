@@ -36,6 +36,7 @@ from practice.measurement.models import PracticeInstrument
 from practice.models import ClientProfile
 from practice.outcomes.services import episode_ensure_open
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.models import Practice
 
 TEEN_EMAIL = "mia@demo.localhost"
@@ -69,7 +70,7 @@ def seed(practice: Practice, *, password: str) -> bool:
     ClientAgeFacts.objects.create(client=teen, birth_date=date(today.year - 13, 1, 15)
                                   if (today.month, today.day) >= (1, 15)
                                   else date(today.year - 14, 1, 15))
-    episode_ensure_open(client=teen, acting_user=clinician)
+    episode_ensure_open(client=teen, actor=Actor.of(clinician))
     parent = User.objects.create_user(PARENT_EMAIL, password, full_name="Dana Harper",
                                       role=Role.PROXY)
     ProxyAccount.objects.create(user=parent, timezone=ZONE)
@@ -82,8 +83,8 @@ def seed(practice: Practice, *, password: str) -> bool:
     Goal.objects.create(client=teen, title="Talk to one friend about how I feel",
                         created_by=clinician, created_at=now - timedelta(days=50))
     services.item_mark_set(client_id=teen.pk, kind="goals", object_id=shared.pk,
-                           mark="shareable", is_on=True, acting_user=clinician)
-    services.family_summary_save(client_id=teen.pk, text=SUMMARY, acting_user=clinician)
+                           mark="shareable", is_on=True, actor=Actor.of(clinician))
+    services.family_summary_save(client_id=teen.pk, text=SUMMARY, actor=Actor.of(clinician))
     JournalEntry.objects.create(client=teen, body=JOURNAL, created_at=now - timedelta(days=2))
     _appointments(teen, clinician, today)
     _caregiver_measure(teen, parent, link, clinician)
@@ -112,9 +113,9 @@ def _caregiver_measure(teen: User, parent: User, link: ProxyLink, clinician: Use
     for definition in (PARENT_REPORT, SELF_REPORT):
         if not PracticeInstrument.objects.filter(key=definition["key"]).exists():
             measurement_services.practice_instrument_save(data=definition,
-                                                          acting_user=clinician)
+                                                          actor=Actor.of(clinician))
             measurement_services.practice_instrument_publish(key=definition["key"],
-                                                             acting_user=clinician)
+                                                             actor=Actor.of(clinician))
     own = measurement_services.response_start_adhoc(client=teen,
                                                     instrument_key=SELF_REPORT["key"])
     measurement_services.response_submit(client=teen, response_id=own.pk,
@@ -123,7 +124,7 @@ def _caregiver_measure(teen: User, parent: User, link: ProxyLink, clinician: Use
     now = timezone.now()
     assignment = services.caregiver_assign(
         link_id=link.pk, instrument_key=PARENT_REPORT["key"], compare_with=SELF_REPORT["key"],
-        acting_user=clinician,
+        actor=Actor.of(clinician),
         plan=services.CaregiverSchedule(frequency="weekly",
                                         starts_on=now.astimezone(ZoneInfo(ZONE)).date()
                                         - timedelta(days=8)))

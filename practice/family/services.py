@@ -55,6 +55,7 @@ from practice.messaging import services as messaging_services
 from practice.messaging.models import Conversation, Message
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import Role, User, email_normalise
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.models import Practice
@@ -86,16 +87,16 @@ class ProxyInvite:
     tier_key: str
 
 
-def _issue(*, practice: Practice, link: ProxyLink, acting_user: User) -> ProxyInvitation:
+def _issue(*, link: ProxyLink, actor: Actor) -> ProxyInvitation:
     now = timezone.now()
     ProxyInvitation.objects.filter(link=link, used_at__isnull=True,
                                    revoked_at__isnull=True).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
     invitation = ProxyInvitation.objects.create(
-        link=link, token_hash=hash_token(token), invited_by=acting_user,
+        link=link, token_hash=hash_token(token), invited_by=actor.person,
         expires_at=now + INVITATION_LIFETIME)
     # No PHI: neither the client's name nor the relationship, only the practice and a link.
-    email_invitation(practice=practice, to=link.proxy.email,
+    email_invitation(practice=actor.in_practice, to=link.proxy.email,
                      language=selectors.proxy_account(link.proxy).language
                      or settings.LANGUAGE_CODE,
                      path=f"/family/invitation/{token}/", template="family/email/proxy_invitation")
@@ -103,12 +104,11 @@ def _issue(*, practice: Practice, link: ProxyLink, acting_user: User) -> ProxyIn
 
 
 @transaction.atomic
-def proxy_invite(*, practice: Practice, client_id: int, invite: ProxyInvite, acting_user: User,
-                 meta: RequestMeta | None = None) -> ProxyInvitation:
+def proxy_invite(*, client_id: int, invite: ProxyInvite, actor: Actor) -> ProxyInvitation:
     """Link a proxy to a client and email them the link. A new address gets an account
     (inactive until accepted); a proxy already known here (a parent of two) gains a link."""
-    _require(acting_user, Capability.CLIENT_ACCESS)
-    client = client_in_reach(acting_user, Capability.CLIENT_ACCESS, client_id)
+    _require(actor.person, Capability.CLIENT_ACCESS)
+    client = client_in_reach(actor.person, Capability.CLIENT_ACCESS, client_id)
     tier = ProxyTier.objects.filter(key=invite.tier_key).first()
     if tier is None:
         raise FamilyError(_("Choose one of the practice's tiers."))
@@ -128,17 +128,17 @@ def proxy_invite(*, practice: Practice, client_id: int, invite: ProxyInvite, act
     link, created = ProxyLink.objects.get_or_create(
         proxy=proxy, client=client,
         defaults={"relationship": invite.relationship.strip()[:60], "tier": tier,
-                  "invited_by": acting_user})
+                  "invited_by": actor.person})
     if not created:
         if link.state == "active":
             raise FamilyError(_("This person is already linked to this client."))
         link.relationship, link.tier, link.revoked_at = invite.relationship.strip()[:60], tier, None
         link.accepted_at = None
         link.save(update_fields=["relationship", "tier", "revoked_at", "accepted_at"])
-    invitation = _issue(practice=practice, link=link, acting_user=acting_user)
-    audit_record(action=Action.FAMILY_PROXY_INVITED, actor=acting_user, object_type="proxy_link",
-                 object_id=link.pk, meta=meta,
-                 detail={"client_id": client.pk, "proxy_id": proxy.pk, "tier": tier.key,
+    invitation = _issue(link=link, actor=actor)
+    audit_record(action=Action.FAMILY_PROXY_INVITED, actor=actor, object_type="proxy_link",
+                 object_id=link.pk, detail={"client_id": client.pk, "proxy_id": proxy.pk,
+                                            "tier": tier.key,
                          "invitation_id": invitation.pk})
     return invitation
 
@@ -152,24 +152,22 @@ def _staff_link(acting_user: User, link_id: int) -> ProxyLink:
 
 
 @transaction.atomic
-def proxy_invitation_resend(*, practice: Practice, link_id: int, acting_user: User,
-                            meta: RequestMeta | None = None) -> ProxyInvitation:
-    link = _staff_link(acting_user, link_id)
+def proxy_invitation_resend(*, link_id: int, actor: Actor) -> ProxyInvitation:
+    link = _staff_link(actor.person, link_id)
     if link.state != "invited":
         raise FamilyError(_("Only an invitation not yet accepted can be sent again."))
-    invitation = _issue(practice=practice, link=link, acting_user=acting_user)
-    audit_record(action=Action.FAMILY_PROXY_INVITATION_SENT, actor=acting_user,
-                 object_type="proxy_link", object_id=link.pk, meta=meta,
+    invitation = _issue(link=link, actor=actor)
+    audit_record(action=Action.FAMILY_PROXY_INVITATION_SENT, actor=actor,
+                 object_type="proxy_link", object_id=link.pk,
                  detail={"invitation_id": invitation.pk, "resend": True})
     return invitation
 
 
 @transaction.atomic
-def proxy_link_revoke(*, link_id: int, acting_user: User,
-                      meta: RequestMeta | None = None) -> ProxyLink:
+def proxy_link_revoke(*, link_id: int, actor: Actor) -> ProxyLink:
     """End one link now: its open links die; a proxy left with no link loses the account's
     access and every session."""
-    link = _staff_link(acting_user, link_id)
+    link = _staff_link(actor.person, link_id)
     now = timezone.now()
     ProxyInvitation.objects.filter(link=link, used_at__isnull=True,
                                    revoked_at__isnull=True).update(revoked_at=now)
@@ -179,8 +177,8 @@ def proxy_link_revoke(*, link_id: int, acting_user: User,
     if not ProxyLink.objects.filter(proxy=link.proxy, revoked_at__isnull=True).exists():
         User.objects.filter(pk=link.proxy_id).update(is_active=False)
         ended = sessions_end_for_user(link.proxy_id)
-    audit_record(action=Action.FAMILY_LINK_REVOKED, actor=acting_user, object_type="proxy_link",
-                 object_id=link.pk, meta=meta, detail={"sessions_ended": ended})
+    audit_record(action=Action.FAMILY_LINK_REVOKED, actor=actor, object_type="proxy_link",
+                 object_id=link.pk, detail={"sessions_ended": ended})
     return link
 
 
@@ -238,9 +236,9 @@ def proxy_invitation_accept(*, token: str, password: str, consent_version: int,
 
 @transaction.atomic
 def link_update(*, link_id: int, tier_key: str, added: Iterable[str], removed: Iterable[str],
-                acting_user: User, meta: RequestMeta | None = None) -> ProxyLink:
+                actor: Actor) -> ProxyLink:
     """Staff change a link's tier and its per-link overrides (never the client's voice)."""
-    link = _staff_link(acting_user, link_id)
+    link = _staff_link(actor.person, link_id)
     tier = ProxyTier.objects.filter(key=tier_key).first()
     if tier is None:
         raise FamilyError(_("Choose one of the practice's tiers."))
@@ -248,9 +246,8 @@ def link_update(*, link_id: int, tier_key: str, added: Iterable[str], removed: I
     link.kinds_added = list(policies.tier_kinds_clean(added))
     link.kinds_removed = list(policies.tier_kinds_clean(removed))
     link.save(update_fields=["tier", "kinds_added", "kinds_removed"])
-    audit_record(action=Action.FAMILY_LINK_CHANGED, actor=acting_user, object_type="proxy_link",
-                 object_id=link.pk, meta=meta,
-                 detail={"tier": tier.key, "added": link.kinds_added,
+    audit_record(action=Action.FAMILY_LINK_CHANGED, actor=actor, object_type="proxy_link",
+                 object_id=link.pk, detail={"tier": tier.key, "added": link.kinds_added,
                          "removed": link.kinds_removed})
     return link
 
@@ -276,9 +273,9 @@ def grants_set(*, client: User, link_id: int, kinds: Iterable[str], today: date 
 
 @transaction.atomic
 def item_mark_set(*, client_id: int, kind: str, object_id: int, mark: str, is_on: bool,
-                  acting_user: User, meta: RequestMeta | None = None) -> None:
+                  actor: Actor) -> None:
     """The clinician marks one item "not for proxies" (or a goal shareable), or unmarks it."""
-    client = client_in_reach(acting_user, Capability.CLINICAL_RECORD, client_id)
+    client = client_in_reach(actor.person, Capability.CLINICAL_RECORD, client_id)
     if kind not in policies.ALL_KINDS or mark not in ItemMark.Mark.values:
         raise FamilyError(_("Unknown kind of item."))
     if not any(row.object_id == object_id for row in selectors.client_items(client, kind)):
@@ -286,31 +283,28 @@ def item_mark_set(*, client_id: int, kind: str, object_id: int, mark: str, is_on
     rows = ItemMark.objects.filter(client=client, kind=kind, object_id=object_id, mark=mark)
     if is_on:
         ItemMark.objects.get_or_create(client=client, kind=kind, object_id=object_id, mark=mark,
-                                       defaults={"marked_by": acting_user})
+                                       defaults={"marked_by": actor.person})
     else:
         rows.delete()
-    audit_record(action=Action.FAMILY_ITEM_MARKED, actor=acting_user, object_type=kind,
-                 object_id=object_id, meta=meta,
-                 detail={"client_id": client.pk, "mark": mark, "on": is_on})
+    audit_record(action=Action.FAMILY_ITEM_MARKED, actor=actor, object_type=kind,
+                 object_id=object_id, detail={"client_id": client.pk, "mark": mark, "on": is_on})
 
 
 @transaction.atomic
-def family_summary_save(*, client_id: int, text: str, acting_user: User,
-                        meta: RequestMeta | None = None) -> FamilySummary:
-    client = client_in_reach(acting_user, Capability.CLINICAL_RECORD, client_id)
+def family_summary_save(*, client_id: int, text: str, actor: Actor) -> FamilySummary:
+    client = client_in_reach(actor.person, Capability.CLINICAL_RECORD, client_id)
     summary, _created = FamilySummary.objects.update_or_create(
-        client=client, defaults={"text": text.strip()[:4000], "updated_by": acting_user,
+        client=client, defaults={"text": text.strip()[:4000], "updated_by": actor.person,
                                  "updated_at": timezone.now()})
-    audit_record(action=Action.FAMILY_SUMMARY_SAVED, actor=acting_user, object_type="client",
-                 object_id=client.pk, meta=meta)
+    audit_record(action=Action.FAMILY_SUMMARY_SAVED, actor=actor, object_type="client",
+                 object_id=client.pk)
     return summary
 
 
 @transaction.atomic
 def family_settings_update(*, self_consent_age: int | None, disagreement_points: int,
-                           tier_kinds: dict[str, list[str]], acting_user: User,
-                           meta: RequestMeta | None = None) -> FamilySettings:
-    _require(acting_user, Capability.MANAGE_PRACTICE)
+                           tier_kinds: dict[str, list[str]], actor: Actor) -> FamilySettings:
+    _require(actor.person, Capability.MANAGE_PRACTICE)
     if self_consent_age is not None and not 8 <= self_consent_age <= 21:
         raise FamilyError(_("The age of self-consent must be between 8 and 21."))
     row, _created = FamilySettings.objects.get_or_create(singleton=True)
@@ -321,9 +315,8 @@ def family_settings_update(*, self_consent_age: int | None, disagreement_points:
     for tier in ProxyTier.objects.filter(key__in=list(tier_kinds)):
         tier.kinds = list(policies.tier_kinds_clean(tier_kinds[tier.key]))
         tier.save(update_fields=["kinds"])
-    audit_record(action=Action.FAMILY_SETTINGS_UPDATED, actor=acting_user, object_type="practice",
-                 object_id=None, meta=meta,
-                 detail={"self_consent_age": self_consent_age,
+    audit_record(action=Action.FAMILY_SETTINGS_UPDATED, actor=actor, object_type="practice",
+                 object_id=None, detail={"self_consent_age": self_consent_age,
                          "tiers": {key: list(policies.tier_kinds_clean(kinds))
                                    for key, kinds in tier_kinds.items()}})
     return row
@@ -331,14 +324,13 @@ def family_settings_update(*, self_consent_age: int | None, disagreement_points:
 
 @transaction.atomic
 def client_age_set(*, client_id: int, birth_date: date | None, self_consent_age: int | None,
-                   acting_user: User, meta: RequestMeta | None = None) -> ClientAgeFacts:
-    client = client_in_reach(acting_user, Capability.CLIENT_ACCESS, client_id)
+                   actor: Actor) -> ClientAgeFacts:
+    client = client_in_reach(actor.person, Capability.CLIENT_ACCESS, client_id)
     facts, _created = ClientAgeFacts.objects.get_or_create(client=client)
     facts.birth_date, facts.self_consent_age = birth_date, self_consent_age
     facts.save(update_fields=["birth_date", "self_consent_age"])
-    audit_record(action=Action.FAMILY_CLIENT_AGE_SET, actor=acting_user, object_type="client",
-                 object_id=client.pk, meta=meta,
-                 detail={"has_birth_date": birth_date is not None,
+    audit_record(action=Action.FAMILY_CLIENT_AGE_SET, actor=actor, object_type="client",
+                 object_id=client.pk, detail={"has_birth_date": birth_date is not None,
                          "override": self_consent_age})
     return facts
 
@@ -403,14 +395,13 @@ class CaregiverSchedule:
 
 @transaction.atomic
 def caregiver_assign(*, link_id: int, instrument_key: str, compare_with: str,
-                     acting_user: User, plan: CaregiverSchedule | None = None,
-                     meta: RequestMeta | None = None) -> CaregiverAssignment:
+                     actor: Actor, plan: CaregiverSchedule | None = None) -> CaregiverAssignment:
     """Staff who hold the client's clinical record assign a parent-report instrument to the
     proxy about the client, once or on a schedule (practice.measurement.schedule: the same
     occurrences and due moments as a client's own assignments)."""
     plan = plan or CaregiverSchedule()
     link = ProxyLink.objects.select_related("client").get(pk=link_id)
-    client_in_reach(acting_user, Capability.CLINICAL_RECORD, link.client_id)
+    client_in_reach(actor.person, Capability.CLINICAL_RECORD, link.client_id)
     if link.state == "revoked":
         raise FamilyError(_("This family member's access was revoked."))
     try:
@@ -427,25 +418,24 @@ def caregiver_assign(*, link_id: int, instrument_key: str, compare_with: str,
     assignment = CaregiverAssignment.objects.create(
         link=link, instrument_key=instrument_key, compare_with=compare_with,
         frequency=plan.frequency, starts_on=starts_on, ends_on=plan.ends_on,
-        assigned_by=acting_user)
-    audit_record(action=Action.FAMILY_CAREGIVER_ASSIGNED, actor=acting_user,
-                 object_type="caregiver_assignment", object_id=assignment.pk, meta=meta,
+        assigned_by=actor.person)
+    audit_record(action=Action.FAMILY_CAREGIVER_ASSIGNED, actor=actor,
+                 object_type="caregiver_assignment", object_id=assignment.pk,
                  detail={"client_id": link.client_id, "instrument": instrument_key,
                          "frequency": plan.frequency})
     return assignment
 
 
 @transaction.atomic
-def caregiver_assignment_end(*, assignment_id: int, acting_user: User,
-                             meta: RequestMeta | None = None) -> CaregiverAssignment:
+def caregiver_assignment_end(*, assignment_id: int, actor: Actor) -> CaregiverAssignment:
     assignment = CaregiverAssignment.objects.select_for_update().select_related("link").get(
         pk=assignment_id)
-    client_in_reach(acting_user, Capability.CLINICAL_RECORD, assignment.link.client_id)
+    client_in_reach(actor.person, Capability.CLINICAL_RECORD, assignment.link.client_id)
     if assignment.ended_at is None:
         assignment.ended_at = timezone.now()
         assignment.save(update_fields=["ended_at"])
-        audit_record(action=Action.FAMILY_CAREGIVER_ENDED, actor=acting_user,
-                     object_type="caregiver_assignment", object_id=assignment.pk, meta=meta,
+        audit_record(action=Action.FAMILY_CAREGIVER_ENDED, actor=actor,
+                     object_type="caregiver_assignment", object_id=assignment.pk,
                      detail={"client_id": assignment.link.client_id})
     return assignment
 
@@ -509,8 +499,8 @@ def caregiver_report_submit(*, proxy: User, assignment_id: int, answers: dict[st
     audit_record(action=Action.FAMILY_CAREGIVER_REPORTED, actor=proxy,
                  object_type="caregiver_report", object_id=report.pk, meta=meta,
                  detail={"client_id": link.client_id, "instrument": definition.key})
-    alerts_raise(requests=_caregiver_alerts(report, assignment, definition), acting_user=proxy,
-                 meta=meta)
+    alerts_raise(requests=_caregiver_alerts(report, assignment, definition),
+                 actor=Actor.of(proxy, meta=meta))
     return report
 
 
@@ -572,11 +562,11 @@ def proxy_message_send(*, practice: Practice, link_id: int, body: str, author: U
     try:
         if open_one is not None:
             return messaging_services.message_send(
-                practice=practice, conversation_id=open_one.pk, body=body, acting_user=author,
-                meta=meta)
+                conversation_id=open_one.pk, body=body, actor=Actor.of(author, practice=practice,
+                                                                       meta=meta))
         conversation = messaging_services.proxy_conversation_start(
-            practice=practice, proxy_link_id=link.pk, acting_user=author, body=body,
-            subject=subject, meta=meta)
+            proxy_link_id=link.pk, actor=Actor.of(author, practice=practice, meta=meta), body=body,
+            subject=subject)
     except messaging_services.MessagingRefused as refused:
         raise FamilyError(str(refused)) from None
     except User.DoesNotExist:
@@ -592,7 +582,7 @@ def proxy_messages_read(*, practice: Practice, link: ProxyLink, proxy: User,
     for conversation_id in Conversation.objects.filter(proxy_link=link).values_list(
             "pk", flat=True):
         read += messaging_services.conversation_read(
-            practice=practice, conversation_id=conversation_id, acting_user=proxy, meta=meta)
+            conversation_id=conversation_id, actor=Actor.of(proxy, practice=practice, meta=meta))
     return read
 
 

@@ -240,8 +240,7 @@ def release_sign(request: SignedInRequest, client_id: int, release_id: int) -> H
                     client_id=link.client_id, release_id=release.pk,
                     signing=disclosure_services.Signing(data["typed_name"], data["consent"],
                                                         data["drawn"]),
-                    acting_user=request.user,
-                    practice=request.tenant, meta=RequestMeta.from_request(request))
+                    actor=request.actor)
             except disclosure_services.DisclosureError as error:
                 form.add_error(None, str(error))
             except Release.DoesNotExist:
@@ -269,8 +268,7 @@ def release_revoke(request: SignedInRequest, client_id: int, release_id: int) ->
     try:
         disclosure_services.release_revoke_for_client(
             client_id=link.client_id, release_id=release.pk,
-            acting_user=request.user,
-            practice=request.tenant, meta=RequestMeta.from_request(request))
+            actor=request.actor)
     except disclosure_services.DisclosureError as error:
         messages.error(request, str(error))
     except Release.DoesNotExist:

@@ -125,11 +125,11 @@ def staff_invite(request: SignedInRequest, client_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.proxy_invite(
-                practice=request.tenant, client_id=client.pk,
+                client_id=client.pk,
                 invite=services.ProxyInvite(full_name=data["full_name"], email=data["email"],
                                             relationship=data["relationship"],
                                             tier_key=data["tier"]),
-                acting_user=request.user, meta=RequestMeta.from_request(request))
+                actor=request.actor)
         except services.FamilyError as error:
             form.add_error(None, str(error))
         else:
@@ -150,15 +150,14 @@ def _link_action(request: SignedInRequest, link_id: int) -> Any:
 def staff_link(request: SignedInRequest, link_id: int) -> HttpResponse:
     """Change the tier and overrides, send the link again, or revoke it."""
     link = _link_action(request, link_id)
-    meta = RequestMeta.from_request(request)
     action = request.POST.get("action", "")
     try:
         if action == "resend":
-            services.proxy_invitation_resend(practice=request.tenant, link_id=link.pk,
-                                             acting_user=request.user, meta=meta)
+            services.proxy_invitation_resend(link_id=link.pk,
+                                             actor=request.actor)
             messages.success(request, "A new invitation link was sent.")
         elif action == "revoke":
-            services.proxy_link_revoke(link_id=link.pk, acting_user=request.user, meta=meta)
+            services.proxy_link_revoke(link_id=link.pk, actor=request.actor)
             messages.success(request, "Access revoked.")
         else:
             form = LinkForm(request.POST, tiers=selectors.tiers(), prefix=f"link{link.pk}")
@@ -168,7 +167,7 @@ def staff_link(request: SignedInRequest, link_id: int) -> HttpResponse:
             services.link_update(link_id=link.pk, tier_key=form.cleaned_data["tier"],
                                  added=form.cleaned_data["added"],
                                  removed=form.cleaned_data["removed"],
-                                 acting_user=request.user, meta=meta)
+                                 actor=request.actor)
             messages.success(request, "Saved.")
     except services.FamilyError as error:
         messages.error(request, str(error))
@@ -183,7 +182,7 @@ def staff_age(request: SignedInRequest, client_id: int) -> HttpResponse:
     if form.is_valid():
         services.client_age_set(client_id=client.pk, birth_date=form.cleaned_data["birth_date"],
                                 self_consent_age=form.cleaned_data["self_consent_age"],
-                                acting_user=request.user, meta=RequestMeta.from_request(request))
+                                actor=request.actor)
         messages.success(request, "Saved.")
     else:
         messages.error(request, "Check the date of birth and the age.")
@@ -197,8 +196,7 @@ def staff_summary(request: SignedInRequest, client_id: int) -> HttpResponse:
     try:
         if form.is_valid():
             services.family_summary_save(client_id=client_id, text=form.cleaned_data["text"],
-                                         acting_user=request.user,
-                                         meta=RequestMeta.from_request(request))
+                                         actor=request.actor)
             messages.success(request, "Summary saved.")
         else:
             messages.error(request, "Write the summary first.")
@@ -215,8 +213,8 @@ def staff_mark(request: SignedInRequest, client_id: int) -> HttpResponse:
         messages.error(request, "Unknown item.")
         return _back(client_id)
     try:
-        services.item_mark_set(client_id=client_id, acting_user=request.user,
-                               meta=RequestMeta.from_request(request), **form.cleaned_data)
+        services.item_mark_set(client_id=client_id, actor=request.actor,
+                               **form.cleaned_data)
     except User.DoesNotExist:
         raise Http404 from None
     except services.FamilyError as error:
@@ -239,11 +237,10 @@ def staff_caregiver_assign(request: SignedInRequest, client_id: int) -> HttpResp
             raise Http404
         services.caregiver_assign(
             link_id=link.pk, instrument_key=form.cleaned_data["instrument_key"],
-            compare_with=form.cleaned_data["compare_with"], acting_user=request.user,
+            compare_with=form.cleaned_data["compare_with"], actor=request.actor,
             plan=services.CaregiverSchedule(frequency=form.cleaned_data["frequency"],
                                             starts_on=form.cleaned_data["starts_on"],
-                                            ends_on=form.cleaned_data["ends_on"]),
-            meta=RequestMeta.from_request(request))
+                                            ends_on=form.cleaned_data["ends_on"]))
         messages.success(request, "Questionnaire assigned to the family member.")
     except User.DoesNotExist:
         raise Http404 from None
@@ -258,8 +255,7 @@ def staff_caregiver_end(request: SignedInRequest, client_id: int,
                         assignment_id: int) -> HttpResponse:
     try:
         assignment = services.caregiver_assignment_end(
-            assignment_id=assignment_id, acting_user=request.user,
-            meta=RequestMeta.from_request(request))
+            assignment_id=assignment_id, actor=request.actor)
     except (User.DoesNotExist, CaregiverAssignment.DoesNotExist):
         raise Http404 from None
     if assignment.link.client_id != client_id:
@@ -302,8 +298,7 @@ def family_settings(request: SignedInRequest) -> HttpResponse:
             services.family_settings_update(
                 self_consent_age=form.cleaned_data["self_consent_age"],
                 disagreement_points=form.cleaned_data["disagreement_points"],
-                tier_kinds=form.tier_kinds(), acting_user=request.user,
-                meta=RequestMeta.from_request(request))
+                tier_kinds=form.tier_kinds(), actor=request.actor)
         except services.FamilyError as error:
             form.add_error(None, str(error))
         else:

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from practice.formbuilder import services
 from practice.formbuilder.models import FormTemplate
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.services import RequestMeta
 from tenants.models import Practice
 
@@ -93,15 +94,15 @@ def seed(practice: Practice) -> None:
     templates = []
     for definition in (INTAKE, TELEHEALTH):
         template = services.template_create(title=definition["title"], definition=definition,
-                                            acting_user=clinician)
-        services.template_publish(template_id=template.pk, acting_user=clinician)
+                                            actor=Actor.of(clinician))
+        services.template_publish(template_id=template.pk, actor=Actor.of(clinician))
         templates.append(template)
     intake = services.form_share(client_id=client.pk, template_id=templates[0].pk,
-                                 acting_user=sharer)
+                                 actor=Actor.of(sharer))
     services.form_answers_save(assignment_id=intake.pk, answers=ANSWERS, submit=True,
-                               acting_user=client)
+                               actor=Actor.of(client))
     services.form_sign(assignment_id=intake.pk, typed_name=client.full_name, consent=True,
-                       drawn=_drawn_signature(), acting_user=client,
-                       meta=RequestMeta(ip_address="198.51.100.23",
-                                        user_agent="Mozilla/5.0 (iPhone; demo)"))
-    services.form_share(client_id=client.pk, template_id=templates[1].pk, acting_user=sharer)
+                       drawn=_drawn_signature(),
+                       actor=Actor.of(client, meta=RequestMeta(ip_address="198.51.100.23",
+                                        user_agent="Mozilla/5.0 (iPhone; demo)")))
+    services.form_share(client_id=client.pk, template_id=templates[1].pk, actor=Actor.of(sharer))

@@ -20,6 +20,7 @@ from practice.formbuilder.notifications import FORM_REQUESTED
 from practice.formbuilder.signature_image import DrawingError, png_from_data_url
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 
@@ -65,16 +66,15 @@ def _audit(action: str, actor: User, object_type: str, object_id: int,
 
 @transaction.atomic
 def template_create(*, title: str, description: str = "",
-                    definition: Mapping[str, Any] | None = None, acting_user: User,
-                    meta: RequestMeta | None = None) -> FormTemplate:
+                    definition: Mapping[str, Any] | None = None, actor: Actor) -> FormTemplate:
     """A new template whose draft is `definition` (checked as a draft) or one empty section."""
-    _require_staff(acting_user)
+    _require_staff(actor.person)
     draft = dict(definition) if definition is not None else definitions.empty_definition(
         title.strip(), description.strip())
     draft = definitions.checked(draft, draft=True)
     template = FormTemplate.objects.create(title=draft["title"], draft=draft,
-                                           created_by=acting_user)
-    _audit(Action.FORM_TEMPLATE_CREATED, acting_user, "form_template", template.pk, meta)
+                                           created_by=actor.person)
+    _audit(Action.FORM_TEMPLATE_CREATED, actor.person, "form_template", template.pk, actor.meta)
     return template
 
 
@@ -84,10 +84,10 @@ def _locked_template(template_id: int) -> FormTemplate:
 
 @transaction.atomic
 def template_draft_apply(*, template_id: int,
-                         step: Callable[[dict[str, Any]], dict[str, Any]], acting_user: User,
-                         meta: RequestMeta | None = None) -> FormTemplate:
+                         step: Callable[[dict[str, Any]], dict[str, Any]],
+                         actor: Actor) -> FormTemplate:
     """One builder step (see builder.py) on the draft; DefinitionError leaves it as it was."""
-    _require_staff(acting_user)
+    _require_staff(actor.person)
     template = _locked_template(template_id)
     if template.is_archived:
         raise FormError("This template is archived. Restore it to edit it.")
@@ -95,25 +95,23 @@ def template_draft_apply(*, template_id: int,
     template.title = template.draft["title"]
     template.updated_at = timezone.now()
     template.save(update_fields=["draft", "title", "updated_at"])
-    _audit(Action.FORM_TEMPLATE_EDITED, acting_user, "form_template", template.pk, meta)
+    _audit(Action.FORM_TEMPLATE_EDITED, actor.person, "form_template", template.pk, actor.meta)
     return template
 
 
 @transaction.atomic
-def template_draft_replace(*, template_id: int, definition: Any, acting_user: User,
-                           meta: RequestMeta | None = None) -> FormTemplate:
+def template_draft_replace(*, template_id: int, definition: Any, actor: Actor) -> FormTemplate:
     """The whole draft at once (the API)."""
     return template_draft_apply(
         template_id=template_id, step=lambda _old: definitions.checked(definition, draft=True),
-        acting_user=acting_user, meta=meta)
+        actor=actor)
 
 
 @transaction.atomic
-def template_publish(*, template_id: int, acting_user: User,
-                     meta: RequestMeta | None = None) -> FormVersion:
+def template_publish(*, template_id: int, actor: Actor) -> FormVersion:
     """The draft, checked in full, becomes the next frozen version; forms shared from now on
     use it, forms shared before keep theirs."""
-    _require_staff(acting_user)
+    _require_staff(actor.person)
     template = _locked_template(template_id)
     if template.is_archived:
         raise FormError("This template is archived. Restore it to publish it.")
@@ -123,23 +121,22 @@ def template_publish(*, template_id: int, acting_user: User,
         raise FormError(f"Nothing has changed since version {latest.number}.")
     version = FormVersion.objects.create(
         template=template, number=(latest.number + 1) if latest else 1, definition=definition,
-        published_by=acting_user)
-    _audit(Action.FORM_TEMPLATE_PUBLISHED, acting_user, "form_template", template.pk, meta,
+        published_by=actor.person)
+    _audit(Action.FORM_TEMPLATE_PUBLISHED, actor.person, "form_template", template.pk, actor.meta,
            version=version.number)
     return version
 
 
 @transaction.atomic
-def template_set_archived(*, template_id: int, archived: bool, acting_user: User,
-                          meta: RequestMeta | None = None) -> FormTemplate:
+def template_set_archived(*, template_id: int, archived: bool, actor: Actor) -> FormTemplate:
     """Archived templates are no longer offered for sharing; forms already shared stay."""
-    _require_staff(acting_user)
+    _require_staff(actor.person)
     template = _locked_template(template_id)
     if template.is_archived != archived:
         template.is_archived = archived
         template.save(update_fields=["is_archived"])
         _audit(Action.FORM_TEMPLATE_ARCHIVED if archived else Action.FORM_TEMPLATE_RESTORED,
-               acting_user, "form_template", template.pk, meta)
+               actor.person, "form_template", template.pk, actor.meta)
     return template
 
 
@@ -147,11 +144,11 @@ def template_set_archived(*, template_id: int, archived: bool, acting_user: User
 
 @transaction.atomic
 def form_share(*, client_id: int, template_id: int, due_on: date | None = None,
-               acting_user: User, meta: RequestMeta | None = None) -> FormAssignment:
+               actor: Actor) -> FormAssignment:
     """Share the template's latest version with the client, and tell them (an email notice
     without any of the form's content) in the same transaction."""
-    _require_staff(acting_user)
-    client = client_in_reach(acting_user, Capability.FORMS, client_id)
+    _require_staff(actor.person)
+    client = client_in_reach(actor.person, Capability.FORMS, client_id)
     template = _locked_template(template_id)
     version = selectors.latest_version(template)
     if template.is_archived or version is None:
@@ -162,8 +159,8 @@ def form_share(*, client_id: int, template_id: int, due_on: date | None = None,
                         FormAssignment.Status.IN_PROGRESS]).exists():
         raise FormError("This client already has this form to fill in.")
     assignment = FormAssignment.objects.create(client=client, version=version,
-                                               requested_by=acting_user, due_on=due_on)
-    _audit(Action.FORM_SHARED, acting_user, "form", assignment.pk, meta, client_id=client.pk,
+                                               requested_by=actor.person, due_on=due_on)
+    _audit(Action.FORM_SHARED, actor.person, "form", assignment.pk, actor.meta, client_id=client.pk,
            template_id=template.pk, version=version.number)
     notification_enqueue(recipient=client, kind=FORM_REQUESTED.key,
                          idempotency_key=f"form_requested:{assignment.pk}",
@@ -172,19 +169,18 @@ def form_share(*, client_id: int, template_id: int, due_on: date | None = None,
 
 
 @transaction.atomic
-def form_withdraw(*, assignment_id: int, acting_user: User,
-                  meta: RequestMeta | None = None) -> FormAssignment:
+def form_withdraw(*, assignment_id: int, actor: Actor) -> FormAssignment:
     """Take back a form the client has not submitted (it leaves their portal)."""
-    _require_staff(acting_user)
+    _require_staff(actor.person)
     assignment = (FormAssignment.objects.select_for_update()
-                  .filter(client__in=clients_in_reach(acting_user, Capability.FORMS))
+                  .filter(client__in=clients_in_reach(actor.person, Capability.FORMS))
                   .get(pk=assignment_id))
     if not assignment.is_open:
         raise FormError("Only a form the client has not submitted can be withdrawn.")
     assignment.status = FormAssignment.Status.WITHDRAWN
     assignment.withdrawn_at = timezone.now()
     assignment.save(update_fields=["status", "withdrawn_at"])
-    _audit(Action.FORM_WITHDRAWN, acting_user, "form", assignment.pk, meta,
+    _audit(Action.FORM_WITHDRAWN, actor.person, "form", assignment.pk, actor.meta,
            client_id=assignment.client_id)
     return assignment
 
@@ -200,12 +196,11 @@ def _client_assignment(acting_user: User, assignment_id: int) -> FormAssignment:
 
 @transaction.atomic
 def form_answers_save(*, assignment_id: int, answers: Mapping[str, Any], submit: bool,
-                      acting_user: User, strict_keys: bool = False,
-                      meta: RequestMeta | None = None) -> FormAssignment:
+                      actor: Actor, strict_keys: bool = False) -> FormAssignment:
     """Save a draft (incomplete answers allowed) or submit (every required answer given). Any
     invalid answer refuses the whole request (AnswersInvalid), so nothing half-checked is
     stored; the page shows the client what they typed. Submitted answers never change."""
-    assignment = _client_assignment(acting_user, assignment_id)
+    assignment = _client_assignment(actor.person, assignment_id)
     if not assignment.is_open:
         raise FormError(_("This form was already submitted; its answers cannot change."))
     result = definitions.clean_answers(assignment.version.definition, answers, final=submit,
@@ -221,18 +216,18 @@ def form_answers_save(*, assignment_id: int, answers: Mapping[str, Any], submit:
     else:
         assignment.status = FormAssignment.Status.IN_PROGRESS
     assignment.save(update_fields=["answers", "last_saved_at", "status", "submitted_at"])
-    _audit(Action.FORM_SUBMITTED if submit else Action.FORM_DRAFT_SAVED, acting_user, "form",
-           assignment.pk, meta, answered=len(result.answers))
+    _audit(Action.FORM_SUBMITTED if submit else Action.FORM_DRAFT_SAVED, actor.person, "form",
+           assignment.pk, actor.meta, answered=len(result.answers))
     return assignment
 
 
 @transaction.atomic
 def form_sign(*, assignment_id: int, typed_name: str, consent: bool, drawn: str = "",
-              acting_user: User, meta: RequestMeta | None = None) -> FormSignature:
+              actor: Actor) -> FormSignature:
     """Sign a submitted form: explicit consent to sign electronically and a typed name are
     required; a drawn mark (a PNG data URL from the page's canvas) is optional, so signing
     works without JavaScript. Records time, IP, user agent and the seal (seal.py)."""
-    assignment = _client_assignment(acting_user, assignment_id)
+    assignment = _client_assignment(actor.person, assignment_id)
     definition = assignment.version.definition
     if assignment.status == FormAssignment.Status.SIGNED:
         raise FormError(_("This form is already signed."))
@@ -252,23 +247,23 @@ def form_sign(*, assignment_id: int, typed_name: str, consent: bool, drawn: str 
     except DrawingError as error:
         raise FormError(str(error)) from None
     signed_at = timezone.now()
-    meta = meta or RequestMeta()
     statement, consent_text = definitions.signature_statement(definition), consent_wording()
     drawn_sha256 = seal.sha256_hex(png) if png else ""
     content = seal.sealed_content(assignment=assignment, typed_name=name, statement=statement,
                                   consent_text=consent_text, drawn_sha256=drawn_sha256,
                                   signed_at=signed_at)
     signature = FormSignature.objects.create(
-        assignment=assignment, signer=acting_user, typed_name=name, statement=statement,
+        assignment=assignment, signer=actor.person, typed_name=name, statement=statement,
         consent_text=consent_text, drawn_png=png, drawn_sha256=drawn_sha256,
-        signed_at=signed_at, ip_address=meta.ip_address, user_agent=meta.user_agent[:300],
+        signed_at=signed_at, ip_address=actor.meta.ip_address,
+        user_agent=actor.meta.user_agent[:300],
         content_sha256=seal.sha256_hex(content))
     assignment.status = FormAssignment.Status.SIGNED
     assignment.signed_at = signed_at
     assignment.save(update_fields=["status", "signed_at"])
     # The seal also goes into the append-only audit trail, so rewriting it with the answers
     # is detected too.
-    _audit(seal.SIGNED_ACTION, acting_user, "form", assignment.pk, meta,
+    _audit(seal.SIGNED_ACTION, actor.person, "form", assignment.pk, actor.meta,
            seal=signature.content_sha256, drawn=png is not None)
     return signature
 

@@ -10,7 +10,6 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,7 +23,7 @@ from practice.invoices.services import InvoiceInput, LineInput
 from practice.measurement.api.serializers import BAD_REQUEST
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInApiRequest
 
 
@@ -111,13 +110,11 @@ DENIED = {403: InvoiceErrorSerializer}
 MISSING = {404: InvoiceErrorSerializer}
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
 
-
-def _read(request: Request, action: str, object_type: str, object_id: Any, **detail: Any) -> None:
+def _read(request: SignedInApiRequest, action: str, object_type: str, object_id: Any,
+          **detail: Any) -> None:
     audit_record(action=action, actor=request.user, object_type=object_type,
-                 object_id=object_id, meta=_meta(request), detail=detail)
+                 object_id=object_id, meta=request.actor.meta, detail=detail)
 
 
 def _invoice(request: SignedInApiRequest, invoice_id: int) -> Invoice:
@@ -162,8 +159,7 @@ class InvoiceListView(APIView):
         body = InvoiceWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            invoice = services.invoice_create(data=body.to_input(), acting_user=request.user,
-                                              meta=_meta(request))
+            invoice = services.invoice_create(data=body.to_input(), actor=request.actor)
         except services.InvoiceError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         except User.DoesNotExist:
@@ -196,7 +192,7 @@ class InvoiceDetailView(APIView):
             return _refused(services.InvoiceError("Only a draft can be edited."))
         try:
             services.invoice_update(invoice_id=invoice.pk, data=body.to_input(),
-                                    acting_user=request.user, meta=_meta(request))
+                                    actor=request.actor)
         except services.InvoiceError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         except User.DoesNotExist:
@@ -208,8 +204,7 @@ class InvoiceDetailView(APIView):
         require(request.user, Capability.INVOICES)
         invoice = _invoice(request, invoice_id)
         try:
-            services.invoice_discard(invoice_id=invoice.pk, acting_user=request.user,
-                                     meta=_meta(request))
+            services.invoice_discard(invoice_id=invoice.pk, actor=request.actor)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -225,8 +220,7 @@ class InvoiceShareView(APIView):
     def post(self, request: SignedInApiRequest, invoice_id: int) -> Response:
         invoice = _invoice(request, invoice_id)
         try:
-            services.invoice_share(invoice_id=invoice.pk, acting_user=request.user,
-                                   meta=_meta(request))
+            services.invoice_share(invoice_id=invoice.pk, actor=request.actor)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(InvoiceDetailSerializer(_invoice(request, invoice.pk)).data)
@@ -247,7 +241,7 @@ class InvoicePaidView(APIView):
         try:
             services.invoice_mark_paid(invoice_id=invoice.pk,
                                        paid_on=body.validated_data["paid_on"],
-                                       acting_user=request.user, meta=_meta(request))
+                                       actor=request.actor)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(InvoiceDetailSerializer(_invoice(request, invoice.pk)).data)
@@ -267,7 +261,7 @@ class InvoiceVoidView(APIView):
         body.is_valid(raise_exception=True)
         try:
             services.invoice_void(invoice_id=invoice.pk, reason=body.validated_data["reason"],
-                                  acting_user=request.user, meta=_meta(request))
+                                  actor=request.actor)
         except services.InvoiceError as error:
             return _refused(error)
         return Response(InvoiceDetailSerializer(_invoice(request, invoice.pk)).data)

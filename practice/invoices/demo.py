@@ -15,6 +15,7 @@ from practice.invoices import services
 from practice.invoices.models import Invoice
 from practice.invoices.services import InvoiceInput, LineInput
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.models import Practice
 
 DEMO_CLIENT = "client@demo.localhost"
@@ -29,7 +30,7 @@ def seed(practice: Practice) -> None:
     if "billing" not in practice.enabled_modules:
         practice = practice_modules_update(
             practice_id=practice.pk, enabled=[*practice.enabled_modules, "billing"],
-            acting_user=owner)
+            actor=Actor.of(owner))
     if Invoice.objects.exists():
         return
     today = timezone.localdate()
@@ -40,7 +41,7 @@ def seed(practice: Practice) -> None:
                     sessions=[last_month + timedelta(days=days) for days in (2, 9, 16, 23)])
     services.invoice_mark_paid(invoice_id=paid.pk,
                                paid_on=min(paid.issue_date + timedelta(days=5), today),
-                               acting_user=owner)
+                               actor=Actor.of(owner))
     _invoice(owner, client, issue_date=today,
              sessions=[day for day in (this_month + timedelta(days=2),
                                        this_month + timedelta(days=9)) if day <= today]
@@ -54,5 +55,5 @@ def _invoice(owner: User, client: User, *, issue_date: date, sessions: list[date
         lines=[LineInput(description="Individual psychotherapy, 53 minutes (90837)",
                          quantity=Decimal("1"), unit_price=Decimal("160.00"),
                          service_date=day) for day in sessions]),
-        acting_user=owner)
-    return services.invoice_share(invoice_id=invoice.pk, acting_user=owner)
+        actor=Actor.of(owner))
+    return services.invoice_share(invoice_id=invoice.pk, actor=Actor.of(owner))

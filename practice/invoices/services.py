@@ -19,8 +19,9 @@ from practice.invoices.notifications import INVOICE_SHARED
 from practice.notifications.selectors import local_today
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 MAX_LINES = 50
 MAX_QUANTITY = Decimal("999999.99")
@@ -99,19 +100,17 @@ def _write_lines(invoice: Invoice, lines: list[InvoiceLine]) -> None:
 
 
 @transaction.atomic
-def invoice_create(*, data: InvoiceInput, acting_user: User,
-                   meta: RequestMeta | None = None) -> Invoice:
-    _require_billing(acting_user)
+def invoice_create(*, data: InvoiceInput, actor: Actor) -> Invoice:
+    _require_billing(actor.person)
     client = selectors.invoice_client(data.client_id)  # User.DoesNotExist if not a client
     lines = _checked(data)
     invoice = Invoice.objects.create(client=client, currency=data.currency,
                                      issue_date=data.issue_date, due_date=data.due_date,
-                                     notes=data.notes.strip(), created_by=acting_user)
+                                     notes=data.notes.strip(), created_by=actor.person)
     _write_lines(invoice, lines)
     invoice.save(update_fields=["total"])
-    audit_record(action=Action.INVOICE_CREATED, actor=acting_user, object_type="invoice",
-                 object_id=invoice.pk, meta=meta,
-                 detail={"client_id": client.pk, "lines": len(lines)})
+    audit_record(action=Action.INVOICE_CREATED, actor=actor, object_type="invoice",
+                 object_id=invoice.pk, detail={"client_id": client.pk, "lines": len(lines)})
     return invoice
 
 
@@ -120,10 +119,9 @@ def _locked(invoice_id: int) -> Invoice:
 
 
 @transaction.atomic
-def invoice_update(*, invoice_id: int, data: InvoiceInput, acting_user: User,
-                   meta: RequestMeta | None = None) -> Invoice:
+def invoice_update(*, invoice_id: int, data: InvoiceInput, actor: Actor) -> Invoice:
     """Replace a draft's details and lines; a shared invoice never changes."""
-    _require_billing(acting_user)
+    _require_billing(actor.person)
     invoice = _locked(invoice_id)
     if not invoice.is_draft:
         raise InvoiceError("Only a draft can be edited; void this invoice and make a new one.")
@@ -133,18 +131,16 @@ def invoice_update(*, invoice_id: int, data: InvoiceInput, acting_user: User,
     invoice.issue_date, invoice.due_date = data.issue_date, data.due_date
     _write_lines(invoice, lines)
     invoice.save()
-    audit_record(action=Action.INVOICE_EDITED, actor=acting_user, object_type="invoice",
-                 object_id=invoice.pk, meta=meta,
-                 detail={"client_id": invoice.client_id, "lines": len(lines)})
+    audit_record(action=Action.INVOICE_EDITED, actor=actor, object_type="invoice",
+                 object_id=invoice.pk, detail={"client_id": invoice.client_id, "lines": len(lines)})
     return invoice
 
 
 @transaction.atomic
-def invoice_share(*, invoice_id: int, acting_user: User,
-                  meta: RequestMeta | None = None) -> Invoice:
+def invoice_share(*, invoice_id: int, actor: Actor) -> Invoice:
     """Number the draft (the practice's next number), freeze it and show it to the client,
     who gets a notice without any of its content, in the same transaction."""
-    _require_billing(acting_user)
+    _require_billing(actor.person)
     invoice = _locked(invoice_id)
     if not invoice.is_draft:
         raise InvoiceError("This invoice is already shared.")
@@ -157,9 +153,9 @@ def invoice_share(*, invoice_id: int, acting_user: User,
     invoice.status = Invoice.Status.SHARED
     invoice.shared_at = timezone.now()
     invoice.save(update_fields=["number", "status", "shared_at"])
-    audit_record(action=Action.INVOICE_SHARED, actor=acting_user, object_type="invoice",
-                 object_id=invoice.pk, meta=meta,
-                 detail={"client_id": invoice.client_id, "number": invoice.number})
+    audit_record(action=Action.INVOICE_SHARED, actor=actor, object_type="invoice",
+                 object_id=invoice.pk, detail={"client_id": invoice.client_id,
+                                               "number": invoice.number})
     notification_enqueue(recipient=invoice.client, kind=INVOICE_SHARED.key,
                          idempotency_key=f"invoice_shared:{invoice.pk}",
                          context={"invoice_id": invoice.pk})
@@ -167,27 +163,25 @@ def invoice_share(*, invoice_id: int, acting_user: User,
 
 
 @transaction.atomic
-def invoice_mark_paid(*, invoice_id: int, paid_on: date, acting_user: User,
-                      meta: RequestMeta | None = None) -> Invoice:
-    _require_billing(acting_user)
+def invoice_mark_paid(*, invoice_id: int, paid_on: date, actor: Actor) -> Invoice:
+    _require_billing(actor.person)
     invoice = _locked(invoice_id)
     if invoice.status != Invoice.Status.SHARED:
         raise InvoiceError("Only a shared, unpaid invoice can be marked paid.")
-    if paid_on > local_today(acting_user):  # today where the staff member is
+    if paid_on > local_today(actor.person):  # today where the staff member is
         raise InvoiceError("The payment date cannot be in the future.")
     invoice.status, invoice.paid_on = Invoice.Status.PAID, paid_on
     invoice.save(update_fields=["status", "paid_on"])
-    audit_record(action=Action.INVOICE_PAID, actor=acting_user, object_type="invoice",
-                 object_id=invoice.pk, meta=meta, detail={"client_id": invoice.client_id})
+    audit_record(action=Action.INVOICE_PAID, actor=actor, object_type="invoice",
+                 object_id=invoice.pk, detail={"client_id": invoice.client_id})
     return invoice
 
 
 @transaction.atomic
-def invoice_void(*, invoice_id: int, reason: str, acting_user: User,
-                 meta: RequestMeta | None = None) -> Invoice:
+def invoice_void(*, invoice_id: int, reason: str, actor: Actor) -> Invoice:
     """Cancel a shared, unpaid invoice. It stays, with its number, for the record; the client
     sees it as cancelled."""
-    _require_billing(acting_user)
+    _require_billing(actor.person)
     invoice = _locked(invoice_id)
     if invoice.status != Invoice.Status.SHARED:
         raise InvoiceError("Only a shared, unpaid invoice can be voided (a draft is discarded).")
@@ -197,20 +191,19 @@ def invoice_void(*, invoice_id: int, reason: str, acting_user: User,
     invoice.status, invoice.voided_at = Invoice.Status.VOID, timezone.now()
     invoice.void_reason = reason
     invoice.save(update_fields=["status", "voided_at", "void_reason"])
-    audit_record(action=Action.INVOICE_VOIDED, actor=acting_user, object_type="invoice",
-                 object_id=invoice.pk, meta=meta, detail={"client_id": invoice.client_id})
+    audit_record(action=Action.INVOICE_VOIDED, actor=actor, object_type="invoice",
+                 object_id=invoice.pk, detail={"client_id": invoice.client_id})
     return invoice
 
 
 @transaction.atomic
-def invoice_discard(*, invoice_id: int, acting_user: User,
-                    meta: RequestMeta | None = None) -> None:
+def invoice_discard(*, invoice_id: int, actor: Actor) -> None:
     """Delete a draft: it was never issued and has no number."""
-    _require_billing(acting_user)
+    _require_billing(actor.person)
     invoice = _locked(invoice_id)
     if not invoice.is_draft:
         raise InvoiceError("Only a draft can be discarded; void a shared invoice instead.")
     client_id = invoice.client_id
     invoice.delete()
-    audit_record(action=Action.INVOICE_DISCARDED, actor=acting_user, object_type="invoice",
-                 object_id=invoice_id, meta=meta, detail={"client_id": client_id})
+    audit_record(action=Action.INVOICE_DISCARDED, actor=actor, object_type="invoice",
+                 object_id=invoice_id, detail={"client_id": client_id})

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -31,7 +31,7 @@ from practice.invoices.models import Invoice
 from practice.invoices.pdf import invoice_pdf
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInRequest
 
 PAGE_SIZE = 50
@@ -40,14 +40,11 @@ PAGE_SIZE = 50
 billing_required = requires(Capability.INVOICES)
 
 
-def _meta(request: HttpRequest) -> RequestMeta:
-    return RequestMeta.from_request(request)
 
-
-def _read(request: HttpRequest, action: str, object_type: str, object_id: int,
+def _read(request: SignedInRequest, action: str, object_type: str, object_id: int,
           **detail: Any) -> None:
     audit_record(action=action, actor=request.user, object_type=object_type,
-                 object_id=object_id, meta=_meta(request), detail=detail)
+                 object_id=object_id, meta=request.actor.meta, detail=detail)
 
 
 def pdf_response(body: bytes, filename: str) -> HttpResponse:
@@ -99,12 +96,11 @@ def _editor(request: SignedInRequest, invoice: Invoice | None) -> HttpResponse:
             try:
                 if invoice is None:
                     invoice = services.invoice_create(data=invoice_input(form, lines),
-                                                      acting_user=request.user,
-                                                      meta=_meta(request))
+                                                      actor=request.actor)
                 else:
                     services.invoice_update(invoice_id=invoice.pk,
                                             data=invoice_input(form, lines),
-                                            acting_user=request.user, meta=_meta(request))
+                                            actor=request.actor)
             except services.InvoiceError as error:
                 form.add_error(None, str(error))
             except User.DoesNotExist:
@@ -167,7 +163,7 @@ def _act(request: SignedInRequest, invoice_id: int, act: Callable[[Invoice], Any
 @billing_required
 def invoice_share(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     return _act(request, invoice_id, lambda invoice: services.invoice_share(
-        invoice_id=invoice.pk, acting_user=request.user, meta=_meta(request)),
+        invoice_id=invoice.pk, actor=request.actor),
         "Invoice shared. The client gets an email saying a new invoice is in their portal.")
 
 
@@ -180,16 +176,16 @@ def invoice_paid(request: SignedInRequest, invoice_id: int) -> HttpResponse:
         messages.error(request, "Give the date of payment.")
         return HttpResponseRedirect(reverse("billing:detail", args=[invoice_id]))
     return _act(request, invoice_id, lambda invoice: services.invoice_mark_paid(
-        invoice_id=invoice.pk, paid_on=form.cleaned_data["paid_on"], acting_user=request.user,
-        meta=_meta(request)), "Marked paid.")
+        invoice_id=invoice.pk, paid_on=form.cleaned_data["paid_on"], actor=request.actor),
+        "Marked paid.")
 
 
 @require_POST
 @billing_required
 def invoice_void(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     return _act(request, invoice_id, lambda invoice: services.invoice_void(
-        invoice_id=invoice.pk, reason=request.POST.get("reason", ""), acting_user=request.user,
-        meta=_meta(request)), "Invoice voided. The client sees it as cancelled.")
+        invoice_id=invoice.pk, reason=request.POST.get("reason", ""), actor=request.actor),
+        "Invoice voided. The client sees it as cancelled.")
 
 
 @require_POST
@@ -197,8 +193,7 @@ def invoice_void(request: SignedInRequest, invoice_id: int) -> HttpResponse:
 def invoice_discard(request: SignedInRequest, invoice_id: int) -> HttpResponse:
     invoice = _invoice_or_404(request, invoice_id)
     try:
-        services.invoice_discard(invoice_id=invoice.pk, acting_user=request.user,
-                                 meta=_meta(request))
+        services.invoice_discard(invoice_id=invoice.pk, actor=request.actor)
     except services.InvoiceError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("billing:detail", args=[invoice.pk]))

@@ -471,9 +471,12 @@ def _expected_axis(frame: _Frame, axis: ExpectedAxis, points: Sequence[Point]) -
     return parts
 
 
+CHART_HEIGHT = 240  # the plot; an expected range's axis adds its room below
+
+
 def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, float]],
               mark_reliable_change: bool, title: str, width: int = 640,
-              height: int = 240, expected: ExpectedOverlay | None = None,
+              expected: ExpectedOverlay | None = None,
               exact_ends: ExactEnds | None = None) -> str:
     """An SVG line chart of ``points`` (time, score) over the definition's bands.
 
@@ -492,8 +495,7 @@ def trend_svg(*, definition: InstrumentDefinition, points: list[tuple[datetime, 
     expected_label = expected.label if expected else ""
     expected_axis = expected.axis if expected else None
     with_axis = bool(expected and expected_axis and expected_axis.ticks and expected_axis.word)
-    if with_axis:
-        height += EXPECTED_AXIS_ROOM
+    height = CHART_HEIGHT + (EXPECTED_AXIS_ROOM if with_axis else 0)
     values = [float(value) for _moment, value in points]
     low, high = _scale(definition, values)
     label_room = 128 if definition.bands else 12

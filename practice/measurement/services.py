@@ -35,9 +35,9 @@ from practice.measurement.scoring import (
 from practice.measurement.selectors import instrument_definition, instruments_offered
 from practice.models import ClientProfile
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
-from tenants.models import Practice
 
 
 class MeasurementError(Exception):
@@ -73,14 +73,14 @@ def _client_sex(client: User) -> str | None:
 
 @transaction.atomic
 def assignment_create(
-    *, practice: Practice, client_id: int, instrument_key: str, frequency: str,
-    starts_on: date, ends_on: date | None = None, acting_user: User,
-    meta: RequestMeta | None = None,
+    *, client_id: int, instrument_key: str, frequency: str,
+    starts_on: date, ends_on: date | None = None, actor: Actor,
 ) -> Assignment:
-    if not holds(acting_user, Capability.CLINICAL_RECORD):
+    if not holds(actor.person, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign instruments.")
-    client = client_for_staff(acting_user, client_id)
-    if instrument_key not in {definition.key for definition in instruments_offered(practice)}:
+    client = client_for_staff(actor.person, client_id)
+    offered = instruments_offered(actor.in_practice)
+    if instrument_key not in {definition.key for definition in offered}:
         raise MeasurementError("Your practice does not offer this instrument. The owner can add "
                                "it under Settings → Instruments.")
     if frequency not in Assignment.Frequency.values:
@@ -90,28 +90,27 @@ def assignment_create(
         raise MeasurementError("The end date is before the start date.")
     assignment = Assignment.objects.create(
         client=client, instrument_key=instrument_key, frequency=frequency, starts_on=starts_on,
-        ends_on=ends_on, assigned_by=acting_user,
+        ends_on=ends_on, assigned_by=actor.person,
     )
-    audit_record(action=Action.ASSIGNMENT_CREATED, actor=acting_user, object_type="assignment",
-                 object_id=assignment.pk, meta=meta,
-                 detail={"client_id": client.pk, "instrument": instrument_key,
+    audit_record(action=Action.ASSIGNMENT_CREATED, actor=actor, object_type="assignment",
+                 object_id=assignment.pk, detail={"client_id": client.pk,
+                                                  "instrument": instrument_key,
                          "frequency": frequency})
     responses_materialize(client=client, now=timezone.now())
     return assignment
 
 
 @transaction.atomic
-def assignment_end(*, assignment_id: int, acting_user: User,
-                   meta: RequestMeta | None = None) -> Assignment:
+def assignment_end(*, assignment_id: int, actor: Actor) -> Assignment:
     assignment = Assignment.objects.select_for_update().get(
-        pk=assignment_id, client__in=clients_visible_to(acting_user))
+        pk=assignment_id, client__in=clients_visible_to(actor.person))
     if assignment.ended_at is None:
         assignment.ended_at = timezone.now()
         assignment.save(update_fields=["ended_at"])
         Response.objects.filter(assignment=assignment, status=Response.Status.PENDING).update(
             status=Response.Status.MISSED)
-        audit_record(action=Action.ASSIGNMENT_ENDED, actor=acting_user, object_type="assignment",
-                     object_id=assignment.pk, meta=meta)
+        audit_record(action=Action.ASSIGNMENT_ENDED, actor=actor, object_type="assignment",
+                     object_id=assignment.pk)
     return assignment
 
 
@@ -297,25 +296,24 @@ def response_start_adhoc(*, client: User, instrument_key: str) -> Response:
 # --- clinicians ----------------------------------------------------------------------------------
 
 @transaction.atomic
-def response_mark_entered_in_error(*, response_id: int, reason: str, acting_user: User,
-                                   meta: RequestMeta | None = None) -> Response:
+def response_mark_entered_in_error(*, response_id: int, reason: str, actor: Actor) -> Response:
     """Take a submitted response out of charts and scores; it is kept, and so is the reason."""
-    if not holds(acting_user, Capability.CLINICAL_RECORD):
+    if not holds(actor.person, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians mark responses entered in error.")
     response = Response.objects.select_for_update().get(
         pk=response_id, status=Response.Status.SUBMITTED,
-        client__in=clients_visible_to(acting_user))
+        client__in=clients_visible_to(actor.person))
     if not reason.strip():
         raise MeasurementError("Say why this response was entered in error.")
     if response.entered_in_error_at is not None:
         raise MeasurementError("This response is already marked entered in error.")
     response.entered_in_error_at = timezone.now()
-    response.entered_in_error_by = acting_user
+    response.entered_in_error_by = actor.user
     response.entered_in_error_reason = reason.strip()
     response.save(update_fields=["entered_in_error_at", "entered_in_error_by",
                                  "entered_in_error_reason"])
-    audit_record(action=Action.RESPONSE_ENTERED_IN_ERROR, actor=acting_user, object_type="response",
-                 object_id=response.pk, meta=meta)
+    audit_record(action=Action.RESPONSE_ENTERED_IN_ERROR, actor=actor, object_type="response",
+                 object_id=response.pk)
     return response
 
 
@@ -325,49 +323,46 @@ def _own_alert(alert_id: int, acting_user: User) -> Alert:
 
 
 @transaction.atomic
-def alert_acknowledge(*, alert_id: int, acting_user: User,
-                      meta: RequestMeta | None = None) -> Alert:
-    alert = _own_alert(alert_id, acting_user)
+def alert_acknowledge(*, alert_id: int, actor: Actor) -> Alert:
+    alert = _own_alert(alert_id, actor.person)
     if alert.status == Alert.Status.OPEN:
         alert.status = Alert.Status.ACKNOWLEDGED
-        alert.acknowledged_at, alert.acknowledged_by = timezone.now(), acting_user
+        alert.acknowledged_at, alert.acknowledged_by = timezone.now(), actor.user
         alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
-        audit_record(action=Action.ALERT_ACKNOWLEDGED, actor=acting_user, object_type="alert",
-                     object_id=alert.pk, meta=meta)
+        audit_record(action=Action.ALERT_ACKNOWLEDGED, actor=actor, object_type="alert",
+                     object_id=alert.pk)
     return alert
 
 
 @transaction.atomic
-def alert_resolve(*, alert_id: int, note: str, acting_user: User,
-                  meta: RequestMeta | None = None) -> Alert:
-    alert = _own_alert(alert_id, acting_user)
+def alert_resolve(*, alert_id: int, note: str, actor: Actor) -> Alert:
+    alert = _own_alert(alert_id, actor.person)
     if not note.strip():
         raise MeasurementError("Add a note saying how this was resolved.")
     if alert.status != Alert.Status.RESOLVED:
         now = timezone.now()
         alert.status = Alert.Status.RESOLVED
-        alert.resolved_at, alert.resolved_by = now, acting_user
+        alert.resolved_at, alert.resolved_by = now, actor.user
         alert.acknowledged_at = alert.acknowledged_at or now
-        alert.acknowledged_by = alert.acknowledged_by or acting_user
+        alert.acknowledged_by = alert.acknowledged_by or actor.user
         alert.resolution_note = note.strip()
         alert.save()
-        audit_record(action=Action.ALERT_RESOLVED, actor=acting_user, object_type="alert",
-                     object_id=alert.pk, meta=meta)
+        audit_record(action=Action.ALERT_RESOLVED, actor=actor, object_type="alert",
+                     object_id=alert.pk)
     return alert
 
 
 @transaction.atomic
-def alert_snooze(*, alert_id: int, until: datetime, acting_user: User,
-                 meta: RequestMeta | None = None) -> Alert:
-    alert = _own_alert(alert_id, acting_user)
+def alert_snooze(*, alert_id: int, until: datetime, actor: Actor) -> Alert:
+    alert = _own_alert(alert_id, actor.person)
     if alert.severity == Alert.Severity.URGENT and alert.status == Alert.Status.OPEN:
         raise MeasurementError("Acknowledge an urgent alert before snoozing it.")
     if until <= timezone.now():
         raise MeasurementError("Snooze until a time in the future.")
     alert.snoozed_until = until
     alert.save(update_fields=["snoozed_until"])
-    audit_record(action=Action.ALERT_SNOOZED, actor=acting_user, object_type="alert",
-                 object_id=alert.pk, meta=meta)
+    audit_record(action=Action.ALERT_SNOOZED, actor=actor, object_type="alert",
+                 object_id=alert.pk)
     return alert
 
 
@@ -379,8 +374,8 @@ def _require_clinical(acting_user: User) -> None:
 
 
 @transaction.atomic
-def practice_instrument_save(*, data: Any, acting_user: User, key: str | None = None,
-                             meta: RequestMeta | None = None) -> PracticeInstrument:
+def practice_instrument_save(*, data: Any, actor: Actor,
+                             key: str | None = None) -> PracticeInstrument:
     """Save a draft of a practice-defined instrument, in the shipped definition format.
 
     ``key`` None: a new instrument, whose key must be unused (shipped keys included). ``key``
@@ -388,7 +383,7 @@ def practice_instrument_save(*, data: Any, acting_user: User, key: str | None = 
     in place, and a published latest version gets a new draft version on top of it (a published
     row never changes). The version is set here, whatever the data says. Raises
     ``DefinitionError`` listing every problem; nothing is saved then."""
-    _require_clinical(acting_user)
+    _require_clinical(actor.person)
     if not isinstance(data, dict):
         raise DefinitionError(["the definition must be a JSON object ({ … })"])
     typed_key = data.get("key")
@@ -423,19 +418,18 @@ def practice_instrument_save(*, data: Any, acting_user: User, key: str | None = 
     else:
         row = PracticeInstrument.objects.create(key=definition.key, version=version,
                                                 title=definition.title, definition=payload,
-                                                created_by=acting_user)
-    audit_record(action=Action.INSTRUMENT_DRAFT_SAVED, actor=acting_user,
-                 object_type="practice_instrument", object_id=row.pk, meta=meta,
+                                                created_by=actor.person)
+    audit_record(action=Action.INSTRUMENT_DRAFT_SAVED, actor=actor,
+                 object_type="practice_instrument", object_id=row.pk,
                  detail={"key": row.key, "version": row.version})
     return row
 
 
 @transaction.atomic
-def practice_instrument_publish(*, key: str, acting_user: User,
-                                meta: RequestMeta | None = None) -> PracticeInstrument:
+def practice_instrument_publish(*, key: str, actor: Actor) -> PracticeInstrument:
     """Publish the open draft of an instrument: clinicians can assign it from now on, and this
     version never changes again (the database refuses)."""
-    _require_clinical(acting_user)
+    _require_clinical(actor.person)
     row = (PracticeInstrument.objects.select_for_update().filter(key=key)
            .order_by("-version").first())
     if row is None:
@@ -447,7 +441,7 @@ def practice_instrument_publish(*, key: str, acting_user: User,
     row.status = PracticeInstrument.Status.PUBLISHED
     row.published_at = timezone.now()
     row.save(update_fields=["status", "published_at"])
-    audit_record(action=Action.INSTRUMENT_PUBLISHED, actor=acting_user,
-                 object_type="practice_instrument", object_id=row.pk, meta=meta,
+    audit_record(action=Action.INSTRUMENT_PUBLISHED, actor=actor,
+                 object_type="practice_instrument", object_id=row.pk,
                  detail={"key": row.key, "version": row.version})
     return row

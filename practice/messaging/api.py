@@ -33,7 +33,7 @@ from practice.messaging.models import (
 from practice.messaging.policies import MessagingPolicy
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInApiRequest
 
 # --- serializers ---------------------------------------------------------------------------------
@@ -184,9 +184,6 @@ DENIED = {403: ErrorSerializer}
 MISSING = {404: ErrorSerializer}
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _policy(request: SignedInApiRequest) -> MessagingPolicy:
     return selectors.policy_of(request.tenant)
@@ -233,7 +230,7 @@ class ConversationListView(APIView):
             raise ValidationError({"state": "Use open or closed."})
         rows = selectors.inbox(request.user, _policy(request), state=state)
         audit_record(action=Action.MESSAGING_INBOX_VIEWED, actor=request.user, object_type="inbox",
-                     meta=_meta(request),
+                     meta=request.actor.meta,
                      detail={"conversation_ids": [row.conversation.pk for row in rows],
                              "state": state})
         for row in rows:
@@ -250,9 +247,9 @@ class ConversationListView(APIView):
         data = incoming.validated_data
         try:
             conversation = services.conversation_start(
-                practice=request.tenant, acting_user=request.user, body=data["body"],
+                actor=request.actor, body=data["body"],
                 subject=data["subject"], client_id=data.get("client_id"),
-                staff_id=data.get("staff_id"), meta=_meta(request))
+                staff_id=data.get("staff_id"))
         except User.DoesNotExist:
             raise NotFound("No one you can write to has this id.") from None
         except services.MessagingRefused as error:
@@ -272,7 +269,7 @@ class ConversationDetailView(APIView):
     def get(self, request: SignedInApiRequest, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
         audit_record(action=Action.MESSAGING_CONVERSATION_VIEWED, actor=request.user,
-                     object_type="conversation", object_id=conversation.pk, meta=_meta(request),
+                     object_type="conversation", object_id=conversation.pk, meta=request.actor.meta,
                      detail={"client_id": conversation.client_id, "newly_read": 0})
         return Response(_detail(request, conversation))
 
@@ -290,9 +287,8 @@ class ConversationMessagesView(APIView):
         incoming.is_valid(raise_exception=True)
         try:
             message = services.message_send(
-                practice=request.tenant, conversation_id=conversation.pk,
-                body=incoming.validated_data["body"], acting_user=request.user,
-                meta=_meta(request))
+                conversation_id=conversation.pk,
+                body=incoming.validated_data["body"], actor=request.actor)
         except services.MessagingRefused as error:
             raise _refused(error) from None
         return Response(MessageSerializer(message, context={"viewer": request.user}).data,
@@ -308,9 +304,8 @@ class ConversationReadView(APIView):
                    responses={**DENIED, **MISSING, 200: ConversationReadResultSerializer})
     def post(self, request: SignedInApiRequest, conversation_id: int) -> Response:
         conversation = _conversation(request, conversation_id)
-        count = services.conversation_read(practice=request.tenant,
-                                           conversation_id=conversation.pk,
-                                           acting_user=request.user, meta=_meta(request))
+        count = services.conversation_read(conversation_id=conversation.pk,
+                                           actor=request.actor)
         return Response({"newly_read": count})
 
 
@@ -327,9 +322,8 @@ class ConversationCloseView(APIView):
         incoming.is_valid(raise_exception=True)
         try:
             conversation = services.conversation_close(
-                practice=request.tenant, conversation_id=conversation.pk,
-                note=incoming.validated_data["note"], acting_user=request.user,
-                meta=_meta(request))
+                conversation_id=conversation.pk,
+                note=incoming.validated_data["note"], actor=request.actor)
         except services.MessagingRefused as error:
             raise _refused(error) from None
         return Response(ConversationSerializer(conversation).data)
@@ -345,8 +339,8 @@ class ConversationReopenView(APIView):
         conversation = _conversation(request, conversation_id)
         try:
             conversation = services.conversation_reopen(
-                practice=request.tenant, conversation_id=conversation.pk,
-                acting_user=request.user, meta=_meta(request))
+                conversation_id=conversation.pk,
+                actor=request.actor)
         except services.MessagingRefused as error:
             raise _refused(error) from None
         return Response(ConversationSerializer(conversation).data)
@@ -364,9 +358,9 @@ class MessageDetailView(APIView):
         incoming = MessageBodySerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
-            message = services.message_edit(practice=request.tenant, message_id=message_id,
+            message = services.message_edit(message_id=message_id,
                                              body=incoming.validated_data["body"],
-                                             acting_user=request.user, meta=_meta(request))
+                                             actor=request.actor)
         except services.MessagingRefused as error:
             raise _refused(error) from None
         message = (Message.objects.select_related("author", "conversation")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from practice.messaging import services
 from practice.messaging.models import Conversation, Message, MessageRead
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.models import Practice
 
 DEMO_CLIENT = "client@demo.localhost"
@@ -29,24 +30,24 @@ def seed(practice: Practice) -> bool:
     if Conversation.objects.filter(client=client).exists():
         return False
     older = services.conversation_start(
-        practice=practice, acting_user=clinician, client_id=client.pk,
+        actor=Actor.of(clinician, practice=practice), client_id=client.pk,
         subject="Thought record worksheet",
         body="Hi Jordan, here is a reminder about the thought record we talked about. Try "
              "filling in one column each evening; bring it on Thursday if you can.")
     _shift(older, days=9)
     services.conversations_auto_close(practice=practice)
     current = services.conversation_start(
-        practice=practice, acting_user=clinician, client_id=client.pk,
+        actor=Actor.of(clinician, practice=practice), client_id=client.pk,
         subject="Before our next session",
         body="Hi Jordan, how did the breathing exercise go this week? No need for detail, a "
              "line or two is plenty.")
-    services.conversation_read(practice=practice, conversation_id=current.pk,
-                               acting_user=client)
+    services.conversation_read(conversation_id=current.pk,
+                               actor=Actor.of(client, practice=practice))
     services.message_send(
-        practice=practice, conversation_id=current.pk, acting_user=client,
+        conversation_id=current.pk, actor=Actor.of(client, practice=practice),
         body="Better than last week. Mornings are still hard but I did it four times.")
     services.message_send(
-        practice=practice, conversation_id=current.pk, acting_user=clinician,
+        conversation_id=current.pk, actor=Actor.of(clinician, practice=practice),
         body="Four times is great. Let's look at the mornings together on Thursday.")
     return True
 

@@ -32,8 +32,9 @@ from practice.messaging.notifications import MESSAGE_WAITING
 from practice.messaging.policies import CLINICAL_ROLES, MessagingPolicy, Thread
 from practice.notifications.services import notification_enqueue
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.models import Practice
 
 NOTICE_DELAY = timedelta(minutes=2)
@@ -71,12 +72,14 @@ def _clean_subject(subject: str) -> str:
     return text
 
 
-def _audit(action: str, actor: User | None, conversation: Conversation,
-           meta: RequestMeta | None, **detail: object) -> None:
+def _audit(action: str, actor: Actor | None, conversation: Conversation,
+           **detail: object) -> None:
+    """No actor (or one without a user) is the scheduler: recorded as "system"."""
+    is_system = actor is None or actor.user is None
     audit_record(action=action, actor=actor, object_type="conversation",
-                 object_id=conversation.pk, meta=meta,
+                 object_id=conversation.pk,
                  detail={"client_id": conversation.client_id, **detail},
-                 actor_role=None if actor is not None else "system")
+                 actor_role="system" if is_system else None)
 
 
 def _locked(conversation_id: int) -> Conversation:
@@ -145,24 +148,23 @@ def _post(policy: MessagingPolicy, conversation: Conversation, thread: Thread, a
 
 
 @transaction.atomic
-def conversation_start(*, practice: Practice, acting_user: User, body: str, subject: str = "",
-                       client_id: int | None = None, staff_id: int | None = None,
-                       meta: RequestMeta | None = None) -> Conversation:
+def conversation_start(*, actor: Actor, body: str, subject: str = "",
+                       client_id: int | None = None, staff_id: int | None = None) -> Conversation:
     """A new conversation with its first message: staff name the client (`client_id`), a client
     names the clinician (`staff_id`). Someone out of the starter's reach is as missing as one
     that does not exist (User.DoesNotExist); a client whose practice does not let clients start
     conversations is refused (MessagingRefused)."""
-    policy = selectors.policy_of(practice)
-    starter = selectors.person(acting_user)
-    if not acting_user.is_active:
+    policy = selectors.policy_of(actor.in_practice)
+    starter = selectors.person(actor.person)
+    if not actor.person.is_active:
         raise User.DoesNotExist
-    if acting_user.is_proxy:
+    if actor.person.is_proxy:
         raise User.DoesNotExist  # a proxy starts through proxy_conversation_start
-    if acting_user.is_client:
+    if actor.person.is_client:
         if not policy.client_may_start(starter):
             raise MessagingRefused(_("Your practice starts conversations with you; you can reply "
                                    "to any open one."))
-        client = acting_user
+        client = actor.person
         # A missing id (None) finds no one: User.DoesNotExist, as for anyone out of reach.
         staff = User.objects.get(pk=staff_id, role__in=CLINICAL_ROLES, is_active=True)  # type: ignore[misc]
         team = selectors.care_team(client.pk)
@@ -176,16 +178,16 @@ def conversation_start(*, practice: Practice, acting_user: User, body: str, subj
         if not selectors.client_sees_messaging(client.pk):
             raise MessagingRefused(_("Messages are not among this client's portal modules; "
                                      "add them on the client's portal access page first."))
-        staff = acting_user
+        staff = actor.person
     text = clean_body(body)
     now = timezone.now()
     conversation = Conversation.objects.create(
-        client=client, subject=_clean_subject(subject), started_by=acting_user, created_at=now,
+        client=client, subject=_clean_subject(subject), started_by=actor.person, created_at=now,
         last_message_at=now)
     conversation.participants.add(staff)
     thread = Thread(client_id=client.pk, care_team=team, participants=frozenset({staff.pk}))
-    message = _post(policy, conversation, thread, acting_user, text, now)
-    _audit(Action.MESSAGING_CONVERSATION_STARTED, acting_user, conversation, meta,
+    message = _post(policy, conversation, thread, actor.person, text, now)
+    _audit(Action.MESSAGING_CONVERSATION_STARTED, actor, conversation,
            message_id=message.pk, staff_id=staff.pk, policy=policy.kind)
     return conversation
 
@@ -204,22 +206,21 @@ def _proxy_link_in_force(proxy_link_id: int) -> Any:
 
 
 @transaction.atomic
-def proxy_conversation_start(*, practice: Practice, proxy_link_id: int, acting_user: User,
-                             body: str, subject: str = "",
-                             meta: RequestMeta | None = None) -> Conversation:
+def proxy_conversation_start(*, proxy_link_id: int, actor: Actor,
+                             body: str, subject: str = "") -> Conversation:
     """A proxy's conversation with the practice about the client, with its first message:
     started by staff who may start one with the client under the policy, or by the proxy where
     the policy lets clients start. The caller (practice.family.services) has already checked
     that the link's tier shows the proxy messages; the client never sees it."""
-    policy = selectors.policy_of(practice)
-    starter = selectors.person(acting_user)
+    policy = selectors.policy_of(actor.in_practice)
+    starter = selectors.person(actor.person)
     link = _proxy_link_in_force(proxy_link_id)
     client = link.client
     team = selectors.care_team(client.pk)
-    if not acting_user.is_active:
+    if not actor.person.is_active:
         raise User.DoesNotExist
-    if acting_user.is_proxy:
-        if acting_user.pk != link.proxy_id:
+    if actor.person.is_proxy:
+        if actor.person.pk != link.proxy_id:
             raise User.DoesNotExist
         if not policy.client_may_start(starter):
             raise MessagingRefused(_("The practice writes first; you can reply to any open "
@@ -228,50 +229,49 @@ def proxy_conversation_start(*, practice: Practice, proxy_link_id: int, acting_u
     else:
         if not policy.staff_may_start(starter, care_team=team):
             raise User.DoesNotExist
-        participants = frozenset({acting_user.pk})
+        participants = frozenset({actor.person.pk})
     text = clean_body(body)
     now = timezone.now()
     conversation = Conversation.objects.create(
         client=client, proxy_link_id=proxy_link_id, subject=_clean_subject(subject),
-        started_by=acting_user, created_at=now, last_message_at=now)
+        started_by=actor.person, created_at=now, last_message_at=now)
     if participants:
-        conversation.participants.add(acting_user)
+        conversation.participants.add(actor.person)
     thread = Thread(client_id=client.pk, care_team=team, participants=participants,
                     proxy_id=link.proxy_id)
-    message = _post(policy, conversation, thread, acting_user, text, now)
-    _audit(Action.MESSAGING_CONVERSATION_STARTED, acting_user, conversation, meta,
+    message = _post(policy, conversation, thread, actor.person, text, now)
+    _audit(Action.MESSAGING_CONVERSATION_STARTED, actor, conversation,
            message_id=message.pk, proxy_link_id=proxy_link_id, policy=policy.kind)
     return conversation
 
 
 @transaction.atomic
-def message_send(*, practice: Practice, conversation_id: int, body: str, acting_user: User,
-                 meta: RequestMeta | None = None) -> Message:
-    policy = selectors.policy_of(practice)
+def message_send(*, conversation_id: int, body: str, actor: Actor) -> Message:
+    policy = selectors.policy_of(actor.in_practice)
     conversation = _locked(conversation_id)
-    thread = _visible_thread(policy, acting_user, conversation)
-    if not policy.may_post(selectors.person(acting_user), thread):
+    thread = _visible_thread(policy, actor.person, conversation)
+    if not policy.may_post(selectors.person(actor.person), thread):
         if not conversation.is_open:
             raise MessagingRefused(_("This conversation is closed."))
         raise MessagingRefused(_("Only the clinicians on this client's care team write here."))
-    message = _post(policy, conversation, thread, acting_user, clean_body(body), timezone.now())
-    _audit(Action.MESSAGING_MESSAGE_SENT, acting_user, conversation, meta, message_id=message.pk)
+    message = _post(policy, conversation, thread, actor.person, clean_body(body), timezone.now())
+    _audit(Action.MESSAGING_MESSAGE_SENT, actor, conversation,
+           message_id=message.pk)
     return message
 
 
 @transaction.atomic
-def message_edit(*, practice: Practice, message_id: int, body: str, acting_user: User,
-                 meta: RequestMeta | None = None) -> Message:
+def message_edit(*, message_id: int, body: str, actor: Actor) -> Message:
     """A new text for one's own message in an open conversation; the earlier text is kept as a
     revision. The same text again changes nothing."""
-    policy = selectors.policy_of(practice)
+    policy = selectors.policy_of(actor.in_practice)
     message = Message.objects.select_for_update().get(pk=message_id)
     conversation = Conversation.objects.get(pk=message.conversation_id)
     try:
-        thread = _visible_thread(policy, acting_user, conversation)
+        thread = _visible_thread(policy, actor.person, conversation)
     except Conversation.DoesNotExist:
         raise Message.DoesNotExist from None
-    if not policy.may_edit(selectors.person(acting_user), author_id=message.author_id,
+    if not policy.may_edit(selectors.person(actor.person), author_id=message.author_id,
                            thread=thread):
         raise MessagingRefused(_("You can edit only your own messages, while the conversation "
                                "is open."))
@@ -281,31 +281,31 @@ def message_edit(*, practice: Practice, message_id: int, body: str, acting_user:
     now = timezone.now()
     MessageRevision.objects.create(message=message, body=message.body,
                                    written_at=message.edited_at or message.created_at,
-                                   replaced_at=now, replaced_by=acting_user)
+                                   replaced_at=now, replaced_by=actor.person)
     message.body = text
     message.edited_at = now
     message.save(update_fields=["body", "edited_at"])
-    _audit(Action.MESSAGING_MESSAGE_EDITED, acting_user, conversation, meta, message_id=message.pk)
+    _audit(Action.MESSAGING_MESSAGE_EDITED, actor, conversation,
+           message_id=message.pk)
     return message
 
 
 # --- reading -----------------------------------------------------------------------------------
 
 @transaction.atomic
-def conversation_read(*, practice: Practice, conversation_id: int, acting_user: User,
-                      meta: RequestMeta | None = None) -> int:
+def conversation_read(*, conversation_id: int, actor: Actor) -> int:
     """`acting_user` opened the conversation: the other side's messages are now read by them
     (read receipts), and the view is audited. Returns how many became read."""
-    policy = selectors.policy_of(practice)
+    policy = selectors.policy_of(actor.in_practice)
     conversation = Conversation.objects.get(pk=conversation_id)
-    _visible_thread(policy, acting_user, conversation)
+    _visible_thread(policy, actor.person, conversation)
     now = timezone.now()
-    unread = list(conversation.messages.filter(from_client=not _portal_side(acting_user))
-                  .exclude(reads__reader=acting_user).values_list("pk", flat=True))
+    unread = list(conversation.messages.filter(from_client=not _portal_side(actor.person))
+                  .exclude(reads__reader=actor.person).values_list("pk", flat=True))
     MessageRead.objects.bulk_create(
-        [MessageRead(message_id=pk, reader=acting_user, read_at=now) for pk in unread],
+        [MessageRead(message_id=pk, reader=actor.user, read_at=now) for pk in unread],
         ignore_conflicts=True)
-    _audit(Action.MESSAGING_CONVERSATION_VIEWED, acting_user, conversation, meta,
+    _audit(Action.MESSAGING_CONVERSATION_VIEWED, actor, conversation,
            newly_read=len(unread))
     return len(unread)
 
@@ -324,12 +324,12 @@ def _close(conversation: Conversation, *, reason: str, by: User | None, note: st
 
 
 @transaction.atomic
-def conversation_close(*, practice: Practice, conversation_id: int, acting_user: User,
-                       note: str = "", meta: RequestMeta | None = None) -> Conversation:
-    policy = selectors.policy_of(practice)
+def conversation_close(*, conversation_id: int, actor: Actor,
+                       note: str = "") -> Conversation:
+    policy = selectors.policy_of(actor.in_practice)
     conversation = _locked(conversation_id)
-    thread = _visible_thread(policy, acting_user, conversation)
-    if not policy.may_close(selectors.person(acting_user), thread):
+    thread = _visible_thread(policy, actor.person, conversation)
+    if not policy.may_close(selectors.person(actor.person), thread):
         if not conversation.is_open:
             raise MessagingRefused(_("This conversation is already closed."))
         raise MessagingRefused(_("Only the practice's staff on this client's care team close "
@@ -337,21 +337,20 @@ def conversation_close(*, practice: Practice, conversation_id: int, acting_user:
     note = " ".join(_CONTROL.sub("", note or "").split())
     if len(note) > MAX_CLOSE_NOTE_LENGTH:
         raise InvalidText(f"A note can be at most {MAX_CLOSE_NOTE_LENGTH} characters.")
-    _close(conversation, reason=Conversation.CloseReason.STAFF, by=acting_user, note=note,
+    _close(conversation, reason=Conversation.CloseReason.STAFF, by=actor.user, note=note,
            now=timezone.now())
-    _audit(Action.MESSAGING_CONVERSATION_CLOSED, acting_user, conversation, meta,
+    _audit(Action.MESSAGING_CONVERSATION_CLOSED, actor, conversation,
            reason=Conversation.CloseReason.STAFF, has_note=bool(note))
     return conversation
 
 
 @transaction.atomic
-def conversation_reopen(*, practice: Practice, conversation_id: int, acting_user: User,
-                        meta: RequestMeta | None = None) -> Conversation:
+def conversation_reopen(*, conversation_id: int, actor: Actor) -> Conversation:
     """Open again; under reply-only the 48 hours start over from now."""
-    policy = selectors.policy_of(practice)
+    policy = selectors.policy_of(actor.in_practice)
     conversation = _locked(conversation_id)
-    thread = _visible_thread(policy, acting_user, conversation)
-    if not policy.may_reopen(selectors.person(acting_user), thread):
+    thread = _visible_thread(policy, actor.person, conversation)
+    if not policy.may_reopen(selectors.person(actor.person), thread):
         if conversation.is_open:
             raise MessagingRefused(_("This conversation is already open."))
         raise MessagingRefused(_("Only the practice's staff on this client's care team reopen "
@@ -365,8 +364,8 @@ def conversation_reopen(*, practice: Practice, conversation_id: int, acting_user
     conversation.close_note = ""
     conversation.save(update_fields=["state", "reopened_at", "closed_at", "closed_by",
                                      "close_reason", "close_note"])
-    conversation.participants.add(acting_user)
-    _audit(Action.MESSAGING_CONVERSATION_REOPENED, acting_user, conversation, meta,
+    conversation.participants.add(actor.person)
+    _audit(Action.MESSAGING_CONVERSATION_REOPENED, actor, conversation,
            previous_reason=previous_reason)
     return conversation
 
@@ -390,7 +389,7 @@ def conversations_auto_close(*, practice: Practice, now: datetime | None = None)
             continue
         _close(conversation, reason=Conversation.CloseReason.NO_REPLY, by=None, note="",
                now=now)
-        _audit(Action.MESSAGING_CONVERSATION_CLOSED, None, conversation, None,
+        _audit(Action.MESSAGING_CONVERSATION_CLOSED, None, conversation,
                reason=Conversation.CloseReason.NO_REPLY, has_note=False)
         closed.append(conversation.pk)
     return closed
@@ -400,9 +399,9 @@ def conversations_auto_close(*, practice: Practice, now: datetime | None = None)
 
 @transaction.atomic
 def messaging_settings_update(*, expected_response_time: str, front_desk_sees_messages: bool,
-                              acting_user: User, expected_response_time_es: str = "",
-                              meta: RequestMeta | None = None) -> MessagingSettings:
-    if not holds(acting_user, Capability.MANAGE_PRACTICE):
+                              actor: Actor,
+                              expected_response_time_es: str = "") -> MessagingSettings:
+    if not holds(actor.person, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes messaging settings.")
     text = " ".join(_CONTROL.sub("", expected_response_time or "").split())
     if not text:
@@ -420,10 +419,9 @@ def messaging_settings_update(*, expected_response_time: str, front_desk_sees_me
     settings.expected_response_time_es = spanish
     settings.front_desk_sees_messages = front_desk_sees_messages
     settings.updated_at = timezone.now()
-    settings.updated_by = acting_user
+    settings.updated_by = actor.user
     settings.save()
-    audit_record(action=Action.MESSAGING_SETTINGS_CHANGED, actor=acting_user,
-                 object_type="messaging_settings", object_id=1, meta=meta,
-                 detail={"changed": changed,
+    audit_record(action=Action.MESSAGING_SETTINGS_CHANGED, actor=actor,
+                 object_type="messaging_settings", object_id=1, detail={"changed": changed,
                          "front_desk_sees_messages": front_desk_sees_messages})
     return settings

@@ -9,7 +9,7 @@ that does not exist."""
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -21,12 +21,7 @@ from practice.messaging.models import Conversation, Message
 from practice.messaging.policies import MessagingPolicy
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
-
-
-def _meta(request: HttpRequest) -> RequestMeta:
-    return RequestMeta.from_request(request)
 
 
 def _context(request: SignedInRequest, policy: MessagingPolicy, **extra: object) -> dict:
@@ -72,8 +67,8 @@ def start(request: SignedInRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 conversation = services.conversation_start(
-                    practice=request.tenant, acting_user=request.user, staff_id=data["staff"],
-                    subject=data["subject"], body=data["body"], meta=_meta(request))
+                    actor=request.actor, staff_id=data["staff"],
+                    subject=data["subject"], body=data["body"])
             except User.DoesNotExist:
                 form.add_error("staff", _("Choose someone from the list."))
             except services.MessagingRefused as refusal:
@@ -107,9 +102,8 @@ def conversation(request: SignedInRequest, conversation_id: int) -> HttpResponse
         if reply.is_valid():
             try:
                 message = services.message_send(
-                    practice=request.tenant, conversation_id=thread.pk,
-                    body=reply.cleaned_data["body"], acting_user=request.user,
-                    meta=_meta(request))
+                    conversation_id=thread.pk,
+                    body=reply.cleaned_data["body"], actor=request.actor)
             except services.MessagingRefused as refusal:
                 reply.add_error(None, str(refusal))
             else:
@@ -117,8 +111,8 @@ def conversation(request: SignedInRequest, conversation_id: int) -> HttpResponse
                 url = reverse("portal:messaging:conversation", args=[thread.pk])
                 return HttpResponseRedirect(f"{url}#message-{message.pk}")
         return _render_conversation(request, policy, thread, reply, status=400)
-    services.conversation_read(practice=request.tenant, conversation_id=thread.pk,
-                               acting_user=request.user, meta=_meta(request))
+    services.conversation_read(conversation_id=thread.pk,
+                               actor=request.actor)
     return _render_conversation(request, policy, thread, reply)
 
 
@@ -140,9 +134,8 @@ def edit(request: SignedInRequest, message_id: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                services.message_edit(practice=request.tenant, message_id=message.pk,
-                                      body=form.cleaned_data["body"], acting_user=request.user,
-                                      meta=_meta(request))
+                services.message_edit(message_id=message.pk,
+                                      body=form.cleaned_data["body"], actor=request.actor)
             except services.MessagingRefused as refusal:
                 form.add_error(None, str(refusal))
             else:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +29,7 @@ from practice.messaging.models import Conversation, Message, MessageRead
 from practice.messaging.policies import MessagingPolicy, Scope
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInRequest
 
 View = Callable[..., HttpResponse]
@@ -51,9 +51,6 @@ def staff_messaging(view: View) -> View:
     return declares(Capability.MESSAGES)(wrapper)
 
 
-def _meta(request: HttpRequest) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
 
 def _conversation_or_404(request: SignedInRequest, policy: MessagingPolicy,
                          conversation_id: int) -> Conversation:
@@ -72,7 +69,7 @@ def inbox(request: SignedInRequest, policy: MessagingPolicy) -> HttpResponse:
              else Conversation.State.OPEN)
     rows = selectors.inbox(request.user, policy, state=state)
     audit_record(action=Action.MESSAGING_INBOX_VIEWED, actor=request.user, object_type="inbox",
-                 meta=_meta(request),
+                 meta=request.actor.meta,
                  detail={"conversation_ids": [row.conversation.pk for row in rows],
                          "state": state})
     me = selectors.person(request.user)
@@ -98,8 +95,8 @@ def start(request: SignedInRequest, policy: MessagingPolicy) -> HttpResponse:
             data = form.cleaned_data
             try:
                 conversation = services.conversation_start(
-                    practice=request.tenant, acting_user=request.user, client_id=data["client"],
-                    subject=data["subject"], body=data["body"], meta=_meta(request))
+                    actor=request.actor, client_id=data["client"],
+                    subject=data["subject"], body=data["body"])
             except User.DoesNotExist:
                 form.add_error("client", "Choose a client from the list.")
             except services.MessagingRefused as refusal:
@@ -163,9 +160,8 @@ def conversation(request: SignedInRequest, policy: MessagingPolicy,
         if reply.is_valid():
             try:
                 message = services.message_send(
-                    practice=request.tenant, conversation_id=thread.pk,
-                    body=reply.cleaned_data["body"], acting_user=request.user,
-                    meta=_meta(request))
+                    conversation_id=thread.pk,
+                    body=reply.cleaned_data["body"], actor=request.actor)
             except services.MessagingRefused as refusal:
                 reply.add_error(None, str(refusal))
             else:
@@ -173,8 +169,8 @@ def conversation(request: SignedInRequest, policy: MessagingPolicy,
                 url = reverse("messaging:conversation", args=[thread.pk])
                 return HttpResponseRedirect(f"{url}#message-{message.pk}")
         return _render_conversation(request, policy, thread, reply, status=400)
-    services.conversation_read(practice=request.tenant, conversation_id=thread.pk,
-                               acting_user=request.user, meta=_meta(request))
+    services.conversation_read(conversation_id=thread.pk,
+                               actor=request.actor)
     return _render_conversation(request, policy, thread, reply)
 
 
@@ -197,9 +193,8 @@ def edit(request: SignedInRequest, policy: MessagingPolicy, message_id: int) -> 
         status = 400
         if form.is_valid():
             try:
-                services.message_edit(practice=request.tenant, message_id=message.pk,
-                                      body=form.cleaned_data["body"], acting_user=request.user,
-                                      meta=_meta(request))
+                services.message_edit(message_id=message.pk,
+                                      body=form.cleaned_data["body"], actor=request.actor)
             except services.MessagingRefused as refusal:
                 form.add_error(None, str(refusal))
             else:
@@ -220,9 +215,8 @@ def close(request: SignedInRequest, policy: MessagingPolicy, conversation_id: in
         flash.error(request, "Keep the note to 300 characters; the conversation is still open.")
         return HttpResponseRedirect(reverse("messaging:conversation", args=[thread.pk]))
     try:
-        services.conversation_close(practice=request.tenant, conversation_id=thread.pk,
-                                    note=form.cleaned_data["note"], acting_user=request.user,
-                                    meta=_meta(request))
+        services.conversation_close(conversation_id=thread.pk,
+                                    note=form.cleaned_data["note"], actor=request.actor)
     except services.MessagingRefused as refusal:
         flash.error(request, str(refusal))
     else:
@@ -235,8 +229,8 @@ def close(request: SignedInRequest, policy: MessagingPolicy, conversation_id: in
 def reopen(request: SignedInRequest, policy: MessagingPolicy, conversation_id: int) -> HttpResponse:
     thread = _conversation_or_404(request, policy, conversation_id)
     try:
-        services.conversation_reopen(practice=request.tenant, conversation_id=thread.pk,
-                                     acting_user=request.user, meta=_meta(request))
+        services.conversation_reopen(conversation_id=thread.pk,
+                                     actor=request.actor)
     except services.MessagingRefused as refusal:
         flash.error(request, str(refusal))
     else:
@@ -264,7 +258,7 @@ def settings_page(request: SignedInRequest, policy: MessagingPolicy) -> HttpResp
                     expected_response_time=form.cleaned_data["expected_response_time"],
                     expected_response_time_es=form.cleaned_data["expected_response_time_es"],
                     front_desk_sees_messages=form.cleaned_data["front_desk_sees_messages"],
-                    acting_user=request.user, meta=_meta(request))
+                    actor=request.actor)
             except services.MessagingRefused as refusal:
                 form.add_error("expected_response_time", str(refusal))
             else:

@@ -201,8 +201,7 @@ class PracticeSettingsView(APIView):
         data = incoming.validated_data
         try:
             row = services.notification_settings_update(
-                acting_user=request.user, meta=RequestMeta.from_request(request),
-                values=services.QuietHoursChoice(
+                actor=request.actor, values=services.QuietHoursChoice(
                     enabled=data["quiet_hours_enabled"], start=data["quiet_hours_start"],
                     end=data["quiet_hours_end"], default_timezone=data["default_timezone"]))
         except services.NotificationSettingsError as error:

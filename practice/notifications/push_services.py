@@ -25,9 +25,9 @@ from practice.notifications import kinds
 from practice.notifications.models import Notification, PushSubscription
 from practice.notifications.selectors import channels_for
 from practice.notifications.services import notification_enqueue
-from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 # More than anyone has phones and browsers; a cap on what one account can make the server post to.
 MAX_DEVICES = 10
@@ -101,37 +101,37 @@ def device_label(user_agent: str) -> str:
 
 
 @transaction.atomic
-def push_subscription_save(*, subscription: BrowserSubscription, acting_user: User,
-                           user_agent: str = "", meta: RequestMeta | None = None
+def push_subscription_save(*, subscription: BrowserSubscription, actor: Actor,
+                           user_agent: str = ""
                            ) -> PushSubscription:
     """Store the browser's subscription for the person signed in. The same browser subscribing
     again refreshes its keys; a browser someone else used before moves to this person (it is
     theirs now: whoever signs in on a device receives on it)."""
     existing = (PushSubscription.objects.select_for_update()
                 .filter(endpoint=subscription.endpoint).first())
-    if existing is None and (PushSubscription.objects.filter(user=acting_user).count()
+    if existing is None and (PushSubscription.objects.filter(user=actor.user).count()
                              >= MAX_DEVICES):
         raise PushSubscriptionRefused(
             _("Notifications are on for %(count)d devices already. Turn one off first.")
             % {"count": MAX_DEVICES})
     row, created = PushSubscription.objects.update_or_create(
         endpoint=subscription.endpoint,
-        defaults={"user": acting_user, "p256dh": subscription.p256dh,
+        defaults={"user": actor.person, "p256dh": subscription.p256dh,
                   "auth": subscription.auth, "device_label": device_label(user_agent)})
-    audit_record(action=Action.NOTIFICATIONS_PUSH_SUBSCRIBED, actor=acting_user,
-                 object_type="push_subscription", object_id=row.pk, meta=meta,
+    audit_record(action=Action.NOTIFICATIONS_PUSH_SUBSCRIBED, actor=actor,
+                 object_type="push_subscription", object_id=row.pk,
                  detail={"device": row.device_label,
-                         "moved": bool(existing and existing.user_id != acting_user.pk)})
+                         "moved": bool(existing and existing.user_id != actor.person.pk)})
     return row
 
 
 @transaction.atomic
-def push_subscription_delete(*, acting_user: User, subscription_id: int | None = None,
-                             endpoint: str | None = None, meta: RequestMeta | None = None
+def push_subscription_delete(*, actor: Actor, subscription_id: int | None = None,
+                             endpoint: str | None = None
                              ) -> None:
     """Turn notifications off for one of the person's own devices, by id (the device list) or
     by endpoint (the browser turning itself off). Another person's device does not exist."""
-    rows = PushSubscription.objects.select_for_update().filter(user=acting_user)
+    rows = PushSubscription.objects.select_for_update().filter(user=actor.user)
     if subscription_id is not None:
         row = rows.filter(pk=subscription_id).first()
     elif endpoint:
@@ -140,8 +140,8 @@ def push_subscription_delete(*, acting_user: User, subscription_id: int | None =
         row = None
     if row is None:
         raise PushSubscription.DoesNotExist
-    audit_record(action=Action.NOTIFICATIONS_PUSH_UNSUBSCRIBED, actor=acting_user,
-                 object_type="push_subscription", object_id=row.pk, meta=meta,
+    audit_record(action=Action.NOTIFICATIONS_PUSH_UNSUBSCRIBED, actor=actor,
+                 object_type="push_subscription", object_id=row.pk,
                  detail={"device": row.device_label})
     row.delete()
 
@@ -154,20 +154,20 @@ class PushTest:
 
 
 @transaction.atomic
-def push_test_request(*, acting_user: User, meta: RequestMeta | None = None) -> str:
+def push_test_request(*, actor: Actor) -> str:
     """Queue "Notifications work on this device." for every device of the person, at most once
     a minute. Returns a `PushTest` outcome."""
-    if not PushSubscription.objects.filter(user=acting_user).exists():
+    if not PushSubscription.objects.filter(user=actor.user).exists():
         return PushTest.NO_DEVICE
-    if "push" not in channels_for(acting_user, kinds.get("push_test")):
+    if "push" not in channels_for(actor.person, kinds.get("push_test")):
         return PushTest.TURNED_OFF
     now = timezone.now()
-    if Notification.objects.filter(recipient=acting_user, kind="push_test",
+    if Notification.objects.filter(recipient=actor.user, kind="push_test",
                                    created_at__gte=now - TEST_INTERVAL).exists():
         return PushTest.ALREADY_QUEUED
-    notification_enqueue(recipient=acting_user, kind="push_test",
-                         idempotency_key=f"push_test:{acting_user.pk}:{now.timestamp()}",
+    notification_enqueue(recipient=actor.person, kind="push_test",
+                         idempotency_key=f"push_test:{actor.person.pk}:{now.timestamp()}",
                          channels=["push"])
-    audit_record(action=Action.NOTIFICATIONS_PUSH_TEST_REQUESTED, actor=acting_user,
-                 object_type="user", object_id=acting_user.pk, meta=meta)
+    audit_record(action=Action.NOTIFICATIONS_PUSH_TEST_REQUESTED, actor=actor,
+                 object_type="user", object_id=actor.person.pk)
     return PushTest.QUEUED

@@ -32,7 +32,6 @@ from practice.access import Capability, declares
 from practice.notifications import push_services
 from practice.notifications.models import PushSubscription
 from practice.notifications.push_selectors import push_panel_context
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 MAX_BODY_BYTES = 4096
@@ -88,9 +87,8 @@ def push_subscribe(request: SignedInRequest) -> HttpResponse:
     try:
         subscription = push_services.browser_subscription_parse(_json_body(request))
         row = push_services.push_subscription_save(
-            subscription=subscription, acting_user=request.user,
-            user_agent=request.headers.get("User-Agent", ""),
-            meta=RequestMeta.from_request(request))
+            subscription=subscription, actor=request.actor,
+            user_agent=request.headers.get("User-Agent", ""))
     except push_services.PushSubscriptionRefused as refused:
         return JsonResponse({"error": str(refused)}, status=400)
     return JsonResponse({"id": row.pk, "device_label": row.device_label}, status=201)
@@ -111,8 +109,8 @@ def push_unsubscribe(request: SignedInRequest) -> HttpResponse:
             raise Http404
         target = {"subscription_id": int(raw)}
     try:
-        push_services.push_subscription_delete(acting_user=request.user,
-                                               meta=RequestMeta.from_request(request), **target)
+        push_services.push_subscription_delete(actor=request.actor,
+                                               **target)
     except PushSubscription.DoesNotExist:
         raise Http404 from None
     if is_json:
@@ -138,8 +136,7 @@ _TEST_MESSAGES = {
 @require_POST
 @practice_person_required
 def push_test(request: SignedInRequest) -> HttpResponse:
-    outcome = push_services.push_test_request(acting_user=request.user,
-                                              meta=RequestMeta.from_request(request))
+    outcome = push_services.push_test_request(actor=request.actor)
     level, text = _TEST_MESSAGES[outcome]
     messages.add_message(request, level, _(text))
     return HttpResponseRedirect(_back(request))

@@ -51,6 +51,7 @@ from practice.notifications.selectors import (
     recipient_clock,
 )
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import RequestMeta, audit_record
 from tenants.db import connection
@@ -394,10 +395,9 @@ def _check_timezone(name: str) -> None:
 
 
 @transaction.atomic
-def notification_settings_update(*, values: QuietHoursChoice, acting_user: User,
-                                 meta: RequestMeta | None = None) -> NotificationSettings:
+def notification_settings_update(*, values: QuietHoursChoice, actor: Actor) -> NotificationSettings:
     """The owner sets the practice's quiet hours and the default timezone for staff."""
-    if not holds(acting_user, Capability.MANAGE_PRACTICE):
+    if not holds(actor.person, Capability.MANAGE_PRACTICE):
         raise PermissionError("Only the practice owner changes notification settings.")
     _check_timezone(values.default_timezone)
     if values.enabled and values.start == values.end:
@@ -408,8 +408,8 @@ def notification_settings_update(*, values: QuietHoursChoice, acting_user: User,
     row.quiet_hours_end = values.end
     row.default_timezone = values.default_timezone
     row.save()
-    audit_record(action=Action.NOTIFICATIONS_SETTINGS_UPDATE, actor=acting_user,
-                 object_type="notification_settings", object_id=row.pk, meta=meta,
+    audit_record(action=Action.NOTIFICATIONS_SETTINGS_UPDATE, actor=actor,
+                 object_type="notification_settings", object_id=row.pk,
                  detail={"quiet_hours_enabled": values.enabled,
                          "quiet_hours_start": values.start.isoformat(timespec="minutes"),
                          "quiet_hours_end": values.end.isoformat(timespec="minutes"),

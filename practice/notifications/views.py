@@ -119,8 +119,7 @@ def practice_settings(request: SignedInRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.notification_settings_update(
-                acting_user=request.user, meta=RequestMeta.from_request(request),
-                values=services.QuietHoursChoice(
+                actor=request.actor, values=services.QuietHoursChoice(
                     enabled=data["quiet_hours_enabled"], start=data["quiet_hours_start"],
                     end=data["quiet_hours_end"], default_timezone=data["default_timezone"]))
         except services.NotificationSettingsError as error:

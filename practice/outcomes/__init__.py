@@ -8,10 +8,10 @@ Models (``practice.outcomes.models``)
     ``instrument_keys`` (instruments tracked). At most one open episode per client.
 
 Services (``practice.outcomes.services``; keyword-only, atomic, audited)
-    ``episode_open(client=, acting_user=, clinician=None, instrument_keys=None, meta=None)``
-    ``episode_ensure_open(client=, acting_user=, meta=None)``: the open episode, or a new one
+    ``episode_open(client=, actor=, clinician=None, instrument_keys=None)``
+    ``episode_ensure_open(client=, actor=)``: the open episode, or a new one
     (what inviting and re-engaging a client call).
-    ``episode_close(episode_id=, acting_user=, end_reason=, ended_at=None, note="", meta=None)``
+    ``episode_close(episode_id=, actor=, end_reason=, ended_at=None, note="")``
 
 Selectors (``practice.outcomes.selectors``; set-based, a fixed number of queries whatever the
 number of clients or the length of their history)

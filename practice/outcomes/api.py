@@ -106,8 +106,7 @@ class ClientEpisodesView(APIView):
     def post(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         client = _client(request, client_id)
         try:
-            episode = services.episode_open(client=client, acting_user=request.user,
-                                            meta=RequestMeta.from_request(request))
+            episode = services.episode_open(client=client, actor=request.actor)
         except services.EpisodeError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return ApiResponse(EpisodeSerializer(episode).data, status=status.HTTP_201_CREATED)
@@ -127,11 +126,10 @@ class EpisodeCloseView(APIView):
         body.is_valid(raise_exception=True)
         try:
             episode = services.episode_close(
-                episode_id=episode_id, acting_user=request.user,
+                episode_id=episode_id, actor=request.actor,
                 end_reason=body.validated_data["end_reason"],
                 ended_at=body.validated_data.get("ended_at"),
-                note=body.validated_data.get("note", ""),
-                meta=RequestMeta.from_request(request))
+                note=body.validated_data.get("note", ""))
         except services.EpisodeError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return ApiResponse(EpisodeSerializer(episode).data)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, SupportsFloat, cast
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from branding.pdf import BrandedPdf, Column, logo_png_for
@@ -29,8 +29,18 @@ class Provenance:
     zone: ZoneInfo
 
 
-def _number(value: SupportsFloat) -> str:
-    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+@dataclass(frozen=True)
+class Sections:
+    """What a disclosure's copy of the report carries: its notice, printed first (a 42 CFR
+    Part 2 package's §2.32 notice), and only the sections its release covers."""
+
+    notice: str = ""
+    include_goals: bool = True
+    include_engagement: bool = True
+
+
+def _number(value: object) -> str:
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")  # type: ignore[arg-type]
     return text or "0"
 
 
@@ -187,19 +197,18 @@ def _provenance(pdf: BrandedPdf, branding: Branding, provenance: Provenance) -> 
 
 
 def progress_pdf(*, window: ClientWindow, episode: Episode | None, branding: Branding,
-                 provenance: Provenance, notice: str = "", include_goals: bool = True,
-                 include_engagement: bool = True,
+                 provenance: Provenance, sections: Sections | None = None,
                  expected: dict[str, ExpectedView] | None = None,
                  support: list[SupportEntry] | None = None) -> bytes:
-    """The progress report. `notice` is printed first (a 42 CFR Part 2 package's §2.32
-    notice); a disclosure leaves out the sections its release does not cover."""
+    """The progress report; a disclosure's copy prints its `sections` only."""
+    sections = sections or Sections()
     zone = provenance.zone
     pdf = BrandedPdf(branding=branding, title="Client progress report",
                      created_at=provenance.generated_at, logo_png=logo_png_for(branding))
     pdf.title_block("Client progress report", window.client.full_name)
-    if notice:
+    if sections.notice:
         pdf.heading("Notice")
-        pdf.paragraph(notice)
+        pdf.paragraph(sections.notice)
     facts = [("Client", window.client.full_name)]
     if episode is not None:
         ended = (f"{episode.ended_at.astimezone(zone):%-d %B %Y} "
@@ -222,9 +231,9 @@ def progress_pdf(*, window: ClientWindow, episode: Episode | None, branding: Bra
         _series_section(pdf, series, zone, (expected or {}).get(series.instrument_key))
     if not window.series:
         pdf.paragraph("No scored measures in this episode.", muted=True)
-    if include_goals:
+    if sections.include_goals:
         _goals(pdf, window)
-    if include_engagement:
+    if sections.include_engagement:
         _engagement(pdf, window)
     _support(pdf, support or [], zone)
     return pdf.to_bytes()

@@ -16,8 +16,9 @@ from practice.access import Capability, clients_visible_to, holds, sees_clinical
 from practice.measurement.models import Assignment
 from practice.outcomes.models import Episode, PracticeExport
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 
 
 class EpisodeError(Exception):
@@ -38,10 +39,9 @@ def _tracked(client: User) -> list[str]:
 
 
 @transaction.atomic
-def episode_open(*, client: User, acting_user: User, clinician: User | None = None,
+def episode_open(*, client: User, actor: Actor, clinician: User | None = None,
                  instrument_keys: Iterable[str] | None = None,
-                 started_at: datetime | None = None,
-                 meta: RequestMeta | None = None) -> Episode:
+                 started_at: datetime | None = None) -> Episode:
     """Open a new episode for the client. Refused while another one is open."""
     if client.role != Role.CLIENT:
         raise EpisodeError("Episodes are for clients.")
@@ -49,39 +49,37 @@ def episode_open(*, client: User, acting_user: User, clinician: User | None = No
     if Episode.objects.filter(client=client, ended_at__isnull=True).exists():
         raise EpisodeError("This client already has an open episode. Close it first.")
     episode = Episode.objects.create(
-        client=client, clinician=clinician or _default_clinician(client, acting_user),
+        client=client, clinician=clinician or _default_clinician(client, actor.person),
         started_at=started_at or timezone.now(),
         instrument_keys=sorted(set(instrument_keys)) if instrument_keys is not None
         else _tracked(client),
-        created_by=acting_user)
-    audit_record(action=Action.EPISODE_OPENED, actor=acting_user, object_type="episode",
-                 object_id=episode.pk, meta=meta,
-                 detail={"client_id": client.pk, "clinician_id": episode.clinician_id})
+        created_by=actor.user)
+    audit_record(action=Action.EPISODE_OPENED, actor=actor, object_type="episode",
+                 object_id=episode.pk, detail={"client_id": client.pk,
+                                               "clinician_id": episode.clinician_id})
     return episode
 
 
 @transaction.atomic
-def episode_ensure_open(*, client: User, acting_user: User,
-                        meta: RequestMeta | None = None) -> Episode:
+def episode_ensure_open(*, client: User, actor: Actor) -> Episode:
     """The client's open episode, or a new one: what inviting a new client and re-engaging a
     former one call."""
     User.objects.select_for_update().filter(pk=client.pk).first()
     episode = Episode.objects.filter(client=client, ended_at__isnull=True).first()
     if episode is not None:
         return episode
-    return episode_open(client=client, acting_user=acting_user, meta=meta)
+    return episode_open(client=client, actor=actor)
 
 
 @transaction.atomic
-def episode_close(*, episode_id: int, acting_user: User, end_reason: str,
-                  ended_at: datetime | None = None, note: str = "",
-                  meta: RequestMeta | None = None) -> Episode:
+def episode_close(*, episode_id: int, actor: Actor, end_reason: str,
+                  ended_at: datetime | None = None, note: str = "") -> Episode:
     """End an open episode with a reason. Raises Episode.DoesNotExist for an episode of a
     client outside the acting user's reach (owner: all; clinician: their caseload)."""
-    if not sees_clinical_data(acting_user):
+    if not sees_clinical_data(actor.person):
         raise Episode.DoesNotExist
     episode = (Episode.objects.select_for_update()
-               .get(pk=episode_id, client__in=clients_visible_to(acting_user)))
+               .get(pk=episode_id, client__in=clients_visible_to(actor.person)))
     if end_reason not in Episode.EndReason.values:
         raise EpisodeError("Choose why the episode ended: "
                            + ", ".join(str(label).lower() for label in
@@ -98,11 +96,11 @@ def episode_close(*, episode_id: int, acting_user: User, end_reason: str,
     episode.ended_at = ended_at
     episode.end_reason = end_reason
     episode.end_note = note.strip()[:300]
-    episode.ended_by = acting_user
+    episode.ended_by = actor.user
     episode.save(update_fields=["ended_at", "end_reason", "end_note", "ended_by"])
-    audit_record(action=Action.EPISODE_CLOSED, actor=acting_user, object_type="episode",
-                 object_id=episode.pk, meta=meta,
-                 detail={"client_id": episode.client_id, "end_reason": end_reason})
+    audit_record(action=Action.EPISODE_CLOSED, actor=actor, object_type="episode",
+                 object_id=episode.pk, detail={"client_id": episode.client_id,
+                                               "end_reason": end_reason})
     return episode
 
 
@@ -122,11 +120,10 @@ def _require_owner(acting_user: User) -> None:
 
 
 @transaction.atomic
-def practice_export_request(*, acting_user: User,
-                            meta: RequestMeta | None = None) -> PracticeExport:
+def practice_export_request(*, actor: Actor) -> PracticeExport:
     """Queue the practice's export (the worker builds it). A second request while one is
     queued or running is refused with when that one started."""
-    _require_owner(acting_user)
+    _require_owner(actor.person)
     with connection.cursor() as cursor:  # one requester at a time in this practice
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.export'))")
     running = PracticeExport.objects.filter(
@@ -136,9 +133,9 @@ def practice_export_request(*, acting_user: User,
             "An export is already being prepared (asked for at "
             f"{running.created_at:%H:%M} UTC, {running.progress}% done). It will be ready "
             "soon: you get an email when it is.")
-    export = PracticeExport.objects.create(requested_by=acting_user)
-    audit_record(action=Action.PRACTICE_EXPORT_REQUESTED, actor=acting_user,
-                 object_type="practice_export", object_id=export.pk, meta=meta)
+    export = PracticeExport.objects.create(requested_by=actor.person)
+    audit_record(action=Action.PRACTICE_EXPORT_REQUESTED, actor=actor,
+                 object_type="practice_export", object_id=export.pk)
     # The worker's actor (practice.outcomes.tasks), by name: the message carries the schema
     # (stamped by the broker) and the export's id, nothing else.
     transaction.on_commit(lambda: dramatiq.get_broker().get_actor(EXPORT_ACTOR).send(
@@ -178,18 +175,17 @@ def practice_export_fail(*, export_id: int, error: str) -> None:
 
 
 @transaction.atomic
-def practice_export_download(*, export_id: int, acting_user: User,
-                             meta: RequestMeta | None = None) -> PracticeExport | None:
+def practice_export_download(*, export_id: int, actor: Actor) -> PracticeExport | None:
     """The ready, unexpired export, for the owner; None once expired (the file is deleted on
     the way); DoesNotExist for one that is not ready or not there."""
-    _require_owner(acting_user)
+    _require_owner(actor.person)
     export = PracticeExport.objects.select_for_update().get(
         pk=export_id, status=PracticeExport.Status.READY)
     if export.expires_at is None or export.expires_at <= timezone.now():
         _expire(export)
         return None
-    audit_record(action=Action.PRACTICE_EXPORT_DOWNLOADED, actor=acting_user,
-                 object_type="practice_export", object_id=export.pk, meta=meta)
+    audit_record(action=Action.PRACTICE_EXPORT_DOWNLOADED, actor=actor,
+                 object_type="practice_export", object_id=export.pk)
     return export
 
 

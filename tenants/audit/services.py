@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest
-
+from tenants.actor import Actor
+from tenants.actor import RequestMeta as RequestMeta  # its old home, still imported from here
 from tenants.audit.actions import Action, action_checked
 from tenants.audit.models import AuditEvent
-
-
-@dataclass(frozen=True)
-class RequestMeta:
-    ip_address: str | None = None
-    user_agent: str = ""
-
-    @classmethod
-    def from_request(cls, request: HttpRequest | None) -> RequestMeta:
-        if request is None:
-            return cls()
-        return cls(
-            ip_address=request.META.get("REMOTE_ADDR") or None,
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
-        )
 
 
 def audit_record(
@@ -36,7 +20,12 @@ def audit_record(
     detail: dict[str, Any] | None = None,
     actor_role: str | None = None,
 ) -> AuditEvent:
+    """`actor` is who acted: an `Actor` (its user, role and request meta are recorded), a user,
+    or None for the platform itself."""
     action = action_checked(action)  # an unknown kind is a bug, never a new kind of event
+    if isinstance(actor, Actor):
+        meta = meta or actor.meta
+        actor = actor.user
     meta = meta or RequestMeta()
     actor_id = getattr(actor, "pk", None) if actor is not None else None
     role = actor_role if actor_role is not None else getattr(actor, "role", "") or ""

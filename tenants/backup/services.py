@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
+from tenants.actor import Actor
 from tenants.audit.actions import Action
 from tenants.audit.services import audit_record
 from tenants.backup import media
@@ -93,7 +94,7 @@ def _dump_schema(schema: str, dump_path: Path) -> tuple[dict[str, dict[str, Any]
 
 
 def practice_export(*, subdomain: str, output: Path | None = None,
-                    acting_user: Any | None = None, _state: str | None = None) -> Manifest:
+                    actor: Actor = Actor.SYSTEM, _state: str | None = None) -> Manifest:
     """Write the practice's schema, public rows and files to a tar.gz at `output`."""
     practice = _practice(subdomain)
     if practice.state == PracticeState.MOVED and _state is None:
@@ -129,8 +130,8 @@ def practice_export(*, subdomain: str, output: Path | None = None,
             partial.unlink(missing_ok=True)
             raise
         partial.replace(output)
-    audit_record(action=Action.PRACTICE_EXPORTED, actor=acting_user,
-                 actor_role=None if acting_user else "system", object_type="practice",
+    audit_record(action=Action.PRACTICE_EXPORTED, actor=actor.user,
+                 actor_role=None if actor.user else "system", object_type="practice",
                  object_id=practice.pk,
                  detail={"tables": len(tables), "files": len(files)})
     return manifest
@@ -180,7 +181,7 @@ def _mismatches(expected: dict[str, dict[str, Any]],
 
 
 def practice_import(*, archive: Path, subdomain: str | None = None,
-                    acting_user: Any | None = None) -> ImportResult:
+                    actor: Actor = Actor.SYSTEM) -> ImportResult:
     """Restore an archive as a new practice (new schema, new ids in the public schema)."""
     reader = ArchiveReader(archive)
     try:
@@ -192,7 +193,7 @@ def practice_import(*, archive: Path, subdomain: str | None = None,
         try:
             with transaction.atomic():
                 result = _import_in_transaction(reader, manifest, subdomain, schema, written,
-                                                acting_user)
+                                                actor.user)
         except BaseException as error:
             media.delete_files(schema, written)
             if isinstance(error, DatabaseError):
@@ -295,7 +296,7 @@ def _same_database(url: str) -> bool:
 
 
 def practice_move(*, subdomain: str, to: str, keep_source: bool = False,
-                  acting_user: Any | None = None) -> dict[str, Any]:
+                  actor: Actor = Actor.SYSTEM) -> dict[str, Any]:
     """Freeze the practice here, export it, migrate and import into the target database, then
     record where it went (and drop the schema and files here unless `keep_source`)."""
     alias, url = database_url_for(to)
@@ -311,7 +312,7 @@ def practice_move(*, subdomain: str, to: str, keep_source: bool = False,
         with tempfile.TemporaryDirectory(prefix="tandem-move-") as work:
             archive = Path(work) / f"{subdomain}.tar.gz"
             manifest = practice_export(subdomain=subdomain, output=archive,
-                                       acting_user=acting_user, _state=previous_state)
+                                       actor=actor, _state=previous_state)
             _run_manage(["migrate_platform", "--verbosity=0"], url)
             report = _run_manage(["import_practice", str(archive), "--json"], url)
     except BaseException:
@@ -325,8 +326,8 @@ def practice_move(*, subdomain: str, to: str, keep_source: bool = False,
         if not keep_source:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP SCHEMA IF EXISTS {quote_ident(schema)} CASCADE")
-        audit_record(action=Action.PRACTICE_MOVED, actor=acting_user,
-                     actor_role=None if acting_user else "system", object_type="practice",
+        audit_record(action=Action.PRACTICE_MOVED, actor=actor.user,
+                     actor_role=None if actor.user else "system", object_type="practice",
                      object_id=practice.pk,
                      detail={"to": alias, "tables": len(manifest.tables),
                              "files": len(manifest.files), "source_kept": keep_source})

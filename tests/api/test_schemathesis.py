@@ -147,9 +147,19 @@ def path_parameters(ids: dict[str, Any], path: str) -> dict[str, Any]:
     return known
 
 
-def exercise(operation: Any, *, role: str, base_url: str, token: str, ids: dict[str, Any],
-             tally: Tally,
-             raised: list[BaseException], wsgi_client: WerkzeugClient) -> None:
+@dataclass(frozen=True)
+class RoleSession:
+    """One role signed in to the practice's host: its cookie jar (in `client`) and CSRF token."""
+
+    role: str
+    base_url: str
+    token: str
+    client: WerkzeugClient
+
+
+def exercise(operation: Any, *, session: RoleSession, ids: dict[str, Any], tally: Tally,
+             raised: list[BaseException]) -> None:
+    role = session.role
     names = {parameter["name"] for parameter in operation.definition.raw.get("parameters", [])
              if parameter.get("in") == "path"}
     known = path_parameters(ids, operation.path)
@@ -171,8 +181,8 @@ def exercise(operation: Any, *, role: str, base_url: str, token: str, ids: dict[
         tally.examples += 1
         raised.clear()
         try:
-            response = case.call(base_url=base_url, session=wsgi_client,
-                                 headers={"X-CSRFToken": token})
+            response = case.call(base_url=session.base_url, session=session.client,
+                                 headers={"X-CSRFToken": session.token})
         except Exception as error:
             tally.failures.setdefault(label, f"{case.method} {case.formatted_path} raised "
                                       + "".join(traceback.format_exception(error)[-8:]))
@@ -222,10 +232,9 @@ def test_every_operation_as_every_role_conforms_and_never_errors(db: Any, media_
             wsgi_client = WerkzeugClient(schema.app)
             for name, value in cookies.items():
                 wsgi_client.set_cookie(name, value, domain=host)
+            session = RoleSession(role, f"http://{host}", token, wsgi_client)
             for result in schema.get_all_operations():
-                exercise(result.ok(), role=role, base_url=f"http://{host}",
-                         token=token, ids=ids, tally=tally, raised=raised,
-                         wsgi_client=wsgi_client)
+                exercise(result.ok(), session=session, ids=ids, tally=tally, raised=raised)
     took = time.perf_counter() - started
     for label, failure in tally.failures.items():
         print(f"FAILURE {label}: {failure}")

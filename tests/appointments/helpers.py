@@ -31,6 +31,7 @@ from practice.appointments.models import (
 from practice.models import ClientProfile
 from practice.notifications.models import Notification
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.models import Practice
 from tests.conftest import PASSWORD, PracticeWorld
@@ -84,7 +85,7 @@ class BookingWorld:
             appointment = services.appointment_book(
                 client_id=(client or self.client).pk, clinician_id=self.clinician.pk,
                 appointment_type_id=self.video_type if kind == "video" else self.office_type,
-                starts_at=starts_at, acting_user=by or self.world.front_desk, now=now)
+                starts_at=starts_at, actor=Actor.of(by or self.world.front_desk), now=now)
         connection.set_schema_to_public()
         return appointment
 

@@ -27,6 +27,7 @@ from practice.notifications import kinds
 from practice.notifications.models import Notification
 from practice.notifications.tasks import notification_deliver
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.models import Practice
 from tests.appointments.helpers import (
     CLIENT_ZONE,
@@ -84,16 +85,16 @@ def test_the_database_refuses_overlaps_and_reminders_are_written_with_the_bookin
             services.appointment_book(
                 client_id=booking.client.pk, clinician_id=booking.outsider.pk,
                 appointment_type_id=booking.office_type, starts_at=start + timedelta(minutes=30),
-                acting_user=alpha.owner)
+                actor=Actor.of(alpha.owner))
         assert str(busy.value) == "The client already has a session at that time."
         # A cancelled session frees its time.
         services.appointment_cancel(appointment_id=first.pk, by_client=False,
-                                    acting_user=alpha.front_desk)
+                                    actor=Actor.of(alpha.front_desk))
         services.appointment_cancel(appointment_id=after.pk, by_client=False,
-                                    acting_user=alpha.front_desk)
+                                    actor=Actor.of(alpha.front_desk))
         moved_in = services.appointment_book(
             client_id=other.pk, clinician_id=alpha.clinician.pk,
-            appointment_type_id=booking.office_type, starts_at=start, acting_user=alpha.owner)
+            appointment_type_id=booking.office_type, starts_at=start, actor=Actor.of(alpha.owner))
         assert list(Appointment.objects.order_by("pk").values_list("client_id", "status")) == [
             (alpha.client.pk, "cancelled"), (other.pk, "cancelled"), (other.pk, "booked")]
         assert moved_in.mode == "in_person" and moved_in.video_link == ""
@@ -103,7 +104,7 @@ def test_the_database_refuses_overlaps_and_reminders_are_written_with_the_bookin
             services.appointment_book(
                 client_id=other.pk, clinician_id=alpha.clinician.pk,
                 appointment_type_id=booking.office_type,
-                starts_at=timezone.now() - HOUR, acting_user=alpha.owner)
+                starts_at=timezone.now() - HOUR, actor=Actor.of(alpha.owner))
         assert str(past.value) == "Choose a time in the future."
     connection.set_schema_to_public()
     assert audit_actions(booking, "appointment.") == [
@@ -121,7 +122,7 @@ def test_moving_or_cancelling_makes_earlier_reminders_stale(alpha, mailbox) -> N
     assert still_due(booking, f"session_reminder:{appointment.pk}:") == [True, True]
     with schema_context(booking.schema):
         moved = services.appointment_reschedule(appointment_id=appointment.pk,
-                                                starts_at=start + DAY, acting_user=alpha.owner)
+                                                starts_at=start + DAY, actor=Actor.of(alpha.owner))
         assert (moved.schedule_version, moved.starts_at, moved.ends_at) == (
             2, start + DAY, start + DAY + timedelta(minutes=50))
     connection.set_schema_to_public()
@@ -146,7 +147,7 @@ def test_moving_or_cancelling_makes_earlier_reminders_stale(alpha, mailbox) -> N
         for secret in (MARKER, "Casey Clinician", "Video session", "meet.example.com"):
             assert secret not in text
     with schema_context(booking.schema):
-        services.appointment_cancel(appointment_id=appointment.pk, acting_user=alpha.client)
+        services.appointment_cancel(appointment_id=appointment.pk, actor=Actor.of(alpha.client))
     connection.set_schema_to_public()
     assert still_due(booking, f"session_reminder:{appointment.pk}:") == [False] * 4
 
@@ -158,48 +159,49 @@ def test_cut_off_late_cancellation_and_outcomes(alpha) -> None:
     with schema_context(booking.schema):
         # The client, within the 24-hour cut-off: refused, nothing changes.
         with pytest.raises(BookingError) as refused:
-            services.appointment_cancel(appointment_id=first.pk, acting_user=alpha.client,
+            services.appointment_cancel(appointment_id=first.pk, actor=Actor.of(alpha.client),
                                         now=start - 23 * HOUR)
         assert str(refused.value) == ("Sessions can be cancelled online up to 24 hours before "
                                       "they start. Please contact the practice.")
         # Staff, at the client's request after the cut-off: a late cancellation.
-        late = services.appointment_cancel(appointment_id=first.pk, acting_user=alpha.front_desk,
-                                           reason="Called in", now=start - 23 * HOUR)
+        late = services.appointment_cancel(appointment_id=first.pk,
+                                           actor=Actor.of(alpha.front_desk), reason="Called in",
+                                           now=start - 23 * HOUR)
         # The practice's own cancellation is never late; the client's in time is not either.
         ours = services.appointment_cancel(appointment_id=second.pk, by_client=False,
-                                           acting_user=alpha.clinician,
+                                           actor=Actor.of(alpha.clinician),
                                            now=second.starts_at - HOUR)
-        theirs = services.appointment_cancel(appointment_id=third.pk, acting_user=alpha.client,
+        theirs = services.appointment_cancel(appointment_id=third.pk, actor=Actor.of(alpha.client),
                                              now=third.starts_at - 25 * HOUR)
         assert [(row.status, row.cancelled_by_id) for row in (late, ours, theirs)] == [
             ("late_cancelled", alpha.client.pk), ("cancelled", alpha.clinician.pk),
             ("cancelled", alpha.client.pk)]
         assert late.cancellation_reason == "Called in"
         with pytest.raises(BookingError):
-            services.appointment_cancel(appointment_id=first.pk, acting_user=alpha.owner)
+            services.appointment_cancel(appointment_id=first.pk, actor=Actor.of(alpha.owner))
         # Outcomes: not before the start; completed or no-show after it, correctable.
         fourth = services.appointment_book(
             client_id=alpha.client.pk, clinician_id=alpha.clinician.pk,
             appointment_type_id=booking.video_type, starts_at=start + DAY * 3,
-            acting_user=alpha.owner)
+            actor=Actor.of(alpha.owner))
         with pytest.raises(BookingError) as early:
             services.appointment_record_outcome(appointment_id=fourth.pk, outcome="no_show",
-                                                acting_user=alpha.owner)
+                                                actor=Actor.of(alpha.owner))
         assert str(early.value) == "This session has not started yet."
         after = fourth.starts_at + timedelta(minutes=5)
         assert services.appointment_record_outcome(
-            appointment_id=fourth.pk, outcome="no_show", acting_user=alpha.front_desk,
+            appointment_id=fourth.pk, outcome="no_show", actor=Actor.of(alpha.front_desk),
             now=after).status == "no_show"
         assert services.appointment_record_outcome(
-            appointment_id=fourth.pk, outcome="completed", acting_user=alpha.clinician,
+            appointment_id=fourth.pk, outcome="completed", actor=Actor.of(alpha.clinician),
             now=after).status == "completed"
         with pytest.raises(BookingError):
             services.appointment_record_outcome(appointment_id=late.pk, outcome="completed",
-                                                acting_user=alpha.owner, now=after)
+                                                actor=Actor.of(alpha.owner), now=after)
         # Billing staff and clients of other people reach nothing.
         with pytest.raises(PermissionError):
             services.appointment_record_outcome(appointment_id=fourth.pk, outcome="no_show",
-                                                acting_user=alpha.billing, now=after)
+                                                actor=Actor.of(alpha.billing), now=after)
     connection.set_schema_to_public()
 
 
@@ -240,19 +242,19 @@ def test_a_questionnaire_before_each_session(alpha, beta) -> None:
     with schema_context(booking.schema):
         with pytest.raises(BookingError):
             services.session_questionnaire_add(
-                practice=booking.practice, client_id=alpha.client.pk, instrument_key="pcl5",
-                acting_user=alpha.clinician)
+                client_id=alpha.client.pk, instrument_key="pcl5",
+                actor=Actor.of(alpha.clinician, practice=booking.practice))
         with pytest.raises(PermissionError):
             services.session_questionnaire_add(
-                practice=booking.practice, client_id=alpha.client.pk, instrument_key="phq9",
-                acting_user=alpha.front_desk)
+                client_id=alpha.client.pk, instrument_key="phq9",
+                actor=Actor.of(alpha.front_desk, practice=booking.practice))
         with pytest.raises(User.DoesNotExist):  # not on the outsider's caseload
             services.session_questionnaire_add(
-                practice=booking.practice, client_id=alpha.client.pk, instrument_key="phq9",
-                acting_user=booking.outsider)
+                client_id=alpha.client.pk, instrument_key="phq9",
+                actor=Actor.of(booking.outsider, practice=booking.practice))
         questionnaire = services.session_questionnaire_add(
-            practice=booking.practice, client_id=alpha.client.pk, instrument_key="phq9",
-            acting_user=alpha.clinician, now=now)
+            client_id=alpha.client.pk, instrument_key="phq9",
+            actor=Actor.of(alpha.clinician, practice=booking.practice), now=now)
         # Only the session within the next three days opens now, due 24 hours before it.
         assert list(Response.objects.values_list("instrument_key", "due_at", "status")) == [
             ("phq9", soon - DAY, "pending")]
@@ -268,22 +270,22 @@ def test_a_questionnaire_before_each_session(alpha, beta) -> None:
         # Moving the later session an hour earlier moves its questionnaire; moving it two hours
         # later puts it back outside the window, so it is withdrawn until then.
         services.appointment_reschedule(appointment_id=second.pk, starts_at=later - HOUR,
-                                        acting_user=alpha.front_desk,
+                                        actor=Actor.of(alpha.front_desk),
                                         now=later - 3 * DAY + timedelta(minutes=2))
         assert sorted(Response.objects.values_list("due_at", flat=True)) == [
             soon - DAY, later - HOUR - DAY]
         services.appointment_reschedule(appointment_id=second.pk, starts_at=later + HOUR,
-                                        acting_user=alpha.front_desk,
+                                        actor=Actor.of(alpha.front_desk),
                                         now=later - 3 * DAY + timedelta(minutes=2))
         assert list(Response.objects.values_list("due_at", flat=True)) == [soon - DAY]
         services.reminders_enqueue_due(practice=booking.practice,
                                        now=later - 3 * DAY + HOUR + timedelta(minutes=1))
         # Cancelling the first session withdraws its questionnaire; ending the rule the other.
         services.appointment_cancel(appointment_id=first.pk, by_client=False,
-                                    acting_user=alpha.owner)
+                                    actor=Actor.of(alpha.owner))
         assert list(Response.objects.values_list("due_at", flat=True)) == [later + HOUR - DAY]
         services.session_questionnaire_end(questionnaire_id=questionnaire.pk,
-                                           acting_user=alpha.clinician)
+                                           actor=Actor.of(alpha.clinician))
         assert Response.objects.count() == 0
     connection.set_schema_to_public()
     assert audit_actions(booking, "session_questionnaire.") == [
@@ -298,9 +300,9 @@ def test_the_job_reminds_of_assessments_and_homework_once_per_occurrence(alpha, 
     now = timezone.now()
     today = now.astimezone(ZoneInfo(CLIENT_ZONE)).date()
     with schema_context(booking.schema):
-        assignment_create(practice=booking.practice, client_id=alpha.client.pk,
+        assignment_create(client_id=alpha.client.pk,
                           instrument_key="phq9", frequency="once", starts_on=today,
-                          acting_user=alpha.clinician)
+                          actor=Actor.of(alpha.clinician, practice=booking.practice))
         response = Response.objects.get()
         due_today = Homework.objects.create(client=alpha.client, instructions="Walk",
                                             due_on=today, created_by=alpha.clinician)
@@ -315,7 +317,7 @@ def test_the_job_reminds_of_assessments_and_homework_once_per_occurrence(alpha, 
         (HOMEWORK_DUE, f"homework_due:{due_today.pk}:{today.isoformat()}:email")]
     assert still_due(booking, "homework_due:") == [True]
     with schema_context(booking.schema):
-        homework_complete(homework_id=due_today.pk, today=today, acting_user=alpha.client)
+        homework_complete(homework_id=due_today.pk, today=today, actor=Actor.of(alpha.client))
     connection.set_schema_to_public()
     assert still_due(booking, "homework_due:") == [False]
     assert still_due(booking, "assessment_due:") == [True]

@@ -25,6 +25,7 @@ from practice.appointments.models import (
     OnlineBookingApproval,
 )
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tests.appointments.helpers import MARKER, BookingWorld, audit_actions, page_text, prepare
 from tests.conftest import PASSWORD
 
@@ -107,7 +108,7 @@ def test_the_slot_step_and_a_session_length_not_a_multiple_of_it(clock, alpha) -
                 online_booking_enabled=True, minimum_notice_hours=24,
                 cancellation_cutoff_hours=24, booking_horizon_days=60,
                 reminder_offsets_minutes=[60], timezone="America/New_York",
-                slot_step_minutes=20), acting_user=alpha.owner)
+                slot_step_minutes=20), actor=Actor.of(alpha.owner))
     connection.set_schema_to_public()
 
 
@@ -261,7 +262,7 @@ def test_booking_rules_of_each_type(clock, alpha) -> None:
         assert at(MONDAY, 11) not in starts and at(MONDAY, 11, 30) in starts
         services.appointment_book(client_id=alpha.client.pk, clinician_id=alpha.clinician.pk,
                                   appointment_type_id=existing.pk,
-                                  starts_at=at(MONDAY, 14), acting_user=alpha.front_desk)
+                                  starts_at=at(MONDAY, 14), actor=Actor.of(alpha.front_desk))
         assert selectors.online_slots(client=alpha.client, clinician=alpha.clinician,
                                       appointment_type=existing, earliest=at(MONDAY, 0),
                                       latest=at(MONDAY, 23),

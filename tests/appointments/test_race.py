@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from practice.appointments import services
 from practice.appointments.models import Appointment
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tests.appointments.helpers import (
     booking_client,
     next_weekday_at,
@@ -60,7 +61,7 @@ def test_two_clients_one_slot_exactly_one_wins(practice_factory) -> None:
                     services.appointment_book(
                         client_id=client.pk, clinician_id=booking.clinician.pk,
                         appointment_type_id=booking.office_type, starts_at=later,
-                        acting_user=booking.world.front_desk)
+                        actor=Actor.of(booking.world.front_desk))
                 except services.SlotTaken as taken:
                     return str(taken)
             return "booked"
@@ -105,7 +106,7 @@ def test_a_deadlock_between_two_bookings_is_told_the_time_was_taken(practice_fac
                     services.appointment_book(
                         client_id=client.pk, clinician_id=booking.clinician.pk,
                         appointment_type_id=booking.office_type, starts_at=at,
-                        acting_user=booking.world.front_desk)
+                        actor=Actor.of(booking.world.front_desk))
                 except services.SlotTaken as taken:
                     return str(taken)
             return "booked"

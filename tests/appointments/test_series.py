@@ -21,6 +21,7 @@ from practice.appointments.tasks import scheduling_due_job
 from practice.measurement.models import Response
 from practice.notifications import kinds
 from practice.notifications.models import Notification
+from tenants.actor import Actor
 from tenants.models import Practice
 from tests.appointments.helpers import BookingWorld, audit_actions, prepare
 from tests.appointments.test_booking import second_client
@@ -41,7 +42,7 @@ def weekly(booking: BookingWorld, first: date, *, count: int | None = 12,
             client_id=booking.client.pk, clinician_id=booking.clinician.pk,
             appointment_type_id=booking.office_type, frequency=frequency, first_date=first,
             local_time=time(hour), occurrences=count, until=until),
-            acting_user=booking.world.front_desk, book_the_rest=book_the_rest)
+            actor=Actor.of(booking.world.front_desk), book_the_rest=book_the_rest)
     connection.set_schema_to_public()
     return result
 
@@ -89,7 +90,7 @@ def test_a_clash_in_week_7_of_12_is_named_and_nothing_is_saved_until_the_rest_is
         services.appointment_book(client_id=booking.client.pk, clinician_id=booking.outsider.pk,
                                   appointment_type_id=booking.video_type,
                                   starts_at=local(week_3, 9, minute=30),
-                                  acting_user=alpha.front_desk)
+                                  actor=Actor.of(alpha.front_desk))
     connection.set_schema_to_public()
     before = starts(booking)
     with pytest.raises(SeriesClash) as refused:
@@ -129,16 +130,16 @@ def test_edit_one_following_and_all_and_reminders_and_questionnaires_follow(
     result = weekly(booking, first, count=6)
     second, fourth = result.booked[1], result.booked[3]
     with schema_context(booking.schema):
-        services.session_questionnaire_add(practice=booking.practice,
-                                           client_id=booking.client.pk, instrument_key="phq9",
-                                           acting_user=alpha.clinician)
+        services.session_questionnaire_add(
+            client_id=booking.client.pk, instrument_key="phq9",
+            actor=Actor.of(alpha.clinician, practice=booking.practice))
         # Only the first session (two days ahead) is within the questionnaire's window yet.
         assert list(Response.objects.values_list("due_at", flat=True)) == [
             local(first, 10) - timedelta(hours=24)]
         # One: the second session moves to Tuesday 11:00; nothing else moves.
         services.series_change(appointment_id=second.pk, scope="one",
                                new_date=date(2026, 6, 30), new_time=time(11),
-                               acting_user=alpha.front_desk)
+                               actor=Actor.of(alpha.front_desk))
         second.refresh_from_db()
         assert (second.starts_at, second.schedule_version, second.series_date) == (
             local(date(2026, 6, 30), 11), 2, date(2026, 6, 29))
@@ -153,13 +154,13 @@ def test_edit_one_following_and_all_and_reminders_and_questionnaires_follow(
         # The first session moves a day earlier: its questionnaire follows it.
         services.series_change(appointment_id=result.booked[0].pk, scope="one",
                                new_date=date(2026, 6, 21), new_time=time(10),
-                               acting_user=alpha.front_desk)
+                               actor=Actor.of(alpha.front_desk))
         assert list(Response.objects.values_list("due_at", flat=True)) == [
             local(date(2026, 6, 21), 10) - timedelta(hours=24)]
         # This and following: from the fourth, Tuesdays at 9:00, as a new series.
         services.series_change(appointment_id=fourth.pk, scope="following",
                                new_date=date(2026, 7, 14), new_time=time(9),
-                               acting_user=alpha.front_desk)
+                               actor=Actor.of(alpha.front_desk))
         original = AppointmentSeries.objects.get(pk=result.series.pk)
         follower = AppointmentSeries.objects.exclude(pk=original.pk).get()
         assert (original.occurrences, original.ended_at) == (3, None)
@@ -173,7 +174,7 @@ def test_edit_one_following_and_all_and_reminders_and_questionnaires_follow(
         # All: every session still to come of the follower moves to Wednesdays 16:00.
         services.series_change(appointment_id=fourth.pk, scope="all",
                                new_date=date(2026, 7, 15), new_time=time(16),
-                               acting_user=alpha.front_desk)
+                               actor=Actor.of(alpha.front_desk))
         assert list(Appointment.objects.filter(series=follower).order_by("starts_at")
                     .values_list("starts_at", flat=True)) == [
             local(date(2026, 7, 15), 16), local(date(2026, 7, 22), 16),
@@ -203,7 +204,7 @@ def test_a_change_that_clashes_moves_nothing(clock, alpha) -> None:
     with schema_context(booking.schema), pytest.raises(SeriesClash) as refused:
         services.series_change(appointment_id=result.booked[0].pk, scope="all",
                                new_date=date(2026, 6, 23), new_time=time(10),
-                               acting_user=alpha.front_desk)
+                               actor=Actor.of(alpha.front_desk))
     connection.set_schema_to_public()
     assert [clash.day for clash in refused.value.clashes] == [date(2026, 7, 7)]
     assert starts(booking, series=result.series) == before
@@ -216,15 +217,15 @@ def test_cancel_one_following_and_all(clock, alpha, beta) -> None:
     rows = result.booked
     with schema_context(booking.schema):
         services.series_cancel(appointment_id=rows[1].pk, scope="one",
-                               acting_user=alpha.front_desk)
+                               actor=Actor.of(alpha.front_desk))
         services.series_cancel(appointment_id=rows[4].pk, scope="following",
-                               acting_user=alpha.front_desk)
+                               actor=Actor.of(alpha.front_desk))
         series = AppointmentSeries.objects.get()
         assert (series.occurrences, series.ended_at) == (4, None)
         assert list(Appointment.objects.order_by("starts_at").values_list("status", flat=True)
                     ) == ["booked", "cancelled", "booked", "booked", "cancelled", "cancelled"]
         services.series_cancel(appointment_id=rows[2].pk, scope="all",
-                               acting_user=alpha.front_desk)
+                               actor=Actor.of(alpha.front_desk))
         series.refresh_from_db()
         assert series.ended_at is not None
         assert Appointment.objects.filter(status="booked").count() == 0

@@ -22,7 +22,7 @@ def utc(*args: int) -> datetime:
 
 def first_slots(weekly, earliest, latest, *, zone=NEW_YORK, exceptions=None, busy=(),
                 duration=timedelta(minutes=50)) -> list[datetime]:
-    return slots.free_slots(zone=zone, weekly=weekly, exceptions=exceptions or {}, busy=busy,
+    return slots.free_slots(hours=slots.Hours(zone, weekly, exceptions or {}), busy=busy,
                             duration=duration, earliest=earliest, latest=latest)
 
 

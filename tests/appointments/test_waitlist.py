@@ -31,6 +31,7 @@ from practice.appointments.services import BookingError, SlotTaken
 from practice.notifications import kinds
 from practice.notifications.models import Notification
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tests.appointments.helpers import (
     MARKER,
     BookingWorld,
@@ -50,7 +51,7 @@ def _wait(booking: BookingWorld, client: User, *, by: User | None = None) -> Wai
         entry = services.waitlist_join(data=services.WaitlistInput(
             clinician_id=booking.clinician.pk, appointment_type_id=booking.office_type,
             weekdays=[0, 1, 2, 3, 4], earliest_time=time(8), latest_time=time(18)),
-            client_id=client.pk, acting_user=by or booking.world.front_desk)
+            client_id=client.pk, actor=Actor.of(by or booking.world.front_desk))
     connection.set_schema_to_public()
     return entry
 
@@ -59,7 +60,7 @@ def _free_by_cancelling(booking: BookingWorld, start: datetime, client: User) ->
     appointment = booking.book(start, client=client, kind="office")
     with schema_context(booking.schema):
         services.appointment_cancel(appointment_id=appointment.pk, by_client=False,
-                                    acting_user=booking.world.front_desk)
+                                    actor=Actor.of(booking.world.front_desk))
     connection.set_schema_to_public()
     return appointment
 
@@ -222,7 +223,7 @@ def test_no_offer_for_a_time_no_longer_free_and_none_sent_once_it_is_taken(alpha
         assert (SlotOffer.objects.count(), Notification.objects.filter(
             kind=WAITLIST_OFFER).count()) == (0, 0)
         services.appointment_cancel(appointment_id=taken.pk, by_client=False,
-                                    acting_user=alpha.front_desk)
+                                    actor=Actor.of(alpha.front_desk))
     connection.set_schema_to_public()
     slot = _offer(booking, taken)
     assert slot is not None
@@ -260,9 +261,9 @@ def test_offers_lapse_and_go_to_the_next_people_and_the_owner_sees_the_counts(
         # The first person's lapsed offer cannot be accepted.
         with pytest.raises(SlotTaken):
             services.waitlist_offer_accept(offer_id=WaitlistOffer.objects.get(
-                entry__client=first).pk, acting_user=first)
+                entry__client=first).pk, actor=Actor.of(first))
         services.waitlist_offer_accept(offer_id=WaitlistOffer.objects.get(
-            entry__client=second).pk, acting_user=second)
+            entry__client=second).pk, actor=Actor.of(second))
         slot.refresh_from_db()
         assert slot.status == "filled"
         assert Appointment.objects.get(pk=slot.booked_appointment_id).client_id == second.pk
@@ -354,5 +355,5 @@ def test_waitlist_join_rules_and_reach(alpha, beta) -> None:
             services.waitlist_join(data=services.WaitlistInput(
                 clinician_id=booking.clinician.pk, appointment_type_id=booking.office_type,
                 weekdays=[], earliest_time=time(9), latest_time=time(10)),
-                acting_user=alpha.client)
+                actor=Actor.of(alpha.client))
     connection.set_schema_to_public()

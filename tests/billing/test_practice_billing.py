@@ -20,6 +20,7 @@ from billing.context_processors import billing_banner
 from billing.models import Subscription
 from billing.selectors import Banner
 from billing.stripe_client import timestamp
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.models import BillingState, Practice
 from tests.billing.conftest import FakeStripe, with_customer
@@ -70,7 +71,7 @@ def test_no_client_data_reaches_stripe(
 ) -> None:
     record = with_customer(alpha)
     url = services.checkout_session_start(
-        practice=alpha.practice, plan_key="solo", interval="month", acting_user=alpha.owner,
+        practice=alpha.practice, plan_key="solo", interval="month", actor=Actor.of(alpha.owner),
         success_url="http://alpha.localhost/billing/?checkout=success",
         cancel_url="http://alpha.localhost/billing/?checkout=canceled",
     )

@@ -19,6 +19,7 @@ from billing.models import Price, Subscription
 from billing.services import subscription_sync
 from billing.stripe_client import subscription_retrieve
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.models import BillingState, Practice
 from tests.billing.conftest import FakeStripe, public_client, with_customer
@@ -174,7 +175,7 @@ def test_extend_a_stripe_trial_and_an_ended_trial_comes_back(
 ) -> None:
     subscription_id = _subscribe(alpha, fake, prices["tandem_solo_monthly"], "trialing")
     services.subscription_extend_trial(practice_id=alpha.practice.pk, days=7,
-                                       acting_user=billing_staff)
+                                       actor=Actor.of(billing_staff))
     record = Subscription.objects.get(practice=alpha.practice)
     assert fake.subscription(subscription_id)["trial_end"] == int(record.trial_end.timestamp())
 
@@ -185,7 +186,7 @@ def test_extend_a_stripe_trial_and_an_ended_trial_comes_back(
     assert services.trials_expire() == 1
     assert Practice.objects.get(pk=alpha.practice.pk).billing_state == BillingState.CANCELED
     services.subscription_extend_trial(practice_id=alpha.practice.pk, days=3,
-                                       acting_user=billing_staff)
+                                       actor=Actor.of(billing_staff))
     assert Practice.objects.get(pk=alpha.practice.pk).billing_state == BillingState.TRIALING
 
 
@@ -240,11 +241,11 @@ def test_services_refuse_anyone_but_billing_staff(alpha: PracticeWorld, fake: Fa
     with_customer(alpha)
     for call in (
         lambda: services.subscription_extend_trial(practice_id=alpha.practice.pk, days=3,
-                                                   acting_user=alpha.owner),
+                                                   actor=Actor.of(alpha.owner)),
         lambda: services.subscription_apply_coupon(practice_id=alpha.practice.pk,
-                                                   coupon_id="X", acting_user=alpha.owner),
+                                                   coupon_id="X", actor=Actor.of(alpha.owner)),
         lambda: services.subscription_cancel(practice_id=alpha.practice.pk,
-                                             acting_user=alpha.owner),
+                                             actor=Actor.of(alpha.owner)),
     ):
         with pytest.raises(PermissionError):
             call()

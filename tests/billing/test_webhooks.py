@@ -58,20 +58,22 @@ def _deliver_and_process(http: Client, payload: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("stripe_status", "lookup_key", "billing_state", "plan_key", "interval"),
+    ("stripe_status", "billing_state", "plan"),
     [
-        ("trialing", "tandem_solo_monthly", BillingState.TRIALING, "solo", "month"),
-        ("active", "tandem_group_monthly", BillingState.ACTIVE, "group", "month"),
-        ("active", "tandem_program_yearly", BillingState.ACTIVE, "program", "year"),
-        ("past_due", "tandem_group_yearly", BillingState.PAST_DUE, "group", "year"),
-        ("unpaid", "tandem_solo_yearly", BillingState.UNPAID, "solo", "year"),
-        ("canceled", "tandem_group_monthly", BillingState.CANCELED, "group", "month"),
+        ("trialing", BillingState.TRIALING, ("solo", "month")),
+        ("active", BillingState.ACTIVE, ("group", "month")),
+        ("active", BillingState.ACTIVE, ("program", "year")),
+        ("past_due", BillingState.PAST_DUE, ("group", "year")),
+        ("unpaid", BillingState.UNPAID, ("solo", "year")),
+        ("canceled", BillingState.CANCELED, ("group", "month")),
     ],
 )
 def test_each_subscription_status_moves_the_practice(
     alpha: PracticeWorld, beta: PracticeWorld, fake: FakeStripe, prices: dict[str, str],
-    stripe_status: str, lookup_key: str, billing_state: str, plan_key: str, interval: str,
+    stripe_status: str, billing_state: str, plan: tuple[str, str],
 ) -> None:
+    plan_key, interval = plan
+    lookup_key = f"tandem_{plan_key}_{'monthly' if interval == 'month' else 'yearly'}"
     record = with_customer(alpha)
     with_customer(beta)
     before_beta = _snapshot(beta)[0]

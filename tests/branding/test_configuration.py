@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context
 from branding.selectors import branding_for
 from branding.services import BrandingChanges, branding_update
 from practice.models import SafetyPlan
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.features import MODULE_KEYS, MODULES
 from tenants.models import Domain, Practice
@@ -33,8 +34,8 @@ BETA = dict(display_name="Beta Calm", primary_color="#5b2a86", accent_color="#00
 
 def brand(world: PracticeWorld, **values: Any) -> None:
     with schema_context(world.practice.schema_name):
-        branding_update(practice=world.practice, changes=BrandingChanges(**values),
-                        acting_user=world.owner)
+        branding_update(changes=BrandingChanges(**values),
+                        actor=Actor.of(world.owner, practice=world.practice))
     connection.set_schema_to_public()
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Error, sync_playwright
 
+from tenants.actor import Actor
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _browser_environment
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.dns_server import LocalDns, local_dns  # noqa: F401 - a fixture
@@ -88,7 +89,7 @@ def test_a_client_signs_in_on_the_practices_own_domain_in_chromium(
     from tenants import custom_domains
 
     custom_domains.custom_domain_add(practice_id=beta.practice.pk, name=BETA_NAME,
-                                     acting_user=beta.owner)
+                                     actor=Actor.of(beta.owner))
     with pytest.raises(Error):
         page.goto(f"https://{BETA_NAME}:{caddy.https_port}/accounts/sign-in/")
     context.close()

@@ -30,6 +30,7 @@ from practice.family.services import (
 from practice.measurement.services import practice_instrument_publish, practice_instrument_save
 from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.features import MODULE_KEYS
 from tests.browser.conftest import LiveServer, in_schema, new_device, sign_in
 from tests.browser.test_form_signing import problems
@@ -105,10 +106,10 @@ def test_each_tier_shows_its_kinds_accessibly(
         goal = Goal.objects.create(client=world.client, title="Back to swimming",
                                    created_by=world.clinician)
         item_mark_set(client_id=world.client.pk, kind="goals", object_id=goal.pk,
-                      mark="shareable", is_on=True, acting_user=world.clinician)
+                      mark="shareable", is_on=True, actor=Actor.of(world.clinician))
         Homework.objects.create(client=world.client, instructions="Breathing practice daily",
                                 due_on=timezone.localdate(), created_by=world.clinician)
-        family_summary_save(client_id=world.client.pk, acting_user=world.clinician,
+        family_summary_save(client_id=world.client.pk, actor=Actor.of(world.clinician),
                             text="Coming every week; sleep is better.")
         ClientProfile.objects.get_or_create(user=world.client)[0].clinicians.add(
             world.clinician)
@@ -117,7 +118,7 @@ def test_each_tier_shows_its_kinds_accessibly(
                 recipient_name="Dr Priya Patel", purpose="Medication review",
                 kinds=["scores"], instrument_keys=["phq9"],
                 expires_on=timezone.localdate() + timedelta(days=365)),
-            practice_name=world.practice.name, acting_user=world.clinician)
+            practice_name=world.practice.name, actor=Actor.of(world.clinician))
     axe = Axe()
     expected = {"logistics": 4, "progress": 6, "full": 11}
     for width in (360, 1280):
@@ -198,10 +199,10 @@ def test_the_staff_inbox_holds_a_proxys_conversation_and_the_parent_sees_what_is
                               relationship="mother")
         link = ProxyLink.objects.get(proxy=parent)
         for definition in (PARENT_REPORT, SELF_REPORT):
-            practice_instrument_save(data=definition, acting_user=world.clinician)
-            practice_instrument_publish(key=definition["key"], acting_user=world.clinician)
+            practice_instrument_save(data=definition, actor=Actor.of(world.clinician))
+            practice_instrument_publish(key=definition["key"], actor=Actor.of(world.clinician))
         caregiver_assign(link_id=link.pk, instrument_key=PARENT_REPORT["key"],
-                         compare_with=SELF_REPORT["key"], acting_user=world.clinician,
+                         compare_with=SELF_REPORT["key"], actor=Actor.of(world.clinician),
                          plan=CaregiverSchedule(frequency="weekly"))
         proxy_message_send(practice=world.practice, link_id=link.pk, author=world.clinician,
                            subject="Next session",

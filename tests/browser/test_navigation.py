@@ -49,15 +49,18 @@ def overflows_sideways(page: Page) -> bool:
                          "document.documentElement.clientWidth")
 
 
-def open_as(browser, contexts, server: LiveServer, world: PracticeWorld, user: User, path: str,
-            *, width: int, javascript: bool = True) -> Page:
-    page = new_device(browser, contexts, width=width)
-    if not javascript:
-        page.context.close()
-        context = browser.new_context(viewport={"width": width, "height": 780},
-                                      java_script_enabled=False)
-        contexts.append(context)
-        page = context.new_page()
+def device(browser, contexts, *, width: int, javascript: bool = True) -> Page:
+    """A fresh phone or desktop of `width`, with scripts on or off."""
+    if javascript:
+        return new_device(browser, contexts, width=width)
+    context = browser.new_context(viewport={"width": width, "height": 780},
+                                  java_script_enabled=False)
+    contexts.append(context)
+    return context.new_page()
+
+
+def open_as(page: Page, server: LiveServer, world: PracticeWorld, user: User,
+            path: str) -> Page:
     sign_in(page, world, server, user)
     response = page.goto(server.url(world, path))
     assert response is not None and response.status == 200
@@ -73,8 +76,8 @@ def shot(page: Page, name: str) -> None:
 def test_on_a_phone_the_staff_links_fold_under_a_menu(
         browser, contexts, practice_server: LiveServer, world: PracticeWorld,
         javascript: bool) -> None:
-    page = open_as(browser, contexts, practice_server, world, world.owner, "/clinic/clients/",
-                   width=360, javascript=javascript)
+    page = open_as(device(browser, contexts, width=360, javascript=javascript),
+                   practice_server, world, world.owner, "/clinic/clients/")
     nav = page.get_by_role("navigation", name="Main")
     toggle = page.locator("details.menu > summary")
 
@@ -105,8 +108,8 @@ def test_on_a_phone_the_staff_links_fold_under_a_menu(
 
 def test_on_a_phone_the_portal_links_fold_under_a_menu(
         browser, contexts, practice_server: LiveServer, world: PracticeWorld) -> None:
-    page = open_as(browser, contexts, practice_server, world, world.client, "/portal/",
-                   width=360)
+    page = open_as(device(browser, contexts, width=360), practice_server, world, world.client,
+                   "/portal/")
     nav = page.get_by_role("navigation", name="Main")
     settings_link = nav.get_by_role("link", name="Settings", exact=True)
 
@@ -125,8 +128,8 @@ def test_on_a_phone_the_portal_links_fold_under_a_menu(
 def test_on_a_wide_screen_the_links_are_shown_without_a_menu(
         browser, contexts, practice_server: LiveServer, world: PracticeWorld, who: str,
         path: str) -> None:
-    page = open_as(browser, contexts, practice_server, world, getattr(world, who), path,
-                   width=1280)
+    page = open_as(device(browser, contexts, width=1280), practice_server, world,
+                   getattr(world, who), path)
     nav = page.get_by_role("navigation", name="Main")
 
     expect(page.locator("details.menu > summary")).to_be_hidden()

@@ -36,6 +36,7 @@ from practice.demo_logins import DEMO_SUBDOMAIN
 from practice.disclosure import services as disclosure
 from practice.measurement.models import Response
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.features import MODULE_KEYS, MessagingPolicyKind
 from tenants.models import Practice
 from tests.browser.conftest import LiveServer, in_schema, new_device, sign_in
@@ -103,37 +104,37 @@ def the_demo_with_everything_on(mailbox: Mailbox) -> tuple[Practice, User, str]:
         accept_consent_of(client)
         ClientAccess.objects.filter(user=client).update(visible_modules=sorted(MODULE_KEYS))
         goal = care.goal_create(client_id=client.pk, title="Sleep seven hours",
-                                acting_user=clinician, target_value=Decimal(7),
+                                actor=Actor.of(clinician), target_value=Decimal(7),
                                 target_unit="hours",
                                 milestones=["Same bedtime", "No screens after 10"])
         care.goal_progress_record(goal_id=goal.pk, value=Decimal("6.5"), note="Better week",
-                                  acting_user=client)
-        link = care.resource_create(acting_user=clinician, data=care.ResourceInput(
+                                  actor=Actor.of(client))
+        link = care.resource_create(actor=Actor.of(clinician), data=care.ResourceInput(
             kind=Resource.Kind.LINK, title="Sleep hygiene", url="https://example.org/sleep"))
-        text = care.resource_create(acting_user=clinician, data=care.ResourceInput(
+        text = care.resource_create(actor=Actor.of(clinician), data=care.ResourceInput(
             kind=Resource.Kind.TEXT, title="Box breathing", body="Breathe in for four."))
         for resource in (link, text):
             care.resource_share(client_id=client.pk, resource_id=resource.pk,
-                                acting_user=clinician)
+                                actor=Actor.of(clinician))
         care.homework_assign(client_id=client.pk, instructions="Read the sleep guide",
                              due_on=today + timedelta(days=2), resource_id=link.pk,
-                             acting_user=clinician)
-        care.journal_entry_create(body="A calmer day.", is_shared=True, acting_user=client)
+                             actor=Actor.of(clinician))
+        care.journal_entry_create(body="A calmer day.", is_shared=True, actor=Actor.of(client))
         disclosure.release_create(  # one to sign (the demo's own is signed)
-            client_id=client.pk, practice_name=practice.name, acting_user=clinician,
+            client_id=client.pk, practice_name=practice.name, actor=Actor.of(clinician),
             draft=disclosure.ReleaseDraft(recipient_name="Dr. Ben Ortiz",
                                           recipient_organisation="Main Street GP",
                                           purpose="Care coordination", kinds=["scores"],
                                           instrument_keys=["phq9"],
                                           expires_on=today + timedelta(days=90)))
-        care.safety_plan_save(client_id=client.pk, acting_user=clinician, sections={
+        care.safety_plan_save(client_id=client.pk, actor=Actor.of(clinician), sections={
             "warning_signs": ["Not sleeping"], "coping_strategies": ["Box breathing"],
             "distractions": ["The library"], "environment_safety": ["Medicines at Ana's"],
             "reasons_for_living": ["My dog Pepper"],
             "help_contacts": [{"name": "My sister Ana", "phone": "555-0101"}],
             "professionals": [{"name": "Dr. Lee", "phone": "555-0102"}]})
         invitations.client_invite(
-            practice=practice, acting_user=clinician,
+            actor=Actor.of(clinician, practice=practice),
             invite=invitations.ClientInvite(full_name="Nora Newcomer", email="nora@example.org",
                                             phone="", modules=[]))
     connection.set_schema_to_public()

@@ -24,6 +24,7 @@ from practice.notifications.builtin_kinds import PUSH_TEST
 from practice.notifications.models import PushSubscription
 from practice.notifications.webpush import send_web_push
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.models import Practice
 from tests.browser.conftest import LiveServer, in_schema, new_device, sign_in
 from tests.conftest import Mailbox, PracticeWorld, make_practice
@@ -105,9 +106,10 @@ def test_invited_client_answers_a_phq9_keeps_the_safety_plan_offline_and_signs_o
     with in_schema(world):
         nora = User.objects.get(email="nora@example.org")
         measurement.assignment_create(
-            practice=world.practice, client_id=nora.pk, instrument_key="phq9",
-            frequency="once", starts_on=timezone.localdate(), acting_user=world.clinician)
-        care.safety_plan_save(client_id=nora.pk, acting_user=world.clinician, sections={
+            client_id=nora.pk, instrument_key="phq9",
+            frequency="once", starts_on=timezone.localdate(),
+            actor=Actor.of(world.clinician, practice=world.practice))
+        care.safety_plan_save(client_id=nora.pk, actor=Actor.of(world.clinician), sections={
             "warning_signs": ["Not sleeping"], "reasons_for_living": [REASON_FOR_LIVING],
             "help_contacts": [{"name": "My sister Ana", "phone": "555-0101"}]})
     connection.set_schema_to_public()
@@ -206,7 +208,7 @@ def test_invited_client_answers_a_phq9_keeps_the_safety_plan_offline_and_signs_o
 def invite(world: PracticeWorld, email: str) -> None:
     with in_schema(world):
         invitations.client_invite(
-            practice=world.practice, acting_user=world.clinician,
+            actor=Actor.of(world.clinician, practice=world.practice),
             invite=invitations.ClientInvite(full_name="A Client", email=email, phone="",
                                             modules=[]))
     connection.set_schema_to_public()
@@ -219,7 +221,7 @@ def test_expired_used_and_revoked_links_are_refused_in_the_browser(
         invite(world, email)
     with in_schema(world):
         revoked = User.objects.get(email="revoked@example.org")
-        invitations.client_access_revoke(client_id=revoked.pk, acting_user=world.clinician)
+        invitations.client_access_revoke(client_id=revoked.pk, actor=Actor.of(world.clinician))
         ClientInvitation.objects.filter(user__email="expired@example.org").update(
             expires_at=timezone.now() - timedelta(minutes=1))
     connection.set_schema_to_public()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from practice.appointments import services
+from tenants.actor import Actor
 from tests.appointments.helpers import MARKER, prepare
 from tests.browser.conftest import LiveServer, in_schema, new_device, sign_in
 from tests.browser.test_form_signing import problems
@@ -44,7 +45,7 @@ def test_the_week_on_a_desk_and_on_a_phone(browser, contexts, practice_server: L
         services.series_book(data=services.SeriesInput(
             client_id=world.client.pk, clinician_id=world.clinician.pk,
             appointment_type_id=booking.office_type, frequency="weekly", first_date=monday,
-            local_time=time(10), occurrences=8), acting_user=world.front_desk)
+            local_time=time(10), occurrences=8), actor=Actor.of(world.front_desk))
     connection.set_schema_to_public()
     booking.book(at(monday + timedelta(days=2), 14), kind="video")
     path = f"/appointments/week/?clinician=all&date={monday.isoformat()}"

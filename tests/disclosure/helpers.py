@@ -15,6 +15,7 @@ from branding.selectors import branding_for
 from practice.disclosure import packages, services
 from practice.disclosure.models import Release
 from practice.models import ClientProfile
+from tenants.actor import Actor
 from tests.conftest import PracticeWorld
 from tests.measurement.clinic_world import give_history
 
@@ -40,13 +41,13 @@ def draft(world: PracticeWorld, **overrides: Any) -> Release:
     values.update(overrides)
     return services.release_create(
         client_id=world.client.pk, draft=services.ReleaseDraft(**values),
-        practice_name=world.practice.name, acting_user=world.clinician)
+        practice_name=world.practice.name, actor=Actor.of(world.clinician))
 
 
 def signed(world: PracticeWorld, **overrides: Any) -> Release:
     release = draft(world, **overrides)
     return services.release_sign(release_id=release.pk, typed_name="Chris Client",
-                                 consent=True, acting_user=world.client)
+                                 consent=True, actor=Actor.of(world.client))
 
 
 def context(world: PracticeWorld, now: datetime | None = None) -> packages.Context:
@@ -59,7 +60,7 @@ def context(world: PracticeWorld, now: datetime | None = None) -> packages.Conte
 def send(world: PracticeWorld, release: Release, package_kind: str = "progress_report",
          **kwargs: Any) -> services.Delivered:
     return services.disclose(release_id=release.pk, package_kind=package_kind,
-                             acting_user=world.clinician, context=context(world),
+                             actor=Actor.of(world.clinician), context=context(world),
                              link_url=LINK_BASE, **kwargs)
 
 
@@ -85,17 +86,17 @@ def give_documents(world: PracticeWorld) -> tuple[int, int]:
 
     body = (f"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% {DOCUMENT_CANARY}\n"
             "trailer<</Root 1 0 R>>\n%%EOF\n").encode()
-    document = document_share(client_id=world.client.pk, acting_user=world.clinician,
+    document = document_share(client_id=world.client.pk, actor=Actor.of(world.clinician),
                               note="Referral letter",
                               incoming=IncomingFile(name="referral.pdf", size=len(body),
                                                     stream=io.BytesIO(body)))
     template = forms.template_create(title="Intake", definition=INTAKE,
-                                     acting_user=world.owner)
-    forms.template_publish(template_id=template.pk, acting_user=world.owner)
+                                     actor=Actor.of(world.owner))
+    forms.template_publish(template_id=template.pk, actor=Actor.of(world.owner))
     assignment = forms.form_share(client_id=world.client.pk, template_id=template.pk,
-                                  acting_user=world.clinician)
+                                  actor=Actor.of(world.clinician))
     forms.form_answers_save(assignment_id=assignment.pk, answers=ANSWERS, submit=True,
-                            acting_user=world.client)
+                            actor=Actor.of(world.client))
     return document.pk, assignment.pk
 
 

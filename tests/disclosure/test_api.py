@@ -16,6 +16,7 @@ from django_tenants.utils import schema_context
 
 from practice.disclosure.models import Disclosure, Release
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.care.helpers import _accept_consent
 from tests.disclosure.helpers import prepare, signed
@@ -211,7 +212,7 @@ def test_drafting_a_release_through_the_api(alpha, people) -> None:
 def test_a_part2_refusal_lists_the_missing_elements(alpha, people) -> None:
     from practice.disclosure import services
     with schema_context(alpha.practice.schema_name):
-        services.part2_setting_update(is_part2_program=True, acting_user=alpha.owner)
+        services.part2_setting_update(is_part2_program=True, actor=Actor.of(alpha.owner))
         consent = signed(alpha, kinds=["scores"], instrument_keys=["auditc"],
                          is_part2_consent=True).pk
     refused = call(people["http"]["owner"], "post", f"/releases/{consent}/disclosures",

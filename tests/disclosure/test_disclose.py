@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 
 from practice.disclosure import policies, services
 from practice.disclosure.models import Disclosure, DisclosureLink, Release
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.disclosure.helpers import draft, prepare, send, signed, unzip
 from tests.formbuilder.helpers import pdf_text
@@ -99,7 +100,7 @@ def test_revoked_or_expired_release_stops_the_next_disclosure(alpha, clock) -> N
         prepare(alpha)
         release = signed(alpha)
         send(alpha, release)
-        services.release_revoke(release_id=release.pk, acting_user=alpha.client)
+        services.release_revoke(release_id=release.pk, actor=Actor.of(alpha.client))
         with pytest.raises(services.DisclosureRefused, match="revoked"):
             send(alpha, release)
         short = signed(alpha, expires_on=timezone.localdate() + timedelta(days=2))
@@ -134,7 +135,7 @@ def test_restrictions_are_honoured(alpha) -> None:
         release = signed(alpha)
         services.restriction_record(client_id=alpha.client.pk, recipient_match="northside",
                                     kinds=["goals"], instrument_keys=[], note="",
-                                    acting_user=alpha.clinician)
+                                    actor=Actor.of(alpha.clinician))
         with pytest.raises(services.DisclosureRefused, match="restrict"):
             send(alpha, release)
         # Scores alone (the FHIR bundle carries no goals) are not restricted.
@@ -175,17 +176,17 @@ def test_only_the_client_signs_and_staff_out_of_reach_cannot_send(alpha) -> None
             assert not selectors.may_sign_release(release, person)
         assert selectors.may_sign_release(release, alpha.client)
         signed_release = services.release_sign(release_id=release.pk, typed_name="Chris Client",
-                                                consent=True, acting_user=alpha.client)
+                                                consent=True, actor=Actor.of(alpha.client))
         assert len(signed_release.content_sha256) == 64
         for person in (alpha.front_desk, alpha.billing):
             with pytest.raises(PermissionError):
                 services.disclose(release_id=release.pk, package_kind="progress_report",
-                                  acting_user=person, context=None)  # type: ignore[arg-type]
+                                  actor=Actor.of(person), context=None)  # type: ignore[arg-type]
         other = User.objects.create_user("c2@example.org", "x" * 12, full_name="Other Clinician",
                                          role="clinician")
         with pytest.raises(Release.DoesNotExist):
             services.disclose(release_id=release.pk, package_kind="progress_report",
-                              acting_user=other, context=None)  # type: ignore[arg-type]
+                              actor=Actor.of(other), context=None)  # type: ignore[arg-type]
         assert Disclosure.objects.count() == 0
 
 

@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 from practice.disclosure import packages, policies, selectors, services
 from practice.disclosure.models import Disclosure, DisclosureLink
 from practice.measurement.models import Response
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.disclosure.helpers import (
     draft,
@@ -35,7 +36,7 @@ PART2 = {"is_part2_consent": True, "discloser": "Alpha Therapy SUD program",
 
 
 def _part2_on(world) -> None:  # type: ignore[no-untyped-def]
-    services.part2_setting_update(is_part2_program=True, acting_user=world.owner)
+    services.part2_setting_update(is_part2_program=True, actor=Actor.of(world.owner))
 
 
 def test_missing_elements_are_listed_in_order() -> None:
@@ -64,7 +65,7 @@ def _part2_document_records(world) -> dict[str, list[str]]:  # type: ignore[no-u
     """A shared file and a completed form; the form is tagged Part 2 by hand."""
     _document_id, form_id = give_documents(world)
     services.part2_tag(client_id=world.client.pk, kind="form", object_id=form_id,
-                       acting_user=world.clinician)
+                       actor=Actor.of(world.clinician))
     return {"kinds": ["documents"], "instrument_keys": []}
 
 
@@ -75,7 +76,7 @@ def _part2_message_records(world) -> dict[str, list[str]]:  # type: ignore[no-un
     episode = Episode.objects.create(client=world.client, clinician=world.clinician,
                                      started_at=timezone.now() - timezone.timedelta(days=3))
     services.part2_tag(client_id=world.client.pk, kind="episode", object_id=episode.pk,
-                       acting_user=world.clinician)
+                       actor=Actor.of(world.clinician))
     give_messages(world)
     return {"kinds": ["messages"], "instrument_keys": []}
 
@@ -205,7 +206,7 @@ def test_an_episode_marked_sud_makes_its_records_part2_and_hides_them_from_proxi
                                          started_at=timezone.now() - timezone.timedelta(
                                              days=400))
         services.part2_tag(client_id=alpha.client.pk, kind="episode", object_id=episode.pk,
-                           acting_user=alpha.clinician)
+                           actor=Actor.of(alpha.clinician))
         records = selectors.part2_records(alpha.client)
         assert {kind for kind, _ in records} == {"episode", "response"}
         assert len(records) == 1 + 5  # every response inside the episode
@@ -221,7 +222,7 @@ def test_an_episode_marked_sud_makes_its_records_part2_and_hides_them_from_proxi
         # A record of another client cannot be tagged for this one.
         with pytest.raises(services.DisclosureError):
             services.part2_tag(client_id=alpha.client.pk, kind="episode", object_id=987654,
-                               acting_user=alpha.clinician)
+                               actor=Actor.of(alpha.clinician))
 
 
 def test_the_whole_practice_export_marks_part2_records(alpha) -> None:
@@ -272,7 +273,7 @@ def test_a_proxy_never_sees_a_part2_goal_without_a_part2_consent_naming_them(alp
             ItemMark.objects.create(client=alpha.client, kind="goals", object_id=goal.pk,
                                     mark=ItemMark.Mark.SHAREABLE, marked_by=alpha.clinician)
         services.part2_tag(client_id=alpha.client.pk, kind="episode", object_id=episode.pk,
-                           acting_user=alpha.clinician)
+                           actor=Actor.of(alpha.clinician))
     http = alpha.http(parent)
     page = f"/family/{alpha.client.pk}/goals/"
     api = f"/api/v1/family/clients/{alpha.client.pk}/goals"

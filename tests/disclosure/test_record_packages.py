@@ -15,6 +15,7 @@ from django_tenants.utils import schema_context
 
 from practice.disclosure import services
 from practice.disclosure.models import Disclosure
+from tenants.actor import Actor
 from tests.disclosure.helpers import (
     DOCUMENT_CANARY,
     MESSAGE_CANARY,
@@ -131,7 +132,7 @@ def test_a_restriction_on_messages_stops_a_message_package(alpha) -> None:
         release = signed(alpha, kinds=["messages", "scores"], instrument_keys=["phq9"])
         services.restriction_record(client_id=alpha.client.pk, recipient_match="Northside",
                                     kinds=["messages"], instrument_keys=[], note="",
-                                    acting_user=alpha.clinician)
+                                    actor=Actor.of(alpha.clinician))
         with pytest.raises(services.DisclosureRefused, match="restrict"):
             send(alpha, release, "message_threads")
         assert send(alpha, release, "fhir_bundle").disclosure.package_kind == "fhir_bundle"
@@ -150,10 +151,10 @@ def test_the_records_checked_are_the_records_built_at_a_days_edge(clock, alpha) 
         ClientProfile.objects.filter(user=alpha.client).update(timezone="America/New_York")
         edge = give_messages(alpha, at=datetime(2026, 3, 1, 1, tzinfo=UTC))
         Message.objects.filter(pk__in=edge).update(body="EDGE-OF-DAY")
-        services.part2_setting_update(is_part2_program=True, acting_user=alpha.owner)
+        services.part2_setting_update(is_part2_program=True, actor=Actor.of(alpha.owner))
         for message_id in edge:
             services.part2_tag(client_id=alpha.client.pk, kind="message", object_id=message_id,
-                               acting_user=alpha.clinician)
+                               actor=Actor.of(alpha.clinician))
         release = signed(alpha, kinds=["messages"], instrument_keys=[], **RANGE)
         text = " ".join(pdf_text(_open(send(alpha, release, "message_threads"))[
             "message-threads.pdf"]).split())
@@ -161,6 +162,6 @@ def test_the_records_checked_are_the_records_built_at_a_days_edge(clock, alpha) 
         assert Disclosure.objects.get().contains_part2 is False
         later = give_messages(alpha, at=datetime(2026, 3, 1, 6, tzinfo=UTC))
         services.part2_tag(client_id=alpha.client.pk, kind="message", object_id=later[0],
-                           acting_user=alpha.clinician)
+                           actor=Actor.of(alpha.clinician))
         with pytest.raises(services.DisclosureRefused, match="42 CFR part 2"):
             send(alpha, release, "message_threads")

@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from practice.documents import services
 from practice.documents.models import Document
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tests.care.helpers import CareWorld
 from tests.conftest import PASSWORD
 from tests.documents.conftest import pdf_bytes, png_bytes
@@ -40,23 +41,23 @@ def fill(world: CareWorld, *, extra: int = 0) -> DocIds:
     with schema_context(world.schema):
         shared = services.document_share(
             client_id=people.client.pk, incoming=_incoming(f"{MARKER} letter.pdf", pdf_bytes()),
-            note=f"{MARKER} note", acting_user=people.clinician)
+            note=f"{MARKER} note", actor=Actor.of(people.clinician))
         withdrawn = services.document_share(
             client_id=people.client.pk, incoming=_incoming(f"{MARKER} old.pdf", pdf_bytes()),
-            acting_user=people.front_desk)
-        services.document_withdraw(document_id=withdrawn.pk, acting_user=people.front_desk)
+            actor=Actor.of(people.front_desk))
+        services.document_withdraw(document_id=withdrawn.pk, actor=Actor.of(people.front_desk))
         uploaded = services.document_upload(
-            incoming=_incoming(f"{MARKER} card.png", png_bytes()), acting_user=people.client)
+            incoming=_incoming(f"{MARKER} card.png", png_bytes()), actor=Actor.of(people.client))
         second = User.objects.filter(email="second-client@example.org").first() or \
             User.objects.create_user("second-client@example.org", PASSWORD,
                                      full_name="Sasha Second", role=Role.CLIENT)
         other = services.document_share(
             client_id=second.pk, incoming=_incoming(f"{MARKER} second.pdf", pdf_bytes()),
-            acting_user=people.owner)
+            actor=Actor.of(people.owner))
         for number in range(extra):
             services.document_share(
                 client_id=second.pk, incoming=_incoming(f"{MARKER} {number}.pdf", pdf_bytes()),
-                acting_user=people.owner)
+                actor=Actor.of(people.owner))
     connection.set_schema_to_public()
     return DocIds(client=people.client.pk, shared=shared.pk, withdrawn=withdrawn.pk,
                   uploaded=uploaded.pk, other_client=second.pk, other_file=other.pk)

@@ -14,6 +14,7 @@ from practice.notifications import digest, kinds
 from practice.notifications.delivery import deliver
 from practice.notifications.digest import DigestSection
 from practice.notifications.models import Notification, NotificationPreference
+from tenants.actor import Actor
 from tests.engagement.helpers import inside
 from tests.portal.helpers import prepare, submit_phq9
 
@@ -32,7 +33,7 @@ def test_digest_counts_links_and_no_phi(alpha, beta, mailbox) -> None:
     with inside(alpha):
         older, newer = Alert.objects.order_by("pk")
         Alert.objects.filter(pk=older.pk).update(created_at=now - timedelta(days=2))
-        measurement_services.alert_acknowledge(alert_id=older.pk, acting_user=alpha.clinician)
+        measurement_services.alert_acknowledge(alert_id=older.pk, actor=Actor.of(alpha.clinician))
         Notification.objects.all().delete()  # the alerts' own notifications: not the point
         assert services.staff_digest_enqueue(now=now, local_hour=0) == 1
         day = now.date().isoformat()

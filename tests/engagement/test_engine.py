@@ -16,6 +16,7 @@ from practice.engagement import services, tasks
 from practice.measurement import services as measurement_services
 from practice.measurement.models import Alert
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.engagement.helpers import (
     NOW,
@@ -41,7 +42,7 @@ def test_one_alert_per_ongoing_condition_and_a_new_one_after_it_cleared(alpha, b
         # Still silent the next day, and after the clinician resolved the alert: nothing new.
         assert evaluate(alpha, NOW + DAY).raised["no_sign_in"] == 0
         measurement_services.alert_resolve(alert_id=first.pk, note="Called, all well",
-                                           acting_user=alpha.clinician)
+                                           actor=Actor.of(alpha.clinician))
         assert evaluate(alpha, NOW + 2 * DAY).raised["no_sign_in"] == 0
         assert len(outbox()) == 1
         # The client signs in: the condition clears (the alert itself stays as it was).

@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 from practice import services
 from practice.models import StaffInvitation
 from tenants.accounts.models import Role
+from tenants.actor import Actor
 from tests.entitlements.test_limits import add_people, on_plan
 
 
@@ -29,9 +30,9 @@ def test_two_invitations_for_the_last_seat_create_one(practice_factory) -> None:
         try:
             with schema_context(world.practice.schema_name):
                 barrier.wait(timeout=10)
-                services.staff_invite(practice=world.practice, email=email,
+                services.staff_invite(email=email,
                                       full_name="Colleague", role=Role.CLINICIAN,
-                                      acting_user=world.owner)
+                                      actor=Actor.of(world.owner, practice=world.practice))
             outcomes.append("created")
         except services.StaffError:
             outcomes.append("refused")

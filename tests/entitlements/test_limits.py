@@ -21,6 +21,7 @@ from billing.plans import PLANS, plan
 from practice import services
 from practice.models import StaffInvitation
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.models import Practice
 from tests.conftest import PracticeWorld
 
@@ -53,9 +54,9 @@ def add_people(world: PracticeWorld, role: str, count: int, *, is_active: bool =
 
 def invite(world: PracticeWorld, email: str) -> StaffInvitation:
     with schema_context(world.practice.schema_name):
-        return services.staff_invite(practice=world.practice, email=email,
+        return services.staff_invite(email=email,
                                      full_name="New Colleague", role=Role.CLINICIAN,
-                                     acting_user=world.owner)
+                                     actor=Actor.of(world.owner, practice=world.practice))
 
 
 def people(world: PracticeWorld) -> list[tuple]:
@@ -131,7 +132,7 @@ def test_revoking_an_invitation_frees_its_seat(alpha: PracticeWorld) -> None:
     invitations = [invite(alpha, f"colleague{n}@example.org") for n in range(6)]
     with schema_context(alpha.practice.schema_name):
         services.staff_invitation_revoke(invitation_id=invitations[0].pk,
-                                         acting_user=alpha.owner)
+                                         actor=Actor.of(alpha.owner))
     invite(alpha, "replacement@example.org")
     assert len(open_invitations(alpha)) == 6
 
@@ -171,10 +172,10 @@ def test_removed_staff_free_their_seat(alpha: PracticeWorld) -> None:
     on_plan(alpha, "solo")
     with schema_context(alpha.practice.schema_name):
         for member in (alpha.clinician, alpha.front_desk):
-            services.staff_remove(user_id=member.pk, acting_user=alpha.owner)
+            services.staff_remove(user_id=member.pk, actor=Actor.of(alpha.owner))
         with pytest.raises(EntitlementError):
             entitlement_check_new_staff(alpha.practice)  # owner + billing: 2 of 2
-        services.staff_remove(user_id=alpha.billing.pk, acting_user=alpha.owner)
+        services.staff_remove(user_id=alpha.billing.pk, actor=Actor.of(alpha.owner))
         entitlement_check_new_staff(alpha.practice)  # 1 of 2
 
 

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from practice.measurement import services
 from practice.measurement.models import PracticeInstrument
 from practice.measurement.views_clinic.instruments import STARTER_DEFINITION
+from tenants.actor import Actor
 from tenants.models import Practice
 from tests.conftest import PracticeWorld
 
@@ -39,8 +40,8 @@ def rows(world: PracticeWorld) -> list[tuple]:
 
 def published_before(world: PracticeWorld, key: str) -> None:
     with schema_context(world.practice.schema_name):
-        services.practice_instrument_save(data=definition(key), acting_user=world.clinician)
-        services.practice_instrument_publish(key=key, acting_user=world.clinician)
+        services.practice_instrument_save(data=definition(key), actor=Actor.of(world.clinician))
+        services.practice_instrument_publish(key=key, actor=Actor.of(world.clinician))
 
 
 def test_solo_refuses_the_editor_and_publishing(alpha: PracticeWorld, beta: PracticeWorld
@@ -48,7 +49,7 @@ def test_solo_refuses_the_editor_and_publishing(alpha: PracticeWorld, beta: Prac
     published_before(alpha, "old_one")
     with schema_context(alpha.practice.schema_name):
         services.practice_instrument_save(data={**definition("old_one"), "title": "Draft 2"},
-                                          key="old_one", acting_user=alpha.clinician)
+                                          key="old_one", actor=Actor.of(alpha.clinician))
     on_plan(alpha, "solo")
     before = rows(alpha)
     http = alpha.http(alpha.clinician)

@@ -18,6 +18,7 @@ from practice.expected import selectors, services
 from practice.expected.models import Calibration, PathSettings, SupportAnswers
 from practice.measurement.models import Alert, Response
 from practice.outcomes.models import Episode
+from tenants.actor import Actor
 from tests.engagement.helpers import inside, score
 from tests.portal.helpers import prepare
 
@@ -53,7 +54,7 @@ def show_to_client(world, *, practice=True, client=True):
     with inside(world):
         PathSettings.objects.create(is_shown_to_clients=practice)
         services.client_path_share(client_id=world.client.pk, is_shown=client,
-                                   acting_user=world.clinician)
+                                   actor=Actor.of(world.clinician))
 
 
 def test_the_client_sees_the_range_in_plain_words_never_the_clinicians(alpha) -> None:
@@ -137,7 +138,7 @@ def test_the_practice_setting_and_the_clinicians_switch_are_both_needed(alpha) -
     with inside(alpha):
         PathSettings.objects.update(is_shown_to_clients=True)
         services.client_path_share(client_id=alpha.client.pk, is_shown=False,
-                                   acting_user=alpha.clinician)
+                                   actor=Actor.of(alpha.clinician))
     assert "expected-range" not in alpha.http(alpha.client).get(PROGRESS).content.decode()
 
 
@@ -238,7 +239,7 @@ def test_calibration_uses_only_this_practices_episodes(alpha, beta) -> None:
         assert Calibration.objects.count() == 0
         assert selectors.path_models()["phq9"].stratum_for(12).version == "tandem-default-2"
         # Below the minimum: beta's 60 episodes are fitted with 50 needed, not with 61.
-        assert services.calibration_run(instrument_key="phq9", acting_user=None,
+        assert services.calibration_run(instrument_key="phq9", actor=Actor.SYSTEM,
                                         minimum_episodes=61) == []
     # A clinician may not calibrate.
     assert alpha.http(alpha.clinician).post("/expected/phq9/calibrate/").status_code == 404

@@ -27,6 +27,7 @@ from practice.models import ClientProfile
 from practice.notifications import delivery, kinds
 from practice.notifications.models import Notification
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.features import MODULE_KEYS
 from tests.conftest import PASSWORD, PracticeWorld
@@ -46,9 +47,9 @@ def _world(world: PracticeWorld) -> tuple[User, int]:
         ClientAgeFacts.objects.create(client=teen, birth_date=date(2014, 1, 1))
         for definition in (PARENT_REPORT, SELF_REPORT):
             measurement_services.practice_instrument_save(data=definition,
-                                                          acting_user=world.clinician)
+                                                          actor=Actor.of(world.clinician))
             measurement_services.practice_instrument_publish(key=definition["key"],
-                                                             acting_user=world.clinician)
+                                                             actor=Actor.of(world.clinician))
         parent = proxy_linked(teen, email="pat@example.org", tier_key="logistics")
         return parent, ProxyLink.objects.get(proxy=parent).pk
 

@@ -31,6 +31,7 @@ from practice.models import ClientProfile
 from practice.notifications import delivery, kinds
 from practice.notifications.models import Notification
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.features import MODULE_KEYS, MessagingPolicyKind
 from tests.conftest import PASSWORD, PracticeWorld
@@ -209,9 +210,9 @@ def test_caregiver_reports_are_scored_with_their_informant_and_raise_alerts(
         ClientProfile.objects.get_or_create(user=teen)[0].clinicians.add(alpha.clinician)
         for definition in (PARENT_REPORT, SELF_REPORT):
             measurement_services.practice_instrument_save(data=definition,
-                                                          acting_user=alpha.clinician)
+                                                          actor=Actor.of(alpha.clinician))
             measurement_services.practice_instrument_publish(key=definition["key"],
-                                                             acting_user=alpha.clinician)
+                                                             actor=Actor.of(alpha.clinician))
         response = measurement_services.response_start_adhoc(client=teen,
                                                              instrument_key="family_mood_self")
         measurement_services.response_submit(client=teen, response_id=response.pk,
@@ -221,7 +222,7 @@ def test_caregiver_reports_are_scored_with_their_informant_and_raise_alerts(
         assignment = services.caregiver_assign(link_id=link.pk,
                                                instrument_key="family_mood_parent",
                                                compare_with="family_mood_self",
-                                               acting_user=alpha.clinician)
+                                               actor=Actor.of(alpha.clinician))
     http = alpha.http(parent)
     page = http.get(f"/family/{teen.pk}/")
     assert "Family mood check (parent report)" in page.content.decode()

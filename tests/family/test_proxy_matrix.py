@@ -27,6 +27,7 @@ from practice.measurement import services as measurement_services
 from practice.measurement.models import PracticeInstrument
 from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.features import MODULE_KEYS, MessagingPolicyKind
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.family.helpers import proxy_linked
@@ -132,7 +133,7 @@ def _release(world: PracticeWorld, client: User) -> int:
         client_id=client.pk, draft=disclosure_services.ReleaseDraft(
             recipient_name="Dr Priya Patel", purpose="Medication review", kinds=["scores"],
             instrument_keys=["phq9"], expires_on=date(2026, 12, 31)),
-        practice_name=world.practice.name, acting_user=world.clinician).pk
+        practice_name=world.practice.name, actor=Actor.of(world.clinician)).pk
 
 
 def _release_reset(alpha: PracticeWorld, release_id: int) -> None:
@@ -146,12 +147,12 @@ def _assign(world: PracticeWorld, link: ProxyLink) -> int:
     clinician = world.clinician
     ClientProfile.objects.get_or_create(user=link.client)[0].clinicians.add(clinician)
     if not PracticeInstrument.objects.filter(key=PARENT_REPORT["key"]).exists():
-        measurement_services.practice_instrument_save(data=PARENT_REPORT, acting_user=clinician)
+        measurement_services.practice_instrument_save(data=PARENT_REPORT, actor=Actor.of(clinician))
         measurement_services.practice_instrument_publish(key=PARENT_REPORT["key"],
-                                                         acting_user=clinician)
+                                                         actor=Actor.of(clinician))
     return services.caregiver_assign(
         link_id=link.pk, instrument_key=PARENT_REPORT["key"], compare_with="",
-        acting_user=clinician, plan=services.CaregiverSchedule(frequency="daily")).pk
+        actor=Actor.of(clinician), plan=services.CaregiverSchedule(frequency="daily")).pk
 
 
 def _set(alpha: PracticeWorld, family: Family, tier: str, age: str) -> None:

@@ -22,6 +22,7 @@ from practice.models import ClientProfile
 from practice.notifications import delivery, kinds
 from practice.notifications.models import Notification
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.features import MODULE_KEYS, MessagingPolicyKind
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.family.helpers import proxy_linked
@@ -62,7 +63,7 @@ def _home(world: PracticeWorld) -> Home:
         parent = proxy_linked(world.client, email="pat@example.org", tier_key="progress",
                               relationship="mother")
         own = messaging_services.conversation_start(
-            practice=world.practice, acting_user=world.clinician, client_id=world.client.pk,
+            actor=Actor.of(world.clinician, practice=world.practice), client_id=world.client.pk,
             subject="Your homework", body="CLIENT-ONLY words for the teen")
         link_id = ProxyLink.objects.get(proxy=parent).pk
     return Home(world, parent, outsider, link_id, own.pk)

@@ -23,6 +23,7 @@ from practice.family import policies
 from practice.family.models import ClientAgeFacts, FamilySettings, ProxyLink, ProxyTier
 from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.disclosure.helpers import draft, prepare, send, unzip
@@ -73,7 +74,7 @@ def world(clock, alpha: PracticeWorld, beta: PracticeWorld) -> World:
         awaiting = draft(alpha)
         signed = draft(alpha, recipient_name="Dr Sam Signed")
         signed = disclosure_services.release_sign(release_id=signed.pk, typed_name="Chris Client",
-                                                  consent=True, acting_user=alpha.client)
+                                                  consent=True, actor=Actor.of(alpha.client))
         part2 = draft(alpha, recipient_name="Dr Part Two", **PART2)
     connection.set_schema_to_public()
     assert beta_client.pk > alpha.client.pk and beta_release.pk > part2.pk
@@ -93,7 +94,7 @@ def _release_for(world: PracticeWorld, client: User, **overrides) -> Release:
               "expires_on": date(2026, 12, 31), **overrides}
     return disclosure_services.release_create(
         client_id=client.pk, draft=disclosure_services.ReleaseDraft(**values),
-        practice_name=world.practice.name, acting_user=world.clinician)
+        practice_name=world.practice.name, actor=Actor.of(world.clinician))
 
 
 def test_only_the_full_default_tier_signs_releases(world, alpha) -> None:
@@ -250,11 +251,11 @@ def test_a_part2_consent_is_never_the_proxys(world, alpha) -> None:
             disclosure_services.release_sign_for_client(
                 client_id=client_id, release_id=world.part2.pk,
                 signing=disclosure_services.Signing("Pat Parent", True),
-                acting_user=world.parent, practice=alpha.practice)
+                actor=Actor.of(world.parent, practice=alpha.practice))
         with pytest.raises(disclosure_services.DisclosureError, match="never by a family"):
             disclosure_services.release_revoke_for_client(
-                client_id=client_id, release_id=world.part2.pk, acting_user=world.parent,
-                practice=alpha.practice)
+                client_id=client_id, release_id=world.part2.pk,
+                actor=Actor.of(world.parent, practice=alpha.practice))
         assert _state(world.part2.pk) == before
     connection.set_schema_to_public()
     # The client signs it themself, as before.

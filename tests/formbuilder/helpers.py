@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from practice.formbuilder import services
 from practice.formbuilder.models import FormAssignment, FormSignature
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tests.care.helpers import CareWorld, prepare
 
 __all__ = ["ANSWERS", "INTAKE", "MARKER", "STORED", "CareWorld", "fill", "give_portal_access",
@@ -59,8 +60,8 @@ def page_text(response: Any) -> str:
 def publish(care: CareWorld, definition: dict[str, Any] | None = None) -> int:
     with schema_context(care.schema):
         template = services.template_create(title="x", definition=definition or INTAKE,
-                                            acting_user=care.world.owner)
-        services.template_publish(template_id=template.pk, acting_user=care.world.owner)
+                                            actor=Actor.of(care.world.owner))
+        services.template_publish(template_id=template.pk, actor=Actor.of(care.world.owner))
     connection.set_schema_to_public()
     return template.pk
 
@@ -69,7 +70,7 @@ def share(care: CareWorld, template_id: int, client: User | None = None) -> int:
     with schema_context(care.schema):
         assignment = services.form_share(client_id=(client or care.world.client).pk,
                                          template_id=template_id,
-                                         acting_user=care.world.front_desk)
+                                         actor=Actor.of(care.world.front_desk))
     connection.set_schema_to_public()
     return assignment.pk
 
@@ -79,7 +80,7 @@ def fill(care: CareWorld, assignment_id: int, answers: dict[str, Any] | None = N
     with schema_context(care.schema):
         saved = services.form_answers_save(assignment_id=assignment_id,
                                            answers=answers or ANSWERS, submit=submit,
-                                           acting_user=care.world.client)
+                                           actor=Actor.of(care.world.client))
     connection.set_schema_to_public()
     return saved
 
@@ -91,8 +92,8 @@ def sign(care: CareWorld, assignment_id: int, name: str = "Chris Client",
     with schema_context(care.schema):
         signature = services.form_sign(
             assignment_id=assignment_id, typed_name=name, consent=True, drawn=drawn,
-            acting_user=care.world.client,
-            meta=RequestMeta(ip_address="203.0.113.7", user_agent="TestBrowser/1.0"))
+            actor=Actor.of(care.world.client, meta=RequestMeta(ip_address="203.0.113.7",
+                                                               user_agent="TestBrowser/1.0")))
     connection.set_schema_to_public()
     return signature
 

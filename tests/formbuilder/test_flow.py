@@ -19,6 +19,7 @@ from practice.formbuilder import seal, services
 from practice.formbuilder.models import FormAssignment, FormSignature, FormTemplate
 from practice.notifications import kinds
 from practice.notifications.models import Notification
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.formbuilder.helpers import (
     MARKER,
@@ -174,7 +175,7 @@ def test_share_fill_draft_submit_sign_and_export(alpha, beta) -> None:
     with schema_context(care.schema):
         with pytest.raises(services.FormError, match="already signed"):
             services.form_sign(assignment_id=assignment.pk, typed_name="X", consent=True,
-                               acting_user=alpha.client)
+                               actor=Actor.of(alpha.client))
         for change in ({"answers": {"reason": "changed"}}, {"status": "in_progress"}):
             with pytest.raises(ProgrammingError, match="pgtrigger: Cannot"), transaction.atomic():
                 FormAssignment.objects.filter(pk=assignment.pk).update(**change)
@@ -287,40 +288,40 @@ def test_status_rules(alpha) -> None:
     with schema_context(care.schema):
         with pytest.raises(services.FormError, match="already has this form"):
             services.form_share(client_id=alpha.client.pk, template_id=template_id,
-                                acting_user=alpha.owner)
+                                actor=Actor.of(alpha.owner))
         with pytest.raises(services.FormError, match="Submit the form before signing"):
             services.form_sign(assignment_id=first, typed_name="C", consent=True,
-                               acting_user=alpha.client)
-        services.form_withdraw(assignment_id=first, acting_user=alpha.clinician)
+                               actor=Actor.of(alpha.client))
+        services.form_withdraw(assignment_id=first, actor=Actor.of(alpha.clinician))
         # A new version: forms shared before keep theirs.
         template = services.template_draft_replace(
             template_id=template_id,
             definition={**FormTemplate.objects.get(pk=template_id).draft,
-                        "title": "Intake form (2026)"}, acting_user=alpha.owner)
-        services.template_publish(template_id=template.pk, acting_user=alpha.owner)
+                        "title": "Intake form (2026)"}, actor=Actor.of(alpha.owner))
+        services.template_publish(template_id=template.pk, actor=Actor.of(alpha.owner))
         with pytest.raises(services.FormError, match="Nothing has changed since version 2"):
-            services.template_publish(template_id=template.pk, acting_user=alpha.owner)
+            services.template_publish(template_id=template.pk, actor=Actor.of(alpha.owner))
         second = services.form_share(client_id=alpha.client.pk, template_id=template_id,
-                                     acting_user=alpha.owner)
+                                     actor=Actor.of(alpha.owner))
         assert FormAssignment.objects.get(pk=first).version.number == 1
         assert (second.version.number, second.title) == (2, "Intake form (2026)")
         feedback = services.form_share(client_id=alpha.client.pk, template_id=no_signature,
-                                       acting_user=alpha.owner)
+                                       actor=Actor.of(alpha.owner))
         services.form_answers_save(assignment_id=feedback.pk, answers={"ok": "yes"},
-                                   submit=True, acting_user=alpha.client)
+                                   submit=True, actor=Actor.of(alpha.client))
         with pytest.raises(services.FormError, match="does not ask for a signature"):
             services.form_sign(assignment_id=feedback.pk, typed_name="C", consent=True,
-                               acting_user=alpha.client)
+                               actor=Actor.of(alpha.client))
         with pytest.raises(services.FormError, match="Only a form the client has not"):
-            services.form_withdraw(assignment_id=feedback.pk, acting_user=alpha.owner)
+            services.form_withdraw(assignment_id=feedback.pk, actor=Actor.of(alpha.owner))
         with pytest.raises(FormAssignment.DoesNotExist):  # withdrawn: gone from the portal
             services.form_answers_save(assignment_id=first, answers={}, submit=False,
-                                       acting_user=alpha.client)
+                                       actor=Actor.of(alpha.client))
         services.template_set_archived(template_id=template_id, archived=True,
-                                       acting_user=alpha.owner)
+                                       actor=Actor.of(alpha.owner))
         with pytest.raises(services.FormError, match="no published version"):
             services.form_share(client_id=alpha.client.pk, template_id=template_id,
-                                acting_user=alpha.owner)
+                                actor=Actor.of(alpha.owner))
         statuses = dict(FormAssignment.objects.values_list("pk", "status"))
     connection.set_schema_to_public()
     assert statuses == {first: "withdrawn", second.pk: "requested", feedback.pk: "completed"}

@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 
 from practice.invoices import services
 from practice.invoices.services import InvoiceInput, LineInput
+from tenants.actor import Actor
 from tenants.models import Practice
 from tests.conftest import PracticeWorld
 
@@ -31,8 +32,8 @@ def make_invoice(world: PracticeWorld, *, shared: bool = True, notes: str = "") 
                              unit_price=Decimal("150.00"), service_date=date(2026, 2, 23)),
                    LineInput(description="Intake assessment", quantity=Decimal("1"),
                              unit_price=Decimal("95.50"))]),
-            acting_user=world.billing)
+            actor=Actor.of(world.billing))
         if shared:
-            services.invoice_share(invoice_id=invoice.pk, acting_user=world.billing)
+            services.invoice_share(invoice_id=invoice.pk, actor=Actor.of(world.billing))
     connection.set_schema_to_public()
     return invoice.pk

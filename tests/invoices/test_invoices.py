@@ -18,6 +18,7 @@ from practice.invoices import services
 from practice.invoices.models import Invoice, InvoiceLine
 from practice.notifications import kinds
 from practice.notifications.models import Notification, NotificationPreference
+from tenants.actor import Actor
 from tests.care.helpers import prepare
 from tests.formbuilder.helpers import give_portal_access, page_text, pdf_text
 from tests.invoices.helpers import MARKER, billing_on, make_invoice
@@ -93,7 +94,7 @@ def test_invoice_from_draft_to_paid(clock, alpha, beta) -> None:
                 client_id=alpha.client.pk, currency="USD", issue_date=date(2026, 3, 2),
                 due_date=date(2026, 3, 2), lines=[services.LineInput(
                     description="x", quantity=Decimal(1), unit_price=Decimal(1))]),
-                acting_user=alpha.owner)
+                actor=Actor.of(alpha.owner))
     connection.set_schema_to_public()
 
     listed = page_text(client.get("/portal/invoices/"))

@@ -21,6 +21,7 @@ from config import scheduler
 from config.scheduler import LOCK_KEY, PeriodicJob, fan_out, run_due_jobs, run_forever
 from config.tasks_registry import import_all_tasks
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.services import practice_suspend
 from tests.conftest import PracticeWorld
 from tests.jobs.conftest import QUEUE, drain, queued, running_worker
@@ -97,7 +98,7 @@ def test_fan_out_sends_one_message_per_active_practice(
     operator: User,
 ) -> None:
     gamma = practice_factory("gamma", "Gamma Suspended")
-    practice_suspend(practice_id=gamma.practice.pk, acting_user=operator)
+    practice_suspend(practice_id=gamma.practice.pk, actor=Actor.of(operator))
 
     fan_out(scheduled_per_practice.actor_name)
 
@@ -115,7 +116,7 @@ def test_fanned_out_job_runs_once_inside_each_active_practice(
     operator: User,
 ) -> None:
     gamma = practice_factory("gamma", "Gamma Suspended")
-    practice_suspend(practice_id=gamma.practice.pk, acting_user=operator)
+    practice_suspend(practice_id=gamma.practice.pk, actor=Actor.of(operator))
 
     fan_out.send(scheduled_per_practice.actor_name)
     queues = (SCHEDULER_QUEUE, QUEUE)

@@ -22,6 +22,7 @@ from practice.measurement import services
 from practice.measurement.models import Alert, Assignment, Response
 from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.models import Practice
 from tests.conftest import PASSWORD, PracticeWorld
@@ -56,8 +57,8 @@ def submit(world: PracticeWorld, answers: dict[str, int | None], key: str = "phq
     client = client or world.client
     with schema_context(world.practice.schema_name):
         assignment = services.assignment_create(
-            practice=world.practice, client_id=client.pk, instrument_key=key, frequency="once",
-            starts_on=timezone.localdate(), acting_user=world.owner)
+            client_id=client.pk, instrument_key=key, frequency="once",
+            starts_on=timezone.localdate(), actor=Actor.of(world.owner, practice=world.practice))
         due = Response.objects.get(assignment=assignment)
         outcome = services.response_submit(client=client, response_id=due.pk, answers=answers)
         assert outcome.submitted is True
@@ -67,8 +68,9 @@ def submit(world: PracticeWorld, answers: dict[str, int | None], key: str = "phq
 def weekly(world: PracticeWorld, key: str = "gad7") -> Assignment:
     with schema_context(world.practice.schema_name):
         return services.assignment_create(
-            practice=world.practice, client_id=world.client.pk, instrument_key=key,
-            frequency="weekly", starts_on=date(2026, 1, 5), acting_user=world.clinician)
+            client_id=world.client.pk, instrument_key=key,
+            frequency="weekly", starts_on=date(2026, 1, 5), actor=Actor.of(world.clinician,
+                                                                           practice=world.practice))
 
 
 def measured(world: PracticeWorld) -> Measured:

@@ -23,6 +23,7 @@ from practice.measurement import services
 from practice.measurement.models import Alert, Assignment, PracticeInstrument, Response
 from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.models import Practice
 from tests.conftest import PASSWORD, PracticeWorld
@@ -65,7 +66,7 @@ def build(world: PracticeWorld) -> Ids:
         for actor in CLINICAL:
             services.practice_instrument_save(
                 data=json.loads(epds_json(typed_reversed=False)) | {"key": f"epds_{actor}"},
-                acting_user=world.owner)
+                actor=Actor.of(world.owner))
     return Ids(client=world.client.pk,
                responses={"clinician": history[0].pk, "owner": history[1].pk},
                urgent_alerts=urgent, routine_alerts=routine, assignments=assignments,
@@ -350,7 +351,7 @@ def test_an_object_of_another_practice_is_as_missing_as_no_object(alpha, beta, m
         beta_alert = raise_alert(beta_client, [beta.clinician], summary="Bea's secret alert")
         services.practice_instrument_save(
             data=json.loads(epds_json(typed_reversed=False)) | {"key": "beta_only"},
-            acting_user=beta.owner)
+            actor=Actor.of(beta.owner))
     with schema_context(alpha.practice.schema_name):
         assert not User.objects.filter(pk=beta_client.pk).exists()
         assert not Response.objects.filter(pk=beta_response.pk).exists()

@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 from practice.measurement import selectors, services
 from practice.measurement.definitions import DefinitionError, definition_from_dict
 from practice.measurement.models import PracticeInstrument, Response
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.conftest import PracticeWorld
 from tests.measurement.clinic_world import prepare
@@ -144,9 +145,10 @@ def test_a_practice_defined_response_shows_on_the_client_page(audit_published) -
     world = audit_published
     definition = definition_from_dict(json.loads(AUDIT_JSON))
     with schema_context(world.practice.schema_name):
-        services.assignment_create(practice=world.practice, client_id=world.client.pk,
+        services.assignment_create(client_id=world.client.pk,
                                    instrument_key="audit", frequency="once",
-                                   starts_on=date(2026, 12, 1), acting_user=world.clinician)
+                                   starts_on=date(2026, 12, 1),
+                                   actor=Actor.of(world.clinician, practice=world.practice))
         (due,) = Response.objects.all()
         outcome = services.response_submit(client=world.client, response_id=due.pk,
                                            answers=answers_for(definition, 9))

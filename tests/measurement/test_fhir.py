@@ -14,6 +14,7 @@ from practice.measurement import services
 from practice.measurement.library import get_definition
 from practice.measurement.models import Response
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tests.conftest import PASSWORD
 from tests.measurement.test_api import PHQ9_CALM, PHQ9_RISK, measured, submit
 
@@ -90,7 +91,7 @@ def test_every_instrument_version_used_once_and_entered_in_error_marked(alpha, b
     submit(alpha, {f"q{n}": 1 for n in range(1, 8)}, key="gad7")
     with schema_context(alpha.practice.schema_name):
         services.response_mark_entered_in_error(response_id=calm.pk, reason="Wrong day",
-                                                acting_user=alpha.clinician)
+                                                actor=Actor.of(alpha.clinician))
         mood = services.response_start_adhoc(client=alpha.client, instrument_key="mood")
         services.response_submit(client=alpha.client, response_id=mood.pk,
                                  answers={"mood": 7}, note="Slept well")

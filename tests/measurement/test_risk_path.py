@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 from practice.measurement import services
 from practice.measurement.models import Alert, Response
 from practice.models import ClientProfile
+from tenants.actor import Actor
 from tenants.models import Practice
 
 
@@ -23,9 +24,10 @@ def _setup(world, instruments=("phq9",)):
 def test_phq9_item_9_raises_an_urgent_alert_for_the_assigned_clinician(alpha, beta) -> None:
     with schema_context(alpha.practice.schema_name):
         _setup(alpha)
-        services.assignment_create(practice=alpha.practice, client_id=alpha.client.pk,
+        services.assignment_create(client_id=alpha.client.pk,
                                    instrument_key="phq9", frequency="once",
-                                   starts_on=date(2026, 12, 1), acting_user=alpha.clinician)
+                                   starts_on=date(2026, 12, 1),
+                                   actor=Actor.of(alpha.clinician, practice=alpha.practice))
         (due,) = Response.objects.filter(client=alpha.client)
         answers = {f"q{n}": 0 for n in range(1, 10)} | {"q9": 1}
         outcome = services.response_submit(client=alpha.client, response_id=due.pk,
@@ -48,9 +50,10 @@ def test_phq9_item_9_raises_an_urgent_alert_for_the_assigned_clinician(alpha, be
 def test_skipped_item_9_is_risk_unknown_never_zero(alpha) -> None:
     with schema_context(alpha.practice.schema_name):
         _setup(alpha)
-        services.assignment_create(practice=alpha.practice, client_id=alpha.client.pk,
+        services.assignment_create(client_id=alpha.client.pk,
                                    instrument_key="phq9", frequency="once",
-                                   starts_on=date(2026, 12, 1), acting_user=alpha.clinician)
+                                   starts_on=date(2026, 12, 1),
+                                   actor=Actor.of(alpha.clinician, practice=alpha.practice))
         (due,) = Response.objects.filter(client=alpha.client)
         answers = {f"q{n}": 0 for n in range(1, 9)} | {"q9": None}
         outcome = services.response_submit(client=alpha.client, response_id=due.pk,

@@ -26,6 +26,7 @@ from practice.messaging.models import (
 )
 from practice.notifications.models import Notification
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.models import Practice
 from tests.care.helpers import prepare as care_prepare
 from tests.conftest import PracticeWorld
@@ -87,27 +88,27 @@ class MessagingWorld:
               staff: User | None = None) -> int:
         with self.schema():
             conversation = services.conversation_start(
-                practice=self.practice, acting_user=by, body=body, subject=subject,
+                actor=Actor.of(by, practice=self.practice), body=body, subject=subject,
                 client_id=None if by.is_client else self.client.pk,
                 staff_id=staff.pk if staff is not None else None)
         return conversation.pk
 
     def send(self, conversation_id: int, by: User, body: str) -> int:
         with self.schema():
-            message = services.message_send(practice=self.practice,
-                                            conversation_id=conversation_id, body=body,
-                                            acting_user=by)
+            message = services.message_send(conversation_id=conversation_id, body=body,
+                                            actor=Actor.of(by, practice=self.practice))
         return message.pk
 
     def read(self, conversation_id: int, by: User) -> int:
         with self.schema():
-            return services.conversation_read(practice=self.practice,
-                                              conversation_id=conversation_id, acting_user=by)
+            return services.conversation_read(conversation_id=conversation_id,
+                                              actor=Actor.of(by, practice=self.practice))
 
     def close(self, conversation_id: int, by: User | None = None) -> None:
         with self.schema():
-            services.conversation_close(practice=self.practice, conversation_id=conversation_id,
-                                        acting_user=by or self.clinician)
+            services.conversation_close(conversation_id=conversation_id,
+                                        actor=Actor.of(by or self.clinician,
+                                                       practice=self.practice))
 
     # --- looking --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from practice.notifications import kinds
 from practice.notifications.digest import sections
 from practice.notifications.models import PushSubscription
 from practice.notifications.services import notification_enqueue
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.messaging.helpers import MessagingWorld, prepare
 
@@ -71,9 +72,9 @@ def test_reply_only_closes_exactly_48_hours_after_the_last_staff_message(worlds)
 
     # Reopening starts the 48 hours over.
     with home.schema():
-        reopened = services.conversation_reopen(practice=home.practice,
-                                                conversation_id=unanswered,
-                                                acting_user=home.clinician)
+        reopened = services.conversation_reopen(conversation_id=unanswered,
+                                                actor=Actor.of(home.clinician,
+                                                               practice=home.practice))
         assert services.conversations_auto_close(
             practice=home.practice, now=reopened.reopened_at + HOURS_48 - timedelta(seconds=1)
         ) == []
@@ -197,13 +198,13 @@ def test_edits_keep_every_earlier_text(worlds) -> None:
     message_id = home.messages()[0].pk
     with home.schema():
         for text in ("second text", "second text", "third text"):
-            services.message_edit(practice=home.practice, message_id=message_id, body=text,
-                                  acting_user=home.clinician)
+            services.message_edit(message_id=message_id, body=text,
+                                  actor=Actor.of(home.clinician, practice=home.practice))
         message = Message.objects.get(pk=message_id)
         revisions = list(MessageRevision.objects.order_by("pk"))
         with pytest.raises(services.MessagingRefused):
-            services.message_edit(practice=home.practice, message_id=message_id, body="mine",
-                                  acting_user=home.world.owner)
+            services.message_edit(message_id=message_id, body="mine",
+                                  actor=Actor.of(home.world.owner, practice=home.practice))
         events = list(AuditEvent.objects.filter(action="messaging.message_edited")
                       .values_list("detail", flat=True))
     connection.set_schema_to_public()
@@ -215,8 +216,8 @@ def test_edits_keep_every_earlier_text(worlds) -> None:
     assert events == [{"client_id": home.client.pk, "message_id": message_id}] * 2
     home.close(conversation)
     with home.schema(), pytest.raises(services.MessagingRefused):
-        services.message_edit(practice=home.practice, message_id=message_id, body="late",
-                              acting_user=home.clinician)
+        services.message_edit(message_id=message_id, body="late",
+                              actor=Actor.of(home.clinician, practice=home.practice))
     assert [m.body for m in other.messages()] == ["first text"]
 
 
@@ -240,7 +241,7 @@ def test_read_receipts_are_written_once_and_bodies_are_plain_text(alpha) -> None
     with home.schema():
         for bad in ("   ", "\x00\x01", "x" * 5001):
             with pytest.raises(services.InvalidText):
-                services.conversation_start(practice=home.practice, acting_user=home.clinician,
+                services.conversation_start(actor=Actor.of(home.clinician, practice=home.practice),
                                             client_id=home.client.pk, body=bad)
     connection.set_schema_to_public()
     assert len(home.messages()) == 3

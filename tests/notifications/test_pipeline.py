@@ -27,6 +27,7 @@ from practice.notifications.models import (
 )
 from practice.notifications.services import notification_enqueue
 from practice.notifications.tasks import QUEUE, notification_deliver, notifications_dispatch
+from tenants.actor import Actor
 from tests.conftest import Mailbox, PracticeWorld, _free_port
 from tests.jobs.conftest import queued
 from tests.notifications.helpers import (
@@ -176,7 +177,7 @@ def test_reminders_wait_for_the_end_of_quiet_hours_in_the_recipient_timezone(
     owner_meta = None
     with inside(alpha):
         services.notification_settings_update(
-            acting_user=alpha.owner, meta=owner_meta, values=services.QuietHoursChoice(
+            actor=Actor.of(alpha.owner, meta=owner_meta), values=services.QuietHoursChoice(
                 enabled=True, start=time(20), end=time(7), default_timezone="Asia/Tokyo"))
         # 04:30 UTC is 13:30 in Tokyo: not quiet for staff.
         [staff_reminder] = notification_enqueue(
@@ -189,14 +190,14 @@ def test_reminders_wait_for_the_end_of_quiet_hours_in_the_recipient_timezone(
                                      idempotency_key="r3", not_before=late_evening)
         # The practice turns quiet hours off: staff reminders at 22:30 Tokyo time go at once.
         services.notification_settings_update(
-            acting_user=alpha.owner, values=services.QuietHoursChoice(
+            actor=Actor.of(alpha.owner), values=services.QuietHoursChoice(
                 enabled=False, start=time(20), end=time(7), default_timezone="Asia/Tokyo"))
         tokyo_night = datetime(2026, 1, 15, 13, 30, tzinfo=UTC)
         [unheld] = notification_enqueue(recipient=alpha.front_desk, kind="tests_reminder",
                                         idempotency_key="r4", not_before=tokyo_night)
         with pytest.raises(PermissionError):
             services.notification_settings_update(
-                acting_user=alpha.clinician, values=services.QuietHoursChoice(
+                actor=Actor.of(alpha.clinician), values=services.QuietHoursChoice(
                     enabled=True, start=time(1), end=time(2), default_timezone="UTC"))
         assert NotificationSettings.objects.get().quiet_hours_enabled is False
     assert staff_reminder.not_before == late_evening

@@ -16,15 +16,17 @@ from django_tenants.utils import schema_context
 
 from practice.measurement import services
 from practice.measurement.models import Response
+from tenants.actor import Actor
 from tests.measurement.clinic_world import prepare
 
 ADVISORY = "administer a depression inventory"
 
 
 def _submit_who5(world) -> Response:  # type: ignore[no-untyped-def]
-    services.assignment_create(practice=world.practice, client_id=world.client.pk,
+    services.assignment_create(client_id=world.client.pk,
                                instrument_key="who5", frequency="once",
-                               starts_on=date(2026, 12, 1), acting_user=world.clinician)
+                               starts_on=date(2026, 12, 1), actor=Actor.of(world.clinician,
+                                                                           practice=world.practice))
     (due,) = Response.objects.filter(client=world.client)
     services.response_submit(client=world.client, response_id=due.pk,
                              answers={"q1": 1, "q2": 4, "q3": 4, "q4": 4, "q5": 4})

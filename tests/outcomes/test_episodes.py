@@ -20,6 +20,7 @@ from practice.outcomes import selectors, services
 from practice.outcomes.maths import Significance, TalkingTherapies
 from practice.outcomes.models import Episode
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.measurement.clinic_world import give_history, prepare
@@ -65,7 +66,7 @@ def test_inviting_opens_an_episode_and_re_engaging_a_former_client_opens_another
         alpha, beta) -> None:
     with schema_context(alpha.practice.schema_name):
         invitation = invitations.client_invite(
-            practice=alpha.practice, acting_user=alpha.clinician,
+            actor=Actor.of(alpha.clinician, practice=alpha.practice),
             invite=invitations.ClientInvite(full_name="Nora New", email="nora@example.org",
                                             phone="", modules=["assessments"]))
         client = invitation.user
@@ -73,13 +74,13 @@ def test_inviting_opens_an_episode_and_re_engaging_a_former_client_opens_another
         assert (first.clinician, first.created_by, first.is_open) == (
             alpha.clinician, alpha.clinician, True)
         # A resend keeps the open episode.
-        invitations.client_invitation_send(practice=alpha.practice, client_id=client.pk,
-                                           acting_user=alpha.clinician)
+        invitations.client_invitation_send(client_id=client.pk,
+                                           actor=Actor.of(alpha.clinician, practice=alpha.practice))
         assert Episode.objects.filter(client=client).count() == 1
-        services.episode_close(episode_id=first.pk, acting_user=alpha.clinician,
+        services.episode_close(episode_id=first.pk, actor=Actor.of(alpha.clinician),
                                end_reason="completed")
-        invitations.client_invitation_send(practice=alpha.practice, client_id=client.pk,
-                                           acting_user=alpha.clinician)
+        invitations.client_invitation_send(client_id=client.pk,
+                                           actor=Actor.of(alpha.clinician, practice=alpha.practice))
         assert Episode.objects.filter(client=client).count() == 2
         assert Episode.objects.filter(client=client, ended_at__isnull=True).count() == 1
         assert AuditEvent.objects.filter(action="episode.opened").count() == 2
@@ -92,7 +93,7 @@ def test_one_open_episode_per_client_and_an_end_needs_a_reason(alpha) -> None:
     with schema_context(alpha.practice.schema_name):
         _episode(alpha)
         with pytest.raises(services.EpisodeError, match="already has an open episode"):
-            services.episode_open(client=alpha.client, acting_user=alpha.owner)
+            services.episode_open(client=alpha.client, actor=Actor.of(alpha.owner))
         with transaction.atomic(), pytest.raises(IntegrityError):
             _episode(alpha)
         with transaction.atomic(), pytest.raises(IntegrityError):
@@ -104,22 +105,22 @@ def test_closing_is_audited_and_checked(alpha, beta) -> None:
     with schema_context(alpha.practice.schema_name):
         episode = _episode(alpha)
         with pytest.raises(services.EpisodeError, match="Choose why"):
-            services.episode_close(episode_id=episode.pk, acting_user=alpha.clinician,
+            services.episode_close(episode_id=episode.pk, actor=Actor.of(alpha.clinician),
                                    end_reason="bored")
         with pytest.raises(services.EpisodeError, match="before it started"):
-            services.episode_close(episode_id=episode.pk, acting_user=alpha.clinician,
+            services.episode_close(episode_id=episode.pk, actor=Actor.of(alpha.clinician),
                                    end_reason="moved", ended_at=START - timedelta(days=1))
         with pytest.raises(Episode.DoesNotExist):
-            services.episode_close(episode_id=episode.pk, acting_user=alpha.front_desk,
+            services.episode_close(episode_id=episode.pk, actor=Actor.of(alpha.front_desk),
                                    end_reason="moved")
-        closed = services.episode_close(episode_id=episode.pk, acting_user=alpha.clinician,
+        closed = services.episode_close(episode_id=episode.pk, actor=Actor.of(alpha.clinician),
                                         end_reason="dropped_out", note="stopped coming")
         assert (closed.end_reason, closed.end_note, closed.ended_by) == (
             "dropped_out", "stopped coming", alpha.clinician)
         event = AuditEvent.objects.get(action="episode.closed")
         assert event.detail == {"client_id": alpha.client.pk, "end_reason": "dropped_out"}
         with pytest.raises(services.EpisodeError, match="already closed"):
-            services.episode_close(episode_id=episode.pk, acting_user=alpha.owner,
+            services.episode_close(episode_id=episode.pk, actor=Actor.of(alpha.owner),
                                    end_reason="moved")
 
 

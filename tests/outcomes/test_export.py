@@ -24,6 +24,7 @@ from practice.outcomes import services
 from practice.outcomes.export import record_kinds
 from practice.outcomes.models import PracticeExport
 from practice.outcomes.tasks import build_export
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.outcomes.test_client_reports import _care
 from tests.outcomes.world import build_caseload
@@ -42,7 +43,7 @@ def _world(world, canary: str = "") -> None:  # type: ignore[no-untyped-def]
 def _request_and_build(world, django_capture_on_commit_callbacks) -> PracticeExport:  # type: ignore[no-untyped-def]
     with schema_context(world.practice.schema_name):
         with django_capture_on_commit_callbacks() as callbacks:
-            export = services.practice_export_request(acting_user=world.owner)
+            export = services.practice_export_request(actor=Actor.of(world.owner))
         assert len(callbacks) == 1  # the actor's message, sent once committed
         built = build_export(export.pk)
         assert built is not None
@@ -113,9 +114,9 @@ def test_the_archive_holds_every_kind_of_record_and_nothing_of_beta(
 
 def test_a_second_request_while_one_runs_says_so(alpha, media_root) -> None:
     with schema_context(alpha.practice.schema_name):
-        services.practice_export_request(acting_user=alpha.owner)
+        services.practice_export_request(actor=Actor.of(alpha.owner))
         with pytest.raises(services.ExportInProgress, match="already being prepared"):
-            services.practice_export_request(acting_user=alpha.owner)
+            services.practice_export_request(actor=Actor.of(alpha.owner))
         assert PracticeExport.objects.count() == 1
     connection.set_schema_to_public()
     http = alpha.http(alpha.owner)
@@ -136,7 +137,7 @@ def test_the_link_expires_after_24_hours(alpha, media_root,
             expires_at=timezone.now() - timedelta(seconds=1))
         with django_capture_on_commit_callbacks(execute=True):
             assert services.practice_export_download(export_id=export.pk,
-                                                     acting_user=alpha.owner) is None
+                                                     actor=Actor.of(alpha.owner)) is None
         assert not default_storage.exists(path)
         assert PracticeExport.objects.get().status == "expired"
 

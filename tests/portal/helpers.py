@@ -20,6 +20,7 @@ from portal.models import ConsentAcceptance
 from practice.measurement import services
 from practice.measurement.models import Response
 from practice.models import ClientProfile
+from tenants.actor import Actor
 from tenants.models import Practice
 from tests.conftest import PracticeWorld
 
@@ -70,9 +71,9 @@ def assign(world: PracticeWorld, instrument: str = "phq9", *, frequency: str = "
     client = client or world.client
     with schema_context(world.practice.schema_name):
         services.assignment_create(
-            practice=world.practice, client_id=client.pk, instrument_key=instrument,
+            client_id=client.pk, instrument_key=instrument,
             frequency=frequency, starts_on=starts_on or local_today(),
-            acting_user=world.clinician)
+            actor=Actor.of(world.clinician, practice=world.practice))
         response = (Response.objects.filter(client=client, instrument_key=instrument,
                                             status=Response.Status.PENDING)
                     .order_by("-pk").first())

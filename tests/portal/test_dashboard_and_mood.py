@@ -15,6 +15,7 @@ from portal.models import ClientAccess
 from practice.care import services as care
 from practice.care.models import Goal, GoalProgress, Homework, HomeworkCompletion
 from practice.measurement.models import Response
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.portal.helpers import assign, bulk_history, local_today, prepare, submit_phq9
 
@@ -26,24 +27,25 @@ def care_items(world, *, homework_overdue_days: int = 2) -> None:
     with schema_context(world.practice.schema_name):
         care.homework_assign(client_id=world.client.pk, instructions="Breathing practice",
                              due_on=today - timedelta(days=homework_overdue_days),
-                             acting_user=world.clinician)
+                             actor=Actor.of(world.clinician))
         walk = care.homework_assign(client_id=world.client.pk, instructions="Evening walk",
-                                    due_on=today, acting_user=world.clinician)
+                                    due_on=today, actor=Actor.of(world.clinician))
         done = care.homework_assign(client_id=world.client.pk, instructions="Read the leaflet",
-                                    due_on=today + timedelta(days=2), acting_user=world.clinician)
-        care.homework_complete(homework_id=done.pk, today=today, acting_user=world.client)
+                                    due_on=today + timedelta(days=2),
+                                    actor=Actor.of(world.clinician))
+        care.homework_complete(homework_id=done.pk, today=today, actor=Actor.of(world.client))
         HomeworkCompletion.objects.create(homework=walk, due_on=today - timedelta(days=7),
                                           completed_at=timezone.now() - timedelta(days=20))
         sleep = care.goal_create(client_id=world.client.pk, title="Sleep by eleven",
                                  target_value=Decimal(5), target_unit="nights a week",
-                                 acting_user=world.clinician)
+                                 actor=Actor.of(world.clinician))
         care.goal_progress_record(goal_id=sleep.pk, value=Decimal(3), note="",
-                                  acting_user=world.client)
+                                  actor=Actor.of(world.client))
         care.goal_create(client_id=world.client.pk, title="Call a friend weekly",
-                         acting_user=world.clinician)
+                         actor=Actor.of(world.clinician))
         old = care.goal_create(client_id=world.client.pk, title="Finished goal",
-                               acting_user=world.clinician)
-        care.goal_set_status(goal_id=old.pk, status="achieved", acting_user=world.clinician)
+                               actor=Actor.of(world.clinician))
+        care.goal_set_status(goal_id=old.pk, status="achieved", actor=Actor.of(world.clinician))
     connection.set_schema_to_public()
 
 

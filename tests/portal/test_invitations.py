@@ -26,6 +26,7 @@ from portal.consent import ConsentVersion, current_consent
 from portal.models import ClientAccess, ClientInvitation, ConsentAcceptance
 from practice.models import ClientProfile
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.conftest import PracticeWorld
 from tests.portal.helpers import page_text
@@ -356,7 +357,7 @@ def test_modules_offered_are_only_those_the_practice_has_on(
     alpha.practice.refresh_from_db()
     with schema_context(alpha.practice.schema_name):
         invitations.client_invite(
-            practice=alpha.practice, acting_user=alpha.clinician,
+            actor=Actor.of(alpha.clinician, practice=alpha.practice),
             invite=invitations.ClientInvite(full_name="Nora", email="nora@example.org", phone="",
                                             modules=["assessments", "mood_checkin"]))
         assert ClientAccess.objects.get().visible_modules == ["assessments"]

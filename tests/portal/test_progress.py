@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from practice.measurement import services
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.portal.helpers import bulk_history, prepare, submit_phq9
 
@@ -24,7 +25,7 @@ def test_an_improving_course_reads_as_a_reliable_improvement(alpha, beta) -> Non
     mistake = submit_phq9(alpha, 24)
     with schema_context(alpha.practice.schema_name):
         services.response_mark_entered_in_error(response_id=mistake, reason="wrong client",
-                                                acting_user=alpha.clinician)
+                                                actor=Actor.of(alpha.clinician))
     connection.set_schema_to_public()
     for total in (19, 15):
         submit_phq9(alpha, total)

@@ -43,6 +43,7 @@ from practice.care.services import ResourceInput
 from practice.disclosure import services as disclosure_services
 from practice.measurement.library import get_definition
 from practice.measurement.models import Response
+from tenants.actor import Actor
 from tenants.features import MODULE_KEYS, MODULES
 from tenants.models import Practice
 from tests.conftest import PracticeWorld
@@ -341,24 +342,25 @@ def spanish_world(alpha, mailbox, django_capture_on_commit_callbacks) -> Spanish
                                 description="Acostarme antes de las once",
                                 target_value=Decimal(5), target_unit="noches",
                                 milestones=["Apagar el teléfono", "Leer un rato"],
-                                acting_user=alpha.clinician)
+                                actor=Actor.of(alpha.clinician))
         care.goal_progress_record(goal_id=goal.pk, value=Decimal(3), note="Bien",
-                                  acting_user=alpha.client)
+                                  actor=Actor.of(alpha.client))
         resource = care.resource_create(data=ResourceInput(
             kind="text", title="Respiración lenta", description="Cinco minutos",
-            body="Inhale contando hasta cuatro."), acting_user=alpha.clinician)
+            body="Inhale contando hasta cuatro."), actor=Actor.of(alpha.clinician))
         care.resource_share(client_id=alpha.client.pk, resource_id=resource.pk,
-                            acting_user=alpha.clinician)
+                            actor=Actor.of(alpha.clinician))
         homework = care.homework_assign(client_id=alpha.client.pk, instructions="Caminar",
                                         due_on=today - timedelta(days=1),
-                                        resource_id=resource.pk, acting_user=alpha.clinician)
+                                        resource_id=resource.pk, actor=Actor.of(alpha.clinician))
         care.homework_assign(client_id=alpha.client.pk, instructions="Respirar",
                              due_on=today + timedelta(days=3), repeats_weekly=True,
-                             acting_user=alpha.clinician)
+                             actor=Actor.of(alpha.clinician))
         entry = care.journal_entry_create(body="Hoy fue un buen día", is_shared=True,
-                                          acting_user=alpha.client)
-        care.journal_entry_create(body="Algo privado", is_shared=False, acting_user=alpha.client)
-        care.safety_plan_save(client_id=alpha.client.pk, acting_user=alpha.clinician, sections={
+                                          actor=Actor.of(alpha.client))
+        care.journal_entry_create(body="Algo privado", is_shared=False,
+                                  actor=Actor.of(alpha.client))
+        care.safety_plan_save(client_id=alpha.client.pk, actor=Actor.of(alpha.clinician), sections={
             "warning_signs": ["Dormir mal"], "coping_strategies": ["Salir a caminar"],
             "distractions": ["La biblioteca"],
             "help_contacts": [{"name": "Ana", "phone": "555 0100"}],
@@ -366,17 +368,17 @@ def spanish_world(alpha, mailbox, django_capture_on_commit_callbacks) -> Spanish
             "environment_safety": ["Guardar los medicamentos"],
             "reasons_for_living": ["Mi familia"]})
         care.safety_plan_client_add(section="reason", text="Mi perro",
-                                    acting_user=alpha.client)
+                                    actor=Actor.of(alpha.client))
         mood_checkin_submit(client=alpha.client, mood=6, note="Tranquilo")
         release = disclosure_services.release_create(
             client_id=alpha.client.pk, practice_name=alpha.practice.name,
-            acting_user=alpha.clinician, draft=disclosure_services.ReleaseDraft(
+            actor=Actor.of(alpha.clinician), draft=disclosure_services.ReleaseDraft(
                 recipient_name="Dra. Ana Gómez", recipient_organisation="Psiquiatría Norte",
                 purpose="Revisión de la medicación", kinds=["scores", "goals"],
                 instrument_keys=["phq9"], expires_on=today + timedelta(days=90)))
         with django_capture_on_commit_callbacks(execute=True):
             invitations.client_invite(
-                practice=alpha.practice, acting_user=alpha.clinician,
+                actor=Actor.of(alpha.clinician, practice=alpha.practice),
                 invite=invitations.ClientInvite(full_name="Nora Nueva", email="nora@example.org",
                                                 phone="", modules=["assessments"]))
     connection.set_schema_to_public()

@@ -14,6 +14,7 @@ from practice.measurement.models import Alert
 from practice.measurement.services import alert_acknowledge
 from practice.notifications.models import Notification
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.portal.helpers import page_text, prepare
@@ -108,7 +109,7 @@ def test_pressing_again_while_a_request_waits_sends_nothing_more(alpha) -> None:
     assert "we did not send another" in page
     # Once a clinician has picked it up, a new press is a new request.
     with schema_context(alpha.practice.schema_name):
-        alert_acknowledge(alert_id=first["alerts"][0][0], acting_user=alpha.clinician)
+        alert_acknowledge(alert_id=first["alerts"][0][0], actor=Actor.of(alpha.clinician))
     connection.set_schema_to_public()
     assert "Yes, ask my clinician to contact me" in http.get(PAGE).content.decode()
     http.post(PAGE)

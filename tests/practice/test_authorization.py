@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from practice import services
 from practice.models import StaffInvitation
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PracticeWorld
 
@@ -46,8 +47,8 @@ def open_invitation(world: PracticeWorld) -> int:
     transaction never commits)."""
     with schema_context(world.practice.schema_name):
         invitation = services.staff_invite(
-            practice=world.practice, email="pending@example.org", full_name="Pat Pending",
-            role=Role.BILLING, acting_user=world.owner,
+            email="pending@example.org", full_name="Pat Pending",
+            role=Role.BILLING, actor=Actor.of(world.owner, practice=world.practice),
         )
     return invitation.pk
 
@@ -189,8 +190,8 @@ def test_an_object_of_another_practice_is_as_missing_as_no_object(alpha, beta, p
     open_invitation(beta)
     with schema_context(beta.practice.schema_name):
         beta_only_invitation = services.staff_invite(
-            practice=beta.practice, email="second@example.org", full_name="Sam Second",
-            role=Role.FRONT_DESK, acting_user=beta.owner,
+            email="second@example.org", full_name="Sam Second",
+            role=Role.FRONT_DESK, actor=Actor.of(beta.owner, practice=beta.practice),
         ).pk
     with schema_context(alpha.practice.schema_name):
         assert not User.objects.filter(pk=beta_only_user).exists()

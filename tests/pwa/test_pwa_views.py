@@ -18,6 +18,7 @@ from django_tenants.utils import schema_context
 from branding.models import PracticeBranding
 from branding.selectors import branding_forget
 from practice.care import services as care
+from tenants.actor import Actor
 from tests.conftest import PracticeWorld
 from tests.portal.helpers import accept_consent, prepare
 
@@ -90,7 +91,7 @@ def test_the_client_gets_the_worker_and_the_offline_choice_and_sign_out_forgets_
     prepare(alpha)
     accept_consent(alpha)
     with schema_context(alpha.practice.schema_name):
-        care.safety_plan_save(client_id=alpha.client.pk, acting_user=alpha.clinician,
+        care.safety_plan_save(client_id=alpha.client.pk, actor=Actor.of(alpha.clinician),
                               sections={"reasons_for_living": ["Pepper"]})
     connection.set_schema_to_public()
     http = alpha.http(alpha.client)

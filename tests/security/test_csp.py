@@ -12,6 +12,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from tenants import services as tenant_services
+from tenants.actor import Actor
 from tests.conftest import PracticeWorld
 
 ROOT = Path(settings.BASE_DIR)
@@ -68,7 +69,7 @@ def test_every_host_answers_with_the_policy(alpha: PracticeWorld, beta: Practice
         "health": alpha.http().get("/healthz"),
     }
     with schema_context("public"):
-        tenant_services.practice_suspend(practice_id=beta.practice.pk, acting_user=operator)
+        tenant_services.practice_suspend(practice_id=beta.practice.pk, actor=Actor.of(operator))
     answers["suspended practice"] = beta.http().get("/accounts/sign-in/")
 
     statuses = {where: response.status_code for where, response in answers.items()}
@@ -151,7 +152,7 @@ def test_the_stand_alone_pages_style_carries_this_responses_nonce(alpha: Practic
         "server error": Client(HTTP_HOST=alpha.host, raise_request_exception=False).get("/boom/"),
     }
     with schema_context("public"):
-        tenant_services.practice_suspend(practice_id=beta.practice.pk, acting_user=operator)
+        tenant_services.practice_suspend(practice_id=beta.practice.pk, actor=Actor.of(operator))
     answers["suspended practice"] = beta.http().get("/")
 
     assert {where: answer.status_code for where, answer in answers.items()} == {

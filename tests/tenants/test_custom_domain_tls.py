@@ -25,6 +25,7 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.test.testcases import LiveServerThread
 
 from tenants import custom_domains
+from tenants.actor import Actor
 from tests.conftest import PracticeWorld
 from tests.dns_server import LocalDns
 
@@ -165,12 +166,12 @@ def _verify(world: PracticeWorld, dns: LocalDns, name: str) -> None:
 
     domain = custom_domains.custom_domain_for(world.practice) or \
         custom_domains.custom_domain_add(practice_id=world.practice.pk, name=name,
-                                         acting_user=world.owner)
+                                         actor=Actor.of(world.owner))
     dns.set(name, "CNAME", settings.CUSTOM_DOMAIN_TARGET)
     dns.set(f"{custom_domains.TXT_PREFIX}.{name}", "TXT",
             f"{custom_domains.TXT_VALUE_PREFIX}{domain.verification_token}")
     check = custom_domains.custom_domain_verify(practice_id=world.practice.pk,
-                                                acting_user=world.owner)
+                                                actor=Actor.of(world.owner))
     assert check.ok, check.problems
 
 
@@ -186,7 +187,7 @@ def test_a_verified_custom_domain_gets_its_practice_over_a_certificate_caddy_iss
 ) -> None:
     _verify(alpha, local_dns, ALPHA_NAME)
     custom_domains.custom_domain_add(practice_id=beta.practice.pk, name=BETA_NAME,
-                                     acting_user=beta.owner)  # added, not verified yet
+                                     actor=Actor.of(beta.owner))  # added, not verified yet
 
     page = caddy.fetch(ALPHA_NAME)
     print(f"\n{ALPHA_NAME}: HTTP {page.status}, certificate for {page.subject_names} "

@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context
 
 from tenants import error_counts, fleet
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.models import Domain, MigrationRun, Practice
 from tests.conftest import PASSWORD, PracticeWorld, make_practice
@@ -158,7 +159,7 @@ def test_no_operator_page_queries_a_clinical_table(
     assert {"practice_goal", "portal_clientaccess"} <= clinical  # the list is the real one
     http = _operator_http(operator)
     with django_capture_on_commit_callbacks(execute=False):
-        run = fleet.migration_run_start(acting_user=operator)
+        run = fleet.migration_run_start(actor=Actor.of(operator))
     pages = ["/operator/", "/operator/fleet/", "/operator/migrations/",
              f"/operator/migrations/{run.pk}/progress/",
              f"/operator/practices/{alpha.practice.pk}/suspend/",

@@ -13,6 +13,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tenants.models import Domain, Practice
 from tenants.services import PracticeSignup, ProvisioningError, practice_provision
@@ -125,7 +126,7 @@ def test_the_service_refuses_a_bad_subdomain_and_creates_nothing(
     before = _footprint()
 
     with pytest.raises(ProvisioningError) as refused:
-        practice_provision(signup=_signup(subdomain), acting_user=None)
+        practice_provision(signup=_signup(subdomain), actor=Actor.SYSTEM)
 
     assert refused.value.message == message
     assert refused.value.field == "subdomain"
@@ -138,7 +139,7 @@ def test_the_service_refuses_a_subdomain_in_use_and_changes_nothing(
     before = _footprint()
 
     with pytest.raises(ProvisioningError) as refused:
-        practice_provision(signup=_signup("alpha"), acting_user=None)
+        practice_provision(signup=_signup("alpha"), actor=Actor.SYSTEM)
 
     assert refused.value.message == TAKEN
     assert refused.value.field == "subdomain"
@@ -152,7 +153,7 @@ def test_the_service_refuses_a_subdomain_in_use_and_changes_nothing(
 
 @pytest.mark.parametrize("subdomain", ["abc", "a" * 40])
 def test_the_shortest_and_longest_subdomains_are_provisioned(subdomain: str) -> None:
-    practice, owner = practice_provision(signup=_signup(subdomain), acting_user=None)
+    practice, owner = practice_provision(signup=_signup(subdomain), actor=Actor.SYSTEM)
 
     assert Practice.objects.get(pk=practice.pk).subdomain == subdomain
     assert list(Domain.objects.filter(tenant=practice).values_list("domain", flat=True)) == [
@@ -182,7 +183,7 @@ def test_a_failure_midway_through_provisioning_leaves_nothing_behind(committed_d
         before = _footprint()
 
         with pytest.raises(ProvisioningError) as refused:
-            practice_provision(signup=_signup("gamma"), acting_user=None)
+            practice_provision(signup=_signup("gamma"), actor=Actor.SYSTEM)
         signup_page = Client(HTTP_HOST=settings.PLATFORM_DOMAIN).post("/signup/", {
             "practice_name": "Gamma Care", "subdomain": "gamma", "owner_name": "Gabriel Owner",
             "owner_email": "gabriel@example.org", "owner_password": PASSWORD,
@@ -206,7 +207,7 @@ def test_a_failure_midway_through_provisioning_leaves_nothing_behind(committed_d
             cursor.execute("DROP FUNCTION IF EXISTS public.tandem_test_refuse_insert()")
 
     # Nothing of the attempt is in the way: the same signup now goes through.
-    practice, owner = practice_provision(signup=_signup("gamma"), acting_user=None)
+    practice, owner = practice_provision(signup=_signup("gamma"), actor=Actor.SYSTEM)
     with schema_context(practice.schema_name):
         assert list(User.objects.values_list("email", "role")) == [
             ("gabriel@example.org", Role.OWNER)
@@ -248,7 +249,7 @@ def test_a_new_migration_reaches_the_template_and_every_practice(committed_db: N
                      interactive=False, verbosity=0)
         assert ("practice", "0001_initial") not in _applied(TEMPLATE)
         assert "practice_staffinvitation" not in _tables(TEMPLATE)
-        earlier, _ = practice_provision(signup=_signup("earlier"), acting_user=None)
+        earlier, _ = practice_provision(signup=_signup("earlier"), actor=Actor.SYSTEM)
         assert "practice_staffinvitation" not in _tables(earlier.schema_name)
 
         call_command("migrate_platform", verbosity=0)
@@ -257,7 +258,7 @@ def test_a_new_migration_reaches_the_template_and_every_practice(committed_db: N
         assert "practice_staffinvitation" in _tables(TEMPLATE)
         assert ("practice", "0001_initial") in _applied(earlier.schema_name)
         assert "practice_staffinvitation" in _tables(earlier.schema_name)
-        later, _ = practice_provision(signup=_signup("later"), acting_user=None)
+        later, _ = practice_provision(signup=_signup("later"), actor=Actor.SYSTEM)
         for practice in (earlier, later):
             assert _applied(practice.schema_name) == _applied(TEMPLATE)
             assert _columns(practice.schema_name) == _columns(TEMPLATE)

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from config.scheduler import JOBS
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.models import SpareSchema
 from tenants.services import PracticeSignup, ProvisioningError, practice_provision
 from tenants.spares import spare_schemas_refill, template_fingerprint
@@ -57,7 +58,7 @@ def test_a_signup_takes_the_oldest_spare_and_the_practice_works(pool, settings,
                                                                 django_capture_on_commit_callbacks
                                                                 ) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
-        practice, owner = practice_provision(signup=_signup("spare-one"), acting_user=None)
+        practice, owner = practice_provision(signup=_signup("spare-one"), actor=Actor.SYSTEM)
     assert practice.schema_name == pool[0]
     assert _spares() == pool[1:]
     # The pool is topped up after the signup commits (the job, not the person, waits).
@@ -67,8 +68,8 @@ def test_a_signup_takes_the_oldest_spare_and_the_practice_works(pool, settings,
     assert Client(HTTP_HOST="spare-one.localhost").get("/").status_code in (200, 302)
     connection.set_schema_to_public()
 
-    second, _ = practice_provision(signup=_signup("spare-two"), acting_user=None)
-    third, _ = practice_provision(signup=_signup("spare-three"), acting_user=None)
+    second, _ = practice_provision(signup=_signup("spare-two"), actor=Actor.SYSTEM)
+    third, _ = practice_provision(signup=_signup("spare-three"), actor=Actor.SYSTEM)
     assert second.schema_name == pool[1]
     assert third.schema_name not in pool  # none left: cloned while the signup waits
     assert _catalog(third.schema_name) == _catalog(pool[1])
@@ -82,7 +83,7 @@ def test_a_failed_signup_gives_its_spare_back(pool) -> None:
             cursor.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON {name}.accounts_user "
                            "FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse()")
     with pytest.raises(ProvisioningError):
-        practice_provision(signup=_signup("spare-fail"), acting_user=None)
+        practice_provision(signup=_signup("spare-fail"), actor=Actor.SYSTEM)
     assert _spares() == pool
     assert set(pool) <= schema_names()
 
@@ -95,7 +96,7 @@ def test_spares_of_an_older_template_are_never_used_and_the_next_refill_drops_th
                        "VALUES ('probe', '0001_probe', now())")
     assert template_fingerprint() != before
 
-    practice, _ = practice_provision(signup=_signup("spare-stale"), acting_user=None)
+    practice, _ = practice_provision(signup=_signup("spare-stale"), actor=Actor.SYSTEM)
     assert practice.schema_name not in pool
     assert _spares() == pool
 
@@ -113,7 +114,7 @@ def test_spares_of_an_older_template_are_never_used_and_the_next_refill_drops_th
 def test_a_spare_whose_schema_went_missing_is_skipped(pool) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA {pool[0]} CASCADE")
-    practice, _ = practice_provision(signup=_signup("spare-missing"), acting_user=None)
+    practice, _ = practice_provision(signup=_signup("spare-missing"), actor=Actor.SYSTEM)
     assert practice.schema_name == pool[1]
     assert _spares() == []
 
@@ -123,7 +124,7 @@ def test_with_the_pool_off_nothing_is_cloned_ahead_and_no_refill_is_asked(
     settings.SPARE_SCHEMAS = 0
     assert spare_schemas_refill() == (0, 0)
     with django_capture_on_commit_callbacks() as callbacks:
-        practice_provision(signup=_signup("spare-off"), acting_user=None)
+        practice_provision(signup=_signup("spare-off"), actor=Actor.SYSTEM)
     assert callbacks == []
     assert _spares() == []
 
@@ -160,6 +161,6 @@ def test_a_broker_outage_after_the_signup_commits_loses_nothing(pool, monkeypatc
 
     monkeypatch.setattr(spare_schemas_refill_job, "send", unreachable)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        practice, _ = practice_provision(signup=_signup("spare-outage"), acting_user=None)
+        practice, _ = practice_provision(signup=_signup("spare-outage"), actor=Actor.SYSTEM)
     assert len(callbacks) == 1
     assert practice.schema_name == pool[0]

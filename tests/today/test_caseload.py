@@ -15,6 +15,7 @@ from django_tenants.utils import schema_context
 
 from practice.measurement.models import Alert
 from practice.outcomes.services import episode_close, episode_open
+from tenants.actor import Actor
 from tests.conftest import PracticeWorld
 from tests.measurement.clinic_world import give_history, prepare
 from tests.measurement.test_clinic_pages import text_of
@@ -41,11 +42,11 @@ def build(world: PracticeWorld, marker: str) -> None:
         Alert.objects.create(client=quiet, kind=Alert.Kind.NO_SIGN_IN,
                              severity=Alert.Severity.ROUTINE,
                              summary="Not signed in for 21 days", dedupe_key=f"ns:{quiet.pk}")
-        closed = episode_open(client=flat, acting_user=world.clinician,
+        closed = episode_open(client=flat, actor=Actor.of(world.clinician),
                               started_at=start - timedelta(days=1))
-        episode_close(episode_id=closed.pk, acting_user=world.clinician,
+        episode_close(episode_id=closed.pk, actor=Actor.of(world.clinician),
                       end_reason="completed")
-        episode_open(client=worse, acting_user=world.clinician,
+        episode_open(client=worse, actor=Actor.of(world.clinician),
                      started_at=start - timedelta(days=1))
 
 
@@ -131,7 +132,7 @@ def test_pages_of_25_and_query_count_independent_of_clients_and_history(alpha) -
             client = add_client(alpha, f"Zed {index:02d}")
             give_history(client, "phq9", [12 + index % 5] * 20, start=start)
             if index % 3 == 0:
-                episode_open(client=client, acting_user=alpha.clinician, started_at=start)
+                episode_open(client=client, actor=Actor.of(alpha.clinician), started_at=start)
     large = count("/clinic/clients/?sort=activity")
 
     # + 2: the expected paths' status (the practice's calibrations, the open episodes' scores);

@@ -18,6 +18,7 @@ from practice.measurement.models import Alert, Response
 from practice.models import ClientProfile
 from practice.outcomes.services import episode_open
 from tenants.accounts.models import Role, User
+from tenants.actor import Actor
 from tenants.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PracticeWorld
 from tests.measurement.clinic_world import give_history, prepare, raise_alert
@@ -123,7 +124,7 @@ def test_change_is_counted_from_the_baseline_of_the_current_episode(clock, alpha
         first = Response.objects.filter(client=alpha.client, instrument_key="phq9").order_by(
             "submitted_at")[0]
         # A new episode began after the first score (20): its baseline is the second (14).
-        episode_open(client=alpha.client, acting_user=alpha.clinician,
+        episode_open(client=alpha.client, actor=Actor.of(alpha.clinician),
                      started_at=first.submitted_at + timedelta(days=1))
 
     text = text_of(alpha.http(alpha.clinician).get("/").content.decode())

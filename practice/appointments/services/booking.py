@@ -12,6 +12,7 @@ and meets the violation by name, so its client is told the time was taken, not s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -37,8 +38,8 @@ from practice.appointments.services.reminders import (
     session_responses_withdraw,
 )
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 
 CLINICIAN_BUSY_CONSTRAINT = "appointment_clinician_no_overlap"
 CLIENT_BUSY_CONSTRAINT = "appointment_client_no_overlap"
@@ -98,21 +99,33 @@ def _clinician(clinician_id: int) -> User:
         raise BookingError("Choose one of the practice's clinicians.") from None
 
 
-def _book(*, client: User, clinician: User, appointment_type: AppointmentType,
-          starts_at: datetime, video_link: str, acting_user: User, now: datetime,
-          series: AppointmentSeries | None = None, series_date: date | None = None
-          ) -> Appointment:
+@dataclass(frozen=True)
+class NewSession:
+    """What a booking writes: who, with whom, what kind, when; for an occurrence of a series,
+    which one."""
+
+    client: User
+    clinician: User
+    appointment_type: AppointmentType
+    starts_at: datetime
+    video_link: str = ""
+    series: AppointmentSeries | None = None
+    series_date: date | None = None
+
+
+def _book(session: NewSession, *, actor: Actor, now: datetime) -> Appointment:
+    kind = session.appointment_type
     appointment = Appointment(
-        series=series, series_date=series_date,
-        client=client, clinician=clinician, appointment_type=appointment_type,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=appointment_type.duration_minutes),
-        mode=appointment_type.mode,
-        video_link=(video_link or appointment_type.video_link
-                    if appointment_type.mode == AppointmentType.Mode.VIDEO else ""),
-        booked_by=acting_user, created_at=now,
+        series=session.series, series_date=session.series_date,
+        client=session.client, clinician=session.clinician, appointment_type=kind,
+        starts_at=session.starts_at,
+        ends_at=session.starts_at + timedelta(minutes=kind.duration_minutes),
+        mode=kind.mode,
+        video_link=(session.video_link or kind.video_link
+                    if kind.mode == AppointmentType.Mode.VIDEO else ""),
+        booked_by=actor.user, created_at=now,
     )
-    _save(appointment, by_client=acting_user.is_client)
+    _save(appointment, by_client=actor.person.is_client)
     session_reminders_enqueue(appointment, selectors.booking_rules(), now)
     session_responses_open_for(appointment, now)
     return appointment
@@ -120,58 +133,56 @@ def _book(*, client: User, clinician: User, appointment_type: AppointmentType,
 
 @transaction.atomic
 def appointment_book(*, client_id: int, clinician_id: int, appointment_type_id: int,
-                     starts_at: datetime, acting_user: User, video_link: str = "",
-                     meta: RequestMeta | None = None, now: datetime | None = None
+                     starts_at: datetime, actor: Actor, video_link: str = "",
+                     now: datetime | None = None
                      ) -> Appointment:
     """Staff book a session for a client, at any future time (inside the clinician's hours or
     not: staff know when they can see someone)."""
-    require_booking_staff(acting_user)
+    require_booking_staff(actor.person)
     now = now_or(now)
-    client = client_in_reach(acting_user, Capability.APPOINTMENTS, client_id)
+    client = client_in_reach(actor.person, Capability.APPOINTMENTS, client_id)
     clinician = _clinician(clinician_id)
     appointment_type = _active_type(appointment_type_id, online=False)
     if starts_at <= now:
         raise BookingError("Choose a time in the future.")
     if video_link and not video_link.startswith("https://"):
         raise BookingError("A video link starts with https://.")
-    appointment = _book(client=client, clinician=clinician, appointment_type=appointment_type,
-                        starts_at=starts_at, video_link=video_link, acting_user=acting_user,
-                        now=now)
-    audit(Action.APPOINTMENT_BOOKED, acting_user, "appointment", appointment.pk, meta,
+    appointment = _book(NewSession(client, clinician, appointment_type, starts_at, video_link),
+                        actor=actor, now=now)
+    audit(Action.APPOINTMENT_BOOKED, actor, "appointment", appointment.pk,
           client_id=client.pk, clinician_id=clinician.pk, online=False)
     return appointment
 
 
 @transaction.atomic
 def appointment_book_online(*, clinician_id: int, appointment_type_id: int,
-                            starts_at: datetime, acting_user: User,
-                            meta: RequestMeta | None = None, now: datetime | None = None
+                            starts_at: datetime, actor: Actor,
+                            now: datetime | None = None
                             ) -> Appointment:
     """A client books one of the free slots the portal offered them."""
-    require_client(acting_user)
+    require_client(actor.person)
     now = now_or(now)
     rules = selectors.booking_rules()
     if not rules.online_booking_enabled:
         raise BookingError("Online booking is not available. Please contact the practice.")
     clinician = _clinician(clinician_id)
-    if clinician.pk not in {person.pk for person in selectors.client_clinicians(acting_user)}:
+    if clinician.pk not in {person.pk for person in selectors.client_clinicians(actor.person)}:
         raise BookingError("Choose one of your clinicians.")
     appointment_type = _active_type(appointment_type_id, online=True)
-    if appointment_type.pk not in {kind.pk for kind in selectors.online_types_for(acting_user)}:
+    if appointment_type.pk not in {kind.pk for kind in selectors.online_types_for(actor.person)}:
         raise BookingError("Choose one of the types of session offered.")
     if not rules.client_may_book_at(starts_at, now):
         raise BookingError("That time can no longer be booked online. Please choose another.")
     earliest, latest = rules.online_window(now)
-    free = selectors.online_slots(client=acting_user, clinician=clinician,
+    free = selectors.online_slots(client=actor.person, clinician=clinician,
                                   appointment_type=appointment_type, earliest=earliest,
                                   latest=latest, now=now)
     if starts_at not in free:
         raise SlotTaken("That time is not available any more. Please choose another.")
-    appointment = _book(client=acting_user, clinician=clinician,
-                        appointment_type=appointment_type, starts_at=starts_at, video_link="",
-                        acting_user=acting_user, now=now)
-    audit(Action.APPOINTMENT_BOOKED, acting_user, "appointment", appointment.pk, meta,
-          client_id=acting_user.pk, clinician_id=clinician.pk, online=True)
+    appointment = _book(NewSession(actor.person, clinician, appointment_type, starts_at),
+                        actor=actor, now=now)
+    audit(Action.APPOINTMENT_BOOKED, actor, "appointment", appointment.pk,
+          client_id=actor.person.pk, clinician_id=clinician.pk, online=True)
     return appointment
 
 
@@ -184,22 +195,21 @@ def _locked(acting_user: User, appointment_id: int) -> Appointment:
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment_id: int, acting_user: User, reason: str = "",
-                       by_client: bool = True, meta: RequestMeta | None = None,
-                       now: datetime | None = None) -> Appointment:
+def appointment_cancel(*, appointment_id: int, actor: Actor, reason: str = "",
+                       by_client: bool = True, now: datetime | None = None) -> Appointment:
     """A client cancels online up to the practice's cut-off. Staff cancel at any time: at the
     client's request after the cut-off it is recorded as a late cancellation; at the
     practice's own request it never is."""
     now = now_or(now)
-    if not acting_user.is_client:
-        require_booking_staff(acting_user)
-    appointment = _locked(acting_user, appointment_id)
+    if not actor.person.is_client:
+        require_booking_staff(actor.person)
+    appointment = _locked(actor.person, appointment_id)
     if appointment.status != Appointment.Status.BOOKED:
         raise BookingError("Only a booked session can be cancelled.")
     if appointment.starts_at <= now:
         raise BookingError("This session has already started; record what happened instead.")
     rules = selectors.booking_rules()
-    if acting_user.is_client:
+    if actor.person.is_client:
         by_client = True
         if not rules.client_may_cancel(appointment.starts_at, now):
             hours = int(rules.cancellation_cutoff.total_seconds() // 3600)
@@ -209,13 +219,13 @@ def appointment_cancel(*, appointment_id: int, acting_user: User, reason: str = 
     appointment.status = (Appointment.Status.LATE_CANCELLED if late
                           else Appointment.Status.CANCELLED)
     appointment.cancelled_at = now
-    appointment.cancelled_by = appointment.client if by_client else acting_user
+    appointment.cancelled_by = appointment.client if by_client else actor.user
     appointment.cancellation_reason = reason.strip()[:300]
     appointment.save(update_fields=["status", "cancelled_at", "cancelled_by",
                                     "cancellation_reason"])
     session_responses_withdraw(appointment)
     waitlist_offer_freed_on_commit(appointment.pk, appointment.starts_at, appointment.ends_at)
-    audit(Action.APPOINTMENT_CANCELLED, acting_user, "appointment", appointment.pk, meta,
+    audit(Action.APPOINTMENT_CANCELLED, actor, "appointment", appointment.pk,
           client_id=appointment.client_id, status=appointment.status, by_client=by_client)
     return appointment
 
@@ -224,14 +234,14 @@ OUTCOMES = (Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW)
 
 
 @transaction.atomic
-def appointment_record_outcome(*, appointment_id: int, outcome: str, acting_user: User,
-                               meta: RequestMeta | None = None, now: datetime | None = None
+def appointment_record_outcome(*, appointment_id: int, outcome: str, actor: Actor,
+                               now: datetime | None = None
                                ) -> Appointment:
     """Staff record that a session took place or that the client did not come (a mistake
     can be corrected between the two)."""
-    require_booking_staff(acting_user)
+    require_booking_staff(actor.person)
     now = now_or(now)
-    appointment = _locked(acting_user, appointment_id)
+    appointment = _locked(actor.person, appointment_id)
     if outcome not in OUTCOMES:
         raise BookingError("Choose completed or no-show.")
     if appointment.status not in (Appointment.Status.BOOKED, *OUTCOMES):
@@ -242,7 +252,7 @@ def appointment_record_outcome(*, appointment_id: int, outcome: str, acting_user
     appointment.status = outcome
     appointment.outcome_recorded_at = now
     appointment.save(update_fields=["status", "outcome_recorded_at"])
-    audit(Action.APPOINTMENT_OUTCOME_RECORDED, acting_user, "appointment", appointment.pk, meta,
+    audit(Action.APPOINTMENT_OUTCOME_RECORDED, actor, "appointment", appointment.pk,
           client_id=appointment.client_id, old=previous, new=outcome)
     return appointment
 
@@ -263,14 +273,14 @@ def move_to(appointment: Appointment, starts_at: datetime, *, now: datetime,
 
 
 @transaction.atomic
-def appointment_reschedule(*, appointment_id: int, starts_at: datetime, acting_user: User,
-                           meta: RequestMeta | None = None, now: datetime | None = None
+def appointment_reschedule(*, appointment_id: int, starts_at: datetime, actor: Actor,
+                           now: datetime | None = None
                            ) -> Appointment:
     """Staff move a booked session. Reminders written for the old time become stale (the
     schedule version changes) and new ones are written for the new time."""
-    require_booking_staff(acting_user)
+    require_booking_staff(actor.person)
     now = now_or(now)
-    appointment = _locked(acting_user, appointment_id)
+    appointment = _locked(actor.person, appointment_id)
     if appointment.status != Appointment.Status.BOOKED:
         raise BookingError("Only a booked session can be moved.")
     if starts_at <= now:
@@ -278,6 +288,6 @@ def appointment_reschedule(*, appointment_id: int, starts_at: datetime, acting_u
     old_start, old_end = appointment.starts_at, appointment.ends_at
     move_to(appointment, starts_at, now=now, by_client=False)
     waitlist_offer_freed_on_commit(appointment.pk, old_start, old_end)
-    audit(Action.APPOINTMENT_RESCHEDULED, acting_user, "appointment", appointment.pk, meta,
+    audit(Action.APPOINTMENT_RESCHEDULED, actor, "appointment", appointment.pk,
           client_id=appointment.client_id, version=appointment.schedule_version)
     return appointment

@@ -11,7 +11,8 @@ from django_tenants.utils import schema_context
 
 from practice.access import Capability, holds, reaches_whole_practice, roles_with
 from tenants.accounts.models import User
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.actor import Actor
+from tenants.audit.services import audit_record
 from tenants.db import connection
 
 
@@ -53,11 +54,13 @@ def may_manage_schedule_of(user: User, clinician: User) -> bool:
     return reaches_whole_practice(user, Capability.APPOINTMENTS) or user.pk == clinician.pk
 
 
-def audit(action: str, actor: User | None, object_type: str, object_id: Any,
-          meta: RequestMeta | None, **detail: Any) -> None:
-    """An audit row in the caller's transaction: ids, statuses and flags, never free text."""
+def audit(action: str, actor: Actor | None, object_type: str, object_id: Any,
+          **detail: Any) -> None:
+    """An audit row in the caller's transaction: ids, statuses and flags, never free text. No
+    actor (or one without a user) is the scheduler: recorded as "system"."""
+    is_system = actor is None or actor.user is None
     audit_record(action=action, actor=actor, object_type=object_type, object_id=object_id,
-                 meta=meta, detail=detail, actor_role=None if actor else "system")
+                 detail=detail, actor_role="system" if is_system else None)
 
 
 def waitlist_offer_freed_on_commit(appointment_id: int, starts_at: datetime,

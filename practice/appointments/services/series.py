@@ -18,6 +18,7 @@ from practice.access import Capability, client_in_reach
 from practice.appointments import recurrence, selectors, slots
 from practice.appointments.models import Appointment, AppointmentSeries
 from practice.appointments.services.booking import (
+    NewSession,
     _active_type,
     _book,
     _clinician,
@@ -33,8 +34,8 @@ from practice.appointments.services.common import (
     require_booking_staff,
 )
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 
 SCOPES = ("one", "following", "all")
 
@@ -98,7 +99,7 @@ def _moment(series: AppointmentSeries, day: date, moment: time | None = None) ->
     return slots.absolute(day, moment or series.local_time, _zone_of(series))
 
 
-def _book_dates(series: AppointmentSeries, dates: list[date], *, acting_user: User,
+def _book_dates(series: AppointmentSeries, dates: list[date], *, actor: Actor,
                 now: datetime) -> tuple[list[Appointment], list[Clash]]:
     booked: list[Appointment] = []
     clashes: list[Clash] = []
@@ -108,11 +109,11 @@ def _book_dates(series: AppointmentSeries, dates: list[date], *, acting_user: Us
             clashes.append(Clash(day, "in the past"))
             continue
         try:
-            booked.append(_book(
+            booked.append(_book(NewSession(
                 client=series.client, clinician=series.clinician,
                 appointment_type=series.appointment_type, starts_at=starts_at,
-                video_link=series.video_link, acting_user=acting_user, now=now,
-                series=series, series_date=day))
+                video_link=series.video_link, series=series, series_date=day),
+                actor=actor, now=now))
         except SlotTaken as taken:
             clashes.append(Clash(day, str(taken)))
     return booked, clashes
@@ -125,14 +126,14 @@ def _horizon(series: AppointmentSeries, now: datetime) -> date | None:
 
 
 @transaction.atomic
-def series_book(*, data: SeriesInput, acting_user: User, book_the_rest: bool = False,
-                meta: RequestMeta | None = None, now: datetime | None = None) -> SeriesResult:
+def series_book(*, data: SeriesInput, actor: Actor, book_the_rest: bool = False,
+                now: datetime | None = None) -> SeriesResult:
     """Book every date of a series, each against both exclusion constraints. Any clash and
     not `book_the_rest`: SeriesClash naming the dates, and nothing saved."""
-    require_booking_staff(acting_user)
+    require_booking_staff(actor.person)
     now = now_or(now)
     _check(data, now)
-    client = client_in_reach(acting_user, Capability.APPOINTMENTS, data.client_id)
+    client = client_in_reach(actor.person, Capability.APPOINTMENTS, data.client_id)
     clinician = _clinician(data.clinician_id)
     appointment_type = _active_type(data.appointment_type_id, online=False)
     zone = selectors.clinician_zone(clinician)
@@ -142,18 +143,18 @@ def series_book(*, data: SeriesInput, acting_user: User, book_the_rest: bool = F
         client=client, clinician=clinician, appointment_type=appointment_type,
         frequency=data.frequency, first_date=data.first_date, local_time=data.local_time,
         timezone_name=zone.key, occurrences=data.occurrences, until=data.until,
-        video_link=data.video_link, created_by=acting_user, created_at=now)
+        video_link=data.video_link, created_by=actor.person, created_at=now)
     through = _horizon(series, now)
     dates = recurrence.occurrence_dates(frequency=series.frequency, first=series.first_date,
                                         occurrences=series.occurrences, until=series.until,
                                         through=through)
-    booked, clashes = _book_dates(series, dates, acting_user=acting_user, now=now)
+    booked, clashes = _book_dates(series, dates, actor=actor, now=now)
     if clashes and (not book_the_rest or not booked):
         raise SeriesClash(clashes, free=len(booked))
     if through is not None:
         series.booked_through = through
         series.save(update_fields=["booked_through"])
-    audit(Action.APPOINTMENT_SERIES_BOOKED, acting_user, "appointment_series", series.pk, meta,
+    audit(Action.APPOINTMENT_SERIES_BOOKED, actor, "appointment_series", series.pk,
           client_id=client.pk, clinician_id=clinician.pk, frequency=series.frequency,
           booked=len(booked), skipped=[clash.day.isoformat() for clash in clashes],
           open_ended=series.is_open_ended)
@@ -206,14 +207,13 @@ def _end_before(series: AppointmentSeries, day: date, now: datetime) -> None:
 
 @transaction.atomic
 def series_change(*, appointment_id: int, scope: str, new_date: date, new_time: time,
-                  acting_user: User, meta: RequestMeta | None = None,
-                  now: datetime | None = None) -> list[Appointment]:
+                  actor: Actor, now: datetime | None = None) -> list[Appointment]:
     """Move one occurrence, this and the following ones, or every future one: the anchor goes
     to `new_date` at `new_time` (local), the others shift by the same number of days and take
     the same local time. All or nothing: any clash refuses the change, naming the dates."""
-    require_booking_staff(acting_user)
+    require_booking_staff(actor.person)
     now = now_or(now)
-    anchor = _occurrence(acting_user, appointment_id)
+    anchor = _occurrence(actor.person, appointment_id)
     if anchor.status != Appointment.Status.BOOKED or anchor.starts_at <= now:
         raise BookingError("Only a booked session still to come can be moved.")
     series = AppointmentSeries.objects.select_for_update().select_related(
@@ -237,48 +237,59 @@ def series_change(*, appointment_id: int, scope: str, new_date: date, new_time: 
     if clashes:
         raise SeriesClash(sorted(clashes, key=lambda clash: clash.day), free=0)
     if scope != "one":
-        _reshape(series, anchor=anchor, scope=scope, shift=shift, new_time=new_time, rows=rows,
-                 acting_user=acting_user, now=now)
-    audit(Action.APPOINTMENT_SERIES_CHANGED, acting_user, "appointment_series", series.pk, meta,
+        _reshape(series, _Change(anchor, scope, shift, new_time), rows=rows, actor=actor,
+                 now=now)
+    audit(Action.APPOINTMENT_SERIES_CHANGED, actor, "appointment_series", series.pk,
           client_id=series.client_id, scope=scope, moved=len(rows), shift_days=shift)
     return sorted(rows, key=lambda row: row.starts_at)
 
 
-def _reshape(series: AppointmentSeries, *, anchor: Appointment, scope: str, shift: int,
-             new_time: time, rows: list[Appointment], acting_user: User,
-             now: datetime) -> None:
+@dataclass(frozen=True)
+class _Change:
+    """A change of several occurrences: from `anchor`, in `scope`, by `shift` days, to
+    `new_time`."""
+
+    anchor: Appointment
+    scope: str
+    shift: int
+    new_time: time
+
+
+def _reshape(series: AppointmentSeries, change: _Change, *, rows: list[Appointment],
+             actor: Actor, now: datetime) -> None:
     """After a change of several occurrences the series describes its new pattern. "All":
     the series itself moves. "This and following": the series ends before the anchor and a
     new one (the same rule from the anchor's new date) takes the moved occurrences."""
-    if scope == "all":
-        series.first_date = recurrence.shifted(series.first_date, shift)
-        series.local_time = new_time
+    if change.scope == "all":
+        series.first_date = recurrence.shifted(series.first_date, change.shift)
+        series.local_time = change.new_time
         if series.until is not None:
-            series.until = recurrence.shifted(series.until, shift)
+            series.until = recurrence.shifted(series.until, change.shift)
         if series.booked_through is not None:
-            series.booked_through = recurrence.shifted(series.booked_through, shift)
+            series.booked_through = recurrence.shifted(series.booked_through, change.shift)
         series.save(update_fields=["first_date", "local_time", "until", "booked_through"])
         # Past occurrences keep their dates; future ones are renumbered on the new pattern.
-        _renumber(rows, shift)
+        _renumber(rows, change.shift)
         return
     remaining = None
     if series.occurrences is not None:
         remaining = series.occurrences - Appointment.objects.filter(
-            series=series, series_date__lt=anchor.series_date).count()
+            series=series, series_date__lt=change.anchor.series_date).count()
     follower = AppointmentSeries.objects.create(
         client=series.client, clinician=series.clinician,
         appointment_type=series.appointment_type, frequency=series.frequency,
-        first_date=recurrence.shifted(_dated(anchor), shift), local_time=new_time,
+        first_date=recurrence.shifted(_dated(change.anchor), change.shift),
+        local_time=change.new_time,
         timezone_name=series.timezone_name, occurrences=remaining,
-        until=recurrence.shifted(series.until, shift) if series.until else None,
-        booked_through=(recurrence.shifted(series.booked_through, shift)
+        until=recurrence.shifted(series.until, change.shift) if series.until else None,
+        booked_through=(recurrence.shifted(series.booked_through, change.shift)
                         if series.booked_through else None),
-        video_link=series.video_link, created_by=acting_user, created_at=now)
-    _end_before(series, _dated(anchor), now)
+        video_link=series.video_link, created_by=actor.person, created_at=now)
+    _end_before(series, _dated(change.anchor), now)
     Appointment.objects.filter(pk__in=[row.pk for row in rows]).update(series=follower)
     for row in rows:
         row.series = follower
-    _renumber(rows, shift)
+    _renumber(rows, change.shift)
 
 
 def _renumber(rows: list[Appointment], shift: int) -> None:
@@ -293,27 +304,26 @@ def _renumber(rows: list[Appointment], shift: int) -> None:
 
 
 @transaction.atomic
-def series_cancel(*, appointment_id: int, scope: str, acting_user: User, reason: str = "",
-                  by_client: bool = False, meta: RequestMeta | None = None,
-                  now: datetime | None = None) -> list[Appointment]:
+def series_cancel(*, appointment_id: int, scope: str, actor: Actor, reason: str = "",
+                  by_client: bool = False, now: datetime | None = None) -> list[Appointment]:
     """Cancel one occurrence, this and the following ones, or every future one. Beyond "one"
     the series is cut short there, so the scheduler books no more of it."""
-    require_booking_staff(acting_user)
+    require_booking_staff(actor.person)
     now = now_or(now)
-    anchor = _occurrence(acting_user, appointment_id)
+    anchor = _occurrence(actor.person, appointment_id)
     if anchor.status != Appointment.Status.BOOKED or anchor.starts_at <= now:
         raise BookingError("Only a booked session still to come can be cancelled.")
     series = AppointmentSeries.objects.select_for_update().get(pk=_series_pk(anchor))
     rows = _in_scope(anchor, scope, now)
-    cancelled = [appointment_cancel(appointment_id=row.pk, acting_user=acting_user,
-                                    reason=reason, by_client=by_client, meta=meta, now=now)
+    cancelled = [appointment_cancel(appointment_id=row.pk, actor=actor,
+                                    reason=reason, by_client=by_client, now=now)
                  for row in rows]
     if scope == "following":
         _end_before(series, _dated(anchor), now)
     elif scope == "all":
         series.ended_at = now
         series.save(update_fields=["ended_at"])
-    audit(Action.APPOINTMENT_SERIES_CANCELLED, acting_user, "appointment_series", series.pk, meta,
+    audit(Action.APPOINTMENT_SERIES_CANCELLED, actor, "appointment_series", series.pk,
           client_id=series.client_id, scope=scope, cancelled=len(cancelled))
     return cancelled
 
@@ -344,13 +354,13 @@ def series_extend_due(*, now: datetime) -> ExtensionRun:
             dates = [day for day in recurrence.occurrence_dates(
                 frequency=series.frequency, first=series.first_date,
                 after=series.booked_through, through=through) if day not in taken]
-            booked, clashes = _book_dates(series, dates, acting_user=series.created_by,
+            booked, clashes = _book_dates(series, dates, actor=Actor.of(series.created_by),
                                           now=now)
             series.booked_through = through
             series.save(update_fields=["booked_through"])
             if booked or clashes:
                 audit(Action.APPOINTMENT_SERIES_EXTENDED, None, "appointment_series", series.pk,
-                      None, client_id=series.client_id, booked=len(booked),
+                      client_id=series.client_id, booked=len(booked),
                       skipped=[clash.day.isoformat() for clash in clashes])
             extended += 1
             booked_total += len(booked)

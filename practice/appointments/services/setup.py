@@ -34,9 +34,8 @@ from practice.appointments.services.reminders import session_response_open
 from practice.measurement.models import Response
 from practice.measurement.selectors import instruments_offered
 from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
-from tenants.models import Practice
 
 # --- the practice's rules ----------------------------------------------------------------------
 
@@ -78,9 +77,8 @@ def _check_settings(data: BookingSettingsInput) -> None:
 
 
 @transaction.atomic
-def booking_settings_update(*, data: BookingSettingsInput, acting_user: User,
-                            meta: RequestMeta | None = None) -> BookingSettings:
-    require_owner(acting_user)
+def booking_settings_update(*, data: BookingSettingsInput, actor: Actor) -> BookingSettings:
+    require_owner(actor.person)
     _check_settings(data)
     row, _ = BookingSettings.objects.select_for_update().get_or_create(singleton=True)
     row.online_booking_enabled = data.online_booking_enabled
@@ -94,7 +92,7 @@ def booking_settings_update(*, data: BookingSettingsInput, acting_user: User,
     row.waitlist_offers_at_once = data.waitlist_offers_at_once
     row.waitlist_offer_hours = data.waitlist_offer_hours
     row.save()
-    audit(Action.BOOKING_SETTINGS_UPDATED, acting_user, "booking_settings", row.pk, meta,
+    audit(Action.BOOKING_SETTINGS_UPDATED, actor, "booking_settings", row.pk,
           online_booking=row.online_booking_enabled, notice=row.minimum_notice_hours,
           cutoff=row.cancellation_cutoff_hours, reminders=row.reminder_offsets_minutes,
           slot_step=row.slot_step_minutes, client_reschedule=row.client_reschedule_enabled,
@@ -138,11 +136,10 @@ def _check_type(data: AppointmentTypeInput) -> None:
 
 
 @transaction.atomic
-def appointment_type_save(*, data: AppointmentTypeInput, acting_user: User,
-                          appointment_type_id: int | None = None,
-                          meta: RequestMeta | None = None) -> AppointmentType:
+def appointment_type_save(*, data: AppointmentTypeInput, actor: Actor,
+                          appointment_type_id: int | None = None) -> AppointmentType:
     """Create a type, or change one (booked sessions keep what they were booked with)."""
-    require_owner(acting_user)
+    require_owner(actor.person)
     _check_type(data)
     if appointment_type_id is None:
         row = AppointmentType()
@@ -161,21 +158,20 @@ def appointment_type_save(*, data: AppointmentTypeInput, acting_user: User,
     row.buffer_minutes = data.buffer_minutes
     row.is_intake = data.is_intake
     row.save()
-    audit(Action.APPOINTMENT_TYPE_SAVED, acting_user, "appointment_type", row.pk, meta,
+    audit(Action.APPOINTMENT_TYPE_SAVED, actor, "appointment_type", row.pk,
           created=appointment_type_id is None, duration=row.duration_minutes, mode=row.mode)
     return row
 
 
 @transaction.atomic
 def appointment_type_set_active(*, appointment_type_id: int, is_active: bool,
-                                acting_user: User,
-                                meta: RequestMeta | None = None) -> AppointmentType:
+                                actor: Actor) -> AppointmentType:
     """Retire a type (no new bookings; booked sessions stay) or bring it back."""
-    require_owner(acting_user)
+    require_owner(actor.person)
     row = AppointmentType.objects.select_for_update().get(pk=appointment_type_id)
     row.is_active = is_active
     row.save(update_fields=["is_active"])
-    audit(Action.APPOINTMENT_TYPE_ACTIVITY_CHANGED, acting_user, "appointment_type", row.pk, meta,
+    audit(Action.APPOINTMENT_TYPE_ACTIVITY_CHANGED, actor, "appointment_type", row.pk,
           is_active=is_active)
     return row
 
@@ -207,10 +203,9 @@ def _check_windows(windows: list[tuple[int, time, time]]) -> None:
 
 @transaction.atomic
 def availability_set_weekly(*, clinician_id: int, windows: list[tuple[int, time, time]],
-                            timezone_name: str, acting_user: User,
-                            meta: RequestMeta | None = None) -> list[WeeklyAvailability]:
+                            timezone_name: str, actor: Actor) -> list[WeeklyAvailability]:
     """Replace a clinician's weekly hours (wall-clock times in `timezone_name`)."""
-    clinician = _schedule_owner(acting_user, clinician_id)
+    clinician = _schedule_owner(actor.person, clinician_id)
     _check_windows(windows)
     if selectors.zone_or_utc(timezone_name).key != timezone_name:
         raise BookingError("Choose a timezone from the list.")
@@ -222,7 +217,7 @@ def availability_set_weekly(*, clinician_id: int, windows: list[tuple[int, time,
     rows = WeeklyAvailability.objects.bulk_create([
         WeeklyAvailability(clinician=clinician, weekday=weekday, starts_at=start, ends_at=end)
         for weekday, start, end in sorted(windows)])
-    audit(Action.AVAILABILITY_WEEKLY_SET, acting_user, "clinician", clinician.pk, meta,
+    audit(Action.AVAILABILITY_WEEKLY_SET, actor, "clinician", clinician.pk,
           periods=len(rows), timezone=timezone_name)
     return rows
 
@@ -230,9 +225,9 @@ def availability_set_weekly(*, clinician_id: int, windows: list[tuple[int, time,
 @transaction.atomic
 def availability_exception_add(*, clinician_id: int, day: date, kind: str,
                                starts_at: time | None, ends_at: time | None, note: str = "",
-                               acting_user: User, meta: RequestMeta | None = None
+                               actor: Actor
                                ) -> AvailabilityException:
-    clinician = _schedule_owner(acting_user, clinician_id)
+    clinician = _schedule_owner(actor.person, clinician_id)
     if kind not in AvailabilityException.Kind.values:
         raise BookingError("Choose time off or extra hours.")
     if (starts_at is None) != (ends_at is None):
@@ -243,21 +238,20 @@ def availability_exception_add(*, clinician_id: int, day: date, kind: str,
         raise BookingError("The end is before the start.")
     exception = AvailabilityException.objects.create(
         clinician=clinician, date=day, kind=kind, starts_at=starts_at, ends_at=ends_at,
-        note=note.strip()[:120], created_by=acting_user)
-    audit(Action.AVAILABILITY_EXCEPTION_ADDED, acting_user, "clinician", clinician.pk, meta,
+        note=note.strip()[:120], created_by=actor.person)
+    audit(Action.AVAILABILITY_EXCEPTION_ADDED, actor, "clinician", clinician.pk,
           exception_id=exception.pk, kind=kind)
     return exception
 
 
 @transaction.atomic
-def availability_exception_remove(*, exception_id: int, acting_user: User,
-                                  meta: RequestMeta | None = None) -> None:
+def availability_exception_remove(*, exception_id: int, actor: Actor) -> None:
     exception = AvailabilityException.objects.select_related("clinician").get(pk=exception_id)
-    if not may_manage_schedule_of(acting_user, exception.clinician):
+    if not may_manage_schedule_of(actor.person, exception.clinician):
         raise AvailabilityException.DoesNotExist
     clinician_id = exception.clinician_id
     exception.delete()
-    audit(Action.AVAILABILITY_EXCEPTION_REMOVED, acting_user, "clinician", clinician_id, meta,
+    audit(Action.AVAILABILITY_EXCEPTION_REMOVED, actor, "clinician", clinician_id,
           exception_id=exception_id)
 
 
@@ -271,52 +265,51 @@ def _own_calendar(acting_user: User) -> ClinicianCalendar:
 
 
 @transaction.atomic
-def calendar_feed_regenerate(*, acting_user: User, meta: RequestMeta | None = None,
-                             now: datetime | None = None) -> str:
+def calendar_feed_regenerate(*, actor: Actor, now: datetime | None = None) -> str:
     """A new secret address for the clinician's own feed; the old one stops working. The
     token is returned once (only its hash is kept)."""
-    calendar = _own_calendar(acting_user)
+    calendar = _own_calendar(actor.person)
     token = secrets.token_urlsafe(32)
     calendar.feed_token_hash = selectors.feed_token_hash(token)
     calendar.feed_created_at = now_or(now)
     calendar.save(update_fields=["feed_token_hash", "feed_created_at"])
-    audit(Action.CALENDAR_FEED_REGENERATED, acting_user, "clinician", acting_user.pk, meta)
+    audit(Action.CALENDAR_FEED_REGENERATED, actor, "clinician", actor.person.pk)
     return token
 
 
 @transaction.atomic
-def calendar_feed_update(*, full_names: bool, acting_user: User,
-                         meta: RequestMeta | None = None) -> ClinicianCalendar:
-    calendar = _own_calendar(acting_user)
+def calendar_feed_update(*, full_names: bool, actor: Actor) -> ClinicianCalendar:
+    calendar = _own_calendar(actor.person)
     calendar.feed_full_names = full_names
     calendar.save(update_fields=["feed_full_names"])
-    audit(Action.CALENDAR_FEED_UPDATED, acting_user, "clinician", acting_user.pk, meta,
+    audit(Action.CALENDAR_FEED_UPDATED, actor, "clinician", actor.person.pk,
           full_names=full_names)
     return calendar
 
 
 @transaction.atomic
-def calendar_feed_turn_off(*, acting_user: User, meta: RequestMeta | None = None) -> None:
-    calendar = _own_calendar(acting_user)
+def calendar_feed_turn_off(*, actor: Actor) -> None:
+    calendar = _own_calendar(actor.person)
     calendar.feed_token_hash = ""
     calendar.feed_created_at = None
     calendar.save(update_fields=["feed_token_hash", "feed_created_at"])
-    audit(Action.CALENDAR_FEED_TURNED_OFF, acting_user, "clinician", acting_user.pk, meta)
+    audit(Action.CALENDAR_FEED_TURNED_OFF, actor, "clinician", actor.person.pk)
 
 
 # --- questionnaires before each session --------------------------------------------------------
 
 @transaction.atomic
-def session_questionnaire_add(*, practice: Practice, client_id: int, instrument_key: str,
-                              hours_before: int = 24, acting_user: User,
-                              meta: RequestMeta | None = None, now: datetime | None = None
+def session_questionnaire_add(*, client_id: int, instrument_key: str,
+                              hours_before: int = 24, actor: Actor,
+                              now: datetime | None = None
                               ) -> SessionQuestionnaire:
     """"PHQ-9 before every session": opened for each booked session as its time comes."""
-    if not holds(acting_user, Capability.CLINICAL_RECORD):
+    if not holds(actor.person, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign instruments.")
     now = now_or(now)
-    client = client_for_staff(acting_user, client_id)
-    if instrument_key not in {definition.key for definition in instruments_offered(practice)}:
+    client = client_for_staff(actor.person, client_id)
+    offered = instruments_offered(actor.in_practice)
+    if instrument_key not in {definition.key for definition in offered}:
         raise BookingError("Your practice does not offer this instrument.")
     if not 1 <= hours_before <= 7 * 24:
         raise BookingError("Due between 1 hour and 7 days before the session.")
@@ -325,25 +318,24 @@ def session_questionnaire_add(*, practice: Practice, client_id: int, instrument_
         raise BookingError("This questionnaire is already asked before each session.")
     questionnaire = SessionQuestionnaire.objects.create(
         client=client, instrument_key=instrument_key, hours_before=hours_before,
-        created_by=acting_user, created_at=now)
+        created_by=actor.person, created_at=now)
     for appointment in Appointment.objects.select_related("client").filter(
             client=client, status=Appointment.Status.BOOKED, starts_at__gt=now):
         session_response_open(appointment, questionnaire, now)
-    audit(Action.SESSION_QUESTIONNAIRE_ADDED, acting_user, "session_questionnaire",
-          questionnaire.pk, meta, client_id=client.pk, instrument=instrument_key,
+    audit(Action.SESSION_QUESTIONNAIRE_ADDED, actor, "session_questionnaire",
+          questionnaire.pk, client_id=client.pk, instrument=instrument_key,
           hours_before=hours_before)
     return questionnaire
 
 
 @transaction.atomic
-def session_questionnaire_end(*, questionnaire_id: int, acting_user: User,
-                              meta: RequestMeta | None = None,
+def session_questionnaire_end(*, questionnaire_id: int, actor: Actor,
                               now: datetime | None = None) -> SessionQuestionnaire:
     """Stop asking; occurrences not yet started for sessions to come are withdrawn."""
-    if not holds(acting_user, Capability.CLINICAL_RECORD):
+    if not holds(actor.person, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians assign instruments.")
     questionnaire = SessionQuestionnaire.objects.select_for_update().get(pk=questionnaire_id)
-    client_for_staff(acting_user, questionnaire.client_id)
+    client_for_staff(actor.person, questionnaire.client_id)
     if questionnaire.ended_at is None:
         now = now_or(now)
         questionnaire.ended_at = now
@@ -351,27 +343,26 @@ def session_questionnaire_end(*, questionnaire_id: int, acting_user: User,
         Response.objects.filter(session_link__questionnaire=questionnaire,
                                 session_link__appointment__starts_at__gt=now,
                                 status=Response.Status.PENDING).delete()
-        audit(Action.SESSION_QUESTIONNAIRE_ENDED, acting_user, "session_questionnaire",
-              questionnaire.pk, meta, client_id=questionnaire.client_id)
+        audit(Action.SESSION_QUESTIONNAIRE_ENDED, actor, "session_questionnaire",
+              questionnaire.pk, client_id=questionnaire.client_id)
     return questionnaire
 
 
 # --- approval to book approved-only types ------------------------------------------------------
 
 @transaction.atomic
-def online_booking_approval_set(*, client_id: int, is_approved: bool, acting_user: User,
-                                meta: RequestMeta | None = None,
+def online_booking_approval_set(*, client_id: int, is_approved: bool, actor: Actor,
                                 now: datetime | None = None) -> bool:
     """A clinician (of the client's care team) or the owner lets a client book the types open
     to approved clients only, or withdraws it."""
-    if not holds(acting_user, Capability.CLINICAL_RECORD):
+    if not holds(actor.person, Capability.CLINICAL_RECORD):
         raise PermissionError("Only clinicians approve online booking.")
-    client = client_for_staff(acting_user, client_id)
+    client = client_for_staff(actor.person, client_id)
     if is_approved:
         OnlineBookingApproval.objects.get_or_create(
-            client=client, defaults={"approved_by": acting_user, "approved_at": now_or(now)})
+            client=client, defaults={"approved_by": actor.person, "approved_at": now_or(now)})
     else:
         OnlineBookingApproval.objects.filter(client=client).delete()
-    audit(Action.BOOKING_ONLINE_APPROVAL_SET, acting_user, "client", client.pk, meta,
+    audit(Action.BOOKING_ONLINE_APPROVAL_SET, actor, "client", client.pk,
           is_approved=is_approved)
     return is_approved

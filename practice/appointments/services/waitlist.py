@@ -31,7 +31,14 @@ from practice.appointments.notifications import (
     WAITLIST_OFFER,
     WAITLIST_OFFER_GONE,
 )
-from practice.appointments.services.booking import _active_type, _book, _clinician, _locked, move_to
+from practice.appointments.services.booking import (
+    NewSession,
+    _active_type,
+    _book,
+    _clinician,
+    _locked,
+    move_to,
+)
 from practice.appointments.services.common import (
     BookingError,
     SlotTaken,
@@ -42,9 +49,8 @@ from practice.appointments.services.common import (
     waitlist_offer_freed_on_commit,
 )
 from practice.notifications.services import notification_enqueue
-from tenants.accounts.models import User
+from tenants.actor import Actor
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 
 OFFER_GONE = "Sorry, this time has already been taken or is no longer available."
 
@@ -53,17 +59,16 @@ OFFER_GONE = "Sorry, this time has already been taken or is no longer available.
 
 @transaction.atomic
 def appointment_reschedule_online(*, appointment_id: int, starts_at: datetime,
-                                  acting_user: User, meta: RequestMeta | None = None,
-                                  now: datetime | None = None) -> Appointment:
+                                  actor: Actor, now: datetime | None = None) -> Appointment:
     """A client moves their booked session to one of the free times offered, in one step: the
     row moves in a single UPDATE, so the old time is freed and the new one taken together
     (the database refuses the new time if someone took it meanwhile, and then nothing moves).
     Allowed when the practice lets clients reschedule, up to the cancellation cut-off, to a
     time they could book online. The clinician is told; the client's reminders follow."""
-    require_client(acting_user)
+    require_client(actor.person)
     now = now_or(now)
     rules = selectors.booking_rules()
-    appointment = _locked(acting_user, appointment_id)
+    appointment = _locked(actor.person, appointment_id)
     if appointment.status != Appointment.Status.BOOKED:
         raise BookingError("Only a booked session can be moved.")
     if not rules.client_reschedule_enabled:
@@ -75,7 +80,7 @@ def appointment_reschedule_online(*, appointment_id: int, starts_at: datetime,
     if not rules.client_may_book_at(starts_at, now):
         raise BookingError("That time can no longer be booked online. Please choose another.")
     earliest, latest = rules.online_window(now)
-    free = selectors.online_slots(client=acting_user, clinician=appointment.clinician,
+    free = selectors.online_slots(client=actor.person, clinician=appointment.clinician,
                                   appointment_type=appointment.appointment_type,
                                   earliest=earliest, latest=latest, now=now,
                                   except_appointment_id=appointment.pk)
@@ -87,7 +92,7 @@ def appointment_reschedule_online(*, appointment_id: int, starts_at: datetime,
         recipient=appointment.clinician, kind=SESSION_MOVED_BY_CLIENT,
         idempotency_key=f"session_moved:{appointment.pk}:v{appointment.schedule_version}",
         context={"appointment_id": appointment.pk, "version": appointment.schedule_version})
-    audit(Action.APPOINTMENT_RESCHEDULED, acting_user, "appointment", appointment.pk, meta,
+    audit(Action.APPOINTMENT_RESCHEDULED, actor, "appointment", appointment.pk,
           client_id=appointment.client_id, version=appointment.schedule_version,
           by_client=True, old_start=old_start.isoformat())
     waitlist_offer_freed_on_commit(appointment.pk, old_start, old_end)
@@ -113,22 +118,22 @@ def _check_wish(data: WaitlistInput) -> None:
 
 
 @transaction.atomic
-def waitlist_join(*, data: WaitlistInput, acting_user: User, client_id: int | None = None,
-                  meta: RequestMeta | None = None, now: datetime | None = None
+def waitlist_join(*, data: WaitlistInput, actor: Actor, client_id: int | None = None,
+                  now: datetime | None = None
                   ) -> WaitlistEntry:
     """A client joins the waitlist of one of their clinicians; staff add a client to any."""
     now = now_or(now)
     _check_wish(data)
-    if acting_user.is_client:
-        require_client(acting_user)
-        client = acting_user
+    if actor.person.is_client:
+        require_client(actor.person)
+        client = actor.person
         clinician = _clinician(data.clinician_id)
         if clinician.pk not in {person.pk for person in selectors.client_clinicians(client)}:
             raise BookingError("Choose one of your clinicians.")
         appointment_type = _active_type(data.appointment_type_id, online=True)
     else:
-        require_booking_staff(acting_user)
-        client = client_in_reach(acting_user, Capability.APPOINTMENTS, client_id or 0)
+        require_booking_staff(actor.person)
+        client = client_in_reach(actor.person, Capability.APPOINTMENTS, client_id or 0)
         clinician = _clinician(data.clinician_id)
         appointment_type = _active_type(data.appointment_type_id, online=False)
     if WaitlistEntry.objects.filter(client=client, clinician=clinician,
@@ -137,22 +142,21 @@ def waitlist_join(*, data: WaitlistInput, acting_user: User, client_id: int | No
     entry = WaitlistEntry.objects.create(
         client=client, clinician=clinician, appointment_type=appointment_type,
         weekdays=sorted(set(data.weekdays)), earliest_time=data.earliest_time,
-        latest_time=data.latest_time, created_by=acting_user, created_at=now)
-    audit(Action.WAITLIST_JOINED, acting_user, "waitlist_entry", entry.pk, meta,
-          client_id=client.pk, clinician_id=clinician.pk, by_client=acting_user.is_client)
+        latest_time=data.latest_time, created_by=actor.person, created_at=now)
+    audit(Action.WAITLIST_JOINED, actor, "waitlist_entry", entry.pk,
+          client_id=client.pk, clinician_id=clinician.pk, by_client=actor.person.is_client)
     return entry
 
 
 @transaction.atomic
-def waitlist_leave(*, entry_id: int, acting_user: User, meta: RequestMeta | None = None,
-                   now: datetime | None = None) -> WaitlistEntry:
-    visible = selectors.waitlist_visible_to(acting_user).values("pk")
+def waitlist_leave(*, entry_id: int, actor: Actor, now: datetime | None = None) -> WaitlistEntry:
+    visible = selectors.waitlist_visible_to(actor.person).values("pk")
     entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id, pk__in=visible)
     if entry.status == WaitlistEntry.Status.WAITING:
         entry.status = WaitlistEntry.Status.REMOVED
         entry.closed_at = now_or(now)
         entry.save(update_fields=["status", "closed_at"])
-        audit(Action.WAITLIST_LEFT, acting_user, "waitlist_entry", entry.pk, meta,
+        audit(Action.WAITLIST_LEFT, actor, "waitlist_entry", entry.pk,
               client_id=entry.client_id)
     return entry
 
@@ -220,7 +224,7 @@ def waitlist_offer_freed(*, source_appointment_id: int, starts_at: datetime,
     if not sent:
         slot.delete()
         return None
-    audit(Action.WAITLIST_OFFERS_SENT, None, "slot_offer", slot.pk, None,
+    audit(Action.WAITLIST_OFFERS_SENT, None, "slot_offer", slot.pk,
           clinician_id=source.clinician_id, offers=sent)
     return slot
 
@@ -241,14 +245,13 @@ def _close_others(slot: SlotOffer, *, winner: WaitlistOffer | None, status: str,
 
 
 @transaction.atomic
-def waitlist_offer_accept(*, offer_id: int, acting_user: User,
-                          meta: RequestMeta | None = None,
+def waitlist_offer_accept(*, offer_id: int, actor: Actor,
                           now: datetime | None = None) -> Appointment:
     """The first acceptance wins: the offered time's row is locked, so a second acceptance
     waits, then finds the time filled. The booking still passes the exclusion constraints."""
-    require_client(acting_user)
+    require_client(actor.person)
     now = now_or(now)
-    offer = WaitlistOffer.objects.get(pk=offer_id, entry__client=acting_user)
+    offer = WaitlistOffer.objects.get(pk=offer_id, entry__client=actor.user)
     slot = SlotOffer.objects.select_for_update().select_related("clinician").get(
         pk=offer.slot_id)
     offer.refresh_from_db()
@@ -257,9 +260,8 @@ def waitlist_offer_accept(*, offer_id: int, acting_user: User,
         raise SlotTaken(OFFER_GONE)
     entry = WaitlistEntry.objects.select_related("appointment_type").get(pk=offer.entry_id)
     try:
-        appointment = _book(client=acting_user, clinician=slot.clinician,
-                            appointment_type=entry.appointment_type, starts_at=slot.starts_at,
-                            video_link="", acting_user=acting_user, now=now)
+        appointment = _book(NewSession(actor.person, slot.clinician, entry.appointment_type,
+                                       slot.starts_at), actor=actor, now=now)
     except SlotTaken:
         # Someone took the time by another way (staff booked it): nobody gets it. The periodic
         # job withdraws the offer and tells the others (this transaction is rolled back).
@@ -274,23 +276,22 @@ def waitlist_offer_accept(*, offer_id: int, acting_user: User,
     entry.closed_at = now
     entry.save(update_fields=["status", "closed_at"])
     _close_others(slot, winner=offer, status=WaitlistOffer.Status.TAKEN, now=now)
-    audit(Action.WAITLIST_OFFER_ACCEPTED, acting_user, "slot_offer", slot.pk, meta,
-          client_id=acting_user.pk, appointment_id=appointment.pk, offer_id=offer.pk)
+    audit(Action.WAITLIST_OFFER_ACCEPTED, actor, "slot_offer", slot.pk,
+          client_id=actor.person.pk, appointment_id=appointment.pk, offer_id=offer.pk)
     return appointment
 
 
 @transaction.atomic
-def waitlist_offer_decline(*, offer_id: int, acting_user: User,
-                           meta: RequestMeta | None = None,
+def waitlist_offer_decline(*, offer_id: int, actor: Actor,
                            now: datetime | None = None) -> WaitlistOffer:
-    require_client(acting_user)
+    require_client(actor.person)
     offer = WaitlistOffer.objects.select_for_update().get(pk=offer_id,
-                                                          entry__client=acting_user)
+                                                          entry__client=actor.user)
     if offer.status == WaitlistOffer.Status.SENT:
         offer.status = WaitlistOffer.Status.DECLINED
         offer.responded_at = now_or(now)
         offer.save(update_fields=["status", "responded_at"])
-        audit(Action.WAITLIST_OFFER_DECLINED, acting_user, "slot_offer", offer.slot_id, meta,
+        audit(Action.WAITLIST_OFFER_DECLINED, actor, "slot_offer", offer.slot_id,
               offer_id=offer.pk)
     return offer
 
@@ -318,7 +319,7 @@ def waitlist_offers_due(*, now: datetime) -> OfferRun:
                 slot.status = SlotOffer.Status.WITHDRAWN
                 slot.save(update_fields=["status"])
                 _close_others(slot, winner=None, status=WaitlistOffer.Status.TAKEN, now=now)
-                audit(Action.WAITLIST_OFFER_WITHDRAWN, None, "slot_offer", slot.pk, None)
+                audit(Action.WAITLIST_OFFER_WITHDRAWN, None, "slot_offer", slot.pk)
                 withdrawn += 1
                 continue
             if slot.expires_at > now and slot.offers.filter(
@@ -334,7 +335,7 @@ def waitlist_offers_due(*, now: datetime) -> OfferRun:
                 slot.status = SlotOffer.Status.EXPIRED
                 slot.save(update_fields=["status"])
                 expired += 1
-            audit(Action.WAITLIST_OFFERS_LAPSED, None, "slot_offer", slot.pk, None,
+            audit(Action.WAITLIST_OFFERS_LAPSED, None, "slot_offer", slot.pk,
                   reoffered=slot.status == SlotOffer.Status.OPEN)
     recent = Appointment.objects.filter(
         Q(status__in=[Appointment.Status.CANCELLED, Appointment.Status.LATE_CANCELLED]),

@@ -12,7 +12,6 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -39,7 +38,7 @@ from practice.formbuilder.models import FormAssignment, FormTemplate
 from practice.formbuilder.pdf import form_pdf
 from practice.measurement.api.serializers import bad_request
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInApiRequest
 
 FORM_PROBLEMS = bad_request('{"detail": why, "problems": [every problem]}')
@@ -53,13 +52,11 @@ DENIED = {403: FormErrorSerializer}
 MISSING = {404: FormErrorSerializer}
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
 
-
-def _read(request: Request, action: str, object_type: str, object_id: Any, **detail: Any) -> None:
+def _read(request: SignedInApiRequest, action: str, object_type: str, object_id: Any,
+          **detail: Any) -> None:
     audit_record(action=action, actor=request.user, object_type=object_type,
-                 object_id=object_id, meta=_meta(request), detail=detail)
+                 object_id=object_id, meta=request.actor.meta, detail=detail)
 
 
 def _problems(error: DefinitionError) -> Response:
@@ -101,8 +98,7 @@ class TemplateListView(APIView):
             template = services.template_create(
                 title=body.validated_data["title"],
                 description=body.validated_data["description"],
-                definition=body.validated_data.get("definition"), acting_user=request.user,
-                meta=_meta(request))
+                definition=body.validated_data.get("definition"), actor=request.actor)
         except DefinitionError as error:
             return _problems(error)
         return Response(FormTemplateDetailSerializer(selectors.template_by_id(template.pk)).data,
@@ -129,7 +125,7 @@ class TemplateDetailView(APIView):
         try:
             services.template_draft_replace(template_id=template.pk,
                                             definition=body.validated_data["definition"],
-                                            acting_user=request.user, meta=_meta(request))
+                                            actor=request.actor)
         except DefinitionError as error:
             return _problems(error)
         except services.FormError as error:
@@ -148,7 +144,7 @@ class TemplatePublishView(APIView):
         template = _template(template_id)
         try:
             version = services.template_publish(template_id=template.pk,
-                                                acting_user=request.user, meta=_meta(request))
+                                                actor=request.actor)
         except DefinitionError as error:
             return _problems(error)
         except services.FormError as error:
@@ -211,8 +207,7 @@ class AssignmentListView(APIView):
         try:
             assignment = services.form_share(client_id=data["client_id"],
                                              template_id=data["template_id"],
-                                             due_on=data["due_on"], acting_user=request.user,
-                                             meta=_meta(request))
+                                             due_on=data["due_on"], actor=request.actor)
         except services.FormError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(FormAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
@@ -246,8 +241,8 @@ class AnswersView(APIView):
         try:
             services.form_answers_save(
                 assignment_id=assignment.pk, answers=body.validated_data["answers"],
-                submit=body.validated_data["submit"], acting_user=request.user,
-                strict_keys=True, meta=_meta(request))
+                submit=body.validated_data["submit"], actor=request.actor,
+                strict_keys=True)
         except services.AnswersInvalid as error:
             return Response({"detail": str(error), "errors": error.errors},
                             status=status.HTTP_400_BAD_REQUEST)
@@ -272,7 +267,7 @@ class SignView(APIView):
         try:
             services.form_sign(assignment_id=assignment.pk, typed_name=data["typed_name"],
                                consent=data["consent"], drawn=data["drawn"],
-                               acting_user=request.user, meta=_meta(request))
+                               actor=request.actor)
         except services.FormError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(FormAssignmentDetailSerializer(_assignment(request, assignment_id)).data,
@@ -290,7 +285,7 @@ class WithdrawView(APIView):
         assignment = _assignment(request, assignment_id)
         try:
             assignment = services.form_withdraw(assignment_id=assignment.pk,
-                                                acting_user=request.user, meta=_meta(request))
+                                                actor=request.actor)
         except services.FormError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response(FormAssignmentSerializer(assignment).data)

@@ -19,7 +19,7 @@ from practice.formbuilder import builder, selectors, services
 from practice.formbuilder.definitions import FIELD_TYPES, KEY, DefinitionError
 from practice.formbuilder.forms import FieldForm, SectionForm, TemplateForm
 from practice.formbuilder.models import FormTemplate
-from practice.formbuilder.views.common import forms_staff_required, meta, render_staff
+from practice.formbuilder.views.common import forms_staff_required, render_staff
 from practice.formbuilder.views.questions import sections_for
 from tenants.requests import SignedInRequest
 
@@ -36,8 +36,8 @@ def template_list(request: SignedInRequest) -> HttpResponse:
             try:
                 template = services.template_create(
                     title=form.cleaned_data["title"],
-                    description=form.cleaned_data["description"], acting_user=request.user,
-                    meta=meta(request))
+                    description=form.cleaned_data["description"],
+                    actor=request.actor)
             except DefinitionError as error:
                 form.add_error(None, " ".join(error.messages))
             else:
@@ -188,7 +188,7 @@ def template_builder(request: SignedInRequest, template_id: int) -> HttpResponse
         return _builder_page(request, template, bound=bound, status=400)
     try:
         services.template_draft_apply(template_id=template.pk, step=step,
-                                      acting_user=request.user, meta=meta(request))
+                                      actor=request.actor)
     except DefinitionError as error:
         return _refused(request, template, error.messages, bound)
     except services.FormError as error:
@@ -212,8 +212,8 @@ def _refused(request: HttpRequest, template: FormTemplate, problems: list[str],
 def template_publish(request: SignedInRequest, template_id: int) -> HttpResponse:
     template = _template_or_404(template_id)
     try:
-        version = services.template_publish(template_id=template.pk, acting_user=request.user,
-                                            meta=meta(request))
+        version = services.template_publish(template_id=template.pk,
+                                            actor=request.actor)
     except DefinitionError as error:
         for problem in error.messages:
             messages.error(request, problem)
@@ -232,7 +232,7 @@ def template_archive(request: SignedInRequest, template_id: int) -> HttpResponse
     template = _template_or_404(template_id)
     archived = request.POST.get("archived") != "0"
     services.template_set_archived(template_id=template.pk, archived=archived,
-                                   acting_user=request.user, meta=meta(request))
+                                   actor=request.actor)
     messages.success(request, "Template archived." if archived else "Template restored.")
     return HttpResponseRedirect(reverse("documents:forms:templates"))
 

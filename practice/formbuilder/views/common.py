@@ -11,19 +11,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from practice.access import Capability, requires
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
+from tenants.requests import PracticeRequest
 
 forms_staff_required = requires(Capability.FORMS)
 
 
-def meta(request: HttpRequest) -> RequestMeta:
-    return RequestMeta.from_request(request)
-
-
-def read_event(request: HttpRequest, action: str, object_type: str, object_id: int,
+def read_event(request: PracticeRequest, action: str, object_type: str, object_id: int,
                **detail: Any) -> None:
-    audit_record(action=action, actor=request.user, object_type=object_type,
-                 object_id=object_id, meta=meta(request), detail=detail)
+    audit_record(action=action, actor=request.actor, object_type=object_type,
+                 object_id=object_id, detail=detail)
 
 
 def render_staff(request: HttpRequest, template: str, context: dict[str, Any],

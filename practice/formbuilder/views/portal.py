@@ -22,7 +22,6 @@ from practice.formbuilder.pdf import form_pdf
 from practice.formbuilder.views.questions import raw_answers, sections_for
 from practice.formbuilder.views.staff import pdf_response
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 
@@ -76,8 +75,7 @@ def form_fill(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     raw = raw_answers(request.POST, definition)
     try:
         saved = services.form_answers_save(
-            assignment_id=assignment.pk, answers=raw, submit=submit, acting_user=request.user,
-            meta=RequestMeta.from_request(request))
+            assignment_id=assignment.pk, answers=raw, submit=submit, actor=request.actor)
     except services.AnswersInvalid as error:
         messages.error(request, str(error))
         return _fill_page(request, assignment, raw=raw, errors=error.errors, status=400)
@@ -112,8 +110,7 @@ def form_sign(request: SignedInRequest, assignment_id: int) -> HttpResponse:
             try:
                 services.form_sign(assignment_id=assignment.pk, typed_name=data["typed_name"],
                                    consent=data["consent"], drawn=data["drawn"],
-                                   acting_user=request.user,
-                                   meta=RequestMeta.from_request(request))
+                                   actor=request.actor)
             except services.FormError as error:
                 form.add_error(None, str(error))
             else:

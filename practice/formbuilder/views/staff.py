@@ -22,7 +22,6 @@ from practice.formbuilder.models import FormAssignment
 from practice.formbuilder.pdf import form_pdf
 from practice.formbuilder.views.common import (
     forms_staff_required,
-    meta,
     read_event,
     render_staff,
 )
@@ -75,7 +74,7 @@ def form_share(request: SignedInRequest) -> HttpResponse:
         try:
             assignment = services.form_share(
                 client_id=data["client"], template_id=data["template"], due_on=data["due_on"],
-                acting_user=request.user, meta=meta(request))
+                actor=request.actor)
         except User.DoesNotExist:
             raise Http404 from None
         except services.FormError as error:
@@ -157,8 +156,7 @@ def pdf_response(body: bytes, filename: str) -> HttpResponse:
 def form_withdraw(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     assignment = _assignment_or_404(request, assignment_id)
     try:
-        services.form_withdraw(assignment_id=assignment.pk, acting_user=request.user,
-                               meta=meta(request))
+        services.form_withdraw(assignment_id=assignment.pk, actor=request.actor)
     except services.FormError as error:
         messages.error(request, str(error))
     else:

@@ -52,7 +52,7 @@ from practice.measurement.models import Alert, Assignment, Response
 from practice.measurement.scoring import IncompleteResponse, InvalidAnswers, score
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta, audit_record
+from tenants.audit.services import audit_record
 from tenants.requests import SignedInApiRequest
 
 # --- permissions ---------------------------------------------------------------------------------
@@ -72,14 +72,11 @@ def _client_in_reach(user: User, client_id: int) -> User:
     return client_for_staff(user, client_id)
 
 
-def _meta(request: Request) -> RequestMeta:
-    return RequestMeta.from_request(request)
 
-
-def _audit_read(request: Request, action: str, object_type: str, object_id: Any) -> None:
+def _audit_read(request: SignedInApiRequest, action: str, object_type: str, object_id: Any) -> None:
     """A read of client data: who, what kind, which id (never values)."""
     audit_record(action=action, actor=request.user, object_type=object_type,
-                 object_id=object_id, meta=_meta(request))
+                 object_id=object_id, meta=request.actor.meta)
 
 
 # Every endpoint answers 403 to whoever is not signed in here, and 404 to a role that may not
@@ -150,7 +147,7 @@ def _save_definition(request: SignedInApiRequest, key: str | None) -> ApiRespons
     _require_plan(request)
     try:
         row = services.practice_instrument_save(data=request.data, key=key,
-                                                acting_user=request.user, meta=_meta(request))
+                                                actor=request.actor)
     except DefinitionError as error:
         return _definition_problems(error)
     return ApiResponse(PracticeInstrumentSerializer(row).data, status=status.HTTP_201_CREATED)
@@ -181,8 +178,7 @@ class InstrumentPublishView(APIView):
     def post(self, request: SignedInApiRequest, key: str) -> ApiResponse:
         _require_plan(request)
         try:
-            row = services.practice_instrument_publish(key=key, acting_user=request.user,
-                                                       meta=_meta(request))
+            row = services.practice_instrument_publish(key=key, actor=request.actor)
         except services.MeasurementError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         except DefinitionError as error:
@@ -270,8 +266,8 @@ class ClientAssignmentsView(GenericAPIView):
         given.is_valid(raise_exception=True)
         try:
             assignment = services.assignment_create(
-                practice=request.tenant, client_id=client_id, acting_user=request.user,
-                meta=_meta(request), **given.validated_data)
+                client_id=client_id, actor=request.actor,
+                **given.validated_data)
         except PermissionError as error:
             raise PermissionDenied(str(error)) from error
         except services.MeasurementError as error:
@@ -288,7 +284,7 @@ class AssignmentEndView(APIView):
                    responses={**DENIED, 200: AssignmentSerializer, 404: ErrorSerializer})
     def post(self, request: SignedInApiRequest, assignment_id: int) -> ApiResponse:
         assignment = services.assignment_end(assignment_id=assignment_id,
-                                             acting_user=request.user, meta=_meta(request))
+                                             actor=request.actor)
         return ApiResponse(AssignmentSerializer(assignment).data)
 
 
@@ -353,7 +349,7 @@ class ResponseEnteredInErrorView(APIView):
         try:
             response = services.response_mark_entered_in_error(
                 response_id=response_id, reason=given.validated_data["reason"],
-                acting_user=request.user, meta=_meta(request))
+                actor=request.actor)
         except PermissionError as error:
             raise PermissionDenied(str(error)) from error
         except services.MeasurementError as error:
@@ -434,8 +430,7 @@ class AlertAcknowledgeView(APIView):
     @extend_schema(request=None,
                    responses={**DENIED, 200: AlertSerializer, 404: ErrorSerializer})
     def post(self, request: SignedInApiRequest, alert_id: int) -> ApiResponse:
-        alert = services.alert_acknowledge(alert_id=alert_id, acting_user=request.user,
-                                           meta=_meta(request))
+        alert = services.alert_acknowledge(alert_id=alert_id, actor=request.actor)
         return ApiResponse(AlertSerializer(alert).data)
 
 
@@ -450,7 +445,7 @@ class AlertResolveView(APIView):
         given.is_valid(raise_exception=True)
         try:
             alert = services.alert_resolve(alert_id=alert_id, note=given.validated_data["note"],
-                                           acting_user=request.user, meta=_meta(request))
+                                           actor=request.actor)
         except services.MeasurementError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return ApiResponse(AlertSerializer(alert).data)

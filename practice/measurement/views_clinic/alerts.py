@@ -64,8 +64,7 @@ def _alert_action(request: SignedInRequest, alert_id: int,
 @clinical_required
 def alert_acknowledge(request: SignedInRequest, alert_id: int) -> HttpResponse:
     def act(alert: Alert) -> str:
-        services.alert_acknowledge(alert_id=alert.pk, acting_user=request.user,
-                                   meta=RequestMeta.from_request(request))
+        services.alert_acknowledge(alert_id=alert.pk, actor=request.actor)
         return "Alert acknowledged."
 
     return _alert_action(request, alert_id, act)
@@ -79,7 +78,7 @@ def alert_resolve(request: SignedInRequest, alert_id: int) -> HttpResponse:
         if not form.is_valid():
             raise services.MeasurementError("Add a note saying how this was resolved.")
         services.alert_resolve(alert_id=alert.pk, note=form.cleaned_data["note"],
-                               acting_user=request.user, meta=RequestMeta.from_request(request))
+                               actor=request.actor)
         return "Alert resolved."
 
     return _alert_action(request, alert_id, act)
@@ -93,7 +92,7 @@ def alert_snooze(request: SignedInRequest, alert_id: int) -> HttpResponse:
         if not form.is_valid():
             raise services.MeasurementError("Choose how long to snooze for.")
         services.alert_snooze(alert_id=alert.pk, until=timezone.now() + form.delta,
-                              acting_user=request.user, meta=RequestMeta.from_request(request))
+                              actor=request.actor)
         chosen = dict(SNOOZE_CHOICES)[form.cleaned_data["duration"]]
         return f"Alert snoozed for {chosen}."
 

@@ -209,10 +209,9 @@ def assign(request: SignedInRequest, client_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.assignment_create(
-                practice=request.tenant, client_id=client.pk, instrument_key=data["instrument"],
+                client_id=client.pk, instrument_key=data["instrument"],
                 frequency=data["frequency"], starts_on=data["starts_on"],
-                ends_on=data["ends_on"], acting_user=request.user,
-                meta=RequestMeta.from_request(request))
+                ends_on=data["ends_on"], actor=request.actor)
         except services.MeasurementError as error:
             form.add_error(None, str(error))
         else:
@@ -227,8 +226,7 @@ def assign(request: SignedInRequest, client_id: int) -> HttpResponse:
 def assignment_end(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     try:
         assignment = services.assignment_end(assignment_id=assignment_id,
-                                             acting_user=request.user,
-                                             meta=RequestMeta.from_request(request))
+                                             actor=request.actor)
     except Assignment.DoesNotExist:
         raise Http404 from None
     messages.success(request, "Assignment ended. Responses already given are kept.")
@@ -250,7 +248,7 @@ def response_entered_in_error(request: SignedInRequest, response_id: int) -> Htt
     try:
         services.response_mark_entered_in_error(
             response_id=response.pk, reason=form.cleaned_data["reason"],
-            acting_user=request.user, meta=RequestMeta.from_request(request))
+            actor=request.actor)
     except services.MeasurementError as error:
         messages.error(request, str(error))
     else:

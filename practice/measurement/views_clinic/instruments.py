@@ -30,7 +30,6 @@ from practice.measurement.scoring import (
 )
 from practice.measurement.views_clinic.common import clinical_required, render_page
 from practice.measurement.views_clinic.sections import number_text
-from tenants.audit.services import RequestMeta
 from tenants.requests import PracticeRequest, SignedInRequest
 
 # --- practice-defined instruments and the scoring preview --------------------------------------
@@ -91,8 +90,7 @@ def _definition_editor(request: SignedInRequest, *, key: str | None, initial: st
     if request.method == "POST" and form.is_valid():
         try:
             row = services.practice_instrument_save(
-                data=form.cleaned_data["definition"], key=key, acting_user=request.user,
-                meta=RequestMeta.from_request(request))
+                data=form.cleaned_data["definition"], key=key, actor=request.actor)
         except DefinitionError as error:
             for message in error.messages:
                 form.add_error("definition", message)
@@ -150,8 +148,7 @@ def instrument_publish(request: SignedInRequest, key: str) -> HttpResponse:
             reverse("clinic:assessments:instrument_preview", args=[key])
             + f"?version={latest.version}")
     try:
-        row = services.practice_instrument_publish(key=key, acting_user=request.user,
-                                                   meta=RequestMeta.from_request(request))
+        row = services.practice_instrument_publish(key=key, actor=request.actor)
     except PracticeInstrument.DoesNotExist:
         raise Http404 from None
     except services.MeasurementError as error:

@@ -25,7 +25,6 @@ from practice.outcomes.forms import EpisodeCloseForm
 from practice.outcomes.models import Episode
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
-from tenants.audit.services import RequestMeta
 from tenants.requests import PracticeRequest, SignedInRequest
 
 
@@ -61,8 +60,7 @@ def client_episodes(request: SignedInRequest, client_id: int) -> HttpResponse:
 def episode_open(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_or_404(request, client_id)
     try:
-        services.episode_open(client=client, acting_user=request.user,
-                              meta=RequestMeta.from_request(request))
+        services.episode_open(client=client, actor=request.actor)
     except services.EpisodeError as error:
         messages.error(request, str(error))
     else:
@@ -90,10 +88,10 @@ def episode_close(request: SignedInRequest, episode_id: int) -> HttpResponse:
         return _page(request, episode.client, form=form, status=400)
     data = form.cleaned_data
     try:
-        services.episode_close(episode_id=episode.pk, acting_user=request.user,
+        services.episode_close(episode_id=episode.pk, actor=request.actor,
                                end_reason=data["end_reason"],
                                ended_at=_end_moment(data["ended_on"], episode.client),
-                               note=data["note"], meta=RequestMeta.from_request(request))
+                               note=data["note"])
     except services.EpisodeError as error:
         form.add_error(None, str(error))
         return _page(request, episode.client, form=form, status=400)

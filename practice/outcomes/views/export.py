@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from practice.access import Capability, requires
 from practice.outcomes import services
 from practice.outcomes.models import PracticeExport
-from tenants.audit.services import RequestMeta
 from tenants.requests import SignedInRequest
 
 owner_required = requires(Capability.MANAGE_PRACTICE)
@@ -39,8 +38,7 @@ def practice_export(request: SignedInRequest) -> HttpResponse:
 @owner_required
 def practice_export_request(request: SignedInRequest) -> HttpResponse:
     try:
-        services.practice_export_request(acting_user=request.user,
-                                         meta=RequestMeta.from_request(request))
+        services.practice_export_request(actor=request.actor)
     except services.ExportInProgress as error:
         messages.error(request, str(error))
     else:
@@ -53,8 +51,7 @@ def practice_export_request(request: SignedInRequest) -> HttpResponse:
 def practice_export_download(request: SignedInRequest, export_id: int) -> HttpResponseBase:
     try:
         export = services.practice_export_download(export_id=export_id,
-                                                   acting_user=request.user,
-                                                   meta=RequestMeta.from_request(request))
+                                                   actor=request.actor)
     except PracticeExport.DoesNotExist:
         raise Http404 from None
     if export is None:
