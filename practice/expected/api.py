@@ -19,7 +19,6 @@ from practice.expected import policies, selectors, services
 from practice.expected.models import Calibration
 from practice.measurement.api.serializers import BAD_REQUEST, ErrorSerializer
 from practice.measurement.api.views import CLINICAL, DENIED
-from practice.measurement.models import Alert
 from tenants.accounts.models import User
 from tenants.audit.actions import Action
 from tenants.audit.services import audit_record
@@ -105,10 +104,7 @@ def _path(view: selectors.ClientPath) -> dict[str, Any]:
 
 
 def _client(request: SignedInApiRequest, client_id: int) -> User:
-    try:
-        return client_for_staff(request.user, client_id)
-    except User.DoesNotExist:
-        raise NotFound from None
+    return client_for_staff(request.user, client_id)
 
 
 class ClientPathsView(APIView):
@@ -131,11 +127,8 @@ class ClientPathsView(APIView):
     def put(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
         given = ShareSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            row = services.client_path_share(client_id=client_id, actor=request.actor,
-                                             **given.validated_data)
-        except User.DoesNotExist:
-            raise NotFound from None
+        row = services.client_path_share(client_id=client_id, actor=request.actor,
+                                         **given.validated_data)
         return ApiResponse({"is_shown": row.is_shown})
 
 
@@ -152,10 +145,7 @@ class SupportView(APIView):
 
     @extend_schema(responses={**DENIED, 200: SupportSerializer, 404: ErrorSerializer})
     def get(self, request: SignedInApiRequest, alert_id: int) -> ApiResponse:
-        try:
-            alert = selectors.not_on_track_alert_for_staff(request.user, alert_id)
-        except Alert.DoesNotExist:
-            raise NotFound from None
+        alert = selectors.not_on_track_alert_for_staff(request.user, alert_id)
         return ApiResponse(_support(selectors.support_answers_for([alert]).get(alert.pk)))
 
     @extend_schema(request=SupportSerializer,
@@ -168,8 +158,6 @@ class SupportView(APIView):
             row = services.support_answers_save(
                 alert_id=alert_id, answers=given.validated_data["answers"],
                 actor=request.actor)
-        except Alert.DoesNotExist:
-            raise NotFound from None
         except services.PathError as error:
             return ApiResponse({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return ApiResponse(_support(row))

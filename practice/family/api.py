@@ -99,11 +99,8 @@ class FamilyRecordView(APIView):
 
 
 def _record(request: SignedInApiRequest, client_id: int, kind: str) -> ApiResponse:
-    try:
-        _link, items = selectors.proxy_items(proxy=request.user, client_id=client_id,
-                                             kind=kind, practice=request.tenant)
-    except User.DoesNotExist:
-        raise NotFound from None
+    _link, items = selectors.proxy_items(proxy=request.user, client_id=client_id,
+                                         kind=kind, practice=request.tenant)
     audit_record(action=Action.FAMILY_RECORD_VIEWED, actor=request.user,
                  object_type="client", object_id=client_id,
                  meta=RequestMeta.from_request(request), detail={"kind": kind, "api": True})
@@ -137,8 +134,6 @@ class FamilyMessagesView(APIView):
                 meta=RequestMeta.from_request(request))
         except services.FamilyError as error:
             raise ValidationError({"detail": str(error)}) from None
-        except User.DoesNotExist:
-            raise NotFound from None
         return ApiResponse({"id": message.pk, "kind": policies.Kind.MESSAGES,
                             "title": request.user.full_name,
                             "when": message.created_at.isoformat(), "detail": message.body,
@@ -215,10 +210,7 @@ class FamilyQuestionnairesView(APIView):
     @extend_schema(operation_id="family_client_questionnaires_list",
                    responses={200: DueSerializer(many=True)})
     def get(self, request: SignedInApiRequest, client_id: int) -> ApiResponse:
-        try:
-            link = selectors.proxy_link(request.user, client_id)
-        except User.DoesNotExist:
-            raise NotFound from None
+        link = selectors.proxy_link(request.user, client_id)
         return ApiResponse(DueSerializer([_due_row(due) for due in selectors.caregiver_due(link)],
                                          many=True).data)
 
@@ -276,10 +268,7 @@ def _due_row(due: selectors.CaregiverDue) -> dict[str, Any]:
 
 def _due_or_404(request: SignedInApiRequest, client_id: int,
                 assignment_id: int) -> selectors.CaregiverDue:
-    try:
-        link = selectors.proxy_link(request.user, client_id)
-    except User.DoesNotExist:
-        raise NotFound from None
+    link = selectors.proxy_link(request.user, client_id)
     due = next((row for row in selectors.caregiver_due(link)
                 if row.assignment.pk == assignment_id), None)
     if due is None:
@@ -288,11 +277,8 @@ def _due_or_404(request: SignedInApiRequest, client_id: int,
 
 
 def _messages_link(request: SignedInApiRequest, client_id: int) -> Any:
-    try:
-        return selectors.proxy_sees(proxy=request.user, client_id=client_id,
-                                    kind=policies.Kind.MESSAGES, practice=request.tenant)
-    except User.DoesNotExist:
-        raise NotFound from None
+    return selectors.proxy_sees(proxy=request.user, client_id=client_id,
+                                kind=policies.Kind.MESSAGES, practice=request.tenant)
 
 
 def _item(row: Any) -> dict[str, Any]:
