@@ -5,6 +5,7 @@ with no check at all before the insert: the database's exclusion constraint alon
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from django.db import connection
@@ -16,6 +17,7 @@ from practice.appointments.models import Appointment
 from tenants.accounts.models import User
 from tenants.actor import Actor
 from tests.appointments.helpers import (
+    BookingWorld,
     booking_client,
     next_weekday_at,
     outbox,
@@ -23,6 +25,22 @@ from tests.appointments.helpers import (
     prepare,
     together,
 )
+
+
+def staff_books(booking: BookingWorld, client: User, starts_at: datetime) -> Callable[[], str]:
+    """The front desk books `client` at `starts_at` (staff booking checks nothing before the
+    insert: only the constraint stands in the way): "booked", or what the loser is told."""
+    def attempt() -> str:
+        with schema_context(booking.schema):
+            try:
+                services.appointment_book(
+                    client_id=client.pk, clinician_id=booking.clinician.pk,
+                    appointment_type_id=booking.office_type, starts_at=starts_at,
+                    actor=Actor.of(booking.world.front_desk))
+            except services.SlotTaken as taken:
+                return str(taken)
+        return "booked"
+    return attempt
 
 
 @pytest.mark.usefixtures("committed_db")
@@ -54,26 +72,12 @@ def test_two_clients_one_slot_exactly_one_wins(practice_factory) -> None:
     # Staff booking checks nothing before the insert: only the constraint stands in the way.
     later = start + timezone.timedelta(days=1)
 
-    def staff(client: User) -> Callable[[], str]:
-        def attempt() -> str:
-            with schema_context(booking.schema):
-                try:
-                    services.appointment_book(
-                        client_id=client.pk, clinician_id=booking.clinician.pk,
-                        appointment_type_id=booking.office_type, starts_at=later,
-                        actor=Actor.of(booking.world.front_desk))
-                except services.SlotTaken as taken:
-                    return str(taken)
-            return "booked"
-        return attempt
-
-    assert together([staff(booking.client), staff(rival)]) == [
+    assert together([staff_books(booking, booking.client, later),
+                     staff_books(booking, rival, later)]) == [
         "That time was just taken. Please choose another.", "booked"]
     with schema_context(booking.schema):
         assert list(Appointment.objects.order_by("starts_at").values_list("starts_at", flat=True)
                     ) == [start, later]
-
-
 
 @pytest.mark.usefixtures("committed_db")
 def test_a_deadlock_between_two_bookings_is_told_the_time_was_taken(practice_factory) -> None:
@@ -99,20 +103,8 @@ def test_a_deadlock_between_two_bookings_is_told_the_time_was_taken(practice_fac
                 FOR EACH ROW EXECUTE FUNCTION crossed_locks();""")
     at = next_weekday_at(11)
 
-    def staff(client: User) -> Callable[[], str]:
-        def attempt() -> str:
-            with schema_context(booking.schema):
-                try:
-                    services.appointment_book(
-                        client_id=client.pk, clinician_id=booking.clinician.pk,
-                        appointment_type_id=booking.office_type, starts_at=at,
-                        actor=Actor.of(booking.world.front_desk))
-                except services.SlotTaken as taken:
-                    return str(taken)
-            return "booked"
-        return attempt
-
-    assert together([staff(booking.client), staff(rival)]) == [
+    assert together([staff_books(booking, booking.client, at),
+                     staff_books(booking, rival, at)]) == [
         "That time was just taken. Please choose another.", "booked"]
     with schema_context(booking.schema):
         assert Appointment.objects.filter(starts_at=at).count() == 1
