@@ -107,14 +107,25 @@ class Comparison:
         ratio = self.ratio
         return "unreliable" if ratio is None else f"{ratio:.{digits}f}"
 
+    @property
+    def bound(self) -> float | None:
+        """When the ratio is not reported, what can still be said: the two medians are less than
+        the baseline's spread apart, so the ratio lies within 1 ± spread / baseline median
+        (this is the upper end)."""
+        if self.is_reliable or self.baseline.median == 0:
+            return None
+        return 1 + self.baseline.spread / self.baseline.median
+
     def explain(self, unit: str = "ms", scale: float = 1000.0, digits: int = 1) -> str:
-        """Why the ratio is not reported (empty when it is)."""
+        """Why the ratio is not reported (empty when it is), and the bound that holds."""
         if self.is_reliable:
             return ""
+        bound = self.bound
         return (f"ratio not reported: the baseline's spread ({self.baseline.spread_name} "
                 f"{self.baseline.spread * scale:.{digits}f} {unit}) is wider than the difference "
-                f"measured ({self.difference * scale:.{digits}f} {unit})")
-
+                f"measured ({self.difference * scale:.{digits}f} {unit})"
+                + (f"; it lies between {2 - bound:.2f} and {bound:.2f}" if bound is not None
+                   else ""))
 
     def note(self, unit: str = "ms", scale: float = 1000.0, digits: int = 1) -> str:
         """`explain()` in brackets after a figure, or nothing."""
@@ -139,8 +150,6 @@ def timed(step: object) -> float:
     step()  # type: ignore[operator]
     return time.perf_counter() - started
 
-
-# --- the throwaway database ---------------------------------------------------------------------
 
 # --- the throwaway database ---------------------------------------------------------------------
 
