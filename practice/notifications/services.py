@@ -317,8 +317,16 @@ def notifications_record(*, results: Sequence[tuple[Claim, Outcome]], now: datet
     out to this worker, which claims it again next."""
     ids = sorted({claim.notification.pk for claim, _ in results}
                  | {claim.notification.pk for claim in released})
-    fresh = {row.pk: row for row in
-             Notification.objects.select_for_update().filter(pk__in=ids).order_by("id")}
+    # Locked in id order, as claims lock them. Recording writes only the outcome's fields and
+    # reads only the attempt count (whether this was the last attempt), so only that is read
+    # again: the claim's rows (recipient and all) are already here, and loading every row whole
+    # a second time cost a tenth of the worker's time.
+    attempts_now = dict(Notification.objects.select_for_update().filter(pk__in=ids)
+                        .order_by("id").values_list("pk", "attempts"))
+    fresh = {}
+    for claim in [claim for claim, _ in results] + list(released):
+        claim.notification.attempts = attempts_now[claim.notification.pk]
+        fresh[claim.notification.pk] = claim.notification
     recorded: list[Notification] = []
     attempts: list[DeliveryAttempt] = []
     for claim, outcome in results:
