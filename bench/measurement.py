@@ -10,7 +10,8 @@ with an entered-in-error response, an open risk alert and today's questionnaires
 history is inserted in bulk, already scored by the real scorer. Both clients have accepted the
 portal's current consent, so their pages are the real pages (not the consent redirect). A second
 clinician has those two and 200 more clients (30 with --quick), each with four weeks of PHQ-9 and
-GAD-7 and an open risk alert: the caseload pages compare the two clinicians.
+GAD-7 and an open risk alert: the caseload pages compare the two clinicians. Every client has the
+open episode of care that inviting them opens, from before their first answer.
 
 1. Query count (in process, django.test.Client on the practice's host): each page for both
    histories (or both caseloads); the counts must be equal, a page whose queries grow with
@@ -131,6 +132,7 @@ def _history(client: Any, clinician: Any, days: int, now: datetime) -> None:
     rng = random.Random(days)
     today = schedule.local_today(now, TIMEZONE)
     first = today - timedelta(days=days)
+    _episode(client, clinician, now - timedelta(days=days + 1))
     rows = []
     for key, frequency in (("phq9", "weekly"), ("gad7", "weekly"), ("mood", "daily")):
         assignment = Assignment.objects.create(client=client, instrument_key=key,
@@ -152,6 +154,16 @@ def _history(client: Any, clinician: Any, days: int, now: datetime) -> None:
                              answers={f"q{n}": 1 for n in range(1, 10)})
 
 
+def _episode(client: Any, clinician: Any, started_at: datetime) -> None:
+    """The open episode of care that inviting a client opens (portal.invitations), from before
+    their first answer: every invited client has one, and the staff pages read scores per
+    episode."""
+    from practice.outcomes.models import Episode
+
+    Episode.objects.create(client=client, clinician=clinician, started_at=started_at,
+                           instrument_keys=["gad7", "mood", "phq9"])
+
+
 def _caseload(clinician: Any, count: int, now: datetime) -> None:
     """`count` more clients on `clinician`'s team, each with four weeks of weekly PHQ-9 and
     GAD-7 and an open risk alert (raised to the clinician by the real submission)."""
@@ -169,6 +181,7 @@ def _caseload(clinician: Any, count: int, now: datetime) -> None:
         client = User.objects.create_user(f"caseload-{number}@bench.example.org", PASSWORD,
                                           full_name=f"Caseload {number}", role=Role.CLIENT)
         ClientProfile.objects.create(user=client, timezone=TIMEZONE).clinicians.add(clinician)
+        _episode(client, clinician, now - timedelta(days=29))
         for key in ("phq9", "gad7"):
             assignment = Assignment.objects.create(client=client, instrument_key=key,
                                                    frequency="weekly", starts_on=first,

@@ -97,7 +97,7 @@ def episode_states(client_ids: list[int], episodes: Mapping[int, Episode] | None
     """client id -> (state, the end reason's label when closed): one query, none given the
     clients' ``current_episodes``."""
     if episodes is None:
-        episodes = current_episodes(User.objects.filter(pk__in=client_ids))
+        episodes = current_episodes(client_ids, brief=True)
     states = {}
     for client_id in client_ids:
         episode = episodes.get(client_id)
@@ -115,11 +115,15 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
     (clients, care teams, current episodes, their headlines, alerts, expected paths)."""
     visible = clients_visible_to(user)
     clients = list(visible.select_related("portal_access")
+                   # What the table, the search and the filters read (not the password).
+                   .only("full_name", "email", "is_active", "last_login",
+                         "portal_access__revoked_at", "portal_access__accepted_at",
+                         "portal_access__invited_at")
                    .annotate(last_response=Max("responses__submitted_at"))
                    .order_by("full_name", "pk"))
     ids = [client.pk for client in clients]
     teams = care_teams(ids)
-    current = current_episodes(User.objects.filter(pk__in=ids))
+    current = current_episodes(ids, brief=True)
     headlines = client_headlines(ids, practice=practice, episodes=current)
     alerts: dict[int, list[tuple[str, str, str]]] = {}
     for client_id, kind, severity, summary in (

@@ -16,14 +16,16 @@ Services (``practice.outcomes.services``; keyword-only, atomic, audited)
 Selectors (``practice.outcomes.selectors``; set-based, a fixed number of queries whatever the
 number of clients or the length of their history)
     ``current_episode(client) -> Episode | None``: the open episode, else the latest.
-    ``current_episodes(clients) -> dict[client_id, Episode]``: the same for many clients (1 query).
+    ``current_episodes(clients, *, brief=False) -> dict[client_id, Episode]``: the same for
+    many clients, users or ids (1 query; ``brief`` reads only whether it is open, since when
+    and why it closed).
     ``episode_scores(episodes) -> dict[episode_id, dict[instrument_key, EpisodeScores]]``:
     baseline (first scored response in the episode), latest (= final once closed) and count of
-    each instrument (2 queries).
+    each instrument (1 query).
     ``episode_headlines(clients, *, thresholds=None)
     -> dict[client_id, EpisodeHeadline]``: current episode plus, per instrument,
     ``InstrumentProgress`` (baseline, latest, change, reliable change, clinically significant
-    change, NHS Talking Therapies class). 3 queries (4 with practice-defined instruments).
+    change, NHS Talking Therapies class). 2 queries (3 with practice-defined instruments).
 
 Pure maths (``practice.outcomes.maths``): reliable change (Jacobson-Truax, reusing
 ``practice.measurement.scoring.reliable_change``), clinically significant change, NHS Talking

@@ -8,10 +8,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django.db import connection
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from practice.access import clients_visible_to
 from practice.measurement.library import get_definition
@@ -95,12 +95,21 @@ def current_episode(client: User) -> Episode | None:
     return current_episodes([client]).get(client.pk)
 
 
-def current_episodes(clients: Iterable[User] | QuerySet[User]) -> dict[int, Episode]:
-    """For each client, the open episode, else the latest: one query."""
+# What a caseload's rows read of each client's episode (``current_episodes(brief=True)``).
+BRIEF_FIELDS = ("id", "client_id", "started_at", "ended_at", "end_reason")
+
+
+def current_episodes(clients: Iterable[User] | Iterable[int] | QuerySet[User], *,
+                     brief: bool = False) -> dict[int, Episode]:
+    """For each client (users or their ids), the open episode, else the latest: one query.
+    ``brief`` reads only ``BRIEF_FIELDS`` (whether it is open, since when, why it closed): for
+    hundreds of clients, the other fields are most of the cost."""
     # A subquery of their pks, or the pks.
-    client_filter: Any = (clients.values("pk") if isinstance(clients, QuerySet)
-                     else [client.pk for client in clients])
-    rows = (Episode.objects.filter(client__in=client_filter)
+    chosen = (Q(client__in=clients.values("pk")) if isinstance(clients, QuerySet)
+              else Q(client_id__any=[client if isinstance(client, int) else client.pk
+                                     for client in clients]))
+    episodes = Episode.objects.only(*BRIEF_FIELDS) if brief else Episode.objects.all()
+    rows = (episodes.filter(chosen)
             .annotate(open_first=Case(When(ended_at__isnull=True, then=Value(0)),
                                       default=Value(1), output_field=IntegerField()))
             .order_by("client_id", "open_first", "-started_at", "-pk")
@@ -123,87 +132,113 @@ def episode_for_staff(user: User, episode_id: int) -> Episode:
 
 
 # The first and last scored response of each instrument inside each episode's window, with the
-# count: one grouped query over the response history index, whatever the history's length.
+# count, in one round trip: a hashed grouping (no sort) finds each instrument's count and first
+# and last moments, and two probes of the response history index (client, instrument, submitted
+# at) fetch those rows, the lowest id first among equal moments and the highest id last, as an
+# ordering by (submitted at, id) would.
+_VALID = """r.status = 'submitted' AND r.is_scored AND r.entered_in_error_at IS NULL
+           AND r.total IS NOT NULL"""
 _EPISODE_SCORES_SQL = """
-SELECT e.id, r.instrument_key, count(*),
-       (array_agg(r.id ORDER BY r.submitted_at, r.id))[1],
-       (array_agg(r.id ORDER BY r.submitted_at DESC, r.id DESC))[1]
-FROM {episode} e
-JOIN {response} r ON r.client_id = e.client_id
-     AND r.submitted_at >= e.started_at
-     AND (e.ended_at IS NULL OR r.submitted_at <= e.ended_at)
-WHERE e.id = ANY(%s) AND r.status = 'submitted' AND r.is_scored
-      AND r.entered_in_error_at IS NULL AND r.total IS NOT NULL
-GROUP BY e.id, r.instrument_key
+WITH found AS (
+    SELECT e.id AS episode_id, e.client_id, r.instrument_key, count(*) AS scored,
+           min(r.submitted_at) AS first_at, max(r.submitted_at) AS last_at
+    FROM {episode} e
+    JOIN {response} r ON r.client_id = e.client_id
+         AND r.submitted_at >= e.started_at
+         AND (e.ended_at IS NULL OR r.submitted_at <= e.ended_at)
+    WHERE e.id = ANY(%s) AND {valid} {keys}
+    GROUP BY e.id, e.client_id, r.instrument_key
+)
+SELECT found.episode_id, found.instrument_key, found.scored,
+       f.id, f.total, f.band_key, f.band_label, f.submitted_at,
+       l.id, l.total, l.band_key, l.band_label, l.submitted_at
+FROM found
+CROSS JOIN LATERAL (
+    SELECT r.id, r.total, r.band_key, r.band_label, r.submitted_at FROM {response} r
+    WHERE r.client_id = found.client_id AND r.instrument_key = found.instrument_key
+      AND r.submitted_at = found.first_at AND {valid}
+    ORDER BY r.id LIMIT 1) f
+CROSS JOIN LATERAL (
+    SELECT r.id, r.total, r.band_key, r.band_label, r.submitted_at FROM {response} r
+    WHERE r.client_id = found.client_id AND r.instrument_key = found.instrument_key
+      AND r.submitted_at = found.last_at AND {valid}
+    ORDER BY r.id DESC LIMIT 1) l
 """
 
 
 def episode_scores(episodes: Iterable[Episode] | Iterable[int],
                    instrument_keys: Iterable[str] | None = None
                    ) -> dict[int, dict[str, EpisodeScores]]:
-    """Baseline, latest (final) and count of each instrument in each episode: two queries."""
+    """Baseline, latest (final) and count of each instrument in each episode: one query."""
     ids = [item if isinstance(item, int) else item.pk for item in episodes]
     if not ids:
         return {}
-    sql = _EPISODE_SCORES_SQL.format(episode=Episode._meta.db_table,
-                                     response=Response._meta.db_table)
     params: list[Any] = [ids]
+    keys = ""
     if instrument_keys is not None:
-        sql = sql.replace("GROUP BY", "AND r.instrument_key = ANY(%s)\nGROUP BY")
+        keys = "AND r.instrument_key = ANY(%s)"
         params.append(list(instrument_keys))
+    sql = _EPISODE_SCORES_SQL.format(episode=Episode._meta.db_table,
+                                     response=Response._meta.db_table, keys=keys, valid=_VALID)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         groups = cursor.fetchall()
-    wanted = {response_id for group in groups for response_id in (group[3], group[4])}
-    # Each chosen for its total: scored and submitted.
-    scored = cast(Iterable[tuple[int, Decimal, str, str, datetime]], Response.objects.filter(
-        pk__in=wanted).values_list("id", "total", "band_key", "band_label", "submitted_at"))
-    responses = {row[0]: Score(*row) for row in scored}
     result: dict[int, dict[str, EpisodeScores]] = {}
-    for episode_id, key, count, first_id, last_id in groups:
+    for episode_id, key, count, *pair in groups:
+        first = Score(*pair[:5])
+        # A single score is both the baseline and the latest: one object, as before.
+        last = first if pair[5] == pair[0] else Score(*pair[5:])
         result.setdefault(episode_id, {})[key] = EpisodeScores(
-            instrument_key=key, baseline=responses[first_id], latest=responses[last_id],
-            count=count)
+            instrument_key=key, baseline=first, latest=last, count=count)
     return result
 
 
 def instrument_progress(scores: Mapping[str, EpisodeScores], catalog: DefinitionCatalog, *,
-                        thresholds: Mapping[str, float] | None = None
+                        thresholds: Mapping[str, float] | None = None,
+                        outcomes: dict[tuple[str, Decimal, Decimal], EpisodeOutcome] | None = None
                         ) -> dict[str, InstrumentProgress]:
-    """Pure: change, reliable and clinically significant change of each instrument."""
+    """Pure: change, reliable and clinically significant change of each instrument. Pass one
+    dict as ``outcomes`` for many clients read with the same catalog and thresholds: each
+    (instrument, baseline, latest) is worked out once (exact arithmetic costs more than the rest
+    of a client's row, and a caseload shares a few dozen pairs)."""
     progress = {}
+    known = outcomes if outcomes is not None else {}
     for key, pair in sorted(scores.items()):
         definition = catalog.get(key)
         outcome = None
         if definition is not None and definition.has_total and pair.is_paired:
-            outcome = episode_outcome(definition, float(pair.baseline.total),
-                                      float(pair.latest.total),
-                                      practice_threshold=(thresholds or {}).get(key))
+            memo = (key, pair.baseline.total, pair.latest.total)
+            outcome = known.get(memo)
+            if outcome is None:
+                outcome = known[memo] = episode_outcome(
+                    definition, float(pair.baseline.total), float(pair.latest.total),
+                    practice_threshold=(thresholds or {}).get(key))
         progress[key] = InstrumentProgress(
             instrument_key=key, title=definition.title if definition else key, scores=pair,
             outcome=outcome)
     return progress
 
 
-def episode_headlines(clients: Iterable[User] | QuerySet[User], *,
+def episode_headlines(clients: Iterable[User] | Iterable[int] | QuerySet[User], *,
                       thresholds: Mapping[str, float] | None = None,
                       episodes: Mapping[int, Episode] | None = None
                       ) -> dict[int, EpisodeHeadline]:
     """Each client's current episode with, per instrument, baseline, latest, change, reliable
     change, clinically significant change and NHS Talking Therapies class. Pass the practice's
     ``reliable_change_thresholds`` as ``thresholds``, and ``current_episodes(clients)`` as
-    ``episodes`` when the caller has read them already. Three queries (four when
+    ``episodes`` when the caller has read them already. Two queries (three when
     practice-defined instruments are involved; one fewer given ``episodes``), whatever the
     number of clients or responses."""
     if episodes is None:
         episodes = current_episodes(clients)
     scores = episode_scores(episodes.values())
     catalog = definition_catalog({key for by_key in scores.values() for key in by_key})
+    outcomes: dict[tuple[str, Decimal, Decimal], EpisodeOutcome] = {}
     return {
         client_id: EpisodeHeadline(
             episode=episode,
             instruments=instrument_progress(scores.get(episode.pk, {}), catalog,
-                                            thresholds=thresholds))
+                                            thresholds=thresholds, outcomes=outcomes))
         for client_id, episode in episodes.items()
     }
 
@@ -239,8 +274,8 @@ def closed_episodes_for_report(user: User, filters: ReportFilters) -> list[Episo
 
 def report_figures(episodes: list[Episode], instrument_key: str | None = None
                    ) -> dict[str, list[EpisodeFigures]]:
-    """Per instrument, the figures of every episode that tracked it or scored it: two
-    queries."""
+    """Per instrument, the figures of every episode that tracked it or scored it: one
+    query."""
     scores = episode_scores(episodes, [instrument_key] if instrument_key else None)
     keys = {key for by_key in scores.values() for key in by_key}
     keys |= {key for episode in episodes for key in episode.instrument_keys}
@@ -283,7 +318,7 @@ class OutcomeReport:
 
 def outcome_report(user: User, filters: ReportFilters, *,
                    thresholds: Mapping[str, float] | None = None) -> OutcomeReport:
-    """The caseload (clinician) or practice (owner) outcome report: three queries (four with
+    """The caseload (clinician) or practice (owner) outcome report: two queries (three with
     practice-defined instruments), whatever the number of episodes and scores."""
     episodes = closed_episodes_for_report(user, filters)
     figures = report_figures(episodes, filters.instrument_key)

@@ -25,8 +25,7 @@ from practice.measurement.models import Response
 from practice.measurement.scoring import NoReliableChangeThreshold, ReliableChange, reliable_change
 from practice.measurement.selectors import definition_catalog
 from practice.outcomes.models import Episode
-from practice.outcomes.selectors import episode_headlines
-from tenants.accounts.models import User
+from practice.outcomes.selectors import current_episodes, episode_headlines
 from tenants.models import Practice
 
 # Mood check-ins are daily and not a measure of outcome: they have their own trend.
@@ -91,8 +90,9 @@ def client_headlines(client_ids: Collection[int], *, practice: Practice,
         return {}
     thresholds = practice.reliable_change_thresholds or {}
     found: dict[int, list[Headline]] = {}
-    by_episode = episode_headlines(User.objects.filter(pk__in=ids), thresholds=thresholds,
-                                   episodes=episodes)
+    by_episode = episode_headlines(ids, thresholds=thresholds,
+                                   episodes=episodes if episodes is not None
+                                   else current_episodes(ids, brief=True))
     for client_id, headline in by_episode.items():
         for key, progress in headline.instruments.items():
             if key in NOT_HEADLINED or progress.outcome is None and progress.scores.is_paired:
@@ -111,7 +111,7 @@ def client_headlines(client_ids: Collection[int], *, practice: Practice,
 def _whole_history_headlines(client_ids: list[int], thresholds: dict[str, float]
                              ) -> dict[int, list[Headline]]:
     fields = ("client_id", "instrument_key", "total", "band_label", "definition_version", "pk")
-    base = _scored().filter(client_id__in=client_ids)
+    base = _scored().filter(client_id__any=client_ids)
     latest = list(base.order_by("client_id", "instrument_key", "-submitted_at", "-pk")
                   .distinct("client_id", "instrument_key").values_list(*fields))
     first = {(row[0], row[1]): (row[2], row[5]) for row in

@@ -110,43 +110,45 @@ def _attention(user: User, now: datetime, practice: Practice, *,
     measures, an open engagement alert (the rules of practice.engagement) and not seen for
     NOT_SEEN_DAYS days. Scores and overdue measures only while the practice has assessments on.
     A fixed number of queries."""
-    visible = clients_visible_to(user).filter(is_active=True)
-    found: dict[int, Attention] = {}
+    # Read once: every query below takes the ids as one array parameter rather than the
+    # caseload's subquery again.
+    ids = list(clients_visible_to(user).filter(is_active=True).values_list("pk", flat=True))
+    found: dict[int, list[str]] = {}  # client id -> reasons
+    urgent_ids: set[int] = set()
 
     def note(client_id: int, reason: str, *, urgent: bool = False) -> None:
-        entry = found.setdefault(client_id, Attention(client=User(pk=client_id)))
-        entry.reasons.append(reason)
-        entry.is_urgent = entry.is_urgent or urgent
+        found.setdefault(client_id, []).append(reason)
+        if urgent:
+            urgent_ids.add(client_id)
 
-    scored = (client_headlines(visible.values_list("pk", flat=True), practice=practice)
-              if with_scores else {})
+    scored = client_headlines(ids, practice=practice) if with_scores else {}
     for client_id, rows in scored.items():
         for headline in rows:
             if headline.is_deteriorated:
                 note(client_id, f"{headline.title}: reliable deterioration since the baseline "
                                 f"({headline.change_text})")
-    badges = path_badges(list(visible.values_list("pk", flat=True))) if with_scores else {}
+    badges = path_badges(ids) if with_scores else {}
     for client_id, badge in badges.items():
         if badge.status in (PathStatus.NOT_ON_TRACK, PathStatus.WATCH):
             note(client_id, f"{badge.title}: {badge.words.lower()} (expected path)")
-    risks = (Alert.objects.filter(client__in=visible, kind__in=RISK_KINDS,
+    risks = (Alert.objects.filter(client__any=ids, kind__in=RISK_KINDS,
                                   created_at__gte=now - RISK_WINDOW)
              .values_list("client_id").annotate(count=Count("pk"), last=Max("created_at")))
     for client_id, count, last in risks:
         days = (now - last).days
         when = "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"
         note(client_id, f"Risk answer in the last 14 days ({count}; latest {when})", urgent=True)
-    overdue = (Response.objects.filter(client__in=visible, due_at__lt=now,
+    overdue = (Response.objects.filter(client__any=ids, due_at__lt=now,
                                        status__in=(Response.Status.PENDING,
                                                    Response.Status.IN_PROGRESS))
                .values_list("client_id").annotate(count=Count("pk")).order_by())
     for client_id, count in (overdue if with_scores else []):
         note(client_id, f"{count} measure{'s' if count != 1 else ''} overdue")
-    for client_id, summary in (Alert.objects.filter(client__in=visible, kind__in=ENGAGEMENT_KINDS)
+    for client_id, summary in (Alert.objects.filter(client__any=ids, kind__in=ENGAGEMENT_KINDS)
                                .exclude(status=Alert.Status.RESOLVED)
                                .values_list("client_id", "summary").order_by("created_at")):
         note(client_id, summary)
-    sessions = (Appointment.objects.filter(client__in=visible)
+    sessions = (Appointment.objects.filter(client__any=ids)
                 .values("client_id").order_by()
                 .annotate(last=Max("starts_at", filter=Q(
                     starts_at__lt=now, status__in=(Appointment.Status.COMPLETED,
@@ -158,12 +160,13 @@ def _attention(user: User, now: datetime, practice: Practice, *,
         if row["upcoming"] == 0 and row["last"] is not None and row["last"] < cutoff:
             note(row["client_id"], f"Not seen for {(now - row['last']).days} days, "
                                    "nothing booked")
-    names = dict(visible.filter(pk__in=list(found)).values_list("pk", "full_name"))
-    for client_id, entry in found.items():
-        entry.client = User(pk=client_id, full_name=names.get(client_id, ""))
-        entry.path = badges.get(client_id)
-    return sorted(found.values(), key=lambda entry: (not entry.is_urgent, -len(entry.reasons),
-                                                     entry.client.full_name, entry.client.pk))
+    names = dict(User.objects.filter(pk__any=list(found)).values_list("pk", "full_name"))
+    entries = [Attention(client=User(pk=client_id, full_name=names.get(client_id, "")),
+                         reasons=reasons, is_urgent=client_id in urgent_ids,
+                         path=badges.get(client_id))
+               for client_id, reasons in found.items()]
+    return sorted(entries, key=lambda entry: (not entry.is_urgent, -len(entry.reasons),
+                                              entry.client.full_name, entry.client.pk))
 
 
 def forms_waiting(user: User) -> FormsWaiting:

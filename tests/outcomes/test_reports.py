@@ -35,7 +35,7 @@ def test_the_practice_report_has_the_known_answers(alpha, beta,
     build_caseload(alpha)
     _beta_noise(beta)
     with schema_context(alpha.practice.schema_name):
-        with django_assert_num_queries(4):  # clients visible to the owner is a subquery
+        with django_assert_num_queries(3):  # clients visible to the owner is a subquery
             report = selectors.outcome_report(alpha.owner, FEBRUARY)
     assert report.episodes_closed == 7
     assert report.by_end_reason == {"completed": 6, "dropped_out": 1}
