@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TypeVar
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -394,6 +395,9 @@ class ExpectedView:
 
 # At most this many numbers along the path's time axis.
 AXIS_TICKS = 9
+# At most about this many points along the expected range's band, on weeks.
+BAND_SAMPLES = 160
+_T = TypeVar("_T")
 
 
 def _last_moment(tail: EpisodeTail) -> datetime:
@@ -401,7 +405,7 @@ def _last_moment(tail: EpisodeTail) -> datetime:
     return tail.baseline_at + timedelta(seconds=weeks * WEEK_SECONDS)
 
 
-def _thin(ticks: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
+def _thin(ticks: list[_T]) -> list[_T]:
     if len(ticks) <= AXIS_TICKS:
         return ticks
     step = -(-(len(ticks) - 1) // (AXIS_TICKS - 1))
@@ -411,9 +415,10 @@ def _thin(ticks: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
 
 def band_samples(path: ClientPath, zone: tzinfo | None = None,
                  sessions: Sequence[datetime] = ()) -> list[tuple[datetime, float, float]]:
-    """Pure: on weeks, the range every half week from the baseline to the latest score, and at
-    it; on sessions, a step at each session held (``sessions``: their start times) between the
-    baseline and the latest score."""
+    """Pure: on weeks, the range every half week from the baseline to the latest score (evenly
+    at most BAND_SAMPLES times over a long episode), and at it; on sessions, a step at each
+    session held (``sessions``: their start times) between the baseline and the latest
+    score."""
     return _band_and_ticks(path, zone, sessions)[0]
 
 
@@ -443,14 +448,17 @@ def _band_and_ticks(path: ClientPath, zone: tzinfo | None, sessions: Sequence[da
         samples.append((local(end), *at(len(held))))
         return samples, _thin(ticks)
     last = tail.points[-1][0]
-    steps = [step / 2 for step in range(int(last * 2) + 1)] + [last]
+    # Every half week, or over a long episode evenly at most BAND_SAMPLES times: the curve is
+    # smooth, and a chart of years has no room for more (a finer band only cost time).
+    step = max(0.5, last / BAND_SAMPLES)
+    steps = [index * step for index in range(int(last / step) + 1)] + [last]
     samples = []
     for weeks in sorted(set(steps)):
         moment = tail.baseline_at + timedelta(seconds=weeks * WEEK_SECONDS)
         samples.append((local(moment), *at(weeks)))
     ticks = [(local(tail.baseline_at + timedelta(weeks=week)), str(week))
-             for week in range(int(last) + 1)]
-    return samples, _thin(ticks)
+             for week in _thin(list(range(int(last) + 1)))]
+    return samples, ticks
 
 
 def held_sessions(client_id: int, since: datetime) -> list[datetime]:

@@ -1,0 +1,32 @@
+"""The expected range drawn over a long episode: as many points as a chart can show, not one per
+half week of years (the client page with five years of history within 1.3x of one month)."""
+
+from datetime import UTC, datetime, timedelta
+
+from practice.expected.policies import TimeScale, default_models
+from practice.expected.selectors import AXIS_TICKS, BAND_SAMPLES, path_for_series
+
+START = datetime(2021, 1, 4, 20, tzinfo=UTC)
+MODELS = {TimeScale.WEEKS: default_models(), TimeScale.SESSIONS: default_models(TimeScale.SESSIONS)}
+
+
+def _weekly(weeks: int) -> list[tuple[datetime, float]]:
+    return [(START + timedelta(weeks=week), 18.0 - min(week, 10)) for week in range(weeks + 1)]
+
+
+def test_a_short_episode_has_its_range_every_half_week() -> None:
+    view = path_for_series(MODELS, "phq9", _weekly(12))
+    assert view is not None
+    assert [moment for moment, _low, _high in view.band] == [
+        START + timedelta(days=3.5 * step) for step in range(25)]
+
+
+def test_five_years_of_weeks_draw_a_bounded_range_to_the_latest_score() -> None:
+    view = path_for_series(MODELS, "phq9", _weekly(260))
+    assert view is not None
+    moments = [moment for moment, _low, _high in view.band]
+    assert len(moments) <= BAND_SAMPLES + 2
+    assert moments[0] == START and moments[-1] == START + timedelta(weeks=260)
+    assert moments == sorted(moments)
+    assert 2 <= len(view.ticks) <= AXIS_TICKS + 1
+    assert view.ticks[0][1] == "0" and view.ticks[-1][1] == "260"
