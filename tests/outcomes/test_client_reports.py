@@ -125,3 +125,27 @@ def test_utilization_review(alpha, beta, wanted: str) -> None:
     with schema_context(alpha.practice.schema_name):
         assert AuditEvent.objects.filter(
             action="client.utilization_review_generated").count() == 1
+
+
+def test_the_page_lists_the_newest_scores_and_shows_all_on_asking(alpha) -> None:
+    from practice.outcomes.models import Episode
+    from practice.outcomes.views.client_reports import REPORT_ROWS
+    from tests.measurement.clinic_world import give_history, prepare
+
+    prepare(alpha, ("phq9",))
+    totals = [20 - index % 7 for index in range(REPORT_ROWS + 4)]
+    with schema_context(alpha.practice.schema_name):
+        episode = Episode.objects.create(client=alpha.client, clinician=alpha.clinician,
+                                         started_at=START)
+        give_history(alpha.client, "phq9", totals, start=START)
+    connection.set_schema_to_public()
+    url = f"/outcomes/clients/{alpha.client.pk}/progress/?episode={episode.pk}"
+    http = alpha.http(alpha.clinician)
+    body = http.get(url).content.decode()
+    assert body.count("<tr><td>") == REPORT_ROWS
+    assert f"{REPORT_ROWS + 4} scores." in body  # the summary counts every score
+    assert (f'href="?episode={episode.pk}&amp;all=phq9#series-phq9">Show all '
+            f"{REPORT_ROWS + 4} scores") in body
+    everything = http.get(url + "&all=phq9").content.decode()
+    assert everything.count("<tr><td>") == REPORT_ROWS + 4
+    assert "Show all" not in everything

@@ -82,13 +82,20 @@ def _support(client: User, episode: Episode) -> list[Any]:
             and (episode.ended_at is None or entry.alert.created_at <= episode.ended_at)]
 
 
-def _charts(window: client_selectors.ClientWindow) -> list[dict[str, Any]]:
+# The page's table of an instrument lists the newest this many scores, each still read against
+# the baseline (every score: "Show all", and the PDF); the chart draws them all.
+REPORT_ROWS = 26
+
+
+def _charts(window: client_selectors.ClientWindow, show_all: str = "") -> list[dict[str, Any]]:
     charts = []
     paths = _paths(window)
     for series in window.series:
         definition = window.catalog.get(series.instrument_key)
         points = _points(series)
         path = paths.get(series.instrument_key)
+        shown = (len(points) if show_all == series.instrument_key
+                 else min(len(points), REPORT_ROWS))
         charts.append({
             "series": series,
             "path": path,
@@ -97,7 +104,11 @@ def _charts(window: client_selectors.ClientWindow) -> list[dict[str, Any]]:
                              expected=ExpectedOverlay(path.band, expected_range_words(path),
                                                       path.chart_axis) if path else None)
             if definition is not None and len(points) > 1 else None,
-            "table": trend_table(definition, points) if definition is not None else [],
+            "table": (trend_table(definition, points, range(len(points) - shown, len(points)))
+                      if definition is not None else []),
+            "hidden": len(points) - shown if definition is not None else 0,
+            "advisories": [(point.submitted_at, advisory) for point in series.points
+                           for advisory in point.advisories],
         })
     return charts
 
@@ -123,7 +134,8 @@ def progress_report(request: SignedInRequest, client_id: int) -> HttpResponse:
                             expected=_paths(window), support=_support(client, episode))
         return _file(body, "application/pdf", f"progress-report-{episode.pk}.pdf")
     return render_page(request, "outcomes/progress.html", {
-        "client": client, "episode": episode, "window": window, "charts": _charts(window),
+        "client": client, "episode": episode, "window": window,
+        "charts": _charts(window, request.GET.get("all", "")),
         "client_tz": zone.key, "episodes": selectors.episodes_for_client(client),
         "support": _support(client, episode),
     })
