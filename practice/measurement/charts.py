@@ -233,6 +233,15 @@ def weekly_means(points: Sequence[Point]) -> list[Point]:
             for group in weeks.values()]
 
 
+def monthly_means(points: Sequence[Point]) -> list[Point]:
+    """As ``weekly_means``, one point per calendar month (in the points' timezone)."""
+    months: dict[tuple[int, int], list[Point]] = {}
+    for moment, value in points:
+        months.setdefault((moment.year, moment.month), []).append((moment, value))
+    return [(group[-1][0], round(sum(value for _moment, value in group) / len(group), 2))
+            for group in months.values()]
+
+
 def needs_weekly_means(points: Sequence[Point]) -> bool:
     """More than a year of a series denser than two points a week."""
     if len(points) < 2:

@@ -149,3 +149,23 @@ def test_the_page_lists_the_newest_scores_and_shows_all_on_asking(alpha) -> None
     everything = http.get(url + "&all=phq9").content.decode()
     assert everything.count("<tr><td>") == REPORT_ROWS + 4
     assert "Show all" not in everything
+
+
+def test_years_of_weekly_scores_are_charted_as_monthly_means(alpha) -> None:
+    from practice.measurement.selectors import CHART_POINTS
+    from practice.outcomes.models import Episode
+    from tests.measurement.clinic_world import give_history, prepare
+
+    prepare(alpha, ("phq9",))
+    totals = [18] + [12 - index % 3 for index in range(CHART_POINTS + 10)] + [5]
+    with schema_context(alpha.practice.schema_name):
+        episode = Episode.objects.create(client=alpha.client, clinician=alpha.clinician,
+                                         started_at=START)
+        give_history(alpha.client, "phq9", totals, start=START)
+    connection.set_schema_to_public()
+    body = alpha.http(alpha.clinician).get(
+        f"/outcomes/clients/{alpha.client.pk}/progress/?episode={episode.pk}").content.decode()
+    assert "over the episode (monthly averages)" in body
+    # The words and the marks still read the exact first and last scores, not the means.
+    assert "Baseline <strong>18</strong>" in body and "latest <strong>5</strong>" in body
+    assert f"{len(totals)} scores." in body

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,12 +16,22 @@ from django.utils import timezone
 from branding.selectors import branding_for
 from practice.expected.selectors import (
     HELD_STATUSES,
+    ExpectedView,
     expected_range_words,
     path_for_series,
     path_model_sets,
     support_for_client,
 )
-from practice.measurement.charts import ExpectedOverlay, trend_svg, trend_table
+from practice.measurement.charts import (
+    ExactEnds,
+    ExpectedOverlay,
+    monthly_means,
+    trend_svg,
+    trend_table,
+    weekly_means,
+)
+from practice.measurement.definitions import InstrumentDefinition
+from practice.measurement.selectors import CHART_POINTS
 from practice.measurement.views_clinic.common import (
     client_or_404,
     client_zone,
@@ -82,12 +92,28 @@ def _support(client: User, episode: Episode) -> list[Any]:
             and (episode.ended_at is None or entry.alert.created_at <= episode.ended_at)]
 
 
+def _drawn(points: list[tuple[datetime, float]], zone: tzinfo
+           ) -> tuple[list[tuple[datetime, float]], str, ExactEnds | None]:
+    """What the page's chart draws, as the client page's charts do: every score up to
+    CHART_POINTS, else weekly means, else monthly ones (in the client's timezone), with the
+    words saying so and the exact first and last scores, which the description and the
+    reliable-change marks read."""
+    if len(points) <= CHART_POINTS:
+        return points, "", None
+    local = [(moment.astimezone(zone), value) for moment, value in points]
+    drawn, words = weekly_means(local), " (weekly averages)"
+    if len(drawn) > CHART_POINTS:
+        drawn, words = monthly_means(local), " (monthly averages)"
+    return drawn, words, ExactEnds(local[0], local[-1], len(points))
+
+
 # The page's table of an instrument lists the newest this many scores, each still read against
 # the baseline (every score: "Show all", and the PDF); the chart draws them all.
 REPORT_ROWS = 26
 
 
-def _charts(window: client_selectors.ClientWindow, show_all: str = "") -> list[dict[str, Any]]:
+def _charts(window: client_selectors.ClientWindow, zone: tzinfo,
+            show_all: str = "") -> list[dict[str, Any]]:
     charts = []
     paths = _paths(window)
     for series in window.series:
@@ -99,10 +125,7 @@ def _charts(window: client_selectors.ClientWindow, show_all: str = "") -> list[d
         charts.append({
             "series": series,
             "path": path,
-            "svg": trend_svg(definition=definition, points=points, mark_reliable_change=True,
-                             title=f"{series.title} over the episode",
-                             expected=ExpectedOverlay(path.band, expected_range_words(path),
-                                                      path.chart_axis) if path else None)
+            "svg": _svg(definition, points, zone, series.title, path)
             if definition is not None and len(points) > 1 else None,
             "table": (trend_table(definition, points, range(len(points) - shown, len(points)))
                       if definition is not None else []),
@@ -111,6 +134,16 @@ def _charts(window: client_selectors.ClientWindow, show_all: str = "") -> list[d
                            for advisory in point.advisories],
         })
     return charts
+
+
+def _svg(definition: InstrumentDefinition, points: list[tuple[datetime, float]], zone: tzinfo,
+         title: str, path: ExpectedView | None) -> str:
+    drawn, words, ends = _drawn(points, zone)
+    return trend_svg(definition=definition, points=drawn, mark_reliable_change=True,
+                     title=f"{title} over the episode{words}",
+                     expected=ExpectedOverlay(path.band, expected_range_words(path),
+                                              path.chart_axis) if path else None,
+                     exact_ends=ends)
 
 
 @clinical_required
@@ -135,7 +168,7 @@ def progress_report(request: SignedInRequest, client_id: int) -> HttpResponse:
         return _file(body, "application/pdf", f"progress-report-{episode.pk}.pdf")
     return render_page(request, "outcomes/progress.html", {
         "client": client, "episode": episode, "window": window,
-        "charts": _charts(window, request.GET.get("all", "")),
+        "charts": _charts(window, zone, request.GET.get("all", "")),
         "client_tz": zone.key, "episodes": selectors.episodes_for_client(client),
         "support": _support(client, episode),
     })
