@@ -32,13 +32,13 @@ QUEUE = "notifications"
 # Rows handed out per dispatcher run; a full batch chains another run at once. With SPREAD
 # messages a run, a full batch makes chunks of CHUNK: every claim and record is a few statements
 # whatever its size, so fuller groups cost less per email.
-BATCH = 400
+BATCH = 800
 # A delivery message carries at most CHUNK ids; a small hand-out is spread over SPREAD messages
 # so that several worker threads share it.
-CHUNK = 50
+CHUNK = 100
 SPREAD = 8
 # At most this many notifications claimed (and recorded) in one transaction.
-GROUP = 50
+GROUP = 100
 _thread = threading.local()
 # While set, a dispatcher run is already on its way: wake-ups in between add no message. The
 # dispatcher clears it before it looks, so a row committed after that wakes it again.

@@ -106,7 +106,7 @@ def test_a_batch_goes_over_one_connection_in_few_transactions_each_sent_once(
     ids = enqueue(alpha, 40)
     assert len(ids) == 40
     assert [len(chunk) for chunk in chunks(ids)] == [5] * 8  # spread over worker threads
-    assert [len(chunk) for chunk in chunks(list(range(500)))] == [50] * 10
+    assert [len(chunk) for chunk in chunks(list(range(1000)))] == [100] * 10
 
     with inside(alpha), CaptureQueriesContext(connection) as queries:
         notification_deliver(*ids)
