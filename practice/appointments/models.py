@@ -21,6 +21,7 @@ from django.db.models import F, Func, Q, Value
 from django.utils import timezone
 
 from practice.labels import client_label
+from practice.stamps import client_stamp_triggers
 
 DEFAULT_TIMEZONE = "America/New_York"
 
@@ -354,6 +355,8 @@ class Appointment(models.Model):
             models.Index(fields=["client", "starts_at"], name="appointment_client_time"),
             models.Index(fields=["status", "starts_at"], name="appointment_status_time"),
         ]
+        # Sessions held set the time scale of the client's expected path (practice.stamps).
+        triggers = client_stamp_triggers()
 
     def __str__(self) -> str:
         return f"Appointment #{self.pk} ({self.status})"

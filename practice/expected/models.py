@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from practice.stamps import practice_stamp_trigger
+
 
 class PathSettings(models.Model):
     """One row per practice (none: the defaults). Clients see their expected range only when the
@@ -67,6 +69,8 @@ class Calibration(models.Model):
                                     condition=models.Q(status="adopted"),
                                     name="calibration_one_adopted_per_band"),
         ]
+        # An adopted calibration changes every client's path (practice.stamps).
+        triggers = [practice_stamp_trigger()]
 
     def __str__(self) -> str:
         return f"Calibration #{self.pk} ({self.instrument_key} {self.band})"

@@ -20,12 +20,13 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Max
 
 from practice.access import clients_visible_to
-from practice.expected.selectors import PathBadge, path_badges
+from practice.expected.selectors import PathBadge
 from practice.measurement.models import Alert
 from practice.models import ClientProfile
 from practice.outcomes.models import Episode
 from practice.outcomes.selectors import current_episodes
-from practice.today.headlines import Headline, client_headlines
+from practice.today.headlines import Headline
+from practice.today.readings import client_readings
 from practice.today.selectors import ENGAGEMENT_KINDS
 from tenants.accounts.models import Role, User
 from tenants.models import Practice
@@ -124,16 +125,17 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
     ids = [client.pk for client in clients]
     teams = care_teams(ids)
     current = current_episodes(ids, brief=True)
-    headlines = client_headlines(ids, practice=practice, episodes=current)
+    # Each client's headlines and path, kept until their data changes (practice.today.readings).
+    readings = client_readings(ids, practice=practice, episodes=current)
     alerts: dict[int, list[tuple[str, str, str]]] = {}
     for client_id, kind, severity, summary in (
             Alert.objects.filter(client__in=visible).exclude(status=Alert.Status.RESOLVED)
             .values_list("client_id", "kind", "severity", "summary").order_by("created_at")):
         alerts.setdefault(client_id, []).append((kind, severity, summary))
     episodes = episode_states(ids, current)
-    badges = path_badges(ids)
     entries = []
     for client in clients:
+        reading = readings[client.pk]
         own = alerts.get(client.pk, [])
         drifting = [summary for kind, _, summary in own if kind in ENGAGEMENT_KINDS]
         access = getattr(client, "portal_access", None)
@@ -141,13 +143,13 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
         moments = [moment for moment in (client.last_response, client.last_login) if moment]
         entries.append(CaseloadEntry(
             client=client, clinicians=teams.get(client.pk, []),
-            headlines=headlines.get(client.pk, []),
+            headlines=reading.headlines,
             last_activity=max(moments) if moments else None,
             engagement="drifting" if drifting else ("engaged" if on_portal else "not_on_portal"),
             engagement_reasons=drifting, episode=episodes[client.pk][0],
             episode_end_reason=episodes[client.pk][1],
             open_risk_alerts=sum(1 for _, severity, _ in own if severity == "urgent"),
-            path=badges.get(client.pk)))
+            path=reading.path))
     return entries
 
 

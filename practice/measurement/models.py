@@ -7,6 +7,8 @@ import pgtrigger
 from django.db import models
 from django.utils import timezone
 
+from practice.stamps import client_stamp_triggers, practice_stamp_trigger
+
 
 class PracticeInstrument(models.Model):
     """One version of a practice-defined instrument (same definition format as the shipped ones).
@@ -41,6 +43,8 @@ class PracticeInstrument(models.Model):
                    | pgtrigger.Q(old__key__df=pgtrigger.F("new__key"))
                    | pgtrigger.Q(old__version__df=pgtrigger.F("new__version"))),
             ),
+            # A definition is read by every client's headlines (practice.stamps).
+            practice_stamp_trigger(),
         ]
 
     def __str__(self) -> str:
@@ -167,6 +171,8 @@ class Response(models.Model):
                 operation=pgtrigger.Delete,
                 condition=pgtrigger.Q(old__status="submitted"),
             ),
+            # Any write gives the client a new reading stamp (practice.stamps).
+            *client_stamp_triggers(),
         ]
 
     def __str__(self) -> str:

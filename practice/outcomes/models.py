@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from practice.stamps import client_stamp_triggers
+
 
 class Episode(models.Model):
     class EndReason(models.TextChoices):
@@ -53,6 +55,8 @@ class Episode(models.Model):
                 name="episode_ends_after_start"),
         ]
         indexes = [models.Index(fields=["client", "started_at"], name="episode_client_start")]
+        # The episode is the window of every headline and path (practice.stamps).
+        triggers = client_stamp_triggers()
 
     def __str__(self) -> str:
         return f"Episode #{self.pk}"
@@ -106,3 +110,16 @@ class PracticeExport(models.Model):
     @property
     def is_in_progress(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class ReadingStamp(models.Model):
+    """A client's reading stamp: a new random value whenever their responses, episodes or
+    appointments change; row 0 (practice.stamps.PRACTICE_ROW) is the practice's own inputs.
+    Written only by the database's triggers (practice.stamps), read by practice.today.readings.
+    No foreign key: a client's rows and their stamp are written by triggers in any order."""
+
+    client_id = models.BigIntegerField(primary_key=True)
+    stamp = models.UUIDField()
+
+    def __str__(self) -> str:
+        return f"Reading stamp of #{self.client_id}"

@@ -20,7 +20,7 @@ from practice.appointments.selectors import (
     zone_or_utc,
 )
 from practice.expected.policies import PathStatus
-from practice.expected.selectors import PathBadge, path_badges
+from practice.expected.selectors import PathBadge
 from practice.formbuilder.definitions import requires_signature
 from practice.formbuilder.models import FormAssignment
 from practice.measurement.models import Alert, Response
@@ -28,7 +28,8 @@ from practice.measurement.selectors import alert_inbox
 from practice.messaging.models import MessagingSettings
 from practice.messaging.selectors import policy_of, unread_count
 from practice.outcomes.models import Episode
-from practice.today.headlines import Headline, client_headlines
+from practice.today.headlines import Headline
+from practice.today.readings import client_readings
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.models import Practice
@@ -95,12 +96,15 @@ def _sessions(user: User, now: datetime, zone: ZoneInfo, practice: Practice, *,
         clinician=user, starts_at__gte=start, starts_at__lt=end,
         status__in=(Appointment.Status.BOOKED, Appointment.Status.COMPLETED))
         .select_related("client", "appointment_type").order_by("starts_at", "pk"))
-    headlines = (client_headlines({row.client_id for row in rows}, practice=practice)
-                 if with_scores else {})
-    badges = path_badges(sorted({row.client_id for row in rows})) if with_scores and rows else {}
-    return [Session(row, "today" if row.starts_at.astimezone(zone).date() == today
-                    else "tomorrow", headlines.get(row.client_id, []),
-                    badges.get(row.client_id)) for row in rows]
+    readings = (client_readings({row.client_id for row in rows}, practice=practice)
+                if with_scores else {})
+    sessions = []
+    for row in rows:
+        reading = readings.get(row.client_id)
+        sessions.append(Session(row, "today" if row.starts_at.astimezone(zone).date() == today
+                                else "tomorrow", reading.headlines if reading else [],
+                                reading.path if reading else None))
+    return sessions
 
 
 def _attention(user: User, now: datetime, practice: Practice, *,
@@ -121,13 +125,15 @@ def _attention(user: User, now: datetime, practice: Practice, *,
         if urgent:
             urgent_ids.add(client_id)
 
-    scored = client_headlines(ids, practice=practice) if with_scores else {}
-    for client_id, rows in scored.items():
-        for headline in rows:
+    # Each client's headlines and path, kept until their data changes (practice.today.readings).
+    readings = client_readings(ids, practice=practice) if with_scores else {}
+    for client_id, reading in readings.items():
+        for headline in reading.headlines:
             if headline.is_deteriorated:
                 note(client_id, f"{headline.title}: reliable deterioration since the baseline "
                                 f"({headline.change_text})")
-    badges = path_badges(ids) if with_scores else {}
+    badges = {client_id: reading.path for client_id, reading in readings.items()
+              if reading.path is not None}
     for client_id, badge in badges.items():
         if badge.status in (PathStatus.NOT_ON_TRACK, PathStatus.WATCH):
             note(client_id, f"{badge.title}: {badge.words.lower()} (expected path)")

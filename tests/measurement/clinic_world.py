@@ -67,3 +67,13 @@ def raise_alert(client: User, recipients: Sequence[User], *, severity: str = "ur
         else Alert.Kind.RELIABLE_DETERIORATION, severity=severity, summary=summary)
     alert.recipients.set(recipients)
     return alert
+
+
+def forget_readings(world: PracticeWorld) -> None:
+    """As if every client's data had just changed: each reading stamp renewed (as the
+    database's triggers do on a write), so the next staff list works every reading out afresh
+    (practice.today.readings). Query counts are pinned for that, the costlier case."""
+    from django.db import connection
+
+    with schema_context(world.practice.schema_name), connection.cursor() as cursor:
+        cursor.execute("UPDATE outcomes_readingstamp SET stamp = gen_random_uuid()")
