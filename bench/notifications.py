@@ -1,21 +1,39 @@
 """Notification pipeline benchmark: deliveries per second through the outbox, the dispatcher,
-a dramatiq worker process and SMTP, against the same emails sent plainly by a process of the
-same threads over the same kind of reused connections.
+a dramatiq worker process, SMTP and Web Push, against the same emails and pushes sent plainly by
+a process of the same threads over the same kind of reused connections.
 
     python bench/notifications.py [--quick] [--runs N] [--count N] [--threads N]
+                                  [--channels email|push|both]
 
-One practice; each run writes `count` notifications, each in its own transaction as an event's
-service does (`notification_enqueue`), with the dispatcher's wake-up held back while they are
-written; then wakes the dispatcher and times until the SMTP sink has received the last email:
-hand-out, claim, send and record, by a real `dramatiq config.worker` process of one
-process and `threads` threads, started once. (How fast events are written is printed too, but
-it is the features' cost, not the pipeline's.)
+A delivery is one email accepted by the SMTP sink or one push accepted (201) by the push
+receiver; msg/s everywhere is deliveries a second. The recipient, a clinician, has one browser
+subscribed to Web Push (a P-256 key pair and authentication secret made here, its endpoint on
+the local push receiver, bench/push_receiver.py, stored through `push_subscription_save`) and
+the default staff preferences, so an "alert_raised" event is delivered by email and by push:
+two outbox rows, two deliveries (`--channels both`, the default); `--channels email` or `push`
+enqueues on that channel only.
 
-The baseline, in the same run and alternating with it: the same number of the same emails (the
-same kind's template and branding, a Message-ID each) sent directly by a child process with as
-many threads, each thread reusing one SMTP connection exactly as the worker's threads do
-(practice/notifications/connections.py): no outbox, no dispatcher, no queue. The ratio says what
-the pipeline's guarantees (claimed before sending, recorded after, every outcome kept) cost.
+One practice; each run writes `count / channels` events (`notification_enqueue`, each in its own
+transaction as an event's service does), `count` deliveries, with the dispatcher's wake-up held
+back while they are written; then wakes the dispatcher and times until the SMTP sink has the
+last email and the push receiver the last push: hand-out, claim, send and record, by a real
+`dramatiq config.worker` process of one process and `threads` threads, started once. (How fast
+events are written is printed too, but it is the features' cost, not the pipeline's.)
+
+The baseline, in the same run and alternating with it: the same emails (the same kind's template
+and branding, a Message-ID each) and the same pushes (the kind's payload, tag, Topic, TTL and
+Urgency, encrypted for the device and signed with the VAPID key by the same call,
+`webpush.post_web_push`) sent directly by a child process with as many threads, each thread
+reusing one SMTP connection and one HTTP session exactly as the worker's threads do
+(practice/notifications/connections.py): no outbox, no dispatcher, no queue, no database. The
+ratio says what the pipeline's guarantees (claimed before sending, recorded after, every
+outcome kept) cost.
+
+The push receiver answers only what is Web Push: a VAPID Authorization with the configured
+public key, an aes128gcm body, a TTL and a Topic on every POST, and one in ten verified in full
+(the token's signature and claims; the body decrypted with the device's keys to the pipeline's
+payload). The run fails if any push is refused, if a Topic (one per notification) arrives twice,
+or if the sink and receiver did not get exactly the emails and pushes sent.
 
 Each side's CPU time per message is printed too (psutil): the worker's processes and the
 database's backends against the sending process. On a loaded machine throughput is the share of
@@ -54,6 +72,7 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench.common import Summary, compare, print_load, result_line  # noqa: E402
+from bench.push_receiver import PushReceiver  # noqa: E402
 from tenants.actor import Actor  # noqa: E402
 
 SUBDOMAIN = "bench-notify"
@@ -62,6 +81,7 @@ ENQUEUED: list[float] = []
 # CPU seconds per message of each run: the worker's processes, the database's backends (the
 # pipeline's side) and the sending process (the baseline).
 CPU: dict[str, list[float]] = {"worker": [], "database": [], "direct": []}
+CHANNELS = {"email": ("email",), "push": ("push",), "both": ("email", "push")}
 
 
 @dataclass(frozen=True)
@@ -69,20 +89,33 @@ class Plan:
     runs: int
     count: int
     threads: int
+    channels: tuple[str, ...]
+
+    @property
+    def events(self) -> int:
+        """Events a run writes: each is delivered once on every channel."""
+        return self.count // len(self.channels)
+
+    def deliveries(self, events: int) -> int:
+        return events * len(self.channels)
 
 
 def parse_args(argv: list[str]) -> Plan:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 runs of 300 notifications")
     parser.add_argument("--runs", type=int, help="timed runs of each (default 5)")
-    parser.add_argument("--count", type=int, help="notifications per run (default 2000)")
+    parser.add_argument("--count", type=int,
+                        help="deliveries (emails and pushes) per run (default 2000)")
     parser.add_argument("--threads", type=int, default=4, help="worker threads (default 4)")
+    parser.add_argument("--channels", choices=sorted(CHANNELS), default="both",
+                        help="deliver each event by email, push or both (default both)")
     parser.add_argument("--direct-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     plan = Plan(runs=args.runs or (3 if args.quick else 5),
-                count=args.count or (300 if args.quick else 2000), threads=args.threads)
-    if plan.runs < 1 or plan.count < 1 or plan.threads < 1:
-        parser.error("--runs, --count and --threads must be 1 or more")
+                count=args.count or (300 if args.quick else 2000), threads=args.threads,
+                channels=CHANNELS[args.channels])
+    if plan.runs < 1 or plan.events < 1 or plan.threads < 1:
+        parser.error("--runs, --count (at least one per channel) and --threads must be 1 or more")
     return plan
 
 
@@ -92,12 +125,14 @@ class Sink:
     """Counts what the mail server accepts; `wait_for(n)` returns when n have arrived."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self.count = 0  # since the last reset
+        self.total = 0  # since the start
         self.condition = threading.Condition()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         with self.condition:
             self.count += 1
+            self.total += 1
             self.condition.notify_all()
         return "250 OK"
 
@@ -210,11 +245,17 @@ class World:
     recipient: Any
 
 
-def build_world() -> World:
+def build_world(receiver: PushReceiver) -> World:
+    """A practice, and a clinician (default preferences: alerts by email and push) with one
+    browser subscribed to Web Push on the receiver, stored as the browser's script posts it."""
     from django.core.management import call_command
     from django.db import connection
     from django_tenants.utils import schema_context
 
+    from practice.notifications.push_services import (
+        browser_subscription_parse,
+        push_subscription_save,
+    )
     from tenants.accounts.models import Role, User
     from tenants.services import PracticeSignup, practice_provision
 
@@ -224,19 +265,59 @@ def build_world() -> World:
                               owner_name="Bench Owner", owner_email="owner@bench.example.org",
                               owner_password=PASSWORD),
         actor=Actor.SYSTEM)
+    device = receiver.device()
     with schema_context(practice.schema_name):
         clinician = User.objects.create_user("clinician@bench.example.org", PASSWORD,
                                              full_name="Bench Clinician", role=Role.CLINICIAN)
+        push_subscription_save(
+            subscription=browser_subscription_parse({
+                "endpoint": device.endpoint, "keys": {"p256dh": device.p256dh,
+                                                      "auth": device.auth}}),
+            actor=Actor(user=clinician, practice=practice),
+            user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0")
     connection.set_schema_to_public()
     return World(practice, clinician)
 
 
+def check_vapid_keys() -> None:
+    """The bench signs with the settings' VAPID pair (bench/settings.py: the local settings
+    keep one in .tandem/vapid.json): both halves present and belonging together."""
+    from django.conf import settings
+
+    from config.vapid import public_key_for
+
+    private, public = settings.WEBPUSH_VAPID_PRIVATE_KEY, settings.WEBPUSH_VAPID_PUBLIC_KEY
+    if not private or not public or public_key_for(private) != public:
+        raise SystemExit("FAIL: WEBPUSH_VAPID_PRIVATE_KEY / PUBLIC_KEY are not a VAPID pair")
+
+
 # --- measuring ------------------------------------------------------------------------------
 
-def pipeline_run(world: World, sink: Sink, count: int, run: int,
+@dataclass(frozen=True)
+class Sinks:
+    """Where deliveries arrive: emails at the SMTP sink, pushes at the push receiver."""
+
+    email: Sink
+    push: PushReceiver
+
+    def reset(self) -> None:
+        self.email.reset()
+        self.push.reset()
+
+    def wait_for(self, plan: Plan, events: int) -> None:
+        """Until each channel has had every event's delivery."""
+        timeout = 60 + plan.deliveries(events)
+        if "email" in plan.channels:
+            self.email.wait_for(events, timeout=timeout)
+        if "push" in plan.channels:
+            self.push.wait_for(events, timeout=timeout)
+
+
+def pipeline_run(world: World, sinks: Sinks, plan: Plan, events: int, run: int,
                  worker: subprocess.Popen[bytes]) -> float:
-    """Seconds from waking the dispatcher to the last email's arrival, the notifications
-    having been written (each in its own transaction) with the wake-up held back."""
+    """Seconds from waking the dispatcher to the last delivery's arrival, the events'
+    notifications having been written (each event in its own transaction) with the wake-up
+    held back."""
     from django.conf import settings
     from django.core.cache import cache
     from django.db import transaction
@@ -245,15 +326,15 @@ def pipeline_run(world: World, sink: Sink, count: int, run: int,
     from practice.notifications.services import notification_enqueue
     from practice.notifications.tasks import WAKE_KEY, wake_dispatcher
 
-    sink.reset()
+    sinks.reset()
     with schema_context(world.practice.schema_name):
         cache.set(WAKE_KEY, 1, 600)  # as if a dispatcher run were already on its way
         written = time.perf_counter()
-        for number in range(count):
+        for number in range(events):
             with transaction.atomic():
                 notification_enqueue(recipient=world.recipient, kind="alert_raised",
                                      idempotency_key=f"bench:{run}:{number}",
-                                     context={"alert_id": number})
+                                     context={"alert_id": number}, channels=plan.channels)
         ENQUEUED.append(time.perf_counter() - written)
         database = settings.DATABASES["default"]["NAME"]
         server = database_server()
@@ -262,19 +343,21 @@ def pipeline_run(world: World, sink: Sink, count: int, run: int,
         cache.delete(WAKE_KEY)
         wake_dispatcher()
     try:
-        sink.wait_for(count, timeout=60 + count)
+        sinks.wait_for(plan, events)
     except SystemExit:
         _explain(world)
         raise
     elapsed = time.perf_counter() - started
     if run >= 0:
-        CPU["worker"].append((cpu_seconds(worker.pid) - cpu[0]) / count)
-        CPU["database"].append(cpu_since(cpu[1], database_cpu_seconds(server, database)) / count)
+        deliveries = plan.deliveries(events)
+        CPU["worker"].append((cpu_seconds(worker.pid) - cpu[0]) / deliveries)
+        CPU["database"].append(
+            cpu_since(cpu[1], database_cpu_seconds(server, database)) / deliveries)
     return elapsed
 
 
 def _explain(world: World) -> None:
-    """What the outbox says when emails did not arrive."""
+    """What the outbox says when deliveries did not arrive."""
     from collections import Counter
 
     from django_tenants.utils import schema_context
@@ -282,7 +365,7 @@ def _explain(world: World) -> None:
     from practice.notifications.models import DeliveryAttempt, Notification
 
     with schema_context(world.practice.schema_name):
-        print("outbox:", Counter(Notification.objects.values_list("status", flat=True)))
+        print("outbox:", Counter(Notification.objects.values_list("channel", "status")))
         print("attempts:", Counter(DeliveryAttempt.objects.values_list("outcome", "detail")))
         print("handed out:", Counter(Notification.objects.values_list(
             "status", "attempts")))
@@ -290,14 +373,17 @@ def _explain(world: World) -> None:
 
 class DirectSender:
     """The baseline: a child process (this file with --direct-child) of `threads` threads that
-    sends the same emails as the worker, each thread over its one reused SMTP connection. It
-    boots once; each run is a line on its stdin, answered by a line when all were handed over."""
+    sends the same emails and pushes as the worker, each thread over its one reused SMTP
+    connection and HTTP session. It boots once; each run is a line on its stdin, answered by a
+    line when all were handed over."""
 
-    def __init__(self, world: World, threads: int) -> None:
+    def __init__(self, world: World, plan: Plan) -> None:
         env = dict(os.environ, BENCH_SCHEMA=world.practice.schema_name,
                    BENCH_RECIPIENT=world.recipient.email)
+        channels = next(name for name, value in CHANNELS.items() if value == plan.channels)
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--direct-child", "--threads", str(threads)],
+            [sys.executable, __file__, "--direct-child", "--threads", str(plan.threads),
+             "--channels", channels],
             cwd=PROJECT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             start_new_session=True)
         self._expect("ready")
@@ -308,111 +394,175 @@ class DirectSender:
         if line != word:
             raise SystemExit(f"FAIL: the direct sender said {line!r} (expected {word!r})")
 
-    def run(self, sink: Sink, count: int, run: int) -> float:
+    def run(self, sinks: Sinks, plan: Plan, events: int, run: int) -> float:
         assert self.process.stdin is not None
-        sink.reset()
+        sinks.reset()
         cpu = cpu_seconds(self.process.pid)
         started = time.perf_counter()
-        self.process.stdin.write(f"{count} {run}\n")
+        self.process.stdin.write(f"{events} {run}\n")
         self.process.stdin.flush()
-        sink.wait_for(count, timeout=60 + count)
+        sinks.wait_for(plan, events)
         elapsed = time.perf_counter() - started
         self._expect("done")
         if run >= 0:
-            CPU["direct"].append((cpu_seconds(self.process.pid) - cpu) / count)
+            CPU["direct"].append((cpu_seconds(self.process.pid) - cpu) / plan.deliveries(events))
         return elapsed
 
     def stop(self) -> None:
         stop_worker(self.process)  # type: ignore[arg-type]
 
 
-def direct_child(threads: int) -> int:
+def direct_child(plan: Plan) -> int:
     """The baseline's process: what the worker's delivery does to send an email (the kind's
-    template, the practice's branding, a Message-ID, this thread's reused connection), and
-    nothing else."""
+    template, the practice's branding, a Message-ID, this thread's reused connection) and a push
+    (the kind's payload, a tag and Topic, encrypted and signed, this thread's reused session),
+    and nothing else."""
     import django
 
     django.setup()
     from django.db import connections
     from django.utils import translation
     from django.utils.translation import gettext
+    from django_tenants.utils import schema_context
 
     from config.emails import send_branded_email
-    from practice.notifications import kinds
+    from practice.notifications import kinds, webpush
     from practice.notifications.connections import send_mail_reusing
-    from practice.notifications.delivery import branding_of
+    from practice.notifications.delivery import branding_of, push_tag, push_topic
+    from practice.notifications.models import Notification, PushSubscription
 
     schema, recipient = os.environ["BENCH_SCHEMA"], os.environ["BENCH_RECIPIENT"]
     branding = branding_of(schema)
+    with schema_context(schema):
+        device = PushSubscription.objects.get(user__email=recipient)
     connections.close_all()
     kind = kinds.get("alert_raised")
-    link = f"{branding.base_url}{kind.link({}) if kind.link else '/'}"
+    path = kind.link({}) if kind.link else "/"
+    link = f"{branding.base_url}{path}"
     host = branding.base_url.split("//", 1)[-1]
+    urgency = "normal" if kind.respects_quiet_hours else "high"
 
-    def send(item: tuple[int, int]) -> None:
-        run, number = item
+    def send_email(run: int, number: int) -> None:
+        subject = gettext(kind.subject)
+        context = {"alert_id": number, "subject": subject, "link": link}
+        headers = {"Message-ID": f"<direct.{run}.{number}@{host}>"}
+        send_mail_reusing(lambda connection: send_branded_email(
+            branding=branding, to=recipient, subject=subject, template=kind.email_template,
+            context=context, headers=headers, connection=connection))
+
+    def send_push(run: int, number: int) -> None:
+        key = Notification(idempotency_key=f"direct:{run}:{number}:push")
+        payload = {"title": gettext(kind.subject), "body": gettext(kind.push_body),
+                   "url": path, "tag": push_tag(key, schema_name=schema)}
+        webpush.post_web_push(device.endpoint, device.p256dh, device.auth, payload=payload,
+                              ttl=kind.push_ttl, topic=push_topic(key, schema_name=schema),
+                              urgency=urgency)
+
+    senders = {"email": send_email, "push": send_push}
+
+    def send(item: tuple[int, int, str]) -> None:
+        run, number, channel = item
         with translation.override("en"):
-            subject = gettext(kind.subject)
-            context = {"alert_id": number, "subject": subject, "link": link}
-            headers = {"Message-ID": f"<direct.{run}.{number}@{host}>"}
-            send_mail_reusing(lambda connection: send_branded_email(
-                branding=branding, to=recipient, subject=subject, template=kind.email_template,
-                context=context, headers=headers, connection=connection))
+            senders[channel](run, number)
 
     print("ready", flush=True)
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    with ThreadPoolExecutor(max_workers=plan.threads) as pool:
         for line in sys.stdin:
-            count, run = (int(value) for value in line.split())
-            list(pool.map(send, [(run, number) for number in range(count)]))
+            events, run = (int(value) for value in line.split())
+            # In the outbox's order: an event's rows are written, and handed out, together.
+            list(pool.map(send, [(run, number, channel) for number in range(events)
+                                 for channel in plan.channels]))
             print("done", flush=True)
     return 0
 
 
-def run(plan: Plan, sink: Sink, log: Path) -> int:
-    import django
+def check_deliveries(world: World, sinks: Sinks, plan: Plan, events: int) -> str:
+    """Every notification sent once, and the sink and receiver got exactly what both sides
+    sent (`events` on each channel), nothing refused, no push twice: '' if so, else why not."""
+    from collections import Counter
 
-    django.setup()
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from config.broker import setup
     from practice.notifications.models import Notification
 
+    with schema_context(world.practice.schema_name):
+        rows = Counter(Notification.objects.values_list("channel", "status"))
+    connection.set_schema_to_public()
+    expected = {(channel, "sent"): events for channel in plan.channels}
+    emails = sinks.email.total
+    pushes = sinks.push.total
+    wanted_emails = 2 * events if "email" in plan.channels else 0
+    wanted_pushes = 2 * events if "push" in plan.channels else 0
+    problems = []
+    if rows != expected:
+        problems.append(f"outbox {dict(rows)} (expected {expected})")
+    if emails != wanted_emails:
+        problems.append(f"{emails} emails at the sink (expected {wanted_emails})")
+    if pushes != wanted_pushes:
+        problems.append(f"{pushes} pushes at the receiver (expected {wanted_pushes})")
+    if sinks.push.duplicates:
+        problems.append(f"{sinks.push.duplicates} pushes arrived twice (same Topic)")
+    if sinks.push.rejected:
+        problems.append(f"{len(sinks.push.rejected)} pushes refused, first: "
+                        f"{sinks.push.rejected[0]}")
+    if wanted_pushes and not sinks.push.checked:
+        problems.append("no push was checked in full")
+    return "; ".join(problems)
+
+
+def run(plan: Plan, email: Sink, log: Path) -> int:
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from config.broker import setup
+
     setup()
-    world = build_world()
+    check_vapid_keys()
+    with PushReceiver(settings.WEBPUSH_VAPID_PUBLIC_KEY) as receiver:
+        return measure(plan, Sinks(email, receiver), log)
+
+
+def measure(plan: Plan, sinks: Sinks, log: Path) -> int:
+    world = build_world(sinks.push)
     worker = start_worker(plan.threads, log)
-    direct = DirectSender(world, plan.threads)
+    direct = DirectSender(world, plan)
+    warm_up = max(1, min(50, plan.count) // len(plan.channels))
     try:
         # Warm up: both processes have booted, connected and warmed their caches.
-        pipeline_run(world, sink, min(50, plan.count), run=-1, worker=worker)
-        direct.run(sink, min(50, plan.count), run=-1)
+        pipeline_run(world, sinks, plan, warm_up, run=-1, worker=worker)
+        direct.run(sinks, plan, warm_up, run=-1)
         pipeline_times, baseline_times = [], []
         for number in range(plan.runs):
-            pipeline_times.append(pipeline_run(world, sink, plan.count, run=number,
+            pipeline_times.append(pipeline_run(world, sinks, plan, plan.events, run=number,
                                                worker=worker))
-            baseline_times.append(direct.run(sink, plan.count, run=number))
+            baseline_times.append(direct.run(sinks, plan, plan.events, run=number))
             print(f"  run {number + 1}: pipeline {plan.count / pipeline_times[-1]:.1f} msg/s "
-                  f"(events written at {plan.count / ENQUEUED[-1]:.0f}/s beforehand), "
+                  f"(events written at {plan.events / ENQUEUED[-1]:.0f}/s beforehand), "
                   f"direct {plan.count / baseline_times[-1]:.1f} msg/s", flush=True)
-        with schema_context(world.practice.schema_name):
-            statuses = sorted(set(Notification.objects.values_list("status", flat=True)))
-            total = Notification.objects.count()
-        connection.set_schema_to_public()
     finally:
         stop_worker(worker)
         direct.stop()
-    expected = (plan.runs * plan.count) + min(50, plan.count)
-    if statuses != ["sent"] or total != expected:
-        print(f"FAIL: {total} notifications (expected {expected}), statuses {statuses}")
+    events = plan.runs * plan.events + warm_up
+    problem = check_deliveries(world, sinks, plan, events)
+    if problem:
+        print(f"FAIL: {problem}")
         return 1
+    deliveries = plan.deliveries(events)
     comparison = compare([plan.count / seconds for seconds in pipeline_times],
                          [plan.count / seconds for seconds in baseline_times])
-    print(f"every notification sent once ({total}); one worker process of {plan.threads} "
-          f"threads against one sending process of {plan.threads} threads")
+    print(f"every notification sent once ({deliveries} by the pipeline: "
+          f"{' and '.join(plan.channels)} for each of {events} events), and as many again "
+          f"plainly; {sinks.push.total} pushes at the receiver, none twice, "
+          f"{sinks.push.checked} decrypted and their VAPID token verified")
+    print(f"one worker process of {plan.threads} threads against one sending process of "
+          f"{plan.threads} threads; msg/s = deliveries a second (an email or a push each)")
     print(f"pipeline: {comparison.measured.line('msg/s', 1.0)}")
     print(f"direct  : {comparison.baseline.line('msg/s', 1.0)}")
     cpu = {side: Summary.of(samples) for side, samples in CPU.items()}
-    print(f"CPU per message: pipeline worker {cpu['worker'].line('ms', 1000.0, 2)}, "
+    print(f"CPU per delivery: pipeline worker {cpu['worker'].line('ms', 1000.0, 2)}, "
           f"its database {cpu['database'].line('ms', 1000.0, 2)}; "
           f"direct {cpu['direct'].line('ms', 1000.0, 2)}")
     if not comparison.is_reliable:
@@ -426,7 +576,7 @@ def run(plan: Plan, sink: Sink, log: Path) -> int:
 def main(argv: list[str]) -> int:
     plan = parse_args(argv)
     if "--direct-child" in argv:
-        return direct_child(plan.threads)
+        return direct_child(plan)
     print_load("before")
     from aiosmtpd.controller import Controller
 
@@ -441,7 +591,8 @@ def main(argv: list[str]) -> int:
     log = PROJECT_ROOT / ".tandem" / "bench-notifications-worker.log"
     log.parent.mkdir(exist_ok=True)
     print(f"notifications benchmark in database {database}: {plan.runs} runs of {plan.count} "
-          f"notifications, worker log in {log.relative_to(PROJECT_ROOT)}", flush=True)
+          f"deliveries ({plan.events} events by {' and '.join(plan.channels)}), worker log in "
+          f"{log.relative_to(PROJECT_ROOT)}", flush=True)
     try:
         return run(plan, sink, log)
     finally:

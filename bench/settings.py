@@ -6,3 +6,6 @@ from config.settings.local import *  # noqa: F403
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"
+# The notifications bench's push service listens on loopback (bench/push_receiver.py); plain HTTP
+# is accepted only there (practice/notifications/push_services.py).
+WEBPUSH_ENDPOINT_HOSTS = [*WEBPUSH_ENDPOINT_HOSTS, "127.0.0.1"]  # noqa: F405

@@ -111,25 +111,9 @@ def _headers(*, urgency: str, topic: str | None) -> dict[str, str]:
 def send_web_push(subscription: PushSubscription, *, payload: dict[str, Any], ttl: int,
                   topic: str | None = None, urgency: str = "normal") -> None:
     """Deliver `payload` to the browser behind `subscription` (see the module's docstring)."""
-    body = encode_payload(payload)
-    if not 0 <= ttl <= MAX_TTL:
-        raise ValueError(f"ttl is between 0 and {MAX_TTL} seconds")
-    headers = _headers(urgency=urgency, topic=topic)
     try:
-        webpush(
-            subscription_info={"endpoint": subscription.endpoint,
-                               "keys": {"p256dh": subscription.p256dh,
-                                        "auth": subscription.auth}},
-            data=body,  # bytes are sent as they are
-            vapid_private_key=_vapid(settings.WEBPUSH_VAPID_PRIVATE_KEY),
-            vapid_claims=_claims(subscription.endpoint),
-            content_encoding="aes128gcm",
-            ttl=ttl,
-            headers=headers,
-            timeout=TIMEOUT_SECONDS,
-            # One keep-alive session per worker thread: no TLS handshake per message.
-            requests_session=push_session(),
-        )
+        post_web_push(subscription.endpoint, subscription.p256dh, subscription.auth,
+                      payload=payload, ttl=ttl, topic=topic, urgency=urgency)
     except WebPushException as error:
         _failed(subscription, error)
     except (requests.RequestException, OSError) as error:
@@ -137,6 +121,28 @@ def send_web_push(subscription: PushSubscription, *, payload: dict[str, Any], tt
         _record(subscription, success=False)
         raise PushDeliveryError(f"push service unreachable ({type(error).__name__})") from None
     _record(subscription, success=True)
+
+
+def post_web_push(endpoint: str, p256dh: str, auth: str, *, payload: dict[str, Any], ttl: int,
+                  topic: str | None = None, urgency: str = "normal") -> None:
+    """The post alone, over this thread's session, with no bookkeeping (what
+    bench/notifications.py's plain sending calls): raises pywebpush's WebPushException for an
+    answer other than 2xx, requests' or the socket's errors for the network."""
+    body = encode_payload(payload)
+    if not 0 <= ttl <= MAX_TTL:
+        raise ValueError(f"ttl is between 0 and {MAX_TTL} seconds")
+    webpush(
+        subscription_info={"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},
+        data=body,  # bytes are sent as they are
+        vapid_private_key=_vapid(settings.WEBPUSH_VAPID_PRIVATE_KEY),
+        vapid_claims=_claims(endpoint),
+        content_encoding="aes128gcm",
+        ttl=ttl,
+        headers=_headers(urgency=urgency, topic=topic),
+        timeout=TIMEOUT_SECONDS,
+        # One keep-alive session per worker thread: no TLS handshake per message.
+        requests_session=push_session(),
+    )
 
 
 def _failed(subscription: PushSubscription, error: WebPushException) -> NoReturn:
