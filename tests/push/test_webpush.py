@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from practice.notifications.webpush import (
     SubscriptionGone,
     send_web_push,
 )
+from tests.clock import Clock
 from tests.conftest import PracticeWorld
 from tests.push.receiver import Browser, PushReceiver
 
@@ -91,6 +93,29 @@ def test_a_push_arrives_signed_and_decrypts_to_the_payload(alpha: PracticeWorld,
     assert (second.headers["ttl"], second.headers["urgency"], "topic" in second.headers) == (
         "0", "normal", False)
     assert second.payload == {"title": "Alpha", "body": "", "url": "/"}
+
+
+def test_one_vapid_token_per_push_service_for_half_its_lifetime(
+        alpha: PracticeWorld, service: PushReceiver, clock: Clock) -> None:
+    subscription = subscribe(alpha, service.browser())
+    with PushReceiver() as other_service:
+        elsewhere = subscribe(alpha, other_service.browser())
+
+        send(alpha, subscription)
+        send(alpha, elsewhere)
+        send(alpha, subscription)
+        clock.shift(timedelta(hours=6, minutes=1))
+        send(alpha, subscription)
+        [to_other] = other_service.received
+
+    first, second, later = service.received
+    assert service.rejected == [] and other_service.rejected == []
+    # The same token while it is young; a token names its push service, so another one has
+    # its own; past half its 12 hours, a fresh one (the push service still checks exp).
+    assert first.headers["authorization"] == second.headers["authorization"]
+    assert to_other.claims["aud"] == other_service.origin != first.claims["aud"]
+    assert later.headers["authorization"] != first.headers["authorization"]
+    assert later.claims["exp"] - first.claims["exp"] >= 6 * 3600
 
 
 def test_a_gone_subscription_is_deleted_in_its_practice_only(alpha: PracticeWorld,
