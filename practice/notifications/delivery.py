@@ -20,6 +20,7 @@ from config.emails import send_branded_email
 from practice.notifications.connections import send_mail_reusing
 from practice.notifications.kinds import NotificationKind
 from practice.notifications.models import Notification, PushSubscription
+from practice.notifications.push_selectors import push_devices_of
 from tenants.models import Practice
 
 
@@ -70,18 +71,25 @@ def branding_of(schema_name: str) -> Branding:
 
 
 def deliver(notification: Notification, kind: NotificationKind, *, schema_name: str,
-            branding: Branding | None = None) -> None:
+            branding: Branding | None = None,
+            devices: dict[int, list[PushSubscription]] | None = None) -> list[int]:
     """Send the notification once on its channel; raises on failure (see tasks._send). Email
-    goes over this thread's reused mail connection, push over its reused HTTP session."""
+    goes over this thread's reused mail connection, push over its reused HTTP session. Returns
+    the push devices that accepted it, whose success is the caller's to record
+    (`webpush.record_successes`); none for an email. `devices`: the group's recipients' push
+    devices by user id (`push_devices_of`), else this recipient's are read here."""
     if branding is None:
         branding = branding_of(schema_name)
     with translation.override(_language(notification)):
         if notification.channel == Notification.Channel.EMAIL:
             _send_email(notification, kind, branding, schema_name)
-        elif notification.channel == Notification.Channel.PUSH:
-            _send_push(notification, kind, branding, schema_name)
-        else:
-            raise PermanentFailure(f"Unknown channel {notification.channel!r}.")
+            return []
+        if notification.channel == Notification.Channel.PUSH:
+            if devices is None:
+                devices = push_devices_of([notification.recipient_id])
+            return _send_push(notification, kind, branding, schema_name,
+                              devices.setdefault(notification.recipient_id, []))
+        raise PermanentFailure(f"Unknown channel {notification.channel!r}.")
 
 
 def _send_email(notification: Notification, kind: NotificationKind, branding: Branding,
@@ -101,13 +109,14 @@ def _send_email(notification: Notification, kind: NotificationKind, branding: Br
 
 
 def _send_push(notification: Notification, kind: NotificationKind, branding: Branding,
-               schema_name: str) -> None:
-    """To every device of the recipient. A device that is gone is not a failure (webpush
-    deletes it); if no device is left, NoDevice. A failure on any device is retried, on all of
-    them: the same tag and topic make a second copy replace the first, not add to it."""
+               schema_name: str, subscriptions: list[PushSubscription]) -> list[int]:
+    """To every device of the recipient (`subscriptions`, read for the delivery group). A
+    device that is gone is not a failure (webpush deletes it, and it is taken out of the list,
+    so the group's later pushes skip it); if no device is left, NoDevice. A failure on any
+    device is retried, on all of them: the same tag and topic make a second copy replace the
+    first, not add to it. Returns the devices that accepted it."""
     from practice.notifications import webpush
 
-    subscriptions = list(PushSubscription.objects.filter(user=notification.recipient))
     if not subscriptions:
         raise NoDevice
     payload = {
@@ -118,20 +127,22 @@ def _send_push(notification: Notification, kind: NotificationKind, branding: Bra
     }
     topic = push_topic(notification, schema_name=schema_name)
     urgency = "normal" if kind.respects_quiet_hours else "high"
-    delivered, gone, failures = 0, 0, []
-    for subscription in subscriptions:
+    delivered: list[int] = []
+    failures: list[webpush.PushDeliveryError] = []
+    for subscription in list(subscriptions):
         try:
-            webpush.send_web_push(subscription, payload=payload, ttl=kind.push_ttl,
-                                  topic=topic, urgency=urgency)
+            webpush.push_unrecorded(subscription, payload=payload, ttl=kind.push_ttl,
+                                    topic=topic, urgency=urgency)
         except webpush.SubscriptionGone:
-            gone += 1
+            subscriptions.remove(subscription)
         except webpush.PayloadTooLarge as error:
             raise PermanentFailure("The push payload is too large.") from error
         except webpush.PushDeliveryError as error:
             failures.append(error)
         else:
-            delivered += 1
+            delivered.append(subscription.pk)
     if failures:
         raise failures[0]
     if not delivered:
         raise NoDevice
+    return delivered

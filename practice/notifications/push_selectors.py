@@ -22,3 +22,14 @@ def push_panel_context(user: User) -> dict[str, Any]:
     """What the "Notifications on this device" panel needs (notifications/_push_panel.html)."""
     return {"push_devices": push_subscription_list(user),
             "push_public_key": settings.WEBPUSH_VAPID_PUBLIC_KEY}
+
+
+def push_devices_of(user_ids: list[int]) -> dict[int, list[PushSubscription]]:
+    """Each person's devices (endpoint and keys, to send to), by user id, in one query: a
+    delivery group reads its recipients' devices once rather than once per push."""
+    devices: dict[int, list[PushSubscription]] = {user_id: [] for user_id in user_ids}
+    if user_ids:
+        for subscription in PushSubscription.objects.filter(
+                user_id__in=sorted(set(user_ids))).order_by("created_at", "pk"):
+            devices[subscription.user_id].append(subscription)
+    return devices

@@ -296,6 +296,8 @@ class Outcome:
     retryable: bool = True
     # Nothing to deliver to (every push device is gone): skipped, not failed.
     nowhere: bool = False
+    # The push devices that accepted it (their last success is recorded after the group's).
+    devices: tuple[int, ...] = ()
 
 
 def notification_record(*, claim: Claim, outcome: Outcome, now: datetime) -> Notification:

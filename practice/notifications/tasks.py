@@ -19,11 +19,13 @@ from datetime import timedelta
 
 import dramatiq
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils import timezone
 
 from branding.values import Branding
-from practice.notifications import delivery, services
-from practice.notifications.models import Notification
+from practice.notifications import delivery, services, webpush
+from practice.notifications.models import Notification, PushSubscription
+from practice.notifications.push_selectors import push_devices_of
 from tenants.db import connection
 
 logger = logging.getLogger(__name__)
@@ -106,16 +108,22 @@ def notification_deliver(*notification_ids: int) -> None:
             continue
         if branding is None:
             branding = delivery.branding_of(connection.schema_name)
+        # The group's recipients' push devices, read once, not once per push (a device moved
+        # to another person while the group is sent may still get its pushes, whose
+        # wording names no one; one turned off answers 410 and is skipped).
+        devices = push_devices_of([claim.notification.recipient_id for claim in claims
+                                   if claim.notification.channel == Notification.Channel.PUSH])
         started = time.monotonic()
         results: list[tuple[services.Claim, services.Outcome]] = []
         for claim in claims:
             if results and time.monotonic() - started > budget:
                 break
-            results.append((claim, _send(claim, branding)))
+            results.append((claim, _send(claim, branding, devices)))
         released = claims[len(results):]
         elapsed = time.monotonic() - started
         notifications = services.notifications_record(results=results, released=released,
                                                        now=timezone.now())
+        _record_devices(results)
         pending = [claim.notification.pk for claim in released] + pending
         # Grow while a group takes under a quarter of the lease.
         per_send = elapsed / len(results)
@@ -136,12 +144,25 @@ def notification_deliver(*notification_ids: int) -> None:
             logger.warning("could not schedule a retry: %s", type(error).__name__)
 
 
-def _send(claim: services.Claim, branding: Branding | None = None) -> services.Outcome:
+def _record_devices(results: list[tuple[services.Claim, services.Outcome]]) -> None:
+    """The last success of the devices the group's pushes reached, after the outcomes have
+    committed and in a statement of its own: bookkeeping, holding no lock while the group's
+    rows are recorded, and never a reason to leave the rest of the message undelivered."""
+    try:
+        webpush.record_successes([device for _, outcome in results
+                                  for device in outcome.devices])
+    except DatabaseError as error:
+        logger.warning("could not record the push devices' success: %s", type(error).__name__)
+
+
+def _send(claim: services.Claim, branding: Branding | None = None,
+          devices: dict[int, list[PushSubscription]] | None = None) -> services.Outcome:
     """Deliver on the claim's channel; every failure becomes an outcome, never an exception
     (the attempt must be recorded). Errors are named by class and code only: no PHI."""
     try:
-        delivery.deliver(claim.notification, claim.kind, schema_name=connection.schema_name,
-                         branding=branding)
+        reached = delivery.deliver(claim.notification, claim.kind,
+                                   schema_name=connection.schema_name, branding=branding,
+                                   devices=devices)
     except delivery.NoDevice:
         return services.Outcome(sent=False, nowhere=True, error="No device to send to.")
     except delivery.PermanentFailure as error:
@@ -157,4 +178,4 @@ def _send(claim: services.Claim, branding: Branding | None = None) -> services.O
         logger.warning("notification %s attempt failed: %s", claim.notification.pk,
                        type(error).__name__)
         return services.Outcome(sent=False, error=type(error).__name__)
-    return services.Outcome(sent=True)
+    return services.Outcome(sent=True, devices=tuple(reached))

@@ -20,6 +20,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Collection
 from functools import lru_cache
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -135,6 +136,15 @@ def _headers(*, urgency: str, topic: str | None) -> dict[str, str]:
 def send_web_push(subscription: PushSubscription, *, payload: dict[str, Any], ttl: int,
                   topic: str | None = None, urgency: str = "normal") -> None:
     """Deliver `payload` to the browser behind `subscription` (see the module's docstring)."""
+    push_unrecorded(subscription, payload=payload, ttl=ttl, topic=topic, urgency=urgency)
+    _record(subscription, success=True)
+
+
+def push_unrecorded(subscription: PushSubscription, *, payload: dict[str, Any], ttl: int,
+                    topic: str | None = None, urgency: str = "normal") -> None:
+    """`send_web_push` but for recording its success, which is the caller's
+    (`record_successes`): the delivery pipeline records a group's in one statement. A failure
+    is recorded here all the same, and a subscription gone is deleted."""
     try:
         post_web_push(subscription.endpoint, subscription.p256dh, subscription.auth,
                       payload=payload, ttl=ttl, topic=topic, urgency=urgency)
@@ -144,7 +154,6 @@ def send_web_push(subscription: PushSubscription, *, payload: dict[str, Any], tt
         drop_push_session()  # a broken connection is not reused
         _record(subscription, success=False)
         raise PushDeliveryError(f"push service unreachable ({type(error).__name__})") from None
-    _record(subscription, success=True)
 
 
 def post_web_push(endpoint: str, p256dh: str, auth: str, *, payload: dict[str, Any], ttl: int,
@@ -182,6 +191,14 @@ def _failed(subscription: PushSubscription, error: WebPushException) -> NoReturn
     retry_after = response.headers.get("Retry-After") if response is not None else None
     raise PushDeliveryError(f"push service answered {status}", status=status,
                             retry_after=retry_after) from None
+
+
+def record_successes(subscription_ids: Collection[int]) -> None:
+    """The last success of each of these devices is now (for pushes sent by
+    `push_unrecorded`): one statement for a delivery group, whatever the pushes in it."""
+    if subscription_ids:
+        PushSubscription.objects.filter(pk__in=sorted(set(subscription_ids))).update(
+            last_success_at=timezone.now())
 
 
 def _record(subscription: PushSubscription, *, success: bool) -> None:

@@ -1,7 +1,8 @@
 """Delivery in batches keeps every guarantee: one delivery message carries several
 notifications, claimed and recorded a group per transaction, sent over one reused SMTP
-connection per worker thread, which is replaced when the server drops it; a claim given back
-unsent is claimed again, never sent twice. Actors are called as the worker calls them (the
+connection per worker thread, which is replaced when the server drops it; a group's pushes read
+their devices and record their success once; a claim given back unsent is claimed again, never
+sent twice. Actors are called as the worker calls them (the
 kill-the-worker and Redis-outage proof with real processes is test_crash.py)."""
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from practice.notifications import connections, services, tasks
-from practice.notifications.models import DeliveryAttempt, Notification
+from practice.notifications.models import DeliveryAttempt, Notification, PushSubscription
 from practice.notifications.services import notification_enqueue
 from practice.notifications.tasks import chunks, notification_deliver
 from tests.conftest import PracticeWorld, _free_port
-from tests.notifications.helpers import give_portal, inside
+from tests.notifications.helpers import give_device, give_portal, inside
+from tests.push.receiver import PushReceiver
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +183,40 @@ def test_a_claim_given_back_unsent_is_claimed_again_and_counted_once(
         again = services.notifications_claim(notification_ids=ids, now=timezone.now())
         assert [claim.notification.pk for claim in again] == sorted(ids)[1:]
     assert outcomes(alpha) == Counter({"sent": 1, "sending": 2})
+
+
+def test_a_group_of_pushes_reads_its_devices_once_and_records_their_success_once(
+    alpha: PracticeWorld, beta: PracticeWorld,
+) -> None:
+    tasks._thread.__dict__.pop("group", None)  # this thread's first message
+    with PushReceiver() as service:
+        phone = service.browser()
+        device = give_device(alpha, alpha.clinician, phone.endpoint, phone.p256dh, phone.auth)
+        look_alike = give_device(beta, beta.clinician, "https://fcm.googleapis.com/fcm/send/b",
+                                 phone.p256dh, phone.auth)
+        assert look_alike.pk == device.pk
+        with inside(alpha):
+            for number in range(20):
+                notification_enqueue(recipient=alpha.clinician, kind="alert_raised",
+                                     idempotency_key=f"p:{number}",
+                                     context={"alert_id": number}, channels=["push"])
+            ids = services.notifications_hand_out(now=timezone.now(), limit=100)
+        with inside(alpha), CaptureQueriesContext(connection) as queries:
+            notification_deliver(*ids)
+
+    assert len(service.received) == 20 and service.rejected == []
+    assert len({push.headers["topic"] for push in service.received}) == 20
+    assert outcomes(alpha) == Counter({"sent": 20})
+    assert sent_once_each(alpha)
+    # Groups of 1, 2, 4, 8 and the last 5: the devices read once a group and their last
+    # success written once a group, not a read and a write per push.
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert sum(1 for sql in statements if "SKIP LOCKED" in sql) == 5
+    assert sum(1 for sql in statements
+               if sql.startswith("SELECT") and "pushsubscription" in sql) == 5
+    assert sum(1 for sql in statements
+               if sql.startswith("UPDATE") and "pushsubscription" in sql) == 5
+    with inside(alpha):
+        assert PushSubscription.objects.get().last_success_at is not None
+    with inside(beta):
+        assert PushSubscription.objects.get().last_success_at is None
