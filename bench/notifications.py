@@ -553,10 +553,12 @@ def measure(plan: Plan, sinks: Sinks, log: Path) -> int:
     deliveries = plan.deliveries(events)
     comparison = compare([plan.count / seconds for seconds in pipeline_times],
                          [plan.count / seconds for seconds in baseline_times])
+    pushes = (f"; {sinks.push.total} pushes at the receiver, none twice, "
+              f"{sinks.push.checked} decrypted and their VAPID token verified"
+              if "push" in plan.channels else "")
     print(f"every notification sent once ({deliveries} by the pipeline: "
           f"{' and '.join(plan.channels)} for each of {events} events), and as many again "
-          f"plainly; {sinks.push.total} pushes at the receiver, none twice, "
-          f"{sinks.push.checked} decrypted and their VAPID token verified")
+          f"plainly{pushes}")
     print(f"one worker process of {plan.threads} threads against one sending process of "
           f"{plan.threads} threads; msg/s = deliveries a second (an email or a push each)")
     print(f"pipeline: {comparison.measured.line('msg/s', 1.0)}")
