@@ -414,12 +414,22 @@ EXPECTED_OPACITY = "0.18"
 ExpectedBand = Sequence[tuple[datetime, float, float]]
 
 
+def _without_flat_runs(band: list[tuple[datetime, float, float]]
+                       ) -> list[tuple[datetime, float, float]]:
+    """The band without the inner points of a run of equal ranges (a path at its floor is
+    flat for years): the straight edge between the run's ends draws the same shape."""
+    return [sample for index, sample in enumerate(band)
+            if index in (0, len(band) - 1)
+            or not band[index - 1][1:] == sample[1:] == band[index + 1][1:]]
+
+
 def _expected_layer(frame: _Frame, band: ExpectedBand, points: Sequence[Point],
                     label: str) -> list[str]:
     if not band or not points:
         return []
     first, last = points[0][0], points[-1][0]
-    inside = [(moment, lower, upper) for moment, lower, upper in band if first <= moment <= last]
+    inside = _without_flat_runs([(moment, lower, upper) for moment, lower, upper in band
+                                 if first <= moment <= last])
     if len(inside) < 2:
         return []
     top = [f"{_coordinate(frame.x(moment, first, last))},{_coordinate(frame.y(upper))}"

@@ -499,13 +499,15 @@ def _chart_series(valid: QuerySet[Response], units: dict[str, str], counts: dict
                     for keys in averaged.values() if keys],
                   default=F("pk"), output_field=IntegerField())
     series: dict[str, list[tuple[datetime, float]]] = {}
-    for key, moment, mean in (
-            valid.filter(instrument_key__in=list(units))
-            .annotate(bucket=bucket, single=single)
-            .values("instrument_key", "bucket", "single")
-            .annotate(moment=Max("submitted_at"), mean=Avg("total"))
-            .order_by("instrument_key", "bucket", "single")
-            .values_list("instrument_key", "moment", "mean")):
+    # Grouped by hashing and put in order here: a few hundred buckets, where sorting every
+    # score by its bucket in SQL cost a third of the query over years of daily check-ins.
+    rows = sorted(valid.filter(instrument_key__in=list(units))
+                  .annotate(bucket=bucket, single=single)
+                  .values("instrument_key", "bucket", "single")
+                  .annotate(moment=Max("submitted_at"), mean=Avg("total"))
+                  .order_by()
+                  .values_list("instrument_key", "moment", "single", "mean"))
+    for key, moment, _single, mean in rows:
         series.setdefault(key, []).append((moment, round(float(mean), 2)))
     return {key: ChartSeries(units[key], series.get(key, []), counts[key]) for key in units}
 

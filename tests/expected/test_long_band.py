@@ -30,3 +30,27 @@ def test_five_years_of_weeks_draw_a_bounded_range_to_the_latest_score() -> None:
     assert moments == sorted(moments)
     assert 2 <= len(view.ticks) <= AXIS_TICKS + 1
     assert view.ticks[0][1] == "0" and view.ticks[-1][1] == "260"
+
+
+def test_a_range_flat_for_years_is_drawn_by_its_corners_not_hundreds_of_points() -> None:
+    """The path reaches its floor within months: the years after are one straight edge."""
+    import re
+
+    from practice.measurement.charts import ExpectedOverlay, trend_svg
+    from practice.measurement.library import get_definition
+
+    points = _weekly(260)
+    view = path_for_series(MODELS, "phq9", points)
+    assert view is not None
+    svg = trend_svg(definition=get_definition("phq9"), points=points, mark_reliable_change=True,
+                    title="PHQ-9", expected=ExpectedOverlay(view.band, "Expected range"))
+    polygon = re.search(r'class="expected-range" points="([^"]+)"', svg)
+    assert polygon is not None
+    corners = [tuple(map(float, pair.split(","))) for pair in polygon.group(1).split()]
+    flat = sum(1 for i in range(1, len(view.band) - 1)
+               if view.band[i - 1][1:] == view.band[i][1:] == view.band[i + 1][1:])
+    assert flat > 100  # most of the range is its floor
+    assert len(corners) == 2 * (len(view.band) - flat)
+    # The band still spans the chart: from the first point to the last, top and bottom.
+    xs = [x for x, _y in corners]
+    assert min(xs) == corners[0][0] and max(xs) == corners[len(corners) // 2 - 1][0]
