@@ -29,7 +29,7 @@ from practice.messaging.models import MessagingSettings
 from practice.messaging.selectors import policy_of, unread_count
 from practice.outcomes.models import Episode
 from practice.today.headlines import Headline
-from practice.today.readings import client_readings
+from practice.today.readings import ClientReading, client_readings
 from tenants.accounts.models import Role, User
 from tenants.audit.models import AuditEvent
 from tenants.models import Practice
@@ -87,17 +87,20 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
 
 
-def _sessions(user: User, now: datetime, zone: ZoneInfo, practice: Practice, *,
-              with_scores: bool) -> list[Session]:
+def _session_rows(user: User, now: datetime, zone: ZoneInfo) -> list[Appointment]:
+    """The clinician's sessions today and tomorrow, booked or held."""
     today = now.astimezone(zone).date()
     start, _ = day_bounds(today, zone)
     _, end = day_bounds(today + timedelta(days=1), zone)
-    rows = list(appointments_visible_to(user).filter(
+    return list(appointments_visible_to(user).filter(
         clinician=user, starts_at__gte=start, starts_at__lt=end,
         status__in=(Appointment.Status.BOOKED, Appointment.Status.COMPLETED))
         .select_related("client", "appointment_type").order_by("starts_at", "pk"))
-    readings = (client_readings({row.client_id for row in rows}, practice=practice)
-                if with_scores else {})
+
+
+def _sessions(rows: list[Appointment], readings: dict[int, ClientReading], now: datetime,
+              zone: ZoneInfo) -> list[Session]:
+    today = now.astimezone(zone).date()
     sessions = []
     for row in rows:
         reading = readings.get(row.client_id)
@@ -107,16 +110,14 @@ def _sessions(user: User, now: datetime, zone: ZoneInfo, practice: Practice, *,
     return sessions
 
 
-def _attention(user: User, now: datetime, practice: Practice, *,
+def _attention(ids: list[int], readings: dict[int, ClientReading], now: datetime, *,
                with_scores: bool) -> list[Attention]:
-    """The clients of `user` who need attention, each with the reasons, urgent ones first:
+    """The clinician's clients who need attention, each with the reasons, urgent ones first:
     reliable deterioration since the baseline, a risk answer in the last 14 days, overdue
     measures, an open engagement alert (the rules of practice.engagement) and not seen for
     NOT_SEEN_DAYS days. Scores and overdue measures only while the practice has assessments on.
-    A fixed number of queries."""
-    # Read once: every query below takes the ids as one array parameter rather than the
-    # caseload's subquery again.
-    ids = list(clients_visible_to(user).filter(is_active=True).values_list("pk", flat=True))
+    A fixed number of queries. ``ids``: the clinician's active clients; ``readings``: their
+    headlines and paths (practice.today.readings; none without assessments)."""
     found: dict[int, list[str]] = {}  # client id -> reasons
     urgent_ids: set[int] = set()
 
@@ -125,8 +126,10 @@ def _attention(user: User, now: datetime, practice: Practice, *,
         if urgent:
             urgent_ids.add(client_id)
 
-    # Each client's headlines and path, kept until their data changes (practice.today.readings).
-    readings = client_readings(ids, practice=practice) if with_scores else {}
+    # The readings also hold the day's sessions' clients: only the active list's count here.
+    active = set(ids)
+    readings = {client_id: reading for client_id, reading in readings.items()
+                if client_id in active}
     for client_id, reading in readings.items():
         for headline in reading.headlines:
             if headline.is_deteriorated:
@@ -192,10 +195,18 @@ def clinician_today(user: User, *, practice: Practice, now: datetime) -> Clinici
     zone = clinician_zone(user)
     inbox = alert_inbox(user)
     with_scores = practice.has_module("assessments")
-    attention = _attention(user, now, practice, with_scores=with_scores)
+    # Read once: every query of the attention list takes the ids as one array parameter rather
+    # than the caseload's subquery again.
+    ids = list(clients_visible_to(user).filter(is_active=True).values_list("pk", flat=True))
+    rows = _session_rows(user, now, zone)
+    # The headlines and paths of the clinician's clients and of the day's sessions' clients,
+    # read once for both (kept until their data changes: practice.today.readings).
+    readings = (client_readings({*ids, *(row.client_id for row in rows)}, practice=practice)
+                if with_scores else {})
+    attention = _attention(ids, readings, now, with_scores=with_scores)
     return ClinicianToday(
         zone=zone,
-        sessions=_sessions(user, now, zone, practice, with_scores=with_scores),
+        sessions=_sessions(rows, readings, now, zone),
         alerts=list(inbox[:ALERTS_SHOWN]),
         alert_count=inbox.count(),
         attention=attention[:ATTENTION_SHOWN],

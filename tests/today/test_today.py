@@ -239,7 +239,7 @@ def test_query_counts_do_not_grow_with_clients_or_history(alpha) -> None:
     # alert ages, setup).
     # The expected paths' status of the attention list and of the day's sessions (two each,
     # and the sessions' only when there are sessions).
-    # Readings (practice.today.readings): the attention list's clients' stamps, then their
-    # headlines and paths worked out (every reading forgotten); the day's sessions read their
-    # clients' stamps only (those readings were just kept): one query instead of four.
-    assert small == {"clinician": 26, "owner": 37, "front_desk": 10}
+    # Readings (practice.today.readings), of the clinician's clients and the day's sessions'
+    # at once: their stamps, then their headlines and paths worked out (every reading
+    # forgotten), for the attention list and the sessions alike.
+    assert small == {"clinician": 25, "owner": 37, "front_desk": 10}
