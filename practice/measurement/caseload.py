@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Max
 
 from practice.access import clients_visible_to
 from practice.expected.selectors import PathBadge
@@ -113,14 +112,14 @@ def episode_states(client_ids: list[int], episodes: Mapping[int, Episode] | None
 
 def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
     """Every client `user` may see, with what the table shows: a fixed number of queries
-    (clients, care teams, current episodes, their headlines, alerts, expected paths)."""
+    (clients, care teams, current episodes, alerts, and their readings: headlines, expected
+    paths and latest submission, kept until their data changes, practice.today.readings)."""
     visible = clients_visible_to(user)
     clients = list(visible.select_related("portal_access")
                    # What the table, the search and the filters read (not the password).
                    .only("full_name", "email", "is_active", "last_login",
                          "portal_access__revoked_at", "portal_access__accepted_at",
                          "portal_access__invited_at")
-                   .annotate(last_response=Max("responses__submitted_at"))
                    .order_by("full_name", "pk"))
     ids = [client.pk for client in clients]
     teams = care_teams(ids)
@@ -140,7 +139,7 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
         drifting = [summary for kind, _, summary in own if kind in ENGAGEMENT_KINDS]
         access = getattr(client, "portal_access", None)
         on_portal = access is not None and access.state == "active"
-        moments = [moment for moment in (client.last_response, client.last_login) if moment]
+        moments = [moment for moment in (reading.last_response, client.last_login) if moment]
         entries.append(CaseloadEntry(
             client=client, clinicians=teams.get(client.pk, []),
             headlines=reading.headlines,

@@ -1,6 +1,6 @@
 """A client's reading for the staff lists: their headlines (latest score and band, change since
-the baseline, reliable change) and their expected-path badge, kept in the cache until the data
-it was read from changes.
+the baseline, reliable change), their expected-path badge and their latest submission, kept in
+the cache until the data it was read from changes.
 
 Today and the caseload show every client's reading: for 200 clients, working them out is most
 of each page (two reads of the episodes' scores and the paths, and exact arithmetic per
@@ -28,6 +28,7 @@ import json
 import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import cache as once
 from pathlib import Path
@@ -35,9 +36,11 @@ from typing import Any
 from uuid import UUID
 
 from django.core.cache import cache
+from django.db.models import Max
 
 from practice.expected.policies import PathStatus
 from practice.expected.selectors import PathBadge, path_badges
+from practice.measurement.models import Response
 from practice.measurement.scoring import ReliableChange
 from practice.outcomes.models import Episode, ReadingStamp
 from practice.stamps import PRACTICE_ROW
@@ -55,6 +58,7 @@ PRACTICE_SOURCE = Path(__file__).resolve().parent.parent
 class ClientReading:
     headlines: list[Headline]
     path: PathBadge | None  # the worst expected-path status, without its reading's detail
+    last_response: datetime | None = None  # the latest submission (the caseload's activity)
 
 
 @once
@@ -83,31 +87,36 @@ def _pack(reading: ClientReading) -> tuple[Any, ...]:
     return (tuple((h.instrument_key, h.title, str(h.latest), h.band, str(h.baseline),
                    h.has_change, h.reliable.value if h.reliable else None)
                   for h in reading.headlines),
-            (reading.path.status.value, reading.path.instrument_key) if reading.path else None)
+            (reading.path.status.value, reading.path.instrument_key) if reading.path else None,
+            reading.last_response)
 
 
 def _unpack(packed: tuple[Any, ...]) -> ClientReading:
-    headlines, path = packed
+    headlines, path, last_response = packed
     return ClientReading(
         headlines=[Headline(instrument_key=key, title=title, latest=Decimal(latest), band=band,
                             baseline=Decimal(baseline), has_change=has_change,
                             reliable=ReliableChange(reliable) if reliable else None)
                    for key, title, latest, band, baseline, has_change, reliable in headlines],
         path=PathBadge(status=PathStatus(path[0]), instrument_key=path[1], reading=None)
-        if path else None)
+        if path else None,
+        last_response=last_response)
 
 
 def _compute(client_ids: list[int], practice: Practice,
              episodes: Mapping[int, Episode] | None) -> dict[int, ClientReading]:
     """The readings worked out from the data: the queries of client_headlines and
-    path_badges."""
+    path_badges, and each client's latest submission."""
     headlines = client_headlines(
         client_ids, practice=practice,
         episodes=None if episodes is None else {pk: episodes[pk] for pk in client_ids
                                                 if pk in episodes})
     badges = path_badges(client_ids)
-    return {pk: ClientReading(headlines=headlines.get(pk, []), path=badges.get(pk))
-            for pk in client_ids}
+    latest = dict(Response.objects.filter(client__any=client_ids).order_by()
+                  .values("client_id").annotate(last=Max("submitted_at"))
+                  .values_list("client_id", "last"))
+    return {pk: ClientReading(headlines=headlines.get(pk, []), path=badges.get(pk),
+                              last_response=latest.get(pk)) for pk in client_ids}
 
 
 def client_readings(client_ids: Collection[int], *, practice: Practice,

@@ -118,8 +118,9 @@ def test_caseload_query_count_does_not_grow_with_history(alpha) -> None:
     # query of tuples), current episodes (read once), first and latest scores (of clients
     # without an episode), open alerts; the audit event; the navigation's unread-messages and
     # alert counts.
-    # + 2: the expected paths' status; + 1: the reading stamps (practice.today.readings).
-    assert with_5 == with_100 == (200, 17)
+    # + 2: the expected paths' status; + 2: the reading stamps and the latest submissions
+    # (practice.today.readings).
+    assert with_5 == with_100 == (200, 18)
 
 
 def test_client_page_query_count_does_not_grow_with_history(alpha) -> None:

@@ -31,7 +31,7 @@ from tests.measurement.test_clinic_pages import SVG, point_count, text_of
 from tests.today.test_today import add_client
 
 ALERT_QUERIES = 10
-CASELOAD_QUERIES = 17  # with every reading worked out (practice.today.readings)
+CASELOAD_QUERIES = 18  # with every reading worked out (practice.today.readings)
 
 
 def _clients_with_alerts(world: PracticeWorld, count: int, marker: str) -> None:

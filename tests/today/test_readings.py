@@ -127,6 +127,9 @@ def test_a_new_score_and_its_correction_show_at_once_with_every_reading_kept(alp
         worse = _submit_phq9(alpha.client, 8)  # 16: +11 since the baseline of 5
     attention = _attention(http)
     assert f"{WORSE} (+11)" in attention
+    with schema_context(alpha.practice.schema_name):  # the caseload's last activity too
+        assert client_readings([alpha.client.pk], practice=alpha.practice)[
+            alpha.client.pk].last_response == worse.submitted_at
     assert "PHQ-9 16 Moderately severe" in text_of(http.get("/clinic/clients/").content.decode())
 
     with schema_context(alpha.practice.schema_name):

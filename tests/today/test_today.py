@@ -241,5 +241,6 @@ def test_query_counts_do_not_grow_with_clients_or_history(alpha) -> None:
     # and the sessions' only when there are sessions).
     # Readings (practice.today.readings), of the clinician's clients and the day's sessions'
     # at once: their stamps, then their headlines and paths worked out (every reading
-    # forgotten), for the attention list and the sessions alike.
-    assert small == {"clinician": 25, "owner": 37, "front_desk": 10}
+    # forgotten, with the clients' latest submissions), for the attention list and the
+    # sessions alike.
+    assert small == {"clinician": 26, "owner": 38, "front_desk": 10}
