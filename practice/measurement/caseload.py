@@ -11,7 +11,6 @@ closed (with its reason) or none recorded."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,8 +21,6 @@ from practice.access import clients_visible_to
 from practice.expected.selectors import PathBadge
 from practice.measurement.models import Alert
 from practice.models import ClientProfile
-from practice.outcomes.models import Episode
-from practice.outcomes.selectors import current_episodes
 from practice.today.headlines import Headline
 from practice.today.readings import client_readings
 from practice.today.selectors import ENGAGEMENT_KINDS
@@ -92,28 +89,10 @@ class CaseloadOptions:
     clinicians: list[tuple[int, str]]  # for the owner's clinician filter; empty for others
 
 
-def episode_states(client_ids: list[int], episodes: Mapping[int, Episode] | None = None
-                   ) -> dict[int, tuple[str, str]]:
-    """client id -> (state, the end reason's label when closed): one query, none given the
-    clients' ``current_episodes``."""
-    if episodes is None:
-        episodes = current_episodes(client_ids, brief=True)
-    states = {}
-    for client_id in client_ids:
-        episode = episodes.get(client_id)
-        if episode is None:
-            states[client_id] = ("none", "")
-        elif episode.is_open:
-            states[client_id] = ("open", "")
-        else:
-            states[client_id] = ("closed", episode.get_end_reason_display())
-    return states
-
-
 def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
     """Every client `user` may see, with what the table shows: a fixed number of queries
-    (clients, care teams, current episodes, alerts, and their readings: headlines, expected
-    paths and latest submission, kept until their data changes, practice.today.readings)."""
+    (clients, care teams, alerts, and their readings: headlines, expected paths, latest
+    submission and episode state, kept until their data changes, practice.today.readings)."""
     visible = clients_visible_to(user)
     clients = list(visible.select_related("portal_access")
                    # What the table, the search and the filters read (not the password).
@@ -123,15 +102,14 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
                    .order_by("full_name", "pk"))
     ids = [client.pk for client in clients]
     teams = care_teams(ids)
-    current = current_episodes(ids, brief=True)
-    # Each client's headlines and path, kept until their data changes (practice.today.readings).
-    readings = client_readings(ids, practice=practice, episodes=current)
+    # Each client's headlines, path, latest submission and episode state, kept until their data
+    # changes (practice.today.readings).
+    readings = client_readings(ids, practice=practice)
     alerts: dict[int, list[tuple[str, str, str]]] = {}
     for client_id, kind, severity, summary in (
             Alert.objects.filter(client__in=visible).exclude(status=Alert.Status.RESOLVED)
             .values_list("client_id", "kind", "severity", "summary").order_by("created_at")):
         alerts.setdefault(client_id, []).append((kind, severity, summary))
-    episodes = episode_states(ids, current)
     entries = []
     for client in clients:
         reading = readings[client.pk]
@@ -145,8 +123,8 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
             headlines=reading.headlines,
             last_activity=max(moments) if moments else None,
             engagement="drifting" if drifting else ("engaged" if on_portal else "not_on_portal"),
-            engagement_reasons=drifting, episode=episodes[client.pk][0],
-            episode_end_reason=episodes[client.pk][1],
+            engagement_reasons=drifting, episode=reading.episode,
+            episode_end_reason=reading.end_reason_label,
             open_risk_alerts=sum(1 for _, severity, _ in own if severity == "urgent"),
             path=reading.path))
     return entries

@@ -1,6 +1,6 @@
 """A client's reading for the staff lists: their headlines (latest score and band, change since
-the baseline, reliable change), their expected-path badge and their latest submission, kept in
-the cache until the data it was read from changes.
+the baseline, reliable change), their expected-path badge, their latest submission and their
+current episode's state, kept in the cache until the data it was read from changes.
 
 Today and the caseload show every client's reading: for 200 clients, working them out is most
 of each page (two reads of the episodes' scores and the paths, and exact arithmetic per
@@ -43,6 +43,7 @@ from practice.expected.selectors import PathBadge, path_badges
 from practice.measurement.models import Response
 from practice.measurement.scoring import ReliableChange
 from practice.outcomes.models import Episode, ReadingStamp
+from practice.outcomes.selectors import current_episodes
 from practice.stamps import PRACTICE_ROW
 from practice.today.headlines import Headline, client_headlines
 from tenants.models import Practice
@@ -59,6 +60,14 @@ class ClientReading:
     headlines: list[Headline]
     path: PathBadge | None  # the worst expected-path status, without its reading's detail
     last_response: datetime | None = None  # the latest submission (the caseload's activity)
+    # The current episode (open, else the latest): "open", "closed" or "none", and a closed
+    # one's end reason (Episode.EndReason, "" otherwise).
+    episode: str = "none"
+    end_reason: str = ""
+
+    @property
+    def end_reason_label(self) -> str:
+        return str(Episode.EndReason(self.end_reason).label) if self.end_reason else ""
 
 
 @once
@@ -88,11 +97,11 @@ def _pack(reading: ClientReading) -> tuple[Any, ...]:
                    h.has_change, h.reliable.value if h.reliable else None)
                   for h in reading.headlines),
             (reading.path.status.value, reading.path.instrument_key) if reading.path else None,
-            reading.last_response)
+            reading.last_response, reading.episode, reading.end_reason)
 
 
 def _unpack(packed: tuple[Any, ...]) -> ClientReading:
-    headlines, path, last_response = packed
+    headlines, path, last_response, episode, end_reason = packed
     return ClientReading(
         headlines=[Headline(instrument_key=key, title=title, latest=Decimal(latest), band=band,
                             baseline=Decimal(baseline), has_change=has_change,
@@ -100,23 +109,31 @@ def _unpack(packed: tuple[Any, ...]) -> ClientReading:
                    for key, title, latest, band, baseline, has_change, reliable in headlines],
         path=PathBadge(status=PathStatus(path[0]), instrument_key=path[1], reading=None)
         if path else None,
-        last_response=last_response)
+        last_response=last_response, episode=episode, end_reason=end_reason)
 
 
 def _compute(client_ids: list[int], practice: Practice,
              episodes: Mapping[int, Episode] | None) -> dict[int, ClientReading]:
     """The readings worked out from the data: the queries of client_headlines and
-    path_badges, and each client's latest submission."""
-    headlines = client_headlines(
-        client_ids, practice=practice,
-        episodes=None if episodes is None else {pk: episodes[pk] for pk in client_ids
-                                                if pk in episodes})
+    path_badges (with the current episodes), and each client's latest submission."""
+    current = (current_episodes(client_ids, brief=True) if episodes is None
+               else {pk: episodes[pk] for pk in client_ids if pk in episodes})
+    headlines = client_headlines(client_ids, practice=practice, episodes=current)
     badges = path_badges(client_ids)
     latest = dict(Response.objects.filter(client__any=client_ids).order_by()
                   .values("client_id").annotate(last=Max("submitted_at"))
                   .values_list("client_id", "last"))
     return {pk: ClientReading(headlines=headlines.get(pk, []), path=badges.get(pk),
-                              last_response=latest.get(pk)) for pk in client_ids}
+                              last_response=latest.get(pk), **_episode_state(current.get(pk)))
+            for pk in client_ids}
+
+
+def _episode_state(episode: Episode | None) -> dict[str, str]:
+    if episode is None:
+        return {"episode": "none", "end_reason": ""}
+    if episode.is_open:
+        return {"episode": "open", "end_reason": ""}
+    return {"episode": "closed", "end_reason": episode.end_reason}
 
 
 def client_readings(client_ids: Collection[int], *, practice: Practice,

@@ -203,3 +203,27 @@ def test_a_kept_reading_is_the_reading_worked_out(alpha: PracticeWorld) -> None:
     assert first.path is not None and kept.path is not None
     assert (kept.path.status, kept.path.instrument_key) == (first.path.status,
                                                             first.path.instrument_key)
+
+
+def test_closing_and_reopening_an_episode_shows_on_the_caseload_at_once(alpha) -> None:
+    prepare(alpha)
+    now = timezone.now()
+    with schema_context(alpha.practice.schema_name):
+        episode = episode_open(client=alpha.client, actor=Actor.of(alpha.clinician),
+                               started_at=now - timedelta(weeks=4))
+        give_history(alpha.client, "phq9", [12, 10], start=now - timedelta(weeks=3))
+    http = alpha.http(alpha.clinician)
+
+    def row() -> str:
+        text = text_of(http.get("/clinic/clients/").content.decode())
+        return text.split("Chris Client", 1)[1][:200]
+
+    assert "Episode open" in row()
+    assert "Episode open" in row()  # kept
+    with schema_context(alpha.practice.schema_name):
+        episode_close(episode_id=episode.pk, actor=Actor.of(alpha.clinician),
+                      end_reason="referred_on")
+    assert "Referred on" in row() and "Episode open" not in row()
+    with schema_context(alpha.practice.schema_name):
+        episode_open(client=alpha.client, actor=Actor.of(alpha.clinician))
+    assert "Episode open" in row() and "Referred on" not in row()
