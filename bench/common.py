@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -191,6 +192,41 @@ def prepare_environment(suffix: str, settings_module: str = BENCH_SETTINGS) -> t
     recreate_database(server_url, database)
     os.environ["DATABASE_URL"] = _url_for(server_url, database)
     return server_url, database
+
+
+# --- what a local server accepted ---------------------------------------------------------------
+
+class Arrivals:
+    """What a benchmark's local server (the SMTP sink, the push receiver) has accepted: `count`
+    since the last `reset()`, `total` since the start; `wait_for(n)` returns once n have arrived
+    since the reset, or stops the run."""
+
+    noun = "messages"
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0
+        self.condition = threading.Condition()
+
+    def arrived(self) -> None:
+        """One more accepted (call holding `condition`)."""
+        self.count += 1
+        self.total += 1
+        self.condition.notify_all()
+
+    def reset(self) -> None:
+        with self.condition:
+            self.count = 0
+
+    def shortfall(self) -> str:
+        """More words for a run that fell short."""
+        return ""
+
+    def wait_for(self, expected: int, timeout: float) -> None:
+        with self.condition:
+            if not self.condition.wait_for(lambda: self.count >= expected, timeout=timeout):
+                raise SystemExit(f"FAIL: {self.count} of {expected} {self.noun} arrived in "
+                                 f"{timeout} s{self.shortfall()}")
 
 
 # --- gunicorn on loopback -----------------------------------------------------------------------

@@ -60,7 +60,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -71,7 +70,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.common import Summary, compare, print_load, result_line  # noqa: E402
+from bench.common import Arrivals, Summary, compare, print_load, result_line  # noqa: E402
 from bench.push_receiver import PushReceiver  # noqa: E402
 from tenants.actor import Actor  # noqa: E402
 
@@ -121,29 +120,15 @@ def parse_args(argv: list[str]) -> Plan:
 
 # --- the SMTP sink ------------------------------------------------------------------------------
 
-class Sink:
+class Sink(Arrivals):
     """Counts what the mail server accepts; `wait_for(n)` returns when n have arrived."""
 
-    def __init__(self) -> None:
-        self.count = 0  # since the last reset
-        self.total = 0  # since the start
-        self.condition = threading.Condition()
+    noun = "emails"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         with self.condition:
-            self.count += 1
-            self.total += 1
-            self.condition.notify_all()
+            self.arrived()
         return "250 OK"
-
-    def reset(self) -> None:
-        with self.condition:
-            self.count = 0
-
-    def wait_for(self, expected: int, timeout: float) -> None:
-        with self.condition:
-            if not self.condition.wait_for(lambda: self.count >= expected, timeout=timeout):
-                raise SystemExit(f"FAIL: {self.count} of {expected} emails arrived in {timeout} s")
 
 
 def cpu_seconds(pid: int) -> float:

@@ -35,6 +35,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 
+from bench.common import Arrivals
+
 ONE_DAY = 24 * 3600
 PAYLOAD_KEYS = {"title", "body", "url", "tag"}
 
@@ -71,19 +73,17 @@ class Device:
         return b64url(self.auth_secret)
 
 
-class PushReceiver:
+class PushReceiver(Arrivals):
     """`with PushReceiver(vapid_public_key) as receiver:` serves on 127.0.0.1; `device()`
     issues an endpoint; `wait_for(n)` returns once n pushes were accepted since `reset()`."""
 
     def __init__(self, vapid_public_key: str, *, sample_every: int = 10) -> None:
+        super().__init__()
         self.vapid_public_key = vapid_public_key
         self.sample_every = sample_every
-        self.count = 0  # accepted since the last reset
-        self.total = 0  # accepted since the start
         self.checked = 0  # of which checked in full
         self.duplicates = 0
         self.rejected: list[str] = []
-        self.condition = threading.Condition()
         self._topics: set[str] = set()
         self._devices: dict[str, Device] = {}
         self._socket = socket.socket()
@@ -126,15 +126,10 @@ class PushReceiver:
             self._devices[device.endpoint.rsplit("/", 1)[1]] = device
         return device
 
-    def reset(self) -> None:
-        with self.condition:
-            self.count = 0
+    noun = "pushes"
 
-    def wait_for(self, expected: int, timeout: float) -> None:
-        with self.condition:
-            if not self.condition.wait_for(lambda: self.count >= expected, timeout=timeout):
-                raise SystemExit(f"FAIL: {self.count} of {expected} pushes arrived in {timeout} s"
-                                 f" ({len(self.rejected)} refused)")
+    def shortfall(self) -> str:
+        return f" ({len(self.rejected)} refused)"
 
     # --- the push service ----------------------------------------------------------------------
 
@@ -173,10 +168,8 @@ class PushReceiver:
             if topic in self._topics:
                 self.duplicates += 1
             self._topics.add(topic)
-            self.count += 1
-            self.total += 1
             self.checked += is_sampled
-            self.condition.notify_all()
+            self.arrived()
 
     def _token(self, authorization: str) -> str:
         scheme, _, params = authorization.partition(" ")

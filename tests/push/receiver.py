@@ -19,14 +19,13 @@ for that endpoint (`answer(endpoint, 410)`).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,15 +37,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
+from bench.push_receiver import Device, unb64url
+
 ONE_DAY = 24 * 3600
-
-
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _point(key: ec.EllipticCurvePublicKey) -> bytes:
@@ -65,23 +58,10 @@ class Refused(Exception):
         self.reason = reason
 
 
-@dataclass
-class Browser:
-    """One browser's push subscription, made as a browser makes it: a P-256 key pair and a
-    16-byte authentication secret of its own, and an endpoint from the push service."""
-
-    endpoint: str
-    private_key: ec.EllipticCurvePrivateKey = field(
-        default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
-    auth_secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
-
-    @property
-    def p256dh(self) -> str:
-        return b64url(_point(self.private_key.public_key()))
-
-    @property
-    def auth(self) -> str:
-        return b64url(self.auth_secret)
+class Browser(Device):
+    """One browser's push subscription (the benchmark's `Device`: a P-256 key pair and a
+    16-byte authentication secret of its own, and an endpoint from the push service), which can
+    also say what its script gives the page and decrypt what it receives."""
 
     def subscription_json(self) -> dict[str, Any]:
         """What `PushSubscription.toJSON()` gives the page's script."""
