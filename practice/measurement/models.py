@@ -144,6 +144,12 @@ class Response(models.Model):
             # rows, where the assignment's foreign key index reads years of daily answers.
             models.Index(fields=["assignment"], condition=models.Q(status="missed"),
                          name="response_missed"),
+            # The open ones (Today's overdue measures, the portal's due list): a few per client,
+            # where the whole history would be scanned. OR, not IN: PostgreSQL prints an IN back
+            # in a form that differs once a practice's schema is cloned.
+            models.Index(fields=["client", "due_at"],
+                         condition=models.Q(status="pending") | models.Q(status="in_progress"),
+                         name="response_open"),
         ]
         triggers = [
             # Nothing of a submitted response changes but its entered-in-error marking, and it
