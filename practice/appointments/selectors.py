@@ -162,6 +162,15 @@ def appointments_visible_to(user: User) -> QuerySet[Appointment]:
     return appointments
 
 
+def sessions_led_by(user: User) -> QuerySet[Appointment]:
+    """The appointments `user` holds as the clinician: within ``appointments_visible_to`` for
+    anyone who may see appointments at all (a clinician sees their own sessions), without its
+    caseload join."""
+    if user.is_client or not holds(user, Capability.APPOINTMENTS):
+        return Appointment.objects.none()
+    return Appointment.objects.filter(clinician=user)
+
+
 def appointment_for(user: User, appointment_id: int) -> Appointment:
     """The appointment if `user` may see it; else Appointment.DoesNotExist."""
     return _with_people(appointments_visible_to(user)).get(pk=appointment_id)

@@ -17,6 +17,7 @@ from practice.appointments.selectors import (
     appointments_visible_to,
     booking_settings,
     clinician_zone,
+    sessions_led_by,
     zone_or_utc,
 )
 from practice.expected.policies import PathStatus
@@ -92,8 +93,8 @@ def _session_rows(user: User, now: datetime, zone: ZoneInfo) -> list[Appointment
     today = now.astimezone(zone).date()
     start, _ = day_bounds(today, zone)
     _, end = day_bounds(today + timedelta(days=1), zone)
-    return list(appointments_visible_to(user).filter(
-        clinician=user, starts_at__gte=start, starts_at__lt=end,
+    return list(sessions_led_by(user).filter(
+        starts_at__gte=start, starts_at__lt=end,
         status__in=(Appointment.Status.BOOKED, Appointment.Status.COMPLETED))
         .select_related("client", "appointment_type").order_by("starts_at", "pk"))
 
