@@ -134,7 +134,7 @@ def care_teams(client_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     """client id -> their care team (clinician id, name), by name: one query of tuples."""
     teams: dict[int, list[tuple[int, str]]] = {}
     for client_id, person_id, name in (
-            ClientProfile.clinicians.through.objects.filter(clientprofile__user_id__in=client_ids)
+            ClientProfile.clinicians.through.objects.filter(clientprofile__user_id__any=client_ids)
             .values_list("clientprofile__user_id", "user_id", "user__full_name")
             .order_by("user__full_name", "user_id")):
         teams.setdefault(client_id, []).append((person_id, name))
