@@ -107,7 +107,7 @@ def caseload_entries(user: User, *, practice: Practice) -> list[CaseloadEntry]:
     readings = client_readings(ids, practice=practice)
     alerts: dict[int, list[tuple[str, str, str]]] = {}
     for client_id, kind, severity, summary in (
-            Alert.objects.filter(client__in=visible).exclude(status=Alert.Status.RESOLVED)
+            Alert.objects.filter(client__any=ids).exclude(status=Alert.Status.RESOLVED)
             .values_list("client_id", "kind", "severity", "summary").order_by("created_at")):
         alerts.setdefault(client_id, []).append((kind, severity, summary))
     entries = []
