@@ -395,8 +395,10 @@ class ExpectedView:
 
 # At most this many numbers along the path's time axis.
 AXIS_TICKS = 9
-# At most about this many points along the expected range's band, on weeks.
-BAND_SAMPLES = 160
+# At most about this many points along the expected range's band, on weeks: every half week
+# over the first DENSE_WEEKS (where the range bends), evenly after (where it is nearly flat).
+BAND_SAMPLES = 80
+DENSE_WEEKS = 26
 _T = TypeVar("_T")
 
 
@@ -415,8 +417,9 @@ def _thin(ticks: list[_T]) -> list[_T]:
 
 def band_samples(path: ClientPath, zone: tzinfo | None = None,
                  sessions: Sequence[datetime] = ()) -> list[tuple[datetime, float, float]]:
-    """Pure: on weeks, the range every half week from the baseline to the latest score (evenly
-    at most BAND_SAMPLES times over a long episode), and at it; on sessions, a step at each
+    """Pure: on weeks, the range every half week from the baseline to the latest score (over a
+    long episode, every half week for DENSE_WEEKS then evenly, at most BAND_SAMPLES times), and
+    at it; on sessions, a step at each
     session held (``sessions``: their start times) between the baseline and the latest
     score."""
     return _band_and_ticks(path, zone, sessions)[0]
@@ -448,10 +451,14 @@ def _band_and_ticks(path: ClientPath, zone: tzinfo | None, sessions: Sequence[da
         samples.append((local(end), *at(len(held))))
         return samples, _thin(ticks)
     last = tail.points[-1][0]
-    # Every half week, or over a long episode evenly at most BAND_SAMPLES times: the curve is
-    # smooth, and a chart of years has no room for more (a finer band only cost time).
-    step = max(0.5, last / BAND_SAMPLES)
-    steps = [index * step for index in range(int(last / step) + 1)] + [last]
+    # Every half week while the range bends; over a long episode, the rest evenly, at most
+    # BAND_SAMPLES in all: a chart of years has no room for more (a finer band only cost time).
+    dense = min(last, DENSE_WEEKS)
+    steps = [index * 0.5 for index in range(int(dense / 0.5) + 1)]
+    if last > dense:
+        step = max(0.5, (last - dense) / (BAND_SAMPLES - len(steps)))
+        steps += [dense + index * step for index in range(1, int((last - dense) / step) + 1)]
+    steps.append(last)
     samples = []
     for weeks in sorted(set(steps)):
         moment = tail.baseline_at + timedelta(seconds=weeks * WEEK_SECONDS)

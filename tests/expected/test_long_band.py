@@ -49,8 +49,19 @@ def test_a_range_flat_for_years_is_drawn_by_its_corners_not_hundreds_of_points()
     corners = [tuple(map(float, pair.split(","))) for pair in polygon.group(1).split()]
     flat = sum(1 for i in range(1, len(view.band) - 1)
                if view.band[i - 1][1:] == view.band[i][1:] == view.band[i + 1][1:])
-    assert flat > 100  # most of the range is its floor
+    assert flat > len(view.band) // 2  # most of the range is its floor
     assert len(corners) == 2 * (len(view.band) - flat)
     # The band still spans the chart: from the first point to the last, top and bottom.
     xs = [x for x, _y in corners]
     assert min(xs) == corners[0][0] and max(xs) == corners[len(corners) // 2 - 1][0]
+
+
+def test_a_long_range_is_drawn_every_half_week_where_it_bends() -> None:
+    """Fewer samples over years, never fewer where the range moves: its first months."""
+    from practice.expected.selectors import DENSE_WEEKS
+
+    view = path_for_series(MODELS, "phq9", _weekly(260))
+    assert view is not None
+    early = [moment for moment, _low, _high in view.band
+             if moment <= START + timedelta(weeks=DENSE_WEEKS)]
+    assert early == [START + timedelta(days=3.5 * step) for step in range(2 * DENSE_WEEKS + 1)]
