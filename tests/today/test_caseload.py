@@ -16,6 +16,7 @@ from django_tenants.utils import schema_context
 from practice.measurement.models import Alert
 from practice.outcomes.services import episode_close, episode_open
 from tenants.actor import Actor
+from tenants.models import Practice
 from tests.conftest import PracticeWorld
 from tests.measurement.clinic_world import forget_readings, give_history, prepare
 from tests.measurement.test_clinic_pages import text_of
@@ -148,3 +149,36 @@ def test_pages_of_25_and_query_count_independent_of_clients_and_history(alpha) -
     assert len(names(first)) == 25 and len(names(second)) == 5
     assert "Page 1 of 2" in first and 'href="?q=zed&amp;page=2"' in first
     assert "Previous page" in second
+
+
+def test_every_row_is_written_escaped_with_each_cell(alpha) -> None:
+    """The rows are written by the view (_caseload_rows_html), not the template: names and
+    alert summaries are escaped, and every cell is there, with and without assessments."""
+    build(alpha, "A")
+    with schema_context(alpha.practice.schema_name):
+        odd = add_client(alpha, "Zed <b>Bold</b> & Co")
+        odd.is_active = False
+        odd.save(update_fields=["is_active"])
+        Alert.objects.create(client=odd, kind=Alert.Kind.NO_SIGN_IN, severity="routine",
+                             summary="Quiet <i>for</i> 30 days", dedupe_key=f"ns:{odd.pk}")
+    html = alpha.http(alpha.clinician).get("/clinic/clients/").content.decode()
+    assert "Zed &lt;b&gt;Bold&lt;/b&gt; &amp; Co" in html and "<b>Bold</b>" not in html
+    assert "Quiet &lt;i&gt;for&lt;/i&gt; 30 days" in html
+    row = text_of(html).split("Zed &lt;b&gt;Bold&lt;/b&gt; &amp; Co", 1)[1]
+    assert row.startswith(" (inactive) Casey Clinician None yet Never Drifting away Quiet "
+                          "&lt;i&gt;for&lt;/i&gt; 30 days No episode — 0 60-second review")
+    assert f'href="/clinic/clients/{odd.pk}/"' in html
+    assert f'href="/clinic/clients/{odd.pk}/review/"' in html
+    worse = text_of(html).split("Wendy Worse A", 1)[1][:160]
+    assert "PHQ-9 15 Moderately severe · +10 since baseline Reliable deterioration" in worse
+    assert "Episode open" in worse
+    flat = text_of(html).split("Fred Flat A", 1)[1][:160]
+    assert "Episode closed Completed" in flat
+    with_scores = text_of(html).count("60-second review")
+
+    Practice.objects.filter(pk=alpha.practice.pk).update(
+        enabled_modules=[m for m in alpha.practice.enabled_modules if m != "assessments"])
+    plain = alpha.http(alpha.clinician).get("/clinic/clients/").content.decode()
+    assert with_scores >= 5 and "60-second review" not in plain
+    assert f'href="/clinic/clients/{odd.pk}/"' not in plain
+    assert "Zed &lt;b&gt;Bold&lt;/b&gt; &amp; Co" in plain
