@@ -112,13 +112,14 @@ def _sessions(rows: list[Appointment], readings: dict[int, ClientReading], now: 
 
 
 def _attention(ids: list[int], readings: dict[int, ClientReading], now: datetime, *,
-               with_scores: bool) -> list[Attention]:
+               with_scores: bool, shown: int = ATTENTION_SHOWN) -> tuple[list[Attention], int]:
     """The clinician's clients who need attention, each with the reasons, urgent ones first:
     reliable deterioration since the baseline, a risk answer in the last 14 days, overdue
     measures, an open engagement alert (the rules of practice.engagement) and not seen for
     NOT_SEEN_DAYS days. Scores and overdue measures only while the practice has assessments on.
     A fixed number of queries. ``ids``: the clinician's active clients; ``readings``: their
-    headlines and paths (practice.today.readings; none without assessments)."""
+    headlines and paths (practice.today.readings; none without assessments). Returns the first
+    ``shown`` and how many there are."""
     found: dict[int, list[str]] = {}  # client id -> reasons
     urgent_ids: set[int] = set()
 
@@ -171,12 +172,14 @@ def _attention(ids: list[int], readings: dict[int, ClientReading], now: datetime
             note(row["client_id"], f"Not seen for {(now - row['last']).days} days, "
                                    "nothing booked")
     names = dict(User.objects.filter(pk__any=list(found)).values_list("pk", "full_name"))
-    entries = [Attention(client=User(pk=client_id, full_name=names.get(client_id, "")),
-                         reasons=reasons, is_urgent=client_id in urgent_ids,
-                         path=badges.get(client_id))
-               for client_id, reasons in found.items()]
-    return sorted(entries, key=lambda entry: (not entry.is_urgent, -len(entry.reasons),
-                                              entry.client.full_name, entry.client.pk))
+    # Urgent first, then the most reasons, then by name; the entries are made for those shown.
+    order = sorted(found, key=lambda client_id: (client_id not in urgent_ids,
+                                                 -len(found[client_id]),
+                                                 names.get(client_id, ""), client_id))
+    return [Attention(client=User(pk=client_id, full_name=names.get(client_id, "")),
+                      reasons=found[client_id], is_urgent=client_id in urgent_ids,
+                      path=badges.get(client_id))
+            for client_id in order[:shown]], len(order)
 
 
 def forms_waiting(user: User) -> FormsWaiting:
@@ -204,14 +207,14 @@ def clinician_today(user: User, *, practice: Practice, now: datetime) -> Clinici
     # read once for both (kept until their data changes: practice.today.readings).
     readings = (client_readings({*ids, *(row.client_id for row in rows)}, practice=practice)
                 if with_scores else {})
-    attention = _attention(ids, readings, now, with_scores=with_scores)
+    attention, attention_count = _attention(ids, readings, now, with_scores=with_scores)
     return ClinicianToday(
         zone=zone,
         sessions=_sessions(rows, readings, now, zone),
         alerts=list(inbox[:ALERTS_SHOWN]),
         alert_count=inbox.count(),
-        attention=attention[:ATTENTION_SHOWN],
-        attention_count=len(attention),
+        attention=attention,
+        attention_count=attention_count,
         # What a clinician or owner sees does not depend on the practice's saved messaging
         # settings (they only say whether front desk sees messages): no query for them.
         unread_messages=(unread_count(user, policy_of(practice, MessagingSettings(pk=1)))
