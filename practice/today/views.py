@@ -11,7 +11,10 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
+from practice.measurement.views_clinic.common import url_for_each
 from practice.messaging.context_processors import UnreadMessages, unread_messages
 from practice.today import selectors
 from practice.today.charts import bar_chart
@@ -41,10 +44,34 @@ def _clinician_context(request: SignedInRequest) -> dict[str, Any]:
                  detail={"client_ids": sorted({session.appointment.client_id
                                                for session in data.sessions}
                                               | {entry.client.pk for entry in data.attention})})
-    return {"data": data, "now": now,
-            "assessments_on": request.tenant.has_module("assessments"),
+    assessments_on = request.tenant.has_module("assessments")
+    return {"data": data, "now": now, "assessments_on": assessments_on,
+            "attention_rows": attention_rows_html(data.attention, assessments_on=assessments_on),
             "today_sessions": [s for s in data.sessions if s.day == "today"],
             "tomorrow_sessions": [s for s in data.sessions if s.day == "tomorrow"]}
+
+
+def attention_rows_html(entries: list[selectors.Attention], *, assessments_on: bool
+                        ) -> SafeString:
+    """The attention table's rows, written here rather than by the template (25 rows with their
+    badges and links cost the template engine half of Today's rendering). Every value is
+    escaped by format_html; the badges are ui/badge.html's and expected/_badge.html's markup."""
+    client_url = url_for_each("clinic:assessments:client")
+    rows = []
+    for entry in entries:
+        name = entry.client.full_name
+        path = entry.path
+        rows.append(format_html(
+            '<tr>\n      <th scope="row">{}{}{}</th>\n'
+            '      <td><ul class="reasons">{}</ul></td>\n      <td>{}</td>\n    </tr>', name,
+            mark_safe(' <span class="status status-danger">Urgent</span>')  # noqa: S308
+            if entry.is_urgent else "",
+            format_html(' <span class="status status-{} path-status" data-colour="{}">{}</span>',
+                        path.css, path.colour, path.words) if path else "",
+            format_html_join("", "<li>{}</li>", ((reason,) for reason in entry.reasons)),
+            format_html('<a href="{}">Open<span class="visually-hidden"> {}</span></a>',
+                        client_url(entry.client.pk), name) if assessments_on else ""))
+    return mark_safe("\n    ".join(rows))  # noqa: S308 - each row built by format_html
 
 
 def _nav_counts(request: SignedInRequest, clinician: dict[str, Any]) -> dict[str, Any]:

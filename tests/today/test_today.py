@@ -244,3 +244,20 @@ def test_query_counts_do_not_grow_with_clients_or_history(alpha) -> None:
     # forgotten, with the clients' latest submissions), for the attention list and the
     # sessions alike.
     assert small == {"clinician": 26, "owner": 38, "front_desk": 10}
+
+
+def test_the_attention_rows_are_escaped_with_their_badges_and_links(clock, alpha) -> None:
+    """The attention table's rows are written by the view (attention_rows_html)."""
+    populate(alpha, "A")
+    with schema_context(alpha.practice.schema_name):
+        odd = add_client(alpha, "Olive <i>Odd</i> & Co")
+        raise_alert(odd, [alpha.clinician], summary="PHQ-9: item 9 answered 1")
+    html = alpha.http(alpha.clinician).get("/").content.decode()
+    attention = html.split('id="attention"', 1)[1].split("</table>", 1)[0]
+    assert "Olive &lt;i&gt;Odd&lt;/i&gt; &amp; Co" in attention and "<i>Odd</i>" not in attention
+    row = attention.split("Olive &lt;i&gt;Odd&lt;/i&gt; &amp; Co", 1)[1].split("</tr>", 1)[0]
+    assert '<span class="status status-danger">Urgent</span>' in row
+    assert f'<a href="/clinic/clients/{odd.pk}/">Open<span class="visually-hidden"> Olive ' \
+           "&lt;i&gt;Odd&lt;/i&gt; &amp; Co</span></a>" in row
+    worse = attention.split("Wendy Worse A", 1)[1].split("</tr>", 1)[0]
+    assert "<li>PHQ-9: reliable deterioration since the baseline (+10)</li>" in worse
