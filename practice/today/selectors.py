@@ -211,7 +211,9 @@ def clinician_today(user: User, *, practice: Practice, now: datetime) -> Clinici
     return ClinicianToday(
         zone=zone,
         sessions=_sessions(rows, readings, now, zone),
-        alerts=list(inbox[:ALERTS_SHOWN]),
+        # Today shows each alert's client, summary and age: not the response (joining every open
+        # alert's response before taking the newest few was most of the query).
+        alerts=list(inbox.select_related(None).select_related("client")[:ALERTS_SHOWN]),
         alert_count=inbox.count(),
         attention=attention,
         attention_count=attention_count,
