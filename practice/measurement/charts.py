@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -221,25 +221,31 @@ def _band_label(definition: InstrumentDefinition, value: float,
     return seen[value]
 
 
+def _means(points: Sequence[Point], period: Callable[[datetime], tuple[int, int]]
+           ) -> list[Point]:
+    """One point per period: the mean of its scores, at its last moment."""
+    groups: dict[tuple[int, int], list[Point]] = {}
+    for moment, value in points:
+        groups.setdefault(period(moment), []).append((moment, value))
+    return [(group[-1][0], round(sum(value for _moment, value in group) / len(group), 2))
+            for group in groups.values()]
+
+
 def weekly_means(points: Sequence[Point]) -> list[Point]:
     """A long daily series as one point per week (Monday to Sunday in the points' timezone):
     the mean of the week's scores, at the week's last moment. For charts only; every score
     stays in the tables."""
-    weeks: dict[tuple[int, int], list[Point]] = {}
-    for moment, value in points:
-        year, week, _weekday = moment.isocalendar()
-        weeks.setdefault((year, week), []).append((moment, value))
-    return [(group[-1][0], round(sum(value for _moment, value in group) / len(group), 2))
-            for group in weeks.values()]
+    return _means(points, _iso_week)
+
+
+def _iso_week(moment: datetime) -> tuple[int, int]:
+    year, week, _weekday = moment.isocalendar()
+    return year, week
 
 
 def monthly_means(points: Sequence[Point]) -> list[Point]:
     """As ``weekly_means``, one point per calendar month (in the points' timezone)."""
-    months: dict[tuple[int, int], list[Point]] = {}
-    for moment, value in points:
-        months.setdefault((moment.year, moment.month), []).append((moment, value))
-    return [(group[-1][0], round(sum(value for _moment, value in group) / len(group), 2))
-            for group in months.values()]
+    return _means(points, lambda moment: (moment.year, moment.month))
 
 
 def needs_weekly_means(points: Sequence[Point]) -> bool:

@@ -227,3 +227,27 @@ def test_closing_and_reopening_an_episode_shows_on_the_caseload_at_once(alpha) -
     with schema_context(alpha.practice.schema_name):
         episode_open(client=alpha.client, actor=Actor.of(alpha.clinician))
     assert "Episode open" in row() and "Referred on" not in row()
+
+
+def test_each_practice_reads_its_own_readings_and_its_writes_renew_only_its_own(
+        alpha, beta) -> None:
+    """Two practices whose clients have the same ids and look-alike scores: each page reads its
+    own practice's readings, kept or not, and a write in one renews nothing in the other."""
+    now = timezone.now()
+    for world, totals in ((alpha, [5, 6]), (beta, [5, 16])):
+        prepare(world)
+        with schema_context(world.practice.schema_name):
+            give_history(world.client, "phq9", totals, start=now - timedelta(weeks=3))
+    assert alpha.client.pk == beta.client.pk  # the same id in each schema
+    alpha_http, beta_http = alpha.http(alpha.clinician), beta.http(beta.clinician)
+    for _view in range(2):  # worked out, then kept
+        assert WORSE not in _attention(alpha_http)
+        assert f"{WORSE} (+11)" in _attention(beta_http)
+    with schema_context(alpha.practice.schema_name):
+        alpha_stamp = _stamp(alpha.client.pk)
+    with schema_context(beta.practice.schema_name):
+        _submit_phq9(beta.client, 0)  # 0: beta's client recovers
+    with schema_context(alpha.practice.schema_name):
+        assert _stamp(alpha.client.pk) == alpha_stamp
+    assert WORSE not in _attention(beta_http)
+    assert "PHQ-9 6 Mild" in text_of(alpha_http.get("/clinic/clients/").content.decode())
